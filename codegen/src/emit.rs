@@ -433,7 +433,9 @@ impl Emitter {
     }
 
     /// The node's struct, its methods and its types (not its child modules).
-    fn node_head(&self, node: &Node, _is_root: bool) -> TokenStream {
+    fn node_head(&self, node: &Node, is_root: bool) -> TokenStream {
+        // A root whose groups are all behind features is empty when none is enabled.
+        let allow = (is_root && !self.groups.is_empty()).then(|| quote!(#[allow(dead_code)]));
         self.prelude.set(prelude_safe(
             std::iter::once(node.struct_name.as_str()).chain(node.types.iter().map(|t| t.name.as_str())),
         ));
@@ -484,7 +486,7 @@ impl Emitter {
         ));
         let mut items = quote! {
             #doc
-            pub struct #st<'a>(pub(super) #rt::Route<'a>);
+            pub struct #st<'a>(#allow pub(super) #rt::Route<'a>);
 
             impl<'a> #st<'a> {
                 #methods
@@ -633,43 +635,73 @@ impl Emitter {
         let name = ident(&t.name);
         let doc = docs(t.description.as_deref().unwrap_or(&t.name));
         let default = t.default.then(|| quote!(Default,));
+        let all_fields = fields;
         let fields = fields.iter().map(|f| {
             let id = ident(&f.ident);
             let mut ty = self.ty(&f.ty, in_shared);
-            let mut attrs = Vec::new();
-            if f.ident != f.wire {
-                let wire = &f.wire;
-                attrs.push(quote!(rename = #wire));
-            }
             if !f.required {
                 ty = if self.prelude.get() {
                     quote!(Option<#ty>)
                 } else {
                     quote!(::std::option::Option<#ty>)
                 };
-                if f.kind == FieldKind::Body {
-                    attrs.push(quote!(skip_serializing_if = "::std::option::Option::is_none"));
-                }
             }
-            if f.kind != FieldKind::Body {
-                attrs.push(quote!(skip_serializing));
-            }
-            let serde = (!attrs.is_empty()).then(|| quote!(#[serde(#(#attrs),*)]));
             let doc = docs(&field_doc(f));
             let deprecated = f.deprecated.then(|| quote!(#[deprecated]));
             quote! {
                 #doc
                 #deprecated
-                #serde
                 pub #id: #ty
+            }
+        });
+        // `Serialize` and `Deserialize` are written out, not derived: a few lines per struct over
+        // the runtime's `Fields`/`Object` instead of serde_derive's expansion, which was most of
+        // the crate's compile time. Only body fields are serialised (query parameters, headers
+        // and form parts travel elsewhere); every field is read back by its wire name.
+        let rt = &self.rt;
+        let mut_m = all_fields.iter().any(|f| f.kind == FieldKind::Body).then(|| quote!(mut));
+        let mut_o = (!all_fields.is_empty()).then(|| quote!(mut));
+        let puts = all_fields.iter().filter(|f| f.kind == FieldKind::Body).map(|f| {
+            let id = ident(&f.ident);
+            let wire = &f.wire;
+            if f.required {
+                quote!(m.req(#wire, &self.#id)?;)
+            } else {
+                quote!(m.opt(#wire, &self.#id)?;)
+            }
+        });
+        let takes = all_fields.iter().map(|f| {
+            let id = ident(&f.ident);
+            let wire = &f.wire;
+            if f.required {
+                quote!(#id: o.req(#wire)?)
+            } else {
+                quote!(#id: o.opt(#wire)?)
             }
         });
         quote! {
             #doc
             #gate
-            #[derive(Clone, Debug, PartialEq, #default ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq, #default)]
             pub struct #name {
                 #(#fields,)*
+            }
+
+            #gate
+            impl ::serde::Serialize for #name {
+                fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
+                    let #mut_m m = #rt::Fields::new(serializer)?;
+                    #(#puts)*
+                    m.end()
+                }
+            }
+
+            #gate
+            impl<'de> ::serde::Deserialize<'de> for #name {
+                fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
+                    let #mut_o o = #rt::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self { #(#takes,)* })
+                }
             }
         }
     }

@@ -2,7 +2,7 @@
 
 /// 订单金额
 #[cfg(feature = "pay")]
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct Amount {
     /// 总金额
     ///
@@ -11,8 +11,31 @@ pub struct Amount {
     /// 货币类型
     ///
     /// Example: `CNY`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub currency: Option<String>,
+}
+#[cfg(feature = "pay")]
+impl ::serde::Serialize for Amount {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("total", &self.total)?;
+        m.opt("currency", &self.currency)?;
+        m.end()
+    }
+}
+#[cfg(feature = "pay")]
+impl<'de> ::serde::Deserialize<'de> for Amount {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            total: o.req("total")?,
+            currency: o.opt("currency")?,
+        })
+    }
 }
 /// 申请单状态
 ///
@@ -126,36 +149,102 @@ impl<'de> ::serde::Deserialize<'de> for ApplymentState {
 }
 /// 可用时间段
 #[cfg(feature = "marketing")]
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct AvailablePeriods {
     /// 可用时间
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub available_time: Option<Vec<AvailablePeriodsAvailableTime>>,
     /// 每日可用时间
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub available_day_time: Option<Vec<AvailablePeriodsAvailableDayTime>>,
+}
+#[cfg(feature = "marketing")]
+impl ::serde::Serialize for AvailablePeriods {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("available_time", &self.available_time)?;
+        m.opt("available_day_time", &self.available_day_time)?;
+        m.end()
+    }
+}
+#[cfg(feature = "marketing")]
+impl<'de> ::serde::Deserialize<'de> for AvailablePeriods {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            available_time: o.opt("available_time")?,
+            available_day_time: o.opt("available_day_time")?,
+        })
+    }
 }
 /// AvailablePeriodsAvailableDayTime
 #[cfg(feature = "marketing")]
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct AvailablePeriodsAvailableDayTime {
     /// 每日可用开始时间
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub begin_day_time: Option<String>,
     /// 每日可用结束时间
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_day_time: Option<String>,
+}
+#[cfg(feature = "marketing")]
+impl ::serde::Serialize for AvailablePeriodsAvailableDayTime {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("begin_day_time", &self.begin_day_time)?;
+        m.opt("end_day_time", &self.end_day_time)?;
+        m.end()
+    }
+}
+#[cfg(feature = "marketing")]
+impl<'de> ::serde::Deserialize<'de> for AvailablePeriodsAvailableDayTime {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            begin_day_time: o.opt("begin_day_time")?,
+            end_day_time: o.opt("end_day_time")?,
+        })
+    }
 }
 /// AvailablePeriodsAvailableTime
 #[cfg(feature = "marketing")]
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct AvailablePeriodsAvailableTime {
     /// 可用开始时间
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub begin_time: Option<String>,
     /// 可用结束时间
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_time: Option<String>,
+}
+#[cfg(feature = "marketing")]
+impl ::serde::Serialize for AvailablePeriodsAvailableTime {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("begin_time", &self.begin_time)?;
+        m.opt("end_time", &self.end_time)?;
+        m.end()
+    }
+}
+#[cfg(feature = "marketing")]
+impl<'de> ::serde::Deserialize<'de> for AvailablePeriodsAvailableTime {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            begin_time: o.opt("begin_time")?,
+            end_time: o.opt("end_time")?,
+        })
+    }
 }
 /// 奖品类型
 ///
@@ -303,58 +392,109 @@ impl<'de> ::serde::Deserialize<'de> for BackgroundColor {
 }
 /// Base
 #[cfg(feature = "applyment4sub")]
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Base {
     /// 业务申请编号
     ///
     /// Example: `1900013511_10000`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub business_code: Option<String>,
     /// 微信支付申请单号
     ///
     /// Example: `2000002124775691`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub applyment_id: Option<u64>,
     /// 特约商户号
     ///
     /// Example: `1234567890`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_mchid: Option<String>,
     /// 超级管理员签约链接
     ///
     /// Example: `https://pay.weixin.qq.com/public/apply4ec_sign/s?applymentId=2000002126198476&sign=b207b673049a32c858f3aabd7d27c7ec`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sign_url: Option<String>,
     /// `applyment_state`
     pub applyment_state: ApplymentState,
     /// 申请状态描述
     ///
     /// Example: `审核中`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub applyment_state_msg: Option<String>,
     /// 驳回原因详情
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub audit_detail: Option<Vec<BaseAuditDetail>>,
+}
+#[cfg(feature = "applyment4sub")]
+impl ::serde::Serialize for Base {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("business_code", &self.business_code)?;
+        m.opt("applyment_id", &self.applyment_id)?;
+        m.opt("sub_mchid", &self.sub_mchid)?;
+        m.opt("sign_url", &self.sign_url)?;
+        m.req("applyment_state", &self.applyment_state)?;
+        m.opt("applyment_state_msg", &self.applyment_state_msg)?;
+        m.opt("audit_detail", &self.audit_detail)?;
+        m.end()
+    }
+}
+#[cfg(feature = "applyment4sub")]
+impl<'de> ::serde::Deserialize<'de> for Base {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            business_code: o.opt("business_code")?,
+            applyment_id: o.opt("applyment_id")?,
+            sub_mchid: o.opt("sub_mchid")?,
+            sign_url: o.opt("sign_url")?,
+            applyment_state: o.req("applyment_state")?,
+            applyment_state_msg: o.opt("applyment_state_msg")?,
+            audit_detail: o.opt("audit_detail")?,
+        })
+    }
 }
 /// BaseAuditDetail
 #[cfg(feature = "applyment4sub")]
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct BaseAuditDetail {
     /// 字段名
     ///
     /// Example: `id_card_copy`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub field: Option<String>,
     /// 字段名称
     ///
     /// Example: `身份证复印件`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub field_name: Option<String>,
     /// 驳回原因
     ///
     /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reject_reason: Option<String>,
+}
+#[cfg(feature = "applyment4sub")]
+impl ::serde::Serialize for BaseAuditDetail {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("field", &self.field)?;
+        m.opt("field_name", &self.field_name)?;
+        m.opt("reject_reason", &self.reject_reason)?;
+        m.end()
+    }
+}
+#[cfg(feature = "applyment4sub")]
+impl<'de> ::serde::Deserialize<'de> for BaseAuditDetail {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            field: o.opt("field")?,
+            field_name: o.opt("field_name")?,
+            reject_reason: o.opt("reject_reason")?,
+        })
+    }
 }
 /// 登记证书类型
 ///
@@ -584,58 +724,128 @@ impl<'de> ::serde::Deserialize<'de> for CouponCodeDisplayMode {
 }
 /// 已实扣代金券核销信息
 #[cfg(feature = "marketing")]
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct CouponConsumeInfo {
     /// 核销时间
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub consume_time: Option<String>,
     /// 核销商户号
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub consume_mchid: Option<String>,
     /// 核销商户号
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub transaction_id: Option<String>,
     /// `goods_detail`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub goods_detail: Option<Vec<CouponConsumeInfoGoodsDetail>>,
+}
+#[cfg(feature = "marketing")]
+impl ::serde::Serialize for CouponConsumeInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("consume_time", &self.consume_time)?;
+        m.opt("consume_mchid", &self.consume_mchid)?;
+        m.opt("transaction_id", &self.transaction_id)?;
+        m.opt("goods_detail", &self.goods_detail)?;
+        m.end()
+    }
+}
+#[cfg(feature = "marketing")]
+impl<'de> ::serde::Deserialize<'de> for CouponConsumeInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            consume_time: o.opt("consume_time")?,
+            consume_mchid: o.opt("consume_mchid")?,
+            transaction_id: o.opt("transaction_id")?,
+            goods_detail: o.opt("goods_detail")?,
+        })
+    }
 }
 /// 单品信息
 #[cfg(feature = "marketing")]
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct CouponConsumeInfoGoodsDetail {
     /// 商品编码
     ///
     /// Example: `12345`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub goods_id: Option<String>,
     /// 商品数量
     ///
     /// Example: `1`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub quantity: Option<i64>,
     /// 商品价格
     ///
     /// Example: `528800`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub price: Option<i64>,
     /// 商品优惠金额
     ///
     /// Example: `100`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub discount_amount: Option<i64>,
+}
+#[cfg(feature = "marketing")]
+impl ::serde::Serialize for CouponConsumeInfoGoodsDetail {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("goods_id", &self.goods_id)?;
+        m.opt("quantity", &self.quantity)?;
+        m.opt("price", &self.price)?;
+        m.opt("discount_amount", &self.discount_amount)?;
+        m.end()
+    }
+}
+#[cfg(feature = "marketing")]
+impl<'de> ::serde::Deserialize<'de> for CouponConsumeInfoGoodsDetail {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            goods_id: o.opt("goods_id")?,
+            quantity: o.opt("quantity")?,
+            price: o.opt("price")?,
+            discount_amount: o.opt("discount_amount")?,
+        })
+    }
 }
 /// 减至批次特定信息
 #[cfg(feature = "marketing")]
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct CutToMessage {
     /// 可用优惠的商品最高单价
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub single_price_max: Option<i64>,
     /// 减至后的优惠单价
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub cut_to_price: Option<i64>,
+}
+#[cfg(feature = "marketing")]
+impl ::serde::Serialize for CutToMessage {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("single_price_max", &self.single_price_max)?;
+        m.opt("cut_to_price", &self.cut_to_price)?;
+        m.end()
+    }
+}
+#[cfg(feature = "marketing")]
+impl<'de> ::serde::Deserialize<'de> for CutToMessage {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            single_price_max: o.opt("single_price_max")?,
+            cut_to_price: o.opt("cut_to_price")?,
+        })
+    }
 }
 /// 投放目的
 ///
@@ -697,25 +907,48 @@ impl<'de> ::serde::Deserialize<'de> for DeliveryPurpose {
 }
 /// 优惠功能
 #[cfg(feature = "pay")]
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct Detail {
     /// 订单原价
     ///
     /// Example: `608800`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub cost_price: Option<i64>,
     /// 商品小票ID
     ///
     /// Example: `微信123`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub invoice_id: Option<String>,
     /// 单品列表
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub goods_detail: Option<Vec<DetailGoodsDetail>>,
+}
+#[cfg(feature = "pay")]
+impl ::serde::Serialize for Detail {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("cost_price", &self.cost_price)?;
+        m.opt("invoice_id", &self.invoice_id)?;
+        m.opt("goods_detail", &self.goods_detail)?;
+        m.end()
+    }
+}
+#[cfg(feature = "pay")]
+impl<'de> ::serde::Deserialize<'de> for Detail {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            cost_price: o.opt("cost_price")?,
+            invoice_id: o.opt("invoice_id")?,
+            goods_detail: o.opt("goods_detail")?,
+        })
+    }
 }
 /// DetailGoodsDetail
 #[cfg(feature = "pay")]
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct DetailGoodsDetail {
     /// 商户侧商品编码
     ///
@@ -724,12 +957,10 @@ pub struct DetailGoodsDetail {
     /// 微信侧商品编码
     ///
     /// Example: `1001`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub wechatpay_goods_id: Option<String>,
     /// 商品名称
     ///
     /// Example: `iPhoneX 256G`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub goods_name: Option<String>,
     /// 商品数量
     ///
@@ -739,6 +970,36 @@ pub struct DetailGoodsDetail {
     ///
     /// Example: `828800`
     pub unit_price: i64,
+}
+#[cfg(feature = "pay")]
+impl ::serde::Serialize for DetailGoodsDetail {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("merchant_goods_id", &self.merchant_goods_id)?;
+        m.opt("wechatpay_goods_id", &self.wechatpay_goods_id)?;
+        m.opt("goods_name", &self.goods_name)?;
+        m.req("quantity", &self.quantity)?;
+        m.req("unit_price", &self.unit_price)?;
+        m.end()
+    }
+}
+#[cfg(feature = "pay")]
+impl<'de> ::serde::Deserialize<'de> for DetailGoodsDetail {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            merchant_goods_id: o.req("merchant_goods_id")?,
+            wechatpay_goods_id: o.opt("wechatpay_goods_id")?,
+            goods_name: o.opt("goods_name")?,
+            quantity: o.req("quantity")?,
+            unit_price: o.req("unit_price")?,
+        })
+    }
 }
 /// 申请状态
 ///
@@ -1154,12 +1415,36 @@ impl<'de> ::serde::Deserialize<'de> for FinanceType {
 }
 /// 固定面额满减券使用规则
 #[cfg(feature = "marketing")]
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct FixedNormalCoupon {
     /// 面额
     pub coupon_amount: i64,
     /// 门槛
     pub transaction_minimum: i64,
+}
+#[cfg(feature = "marketing")]
+impl ::serde::Serialize for FixedNormalCoupon {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("coupon_amount", &self.coupon_amount)?;
+        m.req("transaction_minimum", &self.transaction_minimum)?;
+        m.end()
+    }
+}
+#[cfg(feature = "marketing")]
+impl<'de> ::serde::Deserialize<'de> for FixedNormalCoupon {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            coupon_amount: o.req("coupon_amount")?,
+            transaction_minimum: o.req("transaction_minimum")?,
+        })
+    }
 }
 /// 子商户同业过滤的同业过滤标签值
 ///
@@ -1357,33 +1642,58 @@ impl<'de> ::serde::Deserialize<'de> for GoldPlanAdvertisingIndustry {
 }
 /// H5场景信息
 #[cfg(feature = "pay")]
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct H5Info {
     /// 场景类型
     ///
     /// Example: `iOSAndroidWap`
-    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: Option<String>,
     /// 应用名称
     ///
     /// Example: `王者荣耀`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub app_name: Option<String>,
     /// 网站URL
     ///
     /// Example: `https://pay.qq.com`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub app_url: Option<String>,
     /// iOS平台BundleID
     ///
     /// Example: `com.tencent.wzryiOS`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub bundle_id: Option<String>,
     /// Android平台PackageName
     ///
     /// Example: `com.tencent.tmgp.sgame`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub package_name: Option<String>,
+}
+#[cfg(feature = "pay")]
+impl ::serde::Serialize for H5Info {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("type", &self.type_)?;
+        m.opt("app_name", &self.app_name)?;
+        m.opt("app_url", &self.app_url)?;
+        m.opt("bundle_id", &self.bundle_id)?;
+        m.opt("package_name", &self.package_name)?;
+        m.end()
+    }
+}
+#[cfg(feature = "pay")]
+impl<'de> ::serde::Deserialize<'de> for H5Info {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            type_: o.opt("type")?,
+            app_name: o.opt("app_name")?,
+            app_url: o.opt("app_url")?,
+            bundle_id: o.opt("bundle_id")?,
+            package_name: o.opt("package_name")?,
+        })
+    }
 }
 /// IdType
 ///
@@ -2261,7 +2571,7 @@ impl<'de> ::serde::Deserialize<'de> for PayScorePermissionAuthorizationState {
 }
 /// 支付者
 #[cfg(feature = "pay")]
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PayerServiceProvider {
     /// 用户服务标识
     ///
@@ -2270,8 +2580,31 @@ pub struct PayerServiceProvider {
     /// 用户子标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_openid: Option<String>,
+}
+#[cfg(feature = "pay")]
+impl ::serde::Serialize for PayerServiceProvider {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("sp_openid", &self.sp_openid)?;
+        m.opt("sub_openid", &self.sub_openid)?;
+        m.end()
+    }
+}
+#[cfg(feature = "pay")]
+impl<'de> ::serde::Deserialize<'de> for PayerServiceProvider {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            sp_openid: o.req("sp_openid")?,
+            sub_openid: o.opt("sub_openid")?,
+        })
+    }
 }
 /// PaymentScene
 ///
@@ -2329,53 +2662,101 @@ impl<'de> ::serde::Deserialize<'de> for PaymentScene {
 }
 /// 后付费商户优惠
 #[cfg(feature = "payscore")]
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostDiscount {
     /// 优惠名称
     ///
     /// Example: `满20减1元`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: Option<String>,
     /// 优惠说明
     ///
     /// Example: `不与其他优惠叠加`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: Option<String>,
     /// 优惠金额
     ///
     /// Example: `100`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: Option<i64>,
     /// 优惠数量
     ///
     /// Example: `2`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: Option<i64>,
+}
+#[cfg(feature = "payscore")]
+impl ::serde::Serialize for PostDiscount {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("name", &self.name)?;
+        m.opt("description", &self.description)?;
+        m.opt("amount", &self.amount)?;
+        m.opt("count", &self.count)?;
+        m.end()
+    }
+}
+#[cfg(feature = "payscore")]
+impl<'de> ::serde::Deserialize<'de> for PostDiscount {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            name: o.opt("name")?,
+            description: o.opt("description")?,
+            amount: o.opt("amount")?,
+            count: o.opt("count")?,
+        })
+    }
 }
 /// 后付费项目
 #[cfg(feature = "payscore")]
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostPayment {
     /// 付费项目名称
     ///
     /// Example: `就餐费用, 服务费`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: Option<String>,
     /// 金额
     ///
     /// Example: `40000`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: Option<i64>,
     /// 计费说明
     ///
     /// Example: `就餐人均100元，服务费：100/小时`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: Option<String>,
     /// 付费数量
     ///
     /// Example: `4`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: Option<i64>,
+}
+#[cfg(feature = "payscore")]
+impl ::serde::Serialize for PostPayment {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("name", &self.name)?;
+        m.opt("amount", &self.amount)?;
+        m.opt("description", &self.description)?;
+        m.opt("count", &self.count)?;
+        m.end()
+    }
+}
+#[cfg(feature = "payscore")]
+impl<'de> ::serde::Deserialize<'de> for PostPayment {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            name: o.opt("name")?,
+            amount: o.opt("amount")?,
+            description: o.opt("description")?,
+            count: o.opt("count")?,
+        })
+    }
 }
 /// 分账失败原因
 ///
@@ -2739,7 +3120,7 @@ impl<'de> ::serde::Deserialize<'de> for ProfitSharingReturnResult {
 }
 /// Record
 #[cfg(feature = "marketing")]
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Record {
     /// 会员卡id
     ///
@@ -2748,20 +3129,16 @@ pub struct Record {
     /// 创建时间
     ///
     /// Example: `2020-05-20T13:29:35.120+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub create_time: Option<String>,
     /// 更新时间
     ///
     /// Example: `2020-05-20T13:29:35.120+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub update_time: Option<String>,
     /// 剩余库存
     ///
     /// Example: `1004`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub remain_quantity: Option<i64>,
     /// 会员卡状态
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: Option<RecordStatus>,
     /// 品牌信息
     pub brand: RecordBrand,
@@ -2788,92 +3165,197 @@ pub struct Record {
     /// 服务电话
     ///
     /// Example: `010-8877xxxx`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub service_phone: Option<String>,
     /// `code_type`
     pub code_type: MemberCardCodeType,
     /// 会员卡总库存
     ///
     /// Example: `5000000`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub total_quantity: Option<i64>,
     /// 有效期
     pub date_information: RecordDateInformation,
     /// `code_mode`
     pub code_mode: MemberCardCodeMode,
     /// 是否展示会员等级
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub need_display_level: Option<bool>,
     /// 会员初始等级
     ///
     /// Example: `白银会员`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub init_level: Option<String>,
     /// 商户请求单号
     ///
     /// Example: `100002322019090134234sfdf`
     pub out_request_no: String,
     /// 储值信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub balance_information: Option<RecordBalanceInformation>,
     /// 开卡信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub user_information_form: Option<RecordUserInformationForm>,
     /// 商户补充声明
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub additional_statement: Option<RecordAdditionalStatement>,
+}
+#[cfg(feature = "marketing")]
+impl ::serde::Serialize for Record {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("card_id", &self.card_id)?;
+        m.opt("create_time", &self.create_time)?;
+        m.opt("update_time", &self.update_time)?;
+        m.opt("remain_quantity", &self.remain_quantity)?;
+        m.opt("status", &self.status)?;
+        m.req("brand", &self.brand)?;
+        m.req("appid", &self.appid)?;
+        m.req("logo_url", &self.logo_url)?;
+        m.req("title", &self.title)?;
+        m.req("background_picture_url", &self.background_picture_url)?;
+        m.req("description", &self.description)?;
+        m.opt("service_phone", &self.service_phone)?;
+        m.req("code_type", &self.code_type)?;
+        m.opt("total_quantity", &self.total_quantity)?;
+        m.req("date_information", &self.date_information)?;
+        m.req("code_mode", &self.code_mode)?;
+        m.opt("need_display_level", &self.need_display_level)?;
+        m.opt("init_level", &self.init_level)?;
+        m.req("out_request_no", &self.out_request_no)?;
+        m.opt("balance_information", &self.balance_information)?;
+        m.opt("user_information_form", &self.user_information_form)?;
+        m.opt("additional_statement", &self.additional_statement)?;
+        m.end()
+    }
+}
+#[cfg(feature = "marketing")]
+impl<'de> ::serde::Deserialize<'de> for Record {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            card_id: o.req("card_id")?,
+            create_time: o.opt("create_time")?,
+            update_time: o.opt("update_time")?,
+            remain_quantity: o.opt("remain_quantity")?,
+            status: o.opt("status")?,
+            brand: o.req("brand")?,
+            appid: o.req("appid")?,
+            logo_url: o.req("logo_url")?,
+            title: o.req("title")?,
+            background_picture_url: o.req("background_picture_url")?,
+            description: o.req("description")?,
+            service_phone: o.opt("service_phone")?,
+            code_type: o.req("code_type")?,
+            total_quantity: o.opt("total_quantity")?,
+            date_information: o.req("date_information")?,
+            code_mode: o.req("code_mode")?,
+            need_display_level: o.opt("need_display_level")?,
+            init_level: o.opt("init_level")?,
+            out_request_no: o.req("out_request_no")?,
+            balance_information: o.opt("balance_information")?,
+            user_information_form: o.opt("user_information_form")?,
+            additional_statement: o.opt("additional_statement")?,
+        })
+    }
 }
 /// 商户补充声明
 #[cfg(feature = "marketing")]
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct RecordAdditionalStatement {
     /// 标题
     ///
     /// Example: `xxx会员卡使用须知`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub title: Option<String>,
     /// 跳转url
     ///
     /// Example: `https://xxx.111.com`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub url: Option<String>,
     /// 跳转小程序appid
     ///
     /// Example: `wxea9c30890f48d5ae`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub appid: Option<String>,
     /// 跳转小程序path
     ///
     /// Example: `pages/statement/statement`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub path: Option<String>,
+}
+#[cfg(feature = "marketing")]
+impl ::serde::Serialize for RecordAdditionalStatement {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("title", &self.title)?;
+        m.opt("url", &self.url)?;
+        m.opt("appid", &self.appid)?;
+        m.opt("path", &self.path)?;
+        m.end()
+    }
+}
+#[cfg(feature = "marketing")]
+impl<'de> ::serde::Deserialize<'de> for RecordAdditionalStatement {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            title: o.opt("title")?,
+            url: o.opt("url")?,
+            appid: o.opt("appid")?,
+            path: o.opt("path")?,
+        })
+    }
 }
 /// 储值信息
 #[cfg(feature = "marketing")]
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct RecordBalanceInformation {
     /// 是否支持储值
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub need_balance: Option<bool>,
     /// 储值小程序appid
     ///
     /// Example: `wxea9c30890f48d5ae`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub balance_appid: Option<String>,
     /// 储值小程序path
     ///
     /// Example: `pages/balance/balance`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub balance_path: Option<String>,
     /// 储值url
     ///
     /// Example: `https://xxx.com`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub balance_url: Option<String>,
+}
+#[cfg(feature = "marketing")]
+impl ::serde::Serialize for RecordBalanceInformation {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("need_balance", &self.need_balance)?;
+        m.opt("balance_appid", &self.balance_appid)?;
+        m.opt("balance_path", &self.balance_path)?;
+        m.opt("balance_url", &self.balance_url)?;
+        m.end()
+    }
+}
+#[cfg(feature = "marketing")]
+impl<'de> ::serde::Deserialize<'de> for RecordBalanceInformation {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            need_balance: o.opt("need_balance")?,
+            balance_appid: o.opt("balance_appid")?,
+            balance_path: o.opt("balance_path")?,
+            balance_url: o.opt("balance_url")?,
+        })
+    }
 }
 /// 品牌信息
 #[cfg(feature = "marketing")]
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct RecordBrand {
     /// 品牌id
     ///
@@ -2884,28 +3366,76 @@ pub struct RecordBrand {
     /// Example: `微信支付`
     pub display_name: String,
 }
+#[cfg(feature = "marketing")]
+impl ::serde::Serialize for RecordBrand {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("brand_id", &self.brand_id)?;
+        m.req("display_name", &self.display_name)?;
+        m.end()
+    }
+}
+#[cfg(feature = "marketing")]
+impl<'de> ::serde::Deserialize<'de> for RecordBrand {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            brand_id: o.req("brand_id")?,
+            display_name: o.req("display_name")?,
+        })
+    }
+}
 /// 有效期
 #[cfg(feature = "marketing")]
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RecordDateInformation {
     /// `type`
-    #[serde(rename = "type")]
     pub type_: MemberCardDateInformationType,
     /// 有效期开始时间
     ///
     /// Example: `2020-05-20T13:29:35.120+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub available_begin_time: Option<String>,
     /// 有效期结束时间
     ///
     /// Example: `2030-05-20T13:29:35.120+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub available_end_time: Option<String>,
     /// 生效后N天内有效
     ///
     /// Example: `200`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub available_day_after_receive: Option<i64>,
+}
+#[cfg(feature = "marketing")]
+impl ::serde::Serialize for RecordDateInformation {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("type", &self.type_)?;
+        m.opt("available_begin_time", &self.available_begin_time)?;
+        m.opt("available_end_time", &self.available_end_time)?;
+        m.opt("available_day_after_receive", &self.available_day_after_receive)?;
+        m.end()
+    }
+}
+#[cfg(feature = "marketing")]
+impl<'de> ::serde::Deserialize<'de> for RecordDateInformation {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            type_: o.req("type")?,
+            available_begin_time: o.opt("available_begin_time")?,
+            available_end_time: o.opt("available_end_time")?,
+            available_day_after_receive: o.opt("available_day_after_receive")?,
+        })
+    }
 }
 /// 会员卡状态
 ///
@@ -2975,32 +3505,77 @@ impl<'de> ::serde::Deserialize<'de> for RecordStatus {
 }
 /// 开卡信息
 #[cfg(feature = "marketing")]
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct RecordUserInformationForm {
     /// 平台提供的通用开卡信息字段
     ///
     /// Example: `- USER_FORM_FLAG_MOBILE`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub common_field_list: Option<Vec<MemberCardUserInformationCommonField>>,
     /// 商户自定义的开卡信息字段
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub custom_field_list: Option<Vec<RecordUserInformationFormCustomFieldList>>,
+}
+#[cfg(feature = "marketing")]
+impl ::serde::Serialize for RecordUserInformationForm {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("common_field_list", &self.common_field_list)?;
+        m.opt("custom_field_list", &self.custom_field_list)?;
+        m.end()
+    }
+}
+#[cfg(feature = "marketing")]
+impl<'de> ::serde::Deserialize<'de> for RecordUserInformationForm {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            common_field_list: o.opt("common_field_list")?,
+            custom_field_list: o.opt("custom_field_list")?,
+        })
+    }
 }
 /// RecordUserInformationFormCustomFieldList
 #[cfg(feature = "marketing")]
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct RecordUserInformationFormCustomFieldList {
     /// `type`
-    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: Option<MemberCardUserInformationCustomFieldType>,
     /// 字段名称
     ///
     /// Example: `喜欢的运动`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: Option<String>,
     /// `values`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub values: Option<Vec<String>>,
+}
+#[cfg(feature = "marketing")]
+impl ::serde::Serialize for RecordUserInformationFormCustomFieldList {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("type", &self.type_)?;
+        m.opt("name", &self.name)?;
+        m.opt("values", &self.values)?;
+        m.end()
+    }
+}
+#[cfg(feature = "marketing")]
+impl<'de> ::serde::Deserialize<'de> for RecordUserInformationFormCustomFieldList {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            type_: o.opt("type")?,
+            name: o.opt("name")?,
+            values: o.opt("values")?,
+        })
+    }
 }
 /// 退款渠道
 ///
@@ -3194,30 +3769,52 @@ impl<'de> ::serde::Deserialize<'de> for RefundStatus {
 }
 /// 场景信息
 #[cfg(feature = "pay")]
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct SceneInfo {
     /// 用户终端IP
     ///
     /// Example: `14.23.150.211`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub payer_client_ip: Option<String>,
     /// 商户端设备号
     ///
     /// Example: `013467007045764`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub device_id: Option<String>,
     /// 商户门店信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub store_info: Option<SceneInfoStoreInfo>,
+}
+#[cfg(feature = "pay")]
+impl ::serde::Serialize for SceneInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("payer_client_ip", &self.payer_client_ip)?;
+        m.opt("device_id", &self.device_id)?;
+        m.opt("store_info", &self.store_info)?;
+        m.end()
+    }
+}
+#[cfg(feature = "pay")]
+impl<'de> ::serde::Deserialize<'de> for SceneInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            payer_client_ip: o.opt("payer_client_ip")?,
+            device_id: o.opt("device_id")?,
+            store_info: o.opt("store_info")?,
+        })
+    }
 }
 /// 商户门店信息
 #[cfg(feature = "pay")]
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct SceneInfoStoreInfo {
     /// 门店编号
     ///
     /// Example: `0001`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub id: Option<String>,
     /// 门店名称
     ///
@@ -3231,6 +3828,34 @@ pub struct SceneInfoStoreInfo {
     ///
     /// Example: `广东省深圳市南山区科技中一道10000号`
     pub address: String,
+}
+#[cfg(feature = "pay")]
+impl ::serde::Serialize for SceneInfoStoreInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("id", &self.id)?;
+        m.req("name", &self.name)?;
+        m.req("area_code", &self.area_code)?;
+        m.req("address", &self.address)?;
+        m.end()
+    }
+}
+#[cfg(feature = "pay")]
+impl<'de> ::serde::Deserialize<'de> for SceneInfoStoreInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            id: o.opt("id")?,
+            name: o.req("name")?,
+            area_code: o.req("area_code")?,
+            address: o.req("address")?,
+        })
+    }
 }
 /// 发放内容
 ///
@@ -3292,16 +3917,38 @@ impl<'de> ::serde::Deserialize<'de> for SendContent {
 }
 /// 结算信息
 #[cfg(feature = "pay")]
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct SettleInfo {
     /// 是否指定分账
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profit_sharing: Option<bool>,
     /// 补差金额
     ///
     /// Example: `10`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub subsidy_amount: Option<i64>,
+}
+#[cfg(feature = "pay")]
+impl ::serde::Serialize for SettleInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("profit_sharing", &self.profit_sharing)?;
+        m.opt("subsidy_amount", &self.subsidy_amount)?;
+        m.end()
+    }
+}
+#[cfg(feature = "pay")]
+impl<'de> ::serde::Deserialize<'de> for SettleInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            profit_sharing: o.opt("profit_sharing")?,
+            subsidy_amount: o.opt("subsidy_amount")?,
+        })
+    }
 }
 /// 批次类型(NORMAL：固定面额满减券批次 DISCOUNT：折扣券批次 EXCHANGE：换购券批次)
 ///
@@ -3367,14 +4014,13 @@ impl<'de> ::serde::Deserialize<'de> for StockType {
 }
 /// 发放规则
 #[cfg(feature = "marketing")]
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct StockUseRule {
     /// 发放总上限
     pub max_coupons: i64,
     /// 总预算
     pub max_amount: i64,
     /// 单天发放上限金额
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub max_amount_by_day: Option<i64>,
     /// 单个用户可领个数
     pub max_coupons_per_user: i64,
@@ -3382,6 +4028,38 @@ pub struct StockUseRule {
     pub natural_person_limit: bool,
     /// api发券防刷
     pub prevent_api_abuse: bool,
+}
+#[cfg(feature = "marketing")]
+impl ::serde::Serialize for StockUseRule {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("max_coupons", &self.max_coupons)?;
+        m.req("max_amount", &self.max_amount)?;
+        m.opt("max_amount_by_day", &self.max_amount_by_day)?;
+        m.req("max_coupons_per_user", &self.max_coupons_per_user)?;
+        m.req("natural_person_limit", &self.natural_person_limit)?;
+        m.req("prevent_api_abuse", &self.prevent_api_abuse)?;
+        m.end()
+    }
+}
+#[cfg(feature = "marketing")]
+impl<'de> ::serde::Deserialize<'de> for StockUseRule {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            max_coupons: o.req("max_coupons")?,
+            max_amount: o.req("max_amount")?,
+            max_amount_by_day: o.opt("max_amount_by_day")?,
+            max_coupons_per_user: o.req("max_coupons_per_user")?,
+            natural_person_limit: o.req("natural_person_limit")?,
+            prevent_api_abuse: o.req("prevent_api_abuse")?,
+        })
+    }
 }
 /// 主体类型
 ///

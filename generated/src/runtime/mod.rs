@@ -25,6 +25,7 @@ mod crypto;
 mod download;
 mod error;
 mod notify;
+mod object;
 mod paysign;
 mod request;
 mod retry;
@@ -48,6 +49,8 @@ pub use notify::{
     TransactionPayload,
 };
 pub use paysign::{AppPayParams, JsapiPayParams};
+#[doc(hidden)]
+pub use object::{Fields, Object};
 pub use reqwest::header::HeaderMap;
 pub use sensitive::SensitiveCiphertext;
 pub use request::{encode_component, Call, CallFuture, Request, ResponseSignature, Route};

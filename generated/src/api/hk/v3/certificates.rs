@@ -13,54 +13,116 @@ impl<'a> Certificates<'a> {
     }
 }
 /// The response of `GET /hk/v3/certificates` (获取平台证书列表).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// `data`
     pub data: Vec<GetResponseData>,
 }
+impl ::serde::Serialize for GetResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("data", &self.data)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self { data: o.req("data")? })
+    }
+}
 /// GetResponseData
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseData {
     /// `serial_no`
     ///
     /// Example: `5157F09EFDC096DE15EBE81A47057A7232F1B8E1`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub serial_no: Option<String>,
     /// `effective_time`
     ///
     /// Example: `2018-06-08T10:34:56+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub effective_time: Option<String>,
     /// `expire_time`
     ///
     /// Example: `2018-12-08T10:34:56+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub expire_time: Option<String>,
     /// `encrypt_certificate`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub encrypt_certificate: Option<GetResponseDataEncryptCertificate>,
 }
+impl ::serde::Serialize for GetResponseData {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("serial_no", &self.serial_no)?;
+        m.opt("effective_time", &self.effective_time)?;
+        m.opt("expire_time", &self.expire_time)?;
+        m.opt("encrypt_certificate", &self.encrypt_certificate)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            serial_no: o.opt("serial_no")?,
+            effective_time: o.opt("effective_time")?,
+            expire_time: o.opt("expire_time")?,
+            encrypt_certificate: o.opt("encrypt_certificate")?,
+        })
+    }
+}
 /// GetResponseDataEncryptCertificate
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseDataEncryptCertificate {
     /// `algorithm`
     ///
     /// Example: `AEAD_AES_256_GCM`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub algorithm: Option<String>,
     /// `nonce`
     ///
     /// Example: `61f9c719728a`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub nonce: Option<String>,
     /// `associated_data`
     ///
     /// Example: `certificate`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub associated_data: Option<String>,
     /// `ciphertext`
     ///
     /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `sRvt...`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub ciphertext: Option<String>,
+}
+impl ::serde::Serialize for GetResponseDataEncryptCertificate {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("algorithm", &self.algorithm)?;
+        m.opt("nonce", &self.nonce)?;
+        m.opt("associated_data", &self.associated_data)?;
+        m.opt("ciphertext", &self.ciphertext)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseDataEncryptCertificate {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            algorithm: o.opt("algorithm")?,
+            nonce: o.opt("nonce")?,
+            associated_data: o.opt("associated_data")?,
+            ciphertext: o.opt("ciphertext")?,
+        })
+    }
 }

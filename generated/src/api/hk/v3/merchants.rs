@@ -40,17 +40,15 @@ impl<'a> Merchants<'a> {
     }
 }
 /// The request of `POST /hk/v3/merchants` (子商户进件（融合钱包）).
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 由商户侧生成的唯一key，用来标识多次重试是否为同一请求
     ///
     /// Header `Idempotency-Key`. Example: `GzPCeo963zXKcO2hDVD8AjXIpgrj`
-    #[serde(rename = "Idempotency-Key", skip_serializing)]
     pub idempotency_key: Option<String>,
     /// 微信支付公钥ID/平台证书序列号
     ///
     /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    #[serde(rename = "Wechatpay-Serial", skip_serializing)]
     pub wechatpay_serial: String,
     /// 机构appid
     ///
@@ -81,7 +79,6 @@ pub struct PostRequest {
     /// 渠道号
     ///
     /// Example: `3200000001`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub channel_id: Option<String>,
     /// 注册国家或区域
     ///
@@ -94,34 +91,82 @@ pub struct PostRequest {
     /// 公司注册文件编号
     ///
     /// Example: `5555-8888`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub registration_certificate_number: Option<String>,
     /// 公司注册文件过期时间
     ///
     /// Example: `2020-10-16`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub registration_certificate_date: Option<String>,
     /// 公司注册文件照片
     ///
     /// Example: `w7yQFawBtja5uEdm_aoGhHuxkrIaqB4GzPCeo963zXKcO2hDVD8AjXIpgrj-x95m5iclsanHYauUt1__DsWXok2NqRliv2SDL42QoEmHIPs`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub registration_certificate_copy: Option<String>,
     /// 子商户银行结算账户信息
     ///
     /// Example: `555588889999`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub settlement_bank_number: Option<String>,
     /// 业务信息
     pub business: PostRequestBusiness,
     /// 董事信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub director: Option<PostRequestDirector>,
     /// 负责人信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub principal: Option<PostRequestPrincipal>,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("sp_appid", &self.sp_appid)?;
+        m.req("sp_mchid", &self.sp_mchid)?;
+        m.req("name", &self.name)?;
+        m.req("shortname", &self.shortname)?;
+        m.req("office_phone", &self.office_phone)?;
+        m.req("contact", &self.contact)?;
+        m.req("business_category", &self.business_category)?;
+        m.opt("channel_id", &self.channel_id)?;
+        m.req("merchant_country_code", &self.merchant_country_code)?;
+        m.req("merchant_type", &self.merchant_type)?;
+        m.opt("registration_certificate_number", &self.registration_certificate_number)?;
+        m.opt("registration_certificate_date", &self.registration_certificate_date)?;
+        m.opt("registration_certificate_copy", &self.registration_certificate_copy)?;
+        m.opt("settlement_bank_number", &self.settlement_bank_number)?;
+        m.req("business", &self.business)?;
+        m.opt("director", &self.director)?;
+        m.opt("principal", &self.principal)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            idempotency_key: o.opt("Idempotency-Key")?,
+            wechatpay_serial: o.req("Wechatpay-Serial")?,
+            sp_appid: o.req("sp_appid")?,
+            sp_mchid: o.req("sp_mchid")?,
+            name: o.req("name")?,
+            shortname: o.req("shortname")?,
+            office_phone: o.req("office_phone")?,
+            contact: o.req("contact")?,
+            business_category: o.req("business_category")?,
+            channel_id: o.opt("channel_id")?,
+            merchant_country_code: o.req("merchant_country_code")?,
+            merchant_type: o.req("merchant_type")?,
+            registration_certificate_number: o.opt("registration_certificate_number")?,
+            registration_certificate_date: o.opt("registration_certificate_date")?,
+            registration_certificate_copy: o.opt("registration_certificate_copy")?,
+            settlement_bank_number: o.opt("settlement_bank_number")?,
+            business: o.req("business")?,
+            director: o.opt("director")?,
+            principal: o.opt("principal")?,
+        })
+    }
+}
 /// 业务信息
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestBusiness {
     /// 业务类型
     ///
@@ -130,38 +175,65 @@ pub struct PostRequestBusiness {
     /// APP下载链接
     ///
     /// Example: `https://download.qq.com`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub app_download: Option<String>,
     /// 业务网站
     ///
     /// Example: `https://www.qq.com`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub website: Option<String>,
     /// 公众号
     ///
     /// Example: `wx8888888888888888`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub office_account: Option<String>,
     /// 小程序
     ///
     /// Example: `wx8888888888888888`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub mini_program: Option<String>,
     /// 门店地址
     ///
     /// Example: `10F World Finance Centre (South Office), 11 Canton Road, Tsim Sha Tsui, Hong Kong`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub store_address: Option<String>,
     /// 门店照片`JSON`格式字符串
     ///
     /// Example: `["Media_id1","Media_id2","Media_id3"]`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub store_photos: Option<String>,
     /// MCC码
     ///
     /// Example: `4214`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub mcc: Option<String>,
+}
+impl ::serde::Serialize for PostRequestBusiness {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("business_type", &self.business_type)?;
+        m.opt("app_download", &self.app_download)?;
+        m.opt("website", &self.website)?;
+        m.opt("office_account", &self.office_account)?;
+        m.opt("mini_program", &self.mini_program)?;
+        m.opt("store_address", &self.store_address)?;
+        m.opt("store_photos", &self.store_photos)?;
+        m.opt("mcc", &self.mcc)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestBusiness {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            business_type: o.req("business_type")?,
+            app_download: o.opt("app_download")?,
+            website: o.opt("website")?,
+            office_account: o.opt("office_account")?,
+            mini_program: o.opt("mini_program")?,
+            store_address: o.opt("store_address")?,
+            store_photos: o.opt("store_photos")?,
+            mcc: o.opt("mcc")?,
+        })
+    }
 }
 /// 业务类型
 ///
@@ -220,7 +292,7 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestBusinessBusinessType {
     }
 }
 /// 联系人信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestContact {
     /// 联系人名称
     ///
@@ -235,19 +307,63 @@ pub struct PostRequestContact {
     /// Example: `test@test.com`
     pub email: String,
 }
+impl ::serde::Serialize for PostRequestContact {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("name", &self.name)?;
+        m.req("phone", &self.phone)?;
+        m.req("email", &self.email)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestContact {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            name: o.req("name")?,
+            phone: o.req("phone")?,
+            email: o.req("email")?,
+        })
+    }
+}
 /// 董事信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestDirector {
     /// 董事姓名
     ///
     /// Example: `Bob`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: Option<String>,
     /// 董事证件号
     ///
     /// Example: `5555-8888`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub number: Option<String>,
+}
+impl ::serde::Serialize for PostRequestDirector {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("name", &self.name)?;
+        m.opt("number", &self.number)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestDirector {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            name: o.opt("name")?,
+            number: o.opt("number")?,
+        })
+    }
 }
 /// 商户类型
 ///
@@ -302,21 +418,41 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestMerchantType {
     }
 }
 /// 负责人信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestPrincipal {
     /// 负责人姓名
     ///
     /// Example: `Bob`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: Option<String>,
     /// 负责人证件号
     ///
     /// Example: `5555-8888`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub number: Option<String>,
 }
+impl ::serde::Serialize for PostRequestPrincipal {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("name", &self.name)?;
+        m.opt("number", &self.number)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestPrincipal {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            name: o.opt("name")?,
+            number: o.opt("number")?,
+        })
+    }
+}
 /// The response of `POST /hk/v3/merchants` (子商户进件（融合钱包）).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 子商户号
     ///
@@ -325,13 +461,35 @@ pub struct PostResponse {
     /// 验证状态
     ///
     /// Example: `Under Review`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub verification_status: Option<PostResponseVerificationStatus>,
     /// 验证状态描述
     ///
     /// Example: `该子商户需要通过审核才可生效。请登录商户平台检查审核状态。`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: Option<String>,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("sub_mchid", &self.sub_mchid)?;
+        m.opt("verification_status", &self.verification_status)?;
+        m.opt("description", &self.description)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            sub_mchid: o.req("sub_mchid")?,
+            verification_status: o.opt("verification_status")?,
+            description: o.opt("description")?,
+        })
+    }
 }
 /// 验证状态
 ///
@@ -386,12 +544,11 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseVerificationStatus {
     }
 }
 /// The request of `PUT /hk/v3/merchants` (修改子商户（融合钱包）).
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PutRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
     /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    #[serde(rename = "Wechatpay-Serial", skip_serializing)]
     pub wechatpay_serial: String,
     /// 机构appid
     ///
@@ -418,7 +575,6 @@ pub struct PutRequest {
     /// Example: `075586010000`
     pub office_phone: String,
     /// 联系人信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub contact: Option<PutRequestContact>,
     /// 类目
     ///
@@ -427,7 +583,6 @@ pub struct PutRequest {
     /// 渠道号
     ///
     /// Example: `3200000001`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub channel_id: Option<String>,
     /// 注册国家或区域
     ///
@@ -440,34 +595,83 @@ pub struct PutRequest {
     /// 公司注册文件编号
     ///
     /// Example: `5555-8888`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub registration_certificate_number: Option<String>,
     /// 公司注册文件过期时间
     ///
     /// Example: `2020-10-16`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub registration_certificate_date: Option<String>,
     /// 公司注册文件照片
     ///
     /// Example: `w7yQFawBtja5uEdm_aoGhHuxkrIaqB4GzPCeo963zXKcO2hDVD8AjXIpgrj-x95m5iclsanHYauUt1__DsWXok2NqRliv2SDL42QoEmHIPs`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub registration_certificate_copy: Option<String>,
     /// 子商户银行结算账户信息
     ///
     /// Example: `555588889999`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub settlement_bank_number: Option<String>,
     /// 业务信息
     pub business: PutRequestBusiness,
     /// 董事信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub director: Option<PutRequestDirector>,
     /// 负责人信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub principal: Option<PutRequestPrincipal>,
 }
+impl ::serde::Serialize for PutRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("sp_appid", &self.sp_appid)?;
+        m.req("sp_mchid", &self.sp_mchid)?;
+        m.req("sub_mchid", &self.sub_mchid)?;
+        m.req("name", &self.name)?;
+        m.req("shortname", &self.shortname)?;
+        m.req("office_phone", &self.office_phone)?;
+        m.opt("contact", &self.contact)?;
+        m.req("business_category", &self.business_category)?;
+        m.opt("channel_id", &self.channel_id)?;
+        m.req("merchant_country_code", &self.merchant_country_code)?;
+        m.req("merchant_type", &self.merchant_type)?;
+        m.opt("registration_certificate_number", &self.registration_certificate_number)?;
+        m.opt("registration_certificate_date", &self.registration_certificate_date)?;
+        m.opt("registration_certificate_copy", &self.registration_certificate_copy)?;
+        m.opt("settlement_bank_number", &self.settlement_bank_number)?;
+        m.req("business", &self.business)?;
+        m.opt("director", &self.director)?;
+        m.opt("principal", &self.principal)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PutRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            wechatpay_serial: o.req("Wechatpay-Serial")?,
+            sp_appid: o.req("sp_appid")?,
+            sp_mchid: o.req("sp_mchid")?,
+            sub_mchid: o.req("sub_mchid")?,
+            name: o.req("name")?,
+            shortname: o.req("shortname")?,
+            office_phone: o.req("office_phone")?,
+            contact: o.opt("contact")?,
+            business_category: o.req("business_category")?,
+            channel_id: o.opt("channel_id")?,
+            merchant_country_code: o.req("merchant_country_code")?,
+            merchant_type: o.req("merchant_type")?,
+            registration_certificate_number: o.opt("registration_certificate_number")?,
+            registration_certificate_date: o.opt("registration_certificate_date")?,
+            registration_certificate_copy: o.opt("registration_certificate_copy")?,
+            settlement_bank_number: o.opt("settlement_bank_number")?,
+            business: o.req("business")?,
+            director: o.opt("director")?,
+            principal: o.opt("principal")?,
+        })
+    }
+}
 /// 业务信息
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PutRequestBusiness {
     /// 业务类型
     ///
@@ -476,38 +680,65 @@ pub struct PutRequestBusiness {
     /// APP下载链接
     ///
     /// Example: `https://download.qq.com`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub app_download: Option<String>,
     /// 业务网站
     ///
     /// Example: `https://www.qq.com`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub website: Option<String>,
     /// 公众号
     ///
     /// Example: `wx8888888888888888`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub office_account: Option<String>,
     /// 小程序
     ///
     /// Example: `wx8888888888888888`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub mini_program: Option<String>,
     /// 门店地址
     ///
     /// Example: `10F World Finance Centre (South Office), 11 Canton Road, Tsim Sha Tsui, Hong Kong`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub store_address: Option<String>,
     /// 门店照片`JSON`格式字符串
     ///
     /// Example: `["Media_id1","Media_id2","Media_id3"]`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub store_photos: Option<String>,
     /// MCC码
     ///
     /// Example: `4214`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub mcc: Option<String>,
+}
+impl ::serde::Serialize for PutRequestBusiness {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("business_type", &self.business_type)?;
+        m.opt("app_download", &self.app_download)?;
+        m.opt("website", &self.website)?;
+        m.opt("office_account", &self.office_account)?;
+        m.opt("mini_program", &self.mini_program)?;
+        m.opt("store_address", &self.store_address)?;
+        m.opt("store_photos", &self.store_photos)?;
+        m.opt("mcc", &self.mcc)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PutRequestBusiness {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            business_type: o.req("business_type")?,
+            app_download: o.opt("app_download")?,
+            website: o.opt("website")?,
+            office_account: o.opt("office_account")?,
+            mini_program: o.opt("mini_program")?,
+            store_address: o.opt("store_address")?,
+            store_photos: o.opt("store_photos")?,
+            mcc: o.opt("mcc")?,
+        })
+    }
 }
 /// 业务类型
 ///
@@ -566,7 +797,7 @@ impl<'de> ::serde::Deserialize<'de> for PutRequestBusinessBusinessType {
     }
 }
 /// 联系人信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PutRequestContact {
     /// 联系人名称
     ///
@@ -581,19 +812,63 @@ pub struct PutRequestContact {
     /// Example: `test@test.com`
     pub email: String,
 }
+impl ::serde::Serialize for PutRequestContact {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("name", &self.name)?;
+        m.req("phone", &self.phone)?;
+        m.req("email", &self.email)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PutRequestContact {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            name: o.req("name")?,
+            phone: o.req("phone")?,
+            email: o.req("email")?,
+        })
+    }
+}
 /// 董事信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PutRequestDirector {
     /// 董事姓名
     ///
     /// Example: `Bob`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: Option<String>,
     /// 董事证件号
     ///
     /// Example: `5555-8888`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub number: Option<String>,
+}
+impl ::serde::Serialize for PutRequestDirector {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("name", &self.name)?;
+        m.opt("number", &self.number)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PutRequestDirector {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            name: o.opt("name")?,
+            number: o.opt("number")?,
+        })
+    }
 }
 /// 商户类型
 ///
@@ -648,26 +923,66 @@ impl<'de> ::serde::Deserialize<'de> for PutRequestMerchantType {
     }
 }
 /// 负责人信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PutRequestPrincipal {
     /// 负责人姓名
     ///
     /// Example: `Bob`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: Option<String>,
     /// 负责人证件号
     ///
     /// Example: `5555-8888`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub number: Option<String>,
 }
+impl ::serde::Serialize for PutRequestPrincipal {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("name", &self.name)?;
+        m.opt("number", &self.number)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PutRequestPrincipal {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            name: o.opt("name")?,
+            number: o.opt("number")?,
+        })
+    }
+}
 /// The response of `PUT /hk/v3/merchants` (修改子商户（融合钱包）).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PutResponse {
     /// 子商户号
     ///
     /// Example: `1900000109`
     pub sub_mchid: String,
+}
+impl ::serde::Serialize for PutResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("sub_mchid", &self.sub_mchid)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PutResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            sub_mchid: o.req("sub_mchid")?,
+        })
+    }
 }
 /// `/hk/v3/merchants/{sub_mchid}`
 pub mod by_sub_mchid {
@@ -691,21 +1006,39 @@ pub mod by_sub_mchid {
         }
     }
     /// The request of `GET /hk/v3/merchants/{sub_mchid}` (查询子商户（融合钱包）).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 机构appid
         ///
         /// Query parameter `sp_appid`. Example: `wx8888888888888888`
-        #[serde(skip_serializing)]
         pub sp_appid: String,
         /// 机构商户号
         ///
         /// Query parameter `sp_mchid`. Example: `3200000001`
-        #[serde(skip_serializing)]
         pub sp_mchid: String,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sp_appid: o.req("sp_appid")?,
+                sp_mchid: o.req("sp_mchid")?,
+            })
+        }
+    }
     /// The response of `GET /hk/v3/merchants/{sub_mchid}` (查询子商户（融合钱包）).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 子商户号
         ///
@@ -732,76 +1065,143 @@ pub mod by_sub_mchid {
         /// Example: `101`
         pub business_category: i64,
         /// 联系人信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub contact: Option<GetResponseContact>,
         /// 商户类型
         ///
         /// Example: `ENTERPRISE`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub merchant_type: Option<GetResponseMerchantType>,
         /// 公司注册文件编号
         ///
         /// Example: `5555-8888`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub registration_certificate_number: Option<String>,
         /// 公司注册文件过期时间
         ///
         /// Example: `2020-10-16`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub registration_certificate_date: Option<String>,
         /// 子商户结算账户
         ///
         /// Example: `555588889999`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub settlement_bank_number: Option<String>,
         /// 业务信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub business: Option<GetResponseBusiness>,
         /// 董事信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub director: Option<GetResponseDirector>,
         /// 负责人信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub principal: Option<GetResponsePrincipal>,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("name", &self.name)?;
+            m.req("shortname", &self.shortname)?;
+            m.req("office_phone", &self.office_phone)?;
+            m.req("merchant_country_code", &self.merchant_country_code)?;
+            m.req("business_category", &self.business_category)?;
+            m.opt("contact", &self.contact)?;
+            m.opt("merchant_type", &self.merchant_type)?;
+            m.opt(
+                "registration_certificate_number",
+                &self.registration_certificate_number,
+            )?;
+            m.opt("registration_certificate_date", &self.registration_certificate_date)?;
+            m.opt("settlement_bank_number", &self.settlement_bank_number)?;
+            m.opt("business", &self.business)?;
+            m.opt("director", &self.director)?;
+            m.opt("principal", &self.principal)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                name: o.req("name")?,
+                shortname: o.req("shortname")?,
+                office_phone: o.req("office_phone")?,
+                merchant_country_code: o.req("merchant_country_code")?,
+                business_category: o.req("business_category")?,
+                contact: o.opt("contact")?,
+                merchant_type: o.opt("merchant_type")?,
+                registration_certificate_number: o
+                    .opt("registration_certificate_number")?,
+                registration_certificate_date: o.opt("registration_certificate_date")?,
+                settlement_bank_number: o.opt("settlement_bank_number")?,
+                business: o.opt("business")?,
+                director: o.opt("director")?,
+                principal: o.opt("principal")?,
+            })
+        }
+    }
     /// 业务信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseBusiness {
         /// 业务类型
         ///
         /// Example: `BOTH`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub business_type: Option<GetResponseBusinessBusinessType>,
         /// APP下载地址
         ///
         /// Example: `https://download.qq.com`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub app_download: Option<String>,
         /// 业务网站
         ///
         /// Example: `https://www.qq.com`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub website: Option<String>,
         /// 公众号
         ///
         /// Example: `wx8888888888888888`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub office_account: Option<String>,
         /// 小程序
         ///
         /// Example: `wx8888888888888888`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mini_program: Option<String>,
         /// 门店地址
         ///
         /// Example: `10F World Finance Centre (South Office), 11 Canton Road, Tsim Sha Tsui, Hong Kong`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub store_address: Option<String>,
         /// MCC码
         ///
         /// Example: `4214`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mcc: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponseBusiness {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("business_type", &self.business_type)?;
+            m.opt("app_download", &self.app_download)?;
+            m.opt("website", &self.website)?;
+            m.opt("office_account", &self.office_account)?;
+            m.opt("mini_program", &self.mini_program)?;
+            m.opt("store_address", &self.store_address)?;
+            m.opt("mcc", &self.mcc)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseBusiness {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                business_type: o.opt("business_type")?,
+                app_download: o.opt("app_download")?,
+                website: o.opt("website")?,
+                office_account: o.opt("office_account")?,
+                mini_program: o.opt("mini_program")?,
+                store_address: o.opt("store_address")?,
+                mcc: o.opt("mcc")?,
+            })
+        }
     }
     /// 业务类型
     ///
@@ -860,37 +1260,78 @@ pub mod by_sub_mchid {
         }
     }
     /// 联系人信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseContact {
         /// 联系人名称
         ///
         /// Example: `Bob Zhang`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: Option<String>,
         /// 联系人电话
         ///
         /// Example: `+8613633334444`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub phone: Option<String>,
         /// 联系人邮箱
         ///
         /// Example: `test@test.com`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: Option<String>,
     }
+    impl ::serde::Serialize for GetResponseContact {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("name", &self.name)?;
+            m.opt("phone", &self.phone)?;
+            m.opt("email", &self.email)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseContact {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.opt("name")?,
+                phone: o.opt("phone")?,
+                email: o.opt("email")?,
+            })
+        }
+    }
     /// 董事信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDirector {
         /// 董事姓名
         ///
         /// Example: `Bob`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: Option<String>,
         /// 董事证件号码
         ///
         /// Example: `5555-8888`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub number: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponseDirector {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("name", &self.name)?;
+            m.opt("number", &self.number)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseDirector {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.opt("name")?,
+                number: o.opt("number")?,
+            })
+        }
     }
     /// 商户类型
     ///
@@ -945,17 +1386,37 @@ pub mod by_sub_mchid {
         }
     }
     /// 负责人信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponsePrincipal {
         /// 负责人姓名
         ///
         /// Example: `Bob`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: Option<String>,
         /// 负责人证件号码
         ///
         /// Example: `5555-8888`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub number: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponsePrincipal {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("name", &self.name)?;
+            m.opt("number", &self.number)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponsePrincipal {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.opt("name")?,
+                number: o.opt("number")?,
+            })
+        }
     }
 }

@@ -44,46 +44,64 @@ impl<'a> Refunds<'a> {
     }
 }
 /// The request of `GET /hk/v3/refunds` (查询所有退款).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetRequest {
     /// 微信支付订单号
     ///
     /// Query parameter `transaction_id`. Example: `1217752501201407033233368018`
-    #[serde(skip_serializing)]
     pub transaction_id: Option<String>,
     /// 商户订单号
     ///
     /// Query parameter `out_trade_no`.
-    #[serde(skip_serializing)]
     pub out_trade_no: Option<String>,
     /// 商户号
     ///
     /// Query parameter `mchid`. Example: `1900000109`
-    #[serde(skip_serializing)]
     pub mchid: String,
     /// 子商户号
     ///
     /// Query parameter `sub_mchid`. Example: `1900000109`
-    #[serde(skip_serializing)]
     pub sub_mchid: String,
     /// 机构商户号
     ///
     /// Query parameter `sp_mchid`. Example: `1900000100`
-    #[serde(skip_serializing)]
     pub sp_mchid: String,
     /// 记录起始位置
     ///
     /// Query parameter `offset`. Example: `0`
-    #[serde(skip_serializing)]
     pub offset: i64,
     /// 每页笔数
     ///
     /// Query parameter `count`. Example: `10`
-    #[serde(skip_serializing)]
     pub count: i64,
 }
+impl ::serde::Serialize for GetRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            transaction_id: o.opt("transaction_id")?,
+            out_trade_no: o.opt("out_trade_no")?,
+            mchid: o.req("mchid")?,
+            sub_mchid: o.req("sub_mchid")?,
+            sp_mchid: o.req("sp_mchid")?,
+            offset: o.req("offset")?,
+            count: o.req("count")?,
+        })
+    }
+}
 /// The response of `GET /hk/v3/refunds` (查询所有退款).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// 微信支付交易订单号
     ///
@@ -118,8 +136,44 @@ pub struct GetResponse {
     /// Example: `10`
     pub current_total_num: i64,
 }
+impl ::serde::Serialize for GetResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("id", &self.id)?;
+        m.req("mchid", &self.mchid)?;
+        m.req("sub_mchid", &self.sub_mchid)?;
+        m.req("sp_mchid", &self.sp_mchid)?;
+        m.req("out_trade_no", &self.out_trade_no)?;
+        m.req("amount", &self.amount)?;
+        m.req("data", &self.data)?;
+        m.req("total_num", &self.total_num)?;
+        m.req("current_total_num", &self.current_total_num)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            id: o.req("id")?,
+            mchid: o.req("mchid")?,
+            sub_mchid: o.req("sub_mchid")?,
+            sp_mchid: o.req("sp_mchid")?,
+            out_trade_no: o.req("out_trade_no")?,
+            amount: o.req("amount")?,
+            data: o.req("data")?,
+            total_num: o.req("total_num")?,
+            current_total_num: o.req("current_total_num")?,
+        })
+    }
+}
 /// 订单金额
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseAmount {
     /// 订单金额
     ///
@@ -128,7 +182,6 @@ pub struct GetResponseAmount {
     /// 货币类型
     ///
     /// Example: `CNY`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub currency: Option<String>,
     /// 用户支付金额
     ///
@@ -139,8 +192,34 @@ pub struct GetResponseAmount {
     /// Example: `CNY`
     pub payer_currency: String,
 }
+impl ::serde::Serialize for GetResponseAmount {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("total", &self.total)?;
+        m.opt("currency", &self.currency)?;
+        m.req("payer_total", &self.payer_total)?;
+        m.req("payer_currency", &self.payer_currency)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            total: o.req("total")?,
+            currency: o.opt("currency")?,
+            payer_total: o.req("payer_total")?,
+            payer_currency: o.req("payer_currency")?,
+        })
+    }
+}
 /// GetResponseData
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetResponseData {
     /// 微信退款单号
     ///
@@ -153,22 +232,18 @@ pub struct GetResponseData {
     /// 退款渠道
     ///
     /// Example: `ORIGINAL`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub channel: Option<GetResponseDataChannel>,
     /// 退款入账账户
     ///
     /// Example: `招商银行信用卡`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub recv_account: Option<String>,
     /// 退款资金来源
     ///
     /// Example: `REFUND_SOURCE_UNSETTLED_FUNDS`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub fund_source: Option<GetResponseDataFundSource>,
     /// 退款成功时间
     ///
     /// Example: `2018-06-08T10:34:56+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub success_time: Option<String>,
     /// 退款创建时间
     ///
@@ -181,11 +256,48 @@ pub struct GetResponseData {
     /// 退款金额
     pub amount: GetResponseDataAmount,
     /// 优惠退款详情
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub refund_detail: Option<GetResponseDataRefundDetail>,
 }
+impl ::serde::Serialize for GetResponseData {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("id", &self.id)?;
+        m.req("out_refund_no", &self.out_refund_no)?;
+        m.opt("channel", &self.channel)?;
+        m.opt("recv_account", &self.recv_account)?;
+        m.opt("fund_source", &self.fund_source)?;
+        m.opt("success_time", &self.success_time)?;
+        m.req("create_time", &self.create_time)?;
+        m.req("status", &self.status)?;
+        m.req("amount", &self.amount)?;
+        m.opt("refund_detail", &self.refund_detail)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            id: o.req("id")?,
+            out_refund_no: o.req("out_refund_no")?,
+            channel: o.opt("channel")?,
+            recv_account: o.opt("recv_account")?,
+            fund_source: o.opt("fund_source")?,
+            success_time: o.opt("success_time")?,
+            create_time: o.req("create_time")?,
+            status: o.req("status")?,
+            amount: o.req("amount")?,
+            refund_detail: o.opt("refund_detail")?,
+        })
+    }
+}
 /// 退款金额
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseDataAmount {
     /// 退款金额
     ///
@@ -194,7 +306,6 @@ pub struct GetResponseDataAmount {
     /// 货币类型
     ///
     /// Example: `CNY`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub currency: Option<String>,
     /// 用户退款金额
     ///
@@ -207,19 +318,67 @@ pub struct GetResponseDataAmount {
     /// 汇率
     pub exchange_rate: GetResponseDataAmountExchangeRate,
 }
+impl ::serde::Serialize for GetResponseDataAmount {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("refund", &self.refund)?;
+        m.opt("currency", &self.currency)?;
+        m.req("payer_refund", &self.payer_refund)?;
+        m.req("payer_currency", &self.payer_currency)?;
+        m.req("exchange_rate", &self.exchange_rate)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseDataAmount {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            refund: o.req("refund")?,
+            currency: o.opt("currency")?,
+            payer_refund: o.req("payer_refund")?,
+            payer_currency: o.req("payer_currency")?,
+            exchange_rate: o.req("exchange_rate")?,
+        })
+    }
+}
 /// 汇率
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseDataAmountExchangeRate {
     /// 汇率类型
     ///
     /// Example: `SETTLEMENT_RATE`
-    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: Option<GetResponseDataAmountExchangeRateType>,
     /// 汇率值
     ///
     /// Example: `8000000`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rate: Option<i64>,
+}
+impl ::serde::Serialize for GetResponseDataAmountExchangeRate {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("type", &self.type_)?;
+        m.opt("rate", &self.rate)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseDataAmountExchangeRate {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            type_: o.opt("type")?,
+            rate: o.opt("rate")?,
+        })
+    }
 }
 /// 汇率类型
 ///
@@ -382,34 +541,60 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseDataFundSource {
     }
 }
 /// 优惠退款详情
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseDataRefundDetail {
     /// 券ID
     ///
     /// Example: `109519`
     pub promotion_id: String,
     /// 优惠范围
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub scope: Option<GetResponseDataRefundDetailScope>,
     /// 优惠类型
     ///
     /// Example: `DISCOUNT`
-    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: Option<GetResponseDataRefundDetailType>,
     /// 优惠券面额
     ///
     /// Example: `5`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: Option<i64>,
     /// 优惠券退款额
     ///
     /// Example: `5`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub refund_amount: Option<i64>,
     /// 货币类型
     ///
     /// Example: `CNY`
     pub currency: String,
+}
+impl ::serde::Serialize for GetResponseDataRefundDetail {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("promotion_id", &self.promotion_id)?;
+        m.opt("scope", &self.scope)?;
+        m.opt("type", &self.type_)?;
+        m.opt("amount", &self.amount)?;
+        m.opt("refund_amount", &self.refund_amount)?;
+        m.req("currency", &self.currency)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseDataRefundDetail {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            promotion_id: o.req("promotion_id")?,
+            scope: o.opt("scope")?,
+            type_: o.opt("type")?,
+            amount: o.opt("amount")?,
+            refund_amount: o.opt("refund_amount")?,
+            currency: o.req("currency")?,
+        })
+    }
 }
 /// 优惠范围
 ///
@@ -576,7 +761,7 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseDataStatus {
     }
 }
 /// The request of `POST /hk/v3/refunds` (申请退款).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 商户号
     ///
@@ -601,15 +786,12 @@ pub struct PostRequest {
     /// 子商户APPID
     ///
     /// Example: `wx8888888888888888`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_appid: Option<String>,
     /// 微信订单号
     ///
     /// Example: `1217752501201407033233368018`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub transaction_id: Option<String>,
     /// 商户订单号
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_trade_no: Option<String>,
     /// 商户退款单号
     ///
@@ -618,18 +800,58 @@ pub struct PostRequest {
     /// 退款原因
     ///
     /// Example: `商品已售完`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reason: Option<String>,
     /// 订单金额
     pub amount: PostRequestAmount,
     /// 退款通知地址
     ///
     /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notify_url: Option<String>,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("mchid", &self.mchid)?;
+        m.req("appid", &self.appid)?;
+        m.req("sp_mchid", &self.sp_mchid)?;
+        m.req("sub_mchid", &self.sub_mchid)?;
+        m.req("sp_appid", &self.sp_appid)?;
+        m.opt("sub_appid", &self.sub_appid)?;
+        m.opt("transaction_id", &self.transaction_id)?;
+        m.opt("out_trade_no", &self.out_trade_no)?;
+        m.req("out_refund_no", &self.out_refund_no)?;
+        m.opt("reason", &self.reason)?;
+        m.req("amount", &self.amount)?;
+        m.opt("notify_url", &self.notify_url)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            mchid: o.req("mchid")?,
+            appid: o.req("appid")?,
+            sp_mchid: o.req("sp_mchid")?,
+            sub_mchid: o.req("sub_mchid")?,
+            sp_appid: o.req("sp_appid")?,
+            sub_appid: o.opt("sub_appid")?,
+            transaction_id: o.opt("transaction_id")?,
+            out_trade_no: o.opt("out_trade_no")?,
+            out_refund_no: o.req("out_refund_no")?,
+            reason: o.opt("reason")?,
+            amount: o.req("amount")?,
+            notify_url: o.opt("notify_url")?,
+        })
+    }
+}
 /// 订单金额
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestAmount {
     /// 退款金额
     ///
@@ -644,8 +866,32 @@ pub struct PostRequestAmount {
     /// Example: `CNY`
     pub currency: String,
 }
+impl ::serde::Serialize for PostRequestAmount {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("refund", &self.refund)?;
+        m.req("total", &self.total)?;
+        m.req("currency", &self.currency)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            refund: o.req("refund")?,
+            total: o.req("total")?,
+            currency: o.req("currency")?,
+        })
+    }
+}
 /// The response of `POST /hk/v3/refunds` (申请退款).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 微信支付退款订单号
     ///
@@ -662,11 +908,38 @@ pub struct PostResponse {
     /// 退款金额
     pub amount: PostResponseAmount,
     /// 优惠退款详情
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub detail: Option<PostResponseDetail>,
 }
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("id", &self.id)?;
+        m.req("out_refund_no", &self.out_refund_no)?;
+        m.req("create_time", &self.create_time)?;
+        m.req("amount", &self.amount)?;
+        m.opt("detail", &self.detail)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            id: o.req("id")?,
+            out_refund_no: o.req("out_refund_no")?,
+            create_time: o.req("create_time")?,
+            amount: o.req("amount")?,
+            detail: o.opt("detail")?,
+        })
+    }
+}
 /// 退款金额
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseAmount {
     /// 退款金额
     ///
@@ -687,19 +960,67 @@ pub struct PostResponseAmount {
     /// 汇率
     pub exchange_rate: PostResponseAmountExchangeRate,
 }
+impl ::serde::Serialize for PostResponseAmount {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("refund", &self.refund)?;
+        m.req("currency", &self.currency)?;
+        m.req("payer_refund", &self.payer_refund)?;
+        m.req("payer_currency", &self.payer_currency)?;
+        m.req("exchange_rate", &self.exchange_rate)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            refund: o.req("refund")?,
+            currency: o.req("currency")?,
+            payer_refund: o.req("payer_refund")?,
+            payer_currency: o.req("payer_currency")?,
+            exchange_rate: o.req("exchange_rate")?,
+        })
+    }
+}
 /// 汇率
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseAmountExchangeRate {
     /// 汇率类型
     ///
     /// Example: `SETTLEMENT_RATE`
-    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: Option<PostResponseAmountExchangeRateType>,
     /// 汇率值
     ///
     /// Example: `8000000`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rate: Option<i64>,
+}
+impl ::serde::Serialize for PostResponseAmountExchangeRate {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("type", &self.type_)?;
+        m.opt("rate", &self.rate)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponseAmountExchangeRate {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            type_: o.opt("type")?,
+            rate: o.opt("rate")?,
+        })
+    }
 }
 /// 汇率类型
 ///
@@ -750,7 +1071,7 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseAmountExchangeRateType {
     }
 }
 /// 优惠退款详情
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseDetail {
     /// 券ID
     ///
@@ -759,27 +1080,53 @@ pub struct PostResponseDetail {
     /// 优惠范围
     ///
     /// Example: `SINGLE`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub scope: Option<PostResponseDetailScope>,
     /// 优惠类型
     ///
     /// Example: `DISCOUNT`
-    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: Option<PostResponseDetailType>,
     /// 优惠券面额
     ///
     /// Example: `5`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: Option<i64>,
     /// 优惠券退款额
     ///
     /// Example: `5`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub refund_amount: Option<i64>,
     /// 货币类型
     ///
     /// Example: `CNY`
     pub currency: String,
+}
+impl ::serde::Serialize for PostResponseDetail {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("promotion_id", &self.promotion_id)?;
+        m.opt("scope", &self.scope)?;
+        m.opt("type", &self.type_)?;
+        m.opt("amount", &self.amount)?;
+        m.opt("refund_amount", &self.refund_amount)?;
+        m.req("currency", &self.currency)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponseDetail {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            promotion_id: o.req("promotion_id")?,
+            scope: o.opt("scope")?,
+            type_: o.opt("type")?,
+            amount: o.opt("amount")?,
+            refund_amount: o.opt("refund_amount")?,
+            currency: o.req("currency")?,
+        })
+    }
 }
 /// 优惠范围
 ///
@@ -918,33 +1265,44 @@ pub mod id {
             }
         }
         /// The request of `GET /hk/v3/refunds/id/{refund_id}` (查询单笔退款(微信支付退款订单号)).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 商户号
             ///
             /// Query parameter `mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub mchid: String,
             /// 子商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: String,
             /// 机构商户号
             ///
             /// Query parameter `sp_mchid`. Example: `1900000100`
-            #[serde(skip_serializing)]
             pub sp_mchid: String,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mchid: o.req("mchid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    sp_mchid: o.req("sp_mchid")?,
+                })
+            }
+        }
         /// The response of `GET /hk/v3/refunds/id/{refund_id}` (查询单笔退款(微信支付退款订单号)).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 微信支付退款订单号
             ///
@@ -965,22 +1323,18 @@ pub mod id {
             /// 退款渠道
             ///
             /// Example: `ORIGINAL`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub channel: Option<GetResponseChannel>,
             /// 退款入账账户
             ///
             /// Example: `招商银行信用卡`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub recv_account: Option<String>,
             /// 退款资金来源
             ///
             /// Example: `REFUND_SOURCE_UNSETTLED_FUNDS`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fund_source: Option<GetResponseFundSource>,
             /// 退款成功时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_time: Option<String>,
             /// 退款创建时间
             ///
@@ -993,18 +1347,52 @@ pub mod id {
             /// 退款金额
             pub amount: GetResponseAmount,
             /// 优惠退款详情
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub detail: Option<GetResponseDetail>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("id", &self.id)?;
+                m.req("out_refund_no", &self.out_refund_no)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.opt("channel", &self.channel)?;
+                m.opt("recv_account", &self.recv_account)?;
+                m.opt("fund_source", &self.fund_source)?;
+                m.opt("success_time", &self.success_time)?;
+                m.req("create_time", &self.create_time)?;
+                m.req("status", &self.status)?;
+                m.req("amount", &self.amount)?;
+                m.opt("detail", &self.detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    id: o.req("id")?,
+                    out_refund_no: o.req("out_refund_no")?,
+                    transaction_id: o.req("transaction_id")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    channel: o.opt("channel")?,
+                    recv_account: o.opt("recv_account")?,
+                    fund_source: o.opt("fund_source")?,
+                    success_time: o.opt("success_time")?,
+                    create_time: o.req("create_time")?,
+                    status: o.req("status")?,
+                    amount: o.req("amount")?,
+                    detail: o.opt("detail")?,
+                })
+            }
+        }
         /// 退款金额
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
             /// 退款金额
             ///
@@ -1013,7 +1401,6 @@ pub mod id {
             /// 货币类型
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
             /// 用户退款金额
             ///
@@ -1026,29 +1413,67 @@ pub mod id {
             /// 汇率
             pub exchange_rate: GetResponseAmountExchangeRate,
         }
+        impl ::serde::Serialize for GetResponseAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("refund", &self.refund)?;
+                m.opt("currency", &self.currency)?;
+                m.req("payer_refund", &self.payer_refund)?;
+                m.req("payer_currency", &self.payer_currency)?;
+                m.req("exchange_rate", &self.exchange_rate)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    refund: o.req("refund")?,
+                    currency: o.opt("currency")?,
+                    payer_refund: o.req("payer_refund")?,
+                    payer_currency: o.req("payer_currency")?,
+                    exchange_rate: o.req("exchange_rate")?,
+                })
+            }
+        }
         /// 汇率
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmountExchangeRate {
             /// 汇率类型
             ///
             /// Example: `SETTLEMENT_RATE`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<GetResponseAmountExchangeRateType>,
             /// 汇率值
             ///
             /// Example: `8000000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub rate: Option<i64>,
+        }
+        impl ::serde::Serialize for GetResponseAmountExchangeRate {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("type", &self.type_)?;
+                m.opt("rate", &self.rate)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseAmountExchangeRate {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.opt("type")?,
+                    rate: o.opt("rate")?,
+                })
+            }
         }
         /// 汇率类型
         ///
@@ -1163,14 +1588,7 @@ pub mod id {
             }
         }
         /// 优惠退款详情
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDetail {
             /// 券ID
             ///
@@ -1179,30 +1597,53 @@ pub mod id {
             /// 优惠范围
             ///
             /// Example: `SINGLE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub scope: Option<GetResponseDetailScope>,
             /// 优惠类型
             ///
             /// Example: `DISCOUNT`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<GetResponseDetailType>,
             /// 优惠券面额
             ///
             /// Example: `5`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<i64>,
             /// 优惠券退款额
             ///
             /// Example: `5`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub refund_amount: Option<i64>,
             /// 货币类型
             ///
             /// Example: `CNY`
             pub currency: String,
+        }
+        impl ::serde::Serialize for GetResponseDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("promotion_id", &self.promotion_id)?;
+                m.opt("scope", &self.scope)?;
+                m.opt("type", &self.type_)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("refund_amount", &self.refund_amount)?;
+                m.req("currency", &self.currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    promotion_id: o.req("promotion_id")?,
+                    scope: o.opt("scope")?,
+                    type_: o.opt("type")?,
+                    amount: o.opt("amount")?,
+                    refund_amount: o.opt("refund_amount")?,
+                    currency: o.req("currency")?,
+                })
+            }
         }
         /// 优惠范围
         ///
@@ -1466,33 +1907,44 @@ pub mod out_refund_no {
             }
         }
         /// The request of `GET /hk/v3/refunds/out-refund-no/{out_refund_no}` (查询单笔退款(商户退款订单号)).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 商户号
             ///
             /// Query parameter `mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub mchid: String,
             /// 子商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: String,
             /// 机构商户号
             ///
             /// Query parameter `sp_mchid`. Example: `1900000100`
-            #[serde(skip_serializing)]
             pub sp_mchid: String,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mchid: o.req("mchid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    sp_mchid: o.req("sp_mchid")?,
+                })
+            }
+        }
         /// The response of `GET /hk/v3/refunds/out-refund-no/{out_refund_no}` (查询单笔退款(商户退款订单号)).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 微信支付退款订单号
             ///
@@ -1513,22 +1965,18 @@ pub mod out_refund_no {
             /// 退款渠道
             ///
             /// Example: `ORIGINAL`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub channel: Option<GetResponseChannel>,
             /// 退款入账账户
             ///
             /// Example: `招商银行信用卡`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub recv_account: Option<String>,
             /// 退款资金来源
             ///
             /// Example: `REFUND_SOURCE_UNSETTLED_FUNDS`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fund_source: Option<GetResponseFundSource>,
             /// 退款成功时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_time: Option<String>,
             /// 退款创建时间
             ///
@@ -1541,18 +1989,52 @@ pub mod out_refund_no {
             /// 退款金额
             pub amount: GetResponseAmount,
             /// 优惠退款详情
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub detail: Option<GetResponseDetail>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("id", &self.id)?;
+                m.req("out_refund_no", &self.out_refund_no)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.opt("channel", &self.channel)?;
+                m.opt("recv_account", &self.recv_account)?;
+                m.opt("fund_source", &self.fund_source)?;
+                m.opt("success_time", &self.success_time)?;
+                m.req("create_time", &self.create_time)?;
+                m.req("status", &self.status)?;
+                m.req("amount", &self.amount)?;
+                m.opt("detail", &self.detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    id: o.req("id")?,
+                    out_refund_no: o.req("out_refund_no")?,
+                    transaction_id: o.req("transaction_id")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    channel: o.opt("channel")?,
+                    recv_account: o.opt("recv_account")?,
+                    fund_source: o.opt("fund_source")?,
+                    success_time: o.opt("success_time")?,
+                    create_time: o.req("create_time")?,
+                    status: o.req("status")?,
+                    amount: o.req("amount")?,
+                    detail: o.opt("detail")?,
+                })
+            }
+        }
         /// 退款金额
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
             /// 退款金额
             ///
@@ -1561,7 +2043,6 @@ pub mod out_refund_no {
             /// 货币类型
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
             /// 用户退款金额
             ///
@@ -1574,29 +2055,67 @@ pub mod out_refund_no {
             /// 汇率
             pub exchange_rate: GetResponseAmountExchangeRate,
         }
+        impl ::serde::Serialize for GetResponseAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("refund", &self.refund)?;
+                m.opt("currency", &self.currency)?;
+                m.req("payer_refund", &self.payer_refund)?;
+                m.req("payer_currency", &self.payer_currency)?;
+                m.req("exchange_rate", &self.exchange_rate)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    refund: o.req("refund")?,
+                    currency: o.opt("currency")?,
+                    payer_refund: o.req("payer_refund")?,
+                    payer_currency: o.req("payer_currency")?,
+                    exchange_rate: o.req("exchange_rate")?,
+                })
+            }
+        }
         /// 汇率
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmountExchangeRate {
             /// 汇率类型
             ///
             /// Example: `SETTLEMENT_RATE`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<GetResponseAmountExchangeRateType>,
             /// 汇率值
             ///
             /// Example: `8000000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub rate: Option<i64>,
+        }
+        impl ::serde::Serialize for GetResponseAmountExchangeRate {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("type", &self.type_)?;
+                m.opt("rate", &self.rate)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseAmountExchangeRate {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.opt("type")?,
+                    rate: o.opt("rate")?,
+                })
+            }
         }
         /// 汇率类型
         ///
@@ -1711,14 +2230,7 @@ pub mod out_refund_no {
             }
         }
         /// 优惠退款详情
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDetail {
             /// 券ID
             ///
@@ -1727,30 +2239,53 @@ pub mod out_refund_no {
             /// 优惠范围
             ///
             /// Example: `SINGLE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub scope: Option<GetResponseDetailScope>,
             /// 优惠类型
             ///
             /// Example: `DISCOUNT`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<GetResponseDetailType>,
             /// 优惠券面额
             ///
             /// Example: `5`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<i64>,
             /// 优惠券退款额
             ///
             /// Example: `5`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub refund_amount: Option<i64>,
             /// 货币类型
             ///
             /// Example: `CNY`
             pub currency: String,
+        }
+        impl ::serde::Serialize for GetResponseDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("promotion_id", &self.promotion_id)?;
+                m.opt("scope", &self.scope)?;
+                m.opt("type", &self.type_)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("refund_amount", &self.refund_amount)?;
+                m.req("currency", &self.currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    promotion_id: o.req("promotion_id")?,
+                    scope: o.opt("scope")?,
+                    type_: o.opt("type")?,
+                    amount: o.opt("amount")?,
+                    refund_amount: o.opt("refund_amount")?,
+                    currency: o.req("currency")?,
+                })
+            }
         }
         /// 优惠范围
         ///

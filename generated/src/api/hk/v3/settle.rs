@@ -34,38 +34,56 @@ pub mod settlements {
         }
     }
     /// The request of `GET /hk/v3/settle/settlements` (查询结算资金明细API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 子商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1900000101`
-        #[serde(skip_serializing)]
         pub sub_mchid: Option<String>,
         /// 结算状态
         ///
         /// Query parameter `settle_state`. Example: `SETTLED`
-        #[serde(skip_serializing)]
         pub settle_state: GetRequestSettleState,
         /// 结算开始日期
         ///
         /// Query parameter `settle_start_date`. Example: `20091225`
-        #[serde(skip_serializing)]
         pub settle_start_date: Option<String>,
         /// 结算结束日期
         ///
         /// Query parameter `settle_end_date`. Example: `20091226`
-        #[serde(skip_serializing)]
         pub settle_end_date: Option<String>,
         /// 最大记录条数
         ///
         /// Query parameter `limit`. Example: `5`
-        #[serde(skip_serializing)]
         pub limit: i64,
         /// 记录起始位置
         ///
         /// Query parameter `offset`. Example: `10`
-        #[serde(skip_serializing)]
         pub offset: i64,
+    }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.opt("sub_mchid")?,
+                settle_state: o.req("settle_state")?,
+                settle_start_date: o.opt("settle_start_date")?,
+                settle_end_date: o.opt("settle_end_date")?,
+                limit: o.req("limit")?,
+                offset: o.req("offset")?,
+            })
+        }
     }
     /// 结算状态
     ///
@@ -120,10 +138,9 @@ pub mod settlements {
         }
     }
     /// The response of `GET /hk/v3/settle/settlements` (查询结算资金明细API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 结算信息列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: Option<Vec<GetResponseData>>,
         /// 总记录条数
         ///
@@ -138,8 +155,34 @@ pub mod settlements {
         /// Example: `20`
         pub limit: i64,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("data", &self.data)?;
+            m.req("total_count", &self.total_count)?;
+            m.req("offset", &self.offset)?;
+            m.req("limit", &self.limit)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                data: o.opt("data")?,
+                total_count: o.req("total_count")?,
+                offset: o.req("offset")?,
+                limit: o.req("limit")?,
+            })
+        }
+    }
     /// GetResponseData
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseData {
         /// 付款批次号
         ///
@@ -162,11 +205,40 @@ pub mod settlements {
         /// 钱包主体
         ///
         /// Example: `CHINA_HONGKONG`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub wallet_region: Option<GetResponseDataWalletRegion>,
     }
+    impl ::serde::Serialize for GetResponseData {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("batch_id", &self.batch_id)?;
+            m.req("settlement_date", &self.settlement_date)?;
+            m.req("trade_start_date", &self.trade_start_date)?;
+            m.req("trade_end_date", &self.trade_end_date)?;
+            m.req("amount", &self.amount)?;
+            m.opt("wallet_region", &self.wallet_region)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                batch_id: o.req("batch_id")?,
+                settlement_date: o.req("settlement_date")?,
+                trade_start_date: o.req("trade_start_date")?,
+                trade_end_date: o.req("trade_end_date")?,
+                amount: o.req("amount")?,
+                wallet_region: o.opt("wallet_region")?,
+            })
+        }
+    }
     /// 金额
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataAmount {
         /// 已结算金额
         ///
@@ -196,6 +268,38 @@ pub mod settlements {
         ///
         /// Example: `5`
         pub fee: i64,
+    }
+    impl ::serde::Serialize for GetResponseDataAmount {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("settled", &self.settled)?;
+            m.req("unsettle", &self.unsettle)?;
+            m.req("currency", &self.currency)?;
+            m.req("pay", &self.pay)?;
+            m.req("refund", &self.refund)?;
+            m.req("net", &self.net)?;
+            m.req("fee", &self.fee)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseDataAmount {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                settled: o.req("settled")?,
+                unsettle: o.req("unsettle")?,
+                currency: o.req("currency")?,
+                pay: o.req("pay")?,
+                refund: o.req("refund")?,
+                net: o.req("net")?,
+                fee: o.req("fee")?,
+            })
+        }
     }
     /// 钱包主体
     ///

@@ -22,21 +22,39 @@ impl<'a> Statements<'a> {
     }
 }
 /// The request of `GET /hk/v3/statements` (下载对账单).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetRequest {
     /// 账单日期
     ///
     /// Query parameter `date`. Example: `20180130`
-    #[serde(skip_serializing)]
     pub date: String,
     /// 商户号
     ///
     /// Query parameter `mchid`. Example: `1900000109`
-    #[serde(skip_serializing)]
     pub mchid: Option<String>,
     /// 账单压缩：如需对账单进行压缩，设置HTTP请求头值为gzip
     ///
     /// Header `Accept-Encoding`. Example: `gzip`
-    #[serde(rename = "Accept-Encoding", skip_serializing)]
     pub accept_encoding: Option<String>,
+}
+impl ::serde::Serialize for GetRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            date: o.req("date")?,
+            mchid: o.opt("mchid")?,
+            accept_encoding: o.opt("Accept-Encoding")?,
+        })
+    }
 }

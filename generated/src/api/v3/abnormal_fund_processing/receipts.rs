@@ -31,7 +31,7 @@ pub mod by_receipt_id {
         }
     }
     /// The response of `GET /v3/abnormal-fund-processing/receipts/{receipt_id}` (查询在途异常资金付款结果).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 产品名称
         ///
@@ -48,19 +48,48 @@ pub mod by_receipt_id {
         /// 在途异常资金付款单据创建时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub create_time: Option<String>,
         /// 在途异常资金付款单据更新时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub last_update_time: Option<String>,
         /// 在途异常资金付款指令信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub instruction: Option<GetResponseInstruction>,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("product_name", &self.product_name)?;
+            m.req("receipt_id", &self.receipt_id)?;
+            m.req("transfer_amount", &self.transfer_amount)?;
+            m.req("receipt_state", &self.receipt_state)?;
+            m.opt("create_time", &self.create_time)?;
+            m.opt("last_update_time", &self.last_update_time)?;
+            m.opt("instruction", &self.instruction)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                product_name: o.req("product_name")?,
+                receipt_id: o.req("receipt_id")?,
+                transfer_amount: o.req("transfer_amount")?,
+                receipt_state: o.req("receipt_state")?,
+                create_time: o.opt("create_time")?,
+                last_update_time: o.opt("last_update_time")?,
+                instruction: o.opt("instruction")?,
+            })
+        }
+    }
     /// 在途异常资金付款指令信息
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseInstruction {
         /// 商户侧指令编号
         ///
@@ -73,7 +102,6 @@ pub mod by_receipt_id {
         /// 入账成功时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub success_time: Option<String>,
         /// 商户AppID
         pub appid: Vec<String>,
@@ -82,8 +110,38 @@ pub mod by_receipt_id {
         /// Example: `https://weixin.qq.com`
         pub notify_url: String,
     }
+    impl ::serde::Serialize for GetResponseInstruction {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_instruction_no", &self.out_instruction_no)?;
+            m.req("commander", &self.commander)?;
+            m.req("transfer_mode", &self.transfer_mode)?;
+            m.opt("success_time", &self.success_time)?;
+            m.req("appid", &self.appid)?;
+            m.req("notify_url", &self.notify_url)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseInstruction {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_instruction_no: o.req("out_instruction_no")?,
+                commander: o.req("commander")?,
+                transfer_mode: o.req("transfer_mode")?,
+                success_time: o.opt("success_time")?,
+                appid: o.req("appid")?,
+                notify_url: o.req("notify_url")?,
+            })
+        }
+    }
     /// 在途异常资金付款指令的发起方
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseInstructionCommander {
         /// 发起在途异常资金付款请求的角色
         pub operator: GetResponseInstructionCommanderOperator,
@@ -91,6 +149,28 @@ pub mod by_receipt_id {
         ///
         /// Example: `990055040`
         pub mchid: String,
+    }
+    impl ::serde::Serialize for GetResponseInstructionCommander {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("operator", &self.operator)?;
+            m.req("mchid", &self.mchid)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseInstructionCommander {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                operator: o.req("operator")?,
+                mchid: o.req("mchid")?,
+            })
+        }
     }
     /// 发起在途异常资金付款请求的角色
     ///
@@ -297,7 +377,7 @@ pub mod by_receipt_id {
         }
     }
     /// 付款金额信息
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseTransferAmount {
         /// 总金额
         ///
@@ -305,6 +385,28 @@ pub mod by_receipt_id {
         pub total: i64,
         /// 货币类型
         pub currency: GetResponseTransferAmountCurrency,
+    }
+    impl ::serde::Serialize for GetResponseTransferAmount {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("total", &self.total)?;
+            m.req("currency", &self.currency)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseTransferAmount {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                total: o.req("total")?,
+                currency: o.req("currency")?,
+            })
+        }
     }
     /// 货币类型
     ///
@@ -384,7 +486,7 @@ pub mod by_receipt_id {
             }
         }
         /// The request of `POST /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions` (发起在途异常资金付款指令).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 商户侧指令编号
             ///
@@ -393,39 +495,77 @@ pub mod by_receipt_id {
             /// 付款方式
             pub transfer_mode: PostRequestTransferMode,
             /// 收款方
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub receiver: Option<PostRequestReceiver>,
             /// 回调通知地址
             ///
             /// Example: `https://weixin.qq.com`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub notify_url: Option<String>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_instruction_no", &self.out_instruction_no)?;
+                m.req("transfer_mode", &self.transfer_mode)?;
+                m.opt("receiver", &self.receiver)?;
+                m.opt("notify_url", &self.notify_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_instruction_no: o.req("out_instruction_no")?,
+                    transfer_mode: o.req("transfer_mode")?,
+                    receiver: o.opt("receiver")?,
+                    notify_url: o.opt("notify_url")?,
+                })
+            }
+        }
         /// 收款方
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiver {
             /// 入账用户OpenID
             ///
             /// Example: `eoCuiA7RW33Tc3jtz_5CNLegC9kN0`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 商户AppID
             ///
             /// Example: `wxf636efh567hg4356`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub appid: Option<String>,
             /// 入账商户号
             ///
             /// Example: `1900001108`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mchid: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequestReceiver {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("appid", &self.appid)?;
+                m.opt("mchid", &self.mchid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiver {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    openid: o.opt("openid")?,
+                    appid: o.opt("appid")?,
+                    mchid: o.opt("mchid")?,
+                })
+            }
         }
         /// 付款方式
         ///
@@ -498,7 +638,7 @@ pub mod by_receipt_id {
             }
         }
         /// The response of `POST /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions` (发起在途异常资金付款指令).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 产品名称
             ///
@@ -515,19 +655,48 @@ pub mod by_receipt_id {
             /// 在途异常资金付款单据创建时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub create_time: Option<String>,
             /// 在途异常资金付款单据更新时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub last_update_time: Option<String>,
             /// 在途异常资金付款指令信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub instruction: Option<PostResponseInstruction>,
         }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("product_name", &self.product_name)?;
+                m.req("receipt_id", &self.receipt_id)?;
+                m.req("transfer_amount", &self.transfer_amount)?;
+                m.req("receipt_state", &self.receipt_state)?;
+                m.opt("create_time", &self.create_time)?;
+                m.opt("last_update_time", &self.last_update_time)?;
+                m.opt("instruction", &self.instruction)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    product_name: o.req("product_name")?,
+                    receipt_id: o.req("receipt_id")?,
+                    transfer_amount: o.req("transfer_amount")?,
+                    receipt_state: o.req("receipt_state")?,
+                    create_time: o.opt("create_time")?,
+                    last_update_time: o.opt("last_update_time")?,
+                    instruction: o.opt("instruction")?,
+                })
+            }
+        }
         /// 在途异常资金付款指令信息
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponseInstruction {
             /// 商户侧指令编号
             ///
@@ -538,28 +707,58 @@ pub mod by_receipt_id {
             /// 付款方式
             pub transfer_mode: PostResponseInstructionTransferMode,
             /// 收款方
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub receiver: Option<PostResponseInstructionReceiver>,
             /// 在途异常资金付款指令状态
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub instruction_state: Option<PostResponseInstructionInstructionState>,
             /// 在途异常资金付款单据创建时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub create_time: Option<String>,
             /// 入账成功时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_time: Option<String>,
             /// 回调通知地址
             ///
             /// Example: `https://weixin.qq.com`
             pub notify_url: String,
         }
+        impl ::serde::Serialize for PostResponseInstruction {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_instruction_no", &self.out_instruction_no)?;
+                m.req("commander", &self.commander)?;
+                m.req("transfer_mode", &self.transfer_mode)?;
+                m.opt("receiver", &self.receiver)?;
+                m.opt("instruction_state", &self.instruction_state)?;
+                m.opt("create_time", &self.create_time)?;
+                m.opt("success_time", &self.success_time)?;
+                m.req("notify_url", &self.notify_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseInstruction {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_instruction_no: o.req("out_instruction_no")?,
+                    commander: o.req("commander")?,
+                    transfer_mode: o.req("transfer_mode")?,
+                    receiver: o.opt("receiver")?,
+                    instruction_state: o.opt("instruction_state")?,
+                    create_time: o.opt("create_time")?,
+                    success_time: o.opt("success_time")?,
+                    notify_url: o.req("notify_url")?,
+                })
+            }
+        }
         /// 在途异常资金付款指令的发起方
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponseInstructionCommander {
             /// 发起在途异常资金付款请求的角色
             pub operator: PostResponseInstructionCommanderOperator,
@@ -567,6 +766,28 @@ pub mod by_receipt_id {
             ///
             /// Example: `990055040`
             pub mchid: String,
+        }
+        impl ::serde::Serialize for PostResponseInstructionCommander {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("operator", &self.operator)?;
+                m.req("mchid", &self.mchid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseInstructionCommander {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    operator: o.req("operator")?,
+                    mchid: o.req("mchid")?,
+                })
+            }
         }
         /// 发起在途异常资金付款请求的角色
         ///
@@ -682,30 +903,44 @@ pub mod by_receipt_id {
             }
         }
         /// 收款方
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseInstructionReceiver {
             /// 入账用户OpenID
             ///
             /// Example: `eoCuiA7RW33Tc3jtz_5CNLegC9kN0`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 商户AppID
             ///
             /// Example: `wxf636efh567hg4356`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub appid: Option<String>,
             /// 入账商户号
             ///
             /// Example: `1900001108`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mchid: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponseInstructionReceiver {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("appid", &self.appid)?;
+                m.opt("mchid", &self.mchid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseInstructionReceiver {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    openid: o.opt("openid")?,
+                    appid: o.opt("appid")?,
+                    mchid: o.opt("mchid")?,
+                })
+            }
         }
         /// 付款方式
         ///
@@ -886,7 +1121,7 @@ pub mod by_receipt_id {
             }
         }
         /// 付款金额信息
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponseTransferAmount {
             /// 总金额
             ///
@@ -894,6 +1129,28 @@ pub mod by_receipt_id {
             pub total: i64,
             /// 货币类型
             pub currency: PostResponseTransferAmountCurrency,
+        }
+        impl ::serde::Serialize for PostResponseTransferAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("total", &self.total)?;
+                m.req("currency", &self.currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseTransferAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total: o.req("total")?,
+                    currency: o.req("currency")?,
+                })
+            }
         }
         /// 货币类型
         ///
@@ -962,7 +1219,7 @@ pub mod by_receipt_id {
                 }
             }
             /// The response of `GET /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions/{out_instruction_no}` (查询在途异常资金付款指令执行结果).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 商户侧指令编号
                 ///
@@ -975,24 +1232,20 @@ pub mod by_receipt_id {
                 /// Example: `TRANSFER_TO_ORIGINAL_RECEIVE_USER`
                 pub transfer_mode: GetResponseTransferMode,
                 /// 收款方
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub receiver: Option<GetResponseReceiver>,
                 /// 在途异常资金付款指令状态
                 pub instruction_state: GetResponseInstructionState,
                 /// 在途异常资金付款指令创建时间
                 ///
                 /// Example: `2018-06-08T10:34:56+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub create_time: Option<String>,
                 /// 入账成功时间
                 ///
                 /// Example: `2018-06-08T10:34:56+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub success_time: Option<String>,
                 /// 在途异常资金付款指令关闭时间
                 ///
                 /// Example: `2018-06-08T10:34:56+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub close_time: Option<String>,
                 /// 回调通知地址
                 ///
@@ -1001,11 +1254,48 @@ pub mod by_receipt_id {
                 /// 微信支付在途异常资金付款指令执行流水号
                 ///
                 /// Example: `01010100021769054237638333570000010001`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub instruction_instance_id: Option<String>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("out_instruction_no", &self.out_instruction_no)?;
+                    m.req("commander", &self.commander)?;
+                    m.req("transfer_mode", &self.transfer_mode)?;
+                    m.opt("receiver", &self.receiver)?;
+                    m.req("instruction_state", &self.instruction_state)?;
+                    m.opt("create_time", &self.create_time)?;
+                    m.opt("success_time", &self.success_time)?;
+                    m.opt("close_time", &self.close_time)?;
+                    m.req("notify_url", &self.notify_url)?;
+                    m.opt("instruction_instance_id", &self.instruction_instance_id)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        out_instruction_no: o.req("out_instruction_no")?,
+                        commander: o.req("commander")?,
+                        transfer_mode: o.req("transfer_mode")?,
+                        receiver: o.opt("receiver")?,
+                        instruction_state: o.req("instruction_state")?,
+                        create_time: o.opt("create_time")?,
+                        success_time: o.opt("success_time")?,
+                        close_time: o.opt("close_time")?,
+                        notify_url: o.req("notify_url")?,
+                        instruction_instance_id: o.opt("instruction_instance_id")?,
+                    })
+                }
+            }
             /// 在途异常资金付款指令的发起方
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponseCommander {
                 /// 发起在途异常资金付款请求的角色
                 ///
@@ -1014,8 +1304,29 @@ pub mod by_receipt_id {
                 /// 微信支付商户号
                 ///
                 /// Example: `990055040`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub mchid: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponseCommander {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("operator", &self.operator)?;
+                    m.opt("mchid", &self.mchid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseCommander {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        operator: o.req("operator")?,
+                        mchid: o.opt("mchid")?,
+                    })
+                }
             }
             /// 发起在途异常资金付款请求的角色
             ///
@@ -1140,31 +1451,46 @@ pub mod by_receipt_id {
                 }
             }
             /// 收款方
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseReceiver {
                 /// 入账账户类型
                 ///
                 /// Example: `OTHERS`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub account_type: Option<String>,
                 /// 入账用户OpenID
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub openid: Option<String>,
                 /// 商户AppID
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub appid: Option<String>,
                 /// 入账商户号
                 ///
                 /// Example: `1900001108`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub mchid: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponseReceiver {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("account_type", &self.account_type)?;
+                    m.opt("openid", &self.openid)?;
+                    m.opt("appid", &self.appid)?;
+                    m.opt("mchid", &self.mchid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseReceiver {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        account_type: o.opt("account_type")?,
+                        openid: o.opt("openid")?,
+                        appid: o.opt("appid")?,
+                        mchid: o.opt("mchid")?,
+                    })
+                }
             }
             /// 付款方式
             ///

@@ -64,45 +64,56 @@ pub mod account {
             }
         }
         /// The request of `GET /v3/aggracct-bc/wb-channel/account/balance` (查询渠道额度).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 微信支付商户号
             ///
             /// Query parameter `mchid`. Example: `1900016681`
-            #[serde(skip_serializing)]
             pub mchid: String,
             /// 额度台账号
             ///
             /// Query parameter `bal_account_no`. Example: `8609cb22e1774a50a930e414cc71eca06121bc`
-            #[serde(skip_serializing)]
             pub bal_account_no: String,
             /// 卡号
             ///
             /// Query parameter `card_no`. Example: `example_card_no`
-            #[serde(skip_serializing)]
             pub card_no: Option<String>,
             /// 商户子账户协议号
             ///
             /// Query parameter `sgn_no`. Example: `example_sgn_no`
-            #[serde(skip_serializing)]
             pub sgn_no: Option<String>,
             /// 请求场景
             ///
             /// Query parameter `req_scene`. Example: `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-            #[serde(skip_serializing)]
             pub req_scene: Option<GetRequestReqScene>,
             /// 微信支付公钥ID/平台证书序列号
             ///
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            #[serde(rename = "Wechatpay-Serial", skip_serializing)]
             pub wechatpay_serial: String,
+        }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mchid: o.req("mchid")?,
+                    bal_account_no: o.req("bal_account_no")?,
+                    card_no: o.opt("card_no")?,
+                    sgn_no: o.opt("sgn_no")?,
+                    req_scene: o.opt("req_scene")?,
+                    wechatpay_serial: o.req("Wechatpay-Serial")?,
+                })
+            }
         }
         /// 请求场景
         ///
@@ -171,23 +182,36 @@ pub mod account {
             }
         }
         /// The response of `GET /v3/aggracct-bc/wb-channel/account/balance` (查询渠道额度).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 是否存在在途减额指令
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub in_transit_reduction_exist: Option<bool>,
             /// 额度台账号额度
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub balance: Option<i64>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("in_transit_reduction_exist", &self.in_transit_reduction_exist)?;
+                m.opt("balance", &self.balance)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    in_transit_reduction_exist: o.opt("in_transit_reduction_exist")?,
+                    balance: o.opt("balance")?,
+                })
+            }
         }
     }
     /// `/v3/aggracct-bc/wb-channel/account/mch_archives`
@@ -216,45 +240,56 @@ pub mod account {
             }
         }
         /// The request of `GET /v3/aggracct-bc/wb-channel/account/mch_archives` (查询商户资料).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 微信支付商户号
             ///
             /// Query parameter `mchid`. Example: `1900016681`
-            #[serde(skip_serializing)]
             pub mchid: String,
             /// 额度台账号
             ///
             /// Query parameter `bal_account_no`. Example: `8609cb22e1774a50a930e414cc71eca06121bc`
-            #[serde(skip_serializing)]
             pub bal_account_no: String,
             /// 卡号
             ///
             /// Query parameter `card_no`. Example: `example_card_no`
-            #[serde(skip_serializing)]
             pub card_no: Option<String>,
             /// 商户子账户协议号
             ///
             /// Query parameter `sgn_no`. Example: `example_sgn_no`
-            #[serde(skip_serializing)]
             pub sgn_no: Option<String>,
             /// 请求场景
             ///
             /// Query parameter `req_scene`. Example: `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-            #[serde(skip_serializing)]
             pub req_scene: Option<GetRequestReqScene>,
             /// 微信支付公钥ID/平台证书序列号
             ///
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            #[serde(rename = "Wechatpay-Serial", skip_serializing)]
             pub wechatpay_serial: String,
+        }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mchid: o.req("mchid")?,
+                    bal_account_no: o.req("bal_account_no")?,
+                    card_no: o.opt("card_no")?,
+                    sgn_no: o.opt("sgn_no")?,
+                    req_scene: o.opt("req_scene")?,
+                    wechatpay_serial: o.req("Wechatpay-Serial")?,
+                })
+            }
         }
         /// 请求场景
         ///
@@ -323,89 +358,115 @@ pub mod account {
             }
         }
         /// The response of `GET /v3/aggracct-bc/wb-channel/account/mch_archives` (查询商户资料).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 微信支付商户号
             ///
             /// Example: `1900016681`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mchid: Option<String>,
             /// 额度台账号
             ///
             /// Example: `8609cb22e1774a50a930e414cc71eca06121bcd266335cda230d24a7886a8d9f`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bal_account_no: Option<String>,
             /// 主体类型
             ///
             /// Example: `2`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub merchant_type: Option<GetResponseMerchantType>,
             /// 主体证件类型
             ///
             /// Example: `12`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub merchant_id_type: Option<GetResponseMerchantIdType>,
             /// 主体证件登记名称
             ///
             /// Example: `江西米高文化传媒有限测试公司`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub merchant_name: Option<String>,
             /// 主体证件号码
             ///
             /// Example: `91360735MA35RDY220`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub merchant_id_no: Option<String>,
             /// 主体证件有效期起始日
             ///
             /// Example: `2025-10-01`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub effective_date: Option<String>,
             /// 主体证件有效期结束日
             ///
             /// Example: `9999-12-31`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub expire_date: Option<String>,
             /// 主体证件正面影像ID
             ///
             /// Example: `25102811A94212141615335094943740`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub merchant_img_front_id: Option<String>,
             /// 主体注册地址
             ///
             /// Example: `江西省赣州市石城县琴江镇东南路山河馨城7-401室`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub register_address: Option<String>,
             /// 主体经营范围
             ///
             /// Example: `食品销售（仅销售预包装食品）；保健食品（预包装）销售`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub business_scope: Option<String>,
             /// 法定代表人信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub legal_representative: Option<GetResponseLegalRepresentative>,
             /// 受益所有人信息列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub beneficial_owner: Option<Vec<GetResponseBeneficialOwner>>,
             /// 卡号
             ///
             /// Example: `example_card_no`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub card_no: Option<String>,
             /// 商户子账户协议号
             ///
             /// Example: `example_sgn_no`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sgn_no: Option<String>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("mchid", &self.mchid)?;
+                m.opt("bal_account_no", &self.bal_account_no)?;
+                m.opt("merchant_type", &self.merchant_type)?;
+                m.opt("merchant_id_type", &self.merchant_id_type)?;
+                m.opt("merchant_name", &self.merchant_name)?;
+                m.opt("merchant_id_no", &self.merchant_id_no)?;
+                m.opt("effective_date", &self.effective_date)?;
+                m.opt("expire_date", &self.expire_date)?;
+                m.opt("merchant_img_front_id", &self.merchant_img_front_id)?;
+                m.opt("register_address", &self.register_address)?;
+                m.opt("business_scope", &self.business_scope)?;
+                m.opt("legal_representative", &self.legal_representative)?;
+                m.opt("beneficial_owner", &self.beneficial_owner)?;
+                m.opt("card_no", &self.card_no)?;
+                m.opt("sgn_no", &self.sgn_no)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mchid: o.opt("mchid")?,
+                    bal_account_no: o.opt("bal_account_no")?,
+                    merchant_type: o.opt("merchant_type")?,
+                    merchant_id_type: o.opt("merchant_id_type")?,
+                    merchant_name: o.opt("merchant_name")?,
+                    merchant_id_no: o.opt("merchant_id_no")?,
+                    effective_date: o.opt("effective_date")?,
+                    expire_date: o.opt("expire_date")?,
+                    merchant_img_front_id: o.opt("merchant_img_front_id")?,
+                    register_address: o.opt("register_address")?,
+                    business_scope: o.opt("business_scope")?,
+                    legal_representative: o.opt("legal_representative")?,
+                    beneficial_owner: o.opt("beneficial_owner")?,
+                    card_no: o.opt("card_no")?,
+                    sgn_no: o.opt("sgn_no")?,
+                })
+            }
+        }
         /// GetResponseBeneficialOwner
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseBeneficialOwner {
             /// 受益所有人编号
             ///
@@ -443,6 +504,56 @@ pub mod account {
             ///
             /// Example: `江西省赣州市石城县琴江镇东南路山河馨城7-401室`
             pub beneficial_owner_address: String,
+        }
+        impl ::serde::Serialize for GetResponseBeneficialOwner {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("beneficial_owner_no", &self.beneficial_owner_no)?;
+                m.req("beneficial_owner_id_type", &self.beneficial_owner_id_type)?;
+                m.req("beneficial_owner_name", &self.beneficial_owner_name)?;
+                m.req("beneficial_owner_id_no", &self.beneficial_owner_id_no)?;
+                m.req(
+                    "beneficial_owner_effective_date",
+                    &self.beneficial_owner_effective_date,
+                )?;
+                m.req(
+                    "beneficial_owner_expire_date",
+                    &self.beneficial_owner_expire_date,
+                )?;
+                m.req(
+                    "beneficial_owner_img_front_id",
+                    &self.beneficial_owner_img_front_id,
+                )?;
+                m.req(
+                    "beneficial_owner_img_back_id",
+                    &self.beneficial_owner_img_back_id,
+                )?;
+                m.req("beneficial_owner_address", &self.beneficial_owner_address)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseBeneficialOwner {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    beneficial_owner_no: o.req("beneficial_owner_no")?,
+                    beneficial_owner_id_type: o.req("beneficial_owner_id_type")?,
+                    beneficial_owner_name: o.req("beneficial_owner_name")?,
+                    beneficial_owner_id_no: o.req("beneficial_owner_id_no")?,
+                    beneficial_owner_effective_date: o
+                        .req("beneficial_owner_effective_date")?,
+                    beneficial_owner_expire_date: o.req("beneficial_owner_expire_date")?,
+                    beneficial_owner_img_front_id: o
+                        .req("beneficial_owner_img_front_id")?,
+                    beneficial_owner_img_back_id: o.req("beneficial_owner_img_back_id")?,
+                    beneficial_owner_address: o.req("beneficial_owner_address")?,
+                })
+            }
         }
         /// 受益所有人证件类型
         ///
@@ -497,7 +608,7 @@ pub mod account {
             }
         }
         /// 法定代表人信息
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseLegalRepresentative {
             /// 法定代表人证件类型
             ///
@@ -534,13 +645,75 @@ pub mod account {
             /// 法定代表人发证机关
             ///
             /// Example: `江西省赣州市石城县公安局`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub legal_representative_issue_authority: Option<String>,
             /// 法定代表人民族
             ///
             /// Example: `汉族`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub legal_representative_nation: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponseLegalRepresentative {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req(
+                    "legal_representative_id_type",
+                    &self.legal_representative_id_type,
+                )?;
+                m.req("legal_representative_name", &self.legal_representative_name)?;
+                m.req("legal_representative_id_no", &self.legal_representative_id_no)?;
+                m.req(
+                    "legal_representative_effective_date",
+                    &self.legal_representative_effective_date,
+                )?;
+                m.req(
+                    "legal_representative_expire_date",
+                    &self.legal_representative_expire_date,
+                )?;
+                m.req(
+                    "legal_representative_img_front_id",
+                    &self.legal_representative_img_front_id,
+                )?;
+                m.req(
+                    "legal_representative_img_back_id",
+                    &self.legal_representative_img_back_id,
+                )?;
+                m.req(
+                    "legal_representative_address",
+                    &self.legal_representative_address,
+                )?;
+                m.opt(
+                    "legal_representative_issue_authority",
+                    &self.legal_representative_issue_authority,
+                )?;
+                m.opt("legal_representative_nation", &self.legal_representative_nation)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseLegalRepresentative {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    legal_representative_id_type: o.req("legal_representative_id_type")?,
+                    legal_representative_name: o.req("legal_representative_name")?,
+                    legal_representative_id_no: o.req("legal_representative_id_no")?,
+                    legal_representative_effective_date: o
+                        .req("legal_representative_effective_date")?,
+                    legal_representative_expire_date: o
+                        .req("legal_representative_expire_date")?,
+                    legal_representative_img_front_id: o
+                        .req("legal_representative_img_front_id")?,
+                    legal_representative_img_back_id: o
+                        .req("legal_representative_img_back_id")?,
+                    legal_representative_address: o.req("legal_representative_address")?,
+                    legal_representative_issue_authority: o
+                        .opt("legal_representative_issue_authority")?,
+                    legal_representative_nation: o.opt("legal_representative_nation")?,
+                })
+            }
         }
         /// 法定代表人证件类型
         ///
@@ -730,33 +903,51 @@ pub mod account {
             }
         }
         /// The request of `GET /v3/aggracct-bc/wb-channel/account/mch_media` (查询商户影像件资料).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 微信支付商户号
             ///
             /// Query parameter `mchid`. Example: `mchid_example`
-            #[serde(skip_serializing)]
             pub mchid: Option<String>,
             /// 微信支付业务申请单号
             ///
             /// Query parameter `platform_trx_id`. Example: `platform_trx_id_example`
-            #[serde(skip_serializing)]
             pub platform_trx_id: Option<String>,
             /// 业务场景
             ///
             /// Query parameter `business_scene`. Example: `SJT_MICRO_PLUS_OPEN_ACCOUNT`
-            #[serde(skip_serializing)]
             pub business_scene: GetRequestBusinessScene,
             /// 影像件类型
             ///
             /// Query parameter `mch_media_type`. Example: `ID_CARD_FRONT`
-            #[serde(skip_serializing)]
             pub mch_media_type: Option<GetRequestMchMediaType>,
             /// 影像件资料ID
             ///
             /// Query parameter `media_id`. Example: `media_id_example`
-            #[serde(skip_serializing)]
             pub media_id: Option<String>,
+        }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mchid: o.opt("mchid")?,
+                    platform_trx_id: o.opt("platform_trx_id")?,
+                    business_scene: o.req("business_scene")?,
+                    mch_media_type: o.opt("mch_media_type")?,
+                    media_id: o.opt("media_id")?,
+                })
+            }
         }
         /// 业务场景
         ///
@@ -879,30 +1070,46 @@ pub mod account {
             }
         }
         /// The response of `GET /v3/aggracct-bc/wb-channel/account/mch_media` (查询商户影像件资料).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 文件内容
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub media_content: Option<String>,
             /// 文件类型
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub media_type: Option<GetResponseMediaType>,
             /// 文件摘要
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub media_sm3: Option<String>,
             /// sm4密钥
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub key: Option<String>,
             /// 影像件资料ID
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub media_id: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("media_content", &self.media_content)?;
+                m.opt("media_type", &self.media_type)?;
+                m.opt("media_sm3", &self.media_sm3)?;
+                m.opt("key", &self.key)?;
+                m.opt("media_id", &self.media_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    media_content: o.opt("media_content")?,
+                    media_type: o.opt("media_type")?,
+                    media_sm3: o.opt("media_sm3")?,
+                    key: o.opt("key")?,
+                    media_id: o.opt("media_id")?,
+                })
+            }
         }
         /// 文件类型
         ///
@@ -1007,12 +1214,11 @@ pub mod bank_channel_account {
             }
         }
         /// The request of `POST /v3/aggracct-bc/wb-channel/bank-channel-account/rename` (受理渠道结算银行账户更名申请).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            #[serde(rename = "Wechatpay-Serial", skip_serializing)]
             pub wechatpay_serial: String,
             /// 渠道结算银行账户更名外部系统单号
             ///
@@ -1033,8 +1239,36 @@ pub mod bank_channel_account {
             /// 请求场景
             ///
             /// Example: `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub req_scene: Option<PostRequestReqScene>,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_request_no", &self.out_request_no)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("bal_account_no", &self.bal_account_no)?;
+                m.req("change_scene", &self.change_scene)?;
+                m.opt("req_scene", &self.req_scene)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wechatpay_serial: o.req("Wechatpay-Serial")?,
+                    out_request_no: o.req("out_request_no")?,
+                    mchid: o.req("mchid")?,
+                    bal_account_no: o.req("bal_account_no")?,
+                    change_scene: o.req("change_scene")?,
+                    req_scene: o.opt("req_scene")?,
+                })
+            }
         }
         /// 变更类型
         ///
@@ -1153,7 +1387,7 @@ pub mod bank_channel_account {
             }
         }
         /// The response of `POST /v3/aggracct-bc/wb-channel/bank-channel-account/rename` (受理渠道结算银行账户更名申请).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 变更类型
             ///
@@ -1186,18 +1420,53 @@ pub mod bank_channel_account {
             /// 完成时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub finish_time: Option<String>,
             /// 失败错误码
             ///
             /// Example: `AUDIT_REJECT`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fail_code: Option<String>,
             /// 失败原因
             ///
             /// Example: `身份证有效期核验不通过，请检查有效期填写是否正确`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fail_msg: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("change_scene", &self.change_scene)?;
+                m.req("application_id", &self.application_id)?;
+                m.req("out_request_no", &self.out_request_no)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("bal_account_no", &self.bal_account_no)?;
+                m.req("new_account_name", &self.new_account_name)?;
+                m.req("application_state", &self.application_state)?;
+                m.opt("finish_time", &self.finish_time)?;
+                m.opt("fail_code", &self.fail_code)?;
+                m.opt("fail_msg", &self.fail_msg)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    change_scene: o.req("change_scene")?,
+                    application_id: o.req("application_id")?,
+                    out_request_no: o.req("out_request_no")?,
+                    mchid: o.req("mchid")?,
+                    bal_account_no: o.req("bal_account_no")?,
+                    new_account_name: o.req("new_account_name")?,
+                    application_state: o.req("application_state")?,
+                    finish_time: o.opt("finish_time")?,
+                    fail_code: o.opt("fail_code")?,
+                    fail_msg: o.opt("fail_msg")?,
+                })
+            }
         }
         /// 申请单状态
         ///
@@ -1330,33 +1599,44 @@ pub mod bank_channel_account {
                 }
             }
             /// The request of `GET /v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}` (查询渠道结算银行账户更名申请).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 目标商户号
                 ///
                 /// Query parameter `mchid`. Example: `1900016681`
-                #[serde(skip_serializing)]
                 pub mchid: String,
                 /// 台账ID
                 ///
                 /// Query parameter `bal_account_no`. Example: `8609cb22e1774a50a930e414cc71eca06121bc`
-                #[serde(skip_serializing)]
                 pub bal_account_no: String,
                 /// 微信支付公钥ID/平台证书序列号
                 ///
                 /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                #[serde(rename = "Wechatpay-Serial", skip_serializing)]
                 pub wechatpay_serial: String,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mchid: o.req("mchid")?,
+                        bal_account_no: o.req("bal_account_no")?,
+                        wechatpay_serial: o.req("Wechatpay-Serial")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}` (查询渠道结算银行账户更名申请).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 变更类型
                 ///
@@ -1389,18 +1669,53 @@ pub mod bank_channel_account {
                 /// 完成时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub finish_time: Option<String>,
                 /// 失败错误码
                 ///
                 /// Example: `AUDIT_REJECT`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub fail_code: Option<String>,
                 /// 失败原因
                 ///
                 /// Example: `身份证有效期核验不通过，请检查有效期填写是否正确`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub fail_msg: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("change_scene", &self.change_scene)?;
+                    m.req("application_id", &self.application_id)?;
+                    m.req("out_request_no", &self.out_request_no)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.req("bal_account_no", &self.bal_account_no)?;
+                    m.req("new_account_name", &self.new_account_name)?;
+                    m.req("application_state", &self.application_state)?;
+                    m.opt("finish_time", &self.finish_time)?;
+                    m.opt("fail_code", &self.fail_code)?;
+                    m.opt("fail_msg", &self.fail_msg)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        change_scene: o.req("change_scene")?,
+                        application_id: o.req("application_id")?,
+                        out_request_no: o.req("out_request_no")?,
+                        mchid: o.req("mchid")?,
+                        bal_account_no: o.req("bal_account_no")?,
+                        new_account_name: o.req("new_account_name")?,
+                        application_state: o.req("application_state")?,
+                        finish_time: o.opt("finish_time")?,
+                        fail_code: o.opt("fail_code")?,
+                        fail_msg: o.opt("fail_msg")?,
+                    })
+                }
             }
             /// 申请单状态
             ///
@@ -1567,23 +1882,41 @@ pub mod control_orders {
             }
         }
         /// The request of `GET /v3/aggracct-bc/wb-channel/control-orders/{out_request_no}` (查询控制单).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 控制单类型
             ///
             /// Query parameter `control_type`. Example: `PUNISH`
-            #[serde(skip_serializing)]
             pub control_type: GetRequestControlType,
             /// 微信支付商户号
             ///
             /// Query parameter `mchid`. Example: `1900016681`
-            #[serde(skip_serializing)]
             pub mchid: String,
             /// 微信支付公钥ID/平台证书序列号
             ///
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            #[serde(rename = "Wechatpay-Serial", skip_serializing)]
             pub wechatpay_serial: String,
+        }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    control_type: o.req("control_type")?,
+                    mchid: o.req("mchid")?,
+                    wechatpay_serial: o.req("Wechatpay-Serial")?,
+                })
+            }
         }
         /// 控制单类型
         ///
@@ -1640,18 +1973,40 @@ pub mod control_orders {
             }
         }
         /// The response of `GET /v3/aggracct-bc/wb-channel/control-orders/{out_request_no}` (查询控制单).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 控制场景
             ///
             /// Example: `PUNISH`
             pub control_scene: GetResponseControlScene,
             /// 管控单
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub punish_order: Option<GetResponsePunishOrder>,
             /// 解管单
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub recover_order: Option<GetResponseRecoverOrder>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("control_scene", &self.control_scene)?;
+                m.opt("punish_order", &self.punish_order)?;
+                m.opt("recover_order", &self.recover_order)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    control_scene: o.req("control_scene")?,
+                    punish_order: o.opt("punish_order")?,
+                    recover_order: o.opt("recover_order")?,
+                })
+            }
         }
         /// 控制场景
         ///
@@ -1708,7 +2063,7 @@ pub mod control_orders {
             }
         }
         /// 管控单
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponsePunishOrder {
             /// 微信管控单号
             ///
@@ -1733,17 +2088,14 @@ pub mod control_orders {
             /// 管控原因
             ///
             /// Example: `example_punish_reason`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub punish_reason: Option<String>,
             /// 管控开始时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub punish_start_time: Option<String>,
             /// 管控结束时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub punish_end_time: Option<String>,
             /// 管控受理时间
             ///
@@ -1752,7 +2104,6 @@ pub mod control_orders {
             /// 管控执行完成时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub punish_finish_time: Option<String>,
             /// 管控状态
             ///
@@ -1761,21 +2112,65 @@ pub mod control_orders {
             /// 生效状态
             ///
             /// Example: `ACTIVE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub effect_state: Option<GetResponsePunishOrderEffectState>,
             /// 管控方案
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub control_action: Option<Vec<GetResponsePunishOrderControlAction>>,
             /// 执行失败错误信息
             ///
             /// Example: `example_error_message`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub error_message: Option<String>,
             /// 执行失败错误码
             ///
             /// Example: `example_error_code`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub error_code: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponsePunishOrder {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("wxpay_punish_no", &self.wxpay_punish_no)?;
+                m.req("out_request_no", &self.out_request_no)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("punish_scene", &self.punish_scene)?;
+                m.req("punish_rule_version", &self.punish_rule_version)?;
+                m.opt("punish_reason", &self.punish_reason)?;
+                m.opt("punish_start_time", &self.punish_start_time)?;
+                m.opt("punish_end_time", &self.punish_end_time)?;
+                m.req("punish_accept_time", &self.punish_accept_time)?;
+                m.opt("punish_finish_time", &self.punish_finish_time)?;
+                m.req("punish_state", &self.punish_state)?;
+                m.opt("effect_state", &self.effect_state)?;
+                m.opt("control_action", &self.control_action)?;
+                m.opt("error_message", &self.error_message)?;
+                m.opt("error_code", &self.error_code)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponsePunishOrder {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wxpay_punish_no: o.req("wxpay_punish_no")?,
+                    out_request_no: o.req("out_request_no")?,
+                    mchid: o.req("mchid")?,
+                    punish_scene: o.req("punish_scene")?,
+                    punish_rule_version: o.req("punish_rule_version")?,
+                    punish_reason: o.opt("punish_reason")?,
+                    punish_start_time: o.opt("punish_start_time")?,
+                    punish_end_time: o.opt("punish_end_time")?,
+                    punish_accept_time: o.req("punish_accept_time")?,
+                    punish_finish_time: o.opt("punish_finish_time")?,
+                    punish_state: o.req("punish_state")?,
+                    effect_state: o.opt("effect_state")?,
+                    control_action: o.opt("control_action")?,
+                    error_message: o.opt("error_message")?,
+                    error_code: o.opt("error_code")?,
+                })
+            }
         }
         /// GetResponsePunishOrderControlAction
         ///
@@ -1956,7 +2351,7 @@ pub mod control_orders {
             }
         }
         /// 解管单
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseRecoverOrder {
             /// 微信支付解管单号
             ///
@@ -2001,13 +2396,53 @@ pub mod control_orders {
             /// 执行失败错误信息
             ///
             /// Example: `example_error_message`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub error_message: Option<String>,
             /// 执行失败错误码
             ///
             /// Example: `example_error_code`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub error_code: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponseRecoverOrder {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("wxpay_recover_no", &self.wxpay_recover_no)?;
+                m.req("out_request_no", &self.out_request_no)?;
+                m.req("related_wxpay_punish_no", &self.related_wxpay_punish_no)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("punish_scene", &self.punish_scene)?;
+                m.req("punish_rule_version", &self.punish_rule_version)?;
+                m.req("recover_accept_time", &self.recover_accept_time)?;
+                m.req("recover_finish_time", &self.recover_finish_time)?;
+                m.req("recover_state", &self.recover_state)?;
+                m.req("recover_reason", &self.recover_reason)?;
+                m.opt("error_message", &self.error_message)?;
+                m.opt("error_code", &self.error_code)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseRecoverOrder {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wxpay_recover_no: o.req("wxpay_recover_no")?,
+                    out_request_no: o.req("out_request_no")?,
+                    related_wxpay_punish_no: o.req("related_wxpay_punish_no")?,
+                    mchid: o.req("mchid")?,
+                    punish_scene: o.req("punish_scene")?,
+                    punish_rule_version: o.req("punish_rule_version")?,
+                    recover_accept_time: o.req("recover_accept_time")?,
+                    recover_finish_time: o.req("recover_finish_time")?,
+                    recover_state: o.req("recover_state")?,
+                    recover_reason: o.req("recover_reason")?,
+                    error_message: o.opt("error_message")?,
+                    error_code: o.opt("error_code")?,
+                })
+            }
         }
         /// 解管状态
         ///
@@ -2119,14 +2554,7 @@ pub mod control_orders {
                         }
                     }
                     /// The request of `POST /v3/aggracct-bc/wb-channel/control-orders/info/update/result/notify` (资料更新请求审核结果回调通知).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostRequest {
                         /// 资料更新请求单号
                         ///
@@ -2139,31 +2567,59 @@ pub mod control_orders {
                         /// 审核结果
                         ///
                         /// Example: `PASS`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub audit_result: Option<PostRequestAuditResult>,
                         /// 审核完成时间
                         ///
                         /// Example: `2015-05-20T13:29:35+08:00`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub audit_finish_time: Option<String>,
                         /// 业务附属信息
                         ///
                         /// Example: `updateidcard`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub attach_info: Option<String>,
                         /// 审核驳回错误码
                         ///
                         /// Example: `1001`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub fail_code: Option<String>,
                         /// 审核驳回错误原因
                         ///
                         /// Example: `IDCARD_ILLEGAL`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub fail_msg: Option<String>,
                         /// 场景
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub scene: Option<PostRequestScene>,
+                    }
+                    impl ::serde::Serialize for PostRequest {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("out_request_no", &self.out_request_no)?;
+                            m.req("mchid", &self.mchid)?;
+                            m.opt("audit_result", &self.audit_result)?;
+                            m.opt("audit_finish_time", &self.audit_finish_time)?;
+                            m.opt("attach_info", &self.attach_info)?;
+                            m.opt("fail_code", &self.fail_code)?;
+                            m.opt("fail_msg", &self.fail_msg)?;
+                            m.opt("scene", &self.scene)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                out_request_no: o.req("out_request_no")?,
+                                mchid: o.req("mchid")?,
+                                audit_result: o.opt("audit_result")?,
+                                audit_finish_time: o.opt("audit_finish_time")?,
+                                attach_info: o.opt("attach_info")?,
+                                fail_code: o.opt("fail_code")?,
+                                fail_msg: o.opt("fail_msg")?,
+                                scene: o.opt("scene")?,
+                            })
+                        }
                     }
                     /// 审核结果
                     ///
@@ -2288,20 +2744,32 @@ pub mod control_orders {
                         }
                     }
                     /// The response of `POST /v3/aggracct-bc/wb-channel/control-orders/info/update/result/notify` (资料更新请求审核结果回调通知).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostResponse {
                         /// 接口返回信息
                         ///
                         /// Example: `SUCC`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub ret_msg: Option<String>,
+                    }
+                    impl ::serde::Serialize for PostResponse {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.opt("ret_msg", &self.ret_msg)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                ret_msg: o.opt("ret_msg")?,
+                            })
+                        }
                     }
                 }
             }
@@ -2329,19 +2797,11 @@ pub mod control_orders {
             }
         }
         /// The request of `POST /v3/aggracct-bc/wb-channel/control-orders/punish` (发起微众台账管控).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            #[serde(rename = "Wechatpay-Serial", skip_serializing)]
             pub wechatpay_serial: String,
             /// 微众管控单号
             ///
@@ -2362,33 +2822,66 @@ pub mod control_orders {
             /// 管控原因
             ///
             /// Example: `example_punish_reason`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub punish_reason: Option<String>,
             /// 管控结束时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub punish_end_time: Option<String>,
             /// 目标下管卡号
             ///
             /// Example: `example_card_no`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub card_no: Option<String>,
             /// 目标下管商户子账户协议号
             ///
             /// Example: `example_sgn_no`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sgn_no: Option<String>,
             /// 请求场景
             ///
             /// Example: `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub req_scene: Option<PostRequestReqScene>,
             /// 微众资金划回策略
             ///
             /// Example: `ALL_FORBIDDEN`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fund_repatriation_strategy: Option<PostRequestFundRepatriationStrategy>,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_request_no", &self.out_request_no)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("bal_account_no", &self.bal_account_no)?;
+                m.req("punish_scene", &self.punish_scene)?;
+                m.opt("punish_reason", &self.punish_reason)?;
+                m.opt("punish_end_time", &self.punish_end_time)?;
+                m.opt("card_no", &self.card_no)?;
+                m.opt("sgn_no", &self.sgn_no)?;
+                m.opt("req_scene", &self.req_scene)?;
+                m.opt("fund_repatriation_strategy", &self.fund_repatriation_strategy)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wechatpay_serial: o.req("Wechatpay-Serial")?,
+                    out_request_no: o.req("out_request_no")?,
+                    mchid: o.req("mchid")?,
+                    bal_account_no: o.req("bal_account_no")?,
+                    punish_scene: o.req("punish_scene")?,
+                    punish_reason: o.opt("punish_reason")?,
+                    punish_end_time: o.opt("punish_end_time")?,
+                    card_no: o.opt("card_no")?,
+                    sgn_no: o.opt("sgn_no")?,
+                    req_scene: o.opt("req_scene")?,
+                    fund_repatriation_strategy: o.opt("fund_repatriation_strategy")?,
+                })
+            }
         }
         /// 微众资金划回策略
         ///
@@ -2511,14 +3004,7 @@ pub mod control_orders {
             }
         }
         /// The response of `POST /v3/aggracct-bc/wb-channel/control-orders/punish` (发起微众台账管控).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 微信支付管控单号
             ///
@@ -2528,6 +3014,28 @@ pub mod control_orders {
             ///
             /// Example: `example_out_request_no`
             pub out_request_no: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("wxpay_punish_no", &self.wxpay_punish_no)?;
+                m.req("out_request_no", &self.out_request_no)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wxpay_punish_no: o.req("wxpay_punish_no")?,
+                    out_request_no: o.req("out_request_no")?,
+                })
+            }
         }
     }
     /// `/v3/aggracct-bc/wb-channel/control-orders/recover`
@@ -2552,19 +3060,11 @@ pub mod control_orders {
             }
         }
         /// The request of `POST /v3/aggracct-bc/wb-channel/control-orders/recover` (解除对微众台账的管控).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            #[serde(rename = "Wechatpay-Serial", skip_serializing)]
             pub wechatpay_serial: String,
             /// 微众解管单号
             ///
@@ -2593,18 +3093,52 @@ pub mod control_orders {
             /// 目标下管卡号
             ///
             /// Example: `example_card_no`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub card_no: Option<String>,
             /// 目标下管商户子账户协议号
             ///
             /// Example: `example_sgn_no`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sgn_no: Option<String>,
             /// 请求场景
             ///
             /// Example: `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub req_scene: Option<PostRequestReqScene>,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_request_no", &self.out_request_no)?;
+                m.req("related_webank_punish_no", &self.related_webank_punish_no)?;
+                m.req("related_wxpay_punish_no", &self.related_wxpay_punish_no)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("bal_account_no", &self.bal_account_no)?;
+                m.req("recover_reason", &self.recover_reason)?;
+                m.opt("card_no", &self.card_no)?;
+                m.opt("sgn_no", &self.sgn_no)?;
+                m.opt("req_scene", &self.req_scene)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wechatpay_serial: o.req("Wechatpay-Serial")?,
+                    out_request_no: o.req("out_request_no")?,
+                    related_webank_punish_no: o.req("related_webank_punish_no")?,
+                    related_wxpay_punish_no: o.req("related_wxpay_punish_no")?,
+                    mchid: o.req("mchid")?,
+                    bal_account_no: o.req("bal_account_no")?,
+                    recover_reason: o.req("recover_reason")?,
+                    card_no: o.opt("card_no")?,
+                    sgn_no: o.opt("sgn_no")?,
+                    req_scene: o.opt("req_scene")?,
+                })
+            }
         }
         /// 请求场景
         ///
@@ -2673,14 +3207,7 @@ pub mod control_orders {
             }
         }
         /// The response of `POST /v3/aggracct-bc/wb-channel/control-orders/recover` (解除对微众台账的管控).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 微信支付解管单号
             ///
@@ -2690,6 +3217,28 @@ pub mod control_orders {
             ///
             /// Example: `example_out_request_no`
             pub out_request_no: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("wxpay_recover_no", &self.wxpay_recover_no)?;
+                m.req("out_request_no", &self.out_request_no)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wxpay_recover_no: o.req("wxpay_recover_no")?,
+                    out_request_no: o.req("out_request_no")?,
+                })
+            }
         }
     }
 }
@@ -2722,12 +3271,11 @@ pub mod special_reduction {
         }
     }
     /// The request of `POST /v3/aggracct-bc/wb-channel/special-reduction` (特殊减额).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
         /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        #[serde(rename = "Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: String,
         /// 微信支付商户号
         ///
@@ -2752,23 +3300,56 @@ pub mod special_reduction {
         /// 特殊减额原因
         ///
         /// Example: `司法案件号：202508080009`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reason: Option<String>,
         /// 卡号
         ///
         /// Example: `example_card_no`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub card_no: Option<String>,
         /// 商户账户协议号
         ///
         /// Example: `example_sgn_no`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sgn_no: Option<String>,
         /// 请求场景
         ///
         /// Example: `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub req_scene: Option<PostRequestReqScene>,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("bal_account_no", &self.bal_account_no)?;
+            m.req("out_request_no", &self.out_request_no)?;
+            m.req("reduction_type", &self.reduction_type)?;
+            m.req("amount", &self.amount)?;
+            m.opt("reason", &self.reason)?;
+            m.opt("card_no", &self.card_no)?;
+            m.opt("sgn_no", &self.sgn_no)?;
+            m.opt("req_scene", &self.req_scene)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                wechatpay_serial: o.req("Wechatpay-Serial")?,
+                mchid: o.req("mchid")?,
+                bal_account_no: o.req("bal_account_no")?,
+                out_request_no: o.req("out_request_no")?,
+                reduction_type: o.req("reduction_type")?,
+                amount: o.req("amount")?,
+                reason: o.opt("reason")?,
+                card_no: o.opt("card_no")?,
+                sgn_no: o.opt("sgn_no")?,
+                req_scene: o.opt("req_scene")?,
+            })
+        }
     }
     /// 特殊减额类型
     ///
@@ -2887,63 +3468,92 @@ pub mod special_reduction {
         }
     }
     /// The response of `POST /v3/aggracct-bc/wb-channel/special-reduction` (特殊减额).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 微信支付商户号
         ///
         /// Example: `1900016681`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mchid: Option<String>,
         /// 额度台账号
         ///
         /// Example: `8609cb22e1774a50a930e414cc71eca06121bc`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bal_account_no: Option<String>,
         /// 特殊减额单号
         ///
         /// Example: `htozr8denqegbt6tk6u10iymo7yww5pn`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub out_request_no: Option<String>,
         /// 特殊减额类型
         ///
         /// Example: `JUDICIAL_DEDUCTION`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reduction_type: Option<PostResponseReductionType>,
         /// 减额金额
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<i64>,
         /// 处理结果
         ///
         /// Example: `SUCCESS`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub state: Option<PostResponseState>,
         /// 特殊减额原因
         ///
         /// Example: `司法案件号：202508080009`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reason: Option<String>,
         /// 微信支付额度变更单号
         ///
         /// Example: `m6a6dx8iit7m932dx03ue2lw2ofo2r88`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub quota_change_no: Option<String>,
         /// 成功时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub success_time: Option<String>,
         /// 失败时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fail_time: Option<String>,
         /// 失败原因
         ///
         /// Example: `BALANCE_NOT_ENOUGH`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fail_reason: Option<PostResponseFailReason>,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("mchid", &self.mchid)?;
+            m.opt("bal_account_no", &self.bal_account_no)?;
+            m.opt("out_request_no", &self.out_request_no)?;
+            m.opt("reduction_type", &self.reduction_type)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("state", &self.state)?;
+            m.opt("reason", &self.reason)?;
+            m.opt("quota_change_no", &self.quota_change_no)?;
+            m.opt("success_time", &self.success_time)?;
+            m.opt("fail_time", &self.fail_time)?;
+            m.opt("fail_reason", &self.fail_reason)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mchid: o.opt("mchid")?,
+                bal_account_no: o.opt("bal_account_no")?,
+                out_request_no: o.opt("out_request_no")?,
+                reduction_type: o.opt("reduction_type")?,
+                amount: o.opt("amount")?,
+                state: o.opt("state")?,
+                reason: o.opt("reason")?,
+                quota_change_no: o.opt("quota_change_no")?,
+                success_time: o.opt("success_time")?,
+                fail_time: o.opt("fail_time")?,
+                fail_reason: o.opt("fail_reason")?,
+            })
+        }
     }
     /// 失败原因
     ///
@@ -3135,45 +3745,56 @@ pub mod special_reduction {
             }
         }
         /// The request of `GET /v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}` (查询特殊减额结果).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 微信支付商户号
             ///
             /// Query parameter `mchid`. Example: `1900016681`
-            #[serde(skip_serializing)]
             pub mchid: String,
             /// 额度台账号
             ///
             /// Query parameter `bal_account_no`. Example: `8609cb22e1774a50a930e414cc71eca06121bc`
-            #[serde(skip_serializing)]
             pub bal_account_no: String,
             /// 卡号
             ///
             /// Query parameter `card_no`. Example: `example_card_no`
-            #[serde(skip_serializing)]
             pub card_no: Option<String>,
             /// 商户子账户协议号
             ///
             /// Query parameter `sgn_no`. Example: `example_sgn_no`
-            #[serde(skip_serializing)]
             pub sgn_no: Option<String>,
             /// 请求场景
             ///
             /// Query parameter `req_scene`. Example: `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-            #[serde(skip_serializing)]
             pub req_scene: Option<GetRequestReqScene>,
             /// 微信支付公钥ID/平台证书序列号
             ///
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            #[serde(rename = "Wechatpay-Serial", skip_serializing)]
             pub wechatpay_serial: String,
+        }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mchid: o.req("mchid")?,
+                    bal_account_no: o.req("bal_account_no")?,
+                    card_no: o.opt("card_no")?,
+                    sgn_no: o.opt("sgn_no")?,
+                    req_scene: o.opt("req_scene")?,
+                    wechatpay_serial: o.req("Wechatpay-Serial")?,
+                })
+            }
         }
         /// 请求场景
         ///
@@ -3242,70 +3863,92 @@ pub mod special_reduction {
             }
         }
         /// The response of `GET /v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}` (查询特殊减额结果).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 微信支付商户号
             ///
             /// Example: `1900016681`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mchid: Option<String>,
             /// 额度台账号
             ///
             /// Example: `8609cb22e1774a50a930e414cc71eca06121bc`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bal_account_no: Option<String>,
             /// 特殊减额单号
             ///
             /// Example: `htozr8denqegbt6tk6u10iymo7yww5pn`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub out_request_no: Option<String>,
             /// 特殊减额类型
             ///
             /// Example: `JUDICIAL_DEDUCTION`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub reduction_type: Option<GetResponseReductionType>,
             /// 减额金额
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<i64>,
             /// 处理结果
             ///
             /// Example: `SUCCESS`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub state: Option<GetResponseState>,
             /// 特殊减额原因
             ///
             /// Example: `司法案件号：202508080009`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub reason: Option<String>,
             /// 微信支付额度变更单号
             ///
             /// Example: `m6a6dx8iit7m932dx03ue2lw2ofo2r88`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub quota_change_no: Option<String>,
             /// 成功时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_time: Option<String>,
             /// 失败时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fail_time: Option<String>,
             /// 失败原因
             ///
             /// Example: `BALANCE_NOT_ENOUGH`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fail_reason: Option<GetResponseFailReason>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("mchid", &self.mchid)?;
+                m.opt("bal_account_no", &self.bal_account_no)?;
+                m.opt("out_request_no", &self.out_request_no)?;
+                m.opt("reduction_type", &self.reduction_type)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("state", &self.state)?;
+                m.opt("reason", &self.reason)?;
+                m.opt("quota_change_no", &self.quota_change_no)?;
+                m.opt("success_time", &self.success_time)?;
+                m.opt("fail_time", &self.fail_time)?;
+                m.opt("fail_reason", &self.fail_reason)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mchid: o.opt("mchid")?,
+                    bal_account_no: o.opt("bal_account_no")?,
+                    out_request_no: o.opt("out_request_no")?,
+                    reduction_type: o.opt("reduction_type")?,
+                    amount: o.opt("amount")?,
+                    state: o.opt("state")?,
+                    reason: o.opt("reason")?,
+                    quota_change_no: o.opt("quota_change_no")?,
+                    success_time: o.opt("success_time")?,
+                    fail_time: o.opt("fail_time")?,
+                    fail_reason: o.opt("fail_reason")?,
+                })
+            }
         }
         /// 失败原因
         ///

@@ -63,20 +63,31 @@ pub mod by_sub_mchid {
                 }
             }
             /// The request of `GET /v3/apply4sub/sub_merchants/{sub_mchid}/application/{application_no}` (查询结算账户修改申请状态).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 银行账号展示规则
                 ///
                 /// Query parameter `account_number_rule`. Example: `ACCOUNT_NUMBER_RULE_MASK_V1`
-                #[serde(skip_serializing)]
                 pub account_number_rule: Option<GetRequestAccountNumberRule>,
+            }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        account_number_rule: o.opt("account_number_rule")?,
+                    })
+                }
             }
             /// 银行账号展示规则
             ///
@@ -136,7 +147,7 @@ pub mod by_sub_mchid {
                 }
             }
             /// The response of `GET /v3/apply4sub/sub_merchants/{sub_mchid}/application/{application_no}` (查询结算账户修改申请状态).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 开户名称
                 ///
@@ -153,12 +164,10 @@ pub mod by_sub_mchid {
                 /// 开户银行全称（含支行）
                 ///
                 /// Example: `施秉县农村信用合作联社城关信用社`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_name: Option<String>,
                 /// 开户银行联行号
                 ///
                 /// Example: `402713354941`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_branch_id: Option<String>,
                 /// 银行账号
                 ///
@@ -171,13 +180,47 @@ pub mod by_sub_mchid {
                 /// 审核驳回原因
                 ///
                 /// Example: `银行卡户名或卡号有误`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub verify_fail_reason: Option<String>,
                 /// 审核结果更新时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub verify_finish_time: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("account_name", &self.account_name)?;
+                    m.req("account_type", &self.account_type)?;
+                    m.req("account_bank", &self.account_bank)?;
+                    m.opt("bank_name", &self.bank_name)?;
+                    m.opt("bank_branch_id", &self.bank_branch_id)?;
+                    m.req("account_number", &self.account_number)?;
+                    m.req("verify_result", &self.verify_result)?;
+                    m.opt("verify_fail_reason", &self.verify_fail_reason)?;
+                    m.opt("verify_finish_time", &self.verify_finish_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        account_name: o.req("account_name")?,
+                        account_type: o.req("account_type")?,
+                        account_bank: o.req("account_bank")?,
+                        bank_name: o.opt("bank_name")?,
+                        bank_branch_id: o.opt("bank_branch_id")?,
+                        account_number: o.req("account_number")?,
+                        verify_result: o.req("verify_result")?,
+                        verify_fail_reason: o.opt("verify_fail_reason")?,
+                        verify_finish_time: o.opt("verify_finish_time")?,
+                    })
+                }
             }
             /// 账户类型
             ///
@@ -321,17 +364,15 @@ pub mod by_sub_mchid {
             }
         }
         /// The request of `POST /v3/apply4sub/sub_merchants/{sub_mchid}/modify-settlement` (修改结算帐号API).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            #[serde(rename = "Wechatpay-Serial", skip_serializing)]
             pub wechatpay_serial: String,
             /// 修改模式
             ///
             /// Example: `MODIFY_MODE_ASYNC`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub modify_mode: Option<PostRequestModifyMode>,
             /// 账户类型
             ///
@@ -348,12 +389,10 @@ pub mod by_sub_mchid {
             /// 开户银行全称（含支行）
             ///
             /// Example: `中国工商银行股份有限公司北京市分行营业部`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_name: Option<String>,
             /// 开户银行联行号
             ///
             /// Example: `402713354941`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_branch_id: Option<String>,
             /// 银行账号
             ///
@@ -362,8 +401,42 @@ pub mod by_sub_mchid {
             /// 开户名称
             ///
             /// Example: `ciphertext`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub account_name: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("modify_mode", &self.modify_mode)?;
+                m.req("account_type", &self.account_type)?;
+                m.req("account_bank", &self.account_bank)?;
+                m.req("bank_address_code", &self.bank_address_code)?;
+                m.opt("bank_name", &self.bank_name)?;
+                m.opt("bank_branch_id", &self.bank_branch_id)?;
+                m.req("account_number", &self.account_number)?;
+                m.opt("account_name", &self.account_name)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wechatpay_serial: o.req("Wechatpay-Serial")?,
+                    modify_mode: o.opt("modify_mode")?,
+                    account_type: o.req("account_type")?,
+                    account_bank: o.req("account_bank")?,
+                    bank_address_code: o.req("bank_address_code")?,
+                    bank_name: o.opt("bank_name")?,
+                    bank_branch_id: o.opt("bank_branch_id")?,
+                    account_number: o.req("account_number")?,
+                    account_name: o.opt("account_name")?,
+                })
+            }
         }
         /// 账户类型
         ///
@@ -470,19 +543,32 @@ pub mod by_sub_mchid {
             }
         }
         /// The response of `POST /v3/apply4sub/sub_merchants/{sub_mchid}/modify-settlement` (修改结算帐号API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 修改结算账户申请单号
             ///
             /// Example: `102329389XXXX`
             pub application_no: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("application_no", &self.application_no)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    application_no: o.req("application_no")?,
+                })
+            }
         }
     }
     /// `/v3/apply4sub/sub_merchants/{sub_mchid}/settlement`
@@ -500,7 +586,7 @@ pub mod by_sub_mchid {
             }
         }
         /// The response of `GET /v3/apply4sub/sub_merchants/{sub_mchid}/settlement` (查询结算账户API).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 账户类型
             ///
@@ -513,12 +599,10 @@ pub mod by_sub_mchid {
             /// 开户银行全称（含支行）
             ///
             /// Example: `施秉县农村信用合作联社城关信用社`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_name: Option<String>,
             /// 开户银行联行号
             ///
             /// Example: `402713354941`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_branch_id: Option<String>,
             /// 银行账号
             ///
@@ -531,8 +615,39 @@ pub mod by_sub_mchid {
             /// 验证失败原因
             ///
             /// Example: `用户姓名/证件/手机不匹配，请核对后重试`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub verify_fail_reason: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("account_type", &self.account_type)?;
+                m.req("account_bank", &self.account_bank)?;
+                m.opt("bank_name", &self.bank_name)?;
+                m.opt("bank_branch_id", &self.bank_branch_id)?;
+                m.req("account_number", &self.account_number)?;
+                m.req("verify_result", &self.verify_result)?;
+                m.opt("verify_fail_reason", &self.verify_fail_reason)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    account_type: o.req("account_type")?,
+                    account_bank: o.req("account_bank")?,
+                    bank_name: o.opt("bank_name")?,
+                    bank_branch_id: o.opt("bank_branch_id")?,
+                    account_number: o.req("account_number")?,
+                    verify_result: o.req("verify_result")?,
+                    verify_fail_reason: o.opt("verify_fail_reason")?,
+                })
+            }
         }
         /// 账户类型
         ///

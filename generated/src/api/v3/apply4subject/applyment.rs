@@ -63,52 +63,91 @@ impl<'a> Applyment<'a> {
     }
 }
 /// The request of `GET /v3/apply4subject/applyment` (查询商户开户意愿申请单审核结果API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetRequest {
     /// 申请单编号
     ///
     /// Query parameter `applyment_id`.
-    #[serde(skip_serializing)]
     pub applyment_id: Option<String>,
     /// 业务申请编号
     ///
     /// Query parameter `business_code`.
-    #[serde(skip_serializing)]
     pub business_code: Option<String>,
 }
+impl ::serde::Serialize for GetRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            applyment_id: o.opt("applyment_id")?,
+            business_code: o.opt("business_code")?,
+        })
+    }
+}
 /// The response of `GET /v3/apply4subject/applyment` (查询商户开户意愿申请单审核结果API).
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetResponse {
     /// `applyment_state`
     pub applyment_state: crate::types::ApplymentState,
     /// 小程序码图片
     ///
     /// Example: `data:image/png;base64,cGFnZXMvYXBwbHkvYXBpdzQvd2VsY29tZS93ZWxjb21lP2FwcGx5bWVudF9pZD14eHg=`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub qrcode_data: Option<String>,
     /// 驳回参数
     ///
     /// Example: `merchant_name`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reject_param: Option<String>,
     /// 驳回原因
     ///
     /// Example: `公司名称与工商局登记不一致`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reject_reason: Option<String>,
 }
+impl ::serde::Serialize for GetResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("applyment_state", &self.applyment_state)?;
+        m.opt("qrcode_data", &self.qrcode_data)?;
+        m.opt("reject_param", &self.reject_param)?;
+        m.opt("reject_reason", &self.reject_reason)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            applyment_state: o.req("applyment_state")?,
+            qrcode_data: o.opt("qrcode_data")?,
+            reject_param: o.opt("reject_param")?,
+            reject_reason: o.opt("reject_reason")?,
+        })
+    }
+}
 /// The request of `POST /v3/apply4subject/applyment` (提交商户开户意愿申请单API).
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 渠道商户号
     ///
     /// Query parameter `channel_id`.
-    #[serde(skip_serializing)]
     pub channel_id: Option<String>,
     /// 微信支付公钥ID/平台证书序列号
     ///
     /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    #[serde(rename = "Wechatpay-Serial", skip_serializing)]
     pub wechatpay_serial: String,
     /// 业务申请编号
     pub business_code: String,
@@ -119,66 +158,144 @@ pub struct PostRequest {
     /// 法人身份信息
     pub identification_info: PostRequestIdentificationInfo,
     /// 最终受益人信息列表
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub ubo_info_list: Option<Vec<PostRequestUboInfoList>>,
     /// 补充材料
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub addition_info: Option<PostRequestAdditionInfo>,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("business_code", &self.business_code)?;
+        m.req("contact_info", &self.contact_info)?;
+        m.req("subject_info", &self.subject_info)?;
+        m.req("identification_info", &self.identification_info)?;
+        m.opt("ubo_info_list", &self.ubo_info_list)?;
+        m.opt("addition_info", &self.addition_info)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            channel_id: o.opt("channel_id")?,
+            wechatpay_serial: o.req("Wechatpay-Serial")?,
+            business_code: o.req("business_code")?,
+            contact_info: o.req("contact_info")?,
+            subject_info: o.req("subject_info")?,
+            identification_info: o.req("identification_info")?,
+            ubo_info_list: o.opt("ubo_info_list")?,
+            addition_info: o.opt("addition_info")?,
+        })
+    }
+}
 /// 补充材料
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestAdditionInfo {
     /// 待确认商户号列表
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub confirm_mchid_list: Option<Vec<String>>,
 }
+impl ::serde::Serialize for PostRequestAdditionInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("confirm_mchid_list", &self.confirm_mchid_list)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestAdditionInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            confirm_mchid_list: o.opt("confirm_mchid_list")?,
+        })
+    }
+}
 /// 联系人信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestContactInfo {
     /// `contact_type`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub contact_type: Option<crate::types::ContactType>,
     /// 联系人姓名
     ///
     /// Sensitive: encrypted with the WeChat Pay public key before sending.
     pub name: String,
     /// `contact_id_doc_type`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub contact_id_doc_type: Option<crate::types::IdType>,
     /// 联系人身份证号码
     ///
     /// Sensitive: encrypted with the WeChat Pay public key before sending.
     pub id_card_number: String,
     /// 联系人证件正面照片
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub contact_id_doc_copy: Option<String>,
     /// 联系人证件反面照片
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub contact_id_doc_copy_back: Option<String>,
     /// 联系人证件有效期开始时间
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub contact_period_begin: Option<String>,
     /// 联系人证件有效期结束时间
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub contact_period_end: Option<String>,
     /// 业务办理授权函
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub business_authorization_letter: Option<String>,
     /// 联系人手机号
     ///
     /// Sensitive: encrypted with the WeChat Pay public key before sending.
     pub mobile: String,
 }
+impl ::serde::Serialize for PostRequestContactInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("contact_type", &self.contact_type)?;
+        m.req("name", &self.name)?;
+        m.opt("contact_id_doc_type", &self.contact_id_doc_type)?;
+        m.req("id_card_number", &self.id_card_number)?;
+        m.opt("contact_id_doc_copy", &self.contact_id_doc_copy)?;
+        m.opt("contact_id_doc_copy_back", &self.contact_id_doc_copy_back)?;
+        m.opt("contact_period_begin", &self.contact_period_begin)?;
+        m.opt("contact_period_end", &self.contact_period_end)?;
+        m.opt("business_authorization_letter", &self.business_authorization_letter)?;
+        m.req("mobile", &self.mobile)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestContactInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            contact_type: o.opt("contact_type")?,
+            name: o.req("name")?,
+            contact_id_doc_type: o.opt("contact_id_doc_type")?,
+            id_card_number: o.req("id_card_number")?,
+            contact_id_doc_copy: o.opt("contact_id_doc_copy")?,
+            contact_id_doc_copy_back: o.opt("contact_id_doc_copy_back")?,
+            contact_period_begin: o.opt("contact_period_begin")?,
+            contact_period_end: o.opt("contact_period_end")?,
+            business_authorization_letter: o.opt("business_authorization_letter")?,
+            mobile: o.req("mobile")?,
+        })
+    }
+}
 /// 法人身份信息
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestIdentificationInfo {
     /// `id_holder_type`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub id_holder_type: Option<crate::types::ContactType>,
     /// `identification_type`
     pub identification_type: crate::types::IdType,
     /// 法定代表人说明函
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub authorize_letter_copy: Option<String>,
     /// 证件姓名
     ///
@@ -193,45 +310,108 @@ pub struct PostRequestIdentificationInfo {
     /// Example: `["1970-01-01","forever"]`
     pub identification_valid_date: String,
     /// 证件居住地址
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub identification_address: Option<String>,
     /// 证件正面照片
     pub identification_front_copy: String,
     /// 证件反面照片
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub identification_back_copy: Option<String>,
     /// 经营者/法人是否为受益人
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub owner: Option<bool>,
 }
+impl ::serde::Serialize for PostRequestIdentificationInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("id_holder_type", &self.id_holder_type)?;
+        m.req("identification_type", &self.identification_type)?;
+        m.opt("authorize_letter_copy", &self.authorize_letter_copy)?;
+        m.req("identification_name", &self.identification_name)?;
+        m.req("identification_number", &self.identification_number)?;
+        m.req("identification_valid_date", &self.identification_valid_date)?;
+        m.opt("identification_address", &self.identification_address)?;
+        m.req("identification_front_copy", &self.identification_front_copy)?;
+        m.opt("identification_back_copy", &self.identification_back_copy)?;
+        m.opt("owner", &self.owner)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestIdentificationInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            id_holder_type: o.opt("id_holder_type")?,
+            identification_type: o.req("identification_type")?,
+            authorize_letter_copy: o.opt("authorize_letter_copy")?,
+            identification_name: o.req("identification_name")?,
+            identification_number: o.req("identification_number")?,
+            identification_valid_date: o.req("identification_valid_date")?,
+            identification_address: o.opt("identification_address")?,
+            identification_front_copy: o.req("identification_front_copy")?,
+            identification_back_copy: o.opt("identification_back_copy")?,
+            owner: o.opt("owner")?,
+        })
+    }
+}
 /// 主体信息
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSubjectInfo {
     /// `subject_type`
     pub subject_type: crate::types::SubjectType,
     /// 是否金融机构
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_finance_institution: Option<bool>,
     /// 营业执照
     pub business_license_info: PostRequestSubjectInfoBusinessLicenseInfo,
     /// 登记证书
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub certificate_info: Option<PostRequestSubjectInfoCertificateInfo>,
     /// 单位证明函照片
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub company_prove_copy: Option<String>,
     /// 辅助证明材料信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub assist_prove_info: Option<PostRequestSubjectInfoAssistProveInfo>,
     /// 经营许可证列表信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub special_operation_info: Option<Vec<PostRequestSubjectInfoSpecialOperationInfo>>,
     /// 金融机构许可证信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub finance_institution_info: Option<PostRequestSubjectInfoFinanceInstitutionInfo>,
 }
+impl ::serde::Serialize for PostRequestSubjectInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("subject_type", &self.subject_type)?;
+        m.opt("is_finance_institution", &self.is_finance_institution)?;
+        m.req("business_license_info", &self.business_license_info)?;
+        m.opt("certificate_info", &self.certificate_info)?;
+        m.opt("company_prove_copy", &self.company_prove_copy)?;
+        m.opt("assist_prove_info", &self.assist_prove_info)?;
+        m.opt("special_operation_info", &self.special_operation_info)?;
+        m.opt("finance_institution_info", &self.finance_institution_info)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            subject_type: o.req("subject_type")?,
+            is_finance_institution: o.opt("is_finance_institution")?,
+            business_license_info: o.req("business_license_info")?,
+            certificate_info: o.opt("certificate_info")?,
+            company_prove_copy: o.opt("company_prove_copy")?,
+            assist_prove_info: o.opt("assist_prove_info")?,
+            special_operation_info: o.opt("special_operation_info")?,
+            finance_institution_info: o.opt("finance_institution_info")?,
+        })
+    }
+}
 /// 辅助证明材料信息
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSubjectInfoAssistProveInfo {
     /// 小微经营类型
     ///
@@ -240,7 +420,6 @@ pub struct PostRequestSubjectInfoAssistProveInfo {
     /// 门店名称
     pub store_name: String,
     /// 门店省市编码
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub store_address_code: Option<String>,
     /// 门店地址
     pub store_address: String,
@@ -248,6 +427,36 @@ pub struct PostRequestSubjectInfoAssistProveInfo {
     pub store_header_copy: String,
     /// 店内环境照片
     pub store_indoor_copy: String,
+}
+impl ::serde::Serialize for PostRequestSubjectInfoAssistProveInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("micro_biz_type", &self.micro_biz_type)?;
+        m.req("store_name", &self.store_name)?;
+        m.opt("store_address_code", &self.store_address_code)?;
+        m.req("store_address", &self.store_address)?;
+        m.req("store_header_copy", &self.store_header_copy)?;
+        m.req("store_indoor_copy", &self.store_indoor_copy)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfoAssistProveInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            micro_biz_type: o.req("micro_biz_type")?,
+            store_name: o.req("store_name")?,
+            store_address_code: o.opt("store_address_code")?,
+            store_address: o.req("store_address")?,
+            store_header_copy: o.req("store_header_copy")?,
+            store_indoor_copy: o.req("store_indoor_copy")?,
+        })
+    }
 }
 /// 小微经营类型
 ///
@@ -307,7 +516,7 @@ for PostRequestSubjectInfoAssistProveInfoMicroBizType {
     }
 }
 /// 营业执照
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubjectInfoBusinessLicenseInfo {
     /// 营业执照注册号
     pub licence_number: String,
@@ -324,8 +533,38 @@ pub struct PostRequestSubjectInfoBusinessLicenseInfo {
     /// Example: `["1970-01-01","forever"]`
     pub licence_valid_date: String,
 }
+impl ::serde::Serialize for PostRequestSubjectInfoBusinessLicenseInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("licence_number", &self.licence_number)?;
+        m.req("licence_copy", &self.licence_copy)?;
+        m.req("merchant_name", &self.merchant_name)?;
+        m.req("legal_person", &self.legal_person)?;
+        m.req("company_address", &self.company_address)?;
+        m.req("licence_valid_date", &self.licence_valid_date)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfoBusinessLicenseInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            licence_number: o.req("licence_number")?,
+            licence_copy: o.req("licence_copy")?,
+            merchant_name: o.req("merchant_name")?,
+            legal_person: o.req("legal_person")?,
+            company_address: o.req("company_address")?,
+            licence_valid_date: o.req("licence_valid_date")?,
+        })
+    }
+}
 /// 登记证书
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSubjectInfoCertificateInfo {
     /// `cert_type`
     pub cert_type: crate::types::CertType,
@@ -344,18 +583,70 @@ pub struct PostRequestSubjectInfoCertificateInfo {
     /// Example: `["1970-01-01","forever"]`
     pub cert_valid_date: String,
 }
+impl ::serde::Serialize for PostRequestSubjectInfoCertificateInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("cert_type", &self.cert_type)?;
+        m.req("cert_number", &self.cert_number)?;
+        m.req("cert_copy", &self.cert_copy)?;
+        m.req("merchant_name", &self.merchant_name)?;
+        m.req("legal_person", &self.legal_person)?;
+        m.req("company_address", &self.company_address)?;
+        m.req("cert_valid_date", &self.cert_valid_date)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfoCertificateInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            cert_type: o.req("cert_type")?,
+            cert_number: o.req("cert_number")?,
+            cert_copy: o.req("cert_copy")?,
+            merchant_name: o.req("merchant_name")?,
+            legal_person: o.req("legal_person")?,
+            company_address: o.req("company_address")?,
+            cert_valid_date: o.req("cert_valid_date")?,
+        })
+    }
+}
 /// 金融机构许可证信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubjectInfoFinanceInstitutionInfo {
     /// `finance_type`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub finance_type: Option<crate::types::FinanceType>,
     /// 金融机构许可证图片
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub finance_license_pics: Option<Vec<String>>,
 }
+impl ::serde::Serialize for PostRequestSubjectInfoFinanceInstitutionInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("finance_type", &self.finance_type)?;
+        m.opt("finance_license_pics", &self.finance_license_pics)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfoFinanceInstitutionInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            finance_type: o.opt("finance_type")?,
+            finance_license_pics: o.opt("finance_license_pics")?,
+        })
+    }
+}
 /// 经营许可证信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubjectInfoSpecialOperationInfo {
     /// 行业ID
     ///
@@ -386,11 +677,32 @@ pub struct PostRequestSubjectInfoSpecialOperationInfo {
     /// - `52`
     pub category_id: i64,
     /// `store_indoor_copy`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub store_indoor_copy: Option<Vec<String>>,
 }
+impl ::serde::Serialize for PostRequestSubjectInfoSpecialOperationInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("category_id", &self.category_id)?;
+        m.opt("store_indoor_copy", &self.store_indoor_copy)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfoSpecialOperationInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            category_id: o.req("category_id")?,
+            store_indoor_copy: o.opt("store_indoor_copy")?,
+        })
+    }
+}
 /// PostRequestUboInfoList
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestUboInfoList {
     /// `ubo_id_doc_type`
     pub ubo_id_doc_type: crate::types::IdType,
@@ -415,13 +727,67 @@ pub struct PostRequestUboInfoList {
     /// 证件有效期结束时间
     pub ubo_period_end: String,
 }
+impl ::serde::Serialize for PostRequestUboInfoList {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("ubo_id_doc_type", &self.ubo_id_doc_type)?;
+        m.req("ubo_id_doc_copy", &self.ubo_id_doc_copy)?;
+        m.req("ubo_id_doc_copy_back", &self.ubo_id_doc_copy_back)?;
+        m.req("ubo_id_doc_name", &self.ubo_id_doc_name)?;
+        m.req("ubo_id_doc_number", &self.ubo_id_doc_number)?;
+        m.req("ubo_id_doc_address", &self.ubo_id_doc_address)?;
+        m.req("ubo_period_begin", &self.ubo_period_begin)?;
+        m.req("ubo_period_end", &self.ubo_period_end)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestUboInfoList {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            ubo_id_doc_type: o.req("ubo_id_doc_type")?,
+            ubo_id_doc_copy: o.req("ubo_id_doc_copy")?,
+            ubo_id_doc_copy_back: o.req("ubo_id_doc_copy_back")?,
+            ubo_id_doc_name: o.req("ubo_id_doc_name")?,
+            ubo_id_doc_number: o.req("ubo_id_doc_number")?,
+            ubo_id_doc_address: o.req("ubo_id_doc_address")?,
+            ubo_period_begin: o.req("ubo_period_begin")?,
+            ubo_period_end: o.req("ubo_period_end")?,
+        })
+    }
+}
 /// The response of `POST /v3/apply4subject/applyment` (提交商户开户意愿申请单API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 微信支付申请单号
     ///
     /// Example: `20000000011111`
     pub applyment_id: u64,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("applyment_id", &self.applyment_id)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            applyment_id: o.req("applyment_id")?,
+        })
+    }
 }
 /// `/v3/apply4subject/applyment/{applyment_id}`
 pub mod by_applyment_id {
@@ -510,12 +876,32 @@ pub mod merchants {
                 }
             }
             /// The response of `GET /v3/apply4subject/applyment/merchants/{sub_mchid}/state` (获取商户开户意愿确认状态API).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 授权状态
                 ///
                 /// Example: `AUTHORIZE_STATE_UNAUTHORIZED`
                 pub authorize_state: GetResponseAuthorizeState,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("authorize_state", &self.authorize_state)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        authorize_state: o.req("authorize_state")?,
+                    })
+                }
             }
             /// 授权状态
             ///

@@ -113,12 +113,11 @@ pub mod slash {
         }
     }
     /// The request of `POST /v3/applyment4sub/applyment/` (提交申请单API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
         /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        #[serde(rename = "Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: String,
         /// 业务申请编号
         pub business_code: String,
@@ -133,27 +132,81 @@ pub mod slash {
         /// 结算银行账户
         pub bank_account_info: PostRequestBankAccountInfo,
         /// 补充材料
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub addition_info: Option<PostRequestAdditionInfo>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("business_code", &self.business_code)?;
+            m.req("contact_info", &self.contact_info)?;
+            m.req("subject_info", &self.subject_info)?;
+            m.req("business_info", &self.business_info)?;
+            m.req("settlement_info", &self.settlement_info)?;
+            m.req("bank_account_info", &self.bank_account_info)?;
+            m.opt("addition_info", &self.addition_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                wechatpay_serial: o.req("Wechatpay-Serial")?,
+                business_code: o.req("business_code")?,
+                contact_info: o.req("contact_info")?,
+                subject_info: o.req("subject_info")?,
+                business_info: o.req("business_info")?,
+                settlement_info: o.req("settlement_info")?,
+                bank_account_info: o.req("bank_account_info")?,
+                addition_info: o.opt("addition_info")?,
+            })
+        }
+    }
     /// 补充材料
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAdditionInfo {
         /// 法人开户承诺函
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub legal_person_commitment: Option<String>,
         /// 法人开户意愿视频
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub legal_person_video: Option<String>,
         /// 补充材料
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub business_addition_pics: Option<Vec<String>>,
         /// 补充说明
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub business_addition_msg: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestAdditionInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("legal_person_commitment", &self.legal_person_commitment)?;
+            m.opt("legal_person_video", &self.legal_person_video)?;
+            m.opt("business_addition_pics", &self.business_addition_pics)?;
+            m.opt("business_addition_msg", &self.business_addition_msg)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestAdditionInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                legal_person_commitment: o.opt("legal_person_commitment")?,
+                legal_person_video: o.opt("legal_person_video")?,
+                business_addition_pics: o.opt("business_addition_pics")?,
+                business_addition_msg: o.opt("business_addition_msg")?,
+            })
+        }
+    }
     /// 结算银行账户
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestBankAccountInfo {
         /// 账户类型
         pub bank_account_type: PostRequestBankAccountInfoBankAccountType,
@@ -170,18 +223,47 @@ pub mod slash {
         /// 开户银行全称（含支行）
         ///
         /// Example: `施秉县农村信用合作联社城关信用社`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_name: Option<String>,
         /// 开户银行联行号
         ///
         /// Example: `402713354941`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_branch_id: Option<String>,
         /// 银行账号
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `ciphertext`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub account_number: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequestBankAccountInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("bank_account_type", &self.bank_account_type)?;
+            m.req("account_name", &self.account_name)?;
+            m.req("account_bank", &self.account_bank)?;
+            m.req("bank_address_code", &self.bank_address_code)?;
+            m.opt("bank_name", &self.bank_name)?;
+            m.opt("bank_branch_id", &self.bank_branch_id)?;
+            m.opt("account_number", &self.account_number)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestBankAccountInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                bank_account_type: o.req("bank_account_type")?,
+                account_name: o.req("account_name")?,
+                account_bank: o.req("account_bank")?,
+                bank_address_code: o.req("bank_address_code")?,
+                bank_name: o.opt("bank_name")?,
+                bank_branch_id: o.opt("bank_branch_id")?,
+                account_number: o.opt("account_number")?,
+            })
+        }
     }
     /// 账户类型
     ///
@@ -236,7 +318,7 @@ pub mod slash {
         }
     }
     /// 经营资料
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBusinessInfo {
         /// 商户简称
         pub merchant_shortname: String,
@@ -245,45 +327,116 @@ pub mod slash {
         /// 经营场景
         pub sales_info: PostRequestBusinessInfoSalesInfo,
     }
+    impl ::serde::Serialize for PostRequestBusinessInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("merchant_shortname", &self.merchant_shortname)?;
+            m.req("service_phone", &self.service_phone)?;
+            m.req("sales_info", &self.sales_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestBusinessInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                merchant_shortname: o.req("merchant_shortname")?,
+                service_phone: o.req("service_phone")?,
+                sales_info: o.req("sales_info")?,
+            })
+        }
+    }
     /// 经营场景
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBusinessInfoSalesInfo {
         /// `sales_scenes_type`
         pub sales_scenes_type: Vec<PostRequestBusinessInfoSalesInfoSalesScenesType>,
         /// 线下场所场景
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub biz_store_info: Option<PostRequestBusinessInfoSalesInfoBizStoreInfo>,
         /// 公众号场景
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mp_info: Option<PostRequestBusinessInfoSalesInfoMpInfo>,
         /// 小程序场景
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mini_program_info: Option<PostRequestBusinessInfoSalesInfoMiniProgramInfo>,
         /// App场景
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub app_info: Option<PostRequestBusinessInfoSalesInfoAppInfo>,
         /// 互联网网站场景
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub web_info: Option<PostRequestBusinessInfoSalesInfoWebInfo>,
         /// 企业微信场景
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub wework_info: Option<PostRequestBusinessInfoSalesInfoWeworkInfo>,
     }
+    impl ::serde::Serialize for PostRequestBusinessInfoSalesInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sales_scenes_type", &self.sales_scenes_type)?;
+            m.opt("biz_store_info", &self.biz_store_info)?;
+            m.opt("mp_info", &self.mp_info)?;
+            m.opt("mini_program_info", &self.mini_program_info)?;
+            m.opt("app_info", &self.app_info)?;
+            m.opt("web_info", &self.web_info)?;
+            m.opt("wework_info", &self.wework_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestBusinessInfoSalesInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sales_scenes_type: o.req("sales_scenes_type")?,
+                biz_store_info: o.opt("biz_store_info")?,
+                mp_info: o.opt("mp_info")?,
+                mini_program_info: o.opt("mini_program_info")?,
+                app_info: o.opt("app_info")?,
+                web_info: o.opt("web_info")?,
+                wework_info: o.opt("wework_info")?,
+            })
+        }
+    }
     /// App场景
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBusinessInfoSalesInfoAppInfo {
         /// 服务商应用APPID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub app_appid: Option<String>,
         /// 商家应用APPID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub app_sub_appid: Option<String>,
         /// `app_pics`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub app_pics: Option<Vec<String>>,
     }
+    impl ::serde::Serialize for PostRequestBusinessInfoSalesInfoAppInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("app_appid", &self.app_appid)?;
+            m.opt("app_sub_appid", &self.app_sub_appid)?;
+            m.opt("app_pics", &self.app_pics)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestBusinessInfoSalesInfoAppInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                app_appid: o.opt("app_appid")?,
+                app_sub_appid: o.opt("app_sub_appid")?,
+                app_pics: o.opt("app_pics")?,
+            })
+        }
+    }
     /// 线下场所场景
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBusinessInfoSalesInfoBizStoreInfo {
         /// 线下场所名称
         pub biz_store_name: String,
@@ -296,34 +449,107 @@ pub mod slash {
         /// `indoor_pic`
         pub indoor_pic: Vec<String>,
         /// 线下场所对应的商家AppID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub biz_sub_appid: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestBusinessInfoSalesInfoBizStoreInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("biz_store_name", &self.biz_store_name)?;
+            m.req("biz_address_code", &self.biz_address_code)?;
+            m.req("biz_store_address", &self.biz_store_address)?;
+            m.req("store_entrance_pic", &self.store_entrance_pic)?;
+            m.req("indoor_pic", &self.indoor_pic)?;
+            m.opt("biz_sub_appid", &self.biz_sub_appid)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostRequestBusinessInfoSalesInfoBizStoreInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                biz_store_name: o.req("biz_store_name")?,
+                biz_address_code: o.req("biz_address_code")?,
+                biz_store_address: o.req("biz_store_address")?,
+                store_entrance_pic: o.req("store_entrance_pic")?,
+                indoor_pic: o.req("indoor_pic")?,
+                biz_sub_appid: o.opt("biz_sub_appid")?,
+            })
+        }
+    }
     /// 小程序场景
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBusinessInfoSalesInfoMiniProgramInfo {
         /// 服务商小程序APPID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mini_program_appid: Option<String>,
         /// 商家小程序APPID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mini_program_sub_appid: Option<String>,
         /// `mini_program_pics`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mini_program_pics: Option<Vec<String>>,
     }
+    impl ::serde::Serialize for PostRequestBusinessInfoSalesInfoMiniProgramInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("mini_program_appid", &self.mini_program_appid)?;
+            m.opt("mini_program_sub_appid", &self.mini_program_sub_appid)?;
+            m.opt("mini_program_pics", &self.mini_program_pics)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostRequestBusinessInfoSalesInfoMiniProgramInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mini_program_appid: o.opt("mini_program_appid")?,
+                mini_program_sub_appid: o.opt("mini_program_sub_appid")?,
+                mini_program_pics: o.opt("mini_program_pics")?,
+            })
+        }
+    }
     /// 公众号场景
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBusinessInfoSalesInfoMpInfo {
         /// 服务商公众号AppID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mp_appid: Option<String>,
         /// 商家公众号AppID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mp_sub_appid: Option<String>,
         /// `mp_pics`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mp_pics: Option<Vec<String>>,
+    }
+    impl ::serde::Serialize for PostRequestBusinessInfoSalesInfoMpInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("mp_appid", &self.mp_appid)?;
+            m.opt("mp_sub_appid", &self.mp_sub_appid)?;
+            m.opt("mp_pics", &self.mp_pics)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestBusinessInfoSalesInfoMpInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mp_appid: o.opt("mp_appid")?,
+                mp_sub_appid: o.opt("mp_sub_appid")?,
+                mp_pics: o.opt("mp_pics")?,
+            })
+        }
     }
     /// 经营场景类型
     ///
@@ -396,30 +622,71 @@ pub mod slash {
         }
     }
     /// 互联网网站场景
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBusinessInfoSalesInfoWebInfo {
         /// 互联网网站域名
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub domain: Option<String>,
         /// 网站授权函
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub web_authorisation: Option<String>,
         /// 互联网网站对应的商家APPID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub web_appid: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestBusinessInfoSalesInfoWebInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("domain", &self.domain)?;
+            m.opt("web_authorisation", &self.web_authorisation)?;
+            m.opt("web_appid", &self.web_appid)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestBusinessInfoSalesInfoWebInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                domain: o.opt("domain")?,
+                web_authorisation: o.opt("web_authorisation")?,
+                web_appid: o.opt("web_appid")?,
+            })
+        }
+    }
     /// 企业微信场景
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBusinessInfoSalesInfoWeworkInfo {
         /// 商家企业微信CorpID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_corp_id: Option<String>,
         /// `wework_pics`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub wework_pics: Option<Vec<String>>,
     }
+    impl ::serde::Serialize for PostRequestBusinessInfoSalesInfoWeworkInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("sub_corp_id", &self.sub_corp_id)?;
+            m.opt("wework_pics", &self.wework_pics)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestBusinessInfoSalesInfoWeworkInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_corp_id: o.opt("sub_corp_id")?,
+                wework_pics: o.opt("wework_pics")?,
+            })
+        }
+    }
     /// 超级管理员信息
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestContactInfo {
         /// `contact_type`
         pub contact_type: crate::types::ContactType,
@@ -428,32 +695,24 @@ pub mod slash {
         /// Sensitive: encrypted with the WeChat Pay public key before sending.
         pub contact_name: String,
         /// `contact_id_doc_type`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub contact_id_doc_type: Option<crate::types::IdType>,
         /// 超级管理员身份证件号码
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub contact_id_number: Option<String>,
         /// 超级管理员证件正面照片
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub contact_id_doc_copy: Option<String>,
         /// 超级管理员证件反面照片
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub contact_id_doc_copy_back: Option<String>,
         /// 超级管理员证件有效期开始时间
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub contact_period_begin: Option<String>,
         /// 超级管理员证件有效期结束时间
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub contact_period_end: Option<String>,
         /// 业务办理授权函
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub business_authorization_letter: Option<String>,
         /// 超级管理员微信openid
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub openid: Option<String>,
         /// 联系手机
         ///
@@ -464,68 +723,168 @@ pub mod slash {
         /// Sensitive: encrypted with the WeChat Pay public key before sending.
         pub contact_email: String,
     }
+    impl ::serde::Serialize for PostRequestContactInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("contact_type", &self.contact_type)?;
+            m.req("contact_name", &self.contact_name)?;
+            m.opt("contact_id_doc_type", &self.contact_id_doc_type)?;
+            m.opt("contact_id_number", &self.contact_id_number)?;
+            m.opt("contact_id_doc_copy", &self.contact_id_doc_copy)?;
+            m.opt("contact_id_doc_copy_back", &self.contact_id_doc_copy_back)?;
+            m.opt("contact_period_begin", &self.contact_period_begin)?;
+            m.opt("contact_period_end", &self.contact_period_end)?;
+            m.opt("business_authorization_letter", &self.business_authorization_letter)?;
+            m.opt("openid", &self.openid)?;
+            m.req("mobile_phone", &self.mobile_phone)?;
+            m.req("contact_email", &self.contact_email)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestContactInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                contact_type: o.req("contact_type")?,
+                contact_name: o.req("contact_name")?,
+                contact_id_doc_type: o.opt("contact_id_doc_type")?,
+                contact_id_number: o.opt("contact_id_number")?,
+                contact_id_doc_copy: o.opt("contact_id_doc_copy")?,
+                contact_id_doc_copy_back: o.opt("contact_id_doc_copy_back")?,
+                contact_period_begin: o.opt("contact_period_begin")?,
+                contact_period_end: o.opt("contact_period_end")?,
+                business_authorization_letter: o.opt("business_authorization_letter")?,
+                openid: o.opt("openid")?,
+                mobile_phone: o.req("mobile_phone")?,
+                contact_email: o.req("contact_email")?,
+            })
+        }
+    }
     /// 结算规则
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSettlementInfo {
         /// 入驻结算规则ID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub settlement_id: Option<String>,
         /// 所属行业
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub qualification_type: Option<String>,
         /// 特殊资质图片
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub qualifications: Option<Vec<String>>,
         /// 优惠费率活动ID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub activities_id: Option<String>,
         /// 优惠费率活动值
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub activities_rate: Option<String>,
         /// 非信用卡活动费率值
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub debit_activities_rate: Option<String>,
         /// 信用卡活动费率值
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub credit_activities_rate: Option<String>,
         /// 优惠费率活动补充材料
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub activities_additions: Option<Vec<String>>,
     }
+    impl ::serde::Serialize for PostRequestSettlementInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("settlement_id", &self.settlement_id)?;
+            m.opt("qualification_type", &self.qualification_type)?;
+            m.opt("qualifications", &self.qualifications)?;
+            m.opt("activities_id", &self.activities_id)?;
+            m.opt("activities_rate", &self.activities_rate)?;
+            m.opt("debit_activities_rate", &self.debit_activities_rate)?;
+            m.opt("credit_activities_rate", &self.credit_activities_rate)?;
+            m.opt("activities_additions", &self.activities_additions)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestSettlementInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                settlement_id: o.opt("settlement_id")?,
+                qualification_type: o.opt("qualification_type")?,
+                qualifications: o.opt("qualifications")?,
+                activities_id: o.opt("activities_id")?,
+                activities_rate: o.opt("activities_rate")?,
+                debit_activities_rate: o.opt("debit_activities_rate")?,
+                credit_activities_rate: o.opt("credit_activities_rate")?,
+                activities_additions: o.opt("activities_additions")?,
+            })
+        }
+    }
     /// 主体资料
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestSubjectInfo {
         /// `subject_type`
         pub subject_type: crate::types::SubjectType,
         /// 是否是金融机构
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub finance_institution: Option<bool>,
         /// 小微辅助证明材料
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub micro_biz_info: Option<PostRequestSubjectInfoMicroBizInfo>,
         /// 营业执照
         pub business_license_info: PostRequestSubjectInfoBusinessLicenseInfo,
         /// 登记证书
         pub certificate_info: PostRequestSubjectInfoCertificateInfo,
         /// 组织机构代码证信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub organization_info: Option<PostRequestSubjectInfoOrganizationInfo>,
         /// 单位证明函照片
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub certificate_letter_copy: Option<String>,
         /// 金融机构许可证信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub finance_institution_info: Option<
             PostRequestSubjectInfoFinanceInstitutionInfo,
         >,
         /// 经营者/法人身份证件
         pub identity_info: PostRequestSubjectInfoIdentityInfo,
         /// 最终受益人信息列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ubo_info_list: Option<Vec<PostRequestSubjectInfoUboInfoList>>,
     }
+    impl ::serde::Serialize for PostRequestSubjectInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("subject_type", &self.subject_type)?;
+            m.opt("finance_institution", &self.finance_institution)?;
+            m.opt("micro_biz_info", &self.micro_biz_info)?;
+            m.req("business_license_info", &self.business_license_info)?;
+            m.req("certificate_info", &self.certificate_info)?;
+            m.opt("organization_info", &self.organization_info)?;
+            m.opt("certificate_letter_copy", &self.certificate_letter_copy)?;
+            m.opt("finance_institution_info", &self.finance_institution_info)?;
+            m.req("identity_info", &self.identity_info)?;
+            m.opt("ubo_info_list", &self.ubo_info_list)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                subject_type: o.req("subject_type")?,
+                finance_institution: o.opt("finance_institution")?,
+                micro_biz_info: o.opt("micro_biz_info")?,
+                business_license_info: o.req("business_license_info")?,
+                certificate_info: o.req("certificate_info")?,
+                organization_info: o.opt("organization_info")?,
+                certificate_letter_copy: o.opt("certificate_letter_copy")?,
+                finance_institution_info: o.opt("finance_institution_info")?,
+                identity_info: o.req("identity_info")?,
+                ubo_info_list: o.opt("ubo_info_list")?,
+            })
+        }
+    }
     /// 营业执照
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSubjectInfoBusinessLicenseInfo {
         /// 营业执照照片
         pub license_copy: String,
@@ -536,17 +895,46 @@ pub mod slash {
         /// 个体户经营者/法人姓名
         pub legal_person: String,
         /// 注册地址
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub license_address: Option<String>,
         /// 有效期限开始日期
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub period_begin: Option<String>,
         /// 有效期限结束日期
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub period_end: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestSubjectInfoBusinessLicenseInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("license_copy", &self.license_copy)?;
+            m.req("license_number", &self.license_number)?;
+            m.req("merchant_name", &self.merchant_name)?;
+            m.req("legal_person", &self.legal_person)?;
+            m.opt("license_address", &self.license_address)?;
+            m.opt("period_begin", &self.period_begin)?;
+            m.opt("period_end", &self.period_end)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfoBusinessLicenseInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                license_copy: o.req("license_copy")?,
+                license_number: o.req("license_number")?,
+                merchant_name: o.req("merchant_name")?,
+                legal_person: o.req("legal_person")?,
+                license_address: o.opt("license_address")?,
+                period_begin: o.opt("period_begin")?,
+                period_end: o.opt("period_end")?,
+            })
+        }
+    }
     /// 登记证书
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestSubjectInfoCertificateInfo {
         /// 登记证书照片
         pub cert_copy: String,
@@ -565,39 +953,119 @@ pub mod slash {
         /// 有效期限结束日期
         pub period_end: String,
     }
+    impl ::serde::Serialize for PostRequestSubjectInfoCertificateInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("cert_copy", &self.cert_copy)?;
+            m.req("cert_type", &self.cert_type)?;
+            m.req("cert_number", &self.cert_number)?;
+            m.req("merchant_name", &self.merchant_name)?;
+            m.req("company_address", &self.company_address)?;
+            m.req("legal_person", &self.legal_person)?;
+            m.req("period_begin", &self.period_begin)?;
+            m.req("period_end", &self.period_end)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfoCertificateInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                cert_copy: o.req("cert_copy")?,
+                cert_type: o.req("cert_type")?,
+                cert_number: o.req("cert_number")?,
+                merchant_name: o.req("merchant_name")?,
+                company_address: o.req("company_address")?,
+                legal_person: o.req("legal_person")?,
+                period_begin: o.req("period_begin")?,
+                period_end: o.req("period_end")?,
+            })
+        }
+    }
     /// 金融机构许可证信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSubjectInfoFinanceInstitutionInfo {
         /// `finance_type`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub finance_type: Option<crate::types::FinanceType>,
         /// 金融机构许可证图片
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub finance_license_pics: Option<Vec<String>>,
     }
+    impl ::serde::Serialize for PostRequestSubjectInfoFinanceInstitutionInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("finance_type", &self.finance_type)?;
+            m.opt("finance_license_pics", &self.finance_license_pics)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostRequestSubjectInfoFinanceInstitutionInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                finance_type: o.opt("finance_type")?,
+                finance_license_pics: o.opt("finance_license_pics")?,
+            })
+        }
+    }
     /// 经营者/法人身份证件
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestSubjectInfoIdentityInfo {
         /// `id_holder_type`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id_holder_type: Option<crate::types::ContactType>,
         /// `id_doc_type`
         pub id_doc_type: crate::types::IdType,
         /// 法定代表人说明函
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub authorize_letter_copy: Option<String>,
         /// 经营者/法人身份证信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id_card_info: Option<PostRequestSubjectInfoIdentityInfoIdCardInfo>,
         /// 经营者/法人其他类型证件信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id_doc_info: Option<PostRequestSubjectInfoIdentityInfoIdDocInfo>,
         /// 经营者/法人是否为受益人
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub owner: Option<bool>,
     }
+    impl ::serde::Serialize for PostRequestSubjectInfoIdentityInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("id_holder_type", &self.id_holder_type)?;
+            m.req("id_doc_type", &self.id_doc_type)?;
+            m.opt("authorize_letter_copy", &self.authorize_letter_copy)?;
+            m.opt("id_card_info", &self.id_card_info)?;
+            m.opt("id_doc_info", &self.id_doc_info)?;
+            m.opt("owner", &self.owner)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfoIdentityInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                id_holder_type: o.opt("id_holder_type")?,
+                id_doc_type: o.req("id_doc_type")?,
+                authorize_letter_copy: o.opt("authorize_letter_copy")?,
+                id_card_info: o.opt("id_card_info")?,
+                id_doc_info: o.opt("id_doc_info")?,
+                owner: o.opt("owner")?,
+            })
+        }
+    }
     /// 经营者/法人身份证信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSubjectInfoIdentityInfoIdCardInfo {
         /// 身份证人像面照片
         pub id_card_copy: String,
@@ -614,47 +1082,132 @@ pub mod slash {
         /// 身份证居住地址
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id_card_address: Option<String>,
         /// 身份证有效期开始时间
         pub card_period_begin: String,
         /// 身份证有效期结束时间
         pub card_period_end: String,
     }
+    impl ::serde::Serialize for PostRequestSubjectInfoIdentityInfoIdCardInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("id_card_copy", &self.id_card_copy)?;
+            m.req("id_card_national", &self.id_card_national)?;
+            m.req("id_card_name", &self.id_card_name)?;
+            m.req("id_card_number", &self.id_card_number)?;
+            m.opt("id_card_address", &self.id_card_address)?;
+            m.req("card_period_begin", &self.card_period_begin)?;
+            m.req("card_period_end", &self.card_period_end)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostRequestSubjectInfoIdentityInfoIdCardInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                id_card_copy: o.req("id_card_copy")?,
+                id_card_national: o.req("id_card_national")?,
+                id_card_name: o.req("id_card_name")?,
+                id_card_number: o.req("id_card_number")?,
+                id_card_address: o.opt("id_card_address")?,
+                card_period_begin: o.req("card_period_begin")?,
+                card_period_end: o.req("card_period_end")?,
+            })
+        }
+    }
     /// 经营者/法人其他类型证件信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSubjectInfoIdentityInfoIdDocInfo {
         /// 证件正面照片
         pub id_doc_copy: String,
         /// 证件反面照片
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id_doc_copy_back: Option<String>,
         /// 证件姓名
         pub id_doc_name: String,
         /// 证件号码
         pub id_doc_number: String,
         /// 证件居住地址
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id_doc_address: Option<String>,
         /// 证件有效期开始时间
         pub doc_period_begin: String,
         /// 证件有效期结束时间
         pub doc_period_end: String,
     }
+    impl ::serde::Serialize for PostRequestSubjectInfoIdentityInfoIdDocInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("id_doc_copy", &self.id_doc_copy)?;
+            m.opt("id_doc_copy_back", &self.id_doc_copy_back)?;
+            m.req("id_doc_name", &self.id_doc_name)?;
+            m.req("id_doc_number", &self.id_doc_number)?;
+            m.opt("id_doc_address", &self.id_doc_address)?;
+            m.req("doc_period_begin", &self.doc_period_begin)?;
+            m.req("doc_period_end", &self.doc_period_end)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfoIdentityInfoIdDocInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                id_doc_copy: o.req("id_doc_copy")?,
+                id_doc_copy_back: o.opt("id_doc_copy_back")?,
+                id_doc_name: o.req("id_doc_name")?,
+                id_doc_number: o.req("id_doc_number")?,
+                id_doc_address: o.opt("id_doc_address")?,
+                doc_period_begin: o.req("doc_period_begin")?,
+                doc_period_end: o.req("doc_period_end")?,
+            })
+        }
+    }
     /// 小微辅助证明材料
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestSubjectInfoMicroBizInfo {
         /// 小微经营类型
         pub micro_biz_type: PostRequestSubjectInfoMicroBizInfoMicroBizType,
         /// 门店场所
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub micro_store_info: Option<PostRequestSubjectInfoMicroBizInfoMicroStoreInfo>,
         /// 流动经营/便民服务
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub micro_mobile_info: Option<PostRequestSubjectInfoMicroBizInfoMicroMobileInfo>,
         /// 线上商品/服务交易
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub micro_online_info: Option<PostRequestSubjectInfoMicroBizInfoMicroOnlineInfo>,
+    }
+    impl ::serde::Serialize for PostRequestSubjectInfoMicroBizInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("micro_biz_type", &self.micro_biz_type)?;
+            m.opt("micro_store_info", &self.micro_store_info)?;
+            m.opt("micro_mobile_info", &self.micro_mobile_info)?;
+            m.opt("micro_online_info", &self.micro_online_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfoMicroBizInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                micro_biz_type: o.req("micro_biz_type")?,
+                micro_store_info: o.opt("micro_store_info")?,
+                micro_mobile_info: o.opt("micro_mobile_info")?,
+                micro_online_info: o.opt("micro_online_info")?,
+            })
+        }
     }
     /// 小微经营类型
     ///
@@ -714,7 +1267,7 @@ pub mod slash {
         }
     }
     /// 流动经营/便民服务
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSubjectInfoMicroBizInfoMicroMobileInfo {
         /// 经营/服务名称
         pub micro_mobile_name: String,
@@ -725,22 +1278,74 @@ pub mod slash {
         /// 经营/服务现场照片
         pub micro_mobile_pics: Vec<String>,
     }
+    impl ::serde::Serialize for PostRequestSubjectInfoMicroBizInfoMicroMobileInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("micro_mobile_name", &self.micro_mobile_name)?;
+            m.req("micro_mobile_city", &self.micro_mobile_city)?;
+            m.req("micro_mobile_address", &self.micro_mobile_address)?;
+            m.req("micro_mobile_pics", &self.micro_mobile_pics)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostRequestSubjectInfoMicroBizInfoMicroMobileInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                micro_mobile_name: o.req("micro_mobile_name")?,
+                micro_mobile_city: o.req("micro_mobile_city")?,
+                micro_mobile_address: o.req("micro_mobile_address")?,
+                micro_mobile_pics: o.req("micro_mobile_pics")?,
+            })
+        }
+    }
     /// 线上商品/服务交易
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSubjectInfoMicroBizInfoMicroOnlineInfo {
         /// 线上店铺名称
         pub micro_online_store: String,
         /// 电商平台名称
         pub micro_ec_name: String,
         /// 店铺二维码
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub micro_qrcode: Option<String>,
         /// 店铺链接
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub micro_link: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestSubjectInfoMicroBizInfoMicroOnlineInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("micro_online_store", &self.micro_online_store)?;
+            m.req("micro_ec_name", &self.micro_ec_name)?;
+            m.opt("micro_qrcode", &self.micro_qrcode)?;
+            m.opt("micro_link", &self.micro_link)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostRequestSubjectInfoMicroBizInfoMicroOnlineInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                micro_online_store: o.req("micro_online_store")?,
+                micro_ec_name: o.req("micro_ec_name")?,
+                micro_qrcode: o.opt("micro_qrcode")?,
+                micro_link: o.opt("micro_link")?,
+            })
+        }
+    }
     /// 门店场所
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSubjectInfoMicroBizInfoMicroStoreInfo {
         /// 门店名称
         pub micro_name: String,
@@ -753,14 +1358,45 @@ pub mod slash {
         /// 店内环境照片
         pub micro_indoor_copy: String,
         /// 门店经度
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub store_longitude: Option<String>,
         /// 门店纬度
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub store_latitude: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestSubjectInfoMicroBizInfoMicroStoreInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("micro_name", &self.micro_name)?;
+            m.req("micro_address_code", &self.micro_address_code)?;
+            m.req("micro_address", &self.micro_address)?;
+            m.req("store_entrance_pic", &self.store_entrance_pic)?;
+            m.req("micro_indoor_copy", &self.micro_indoor_copy)?;
+            m.opt("store_longitude", &self.store_longitude)?;
+            m.opt("store_latitude", &self.store_latitude)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostRequestSubjectInfoMicroBizInfoMicroStoreInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                micro_name: o.req("micro_name")?,
+                micro_address_code: o.req("micro_address_code")?,
+                micro_address: o.req("micro_address")?,
+                store_entrance_pic: o.req("store_entrance_pic")?,
+                micro_indoor_copy: o.req("micro_indoor_copy")?,
+                store_longitude: o.opt("store_longitude")?,
+                store_latitude: o.opt("store_latitude")?,
+            })
+        }
+    }
     /// 组织机构代码证信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSubjectInfoOrganizationInfo {
         /// 组织机构代码证照片
         pub organization_copy: String,
@@ -771,8 +1407,34 @@ pub mod slash {
         /// 组织机构代码证有效期结束日期
         pub org_period_end: String,
     }
+    impl ::serde::Serialize for PostRequestSubjectInfoOrganizationInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("organization_copy", &self.organization_copy)?;
+            m.req("organization_code", &self.organization_code)?;
+            m.req("org_period_begin", &self.org_period_begin)?;
+            m.req("org_period_end", &self.org_period_end)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfoOrganizationInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                organization_copy: o.req("organization_copy")?,
+                organization_code: o.req("organization_code")?,
+                org_period_begin: o.req("org_period_begin")?,
+                org_period_end: o.req("org_period_end")?,
+            })
+        }
+    }
     /// PostRequestSubjectInfoUboInfoList
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestSubjectInfoUboInfoList {
         /// `ubo_id_doc_type`
         pub ubo_id_doc_type: crate::types::IdType,
@@ -797,12 +1459,66 @@ pub mod slash {
         /// 证件有效期结束时间
         pub ubo_period_end: String,
     }
+    impl ::serde::Serialize for PostRequestSubjectInfoUboInfoList {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("ubo_id_doc_type", &self.ubo_id_doc_type)?;
+            m.req("ubo_id_doc_copy", &self.ubo_id_doc_copy)?;
+            m.req("ubo_id_doc_copy_back", &self.ubo_id_doc_copy_back)?;
+            m.req("ubo_id_doc_name", &self.ubo_id_doc_name)?;
+            m.req("ubo_id_doc_number", &self.ubo_id_doc_number)?;
+            m.req("ubo_id_doc_address", &self.ubo_id_doc_address)?;
+            m.req("ubo_period_begin", &self.ubo_period_begin)?;
+            m.req("ubo_period_end", &self.ubo_period_end)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfoUboInfoList {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                ubo_id_doc_type: o.req("ubo_id_doc_type")?,
+                ubo_id_doc_copy: o.req("ubo_id_doc_copy")?,
+                ubo_id_doc_copy_back: o.req("ubo_id_doc_copy_back")?,
+                ubo_id_doc_name: o.req("ubo_id_doc_name")?,
+                ubo_id_doc_number: o.req("ubo_id_doc_number")?,
+                ubo_id_doc_address: o.req("ubo_id_doc_address")?,
+                ubo_period_begin: o.req("ubo_period_begin")?,
+                ubo_period_end: o.req("ubo_period_end")?,
+            })
+        }
+    }
     /// The response of `POST /v3/applyment4sub/applyment/` (提交申请单API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 微信支付申请单号
         ///
         /// Example: `2000002124775691`
         pub applyment_id: u64,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("applyment_id", &self.applyment_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                applyment_id: o.req("applyment_id")?,
+            })
+        }
     }
 }

@@ -45,21 +45,39 @@ pub mod detail_receipts {
         }
     }
     /// The request of `GET /v3/bank-batch-transfer/receipt/detail-receipts` (查询明细电子回单受理结果API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 银行转账批次单号
         ///
         /// Query parameter `out_batch_no`. Example: `GD2021011610162610BBdkkIwcu3`
-        #[serde(skip_serializing)]
         pub out_batch_no: String,
         /// 银行转账明细单号
         ///
         /// Query parameter `out_detail_no`. Example: `mx0911231610162610v4CNkO4HAf`
-        #[serde(skip_serializing)]
         pub out_detail_no: String,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_batch_no: o.req("out_batch_no")?,
+                out_detail_no: o.req("out_detail_no")?,
+            })
+        }
+    }
     /// The response of `GET /v3/bank-batch-transfer/receipt/detail-receipts` (查询明细电子回单受理结果API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 银行转账批次单号
         ///
@@ -76,26 +94,54 @@ pub mod detail_receipts {
         /// 电子回单状态
         ///
         /// Example: `ACCEPTED`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub receipt_state: Option<String>,
         /// 电子回单文件的Hash方法
         ///
         /// Example: `SHA256`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub hash_type: Option<String>,
         /// 电子回单文件的Hash值
         ///
         /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub hash_value: Option<String>,
         /// 电子回单文件的下载地址
         ///
         /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub download_url: Option<String>,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_batch_no", &self.out_batch_no)?;
+            m.req("out_detail_no", &self.out_detail_no)?;
+            m.req("receipt_no", &self.receipt_no)?;
+            m.opt("receipt_state", &self.receipt_state)?;
+            m.opt("hash_type", &self.hash_type)?;
+            m.opt("hash_value", &self.hash_value)?;
+            m.opt("download_url", &self.download_url)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_batch_no: o.req("out_batch_no")?,
+                out_detail_no: o.req("out_detail_no")?,
+                receipt_no: o.req("receipt_no")?,
+                receipt_state: o.opt("receipt_state")?,
+                hash_type: o.opt("hash_type")?,
+                hash_value: o.opt("hash_value")?,
+                download_url: o.opt("download_url")?,
+            })
+        }
+    }
     /// The request of `POST /v3/bank-batch-transfer/receipt/detail-receipts` (受理明细电子回单API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 银行转账批次单号
         ///
@@ -106,8 +152,30 @@ pub mod detail_receipts {
         /// Example: `mx0911231610162610v4CNkO4HAf`
         pub out_detail_no: String,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_batch_no", &self.out_batch_no)?;
+            m.req("out_detail_no", &self.out_detail_no)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_batch_no: o.req("out_batch_no")?,
+                out_detail_no: o.req("out_detail_no")?,
+            })
+        }
+    }
     /// The response of `POST /v3/bank-batch-transfer/receipt/detail-receipts` (受理明细电子回单API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 银行转账批次单号
         ///
@@ -124,23 +192,51 @@ pub mod detail_receipts {
         /// 电子回单状态
         ///
         /// Example: `ACCEPTED`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub receipt_state: Option<String>,
         /// 电子回单文件的Hash方法
         ///
         /// Example: `SHA256`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub hash_type: Option<String>,
         /// 电子回单文件的Hash值
         ///
         /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub hash_value: Option<String>,
         /// 电子回单文件的下载地址
         ///
         /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub download_url: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_batch_no", &self.out_batch_no)?;
+            m.req("out_detail_no", &self.out_detail_no)?;
+            m.req("receipt_no", &self.receipt_no)?;
+            m.opt("receipt_state", &self.receipt_state)?;
+            m.opt("hash_type", &self.hash_type)?;
+            m.opt("hash_value", &self.hash_value)?;
+            m.opt("download_url", &self.download_url)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_batch_no: o.req("out_batch_no")?,
+                out_detail_no: o.req("out_detail_no")?,
+                receipt_no: o.req("receipt_no")?,
+                receipt_state: o.opt("receipt_state")?,
+                hash_type: o.opt("hash_type")?,
+                hash_value: o.opt("hash_value")?,
+                download_url: o.opt("download_url")?,
+            })
+        }
     }
 }
 /// `/v3/bank-batch-transfer/receipt/summary-receipts`
@@ -175,16 +271,34 @@ pub mod summary_receipts {
         }
     }
     /// The request of `GET /v3/bank-batch-transfer/receipt/summary-receipts` (查询汇总电子回单受理结果API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 银行转账批次单号
         ///
         /// Query parameter `out_batch_no`. Example: `GD2021011610162610BBdkkIwcu3`
-        #[serde(skip_serializing)]
         pub out_batch_no: String,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_batch_no: o.req("out_batch_no")?,
+            })
+        }
+    }
     /// The response of `GET /v3/bank-batch-transfer/receipt/summary-receipts` (查询汇总电子回单受理结果API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 银行转账批次单号
         ///
@@ -197,44 +311,92 @@ pub mod summary_receipts {
         /// 电子回单状态
         ///
         /// Example: `ACCEPTED`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub receipt_state: Option<String>,
         /// 电子回单文件的hash方法
         ///
         /// Example: `SHA256`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub hash_type: Option<String>,
         /// 电子回单文件的hash值
         ///
         /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub hash_value: Option<String>,
         /// 电子回单文件的下载地址
         ///
         /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub download_url: Option<String>,
         /// 创建时间
         ///
         /// Example: `2020-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub create_time: Option<String>,
         /// 更新时间
         ///
         /// Example: `2020-05-21T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub update_time: Option<String>,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_batch_no", &self.out_batch_no)?;
+            m.req("receipt_no", &self.receipt_no)?;
+            m.opt("receipt_state", &self.receipt_state)?;
+            m.opt("hash_type", &self.hash_type)?;
+            m.opt("hash_value", &self.hash_value)?;
+            m.opt("download_url", &self.download_url)?;
+            m.opt("create_time", &self.create_time)?;
+            m.opt("update_time", &self.update_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_batch_no: o.req("out_batch_no")?,
+                receipt_no: o.req("receipt_no")?,
+                receipt_state: o.opt("receipt_state")?,
+                hash_type: o.opt("hash_type")?,
+                hash_value: o.opt("hash_value")?,
+                download_url: o.opt("download_url")?,
+                create_time: o.opt("create_time")?,
+                update_time: o.opt("update_time")?,
+            })
+        }
+    }
     /// The request of `POST /v3/bank-batch-transfer/receipt/summary-receipts` (受理汇总电子回单API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 银行转账批次单号
         ///
         /// Example: `GD2021011610162610BBdkkIwcu3`
         pub out_batch_no: String,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_batch_no", &self.out_batch_no)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_batch_no: o.req("out_batch_no")?,
+            })
+        }
+    }
     /// The response of `POST /v3/bank-batch-transfer/receipt/summary-receipts` (受理汇总电子回单API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 银行转账批次单号
         ///
@@ -247,32 +409,60 @@ pub mod summary_receipts {
         /// 电子回单状态
         ///
         /// Example: `ACCEPTED`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub receipt_state: Option<String>,
         /// 电子回单文件的hash方法
         ///
         /// Example: `SHA256`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub hash_type: Option<String>,
         /// 电子回单文件的hash值
         ///
         /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub hash_value: Option<String>,
         /// 电子回单文件的下载地址
         ///
         /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub download_url: Option<String>,
         /// 创建时间
         ///
         /// Example: `2020-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub create_time: Option<String>,
         /// 更新时间
         ///
         /// Example: `2020-05-21T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub update_time: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_batch_no", &self.out_batch_no)?;
+            m.req("receipt_no", &self.receipt_no)?;
+            m.opt("receipt_state", &self.receipt_state)?;
+            m.opt("hash_type", &self.hash_type)?;
+            m.opt("hash_value", &self.hash_value)?;
+            m.opt("download_url", &self.download_url)?;
+            m.opt("create_time", &self.create_time)?;
+            m.opt("update_time", &self.update_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_batch_no: o.req("out_batch_no")?,
+                receipt_no: o.req("receipt_no")?,
+                receipt_state: o.opt("receipt_state")?,
+                hash_type: o.opt("hash_type")?,
+                hash_value: o.opt("hash_value")?,
+                download_url: o.opt("download_url")?,
+                create_time: o.opt("create_time")?,
+                update_time: o.opt("update_time")?,
+            })
+        }
     }
 }

@@ -28,12 +28,11 @@ impl<'a> Batches<'a> {
     }
 }
 /// The request of `POST /v3/bank-transfer/batches` (发起批量转账API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
     /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    #[serde(rename = "Wechatpay-Serial", skip_serializing)]
     pub wechatpay_serial: String,
     /// 服务平台商户号
     ///
@@ -70,7 +69,6 @@ pub struct PostRequest {
     /// 附加信息
     ///
     /// Example: `付款专用商户单号11111`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub attach_remark: Option<String>,
     /// 转账总金额
     ///
@@ -89,11 +87,57 @@ pub struct PostRequest {
     /// Example: `COMMISSION`
     pub transfer_purpose: String,
     /// 转账明细列表
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub transfer_detail_list: Option<Vec<PostRequestTransferDetailList>>,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("platform_mchid", &self.platform_mchid)?;
+        m.req("specialized_payment_mchid", &self.specialized_payment_mchid)?;
+        m.req("sponsor_mchid", &self.sponsor_mchid)?;
+        m.req("user_authorized_mchid", &self.user_authorized_mchid)?;
+        m.req("user_authorized_appid", &self.user_authorized_appid)?;
+        m.req("out_batch_no", &self.out_batch_no)?;
+        m.req("batch_name", &self.batch_name)?;
+        m.req("batch_remark", &self.batch_remark)?;
+        m.opt("attach_remark", &self.attach_remark)?;
+        m.req("total_amount", &self.total_amount)?;
+        m.req("total_count", &self.total_count)?;
+        m.req("transfer_scene", &self.transfer_scene)?;
+        m.req("transfer_purpose", &self.transfer_purpose)?;
+        m.opt("transfer_detail_list", &self.transfer_detail_list)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            wechatpay_serial: o.req("Wechatpay-Serial")?,
+            platform_mchid: o.req("platform_mchid")?,
+            specialized_payment_mchid: o.req("specialized_payment_mchid")?,
+            sponsor_mchid: o.req("sponsor_mchid")?,
+            user_authorized_mchid: o.req("user_authorized_mchid")?,
+            user_authorized_appid: o.req("user_authorized_appid")?,
+            out_batch_no: o.req("out_batch_no")?,
+            batch_name: o.req("batch_name")?,
+            batch_remark: o.req("batch_remark")?,
+            attach_remark: o.opt("attach_remark")?,
+            total_amount: o.req("total_amount")?,
+            total_count: o.req("total_count")?,
+            transfer_scene: o.req("transfer_scene")?,
+            transfer_purpose: o.req("transfer_purpose")?,
+            transfer_detail_list: o.opt("transfer_detail_list")?,
+        })
+    }
+}
 /// PostRequestTransferDetailList
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestTransferDetailList {
     /// 银行明细单号
     ///
@@ -118,11 +162,40 @@ pub struct PostRequestTransferDetailList {
     /// 收款用户身份证
     ///
     /// Example: `8609cb22e1774a50a930e414cc71eca06121bcd266335cda230d24a7886a8d9f`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id_card: Option<String>,
 }
+impl ::serde::Serialize for PostRequestTransferDetailList {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("out_detail_no", &self.out_detail_no)?;
+        m.req("transfer_amount", &self.transfer_amount)?;
+        m.req("transfer_remark", &self.transfer_remark)?;
+        m.req("openid", &self.openid)?;
+        m.req("user_name", &self.user_name)?;
+        m.opt("user_id_card", &self.user_id_card)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestTransferDetailList {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            out_detail_no: o.req("out_detail_no")?,
+            transfer_amount: o.req("transfer_amount")?,
+            transfer_remark: o.req("transfer_remark")?,
+            openid: o.req("openid")?,
+            user_name: o.req("user_name")?,
+            user_id_card: o.opt("user_id_card")?,
+        })
+    }
+}
 /// The response of `POST /v3/bank-transfer/batches` (发起批量转账API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 银行批次单号
     ///
@@ -136,6 +209,30 @@ pub struct PostResponse {
     ///
     /// Example: `2015-05-20T13:29:35+08:00`
     pub create_time: String,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("out_batch_no", &self.out_batch_no)?;
+        m.req("batch_id", &self.batch_id)?;
+        m.req("create_time", &self.create_time)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            out_batch_no: o.req("out_batch_no")?,
+            batch_id: o.req("batch_id")?,
+            create_time: o.req("create_time")?,
+        })
+    }
 }
 /// `/v3/bank-transfer/batches/batch-id`
 pub mod batch_id {
@@ -175,35 +272,46 @@ pub mod batch_id {
             }
         }
         /// The request of `GET /v3/bank-transfer/batches/batch-id/{batch_id}` (微信支付批次单号查询批次单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 是否查询转账明细单
             ///
             /// Query parameter `need_query_detail`.
-            #[serde(skip_serializing)]
             pub need_query_detail: bool,
             /// 请求资源起始位置
             ///
             /// Query parameter `offset`.
-            #[serde(skip_serializing)]
             pub offset: Option<i64>,
             /// 最大资源条数
             ///
             /// Query parameter `limit`. Example: `20`
-            #[serde(skip_serializing)]
             pub limit: Option<i64>,
             /// 明细状态
             ///
             /// Query parameter `detail_state`. Example: `FAIL`
-            #[serde(skip_serializing)]
             pub detail_state: Option<GetRequestDetailState>,
+        }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    need_query_detail: o.req("need_query_detail")?,
+                    offset: o.opt("offset")?,
+                    limit: o.opt("limit")?,
+                    detail_state: o.opt("detail_state")?,
+                })
+            }
         }
         /// 明细状态
         ///
@@ -264,7 +372,7 @@ pub mod batch_id {
             }
         }
         /// The response of `GET /v3/bank-transfer/batches/batch-id/{batch_id}` (微信支付批次单号查询批次单API).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 银行服务商号
             ///
@@ -313,7 +421,6 @@ pub mod batch_id {
             /// 附加信息
             ///
             /// Example: `付款专用商户单号11111`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach_remark: Option<String>,
             /// 批量转账用途
             ///
@@ -326,7 +433,6 @@ pub mod batch_id {
             /// 批次关闭原因
             ///
             /// Example: `OVERDUE_CLOSE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub close_reason: Option<GetResponseCloseReason>,
             /// 转账总金额
             ///
@@ -339,35 +445,95 @@ pub mod batch_id {
             /// 批次创建时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub create_time: Option<String>,
             /// 批次更新时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub update_time: Option<String>,
             /// 转账成功金额
             ///
             /// Example: `3900000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_amount: Option<i64>,
             /// 转账成功笔数
             ///
             /// Example: `199`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_count: Option<i64>,
             /// 转账失败金额
             ///
             /// Example: `100000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fail_amount: Option<i64>,
             /// 转账失败笔数
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fail_count: Option<i64>,
             /// 转账明细单列表
             pub transfer_detail_list: Vec<GetResponseTransferDetailList>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("bank_sp_mchid", &self.bank_sp_mchid)?;
+                m.req("platform_mchid", &self.platform_mchid)?;
+                m.req("specialized_payment_mchid", &self.specialized_payment_mchid)?;
+                m.req("sponsor_mchid", &self.sponsor_mchid)?;
+                m.req("user_authorized_mchid", &self.user_authorized_mchid)?;
+                m.req("user_authorized_appid", &self.user_authorized_appid)?;
+                m.req("out_batch_no", &self.out_batch_no)?;
+                m.req("batch_id", &self.batch_id)?;
+                m.req("transfer_scene", &self.transfer_scene)?;
+                m.req("batch_name", &self.batch_name)?;
+                m.req("batch_remark", &self.batch_remark)?;
+                m.opt("attach_remark", &self.attach_remark)?;
+                m.req("transfer_purpose", &self.transfer_purpose)?;
+                m.req("batch_state", &self.batch_state)?;
+                m.opt("close_reason", &self.close_reason)?;
+                m.req("total_amount", &self.total_amount)?;
+                m.req("total_count", &self.total_count)?;
+                m.opt("create_time", &self.create_time)?;
+                m.opt("update_time", &self.update_time)?;
+                m.opt("success_amount", &self.success_amount)?;
+                m.opt("success_count", &self.success_count)?;
+                m.opt("fail_amount", &self.fail_amount)?;
+                m.opt("fail_count", &self.fail_count)?;
+                m.req("transfer_detail_list", &self.transfer_detail_list)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    bank_sp_mchid: o.req("bank_sp_mchid")?,
+                    platform_mchid: o.req("platform_mchid")?,
+                    specialized_payment_mchid: o.req("specialized_payment_mchid")?,
+                    sponsor_mchid: o.req("sponsor_mchid")?,
+                    user_authorized_mchid: o.req("user_authorized_mchid")?,
+                    user_authorized_appid: o.req("user_authorized_appid")?,
+                    out_batch_no: o.req("out_batch_no")?,
+                    batch_id: o.req("batch_id")?,
+                    transfer_scene: o.req("transfer_scene")?,
+                    batch_name: o.req("batch_name")?,
+                    batch_remark: o.req("batch_remark")?,
+                    attach_remark: o.opt("attach_remark")?,
+                    transfer_purpose: o.req("transfer_purpose")?,
+                    batch_state: o.req("batch_state")?,
+                    close_reason: o.opt("close_reason")?,
+                    total_amount: o.req("total_amount")?,
+                    total_count: o.req("total_count")?,
+                    create_time: o.opt("create_time")?,
+                    update_time: o.opt("update_time")?,
+                    success_amount: o.opt("success_amount")?,
+                    success_count: o.opt("success_count")?,
+                    fail_amount: o.opt("fail_amount")?,
+                    fail_count: o.opt("fail_count")?,
+                    transfer_detail_list: o.req("transfer_detail_list")?,
+                })
+            }
         }
         /// 批次状态
         ///
@@ -486,7 +652,7 @@ pub mod batch_id {
             }
         }
         /// GetResponseTransferDetailList
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseTransferDetailList {
             /// 微信支付明细单号
             ///
@@ -503,8 +669,33 @@ pub mod batch_id {
             /// 明细失败原因
             ///
             /// Example: `ACCOUNT_FROZEN`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fail_reason: Option<GetResponseTransferDetailListFailReason>,
+        }
+        impl ::serde::Serialize for GetResponseTransferDetailList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("detail_id", &self.detail_id)?;
+                m.req("out_detail_no", &self.out_detail_no)?;
+                m.req("detail_state", &self.detail_state)?;
+                m.opt("fail_reason", &self.fail_reason)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseTransferDetailList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    detail_id: o.req("detail_id")?,
+                    out_detail_no: o.req("out_detail_no")?,
+                    detail_state: o.req("detail_state")?,
+                    fail_reason: o.opt("fail_reason")?,
+                })
+            }
         }
         /// 明细状态
         ///
@@ -903,13 +1094,7 @@ pub mod batch_id {
                         }
                     }
                     /// The response of `GET /v3/bank-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付明细单号查询明细单API).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct GetResponse {
                         /// 银行服务商号
                         ///
@@ -978,12 +1163,10 @@ pub mod batch_id {
                         /// 明细失败原因
                         ///
                         /// Example: `ACCOUNT_FROZEN`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub fail_reason: Option<GetResponseFailReason>,
                         /// 转账发起时间
                         ///
                         /// Example: `2015-05-20T13:29:35+08:00`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub initiate_time: Option<String>,
                         /// 明细更新时间
                         ///
@@ -996,13 +1179,77 @@ pub mod batch_id {
                         /// 银行名称
                         ///
                         /// Example: `招商银行`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub bank_name: Option<String>,
                         /// 银行卡尾号
                         ///
                         /// Example: `1234`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub bank_card_number_tail: Option<String>,
+                    }
+                    impl ::serde::Serialize for GetResponse {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("bank_sp_mchid", &self.bank_sp_mchid)?;
+                            m.req("platform_mchid", &self.platform_mchid)?;
+                            m.req(
+                                "specialized_payment_mchid",
+                                &self.specialized_payment_mchid,
+                            )?;
+                            m.req("sponsor_mchid", &self.sponsor_mchid)?;
+                            m.req("user_authorized_mchid", &self.user_authorized_mchid)?;
+                            m.req("user_authorized_appid", &self.user_authorized_appid)?;
+                            m.req("out_batch_no", &self.out_batch_no)?;
+                            m.req("batch_id", &self.batch_id)?;
+                            m.req("transfer_scene", &self.transfer_scene)?;
+                            m.req("out_detail_no", &self.out_detail_no)?;
+                            m.req("detail_id", &self.detail_id)?;
+                            m.req("openid", &self.openid)?;
+                            m.req("username", &self.username)?;
+                            m.req("transfer_amount", &self.transfer_amount)?;
+                            m.req("transfer_remark", &self.transfer_remark)?;
+                            m.req("detail_state", &self.detail_state)?;
+                            m.opt("fail_reason", &self.fail_reason)?;
+                            m.opt("initiate_time", &self.initiate_time)?;
+                            m.req("update_time", &self.update_time)?;
+                            m.req("account_type", &self.account_type)?;
+                            m.opt("bank_name", &self.bank_name)?;
+                            m.opt("bank_card_number_tail", &self.bank_card_number_tail)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                bank_sp_mchid: o.req("bank_sp_mchid")?,
+                                platform_mchid: o.req("platform_mchid")?,
+                                specialized_payment_mchid: o
+                                    .req("specialized_payment_mchid")?,
+                                sponsor_mchid: o.req("sponsor_mchid")?,
+                                user_authorized_mchid: o.req("user_authorized_mchid")?,
+                                user_authorized_appid: o.req("user_authorized_appid")?,
+                                out_batch_no: o.req("out_batch_no")?,
+                                batch_id: o.req("batch_id")?,
+                                transfer_scene: o.req("transfer_scene")?,
+                                out_detail_no: o.req("out_detail_no")?,
+                                detail_id: o.req("detail_id")?,
+                                openid: o.req("openid")?,
+                                username: o.req("username")?,
+                                transfer_amount: o.req("transfer_amount")?,
+                                transfer_remark: o.req("transfer_remark")?,
+                                detail_state: o.req("detail_state")?,
+                                fail_reason: o.opt("fail_reason")?,
+                                initiate_time: o.opt("initiate_time")?,
+                                update_time: o.req("update_time")?,
+                                account_type: o.req("account_type")?,
+                                bank_name: o.opt("bank_name")?,
+                                bank_card_number_tail: o.opt("bank_card_number_tail")?,
+                            })
+                        }
                     }
                     /// 收款账户类型
                     ///
@@ -1435,40 +1682,51 @@ pub mod out_batch_no {
             }
         }
         /// The request of `GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no}` (银行批次单号查询批次单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 银行批次单号
             ///
             /// Query parameter `out_batch_no`. Example: `plfk2020042013`
-            #[serde(skip_serializing)]
             pub out_batch_no: String,
             /// 是否查询转账明细单
             ///
             /// Query parameter `need_query_detail`.
-            #[serde(skip_serializing)]
             pub need_query_detail: bool,
             /// 请求资源起始位置
             ///
             /// Query parameter `offset`.
-            #[serde(skip_serializing)]
             pub offset: Option<i64>,
             /// 最大资源条数
             ///
             /// Query parameter `limit`. Example: `20`
-            #[serde(skip_serializing)]
             pub limit: Option<i64>,
             /// 明细状态
             ///
             /// Query parameter `detail_state`. Example: `FAIL`
-            #[serde(skip_serializing)]
             pub detail_state: Option<GetRequestDetailState>,
+        }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_batch_no: o.req("out_batch_no")?,
+                    need_query_detail: o.req("need_query_detail")?,
+                    offset: o.opt("offset")?,
+                    limit: o.opt("limit")?,
+                    detail_state: o.opt("detail_state")?,
+                })
+            }
         }
         /// 明细状态
         ///
@@ -1529,7 +1787,7 @@ pub mod out_batch_no {
             }
         }
         /// The response of `GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no}` (银行批次单号查询批次单API).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 银行服务商号
             ///
@@ -1578,7 +1836,6 @@ pub mod out_batch_no {
             /// 附加信息
             ///
             /// Example: `付款专用商户单号11111`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach_remark: Option<String>,
             /// 批量转账用途
             ///
@@ -1591,7 +1848,6 @@ pub mod out_batch_no {
             /// 批次关闭原因
             ///
             /// Example: `OVERDUE_CLOSE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub close_reason: Option<GetResponseCloseReason>,
             /// 转账总金额
             ///
@@ -1604,35 +1860,95 @@ pub mod out_batch_no {
             /// 批次创建时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub create_time: Option<String>,
             /// 批次更新时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub update_time: Option<String>,
             /// 转账成功金额
             ///
             /// Example: `3900000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_amount: Option<i64>,
             /// 转账成功笔数
             ///
             /// Example: `199`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_count: Option<i64>,
             /// 转账失败金额
             ///
             /// Example: `100000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fail_amount: Option<i64>,
             /// 转账失败笔数
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fail_count: Option<i64>,
             /// 转账明细单列表
             pub transfer_detail_list: Vec<GetResponseTransferDetailList>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("bank_sp_mchid", &self.bank_sp_mchid)?;
+                m.req("platform_mchid", &self.platform_mchid)?;
+                m.req("specialized_payment_mchid", &self.specialized_payment_mchid)?;
+                m.req("sponsor_mchid", &self.sponsor_mchid)?;
+                m.req("user_authorized_mchid", &self.user_authorized_mchid)?;
+                m.req("user_authorized_appid", &self.user_authorized_appid)?;
+                m.req("out_batch_no", &self.out_batch_no)?;
+                m.req("batch_id", &self.batch_id)?;
+                m.req("transfer_scene", &self.transfer_scene)?;
+                m.req("batch_name", &self.batch_name)?;
+                m.req("batch_remark", &self.batch_remark)?;
+                m.opt("attach_remark", &self.attach_remark)?;
+                m.req("transfer_purpose", &self.transfer_purpose)?;
+                m.req("batch_state", &self.batch_state)?;
+                m.opt("close_reason", &self.close_reason)?;
+                m.req("total_amount", &self.total_amount)?;
+                m.req("total_count", &self.total_count)?;
+                m.opt("create_time", &self.create_time)?;
+                m.opt("update_time", &self.update_time)?;
+                m.opt("success_amount", &self.success_amount)?;
+                m.opt("success_count", &self.success_count)?;
+                m.opt("fail_amount", &self.fail_amount)?;
+                m.opt("fail_count", &self.fail_count)?;
+                m.req("transfer_detail_list", &self.transfer_detail_list)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    bank_sp_mchid: o.req("bank_sp_mchid")?,
+                    platform_mchid: o.req("platform_mchid")?,
+                    specialized_payment_mchid: o.req("specialized_payment_mchid")?,
+                    sponsor_mchid: o.req("sponsor_mchid")?,
+                    user_authorized_mchid: o.req("user_authorized_mchid")?,
+                    user_authorized_appid: o.req("user_authorized_appid")?,
+                    out_batch_no: o.req("out_batch_no")?,
+                    batch_id: o.req("batch_id")?,
+                    transfer_scene: o.req("transfer_scene")?,
+                    batch_name: o.req("batch_name")?,
+                    batch_remark: o.req("batch_remark")?,
+                    attach_remark: o.opt("attach_remark")?,
+                    transfer_purpose: o.req("transfer_purpose")?,
+                    batch_state: o.req("batch_state")?,
+                    close_reason: o.opt("close_reason")?,
+                    total_amount: o.req("total_amount")?,
+                    total_count: o.req("total_count")?,
+                    create_time: o.opt("create_time")?,
+                    update_time: o.opt("update_time")?,
+                    success_amount: o.opt("success_amount")?,
+                    success_count: o.opt("success_count")?,
+                    fail_amount: o.opt("fail_amount")?,
+                    fail_count: o.opt("fail_count")?,
+                    transfer_detail_list: o.req("transfer_detail_list")?,
+                })
+            }
         }
         /// 批次状态
         ///
@@ -1751,7 +2067,7 @@ pub mod out_batch_no {
             }
         }
         /// GetResponseTransferDetailList
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseTransferDetailList {
             /// 微信支付明细单号
             ///
@@ -1768,8 +2084,33 @@ pub mod out_batch_no {
             /// 明细失败原因
             ///
             /// Example: `ACCOUNT_FROZEN`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fail_reason: Option<GetResponseTransferDetailListFailReason>,
+        }
+        impl ::serde::Serialize for GetResponseTransferDetailList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("detail_id", &self.detail_id)?;
+                m.req("out_detail_no", &self.out_detail_no)?;
+                m.req("detail_state", &self.detail_state)?;
+                m.opt("fail_reason", &self.fail_reason)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseTransferDetailList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    detail_id: o.req("detail_id")?,
+                    out_detail_no: o.req("out_detail_no")?,
+                    detail_state: o.req("detail_state")?,
+                    fail_reason: o.opt("fail_reason")?,
+                })
+            }
         }
         /// 明细状态
         ///
@@ -2170,13 +2511,7 @@ pub mod out_batch_no {
                         }
                     }
                     /// The response of `GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (银行明细单号查询明细单API).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct GetResponse {
                         /// 银行服务商号
                         ///
@@ -2245,12 +2580,10 @@ pub mod out_batch_no {
                         /// 明细失败原因
                         ///
                         /// Example: `ACCOUNT_FROZEN`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub fail_reason: Option<GetResponseFailReason>,
                         /// 转账发起时间
                         ///
                         /// Example: `2015-05-20T13:29:35+08:00`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub initiate_time: Option<String>,
                         /// 明细更新时间
                         ///
@@ -2263,13 +2596,77 @@ pub mod out_batch_no {
                         /// 银行名称
                         ///
                         /// Example: `招商银行`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub bank_name: Option<String>,
                         /// 银行卡尾号
                         ///
                         /// Example: `1234`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub bank_card_number_tail: Option<String>,
+                    }
+                    impl ::serde::Serialize for GetResponse {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("bank_sp_mchid", &self.bank_sp_mchid)?;
+                            m.req("platform_mchid", &self.platform_mchid)?;
+                            m.req(
+                                "specialized_payment_mchid",
+                                &self.specialized_payment_mchid,
+                            )?;
+                            m.req("sponsor_mchid", &self.sponsor_mchid)?;
+                            m.req("user_authorized_mchid", &self.user_authorized_mchid)?;
+                            m.req("user_authorized_appid", &self.user_authorized_appid)?;
+                            m.req("out_batch_no", &self.out_batch_no)?;
+                            m.req("batch_id", &self.batch_id)?;
+                            m.req("transfer_scene", &self.transfer_scene)?;
+                            m.req("out_detail_no", &self.out_detail_no)?;
+                            m.req("detail_id", &self.detail_id)?;
+                            m.req("openid", &self.openid)?;
+                            m.req("username", &self.username)?;
+                            m.req("transfer_amount", &self.transfer_amount)?;
+                            m.req("transfer_remark", &self.transfer_remark)?;
+                            m.req("detail_state", &self.detail_state)?;
+                            m.opt("fail_reason", &self.fail_reason)?;
+                            m.opt("initiate_time", &self.initiate_time)?;
+                            m.req("update_time", &self.update_time)?;
+                            m.req("account_type", &self.account_type)?;
+                            m.opt("bank_name", &self.bank_name)?;
+                            m.opt("bank_card_number_tail", &self.bank_card_number_tail)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                bank_sp_mchid: o.req("bank_sp_mchid")?,
+                                platform_mchid: o.req("platform_mchid")?,
+                                specialized_payment_mchid: o
+                                    .req("specialized_payment_mchid")?,
+                                sponsor_mchid: o.req("sponsor_mchid")?,
+                                user_authorized_mchid: o.req("user_authorized_mchid")?,
+                                user_authorized_appid: o.req("user_authorized_appid")?,
+                                out_batch_no: o.req("out_batch_no")?,
+                                batch_id: o.req("batch_id")?,
+                                transfer_scene: o.req("transfer_scene")?,
+                                out_detail_no: o.req("out_detail_no")?,
+                                detail_id: o.req("detail_id")?,
+                                openid: o.req("openid")?,
+                                username: o.req("username")?,
+                                transfer_amount: o.req("transfer_amount")?,
+                                transfer_remark: o.req("transfer_remark")?,
+                                detail_state: o.req("detail_state")?,
+                                fail_reason: o.opt("fail_reason")?,
+                                initiate_time: o.opt("initiate_time")?,
+                                update_time: o.req("update_time")?,
+                                account_type: o.req("account_type")?,
+                                bank_name: o.opt("bank_name")?,
+                                bank_card_number_tail: o.opt("bank_card_number_tail")?,
+                            })
+                        }
                     }
                     /// 收款账户类型
                     ///

@@ -22,28 +22,46 @@ impl<'a> Fundflowbill<'a> {
     }
 }
 /// The request of `GET /v3/bill/fundflowbill` (申请资金账单API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetRequest {
     /// 账单日期
     ///
     /// Query parameter `bill_date`. Example: `2019-06-11`
-    #[serde(skip_serializing)]
     pub bill_date: String,
     /// 二级商户号
     ///
     /// Query parameter `sub_mchid`.
-    #[serde(skip_serializing)]
     pub sub_mchid: Option<String>,
     /// 资金账户类型
     ///
     /// Query parameter `account_type`.
-    #[serde(skip_serializing)]
     pub account_type: Option<GetRequestAccountType>,
     /// 压缩类型
     ///
     /// Query parameter `tar_type`. Example: `GZIP`
-    #[serde(skip_serializing)]
     pub tar_type: Option<GetRequestTarType>,
+}
+impl ::serde::Serialize for GetRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            bill_date: o.req("bill_date")?,
+            sub_mchid: o.opt("sub_mchid")?,
+            account_type: o.opt("account_type")?,
+            tar_type: o.opt("tar_type")?,
+        })
+    }
 }
 /// 资金账户类型
 ///
@@ -150,7 +168,7 @@ impl<'de> ::serde::Deserialize<'de> for GetRequestTarType {
     }
 }
 /// The response of `GET /v3/bill/fundflowbill` (申请资金账单API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// 哈希类型
     ///
@@ -164,4 +182,28 @@ pub struct GetResponse {
     ///
     /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
     pub download_url: String,
+}
+impl ::serde::Serialize for GetResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("hash_type", &self.hash_type)?;
+        m.req("hash_value", &self.hash_value)?;
+        m.req("download_url", &self.download_url)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            hash_type: o.req("hash_type")?,
+            hash_value: o.req("hash_value")?,
+            download_url: o.req("download_url")?,
+        })
+    }
 }

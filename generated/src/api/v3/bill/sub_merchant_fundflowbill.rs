@@ -23,33 +23,51 @@ impl<'a> SubMerchantFundflowbill<'a> {
     }
 }
 /// The request of `GET /v3/bill/sub-merchant-fundflowbill` (申请单个子商户资金账单API).
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetRequest {
     /// 子商户号
     ///
     /// Query parameter `sub_mchid`. Example: `19000000001`
-    #[serde(skip_serializing)]
     pub sub_mchid: String,
     /// 账单日期
     ///
     /// Query parameter `bill_date`. Example: `2019-06-11`
-    #[serde(skip_serializing)]
     pub bill_date: String,
     /// 压缩类型
     ///
     /// Query parameter `tar_type`. Example: `GZIP`
-    #[serde(skip_serializing)]
     pub tar_type: Option<GetRequestTarType>,
     /// 加密算法
     ///
     /// Query parameter `algorithm`.
-    #[serde(skip_serializing)]
     pub algorithm: GetRequestAlgorithm,
     /// 资金账户类型
     ///
     /// Query parameter `account_type`.
-    #[serde(skip_serializing)]
     pub account_type: GetRequestAccountType,
+}
+impl ::serde::Serialize for GetRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            sub_mchid: o.req("sub_mchid")?,
+            bill_date: o.req("bill_date")?,
+            tar_type: o.opt("tar_type")?,
+            algorithm: o.req("algorithm")?,
+            account_type: o.req("account_type")?,
+        })
+    }
 }
 /// 资金账户类型
 ///
@@ -212,18 +230,39 @@ impl<'de> ::serde::Deserialize<'de> for GetRequestTarType {
     }
 }
 /// The response of `GET /v3/bill/sub-merchant-fundflowbill` (申请单个子商户资金账单API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// 下载信息总数
     ///
     /// Example: `1`
     pub download_bill_count: i64,
     /// 下载信息明细
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub download_bill_list: Option<Vec<GetResponseDownloadBillList>>,
 }
+impl ::serde::Serialize for GetResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("download_bill_count", &self.download_bill_count)?;
+        m.opt("download_bill_list", &self.download_bill_list)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            download_bill_count: o.req("download_bill_count")?,
+            download_bill_list: o.opt("download_bill_list")?,
+        })
+    }
+}
 /// GetResponseDownloadBillList
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseDownloadBillList {
     /// 账单文件序号
     ///
@@ -249,4 +288,34 @@ pub struct GetResponseDownloadBillList {
     ///
     /// Example: `a8607ef79034c49c`
     pub nonce: String,
+}
+impl ::serde::Serialize for GetResponseDownloadBillList {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("bill_sequence", &self.bill_sequence)?;
+        m.req("download_url", &self.download_url)?;
+        m.req("encrypt_key", &self.encrypt_key)?;
+        m.req("hash_type", &self.hash_type)?;
+        m.req("hash_value", &self.hash_value)?;
+        m.req("nonce", &self.nonce)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseDownloadBillList {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            bill_sequence: o.req("bill_sequence")?,
+            download_url: o.req("download_url")?,
+            encrypt_key: o.req("encrypt_key")?,
+            hash_type: o.req("hash_type")?,
+            hash_value: o.req("hash_value")?,
+            nonce: o.req("nonce")?,
+        })
+    }
 }

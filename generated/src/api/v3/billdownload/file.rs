@@ -21,16 +21,34 @@ impl<'a> File<'a> {
     }
 }
 /// The request of `GET /v3/billdownload/file` (下载账单API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetRequest {
     /// `token`
     ///
     /// Query parameter `token`.
-    #[serde(skip_serializing)]
     pub token: String,
     /// `tartype`
     ///
     /// Query parameter `tartype`.
-    #[serde(skip_serializing)]
     pub tartype: Option<String>,
+}
+impl ::serde::Serialize for GetRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            token: o.req("token")?,
+            tartype: o.opt("tartype")?,
+        })
+    }
 }

@@ -32,12 +32,11 @@ impl<'a> Applyments<'a> {
     }
 }
 /// The request of `POST /v3/brand/applyments` (提交入驻申请).
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
     /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    #[serde(rename = "Wechatpay-Serial", skip_serializing)]
     pub wechatpay_serial: String,
     /// 业务申请编号
     ///
@@ -52,8 +51,37 @@ pub struct PostRequest {
     /// 品牌商标资料
     pub trademark: PostRequestTrademark,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("business_code", &self.business_code)?;
+        m.req("admin_info", &self.admin_info)?;
+        m.req("subject_info", &self.subject_info)?;
+        m.req("brand_basic_info", &self.brand_basic_info)?;
+        m.req("trademark", &self.trademark)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            wechatpay_serial: o.req("Wechatpay-Serial")?,
+            business_code: o.req("business_code")?,
+            admin_info: o.req("admin_info")?,
+            subject_info: o.req("subject_info")?,
+            brand_basic_info: o.req("brand_basic_info")?,
+            trademark: o.req("trademark")?,
+        })
+    }
+}
 /// 管理员信息
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestAdminInfo {
     /// 管理员姓名
     ///
@@ -65,6 +93,30 @@ pub struct PostRequestAdminInfo {
     ///
     /// Example: `AOZdYGISxo4y44/UgZ69bdu9X+tfMUJ9dl+LetjM45`
     pub id_card_number: String,
+}
+impl ::serde::Serialize for PostRequestAdminInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("admin_name", &self.admin_name)?;
+        m.req("id_doc_type", &self.id_doc_type)?;
+        m.req("id_card_number", &self.id_card_number)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestAdminInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            admin_name: o.req("admin_name")?,
+            id_doc_type: o.req("id_doc_type")?,
+            id_card_number: o.req("id_card_number")?,
+        })
+    }
 }
 /// 管理员证件类型
 ///
@@ -147,7 +199,7 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestAdminInfoIdDocType {
     }
 }
 /// 品牌基础信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestBrandBasicInfo {
     /// 品牌名称
     ///
@@ -158,8 +210,30 @@ pub struct PostRequestBrandBasicInfo {
     /// Example: `U2FsdGVkX1+8n2qLk9jP4vRtY6Wx`
     pub brand_logo: String,
 }
+impl ::serde::Serialize for PostRequestBrandBasicInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("brand_name", &self.brand_name)?;
+        m.req("brand_logo", &self.brand_logo)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestBrandBasicInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            brand_name: o.req("brand_name")?,
+            brand_logo: o.req("brand_logo")?,
+        })
+    }
+}
 /// 主体资料
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSubjectInfo {
     /// 主体类型
     ///
@@ -173,6 +247,30 @@ pub struct PostRequestSubjectInfo {
     ///
     /// Example: `91310101MA1FPX1234`
     pub unified_social_credit_code: String,
+}
+impl ::serde::Serialize for PostRequestSubjectInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("subject_type", &self.subject_type)?;
+        m.req("subject_name", &self.subject_name)?;
+        m.req("unified_social_credit_code", &self.unified_social_credit_code)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            subject_type: o.req("subject_type")?,
+            subject_name: o.req("subject_name")?,
+            unified_social_credit_code: o.req("unified_social_credit_code")?,
+        })
+    }
 }
 /// 主体类型
 ///
@@ -227,38 +325,72 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfoSubjectType {
     }
 }
 /// 品牌商标资料
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestTrademark {
     /// 有无商标
     ///
     /// Example: `TRADEMARK_NONE`
     pub trademark_exists: PostRequestTrademarkTrademarkExists,
     /// 商标注册证
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trademark_registration_certificate: Option<
         PostRequestTrademarkTrademarkRegistrationCertificate,
     >,
     /// Logo商标注册证
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub logo_trademark_registration_certificate: Option<
         PostRequestTrademarkLogoTrademarkRegistrationCertificate,
     >,
     /// 无商标额外证明材料
     ///
     /// Example: `jTpGmxUX3FBWVQ5NJTZvvDujqhThn4ReFxikqJ5YW6zFQ`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub no_trademark_addition_prove: Option<String>,
     /// 无商标额外证明材料列表
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub no_trademark_addition_prove_list: Option<Vec<String>>,
 }
+impl ::serde::Serialize for PostRequestTrademark {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("trademark_exists", &self.trademark_exists)?;
+        m.opt(
+            "trademark_registration_certificate",
+            &self.trademark_registration_certificate,
+        )?;
+        m.opt(
+            "logo_trademark_registration_certificate",
+            &self.logo_trademark_registration_certificate,
+        )?;
+        m.opt("no_trademark_addition_prove", &self.no_trademark_addition_prove)?;
+        m.opt(
+            "no_trademark_addition_prove_list",
+            &self.no_trademark_addition_prove_list,
+        )?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestTrademark {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            trademark_exists: o.req("trademark_exists")?,
+            trademark_registration_certificate: o
+                .opt("trademark_registration_certificate")?,
+            logo_trademark_registration_certificate: o
+                .opt("logo_trademark_registration_certificate")?,
+            no_trademark_addition_prove: o.opt("no_trademark_addition_prove")?,
+            no_trademark_addition_prove_list: o.opt("no_trademark_addition_prove_list")?,
+        })
+    }
+}
 /// Logo商标注册证
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestTrademarkLogoTrademarkRegistrationCertificate {
     /// Logo商标注册证
     ///
     /// Example: `jTpGmxUXqRTvDujqhThn4ReFxikqJ5YW6zFQ`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub certificate: Option<String>,
     /// Logo商标名称
     ///
@@ -287,24 +419,62 @@ pub struct PostRequestTrademarkLogoTrademarkRegistrationCertificate {
     /// Logo商标许可使用授权书
     ///
     /// Example: `jTpGmxUXqRTvDujqhThn4ReFxikqJ5YW6zFQ`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub license: Option<String>,
     /// Logo商标授权有效期开始时间
     ///
     /// Example: `2025-09-08`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub authorization_begin_time: Option<String>,
     /// Logo商标授权有效期结束时间
     ///
     /// Example: `2035-09-08`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub authorization_end_time: Option<String>,
     /// Logo商标注册证列表
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub certificate_list: Option<Vec<String>>,
     /// Logo商标许可使用授权书列表
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub license_list: Option<Vec<String>>,
+}
+impl ::serde::Serialize for PostRequestTrademarkLogoTrademarkRegistrationCertificate {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("certificate", &self.certificate)?;
+        m.req("name", &self.name)?;
+        m.req("number", &self.number)?;
+        m.req("valid_begin_time", &self.valid_begin_time)?;
+        m.req("valid_end_time", &self.valid_end_time)?;
+        m.req("international_class", &self.international_class)?;
+        m.req("holder", &self.holder)?;
+        m.opt("license", &self.license)?;
+        m.opt("authorization_begin_time", &self.authorization_begin_time)?;
+        m.opt("authorization_end_time", &self.authorization_end_time)?;
+        m.opt("certificate_list", &self.certificate_list)?;
+        m.opt("license_list", &self.license_list)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de>
+for PostRequestTrademarkLogoTrademarkRegistrationCertificate {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            certificate: o.opt("certificate")?,
+            name: o.req("name")?,
+            number: o.req("number")?,
+            valid_begin_time: o.req("valid_begin_time")?,
+            valid_end_time: o.req("valid_end_time")?,
+            international_class: o.req("international_class")?,
+            holder: o.req("holder")?,
+            license: o.opt("license")?,
+            authorization_begin_time: o.opt("authorization_begin_time")?,
+            authorization_end_time: o.opt("authorization_end_time")?,
+            certificate_list: o.opt("certificate_list")?,
+            license_list: o.opt("license_list")?,
+        })
+    }
 }
 /// 有无商标
 ///
@@ -359,12 +529,11 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestTrademarkTrademarkExists {
     }
 }
 /// 商标注册证
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestTrademarkTrademarkRegistrationCertificate {
     /// 商标注册证
     ///
     /// Example: `jTpGmxUX3FBWVQ5NJTZvvDujqhThn4ReFxikqJ5YW6zFQ`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub certificate: Option<String>,
     /// 商标名称
     ///
@@ -393,27 +562,65 @@ pub struct PostRequestTrademarkTrademarkRegistrationCertificate {
     /// 商标许可使用授权书
     ///
     /// Example: `jTpGmxUXqRTvDujqhThn4ReFxikqJ5YW6zFQ`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub license: Option<String>,
     /// 商标授权有效期开始时间
     ///
     /// Example: `2025-09-08`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub authorization_begin_time: Option<String>,
     /// 商标授权有效期结束时间
     ///
     /// Example: `2035-09-08`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub authorization_end_time: Option<String>,
     /// 商标注册证列表
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub certificate_list: Option<Vec<String>>,
     /// 商标许可使用授权书列表
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub license_list: Option<Vec<String>>,
 }
+impl ::serde::Serialize for PostRequestTrademarkTrademarkRegistrationCertificate {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("certificate", &self.certificate)?;
+        m.req("name", &self.name)?;
+        m.req("number", &self.number)?;
+        m.req("valid_begin_time", &self.valid_begin_time)?;
+        m.req("valid_end_time", &self.valid_end_time)?;
+        m.req("international_class", &self.international_class)?;
+        m.req("holder", &self.holder)?;
+        m.opt("license", &self.license)?;
+        m.opt("authorization_begin_time", &self.authorization_begin_time)?;
+        m.opt("authorization_end_time", &self.authorization_end_time)?;
+        m.opt("certificate_list", &self.certificate_list)?;
+        m.opt("license_list", &self.license_list)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de>
+for PostRequestTrademarkTrademarkRegistrationCertificate {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            certificate: o.opt("certificate")?,
+            name: o.req("name")?,
+            number: o.req("number")?,
+            valid_begin_time: o.req("valid_begin_time")?,
+            valid_end_time: o.req("valid_end_time")?,
+            international_class: o.req("international_class")?,
+            holder: o.req("holder")?,
+            license: o.opt("license")?,
+            authorization_begin_time: o.opt("authorization_begin_time")?,
+            authorization_end_time: o.opt("authorization_end_time")?,
+            certificate_list: o.opt("certificate_list")?,
+            license_list: o.opt("license_list")?,
+        })
+    }
+}
 /// The response of `POST /v3/brand/applyments` (提交入驻申请).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 微信支付申请单号
     ///
@@ -423,6 +630,28 @@ pub struct PostResponse {
     ///
     /// Example: `1900013511_10000`
     pub business_code: String,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("applyment_id", &self.applyment_id)?;
+        m.req("business_code", &self.business_code)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            applyment_id: o.req("applyment_id")?,
+            business_code: o.req("business_code")?,
+        })
+    }
 }
 /// `/v3/brand/applyments/applyment-id`
 pub mod applyment_id {
@@ -452,7 +681,7 @@ pub mod applyment_id {
             }
         }
         /// The response of `GET /v3/brand/applyments/applyment-id/{applyment_id}` (根据申请单ID查询申请状态).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 微信支付申请单号
             ///
@@ -471,18 +700,51 @@ pub mod applyment_id {
             /// Example: `待授权确认`
             pub applyment_state_desc: String,
             /// 授权确认二维码链接
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub authorization_confirmation_qr_code: Option<String>,
             /// 驳回原因
             ///
             /// Example: `具体驳回原因xxx`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub reject_reason: Option<String>,
             /// 品牌ID
             ///
             /// Example: `123455667`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub brand_id: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("applyment_id", &self.applyment_id)?;
+                m.req("business_code", &self.business_code)?;
+                m.req("applyment_state", &self.applyment_state)?;
+                m.req("applyment_state_desc", &self.applyment_state_desc)?;
+                m.opt(
+                    "authorization_confirmation_qr_code",
+                    &self.authorization_confirmation_qr_code,
+                )?;
+                m.opt("reject_reason", &self.reject_reason)?;
+                m.opt("brand_id", &self.brand_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    applyment_id: o.req("applyment_id")?,
+                    business_code: o.req("business_code")?,
+                    applyment_state: o.req("applyment_state")?,
+                    applyment_state_desc: o.req("applyment_state_desc")?,
+                    authorization_confirmation_qr_code: o
+                        .opt("authorization_confirmation_qr_code")?,
+                    reject_reason: o.opt("reject_reason")?,
+                    brand_id: o.opt("brand_id")?,
+                })
+            }
         }
         /// 申请状态
         ///
@@ -600,7 +862,7 @@ pub mod business_code {
             }
         }
         /// The response of `GET /v3/brand/applyments/business-code/{business_code}` (根据业务申请编号查询申请状态).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 微信支付申请单号
             ///
@@ -619,18 +881,51 @@ pub mod business_code {
             /// Example: `待授权确认`
             pub applyment_state_desc: String,
             /// 授权确认二维码链接
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub authorization_confirmation_qr_code: Option<String>,
             /// 驳回原因
             ///
             /// Example: `具体驳回原因xxx`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub reject_reason: Option<String>,
             /// 品牌ID
             ///
             /// Example: `123455667`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub brand_id: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("applyment_id", &self.applyment_id)?;
+                m.req("business_code", &self.business_code)?;
+                m.req("applyment_state", &self.applyment_state)?;
+                m.req("applyment_state_desc", &self.applyment_state_desc)?;
+                m.opt(
+                    "authorization_confirmation_qr_code",
+                    &self.authorization_confirmation_qr_code,
+                )?;
+                m.opt("reject_reason", &self.reject_reason)?;
+                m.opt("brand_id", &self.brand_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    applyment_id: o.req("applyment_id")?,
+                    business_code: o.req("business_code")?,
+                    applyment_state: o.req("applyment_state")?,
+                    applyment_state_desc: o.req("applyment_state_desc")?,
+                    authorization_confirmation_qr_code: o
+                        .opt("authorization_confirmation_qr_code")?,
+                    reject_reason: o.opt("reject_reason")?,
+                    brand_id: o.opt("brand_id")?,
+                })
+            }
         }
         /// 申请状态
         ///
@@ -738,21 +1033,41 @@ pub mod cancel_applyment {
         }
     }
     /// The request of `POST /v3/brand/applyments/cancel-applyment` (撤销申请).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 微信支付申请单号
         ///
         /// Example: `2000002124775691`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub applyment_id: Option<String>,
         /// 业务申请编号
         ///
         /// Example: `1900013511_10000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub business_code: Option<String>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("applyment_id", &self.applyment_id)?;
+            m.opt("business_code", &self.business_code)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                applyment_id: o.opt("applyment_id")?,
+                business_code: o.opt("business_code")?,
+            })
+        }
+    }
     /// The response of `POST /v3/brand/applyments/cancel-applyment` (撤销申请).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 微信支付申请单号
         ///
@@ -762,5 +1077,27 @@ pub mod cancel_applyment {
         ///
         /// Example: `1900013511_10000`
         pub business_code: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("applyment_id", &self.applyment_id)?;
+            m.req("business_code", &self.business_code)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                applyment_id: o.req("applyment_id")?,
+                business_code: o.req("business_code")?,
+            })
+        }
     }
 }

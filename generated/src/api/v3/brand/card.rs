@@ -58,26 +58,44 @@ pub mod card_configs {
         }
     }
     /// The request of `GET /v3/brand/card/card-configs` (查询商家名片配置申请状态).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 业务申请编号
         ///
         /// Query parameter `business_code`. Example: `1900013511_10000`
-        #[serde(skip_serializing)]
         pub business_code: Option<String>,
         /// 微信支付申请单号
         ///
         /// Query parameter `applyment_id`. Example: `1111111111`
-        #[serde(skip_serializing)]
         pub applyment_id: Option<String>,
         /// 品牌ID
         ///
         /// Query parameter `brand_id`. Example: `120344`
-        #[serde(skip_serializing)]
         pub brand_id: String,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                business_code: o.opt("business_code")?,
+                applyment_id: o.opt("applyment_id")?,
+                brand_id: o.req("brand_id")?,
+            })
+        }
+    }
     /// The response of `GET /v3/brand/card/card-configs` (查询商家名片配置申请状态).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 业务申请编号
         ///
@@ -98,18 +116,47 @@ pub mod card_configs {
         /// 定时发布时间
         ///
         /// Example: `2025-05-20T13:29:35+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub scheduled_publish_time: Option<String>,
         /// 驳回原因
         ///
         /// Example: `驳回原因xxx`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reject_reason: Option<String>,
         /// 实际发布时间
         ///
         /// Example: `2025-05-20T13:29:35+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub actual_publish_time: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("business_code", &self.business_code)?;
+            m.req("applyment_id", &self.applyment_id)?;
+            m.req("brand_id", &self.brand_id)?;
+            m.req("applyment_state", &self.applyment_state)?;
+            m.opt("scheduled_publish_time", &self.scheduled_publish_time)?;
+            m.opt("reject_reason", &self.reject_reason)?;
+            m.opt("actual_publish_time", &self.actual_publish_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                business_code: o.req("business_code")?,
+                applyment_id: o.req("applyment_id")?,
+                brand_id: o.req("brand_id")?,
+                applyment_state: o.req("applyment_state")?,
+                scheduled_publish_time: o.opt("scheduled_publish_time")?,
+                reject_reason: o.opt("reject_reason")?,
+                actual_publish_time: o.opt("actual_publish_time")?,
+            })
+        }
     }
     /// 申请单状态
     ///
@@ -184,7 +231,7 @@ pub mod card_configs {
         }
     }
     /// The request of `POST /v3/brand/card/card-configs` (提交商家名片配置申请).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 业务申请编号
         ///
@@ -195,16 +242,42 @@ pub mod card_configs {
         /// Example: `1004`
         pub brand_id: String,
         /// 品牌小程序信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub brand_mini_program_info: Option<PostRequestBrandMiniProgramInfo>,
         /// 品牌客服信息
         pub brand_customer_service: PostRequestBrandCustomerService,
         /// 服务列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub service_list: Option<Vec<PostRequestServiceList>>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("business_code", &self.business_code)?;
+            m.req("brand_id", &self.brand_id)?;
+            m.opt("brand_mini_program_info", &self.brand_mini_program_info)?;
+            m.req("brand_customer_service", &self.brand_customer_service)?;
+            m.opt("service_list", &self.service_list)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                business_code: o.req("business_code")?,
+                brand_id: o.req("brand_id")?,
+                brand_mini_program_info: o.opt("brand_mini_program_info")?,
+                brand_customer_service: o.req("brand_customer_service")?,
+                service_list: o.opt("service_list")?,
+            })
+        }
+    }
     /// 品牌客服信息
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestBrandCustomerService {
         /// 客服类型
         ///
@@ -213,18 +286,41 @@ pub mod card_configs {
         /// 客服电话
         ///
         /// Example: `12345678900`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub customer_service_phone: Option<String>,
         /// 客服路径
         ///
         /// Example: `pages/service/index`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub customer_service_path: Option<String>,
         /// 公众账号ID
         ///
         /// Example: `wx1234567890abcdef`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub appid: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequestBrandCustomerService {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("customer_service_type", &self.customer_service_type)?;
+            m.opt("customer_service_phone", &self.customer_service_phone)?;
+            m.opt("customer_service_path", &self.customer_service_path)?;
+            m.opt("appid", &self.appid)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestBrandCustomerService {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                customer_service_type: o.req("customer_service_type")?,
+                customer_service_phone: o.opt("customer_service_phone")?,
+                customer_service_path: o.opt("customer_service_path")?,
+                appid: o.opt("appid")?,
+            })
+        }
     }
     /// 客服类型
     ///
@@ -289,7 +385,7 @@ pub mod card_configs {
         }
     }
     /// 品牌小程序信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBrandMiniProgramInfo {
         /// 公众账号ID
         ///
@@ -298,21 +394,40 @@ pub mod card_configs {
         /// 小程序默认跳转路径
         ///
         /// Example: `pages/shop/index`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub default_jump_path: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestBrandMiniProgramInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("appid", &self.appid)?;
+            m.opt("default_jump_path", &self.default_jump_path)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestBrandMiniProgramInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                appid: o.req("appid")?,
+                default_jump_path: o.opt("default_jump_path")?,
+            })
+        }
+    }
     /// PostRequestServiceList
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestServiceList {
         /// 服务分类名称
         ///
         /// Example: `会员服务`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub service_classify_name: Option<String>,
         /// 服务名称
         ///
         /// Example: `会员中心`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub service_name: Option<String>,
         /// 服务跳转类型
         ///
@@ -325,8 +440,35 @@ pub mod card_configs {
         /// 公众账号ID
         ///
         /// Example: `wx1234567890abcdef`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub appid: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequestServiceList {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("service_classify_name", &self.service_classify_name)?;
+            m.opt("service_name", &self.service_name)?;
+            m.req("service_jump_type", &self.service_jump_type)?;
+            m.req("service_jump_path", &self.service_jump_path)?;
+            m.opt("appid", &self.appid)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestServiceList {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                service_classify_name: o.opt("service_classify_name")?,
+                service_name: o.opt("service_name")?,
+                service_jump_type: o.req("service_jump_type")?,
+                service_jump_path: o.req("service_jump_path")?,
+                appid: o.opt("appid")?,
+            })
+        }
     }
     /// 服务跳转类型
     ///
@@ -381,7 +523,7 @@ pub mod card_configs {
         }
     }
     /// The response of `POST /v3/brand/card/card-configs` (提交商家名片配置申请).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 业务申请编号
         ///
@@ -399,6 +541,32 @@ pub mod card_configs {
         ///
         /// Example: `https://pay.weixin.qq.com/xdc/mchcardinfomgrweb/miniapp?link_id=12345`
         pub card_preview_url: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("business_code", &self.business_code)?;
+            m.req("brand_id", &self.brand_id)?;
+            m.req("applyment_id", &self.applyment_id)?;
+            m.req("card_preview_url", &self.card_preview_url)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                business_code: o.req("business_code")?,
+                brand_id: o.req("brand_id")?,
+                applyment_id: o.req("applyment_id")?,
+                card_preview_url: o.req("card_preview_url")?,
+            })
+        }
     }
     /// `/v3/brand/card/card-configs/cancel-applyment`
     pub mod cancel_applyment {
@@ -421,32 +589,47 @@ pub mod card_configs {
             }
         }
         /// The request of `POST /v3/brand/card/card-configs/cancel-applyment` (撤销商家名片配置申请).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 业务申请编号
             ///
             /// Example: `1900013511_10000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub business_code: Option<String>,
             /// 微信支付申请单号
             ///
             /// Example: `1111111111`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub applyment_id: Option<String>,
             /// 品牌ID
             ///
             /// Example: `1004`
             pub brand_id: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("business_code", &self.business_code)?;
+                m.opt("applyment_id", &self.applyment_id)?;
+                m.req("brand_id", &self.brand_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    business_code: o.opt("business_code")?,
+                    applyment_id: o.opt("applyment_id")?,
+                    brand_id: o.req("brand_id")?,
+                })
+            }
+        }
         /// The response of `POST /v3/brand/card/card-configs/cancel-applyment` (撤销商家名片配置申请).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 业务申请编号
             ///
@@ -464,6 +647,32 @@ pub mod card_configs {
             ///
             /// Example: `CANCELED`
             pub applyment_state: PostResponseApplymentState,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("business_code", &self.business_code)?;
+                m.req("applyment_id", &self.applyment_id)?;
+                m.req("brand_id", &self.brand_id)?;
+                m.req("applyment_state", &self.applyment_state)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    business_code: o.req("business_code")?,
+                    applyment_id: o.req("applyment_id")?,
+                    brand_id: o.req("brand_id")?,
+                    applyment_state: o.req("applyment_state")?,
+                })
+            }
         }
         /// 申请单状态
         ///
@@ -563,40 +772,44 @@ pub mod card_configs {
             }
         }
         /// The request of `GET /v3/brand/card/card-configs/preview-url` (获取商家名片预览二维码).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 业务申请编号
             ///
             /// Query parameter `business_code`. Example: `1900013511_10000`
-            #[serde(skip_serializing)]
             pub business_code: Option<String>,
             /// 微信支付申请单号
             ///
             /// Query parameter `applyment_id`. Example: `1111111111`
-            #[serde(skip_serializing)]
             pub applyment_id: Option<String>,
             /// 品牌ID
             ///
             /// Query parameter `brand_id`. Example: `120344`
-            #[serde(skip_serializing)]
             pub brand_id: String,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    business_code: o.opt("business_code")?,
+                    applyment_id: o.opt("applyment_id")?,
+                    brand_id: o.req("brand_id")?,
+                })
+            }
+        }
         /// The response of `GET /v3/brand/card/card-configs/preview-url` (获取商家名片预览二维码).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 业务申请编号
             ///
@@ -618,6 +831,34 @@ pub mod card_configs {
             ///
             /// Example: `2025-05-20T13:29:35+08:00`
             pub url_expired_time: String,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("business_code", &self.business_code)?;
+                m.req("applyment_id", &self.applyment_id)?;
+                m.req("brand_id", &self.brand_id)?;
+                m.req("card_preview_url", &self.card_preview_url)?;
+                m.req("url_expired_time", &self.url_expired_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    business_code: o.req("business_code")?,
+                    applyment_id: o.req("applyment_id")?,
+                    brand_id: o.req("brand_id")?,
+                    card_preview_url: o.req("card_preview_url")?,
+                    url_expired_time: o.req("url_expired_time")?,
+                })
+            }
         }
     }
     /// `/v3/brand/card/card-configs/publish`
@@ -641,17 +882,15 @@ pub mod card_configs {
             }
         }
         /// The request of `POST /v3/brand/card/card-configs/publish` (发布商家名片配置).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 业务申请编号
             ///
             /// Example: `1900013511_10000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub business_code: Option<String>,
             /// 微信支付申请单号
             ///
             /// Example: `1111111111`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub applyment_id: Option<String>,
             /// 品牌ID
             ///
@@ -664,8 +903,35 @@ pub mod card_configs {
             /// 定时发布时间
             ///
             /// Example: `2025-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub scheduled_publish_time: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("business_code", &self.business_code)?;
+                m.opt("applyment_id", &self.applyment_id)?;
+                m.req("brand_id", &self.brand_id)?;
+                m.req("publish_type", &self.publish_type)?;
+                m.opt("scheduled_publish_time", &self.scheduled_publish_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    business_code: o.opt("business_code")?,
+                    applyment_id: o.opt("applyment_id")?,
+                    brand_id: o.req("brand_id")?,
+                    publish_type: o.req("publish_type")?,
+                    scheduled_publish_time: o.opt("scheduled_publish_time")?,
+                })
+            }
         }
         /// 发布方式
         ///
@@ -722,7 +988,7 @@ pub mod card_configs {
             }
         }
         /// The response of `POST /v3/brand/card/card-configs/publish` (发布商家名片配置).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 业务申请编号
             ///
@@ -743,8 +1009,35 @@ pub mod card_configs {
             /// 定时发布时间
             ///
             /// Example: `2025-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub scheduled_publish_time: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("business_code", &self.business_code)?;
+                m.req("applyment_id", &self.applyment_id)?;
+                m.req("brand_id", &self.brand_id)?;
+                m.req("publish_type", &self.publish_type)?;
+                m.opt("scheduled_publish_time", &self.scheduled_publish_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    business_code: o.req("business_code")?,
+                    applyment_id: o.req("applyment_id")?,
+                    brand_id: o.req("brand_id")?,
+                    publish_type: o.req("publish_type")?,
+                    scheduled_publish_time: o.opt("scheduled_publish_time")?,
+                })
+            }
         }
         /// 发布方式
         ///
@@ -849,28 +1142,46 @@ pub mod card_links {
         }
     }
     /// The request of `GET /v3/brand/card/card-links` (查询已生效交易连接名片规则).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 品牌ID
         ///
         /// Query parameter `brand_id`. Example: `120344`
-        #[serde(skip_serializing)]
         pub brand_id: String,
         /// 交易场景类型
         ///
         /// Query parameter `payment_scene`. Example: `MINI_PROGRAM`
-        #[serde(skip_serializing)]
         pub payment_scene: Option<GetRequestPaymentScene>,
         /// 查询页码
         ///
         /// Query parameter `page_index`. Example: `1`
-        #[serde(skip_serializing)]
         pub page_index: Option<i64>,
         /// 查询页大小
         ///
         /// Query parameter `page_size`. Example: `50`
-        #[serde(skip_serializing)]
         pub page_size: Option<i64>,
+    }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                brand_id: o.req("brand_id")?,
+                payment_scene: o.opt("payment_scene")?,
+                page_index: o.opt("page_index")?,
+                page_size: o.opt("page_size")?,
+            })
+        }
     }
     /// 交易场景类型
     ///
@@ -933,46 +1244,92 @@ pub mod card_links {
         }
     }
     /// The response of `GET /v3/brand/card/card-links` (查询已生效交易连接名片规则).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 品牌ID
         ///
         /// Example: `1004`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub brand_id: Option<String>,
         /// 查询页码
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub page_index: Option<i64>,
         /// 查询页大小
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub page_size: Option<i64>,
         /// 总数
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_num: Option<i64>,
         /// 已生效连接列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub active_link_list: Option<Vec<GetResponseActiveLinkList>>,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("brand_id", &self.brand_id)?;
+            m.opt("page_index", &self.page_index)?;
+            m.opt("page_size", &self.page_size)?;
+            m.opt("total_num", &self.total_num)?;
+            m.opt("active_link_list", &self.active_link_list)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                brand_id: o.opt("brand_id")?,
+                page_index: o.opt("page_index")?,
+                page_size: o.opt("page_size")?,
+                total_num: o.opt("total_num")?,
+                active_link_list: o.opt("active_link_list")?,
+            })
+        }
+    }
     /// GetResponseActiveLinkList
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseActiveLinkList {
         /// 交易场景类型
         ///
         /// Example: `MINI_PROGRAM`
         pub payment_scene: GetResponseActiveLinkListPaymentScene,
         /// 公众账号ID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub appid_list: Option<Vec<String>>,
         /// 商户号
         ///
         /// Example: `111222333`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub card_link_mchid: Option<String>,
         /// 服务ID
         ///
         /// Example: `00005000000000548218251086296300`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub service_id: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponseActiveLinkList {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("payment_scene", &self.payment_scene)?;
+            m.opt("appid_list", &self.appid_list)?;
+            m.opt("card_link_mchid", &self.card_link_mchid)?;
+            m.opt("service_id", &self.service_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseActiveLinkList {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                payment_scene: o.req("payment_scene")?,
+                appid_list: o.opt("appid_list")?,
+                card_link_mchid: o.opt("card_link_mchid")?,
+                service_id: o.opt("service_id")?,
+            })
+        }
     }
     /// 交易场景类型
     ///
@@ -1035,7 +1392,7 @@ pub mod card_links {
         }
     }
     /// The request of `POST /v3/brand/card/card-links` (添加交易连接名片规则申请).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 业务申请编号
         ///
@@ -1052,18 +1409,45 @@ pub mod card_links {
         /// 公众账号ID
         ///
         /// Example: `wxea9c30890f48d5ae`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub appid: Option<String>,
         /// 商户号
         ///
         /// Example: `111222333`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub card_link_mchid: Option<String>,
         /// 服务ID
         ///
         /// Example: `00005000000000548218251086296300`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub service_id: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("business_code", &self.business_code)?;
+            m.req("brand_id", &self.brand_id)?;
+            m.req("payment_scene", &self.payment_scene)?;
+            m.opt("appid", &self.appid)?;
+            m.opt("card_link_mchid", &self.card_link_mchid)?;
+            m.opt("service_id", &self.service_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                business_code: o.req("business_code")?,
+                brand_id: o.req("brand_id")?,
+                payment_scene: o.req("payment_scene")?,
+                appid: o.opt("appid")?,
+                card_link_mchid: o.opt("card_link_mchid")?,
+                service_id: o.opt("service_id")?,
+            })
+        }
     }
     /// 交易场景类型
     ///
@@ -1126,7 +1510,7 @@ pub mod card_links {
         }
     }
     /// The response of `POST /v3/brand/card/card-links` (添加交易连接名片规则申请).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 业务申请编号
         ///
@@ -1143,18 +1527,45 @@ pub mod card_links {
         /// 公众账号ID
         ///
         /// Example: `wxea9c30890f48d5ae`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub appid: Option<String>,
         /// 商户号
         ///
         /// Example: `111222333`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub card_link_mchid: Option<String>,
         /// 服务ID
         ///
         /// Example: `00005000000000548218251086296300`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub service_id: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("business_code", &self.business_code)?;
+            m.req("brand_id", &self.brand_id)?;
+            m.req("payment_scene", &self.payment_scene)?;
+            m.opt("appid", &self.appid)?;
+            m.opt("card_link_mchid", &self.card_link_mchid)?;
+            m.opt("service_id", &self.service_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                business_code: o.req("business_code")?,
+                brand_id: o.req("brand_id")?,
+                payment_scene: o.req("payment_scene")?,
+                appid: o.opt("appid")?,
+                card_link_mchid: o.opt("card_link_mchid")?,
+                service_id: o.opt("service_id")?,
+            })
+        }
     }
     /// 交易场景类型
     ///
@@ -1250,23 +1661,34 @@ pub mod card_links {
                 }
             }
             /// The request of `GET /v3/brand/card/card-links/business-code/{business_code}` (根据业务申请编号查询添加申请状态).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 品牌ID
                 ///
                 /// Query parameter `brand_id`. Example: `120344`
-                #[serde(skip_serializing)]
                 pub brand_id: String,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        brand_id: o.req("brand_id")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/brand/card/card-links/business-code/{business_code}` (根据业务申请编号查询添加申请状态).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 业务申请编号
                 ///
@@ -1283,17 +1705,14 @@ pub mod card_links {
                 /// 公众账号ID
                 ///
                 /// Example: `wxea9c30890f48d5ae`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub appid: Option<String>,
                 /// 商户号
                 ///
                 /// Example: `111222333`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub card_link_mchid: Option<String>,
                 /// 服务ID
                 ///
                 /// Example: `00005000000000548218251086296300`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub service_id: Option<String>,
                 /// 交易连接名片配置状态
                 ///
@@ -1302,8 +1721,41 @@ pub mod card_links {
                 /// 驳回原因
                 ///
                 /// Example: `具体驳回原因xxx`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub reject_reason: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("business_code", &self.business_code)?;
+                    m.req("brand_id", &self.brand_id)?;
+                    m.req("payment_scene", &self.payment_scene)?;
+                    m.opt("appid", &self.appid)?;
+                    m.opt("card_link_mchid", &self.card_link_mchid)?;
+                    m.opt("service_id", &self.service_id)?;
+                    m.req("configuration_state", &self.configuration_state)?;
+                    m.opt("reject_reason", &self.reject_reason)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        business_code: o.req("business_code")?,
+                        brand_id: o.req("brand_id")?,
+                        payment_scene: o.req("payment_scene")?,
+                        appid: o.opt("appid")?,
+                        card_link_mchid: o.opt("card_link_mchid")?,
+                        service_id: o.opt("service_id")?,
+                        configuration_state: o.req("configuration_state")?,
+                        reject_reason: o.opt("reject_reason")?,
+                    })
+                }
             }
             /// 交易连接名片配置状态
             ///
@@ -1462,14 +1914,7 @@ pub mod card_links {
             }
         }
         /// The request of `POST /v3/brand/card/card-links/cancel-applyment` (撤销交易连接名片配置申请).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 业务申请编号
             ///
@@ -1480,20 +1925,55 @@ pub mod card_links {
             /// Example: `1004`
             pub brand_id: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("business_code", &self.business_code)?;
+                m.req("brand_id", &self.brand_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    business_code: o.req("business_code")?,
+                    brand_id: o.req("brand_id")?,
+                })
+            }
+        }
         /// The response of `POST /v3/brand/card/card-links/cancel-applyment` (撤销交易连接名片配置申请).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 业务申请编号
             ///
             /// Example: `1900013511_10000`
             pub business_code: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("business_code", &self.business_code)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    business_code: o.req("business_code")?,
+                })
+            }
         }
     }
     /// `/v3/brand/card/card-links/unbind-card-link`
@@ -1517,7 +1997,7 @@ pub mod card_links {
             }
         }
         /// The request of `POST /v3/brand/card/card-links/unbind-card-link` (解除已生效交易连接名片场景).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 品牌ID
             ///
@@ -1530,18 +2010,43 @@ pub mod card_links {
             /// 公众账号ID
             ///
             /// Example: `wxea9c30890f48d5ae`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub appid: Option<String>,
             /// 商户号
             ///
             /// Example: `111222333`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub card_link_mchid: Option<String>,
             /// 服务ID
             ///
             /// Example: `00005000000000548218251086296300`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub service_id: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("brand_id", &self.brand_id)?;
+                m.req("payment_scene", &self.payment_scene)?;
+                m.opt("appid", &self.appid)?;
+                m.opt("card_link_mchid", &self.card_link_mchid)?;
+                m.opt("service_id", &self.service_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    brand_id: o.req("brand_id")?,
+                    payment_scene: o.req("payment_scene")?,
+                    appid: o.opt("appid")?,
+                    card_link_mchid: o.opt("card_link_mchid")?,
+                    service_id: o.opt("service_id")?,
+                })
+            }
         }
         /// 交易场景类型
         ///
@@ -1606,7 +2111,7 @@ pub mod card_links {
             }
         }
         /// The response of `POST /v3/brand/card/card-links/unbind-card-link` (解除已生效交易连接名片场景).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 品牌ID
             ///
@@ -1619,18 +2124,43 @@ pub mod card_links {
             /// 公众账号ID
             ///
             /// Example: `wxea9c30890f48d5ae`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub appid: Option<String>,
             /// 商户号
             ///
             /// Example: `111222333`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub card_link_mchid: Option<String>,
             /// 服务ID
             ///
             /// Example: `00005000000000548218251086296300`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub service_id: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("brand_id", &self.brand_id)?;
+                m.req("payment_scene", &self.payment_scene)?;
+                m.opt("appid", &self.appid)?;
+                m.opt("card_link_mchid", &self.card_link_mchid)?;
+                m.opt("service_id", &self.service_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    brand_id: o.req("brand_id")?,
+                    payment_scene: o.req("payment_scene")?,
+                    appid: o.opt("appid")?,
+                    card_link_mchid: o.opt("card_link_mchid")?,
+                    service_id: o.opt("service_id")?,
+                })
+            }
         }
         /// 交易场景类型
         ///

@@ -43,40 +43,51 @@ pub mod shake_activities {
             }
         }
         /// The request of `GET /v3/brand/marketing/shake-activities/activities` (查询摇优惠活动列表).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 品牌ID
             ///
             /// Query parameter `brand_id`. Example: `120344`
-            #[serde(skip_serializing)]
             pub brand_id: String,
             /// 分页大小
             ///
             /// Query parameter `limit`. Example: `5`
-            #[serde(skip_serializing)]
             pub limit: i64,
             /// 分页页码
             ///
             /// Query parameter `offset`. Example: `10`
-            #[serde(skip_serializing)]
             pub offset: i64,
             /// 活动状态
             ///
             /// Query parameter `activity_state`. Example: `CREATED`
-            #[serde(skip_serializing)]
             pub activity_state: Option<GetRequestActivityState>,
             /// `audit_state`
             ///
             /// Query parameter `audit_state`. Example: `PENDING`
-            #[serde(skip_serializing)]
             pub audit_state: Option<GetRequestAuditState>,
+        }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    brand_id: o.req("brand_id")?,
+                    limit: o.req("limit")?,
+                    offset: o.req("offset")?,
+                    activity_state: o.opt("activity_state")?,
+                    audit_state: o.opt("audit_state")?,
+                })
+            }
         }
         /// 活动状态
         ///
@@ -203,14 +214,7 @@ pub mod shake_activities {
             }
         }
         /// The response of `GET /v3/brand/marketing/shake-activities/activities` (查询摇优惠活动列表).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 分页页码
             pub offset: i64,
@@ -219,11 +223,36 @@ pub mod shake_activities {
             /// 总数
             pub total_count: i64,
             /// 摇一摇有优惠活动列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: Option<Vec<GetResponseData>>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("offset", &self.offset)?;
+                m.req("limit", &self.limit)?;
+                m.req("total_count", &self.total_count)?;
+                m.opt("data", &self.data)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    offset: o.req("offset")?,
+                    limit: o.req("limit")?,
+                    total_count: o.req("total_count")?,
+                    data: o.opt("data")?,
+                })
+            }
+        }
         /// GetResponseData
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseData {
             /// 活动id
             pub id: String,
@@ -250,8 +279,43 @@ pub mod shake_activities {
             /// 投放时间范围
             pub time_range: GetResponseDataTimeRange,
             /// 商品券
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub product_coupon: Option<GetResponseDataProductCoupon>,
+        }
+        impl ::serde::Serialize for GetResponseData {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("id", &self.id)?;
+                m.req("name", &self.name)?;
+                m.req("activity_state", &self.activity_state)?;
+                m.req("audit_state", &self.audit_state)?;
+                m.req("available_quota", &self.available_quota)?;
+                m.req("total_quota", &self.total_quota)?;
+                m.req("delivery_mode", &self.delivery_mode)?;
+                m.req("time_range", &self.time_range)?;
+                m.opt("product_coupon", &self.product_coupon)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    id: o.req("id")?,
+                    name: o.req("name")?,
+                    activity_state: o.req("activity_state")?,
+                    audit_state: o.req("audit_state")?,
+                    available_quota: o.req("available_quota")?,
+                    total_quota: o.req("total_quota")?,
+                    delivery_mode: o.req("delivery_mode")?,
+                    time_range: o.req("time_range")?,
+                    product_coupon: o.opt("product_coupon")?,
+                })
+            }
         }
         /// 活动状态
         ///
@@ -432,47 +496,67 @@ pub mod shake_activities {
             }
         }
         /// 商品券
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataProductCoupon {
             /// 商品券ID
             ///
             /// Example: `example_product_coupon_id`
             pub product_coupon_id: String,
             /// 商品券批次列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub stock_list: Option<Vec<GetResponseDataProductCouponStockList>>,
         }
+        impl ::serde::Serialize for GetResponseDataProductCoupon {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("product_coupon_id", &self.product_coupon_id)?;
+                m.opt("stock_list", &self.stock_list)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDataProductCoupon {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    product_coupon_id: o.req("product_coupon_id")?,
+                    stock_list: o.opt("stock_list")?,
+                })
+            }
+        }
         /// GetResponseDataProductCouponStockList
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataProductCouponStockList {
             /// 批次ID
             ///
             /// Example: `example_stock_id`
             pub stock_id: String,
         }
+        impl ::serde::Serialize for GetResponseDataProductCouponStockList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("stock_id", &self.stock_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDataProductCouponStockList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    stock_id: o.req("stock_id")?,
+                })
+            }
+        }
         /// 投放时间范围
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataTimeRange {
             /// 开始时间
             ///
@@ -482,6 +566,28 @@ pub mod shake_activities {
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             pub end_time: String,
+        }
+        impl ::serde::Serialize for GetResponseDataTimeRange {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("start_time", &self.start_time)?;
+                m.req("end_time", &self.end_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDataTimeRange {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    start_time: o.req("start_time")?,
+                    end_time: o.req("end_time")?,
+                })
+            }
         }
     }
 }

@@ -92,35 +92,46 @@ pub mod card_member {
             }
         }
         /// The request of `GET /v3/brand/partner/card-member/cards` (查询会员卡模板列表).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 品牌id
             ///
             /// Query parameter `brand_id`. Example: `1004`
-            #[serde(skip_serializing)]
             pub brand_id: String,
             /// 状态
             ///
             /// Query parameter `state`.
-            #[serde(skip_serializing)]
             pub state: Option<GetRequestState>,
             /// 分页页码
             ///
             /// Query parameter `offset`.
-            #[serde(skip_serializing)]
             pub offset: Option<i64>,
             /// 分页大小
             ///
             /// Query parameter `limit`. Example: `20`
-            #[serde(skip_serializing)]
             pub limit: Option<i64>,
+        }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    brand_id: o.req("brand_id")?,
+                    state: o.opt("state")?,
+                    offset: o.opt("offset")?,
+                    limit: o.opt("limit")?,
+                })
+            }
         }
         /// 状态
         ///
@@ -177,14 +188,7 @@ pub mod card_member {
             }
         }
         /// The response of `GET /v3/brand/partner/card-member/cards` (查询会员卡模板列表).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 总数量
             ///
@@ -199,11 +203,36 @@ pub mod card_member {
             /// Example: `20`
             pub limit: i64,
             /// 会员卡模板列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: Option<Vec<GetResponseData>>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("total_count", &self.total_count)?;
+                m.req("offset", &self.offset)?;
+                m.req("limit", &self.limit)?;
+                m.opt("data", &self.data)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total_count: o.req("total_count")?,
+                    offset: o.req("offset")?,
+                    limit: o.req("limit")?,
+                    data: o.opt("data")?,
+                })
+            }
+        }
         /// GetResponseData
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseData {
             /// 会员卡模板ID
             ///
@@ -236,7 +265,6 @@ pub mod card_member {
             /// 会员码型
             pub code_type: GetResponseDataCodeType,
             /// 会员码跳转信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub code_jump_information: Option<GetResponseDataCodeJumpInformation>,
             /// 会员权益
             ///
@@ -247,39 +275,30 @@ pub mod card_member {
             /// Example: `https://www.weixin.qq.com/wxpay/notify.php`
             pub notify_url: String,
             /// 是否置顶
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub need_pinned: Option<bool>,
             /// 是否展示会员等级
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub need_display_level: Option<bool>,
             /// 会员初始等级
             ///
             /// Example: `白银会员`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub init_level: Option<String>,
             /// 服务电话
             ///
             /// Example: `010-8877xxxx`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub service_phone: Option<String>,
             /// 商家法务协议
             ///
             /// Example: `商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub legal_agreement: Option<String>,
             /// 会员卡有效期
             pub valid_date_information: GetResponseDataValidDateInformation,
             /// 积分信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub points_information: Option<GetResponseDataPointsInformation>,
             /// 储值信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub balance_information: Option<GetResponseDataBalanceInformation>,
             /// 付费会员信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub purchase_information: Option<GetResponseDataPurchaseInformation>,
             /// 用户开卡信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_information: Option<GetResponseDataUserInformation>,
             /// 状态
             pub state: GetResponseDataState,
@@ -292,26 +311,107 @@ pub mod card_member {
             /// Example: `2020-05-20T13:29:35.120+08:00`
             pub update_time: String,
         }
+        impl ::serde::Serialize for GetResponseData {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("card_id", &self.card_id)?;
+                m.req("brand_id", &self.brand_id)?;
+                m.req("appid", &self.appid)?;
+                m.req("card_type", &self.card_type)?;
+                m.req("card_title", &self.card_title)?;
+                m.req("card_color", &self.card_color)?;
+                m.req("card_picture_url", &self.card_picture_url)?;
+                m.req("code_mode", &self.code_mode)?;
+                m.req("code_type", &self.code_type)?;
+                m.opt("code_jump_information", &self.code_jump_information)?;
+                m.req("benefits", &self.benefits)?;
+                m.req("notify_url", &self.notify_url)?;
+                m.opt("need_pinned", &self.need_pinned)?;
+                m.opt("need_display_level", &self.need_display_level)?;
+                m.opt("init_level", &self.init_level)?;
+                m.opt("service_phone", &self.service_phone)?;
+                m.opt("legal_agreement", &self.legal_agreement)?;
+                m.req("valid_date_information", &self.valid_date_information)?;
+                m.opt("points_information", &self.points_information)?;
+                m.opt("balance_information", &self.balance_information)?;
+                m.opt("purchase_information", &self.purchase_information)?;
+                m.opt("user_information", &self.user_information)?;
+                m.req("state", &self.state)?;
+                m.req("create_time", &self.create_time)?;
+                m.req("update_time", &self.update_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    card_id: o.req("card_id")?,
+                    brand_id: o.req("brand_id")?,
+                    appid: o.req("appid")?,
+                    card_type: o.req("card_type")?,
+                    card_title: o.req("card_title")?,
+                    card_color: o.req("card_color")?,
+                    card_picture_url: o.req("card_picture_url")?,
+                    code_mode: o.req("code_mode")?,
+                    code_type: o.req("code_type")?,
+                    code_jump_information: o.opt("code_jump_information")?,
+                    benefits: o.req("benefits")?,
+                    notify_url: o.req("notify_url")?,
+                    need_pinned: o.opt("need_pinned")?,
+                    need_display_level: o.opt("need_display_level")?,
+                    init_level: o.opt("init_level")?,
+                    service_phone: o.opt("service_phone")?,
+                    legal_agreement: o.opt("legal_agreement")?,
+                    valid_date_information: o.req("valid_date_information")?,
+                    points_information: o.opt("points_information")?,
+                    balance_information: o.opt("balance_information")?,
+                    purchase_information: o.opt("purchase_information")?,
+                    user_information: o.opt("user_information")?,
+                    state: o.req("state")?,
+                    create_time: o.req("create_time")?,
+                    update_time: o.req("update_time")?,
+                })
+            }
+        }
         /// 储值信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataBalanceInformation {
             /// 储值小程序AppID
             ///
             /// Example: `wxea9c30a90fs8d3fe`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_appid: Option<String>,
             /// 储值小程序路径
             ///
             /// Example: `/pages/balance/balance`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_path: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponseDataBalanceInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("jump_appid", &self.jump_appid)?;
+                m.opt("jump_path", &self.jump_path)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDataBalanceInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    jump_appid: o.opt("jump_appid")?,
+                    jump_path: o.opt("jump_path")?,
+                })
+            }
         }
         /// 会员卡类型
         ///
@@ -372,25 +472,38 @@ pub mod card_member {
             }
         }
         /// 会员码跳转信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataCodeJumpInformation {
             /// 会员码跳转AppID
             ///
             /// Example: `wxea9c30a90fs8d3fe`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_appid: Option<String>,
             /// 会员码跳转路径
             ///
             /// Example: `/pages/code/code`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_path: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponseDataCodeJumpInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("jump_appid", &self.jump_appid)?;
+                m.opt("jump_path", &self.jump_path)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDataCodeJumpInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    jump_appid: o.opt("jump_appid")?,
+                    jump_path: o.opt("jump_path")?,
+                })
+            }
         }
         /// 会员卡code分配类型
         ///
@@ -513,51 +626,78 @@ pub mod card_member {
             }
         }
         /// 积分信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataPointsInformation {
             /// 积分跳转AppID
             ///
             /// Example: `wxea9c30a90fs8d3fe`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_appid: Option<String>,
             /// 积分跳转路径
             ///
             /// Example: `/pages/points/points`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_path: Option<String>,
         }
+        impl ::serde::Serialize for GetResponseDataPointsInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("jump_appid", &self.jump_appid)?;
+                m.opt("jump_path", &self.jump_path)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDataPointsInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    jump_appid: o.opt("jump_appid")?,
+                    jump_path: o.opt("jump_path")?,
+                })
+            }
+        }
         /// 付费会员信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataPurchaseInformation {
             /// 付费会员价格
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub price: Option<i64>,
             /// 付费会员跳转AppID
             ///
             /// Example: `wxea9c30a90fs8d3fe`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_appid: Option<String>,
             /// 付费会员跳转路径
             ///
             /// Example: `/pages/purchase/purchase`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_path: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponseDataPurchaseInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("price", &self.price)?;
+                m.opt("jump_appid", &self.jump_appid)?;
+                m.opt("jump_path", &self.jump_path)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDataPurchaseInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    price: o.opt("price")?,
+                    jump_appid: o.opt("jump_appid")?,
+                    jump_path: o.opt("jump_path")?,
+                })
+            }
         }
         /// 状态
         ///
@@ -614,25 +754,38 @@ pub mod card_member {
             }
         }
         /// 用户开卡信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataUserInformation {
             /// 平台提供的通用开卡信息字段
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub common_field_list: Option<
                 Vec<GetResponseDataUserInformationCommonFieldList>,
             >,
             /// 商户自定义的开卡信息字段
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub custom_field_list: Option<
                 Vec<GetResponseDataUserInformationCustomFieldList>,
             >,
+        }
+        impl ::serde::Serialize for GetResponseDataUserInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("common_field_list", &self.common_field_list)?;
+                m.opt("custom_field_list", &self.custom_field_list)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDataUserInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    common_field_list: o.opt("common_field_list")?,
+                    custom_field_list: o.opt("custom_field_list")?,
+                })
+            }
         }
         /// 平台提供的通用开卡信息字段
         ///
@@ -707,29 +860,41 @@ pub mod card_member {
             }
         }
         /// GetResponseDataUserInformationCustomFieldList
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataUserInformationCustomFieldList {
             /// 商户自定义的开卡信息字段类型
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<GetResponseDataUserInformationCustomFieldListType>,
             /// 字段名称
             ///
             /// Example: `喜欢的运动`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 字段值
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub values: Option<Vec<String>>,
+        }
+        impl ::serde::Serialize for GetResponseDataUserInformationCustomFieldList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("type", &self.type_)?;
+                m.opt("name", &self.name)?;
+                m.opt("values", &self.values)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseDataUserInformationCustomFieldList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.opt("type")?,
+                    name: o.opt("name")?,
+                    values: o.opt("values")?,
+                })
+            }
         }
         /// 商户自定义的开卡信息字段类型
         ///
@@ -788,26 +953,48 @@ pub mod card_member {
             }
         }
         /// 会员卡有效期
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseDataValidDateInformation {
             /// 有效期类型
-            #[serde(rename = "type")]
             pub type_: GetResponseDataValidDateInformationType,
             /// 有效期开始时间
             ///
             /// Example: `2020-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub available_begin_time: Option<String>,
             /// 有效期结束时间
             ///
             /// Example: `2030-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub available_end_time: Option<String>,
             /// 生效后N天内有效
             ///
             /// Example: `200`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub available_day_after_receive: Option<i64>,
+        }
+        impl ::serde::Serialize for GetResponseDataValidDateInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("type", &self.type_)?;
+                m.opt("available_begin_time", &self.available_begin_time)?;
+                m.opt("available_end_time", &self.available_end_time)?;
+                m.opt("available_day_after_receive", &self.available_day_after_receive)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDataValidDateInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.req("type")?,
+                    available_begin_time: o.opt("available_begin_time")?,
+                    available_end_time: o.opt("available_end_time")?,
+                    available_day_after_receive: o.opt("available_day_after_receive")?,
+                })
+            }
         }
         /// 有效期类型
         ///
@@ -868,7 +1055,7 @@ pub mod card_member {
             }
         }
         /// The request of `POST /v3/brand/partner/card-member/cards` (创建会员卡模板).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 品牌ID
             ///
@@ -897,7 +1084,6 @@ pub mod card_member {
             /// 会员码型
             pub code_type: PostRequestCodeType,
             /// 会员码跳转信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub code_jump_information: Option<PostRequestCodeJumpInformation>,
             /// 会员权益
             ///
@@ -908,61 +1094,125 @@ pub mod card_member {
             /// Example: `https://www.weixin.qq.com/wxpay/notify.php`
             pub notify_url: String,
             /// 是否置顶
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub need_pinned: Option<bool>,
             /// 是否展示会员等级
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub need_display_level: Option<bool>,
             /// 会员初始等级
             ///
             /// Example: `白银会员`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub init_level: Option<String>,
             /// 服务电话
             ///
             /// Example: `010-8877xxxx`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub service_phone: Option<String>,
             /// 商家法务协议
             ///
             /// Example: `商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub legal_agreement: Option<String>,
             /// 会员卡有效期
             pub valid_date_information: PostRequestValidDateInformation,
             /// 积分信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub points_information: Option<PostRequestPointsInformation>,
             /// 储值信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub balance_information: Option<PostRequestBalanceInformation>,
             /// 付费会员信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub purchase_information: Option<PostRequestPurchaseInformation>,
             /// 用户开卡信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_information: Option<PostRequestUserInformation>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("brand_id", &self.brand_id)?;
+                m.req("appid", &self.appid)?;
+                m.req("card_type", &self.card_type)?;
+                m.req("card_title", &self.card_title)?;
+                m.req("card_color", &self.card_color)?;
+                m.req("card_picture_url", &self.card_picture_url)?;
+                m.req("code_mode", &self.code_mode)?;
+                m.req("code_type", &self.code_type)?;
+                m.opt("code_jump_information", &self.code_jump_information)?;
+                m.req("benefits", &self.benefits)?;
+                m.req("notify_url", &self.notify_url)?;
+                m.opt("need_pinned", &self.need_pinned)?;
+                m.opt("need_display_level", &self.need_display_level)?;
+                m.opt("init_level", &self.init_level)?;
+                m.opt("service_phone", &self.service_phone)?;
+                m.opt("legal_agreement", &self.legal_agreement)?;
+                m.req("valid_date_information", &self.valid_date_information)?;
+                m.opt("points_information", &self.points_information)?;
+                m.opt("balance_information", &self.balance_information)?;
+                m.opt("purchase_information", &self.purchase_information)?;
+                m.opt("user_information", &self.user_information)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    brand_id: o.req("brand_id")?,
+                    appid: o.req("appid")?,
+                    card_type: o.req("card_type")?,
+                    card_title: o.req("card_title")?,
+                    card_color: o.req("card_color")?,
+                    card_picture_url: o.req("card_picture_url")?,
+                    code_mode: o.req("code_mode")?,
+                    code_type: o.req("code_type")?,
+                    code_jump_information: o.opt("code_jump_information")?,
+                    benefits: o.req("benefits")?,
+                    notify_url: o.req("notify_url")?,
+                    need_pinned: o.opt("need_pinned")?,
+                    need_display_level: o.opt("need_display_level")?,
+                    init_level: o.opt("init_level")?,
+                    service_phone: o.opt("service_phone")?,
+                    legal_agreement: o.opt("legal_agreement")?,
+                    valid_date_information: o.req("valid_date_information")?,
+                    points_information: o.opt("points_information")?,
+                    balance_information: o.opt("balance_information")?,
+                    purchase_information: o.opt("purchase_information")?,
+                    user_information: o.opt("user_information")?,
+                })
+            }
+        }
         /// 储值信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestBalanceInformation {
             /// 储值小程序AppID
             ///
             /// Example: `wxea9c30a90fs8d3fe`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_appid: Option<String>,
             /// 储值小程序路径
             ///
             /// Example: `/pages/balance/balance`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_path: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequestBalanceInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("jump_appid", &self.jump_appid)?;
+                m.opt("jump_path", &self.jump_path)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestBalanceInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    jump_appid: o.opt("jump_appid")?,
+                    jump_path: o.opt("jump_path")?,
+                })
+            }
         }
         /// 会员卡类型
         ///
@@ -1023,25 +1273,38 @@ pub mod card_member {
             }
         }
         /// 会员码跳转信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestCodeJumpInformation {
             /// 会员码跳转AppID
             ///
             /// Example: `wxea9c30a90fs8d3fe`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_appid: Option<String>,
             /// 会员码跳转路径
             ///
             /// Example: `/pages/code/code`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_path: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequestCodeJumpInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("jump_appid", &self.jump_appid)?;
+                m.opt("jump_path", &self.jump_path)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestCodeJumpInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    jump_appid: o.opt("jump_appid")?,
+                    jump_path: o.opt("jump_path")?,
+                })
+            }
         }
         /// 会员卡code分配类型
         ///
@@ -1164,72 +1427,112 @@ pub mod card_member {
             }
         }
         /// 积分信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPointsInformation {
             /// 积分跳转AppID
             ///
             /// Example: `wxea9c30a90fs8d3fe`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_appid: Option<String>,
             /// 积分跳转路径
             ///
             /// Example: `/pages/points/points`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_path: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestPointsInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("jump_appid", &self.jump_appid)?;
+                m.opt("jump_path", &self.jump_path)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestPointsInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    jump_appid: o.opt("jump_appid")?,
+                    jump_path: o.opt("jump_path")?,
+                })
+            }
+        }
         /// 付费会员信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPurchaseInformation {
             /// 付费会员价格
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub price: Option<i64>,
             /// 付费会员跳转AppID
             ///
             /// Example: `wxea9c30a90fs8d3fe`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_appid: Option<String>,
             /// 付费会员跳转路径
             ///
             /// Example: `/pages/purchase/purchase`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_path: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestPurchaseInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("price", &self.price)?;
+                m.opt("jump_appid", &self.jump_appid)?;
+                m.opt("jump_path", &self.jump_path)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestPurchaseInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    price: o.opt("price")?,
+                    jump_appid: o.opt("jump_appid")?,
+                    jump_path: o.opt("jump_path")?,
+                })
+            }
+        }
         /// 用户开卡信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestUserInformation {
             /// 平台提供的通用开卡信息字段
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub common_field_list: Option<
                 Vec<PostRequestUserInformationCommonFieldList>,
             >,
             /// 商户自定义的开卡信息字段
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub custom_field_list: Option<
                 Vec<PostRequestUserInformationCustomFieldList>,
             >,
+        }
+        impl ::serde::Serialize for PostRequestUserInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("common_field_list", &self.common_field_list)?;
+                m.opt("custom_field_list", &self.custom_field_list)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestUserInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    common_field_list: o.opt("common_field_list")?,
+                    custom_field_list: o.opt("custom_field_list")?,
+                })
+            }
         }
         /// 平台提供的通用开卡信息字段
         ///
@@ -1303,29 +1606,41 @@ pub mod card_member {
             }
         }
         /// PostRequestUserInformationCustomFieldList
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestUserInformationCustomFieldList {
             /// 商户自定义的开卡信息字段类型
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<PostRequestUserInformationCustomFieldListType>,
             /// 字段名称
             ///
             /// Example: `喜欢的运动`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 字段值
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub values: Option<Vec<String>>,
+        }
+        impl ::serde::Serialize for PostRequestUserInformationCustomFieldList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("type", &self.type_)?;
+                m.opt("name", &self.name)?;
+                m.opt("values", &self.values)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PostRequestUserInformationCustomFieldList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.opt("type")?,
+                    name: o.opt("name")?,
+                    values: o.opt("values")?,
+                })
+            }
         }
         /// 商户自定义的开卡信息字段类型
         ///
@@ -1384,26 +1699,48 @@ pub mod card_member {
             }
         }
         /// 会员卡有效期
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestValidDateInformation {
             /// 有效期类型
-            #[serde(rename = "type")]
             pub type_: PostRequestValidDateInformationType,
             /// 有效期开始时间
             ///
             /// Example: `2020-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub available_begin_time: Option<String>,
             /// 有效期结束时间
             ///
             /// Example: `2030-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub available_end_time: Option<String>,
             /// 生效后N天内有效
             ///
             /// Example: `200`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub available_day_after_receive: Option<i64>,
+        }
+        impl ::serde::Serialize for PostRequestValidDateInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("type", &self.type_)?;
+                m.opt("available_begin_time", &self.available_begin_time)?;
+                m.opt("available_end_time", &self.available_end_time)?;
+                m.opt("available_day_after_receive", &self.available_day_after_receive)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestValidDateInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.req("type")?,
+                    available_begin_time: o.opt("available_begin_time")?,
+                    available_end_time: o.opt("available_end_time")?,
+                    available_day_after_receive: o.opt("available_day_after_receive")?,
+                })
+            }
         }
         /// 有效期类型
         ///
@@ -1464,7 +1801,7 @@ pub mod card_member {
             }
         }
         /// The response of `POST /v3/brand/partner/card-member/cards` (创建会员卡模板).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 会员卡模板ID
             ///
@@ -1497,7 +1834,6 @@ pub mod card_member {
             /// 会员码型
             pub code_type: PostResponseCodeType,
             /// 会员码跳转信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub code_jump_information: Option<PostResponseCodeJumpInformation>,
             /// 会员权益
             ///
@@ -1508,39 +1844,30 @@ pub mod card_member {
             /// Example: `https://www.weixin.qq.com/wxpay/notify.php`
             pub notify_url: String,
             /// 是否置顶
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub need_pinned: Option<bool>,
             /// 是否展示会员等级
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub need_display_level: Option<bool>,
             /// 会员初始等级
             ///
             /// Example: `白银会员`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub init_level: Option<String>,
             /// 服务电话
             ///
             /// Example: `010-8877xxxx`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub service_phone: Option<String>,
             /// 商家法务协议
             ///
             /// Example: `商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub legal_agreement: Option<String>,
             /// 会员卡有效期
             pub valid_date_information: PostResponseValidDateInformation,
             /// 积分信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub points_information: Option<PostResponsePointsInformation>,
             /// 储值信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub balance_information: Option<PostResponseBalanceInformation>,
             /// 付费会员信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub purchase_information: Option<PostResponsePurchaseInformation>,
             /// 用户开卡信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_information: Option<PostResponseUserInformation>,
             /// 状态
             pub state: PostResponseState,
@@ -1553,26 +1880,107 @@ pub mod card_member {
             /// Example: `2020-05-20T13:29:35.120+08:00`
             pub update_time: String,
         }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("card_id", &self.card_id)?;
+                m.req("brand_id", &self.brand_id)?;
+                m.req("appid", &self.appid)?;
+                m.req("card_type", &self.card_type)?;
+                m.req("card_title", &self.card_title)?;
+                m.req("card_color", &self.card_color)?;
+                m.req("card_picture_url", &self.card_picture_url)?;
+                m.req("code_mode", &self.code_mode)?;
+                m.req("code_type", &self.code_type)?;
+                m.opt("code_jump_information", &self.code_jump_information)?;
+                m.req("benefits", &self.benefits)?;
+                m.req("notify_url", &self.notify_url)?;
+                m.opt("need_pinned", &self.need_pinned)?;
+                m.opt("need_display_level", &self.need_display_level)?;
+                m.opt("init_level", &self.init_level)?;
+                m.opt("service_phone", &self.service_phone)?;
+                m.opt("legal_agreement", &self.legal_agreement)?;
+                m.req("valid_date_information", &self.valid_date_information)?;
+                m.opt("points_information", &self.points_information)?;
+                m.opt("balance_information", &self.balance_information)?;
+                m.opt("purchase_information", &self.purchase_information)?;
+                m.opt("user_information", &self.user_information)?;
+                m.req("state", &self.state)?;
+                m.req("create_time", &self.create_time)?;
+                m.req("update_time", &self.update_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    card_id: o.req("card_id")?,
+                    brand_id: o.req("brand_id")?,
+                    appid: o.req("appid")?,
+                    card_type: o.req("card_type")?,
+                    card_title: o.req("card_title")?,
+                    card_color: o.req("card_color")?,
+                    card_picture_url: o.req("card_picture_url")?,
+                    code_mode: o.req("code_mode")?,
+                    code_type: o.req("code_type")?,
+                    code_jump_information: o.opt("code_jump_information")?,
+                    benefits: o.req("benefits")?,
+                    notify_url: o.req("notify_url")?,
+                    need_pinned: o.opt("need_pinned")?,
+                    need_display_level: o.opt("need_display_level")?,
+                    init_level: o.opt("init_level")?,
+                    service_phone: o.opt("service_phone")?,
+                    legal_agreement: o.opt("legal_agreement")?,
+                    valid_date_information: o.req("valid_date_information")?,
+                    points_information: o.opt("points_information")?,
+                    balance_information: o.opt("balance_information")?,
+                    purchase_information: o.opt("purchase_information")?,
+                    user_information: o.opt("user_information")?,
+                    state: o.req("state")?,
+                    create_time: o.req("create_time")?,
+                    update_time: o.req("update_time")?,
+                })
+            }
+        }
         /// 储值信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseBalanceInformation {
             /// 储值小程序AppID
             ///
             /// Example: `wxea9c30a90fs8d3fe`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_appid: Option<String>,
             /// 储值小程序路径
             ///
             /// Example: `/pages/balance/balance`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_path: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponseBalanceInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("jump_appid", &self.jump_appid)?;
+                m.opt("jump_path", &self.jump_path)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseBalanceInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    jump_appid: o.opt("jump_appid")?,
+                    jump_path: o.opt("jump_path")?,
+                })
+            }
         }
         /// 会员卡类型
         ///
@@ -1633,25 +2041,38 @@ pub mod card_member {
             }
         }
         /// 会员码跳转信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseCodeJumpInformation {
             /// 会员码跳转AppID
             ///
             /// Example: `wxea9c30a90fs8d3fe`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_appid: Option<String>,
             /// 会员码跳转路径
             ///
             /// Example: `/pages/code/code`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_path: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponseCodeJumpInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("jump_appid", &self.jump_appid)?;
+                m.opt("jump_path", &self.jump_path)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseCodeJumpInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    jump_appid: o.opt("jump_appid")?,
+                    jump_path: o.opt("jump_path")?,
+                })
+            }
         }
         /// 会员卡code分配类型
         ///
@@ -1774,51 +2195,78 @@ pub mod card_member {
             }
         }
         /// 积分信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePointsInformation {
             /// 积分跳转AppID
             ///
             /// Example: `wxea9c30a90fs8d3fe`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_appid: Option<String>,
             /// 积分跳转路径
             ///
             /// Example: `/pages/points/points`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_path: Option<String>,
         }
+        impl ::serde::Serialize for PostResponsePointsInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("jump_appid", &self.jump_appid)?;
+                m.opt("jump_path", &self.jump_path)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponsePointsInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    jump_appid: o.opt("jump_appid")?,
+                    jump_path: o.opt("jump_path")?,
+                })
+            }
+        }
         /// 付费会员信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePurchaseInformation {
             /// 付费会员价格
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub price: Option<i64>,
             /// 付费会员跳转AppID
             ///
             /// Example: `wxea9c30a90fs8d3fe`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_appid: Option<String>,
             /// 付费会员跳转路径
             ///
             /// Example: `/pages/purchase/purchase`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_path: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponsePurchaseInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("price", &self.price)?;
+                m.opt("jump_appid", &self.jump_appid)?;
+                m.opt("jump_path", &self.jump_path)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponsePurchaseInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    price: o.opt("price")?,
+                    jump_appid: o.opt("jump_appid")?,
+                    jump_path: o.opt("jump_path")?,
+                })
+            }
         }
         /// 状态
         ///
@@ -1875,25 +2323,38 @@ pub mod card_member {
             }
         }
         /// 用户开卡信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseUserInformation {
             /// 平台提供的通用开卡信息字段
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub common_field_list: Option<
                 Vec<PostResponseUserInformationCommonFieldList>,
             >,
             /// 商户自定义的开卡信息字段
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub custom_field_list: Option<
                 Vec<PostResponseUserInformationCustomFieldList>,
             >,
+        }
+        impl ::serde::Serialize for PostResponseUserInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("common_field_list", &self.common_field_list)?;
+                m.opt("custom_field_list", &self.custom_field_list)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseUserInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    common_field_list: o.opt("common_field_list")?,
+                    custom_field_list: o.opt("custom_field_list")?,
+                })
+            }
         }
         /// 平台提供的通用开卡信息字段
         ///
@@ -1967,29 +2428,41 @@ pub mod card_member {
             }
         }
         /// PostResponseUserInformationCustomFieldList
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseUserInformationCustomFieldList {
             /// 商户自定义的开卡信息字段类型
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<PostResponseUserInformationCustomFieldListType>,
             /// 字段名称
             ///
             /// Example: `喜欢的运动`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 字段值
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub values: Option<Vec<String>>,
+        }
+        impl ::serde::Serialize for PostResponseUserInformationCustomFieldList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("type", &self.type_)?;
+                m.opt("name", &self.name)?;
+                m.opt("values", &self.values)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PostResponseUserInformationCustomFieldList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.opt("type")?,
+                    name: o.opt("name")?,
+                    values: o.opt("values")?,
+                })
+            }
         }
         /// 商户自定义的开卡信息字段类型
         ///
@@ -2048,26 +2521,48 @@ pub mod card_member {
             }
         }
         /// 会员卡有效期
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponseValidDateInformation {
             /// 有效期类型
-            #[serde(rename = "type")]
             pub type_: PostResponseValidDateInformationType,
             /// 有效期开始时间
             ///
             /// Example: `2020-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub available_begin_time: Option<String>,
             /// 有效期结束时间
             ///
             /// Example: `2030-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub available_end_time: Option<String>,
             /// 生效后N天内有效
             ///
             /// Example: `200`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub available_day_after_receive: Option<i64>,
+        }
+        impl ::serde::Serialize for PostResponseValidDateInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("type", &self.type_)?;
+                m.opt("available_begin_time", &self.available_begin_time)?;
+                m.opt("available_end_time", &self.available_end_time)?;
+                m.opt("available_day_after_receive", &self.available_day_after_receive)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseValidDateInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.req("type")?,
+                    available_begin_time: o.opt("available_begin_time")?,
+                    available_end_time: o.opt("available_end_time")?,
+                    available_day_after_receive: o.opt("available_day_after_receive")?,
+                })
+            }
         }
         /// 有效期类型
         ///
@@ -2180,23 +2675,34 @@ pub mod card_member {
                 }
             }
             /// The request of `DELETE /v3/brand/partner/card-member/cards/{card_id}` (删除会员卡模板).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteRequest {
                 /// 品牌id
                 ///
                 /// Query parameter `brand_id`. Example: `1004`
-                #[serde(skip_serializing)]
                 pub brand_id: String,
             }
+            impl ::serde::Serialize for DeleteRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for DeleteRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        brand_id: o.req("brand_id")?,
+                    })
+                }
+            }
             /// The response of `DELETE /v3/brand/partner/card-member/cards/{card_id}` (删除会员卡模板).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct DeleteResponse {
                 /// 会员卡模板ID
                 ///
@@ -2229,7 +2735,6 @@ pub mod card_member {
                 /// 会员码型
                 pub code_type: DeleteResponseCodeType,
                 /// 会员码跳转信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub code_jump_information: Option<DeleteResponseCodeJumpInformation>,
                 /// 会员权益
                 ///
@@ -2240,39 +2745,30 @@ pub mod card_member {
                 /// Example: `https://www.weixin.qq.com/wxpay/notify.php`
                 pub notify_url: String,
                 /// 是否置顶
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub need_pinned: Option<bool>,
                 /// 是否展示会员等级
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub need_display_level: Option<bool>,
                 /// 会员初始等级
                 ///
                 /// Example: `白银会员`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub init_level: Option<String>,
                 /// 服务电话
                 ///
                 /// Example: `010-8877xxxx`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub service_phone: Option<String>,
                 /// 商家法务协议
                 ///
                 /// Example: `商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub legal_agreement: Option<String>,
                 /// 会员卡有效期
                 pub valid_date_information: DeleteResponseValidDateInformation,
                 /// 积分信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub points_information: Option<DeleteResponsePointsInformation>,
                 /// 储值信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub balance_information: Option<DeleteResponseBalanceInformation>,
                 /// 付费会员信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub purchase_information: Option<DeleteResponsePurchaseInformation>,
                 /// 用户开卡信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_information: Option<DeleteResponseUserInformation>,
                 /// 状态
                 pub state: DeleteResponseState,
@@ -2285,26 +2781,107 @@ pub mod card_member {
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 pub update_time: String,
             }
+            impl ::serde::Serialize for DeleteResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("card_id", &self.card_id)?;
+                    m.req("brand_id", &self.brand_id)?;
+                    m.req("appid", &self.appid)?;
+                    m.req("card_type", &self.card_type)?;
+                    m.req("card_title", &self.card_title)?;
+                    m.req("card_color", &self.card_color)?;
+                    m.req("card_picture_url", &self.card_picture_url)?;
+                    m.req("code_mode", &self.code_mode)?;
+                    m.req("code_type", &self.code_type)?;
+                    m.opt("code_jump_information", &self.code_jump_information)?;
+                    m.req("benefits", &self.benefits)?;
+                    m.req("notify_url", &self.notify_url)?;
+                    m.opt("need_pinned", &self.need_pinned)?;
+                    m.opt("need_display_level", &self.need_display_level)?;
+                    m.opt("init_level", &self.init_level)?;
+                    m.opt("service_phone", &self.service_phone)?;
+                    m.opt("legal_agreement", &self.legal_agreement)?;
+                    m.req("valid_date_information", &self.valid_date_information)?;
+                    m.opt("points_information", &self.points_information)?;
+                    m.opt("balance_information", &self.balance_information)?;
+                    m.opt("purchase_information", &self.purchase_information)?;
+                    m.opt("user_information", &self.user_information)?;
+                    m.req("state", &self.state)?;
+                    m.req("create_time", &self.create_time)?;
+                    m.req("update_time", &self.update_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for DeleteResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        card_id: o.req("card_id")?,
+                        brand_id: o.req("brand_id")?,
+                        appid: o.req("appid")?,
+                        card_type: o.req("card_type")?,
+                        card_title: o.req("card_title")?,
+                        card_color: o.req("card_color")?,
+                        card_picture_url: o.req("card_picture_url")?,
+                        code_mode: o.req("code_mode")?,
+                        code_type: o.req("code_type")?,
+                        code_jump_information: o.opt("code_jump_information")?,
+                        benefits: o.req("benefits")?,
+                        notify_url: o.req("notify_url")?,
+                        need_pinned: o.opt("need_pinned")?,
+                        need_display_level: o.opt("need_display_level")?,
+                        init_level: o.opt("init_level")?,
+                        service_phone: o.opt("service_phone")?,
+                        legal_agreement: o.opt("legal_agreement")?,
+                        valid_date_information: o.req("valid_date_information")?,
+                        points_information: o.opt("points_information")?,
+                        balance_information: o.opt("balance_information")?,
+                        purchase_information: o.opt("purchase_information")?,
+                        user_information: o.opt("user_information")?,
+                        state: o.req("state")?,
+                        create_time: o.req("create_time")?,
+                        update_time: o.req("update_time")?,
+                    })
+                }
+            }
             /// 储值信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteResponseBalanceInformation {
                 /// 储值小程序AppID
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_appid: Option<String>,
                 /// 储值小程序路径
                 ///
                 /// Example: `/pages/balance/balance`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_path: Option<String>,
+            }
+            impl ::serde::Serialize for DeleteResponseBalanceInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("jump_appid", &self.jump_appid)?;
+                    m.opt("jump_path", &self.jump_path)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for DeleteResponseBalanceInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        jump_appid: o.opt("jump_appid")?,
+                        jump_path: o.opt("jump_path")?,
+                    })
+                }
             }
             /// 会员卡类型
             ///
@@ -2368,25 +2945,38 @@ pub mod card_member {
                 }
             }
             /// 会员码跳转信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteResponseCodeJumpInformation {
                 /// 会员码跳转AppID
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_appid: Option<String>,
                 /// 会员码跳转路径
                 ///
                 /// Example: `/pages/code/code`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_path: Option<String>,
+            }
+            impl ::serde::Serialize for DeleteResponseCodeJumpInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("jump_appid", &self.jump_appid)?;
+                    m.opt("jump_path", &self.jump_path)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for DeleteResponseCodeJumpInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        jump_appid: o.opt("jump_appid")?,
+                        jump_path: o.opt("jump_path")?,
+                    })
+                }
             }
             /// 会员卡code分配类型
             ///
@@ -2515,51 +3105,78 @@ pub mod card_member {
                 }
             }
             /// 积分信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteResponsePointsInformation {
                 /// 积分跳转AppID
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_appid: Option<String>,
                 /// 积分跳转路径
                 ///
                 /// Example: `/pages/points/points`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_path: Option<String>,
             }
+            impl ::serde::Serialize for DeleteResponsePointsInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("jump_appid", &self.jump_appid)?;
+                    m.opt("jump_path", &self.jump_path)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for DeleteResponsePointsInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        jump_appid: o.opt("jump_appid")?,
+                        jump_path: o.opt("jump_path")?,
+                    })
+                }
+            }
             /// 付费会员信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteResponsePurchaseInformation {
                 /// 付费会员价格
                 ///
                 /// Example: `100`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub price: Option<i64>,
                 /// 付费会员跳转AppID
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_appid: Option<String>,
                 /// 付费会员跳转路径
                 ///
                 /// Example: `/pages/purchase/purchase`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_path: Option<String>,
+            }
+            impl ::serde::Serialize for DeleteResponsePurchaseInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("price", &self.price)?;
+                    m.opt("jump_appid", &self.jump_appid)?;
+                    m.opt("jump_path", &self.jump_path)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for DeleteResponsePurchaseInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        price: o.opt("price")?,
+                        jump_appid: o.opt("jump_appid")?,
+                        jump_path: o.opt("jump_path")?,
+                    })
+                }
             }
             /// 状态
             ///
@@ -2619,25 +3236,38 @@ pub mod card_member {
                 }
             }
             /// 用户开卡信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteResponseUserInformation {
                 /// 平台提供的通用开卡信息字段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub common_field_list: Option<
                     Vec<DeleteResponseUserInformationCommonFieldList>,
                 >,
                 /// 商户自定义的开卡信息字段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub custom_field_list: Option<
                     Vec<DeleteResponseUserInformationCustomFieldList>,
                 >,
+            }
+            impl ::serde::Serialize for DeleteResponseUserInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("common_field_list", &self.common_field_list)?;
+                    m.opt("custom_field_list", &self.custom_field_list)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for DeleteResponseUserInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        common_field_list: o.opt("common_field_list")?,
+                        custom_field_list: o.opt("custom_field_list")?,
+                    })
+                }
             }
             /// 平台提供的通用开卡信息字段
             ///
@@ -2715,29 +3345,41 @@ pub mod card_member {
                 }
             }
             /// DeleteResponseUserInformationCustomFieldList
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteResponseUserInformationCustomFieldList {
                 /// 商户自定义的开卡信息字段类型
-                #[serde(
-                    rename = "type",
-                    skip_serializing_if = "::std::option::Option::is_none"
-                )]
                 pub type_: Option<DeleteResponseUserInformationCustomFieldListType>,
                 /// 字段名称
                 ///
                 /// Example: `喜欢的运动`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub name: Option<String>,
                 /// 字段值
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub values: Option<Vec<String>>,
+            }
+            impl ::serde::Serialize for DeleteResponseUserInformationCustomFieldList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("type", &self.type_)?;
+                    m.opt("name", &self.name)?;
+                    m.opt("values", &self.values)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for DeleteResponseUserInformationCustomFieldList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        type_: o.opt("type")?,
+                        name: o.opt("name")?,
+                        values: o.opt("values")?,
+                    })
+                }
             }
             /// 商户自定义的开卡信息字段类型
             ///
@@ -2801,26 +3443,52 @@ pub mod card_member {
                 }
             }
             /// 会员卡有效期
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct DeleteResponseValidDateInformation {
                 /// 有效期类型
-                #[serde(rename = "type")]
                 pub type_: DeleteResponseValidDateInformationType,
                 /// 有效期开始时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_begin_time: Option<String>,
                 /// 有效期结束时间
                 ///
                 /// Example: `2030-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_end_time: Option<String>,
                 /// 生效后N天内有效
                 ///
                 /// Example: `200`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_day_after_receive: Option<i64>,
+            }
+            impl ::serde::Serialize for DeleteResponseValidDateInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("type", &self.type_)?;
+                    m.opt("available_begin_time", &self.available_begin_time)?;
+                    m.opt("available_end_time", &self.available_end_time)?;
+                    m.opt(
+                        "available_day_after_receive",
+                        &self.available_day_after_receive,
+                    )?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for DeleteResponseValidDateInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        type_: o.req("type")?,
+                        available_begin_time: o.opt("available_begin_time")?,
+                        available_end_time: o.opt("available_end_time")?,
+                        available_day_after_receive: o
+                            .opt("available_day_after_receive")?,
+                    })
+                }
             }
             /// 有效期类型
             ///
@@ -2885,23 +3553,34 @@ pub mod card_member {
                 }
             }
             /// The request of `GET /v3/brand/partner/card-member/cards/{card_id}` (查询会员卡模板信息).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 品牌id
                 ///
                 /// Query parameter `brand_id`. Example: `1004`
-                #[serde(skip_serializing)]
                 pub brand_id: String,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        brand_id: o.req("brand_id")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/brand/partner/card-member/cards/{card_id}` (查询会员卡模板信息).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 会员卡模板ID
                 ///
@@ -2934,7 +3613,6 @@ pub mod card_member {
                 /// 会员码型
                 pub code_type: GetResponseCodeType,
                 /// 会员码跳转信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub code_jump_information: Option<GetResponseCodeJumpInformation>,
                 /// 会员权益
                 ///
@@ -2945,39 +3623,30 @@ pub mod card_member {
                 /// Example: `https://www.weixin.qq.com/wxpay/notify.php`
                 pub notify_url: String,
                 /// 是否置顶
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub need_pinned: Option<bool>,
                 /// 是否展示会员等级
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub need_display_level: Option<bool>,
                 /// 会员初始等级
                 ///
                 /// Example: `白银会员`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub init_level: Option<String>,
                 /// 服务电话
                 ///
                 /// Example: `010-8877xxxx`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub service_phone: Option<String>,
                 /// 商家法务协议
                 ///
                 /// Example: `商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub legal_agreement: Option<String>,
                 /// 会员卡有效期
                 pub valid_date_information: GetResponseValidDateInformation,
                 /// 积分信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub points_information: Option<GetResponsePointsInformation>,
                 /// 储值信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub balance_information: Option<GetResponseBalanceInformation>,
                 /// 付费会员信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub purchase_information: Option<GetResponsePurchaseInformation>,
                 /// 用户开卡信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_information: Option<GetResponseUserInformation>,
                 /// 状态
                 pub state: GetResponseState,
@@ -2990,26 +3659,107 @@ pub mod card_member {
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 pub update_time: String,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("card_id", &self.card_id)?;
+                    m.req("brand_id", &self.brand_id)?;
+                    m.req("appid", &self.appid)?;
+                    m.req("card_type", &self.card_type)?;
+                    m.req("card_title", &self.card_title)?;
+                    m.req("card_color", &self.card_color)?;
+                    m.req("card_picture_url", &self.card_picture_url)?;
+                    m.req("code_mode", &self.code_mode)?;
+                    m.req("code_type", &self.code_type)?;
+                    m.opt("code_jump_information", &self.code_jump_information)?;
+                    m.req("benefits", &self.benefits)?;
+                    m.req("notify_url", &self.notify_url)?;
+                    m.opt("need_pinned", &self.need_pinned)?;
+                    m.opt("need_display_level", &self.need_display_level)?;
+                    m.opt("init_level", &self.init_level)?;
+                    m.opt("service_phone", &self.service_phone)?;
+                    m.opt("legal_agreement", &self.legal_agreement)?;
+                    m.req("valid_date_information", &self.valid_date_information)?;
+                    m.opt("points_information", &self.points_information)?;
+                    m.opt("balance_information", &self.balance_information)?;
+                    m.opt("purchase_information", &self.purchase_information)?;
+                    m.opt("user_information", &self.user_information)?;
+                    m.req("state", &self.state)?;
+                    m.req("create_time", &self.create_time)?;
+                    m.req("update_time", &self.update_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        card_id: o.req("card_id")?,
+                        brand_id: o.req("brand_id")?,
+                        appid: o.req("appid")?,
+                        card_type: o.req("card_type")?,
+                        card_title: o.req("card_title")?,
+                        card_color: o.req("card_color")?,
+                        card_picture_url: o.req("card_picture_url")?,
+                        code_mode: o.req("code_mode")?,
+                        code_type: o.req("code_type")?,
+                        code_jump_information: o.opt("code_jump_information")?,
+                        benefits: o.req("benefits")?,
+                        notify_url: o.req("notify_url")?,
+                        need_pinned: o.opt("need_pinned")?,
+                        need_display_level: o.opt("need_display_level")?,
+                        init_level: o.opt("init_level")?,
+                        service_phone: o.opt("service_phone")?,
+                        legal_agreement: o.opt("legal_agreement")?,
+                        valid_date_information: o.req("valid_date_information")?,
+                        points_information: o.opt("points_information")?,
+                        balance_information: o.opt("balance_information")?,
+                        purchase_information: o.opt("purchase_information")?,
+                        user_information: o.opt("user_information")?,
+                        state: o.req("state")?,
+                        create_time: o.req("create_time")?,
+                        update_time: o.req("update_time")?,
+                    })
+                }
+            }
             /// 储值信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseBalanceInformation {
                 /// 储值小程序AppID
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_appid: Option<String>,
                 /// 储值小程序路径
                 ///
                 /// Example: `/pages/balance/balance`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_path: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponseBalanceInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("jump_appid", &self.jump_appid)?;
+                    m.opt("jump_path", &self.jump_path)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseBalanceInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        jump_appid: o.opt("jump_appid")?,
+                        jump_path: o.opt("jump_path")?,
+                    })
+                }
             }
             /// 会员卡类型
             ///
@@ -3073,25 +3823,38 @@ pub mod card_member {
                 }
             }
             /// 会员码跳转信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseCodeJumpInformation {
                 /// 会员码跳转AppID
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_appid: Option<String>,
                 /// 会员码跳转路径
                 ///
                 /// Example: `/pages/code/code`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_path: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponseCodeJumpInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("jump_appid", &self.jump_appid)?;
+                    m.opt("jump_path", &self.jump_path)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseCodeJumpInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        jump_appid: o.opt("jump_appid")?,
+                        jump_path: o.opt("jump_path")?,
+                    })
+                }
             }
             /// 会员卡code分配类型
             ///
@@ -3220,51 +3983,78 @@ pub mod card_member {
                 }
             }
             /// 积分信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponsePointsInformation {
                 /// 积分跳转AppID
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_appid: Option<String>,
                 /// 积分跳转路径
                 ///
                 /// Example: `/pages/points/points`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_path: Option<String>,
             }
+            impl ::serde::Serialize for GetResponsePointsInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("jump_appid", &self.jump_appid)?;
+                    m.opt("jump_path", &self.jump_path)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponsePointsInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        jump_appid: o.opt("jump_appid")?,
+                        jump_path: o.opt("jump_path")?,
+                    })
+                }
+            }
             /// 付费会员信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponsePurchaseInformation {
                 /// 付费会员价格
                 ///
                 /// Example: `100`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub price: Option<i64>,
                 /// 付费会员跳转AppID
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_appid: Option<String>,
                 /// 付费会员跳转路径
                 ///
                 /// Example: `/pages/purchase/purchase`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_path: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponsePurchaseInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("price", &self.price)?;
+                    m.opt("jump_appid", &self.jump_appid)?;
+                    m.opt("jump_path", &self.jump_path)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponsePurchaseInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        price: o.opt("price")?,
+                        jump_appid: o.opt("jump_appid")?,
+                        jump_path: o.opt("jump_path")?,
+                    })
+                }
             }
             /// 状态
             ///
@@ -3324,25 +4114,38 @@ pub mod card_member {
                 }
             }
             /// 用户开卡信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseUserInformation {
                 /// 平台提供的通用开卡信息字段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub common_field_list: Option<
                     Vec<GetResponseUserInformationCommonFieldList>,
                 >,
                 /// 商户自定义的开卡信息字段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub custom_field_list: Option<
                     Vec<GetResponseUserInformationCustomFieldList>,
                 >,
+            }
+            impl ::serde::Serialize for GetResponseUserInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("common_field_list", &self.common_field_list)?;
+                    m.opt("custom_field_list", &self.custom_field_list)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseUserInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        common_field_list: o.opt("common_field_list")?,
+                        custom_field_list: o.opt("custom_field_list")?,
+                    })
+                }
             }
             /// 平台提供的通用开卡信息字段
             ///
@@ -3420,29 +4223,41 @@ pub mod card_member {
                 }
             }
             /// GetResponseUserInformationCustomFieldList
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseUserInformationCustomFieldList {
                 /// 商户自定义的开卡信息字段类型
-                #[serde(
-                    rename = "type",
-                    skip_serializing_if = "::std::option::Option::is_none"
-                )]
                 pub type_: Option<GetResponseUserInformationCustomFieldListType>,
                 /// 字段名称
                 ///
                 /// Example: `喜欢的运动`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub name: Option<String>,
                 /// 字段值
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub values: Option<Vec<String>>,
+            }
+            impl ::serde::Serialize for GetResponseUserInformationCustomFieldList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("type", &self.type_)?;
+                    m.opt("name", &self.name)?;
+                    m.opt("values", &self.values)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for GetResponseUserInformationCustomFieldList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        type_: o.opt("type")?,
+                        name: o.opt("name")?,
+                        values: o.opt("values")?,
+                    })
+                }
             }
             /// 商户自定义的开卡信息字段类型
             ///
@@ -3504,26 +4319,52 @@ pub mod card_member {
                 }
             }
             /// 会员卡有效期
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponseValidDateInformation {
                 /// 有效期类型
-                #[serde(rename = "type")]
                 pub type_: GetResponseValidDateInformationType,
                 /// 有效期开始时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_begin_time: Option<String>,
                 /// 有效期结束时间
                 ///
                 /// Example: `2030-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_end_time: Option<String>,
                 /// 生效后N天内有效
                 ///
                 /// Example: `200`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_day_after_receive: Option<i64>,
+            }
+            impl ::serde::Serialize for GetResponseValidDateInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("type", &self.type_)?;
+                    m.opt("available_begin_time", &self.available_begin_time)?;
+                    m.opt("available_end_time", &self.available_end_time)?;
+                    m.opt(
+                        "available_day_after_receive",
+                        &self.available_day_after_receive,
+                    )?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseValidDateInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        type_: o.req("type")?,
+                        available_begin_time: o.opt("available_begin_time")?,
+                        available_end_time: o.opt("available_end_time")?,
+                        available_day_after_receive: o
+                            .opt("available_day_after_receive")?,
+                    })
+                }
             }
             /// 有效期类型
             ///
@@ -3587,14 +4428,7 @@ pub mod card_member {
                 }
             }
             /// The request of `PATCH /v3/brand/partner/card-member/cards/{card_id}` (修改会员卡模板信息).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequest {
                 /// 品牌ID
                 ///
@@ -3603,177 +4437,279 @@ pub mod card_member {
                 /// 卡名称
                 ///
                 /// Example: `测试卡`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub card_title: Option<String>,
                 /// 卡背景颜色
                 ///
                 /// Example: `#FFFF00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub card_color: Option<String>,
                 /// 卡背景图URL
                 ///
                 /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub card_picture_url: Option<String>,
                 /// 会员码跳转信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub code_jump_information: Option<PatchRequestCodeJumpInformation>,
                 /// 会员权益
                 ///
                 /// Example: `会员折扣、专属价`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub benefits: Option<String>,
                 /// 回调地址
                 ///
                 /// Example: `https://www.weixin.qq.com/wxpay/notify.php`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub notify_url: Option<String>,
                 /// 是否置顶
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub need_pinned: Option<bool>,
                 /// 是否展示会员等级
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub need_display_level: Option<bool>,
                 /// 会员初始等级
                 ///
                 /// Example: `白银会员`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub init_level: Option<String>,
                 /// 服务电话
                 ///
                 /// Example: `010-8877xxxx`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub service_phone: Option<String>,
                 /// 商家法务协议
                 ///
                 /// Example: `商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub legal_agreement: Option<String>,
                 /// 会员卡有效期
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub valid_date_information: Option<PatchRequestValidDateInformation>,
                 /// 积分信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub points_information: Option<PatchRequestPointsInformation>,
                 /// 储值信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub balance_information: Option<PatchRequestBalanceInformation>,
                 /// 付费会员信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub purchase_information: Option<PatchRequestPurchaseInformation>,
                 /// 用户开卡信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_information: Option<PatchRequestUserInformation>,
             }
+            impl ::serde::Serialize for PatchRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("brand_id", &self.brand_id)?;
+                    m.opt("card_title", &self.card_title)?;
+                    m.opt("card_color", &self.card_color)?;
+                    m.opt("card_picture_url", &self.card_picture_url)?;
+                    m.opt("code_jump_information", &self.code_jump_information)?;
+                    m.opt("benefits", &self.benefits)?;
+                    m.opt("notify_url", &self.notify_url)?;
+                    m.opt("need_pinned", &self.need_pinned)?;
+                    m.opt("need_display_level", &self.need_display_level)?;
+                    m.opt("init_level", &self.init_level)?;
+                    m.opt("service_phone", &self.service_phone)?;
+                    m.opt("legal_agreement", &self.legal_agreement)?;
+                    m.opt("valid_date_information", &self.valid_date_information)?;
+                    m.opt("points_information", &self.points_information)?;
+                    m.opt("balance_information", &self.balance_information)?;
+                    m.opt("purchase_information", &self.purchase_information)?;
+                    m.opt("user_information", &self.user_information)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        brand_id: o.req("brand_id")?,
+                        card_title: o.opt("card_title")?,
+                        card_color: o.opt("card_color")?,
+                        card_picture_url: o.opt("card_picture_url")?,
+                        code_jump_information: o.opt("code_jump_information")?,
+                        benefits: o.opt("benefits")?,
+                        notify_url: o.opt("notify_url")?,
+                        need_pinned: o.opt("need_pinned")?,
+                        need_display_level: o.opt("need_display_level")?,
+                        init_level: o.opt("init_level")?,
+                        service_phone: o.opt("service_phone")?,
+                        legal_agreement: o.opt("legal_agreement")?,
+                        valid_date_information: o.opt("valid_date_information")?,
+                        points_information: o.opt("points_information")?,
+                        balance_information: o.opt("balance_information")?,
+                        purchase_information: o.opt("purchase_information")?,
+                        user_information: o.opt("user_information")?,
+                    })
+                }
+            }
             /// 储值信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestBalanceInformation {
                 /// 储值小程序AppID
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_appid: Option<String>,
                 /// 储值小程序路径
                 ///
                 /// Example: `/pages/balance/balance`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_path: Option<String>,
             }
+            impl ::serde::Serialize for PatchRequestBalanceInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("jump_appid", &self.jump_appid)?;
+                    m.opt("jump_path", &self.jump_path)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchRequestBalanceInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        jump_appid: o.opt("jump_appid")?,
+                        jump_path: o.opt("jump_path")?,
+                    })
+                }
+            }
             /// 会员码跳转信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestCodeJumpInformation {
                 /// 会员码跳转AppID
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_appid: Option<String>,
                 /// 会员码跳转路径
                 ///
                 /// Example: `/pages/code/code`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_path: Option<String>,
             }
+            impl ::serde::Serialize for PatchRequestCodeJumpInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("jump_appid", &self.jump_appid)?;
+                    m.opt("jump_path", &self.jump_path)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchRequestCodeJumpInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        jump_appid: o.opt("jump_appid")?,
+                        jump_path: o.opt("jump_path")?,
+                    })
+                }
+            }
             /// 积分信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestPointsInformation {
                 /// 积分跳转AppID
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_appid: Option<String>,
                 /// 积分跳转路径
                 ///
                 /// Example: `/pages/points/points`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_path: Option<String>,
             }
+            impl ::serde::Serialize for PatchRequestPointsInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("jump_appid", &self.jump_appid)?;
+                    m.opt("jump_path", &self.jump_path)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchRequestPointsInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        jump_appid: o.opt("jump_appid")?,
+                        jump_path: o.opt("jump_path")?,
+                    })
+                }
+            }
             /// 付费会员信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestPurchaseInformation {
                 /// 付费会员价格
                 ///
                 /// Example: `100`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub price: Option<i64>,
                 /// 付费会员跳转AppID
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_appid: Option<String>,
                 /// 付费会员跳转路径
                 ///
                 /// Example: `/pages/purchase/purchase`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_path: Option<String>,
             }
+            impl ::serde::Serialize for PatchRequestPurchaseInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("price", &self.price)?;
+                    m.opt("jump_appid", &self.jump_appid)?;
+                    m.opt("jump_path", &self.jump_path)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchRequestPurchaseInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        price: o.opt("price")?,
+                        jump_appid: o.opt("jump_appid")?,
+                        jump_path: o.opt("jump_path")?,
+                    })
+                }
+            }
             /// 用户开卡信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestUserInformation {
                 /// 平台提供的通用开卡信息字段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub common_field_list: Option<
                     Vec<PatchRequestUserInformationCommonFieldList>,
                 >,
                 /// 商户自定义的开卡信息字段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub custom_field_list: Option<
                     Vec<PatchRequestUserInformationCustomFieldList>,
                 >,
+            }
+            impl ::serde::Serialize for PatchRequestUserInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("common_field_list", &self.common_field_list)?;
+                    m.opt("custom_field_list", &self.custom_field_list)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchRequestUserInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        common_field_list: o.opt("common_field_list")?,
+                        custom_field_list: o.opt("custom_field_list")?,
+                    })
+                }
             }
             /// 平台提供的通用开卡信息字段
             ///
@@ -3851,29 +4787,41 @@ pub mod card_member {
                 }
             }
             /// PatchRequestUserInformationCustomFieldList
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestUserInformationCustomFieldList {
                 /// 商户自定义的开卡信息字段类型
-                #[serde(
-                    rename = "type",
-                    skip_serializing_if = "::std::option::Option::is_none"
-                )]
                 pub type_: Option<PatchRequestUserInformationCustomFieldListType>,
                 /// 字段名称
                 ///
                 /// Example: `喜欢的运动`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub name: Option<String>,
                 /// 字段值
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub values: Option<Vec<String>>,
+            }
+            impl ::serde::Serialize for PatchRequestUserInformationCustomFieldList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("type", &self.type_)?;
+                    m.opt("name", &self.name)?;
+                    m.opt("values", &self.values)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PatchRequestUserInformationCustomFieldList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        type_: o.opt("type")?,
+                        name: o.opt("name")?,
+                        values: o.opt("values")?,
+                    })
+                }
             }
             /// 商户自定义的开卡信息字段类型
             ///
@@ -3936,26 +4884,52 @@ pub mod card_member {
                 }
             }
             /// 会员卡有效期
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PatchRequestValidDateInformation {
                 /// 有效期类型
-                #[serde(rename = "type")]
                 pub type_: PatchRequestValidDateInformationType,
                 /// 有效期开始时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_begin_time: Option<String>,
                 /// 有效期结束时间
                 ///
                 /// Example: `2030-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_end_time: Option<String>,
                 /// 生效后N天内有效
                 ///
                 /// Example: `200`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_day_after_receive: Option<i64>,
+            }
+            impl ::serde::Serialize for PatchRequestValidDateInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("type", &self.type_)?;
+                    m.opt("available_begin_time", &self.available_begin_time)?;
+                    m.opt("available_end_time", &self.available_end_time)?;
+                    m.opt(
+                        "available_day_after_receive",
+                        &self.available_day_after_receive,
+                    )?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchRequestValidDateInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        type_: o.req("type")?,
+                        available_begin_time: o.opt("available_begin_time")?,
+                        available_end_time: o.opt("available_end_time")?,
+                        available_day_after_receive: o
+                            .opt("available_day_after_receive")?,
+                    })
+                }
             }
             /// 有效期类型
             ///
@@ -4020,7 +4994,7 @@ pub mod card_member {
                 }
             }
             /// The response of `PATCH /v3/brand/partner/card-member/cards/{card_id}` (修改会员卡模板信息).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PatchResponse {
                 /// 会员卡模板ID
                 ///
@@ -4053,7 +5027,6 @@ pub mod card_member {
                 /// 会员码型
                 pub code_type: PatchResponseCodeType,
                 /// 会员码跳转信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub code_jump_information: Option<PatchResponseCodeJumpInformation>,
                 /// 会员权益
                 ///
@@ -4064,39 +5037,30 @@ pub mod card_member {
                 /// Example: `https://www.weixin.qq.com/wxpay/notify.php`
                 pub notify_url: String,
                 /// 是否置顶
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub need_pinned: Option<bool>,
                 /// 是否展示会员等级
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub need_display_level: Option<bool>,
                 /// 会员初始等级
                 ///
                 /// Example: `白银会员`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub init_level: Option<String>,
                 /// 服务电话
                 ///
                 /// Example: `010-8877xxxx`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub service_phone: Option<String>,
                 /// 商家法务协议
                 ///
                 /// Example: `商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub legal_agreement: Option<String>,
                 /// 会员卡有效期
                 pub valid_date_information: PatchResponseValidDateInformation,
                 /// 积分信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub points_information: Option<PatchResponsePointsInformation>,
                 /// 储值信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub balance_information: Option<PatchResponseBalanceInformation>,
                 /// 付费会员信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub purchase_information: Option<PatchResponsePurchaseInformation>,
                 /// 用户开卡信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_information: Option<PatchResponseUserInformation>,
                 /// 状态
                 pub state: PatchResponseState,
@@ -4109,26 +5073,107 @@ pub mod card_member {
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 pub update_time: String,
             }
+            impl ::serde::Serialize for PatchResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("card_id", &self.card_id)?;
+                    m.req("brand_id", &self.brand_id)?;
+                    m.req("appid", &self.appid)?;
+                    m.req("card_type", &self.card_type)?;
+                    m.req("card_title", &self.card_title)?;
+                    m.req("card_color", &self.card_color)?;
+                    m.req("card_picture_url", &self.card_picture_url)?;
+                    m.req("code_mode", &self.code_mode)?;
+                    m.req("code_type", &self.code_type)?;
+                    m.opt("code_jump_information", &self.code_jump_information)?;
+                    m.req("benefits", &self.benefits)?;
+                    m.req("notify_url", &self.notify_url)?;
+                    m.opt("need_pinned", &self.need_pinned)?;
+                    m.opt("need_display_level", &self.need_display_level)?;
+                    m.opt("init_level", &self.init_level)?;
+                    m.opt("service_phone", &self.service_phone)?;
+                    m.opt("legal_agreement", &self.legal_agreement)?;
+                    m.req("valid_date_information", &self.valid_date_information)?;
+                    m.opt("points_information", &self.points_information)?;
+                    m.opt("balance_information", &self.balance_information)?;
+                    m.opt("purchase_information", &self.purchase_information)?;
+                    m.opt("user_information", &self.user_information)?;
+                    m.req("state", &self.state)?;
+                    m.req("create_time", &self.create_time)?;
+                    m.req("update_time", &self.update_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        card_id: o.req("card_id")?,
+                        brand_id: o.req("brand_id")?,
+                        appid: o.req("appid")?,
+                        card_type: o.req("card_type")?,
+                        card_title: o.req("card_title")?,
+                        card_color: o.req("card_color")?,
+                        card_picture_url: o.req("card_picture_url")?,
+                        code_mode: o.req("code_mode")?,
+                        code_type: o.req("code_type")?,
+                        code_jump_information: o.opt("code_jump_information")?,
+                        benefits: o.req("benefits")?,
+                        notify_url: o.req("notify_url")?,
+                        need_pinned: o.opt("need_pinned")?,
+                        need_display_level: o.opt("need_display_level")?,
+                        init_level: o.opt("init_level")?,
+                        service_phone: o.opt("service_phone")?,
+                        legal_agreement: o.opt("legal_agreement")?,
+                        valid_date_information: o.req("valid_date_information")?,
+                        points_information: o.opt("points_information")?,
+                        balance_information: o.opt("balance_information")?,
+                        purchase_information: o.opt("purchase_information")?,
+                        user_information: o.opt("user_information")?,
+                        state: o.req("state")?,
+                        create_time: o.req("create_time")?,
+                        update_time: o.req("update_time")?,
+                    })
+                }
+            }
             /// 储值信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponseBalanceInformation {
                 /// 储值小程序AppID
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_appid: Option<String>,
                 /// 储值小程序路径
                 ///
                 /// Example: `/pages/balance/balance`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_path: Option<String>,
+            }
+            impl ::serde::Serialize for PatchResponseBalanceInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("jump_appid", &self.jump_appid)?;
+                    m.opt("jump_path", &self.jump_path)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchResponseBalanceInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        jump_appid: o.opt("jump_appid")?,
+                        jump_path: o.opt("jump_path")?,
+                    })
+                }
             }
             /// 会员卡类型
             ///
@@ -4192,25 +5237,38 @@ pub mod card_member {
                 }
             }
             /// 会员码跳转信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponseCodeJumpInformation {
                 /// 会员码跳转AppID
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_appid: Option<String>,
                 /// 会员码跳转路径
                 ///
                 /// Example: `/pages/code/code`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_path: Option<String>,
+            }
+            impl ::serde::Serialize for PatchResponseCodeJumpInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("jump_appid", &self.jump_appid)?;
+                    m.opt("jump_path", &self.jump_path)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchResponseCodeJumpInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        jump_appid: o.opt("jump_appid")?,
+                        jump_path: o.opt("jump_path")?,
+                    })
+                }
             }
             /// 会员卡code分配类型
             ///
@@ -4339,51 +5397,78 @@ pub mod card_member {
                 }
             }
             /// 积分信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponsePointsInformation {
                 /// 积分跳转AppID
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_appid: Option<String>,
                 /// 积分跳转路径
                 ///
                 /// Example: `/pages/points/points`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_path: Option<String>,
             }
+            impl ::serde::Serialize for PatchResponsePointsInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("jump_appid", &self.jump_appid)?;
+                    m.opt("jump_path", &self.jump_path)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchResponsePointsInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        jump_appid: o.opt("jump_appid")?,
+                        jump_path: o.opt("jump_path")?,
+                    })
+                }
+            }
             /// 付费会员信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponsePurchaseInformation {
                 /// 付费会员价格
                 ///
                 /// Example: `100`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub price: Option<i64>,
                 /// 付费会员跳转AppID
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_appid: Option<String>,
                 /// 付费会员跳转路径
                 ///
                 /// Example: `/pages/purchase/purchase`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_path: Option<String>,
+            }
+            impl ::serde::Serialize for PatchResponsePurchaseInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("price", &self.price)?;
+                    m.opt("jump_appid", &self.jump_appid)?;
+                    m.opt("jump_path", &self.jump_path)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchResponsePurchaseInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        price: o.opt("price")?,
+                        jump_appid: o.opt("jump_appid")?,
+                        jump_path: o.opt("jump_path")?,
+                    })
+                }
             }
             /// 状态
             ///
@@ -4443,25 +5528,38 @@ pub mod card_member {
                 }
             }
             /// 用户开卡信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponseUserInformation {
                 /// 平台提供的通用开卡信息字段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub common_field_list: Option<
                     Vec<PatchResponseUserInformationCommonFieldList>,
                 >,
                 /// 商户自定义的开卡信息字段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub custom_field_list: Option<
                     Vec<PatchResponseUserInformationCustomFieldList>,
                 >,
+            }
+            impl ::serde::Serialize for PatchResponseUserInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("common_field_list", &self.common_field_list)?;
+                    m.opt("custom_field_list", &self.custom_field_list)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchResponseUserInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        common_field_list: o.opt("common_field_list")?,
+                        custom_field_list: o.opt("custom_field_list")?,
+                    })
+                }
             }
             /// 平台提供的通用开卡信息字段
             ///
@@ -4539,29 +5637,41 @@ pub mod card_member {
                 }
             }
             /// PatchResponseUserInformationCustomFieldList
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponseUserInformationCustomFieldList {
                 /// 商户自定义的开卡信息字段类型
-                #[serde(
-                    rename = "type",
-                    skip_serializing_if = "::std::option::Option::is_none"
-                )]
                 pub type_: Option<PatchResponseUserInformationCustomFieldListType>,
                 /// 字段名称
                 ///
                 /// Example: `喜欢的运动`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub name: Option<String>,
                 /// 字段值
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub values: Option<Vec<String>>,
+            }
+            impl ::serde::Serialize for PatchResponseUserInformationCustomFieldList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("type", &self.type_)?;
+                    m.opt("name", &self.name)?;
+                    m.opt("values", &self.values)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PatchResponseUserInformationCustomFieldList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        type_: o.opt("type")?,
+                        name: o.opt("name")?,
+                        values: o.opt("values")?,
+                    })
+                }
             }
             /// 商户自定义的开卡信息字段类型
             ///
@@ -4624,26 +5734,52 @@ pub mod card_member {
                 }
             }
             /// 会员卡有效期
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PatchResponseValidDateInformation {
                 /// 有效期类型
-                #[serde(rename = "type")]
                 pub type_: PatchResponseValidDateInformationType,
                 /// 有效期开始时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_begin_time: Option<String>,
                 /// 有效期结束时间
                 ///
                 /// Example: `2030-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_end_time: Option<String>,
                 /// 生效后N天内有效
                 ///
                 /// Example: `200`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_day_after_receive: Option<i64>,
+            }
+            impl ::serde::Serialize for PatchResponseValidDateInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("type", &self.type_)?;
+                    m.opt("available_begin_time", &self.available_begin_time)?;
+                    m.opt("available_end_time", &self.available_end_time)?;
+                    m.opt(
+                        "available_day_after_receive",
+                        &self.available_day_after_receive,
+                    )?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchResponseValidDateInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        type_: o.req("type")?,
+                        available_begin_time: o.opt("available_begin_time")?,
+                        available_end_time: o.opt("available_end_time")?,
+                        available_day_after_receive: o
+                            .opt("available_day_after_receive")?,
+                    })
+                }
             }
             /// 有效期类型
             ///
@@ -4728,28 +5864,35 @@ pub mod card_member {
                     }
                 }
                 /// The request of `POST /v3/brand/partner/card-member/cards/{card_id}/invalidate` (作废会员卡模板).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 品牌id
                     ///
                     /// Example: `1004`
                     pub brand_id: String,
                 }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("brand_id", &self.brand_id)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            brand_id: o.req("brand_id")?,
+                        })
+                    }
+                }
                 /// The response of `POST /v3/brand/partner/card-member/cards/{card_id}/invalidate` (作废会员卡模板).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
                     /// 商家请求单号
                     ///
@@ -4786,7 +5929,6 @@ pub mod card_member {
                     /// 会员码型
                     pub code_type: PostResponseCodeType,
                     /// 会员码跳转信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub code_jump_information: Option<PostResponseCodeJumpInformation>,
                     /// 会员权益
                     ///
@@ -4797,41 +5939,32 @@ pub mod card_member {
                     /// Example: `https://www.weixin.qq.com/wxpay/notify.php`
                     pub notify_url: String,
                     /// 是否置顶
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub need_pinned: Option<bool>,
                     /// 是否展示会员等级
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub need_display_level: Option<bool>,
                     /// 会员初始等级
                     ///
                     /// Example: `白银会员`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub init_level: Option<String>,
                     /// 服务电话
                     ///
                     /// Example: `010-8877xxxx`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub service_phone: Option<String>,
                     /// 商家法务协议
                     ///
                     /// Example: `商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub legal_agreement: Option<String>,
                     /// 会员卡有效期
                     pub valid_date_information: PostResponseValidDateInformation,
                     /// 会员中心信息
                     pub member_information: PostResponseMemberInformation,
                     /// 积分信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub points_information: Option<PostResponsePointsInformation>,
                     /// 储值信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub balance_information: Option<PostResponseBalanceInformation>,
                     /// 付费会员信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub purchase_information: Option<PostResponsePurchaseInformation>,
                     /// 用户开卡信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub user_information: Option<PostResponseUserInformation>,
                     /// 状态
                     pub state: PostResponseState,
@@ -4844,26 +5977,111 @@ pub mod card_member {
                     /// Example: `2020-05-20T13:29:35.120+08:00`
                     pub update_time: String,
                 }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("out_request_no", &self.out_request_no)?;
+                        m.req("card_id", &self.card_id)?;
+                        m.req("brand_id", &self.brand_id)?;
+                        m.req("appid", &self.appid)?;
+                        m.req("card_type", &self.card_type)?;
+                        m.req("card_title", &self.card_title)?;
+                        m.req("card_color", &self.card_color)?;
+                        m.req("card_picture_url", &self.card_picture_url)?;
+                        m.req("code_mode", &self.code_mode)?;
+                        m.req("code_type", &self.code_type)?;
+                        m.opt("code_jump_information", &self.code_jump_information)?;
+                        m.req("benefits", &self.benefits)?;
+                        m.req("notify_url", &self.notify_url)?;
+                        m.opt("need_pinned", &self.need_pinned)?;
+                        m.opt("need_display_level", &self.need_display_level)?;
+                        m.opt("init_level", &self.init_level)?;
+                        m.opt("service_phone", &self.service_phone)?;
+                        m.opt("legal_agreement", &self.legal_agreement)?;
+                        m.req("valid_date_information", &self.valid_date_information)?;
+                        m.req("member_information", &self.member_information)?;
+                        m.opt("points_information", &self.points_information)?;
+                        m.opt("balance_information", &self.balance_information)?;
+                        m.opt("purchase_information", &self.purchase_information)?;
+                        m.opt("user_information", &self.user_information)?;
+                        m.req("state", &self.state)?;
+                        m.req("create_time", &self.create_time)?;
+                        m.req("update_time", &self.update_time)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            out_request_no: o.req("out_request_no")?,
+                            card_id: o.req("card_id")?,
+                            brand_id: o.req("brand_id")?,
+                            appid: o.req("appid")?,
+                            card_type: o.req("card_type")?,
+                            card_title: o.req("card_title")?,
+                            card_color: o.req("card_color")?,
+                            card_picture_url: o.req("card_picture_url")?,
+                            code_mode: o.req("code_mode")?,
+                            code_type: o.req("code_type")?,
+                            code_jump_information: o.opt("code_jump_information")?,
+                            benefits: o.req("benefits")?,
+                            notify_url: o.req("notify_url")?,
+                            need_pinned: o.opt("need_pinned")?,
+                            need_display_level: o.opt("need_display_level")?,
+                            init_level: o.opt("init_level")?,
+                            service_phone: o.opt("service_phone")?,
+                            legal_agreement: o.opt("legal_agreement")?,
+                            valid_date_information: o.req("valid_date_information")?,
+                            member_information: o.req("member_information")?,
+                            points_information: o.opt("points_information")?,
+                            balance_information: o.opt("balance_information")?,
+                            purchase_information: o.opt("purchase_information")?,
+                            user_information: o.opt("user_information")?,
+                            state: o.req("state")?,
+                            create_time: o.req("create_time")?,
+                            update_time: o.req("update_time")?,
+                        })
+                    }
+                }
                 /// 储值信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseBalanceInformation {
                     /// 储值小程序AppID
                     ///
                     /// Example: `wxea9c30a90fs8d3fe`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub jump_appid: Option<String>,
                     /// 储值小程序路径
                     ///
                     /// Example: `/pages/balance/balance`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub jump_path: Option<String>,
+                }
+                impl ::serde::Serialize for PostResponseBalanceInformation {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("jump_appid", &self.jump_appid)?;
+                        m.opt("jump_path", &self.jump_path)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponseBalanceInformation {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            jump_appid: o.opt("jump_appid")?,
+                            jump_path: o.opt("jump_path")?,
+                        })
+                    }
                 }
                 /// 会员卡类型
                 ///
@@ -4929,25 +6147,38 @@ pub mod card_member {
                     }
                 }
                 /// 会员码跳转信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseCodeJumpInformation {
                     /// 会员码跳转AppID
                     ///
                     /// Example: `wxea9c30a90fs8d3fe`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub jump_appid: Option<String>,
                     /// 会员码跳转路径
                     ///
                     /// Example: `/pages/code/code`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub jump_path: Option<String>,
+                }
+                impl ::serde::Serialize for PostResponseCodeJumpInformation {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("jump_appid", &self.jump_appid)?;
+                        m.opt("jump_path", &self.jump_path)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponseCodeJumpInformation {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            jump_appid: o.opt("jump_appid")?,
+                            jump_path: o.opt("jump_path")?,
+                        })
+                    }
                 }
                 /// 会员卡code分配类型
                 ///
@@ -5080,72 +6311,112 @@ pub mod card_member {
                     }
                 }
                 /// 会员中心信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseMemberInformation {
                     /// 会员中心跳转AppID
                     ///
                     /// Example: `wxea9c30a90fs8d3fe`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub jump_appid: Option<String>,
                     /// 会员中心跳转路径
                     ///
                     /// Example: `/pages/points/points`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub jump_path: Option<String>,
                 }
+                impl ::serde::Serialize for PostResponseMemberInformation {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("jump_appid", &self.jump_appid)?;
+                        m.opt("jump_path", &self.jump_path)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponseMemberInformation {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            jump_appid: o.opt("jump_appid")?,
+                            jump_path: o.opt("jump_path")?,
+                        })
+                    }
+                }
                 /// 积分信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponsePointsInformation {
                     /// 积分跳转AppID
                     ///
                     /// Example: `wxea9c30a90fs8d3fe`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub jump_appid: Option<String>,
                     /// 积分跳转路径
                     ///
                     /// Example: `/pages/points/points`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub jump_path: Option<String>,
                 }
+                impl ::serde::Serialize for PostResponsePointsInformation {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("jump_appid", &self.jump_appid)?;
+                        m.opt("jump_path", &self.jump_path)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponsePointsInformation {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            jump_appid: o.opt("jump_appid")?,
+                            jump_path: o.opt("jump_path")?,
+                        })
+                    }
+                }
                 /// 付费会员信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponsePurchaseInformation {
                     /// 付费会员价格
                     ///
                     /// Example: `100`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub price: Option<i64>,
                     /// 付费会员跳转AppID
                     ///
                     /// Example: `wxea9c30a90fs8d3fe`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub jump_appid: Option<String>,
                     /// 付费会员跳转路径
                     ///
                     /// Example: `/pages/purchase/purchase`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub jump_path: Option<String>,
+                }
+                impl ::serde::Serialize for PostResponsePurchaseInformation {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("price", &self.price)?;
+                        m.opt("jump_appid", &self.jump_appid)?;
+                        m.opt("jump_path", &self.jump_path)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponsePurchaseInformation {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            price: o.opt("price")?,
+                            jump_appid: o.opt("jump_appid")?,
+                            jump_path: o.opt("jump_path")?,
+                        })
+                    }
                 }
                 /// 状态
                 ///
@@ -5207,25 +6478,38 @@ pub mod card_member {
                     }
                 }
                 /// 用户开卡信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseUserInformation {
                     /// 平台提供的通用开卡信息字段
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub common_field_list: Option<
                         Vec<PostResponseUserInformationCommonFieldList>,
                     >,
                     /// 商户自定义的开卡信息字段
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub custom_field_list: Option<
                         Vec<PostResponseUserInformationCustomFieldList>,
                     >,
+                }
+                impl ::serde::Serialize for PostResponseUserInformation {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("common_field_list", &self.common_field_list)?;
+                        m.opt("custom_field_list", &self.custom_field_list)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponseUserInformation {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            common_field_list: o.opt("common_field_list")?,
+                            custom_field_list: o.opt("custom_field_list")?,
+                        })
+                    }
                 }
                 /// 平台提供的通用开卡信息字段
                 ///
@@ -5306,29 +6590,41 @@ pub mod card_member {
                     }
                 }
                 /// PostResponseUserInformationCustomFieldList
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseUserInformationCustomFieldList {
                     /// 商户自定义的开卡信息字段类型
-                    #[serde(
-                        rename = "type",
-                        skip_serializing_if = "::std::option::Option::is_none"
-                    )]
                     pub type_: Option<PostResponseUserInformationCustomFieldListType>,
                     /// 字段名称
                     ///
                     /// Example: `喜欢的运动`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub name: Option<String>,
                     /// 字段值
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub values: Option<Vec<String>>,
+                }
+                impl ::serde::Serialize for PostResponseUserInformationCustomFieldList {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("type", &self.type_)?;
+                        m.opt("name", &self.name)?;
+                        m.opt("values", &self.values)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for PostResponseUserInformationCustomFieldList {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            type_: o.opt("type")?,
+                            name: o.opt("name")?,
+                            values: o.opt("values")?,
+                        })
+                    }
                 }
                 /// 商户自定义的开卡信息字段类型
                 ///
@@ -5394,32 +6690,53 @@ pub mod card_member {
                     }
                 }
                 /// 会员卡有效期
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponseValidDateInformation {
                     /// 有效期类型
-                    #[serde(rename = "type")]
                     pub type_: PostResponseValidDateInformationType,
                     /// 有效期开始时间
                     ///
                     /// Example: `2020-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub available_begin_time: Option<String>,
                     /// 有效期结束时间
                     ///
                     /// Example: `2030-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub available_end_time: Option<String>,
                     /// 生效后N天内有效
                     ///
                     /// Example: `200`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub available_day_after_receive: Option<i64>,
+                }
+                impl ::serde::Serialize for PostResponseValidDateInformation {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("type", &self.type_)?;
+                        m.opt("available_begin_time", &self.available_begin_time)?;
+                        m.opt("available_end_time", &self.available_end_time)?;
+                        m.opt(
+                            "available_day_after_receive",
+                            &self.available_day_after_receive,
+                        )?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for PostResponseValidDateInformation {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            type_: o.req("type")?,
+                            available_begin_time: o.opt("available_begin_time")?,
+                            available_end_time: o.opt("available_end_time")?,
+                            available_day_after_receive: o
+                                .opt("available_day_after_receive")?,
+                        })
+                    }
                 }
                 /// 有效期类型
                 ///
@@ -5535,40 +6852,51 @@ pub mod card_member {
             }
         }
         /// The request of `GET /v3/brand/partner/card-member/membership-activities` (查询品牌会员发券活动列表).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 品牌id
             ///
             /// Query parameter `brand_id`. Example: `1004`
-            #[serde(skip_serializing)]
             pub brand_id: String,
             /// 会员卡模板ID
             ///
             /// Query parameter `card_id`. Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-            #[serde(skip_serializing)]
             pub card_id: Option<String>,
             /// 活动状态
             ///
             /// Query parameter `activity_state`. Example: `MEMBERSHIP_ACTIVITY_CREATED`
-            #[serde(skip_serializing)]
             pub activity_state: Option<GetRequestActivityState>,
             /// 请求资源起始位置
             ///
             /// Query parameter `offset`. Example: `10`
-            #[serde(skip_serializing)]
             pub offset: i64,
             /// 最大资源条数
             ///
             /// Query parameter `limit`. Example: `5`
-            #[serde(skip_serializing)]
             pub limit: i64,
+        }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    brand_id: o.req("brand_id")?,
+                    card_id: o.opt("card_id")?,
+                    activity_state: o.opt("activity_state")?,
+                    offset: o.req("offset")?,
+                    limit: o.req("limit")?,
+                })
+            }
         }
         /// 活动状态
         ///
@@ -5637,17 +6965,9 @@ pub mod card_member {
             }
         }
         /// The response of `GET /v3/brand/partner/card-member/membership-activities` (查询品牌会员发券活动列表).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 活动列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: Option<Vec<GetResponseData>>,
             /// 请求资源起始位置
             ///
@@ -5662,8 +6982,34 @@ pub mod card_member {
             /// Example: `1234`
             pub total_count: i64,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("data", &self.data)?;
+                m.req("offset", &self.offset)?;
+                m.req("limit", &self.limit)?;
+                m.req("total_count", &self.total_count)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    data: o.opt("data")?,
+                    offset: o.req("offset")?,
+                    limit: o.req("limit")?,
+                    total_count: o.req("total_count")?,
+                })
+            }
+        }
         /// GetResponseData
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseData {
             /// 商户请求单号
             ///
@@ -5723,6 +7069,54 @@ pub mod card_member {
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             pub modify_time: String,
+        }
+        impl ::serde::Serialize for GetResponseData {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_request_no", &self.out_request_no)?;
+                m.req("brand_id", &self.brand_id)?;
+                m.req("card_id", &self.card_id)?;
+                m.req("activity_channel", &self.activity_channel)?;
+                m.req("title", &self.title)?;
+                m.req("sub_title", &self.sub_title)?;
+                m.req("begin_time", &self.begin_time)?;
+                m.req("end_time", &self.end_time)?;
+                m.req("apply_total", &self.apply_total)?;
+                m.req("apply_available", &self.apply_available)?;
+                m.req("product_coupon_stock_list", &self.product_coupon_stock_list)?;
+                m.req("activity_id", &self.activity_id)?;
+                m.req("activity_state", &self.activity_state)?;
+                m.req("create_time", &self.create_time)?;
+                m.req("modify_time", &self.modify_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_request_no: o.req("out_request_no")?,
+                    brand_id: o.req("brand_id")?,
+                    card_id: o.req("card_id")?,
+                    activity_channel: o.req("activity_channel")?,
+                    title: o.req("title")?,
+                    sub_title: o.req("sub_title")?,
+                    begin_time: o.req("begin_time")?,
+                    end_time: o.req("end_time")?,
+                    apply_total: o.req("apply_total")?,
+                    apply_available: o.req("apply_available")?,
+                    product_coupon_stock_list: o.req("product_coupon_stock_list")?,
+                    activity_id: o.req("activity_id")?,
+                    activity_state: o.req("activity_state")?,
+                    create_time: o.req("create_time")?,
+                    modify_time: o.req("modify_time")?,
+                })
+            }
         }
         /// 活动渠道
         ///
@@ -5841,14 +7235,7 @@ pub mod card_member {
             }
         }
         /// GetResponseDataProductCouponStockList
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataProductCouponStockList {
             /// 商品券ID
             ///
@@ -5859,8 +7246,30 @@ pub mod card_member {
             /// Example: `98065001`
             pub stock_id: String,
         }
+        impl ::serde::Serialize for GetResponseDataProductCouponStockList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("product_coupon_id", &self.product_coupon_id)?;
+                m.req("stock_id", &self.stock_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDataProductCouponStockList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    product_coupon_id: o.req("product_coupon_id")?,
+                    stock_id: o.req("stock_id")?,
+                })
+            }
+        }
         /// The request of `POST /v3/brand/partner/card-member/membership-activities` (创建品牌会员发券活动).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 商户请求单号
             ///
@@ -5900,6 +7309,44 @@ pub mod card_member {
             pub apply_total: i64,
             /// 商品券批次列表
             pub product_coupon_stock_list: Vec<PostRequestProductCouponStockList>,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_request_no", &self.out_request_no)?;
+                m.req("brand_id", &self.brand_id)?;
+                m.req("card_id", &self.card_id)?;
+                m.req("activity_channel", &self.activity_channel)?;
+                m.req("title", &self.title)?;
+                m.req("sub_title", &self.sub_title)?;
+                m.req("begin_time", &self.begin_time)?;
+                m.req("end_time", &self.end_time)?;
+                m.req("apply_total", &self.apply_total)?;
+                m.req("product_coupon_stock_list", &self.product_coupon_stock_list)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_request_no: o.req("out_request_no")?,
+                    brand_id: o.req("brand_id")?,
+                    card_id: o.req("card_id")?,
+                    activity_channel: o.req("activity_channel")?,
+                    title: o.req("title")?,
+                    sub_title: o.req("sub_title")?,
+                    begin_time: o.req("begin_time")?,
+                    end_time: o.req("end_time")?,
+                    apply_total: o.req("apply_total")?,
+                    product_coupon_stock_list: o.req("product_coupon_stock_list")?,
+                })
+            }
         }
         /// 活动渠道
         ///
@@ -5952,14 +7399,7 @@ pub mod card_member {
             }
         }
         /// PostRequestProductCouponStockList
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestProductCouponStockList {
             /// 商品券ID
             ///
@@ -5970,8 +7410,30 @@ pub mod card_member {
             /// Example: `98065001`
             pub stock_id: String,
         }
+        impl ::serde::Serialize for PostRequestProductCouponStockList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("product_coupon_id", &self.product_coupon_id)?;
+                m.req("stock_id", &self.stock_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestProductCouponStockList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    product_coupon_id: o.req("product_coupon_id")?,
+                    stock_id: o.req("stock_id")?,
+                })
+            }
+        }
         /// The response of `POST /v3/brand/partner/card-member/membership-activities` (创建品牌会员发券活动).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 商户请求单号
             ///
@@ -6031,6 +7493,54 @@ pub mod card_member {
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             pub modify_time: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_request_no", &self.out_request_no)?;
+                m.req("brand_id", &self.brand_id)?;
+                m.req("card_id", &self.card_id)?;
+                m.req("activity_channel", &self.activity_channel)?;
+                m.req("title", &self.title)?;
+                m.req("sub_title", &self.sub_title)?;
+                m.req("begin_time", &self.begin_time)?;
+                m.req("end_time", &self.end_time)?;
+                m.req("apply_total", &self.apply_total)?;
+                m.req("apply_available", &self.apply_available)?;
+                m.req("product_coupon_stock_list", &self.product_coupon_stock_list)?;
+                m.req("activity_id", &self.activity_id)?;
+                m.req("activity_state", &self.activity_state)?;
+                m.req("create_time", &self.create_time)?;
+                m.req("modify_time", &self.modify_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_request_no: o.req("out_request_no")?,
+                    brand_id: o.req("brand_id")?,
+                    card_id: o.req("card_id")?,
+                    activity_channel: o.req("activity_channel")?,
+                    title: o.req("title")?,
+                    sub_title: o.req("sub_title")?,
+                    begin_time: o.req("begin_time")?,
+                    end_time: o.req("end_time")?,
+                    apply_total: o.req("apply_total")?,
+                    apply_available: o.req("apply_available")?,
+                    product_coupon_stock_list: o.req("product_coupon_stock_list")?,
+                    activity_id: o.req("activity_id")?,
+                    activity_state: o.req("activity_state")?,
+                    create_time: o.req("create_time")?,
+                    modify_time: o.req("modify_time")?,
+                })
+            }
         }
         /// 活动渠道
         ///
@@ -6149,14 +7659,7 @@ pub mod card_member {
             }
         }
         /// PostResponseProductCouponStockList
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseProductCouponStockList {
             /// 商品券ID
             ///
@@ -6166,6 +7669,28 @@ pub mod card_member {
             ///
             /// Example: `98065001`
             pub stock_id: String,
+        }
+        impl ::serde::Serialize for PostResponseProductCouponStockList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("product_coupon_id", &self.product_coupon_id)?;
+                m.req("stock_id", &self.stock_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseProductCouponStockList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    product_coupon_id: o.req("product_coupon_id")?,
+                    stock_id: o.req("stock_id")?,
+                })
+            }
         }
         /// `/v3/brand/partner/card-member/membership-activities/{activity_id}`
         pub mod by_activity_id {
@@ -6206,23 +7731,34 @@ pub mod card_member {
                 }
             }
             /// The request of `GET /v3/brand/partner/card-member/membership-activities/{activity_id}` (查询品牌会员发券活动).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 品牌id
                 ///
                 /// Query parameter `brand_id`. Example: `1004`
-                #[serde(skip_serializing)]
                 pub brand_id: String,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        brand_id: o.req("brand_id")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/brand/partner/card-member/membership-activities/{activity_id}` (查询品牌会员发券活动).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 商户请求单号
                 ///
@@ -6282,6 +7818,54 @@ pub mod card_member {
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub modify_time: String,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("out_request_no", &self.out_request_no)?;
+                    m.req("brand_id", &self.brand_id)?;
+                    m.req("card_id", &self.card_id)?;
+                    m.req("activity_channel", &self.activity_channel)?;
+                    m.req("title", &self.title)?;
+                    m.req("sub_title", &self.sub_title)?;
+                    m.req("begin_time", &self.begin_time)?;
+                    m.req("end_time", &self.end_time)?;
+                    m.req("apply_total", &self.apply_total)?;
+                    m.req("apply_available", &self.apply_available)?;
+                    m.req("product_coupon_stock_list", &self.product_coupon_stock_list)?;
+                    m.req("activity_id", &self.activity_id)?;
+                    m.req("activity_state", &self.activity_state)?;
+                    m.req("create_time", &self.create_time)?;
+                    m.req("modify_time", &self.modify_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        out_request_no: o.req("out_request_no")?,
+                        brand_id: o.req("brand_id")?,
+                        card_id: o.req("card_id")?,
+                        activity_channel: o.req("activity_channel")?,
+                        title: o.req("title")?,
+                        sub_title: o.req("sub_title")?,
+                        begin_time: o.req("begin_time")?,
+                        end_time: o.req("end_time")?,
+                        apply_total: o.req("apply_total")?,
+                        apply_available: o.req("apply_available")?,
+                        product_coupon_stock_list: o.req("product_coupon_stock_list")?,
+                        activity_id: o.req("activity_id")?,
+                        activity_state: o.req("activity_state")?,
+                        create_time: o.req("create_time")?,
+                        modify_time: o.req("modify_time")?,
+                    })
+                }
             }
             /// 活动渠道
             ///
@@ -6410,14 +7994,7 @@ pub mod card_member {
                 }
             }
             /// GetResponseProductCouponStockList
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseProductCouponStockList {
                 /// 商品券ID
                 ///
@@ -6428,15 +8005,30 @@ pub mod card_member {
                 /// Example: `98065001`
                 pub stock_id: String,
             }
+            impl ::serde::Serialize for GetResponseProductCouponStockList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("product_coupon_id", &self.product_coupon_id)?;
+                    m.req("stock_id", &self.stock_id)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseProductCouponStockList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        product_coupon_id: o.req("product_coupon_id")?,
+                        stock_id: o.req("stock_id")?,
+                    })
+                }
+            }
             /// The request of `PATCH /v3/brand/partner/card-member/membership-activities/{activity_id}` (修改品牌会员发券活动信息).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequest {
                 /// 品牌ID
                 ///
@@ -6459,8 +8051,36 @@ pub mod card_member {
                 /// Example: `2020-01-29T13:29:35.120+08:00`
                 pub end_time: String,
             }
+            impl ::serde::Serialize for PatchRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("brand_id", &self.brand_id)?;
+                    m.req("title", &self.title)?;
+                    m.req("sub_title", &self.sub_title)?;
+                    m.req("begin_time", &self.begin_time)?;
+                    m.req("end_time", &self.end_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        brand_id: o.req("brand_id")?,
+                        title: o.req("title")?,
+                        sub_title: o.req("sub_title")?,
+                        begin_time: o.req("begin_time")?,
+                        end_time: o.req("end_time")?,
+                    })
+                }
+            }
             /// The response of `PATCH /v3/brand/partner/card-member/membership-activities/{activity_id}` (修改品牌会员发券活动信息).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PatchResponse {
                 /// 商户请求单号
                 ///
@@ -6520,6 +8140,54 @@ pub mod card_member {
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub modify_time: String,
+            }
+            impl ::serde::Serialize for PatchResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("out_request_no", &self.out_request_no)?;
+                    m.req("brand_id", &self.brand_id)?;
+                    m.req("card_id", &self.card_id)?;
+                    m.req("activity_channel", &self.activity_channel)?;
+                    m.req("title", &self.title)?;
+                    m.req("sub_title", &self.sub_title)?;
+                    m.req("begin_time", &self.begin_time)?;
+                    m.req("end_time", &self.end_time)?;
+                    m.req("apply_total", &self.apply_total)?;
+                    m.req("apply_available", &self.apply_available)?;
+                    m.req("product_coupon_stock_list", &self.product_coupon_stock_list)?;
+                    m.req("activity_id", &self.activity_id)?;
+                    m.req("activity_state", &self.activity_state)?;
+                    m.req("create_time", &self.create_time)?;
+                    m.req("modify_time", &self.modify_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        out_request_no: o.req("out_request_no")?,
+                        brand_id: o.req("brand_id")?,
+                        card_id: o.req("card_id")?,
+                        activity_channel: o.req("activity_channel")?,
+                        title: o.req("title")?,
+                        sub_title: o.req("sub_title")?,
+                        begin_time: o.req("begin_time")?,
+                        end_time: o.req("end_time")?,
+                        apply_total: o.req("apply_total")?,
+                        apply_available: o.req("apply_available")?,
+                        product_coupon_stock_list: o.req("product_coupon_stock_list")?,
+                        activity_id: o.req("activity_id")?,
+                        activity_state: o.req("activity_state")?,
+                        create_time: o.req("create_time")?,
+                        modify_time: o.req("modify_time")?,
+                    })
+                }
             }
             /// 活动渠道
             ///
@@ -6648,14 +8316,7 @@ pub mod card_member {
                 }
             }
             /// PatchResponseProductCouponStockList
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponseProductCouponStockList {
                 /// 商品券ID
                 ///
@@ -6665,6 +8326,28 @@ pub mod card_member {
                 ///
                 /// Example: `98065001`
                 pub stock_id: String,
+            }
+            impl ::serde::Serialize for PatchResponseProductCouponStockList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("product_coupon_id", &self.product_coupon_id)?;
+                    m.req("stock_id", &self.stock_id)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchResponseProductCouponStockList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        product_coupon_id: o.req("product_coupon_id")?,
+                        stock_id: o.req("stock_id")?,
+                    })
+                }
             }
             /// `/v3/brand/partner/card-member/membership-activities/{activity_id}/terminate`
             pub mod terminate {
@@ -6687,28 +8370,35 @@ pub mod card_member {
                     }
                 }
                 /// The request of `POST /v3/brand/partner/card-member/membership-activities/{activity_id}/terminate` (终止品牌会员发券活动).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 品牌ID
                     ///
                     /// Example: `1004`
                     pub brand_id: String,
                 }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("brand_id", &self.brand_id)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            brand_id: o.req("brand_id")?,
+                        })
+                    }
+                }
                 /// The response of `POST /v3/brand/partner/card-member/membership-activities/{activity_id}/terminate` (终止品牌会员发券活动).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
                     /// 商户请求单号
                     ///
@@ -6770,6 +8460,58 @@ pub mod card_member {
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
                     pub modify_time: String,
+                }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("out_request_no", &self.out_request_no)?;
+                        m.req("brand_id", &self.brand_id)?;
+                        m.req("card_id", &self.card_id)?;
+                        m.req("activity_channel", &self.activity_channel)?;
+                        m.req("title", &self.title)?;
+                        m.req("sub_title", &self.sub_title)?;
+                        m.req("begin_time", &self.begin_time)?;
+                        m.req("end_time", &self.end_time)?;
+                        m.req("apply_total", &self.apply_total)?;
+                        m.req("apply_available", &self.apply_available)?;
+                        m.req(
+                            "product_coupon_stock_list",
+                            &self.product_coupon_stock_list,
+                        )?;
+                        m.req("activity_id", &self.activity_id)?;
+                        m.req("activity_state", &self.activity_state)?;
+                        m.req("create_time", &self.create_time)?;
+                        m.req("modify_time", &self.modify_time)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            out_request_no: o.req("out_request_no")?,
+                            brand_id: o.req("brand_id")?,
+                            card_id: o.req("card_id")?,
+                            activity_channel: o.req("activity_channel")?,
+                            title: o.req("title")?,
+                            sub_title: o.req("sub_title")?,
+                            begin_time: o.req("begin_time")?,
+                            end_time: o.req("end_time")?,
+                            apply_total: o.req("apply_total")?,
+                            apply_available: o.req("apply_available")?,
+                            product_coupon_stock_list: o
+                                .req("product_coupon_stock_list")?,
+                            activity_id: o.req("activity_id")?,
+                            activity_state: o.req("activity_state")?,
+                            create_time: o.req("create_time")?,
+                            modify_time: o.req("modify_time")?,
+                        })
+                    }
                 }
                 /// 活动渠道
                 ///
@@ -6910,14 +8652,7 @@ pub mod card_member {
                     }
                 }
                 /// PostResponseProductCouponStockList
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseProductCouponStockList {
                     /// 商品券ID
                     ///
@@ -6927,6 +8662,29 @@ pub mod card_member {
                     ///
                     /// Example: `98065001`
                     pub stock_id: String,
+                }
+                impl ::serde::Serialize for PostResponseProductCouponStockList {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("product_coupon_id", &self.product_coupon_id)?;
+                        m.req("stock_id", &self.stock_id)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for PostResponseProductCouponStockList {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            product_coupon_id: o.req("product_coupon_id")?,
+                            stock_id: o.req("stock_id")?,
+                        })
+                    }
                 }
             }
         }
@@ -6952,14 +8710,7 @@ pub mod card_member {
             }
         }
         /// The request of `POST /v3/brand/partner/card-member/pay-view-tokens` (品牌会员展示付款码组件预授权).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 品牌ID
             ///
@@ -6974,15 +8725,32 @@ pub mod card_member {
             /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
             pub openid: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("brand_id", &self.brand_id)?;
+                m.req("card_id", &self.card_id)?;
+                m.req("openid", &self.openid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    brand_id: o.req("brand_id")?,
+                    card_id: o.req("card_id")?,
+                    openid: o.req("openid")?,
+                })
+            }
+        }
         /// The response of `POST /v3/brand/partner/card-member/pay-view-tokens` (品牌会员展示付款码组件预授权).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 预授权token
             ///
@@ -6992,6 +8760,28 @@ pub mod card_member {
             ///
             /// Example: `2030-05-20T13:29:35.120+08:00`
             pub expire_time: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("token", &self.token)?;
+                m.req("expire_time", &self.expire_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    token: o.req("token")?,
+                    expire_time: o.req("expire_time")?,
+                })
+            }
         }
     }
     /// `/v3/brand/partner/card-member/pre-auth-tokens`
@@ -7015,14 +8805,7 @@ pub mod card_member {
             }
         }
         /// The request of `POST /v3/brand/partner/card-member/pre-auth-tokens` (入会组件预授权).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 品牌ID
             ///
@@ -7037,15 +8820,32 @@ pub mod card_member {
             /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
             pub openid: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("brand_id", &self.brand_id)?;
+                m.req("card_id", &self.card_id)?;
+                m.req("openid", &self.openid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    brand_id: o.req("brand_id")?,
+                    card_id: o.req("card_id")?,
+                    openid: o.req("openid")?,
+                })
+            }
+        }
         /// The response of `POST /v3/brand/partner/card-member/pre-auth-tokens` (入会组件预授权).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 预授权token
             ///
@@ -7055,6 +8855,28 @@ pub mod card_member {
             ///
             /// Example: `2030-05-20T13:29:35.120+08:00`
             pub expire_time: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("token", &self.token)?;
+                m.req("expire_time", &self.expire_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    token: o.req("token")?,
+                    expire_time: o.req("expire_time")?,
+                })
+            }
         }
     }
     /// `/v3/brand/partner/card-member/user-cards`
@@ -7097,40 +8919,51 @@ pub mod card_member {
             }
         }
         /// The request of `GET /v3/brand/partner/card-member/user-cards` (查询用户在品牌下所有会员卡).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 品牌id
             ///
             /// Query parameter `brand_id`. Example: `1004`
-            #[serde(skip_serializing)]
             pub brand_id: String,
             /// 用户标识
             ///
             /// Query parameter `openid`. Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-            #[serde(skip_serializing)]
             pub openid: String,
             /// 用户会员卡状态
             ///
             /// Query parameter `user_card_state`.
-            #[serde(skip_serializing)]
             pub user_card_state: Option<GetRequestUserCardState>,
             /// 分页页码
             ///
             /// Query parameter `offset`.
-            #[serde(skip_serializing)]
             pub offset: i64,
             /// 分页大小
             ///
             /// Query parameter `limit`. Example: `20`
-            #[serde(skip_serializing)]
             pub limit: i64,
+        }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    brand_id: o.req("brand_id")?,
+                    openid: o.req("openid")?,
+                    user_card_state: o.opt("user_card_state")?,
+                    offset: o.req("offset")?,
+                    limit: o.req("limit")?,
+                })
+            }
         }
         /// 用户会员卡状态
         ///
@@ -7195,14 +9028,7 @@ pub mod card_member {
             }
         }
         /// The response of `GET /v3/brand/partner/card-member/user-cards` (查询用户在品牌下所有会员卡).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 总数量
             ///
@@ -7217,11 +9043,36 @@ pub mod card_member {
             /// Example: `20`
             pub limit: i64,
             /// 会员卡列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: Option<Vec<GetResponseData>>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("total_count", &self.total_count)?;
+                m.req("offset", &self.offset)?;
+                m.req("limit", &self.limit)?;
+                m.opt("data", &self.data)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total_count: o.req("total_count")?,
+                    offset: o.req("offset")?,
+                    limit: o.req("limit")?,
+                    data: o.opt("data")?,
+                })
+            }
+        }
         /// GetResponseData
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseData {
             /// 会员卡code
             ///
@@ -7238,12 +9089,10 @@ pub mod card_member {
             /// 卡背景颜色
             ///
             /// Example: `#FFFF00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub card_color: Option<String>,
             /// 卡背景图URL
             ///
             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub card_picture_url: Option<String>,
             /// 品牌ID
             ///
@@ -7254,12 +9103,10 @@ pub mod card_member {
             /// 加密的手机号
             ///
             /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub phone_number: Option<String>,
             /// 等级
             ///
             /// Example: `钻石会员`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub level: Option<String>,
             /// 会员卡有效期
             pub valid_date_information: GetResponseDataValidDateInformation,
@@ -7268,25 +9115,71 @@ pub mod card_member {
             /// Example: `2020-05-20T13:29:35.120+08:00`
             pub pickup_time: String,
             /// 用户开卡时填写的个人信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_information: Option<GetResponseDataUserInformation>,
             /// 商家数据包
             ///
             /// Example: `自定义数据说明`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 用户会员卡状态
             pub user_card_state: GetResponseDataUserCardState,
             /// 作废原因
             ///
             /// Example: `传入的自定义作废原因`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub invalid_reason: Option<String>,
             /// 作废时间
             ///
             /// Example: `2020-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub invalid_time: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponseData {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("user_card_code", &self.user_card_code)?;
+                m.req("card_id", &self.card_id)?;
+                m.req("openid", &self.openid)?;
+                m.opt("card_color", &self.card_color)?;
+                m.opt("card_picture_url", &self.card_picture_url)?;
+                m.req("brand_id", &self.brand_id)?;
+                m.req("card_type", &self.card_type)?;
+                m.opt("phone_number", &self.phone_number)?;
+                m.opt("level", &self.level)?;
+                m.req("valid_date_information", &self.valid_date_information)?;
+                m.req("pickup_time", &self.pickup_time)?;
+                m.opt("user_information", &self.user_information)?;
+                m.opt("attach", &self.attach)?;
+                m.req("user_card_state", &self.user_card_state)?;
+                m.opt("invalid_reason", &self.invalid_reason)?;
+                m.opt("invalid_time", &self.invalid_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    user_card_code: o.req("user_card_code")?,
+                    card_id: o.req("card_id")?,
+                    openid: o.req("openid")?,
+                    card_color: o.opt("card_color")?,
+                    card_picture_url: o.opt("card_picture_url")?,
+                    brand_id: o.req("brand_id")?,
+                    card_type: o.req("card_type")?,
+                    phone_number: o.opt("phone_number")?,
+                    level: o.opt("level")?,
+                    valid_date_information: o.req("valid_date_information")?,
+                    pickup_time: o.req("pickup_time")?,
+                    user_information: o.opt("user_information")?,
+                    attach: o.opt("attach")?,
+                    user_card_state: o.req("user_card_state")?,
+                    invalid_reason: o.opt("invalid_reason")?,
+                    invalid_time: o.opt("invalid_time")?,
+                })
+            }
         }
         /// 会员卡类型
         ///
@@ -7409,44 +9302,71 @@ pub mod card_member {
             }
         }
         /// 用户开卡时填写的个人信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataUserInformation {
             /// 平台提供的通用开卡信息字段
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub common_field_list: Option<
                 Vec<GetResponseDataUserInformationCommonFieldList>,
             >,
             /// 商户自定义的开卡信息字段
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub custom_field_list: Option<
                 Vec<GetResponseDataUserInformationCustomFieldList>,
             >,
         }
+        impl ::serde::Serialize for GetResponseDataUserInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("common_field_list", &self.common_field_list)?;
+                m.opt("custom_field_list", &self.custom_field_list)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDataUserInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    common_field_list: o.opt("common_field_list")?,
+                    custom_field_list: o.opt("custom_field_list")?,
+                })
+            }
+        }
         /// GetResponseDataUserInformationCommonFieldList
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataUserInformationCommonFieldList {
             /// 平台提供的通用开卡信息字段
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<GetResponseDataUserInformationCommonFieldListName>,
             /// 加密的用户开卡时填写的个人信息
             ///
             /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub value: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponseDataUserInformationCommonFieldList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("name", &self.name)?;
+                m.opt("value", &self.value)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseDataUserInformationCommonFieldList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.opt("name")?,
+                    value: o.opt("value")?,
+                })
+            }
         }
         /// 平台提供的通用开卡信息字段
         ///
@@ -7521,45 +9441,81 @@ pub mod card_member {
             }
         }
         /// GetResponseDataUserInformationCustomFieldList
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataUserInformationCustomFieldList {
             /// 字段名称
             ///
             /// Example: `喜欢的运动`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 加密的用户选择的字段值列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_chosen_values: Option<Vec<String>>,
         }
+        impl ::serde::Serialize for GetResponseDataUserInformationCustomFieldList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("name", &self.name)?;
+                m.opt("user_chosen_values", &self.user_chosen_values)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseDataUserInformationCustomFieldList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.opt("name")?,
+                    user_chosen_values: o.opt("user_chosen_values")?,
+                })
+            }
+        }
         /// 会员卡有效期
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseDataValidDateInformation {
             /// 有效期类型
-            #[serde(rename = "type")]
             pub type_: GetResponseDataValidDateInformationType,
             /// 有效期开始时间
             ///
             /// Example: `2020-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub available_begin_time: Option<String>,
             /// 有效期结束时间
             ///
             /// Example: `2030-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub available_end_time: Option<String>,
             /// 生效后N天内有效
             ///
             /// Example: `200`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub available_day_after_receive: Option<i64>,
+        }
+        impl ::serde::Serialize for GetResponseDataValidDateInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("type", &self.type_)?;
+                m.opt("available_begin_time", &self.available_begin_time)?;
+                m.opt("available_end_time", &self.available_end_time)?;
+                m.opt("available_day_after_receive", &self.available_day_after_receive)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDataValidDateInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.req("type")?,
+                    available_begin_time: o.opt("available_begin_time")?,
+                    available_end_time: o.opt("available_end_time")?,
+                    available_day_after_receive: o.opt("available_day_after_receive")?,
+                })
+            }
         }
         /// 有效期类型
         ///
@@ -7665,33 +9621,44 @@ pub mod card_member {
                 }
             }
             /// The request of `GET /v3/brand/partner/card-member/user-cards/{user_card_code}` (查询用户会员卡信息).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 品牌id
                 ///
                 /// Query parameter `brand_id`. Example: `1004`
-                #[serde(skip_serializing)]
                 pub brand_id: String,
                 /// 会员卡模版ID
                 ///
                 /// Query parameter `card_id`. Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                #[serde(skip_serializing)]
                 pub card_id: String,
                 /// 用户标识
                 ///
                 /// Query parameter `openid`. Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-                #[serde(skip_serializing)]
                 pub openid: String,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        brand_id: o.req("brand_id")?,
+                        card_id: o.req("card_id")?,
+                        openid: o.req("openid")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/brand/partner/card-member/user-cards/{user_card_code}` (查询用户会员卡信息).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 会员卡code
                 ///
@@ -7708,12 +9675,10 @@ pub mod card_member {
                 /// 卡背景颜色
                 ///
                 /// Example: `#FFFF00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub card_color: Option<String>,
                 /// 卡背景图URL
                 ///
                 /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub card_picture_url: Option<String>,
                 /// 品牌ID
                 ///
@@ -7724,12 +9689,10 @@ pub mod card_member {
                 /// 加密的手机号
                 ///
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub phone_number: Option<String>,
                 /// 等级
                 ///
                 /// Example: `钻石会员`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub level: Option<String>,
                 /// 会员卡有效期
                 pub valid_date_information: GetResponseValidDateInformation,
@@ -7738,25 +9701,71 @@ pub mod card_member {
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 pub pickup_time: String,
                 /// 用户开卡时填写的个人信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_information: Option<GetResponseUserInformation>,
                 /// 商家数据包
                 ///
                 /// Example: `自定义数据说明`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub attach: Option<String>,
                 /// 用户会员卡状态
                 pub user_card_state: GetResponseUserCardState,
                 /// 作废原因
                 ///
                 /// Example: `传入的自定义作废原因`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub invalid_reason: Option<String>,
                 /// 作废时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub invalid_time: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("user_card_code", &self.user_card_code)?;
+                    m.req("card_id", &self.card_id)?;
+                    m.req("openid", &self.openid)?;
+                    m.opt("card_color", &self.card_color)?;
+                    m.opt("card_picture_url", &self.card_picture_url)?;
+                    m.req("brand_id", &self.brand_id)?;
+                    m.req("card_type", &self.card_type)?;
+                    m.opt("phone_number", &self.phone_number)?;
+                    m.opt("level", &self.level)?;
+                    m.req("valid_date_information", &self.valid_date_information)?;
+                    m.req("pickup_time", &self.pickup_time)?;
+                    m.opt("user_information", &self.user_information)?;
+                    m.opt("attach", &self.attach)?;
+                    m.req("user_card_state", &self.user_card_state)?;
+                    m.opt("invalid_reason", &self.invalid_reason)?;
+                    m.opt("invalid_time", &self.invalid_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        user_card_code: o.req("user_card_code")?,
+                        card_id: o.req("card_id")?,
+                        openid: o.req("openid")?,
+                        card_color: o.opt("card_color")?,
+                        card_picture_url: o.opt("card_picture_url")?,
+                        brand_id: o.req("brand_id")?,
+                        card_type: o.req("card_type")?,
+                        phone_number: o.opt("phone_number")?,
+                        level: o.opt("level")?,
+                        valid_date_information: o.req("valid_date_information")?,
+                        pickup_time: o.req("pickup_time")?,
+                        user_information: o.opt("user_information")?,
+                        attach: o.opt("attach")?,
+                        user_card_state: o.req("user_card_state")?,
+                        invalid_reason: o.opt("invalid_reason")?,
+                        invalid_time: o.opt("invalid_time")?,
+                    })
+                }
             }
             /// 会员卡类型
             ///
@@ -7885,44 +9894,71 @@ pub mod card_member {
                 }
             }
             /// 用户开卡时填写的个人信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseUserInformation {
                 /// 平台提供的通用开卡信息字段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub common_field_list: Option<
                     Vec<GetResponseUserInformationCommonFieldList>,
                 >,
                 /// 商户自定义的开卡信息字段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub custom_field_list: Option<
                     Vec<GetResponseUserInformationCustomFieldList>,
                 >,
             }
+            impl ::serde::Serialize for GetResponseUserInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("common_field_list", &self.common_field_list)?;
+                    m.opt("custom_field_list", &self.custom_field_list)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseUserInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        common_field_list: o.opt("common_field_list")?,
+                        custom_field_list: o.opt("custom_field_list")?,
+                    })
+                }
+            }
             /// GetResponseUserInformationCommonFieldList
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseUserInformationCommonFieldList {
                 /// 平台提供的通用开卡信息字段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub name: Option<GetResponseUserInformationCommonFieldListName>,
                 /// 加密的用户开卡时填写的个人信息
                 ///
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub value: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponseUserInformationCommonFieldList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("name", &self.name)?;
+                    m.opt("value", &self.value)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for GetResponseUserInformationCommonFieldList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        name: o.opt("name")?,
+                        value: o.opt("value")?,
+                    })
+                }
             }
             /// 平台提供的通用开卡信息字段
             ///
@@ -8000,45 +10036,85 @@ pub mod card_member {
                 }
             }
             /// GetResponseUserInformationCustomFieldList
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseUserInformationCustomFieldList {
                 /// 字段名称
                 ///
                 /// Example: `喜欢的运动`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub name: Option<String>,
                 /// 加密的用户选择的字段值列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_chosen_values: Option<Vec<String>>,
             }
+            impl ::serde::Serialize for GetResponseUserInformationCustomFieldList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("name", &self.name)?;
+                    m.opt("user_chosen_values", &self.user_chosen_values)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for GetResponseUserInformationCustomFieldList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        name: o.opt("name")?,
+                        user_chosen_values: o.opt("user_chosen_values")?,
+                    })
+                }
+            }
             /// 会员卡有效期
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponseValidDateInformation {
                 /// 有效期类型
-                #[serde(rename = "type")]
                 pub type_: GetResponseValidDateInformationType,
                 /// 有效期开始时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_begin_time: Option<String>,
                 /// 有效期结束时间
                 ///
                 /// Example: `2030-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_end_time: Option<String>,
                 /// 生效后N天内有效
                 ///
                 /// Example: `200`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_day_after_receive: Option<i64>,
+            }
+            impl ::serde::Serialize for GetResponseValidDateInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("type", &self.type_)?;
+                    m.opt("available_begin_time", &self.available_begin_time)?;
+                    m.opt("available_end_time", &self.available_end_time)?;
+                    m.opt(
+                        "available_day_after_receive",
+                        &self.available_day_after_receive,
+                    )?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseValidDateInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        type_: o.req("type")?,
+                        available_begin_time: o.opt("available_begin_time")?,
+                        available_end_time: o.opt("available_end_time")?,
+                        available_day_after_receive: o
+                            .opt("available_day_after_receive")?,
+                    })
+                }
             }
             /// 有效期类型
             ///
@@ -8102,106 +10178,154 @@ pub mod card_member {
                 }
             }
             /// The request of `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code}` (修改用户会员卡信息).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequest {
                 /// 会员卡模板ID
                 ///
                 /// Query parameter `card_id`. Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                #[serde(skip_serializing)]
                 pub card_id: String,
                 /// 品牌ID
                 ///
                 /// Example: `1004`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub brand_id: Option<String>,
                 /// 用户标识
                 ///
                 /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub openid: Option<String>,
                 /// 卡背景颜色
                 ///
                 /// Example: `#FFFF00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub card_color: Option<String>,
                 /// 卡背景图URL
                 ///
                 /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub card_picture_url: Option<String>,
                 /// 加密的手机号
                 ///
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub phone_number: Option<String>,
                 /// 等级
                 ///
                 /// Example: `钻石会员`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub level: Option<String>,
                 /// 会员卡有效期
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub valid_date_information: Option<PatchRequestValidDateInformation>,
                 /// 领取时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub pickup_time: Option<String>,
                 /// 用户开卡时填写的个人信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_information: Option<PatchRequestUserInformation>,
                 /// 商家数据包
                 ///
                 /// Example: `自定义数据说明`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub attach: Option<String>,
             }
+            impl ::serde::Serialize for PatchRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("brand_id", &self.brand_id)?;
+                    m.opt("openid", &self.openid)?;
+                    m.opt("card_color", &self.card_color)?;
+                    m.opt("card_picture_url", &self.card_picture_url)?;
+                    m.opt("phone_number", &self.phone_number)?;
+                    m.opt("level", &self.level)?;
+                    m.opt("valid_date_information", &self.valid_date_information)?;
+                    m.opt("pickup_time", &self.pickup_time)?;
+                    m.opt("user_information", &self.user_information)?;
+                    m.opt("attach", &self.attach)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        card_id: o.req("card_id")?,
+                        brand_id: o.opt("brand_id")?,
+                        openid: o.opt("openid")?,
+                        card_color: o.opt("card_color")?,
+                        card_picture_url: o.opt("card_picture_url")?,
+                        phone_number: o.opt("phone_number")?,
+                        level: o.opt("level")?,
+                        valid_date_information: o.opt("valid_date_information")?,
+                        pickup_time: o.opt("pickup_time")?,
+                        user_information: o.opt("user_information")?,
+                        attach: o.opt("attach")?,
+                    })
+                }
+            }
             /// 用户开卡时填写的个人信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestUserInformation {
                 /// 平台提供的通用开卡信息字段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub common_field_list: Option<
                     Vec<PatchRequestUserInformationCommonFieldList>,
                 >,
                 /// 商户自定义的开卡信息字段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub custom_field_list: Option<
                     Vec<PatchRequestUserInformationCustomFieldList>,
                 >,
             }
+            impl ::serde::Serialize for PatchRequestUserInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("common_field_list", &self.common_field_list)?;
+                    m.opt("custom_field_list", &self.custom_field_list)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchRequestUserInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        common_field_list: o.opt("common_field_list")?,
+                        custom_field_list: o.opt("custom_field_list")?,
+                    })
+                }
+            }
             /// PatchRequestUserInformationCommonFieldList
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestUserInformationCommonFieldList {
                 /// 平台提供的通用开卡信息字段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub name: Option<PatchRequestUserInformationCommonFieldListName>,
                 /// 加密的用户开卡时填写的个人信息
                 ///
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub value: Option<String>,
+            }
+            impl ::serde::Serialize for PatchRequestUserInformationCommonFieldList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("name", &self.name)?;
+                    m.opt("value", &self.value)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PatchRequestUserInformationCommonFieldList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        name: o.opt("name")?,
+                        value: o.opt("value")?,
+                    })
+                }
             }
             /// 平台提供的通用开卡信息字段
             ///
@@ -8280,45 +10404,85 @@ pub mod card_member {
                 }
             }
             /// PatchRequestUserInformationCustomFieldList
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestUserInformationCustomFieldList {
                 /// 字段名称
                 ///
                 /// Example: `喜欢的运动`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub name: Option<String>,
                 /// 加密的用户选择的字段值列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_chosen_values: Option<Vec<String>>,
             }
+            impl ::serde::Serialize for PatchRequestUserInformationCustomFieldList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("name", &self.name)?;
+                    m.opt("user_chosen_values", &self.user_chosen_values)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PatchRequestUserInformationCustomFieldList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        name: o.opt("name")?,
+                        user_chosen_values: o.opt("user_chosen_values")?,
+                    })
+                }
+            }
             /// 会员卡有效期
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PatchRequestValidDateInformation {
                 /// 有效期类型
-                #[serde(rename = "type")]
                 pub type_: PatchRequestValidDateInformationType,
                 /// 有效期开始时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_begin_time: Option<String>,
                 /// 有效期结束时间
                 ///
                 /// Example: `2030-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_end_time: Option<String>,
                 /// 生效后N天内有效
                 ///
                 /// Example: `200`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_day_after_receive: Option<i64>,
+            }
+            impl ::serde::Serialize for PatchRequestValidDateInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("type", &self.type_)?;
+                    m.opt("available_begin_time", &self.available_begin_time)?;
+                    m.opt("available_end_time", &self.available_end_time)?;
+                    m.opt(
+                        "available_day_after_receive",
+                        &self.available_day_after_receive,
+                    )?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchRequestValidDateInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        type_: o.req("type")?,
+                        available_begin_time: o.opt("available_begin_time")?,
+                        available_end_time: o.opt("available_end_time")?,
+                        available_day_after_receive: o
+                            .opt("available_day_after_receive")?,
+                    })
+                }
             }
             /// 有效期类型
             ///
@@ -8383,7 +10547,7 @@ pub mod card_member {
                 }
             }
             /// The response of `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code}` (修改用户会员卡信息).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PatchResponse {
                 /// 会员卡code
                 ///
@@ -8400,12 +10564,10 @@ pub mod card_member {
                 /// 卡背景颜色
                 ///
                 /// Example: `#FFFF00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub card_color: Option<String>,
                 /// 卡背景图URL
                 ///
                 /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub card_picture_url: Option<String>,
                 /// 品牌ID
                 ///
@@ -8416,12 +10578,10 @@ pub mod card_member {
                 /// 加密的手机号
                 ///
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub phone_number: Option<String>,
                 /// 等级
                 ///
                 /// Example: `钻石会员`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub level: Option<String>,
                 /// 会员卡有效期
                 pub valid_date_information: PatchResponseValidDateInformation,
@@ -8430,25 +10590,71 @@ pub mod card_member {
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 pub pickup_time: String,
                 /// 用户开卡时填写的个人信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_information: Option<PatchResponseUserInformation>,
                 /// 商家数据包
                 ///
                 /// Example: `自定义数据说明`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub attach: Option<String>,
                 /// 用户会员卡状态
                 pub user_card_state: PatchResponseUserCardState,
                 /// 作废原因
                 ///
                 /// Example: `传入的自定义作废原因`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub invalid_reason: Option<String>,
                 /// 作废时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub invalid_time: Option<String>,
+            }
+            impl ::serde::Serialize for PatchResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("user_card_code", &self.user_card_code)?;
+                    m.req("card_id", &self.card_id)?;
+                    m.req("openid", &self.openid)?;
+                    m.opt("card_color", &self.card_color)?;
+                    m.opt("card_picture_url", &self.card_picture_url)?;
+                    m.req("brand_id", &self.brand_id)?;
+                    m.req("card_type", &self.card_type)?;
+                    m.opt("phone_number", &self.phone_number)?;
+                    m.opt("level", &self.level)?;
+                    m.req("valid_date_information", &self.valid_date_information)?;
+                    m.req("pickup_time", &self.pickup_time)?;
+                    m.opt("user_information", &self.user_information)?;
+                    m.opt("attach", &self.attach)?;
+                    m.req("user_card_state", &self.user_card_state)?;
+                    m.opt("invalid_reason", &self.invalid_reason)?;
+                    m.opt("invalid_time", &self.invalid_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        user_card_code: o.req("user_card_code")?,
+                        card_id: o.req("card_id")?,
+                        openid: o.req("openid")?,
+                        card_color: o.opt("card_color")?,
+                        card_picture_url: o.opt("card_picture_url")?,
+                        brand_id: o.req("brand_id")?,
+                        card_type: o.req("card_type")?,
+                        phone_number: o.opt("phone_number")?,
+                        level: o.opt("level")?,
+                        valid_date_information: o.req("valid_date_information")?,
+                        pickup_time: o.req("pickup_time")?,
+                        user_information: o.opt("user_information")?,
+                        attach: o.opt("attach")?,
+                        user_card_state: o.req("user_card_state")?,
+                        invalid_reason: o.opt("invalid_reason")?,
+                        invalid_time: o.opt("invalid_time")?,
+                    })
+                }
             }
             /// 会员卡类型
             ///
@@ -8577,44 +10783,71 @@ pub mod card_member {
                 }
             }
             /// 用户开卡时填写的个人信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponseUserInformation {
                 /// 平台提供的通用开卡信息字段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub common_field_list: Option<
                     Vec<PatchResponseUserInformationCommonFieldList>,
                 >,
                 /// 商户自定义的开卡信息字段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub custom_field_list: Option<
                     Vec<PatchResponseUserInformationCustomFieldList>,
                 >,
             }
+            impl ::serde::Serialize for PatchResponseUserInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("common_field_list", &self.common_field_list)?;
+                    m.opt("custom_field_list", &self.custom_field_list)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchResponseUserInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        common_field_list: o.opt("common_field_list")?,
+                        custom_field_list: o.opt("custom_field_list")?,
+                    })
+                }
+            }
             /// PatchResponseUserInformationCommonFieldList
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponseUserInformationCommonFieldList {
                 /// 平台提供的通用开卡信息字段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub name: Option<PatchResponseUserInformationCommonFieldListName>,
                 /// 加密的用户开卡时填写的个人信息
                 ///
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub value: Option<String>,
+            }
+            impl ::serde::Serialize for PatchResponseUserInformationCommonFieldList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("name", &self.name)?;
+                    m.opt("value", &self.value)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PatchResponseUserInformationCommonFieldList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        name: o.opt("name")?,
+                        value: o.opt("value")?,
+                    })
+                }
             }
             /// 平台提供的通用开卡信息字段
             ///
@@ -8693,45 +10926,85 @@ pub mod card_member {
                 }
             }
             /// PatchResponseUserInformationCustomFieldList
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponseUserInformationCustomFieldList {
                 /// 字段名称
                 ///
                 /// Example: `喜欢的运动`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub name: Option<String>,
                 /// 加密的用户选择的字段值列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_chosen_values: Option<Vec<String>>,
             }
+            impl ::serde::Serialize for PatchResponseUserInformationCustomFieldList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("name", &self.name)?;
+                    m.opt("user_chosen_values", &self.user_chosen_values)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PatchResponseUserInformationCustomFieldList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        name: o.opt("name")?,
+                        user_chosen_values: o.opt("user_chosen_values")?,
+                    })
+                }
+            }
             /// 会员卡有效期
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PatchResponseValidDateInformation {
                 /// 有效期类型
-                #[serde(rename = "type")]
                 pub type_: PatchResponseValidDateInformationType,
                 /// 有效期开始时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_begin_time: Option<String>,
                 /// 有效期结束时间
                 ///
                 /// Example: `2030-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_end_time: Option<String>,
                 /// 生效后N天内有效
                 ///
                 /// Example: `200`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_day_after_receive: Option<i64>,
+            }
+            impl ::serde::Serialize for PatchResponseValidDateInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("type", &self.type_)?;
+                    m.opt("available_begin_time", &self.available_begin_time)?;
+                    m.opt("available_end_time", &self.available_end_time)?;
+                    m.opt(
+                        "available_day_after_receive",
+                        &self.available_day_after_receive,
+                    )?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchResponseValidDateInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        type_: o.req("type")?,
+                        available_begin_time: o.opt("available_begin_time")?,
+                        available_end_time: o.opt("available_end_time")?,
+                        available_day_after_receive: o
+                            .opt("available_day_after_receive")?,
+                    })
+                }
             }
             /// 有效期类型
             ///
@@ -8818,23 +11091,15 @@ pub mod card_member {
                     }
                 }
                 /// The request of `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/confirm` (同步会员开通结果).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 会员卡模版ID
                     ///
                     /// Query parameter `card_id`. Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                    #[serde(skip_serializing)]
                     pub card_id: String,
                     /// 微信支付公钥ID/平台证书序列号
                     ///
                     /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                    #[serde(rename = "Wechatpay-Serial", skip_serializing)]
                     pub wechatpay_serial: String,
                     /// 品牌ID
                     ///
@@ -8847,36 +11112,69 @@ pub mod card_member {
                     /// 卡背景颜色
                     ///
                     /// Example: `#FFFF00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub card_color: Option<String>,
                     /// 卡背景图URL
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub card_picture_url: Option<String>,
                     /// 加密的手机号
                     ///
                     /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub phone_number: Option<String>,
                     /// 等级
                     ///
                     /// Example: `钻石会员`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub level: Option<String>,
                     /// 会员卡有效期
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub valid_date_information: Option<PostRequestValidDateInformation>,
                     /// 用户开卡时填写的个人信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub user_information: Option<PostRequestUserInformation>,
                     /// 商家数据包
                     ///
                     /// Example: `自定义数据说明`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub attach: Option<String>,
                     /// 会员开卡状态
                     pub user_card_confirm_state: PostRequestUserCardConfirmState,
+                }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("brand_id", &self.brand_id)?;
+                        m.req("openid", &self.openid)?;
+                        m.opt("card_color", &self.card_color)?;
+                        m.opt("card_picture_url", &self.card_picture_url)?;
+                        m.opt("phone_number", &self.phone_number)?;
+                        m.opt("level", &self.level)?;
+                        m.opt("valid_date_information", &self.valid_date_information)?;
+                        m.opt("user_information", &self.user_information)?;
+                        m.opt("attach", &self.attach)?;
+                        m.req("user_card_confirm_state", &self.user_card_confirm_state)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            card_id: o.req("card_id")?,
+                            wechatpay_serial: o.req("Wechatpay-Serial")?,
+                            brand_id: o.req("brand_id")?,
+                            openid: o.req("openid")?,
+                            card_color: o.opt("card_color")?,
+                            card_picture_url: o.opt("card_picture_url")?,
+                            phone_number: o.opt("phone_number")?,
+                            level: o.opt("level")?,
+                            valid_date_information: o.opt("valid_date_information")?,
+                            user_information: o.opt("user_information")?,
+                            attach: o.opt("attach")?,
+                            user_card_confirm_state: o.req("user_card_confirm_state")?,
+                        })
+                    }
                 }
                 /// 会员开卡状态
                 ///
@@ -8938,44 +11236,71 @@ pub mod card_member {
                     }
                 }
                 /// 用户开卡时填写的个人信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestUserInformation {
                     /// 平台提供的通用开卡信息字段
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub common_field_list: Option<
                         Vec<PostRequestUserInformationCommonFieldList>,
                     >,
                     /// 商户自定义的开卡信息字段
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub custom_field_list: Option<
                         Vec<PostRequestUserInformationCustomFieldList>,
                     >,
                 }
+                impl ::serde::Serialize for PostRequestUserInformation {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("common_field_list", &self.common_field_list)?;
+                        m.opt("custom_field_list", &self.custom_field_list)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequestUserInformation {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            common_field_list: o.opt("common_field_list")?,
+                            custom_field_list: o.opt("custom_field_list")?,
+                        })
+                    }
+                }
                 /// PostRequestUserInformationCommonFieldList
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestUserInformationCommonFieldList {
                     /// 平台提供的通用开卡信息字段
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub name: Option<PostRequestUserInformationCommonFieldListName>,
                     /// 加密的用户开卡时填写的个人信息
                     ///
                     /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub value: Option<String>,
+                }
+                impl ::serde::Serialize for PostRequestUserInformationCommonFieldList {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("name", &self.name)?;
+                        m.opt("value", &self.value)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for PostRequestUserInformationCommonFieldList {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            name: o.opt("name")?,
+                            value: o.opt("value")?,
+                        })
+                    }
                 }
                 /// 平台提供的通用开卡信息字段
                 ///
@@ -9057,51 +11382,85 @@ pub mod card_member {
                     }
                 }
                 /// PostRequestUserInformationCustomFieldList
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestUserInformationCustomFieldList {
                     /// 字段名称
                     ///
                     /// Example: `喜欢的运动`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub name: Option<String>,
                     /// 加密的用户选择的字段值列表
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub user_chosen_values: Option<Vec<String>>,
                 }
+                impl ::serde::Serialize for PostRequestUserInformationCustomFieldList {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("name", &self.name)?;
+                        m.opt("user_chosen_values", &self.user_chosen_values)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for PostRequestUserInformationCustomFieldList {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            name: o.opt("name")?,
+                            user_chosen_values: o.opt("user_chosen_values")?,
+                        })
+                    }
+                }
                 /// 会员卡有效期
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequestValidDateInformation {
                     /// 有效期类型
-                    #[serde(rename = "type")]
                     pub type_: PostRequestValidDateInformationType,
                     /// 有效期开始时间
                     ///
                     /// Example: `2020-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub available_begin_time: Option<String>,
                     /// 有效期结束时间
                     ///
                     /// Example: `2030-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub available_end_time: Option<String>,
                     /// 生效后N天内有效
                     ///
                     /// Example: `200`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub available_day_after_receive: Option<i64>,
+                }
+                impl ::serde::Serialize for PostRequestValidDateInformation {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("type", &self.type_)?;
+                        m.opt("available_begin_time", &self.available_begin_time)?;
+                        m.opt("available_end_time", &self.available_end_time)?;
+                        m.opt(
+                            "available_day_after_receive",
+                            &self.available_day_after_receive,
+                        )?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequestValidDateInformation {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            type_: o.req("type")?,
+                            available_begin_time: o.opt("available_begin_time")?,
+                            available_end_time: o.opt("available_end_time")?,
+                            available_day_after_receive: o
+                                .opt("available_day_after_receive")?,
+                        })
+                    }
                 }
                 /// 有效期类型
                 ///
@@ -9169,13 +11528,7 @@ pub mod card_member {
                     }
                 }
                 /// The response of `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/confirm` (同步会员开通结果).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
                     /// 会员卡code
                     ///
@@ -9192,12 +11545,10 @@ pub mod card_member {
                     /// 卡背景颜色
                     ///
                     /// Example: `#FFFF00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub card_color: Option<String>,
                     /// 卡背景图URL
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub card_picture_url: Option<String>,
                     /// 品牌ID
                     ///
@@ -9208,12 +11559,10 @@ pub mod card_member {
                     /// 加密的手机号
                     ///
                     /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub phone_number: Option<String>,
                     /// 等级
                     ///
                     /// Example: `钻石会员`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub level: Option<String>,
                     /// 会员卡有效期
                     pub valid_date_information: PostResponseValidDateInformation,
@@ -9222,25 +11571,71 @@ pub mod card_member {
                     /// Example: `2020-05-20T13:29:35.120+08:00`
                     pub pickup_time: String,
                     /// 用户开卡时填写的个人信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub user_information: Option<PostResponseUserInformation>,
                     /// 商家数据包
                     ///
                     /// Example: `自定义数据说明`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub attach: Option<String>,
                     /// 用户会员卡状态
                     pub user_card_state: PostResponseUserCardState,
                     /// 作废原因
                     ///
                     /// Example: `传入的自定义作废原因`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub invalid_reason: Option<String>,
                     /// 作废时间
                     ///
                     /// Example: `2020-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub invalid_time: Option<String>,
+                }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("user_card_code", &self.user_card_code)?;
+                        m.req("card_id", &self.card_id)?;
+                        m.req("openid", &self.openid)?;
+                        m.opt("card_color", &self.card_color)?;
+                        m.opt("card_picture_url", &self.card_picture_url)?;
+                        m.req("brand_id", &self.brand_id)?;
+                        m.req("card_type", &self.card_type)?;
+                        m.opt("phone_number", &self.phone_number)?;
+                        m.opt("level", &self.level)?;
+                        m.req("valid_date_information", &self.valid_date_information)?;
+                        m.req("pickup_time", &self.pickup_time)?;
+                        m.opt("user_information", &self.user_information)?;
+                        m.opt("attach", &self.attach)?;
+                        m.req("user_card_state", &self.user_card_state)?;
+                        m.opt("invalid_reason", &self.invalid_reason)?;
+                        m.opt("invalid_time", &self.invalid_time)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            user_card_code: o.req("user_card_code")?,
+                            card_id: o.req("card_id")?,
+                            openid: o.req("openid")?,
+                            card_color: o.opt("card_color")?,
+                            card_picture_url: o.opt("card_picture_url")?,
+                            brand_id: o.req("brand_id")?,
+                            card_type: o.req("card_type")?,
+                            phone_number: o.opt("phone_number")?,
+                            level: o.opt("level")?,
+                            valid_date_information: o.req("valid_date_information")?,
+                            pickup_time: o.req("pickup_time")?,
+                            user_information: o.opt("user_information")?,
+                            attach: o.opt("attach")?,
+                            user_card_state: o.req("user_card_state")?,
+                            invalid_reason: o.opt("invalid_reason")?,
+                            invalid_time: o.opt("invalid_time")?,
+                        })
+                    }
                 }
                 /// 会员卡类型
                 ///
@@ -9373,44 +11768,71 @@ pub mod card_member {
                     }
                 }
                 /// 用户开卡时填写的个人信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseUserInformation {
                     /// 平台提供的通用开卡信息字段
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub common_field_list: Option<
                         Vec<PostResponseUserInformationCommonFieldList>,
                     >,
                     /// 商户自定义的开卡信息字段
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub custom_field_list: Option<
                         Vec<PostResponseUserInformationCustomFieldList>,
                     >,
                 }
+                impl ::serde::Serialize for PostResponseUserInformation {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("common_field_list", &self.common_field_list)?;
+                        m.opt("custom_field_list", &self.custom_field_list)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponseUserInformation {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            common_field_list: o.opt("common_field_list")?,
+                            custom_field_list: o.opt("custom_field_list")?,
+                        })
+                    }
+                }
                 /// PostResponseUserInformationCommonFieldList
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseUserInformationCommonFieldList {
                     /// 平台提供的通用开卡信息字段
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub name: Option<PostResponseUserInformationCommonFieldListName>,
                     /// 加密的用户开卡时填写的个人信息
                     ///
                     /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub value: Option<String>,
+                }
+                impl ::serde::Serialize for PostResponseUserInformationCommonFieldList {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("name", &self.name)?;
+                        m.opt("value", &self.value)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for PostResponseUserInformationCommonFieldList {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            name: o.opt("name")?,
+                            value: o.opt("value")?,
+                        })
+                    }
                 }
                 /// 平台提供的通用开卡信息字段
                 ///
@@ -9492,51 +11914,86 @@ pub mod card_member {
                     }
                 }
                 /// PostResponseUserInformationCustomFieldList
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseUserInformationCustomFieldList {
                     /// 字段名称
                     ///
                     /// Example: `喜欢的运动`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub name: Option<String>,
                     /// 加密的用户选择的字段值列表
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub user_chosen_values: Option<Vec<String>>,
                 }
+                impl ::serde::Serialize for PostResponseUserInformationCustomFieldList {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("name", &self.name)?;
+                        m.opt("user_chosen_values", &self.user_chosen_values)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for PostResponseUserInformationCustomFieldList {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            name: o.opt("name")?,
+                            user_chosen_values: o.opt("user_chosen_values")?,
+                        })
+                    }
+                }
                 /// 会员卡有效期
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponseValidDateInformation {
                     /// 有效期类型
-                    #[serde(rename = "type")]
                     pub type_: PostResponseValidDateInformationType,
                     /// 有效期开始时间
                     ///
                     /// Example: `2020-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub available_begin_time: Option<String>,
                     /// 有效期结束时间
                     ///
                     /// Example: `2030-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub available_end_time: Option<String>,
                     /// 生效后N天内有效
                     ///
                     /// Example: `200`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub available_day_after_receive: Option<i64>,
+                }
+                impl ::serde::Serialize for PostResponseValidDateInformation {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("type", &self.type_)?;
+                        m.opt("available_begin_time", &self.available_begin_time)?;
+                        m.opt("available_end_time", &self.available_end_time)?;
+                        m.opt(
+                            "available_day_after_receive",
+                            &self.available_day_after_receive,
+                        )?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for PostResponseValidDateInformation {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            type_: o.req("type")?,
+                            available_begin_time: o.opt("available_begin_time")?,
+                            available_end_time: o.opt("available_end_time")?,
+                            available_day_after_receive: o
+                                .opt("available_day_after_receive")?,
+                        })
+                    }
                 }
                 /// 有效期类型
                 ///
@@ -9627,24 +12084,15 @@ pub mod card_member {
                     }
                 }
                 /// The request of `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate` (作废用户会员卡).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 品牌id
                     ///
                     /// Query parameter `brand_id`. Example: `1004`
-                    #[serde(skip_serializing)]
                     pub brand_id: String,
                     /// 会员卡模版ID
                     ///
                     /// Query parameter `card_id`. Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                    #[serde(skip_serializing)]
                     pub card_id: String,
                     /// 用户标识
                     ///
@@ -9653,17 +12101,34 @@ pub mod card_member {
                     /// 作废原因
                     ///
                     /// Example: `传入的自定义作废原因`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub invalid_reason: Option<String>,
                 }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("openid", &self.openid)?;
+                        m.opt("invalid_reason", &self.invalid_reason)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            brand_id: o.req("brand_id")?,
+                            card_id: o.req("card_id")?,
+                            openid: o.req("openid")?,
+                            invalid_reason: o.opt("invalid_reason")?,
+                        })
+                    }
+                }
                 /// The response of `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate` (作废用户会员卡).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
                     /// 会员卡code
                     ///
@@ -9680,12 +12145,10 @@ pub mod card_member {
                     /// 卡背景颜色
                     ///
                     /// Example: `#FFFF00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub card_color: Option<String>,
                     /// 卡背景图URL
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub card_picture_url: Option<String>,
                     /// 品牌ID
                     ///
@@ -9696,12 +12159,10 @@ pub mod card_member {
                     /// 加密的手机号
                     ///
                     /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub phone_number: Option<String>,
                     /// 等级
                     ///
                     /// Example: `钻石会员`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub level: Option<String>,
                     /// 会员卡有效期
                     pub valid_date_information: PostResponseValidDateInformation,
@@ -9710,25 +12171,71 @@ pub mod card_member {
                     /// Example: `2020-05-20T13:29:35.120+08:00`
                     pub pickup_time: String,
                     /// 用户开卡时填写的个人信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub user_information: Option<PostResponseUserInformation>,
                     /// 商家数据包
                     ///
                     /// Example: `自定义数据说明`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub attach: Option<String>,
                     /// 用户会员卡状态
                     pub user_card_state: PostResponseUserCardState,
                     /// 作废原因
                     ///
                     /// Example: `传入的自定义作废原因`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub invalid_reason: Option<String>,
                     /// 作废时间
                     ///
                     /// Example: `2020-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub invalid_time: Option<String>,
+                }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("user_card_code", &self.user_card_code)?;
+                        m.req("card_id", &self.card_id)?;
+                        m.req("openid", &self.openid)?;
+                        m.opt("card_color", &self.card_color)?;
+                        m.opt("card_picture_url", &self.card_picture_url)?;
+                        m.req("brand_id", &self.brand_id)?;
+                        m.req("card_type", &self.card_type)?;
+                        m.opt("phone_number", &self.phone_number)?;
+                        m.opt("level", &self.level)?;
+                        m.req("valid_date_information", &self.valid_date_information)?;
+                        m.req("pickup_time", &self.pickup_time)?;
+                        m.opt("user_information", &self.user_information)?;
+                        m.opt("attach", &self.attach)?;
+                        m.req("user_card_state", &self.user_card_state)?;
+                        m.opt("invalid_reason", &self.invalid_reason)?;
+                        m.opt("invalid_time", &self.invalid_time)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            user_card_code: o.req("user_card_code")?,
+                            card_id: o.req("card_id")?,
+                            openid: o.req("openid")?,
+                            card_color: o.opt("card_color")?,
+                            card_picture_url: o.opt("card_picture_url")?,
+                            brand_id: o.req("brand_id")?,
+                            card_type: o.req("card_type")?,
+                            phone_number: o.opt("phone_number")?,
+                            level: o.opt("level")?,
+                            valid_date_information: o.req("valid_date_information")?,
+                            pickup_time: o.req("pickup_time")?,
+                            user_information: o.opt("user_information")?,
+                            attach: o.opt("attach")?,
+                            user_card_state: o.req("user_card_state")?,
+                            invalid_reason: o.opt("invalid_reason")?,
+                            invalid_time: o.opt("invalid_time")?,
+                        })
+                    }
                 }
                 /// 会员卡类型
                 ///
@@ -9861,44 +12368,71 @@ pub mod card_member {
                     }
                 }
                 /// 用户开卡时填写的个人信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseUserInformation {
                     /// 平台提供的通用开卡信息字段
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub common_field_list: Option<
                         Vec<PostResponseUserInformationCommonFieldList>,
                     >,
                     /// 商户自定义的开卡信息字段
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub custom_field_list: Option<
                         Vec<PostResponseUserInformationCustomFieldList>,
                     >,
                 }
+                impl ::serde::Serialize for PostResponseUserInformation {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("common_field_list", &self.common_field_list)?;
+                        m.opt("custom_field_list", &self.custom_field_list)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponseUserInformation {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            common_field_list: o.opt("common_field_list")?,
+                            custom_field_list: o.opt("custom_field_list")?,
+                        })
+                    }
+                }
                 /// PostResponseUserInformationCommonFieldList
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseUserInformationCommonFieldList {
                     /// 平台提供的通用开卡信息字段
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub name: Option<PostResponseUserInformationCommonFieldListName>,
                     /// 加密的用户开卡时填写的个人信息
                     ///
                     /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub value: Option<String>,
+                }
+                impl ::serde::Serialize for PostResponseUserInformationCommonFieldList {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("name", &self.name)?;
+                        m.opt("value", &self.value)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for PostResponseUserInformationCommonFieldList {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            name: o.opt("name")?,
+                            value: o.opt("value")?,
+                        })
+                    }
                 }
                 /// 平台提供的通用开卡信息字段
                 ///
@@ -9980,51 +12514,86 @@ pub mod card_member {
                     }
                 }
                 /// PostResponseUserInformationCustomFieldList
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseUserInformationCustomFieldList {
                     /// 字段名称
                     ///
                     /// Example: `喜欢的运动`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub name: Option<String>,
                     /// 加密的用户选择的字段值列表
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub user_chosen_values: Option<Vec<String>>,
                 }
+                impl ::serde::Serialize for PostResponseUserInformationCustomFieldList {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("name", &self.name)?;
+                        m.opt("user_chosen_values", &self.user_chosen_values)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for PostResponseUserInformationCustomFieldList {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            name: o.opt("name")?,
+                            user_chosen_values: o.opt("user_chosen_values")?,
+                        })
+                    }
+                }
                 /// 会员卡有效期
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponseValidDateInformation {
                     /// 有效期类型
-                    #[serde(rename = "type")]
                     pub type_: PostResponseValidDateInformationType,
                     /// 有效期开始时间
                     ///
                     /// Example: `2020-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub available_begin_time: Option<String>,
                     /// 有效期结束时间
                     ///
                     /// Example: `2030-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub available_end_time: Option<String>,
                     /// 生效后N天内有效
                     ///
                     /// Example: `200`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub available_day_after_receive: Option<i64>,
+                }
+                impl ::serde::Serialize for PostResponseValidDateInformation {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("type", &self.type_)?;
+                        m.opt("available_begin_time", &self.available_begin_time)?;
+                        m.opt("available_end_time", &self.available_end_time)?;
+                        m.opt(
+                            "available_day_after_receive",
+                            &self.available_day_after_receive,
+                        )?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for PostResponseValidDateInformation {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            type_: o.req("type")?,
+                            available_begin_time: o.opt("available_begin_time")?,
+                            available_end_time: o.opt("available_end_time")?,
+                            available_day_after_receive: o
+                                .opt("available_day_after_receive")?,
+                        })
+                    }
                 }
                 /// 有效期类型
                 ///
@@ -10115,12 +12684,11 @@ pub mod card_member {
                 }
             }
             /// The request of `POST /v3/brand/partner/card-member/user-cards/import-by-openid` (根据openid导入用户会员卡).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
                 /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                #[serde(rename = "Wechatpay-Serial", skip_serializing)]
                 pub wechatpay_serial: String,
                 /// 品牌ID
                 ///
@@ -10141,10 +12709,8 @@ pub mod card_member {
                 /// 加密的手机号
                 ///
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub phone_number: Option<String>,
                 /// 用户开卡时填写的个人信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_information: Option<PostRequestUserInformation>,
                 /// 会员卡有效期
                 pub date_information: PostRequestDateInformation,
@@ -10153,27 +12719,88 @@ pub mod card_member {
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 pub pickup_time: String,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("brand_id", &self.brand_id)?;
+                    m.req("card_id", &self.card_id)?;
+                    m.req("openid", &self.openid)?;
+                    m.req("user_card_code", &self.user_card_code)?;
+                    m.opt("phone_number", &self.phone_number)?;
+                    m.opt("user_information", &self.user_information)?;
+                    m.req("date_information", &self.date_information)?;
+                    m.req("pickup_time", &self.pickup_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        wechatpay_serial: o.req("Wechatpay-Serial")?,
+                        brand_id: o.req("brand_id")?,
+                        card_id: o.req("card_id")?,
+                        openid: o.req("openid")?,
+                        user_card_code: o.req("user_card_code")?,
+                        phone_number: o.opt("phone_number")?,
+                        user_information: o.opt("user_information")?,
+                        date_information: o.req("date_information")?,
+                        pickup_time: o.req("pickup_time")?,
+                    })
+                }
+            }
             /// 会员卡有效期
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequestDateInformation {
                 /// 有效期类型
-                #[serde(rename = "type")]
                 pub type_: PostRequestDateInformationType,
                 /// 有效期开始时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_begin_time: Option<String>,
                 /// 有效期结束时间
                 ///
                 /// Example: `2030-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_end_time: Option<String>,
                 /// 生效后N天内有效
                 ///
                 /// Example: `200`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_day_after_receive: Option<i64>,
+            }
+            impl ::serde::Serialize for PostRequestDateInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("type", &self.type_)?;
+                    m.opt("available_begin_time", &self.available_begin_time)?;
+                    m.opt("available_end_time", &self.available_end_time)?;
+                    m.opt(
+                        "available_day_after_receive",
+                        &self.available_day_after_receive,
+                    )?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestDateInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        type_: o.req("type")?,
+                        available_begin_time: o.opt("available_begin_time")?,
+                        available_end_time: o.opt("available_end_time")?,
+                        available_day_after_receive: o
+                            .opt("available_day_after_receive")?,
+                    })
+                }
             }
             /// 有效期类型
             ///
@@ -10237,44 +12864,71 @@ pub mod card_member {
                 }
             }
             /// 用户开卡时填写的个人信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestUserInformation {
                 /// 平台提供的通用开卡信息字段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub common_field_list: Option<
                     Vec<PostRequestUserInformationCommonFieldList>,
                 >,
                 /// 商户自定义的开卡信息字段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub custom_field_list: Option<
                     Vec<PostRequestUserInformationCustomFieldList>,
                 >,
             }
+            impl ::serde::Serialize for PostRequestUserInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("common_field_list", &self.common_field_list)?;
+                    m.opt("custom_field_list", &self.custom_field_list)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestUserInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        common_field_list: o.opt("common_field_list")?,
+                        custom_field_list: o.opt("custom_field_list")?,
+                    })
+                }
+            }
             /// PostRequestUserInformationCommonFieldList
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestUserInformationCommonFieldList {
                 /// 平台提供的通用开卡信息字段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub name: Option<PostRequestUserInformationCommonFieldListName>,
                 /// 加密的用户开卡时填写的个人信息
                 ///
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub value: Option<String>,
+            }
+            impl ::serde::Serialize for PostRequestUserInformationCommonFieldList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("name", &self.name)?;
+                    m.opt("value", &self.value)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PostRequestUserInformationCommonFieldList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        name: o.opt("name")?,
+                        value: o.opt("value")?,
+                    })
+                }
             }
             /// 平台提供的通用开卡信息字段
             ///
@@ -10352,26 +13006,40 @@ pub mod card_member {
                 }
             }
             /// PostRequestUserInformationCustomFieldList
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestUserInformationCustomFieldList {
                 /// 字段名称
                 ///
                 /// Example: `喜欢的运动`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub name: Option<String>,
                 /// 加密的用户选择的字段值列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_chosen_values: Option<Vec<String>>,
             }
+            impl ::serde::Serialize for PostRequestUserInformationCustomFieldList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("name", &self.name)?;
+                    m.opt("user_chosen_values", &self.user_chosen_values)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PostRequestUserInformationCustomFieldList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        name: o.opt("name")?,
+                        user_chosen_values: o.opt("user_chosen_values")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/brand/partner/card-member/user-cards/import-by-openid` (根据openid导入用户会员卡).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 会员卡code
                 ///
@@ -10388,12 +13056,10 @@ pub mod card_member {
                 /// 卡背景颜色
                 ///
                 /// Example: `#FFFF00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub card_color: Option<String>,
                 /// 卡背景图URL
                 ///
                 /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub card_picture_url: Option<String>,
                 /// 品牌ID
                 ///
@@ -10404,12 +13070,10 @@ pub mod card_member {
                 /// 加密的手机号
                 ///
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub phone_number: Option<String>,
                 /// 等级
                 ///
                 /// Example: `钻石会员`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub level: Option<String>,
                 /// 会员卡有效期
                 pub valid_date_information: PostResponseValidDateInformation,
@@ -10418,25 +13082,71 @@ pub mod card_member {
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 pub pickup_time: String,
                 /// 用户开卡时填写的个人信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_information: Option<PostResponseUserInformation>,
                 /// 商家数据包
                 ///
                 /// Example: `自定义数据说明`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub attach: Option<String>,
                 /// 用户会员卡状态
                 pub user_card_state: PostResponseUserCardState,
                 /// 作废原因
                 ///
                 /// Example: `传入的自定义作废原因`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub invalid_reason: Option<String>,
                 /// 作废时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub invalid_time: Option<String>,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("user_card_code", &self.user_card_code)?;
+                    m.req("card_id", &self.card_id)?;
+                    m.req("openid", &self.openid)?;
+                    m.opt("card_color", &self.card_color)?;
+                    m.opt("card_picture_url", &self.card_picture_url)?;
+                    m.req("brand_id", &self.brand_id)?;
+                    m.req("card_type", &self.card_type)?;
+                    m.opt("phone_number", &self.phone_number)?;
+                    m.opt("level", &self.level)?;
+                    m.req("valid_date_information", &self.valid_date_information)?;
+                    m.req("pickup_time", &self.pickup_time)?;
+                    m.opt("user_information", &self.user_information)?;
+                    m.opt("attach", &self.attach)?;
+                    m.req("user_card_state", &self.user_card_state)?;
+                    m.opt("invalid_reason", &self.invalid_reason)?;
+                    m.opt("invalid_time", &self.invalid_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        user_card_code: o.req("user_card_code")?,
+                        card_id: o.req("card_id")?,
+                        openid: o.req("openid")?,
+                        card_color: o.opt("card_color")?,
+                        card_picture_url: o.opt("card_picture_url")?,
+                        brand_id: o.req("brand_id")?,
+                        card_type: o.req("card_type")?,
+                        phone_number: o.opt("phone_number")?,
+                        level: o.opt("level")?,
+                        valid_date_information: o.req("valid_date_information")?,
+                        pickup_time: o.req("pickup_time")?,
+                        user_information: o.opt("user_information")?,
+                        attach: o.opt("attach")?,
+                        user_card_state: o.req("user_card_state")?,
+                        invalid_reason: o.opt("invalid_reason")?,
+                        invalid_time: o.opt("invalid_time")?,
+                    })
+                }
             }
             /// 会员卡类型
             ///
@@ -10565,44 +13275,71 @@ pub mod card_member {
                 }
             }
             /// 用户开卡时填写的个人信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseUserInformation {
                 /// 平台提供的通用开卡信息字段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub common_field_list: Option<
                     Vec<PostResponseUserInformationCommonFieldList>,
                 >,
                 /// 商户自定义的开卡信息字段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub custom_field_list: Option<
                     Vec<PostResponseUserInformationCustomFieldList>,
                 >,
             }
+            impl ::serde::Serialize for PostResponseUserInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("common_field_list", &self.common_field_list)?;
+                    m.opt("custom_field_list", &self.custom_field_list)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponseUserInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        common_field_list: o.opt("common_field_list")?,
+                        custom_field_list: o.opt("custom_field_list")?,
+                    })
+                }
+            }
             /// PostResponseUserInformationCommonFieldList
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseUserInformationCommonFieldList {
                 /// 平台提供的通用开卡信息字段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub name: Option<PostResponseUserInformationCommonFieldListName>,
                 /// 加密的用户开卡时填写的个人信息
                 ///
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub value: Option<String>,
+            }
+            impl ::serde::Serialize for PostResponseUserInformationCommonFieldList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("name", &self.name)?;
+                    m.opt("value", &self.value)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PostResponseUserInformationCommonFieldList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        name: o.opt("name")?,
+                        value: o.opt("value")?,
+                    })
+                }
             }
             /// 平台提供的通用开卡信息字段
             ///
@@ -10681,45 +13418,85 @@ pub mod card_member {
                 }
             }
             /// PostResponseUserInformationCustomFieldList
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseUserInformationCustomFieldList {
                 /// 字段名称
                 ///
                 /// Example: `喜欢的运动`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub name: Option<String>,
                 /// 加密的用户选择的字段值列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_chosen_values: Option<Vec<String>>,
             }
+            impl ::serde::Serialize for PostResponseUserInformationCustomFieldList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("name", &self.name)?;
+                    m.opt("user_chosen_values", &self.user_chosen_values)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PostResponseUserInformationCustomFieldList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        name: o.opt("name")?,
+                        user_chosen_values: o.opt("user_chosen_values")?,
+                    })
+                }
+            }
             /// 会员卡有效期
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponseValidDateInformation {
                 /// 有效期类型
-                #[serde(rename = "type")]
                 pub type_: PostResponseValidDateInformationType,
                 /// 有效期开始时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_begin_time: Option<String>,
                 /// 有效期结束时间
                 ///
                 /// Example: `2030-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_end_time: Option<String>,
                 /// 生效后N天内有效
                 ///
                 /// Example: `200`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_day_after_receive: Option<i64>,
+            }
+            impl ::serde::Serialize for PostResponseValidDateInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("type", &self.type_)?;
+                    m.opt("available_begin_time", &self.available_begin_time)?;
+                    m.opt("available_end_time", &self.available_end_time)?;
+                    m.opt(
+                        "available_day_after_receive",
+                        &self.available_day_after_receive,
+                    )?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponseValidDateInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        type_: o.req("type")?,
+                        available_begin_time: o.opt("available_begin_time")?,
+                        available_end_time: o.opt("available_end_time")?,
+                        available_day_after_receive: o
+                            .opt("available_day_after_receive")?,
+                    })
+                }
             }
             /// 有效期类型
             ///
@@ -10806,12 +13583,11 @@ pub mod card_member {
                 }
             }
             /// The request of `POST /v3/brand/partner/card-member/user-cards/import-by-phone` (根据手机号导入用户会员卡).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
                 /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                #[serde(rename = "Wechatpay-Serial", skip_serializing)]
                 pub wechatpay_serial: String,
                 /// 品牌ID
                 ///
@@ -10830,7 +13606,6 @@ pub mod card_member {
                 /// Example: `478515832665`
                 pub user_card_code: String,
                 /// 用户开卡时填写的个人信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_information: Option<PostRequestUserInformation>,
                 /// 会员卡有效期
                 pub date_information: PostRequestDateInformation,
@@ -10839,27 +13614,86 @@ pub mod card_member {
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 pub pickup_time: String,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("brand_id", &self.brand_id)?;
+                    m.req("card_id", &self.card_id)?;
+                    m.req("phone_number", &self.phone_number)?;
+                    m.req("user_card_code", &self.user_card_code)?;
+                    m.opt("user_information", &self.user_information)?;
+                    m.req("date_information", &self.date_information)?;
+                    m.req("pickup_time", &self.pickup_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        wechatpay_serial: o.req("Wechatpay-Serial")?,
+                        brand_id: o.req("brand_id")?,
+                        card_id: o.req("card_id")?,
+                        phone_number: o.req("phone_number")?,
+                        user_card_code: o.req("user_card_code")?,
+                        user_information: o.opt("user_information")?,
+                        date_information: o.req("date_information")?,
+                        pickup_time: o.req("pickup_time")?,
+                    })
+                }
+            }
             /// 会员卡有效期
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequestDateInformation {
                 /// 有效期类型
-                #[serde(rename = "type")]
                 pub type_: PostRequestDateInformationType,
                 /// 有效期开始时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_begin_time: Option<String>,
                 /// 有效期结束时间
                 ///
                 /// Example: `2030-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_end_time: Option<String>,
                 /// 生效后N天内有效
                 ///
                 /// Example: `200`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_day_after_receive: Option<i64>,
+            }
+            impl ::serde::Serialize for PostRequestDateInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("type", &self.type_)?;
+                    m.opt("available_begin_time", &self.available_begin_time)?;
+                    m.opt("available_end_time", &self.available_end_time)?;
+                    m.opt(
+                        "available_day_after_receive",
+                        &self.available_day_after_receive,
+                    )?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestDateInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        type_: o.req("type")?,
+                        available_begin_time: o.opt("available_begin_time")?,
+                        available_end_time: o.opt("available_end_time")?,
+                        available_day_after_receive: o
+                            .opt("available_day_after_receive")?,
+                    })
+                }
             }
             /// 有效期类型
             ///
@@ -10923,44 +13757,71 @@ pub mod card_member {
                 }
             }
             /// 用户开卡时填写的个人信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestUserInformation {
                 /// 平台提供的通用开卡信息字段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub common_field_list: Option<
                     Vec<PostRequestUserInformationCommonFieldList>,
                 >,
                 /// 商户自定义的开卡信息字段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub custom_field_list: Option<
                     Vec<PostRequestUserInformationCustomFieldList>,
                 >,
             }
+            impl ::serde::Serialize for PostRequestUserInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("common_field_list", &self.common_field_list)?;
+                    m.opt("custom_field_list", &self.custom_field_list)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestUserInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        common_field_list: o.opt("common_field_list")?,
+                        custom_field_list: o.opt("custom_field_list")?,
+                    })
+                }
+            }
             /// PostRequestUserInformationCommonFieldList
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestUserInformationCommonFieldList {
                 /// 平台提供的通用开卡信息字段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub name: Option<PostRequestUserInformationCommonFieldListName>,
                 /// 加密的用户开卡时填写的个人信息
                 ///
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub value: Option<String>,
+            }
+            impl ::serde::Serialize for PostRequestUserInformationCommonFieldList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("name", &self.name)?;
+                    m.opt("value", &self.value)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PostRequestUserInformationCommonFieldList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        name: o.opt("name")?,
+                        value: o.opt("value")?,
+                    })
+                }
             }
             /// 平台提供的通用开卡信息字段
             ///
@@ -11038,26 +13899,40 @@ pub mod card_member {
                 }
             }
             /// PostRequestUserInformationCustomFieldList
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestUserInformationCustomFieldList {
                 /// 字段名称
                 ///
                 /// Example: `喜欢的运动`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub name: Option<String>,
                 /// 加密的用户选择的字段值列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_chosen_values: Option<Vec<String>>,
             }
+            impl ::serde::Serialize for PostRequestUserInformationCustomFieldList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("name", &self.name)?;
+                    m.opt("user_chosen_values", &self.user_chosen_values)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PostRequestUserInformationCustomFieldList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        name: o.opt("name")?,
+                        user_chosen_values: o.opt("user_chosen_values")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/brand/partner/card-member/user-cards/import-by-phone` (根据手机号导入用户会员卡).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 会员卡code
                 ///
@@ -11074,12 +13949,10 @@ pub mod card_member {
                 /// 卡背景颜色
                 ///
                 /// Example: `#FFFF00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub card_color: Option<String>,
                 /// 卡背景图URL
                 ///
                 /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub card_picture_url: Option<String>,
                 /// 品牌ID
                 ///
@@ -11090,12 +13963,10 @@ pub mod card_member {
                 /// 加密的手机号
                 ///
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub phone_number: Option<String>,
                 /// 等级
                 ///
                 /// Example: `钻石会员`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub level: Option<String>,
                 /// 会员卡有效期
                 pub valid_date_information: PostResponseValidDateInformation,
@@ -11104,25 +13975,71 @@ pub mod card_member {
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 pub pickup_time: String,
                 /// 用户开卡时填写的个人信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_information: Option<PostResponseUserInformation>,
                 /// 商家数据包
                 ///
                 /// Example: `自定义数据说明`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub attach: Option<String>,
                 /// 用户会员卡状态
                 pub user_card_state: PostResponseUserCardState,
                 /// 作废原因
                 ///
                 /// Example: `传入的自定义作废原因`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub invalid_reason: Option<String>,
                 /// 作废时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub invalid_time: Option<String>,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("user_card_code", &self.user_card_code)?;
+                    m.req("card_id", &self.card_id)?;
+                    m.req("openid", &self.openid)?;
+                    m.opt("card_color", &self.card_color)?;
+                    m.opt("card_picture_url", &self.card_picture_url)?;
+                    m.req("brand_id", &self.brand_id)?;
+                    m.req("card_type", &self.card_type)?;
+                    m.opt("phone_number", &self.phone_number)?;
+                    m.opt("level", &self.level)?;
+                    m.req("valid_date_information", &self.valid_date_information)?;
+                    m.req("pickup_time", &self.pickup_time)?;
+                    m.opt("user_information", &self.user_information)?;
+                    m.opt("attach", &self.attach)?;
+                    m.req("user_card_state", &self.user_card_state)?;
+                    m.opt("invalid_reason", &self.invalid_reason)?;
+                    m.opt("invalid_time", &self.invalid_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        user_card_code: o.req("user_card_code")?,
+                        card_id: o.req("card_id")?,
+                        openid: o.req("openid")?,
+                        card_color: o.opt("card_color")?,
+                        card_picture_url: o.opt("card_picture_url")?,
+                        brand_id: o.req("brand_id")?,
+                        card_type: o.req("card_type")?,
+                        phone_number: o.opt("phone_number")?,
+                        level: o.opt("level")?,
+                        valid_date_information: o.req("valid_date_information")?,
+                        pickup_time: o.req("pickup_time")?,
+                        user_information: o.opt("user_information")?,
+                        attach: o.opt("attach")?,
+                        user_card_state: o.req("user_card_state")?,
+                        invalid_reason: o.opt("invalid_reason")?,
+                        invalid_time: o.opt("invalid_time")?,
+                    })
+                }
             }
             /// 会员卡类型
             ///
@@ -11251,44 +14168,71 @@ pub mod card_member {
                 }
             }
             /// 用户开卡时填写的个人信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseUserInformation {
                 /// 平台提供的通用开卡信息字段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub common_field_list: Option<
                     Vec<PostResponseUserInformationCommonFieldList>,
                 >,
                 /// 商户自定义的开卡信息字段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub custom_field_list: Option<
                     Vec<PostResponseUserInformationCustomFieldList>,
                 >,
             }
+            impl ::serde::Serialize for PostResponseUserInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("common_field_list", &self.common_field_list)?;
+                    m.opt("custom_field_list", &self.custom_field_list)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponseUserInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        common_field_list: o.opt("common_field_list")?,
+                        custom_field_list: o.opt("custom_field_list")?,
+                    })
+                }
+            }
             /// PostResponseUserInformationCommonFieldList
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseUserInformationCommonFieldList {
                 /// 平台提供的通用开卡信息字段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub name: Option<PostResponseUserInformationCommonFieldListName>,
                 /// 加密的用户开卡时填写的个人信息
                 ///
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub value: Option<String>,
+            }
+            impl ::serde::Serialize for PostResponseUserInformationCommonFieldList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("name", &self.name)?;
+                    m.opt("value", &self.value)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PostResponseUserInformationCommonFieldList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        name: o.opt("name")?,
+                        value: o.opt("value")?,
+                    })
+                }
             }
             /// 平台提供的通用开卡信息字段
             ///
@@ -11367,45 +14311,85 @@ pub mod card_member {
                 }
             }
             /// PostResponseUserInformationCustomFieldList
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseUserInformationCustomFieldList {
                 /// 字段名称
                 ///
                 /// Example: `喜欢的运动`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub name: Option<String>,
                 /// 加密的用户选择的字段值列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_chosen_values: Option<Vec<String>>,
             }
+            impl ::serde::Serialize for PostResponseUserInformationCustomFieldList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("name", &self.name)?;
+                    m.opt("user_chosen_values", &self.user_chosen_values)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PostResponseUserInformationCustomFieldList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        name: o.opt("name")?,
+                        user_chosen_values: o.opt("user_chosen_values")?,
+                    })
+                }
+            }
             /// 会员卡有效期
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponseValidDateInformation {
                 /// 有效期类型
-                #[serde(rename = "type")]
                 pub type_: PostResponseValidDateInformationType,
                 /// 有效期开始时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_begin_time: Option<String>,
                 /// 有效期结束时间
                 ///
                 /// Example: `2030-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_end_time: Option<String>,
                 /// 生效后N天内有效
                 ///
                 /// Example: `200`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_day_after_receive: Option<i64>,
+            }
+            impl ::serde::Serialize for PostResponseValidDateInformation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("type", &self.type_)?;
+                    m.opt("available_begin_time", &self.available_begin_time)?;
+                    m.opt("available_end_time", &self.available_end_time)?;
+                    m.opt(
+                        "available_day_after_receive",
+                        &self.available_day_after_receive,
+                    )?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponseValidDateInformation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        type_: o.req("type")?,
+                        available_begin_time: o.opt("available_begin_time")?,
+                        available_end_time: o.opt("available_end_time")?,
+                        available_day_after_receive: o
+                            .opt("available_day_after_receive")?,
+                    })
+                }
             }
             /// 有效期类型
             ///
@@ -11492,14 +14476,7 @@ pub mod card_member {
             }
         }
         /// The request of `POST /v3/brand/partner/card-member/user-feeds` (创建用户动态信息).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 品牌ID
             ///
@@ -11526,15 +14503,38 @@ pub mod card_member {
             /// Example: `15_1200_1`
             pub cell_message: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("brand_id", &self.brand_id)?;
+                m.req("card_id", &self.card_id)?;
+                m.req("user_card_code", &self.user_card_code)?;
+                m.req("openid", &self.openid)?;
+                m.req("out_request_no", &self.out_request_no)?;
+                m.req("cell_message", &self.cell_message)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    brand_id: o.req("brand_id")?,
+                    card_id: o.req("card_id")?,
+                    user_card_code: o.req("user_card_code")?,
+                    openid: o.req("openid")?,
+                    out_request_no: o.req("out_request_no")?,
+                    cell_message: o.req("cell_message")?,
+                })
+            }
+        }
         /// The response of `POST /v3/brand/partner/card-member/user-feeds` (创建用户动态信息).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 品牌ID
             ///
@@ -11560,6 +14560,36 @@ pub mod card_member {
             ///
             /// Example: `15_1200_1`
             pub cell_message: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("brand_id", &self.brand_id)?;
+                m.req("card_id", &self.card_id)?;
+                m.req("user_card_code", &self.user_card_code)?;
+                m.req("openid", &self.openid)?;
+                m.req("out_request_no", &self.out_request_no)?;
+                m.req("cell_message", &self.cell_message)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    brand_id: o.req("brand_id")?,
+                    card_id: o.req("card_id")?,
+                    user_card_code: o.req("user_card_code")?,
+                    openid: o.req("openid")?,
+                    out_request_no: o.req("out_request_no")?,
+                    cell_message: o.req("cell_message")?,
+                })
+            }
         }
     }
     /// `/v3/brand/partner/card-member/user-points`
@@ -11607,13 +14637,7 @@ pub mod card_member {
                     }
                 }
                 /// The request of `POST /v3/brand/partner/card-member/user-points/exchange-coupon/confirm` (同步积分兑券结果).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 积分兑券ID
                     ///
@@ -11646,13 +14670,51 @@ pub mod card_member {
                     /// 兑券成功的券code
                     ///
                     /// Example: `123446565767`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub coupon_code: Option<String>,
                     /// 兑券失败原因
                     ///
                     /// Example: `积分不足`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub fail_reason: Option<String>,
+                }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("record_id", &self.record_id)?;
+                        m.req(
+                            "exchange_coupon_template_id",
+                            &self.exchange_coupon_template_id,
+                        )?;
+                        m.req("brand_id", &self.brand_id)?;
+                        m.req("card_id", &self.card_id)?;
+                        m.req("openid", &self.openid)?;
+                        m.req("user_card_code", &self.user_card_code)?;
+                        m.req("state", &self.state)?;
+                        m.opt("coupon_code", &self.coupon_code)?;
+                        m.opt("fail_reason", &self.fail_reason)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            record_id: o.req("record_id")?,
+                            exchange_coupon_template_id: o
+                                .req("exchange_coupon_template_id")?,
+                            brand_id: o.req("brand_id")?,
+                            card_id: o.req("card_id")?,
+                            openid: o.req("openid")?,
+                            user_card_code: o.req("user_card_code")?,
+                            state: o.req("state")?,
+                            coupon_code: o.opt("coupon_code")?,
+                            fail_reason: o.opt("fail_reason")?,
+                        })
+                    }
                 }
                 /// 积分兑券状态
                 ///
@@ -11718,13 +14780,7 @@ pub mod card_member {
                     }
                 }
                 /// The response of `POST /v3/brand/partner/card-member/user-points/exchange-coupon/confirm` (同步积分兑券结果).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
                     /// 积分兑券ID
                     ///
@@ -11757,13 +14813,51 @@ pub mod card_member {
                     /// 兑券成功的券code
                     ///
                     /// Example: `123446565767`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub coupon_code: Option<String>,
                     /// 兑券失败原因
                     ///
                     /// Example: `积分不足`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub fail_reason: Option<String>,
+                }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("record_id", &self.record_id)?;
+                        m.req(
+                            "exchange_coupon_template_id",
+                            &self.exchange_coupon_template_id,
+                        )?;
+                        m.req("brand_id", &self.brand_id)?;
+                        m.req("card_id", &self.card_id)?;
+                        m.req("openid", &self.openid)?;
+                        m.req("user_card_code", &self.user_card_code)?;
+                        m.req("state", &self.state)?;
+                        m.opt("coupon_code", &self.coupon_code)?;
+                        m.opt("fail_reason", &self.fail_reason)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            record_id: o.req("record_id")?,
+                            exchange_coupon_template_id: o
+                                .req("exchange_coupon_template_id")?,
+                            brand_id: o.req("brand_id")?,
+                            card_id: o.req("card_id")?,
+                            openid: o.req("openid")?,
+                            user_card_code: o.req("user_card_code")?,
+                            state: o.req("state")?,
+                            coupon_code: o.opt("coupon_code")?,
+                            fail_reason: o.opt("fail_reason")?,
+                        })
+                    }
                 }
                 /// 积分兑券状态
                 ///
@@ -11851,14 +14945,7 @@ pub mod card_member {
                 }
             }
             /// The request of `POST /v3/brand/partner/card-member/user-points/sync` (同步积分余额).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 商家请求单号
                 ///
@@ -11885,15 +14972,38 @@ pub mod card_member {
                 /// Example: `1000`
                 pub point_balance: i64,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("out_request_no", &self.out_request_no)?;
+                    m.req("brand_id", &self.brand_id)?;
+                    m.req("card_id", &self.card_id)?;
+                    m.req("openid", &self.openid)?;
+                    m.req("user_card_code", &self.user_card_code)?;
+                    m.req("point_balance", &self.point_balance)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        out_request_no: o.req("out_request_no")?,
+                        brand_id: o.req("brand_id")?,
+                        card_id: o.req("card_id")?,
+                        openid: o.req("openid")?,
+                        user_card_code: o.req("user_card_code")?,
+                        point_balance: o.req("point_balance")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/brand/partner/card-member/user-points/sync` (同步积分余额).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 商家请求单号
                 ///
@@ -11919,6 +15029,36 @@ pub mod card_member {
                 ///
                 /// Example: `1000`
                 pub point_balance: i64,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("out_request_no", &self.out_request_no)?;
+                    m.req("brand_id", &self.brand_id)?;
+                    m.req("card_id", &self.card_id)?;
+                    m.req("openid", &self.openid)?;
+                    m.req("user_card_code", &self.user_card_code)?;
+                    m.req("point_balance", &self.point_balance)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        out_request_no: o.req("out_request_no")?,
+                        brand_id: o.req("brand_id")?,
+                        card_id: o.req("card_id")?,
+                        openid: o.req("openid")?,
+                        user_card_code: o.req("user_card_code")?,
+                        point_balance: o.req("point_balance")?,
+                    })
+                }
             }
         }
     }
@@ -11975,35 +15115,46 @@ pub mod store {
             }
         }
         /// The request of `GET /v3/brand/partner/store/brandstores` (列表查询品牌门店信息).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 品牌ID
             ///
             /// Query parameter `brand_id`. Example: `120344`
-            #[serde(skip_serializing)]
             pub brand_id: String,
             /// 门店状态
             ///
             /// Query parameter `store_state`. Example: `OPEN`
-            #[serde(skip_serializing)]
             pub store_state: Option<GetRequestStoreState>,
             /// 分页起始位置
             ///
             /// Query parameter `offset`. Example: `100`
-            #[serde(skip_serializing)]
             pub offset: Option<i64>,
             /// 分页条数
             ///
             /// Query parameter `limit`. Example: `50`
-            #[serde(skip_serializing)]
             pub limit: Option<i64>,
+        }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    brand_id: o.req("brand_id")?,
+                    store_state: o.opt("store_state")?,
+                    offset: o.opt("offset")?,
+                    limit: o.opt("limit")?,
+                })
+            }
         }
         /// 门店状态
         ///
@@ -12064,41 +15215,51 @@ pub mod store {
             }
         }
         /// The response of `GET /v3/brand/partner/store/brandstores` (列表查询品牌门店信息).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 品牌ID
             ///
             /// Example: `1004`
             pub brand_id: String,
             /// 分页起始位置
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub offset: Option<i64>,
             /// 分页条数
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub limit: Option<i64>,
             /// 门店总数
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub total_count: Option<i64>,
             /// 品牌门店列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: Option<Vec<GetResponseData>>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("brand_id", &self.brand_id)?;
+                m.opt("offset", &self.offset)?;
+                m.opt("limit", &self.limit)?;
+                m.opt("total_count", &self.total_count)?;
+                m.opt("data", &self.data)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    brand_id: o.req("brand_id")?,
+                    offset: o.opt("offset")?,
+                    limit: o.opt("limit")?,
+                    total_count: o.opt("total_count")?,
+                    data: o.opt("data")?,
+                })
+            }
+        }
         /// GetResponseData
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {
             /// 品牌ID
             ///
@@ -12107,35 +15268,63 @@ pub mod store {
             /// 品牌门店ID
             ///
             /// Example: `20488000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub store_id: Option<String>,
             /// 门店状态
             ///
             /// Example: `OPEN`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub store_state: Option<GetResponseDataStoreState>,
             /// 审核状态
             ///
             /// Example: `SUCCESS`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub audit_state: Option<GetResponseDataAuditState>,
             /// 审核失败原因
             ///
             /// Example: `通过核实，您提交的电话错误，请核实手机号码或座机号码是否正确`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub review_reject_reason: Option<String>,
             /// 门店基础信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub store_basics: Option<GetResponseDataStoreBasics>,
             /// 门店地址信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub store_address: Option<GetResponseDataStoreAddress>,
             /// 门店经营信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub store_business: Option<GetResponseDataStoreBusiness>,
             /// 门店收款信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub store_recipient: Option<Vec<GetResponseDataStoreRecipient>>,
+        }
+        impl ::serde::Serialize for GetResponseData {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("brand_id", &self.brand_id)?;
+                m.opt("store_id", &self.store_id)?;
+                m.opt("store_state", &self.store_state)?;
+                m.opt("audit_state", &self.audit_state)?;
+                m.opt("review_reject_reason", &self.review_reject_reason)?;
+                m.opt("store_basics", &self.store_basics)?;
+                m.opt("store_address", &self.store_address)?;
+                m.opt("store_business", &self.store_business)?;
+                m.opt("store_recipient", &self.store_recipient)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    brand_id: o.req("brand_id")?,
+                    store_id: o.opt("store_id")?,
+                    store_state: o.opt("store_state")?,
+                    audit_state: o.opt("audit_state")?,
+                    review_reject_reason: o.opt("review_reject_reason")?,
+                    store_basics: o.opt("store_basics")?,
+                    store_address: o.opt("store_address")?,
+                    store_business: o.opt("store_business")?,
+                    store_recipient: o.opt("store_recipient")?,
+                })
+            }
         }
         /// 审核状态
         ///
@@ -12196,14 +15385,7 @@ pub mod store {
             }
         }
         /// 门店地址信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataStoreAddress {
             /// 门店省市编码
             ///
@@ -12216,86 +15398,151 @@ pub mod store {
             /// 门店地址辅助描述
             ///
             /// Example: `地铁A口右侧100米`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub address_complements: Option<String>,
             /// 门店经度
             ///
             /// Example: `112.63484`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub longitude: Option<String>,
             /// 门店纬度
             ///
             /// Example: `37.75464`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub latitude: Option<String>,
         }
+        impl ::serde::Serialize for GetResponseDataStoreAddress {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("address_code", &self.address_code)?;
+                m.req("address_detail", &self.address_detail)?;
+                m.opt("address_complements", &self.address_complements)?;
+                m.opt("longitude", &self.longitude)?;
+                m.opt("latitude", &self.latitude)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDataStoreAddress {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    address_code: o.req("address_code")?,
+                    address_detail: o.req("address_detail")?,
+                    address_complements: o.opt("address_complements")?,
+                    longitude: o.opt("longitude")?,
+                    latitude: o.opt("latitude")?,
+                })
+            }
+        }
         /// 门店基础信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataStoreBasics {
             /// 商家门店编号
             ///
             /// Example: `MDL001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub store_reference_id: Option<String>,
             /// 门店名称
             ///
             /// Example: `海岸城店`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub branch_name: Option<String>,
         }
+        impl ::serde::Serialize for GetResponseDataStoreBasics {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("store_reference_id", &self.store_reference_id)?;
+                m.opt("branch_name", &self.branch_name)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDataStoreBasics {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    store_reference_id: o.opt("store_reference_id")?,
+                    branch_name: o.opt("branch_name")?,
+                })
+            }
+        }
         /// 门店经营信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataStoreBusiness {
             /// 门店服务电话
             ///
             /// Example: `0755-86013388`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub service_phone: Option<String>,
             /// 门店经营时间
             ///
             /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub business_hours: Option<String>,
         }
+        impl ::serde::Serialize for GetResponseDataStoreBusiness {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("service_phone", &self.service_phone)?;
+                m.opt("business_hours", &self.business_hours)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDataStoreBusiness {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    service_phone: o.opt("service_phone")?,
+                    business_hours: o.opt("business_hours")?,
+                })
+            }
+        }
         /// GetResponseDataStoreRecipient
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataStoreRecipient {
             /// 门店收款商户号
             ///
             /// Example: `1230000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mchid: Option<String>,
             /// 门店收款主体
             ///
             /// Example: `腾讯科技（深圳）有限公司`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub company_name: Option<String>,
             /// 收款绑定状态
             ///
             /// Example: `CONFIRMED`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub recipient_state: Option<GetResponseDataStoreRecipientRecipientState>,
+        }
+        impl ::serde::Serialize for GetResponseDataStoreRecipient {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("mchid", &self.mchid)?;
+                m.opt("company_name", &self.company_name)?;
+                m.opt("recipient_state", &self.recipient_state)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDataStoreRecipient {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mchid: o.opt("mchid")?,
+                    company_name: o.opt("company_name")?,
+                    recipient_state: o.opt("recipient_state")?,
+                })
+            }
         }
         /// 收款绑定状态
         ///
@@ -12420,37 +15667,47 @@ pub mod store {
             }
         }
         /// The request of `POST /v3/brand/partner/store/brandstores` (创建品牌门店).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 品牌ID
             ///
             /// Example: `123456789`
             pub brand_id: String,
             /// 门店基础信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub store_basics: Option<PostRequestStoreBasics>,
             /// 门店地址信息
             pub store_address: PostRequestStoreAddress,
             /// 门店经营信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub store_business: Option<PostRequestStoreBusiness>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("brand_id", &self.brand_id)?;
+                m.opt("store_basics", &self.store_basics)?;
+                m.req("store_address", &self.store_address)?;
+                m.opt("store_business", &self.store_business)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    brand_id: o.req("brand_id")?,
+                    store_basics: o.opt("store_basics")?,
+                    store_address: o.req("store_address")?,
+                    store_business: o.opt("store_business")?,
+                })
+            }
+        }
         /// 门店地址信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestStoreAddress {
             /// 门店省市编码
             ///
@@ -12463,70 +15720,114 @@ pub mod store {
             /// 门店地址辅助描述
             ///
             /// Example: `地铁A口右侧100米`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub address_complements: Option<String>,
             /// 门店经度
             ///
             /// Example: `112.63484`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub longitude: Option<String>,
             /// 门店纬度
             ///
             /// Example: `37.75464`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub latitude: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestStoreAddress {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("address_code", &self.address_code)?;
+                m.req("address_detail", &self.address_detail)?;
+                m.opt("address_complements", &self.address_complements)?;
+                m.opt("longitude", &self.longitude)?;
+                m.opt("latitude", &self.latitude)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestStoreAddress {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    address_code: o.req("address_code")?,
+                    address_detail: o.req("address_detail")?,
+                    address_complements: o.opt("address_complements")?,
+                    longitude: o.opt("longitude")?,
+                    latitude: o.opt("latitude")?,
+                })
+            }
+        }
         /// 门店基础信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestStoreBasics {
             /// 商家门店编号
             ///
             /// Example: `MDL001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub store_reference_id: Option<String>,
             /// 门店名称
             ///
             /// Example: `海岸城店`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub branch_name: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestStoreBasics {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("store_reference_id", &self.store_reference_id)?;
+                m.opt("branch_name", &self.branch_name)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestStoreBasics {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    store_reference_id: o.opt("store_reference_id")?,
+                    branch_name: o.opt("branch_name")?,
+                })
+            }
+        }
         /// 门店经营信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestStoreBusiness {
             /// 门店服务电话
             ///
             /// Example: `0755-86013388`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub service_phone: Option<String>,
             /// 门店经营时间
             ///
             /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub business_hours: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestStoreBusiness {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("service_phone", &self.service_phone)?;
+                m.opt("business_hours", &self.business_hours)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestStoreBusiness {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    service_phone: o.opt("service_phone")?,
+                    business_hours: o.opt("business_hours")?,
+                })
+            }
+        }
         /// The response of `POST /v3/brand/partner/store/brandstores` (创建品牌门店).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 品牌ID
             ///
@@ -12535,35 +15836,63 @@ pub mod store {
             /// 品牌门店ID
             ///
             /// Example: `20488000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub store_id: Option<String>,
             /// 门店状态
             ///
             /// Example: `OPEN`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub store_state: Option<PostResponseStoreState>,
             /// 审核状态
             ///
             /// Example: `SUCCESS`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub audit_state: Option<PostResponseAuditState>,
             /// 审核失败原因
             ///
             /// Example: `通过核实，您提交的电话错误，请核实手机号码或座机号码是否正确`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub review_reject_reason: Option<String>,
             /// 门店基础信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub store_basics: Option<PostResponseStoreBasics>,
             /// 门店地址信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub store_address: Option<PostResponseStoreAddress>,
             /// 门店经营信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub store_business: Option<PostResponseStoreBusiness>,
             /// 门店收款信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub store_recipient: Option<Vec<PostResponseStoreRecipient>>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("brand_id", &self.brand_id)?;
+                m.opt("store_id", &self.store_id)?;
+                m.opt("store_state", &self.store_state)?;
+                m.opt("audit_state", &self.audit_state)?;
+                m.opt("review_reject_reason", &self.review_reject_reason)?;
+                m.opt("store_basics", &self.store_basics)?;
+                m.opt("store_address", &self.store_address)?;
+                m.opt("store_business", &self.store_business)?;
+                m.opt("store_recipient", &self.store_recipient)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    brand_id: o.req("brand_id")?,
+                    store_id: o.opt("store_id")?,
+                    store_state: o.opt("store_state")?,
+                    audit_state: o.opt("audit_state")?,
+                    review_reject_reason: o.opt("review_reject_reason")?,
+                    store_basics: o.opt("store_basics")?,
+                    store_address: o.opt("store_address")?,
+                    store_business: o.opt("store_business")?,
+                    store_recipient: o.opt("store_recipient")?,
+                })
+            }
         }
         /// 审核状态
         ///
@@ -12624,14 +15953,7 @@ pub mod store {
             }
         }
         /// 门店地址信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseStoreAddress {
             /// 门店省市编码
             ///
@@ -12644,70 +15966,114 @@ pub mod store {
             /// 门店地址辅助描述
             ///
             /// Example: `地铁A口右侧100米`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub address_complements: Option<String>,
             /// 门店经度
             ///
             /// Example: `112.63484`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub longitude: Option<String>,
             /// 门店纬度
             ///
             /// Example: `37.75464`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub latitude: Option<String>,
         }
+        impl ::serde::Serialize for PostResponseStoreAddress {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("address_code", &self.address_code)?;
+                m.req("address_detail", &self.address_detail)?;
+                m.opt("address_complements", &self.address_complements)?;
+                m.opt("longitude", &self.longitude)?;
+                m.opt("latitude", &self.latitude)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseStoreAddress {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    address_code: o.req("address_code")?,
+                    address_detail: o.req("address_detail")?,
+                    address_complements: o.opt("address_complements")?,
+                    longitude: o.opt("longitude")?,
+                    latitude: o.opt("latitude")?,
+                })
+            }
+        }
         /// 门店基础信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseStoreBasics {
             /// 商家门店编号
             ///
             /// Example: `MDL001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub store_reference_id: Option<String>,
             /// 门店名称
             ///
             /// Example: `海岸城店`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub branch_name: Option<String>,
         }
+        impl ::serde::Serialize for PostResponseStoreBasics {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("store_reference_id", &self.store_reference_id)?;
+                m.opt("branch_name", &self.branch_name)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseStoreBasics {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    store_reference_id: o.opt("store_reference_id")?,
+                    branch_name: o.opt("branch_name")?,
+                })
+            }
+        }
         /// 门店经营信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseStoreBusiness {
             /// 门店服务电话
             ///
             /// Example: `0755-86013388`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub service_phone: Option<String>,
             /// 门店经营时间
             ///
             /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub business_hours: Option<String>,
         }
+        impl ::serde::Serialize for PostResponseStoreBusiness {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("service_phone", &self.service_phone)?;
+                m.opt("business_hours", &self.business_hours)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseStoreBusiness {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    service_phone: o.opt("service_phone")?,
+                    business_hours: o.opt("business_hours")?,
+                })
+            }
+        }
         /// PostResponseStoreRecipient
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseStoreRecipient {
             /// 门店收款商户号
             ///
@@ -12716,13 +16082,35 @@ pub mod store {
             /// 门店收款主体
             ///
             /// Example: `腾讯科技（深圳）有限公司`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub company_name: Option<String>,
             /// 收款绑定状态
             ///
             /// Example: `CONFIRMED`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub recipient_state: Option<PostResponseStoreRecipientRecipientState>,
+        }
+        impl ::serde::Serialize for PostResponseStoreRecipient {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("mchid", &self.mchid)?;
+                m.opt("company_name", &self.company_name)?;
+                m.opt("recipient_state", &self.recipient_state)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseStoreRecipient {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mchid: o.req("mchid")?,
+                    company_name: o.opt("company_name")?,
+                    recipient_state: o.opt("recipient_state")?,
+                })
+            }
         }
         /// 收款绑定状态
         ///
@@ -12910,45 +16298,62 @@ pub mod store {
                 }
             }
             /// The request of `DELETE /v3/brand/partner/store/brandstores/{store_id}` (删除品牌门店).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteRequest {
                 /// 品牌ID
                 ///
                 /// Example: `123456789`
                 pub brand_id: String,
             }
+            impl ::serde::Serialize for DeleteRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("brand_id", &self.brand_id)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for DeleteRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        brand_id: o.req("brand_id")?,
+                    })
+                }
+            }
             /// The request of `GET /v3/brand/partner/store/brandstores/{store_id}` (查询品牌门店).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 品牌ID
                 ///
                 /// Query parameter `brand_id`. Example: `123456789`
-                #[serde(skip_serializing)]
                 pub brand_id: String,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        brand_id: o.req("brand_id")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/brand/partner/store/brandstores/{store_id}` (查询品牌门店).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 品牌ID
                 ///
@@ -12961,30 +16366,59 @@ pub mod store {
                 /// 门店状态
                 ///
                 /// Example: `OPEN`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_state: Option<GetResponseStoreState>,
                 /// 审核状态
                 ///
                 /// Example: `SUCCESS`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub audit_state: Option<GetResponseAuditState>,
                 /// 审核失败原因
                 ///
                 /// Example: `通过核实，您提交的电话错误，请核实手机号码或座机号码是否正确`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub review_reject_reason: Option<String>,
                 /// 门店基础信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_basics: Option<GetResponseStoreBasics>,
                 /// 门店地址信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_address: Option<GetResponseStoreAddress>,
                 /// 门店经营信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_business: Option<GetResponseStoreBusiness>,
                 /// 门店收款信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_recipient: Option<Vec<GetResponseStoreRecipient>>,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("brand_id", &self.brand_id)?;
+                    m.req("store_id", &self.store_id)?;
+                    m.opt("store_state", &self.store_state)?;
+                    m.opt("audit_state", &self.audit_state)?;
+                    m.opt("review_reject_reason", &self.review_reject_reason)?;
+                    m.opt("store_basics", &self.store_basics)?;
+                    m.opt("store_address", &self.store_address)?;
+                    m.opt("store_business", &self.store_business)?;
+                    m.opt("store_recipient", &self.store_recipient)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        brand_id: o.req("brand_id")?,
+                        store_id: o.req("store_id")?,
+                        store_state: o.opt("store_state")?,
+                        audit_state: o.opt("audit_state")?,
+                        review_reject_reason: o.opt("review_reject_reason")?,
+                        store_basics: o.opt("store_basics")?,
+                        store_address: o.opt("store_address")?,
+                        store_business: o.opt("store_business")?,
+                        store_recipient: o.opt("store_recipient")?,
+                    })
+                }
             }
             /// 审核状态
             ///
@@ -13048,14 +16482,7 @@ pub mod store {
                 }
             }
             /// 门店地址信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseStoreAddress {
                 /// 门店省市编码
                 ///
@@ -13068,70 +16495,114 @@ pub mod store {
                 /// 门店地址辅助描述
                 ///
                 /// Example: `地铁A口右侧100米`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub address_complements: Option<String>,
                 /// 门店经度
                 ///
                 /// Example: `112.63484`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub longitude: Option<String>,
                 /// 门店纬度
                 ///
                 /// Example: `37.75464`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub latitude: Option<String>,
             }
+            impl ::serde::Serialize for GetResponseStoreAddress {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("address_code", &self.address_code)?;
+                    m.req("address_detail", &self.address_detail)?;
+                    m.opt("address_complements", &self.address_complements)?;
+                    m.opt("longitude", &self.longitude)?;
+                    m.opt("latitude", &self.latitude)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseStoreAddress {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        address_code: o.req("address_code")?,
+                        address_detail: o.req("address_detail")?,
+                        address_complements: o.opt("address_complements")?,
+                        longitude: o.opt("longitude")?,
+                        latitude: o.opt("latitude")?,
+                    })
+                }
+            }
             /// 门店基础信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseStoreBasics {
                 /// 商家门店编号
                 ///
                 /// Example: `MDL001`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_reference_id: Option<String>,
                 /// 门店名称
                 ///
                 /// Example: `海岸城店`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub branch_name: Option<String>,
             }
+            impl ::serde::Serialize for GetResponseStoreBasics {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("store_reference_id", &self.store_reference_id)?;
+                    m.opt("branch_name", &self.branch_name)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseStoreBasics {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        store_reference_id: o.opt("store_reference_id")?,
+                        branch_name: o.opt("branch_name")?,
+                    })
+                }
+            }
             /// 门店经营信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseStoreBusiness {
                 /// 门店服务电话
                 ///
                 /// Example: `0755-86013388`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub service_phone: Option<String>,
                 /// 门店经营时间
                 ///
                 /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub business_hours: Option<String>,
             }
+            impl ::serde::Serialize for GetResponseStoreBusiness {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("service_phone", &self.service_phone)?;
+                    m.opt("business_hours", &self.business_hours)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseStoreBusiness {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        service_phone: o.opt("service_phone")?,
+                        business_hours: o.opt("business_hours")?,
+                    })
+                }
+            }
             /// GetResponseStoreRecipient
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseStoreRecipient {
                 /// 门店收款商户号
                 ///
@@ -13140,13 +16611,35 @@ pub mod store {
                 /// 门店收款主体
                 ///
                 /// Example: `腾讯科技（深圳）有限公司`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub company_name: Option<String>,
                 /// 收款绑定状态
                 ///
                 /// Example: `CONFIRMED`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub recipient_state: Option<GetResponseStoreRecipientRecipientState>,
+            }
+            impl ::serde::Serialize for GetResponseStoreRecipient {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.opt("company_name", &self.company_name)?;
+                    m.opt("recipient_state", &self.recipient_state)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseStoreRecipient {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mchid: o.req("mchid")?,
+                        company_name: o.opt("company_name")?,
+                        recipient_state: o.opt("recipient_state")?,
+                    })
+                }
             }
             /// 收款绑定状态
             ///
@@ -13277,38 +16770,47 @@ pub mod store {
                 }
             }
             /// The request of `PATCH /v3/brand/partner/store/brandstores/{store_id}` (更新品牌门店).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequest {
                 /// 品牌ID
                 ///
                 /// Example: `123456789`
                 pub brand_id: String,
                 /// 门店基础信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_basics: Option<PatchRequestStoreBasics>,
                 /// 门店地址信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_address: Option<PatchRequestStoreAddress>,
                 /// 门店经营信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_business: Option<PatchRequestStoreBusiness>,
             }
+            impl ::serde::Serialize for PatchRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("brand_id", &self.brand_id)?;
+                    m.opt("store_basics", &self.store_basics)?;
+                    m.opt("store_address", &self.store_address)?;
+                    m.opt("store_business", &self.store_business)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        brand_id: o.req("brand_id")?,
+                        store_basics: o.opt("store_basics")?,
+                        store_address: o.opt("store_address")?,
+                        store_business: o.opt("store_business")?,
+                    })
+                }
+            }
             /// 门店地址信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestStoreAddress {
                 /// 门店省市编码
                 ///
@@ -13321,70 +16823,114 @@ pub mod store {
                 /// 门店地址辅助描述
                 ///
                 /// Example: `地铁A口右侧100米`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub address_complements: Option<String>,
                 /// 门店经度
                 ///
                 /// Example: `112.63484`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub longitude: Option<String>,
                 /// 门店纬度
                 ///
                 /// Example: `37.75464`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub latitude: Option<String>,
             }
+            impl ::serde::Serialize for PatchRequestStoreAddress {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("address_code", &self.address_code)?;
+                    m.req("address_detail", &self.address_detail)?;
+                    m.opt("address_complements", &self.address_complements)?;
+                    m.opt("longitude", &self.longitude)?;
+                    m.opt("latitude", &self.latitude)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchRequestStoreAddress {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        address_code: o.req("address_code")?,
+                        address_detail: o.req("address_detail")?,
+                        address_complements: o.opt("address_complements")?,
+                        longitude: o.opt("longitude")?,
+                        latitude: o.opt("latitude")?,
+                    })
+                }
+            }
             /// 门店基础信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestStoreBasics {
                 /// 商家门店编号
                 ///
                 /// Example: `MDL001`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_reference_id: Option<String>,
                 /// 门店名称
                 ///
                 /// Example: `海岸城店`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub branch_name: Option<String>,
             }
+            impl ::serde::Serialize for PatchRequestStoreBasics {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("store_reference_id", &self.store_reference_id)?;
+                    m.opt("branch_name", &self.branch_name)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchRequestStoreBasics {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        store_reference_id: o.opt("store_reference_id")?,
+                        branch_name: o.opt("branch_name")?,
+                    })
+                }
+            }
             /// 门店经营信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestStoreBusiness {
                 /// 门店服务电话
                 ///
                 /// Example: `0755-86013388`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub service_phone: Option<String>,
                 /// 门店经营时间
                 ///
                 /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub business_hours: Option<String>,
             }
+            impl ::serde::Serialize for PatchRequestStoreBusiness {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("service_phone", &self.service_phone)?;
+                    m.opt("business_hours", &self.business_hours)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchRequestStoreBusiness {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        service_phone: o.opt("service_phone")?,
+                        business_hours: o.opt("business_hours")?,
+                    })
+                }
+            }
             /// The response of `PATCH /v3/brand/partner/store/brandstores/{store_id}` (更新品牌门店).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponse {
                 /// 品牌ID
                 ///
@@ -13397,30 +16943,59 @@ pub mod store {
                 /// 门店状态
                 ///
                 /// Example: `OPEN`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_state: Option<PatchResponseStoreState>,
                 /// 审核状态
                 ///
                 /// Example: `SUCCESS`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub audit_state: Option<PatchResponseAuditState>,
                 /// 审核失败原因
                 ///
                 /// Example: `通过核实，您提交的电话错误，请核实手机号码或座机号码是否正确`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub review_reject_reason: Option<String>,
                 /// 门店基础信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_basics: Option<PatchResponseStoreBasics>,
                 /// 门店地址信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_address: Option<PatchResponseStoreAddress>,
                 /// 门店经营信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_business: Option<PatchResponseStoreBusiness>,
                 /// 门店收款信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_recipient: Option<Vec<PatchResponseStoreRecipient>>,
+            }
+            impl ::serde::Serialize for PatchResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("brand_id", &self.brand_id)?;
+                    m.req("store_id", &self.store_id)?;
+                    m.opt("store_state", &self.store_state)?;
+                    m.opt("audit_state", &self.audit_state)?;
+                    m.opt("review_reject_reason", &self.review_reject_reason)?;
+                    m.opt("store_basics", &self.store_basics)?;
+                    m.opt("store_address", &self.store_address)?;
+                    m.opt("store_business", &self.store_business)?;
+                    m.opt("store_recipient", &self.store_recipient)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        brand_id: o.req("brand_id")?,
+                        store_id: o.req("store_id")?,
+                        store_state: o.opt("store_state")?,
+                        audit_state: o.opt("audit_state")?,
+                        review_reject_reason: o.opt("review_reject_reason")?,
+                        store_basics: o.opt("store_basics")?,
+                        store_address: o.opt("store_address")?,
+                        store_business: o.opt("store_business")?,
+                        store_recipient: o.opt("store_recipient")?,
+                    })
+                }
             }
             /// 审核状态
             ///
@@ -13484,14 +17059,7 @@ pub mod store {
                 }
             }
             /// 门店地址信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponseStoreAddress {
                 /// 门店省市编码
                 ///
@@ -13504,70 +17072,114 @@ pub mod store {
                 /// 门店地址辅助描述
                 ///
                 /// Example: `地铁A口右侧100米`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub address_complements: Option<String>,
                 /// 门店经度
                 ///
                 /// Example: `112.63484`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub longitude: Option<String>,
                 /// 门店纬度
                 ///
                 /// Example: `37.75464`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub latitude: Option<String>,
             }
+            impl ::serde::Serialize for PatchResponseStoreAddress {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("address_code", &self.address_code)?;
+                    m.req("address_detail", &self.address_detail)?;
+                    m.opt("address_complements", &self.address_complements)?;
+                    m.opt("longitude", &self.longitude)?;
+                    m.opt("latitude", &self.latitude)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchResponseStoreAddress {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        address_code: o.req("address_code")?,
+                        address_detail: o.req("address_detail")?,
+                        address_complements: o.opt("address_complements")?,
+                        longitude: o.opt("longitude")?,
+                        latitude: o.opt("latitude")?,
+                    })
+                }
+            }
             /// 门店基础信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponseStoreBasics {
                 /// 商家门店编号
                 ///
                 /// Example: `MDL001`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_reference_id: Option<String>,
                 /// 门店名称
                 ///
                 /// Example: `海岸城店`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub branch_name: Option<String>,
             }
+            impl ::serde::Serialize for PatchResponseStoreBasics {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("store_reference_id", &self.store_reference_id)?;
+                    m.opt("branch_name", &self.branch_name)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchResponseStoreBasics {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        store_reference_id: o.opt("store_reference_id")?,
+                        branch_name: o.opt("branch_name")?,
+                    })
+                }
+            }
             /// 门店经营信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponseStoreBusiness {
                 /// 门店服务电话
                 ///
                 /// Example: `0755-86013388`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub service_phone: Option<String>,
                 /// 门店经营时间
                 ///
                 /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub business_hours: Option<String>,
             }
+            impl ::serde::Serialize for PatchResponseStoreBusiness {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("service_phone", &self.service_phone)?;
+                    m.opt("business_hours", &self.business_hours)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchResponseStoreBusiness {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        service_phone: o.opt("service_phone")?,
+                        business_hours: o.opt("business_hours")?,
+                    })
+                }
+            }
             /// PatchResponseStoreRecipient
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponseStoreRecipient {
                 /// 门店收款商户号
                 ///
@@ -13576,13 +17188,35 @@ pub mod store {
                 /// 门店收款主体
                 ///
                 /// Example: `腾讯科技（深圳）有限公司`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub company_name: Option<String>,
                 /// 收款绑定状态
                 ///
                 /// Example: `CONFIRMED`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub recipient_state: Option<PatchResponseStoreRecipientRecipientState>,
+            }
+            impl ::serde::Serialize for PatchResponseStoreRecipient {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.opt("company_name", &self.company_name)?;
+                    m.opt("recipient_state", &self.recipient_state)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchResponseStoreRecipient {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mchid: o.req("mchid")?,
+                        company_name: o.opt("company_name")?,
+                        recipient_state: o.opt("recipient_state")?,
+                    })
+                }
             }
             /// 收款绑定状态
             ///
@@ -13733,14 +17367,7 @@ pub mod store {
                     }
                 }
                 /// The request of `POST /v3/brand/partner/store/brandstores/{store_id}/bindrecipient` (绑定收款商户号).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 品牌ID
                     ///
@@ -13755,41 +17382,81 @@ pub mod store {
                     /// Example: `腾讯科技（深圳）有限公司`
                     pub company_name: String,
                 }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("brand_id", &self.brand_id)?;
+                        m.req("mchid", &self.mchid)?;
+                        m.req("company_name", &self.company_name)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            brand_id: o.req("brand_id")?,
+                            mchid: o.req("mchid")?,
+                            company_name: o.req("company_name")?,
+                        })
+                    }
+                }
                 /// The response of `POST /v3/brand/partner/store/brandstores/{store_id}/bindrecipient` (绑定收款商户号).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
                     /// 品牌ID
                     ///
                     /// Example: `123456789`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub brand_id: Option<String>,
                     /// 品牌门店ID
                     ///
                     /// Example: `20488000`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub store_id: Option<String>,
                     /// 门店收款商户号
                     ///
                     /// Example: `1230000109`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub mchid: Option<String>,
                     /// 门店收款主体
                     ///
                     /// Example: `腾讯科技（深圳）有限公司`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub company_name: Option<String>,
                     /// 收款绑定状态
                     ///
                     /// Example: `CONFIRMED`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub recipient_state: Option<PostResponseRecipientState>,
+                }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("brand_id", &self.brand_id)?;
+                        m.opt("store_id", &self.store_id)?;
+                        m.opt("mchid", &self.mchid)?;
+                        m.opt("company_name", &self.company_name)?;
+                        m.opt("recipient_state", &self.recipient_state)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            brand_id: o.opt("brand_id")?,
+                            store_id: o.opt("store_id")?,
+                            mchid: o.opt("mchid")?,
+                            company_name: o.opt("company_name")?,
+                            recipient_state: o.opt("recipient_state")?,
+                        })
+                    }
                 }
                 /// 收款绑定状态
                 ///
@@ -13880,29 +17547,35 @@ pub mod store {
                     }
                 }
                 /// The request of `POST /v3/brand/partner/store/brandstores/{store_id}/close` (暂停门店营业).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 品牌ID
                     ///
                     /// Example: `123456789`
                     pub brand_id: String,
                 }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("brand_id", &self.brand_id)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            brand_id: o.req("brand_id")?,
+                        })
+                    }
+                }
                 /// The response of `POST /v3/brand/partner/store/brandstores/{store_id}/close` (暂停门店营业).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
                     /// 品牌ID
                     ///
@@ -13911,13 +17584,35 @@ pub mod store {
                     /// 品牌门店ID
                     ///
                     /// Example: `20488000`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub store_id: Option<String>,
                     /// 门店状态
                     ///
                     /// Example: `CLOSED`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub store_state: Option<PostResponseStoreState>,
+                }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("brand_id", &self.brand_id)?;
+                        m.opt("store_id", &self.store_id)?;
+                        m.opt("store_state", &self.store_state)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            brand_id: o.req("brand_id")?,
+                            store_id: o.opt("store_id")?,
+                            store_state: o.opt("store_state")?,
+                        })
+                    }
                 }
                 /// 门店状态
                 ///
@@ -14004,29 +17699,35 @@ pub mod store {
                     }
                 }
                 /// The request of `POST /v3/brand/partner/store/brandstores/{store_id}/resume` (恢复门店营业).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 品牌ID
                     ///
                     /// Example: `123456789`
                     pub brand_id: String,
                 }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("brand_id", &self.brand_id)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            brand_id: o.req("brand_id")?,
+                        })
+                    }
+                }
                 /// The response of `POST /v3/brand/partner/store/brandstores/{store_id}/resume` (恢复门店营业).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
                     /// 品牌ID
                     ///
@@ -14035,13 +17736,35 @@ pub mod store {
                     /// 品牌门店ID
                     ///
                     /// Example: `20488000`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub store_id: Option<String>,
                     /// 门店状态
                     ///
                     /// Example: `CLOSED`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub store_state: Option<PostResponseStoreState>,
+                }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("brand_id", &self.brand_id)?;
+                        m.opt("store_id", &self.store_id)?;
+                        m.opt("store_state", &self.store_state)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            brand_id: o.req("brand_id")?,
+                            store_id: o.opt("store_id")?,
+                            store_state: o.opt("store_state")?,
+                        })
+                    }
                 }
                 /// 门店状态
                 ///
@@ -14130,14 +17853,7 @@ pub mod store {
                     }
                 }
                 /// The request of `POST /v3/brand/partner/store/brandstores/{store_id}/unbindrecipient` (解绑收款商户号).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 品牌ID
                     ///
@@ -14148,21 +17864,55 @@ pub mod store {
                     /// Example: `1230000109`
                     pub mchid: String,
                 }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("brand_id", &self.brand_id)?;
+                        m.req("mchid", &self.mchid)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            brand_id: o.req("brand_id")?,
+                            mchid: o.req("mchid")?,
+                        })
+                    }
+                }
                 /// The response of `POST /v3/brand/partner/store/brandstores/{store_id}/unbindrecipient` (解绑收款商户号).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
                     /// 解绑失败原因
                     ///
                     /// Example: `example_failed_reason`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub failed_reason: Option<String>,
+                }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("failed_reason", &self.failed_reason)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            failed_reason: o.opt("failed_reason")?,
+                        })
+                    }
                 }
             }
         }

@@ -49,14 +49,7 @@ pub mod brand_configs {
             }
         }
         /// The response of `GET /v3/brand/profitsharing/brand-configs/{brand_mchid}` (查询最大分账比例API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 品牌主商户号
             ///
@@ -66,6 +59,28 @@ pub mod brand_configs {
             ///
             /// Example: `2000`
             pub max_ratio: i64,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("brand_mchid", &self.brand_mchid)?;
+                m.req("max_ratio", &self.max_ratio)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    brand_mchid: o.req("brand_mchid")?,
+                    max_ratio: o.req("max_ratio")?,
+                })
+            }
         }
     }
 }
@@ -87,7 +102,7 @@ pub mod finish_order {
         }
     }
     /// The request of `POST /v3/brand/profitsharing/finish-order` (完结分账API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 子商户号
         ///
@@ -106,8 +121,34 @@ pub mod finish_order {
         /// Example: `分账完结`
         pub description: String,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("description", &self.description)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                transaction_id: o.req("transaction_id")?,
+                out_order_no: o.req("out_order_no")?,
+                description: o.req("description")?,
+            })
+        }
+    }
     /// The response of `POST /v3/brand/profitsharing/finish-order` (完结分账API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 子商户号
         ///
@@ -125,6 +166,32 @@ pub mod finish_order {
         ///
         /// Example: `3008450740201411110007820472`
         pub order_id: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("order_id", &self.order_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                transaction_id: o.req("transaction_id")?,
+                out_order_no: o.req("out_order_no")?,
+                order_id: o.req("order_id")?,
+            })
+        }
     }
 }
 /// `/v3/brand/profitsharing/orders`
@@ -172,26 +239,44 @@ pub mod orders {
         }
     }
     /// The request of `GET /v3/brand/profitsharing/orders` (查询分账结果API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 子商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1900000109`
-        #[serde(skip_serializing)]
         pub sub_mchid: String,
         /// 微信订单号
         ///
         /// Query parameter `transaction_id`. Example: `4208450740201411110007820472`
-        #[serde(skip_serializing)]
         pub transaction_id: String,
         /// 商户分账单号
         ///
         /// Query parameter `out_order_no`. Example: `P20150806125346`
-        #[serde(skip_serializing)]
         pub out_order_no: String,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                transaction_id: o.req("transaction_id")?,
+                out_order_no: o.req("out_order_no")?,
+            })
+        }
+    }
     /// The response of `GET /v3/brand/profitsharing/orders` (查询分账结果API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 子商户号
         ///
@@ -218,21 +303,52 @@ pub mod orders {
         /// 分账完结金额
         ///
         /// Example: `100`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub finish_amount: Option<i64>,
         /// 分账完结描述
         ///
         /// Example: `分账完结`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub finish_description: Option<String>,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("order_id", &self.order_id)?;
+            m.req("status", &self.status)?;
+            m.req("receivers", &self.receivers)?;
+            m.opt("finish_amount", &self.finish_amount)?;
+            m.opt("finish_description", &self.finish_description)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                transaction_id: o.req("transaction_id")?,
+                out_order_no: o.req("out_order_no")?,
+                order_id: o.req("order_id")?,
+                status: o.req("status")?,
+                receivers: o.req("receivers")?,
+                finish_amount: o.opt("finish_amount")?,
+                finish_description: o.opt("finish_description")?,
+            })
+        }
+    }
     /// GetResponseReceivers
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseReceivers {
         /// 分账接收方类型
         ///
         /// Example: `MERCHANT_ID`
-        #[serde(rename = "type")]
         pub type_: GetResponseReceiversType,
         /// 分账接收方账号
         ///
@@ -257,12 +373,45 @@ pub mod orders {
         /// 分账失败原因
         ///
         /// Example: `NO_RELATION`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fail_reason: Option<GetResponseReceiversFailReason>,
         /// 分账明细单号
         ///
         /// Example: `36011111111111111111111`
         pub detail_id: String,
+    }
+    impl ::serde::Serialize for GetResponseReceivers {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("type", &self.type_)?;
+            m.req("account", &self.account)?;
+            m.req("amount", &self.amount)?;
+            m.req("description", &self.description)?;
+            m.req("result", &self.result)?;
+            m.req("finish_time", &self.finish_time)?;
+            m.opt("fail_reason", &self.fail_reason)?;
+            m.req("detail_id", &self.detail_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseReceivers {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                type_: o.req("type")?,
+                account: o.req("account")?,
+                amount: o.req("amount")?,
+                description: o.req("description")?,
+                result: o.req("result")?,
+                finish_time: o.req("finish_time")?,
+                fail_reason: o.opt("fail_reason")?,
+                detail_id: o.req("detail_id")?,
+            })
+        }
     }
     /// 分账失败原因
     ///
@@ -505,12 +654,11 @@ pub mod orders {
         }
     }
     /// The request of `POST /v3/brand/profitsharing/orders` (请求分账API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
         /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        #[serde(rename = "Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: String,
         /// 品牌主商户号
         ///
@@ -527,7 +675,6 @@ pub mod orders {
         /// 子商户公众账号ID
         ///
         /// Example: `wx8888888888888889`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 微信订单号
         ///
@@ -542,13 +689,47 @@ pub mod orders {
         /// 是否分账完成
         pub finish: bool,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("brand_mchid", &self.brand_mchid)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("appid", &self.appid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("receivers", &self.receivers)?;
+            m.req("finish", &self.finish)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                wechatpay_serial: o.req("Wechatpay-Serial")?,
+                brand_mchid: o.req("brand_mchid")?,
+                sub_mchid: o.req("sub_mchid")?,
+                appid: o.req("appid")?,
+                sub_appid: o.opt("sub_appid")?,
+                transaction_id: o.req("transaction_id")?,
+                out_order_no: o.req("out_order_no")?,
+                receivers: o.req("receivers")?,
+                finish: o.req("finish")?,
+            })
+        }
+    }
     /// PostRequestReceivers
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestReceivers {
         /// 分账接收方类型
         ///
         /// Example: `MERCHANT_ID`
-        #[serde(rename = "type")]
         pub type_: PostRequestReceiversType,
         /// 分账接收方账号
         ///
@@ -565,8 +746,35 @@ pub mod orders {
         /// 分账个人接收方姓名
         ///
         /// Example: `hu89ohu89ohu89o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequestReceivers {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("type", &self.type_)?;
+            m.req("account", &self.account)?;
+            m.req("amount", &self.amount)?;
+            m.req("description", &self.description)?;
+            m.opt("name", &self.name)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestReceivers {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                type_: o.req("type")?,
+                account: o.req("account")?,
+                amount: o.req("amount")?,
+                description: o.req("description")?,
+                name: o.opt("name")?,
+            })
+        }
     }
     /// 分账接收方类型
     ///
@@ -625,7 +833,7 @@ pub mod orders {
         }
     }
     /// The response of `POST /v3/brand/profitsharing/orders` (请求分账API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 品牌主商户号
         ///
@@ -648,21 +856,50 @@ pub mod orders {
         /// Example: `6754760740201411110007865434`
         pub order_id: String,
         /// 分账接收方列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub receivers: Option<Vec<PostResponseReceivers>>,
         /// 分账单状态
         ///
         /// Example: `PROCESSING`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: Option<PostResponseStatus>,
     }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("brand_mchid", &self.brand_mchid)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("order_id", &self.order_id)?;
+            m.opt("receivers", &self.receivers)?;
+            m.opt("status", &self.status)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                brand_mchid: o.req("brand_mchid")?,
+                sub_mchid: o.req("sub_mchid")?,
+                transaction_id: o.req("transaction_id")?,
+                out_order_no: o.req("out_order_no")?,
+                order_id: o.req("order_id")?,
+                receivers: o.opt("receivers")?,
+                status: o.opt("status")?,
+            })
+        }
+    }
     /// PostResponseReceivers
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponseReceivers {
         /// 接收方类型
         ///
         /// Example: `MERCHANT_ID`
-        #[serde(rename = "type")]
         pub type_: PostResponseReceiversType,
         /// 接收方账号
         ///
@@ -687,12 +924,45 @@ pub mod orders {
         /// 分账失败原因
         ///
         /// Example: `NO_RELATION`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fail_reason: Option<PostResponseReceiversFailReason>,
         /// 分账明细单号
         ///
         /// Example: `36011111111111111111111`
         pub detail_id: String,
+    }
+    impl ::serde::Serialize for PostResponseReceivers {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("type", &self.type_)?;
+            m.req("account", &self.account)?;
+            m.req("amount", &self.amount)?;
+            m.req("description", &self.description)?;
+            m.req("result", &self.result)?;
+            m.req("finish_time", &self.finish_time)?;
+            m.opt("fail_reason", &self.fail_reason)?;
+            m.req("detail_id", &self.detail_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseReceivers {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                type_: o.req("type")?,
+                account: o.req("account")?,
+                amount: o.req("amount")?,
+                description: o.req("description")?,
+                result: o.req("result")?,
+                finish_time: o.req("finish_time")?,
+                fail_reason: o.opt("fail_reason")?,
+                detail_id: o.req("detail_id")?,
+            })
+        }
     }
     /// 分账失败原因
     ///
@@ -959,14 +1229,7 @@ pub mod orders {
                 }
             }
             /// The response of `GET /v3/brand/profitsharing/orders/{transaction_id}/amounts` (查询订单剩余待分金额API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 微信订单号
                 ///
@@ -976,6 +1239,28 @@ pub mod orders {
                 ///
                 /// Example: `1000`
                 pub unsplit_amount: i64,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("transaction_id", &self.transaction_id)?;
+                    m.req("unsplit_amount", &self.unsplit_amount)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        transaction_id: o.req("transaction_id")?,
+                        unsplit_amount: o.req("unsplit_amount")?,
+                    })
+                }
             }
         }
     }
@@ -1015,7 +1300,7 @@ pub mod receivers {
             }
         }
         /// The request of `POST /v3/brand/profitsharing/receivers/add` (添加分账接收方API).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 品牌主商户号
             ///
@@ -1028,12 +1313,10 @@ pub mod receivers {
             /// 子商户公众账号ID
             ///
             /// Example: `wx8888888888888889`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 分账接收方类型
             ///
             /// Example: `MERCHANT_ID`
-            #[serde(rename = "type")]
             pub type_: PostRequestType,
             /// 分账接收方账号
             ///
@@ -1042,12 +1325,43 @@ pub mod receivers {
             /// 接收方名称
             ///
             /// Example: `张三网络公司`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 与品牌主商户的的关系类型
             ///
             /// Example: `SUPPLIER`
             pub relation_type: PostRequestRelationType,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("brand_mchid", &self.brand_mchid)?;
+                m.req("appid", &self.appid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("type", &self.type_)?;
+                m.req("account", &self.account)?;
+                m.opt("name", &self.name)?;
+                m.req("relation_type", &self.relation_type)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    brand_mchid: o.req("brand_mchid")?,
+                    appid: o.req("appid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    type_: o.req("type")?,
+                    account: o.req("account")?,
+                    name: o.opt("name")?,
+                    relation_type: o.req("relation_type")?,
+                })
+            }
         }
         /// 与品牌主商户的的关系类型
         ///
@@ -1178,7 +1492,7 @@ pub mod receivers {
             }
         }
         /// The response of `POST /v3/brand/profitsharing/receivers/add` (添加分账接收方API).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 品牌主商户号
             ///
@@ -1187,12 +1501,35 @@ pub mod receivers {
             /// 分账接收方类型
             ///
             /// Example: `MERCHANT_ID`
-            #[serde(rename = "type")]
             pub type_: PostResponseType,
             /// 分账接收方账号
             ///
             /// Example: `1900000109`
             pub account: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("brand_mchid", &self.brand_mchid)?;
+                m.req("type", &self.type_)?;
+                m.req("account", &self.account)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    brand_mchid: o.req("brand_mchid")?,
+                    type_: o.req("type")?,
+                    account: o.req("account")?,
+                })
+            }
         }
         /// 分账接收方类型
         ///
@@ -1274,7 +1611,7 @@ pub mod receivers {
             }
         }
         /// The request of `POST /v3/brand/profitsharing/receivers/delete` (删除分账接收方API).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 品牌主商户号
             ///
@@ -1287,17 +1624,43 @@ pub mod receivers {
             /// 子商户公众账号ID
             ///
             /// Example: `wx8888888888888889`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 分账接收方类型
             ///
             /// Example: `MERCHANT_ID`
-            #[serde(rename = "type")]
             pub type_: PostRequestType,
             /// 分账接收方账号
             ///
             /// Example: `1900000109`
             pub account: String,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("brand_mchid", &self.brand_mchid)?;
+                m.req("appid", &self.appid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("type", &self.type_)?;
+                m.req("account", &self.account)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    brand_mchid: o.req("brand_mchid")?,
+                    appid: o.req("appid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    type_: o.req("type")?,
+                    account: o.req("account")?,
+                })
+            }
         }
         /// 分账接收方类型
         ///
@@ -1358,7 +1721,7 @@ pub mod receivers {
             }
         }
         /// The response of `POST /v3/brand/profitsharing/receivers/delete` (删除分账接收方API).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 品牌主商户号
             ///
@@ -1367,12 +1730,35 @@ pub mod receivers {
             /// 分账接收方类型
             ///
             /// Example: `MERCHANT_ID`
-            #[serde(rename = "type")]
             pub type_: PostResponseType,
             /// 分账接收方账号
             ///
             /// Example: `1900000109`
             pub account: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("brand_mchid", &self.brand_mchid)?;
+                m.req("type", &self.type_)?;
+                m.req("account", &self.account)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    brand_mchid: o.req("brand_mchid")?,
+                    type_: o.req("type")?,
+                    account: o.req("account")?,
+                })
+            }
         }
         /// 分账接收方类型
         ///
@@ -1469,31 +1855,49 @@ pub mod returnorders {
         }
     }
     /// The request of `GET /v3/brand/profitsharing/returnorders` (查询分账回退结果API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 子商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1900000109`
-        #[serde(skip_serializing)]
         pub sub_mchid: String,
         /// 商户回退单号
         ///
         /// Query parameter `out_return_no`. Example: `R20190516001`
-        #[serde(skip_serializing)]
         pub out_return_no: String,
         /// 微信分帐单号
         ///
         /// Query parameter `order_id`. Example: `4208450740201411110007820472`
-        #[serde(skip_serializing)]
         pub order_id: Option<String>,
         /// 商户分账单号
         ///
         /// Query parameter `out_order_no`.
-        #[serde(skip_serializing)]
         pub out_order_no: Option<String>,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                out_return_no: o.req("out_return_no")?,
+                order_id: o.opt("order_id")?,
+                out_order_no: o.opt("out_order_no")?,
+            })
+        }
+    }
     /// The response of `GET /v3/brand/profitsharing/returnorders` (查询分账回退结果API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 子商户号
         ///
@@ -1530,12 +1934,49 @@ pub mod returnorders {
         /// 失败原因
         ///
         /// Example: `TIME_OUT_CLOSED`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fail_reason: Option<GetResponseFailReason>,
         /// 完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub finish_time: String,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("order_id", &self.order_id)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("out_return_no", &self.out_return_no)?;
+            m.req("return_mchid", &self.return_mchid)?;
+            m.req("return_no", &self.return_no)?;
+            m.req("amount", &self.amount)?;
+            m.req("result", &self.result)?;
+            m.opt("fail_reason", &self.fail_reason)?;
+            m.req("finish_time", &self.finish_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                order_id: o.req("order_id")?,
+                out_order_no: o.req("out_order_no")?,
+                out_return_no: o.req("out_return_no")?,
+                return_mchid: o.req("return_mchid")?,
+                return_no: o.req("return_no")?,
+                amount: o.req("amount")?,
+                result: o.req("result")?,
+                fail_reason: o.opt("fail_reason")?,
+                finish_time: o.req("finish_time")?,
+            })
+        }
     }
     /// 失败原因
     ///
@@ -1654,7 +2095,7 @@ pub mod returnorders {
         }
     }
     /// The request of `POST /v3/brand/profitsharing/returnorders` (请求分账回退API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 子商户号
         ///
@@ -1663,12 +2104,10 @@ pub mod returnorders {
         /// 微信分账单号
         ///
         /// Example: `3008450740201411110007820472`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub order_id: Option<String>,
         /// 商户分账单号
         ///
         /// Example: `P20150806125346`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub out_order_no: Option<String>,
         /// 商户回退单号
         ///
@@ -1687,8 +2126,40 @@ pub mod returnorders {
         /// Example: `分账回退`
         pub description: String,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.opt("order_id", &self.order_id)?;
+            m.opt("out_order_no", &self.out_order_no)?;
+            m.req("out_return_no", &self.out_return_no)?;
+            m.req("return_mchid", &self.return_mchid)?;
+            m.req("amount", &self.amount)?;
+            m.req("description", &self.description)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                order_id: o.opt("order_id")?,
+                out_order_no: o.opt("out_order_no")?,
+                out_return_no: o.req("out_return_no")?,
+                return_mchid: o.req("return_mchid")?,
+                amount: o.req("amount")?,
+                description: o.req("description")?,
+            })
+        }
+    }
     /// The response of `POST /v3/brand/profitsharing/returnorders` (请求分账回退API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 子商户号
         ///
@@ -1725,12 +2196,49 @@ pub mod returnorders {
         /// 失败原因
         ///
         /// Example: `TIME_OUT_CLOSED`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fail_reason: Option<PostResponseFailReason>,
         /// 完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub finish_time: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("order_id", &self.order_id)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("out_return_no", &self.out_return_no)?;
+            m.req("return_mchid", &self.return_mchid)?;
+            m.req("amount", &self.amount)?;
+            m.req("return_no", &self.return_no)?;
+            m.req("result", &self.result)?;
+            m.opt("fail_reason", &self.fail_reason)?;
+            m.req("finish_time", &self.finish_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                order_id: o.req("order_id")?,
+                out_order_no: o.req("out_order_no")?,
+                out_return_no: o.req("out_return_no")?,
+                return_mchid: o.req("return_mchid")?,
+                amount: o.req("amount")?,
+                return_no: o.req("return_no")?,
+                result: o.req("result")?,
+                fail_reason: o.opt("fail_reason")?,
+                finish_time: o.req("finish_time")?,
+            })
+        }
     }
     /// 失败原因
     ///

@@ -49,7 +49,7 @@ pub mod brands {
                 }
             }
             /// The response of `GET /v3/brand-basic/partner/brands/{brand_id}/product-authorities` (获得品牌已授权且在生效中的产品权限信息).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 品牌ID
                 ///
@@ -60,12 +60,37 @@ pub mod brands {
                 /// Example: `AUTHORIZATION_TYPE_HOSTING`
                 pub authorization_type: GetResponseAuthorizationType,
                 /// 授权产品权限
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub authorization_product: Option<Vec<GetResponseAuthorizationProduct>>,
                 /// 更新时间
                 ///
                 /// Example: `2025-05-20T13:29:35+08:00`
                 pub update_time: String,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("brand_id", &self.brand_id)?;
+                    m.req("authorization_type", &self.authorization_type)?;
+                    m.opt("authorization_product", &self.authorization_product)?;
+                    m.req("update_time", &self.update_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        brand_id: o.req("brand_id")?,
+                        authorization_type: o.req("authorization_type")?,
+                        authorization_product: o.opt("authorization_product")?,
+                        update_time: o.req("update_time")?,
+                    })
+                }
             }
             /// GetResponseAuthorizationProduct
             ///

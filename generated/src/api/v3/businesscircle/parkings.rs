@@ -13,12 +13,11 @@ impl<'a> Parkings<'a> {
     }
 }
 /// The request of `POST /v3/businesscircle/parkings` (商圈会员停车状态同步).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 商圈商户ID
     ///
     /// Example: `1900000109`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_mchid: Option<String>,
     /// 品牌ID
     ///
@@ -44,4 +43,36 @@ pub struct PostRequest {
     ///
     /// Example: `2022-06-01T10:43:39+08:00`
     pub time: String,
+}
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("sub_mchid", &self.sub_mchid)?;
+        m.req("brandid", &self.brandid)?;
+        m.req("appid", &self.appid)?;
+        m.req("openid", &self.openid)?;
+        m.req("plate_number", &self.plate_number)?;
+        m.req("state", &self.state)?;
+        m.req("time", &self.time)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            sub_mchid: o.opt("sub_mchid")?,
+            brandid: o.req("brandid")?,
+            appid: o.req("appid")?,
+            openid: o.req("openid")?,
+            plate_number: o.req("plate_number")?,
+            state: o.req("state")?,
+            time: o.req("time")?,
+        })
+    }
 }

@@ -23,12 +23,11 @@ pub mod notify {
         }
     }
     /// The request of `POST /v3/businesscircle/points/notify` (商圈会员积分同步).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 商圈商户ID
         ///
         /// Example: `1234567890`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 微信订单号
         ///
@@ -55,12 +54,46 @@ pub mod notify {
         /// 未获得积分的备注信息
         ///
         /// Example: `商品不参与积分活动`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub no_points_remarks: Option<String>,
         /// 顾客积分总额
         ///
         /// Example: `888888`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_points: Option<i64>,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("appid", &self.appid)?;
+            m.req("openid", &self.openid)?;
+            m.req("earn_points", &self.earn_points)?;
+            m.req("increased_points", &self.increased_points)?;
+            m.req("points_update_time", &self.points_update_time)?;
+            m.opt("no_points_remarks", &self.no_points_remarks)?;
+            m.opt("total_points", &self.total_points)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.opt("sub_mchid")?,
+                transaction_id: o.req("transaction_id")?,
+                appid: o.req("appid")?,
+                openid: o.req("openid")?,
+                earn_points: o.req("earn_points")?,
+                increased_points: o.req("increased_points")?,
+                points_update_time: o.req("points_update_time")?,
+                no_points_remarks: o.opt("no_points_remarks")?,
+                total_points: o.opt("total_points")?,
+            })
+        }
     }
 }

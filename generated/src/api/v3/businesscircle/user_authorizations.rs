@@ -30,21 +30,39 @@ pub mod by_openid {
         }
     }
     /// The request of `GET /v3/businesscircle/user-authorizations/{openid}` (商圈积分授权查询).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 商圈商户ID
         ///
         /// Query parameter `sub_mchid`. Example: `1900000109`
-        #[serde(skip_serializing)]
         pub sub_mchid: Option<String>,
         /// 小程序appid
         ///
         /// Query parameter `appid`. Example: `wx1234567890abcdef`
-        #[serde(skip_serializing)]
         pub appid: String,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.opt("sub_mchid")?,
+                appid: o.req("appid")?,
+            })
+        }
+    }
     /// The response of `GET /v3/businesscircle/user-authorizations/{openid}` (商圈积分授权查询).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 顾客openid
         ///
@@ -57,12 +75,36 @@ pub mod by_openid {
         /// 授权时间
         ///
         /// Example: `2020-05-20T13:29:35+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub authorize_time: Option<String>,
         /// 取消授权时间
         ///
         /// Example: `2020-05-20T13:29:35+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub deauthorize_time: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("openid", &self.openid)?;
+            m.req("authorize_state", &self.authorize_state)?;
+            m.opt("authorize_time", &self.authorize_time)?;
+            m.opt("deauthorize_time", &self.deauthorize_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                openid: o.req("openid")?,
+                authorize_state: o.req("authorize_state")?,
+                authorize_time: o.opt("authorize_time")?,
+                deauthorize_time: o.opt("deauthorize_time")?,
+            })
+        }
     }
 }

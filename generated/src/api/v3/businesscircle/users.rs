@@ -51,30 +51,41 @@ pub mod by_openid {
                 }
             }
             /// The request of `GET /v3/businesscircle/users/{openid}/points/commit_status` (商圈会员待积分状态查询).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 商圈商户ID
                 ///
                 /// Query parameter `sub_mchid`. Example: `1900000109`
-                #[serde(skip_serializing)]
                 pub sub_mchid: Option<String>,
                 /// 品牌ID
                 ///
                 /// Query parameter `brandid`. Example: `1000`
-                #[serde(skip_serializing)]
                 pub brandid: i64,
                 /// 应用ID
                 ///
                 /// Query parameter `appid`. Example: `wx931386123456789e`
-                #[serde(skip_serializing)]
                 pub appid: String,
+            }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.opt("sub_mchid")?,
+                        brandid: o.req("brandid")?,
+                        appid: o.req("appid")?,
+                    })
+                }
             }
         }
     }

@@ -44,32 +44,39 @@ pub mod areas {
             }
         }
         /// The response of `GET /v3/capital/capitallhh/areas/provinces` (查询省份列表API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 省份列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: Option<Vec<GetResponseData>>,
             /// 查询数据总条数
             ///
             /// Example: `10`
             pub total_count: i64,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("data", &self.data)?;
+                m.req("total_count", &self.total_count)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    data: o.opt("data")?,
+                    total_count: o.req("total_count")?,
+                })
+            }
+        }
         /// GetResponseData
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {
             /// 省份名称
             ///
@@ -79,6 +86,28 @@ pub mod areas {
             ///
             /// Example: `22`
             pub province_code: i64,
+        }
+        impl ::serde::Serialize for GetResponseData {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("province_name", &self.province_name)?;
+                m.req("province_code", &self.province_code)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    province_name: o.req("province_name")?,
+                    province_code: o.req("province_code")?,
+                })
+            }
         }
         /// `/v3/capital/capitallhh/areas/provinces/{province_code}`
         pub mod by_province_code {
@@ -105,32 +134,39 @@ pub mod areas {
                     }
                 }
                 /// The response of `GET /v3/capital/capitallhh/areas/provinces/{province_code}/cities` (查询城市列表API).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
                     /// 城市列表
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub data: Option<Vec<GetResponseData>>,
                     /// 查询数据总条数
                     ///
                     /// Example: `10`
                     pub total_count: i64,
                 }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("data", &self.data)?;
+                        m.req("total_count", &self.total_count)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            data: o.opt("data")?,
+                            total_count: o.req("total_count")?,
+                        })
+                    }
+                }
                 /// GetResponseData
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseData {
                     /// 城市名称
                     ///
@@ -140,6 +176,28 @@ pub mod areas {
                     ///
                     /// Example: `10`
                     pub city_code: i64,
+                }
+                impl ::serde::Serialize for GetResponseData {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("city_name", &self.city_name)?;
+                        m.req("city_code", &self.city_code)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            city_name: o.req("city_name")?,
+                            city_code: o.req("city_code")?,
+                        })
+                    }
                 }
             }
         }
@@ -207,40 +265,44 @@ pub mod banks {
                 }
             }
             /// The request of `GET /v3/capital/capitallhh/banks/{bank_alias_code}/branches` (查询支行列表API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 城市编码
                 ///
                 /// Query parameter `city_code`. Example: `536`
-                #[serde(skip_serializing)]
                 pub city_code: i64,
                 /// 本次查询偏移量
                 ///
                 /// Query parameter `offset`.
-                #[serde(skip_serializing)]
                 pub offset: Option<i64>,
                 /// 本次请求最大查询条数
                 ///
                 /// Query parameter `limit`. Example: `200`
-                #[serde(skip_serializing)]
                 pub limit: i64,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        city_code: o.req("city_code")?,
+                        offset: o.opt("offset")?,
+                        limit: o.req("limit")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/capital/capitallhh/banks/{bank_alias_code}/branches` (查询支行列表API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 查询数据总条数
                 ///
@@ -251,7 +313,6 @@ pub mod banks {
                 /// Example: `10`
                 pub count: i64,
                 /// 支行列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub data: Option<Vec<GetResponseData>>,
                 /// 本次查询偏移量
                 ///
@@ -276,15 +337,44 @@ pub mod banks {
                 /// Example: `1000006247`
                 pub bank_alias_code: String,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("total_count", &self.total_count)?;
+                    m.req("count", &self.count)?;
+                    m.opt("data", &self.data)?;
+                    m.req("offset", &self.offset)?;
+                    m.req("links", &self.links)?;
+                    m.req("account_bank", &self.account_bank)?;
+                    m.req("account_bank_code", &self.account_bank_code)?;
+                    m.req("bank_alias", &self.bank_alias)?;
+                    m.req("bank_alias_code", &self.bank_alias_code)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total_count: o.req("total_count")?,
+                        count: o.req("count")?,
+                        data: o.opt("data")?,
+                        offset: o.req("offset")?,
+                        links: o.req("links")?,
+                        account_bank: o.req("account_bank")?,
+                        account_bank_code: o.req("account_bank_code")?,
+                        bank_alias: o.req("bank_alias")?,
+                        bank_alias_code: o.req("bank_alias_code")?,
+                    })
+                }
+            }
             /// GetResponseData
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseData {
                 /// 开户银行支行名称
                 ///
@@ -295,34 +385,67 @@ pub mod banks {
                 /// Example: `102290072311`
                 pub bank_branch_id: String,
             }
+            impl ::serde::Serialize for GetResponseData {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("bank_branch_name", &self.bank_branch_name)?;
+                    m.req("bank_branch_id", &self.bank_branch_id)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        bank_branch_name: o.req("bank_branch_name")?,
+                        bank_branch_id: o.req("bank_branch_id")?,
+                    })
+                }
+            }
             /// 分页链接
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseLinks {
                 /// 下一页链接
                 ///
                 /// Example: `/v3/capital/capitallhh/banks/1001/branches?offset=10&limit=5`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub next: Option<String>,
                 /// 上一页链接
                 ///
                 /// Example: `/v3/capital/capitallhh/banks/1001/branchesoffset=0&limit=5`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub prev: Option<String>,
                 /// 当前链接
                 ///
                 /// Example: `/v3/capital/capitallhh/banks/1001/branches?offset=5&limit=5`
-                #[serde(
-                    rename = "self",
-                    skip_serializing_if = "::std::option::Option::is_none"
-                )]
                 pub self_: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponseLinks {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("next", &self.next)?;
+                    m.opt("prev", &self.prev)?;
+                    m.opt("self", &self.self_)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseLinks {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        next: o.opt("next")?,
+                        prev: o.opt("prev")?,
+                        self_: o.opt("self")?,
+                    })
+                }
             }
         }
     }
@@ -348,35 +471,39 @@ pub mod banks {
             }
         }
         /// The request of `GET /v3/capital/capitallhh/banks/corporate-banking` (查询支持对公业务的银行列表API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 本次查询偏移量
             ///
             /// Query parameter `offset`. Example: `0`
-            #[serde(skip_serializing)]
             pub offset: Option<i64>,
             /// 本次请求最大查询条数
             ///
             /// Query parameter `limit`. Example: `200`
-            #[serde(skip_serializing)]
             pub limit: i64,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    offset: o.opt("offset")?,
+                    limit: o.req("limit")?,
+                })
+            }
+        }
         /// The response of `GET /v3/capital/capitallhh/banks/corporate-banking` (查询支持对公业务的银行列表API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 查询数据总条数
             ///
@@ -387,7 +514,6 @@ pub mod banks {
             /// Example: `10`
             pub count: i64,
             /// 银行列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: Option<Vec<GetResponseData>>,
             /// 本次查询偏移量
             ///
@@ -396,15 +522,36 @@ pub mod banks {
             /// 分页链接
             pub links: GetResponseLinks,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("total_count", &self.total_count)?;
+                m.req("count", &self.count)?;
+                m.opt("data", &self.data)?;
+                m.req("offset", &self.offset)?;
+                m.req("links", &self.links)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total_count: o.req("total_count")?,
+                    count: o.req("count")?,
+                    data: o.opt("data")?,
+                    offset: o.req("offset")?,
+                    links: o.req("links")?,
+                })
+            }
+        }
         /// GetResponseData
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {
             /// 银行别名
             ///
@@ -425,34 +572,73 @@ pub mod banks {
             /// 是否需要填写支行
             pub need_bank_branch: bool,
         }
+        impl ::serde::Serialize for GetResponseData {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("bank_alias", &self.bank_alias)?;
+                m.req("bank_alias_code", &self.bank_alias_code)?;
+                m.req("account_bank", &self.account_bank)?;
+                m.req("account_bank_code", &self.account_bank_code)?;
+                m.req("need_bank_branch", &self.need_bank_branch)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    bank_alias: o.req("bank_alias")?,
+                    bank_alias_code: o.req("bank_alias_code")?,
+                    account_bank: o.req("account_bank")?,
+                    account_bank_code: o.req("account_bank_code")?,
+                    need_bank_branch: o.req("need_bank_branch")?,
+                })
+            }
+        }
         /// 分页链接
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseLinks {
             /// 下一页链接
             ///
             /// Example: `/v3/capital/capitallhh/banks/corporate-banking?offset=10&limit=5`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub next: Option<String>,
             /// 上一页链接
             ///
             /// Example: `/v3/capital/capitallhh/banks/corporate-banking?offset=0&limit=5`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub prev: Option<String>,
             /// 当前链接
             ///
             /// Example: `/v3/capital/capitallhh/banks/corporate-banking?offset=5&limit=5`
-            #[serde(
-                rename = "self",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub self_: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponseLinks {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("next", &self.next)?;
+                m.opt("prev", &self.prev)?;
+                m.opt("self", &self.self_)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseLinks {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    next: o.opt("next")?,
+                    prev: o.opt("prev")?,
+                    self_: o.opt("self")?,
+                })
+            }
         }
     }
     /// `/v3/capital/capitallhh/banks/personal-banking`
@@ -477,35 +663,39 @@ pub mod banks {
             }
         }
         /// The request of `GET /v3/capital/capitallhh/banks/personal-banking` (查询支持个人业务的银行列表API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 本次查询偏移量
             ///
             /// Query parameter `offset`. Example: `0`
-            #[serde(skip_serializing)]
             pub offset: Option<i64>,
             /// 本次请求最大查询条数
             ///
             /// Query parameter `limit`. Example: `200`
-            #[serde(skip_serializing)]
             pub limit: i64,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    offset: o.opt("offset")?,
+                    limit: o.req("limit")?,
+                })
+            }
+        }
         /// The response of `GET /v3/capital/capitallhh/banks/personal-banking` (查询支持个人业务的银行列表API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 查询数据总条数
             ///
@@ -516,7 +706,6 @@ pub mod banks {
             /// Example: `10`
             pub count: i64,
             /// 银行列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: Option<Vec<GetResponseData>>,
             /// 本次查询偏移量
             ///
@@ -525,15 +714,36 @@ pub mod banks {
             /// 分页链接
             pub links: GetResponseLinks,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("total_count", &self.total_count)?;
+                m.req("count", &self.count)?;
+                m.opt("data", &self.data)?;
+                m.req("offset", &self.offset)?;
+                m.req("links", &self.links)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total_count: o.req("total_count")?,
+                    count: o.req("count")?,
+                    data: o.opt("data")?,
+                    offset: o.req("offset")?,
+                    links: o.req("links")?,
+                })
+            }
+        }
         /// GetResponseData
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {
             /// 银行别名
             ///
@@ -554,34 +764,73 @@ pub mod banks {
             /// 是否需要填写支行
             pub need_bank_branch: bool,
         }
+        impl ::serde::Serialize for GetResponseData {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("bank_alias", &self.bank_alias)?;
+                m.req("bank_alias_code", &self.bank_alias_code)?;
+                m.req("account_bank", &self.account_bank)?;
+                m.req("account_bank_code", &self.account_bank_code)?;
+                m.req("need_bank_branch", &self.need_bank_branch)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    bank_alias: o.req("bank_alias")?,
+                    bank_alias_code: o.req("bank_alias_code")?,
+                    account_bank: o.req("account_bank")?,
+                    account_bank_code: o.req("account_bank_code")?,
+                    need_bank_branch: o.req("need_bank_branch")?,
+                })
+            }
+        }
         /// 分页链接
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseLinks {
             /// 下一页链接
             ///
             /// Example: `/v3/capital/capitallhh/banks/personal-banking?offset=10&limit=5`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub next: Option<String>,
             /// 上一页链接
             ///
             /// Example: `/v3/capital/capitallhh/banks/personal-banking?offset=0&limit=5`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub prev: Option<String>,
             /// 当前链接
             ///
             /// Example: `/v3/capital/capitallhh/banks/personal-banking?offset=5&limit=5`
-            #[serde(
-                rename = "self",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub self_: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponseLinks {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("next", &self.next)?;
+                m.opt("prev", &self.prev)?;
+                m.opt("self", &self.self_)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseLinks {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    next: o.opt("next")?,
+                    prev: o.opt("prev")?,
+                    self_: o.opt("self")?,
+                })
+            }
         }
     }
     /// `/v3/capital/capitallhh/banks/search-banks-by-bank-account`
@@ -608,53 +857,71 @@ pub mod banks {
             }
         }
         /// The request of `GET /v3/capital/capitallhh/banks/search-banks-by-bank-account` (获取对私银行卡号开户银行API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 银行卡号
             ///
             /// Query parameter `account_number`. Example: `d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==`
-            #[serde(skip_serializing)]
             pub account_number: String,
             /// 微信支付公钥ID/平台证书序列号
             ///
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            #[serde(rename = "Wechatpay-Serial", skip_serializing)]
             pub wechatpay_serial: String,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    account_number: o.req("account_number")?,
+                    wechatpay_serial: o.req("Wechatpay-Serial")?,
+                })
+            }
+        }
         /// The response of `GET /v3/capital/capitallhh/banks/search-banks-by-bank-account` (获取对私银行卡号开户银行API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 查询数据总条数
             ///
             /// Example: `10`
             pub total_count: i64,
             /// 银行列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: Option<Vec<GetResponseData>>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("total_count", &self.total_count)?;
+                m.opt("data", &self.data)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total_count: o.req("total_count")?,
+                    data: o.opt("data")?,
+                })
+            }
+        }
         /// GetResponseData
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {
             /// 银行别名
             ///
@@ -674,6 +941,34 @@ pub mod banks {
             pub account_bank_code: i64,
             /// 是否需要填写支行
             pub need_bank_branch: bool,
+        }
+        impl ::serde::Serialize for GetResponseData {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("bank_alias", &self.bank_alias)?;
+                m.req("bank_alias_code", &self.bank_alias_code)?;
+                m.req("account_bank", &self.account_bank)?;
+                m.req("account_bank_code", &self.account_bank_code)?;
+                m.req("need_bank_branch", &self.need_bank_branch)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    bank_alias: o.req("bank_alias")?,
+                    bank_alias_code: o.req("bank_alias_code")?,
+                    account_bank: o.req("account_bank")?,
+                    account_bank_code: o.req("account_bank_code")?,
+                    need_bank_branch: o.req("need_bank_branch")?,
+                })
+            }
         }
     }
 }

@@ -23,17 +23,15 @@ pub mod sync_status {
         }
     }
     /// The request of `POST /v3/catering/orders/sync-status` (点餐订单信息同步（渠道商/服务商）).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 微信支付分配的服务商商户号
         ///
         /// Example: `1900000100`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sp_mchid: Option<String>,
         /// 子商户在微信公众平台申请服务号对应的APPID
         ///
         /// Example: `wx8888888888888888`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sp_appid: Option<String>,
         /// 微信支付分配的渠道商商户号
         ///
@@ -86,17 +84,14 @@ pub mod sync_status {
         /// 支付时间，格式为rfc3339格式，如2018-06-08T10:34:56+08:00 代表北京时间2018年06月08日10时34分56秒（status为PAY_SUCCESS时必填）
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pay_time: Option<String>,
         /// 支付订单号（status为PAY_SUCCESS时必填）
         ///
         /// Example: `1009660380201506130728806387`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transaction_id: Option<String>,
         /// 渠道商系统内部支付订单号（status为PAY_SUCCESS时必填）
         ///
         /// Example: `20150806125346`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub out_trade_no: Option<String>,
         /// 渠道商系统内部订单号
         ///
@@ -105,18 +100,76 @@ pub mod sync_status {
         /// 桌位号
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub out_table_no: Option<String>,
         /// 消费人数
         ///
         /// Example: `2`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub people_count: Option<i64>,
         /// 商户菜品信息列表
         pub dish_list: Vec<PostRequestDishList>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("sp_mchid", &self.sp_mchid)?;
+            m.opt("sp_appid", &self.sp_appid)?;
+            m.req("channel_id", &self.channel_id)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("sub_appid", &self.sub_appid)?;
+            m.req("out_shop_no", &self.out_shop_no)?;
+            m.req("sub_openid", &self.sub_openid)?;
+            m.req("login_token", &self.login_token)?;
+            m.req("order_entry", &self.order_entry)?;
+            m.req("total_amount", &self.total_amount)?;
+            m.req("discount_amount", &self.discount_amount)?;
+            m.req("user_amount", &self.user_amount)?;
+            m.req("status", &self.status)?;
+            m.req("action_time", &self.action_time)?;
+            m.opt("pay_time", &self.pay_time)?;
+            m.opt("transaction_id", &self.transaction_id)?;
+            m.opt("out_trade_no", &self.out_trade_no)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.opt("out_table_no", &self.out_table_no)?;
+            m.opt("people_count", &self.people_count)?;
+            m.req("dish_list", &self.dish_list)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sp_mchid: o.opt("sp_mchid")?,
+                sp_appid: o.opt("sp_appid")?,
+                channel_id: o.req("channel_id")?,
+                sub_mchid: o.req("sub_mchid")?,
+                sub_appid: o.req("sub_appid")?,
+                out_shop_no: o.req("out_shop_no")?,
+                sub_openid: o.req("sub_openid")?,
+                login_token: o.req("login_token")?,
+                order_entry: o.req("order_entry")?,
+                total_amount: o.req("total_amount")?,
+                discount_amount: o.req("discount_amount")?,
+                user_amount: o.req("user_amount")?,
+                status: o.req("status")?,
+                action_time: o.req("action_time")?,
+                pay_time: o.opt("pay_time")?,
+                transaction_id: o.opt("transaction_id")?,
+                out_trade_no: o.opt("out_trade_no")?,
+                out_order_no: o.req("out_order_no")?,
+                out_table_no: o.opt("out_table_no")?,
+                people_count: o.opt("people_count")?,
+                dish_list: o.req("dish_list")?,
+            })
+        }
+    }
     /// 商户菜品信息
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestDishList {
         /// 商户菜品ID
         ///
@@ -141,24 +194,56 @@ pub mod sync_status {
         /// 菜品折扣，百分值，8折填80
         ///
         /// Example: `100`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub discount: Option<i64>,
         /// 菜品分类，如等。详见参数规定《菜品类型列表》
         ///
         /// Example: `FAST_FOOD`
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: Option<String>,
         /// 当前菜品在服务商平台的顺序，值越小越靠前，取值（1~100）
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub priority: Option<i64>,
         /// 菜品属性
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub properties: Option<PostRequestDishListProperties>,
     }
+    impl ::serde::Serialize for PostRequestDishList {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_dish_no", &self.out_dish_no)?;
+            m.req("name", &self.name)?;
+            m.req("price", &self.price)?;
+            m.req("unit", &self.unit)?;
+            m.req("count", &self.count)?;
+            m.opt("discount", &self.discount)?;
+            m.opt("type", &self.type_)?;
+            m.opt("priority", &self.priority)?;
+            m.opt("properties", &self.properties)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestDishList {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_dish_no: o.req("out_dish_no")?,
+                name: o.req("name")?,
+                price: o.req("price")?,
+                unit: o.req("unit")?,
+                count: o.req("count")?,
+                discount: o.opt("discount")?,
+                type_: o.opt("type")?,
+                priority: o.opt("priority")?,
+                properties: o.opt("properties")?,
+            })
+        }
+    }
     /// 菜品属性
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDishListProperties {
         /// 口味
         ///
@@ -179,8 +264,35 @@ pub mod sync_status {
         /// 其他
         ///
         /// Example: `有机 | 农家`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub others: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequestDishListProperties {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("taste", &self.taste)?;
+            m.req("cuisine", &self.cuisine)?;
+            m.req("main_material", &self.main_material)?;
+            m.req("ingredients", &self.ingredients)?;
+            m.opt("others", &self.others)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestDishListProperties {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                taste: o.req("taste")?,
+                cuisine: o.req("cuisine")?,
+                main_material: o.req("main_material")?,
+                ingredients: o.req("ingredients")?,
+                others: o.opt("others")?,
+            })
+        }
     }
     /// 菜品单位，BY_SHARE-按份 BY_WEIGHT-按重量
     ///

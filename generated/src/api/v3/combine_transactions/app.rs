@@ -20,12 +20,11 @@ impl<'a> App<'a> {
     }
 }
 /// The request of `POST /v3/combine-transactions/app` (合单下单-APP支付API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
     /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    #[serde(rename = "Wechatpay-Serial", skip_serializing)]
     pub wechatpay_serial: String,
     /// 合单商户appid
     ///
@@ -40,27 +39,22 @@ pub struct PostRequest {
     /// Example: `P20150806125346`
     pub combine_out_trade_no: String,
     /// 场景信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub scene_info: Option<PostRequestSceneInfo>,
     /// 商品单信息
     pub sub_orders: Vec<PostRequestSubOrders>,
     /// 支付者
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub combine_payer_info: Option<PostRequestCombinePayerInfo>,
     /// 交易起始时间
     ///
     /// Example: `2019-12-31T15:59:60+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub time_start: Option<String>,
     /// 交易结束时间
     ///
     /// Example: `2019-12-31T15:59:60+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub time_expire: Option<String>,
     /// 预支付交易会话标识
     ///
     /// Example: `wx201410272009395522657a690389285100`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub prepay_id: Option<String>,
     /// 通知地址
     ///
@@ -69,30 +63,91 @@ pub struct PostRequest {
     /// 交易场景
     ///
     /// Example: `RECOMMERCE`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trade_scenario: Option<PostRequestTradeScenario>,
     /// 指定支付方式
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub limit_pay: Option<Vec<PostRequestLimitPay>>,
     /// 预签约信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub contract_info: Option<PostRequestContractInfo>,
     /// 贴息信息(微信分付)
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub subsidy_info: Option<PostRequestSubsidyInfo>,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("combine_appid", &self.combine_appid)?;
+        m.req("combine_mchid", &self.combine_mchid)?;
+        m.req("combine_out_trade_no", &self.combine_out_trade_no)?;
+        m.opt("scene_info", &self.scene_info)?;
+        m.req("sub_orders", &self.sub_orders)?;
+        m.opt("combine_payer_info", &self.combine_payer_info)?;
+        m.opt("time_start", &self.time_start)?;
+        m.opt("time_expire", &self.time_expire)?;
+        m.opt("prepay_id", &self.prepay_id)?;
+        m.req("notify_url", &self.notify_url)?;
+        m.opt("trade_scenario", &self.trade_scenario)?;
+        m.opt("limit_pay", &self.limit_pay)?;
+        m.opt("contract_info", &self.contract_info)?;
+        m.opt("subsidy_info", &self.subsidy_info)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            wechatpay_serial: o.req("Wechatpay-Serial")?,
+            combine_appid: o.req("combine_appid")?,
+            combine_mchid: o.req("combine_mchid")?,
+            combine_out_trade_no: o.req("combine_out_trade_no")?,
+            scene_info: o.opt("scene_info")?,
+            sub_orders: o.req("sub_orders")?,
+            combine_payer_info: o.opt("combine_payer_info")?,
+            time_start: o.opt("time_start")?,
+            time_expire: o.opt("time_expire")?,
+            prepay_id: o.opt("prepay_id")?,
+            notify_url: o.req("notify_url")?,
+            trade_scenario: o.opt("trade_scenario")?,
+            limit_pay: o.opt("limit_pay")?,
+            contract_info: o.opt("contract_info")?,
+            subsidy_info: o.opt("subsidy_info")?,
+        })
+    }
+}
 /// 支付者
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestCombinePayerInfo {
     /// 实名支付(需单独申请权限)
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub identity: Option<PostRequestCombinePayerInfoIdentity>,
 }
+impl ::serde::Serialize for PostRequestCombinePayerInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("identity", &self.identity)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestCombinePayerInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            identity: o.opt("identity")?,
+        })
+    }
+}
 /// 实名支付(需单独申请权限)
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestCombinePayerInfoIdentity {
     /// 证件类型
-    #[serde(rename = "type")]
     pub type_: PostRequestCombinePayerInfoIdentityType,
     /// 加密后的证件号
     ///
@@ -102,6 +157,30 @@ pub struct PostRequestCombinePayerInfoIdentity {
     ///
     /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
     pub name: String,
+}
+impl ::serde::Serialize for PostRequestCombinePayerInfoIdentity {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("type", &self.type_)?;
+        m.req("number", &self.number)?;
+        m.req("name", &self.name)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestCombinePayerInfoIdentity {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            type_: o.req("type")?,
+            number: o.req("number")?,
+            name: o.req("name")?,
+        })
+    }
 }
 /// 证件类型
 ///
@@ -176,7 +255,7 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestCombinePayerInfoIdentityType 
     }
 }
 /// 预签约信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestContractInfo {
     /// 签约商户号
     ///
@@ -202,6 +281,36 @@ pub struct PostRequestContractInfo {
     ///
     /// Example: `https://yourapp.com/notify`
     pub notify_url: String,
+}
+impl ::serde::Serialize for PostRequestContractInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("mchid", &self.mchid)?;
+        m.req("appid", &self.appid)?;
+        m.req("out_contract_code", &self.out_contract_code)?;
+        m.req("plan_id", &self.plan_id)?;
+        m.req("contract_display_account", &self.contract_display_account)?;
+        m.req("notify_url", &self.notify_url)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestContractInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            mchid: o.req("mchid")?,
+            appid: o.req("appid")?,
+            out_contract_code: o.req("out_contract_code")?,
+            plan_id: o.req("plan_id")?,
+            contract_display_account: o.req("contract_display_account")?,
+            notify_url: o.req("notify_url")?,
+        })
+    }
 }
 /// PostRequestLimitPay
 ///
@@ -260,20 +369,41 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestLimitPay {
     }
 }
 /// 场景信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSceneInfo {
     /// 商户端设备号
     ///
     /// Example: `POS1:1`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub device_id: Option<String>,
     /// 用户终端IP
     ///
     /// Example: `14.17.22.32`
     pub payer_client_ip: String,
 }
+impl ::serde::Serialize for PostRequestSceneInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("device_id", &self.device_id)?;
+        m.req("payer_client_ip", &self.payer_client_ip)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            device_id: o.opt("device_id")?,
+            payer_client_ip: o.req("payer_client_ip")?,
+        })
+    }
+}
 /// PostRequestSubOrders
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubOrders {
     /// 子单商户号
     ///
@@ -282,12 +412,10 @@ pub struct PostRequestSubOrders {
     /// 商品单个人收款方受理授权ID
     ///
     /// Example: `1900000109`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub individual_auth_id: Option<String>,
     /// 商品单个人收款方平台昵称
     ///
     /// Example: `哈哈哈小店`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub individual_name: Option<String>,
     /// 附加数据
     ///
@@ -302,36 +430,74 @@ pub struct PostRequestSubOrders {
     /// 二级商户号
     ///
     /// Example: `1900000109`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_mchid: Option<String>,
     /// 商品详情
     ///
     /// Example: `买单费用`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub detail: Option<String>,
     /// 订单优惠标记
     ///
     /// Example: `WXG`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub goods_tag: Option<String>,
     /// 商品描述
     ///
     /// Example: `腾讯充值中心-QQ会员充值`
     pub description: String,
     /// 结算信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub settle_info: Option<PostRequestSubOrdersSettleInfo>,
     /// 子商户应用ID
     ///
     /// Example: `wxd678efh567hg6999`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_appid: Option<String>,
     /// 是否指定分账(settle_info.profit_sharing高权重)
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profit_sharing: Option<bool>,
 }
+impl ::serde::Serialize for PostRequestSubOrders {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("mchid", &self.mchid)?;
+        m.opt("individual_auth_id", &self.individual_auth_id)?;
+        m.opt("individual_name", &self.individual_name)?;
+        m.req("attach", &self.attach)?;
+        m.req("amount", &self.amount)?;
+        m.req("out_trade_no", &self.out_trade_no)?;
+        m.opt("sub_mchid", &self.sub_mchid)?;
+        m.opt("detail", &self.detail)?;
+        m.opt("goods_tag", &self.goods_tag)?;
+        m.req("description", &self.description)?;
+        m.opt("settle_info", &self.settle_info)?;
+        m.opt("sub_appid", &self.sub_appid)?;
+        m.opt("profit_sharing", &self.profit_sharing)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrders {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            mchid: o.req("mchid")?,
+            individual_auth_id: o.opt("individual_auth_id")?,
+            individual_name: o.opt("individual_name")?,
+            attach: o.req("attach")?,
+            amount: o.req("amount")?,
+            out_trade_no: o.req("out_trade_no")?,
+            sub_mchid: o.opt("sub_mchid")?,
+            detail: o.opt("detail")?,
+            goods_tag: o.opt("goods_tag")?,
+            description: o.req("description")?,
+            settle_info: o.opt("settle_info")?,
+            sub_appid: o.opt("sub_appid")?,
+            profit_sharing: o.opt("profit_sharing")?,
+        })
+    }
+}
 /// 订单金额
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubOrdersAmount {
     /// 标价金额
     ///
@@ -342,27 +508,88 @@ pub struct PostRequestSubOrdersAmount {
     /// Example: `CNY`
     pub currency: String,
 }
+impl ::serde::Serialize for PostRequestSubOrdersAmount {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("total_amount", &self.total_amount)?;
+        m.req("currency", &self.currency)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrdersAmount {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            total_amount: o.req("total_amount")?,
+            currency: o.req("currency")?,
+        })
+    }
+}
 /// 结算信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubOrdersSettleInfo {
     /// 是否指定分账
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profit_sharing: Option<bool>,
     /// 补差金额
     ///
     /// Example: `10`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub subsidy_amount: Option<i64>,
 }
+impl ::serde::Serialize for PostRequestSubOrdersSettleInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("profit_sharing", &self.profit_sharing)?;
+        m.opt("subsidy_amount", &self.subsidy_amount)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrdersSettleInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            profit_sharing: o.opt("profit_sharing")?,
+            subsidy_amount: o.opt("subsidy_amount")?,
+        })
+    }
+}
 /// 贴息信息(微信分付)
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubsidyInfo {
     /// 贴息详情列表
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub subsidy_detail: Option<Vec<PostRequestSubsidyInfoSubsidyDetail>>,
 }
+impl ::serde::Serialize for PostRequestSubsidyInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("subsidy_detail", &self.subsidy_detail)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSubsidyInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            subsidy_detail: o.opt("subsidy_detail")?,
+        })
+    }
+}
 /// PostRequestSubsidyInfoSubsidyDetail
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSubsidyInfoSubsidyDetail {
     /// 贴息方案类型
     ///
@@ -370,6 +597,28 @@ pub struct PostRequestSubsidyInfoSubsidyDetail {
     pub subsidy_period_type: PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType,
     /// 贴息方案列表
     pub subsidy_plan: Vec<PostRequestSubsidyInfoSubsidyDetailSubsidyPlan>,
+}
+impl ::serde::Serialize for PostRequestSubsidyInfoSubsidyDetail {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("subsidy_period_type", &self.subsidy_period_type)?;
+        m.req("subsidy_plan", &self.subsidy_plan)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSubsidyInfoSubsidyDetail {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            subsidy_period_type: o.req("subsidy_period_type")?,
+            subsidy_plan: o.req("subsidy_plan")?,
+        })
+    }
 }
 /// 贴息方案类型
 ///
@@ -426,7 +675,7 @@ for PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
     }
 }
 /// PostRequestSubsidyInfoSubsidyDetailSubsidyPlan
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
     /// 贴息期数
     ///
@@ -446,6 +695,28 @@ pub struct PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
     ///
     /// - `100`
     pub subsidy_percent: i64,
+}
+impl ::serde::Serialize for PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("subsidy_installment_num", &self.subsidy_installment_num)?;
+        m.req("subsidy_percent", &self.subsidy_percent)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            subsidy_installment_num: o.req("subsidy_installment_num")?,
+            subsidy_percent: o.req("subsidy_percent")?,
+        })
+    }
 }
 /// 交易场景
 ///
@@ -496,18 +767,39 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestTradeScenario {
     }
 }
 /// The response of `POST /v3/combine-transactions/app` (合单下单-APP支付API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 预支付交易会话标识
     ///
     /// Example: `wx201410272009395522657a690389285100`
     pub prepay_id: String,
     /// 预签约结果
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub contract_result: Option<PostResponseContractResult>,
 }
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("prepay_id", &self.prepay_id)?;
+        m.opt("contract_result", &self.contract_result)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            prepay_id: o.req("prepay_id")?,
+            contract_result: o.opt("contract_result")?,
+        })
+    }
+}
 /// 预签约结果
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseContractResult {
     /// 签约结果码
     ///
@@ -516,6 +808,27 @@ pub struct PostResponseContractResult {
     /// 签约结果描述信息
     ///
     /// Example: `当前签约协议号已经进行签约`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub message: Option<String>,
+}
+impl ::serde::Serialize for PostResponseContractResult {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("code", &self.code)?;
+        m.opt("message", &self.message)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponseContractResult {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            code: o.req("code")?,
+            message: o.opt("message")?,
+        })
+    }
 }

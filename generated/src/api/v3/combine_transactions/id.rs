@@ -28,7 +28,7 @@ pub mod by_combine_transaction_id {
         }
     }
     /// The response of `GET /v3/combine-transactions/id/{combine_transaction_id}` (个人收款交易通过微信支付订单号查单).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 平台商户应用ID
         ///
@@ -47,40 +47,106 @@ pub mod by_combine_transaction_id {
         /// Example: `1217752501201407033233368018`
         pub combine_transaction_id: String,
         /// 支付者
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub combine_payer_info: Option<GetResponseCombinePayerInfo>,
         /// 场景信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub scene_info: Option<GetResponseSceneInfo>,
         /// 商品单信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_orders: Option<Vec<GetResponseSubOrders>>,
         /// 交易场景
         ///
         /// Example: `RECOMMERCE`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub trade_scenario: Option<GetResponseTradeScenario>,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("combine_appid", &self.combine_appid)?;
+            m.req("combine_mchid", &self.combine_mchid)?;
+            m.req("combine_out_trade_no", &self.combine_out_trade_no)?;
+            m.req("combine_transaction_id", &self.combine_transaction_id)?;
+            m.opt("combine_payer_info", &self.combine_payer_info)?;
+            m.opt("scene_info", &self.scene_info)?;
+            m.opt("sub_orders", &self.sub_orders)?;
+            m.opt("trade_scenario", &self.trade_scenario)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                combine_appid: o.req("combine_appid")?,
+                combine_mchid: o.req("combine_mchid")?,
+                combine_out_trade_no: o.req("combine_out_trade_no")?,
+                combine_transaction_id: o.req("combine_transaction_id")?,
+                combine_payer_info: o.opt("combine_payer_info")?,
+                scene_info: o.opt("scene_info")?,
+                sub_orders: o.opt("sub_orders")?,
+                trade_scenario: o.opt("trade_scenario")?,
+            })
+        }
+    }
     /// 支付者
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseCombinePayerInfo {
         /// 用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub openid: Option<String>,
     }
+    impl ::serde::Serialize for GetResponseCombinePayerInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("openid", &self.openid)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseCombinePayerInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self { openid: o.opt("openid")? })
+        }
+    }
     /// 场景信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseSceneInfo {
         /// 商户端设备号
         ///
         /// Example: `POS1:1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub device_id: Option<String>,
     }
+    impl ::serde::Serialize for GetResponseSceneInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("device_id", &self.device_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseSceneInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                device_id: o.opt("device_id")?,
+            })
+        }
+    }
     /// GetResponseSubOrders
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseSubOrders {
         /// 商品单发起商户号
         ///
@@ -93,7 +159,6 @@ pub mod by_combine_transaction_id {
         /// 商品单个人收款方平台昵称
         ///
         /// Example: `哈哈哈小店`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub individual_name: Option<String>,
         /// 商品单商户订单号
         ///
@@ -102,12 +167,10 @@ pub mod by_combine_transaction_id {
         /// 微信支付订单号
         ///
         /// Example: `1009660380201506130728806387`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transaction_id: Option<String>,
         /// 交易类型
         ///
         /// Example: `JSAPI`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub trade_type: Option<String>,
         /// 交易状态
         ///
@@ -116,24 +179,60 @@ pub mod by_combine_transaction_id {
         /// 付款银行
         ///
         /// Example: `CMC`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_type: Option<String>,
         /// 附加数据
         ///
         /// Example: `深圳分店`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub attach: Option<String>,
         /// 支付完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub success_time: Option<String>,
         /// 订单金额
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<GetResponseSubOrdersAmount>,
     }
+    impl ::serde::Serialize for GetResponseSubOrders {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("individual_auth_id", &self.individual_auth_id)?;
+            m.opt("individual_name", &self.individual_name)?;
+            m.req("out_trade_no", &self.out_trade_no)?;
+            m.opt("transaction_id", &self.transaction_id)?;
+            m.opt("trade_type", &self.trade_type)?;
+            m.req("trade_state", &self.trade_state)?;
+            m.opt("bank_type", &self.bank_type)?;
+            m.opt("attach", &self.attach)?;
+            m.opt("success_time", &self.success_time)?;
+            m.opt("amount", &self.amount)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseSubOrders {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mchid: o.req("mchid")?,
+                individual_auth_id: o.req("individual_auth_id")?,
+                individual_name: o.opt("individual_name")?,
+                out_trade_no: o.req("out_trade_no")?,
+                transaction_id: o.opt("transaction_id")?,
+                trade_type: o.opt("trade_type")?,
+                trade_state: o.req("trade_state")?,
+                bank_type: o.opt("bank_type")?,
+                attach: o.opt("attach")?,
+                success_time: o.opt("success_time")?,
+                amount: o.opt("amount")?,
+            })
+        }
+    }
     /// 订单金额
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseSubOrdersAmount {
         /// 标价金额
         ///
@@ -154,8 +253,35 @@ pub mod by_combine_transaction_id {
         /// 结算汇率
         ///
         /// Example: `650000000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub settlement_rate: Option<f64>,
+    }
+    impl ::serde::Serialize for GetResponseSubOrdersAmount {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("total_amount", &self.total_amount)?;
+            m.req("payer_amount", &self.payer_amount)?;
+            m.req("currency", &self.currency)?;
+            m.req("payer_currency", &self.payer_currency)?;
+            m.opt("settlement_rate", &self.settlement_rate)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseSubOrdersAmount {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                total_amount: o.req("total_amount")?,
+                payer_amount: o.req("payer_amount")?,
+                currency: o.req("currency")?,
+                payer_currency: o.req("payer_currency")?,
+                settlement_rate: o.opt("settlement_rate")?,
+            })
+        }
     }
     /// 交易场景
     ///

@@ -20,12 +20,11 @@ impl<'a> Jsapi<'a> {
     }
 }
 /// The request of `POST /v3/combine-transactions/jsapi` (合单下单-JSAPI支付API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
     /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    #[serde(rename = "Wechatpay-Serial", skip_serializing)]
     pub wechatpay_serial: String,
     /// 合单商户appid
     ///
@@ -40,7 +39,6 @@ pub struct PostRequest {
     /// Example: `P20150806125346`
     pub combine_out_trade_no: String,
     /// 场景信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub scene_info: Option<PostRequestSceneInfo>,
     /// 商品单信息
     pub sub_orders: Vec<PostRequestSubOrders>,
@@ -49,46 +47,103 @@ pub struct PostRequest {
     /// 交易起始时间
     ///
     /// Example: `2019-12-31T15:59:60+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub time_start: Option<String>,
     /// 交易结束时间
     ///
     /// Example: `2019-12-31T15:59:60+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub time_expire: Option<String>,
     /// 通知地址
     ///
     /// Example: `https://yourapp.com/notify`
     pub notify_url: String,
     /// 指定支付方式
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub limit_pay: Option<Vec<PostRequestLimitPay>>,
     /// 贴息信息(微信分付)
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub subsidy_info: Option<PostRequestSubsidyInfo>,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("combine_appid", &self.combine_appid)?;
+        m.req("combine_mchid", &self.combine_mchid)?;
+        m.req("combine_out_trade_no", &self.combine_out_trade_no)?;
+        m.opt("scene_info", &self.scene_info)?;
+        m.req("sub_orders", &self.sub_orders)?;
+        m.req("combine_payer_info", &self.combine_payer_info)?;
+        m.opt("time_start", &self.time_start)?;
+        m.opt("time_expire", &self.time_expire)?;
+        m.req("notify_url", &self.notify_url)?;
+        m.opt("limit_pay", &self.limit_pay)?;
+        m.opt("subsidy_info", &self.subsidy_info)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            wechatpay_serial: o.req("Wechatpay-Serial")?,
+            combine_appid: o.req("combine_appid")?,
+            combine_mchid: o.req("combine_mchid")?,
+            combine_out_trade_no: o.req("combine_out_trade_no")?,
+            scene_info: o.opt("scene_info")?,
+            sub_orders: o.req("sub_orders")?,
+            combine_payer_info: o.req("combine_payer_info")?,
+            time_start: o.opt("time_start")?,
+            time_expire: o.opt("time_expire")?,
+            notify_url: o.req("notify_url")?,
+            limit_pay: o.opt("limit_pay")?,
+            subsidy_info: o.opt("subsidy_info")?,
+        })
+    }
+}
 /// 支付者
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestCombinePayerInfo {
     /// 用户标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub openid: Option<String>,
     /// 用户子标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_openid: Option<String>,
     /// 实名支付(需单独申请权限)
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub identity: Option<PostRequestCombinePayerInfoIdentity>,
 }
+impl ::serde::Serialize for PostRequestCombinePayerInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("openid", &self.openid)?;
+        m.opt("sub_openid", &self.sub_openid)?;
+        m.opt("identity", &self.identity)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestCombinePayerInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            openid: o.opt("openid")?,
+            sub_openid: o.opt("sub_openid")?,
+            identity: o.opt("identity")?,
+        })
+    }
+}
 /// 实名支付(需单独申请权限)
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestCombinePayerInfoIdentity {
     /// 证件类型
-    #[serde(rename = "type")]
     pub type_: PostRequestCombinePayerInfoIdentityType,
     /// 加密后的证件号
     ///
@@ -98,6 +153,30 @@ pub struct PostRequestCombinePayerInfoIdentity {
     ///
     /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
     pub name: String,
+}
+impl ::serde::Serialize for PostRequestCombinePayerInfoIdentity {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("type", &self.type_)?;
+        m.req("number", &self.number)?;
+        m.req("name", &self.name)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestCombinePayerInfoIdentity {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            type_: o.req("type")?,
+            number: o.req("number")?,
+            name: o.req("name")?,
+        })
+    }
 }
 /// 证件类型
 ///
@@ -228,20 +307,41 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestLimitPay {
     }
 }
 /// 场景信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSceneInfo {
     /// 商户端设备号
     ///
     /// Example: `POS1:1`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub device_id: Option<String>,
     /// 用户终端IP
     ///
     /// Example: `14.17.22.32`
     pub payer_client_ip: String,
 }
+impl ::serde::Serialize for PostRequestSceneInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("device_id", &self.device_id)?;
+        m.req("payer_client_ip", &self.payer_client_ip)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            device_id: o.opt("device_id")?,
+            payer_client_ip: o.req("payer_client_ip")?,
+        })
+    }
+}
 /// PostRequestSubOrders
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubOrders {
     /// 子单商户号
     ///
@@ -264,31 +364,66 @@ pub struct PostRequestSubOrders {
     /// 商品详情
     ///
     /// Example: `买单费用`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub detail: Option<String>,
     /// 订单优惠标记
     ///
     /// Example: `WXG`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub goods_tag: Option<String>,
     /// 商品描述
     ///
     /// Example: `腾讯充值中心-QQ会员充值`
     pub description: String,
     /// 结算信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub settle_info: Option<PostRequestSubOrdersSettleInfo>,
     /// 子商户应用ID
     ///
     /// Example: `wxd678efh567hg6999`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_appid: Option<String>,
     /// 是否指定分账(settle_info.profit_sharing高权重)
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profit_sharing: Option<bool>,
 }
+impl ::serde::Serialize for PostRequestSubOrders {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("mchid", &self.mchid)?;
+        m.req("attach", &self.attach)?;
+        m.req("amount", &self.amount)?;
+        m.req("out_trade_no", &self.out_trade_no)?;
+        m.req("sub_mchid", &self.sub_mchid)?;
+        m.opt("detail", &self.detail)?;
+        m.opt("goods_tag", &self.goods_tag)?;
+        m.req("description", &self.description)?;
+        m.opt("settle_info", &self.settle_info)?;
+        m.opt("sub_appid", &self.sub_appid)?;
+        m.opt("profit_sharing", &self.profit_sharing)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrders {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            mchid: o.req("mchid")?,
+            attach: o.req("attach")?,
+            amount: o.req("amount")?,
+            out_trade_no: o.req("out_trade_no")?,
+            sub_mchid: o.req("sub_mchid")?,
+            detail: o.opt("detail")?,
+            goods_tag: o.opt("goods_tag")?,
+            description: o.req("description")?,
+            settle_info: o.opt("settle_info")?,
+            sub_appid: o.opt("sub_appid")?,
+            profit_sharing: o.opt("profit_sharing")?,
+        })
+    }
+}
 /// 订单金额
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubOrdersAmount {
     /// 标价金额
     ///
@@ -299,27 +434,88 @@ pub struct PostRequestSubOrdersAmount {
     /// Example: `CNY`
     pub currency: String,
 }
+impl ::serde::Serialize for PostRequestSubOrdersAmount {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("total_amount", &self.total_amount)?;
+        m.req("currency", &self.currency)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrdersAmount {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            total_amount: o.req("total_amount")?,
+            currency: o.req("currency")?,
+        })
+    }
+}
 /// 结算信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubOrdersSettleInfo {
     /// 是否指定分账
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profit_sharing: Option<bool>,
     /// 补差金额
     ///
     /// Example: `10`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub subsidy_amount: Option<i64>,
 }
+impl ::serde::Serialize for PostRequestSubOrdersSettleInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("profit_sharing", &self.profit_sharing)?;
+        m.opt("subsidy_amount", &self.subsidy_amount)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrdersSettleInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            profit_sharing: o.opt("profit_sharing")?,
+            subsidy_amount: o.opt("subsidy_amount")?,
+        })
+    }
+}
 /// 贴息信息(微信分付)
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubsidyInfo {
     /// 贴息详情列表
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub subsidy_detail: Option<Vec<PostRequestSubsidyInfoSubsidyDetail>>,
 }
+impl ::serde::Serialize for PostRequestSubsidyInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("subsidy_detail", &self.subsidy_detail)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSubsidyInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            subsidy_detail: o.opt("subsidy_detail")?,
+        })
+    }
+}
 /// PostRequestSubsidyInfoSubsidyDetail
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSubsidyInfoSubsidyDetail {
     /// 贴息方案类型
     ///
@@ -327,6 +523,28 @@ pub struct PostRequestSubsidyInfoSubsidyDetail {
     pub subsidy_period_type: PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType,
     /// 贴息方案列表
     pub subsidy_plan: Vec<PostRequestSubsidyInfoSubsidyDetailSubsidyPlan>,
+}
+impl ::serde::Serialize for PostRequestSubsidyInfoSubsidyDetail {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("subsidy_period_type", &self.subsidy_period_type)?;
+        m.req("subsidy_plan", &self.subsidy_plan)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSubsidyInfoSubsidyDetail {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            subsidy_period_type: o.req("subsidy_period_type")?,
+            subsidy_plan: o.req("subsidy_plan")?,
+        })
+    }
 }
 /// 贴息方案类型
 ///
@@ -383,7 +601,7 @@ for PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
     }
 }
 /// PostRequestSubsidyInfoSubsidyDetailSubsidyPlan
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
     /// 贴息期数
     ///
@@ -404,11 +622,53 @@ pub struct PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
     /// - `100`
     pub subsidy_percent: i64,
 }
+impl ::serde::Serialize for PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("subsidy_installment_num", &self.subsidy_installment_num)?;
+        m.req("subsidy_percent", &self.subsidy_percent)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            subsidy_installment_num: o.req("subsidy_installment_num")?,
+            subsidy_percent: o.req("subsidy_percent")?,
+        })
+    }
+}
 /// The response of `POST /v3/combine-transactions/jsapi` (合单下单-JSAPI支付API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 预支付交易会话标识
     ///
     /// Example: `wx201410272009395522657a690389285100`
     pub prepay_id: String,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("prepay_id", &self.prepay_id)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            prepay_id: o.req("prepay_id")?,
+        })
+    }
 }

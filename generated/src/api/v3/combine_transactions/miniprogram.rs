@@ -16,7 +16,7 @@ impl<'a> Miniprogram<'a> {
     }
 }
 /// The request of `POST /v3/combine-transactions/miniprogram` (个人收款交易下单-小程序).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 平台商户应用ID
     ///
@@ -33,56 +33,126 @@ pub struct PostRequest {
     /// 支付者
     pub combine_payer_info: PostRequestCombinePayerInfo,
     /// 场景信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub scene_info: Option<PostRequestSceneInfo>,
     /// 商品单信息
     pub sub_orders: Vec<PostRequestSubOrders>,
     /// 交易结束时间
     ///
     /// Example: `2018-06-08T10:34:56+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub time_expire: Option<String>,
     /// 通知地址
     ///
     /// Example: `https://yourapp.com/notify`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notify_url: Option<String>,
     /// 交易场景
     ///
     /// Example: `RECOMMERCE`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trade_scenario: Option<PostRequestTradeScenario>,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("combine_appid", &self.combine_appid)?;
+        m.req("combine_mchid", &self.combine_mchid)?;
+        m.req("combine_out_trade_no", &self.combine_out_trade_no)?;
+        m.req("combine_payer_info", &self.combine_payer_info)?;
+        m.opt("scene_info", &self.scene_info)?;
+        m.req("sub_orders", &self.sub_orders)?;
+        m.opt("time_expire", &self.time_expire)?;
+        m.opt("notify_url", &self.notify_url)?;
+        m.opt("trade_scenario", &self.trade_scenario)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            combine_appid: o.req("combine_appid")?,
+            combine_mchid: o.req("combine_mchid")?,
+            combine_out_trade_no: o.req("combine_out_trade_no")?,
+            combine_payer_info: o.req("combine_payer_info")?,
+            scene_info: o.opt("scene_info")?,
+            sub_orders: o.req("sub_orders")?,
+            time_expire: o.opt("time_expire")?,
+            notify_url: o.opt("notify_url")?,
+            trade_scenario: o.opt("trade_scenario")?,
+        })
+    }
+}
 /// 支付者
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestCombinePayerInfo {
     /// 用户标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
     pub openid: String,
 }
+impl ::serde::Serialize for PostRequestCombinePayerInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("openid", &self.openid)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestCombinePayerInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self { openid: o.req("openid")? })
+    }
+}
 /// 场景信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSceneInfo {
     /// 商户端设备号
     ///
     /// Example: `POS1:1`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub device_id: Option<String>,
     /// 用户终端IP
     ///
     /// Example: `127.0.0.1`
     pub payer_client_ip: String,
 }
+impl ::serde::Serialize for PostRequestSceneInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("device_id", &self.device_id)?;
+        m.req("payer_client_ip", &self.payer_client_ip)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            device_id: o.opt("device_id")?,
+            payer_client_ip: o.req("payer_client_ip")?,
+        })
+    }
+}
 /// PostRequestSubOrders
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubOrders {
     /// 商品单发起商户号
     ///
     /// Example: `1230000109`
     pub mchid: String,
     /// 商品服务类型
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order_service_type: Option<PostRequestSubOrdersOrderServiceType>,
     /// 商品单个人收款方受理授权ID
     ///
@@ -91,7 +161,6 @@ pub struct PostRequestSubOrders {
     /// 商品单个人收款方平台昵称
     ///
     /// Example: `哈哈哈小店`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub individual_name: Option<String>,
     /// 商品单商户订单号
     ///
@@ -108,8 +177,42 @@ pub struct PostRequestSubOrders {
     /// Example: `Image形象店-深圳腾大-QQ公仔`
     pub description: String,
 }
+impl ::serde::Serialize for PostRequestSubOrders {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("mchid", &self.mchid)?;
+        m.opt("order_service_type", &self.order_service_type)?;
+        m.req("individual_auth_id", &self.individual_auth_id)?;
+        m.opt("individual_name", &self.individual_name)?;
+        m.req("out_trade_no", &self.out_trade_no)?;
+        m.req("amount", &self.amount)?;
+        m.req("attach", &self.attach)?;
+        m.req("description", &self.description)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrders {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            mchid: o.req("mchid")?,
+            order_service_type: o.opt("order_service_type")?,
+            individual_auth_id: o.req("individual_auth_id")?,
+            individual_name: o.opt("individual_name")?,
+            out_trade_no: o.req("out_trade_no")?,
+            amount: o.req("amount")?,
+            attach: o.req("attach")?,
+            description: o.req("description")?,
+        })
+    }
+}
 /// 商品单金额
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubOrdersAmount {
     /// 标价金额
     ///
@@ -119,6 +222,28 @@ pub struct PostRequestSubOrdersAmount {
     ///
     /// Example: `CNY`
     pub currency: String,
+}
+impl ::serde::Serialize for PostRequestSubOrdersAmount {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("total_amount", &self.total_amount)?;
+        m.req("currency", &self.currency)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrdersAmount {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            total_amount: o.req("total_amount")?,
+            currency: o.req("currency")?,
+        })
+    }
 }
 /// 商品服务类型
 ///
@@ -217,10 +342,30 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestTradeScenario {
     }
 }
 /// The response of `POST /v3/combine-transactions/miniprogram` (个人收款交易下单-小程序).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 预支付交易会话标识
     ///
     /// Example: `wx201410272009395522657a690389285100`
     pub prepay_id: String,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("prepay_id", &self.prepay_id)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            prepay_id: o.req("prepay_id")?,
+        })
+    }
 }

@@ -20,12 +20,11 @@ impl<'a> Native<'a> {
     }
 }
 /// The request of `POST /v3/combine-transactions/native` (合单下单-Native支付API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
     /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    #[serde(rename = "Wechatpay-Serial", skip_serializing)]
     pub wechatpay_serial: String,
     /// 合单商户appid
     ///
@@ -40,53 +39,107 @@ pub struct PostRequest {
     /// Example: `P20150806125346`
     pub combine_out_trade_no: String,
     /// 场景信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub scene_info: Option<PostRequestSceneInfo>,
     /// 商品单信息
     pub sub_orders: Vec<PostRequestSubOrders>,
     /// 交易起始时间
     ///
     /// Example: `2019-12-31T15:59:60+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub time_start: Option<String>,
     /// 交易结束时间
     ///
     /// Example: `2019-12-31T15:59:60+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub time_expire: Option<String>,
     /// 通知地址
     ///
     /// Example: `https://yourapp.com/notify`
     pub notify_url: String,
     /// 指定支付方式
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub limit_pay: Option<Vec<PostRequestLimitPay>>,
     /// 支付者
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub combine_payer_info: Option<PostRequestCombinePayerInfo>,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("combine_appid", &self.combine_appid)?;
+        m.req("combine_mchid", &self.combine_mchid)?;
+        m.req("combine_out_trade_no", &self.combine_out_trade_no)?;
+        m.opt("scene_info", &self.scene_info)?;
+        m.req("sub_orders", &self.sub_orders)?;
+        m.opt("time_start", &self.time_start)?;
+        m.opt("time_expire", &self.time_expire)?;
+        m.req("notify_url", &self.notify_url)?;
+        m.opt("limit_pay", &self.limit_pay)?;
+        m.opt("combine_payer_info", &self.combine_payer_info)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            wechatpay_serial: o.req("Wechatpay-Serial")?,
+            combine_appid: o.req("combine_appid")?,
+            combine_mchid: o.req("combine_mchid")?,
+            combine_out_trade_no: o.req("combine_out_trade_no")?,
+            scene_info: o.opt("scene_info")?,
+            sub_orders: o.req("sub_orders")?,
+            time_start: o.opt("time_start")?,
+            time_expire: o.opt("time_expire")?,
+            notify_url: o.req("notify_url")?,
+            limit_pay: o.opt("limit_pay")?,
+            combine_payer_info: o.opt("combine_payer_info")?,
+        })
+    }
+}
 /// 支付者
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestCombinePayerInfo {
     /// 用户标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub openid: Option<String>,
     /// 用户子标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_openid: Option<String>,
     /// 实名支付(需单独申请权限)
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub identity: Option<PostRequestCombinePayerInfoIdentity>,
 }
+impl ::serde::Serialize for PostRequestCombinePayerInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("openid", &self.openid)?;
+        m.opt("sub_openid", &self.sub_openid)?;
+        m.opt("identity", &self.identity)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestCombinePayerInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            openid: o.opt("openid")?,
+            sub_openid: o.opt("sub_openid")?,
+            identity: o.opt("identity")?,
+        })
+    }
+}
 /// 实名支付(需单独申请权限)
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestCombinePayerInfoIdentity {
     /// 证件类型
-    #[serde(rename = "type")]
     pub type_: PostRequestCombinePayerInfoIdentityType,
     /// 加密后的证件号
     ///
@@ -96,6 +149,30 @@ pub struct PostRequestCombinePayerInfoIdentity {
     ///
     /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
     pub name: String,
+}
+impl ::serde::Serialize for PostRequestCombinePayerInfoIdentity {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("type", &self.type_)?;
+        m.req("number", &self.number)?;
+        m.req("name", &self.name)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestCombinePayerInfoIdentity {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            type_: o.req("type")?,
+            number: o.req("number")?,
+            name: o.req("name")?,
+        })
+    }
 }
 /// 证件类型
 ///
@@ -226,20 +303,41 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestLimitPay {
     }
 }
 /// 场景信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSceneInfo {
     /// 商户端设备号
     ///
     /// Example: `POS1:1`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub device_id: Option<String>,
     /// 用户终端IP
     ///
     /// Example: `14.17.22.32`
     pub payer_client_ip: String,
 }
+impl ::serde::Serialize for PostRequestSceneInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("device_id", &self.device_id)?;
+        m.req("payer_client_ip", &self.payer_client_ip)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            device_id: o.opt("device_id")?,
+            payer_client_ip: o.req("payer_client_ip")?,
+        })
+    }
+}
 /// PostRequestSubOrders
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubOrders {
     /// 子单商户号
     ///
@@ -262,23 +360,56 @@ pub struct PostRequestSubOrders {
     /// 订单优惠标记
     ///
     /// Example: `WXG`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub goods_tag: Option<String>,
     /// 商品描述
     ///
     /// Example: `腾讯充值中心-QQ会员充值`
     pub description: String,
     /// 结算信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub settle_info: Option<PostRequestSubOrdersSettleInfo>,
     /// 子商户应用ID
     ///
     /// Example: `wxd678efh567hg6999`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_appid: Option<String>,
 }
+impl ::serde::Serialize for PostRequestSubOrders {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("mchid", &self.mchid)?;
+        m.req("attach", &self.attach)?;
+        m.req("amount", &self.amount)?;
+        m.req("out_trade_no", &self.out_trade_no)?;
+        m.req("sub_mchid", &self.sub_mchid)?;
+        m.opt("goods_tag", &self.goods_tag)?;
+        m.req("description", &self.description)?;
+        m.opt("settle_info", &self.settle_info)?;
+        m.opt("sub_appid", &self.sub_appid)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrders {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            mchid: o.req("mchid")?,
+            attach: o.req("attach")?,
+            amount: o.req("amount")?,
+            out_trade_no: o.req("out_trade_no")?,
+            sub_mchid: o.req("sub_mchid")?,
+            goods_tag: o.opt("goods_tag")?,
+            description: o.req("description")?,
+            settle_info: o.opt("settle_info")?,
+            sub_appid: o.opt("sub_appid")?,
+        })
+    }
+}
 /// 订单金额
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubOrdersAmount {
     /// 标价金额
     ///
@@ -289,23 +420,85 @@ pub struct PostRequestSubOrdersAmount {
     /// Example: `CNY`
     pub currency: String,
 }
+impl ::serde::Serialize for PostRequestSubOrdersAmount {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("total_amount", &self.total_amount)?;
+        m.req("currency", &self.currency)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrdersAmount {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            total_amount: o.req("total_amount")?,
+            currency: o.req("currency")?,
+        })
+    }
+}
 /// 结算信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubOrdersSettleInfo {
     /// 是否指定分账
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profit_sharing: Option<bool>,
     /// 补差金额
     ///
     /// Example: `10`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub subsidy_amount: Option<i64>,
 }
+impl ::serde::Serialize for PostRequestSubOrdersSettleInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("profit_sharing", &self.profit_sharing)?;
+        m.opt("subsidy_amount", &self.subsidy_amount)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrdersSettleInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            profit_sharing: o.opt("profit_sharing")?,
+            subsidy_amount: o.opt("subsidy_amount")?,
+        })
+    }
+}
 /// The response of `POST /v3/combine-transactions/native` (合单下单-Native支付API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 二维码链接
     ///
     /// Example: `weixin://pay.weixin.qq.com/bizpayurl/up?pr=NwY5Mz9&groupid=00`
     pub code_url: String,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("code_url", &self.code_url)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            code_url: o.req("code_url")?,
+        })
+    }
 }

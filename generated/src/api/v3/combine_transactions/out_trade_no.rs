@@ -32,7 +32,7 @@ pub mod by_combine_out_trade_no {
         }
     }
     /// The response of `GET /v3/combine-transactions/out-trade-no/{combine_out_trade_no}` (合单查询订单API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 合单商户appid
         ///
@@ -51,33 +51,82 @@ pub mod by_combine_out_trade_no {
         /// Example: `1217752501201407033233368018`
         pub combine_transaction_id: String,
         /// 场景信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub scene_info: Option<GetResponseSceneInfo>,
         /// 商品单信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_orders: Option<Vec<GetResponseSubOrders>>,
         /// 支付者
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub combine_payer_info: Option<GetResponseCombinePayerInfo>,
         /// 交易场景
         ///
         /// Example: `RECOMMERCE`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub trade_scenario: Option<GetResponseTradeScenario>,
         /// 使用的商户贴息信息(微信分付)
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub installment_info: Option<GetResponseInstallmentInfo>,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("combine_appid", &self.combine_appid)?;
+            m.req("combine_mchid", &self.combine_mchid)?;
+            m.req("combine_out_trade_no", &self.combine_out_trade_no)?;
+            m.req("combine_transaction_id", &self.combine_transaction_id)?;
+            m.opt("scene_info", &self.scene_info)?;
+            m.opt("sub_orders", &self.sub_orders)?;
+            m.opt("combine_payer_info", &self.combine_payer_info)?;
+            m.opt("trade_scenario", &self.trade_scenario)?;
+            m.opt("installment_info", &self.installment_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                combine_appid: o.req("combine_appid")?,
+                combine_mchid: o.req("combine_mchid")?,
+                combine_out_trade_no: o.req("combine_out_trade_no")?,
+                combine_transaction_id: o.req("combine_transaction_id")?,
+                scene_info: o.opt("scene_info")?,
+                sub_orders: o.opt("sub_orders")?,
+                combine_payer_info: o.opt("combine_payer_info")?,
+                trade_scenario: o.opt("trade_scenario")?,
+                installment_info: o.opt("installment_info")?,
+            })
+        }
+    }
     /// 支付者
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseCombinePayerInfo {
         /// 用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub openid: String,
     }
+    impl ::serde::Serialize for GetResponseCombinePayerInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("openid", &self.openid)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseCombinePayerInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self { openid: o.req("openid")? })
+        }
+    }
     /// 使用的商户贴息信息(微信分付)
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseInstallmentInfo {
         /// 是否使用了商户贴息
         pub use_subsidy: bool,
@@ -86,17 +135,58 @@ pub mod by_combine_out_trade_no {
         /// Example: `3`
         pub selected_installment_number: i64,
     }
+    impl ::serde::Serialize for GetResponseInstallmentInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("use_subsidy", &self.use_subsidy)?;
+            m.req("selected_installment_number", &self.selected_installment_number)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseInstallmentInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                use_subsidy: o.req("use_subsidy")?,
+                selected_installment_number: o.req("selected_installment_number")?,
+            })
+        }
+    }
     /// 场景信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseSceneInfo {
         /// 商户端设备号
         ///
         /// Example: `POS1:1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub device_id: Option<String>,
     }
+    impl ::serde::Serialize for GetResponseSceneInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("device_id", &self.device_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseSceneInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                device_id: o.opt("device_id")?,
+            })
+        }
+    }
     /// GetResponseSubOrders
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseSubOrders {
         /// 子单商户号
         ///
@@ -105,42 +195,34 @@ pub mod by_combine_out_trade_no {
         /// 商品单个人收款方受理授权ID
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub individual_auth_id: Option<String>,
         /// 商品单个人收款方平台昵称
         ///
         /// Example: `哈哈哈小店`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub individual_name: Option<String>,
         /// 交易类型
         ///
         /// Example: `JSAPI`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub trade_type: Option<GetResponseSubOrdersTradeType>,
         /// 交易状态
         ///
         /// Example: `SUCCESS`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub trade_state: Option<GetResponseSubOrdersTradeState>,
         /// 付款银行
         ///
         /// Example: `CMC`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_type: Option<String>,
         /// 附加数据
         ///
         /// Example: `深圳分店`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub attach: Option<String>,
         /// 支付完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub success_time: Option<String>,
         /// 微信订单号
         ///
         /// Example: `1009660380201506130728806387`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transaction_id: Option<String>,
         /// 商品单商户订单号
         ///
@@ -149,27 +231,70 @@ pub mod by_combine_out_trade_no {
         /// 二级商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 子商户应用ID
         ///
         /// Example: `wxd678efh567hg6999`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 用户子标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_openid: Option<String>,
         /// 优惠信息列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub promotion_detail: Option<Vec<GetResponseSubOrdersPromotionDetail>>,
         /// 订单金额
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<GetResponseSubOrdersAmount>,
     }
+    impl ::serde::Serialize for GetResponseSubOrders {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("mchid", &self.mchid)?;
+            m.opt("individual_auth_id", &self.individual_auth_id)?;
+            m.opt("individual_name", &self.individual_name)?;
+            m.opt("trade_type", &self.trade_type)?;
+            m.opt("trade_state", &self.trade_state)?;
+            m.opt("bank_type", &self.bank_type)?;
+            m.opt("attach", &self.attach)?;
+            m.opt("success_time", &self.success_time)?;
+            m.opt("transaction_id", &self.transaction_id)?;
+            m.req("out_trade_no", &self.out_trade_no)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.opt("sub_openid", &self.sub_openid)?;
+            m.opt("promotion_detail", &self.promotion_detail)?;
+            m.opt("amount", &self.amount)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseSubOrders {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mchid: o.req("mchid")?,
+                individual_auth_id: o.opt("individual_auth_id")?,
+                individual_name: o.opt("individual_name")?,
+                trade_type: o.opt("trade_type")?,
+                trade_state: o.opt("trade_state")?,
+                bank_type: o.opt("bank_type")?,
+                attach: o.opt("attach")?,
+                success_time: o.opt("success_time")?,
+                transaction_id: o.opt("transaction_id")?,
+                out_trade_no: o.req("out_trade_no")?,
+                sub_mchid: o.opt("sub_mchid")?,
+                sub_appid: o.opt("sub_appid")?,
+                sub_openid: o.opt("sub_openid")?,
+                promotion_detail: o.opt("promotion_detail")?,
+                amount: o.opt("amount")?,
+            })
+        }
+    }
     /// 订单金额
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseSubOrdersAmount {
         /// 标价金额
         ///
@@ -178,7 +303,6 @@ pub mod by_combine_out_trade_no {
         /// 标价币种
         ///
         /// Example: `CNY`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub currency: Option<String>,
         /// 现金支付金额
         ///
@@ -187,55 +311,110 @@ pub mod by_combine_out_trade_no {
         /// 现金支付币种
         ///
         /// Example: `CNY`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payer_currency: Option<String>,
         /// 结算汇率(汇率值是汇率乘以10的8次方)
         ///
         /// Example: `650000000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub settlement_rate: Option<i64>,
     }
+    impl ::serde::Serialize for GetResponseSubOrdersAmount {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("total_amount", &self.total_amount)?;
+            m.opt("currency", &self.currency)?;
+            m.req("payer_amount", &self.payer_amount)?;
+            m.opt("payer_currency", &self.payer_currency)?;
+            m.opt("settlement_rate", &self.settlement_rate)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseSubOrdersAmount {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                total_amount: o.req("total_amount")?,
+                currency: o.opt("currency")?,
+                payer_amount: o.req("payer_amount")?,
+                payer_currency: o.opt("payer_currency")?,
+                settlement_rate: o.opt("settlement_rate")?,
+            })
+        }
+    }
     /// GetResponseSubOrdersPromotionDetail
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseSubOrdersPromotionDetail {
         /// 券ID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub coupon_id: Option<String>,
         /// 优惠名称
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: Option<String>,
         /// 优惠范围
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub scope: Option<GetResponseSubOrdersPromotionDetailScope>,
         /// 优惠类型
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: Option<GetResponseSubOrdersPromotionDetailType>,
         /// 优惠券面额
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<i64>,
         /// 活动批次ID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stock_id: Option<String>,
         /// 微信出资
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub wechatpay_contribute: Option<i64>,
         /// 商户出资
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub merchant_contribute: Option<i64>,
         /// 其他出资
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub other_contribute: Option<i64>,
         /// 优惠币种
         ///
         /// Example: `CNY`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub currency: Option<String>,
         /// 单品列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_detail: Option<Vec<GetResponseSubOrdersPromotionDetailGoodsDetail>>,
     }
+    impl ::serde::Serialize for GetResponseSubOrdersPromotionDetail {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("coupon_id", &self.coupon_id)?;
+            m.opt("name", &self.name)?;
+            m.opt("scope", &self.scope)?;
+            m.opt("type", &self.type_)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("stock_id", &self.stock_id)?;
+            m.opt("wechatpay_contribute", &self.wechatpay_contribute)?;
+            m.opt("merchant_contribute", &self.merchant_contribute)?;
+            m.opt("other_contribute", &self.other_contribute)?;
+            m.opt("currency", &self.currency)?;
+            m.opt("goods_detail", &self.goods_detail)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseSubOrdersPromotionDetail {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                coupon_id: o.opt("coupon_id")?,
+                name: o.opt("name")?,
+                scope: o.opt("scope")?,
+                type_: o.opt("type")?,
+                amount: o.opt("amount")?,
+                stock_id: o.opt("stock_id")?,
+                wechatpay_contribute: o.opt("wechatpay_contribute")?,
+                merchant_contribute: o.opt("merchant_contribute")?,
+                other_contribute: o.opt("other_contribute")?,
+                currency: o.opt("currency")?,
+                goods_detail: o.opt("goods_detail")?,
+            })
+        }
+    }
     /// GetResponseSubOrdersPromotionDetailGoodsDetail
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseSubOrdersPromotionDetailGoodsDetail {
         /// 商品编码
         ///
@@ -252,13 +431,40 @@ pub mod by_combine_out_trade_no {
         /// 商品优惠金额
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub discount_amount: Option<i64>,
         /// 商品备注
         ///
         /// Example: `商品备注信息`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_remark: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponseSubOrdersPromotionDetailGoodsDetail {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("goods_id", &self.goods_id)?;
+            m.req("quantity", &self.quantity)?;
+            m.req("unit_price", &self.unit_price)?;
+            m.opt("discount_amount", &self.discount_amount)?;
+            m.opt("goods_remark", &self.goods_remark)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for GetResponseSubOrdersPromotionDetailGoodsDetail {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                goods_id: o.req("goods_id")?,
+                quantity: o.req("quantity")?,
+                unit_price: o.req("unit_price")?,
+                discount_amount: o.opt("discount_amount")?,
+                goods_remark: o.opt("goods_remark")?,
+            })
+        }
     }
     /// 优惠范围
     ///
@@ -557,14 +763,7 @@ pub mod by_combine_out_trade_no {
             }
         }
         /// The request of `POST /v3/combine-transactions/out-trade-no/{combine_out_trade_no}/close` (合单关闭订单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 合单商户appid
             ///
@@ -573,15 +772,30 @@ pub mod by_combine_out_trade_no {
             /// 商品单信息
             pub sub_orders: Vec<PostRequestSubOrders>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("combine_appid", &self.combine_appid)?;
+                m.req("sub_orders", &self.sub_orders)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    combine_appid: o.req("combine_appid")?,
+                    sub_orders: o.req("sub_orders")?,
+                })
+            }
+        }
         /// PostRequestSubOrders
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSubOrders {
             /// 子单商户号
             ///
@@ -594,18 +808,43 @@ pub mod by_combine_out_trade_no {
             /// 商品单个人收款方受理授权ID
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub individual_auth_id: Option<String>,
             /// 二级商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 子商户应用ID
             ///
             /// Example: `wxd678efh567hg6999`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequestSubOrders {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.opt("individual_auth_id", &self.individual_auth_id)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrders {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mchid: o.req("mchid")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    individual_auth_id: o.opt("individual_auth_id")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                })
+            }
         }
     }
 }

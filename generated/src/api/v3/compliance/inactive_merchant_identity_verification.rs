@@ -32,20 +32,60 @@ pub mod merchants {
         }
     }
     /// The request of `POST /v3/compliance/inactive-merchant-identity-verification/merchants` (发起不活跃商户身份核实).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 特约商户号
         ///
         /// Example: `1900009231`
         pub sub_mchid: String,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+            })
+        }
+    }
     /// The response of `POST /v3/compliance/inactive-merchant-identity-verification/merchants` (发起不活跃商户身份核实).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 核实单号
         ///
         /// Example: `28011678863778000000123124312`
         pub verification_id: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("verification_id", &self.verification_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                verification_id: o.req("verification_id")?,
+            })
+        }
     }
     /// `/v3/compliance/inactive-merchant-identity-verification/merchants/{sub_mchid}`
     pub mod by_sub_mchid {
@@ -89,13 +129,7 @@ pub mod merchants {
                     }
                 }
                 /// The response of `GET /v3/compliance/inactive-merchant-identity-verification/merchants/{sub_mchid}/verifications/{verification_id}` (查询不活跃商户身份核实结果).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 特约商户号
                     ///
@@ -112,14 +146,41 @@ pub mod merchants {
                     /// 失败原因
                     ///
                     /// Example: `MATERIALS_ABNORMAL`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub fail_reason: Option<GetResponseFailReason>,
                     /// 创建时间
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub create_time: Option<String>,
                     /// 完成时间
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub finish_time: Option<String>,
+                }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.req("verification_id", &self.verification_id)?;
+                        m.req("state", &self.state)?;
+                        m.opt("fail_reason", &self.fail_reason)?;
+                        m.opt("create_time", &self.create_time)?;
+                        m.opt("finish_time", &self.finish_time)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sub_mchid: o.req("sub_mchid")?,
+                            verification_id: o.req("verification_id")?,
+                            state: o.req("state")?,
+                            fail_reason: o.opt("fail_reason")?,
+                            create_time: o.opt("create_time")?,
+                            finish_time: o.opt("finish_time")?,
+                        })
+                    }
                 }
                 /// 失败原因
                 ///

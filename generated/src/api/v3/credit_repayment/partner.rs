@@ -65,12 +65,11 @@ pub mod contracts {
             }
         }
         /// The request of `POST /v3/credit-repayment/partner/contracts/app-presign` (APP预签约自动还款协议).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            #[serde(rename = "Wechatpay-Serial", skip_serializing)]
             pub wechatpay_serial: String,
             /// 商户AppID
             ///
@@ -103,21 +102,59 @@ pub mod contracts {
             /// 子商户号
             ///
             /// Example: `1000000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 子商户AppID
             ///
             /// Example: `example_sub_appid`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 用户实名信息
             pub real_identity: PostRequestRealIdentity,
             /// 交易信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub trade_info: Option<PostRequestTradeInfo>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("plan_id", &self.plan_id)?;
+                m.req("out_contract_code", &self.out_contract_code)?;
+                m.req("display_name", &self.display_name)?;
+                m.req("contract_notify_url", &self.contract_notify_url)?;
+                m.req("repayment_day", &self.repayment_day)?;
+                m.req("repayment_amount_limit", &self.repayment_amount_limit)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("real_identity", &self.real_identity)?;
+                m.opt("trade_info", &self.trade_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wechatpay_serial: o.req("Wechatpay-Serial")?,
+                    appid: o.req("appid")?,
+                    plan_id: o.req("plan_id")?,
+                    out_contract_code: o.req("out_contract_code")?,
+                    display_name: o.req("display_name")?,
+                    contract_notify_url: o.req("contract_notify_url")?,
+                    repayment_day: o.req("repayment_day")?,
+                    repayment_amount_limit: o.req("repayment_amount_limit")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    real_identity: o.req("real_identity")?,
+                    trade_info: o.opt("trade_info")?,
+                })
+            }
+        }
         /// 用户实名信息
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestRealIdentity {
             /// 实名验证类型
             ///
@@ -131,6 +168,30 @@ pub mod contracts {
             ///
             /// Example: `OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==`
             pub real_name: String,
+        }
+        impl ::serde::Serialize for PostRequestRealIdentity {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("identity_type", &self.identity_type)?;
+                m.req("identity_id", &self.identity_id)?;
+                m.req("real_name", &self.real_name)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestRealIdentity {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    identity_type: o.req("identity_type")?,
+                    identity_id: o.req("identity_id")?,
+                    real_name: o.req("real_name")?,
+                })
+            }
         }
         /// 实名验证类型
         ///
@@ -187,14 +248,7 @@ pub mod contracts {
             }
         }
         /// 交易信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestTradeInfo {
             /// 商户侧交易单号
             ///
@@ -207,28 +261,46 @@ pub mod contracts {
             /// 产品描述
             ///
             /// Example: `信贷还款`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: Option<String>,
             /// 商户数据包
             ///
             /// Example: `备注信息`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 商户回调地址
             ///
             /// Example: `https://www.test.com`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub notify_url: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestTradeInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.req("deduct_amount", &self.deduct_amount)?;
+                m.opt("description", &self.description)?;
+                m.opt("attach", &self.attach)?;
+                m.opt("notify_url", &self.notify_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestTradeInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_trade_no: o.req("out_trade_no")?,
+                    deduct_amount: o.req("deduct_amount")?,
+                    description: o.opt("description")?,
+                    attach: o.opt("attach")?,
+                    notify_url: o.opt("notify_url")?,
+                })
+            }
+        }
         /// The response of `POST /v3/credit-repayment/partner/contracts/app-presign` (APP预签约自动还款协议).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 预签约码
             ///
@@ -237,8 +309,29 @@ pub mod contracts {
             /// 跳转到的签约服务提供方
             ///
             /// Example: `example_redirect_service`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub redirect_service: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("presign_token", &self.presign_token)?;
+                m.opt("redirect_service", &self.redirect_service)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    presign_token: o.req("presign_token")?,
+                    redirect_service: o.opt("redirect_service")?,
+                })
+            }
         }
     }
     /// `/v3/credit-repayment/partner/contracts/{out_contract_code}`
@@ -256,7 +349,7 @@ pub mod contracts {
             }
         }
         /// The response of `GET /v3/credit-repayment/partner/contracts/{out_contract_code}` (查询自动还款协议).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 协议ID
             ///
@@ -281,42 +374,79 @@ pub mod contracts {
             /// 协议签署时间
             ///
             /// Example: `2021-11-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub contract_signed_time: Option<String>,
             /// 协议解约时间
             ///
             /// Example: `2021-11-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub contract_terminated_time: Option<String>,
             /// 协议解约方式
             ///
             /// Example: `TERMINATION_MODE_BY_USER`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub contract_terminated_mode: Option<GetResponseContractTerminatedMode>,
             /// 协议解约备注
             ///
             /// Example: `example_contract_termination_remark`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub contract_termination_remark: Option<String>,
             /// 还款日
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub repayment_day: Option<i64>,
             /// 用户服务商标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 服务商AppID
             ///
             /// Example: `wxd678efh567hg6787`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub appid: Option<String>,
             /// 还款金额上限
             ///
             /// Example: `10000`
             pub repayment_amount_limit: i64,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("contract_id", &self.contract_id)?;
+                m.req("plan_id", &self.plan_id)?;
+                m.req("out_contract_code", &self.out_contract_code)?;
+                m.req("display_name", &self.display_name)?;
+                m.req("contract_state", &self.contract_state)?;
+                m.opt("contract_signed_time", &self.contract_signed_time)?;
+                m.opt("contract_terminated_time", &self.contract_terminated_time)?;
+                m.opt("contract_terminated_mode", &self.contract_terminated_mode)?;
+                m.opt("contract_termination_remark", &self.contract_termination_remark)?;
+                m.opt("repayment_day", &self.repayment_day)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("appid", &self.appid)?;
+                m.req("repayment_amount_limit", &self.repayment_amount_limit)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    contract_id: o.req("contract_id")?,
+                    plan_id: o.req("plan_id")?,
+                    out_contract_code: o.req("out_contract_code")?,
+                    display_name: o.req("display_name")?,
+                    contract_state: o.req("contract_state")?,
+                    contract_signed_time: o.opt("contract_signed_time")?,
+                    contract_terminated_time: o.opt("contract_terminated_time")?,
+                    contract_terminated_mode: o.opt("contract_terminated_mode")?,
+                    contract_termination_remark: o.opt("contract_termination_remark")?,
+                    repayment_day: o.opt("repayment_day")?,
+                    openid: o.opt("openid")?,
+                    appid: o.opt("appid")?,
+                    repayment_amount_limit: o.req("repayment_amount_limit")?,
+                })
+            }
         }
         /// 协议状态
         ///
@@ -465,12 +595,11 @@ pub mod contracts {
             }
         }
         /// The request of `POST /v3/credit-repayment/partner/contracts/h5-presign` (H5预签约自动还款协议).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            #[serde(rename = "Wechatpay-Serial", skip_serializing)]
             pub wechatpay_serial: String,
             /// 商户AppID
             ///
@@ -503,40 +632,91 @@ pub mod contracts {
             /// 子商户号
             ///
             /// Example: `1000000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 子商户AppID
             ///
             /// Example: `example_sub_appid`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 用户实名信息
             pub real_identity: PostRequestRealIdentity,
             /// 交易信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub trade_info: Option<PostRequestTradeInfo>,
             /// 跳转控制信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_info: Option<PostRequestJumpInfo>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("plan_id", &self.plan_id)?;
+                m.req("out_contract_code", &self.out_contract_code)?;
+                m.req("display_name", &self.display_name)?;
+                m.req("contract_notify_url", &self.contract_notify_url)?;
+                m.req("repayment_day", &self.repayment_day)?;
+                m.req("repayment_amount_limit", &self.repayment_amount_limit)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("real_identity", &self.real_identity)?;
+                m.opt("trade_info", &self.trade_info)?;
+                m.opt("jump_info", &self.jump_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wechatpay_serial: o.req("Wechatpay-Serial")?,
+                    appid: o.req("appid")?,
+                    plan_id: o.req("plan_id")?,
+                    out_contract_code: o.req("out_contract_code")?,
+                    display_name: o.req("display_name")?,
+                    contract_notify_url: o.req("contract_notify_url")?,
+                    repayment_day: o.req("repayment_day")?,
+                    repayment_amount_limit: o.req("repayment_amount_limit")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    real_identity: o.req("real_identity")?,
+                    trade_info: o.opt("trade_info")?,
+                    jump_info: o.opt("jump_info")?,
+                })
+            }
+        }
         /// 跳转控制信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestJumpInfo {
             /// 签约完后要跳转到的应用AppID
             ///
             /// Example: `example_jump_appid`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_appid: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestJumpInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("jump_appid", &self.jump_appid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestJumpInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    jump_appid: o.opt("jump_appid")?,
+                })
+            }
+        }
         /// 用户实名信息
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestRealIdentity {
             /// 实名验证类型
             ///
@@ -550,6 +730,30 @@ pub mod contracts {
             ///
             /// Example: `OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==`
             pub real_name: String,
+        }
+        impl ::serde::Serialize for PostRequestRealIdentity {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("identity_type", &self.identity_type)?;
+                m.req("identity_id", &self.identity_id)?;
+                m.req("real_name", &self.real_name)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestRealIdentity {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    identity_type: o.req("identity_type")?,
+                    identity_id: o.req("identity_id")?,
+                    real_name: o.req("real_name")?,
+                })
+            }
         }
         /// 实名验证类型
         ///
@@ -606,14 +810,7 @@ pub mod contracts {
             }
         }
         /// 交易信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestTradeInfo {
             /// 商户侧交易单号
             ///
@@ -626,33 +823,71 @@ pub mod contracts {
             /// 产品描述
             ///
             /// Example: `信贷还款`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: Option<String>,
             /// 商户数据包
             ///
             /// Example: `备注信息`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 商户回调地址
             ///
             /// Example: `https://www.test.com`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub notify_url: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestTradeInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.req("deduct_amount", &self.deduct_amount)?;
+                m.opt("description", &self.description)?;
+                m.opt("attach", &self.attach)?;
+                m.opt("notify_url", &self.notify_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestTradeInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_trade_no: o.req("out_trade_no")?,
+                    deduct_amount: o.req("deduct_amount")?,
+                    description: o.opt("description")?,
+                    attach: o.opt("attach")?,
+                    notify_url: o.opt("notify_url")?,
+                })
+            }
+        }
         /// The response of `POST /v3/credit-repayment/partner/contracts/h5-presign` (H5预签约自动还款协议).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 拉起微信支付签约页的URL
             ///
             /// Example: `https://payapp.weixin.qq.com/xxx?presign_token=wx12334`
             pub redirect_url: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("redirect_url", &self.redirect_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    redirect_url: o.req("redirect_url")?,
+                })
+            }
         }
     }
     /// `/v3/credit-repayment/partner/contracts/terminate`
@@ -676,14 +911,7 @@ pub mod contracts {
             }
         }
         /// The request of `POST /v3/credit-repayment/partner/contracts/terminate` (解除自动还款协议).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 服务商签约协议号
             ///
@@ -694,22 +922,56 @@ pub mod contracts {
             /// Example: `example_contract_termination_remark`
             pub contract_termination_remark: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_contract_code", &self.out_contract_code)?;
+                m.req("contract_termination_remark", &self.contract_termination_remark)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_contract_code: o.req("out_contract_code")?,
+                    contract_termination_remark: o.req("contract_termination_remark")?,
+                })
+            }
+        }
         /// The response of `POST /v3/credit-repayment/partner/contracts/terminate` (解除自动还款协议).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 协议信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub contract_info: Option<PostResponseContractInfo>,
         }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("contract_info", &self.contract_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    contract_info: o.opt("contract_info")?,
+                })
+            }
+        }
         /// 协议信息
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponseContractInfo {
             /// 协议ID
             ///
@@ -734,44 +996,81 @@ pub mod contracts {
             /// 协议签署时间
             ///
             /// Example: `2021-11-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub contract_signed_time: Option<String>,
             /// 协议解约时间
             ///
             /// Example: `2021-11-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub contract_terminated_time: Option<String>,
             /// 协议解约方式
             ///
             /// Example: `TERMINATION_MODE_BY_USER`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub contract_terminated_mode: Option<
                 PostResponseContractInfoContractTerminatedMode,
             >,
             /// 协议解约备注
             ///
             /// Example: `example_contract_termination_remark`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub contract_termination_remark: Option<String>,
             /// 还款日
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub repayment_day: Option<i64>,
             /// 用户服务商标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 服务商AppID
             ///
             /// Example: `wxd678efh567hg6787`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub appid: Option<String>,
             /// 还款金额上限
             ///
             /// Example: `10000`
             pub repayment_amount_limit: i64,
+        }
+        impl ::serde::Serialize for PostResponseContractInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("contract_id", &self.contract_id)?;
+                m.req("plan_id", &self.plan_id)?;
+                m.req("out_contract_code", &self.out_contract_code)?;
+                m.req("display_name", &self.display_name)?;
+                m.req("contract_state", &self.contract_state)?;
+                m.opt("contract_signed_time", &self.contract_signed_time)?;
+                m.opt("contract_terminated_time", &self.contract_terminated_time)?;
+                m.opt("contract_terminated_mode", &self.contract_terminated_mode)?;
+                m.opt("contract_termination_remark", &self.contract_termination_remark)?;
+                m.opt("repayment_day", &self.repayment_day)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("appid", &self.appid)?;
+                m.req("repayment_amount_limit", &self.repayment_amount_limit)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseContractInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    contract_id: o.req("contract_id")?,
+                    plan_id: o.req("plan_id")?,
+                    out_contract_code: o.req("out_contract_code")?,
+                    display_name: o.req("display_name")?,
+                    contract_state: o.req("contract_state")?,
+                    contract_signed_time: o.opt("contract_signed_time")?,
+                    contract_terminated_time: o.opt("contract_terminated_time")?,
+                    contract_terminated_mode: o.opt("contract_terminated_mode")?,
+                    contract_termination_remark: o.opt("contract_termination_remark")?,
+                    repayment_day: o.opt("repayment_day")?,
+                    openid: o.opt("openid")?,
+                    appid: o.opt("appid")?,
+                    repayment_amount_limit: o.req("repayment_amount_limit")?,
+                })
+            }
         }
         /// 协议状态
         ///
@@ -926,7 +1225,7 @@ pub mod deduct_orders {
         }
     }
     /// The request of `POST /v3/credit-repayment/partner/deduct-orders` (发起还款).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 还款协议ID
         ///
@@ -955,11 +1254,42 @@ pub mod deduct_orders {
         /// 商户数据包
         ///
         /// Example: `备注`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub attach: Option<String>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("contract_id", &self.contract_id)?;
+            m.req("out_trade_no", &self.out_trade_no)?;
+            m.req("out_record_id", &self.out_record_id)?;
+            m.req("deduct_amount", &self.deduct_amount)?;
+            m.req("notify_url", &self.notify_url)?;
+            m.req("description", &self.description)?;
+            m.opt("attach", &self.attach)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                contract_id: o.req("contract_id")?,
+                out_trade_no: o.req("out_trade_no")?,
+                out_record_id: o.req("out_record_id")?,
+                deduct_amount: o.req("deduct_amount")?,
+                notify_url: o.req("notify_url")?,
+                description: o.req("description")?,
+                attach: o.opt("attach")?,
+            })
+        }
+    }
     /// The response of `POST /v3/credit-repayment/partner/deduct-orders` (发起还款).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 商户侧交易单号
         ///
@@ -976,7 +1306,6 @@ pub mod deduct_orders {
         /// 子商户AppID
         ///
         /// Example: `wxcbda96de0b165489`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 用户标识
         ///
@@ -997,7 +1326,6 @@ pub mod deduct_orders {
         /// 实际还款金额
         ///
         /// Example: `10000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pay_success_amount: Option<String>,
         /// 产品描述
         ///
@@ -1006,13 +1334,53 @@ pub mod deduct_orders {
         /// 商户数据包
         ///
         /// Example: `备注`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub attach: Option<String>,
         /// 微信支付的支付单号
         ///
         /// Example: `1009660380201506130728806387`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transaction_id: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_trade_no", &self.out_trade_no)?;
+            m.req("out_record_id", &self.out_record_id)?;
+            m.req("appid", &self.appid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.req("openid", &self.openid)?;
+            m.req("contract_id", &self.contract_id)?;
+            m.req("order_state", &self.order_state)?;
+            m.req("deduct_amount", &self.deduct_amount)?;
+            m.opt("pay_success_amount", &self.pay_success_amount)?;
+            m.req("description", &self.description)?;
+            m.opt("attach", &self.attach)?;
+            m.opt("transaction_id", &self.transaction_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_trade_no: o.req("out_trade_no")?,
+                out_record_id: o.req("out_record_id")?,
+                appid: o.req("appid")?,
+                sub_appid: o.opt("sub_appid")?,
+                openid: o.req("openid")?,
+                contract_id: o.req("contract_id")?,
+                order_state: o.req("order_state")?,
+                deduct_amount: o.req("deduct_amount")?,
+                pay_success_amount: o.opt("pay_success_amount")?,
+                description: o.req("description")?,
+                attach: o.opt("attach")?,
+                transaction_id: o.opt("transaction_id")?,
+            })
+        }
     }
     /// 还款单状态
     ///
@@ -1089,7 +1457,7 @@ pub mod deduct_orders {
             }
         }
         /// The response of `GET /v3/credit-repayment/partner/deduct-orders/{out_trade_no}` (查询还款单).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 商户侧交易单号
             ///
@@ -1106,7 +1474,6 @@ pub mod deduct_orders {
             /// 子商户AppID
             ///
             /// Example: `wxcbda96de0b165489`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 用户标识
             ///
@@ -1127,7 +1494,6 @@ pub mod deduct_orders {
             /// 实际还款金额
             ///
             /// Example: `10000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub pay_success_amount: Option<String>,
             /// 产品描述
             ///
@@ -1136,13 +1502,53 @@ pub mod deduct_orders {
             /// 商户数据包
             ///
             /// Example: `备注`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 微信支付的支付单号
             ///
             /// Example: `1009660380201506130728806387`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transaction_id: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.req("out_record_id", &self.out_record_id)?;
+                m.req("appid", &self.appid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("openid", &self.openid)?;
+                m.req("contract_id", &self.contract_id)?;
+                m.req("order_state", &self.order_state)?;
+                m.req("deduct_amount", &self.deduct_amount)?;
+                m.opt("pay_success_amount", &self.pay_success_amount)?;
+                m.req("description", &self.description)?;
+                m.opt("attach", &self.attach)?;
+                m.opt("transaction_id", &self.transaction_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_trade_no: o.req("out_trade_no")?,
+                    out_record_id: o.req("out_record_id")?,
+                    appid: o.req("appid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    openid: o.req("openid")?,
+                    contract_id: o.req("contract_id")?,
+                    order_state: o.req("order_state")?,
+                    deduct_amount: o.req("deduct_amount")?,
+                    pay_success_amount: o.opt("pay_success_amount")?,
+                    description: o.req("description")?,
+                    attach: o.opt("attach")?,
+                    transaction_id: o.opt("transaction_id")?,
+                })
+            }
         }
         /// 还款单状态
         ///
@@ -1246,14 +1652,7 @@ pub mod schedule_records {
             }
         }
         /// The request of `POST /v3/credit-repayment/partner/schedule-records/batch-create` (预约还款).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 还款协议ID
             ///
@@ -1270,15 +1669,34 @@ pub mod schedule_records {
             /// 预约还款项列表
             pub schedule_items: Vec<PostRequestScheduleItems>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("contract_id", &self.contract_id)?;
+                m.req("appid", &self.appid)?;
+                m.req("openid", &self.openid)?;
+                m.req("schedule_items", &self.schedule_items)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    contract_id: o.req("contract_id")?,
+                    appid: o.req("appid")?,
+                    openid: o.req("openid")?,
+                    schedule_items: o.req("schedule_items")?,
+                })
+            }
+        }
         /// PostRequestScheduleItems
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestScheduleItems {
             /// 商户侧预约还款单号
             ///
@@ -1291,7 +1709,6 @@ pub mod schedule_records {
             /// 子商户AppID
             ///
             /// Example: `wxcbda96de0b165489`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 应还款金额
             ///
@@ -1300,36 +1717,70 @@ pub mod schedule_records {
             /// 最低还款金额
             ///
             /// Example: `2000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub min_repayment_amount: Option<String>,
             /// 还款日期
             ///
             /// Example: `2025-11-18`
             pub repayment_date: String,
         }
+        impl ::serde::Serialize for PostRequestScheduleItems {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_record_id", &self.out_record_id)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("repayment_amount", &self.repayment_amount)?;
+                m.opt("min_repayment_amount", &self.min_repayment_amount)?;
+                m.req("repayment_date", &self.repayment_date)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestScheduleItems {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_record_id: o.req("out_record_id")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    repayment_amount: o.req("repayment_amount")?,
+                    min_repayment_amount: o.opt("min_repayment_amount")?,
+                    repayment_date: o.req("repayment_date")?,
+                })
+            }
+        }
         /// The response of `POST /v3/credit-repayment/partner/schedule-records/batch-create` (预约还款).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 预约还款记录列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub schedule_records: Option<Vec<PostResponseScheduleRecords>>,
         }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("schedule_records", &self.schedule_records)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    schedule_records: o.opt("schedule_records")?,
+                })
+            }
+        }
         /// PostResponseScheduleRecords
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseScheduleRecords {
             /// 商户侧预约还款单号
             ///
@@ -1342,12 +1793,10 @@ pub mod schedule_records {
             /// 子商户AppID
             ///
             /// Example: `wxcbda96de0b165489`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 还款协议ID
             ///
             /// Example: `20251105000000123456789`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub contract_id: Option<String>,
             /// 应还款金额
             ///
@@ -1365,6 +1814,40 @@ pub mod schedule_records {
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             pub openid: String,
+        }
+        impl ::serde::Serialize for PostResponseScheduleRecords {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_record_id", &self.out_record_id)?;
+                m.req("appid", &self.appid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.opt("contract_id", &self.contract_id)?;
+                m.req("repayment_amount", &self.repayment_amount)?;
+                m.req("min_repayment_amount", &self.min_repayment_amount)?;
+                m.req("repayment_date", &self.repayment_date)?;
+                m.req("openid", &self.openid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseScheduleRecords {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_record_id: o.req("out_record_id")?,
+                    appid: o.req("appid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    contract_id: o.opt("contract_id")?,
+                    repayment_amount: o.req("repayment_amount")?,
+                    min_repayment_amount: o.req("min_repayment_amount")?,
+                    repayment_date: o.req("repayment_date")?,
+                    openid: o.req("openid")?,
+                })
+            }
         }
     }
     /// `/v3/credit-repayment/partner/schedule-records/{out_record_id}`
@@ -1388,30 +1871,34 @@ pub mod schedule_records {
             }
         }
         /// The request of `GET /v3/credit-repayment/partner/schedule-records/{out_record_id}` (查询预约还款记录).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 还款协议ID
             ///
             /// Query parameter `contract_id`. Example: `20251105000000123456789`
-            #[serde(skip_serializing)]
             pub contract_id: String,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    contract_id: o.req("contract_id")?,
+                })
+            }
+        }
         /// The response of `GET /v3/credit-repayment/partner/schedule-records/{out_record_id}` (查询预约还款记录).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 商户侧预约还款单号
             ///
@@ -1424,12 +1911,10 @@ pub mod schedule_records {
             /// 子商户AppID
             ///
             /// Example: `wxcbda96de0b165489`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 还款协议ID
             ///
             /// Example: `20251105000000123456789`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub contract_id: Option<String>,
             /// 应还款金额
             ///
@@ -1447,6 +1932,40 @@ pub mod schedule_records {
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             pub openid: String,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_record_id", &self.out_record_id)?;
+                m.req("appid", &self.appid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.opt("contract_id", &self.contract_id)?;
+                m.req("repayment_amount", &self.repayment_amount)?;
+                m.req("min_repayment_amount", &self.min_repayment_amount)?;
+                m.req("repayment_date", &self.repayment_date)?;
+                m.req("openid", &self.openid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_record_id: o.req("out_record_id")?,
+                    appid: o.req("appid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    contract_id: o.opt("contract_id")?,
+                    repayment_amount: o.req("repayment_amount")?,
+                    min_repayment_amount: o.req("min_repayment_amount")?,
+                    repayment_date: o.req("repayment_date")?,
+                    openid: o.req("openid")?,
+                })
+            }
         }
     }
 }

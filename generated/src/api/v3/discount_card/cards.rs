@@ -23,7 +23,7 @@ impl<'a> Cards<'a> {
     }
 }
 /// The request of `POST /v3/discount-card/cards` (预受理领卡请求API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 商户领卡号
     ///
@@ -42,13 +42,59 @@ pub struct PostRequest {
     /// Example: `https://api.test.com`
     pub notify_url: String,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("out_card_code", &self.out_card_code)?;
+        m.req("card_template_id", &self.card_template_id)?;
+        m.req("appid", &self.appid)?;
+        m.req("notify_url", &self.notify_url)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            out_card_code: o.req("out_card_code")?,
+            card_template_id: o.req("card_template_id")?,
+            appid: o.req("appid")?,
+            notify_url: o.req("notify_url")?,
+        })
+    }
+}
 /// The response of `POST /v3/discount-card/cards` (预受理领卡请求API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 预领卡请求token
     ///
     /// Example: `zyx53Nkey8o4bHpxTQvd8m7e92nG5mG2`
     pub prepare_card_token: String,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("prepare_card_token", &self.prepare_card_token)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            prepare_card_token: o.req("prepare_card_token")?,
+        })
+    }
 }
 /// `/v3/discount-card/cards/{out_card_code}`
 pub mod by_out_card_code {
@@ -69,7 +115,7 @@ pub mod by_out_card_code {
         }
     }
     /// The response of `GET /v3/discount-card/cards/{out_card_code}` (查询先享卡订单API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 先享卡ID
         ///
@@ -104,34 +150,76 @@ pub mod by_out_card_code {
         /// 未完成约定原因
         ///
         /// Example: `DUE_TO_QUIT`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unfinished_reason: Option<String>,
         /// 享受优惠总金额
         ///
         /// Example: `1000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_amount: Option<i64>,
         /// 用户退回优惠的付款信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pay_information: Option<GetResponsePayInformation>,
         /// 创卡时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub create_time: String,
         /// 目标列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub objectives: Option<Vec<GetResponseObjectives>>,
         /// 优惠列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub rewards: Option<Vec<GetResponseRewards>>,
         /// 邀请者用户标识
         ///
         /// Example: `oUpF8uMuAJ2pxb1Q9zNjWUHsd`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sharer_openid: Option<String>,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("card_id", &self.card_id)?;
+            m.req("card_template_id", &self.card_template_id)?;
+            m.req("openid", &self.openid)?;
+            m.req("out_card_code", &self.out_card_code)?;
+            m.req("appid", &self.appid)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("time_range", &self.time_range)?;
+            m.req("state", &self.state)?;
+            m.opt("unfinished_reason", &self.unfinished_reason)?;
+            m.opt("total_amount", &self.total_amount)?;
+            m.opt("pay_information", &self.pay_information)?;
+            m.req("create_time", &self.create_time)?;
+            m.opt("objectives", &self.objectives)?;
+            m.opt("rewards", &self.rewards)?;
+            m.opt("sharer_openid", &self.sharer_openid)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                card_id: o.req("card_id")?,
+                card_template_id: o.req("card_template_id")?,
+                openid: o.req("openid")?,
+                out_card_code: o.req("out_card_code")?,
+                appid: o.req("appid")?,
+                mchid: o.req("mchid")?,
+                time_range: o.req("time_range")?,
+                state: o.req("state")?,
+                unfinished_reason: o.opt("unfinished_reason")?,
+                total_amount: o.opt("total_amount")?,
+                pay_information: o.opt("pay_information")?,
+                create_time: o.req("create_time")?,
+                objectives: o.opt("objectives")?,
+                rewards: o.opt("rewards")?,
+                sharer_openid: o.opt("sharer_openid")?,
+            })
+        }
+    }
     /// GetResponseObjectives
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseObjectives {
         /// 目标ID
         ///
@@ -152,16 +240,44 @@ pub mod by_out_card_code {
         /// 目标描述
         ///
         /// Example: `特价商品`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: Option<String>,
         /// 目标完成记录
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub objective_completion_records: Option<
             Vec<GetResponseObjectivesObjectiveCompletionRecords>,
         >,
     }
+    impl ::serde::Serialize for GetResponseObjectives {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("objective_id", &self.objective_id)?;
+            m.req("name", &self.name)?;
+            m.req("count", &self.count)?;
+            m.req("unit", &self.unit)?;
+            m.opt("description", &self.description)?;
+            m.opt("objective_completion_records", &self.objective_completion_records)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseObjectives {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                objective_id: o.req("objective_id")?,
+                name: o.req("name")?,
+                count: o.req("count")?,
+                unit: o.req("unit")?,
+                description: o.opt("description")?,
+                objective_completion_records: o.opt("objective_completion_records")?,
+            })
+        }
+    }
     /// GetResponseObjectivesObjectiveCompletionRecords
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseObjectivesObjectiveCompletionRecords {
         /// 目标完成流水号
         ///
@@ -190,11 +306,46 @@ pub mod by_out_card_code {
         /// 备注说明
         ///
         /// Example: `特价商品`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub remark: Option<String>,
     }
+    impl ::serde::Serialize for GetResponseObjectivesObjectiveCompletionRecords {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req(
+                "objective_completion_serial_no",
+                &self.objective_completion_serial_no,
+            )?;
+            m.req("objective_id", &self.objective_id)?;
+            m.req("completion_time", &self.completion_time)?;
+            m.req("completion_type", &self.completion_type)?;
+            m.req("description", &self.description)?;
+            m.req("completion_count", &self.completion_count)?;
+            m.opt("remark", &self.remark)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for GetResponseObjectivesObjectiveCompletionRecords {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                objective_completion_serial_no: o.req("objective_completion_serial_no")?,
+                objective_id: o.req("objective_id")?,
+                completion_time: o.req("completion_time")?,
+                completion_type: o.req("completion_type")?,
+                description: o.req("description")?,
+                completion_count: o.req("completion_count")?,
+                remark: o.opt("remark")?,
+            })
+        }
+    }
     /// 用户退回优惠的付款信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponsePayInformation {
         /// 付款金额
         ///
@@ -207,16 +358,40 @@ pub mod by_out_card_code {
         /// 微信支付订单号
         ///
         /// Example: `1009660380201506130728806387`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transaction_id: Option<String>,
         /// 支付时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pay_time: Option<String>,
     }
+    impl ::serde::Serialize for GetResponsePayInformation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("pay_amount", &self.pay_amount)?;
+            m.req("pay_state", &self.pay_state)?;
+            m.opt("transaction_id", &self.transaction_id)?;
+            m.opt("pay_time", &self.pay_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponsePayInformation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                pay_amount: o.req("pay_amount")?,
+                pay_state: o.req("pay_state")?,
+                transaction_id: o.opt("transaction_id")?,
+                pay_time: o.opt("pay_time")?,
+            })
+        }
+    }
     /// GetResponseRewards
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseRewards {
         /// 优惠ID
         ///
@@ -245,14 +420,46 @@ pub mod by_out_card_code {
         /// 优惠描述
         ///
         /// Example: `特价商品优惠`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: Option<String>,
         /// 优惠使用记录列
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reward_usage_records: Option<Vec<GetResponseRewardsRewardUsageRecords>>,
     }
+    impl ::serde::Serialize for GetResponseRewards {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("reward_id", &self.reward_id)?;
+            m.req("name", &self.name)?;
+            m.req("count_type", &self.count_type)?;
+            m.req("count", &self.count)?;
+            m.req("unit", &self.unit)?;
+            m.req("amount", &self.amount)?;
+            m.opt("description", &self.description)?;
+            m.opt("reward_usage_records", &self.reward_usage_records)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseRewards {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                reward_id: o.req("reward_id")?,
+                name: o.req("name")?,
+                count_type: o.req("count_type")?,
+                count: o.req("count")?,
+                unit: o.req("unit")?,
+                amount: o.req("amount")?,
+                description: o.opt("description")?,
+                reward_usage_records: o.opt("reward_usage_records")?,
+            })
+        }
+    }
     /// GetResponseRewardsRewardUsageRecords
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseRewardsRewardUsageRecords {
         /// 优惠使用记录流水号
         ///
@@ -285,11 +492,44 @@ pub mod by_out_card_code {
         /// 备注说明
         ///
         /// Example: `特价商品`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub remark: Option<String>,
     }
+    impl ::serde::Serialize for GetResponseRewardsRewardUsageRecords {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("reward_usage_serial_no", &self.reward_usage_serial_no)?;
+            m.req("reward_id", &self.reward_id)?;
+            m.req("usage_time", &self.usage_time)?;
+            m.req("usage_type", &self.usage_type)?;
+            m.req("description", &self.description)?;
+            m.req("usage_count", &self.usage_count)?;
+            m.req("amount", &self.amount)?;
+            m.opt("remark", &self.remark)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseRewardsRewardUsageRecords {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                reward_usage_serial_no: o.req("reward_usage_serial_no")?,
+                reward_id: o.req("reward_id")?,
+                usage_time: o.req("usage_time")?,
+                usage_type: o.req("usage_type")?,
+                description: o.req("description")?,
+                usage_count: o.req("usage_count")?,
+                amount: o.req("amount")?,
+                remark: o.opt("remark")?,
+            })
+        }
+    }
     /// 约定时间期限
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseTimeRange {
         /// 约定开始时间
         ///
@@ -299,6 +539,28 @@ pub mod by_out_card_code {
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub end_time: String,
+    }
+    impl ::serde::Serialize for GetResponseTimeRange {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("begin_time", &self.begin_time)?;
+            m.req("end_time", &self.end_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseTimeRange {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                begin_time: o.req("begin_time")?,
+                end_time: o.req("end_time")?,
+            })
+        }
     }
     /// `/v3/discount-card/cards/{out_card_code}/add-user-records`
     pub mod add_user_records {
@@ -321,37 +583,48 @@ pub mod by_out_card_code {
             }
         }
         /// The request of `POST /v3/discount-card/cards/{out_card_code}/add-user-records` (增加用户记录API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 卡模板ID
             ///
             /// Example: `87789b2f25177433bcbf407e8e471f95`
             pub card_template_id: String,
             /// 目标完成记录
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub objective_completion_records: Option<
                 Vec<PostRequestObjectiveCompletionRecords>,
             >,
             /// 优惠使用记录
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub reward_usage_records: Option<Vec<PostRequestRewardUsageRecords>>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("card_template_id", &self.card_template_id)?;
+                m.opt(
+                    "objective_completion_records",
+                    &self.objective_completion_records,
+                )?;
+                m.opt("reward_usage_records", &self.reward_usage_records)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    card_template_id: o.req("card_template_id")?,
+                    objective_completion_records: o.opt("objective_completion_records")?,
+                    reward_usage_records: o.opt("reward_usage_records")?,
+                })
+            }
+        }
         /// PostRequestObjectiveCompletionRecords
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestObjectiveCompletionRecords {
             /// 目标完成流水号
             ///
@@ -380,18 +653,46 @@ pub mod by_out_card_code {
             /// 备注说明
             ///
             /// Example: `特价商品`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub remark: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestObjectiveCompletionRecords {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req(
+                    "objective_completion_serial_no",
+                    &self.objective_completion_serial_no,
+                )?;
+                m.req("objective_id", &self.objective_id)?;
+                m.req("completion_time", &self.completion_time)?;
+                m.req("completion_type", &self.completion_type)?;
+                m.req("description", &self.description)?;
+                m.req("completion_count", &self.completion_count)?;
+                m.opt("remark", &self.remark)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestObjectiveCompletionRecords {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    objective_completion_serial_no: o
+                        .req("objective_completion_serial_no")?,
+                    objective_id: o.req("objective_id")?,
+                    completion_time: o.req("completion_time")?,
+                    completion_type: o.req("completion_type")?,
+                    description: o.req("description")?,
+                    completion_count: o.req("completion_count")?,
+                    remark: o.opt("remark")?,
+                })
+            }
+        }
         /// PostRequestRewardUsageRecords
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestRewardUsageRecords {
             /// 优惠使用记录流水号
             ///
@@ -424,8 +725,41 @@ pub mod by_out_card_code {
             /// 备注说明
             ///
             /// Example: `特价商品`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub remark: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequestRewardUsageRecords {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("reward_usage_serial_no", &self.reward_usage_serial_no)?;
+                m.req("reward_id", &self.reward_id)?;
+                m.req("usage_time", &self.usage_time)?;
+                m.req("usage_type", &self.usage_type)?;
+                m.req("description", &self.description)?;
+                m.req("usage_count", &self.usage_count)?;
+                m.req("amount", &self.amount)?;
+                m.opt("remark", &self.remark)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestRewardUsageRecords {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    reward_usage_serial_no: o.req("reward_usage_serial_no")?,
+                    reward_id: o.req("reward_id")?,
+                    usage_time: o.req("usage_time")?,
+                    usage_type: o.req("usage_type")?,
+                    description: o.req("description")?,
+                    usage_count: o.req("usage_count")?,
+                    amount: o.req("amount")?,
+                    remark: o.opt("remark")?,
+                })
+            }
         }
     }
 }

@@ -40,7 +40,7 @@ pub mod by_out_order_no {
         }
     }
     /// The response of `GET /v3/discount-card/orders/{out_order_no}` (通过先享卡订单号查询订单API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 先享卡订单号
         ///
@@ -69,7 +69,6 @@ pub mod by_out_order_no {
         /// 微信支付交易单号
         ///
         /// Example: `1009660380201506130728806387`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transaction_id: Option<String>,
         /// 用户标识
         ///
@@ -102,29 +101,24 @@ pub mod by_out_order_no {
         /// 线上使用说明
         ///
         /// Example: `仅限商户APP使用`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub online_instructions: Option<String>,
         /// 线下使用说明
         ///
         /// Example: `仅限商户门店使用`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub offline_instructions: Option<String>,
         /// 订单状态
         pub state: crate::types::PayScoreDiscountCardOrderState,
         /// 总金额
         ///
         /// Example: `1000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_amount: Option<i64>,
         /// 扣除金额
         ///
         /// Example: `1000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub deduction_amount: Option<i64>,
         /// 结算金额
         ///
         /// Example: `1000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub settlement_amount: Option<i64>,
         /// 创建时间
         ///
@@ -133,17 +127,80 @@ pub mod by_out_order_no {
         /// 支付时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pay_time: Option<String>,
         /// 目标达成明细列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub objectives: Option<Vec<GetResponseObjectives>>,
         /// 奖励明细列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub rewards: Option<Vec<GetResponseRewards>>,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("discount_card_id", &self.discount_card_id)?;
+            m.req("out_trade_no", &self.out_trade_no)?;
+            m.req("appid", &self.appid)?;
+            m.req("service_id", &self.service_id)?;
+            m.req("order_id", &self.order_id)?;
+            m.opt("transaction_id", &self.transaction_id)?;
+            m.req("openid", &self.openid)?;
+            m.req("card_begin_time", &self.card_begin_time)?;
+            m.req("card_end_time", &self.card_end_time)?;
+            m.req("card_name", &self.card_name)?;
+            m.req("objective_description", &self.objective_description)?;
+            m.req("reward_description", &self.reward_description)?;
+            m.req("estimated_reward_amount", &self.estimated_reward_amount)?;
+            m.opt("online_instructions", &self.online_instructions)?;
+            m.opt("offline_instructions", &self.offline_instructions)?;
+            m.req("state", &self.state)?;
+            m.opt("total_amount", &self.total_amount)?;
+            m.opt("deduction_amount", &self.deduction_amount)?;
+            m.opt("settlement_amount", &self.settlement_amount)?;
+            m.req("create_time", &self.create_time)?;
+            m.opt("pay_time", &self.pay_time)?;
+            m.opt("objectives", &self.objectives)?;
+            m.opt("rewards", &self.rewards)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_order_no: o.req("out_order_no")?,
+                discount_card_id: o.req("discount_card_id")?,
+                out_trade_no: o.req("out_trade_no")?,
+                appid: o.req("appid")?,
+                service_id: o.req("service_id")?,
+                order_id: o.req("order_id")?,
+                transaction_id: o.opt("transaction_id")?,
+                openid: o.req("openid")?,
+                card_begin_time: o.req("card_begin_time")?,
+                card_end_time: o.req("card_end_time")?,
+                card_name: o.req("card_name")?,
+                objective_description: o.req("objective_description")?,
+                reward_description: o.req("reward_description")?,
+                estimated_reward_amount: o.req("estimated_reward_amount")?,
+                online_instructions: o.opt("online_instructions")?,
+                offline_instructions: o.opt("offline_instructions")?,
+                state: o.req("state")?,
+                total_amount: o.opt("total_amount")?,
+                deduction_amount: o.opt("deduction_amount")?,
+                settlement_amount: o.opt("settlement_amount")?,
+                create_time: o.req("create_time")?,
+                pay_time: o.opt("pay_time")?,
+                objectives: o.opt("objectives")?,
+                rewards: o.opt("rewards")?,
+            })
+        }
+    }
     /// GetResponseObjectives
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseObjectives {
         /// 目标流水号
         ///
@@ -156,12 +213,10 @@ pub mod by_out_order_no {
         /// 目标名称
         ///
         /// Example: `一周购买三次商品`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: Option<String>,
         /// 目标单位
         ///
         /// Example: `个`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unit: Option<String>,
         /// 履约描述
         ///
@@ -180,11 +235,46 @@ pub mod by_out_order_no {
         /// 备注说明
         ///
         /// Example: `特价商品`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub remark: Option<String>,
     }
+    impl ::serde::Serialize for GetResponseObjectives {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("objective_serial_no", &self.objective_serial_no)?;
+            m.req("objective_id", &self.objective_id)?;
+            m.opt("name", &self.name)?;
+            m.opt("unit", &self.unit)?;
+            m.req("performance_description", &self.performance_description)?;
+            m.req("performance_type", &self.performance_type)?;
+            m.req("count", &self.count)?;
+            m.req("performance_time", &self.performance_time)?;
+            m.opt("remark", &self.remark)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseObjectives {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                objective_serial_no: o.req("objective_serial_no")?,
+                objective_id: o.req("objective_id")?,
+                name: o.opt("name")?,
+                unit: o.opt("unit")?,
+                performance_description: o.req("performance_description")?,
+                performance_type: o.req("performance_type")?,
+                count: o.req("count")?,
+                performance_time: o.req("performance_time")?,
+                remark: o.opt("remark")?,
+            })
+        }
+    }
     /// GetResponseRewards
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseRewards {
         /// 奖励流水号
         ///
@@ -197,12 +287,10 @@ pub mod by_out_order_no {
         /// 奖励名称
         ///
         /// Example: `八折优惠`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: Option<String>,
         /// 奖励单位
         ///
         /// Example: `个`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unit: Option<String>,
         /// 奖励描述
         ///
@@ -225,21 +313,78 @@ pub mod by_out_order_no {
         /// 备注说明
         ///
         /// Example: `特价商品`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub remark: Option<String>,
     }
+    impl ::serde::Serialize for GetResponseRewards {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("reward_serial_no", &self.reward_serial_no)?;
+            m.req("reward_id", &self.reward_id)?;
+            m.opt("name", &self.name)?;
+            m.opt("unit", &self.unit)?;
+            m.req("description", &self.description)?;
+            m.req("reward_type", &self.reward_type)?;
+            m.req("count", &self.count)?;
+            m.req("amount", &self.amount)?;
+            m.req("reward_time", &self.reward_time)?;
+            m.opt("remark", &self.remark)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseRewards {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                reward_serial_no: o.req("reward_serial_no")?,
+                reward_id: o.req("reward_id")?,
+                name: o.opt("name")?,
+                unit: o.opt("unit")?,
+                description: o.req("description")?,
+                reward_type: o.req("reward_type")?,
+                count: o.req("count")?,
+                amount: o.req("amount")?,
+                reward_time: o.req("reward_time")?,
+                remark: o.opt("remark")?,
+            })
+        }
+    }
     /// The request of `PATCH /v3/discount-card/orders/{out_order_no}` (更新先享卡订单API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchRequest {
         /// 目标达成明细列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub objectives: Option<Vec<PatchRequestObjectives>>,
         /// 奖励明细列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub rewards: Option<Vec<PatchRequestRewards>>,
     }
+    impl ::serde::Serialize for PatchRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("objectives", &self.objectives)?;
+            m.opt("rewards", &self.rewards)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PatchRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                objectives: o.opt("objectives")?,
+                rewards: o.opt("rewards")?,
+            })
+        }
+    }
     /// PatchRequestObjectives
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PatchRequestObjectives {
         /// 目标流水号
         ///
@@ -266,11 +411,42 @@ pub mod by_out_order_no {
         /// 备注说明
         ///
         /// Example: `特价商品`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub remark: Option<String>,
     }
+    impl ::serde::Serialize for PatchRequestObjectives {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("objective_serial_no", &self.objective_serial_no)?;
+            m.req("objective_id", &self.objective_id)?;
+            m.req("performance_description", &self.performance_description)?;
+            m.req("performance_type", &self.performance_type)?;
+            m.req("count", &self.count)?;
+            m.req("performance_time", &self.performance_time)?;
+            m.opt("remark", &self.remark)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PatchRequestObjectives {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                objective_serial_no: o.req("objective_serial_no")?,
+                objective_id: o.req("objective_id")?,
+                performance_description: o.req("performance_description")?,
+                performance_type: o.req("performance_type")?,
+                count: o.req("count")?,
+                performance_time: o.req("performance_time")?,
+                remark: o.opt("remark")?,
+            })
+        }
+    }
     /// PatchRequestRewards
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PatchRequestRewards {
         /// 奖励流水号
         ///
@@ -301,11 +477,44 @@ pub mod by_out_order_no {
         /// 备注说明
         ///
         /// Example: `特价商品`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub remark: Option<String>,
     }
+    impl ::serde::Serialize for PatchRequestRewards {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("reward_serial_no", &self.reward_serial_no)?;
+            m.req("reward_id", &self.reward_id)?;
+            m.req("description", &self.description)?;
+            m.req("reward_type", &self.reward_type)?;
+            m.req("count", &self.count)?;
+            m.req("amount", &self.amount)?;
+            m.req("reward_time", &self.reward_time)?;
+            m.opt("remark", &self.remark)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PatchRequestRewards {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                reward_serial_no: o.req("reward_serial_no")?,
+                reward_id: o.req("reward_id")?,
+                description: o.req("description")?,
+                reward_type: o.req("reward_type")?,
+                count: o.req("count")?,
+                amount: o.req("amount")?,
+                reward_time: o.req("reward_time")?,
+                remark: o.opt("remark")?,
+            })
+        }
+    }
     /// The response of `PATCH /v3/discount-card/orders/{out_order_no}` (更新先享卡订单API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchResponse {
         /// 先享卡订单号
         ///
@@ -315,6 +524,28 @@ pub mod by_out_order_no {
         ///
         /// Example: `15646546545165651651`
         pub order_id: String,
+    }
+    impl ::serde::Serialize for PatchResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("order_id", &self.order_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PatchResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_order_no: o.req("out_order_no")?,
+                order_id: o.req("order_id")?,
+            })
+        }
     }
 }
 /// `/v3/discount-card/orders/out-trade-no`
@@ -346,7 +577,7 @@ pub mod out_trade_no {
             }
         }
         /// The response of `GET /v3/discount-card/orders/out-trade-no/{out_trade_no}` (通过先享卡订单号查询订单API).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 先享卡订单号
             ///
@@ -375,7 +606,6 @@ pub mod out_trade_no {
             /// 微信支付交易单号
             ///
             /// Example: `1009660380201506130728806387`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transaction_id: Option<String>,
             /// 用户标识
             ///
@@ -408,29 +638,24 @@ pub mod out_trade_no {
             /// 线上使用说明
             ///
             /// Example: `仅限商户APP使用`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub online_instructions: Option<String>,
             /// 线下使用说明
             ///
             /// Example: `仅限商户门店使用`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub offline_instructions: Option<String>,
             /// 订单状态
             pub state: crate::types::PayScoreDiscountCardOrderState,
             /// 总金额
             ///
             /// Example: `1000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub total_amount: Option<i64>,
             /// 扣除金额
             ///
             /// Example: `1000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub deduction_amount: Option<i64>,
             /// 结算金额
             ///
             /// Example: `1000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub settlement_amount: Option<i64>,
             /// 创建时间
             ///
@@ -439,17 +664,80 @@ pub mod out_trade_no {
             /// 支付时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub pay_time: Option<String>,
             /// 目标达成明细列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub objectives: Option<Vec<GetResponseObjectives>>,
             /// 奖励明细列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub rewards: Option<Vec<GetResponseRewards>>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_order_no", &self.out_order_no)?;
+                m.req("discount_card_id", &self.discount_card_id)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.req("appid", &self.appid)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("order_id", &self.order_id)?;
+                m.opt("transaction_id", &self.transaction_id)?;
+                m.req("openid", &self.openid)?;
+                m.req("card_begin_time", &self.card_begin_time)?;
+                m.req("card_end_time", &self.card_end_time)?;
+                m.req("card_name", &self.card_name)?;
+                m.req("objective_description", &self.objective_description)?;
+                m.req("reward_description", &self.reward_description)?;
+                m.req("estimated_reward_amount", &self.estimated_reward_amount)?;
+                m.opt("online_instructions", &self.online_instructions)?;
+                m.opt("offline_instructions", &self.offline_instructions)?;
+                m.req("state", &self.state)?;
+                m.opt("total_amount", &self.total_amount)?;
+                m.opt("deduction_amount", &self.deduction_amount)?;
+                m.opt("settlement_amount", &self.settlement_amount)?;
+                m.req("create_time", &self.create_time)?;
+                m.opt("pay_time", &self.pay_time)?;
+                m.opt("objectives", &self.objectives)?;
+                m.opt("rewards", &self.rewards)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_order_no: o.req("out_order_no")?,
+                    discount_card_id: o.req("discount_card_id")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    appid: o.req("appid")?,
+                    service_id: o.req("service_id")?,
+                    order_id: o.req("order_id")?,
+                    transaction_id: o.opt("transaction_id")?,
+                    openid: o.req("openid")?,
+                    card_begin_time: o.req("card_begin_time")?,
+                    card_end_time: o.req("card_end_time")?,
+                    card_name: o.req("card_name")?,
+                    objective_description: o.req("objective_description")?,
+                    reward_description: o.req("reward_description")?,
+                    estimated_reward_amount: o.req("estimated_reward_amount")?,
+                    online_instructions: o.opt("online_instructions")?,
+                    offline_instructions: o.opt("offline_instructions")?,
+                    state: o.req("state")?,
+                    total_amount: o.opt("total_amount")?,
+                    deduction_amount: o.opt("deduction_amount")?,
+                    settlement_amount: o.opt("settlement_amount")?,
+                    create_time: o.req("create_time")?,
+                    pay_time: o.opt("pay_time")?,
+                    objectives: o.opt("objectives")?,
+                    rewards: o.opt("rewards")?,
+                })
+            }
+        }
         /// GetResponseObjectives
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseObjectives {
             /// 目标流水号
             ///
@@ -462,12 +750,10 @@ pub mod out_trade_no {
             /// 目标名称
             ///
             /// Example: `一周购买三次商品`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 目标单位
             ///
             /// Example: `个`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub unit: Option<String>,
             /// 履约描述
             ///
@@ -486,11 +772,46 @@ pub mod out_trade_no {
             /// 备注说明
             ///
             /// Example: `特价商品`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub remark: Option<String>,
         }
+        impl ::serde::Serialize for GetResponseObjectives {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("objective_serial_no", &self.objective_serial_no)?;
+                m.req("objective_id", &self.objective_id)?;
+                m.opt("name", &self.name)?;
+                m.opt("unit", &self.unit)?;
+                m.req("performance_description", &self.performance_description)?;
+                m.req("performance_type", &self.performance_type)?;
+                m.req("count", &self.count)?;
+                m.req("performance_time", &self.performance_time)?;
+                m.opt("remark", &self.remark)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseObjectives {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    objective_serial_no: o.req("objective_serial_no")?,
+                    objective_id: o.req("objective_id")?,
+                    name: o.opt("name")?,
+                    unit: o.opt("unit")?,
+                    performance_description: o.req("performance_description")?,
+                    performance_type: o.req("performance_type")?,
+                    count: o.req("count")?,
+                    performance_time: o.req("performance_time")?,
+                    remark: o.opt("remark")?,
+                })
+            }
+        }
         /// GetResponseRewards
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseRewards {
             /// 奖励流水号
             ///
@@ -503,12 +824,10 @@ pub mod out_trade_no {
             /// 奖励名称
             ///
             /// Example: `八折优惠`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 奖励单位
             ///
             /// Example: `个`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub unit: Option<String>,
             /// 奖励描述
             ///
@@ -531,8 +850,45 @@ pub mod out_trade_no {
             /// 备注说明
             ///
             /// Example: `特价商品`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub remark: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponseRewards {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("reward_serial_no", &self.reward_serial_no)?;
+                m.req("reward_id", &self.reward_id)?;
+                m.opt("name", &self.name)?;
+                m.opt("unit", &self.unit)?;
+                m.req("description", &self.description)?;
+                m.req("reward_type", &self.reward_type)?;
+                m.req("count", &self.count)?;
+                m.req("amount", &self.amount)?;
+                m.req("reward_time", &self.reward_time)?;
+                m.opt("remark", &self.remark)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseRewards {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    reward_serial_no: o.req("reward_serial_no")?,
+                    reward_id: o.req("reward_id")?,
+                    name: o.opt("name")?,
+                    unit: o.opt("unit")?,
+                    description: o.req("description")?,
+                    reward_type: o.req("reward_type")?,
+                    count: o.req("count")?,
+                    amount: o.req("amount")?,
+                    reward_time: o.req("reward_time")?,
+                    remark: o.opt("remark")?,
+                })
+            }
         }
     }
 }

@@ -56,30 +56,34 @@ pub mod contracts {
             }
         }
         /// The request of `GET /v3/ebike/charge/contracts/{contract_id}` (通过签约号查询用户状态API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 特约商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: Option<String>,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.opt("sub_mchid")?,
+                })
+            }
+        }
         /// The response of `GET /v3/ebike/charge/contracts/{contract_id}` (通过签约号查询用户状态API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 服务商商户号
             ///
@@ -92,17 +96,43 @@ pub mod contracts {
             /// 特约商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 充电授权扣费协议号
             ///
             /// Example: `aAfixCs13LsdKPpfZfDkk2189ssXjfx`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub contract_id: Option<String>,
             /// 协议状态
             ///
             /// Example: `DELETED`
             pub contract_state: String,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("openid", &self.openid)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("contract_id", &self.contract_id)?;
+                m.req("contract_state", &self.contract_state)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mchid: o.req("mchid")?,
+                    openid: o.req("openid")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    contract_id: o.opt("contract_id")?,
+                    contract_state: o.req("contract_state")?,
+                })
+            }
         }
         /// `/v3/ebike/charge/contracts/{contract_id}/confirm`
         pub mod confirm {
@@ -126,19 +156,11 @@ pub mod contracts {
                 }
             }
             /// The request of `POST /v3/ebike/charge/contracts/{contract_id}/confirm` (创建用户当次充电代扣凭证API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 特约商户号
                 ///
                 /// Example: `1900000109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_mchid: Option<String>,
                 /// 服务商公众号ID
                 ///
@@ -147,20 +169,38 @@ pub mod contracts {
                 /// 特约商户公众号ID
                 ///
                 /// Example: `wxcc603d9f0d54eaf0`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 充电场景信息
                 pub charge_info: PostRequestChargeInfo,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("sub_mchid", &self.sub_mchid)?;
+                    m.req("appid", &self.appid)?;
+                    m.opt("sub_appid", &self.sub_appid)?;
+                    m.req("charge_info", &self.charge_info)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.opt("sub_mchid")?,
+                        appid: o.req("appid")?,
+                        sub_appid: o.opt("sub_appid")?,
+                        charge_info: o.req("charge_info")?,
+                    })
+                }
+            }
             /// 充电场景信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestChargeInfo {
                 /// 开始时间
                 ///
@@ -179,20 +219,59 @@ pub mod contracts {
                 /// Example: `12343232`
                 pub device_id: String,
             }
+            impl ::serde::Serialize for PostRequestChargeInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("start_time", &self.start_time)?;
+                    m.req("charging_station_name", &self.charging_station_name)?;
+                    m.req("charging_gun_number", &self.charging_gun_number)?;
+                    m.req("device_id", &self.device_id)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestChargeInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        start_time: o.req("start_time")?,
+                        charging_station_name: o.req("charging_station_name")?,
+                        charging_gun_number: o.req("charging_gun_number")?,
+                        device_id: o.req("device_id")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/ebike/charge/contracts/{contract_id}/confirm` (创建用户当次充电代扣凭证API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 用户充电代扣凭证
                 ///
                 /// Example: `sdjf23kdsHJfdksj8dj`
                 pub charging_token: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("charging_token", &self.charging_token)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        charging_token: o.req("charging_token")?,
+                    })
+                }
             }
         }
     }
@@ -218,19 +297,11 @@ pub mod contracts {
             }
         }
         /// The request of `POST /v3/ebike/charge/contracts/preopen` (预开通服务API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 特约商户号
             ///
             /// Example: `1510770601`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 服务商公众号ID
             ///
@@ -239,7 +310,6 @@ pub mod contracts {
             /// 特约商户公众号ID
             ///
             /// Example: `wxcc603d9f0d54eaf0`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 交易场景
             ///
@@ -250,20 +320,61 @@ pub mod contracts {
             /// Example: `ot35_4gNgXsUuh2sQY0lT9N08AU0`
             pub openid: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.req("appid", &self.appid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("trade_scene", &self.trade_scene)?;
+                m.req("openid", &self.openid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.opt("sub_mchid")?,
+                    appid: o.req("appid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    trade_scene: o.req("trade_scene")?,
+                    openid: o.req("openid")?,
+                })
+            }
+        }
         /// The response of `POST /v3/ebike/charge/contracts/preopen` (预开通服务API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 预开通ID
             ///
             /// Example: `sdjf23kdsHJfdksj8djsK98HJio5hdI0`
             pub preopen_id: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("preopen_id", &self.preopen_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    preopen_id: o.req("preopen_id")?,
+                })
+            }
         }
     }
 }
@@ -294,12 +405,11 @@ pub mod transactions {
         }
     }
     /// The request of `POST /v3/ebike/charge/transactions` (充电自行车代扣受理扣款API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 特约商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 服务商公众号ID
         ///
@@ -308,7 +418,6 @@ pub mod transactions {
         /// 特约商户公众号ID
         ///
         /// Example: `wxd678efh567hg6999`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 商户订单号
         ///
@@ -317,12 +426,10 @@ pub mod transactions {
         /// 附加字段
         ///
         /// Example: `自定义数据`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub attach: Option<String>,
         /// 营销信息
         ///
         /// Example: `test`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_tag: Option<String>,
         /// 通知url
         ///
@@ -343,8 +450,50 @@ pub mod transactions {
         /// 设备信息
         pub device_info: PostRequestDeviceInfo,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.req("appid", &self.appid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.req("out_trade_no", &self.out_trade_no)?;
+            m.opt("attach", &self.attach)?;
+            m.opt("goods_tag", &self.goods_tag)?;
+            m.req("notify_url", &self.notify_url)?;
+            m.req("description", &self.description)?;
+            m.req("charging_token", &self.charging_token)?;
+            m.req("amount", &self.amount)?;
+            m.req("charge_info", &self.charge_info)?;
+            m.req("device_info", &self.device_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.opt("sub_mchid")?,
+                appid: o.req("appid")?,
+                sub_appid: o.opt("sub_appid")?,
+                out_trade_no: o.req("out_trade_no")?,
+                attach: o.opt("attach")?,
+                goods_tag: o.opt("goods_tag")?,
+                notify_url: o.req("notify_url")?,
+                description: o.req("description")?,
+                charging_token: o.req("charging_token")?,
+                amount: o.req("amount")?,
+                charge_info: o.req("charge_info")?,
+                device_info: o.req("device_info")?,
+            })
+        }
+    }
     /// 订单金额信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAmount {
         /// 订单总金额
         ///
@@ -353,11 +502,32 @@ pub mod transactions {
         /// 货币类型
         ///
         /// Example: `CNY`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub currency: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestAmount {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("total", &self.total)?;
+            m.opt("currency", &self.currency)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                total: o.req("total")?,
+                currency: o.opt("currency")?,
+            })
+        }
+    }
     /// 充电自行车场景信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestChargeInfo {
         /// 开始时间
         ///
@@ -382,16 +552,46 @@ pub mod transactions {
         /// 车位延时占用时长
         ///
         /// Example: `60`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub park_duration: Option<i64>,
         /// 车位延时占用产生的费用
         ///
         /// Example: `100`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub park_fee: Option<i64>,
     }
+    impl ::serde::Serialize for PostRequestChargeInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("start_time", &self.start_time)?;
+            m.req("end_time", &self.end_time)?;
+            m.req("charging_station_name", &self.charging_station_name)?;
+            m.req("charging_gun_number", &self.charging_gun_number)?;
+            m.req("charged_capacity", &self.charged_capacity)?;
+            m.opt("park_duration", &self.park_duration)?;
+            m.opt("park_fee", &self.park_fee)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestChargeInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                start_time: o.req("start_time")?,
+                end_time: o.req("end_time")?,
+                charging_station_name: o.req("charging_station_name")?,
+                charging_gun_number: o.req("charging_gun_number")?,
+                charged_capacity: o.req("charged_capacity")?,
+                park_duration: o.opt("park_duration")?,
+                park_fee: o.opt("park_fee")?,
+            })
+        }
+    }
     /// 设备信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDeviceInfo {
         /// 充电位设备号
         ///
@@ -402,8 +602,30 @@ pub mod transactions {
         /// Example: `123.12.12.123`
         pub device_ip: String,
     }
+    impl ::serde::Serialize for PostRequestDeviceInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("device_id", &self.device_id)?;
+            m.req("device_ip", &self.device_ip)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestDeviceInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                device_id: o.req("device_id")?,
+                device_ip: o.req("device_ip")?,
+            })
+        }
+    }
     /// The response of `POST /v3/ebike/charge/transactions` (充电自行车代扣受理扣款API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 受理状态
         ///
@@ -412,8 +634,29 @@ pub mod transactions {
         /// 订单创建时间
         ///
         /// Example: `2017-08-26T10:43:39+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub create_time: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("accept_state", &self.accept_state)?;
+            m.opt("create_time", &self.create_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                accept_state: o.req("accept_state")?,
+                create_time: o.opt("create_time")?,
+            })
+        }
     }
     /// `/v3/ebike/charge/transactions/id`
     pub mod id {
@@ -450,30 +693,34 @@ pub mod transactions {
                 }
             }
             /// The request of `GET /v3/ebike/charge/transactions/id/{transaction_id}` (查询订单API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 特约商户号
                 ///
                 /// Query parameter `sub_mchid`. Example: `1900000109`
-                #[serde(skip_serializing)]
                 pub sub_mchid: Option<String>,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.opt("sub_mchid")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/ebike/charge/transactions/id/{transaction_id}` (查询订单API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 商户号
                 ///
@@ -482,7 +729,6 @@ pub mod transactions {
                 /// 特约商户号
                 ///
                 /// Example: `1900000109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_mchid: Option<String>,
                 /// 服务商公众号ID
                 ///
@@ -491,7 +737,6 @@ pub mod transactions {
                 /// 特约商户公众号ID
                 ///
                 /// Example: `wxd678efh567hg6999`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 商户订单号
                 ///
@@ -500,12 +745,10 @@ pub mod transactions {
                 /// 微信订单号
                 ///
                 /// Example: `25012014070332333018`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub transaction_id: Option<String>,
                 /// 商户数据
                 ///
                 /// Example: `自定义数据`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub attach: Option<String>,
                 /// 交易类型
                 ///
@@ -514,12 +757,10 @@ pub mod transactions {
                 /// 银行类型
                 ///
                 /// Example: `CMC`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_type: Option<String>,
                 /// 成功时间
                 ///
                 /// Example: `2017-08-26T10:43:39+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub success_time: Option<String>,
                 /// 交易状态
                 ///
@@ -528,32 +769,74 @@ pub mod transactions {
                 /// 交易状态描述
                 ///
                 /// Example: `请重新下单支付`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub trade_state_des: Option<String>,
                 /// 充电授权扣费协议号
                 ///
                 /// Example: `121775250124070332`
                 pub contract_id: String,
                 /// 支付者信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub payer: Option<GetResponsePayer>,
                 /// 订单金额信息
                 pub amount: GetResponseAmount,
                 /// 设备信息
                 pub device_info: GetResponseDeviceInfo,
                 /// 优惠信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.opt("sub_mchid", &self.sub_mchid)?;
+                    m.req("appid", &self.appid)?;
+                    m.opt("sub_appid", &self.sub_appid)?;
+                    m.req("out_trade_no", &self.out_trade_no)?;
+                    m.opt("transaction_id", &self.transaction_id)?;
+                    m.opt("attach", &self.attach)?;
+                    m.req("trade_type", &self.trade_type)?;
+                    m.opt("bank_type", &self.bank_type)?;
+                    m.opt("success_time", &self.success_time)?;
+                    m.req("trade_state", &self.trade_state)?;
+                    m.opt("trade_state_des", &self.trade_state_des)?;
+                    m.req("contract_id", &self.contract_id)?;
+                    m.opt("payer", &self.payer)?;
+                    m.req("amount", &self.amount)?;
+                    m.req("device_info", &self.device_info)?;
+                    m.opt("promotion_detail", &self.promotion_detail)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mchid: o.req("mchid")?,
+                        sub_mchid: o.opt("sub_mchid")?,
+                        appid: o.req("appid")?,
+                        sub_appid: o.opt("sub_appid")?,
+                        out_trade_no: o.req("out_trade_no")?,
+                        transaction_id: o.opt("transaction_id")?,
+                        attach: o.opt("attach")?,
+                        trade_type: o.req("trade_type")?,
+                        bank_type: o.opt("bank_type")?,
+                        success_time: o.opt("success_time")?,
+                        trade_state: o.req("trade_state")?,
+                        trade_state_des: o.opt("trade_state_des")?,
+                        contract_id: o.req("contract_id")?,
+                        payer: o.opt("payer")?,
+                        amount: o.req("amount")?,
+                        device_info: o.req("device_info")?,
+                        promotion_detail: o.opt("promotion_detail")?,
+                    })
+                }
+            }
             /// 订单金额信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseAmount {
                 /// 订单金额
                 ///
@@ -562,26 +845,42 @@ pub mod transactions {
                 /// 货币类型
                 ///
                 /// Example: `CNY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub currency: Option<String>,
                 /// 用户实际支付金额
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub payer_total: Option<i64>,
                 /// 折扣
                 ///
                 /// Example: `100`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub discount_total: Option<i64>,
             }
+            impl ::serde::Serialize for GetResponseAmount {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("total", &self.total)?;
+                    m.opt("currency", &self.currency)?;
+                    m.opt("payer_total", &self.payer_total)?;
+                    m.opt("discount_total", &self.discount_total)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total: o.req("total")?,
+                        currency: o.opt("currency")?,
+                        payer_total: o.opt("payer_total")?,
+                        discount_total: o.opt("discount_total")?,
+                    })
+                }
+            }
             /// 设备信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDeviceInfo {
                 /// 充电位设备号
                 ///
@@ -592,36 +891,64 @@ pub mod transactions {
                 /// Example: `123.12.12.123`
                 pub device_ip: String,
             }
+            impl ::serde::Serialize for GetResponseDeviceInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("device_id", &self.device_id)?;
+                    m.req("device_ip", &self.device_ip)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseDeviceInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        device_id: o.req("device_id")?,
+                        device_ip: o.req("device_ip")?,
+                    })
+                }
+            }
             /// 支付者信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponsePayer {
                 /// 用户在服务商的标识
                 ///
                 /// Example: `oUpF8uMuAJOM2pxb1Q`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub openid: Option<String>,
                 /// 用户在特约商户的标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_openid: Option<String>,
             }
+            impl ::serde::Serialize for GetResponsePayer {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("openid", &self.openid)?;
+                    m.opt("sub_openid", &self.sub_openid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponsePayer {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        openid: o.opt("openid")?,
+                        sub_openid: o.opt("sub_openid")?,
+                    })
+                }
+            }
             /// GetResponsePromotionDetail
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponsePromotionDetail {
                 /// 券ID
                 ///
@@ -630,25 +957,18 @@ pub mod transactions {
                 /// 优惠名称
                 ///
                 /// Example: `单品惠-6`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub name: Option<String>,
                 /// 优惠范围
                 ///
                 /// Example: `SINGLE`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub scope: Option<String>,
                 /// 优惠类型
                 ///
                 /// Example: `DISCOUNT`
-                #[serde(
-                    rename = "type",
-                    skip_serializing_if = "::std::option::Option::is_none"
-                )]
                 pub type_: Option<String>,
                 /// 活动ID
                 ///
                 /// Example: `931386`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub activity_id: Option<String>,
                 /// 优惠券面额
                 ///
@@ -657,18 +977,51 @@ pub mod transactions {
                 /// 微信出资
                 ///
                 /// Example: `1`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub wxpay_contribute: Option<i64>,
                 /// 商户出资
                 ///
                 /// Example: `1`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub merchant_contribute: Option<i64>,
                 /// 其他出资
                 ///
                 /// Example: `5`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub other_contribute: Option<i64>,
+            }
+            impl ::serde::Serialize for GetResponsePromotionDetail {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("promotion_id", &self.promotion_id)?;
+                    m.opt("name", &self.name)?;
+                    m.opt("scope", &self.scope)?;
+                    m.opt("type", &self.type_)?;
+                    m.opt("activity_id", &self.activity_id)?;
+                    m.req("amount", &self.amount)?;
+                    m.opt("wxpay_contribute", &self.wxpay_contribute)?;
+                    m.opt("merchant_contribute", &self.merchant_contribute)?;
+                    m.opt("other_contribute", &self.other_contribute)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        promotion_id: o.req("promotion_id")?,
+                        name: o.opt("name")?,
+                        scope: o.opt("scope")?,
+                        type_: o.opt("type")?,
+                        activity_id: o.opt("activity_id")?,
+                        amount: o.req("amount")?,
+                        wxpay_contribute: o.opt("wxpay_contribute")?,
+                        merchant_contribute: o.opt("merchant_contribute")?,
+                        other_contribute: o.opt("other_contribute")?,
+                    })
+                }
             }
         }
     }
@@ -707,30 +1060,34 @@ pub mod transactions {
                 }
             }
             /// The request of `GET /v3/ebike/charge/transactions/out-trade-no/{out_trade_no}` (查询订单API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 特约商户号
                 ///
                 /// Query parameter `sub_mchid`. Example: `1900000109`
-                #[serde(skip_serializing)]
                 pub sub_mchid: Option<String>,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.opt("sub_mchid")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/ebike/charge/transactions/out-trade-no/{out_trade_no}` (查询订单API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 商户号
                 ///
@@ -739,7 +1096,6 @@ pub mod transactions {
                 /// 特约商户号
                 ///
                 /// Example: `1900000109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_mchid: Option<String>,
                 /// 服务商公众号ID
                 ///
@@ -748,7 +1104,6 @@ pub mod transactions {
                 /// 特约商户公众号ID
                 ///
                 /// Example: `wxd678efh567hg6999`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 商户订单号
                 ///
@@ -757,12 +1112,10 @@ pub mod transactions {
                 /// 微信订单号
                 ///
                 /// Example: `25012014070332333018`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub transaction_id: Option<String>,
                 /// 商户数据
                 ///
                 /// Example: `自定义数据`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub attach: Option<String>,
                 /// 交易类型
                 ///
@@ -771,12 +1124,10 @@ pub mod transactions {
                 /// 银行类型
                 ///
                 /// Example: `CMC`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_type: Option<String>,
                 /// 成功时间
                 ///
                 /// Example: `2017-08-26T10:43:39+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub success_time: Option<String>,
                 /// 交易状态
                 ///
@@ -785,32 +1136,74 @@ pub mod transactions {
                 /// 交易状态描述
                 ///
                 /// Example: `请重新下单支付`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub trade_state_des: Option<String>,
                 /// 充电授权扣费协议号
                 ///
                 /// Example: `121775250124070332`
                 pub contract_id: String,
                 /// 支付者信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub payer: Option<GetResponsePayer>,
                 /// 订单金额信息
                 pub amount: GetResponseAmount,
                 /// 设备信息
                 pub device_info: GetResponseDeviceInfo,
                 /// 优惠信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.opt("sub_mchid", &self.sub_mchid)?;
+                    m.req("appid", &self.appid)?;
+                    m.opt("sub_appid", &self.sub_appid)?;
+                    m.req("out_trade_no", &self.out_trade_no)?;
+                    m.opt("transaction_id", &self.transaction_id)?;
+                    m.opt("attach", &self.attach)?;
+                    m.req("trade_type", &self.trade_type)?;
+                    m.opt("bank_type", &self.bank_type)?;
+                    m.opt("success_time", &self.success_time)?;
+                    m.req("trade_state", &self.trade_state)?;
+                    m.opt("trade_state_des", &self.trade_state_des)?;
+                    m.req("contract_id", &self.contract_id)?;
+                    m.opt("payer", &self.payer)?;
+                    m.req("amount", &self.amount)?;
+                    m.req("device_info", &self.device_info)?;
+                    m.opt("promotion_detail", &self.promotion_detail)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mchid: o.req("mchid")?,
+                        sub_mchid: o.opt("sub_mchid")?,
+                        appid: o.req("appid")?,
+                        sub_appid: o.opt("sub_appid")?,
+                        out_trade_no: o.req("out_trade_no")?,
+                        transaction_id: o.opt("transaction_id")?,
+                        attach: o.opt("attach")?,
+                        trade_type: o.req("trade_type")?,
+                        bank_type: o.opt("bank_type")?,
+                        success_time: o.opt("success_time")?,
+                        trade_state: o.req("trade_state")?,
+                        trade_state_des: o.opt("trade_state_des")?,
+                        contract_id: o.req("contract_id")?,
+                        payer: o.opt("payer")?,
+                        amount: o.req("amount")?,
+                        device_info: o.req("device_info")?,
+                        promotion_detail: o.opt("promotion_detail")?,
+                    })
+                }
+            }
             /// 订单金额信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseAmount {
                 /// 订单金额
                 ///
@@ -819,26 +1212,42 @@ pub mod transactions {
                 /// 货币类型
                 ///
                 /// Example: `CNY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub currency: Option<String>,
                 /// 用户实际支付金额
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub payer_total: Option<i64>,
                 /// 折扣
                 ///
                 /// Example: `100`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub discount_total: Option<i64>,
             }
+            impl ::serde::Serialize for GetResponseAmount {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("total", &self.total)?;
+                    m.opt("currency", &self.currency)?;
+                    m.opt("payer_total", &self.payer_total)?;
+                    m.opt("discount_total", &self.discount_total)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total: o.req("total")?,
+                        currency: o.opt("currency")?,
+                        payer_total: o.opt("payer_total")?,
+                        discount_total: o.opt("discount_total")?,
+                    })
+                }
+            }
             /// 设备信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDeviceInfo {
                 /// 充电位设备号
                 ///
@@ -849,36 +1258,64 @@ pub mod transactions {
                 /// Example: `123.12.12.123`
                 pub device_ip: String,
             }
+            impl ::serde::Serialize for GetResponseDeviceInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("device_id", &self.device_id)?;
+                    m.req("device_ip", &self.device_ip)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseDeviceInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        device_id: o.req("device_id")?,
+                        device_ip: o.req("device_ip")?,
+                    })
+                }
+            }
             /// 支付者信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponsePayer {
                 /// 用户在服务商的标识
                 ///
                 /// Example: `oUpF8uMuAJOM2pxb1Q`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub openid: Option<String>,
                 /// 用户在特约商户的标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_openid: Option<String>,
             }
+            impl ::serde::Serialize for GetResponsePayer {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("openid", &self.openid)?;
+                    m.opt("sub_openid", &self.sub_openid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponsePayer {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        openid: o.opt("openid")?,
+                        sub_openid: o.opt("sub_openid")?,
+                    })
+                }
+            }
             /// GetResponsePromotionDetail
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponsePromotionDetail {
                 /// 券ID
                 ///
@@ -887,25 +1324,18 @@ pub mod transactions {
                 /// 优惠名称
                 ///
                 /// Example: `单品惠-6`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub name: Option<String>,
                 /// 优惠范围
                 ///
                 /// Example: `SINGLE`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub scope: Option<String>,
                 /// 优惠类型
                 ///
                 /// Example: `DISCOUNT`
-                #[serde(
-                    rename = "type",
-                    skip_serializing_if = "::std::option::Option::is_none"
-                )]
                 pub type_: Option<String>,
                 /// 活动ID
                 ///
                 /// Example: `931386`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub activity_id: Option<String>,
                 /// 优惠券面额
                 ///
@@ -914,18 +1344,51 @@ pub mod transactions {
                 /// 微信出资
                 ///
                 /// Example: `1`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub wxpay_contribute: Option<i64>,
                 /// 商户出资
                 ///
                 /// Example: `1`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub merchant_contribute: Option<i64>,
                 /// 其他出资
                 ///
                 /// Example: `5`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub other_contribute: Option<i64>,
+            }
+            impl ::serde::Serialize for GetResponsePromotionDetail {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("promotion_id", &self.promotion_id)?;
+                    m.opt("name", &self.name)?;
+                    m.opt("scope", &self.scope)?;
+                    m.opt("type", &self.type_)?;
+                    m.opt("activity_id", &self.activity_id)?;
+                    m.req("amount", &self.amount)?;
+                    m.opt("wxpay_contribute", &self.wxpay_contribute)?;
+                    m.opt("merchant_contribute", &self.merchant_contribute)?;
+                    m.opt("other_contribute", &self.other_contribute)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        promotion_id: o.req("promotion_id")?,
+                        name: o.opt("name")?,
+                        scope: o.opt("scope")?,
+                        type_: o.opt("type")?,
+                        activity_id: o.opt("activity_id")?,
+                        amount: o.req("amount")?,
+                        wxpay_contribute: o.opt("wxpay_contribute")?,
+                        merchant_contribute: o.opt("merchant_contribute")?,
+                        other_contribute: o.opt("other_contribute")?,
+                    })
+                }
             }
         }
     }
@@ -973,35 +1436,39 @@ pub mod users {
                 }
             }
             /// The request of `GET /v3/ebike/charge/users/{openid}/contract` (通过用户标识查询用户状态API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 特约商户号
                 ///
                 /// Query parameter `sub_mchid`. Example: `1900000109`
-                #[serde(skip_serializing)]
                 pub sub_mchid: Option<String>,
                 /// 交易场景
                 ///
                 /// Query parameter `trade_scene`. Example: `CHARGE`
-                #[serde(skip_serializing)]
                 pub trade_scene: String,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.opt("sub_mchid")?,
+                        trade_scene: o.req("trade_scene")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/ebike/charge/users/{openid}/contract` (通过用户标识查询用户状态API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 服务商商户号
                 ///
@@ -1014,17 +1481,43 @@ pub mod users {
                 /// 特约商户号
                 ///
                 /// Example: `1900000109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_mchid: Option<String>,
                 /// 充电授权扣费协议号
                 ///
                 /// Example: `aAfixCs13LsdKPpfZfDkk2189ssXjfx`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub contract_id: Option<String>,
                 /// 协议状态
                 ///
                 /// Example: `DELETED`
                 pub contract_state: String,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.req("openid", &self.openid)?;
+                    m.opt("sub_mchid", &self.sub_mchid)?;
+                    m.opt("contract_id", &self.contract_id)?;
+                    m.req("contract_state", &self.contract_state)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mchid: o.req("mchid")?,
+                        openid: o.req("openid")?,
+                        sub_mchid: o.opt("sub_mchid")?,
+                        contract_id: o.opt("contract_id")?,
+                        contract_state: o.req("contract_state")?,
+                    })
+                }
             }
         }
     }

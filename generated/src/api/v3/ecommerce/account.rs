@@ -52,12 +52,11 @@ pub mod apply_cancel_withdraw {
         }
     }
     /// The request of `POST /v3/ecommerce/account/apply-cancel-withdraw` (提交注销提现申请).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
         /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        #[serde(rename = "Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: String,
         /// 二级商户号
         ///
@@ -70,24 +69,53 @@ pub mod apply_cancel_withdraw {
         /// 是否提取资金
         ///
         /// Example: `APPLY_WITHDRAW`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub withdraw: Option<PostRequestWithdraw>,
         /// 收款账号信息
         pub payee_info: PostRequestPayeeInfo,
         /// 付款申请材料
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub proof_medias: Option<Vec<PostRequestProofMedias>>,
         /// 其他补充材料
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub additional_materials: Option<Vec<String>>,
         /// 备注
         ///
         /// Example: `特殊理由`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub remark: Option<String>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("out_request_no", &self.out_request_no)?;
+            m.opt("withdraw", &self.withdraw)?;
+            m.req("payee_info", &self.payee_info)?;
+            m.opt("proof_medias", &self.proof_medias)?;
+            m.opt("additional_materials", &self.additional_materials)?;
+            m.opt("remark", &self.remark)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                wechatpay_serial: o.req("Wechatpay-Serial")?,
+                sub_mchid: o.req("sub_mchid")?,
+                out_request_no: o.req("out_request_no")?,
+                withdraw: o.opt("withdraw")?,
+                payee_info: o.req("payee_info")?,
+                proof_medias: o.opt("proof_medias")?,
+                additional_materials: o.opt("additional_materials")?,
+                remark: o.opt("remark")?,
+            })
+        }
+    }
     /// 收款账号信息
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestPayeeInfo {
         /// 账户类型
         ///
@@ -96,8 +124,31 @@ pub mod apply_cancel_withdraw {
         /// 银行账户
         pub bank_account_info: PostRequestPayeeInfoBankAccountInfo,
         /// 收款人账号对应的证件信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub identity_info: Option<PostRequestPayeeInfoIdentityInfo>,
+    }
+    impl ::serde::Serialize for PostRequestPayeeInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("account_type", &self.account_type)?;
+            m.req("bank_account_info", &self.bank_account_info)?;
+            m.opt("identity_info", &self.identity_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestPayeeInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                account_type: o.req("account_type")?,
+                bank_account_info: o.req("bank_account_info")?,
+                identity_info: o.opt("identity_info")?,
+            })
+        }
     }
     /// 账户类型
     ///
@@ -152,7 +203,7 @@ pub mod apply_cancel_withdraw {
         }
     }
     /// 银行账户
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayeeInfoBankAccountInfo {
         /// 开户名称
         ///
@@ -165,28 +216,54 @@ pub mod apply_cancel_withdraw {
         /// 开户银行联行号
         ///
         /// Example: `402713354941`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_branch_id: Option<String>,
         /// 开户银行全称（含支行）
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_branch_name: Option<String>,
         /// 开户银行全称（含支行）
         ///
         /// Example: `402713354941`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_name: Option<String>,
         /// 银行账号
         ///
         /// Example: `d+xT+MQCvrLHeorwC+w==`
         pub account_number: String,
     }
+    impl ::serde::Serialize for PostRequestPayeeInfoBankAccountInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("account_name", &self.account_name)?;
+            m.req("account_bank", &self.account_bank)?;
+            m.opt("bank_branch_id", &self.bank_branch_id)?;
+            m.opt("bank_branch_name", &self.bank_branch_name)?;
+            m.opt("bank_name", &self.bank_name)?;
+            m.req("account_number", &self.account_number)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestPayeeInfoBankAccountInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                account_name: o.req("account_name")?,
+                account_bank: o.req("account_bank")?,
+                bank_branch_id: o.opt("bank_branch_id")?,
+                bank_branch_name: o.opt("bank_branch_name")?,
+                bank_name: o.opt("bank_name")?,
+                account_number: o.req("account_number")?,
+            })
+        }
+    }
     /// 收款人账号对应的证件信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayeeInfoIdentityInfo {
         /// 证件类型
         ///
         /// Example: `IDENTIFICATION_TYPE_IDCARD`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id_doc_type: Option<PostRequestPayeeInfoIdentityInfoIdDocType>,
         /// 证件姓名
         ///
@@ -196,6 +273,30 @@ pub mod apply_cancel_withdraw {
         ///
         /// Example: `AOZdYGISxo4y44/UgZ69bkw==`
         pub identification_no: String,
+    }
+    impl ::serde::Serialize for PostRequestPayeeInfoIdentityInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("id_doc_type", &self.id_doc_type)?;
+            m.req("identification_name", &self.identification_name)?;
+            m.req("identification_no", &self.identification_no)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestPayeeInfoIdentityInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                id_doc_type: o.opt("id_doc_type")?,
+                identification_name: o.req("identification_name")?,
+                identification_no: o.req("identification_no")?,
+            })
+        }
     }
     /// 证件类型
     ///
@@ -302,7 +403,7 @@ pub mod apply_cancel_withdraw {
         }
     }
     /// PostRequestProofMedias
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestProofMedias {
         /// 申请证明材料类型
         ///
@@ -312,6 +413,28 @@ pub mod apply_cancel_withdraw {
         ///
         /// Example: `jTpGmxUX3FBWVQ5NJTZvlKXQ`
         pub proof_media: String,
+    }
+    impl ::serde::Serialize for PostRequestProofMedias {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("proof_media_type", &self.proof_media_type)?;
+            m.req("proof_media", &self.proof_media)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestProofMedias {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                proof_media_type: o.req("proof_media_type")?,
+                proof_media: o.req("proof_media")?,
+            })
+        }
     }
     /// 申请证明材料类型
     ///
@@ -414,18 +537,38 @@ pub mod apply_cancel_withdraw {
         }
     }
     /// The response of `POST /v3/ecommerce/account/apply-cancel-withdraw` (提交注销提现申请).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 微信支付注销提现申请单号
         ///
         /// Example: `20220101332222`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub applyment_id: Option<String>,
         /// 商户注销提现申请单号
         ///
         /// Example: `1234567`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub out_request_no: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("applyment_id", &self.applyment_id)?;
+            m.opt("out_request_no", &self.out_request_no)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                applyment_id: o.opt("applyment_id")?,
+                out_request_no: o.opt("out_request_no")?,
+            })
+        }
     }
     /// `/v3/ecommerce/account/apply-cancel-withdraw/applyment-id`
     pub mod applyment_id {
@@ -455,7 +598,7 @@ pub mod apply_cancel_withdraw {
                 }
             }
             /// The response of `GET /v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id}` (微信支付注销提现申请单号查询申请单状态).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 微信支付注销提现申请单号
                 ///
@@ -476,41 +619,79 @@ pub mod apply_cancel_withdraw {
                 /// 是否提取资金
                 ///
                 /// Example: `APPLY_WITHDRAW`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub withdraw: Option<GetResponseWithdraw>,
                 /// 提现状态
                 ///
                 /// Example: `WITHDRAW_PROCESSING`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub withdraw_state: Option<GetResponseWithdrawState>,
                 /// 提现状态描述
                 ///
                 /// Example: `提现处理中`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub withdraw_state_description: Option<String>,
                 /// 账户提现结果
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub account_withdraw_result: Option<
                     Vec<GetResponseAccountWithdrawResult>,
                 >,
                 /// 最后更新时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub modify_time: Option<String>,
                 /// 申请注销的二级商户号
                 ///
                 /// Example: `1900000109`
                 pub sub_mchid: String,
                 /// 账户信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub account_info: Option<Vec<GetResponseAccountInfo>>,
                 /// 用于引导商户超级管理员确认注销的信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub confirm_cancel: Option<GetResponseConfirmCancel>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("applyment_id", &self.applyment_id)?;
+                    m.req("out_request_no", &self.out_request_no)?;
+                    m.req("cancel_state", &self.cancel_state)?;
+                    m.req("cancel_state_description", &self.cancel_state_description)?;
+                    m.opt("withdraw", &self.withdraw)?;
+                    m.opt("withdraw_state", &self.withdraw_state)?;
+                    m.opt(
+                        "withdraw_state_description",
+                        &self.withdraw_state_description,
+                    )?;
+                    m.opt("account_withdraw_result", &self.account_withdraw_result)?;
+                    m.opt("modify_time", &self.modify_time)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.opt("account_info", &self.account_info)?;
+                    m.opt("confirm_cancel", &self.confirm_cancel)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        applyment_id: o.req("applyment_id")?,
+                        out_request_no: o.req("out_request_no")?,
+                        cancel_state: o.req("cancel_state")?,
+                        cancel_state_description: o.req("cancel_state_description")?,
+                        withdraw: o.opt("withdraw")?,
+                        withdraw_state: o.opt("withdraw_state")?,
+                        withdraw_state_description: o.opt("withdraw_state_description")?,
+                        account_withdraw_result: o.opt("account_withdraw_result")?,
+                        modify_time: o.opt("modify_time")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        account_info: o.opt("account_info")?,
+                        confirm_cancel: o.opt("confirm_cancel")?,
+                    })
+                }
+            }
             /// GetResponseAccountInfo
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponseAccountInfo {
                 /// 二级商户号的出款子账户类型
                 pub out_account_type: GetResponseAccountInfoOutAccountType,
@@ -518,6 +699,28 @@ pub mod apply_cancel_withdraw {
                 ///
                 /// Example: `101`
                 pub amount: i64,
+            }
+            impl ::serde::Serialize for GetResponseAccountInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("out_account_type", &self.out_account_type)?;
+                    m.req("amount", &self.amount)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseAccountInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        out_account_type: o.req("out_account_type")?,
+                        amount: o.req("amount")?,
+                    })
+                }
             }
             /// 二级商户号的出款子账户类型
             ///
@@ -586,7 +789,7 @@ pub mod apply_cancel_withdraw {
                 }
             }
             /// GetResponseAccountWithdrawResult
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponseAccountWithdrawResult {
                 /// 二级商户号的出款子账户类型
                 ///
@@ -598,6 +801,30 @@ pub mod apply_cancel_withdraw {
                 ///
                 /// Example: `付款成功`
                 pub state_description: String,
+            }
+            impl ::serde::Serialize for GetResponseAccountWithdrawResult {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("out_account_type", &self.out_account_type)?;
+                    m.req("pay_state", &self.pay_state)?;
+                    m.req("state_description", &self.state_description)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseAccountWithdrawResult {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        out_account_type: o.req("out_account_type")?,
+                        pay_state: o.req("pay_state")?,
+                        state_description: o.req("state_description")?,
+                    })
+                }
             }
             /// 二级商户号的出款子账户类型
             ///
@@ -820,20 +1047,32 @@ pub mod apply_cancel_withdraw {
                 }
             }
             /// 用于引导商户超级管理员确认注销的信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseConfirmCancel {
                 /// 确认商户注销的页面url
                 ///
                 /// Example: `https://pay.weixin.qq.com/some_page?param_name=param_value`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub confirm_cancel_url: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponseConfirmCancel {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("confirm_cancel_url", &self.confirm_cancel_url)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseConfirmCancel {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        confirm_cancel_url: o.opt("confirm_cancel_url")?,
+                    })
+                }
             }
             /// 是否提取资金
             ///
@@ -976,24 +1215,15 @@ pub mod apply_cancel_withdraw {
             }
         }
         /// The request of `POST /v3/ecommerce/account/apply-cancel-withdraw/confirm` (平台代商户确认注销).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 微信支付注销单号
             ///
             /// Example: `X202410241010125346`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub applyment_id: Option<String>,
             /// 商户注销申请单号
             ///
             /// Example: `P202410241010125346`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub out_request_no: Option<String>,
             /// 二级商户号
             ///
@@ -1012,31 +1242,75 @@ pub mod apply_cancel_withdraw {
             /// Example: `V20241213`
             pub cancel_contract_version: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("applyment_id", &self.applyment_id)?;
+                m.opt("out_request_no", &self.out_request_no)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("operator_identification", &self.operator_identification)?;
+                m.req("confirm_time", &self.confirm_time)?;
+                m.req("cancel_contract_version", &self.cancel_contract_version)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    applyment_id: o.opt("applyment_id")?,
+                    out_request_no: o.opt("out_request_no")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    operator_identification: o.req("operator_identification")?,
+                    confirm_time: o.req("confirm_time")?,
+                    cancel_contract_version: o.req("cancel_contract_version")?,
+                })
+            }
+        }
         /// The response of `POST /v3/ecommerce/account/apply-cancel-withdraw/confirm` (平台代商户确认注销).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 微信支付注销单号
             ///
             /// Example: `X202410241010125346`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub applyment_id: Option<String>,
             /// 商户注销申请单号
             ///
             /// Example: `P202410241010125346`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub out_request_no: Option<String>,
             /// 二级商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("applyment_id", &self.applyment_id)?;
+                m.opt("out_request_no", &self.out_request_no)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    applyment_id: o.opt("applyment_id")?,
+                    out_request_no: o.opt("out_request_no")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                })
+            }
         }
     }
     /// `/v3/ecommerce/account/apply-cancel-withdraw/out-request-no`
@@ -1067,7 +1341,7 @@ pub mod apply_cancel_withdraw {
                 }
             }
             /// The response of `GET /v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}` (商户注销提现申请单号查询申请单状态).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 微信支付注销提现申请单号
                 ///
@@ -1088,41 +1362,79 @@ pub mod apply_cancel_withdraw {
                 /// 是否提取资金
                 ///
                 /// Example: `APPLY_WITHDRAW`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub withdraw: Option<GetResponseWithdraw>,
                 /// 提现状态
                 ///
                 /// Example: `WITHDRAW_PROCESSING`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub withdraw_state: Option<GetResponseWithdrawState>,
                 /// 提现状态描述
                 ///
                 /// Example: `提现处理中`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub withdraw_state_description: Option<String>,
                 /// 账户提现结果
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub account_withdraw_result: Option<
                     Vec<GetResponseAccountWithdrawResult>,
                 >,
                 /// 最后更新时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub modify_time: Option<String>,
                 /// 申请注销的二级商户号
                 ///
                 /// Example: `1900000109`
                 pub sub_mchid: String,
                 /// 账户信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub account_info: Option<Vec<GetResponseAccountInfo>>,
                 /// 用于引导商户超级管理员确认注销的信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub confirm_cancel: Option<GetResponseConfirmCancel>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("applyment_id", &self.applyment_id)?;
+                    m.req("out_request_no", &self.out_request_no)?;
+                    m.req("cancel_state", &self.cancel_state)?;
+                    m.req("cancel_state_description", &self.cancel_state_description)?;
+                    m.opt("withdraw", &self.withdraw)?;
+                    m.opt("withdraw_state", &self.withdraw_state)?;
+                    m.opt(
+                        "withdraw_state_description",
+                        &self.withdraw_state_description,
+                    )?;
+                    m.opt("account_withdraw_result", &self.account_withdraw_result)?;
+                    m.opt("modify_time", &self.modify_time)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.opt("account_info", &self.account_info)?;
+                    m.opt("confirm_cancel", &self.confirm_cancel)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        applyment_id: o.req("applyment_id")?,
+                        out_request_no: o.req("out_request_no")?,
+                        cancel_state: o.req("cancel_state")?,
+                        cancel_state_description: o.req("cancel_state_description")?,
+                        withdraw: o.opt("withdraw")?,
+                        withdraw_state: o.opt("withdraw_state")?,
+                        withdraw_state_description: o.opt("withdraw_state_description")?,
+                        account_withdraw_result: o.opt("account_withdraw_result")?,
+                        modify_time: o.opt("modify_time")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        account_info: o.opt("account_info")?,
+                        confirm_cancel: o.opt("confirm_cancel")?,
+                    })
+                }
+            }
             /// GetResponseAccountInfo
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponseAccountInfo {
                 /// 二级商户号的出款子账户类型
                 pub out_account_type: GetResponseAccountInfoOutAccountType,
@@ -1130,6 +1442,28 @@ pub mod apply_cancel_withdraw {
                 ///
                 /// Example: `101`
                 pub amount: i64,
+            }
+            impl ::serde::Serialize for GetResponseAccountInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("out_account_type", &self.out_account_type)?;
+                    m.req("amount", &self.amount)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseAccountInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        out_account_type: o.req("out_account_type")?,
+                        amount: o.req("amount")?,
+                    })
+                }
             }
             /// 二级商户号的出款子账户类型
             ///
@@ -1198,7 +1532,7 @@ pub mod apply_cancel_withdraw {
                 }
             }
             /// GetResponseAccountWithdrawResult
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponseAccountWithdrawResult {
                 /// 二级商户号的出款子账户类型
                 ///
@@ -1210,6 +1544,30 @@ pub mod apply_cancel_withdraw {
                 ///
                 /// Example: `付款成功`
                 pub state_description: String,
+            }
+            impl ::serde::Serialize for GetResponseAccountWithdrawResult {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("out_account_type", &self.out_account_type)?;
+                    m.req("pay_state", &self.pay_state)?;
+                    m.req("state_description", &self.state_description)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseAccountWithdrawResult {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        out_account_type: o.req("out_account_type")?,
+                        pay_state: o.req("pay_state")?,
+                        state_description: o.req("state_description")?,
+                    })
+                }
             }
             /// 二级商户号的出款子账户类型
             ///
@@ -1432,20 +1790,32 @@ pub mod apply_cancel_withdraw {
                 }
             }
             /// 用于引导商户超级管理员确认注销的信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseConfirmCancel {
                 /// 确认商户注销的页面url
                 ///
                 /// Example: `https://pay.weixin.qq.com/some_page?param_name=param_value`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub confirm_cancel_url: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponseConfirmCancel {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("confirm_cancel_url", &self.confirm_cancel_url)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseConfirmCancel {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        confirm_cancel_url: o.opt("confirm_cancel_url")?,
+                    })
+                }
             }
             /// 是否提取资金
             ///
@@ -1592,7 +1962,7 @@ pub mod apply_cancel_withdraw {
                 }
             }
             /// The response of `GET /v3/ecommerce/account/apply-cancel-withdraw/validate-cancel/{sub_mchid}` (商户注销资格校验).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 注销检查的二级商户号
                 ///
@@ -1609,11 +1979,38 @@ pub mod apply_cancel_withdraw {
                 /// 账户信息
                 pub account_info: Vec<GetResponseAccountInfo>,
                 /// 不可发起注销原因
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub block_reasons: Option<Vec<GetResponseBlockReasons>>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("merchant_state", &self.merchant_state)?;
+                    m.req("validate_result", &self.validate_result)?;
+                    m.req("account_info", &self.account_info)?;
+                    m.opt("block_reasons", &self.block_reasons)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.req("sub_mchid")?,
+                        merchant_state: o.req("merchant_state")?,
+                        validate_result: o.req("validate_result")?,
+                        account_info: o.req("account_info")?,
+                        block_reasons: o.opt("block_reasons")?,
+                    })
+                }
+            }
             /// GetResponseAccountInfo
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponseAccountInfo {
                 /// 商户资金账户余额
                 pub out_account_type: GetResponseAccountInfoOutAccountType,
@@ -1621,6 +2018,28 @@ pub mod apply_cancel_withdraw {
                 ///
                 /// Example: `101`
                 pub amount: i64,
+            }
+            impl ::serde::Serialize for GetResponseAccountInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("out_account_type", &self.out_account_type)?;
+                    m.req("amount", &self.amount)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseAccountInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        out_account_type: o.req("out_account_type")?,
+                        amount: o.req("amount")?,
+                    })
+                }
             }
             /// 商户资金账户余额
             ///
@@ -1689,28 +2108,38 @@ pub mod apply_cancel_withdraw {
                 }
             }
             /// GetResponseBlockReasons
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseBlockReasons {
                 /// 二级商户号的出款子账户类型
                 ///
                 /// Example: `CONSUMER_COMPLAINT_UNPROCESSED`
-                #[serde(
-                    rename = "type",
-                    skip_serializing_if = "::std::option::Option::is_none"
-                )]
                 pub type_: Option<GetResponseBlockReasonsType>,
                 /// 原因描述
                 ///
                 /// Example: `该商户存在冻结资金或在途资金，请先处理资金再申请注销`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub description: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponseBlockReasons {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("type", &self.type_)?;
+                    m.opt("description", &self.description)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseBlockReasons {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        type_: o.opt("type")?,
+                        description: o.opt("description")?,
+                    })
+                }
             }
             /// 二级商户号的出款子账户类型
             ///
@@ -1924,7 +2353,7 @@ pub mod cancel_applications {
         }
     }
     /// The request of `POST /v3/ecommerce/account/cancel-applications` (提交注销申请单).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 二级商户号
         ///
@@ -1937,15 +2366,59 @@ pub mod cancel_applications {
         /// 注销申请材料
         pub application_info: Vec<PostRequestApplicationInfo>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("out_apply_no", &self.out_apply_no)?;
+            m.req("application_info", &self.application_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                out_apply_no: o.req("out_apply_no")?,
+                application_info: o.req("application_info")?,
+            })
+        }
+    }
     /// PostRequestApplicationInfo
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestApplicationInfo {
         /// 注销申请材料类型
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub application_type: Option<PostRequestApplicationInfoApplicationType>,
         /// 图片MediaID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub application_media_id: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequestApplicationInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("application_type", &self.application_type)?;
+            m.opt("application_media_id", &self.application_media_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestApplicationInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                application_type: o.opt("application_type")?,
+                application_media_id: o.opt("application_media_id")?,
+            })
+        }
     }
     /// 注销申请材料类型
     ///
@@ -2000,7 +2473,7 @@ pub mod cancel_applications {
         }
     }
     /// The response of `POST /v3/ecommerce/account/cancel-applications` (提交注销申请单).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 商户注销申请单号
         ///
@@ -2013,16 +2486,41 @@ pub mod cancel_applications {
         /// 受理失败原因
         ///
         /// Example: `非电商服务商，无权调用此接口`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reject_reason: Option<String>,
         /// 注销状态
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub cancel_state: Option<PostResponseCancelState>,
         /// 最后更新时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub update_time: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_apply_no", &self.out_apply_no)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.opt("reject_reason", &self.reject_reason)?;
+            m.opt("cancel_state", &self.cancel_state)?;
+            m.opt("update_time", &self.update_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_apply_no: o.req("out_apply_no")?,
+                sub_mchid: o.req("sub_mchid")?,
+                reject_reason: o.opt("reject_reason")?,
+                cancel_state: o.opt("cancel_state")?,
+                update_time: o.opt("update_time")?,
+            })
+        }
     }
     /// 注销状态
     ///
@@ -2102,49 +2600,86 @@ pub mod cancel_applications {
             }
         }
         /// The request of `POST /v3/ecommerce/account/cancel-applications/media` (图片上传API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 媒体文件元信息`JSON`格式字符串
             pub meta: PostRequestMeta,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("meta", &self.meta)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self { meta: o.req("meta")? })
+            }
+        }
         /// 媒体文件元信息`JSON`格式字符串
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMeta {
             /// 文件摘要
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub file_digest: Option<String>,
             /// 文件名称
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub file_name: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestMeta {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("file_digest", &self.file_digest)?;
+                m.opt("file_name", &self.file_name)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestMeta {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    file_digest: o.opt("file_digest")?,
+                    file_name: o.opt("file_name")?,
+                })
+            }
+        }
         /// The response of `POST /v3/ecommerce/account/cancel-applications/media` (图片上传API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 媒体文件标识Id
             ///
             /// Example: `H1ihR9JUtVj-J7CJqBUY5ZOrG_Je75H-rKhTG7FUmg9sxNTbRN54dFiUHnhgrBQ6EKeHoGcHTJMHn5TAuLVjHUQDBInSWXcIHYXOeRa2OHA`
             pub media_id: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("media_id", &self.media_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    media_id: o.req("media_id")?,
+                })
+            }
         }
     }
     /// `/v3/ecommerce/account/cancel-applications/out-apply-no`
@@ -2175,14 +2710,7 @@ pub mod cancel_applications {
                 }
             }
             /// The response of `GET /v3/ecommerce/account/cancel-applications/out-apply-no/{out_apply_no}` (查询注销单状态).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 商户注销申请单号
                 ///
@@ -2195,16 +2723,41 @@ pub mod cancel_applications {
                 /// 受理失败原因
                 ///
                 /// Example: `非电商服务商，无权调用此接口`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub reject_reason: Option<String>,
                 /// 注销状态
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub cancel_state: Option<GetResponseCancelState>,
                 /// 最后更新时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub update_time: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("out_apply_no", &self.out_apply_no)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.opt("reject_reason", &self.reject_reason)?;
+                    m.opt("cancel_state", &self.cancel_state)?;
+                    m.opt("update_time", &self.update_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        out_apply_no: o.req("out_apply_no")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        reject_reason: o.opt("reject_reason")?,
+                        cancel_state: o.opt("cancel_state")?,
+                        update_time: o.opt("update_time")?,
+                    })
+                }
             }
             /// 注销状态
             ///

@@ -51,7 +51,7 @@ pub mod by_applyment_id {
         }
     }
     /// The response of `GET /v3/ecommerce/applyments/{applyment_id}` (通过申请单ID查询申请状态).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 申请状态
         pub applyment_state: crate::types::EcommerceApplymentState,
@@ -62,23 +62,18 @@ pub mod by_applyment_id {
         /// 签约链接
         ///
         /// Example: `https://pay.weixin.qq.com/public/apply4ec_sign/s?applymentId=2000002126198476&sign=b207b673049a32c858f3aabd7d27c7ec`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sign_url: Option<String>,
         /// 电商平台二级商户号
         ///
         /// Example: `1542488631`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 汇款账户验证信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub account_validation: Option<GetResponseAccountValidation>,
         /// 驳回原因详情
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub audit_detail: Option<Vec<GetResponseAuditDetail>>,
         /// 法人验证链接
         ///
         /// Example: `https://pay.weixin.qq.com/public/apply4ec_sign/s?applymentId=2000002126198476&sign=b207b673049a32c858f3aabd7d27c7ec`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub legal_validation_url: Option<String>,
         /// 业务申请编号
         ///
@@ -91,18 +86,54 @@ pub mod by_applyment_id {
         /// 签约状态
         ///
         /// Example: `SIGNED`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sign_state: Option<GetResponseSignState>,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("applyment_state", &self.applyment_state)?;
+            m.req("applyment_state_desc", &self.applyment_state_desc)?;
+            m.opt("sign_url", &self.sign_url)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.opt("account_validation", &self.account_validation)?;
+            m.opt("audit_detail", &self.audit_detail)?;
+            m.opt("legal_validation_url", &self.legal_validation_url)?;
+            m.req("out_request_no", &self.out_request_no)?;
+            m.req("applyment_id", &self.applyment_id)?;
+            m.opt("sign_state", &self.sign_state)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                applyment_state: o.req("applyment_state")?,
+                applyment_state_desc: o.req("applyment_state_desc")?,
+                sign_url: o.opt("sign_url")?,
+                sub_mchid: o.opt("sub_mchid")?,
+                account_validation: o.opt("account_validation")?,
+                audit_detail: o.opt("audit_detail")?,
+                legal_validation_url: o.opt("legal_validation_url")?,
+                out_request_no: o.req("out_request_no")?,
+                applyment_id: o.req("applyment_id")?,
+                sign_state: o.opt("sign_state")?,
+            })
+        }
+    }
     /// 汇款账户验证信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseAccountValidation {
         /// 付款户名
         pub account_name: String,
         /// 付款卡号
         ///
         /// Example: `9nZYDEvBT4rDdICA3ZYXshYqeOSslSjSauAE+as7mAEDJly+DgRuVs74msmKUH8pl+3oA==`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub account_no: Option<String>,
         /// 汇款金额
         ///
@@ -133,8 +164,44 @@ pub mod by_applyment_id {
         /// Example: `2018-12-10 17:09:01`
         pub deadline: String,
     }
+    impl ::serde::Serialize for GetResponseAccountValidation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("account_name", &self.account_name)?;
+            m.opt("account_no", &self.account_no)?;
+            m.req("pay_amount", &self.pay_amount)?;
+            m.req("destination_account_number", &self.destination_account_number)?;
+            m.req("destination_account_name", &self.destination_account_name)?;
+            m.req("destination_account_bank", &self.destination_account_bank)?;
+            m.req("city", &self.city)?;
+            m.req("remark", &self.remark)?;
+            m.req("deadline", &self.deadline)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseAccountValidation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                account_name: o.req("account_name")?,
+                account_no: o.opt("account_no")?,
+                pay_amount: o.req("pay_amount")?,
+                destination_account_number: o.req("destination_account_number")?,
+                destination_account_name: o.req("destination_account_name")?,
+                destination_account_bank: o.req("destination_account_bank")?,
+                city: o.req("city")?,
+                remark: o.req("remark")?,
+                deadline: o.req("deadline")?,
+            })
+        }
+    }
     /// GetResponseAuditDetail
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseAuditDetail {
         /// 参数名称
         ///
@@ -144,6 +211,28 @@ pub mod by_applyment_id {
         ///
         /// Example: `身份证背面识别失败，请上传更清晰的身份证图片`
         pub reject_reason: String,
+    }
+    impl ::serde::Serialize for GetResponseAuditDetail {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("param_name", &self.param_name)?;
+            m.req("reject_reason", &self.reject_reason)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseAuditDetail {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                param_name: o.req("param_name")?,
+                reject_reason: o.req("reject_reason")?,
+            })
+        }
     }
     /// 签约状态
     ///
@@ -216,14 +305,7 @@ pub mod by_applyment_id {
             }
         }
         /// The response of `POST /v3/ecommerce/applyments/{applyment_id}/revoke` (撤销申请单-使用申请单号).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 微信支付申请单号
             ///
@@ -233,6 +315,28 @@ pub mod by_applyment_id {
             ///
             /// Example: `APPLYMENT_00000000001`
             pub out_request_no: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("applyment_id", &self.applyment_id)?;
+                m.req("out_request_no", &self.out_request_no)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    applyment_id: o.req("applyment_id")?,
+                    out_request_no: o.req("out_request_no")?,
+                })
+            }
         }
     }
 }
@@ -268,7 +372,7 @@ pub mod out_request_no {
             }
         }
         /// The response of `GET /v3/ecommerce/applyments/out-request-no/{out_request_no}` (通过业务申请编号查询申请状态).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 申请状态
             pub applyment_state: crate::types::EcommerceApplymentState,
@@ -279,23 +383,18 @@ pub mod out_request_no {
             /// 签约链接
             ///
             /// Example: `https://pay.weixin.qq.com/public/apply4ec_sign/s?applymentId=2000002126198476&sign=b207b673049a32c858f3aabd7d27c7ec`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sign_url: Option<String>,
             /// 电商平台二级商户号
             ///
             /// Example: `1542488631`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 汇款账户验证信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub account_validation: Option<GetResponseAccountValidation>,
             /// 驳回原因详情
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub audit_detail: Option<Vec<GetResponseAuditDetail>>,
             /// 法人验证链接
             ///
             /// Example: `https://pay.weixin.qq.com/public/apply4ec_sign/s?applymentId=2000002126198476&sign=b207b673049a32c858f3aabd7d27c7ec`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub legal_validation_url: Option<String>,
             /// 业务申请编号
             ///
@@ -308,72 +407,122 @@ pub mod out_request_no {
             /// 签约状态
             ///
             /// Example: `SIGNED`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sign_state: Option<GetResponseSignState>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("applyment_state", &self.applyment_state)?;
+                m.req("applyment_state_desc", &self.applyment_state_desc)?;
+                m.opt("sign_url", &self.sign_url)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("account_validation", &self.account_validation)?;
+                m.opt("audit_detail", &self.audit_detail)?;
+                m.opt("legal_validation_url", &self.legal_validation_url)?;
+                m.req("out_request_no", &self.out_request_no)?;
+                m.req("applyment_id", &self.applyment_id)?;
+                m.opt("sign_state", &self.sign_state)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    applyment_state: o.req("applyment_state")?,
+                    applyment_state_desc: o.req("applyment_state_desc")?,
+                    sign_url: o.opt("sign_url")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    account_validation: o.opt("account_validation")?,
+                    audit_detail: o.opt("audit_detail")?,
+                    legal_validation_url: o.opt("legal_validation_url")?,
+                    out_request_no: o.req("out_request_no")?,
+                    applyment_id: o.req("applyment_id")?,
+                    sign_state: o.opt("sign_state")?,
+                })
+            }
+        }
         /// 汇款账户验证信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAccountValidation {
             /// 付款户名
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub account_name: Option<String>,
             /// 付款卡号
             ///
             /// Example: `9nZYDEvBT4rDdICA3ZYXshYqeOSslSjSauAE+as7mAEDJly+DgRuVs74msmKUH8pl+3oA==`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub account_no: Option<String>,
             /// 汇款金额
             ///
             /// Example: `124`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub pay_amount: Option<f64>,
             /// 收款卡号
             ///
             /// Example: `7222223333322332`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub destination_account_number: Option<String>,
             /// 收款户名
             ///
             /// Example: `财付通支付科技有限公司`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub destination_account_name: Option<String>,
             /// 开户银行
             ///
             /// Example: `招商银行威盛大厦支行`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub destination_account_bank: Option<String>,
             /// 省市信息
             ///
             /// Example: `深圳`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub city: Option<String>,
             /// 备注信息
             ///
             /// Example: `入驻账户验证`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub remark: Option<String>,
             /// 汇款截止时间
             ///
             /// Example: `2018-12-10 17:09:01`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub deadline: Option<String>,
         }
+        impl ::serde::Serialize for GetResponseAccountValidation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("account_name", &self.account_name)?;
+                m.opt("account_no", &self.account_no)?;
+                m.opt("pay_amount", &self.pay_amount)?;
+                m.opt("destination_account_number", &self.destination_account_number)?;
+                m.opt("destination_account_name", &self.destination_account_name)?;
+                m.opt("destination_account_bank", &self.destination_account_bank)?;
+                m.opt("city", &self.city)?;
+                m.opt("remark", &self.remark)?;
+                m.opt("deadline", &self.deadline)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseAccountValidation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    account_name: o.opt("account_name")?,
+                    account_no: o.opt("account_no")?,
+                    pay_amount: o.opt("pay_amount")?,
+                    destination_account_number: o.opt("destination_account_number")?,
+                    destination_account_name: o.opt("destination_account_name")?,
+                    destination_account_bank: o.opt("destination_account_bank")?,
+                    city: o.opt("city")?,
+                    remark: o.opt("remark")?,
+                    deadline: o.opt("deadline")?,
+                })
+            }
+        }
         /// GetResponseAuditDetail
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAuditDetail {
             /// 参数名称
             ///
@@ -383,6 +532,28 @@ pub mod out_request_no {
             ///
             /// Example: `身份证背面识别失败，请上传更清晰的身份证图片`
             pub reject_reason: String,
+        }
+        impl ::serde::Serialize for GetResponseAuditDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("param_name", &self.param_name)?;
+                m.req("reject_reason", &self.reject_reason)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseAuditDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    param_name: o.req("param_name")?,
+                    reject_reason: o.req("reject_reason")?,
+                })
+            }
         }
         /// 签约状态
         ///
@@ -457,14 +628,7 @@ pub mod out_request_no {
                 }
             }
             /// The response of `POST /v3/ecommerce/applyments/out-request-no/{out_request_no}/revoke` (撤销申请单-使用业务申请编号).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 微信支付申请单号
                 ///
@@ -474,6 +638,28 @@ pub mod out_request_no {
                 ///
                 /// Example: `APPLYMENT_00000000001`
                 pub out_request_no: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("applyment_id", &self.applyment_id)?;
+                    m.req("out_request_no", &self.out_request_no)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        applyment_id: o.req("applyment_id")?,
+                        out_request_no: o.req("out_request_no")?,
+                    })
+                }
             }
         }
     }
@@ -516,46 +702,35 @@ pub mod slash {
         }
     }
     /// The request of `POST /v3/ecommerce/applyments/` (二级商户进件API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
         /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        #[serde(rename = "Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: String,
         /// 业务申请编号
         pub out_request_no: String,
         /// 主体类型
         pub organization_type: PostRequestOrganizationType,
         /// 是否金融机构
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub finance_institution: Option<bool>,
         /// 营业执照/登记证书信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub business_license_info: Option<PostRequestBusinessLicenseInfo>,
         /// 金融机构许可证信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub finance_institution_info: Option<PostRequestFinanceInstitutionInfo>,
         /// `id_holder_type`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id_holder_type: Option<crate::types::ContactType>,
         /// `id_doc_type`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id_doc_type: Option<crate::types::IdType>,
         /// 法定代表人说明函
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub authorize_letter_copy: Option<String>,
         /// 经营者/法人身份证信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id_card_info: Option<PostRequestIdCardInfo>,
         /// 经营者/法人其他类型证件信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id_doc_info: Option<PostRequestIdDocInfo>,
         /// 经营者/法人是否为受益人
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub owner: Option<bool>,
         /// 最终受益人信息列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ubo_info_list: Option<Vec<PostRequestUboInfoList>>,
         /// 结算银行账户
         pub account_info: PostRequestAccountInfo,
@@ -564,58 +739,138 @@ pub mod slash {
         /// 店铺信息
         pub sales_scene_info: PostRequestSalesSceneInfo,
         /// 结算规则
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub settlement_info: Option<PostRequestSettlementInfo>,
         /// 商户简称
         pub merchant_shortname: String,
         /// `qualifications`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub qualifications: Option<Vec<String>>,
         /// `business_addition_pics`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub business_addition_pics: Option<Vec<String>>,
         /// `business_addition_desc`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub business_addition_desc: Option<Vec<String>>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_request_no", &self.out_request_no)?;
+            m.req("organization_type", &self.organization_type)?;
+            m.opt("finance_institution", &self.finance_institution)?;
+            m.opt("business_license_info", &self.business_license_info)?;
+            m.opt("finance_institution_info", &self.finance_institution_info)?;
+            m.opt("id_holder_type", &self.id_holder_type)?;
+            m.opt("id_doc_type", &self.id_doc_type)?;
+            m.opt("authorize_letter_copy", &self.authorize_letter_copy)?;
+            m.opt("id_card_info", &self.id_card_info)?;
+            m.opt("id_doc_info", &self.id_doc_info)?;
+            m.opt("owner", &self.owner)?;
+            m.opt("ubo_info_list", &self.ubo_info_list)?;
+            m.req("account_info", &self.account_info)?;
+            m.req("contact_info", &self.contact_info)?;
+            m.req("sales_scene_info", &self.sales_scene_info)?;
+            m.opt("settlement_info", &self.settlement_info)?;
+            m.req("merchant_shortname", &self.merchant_shortname)?;
+            m.opt("qualifications", &self.qualifications)?;
+            m.opt("business_addition_pics", &self.business_addition_pics)?;
+            m.opt("business_addition_desc", &self.business_addition_desc)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                wechatpay_serial: o.req("Wechatpay-Serial")?,
+                out_request_no: o.req("out_request_no")?,
+                organization_type: o.req("organization_type")?,
+                finance_institution: o.opt("finance_institution")?,
+                business_license_info: o.opt("business_license_info")?,
+                finance_institution_info: o.opt("finance_institution_info")?,
+                id_holder_type: o.opt("id_holder_type")?,
+                id_doc_type: o.opt("id_doc_type")?,
+                authorize_letter_copy: o.opt("authorize_letter_copy")?,
+                id_card_info: o.opt("id_card_info")?,
+                id_doc_info: o.opt("id_doc_info")?,
+                owner: o.opt("owner")?,
+                ubo_info_list: o.opt("ubo_info_list")?,
+                account_info: o.req("account_info")?,
+                contact_info: o.req("contact_info")?,
+                sales_scene_info: o.req("sales_scene_info")?,
+                settlement_info: o.opt("settlement_info")?,
+                merchant_shortname: o.req("merchant_shortname")?,
+                qualifications: o.opt("qualifications")?,
+                business_addition_pics: o.opt("business_addition_pics")?,
+                business_addition_desc: o.opt("business_addition_desc")?,
+            })
+        }
+    }
     /// 结算银行账户
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAccountInfo {
         /// 账户类型
         ///
         /// Example: `75`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_account_type: Option<PostRequestAccountInfoBankAccountType>,
         /// 开户银行
         ///
         /// Example: `工商银行`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub account_bank: Option<String>,
         /// 开户名称
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `AOZdYGISxo4yw96uY1Pk7Rq79Jtt7+I8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub account_name: Option<String>,
         /// 开户银行省市编码
         ///
         /// Example: `110000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_address_code: Option<String>,
         /// 开户银行联行号
         ///
         /// Example: `402713354941`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_branch_id: Option<String>,
         /// 开户银行全称 （含支行]
         ///
         /// Example: `施秉县农村信用合作联社城关信用社`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_name: Option<String>,
         /// 银行帐号
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub account_number: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequestAccountInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("bank_account_type", &self.bank_account_type)?;
+            m.opt("account_bank", &self.account_bank)?;
+            m.opt("account_name", &self.account_name)?;
+            m.opt("bank_address_code", &self.bank_address_code)?;
+            m.opt("bank_branch_id", &self.bank_branch_id)?;
+            m.opt("bank_name", &self.bank_name)?;
+            m.opt("account_number", &self.account_number)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestAccountInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                bank_account_type: o.opt("bank_account_type")?,
+                account_bank: o.opt("account_bank")?,
+                account_name: o.opt("account_name")?,
+                bank_address_code: o.opt("bank_address_code")?,
+                bank_branch_id: o.opt("bank_branch_id")?,
+                bank_name: o.opt("bank_name")?,
+                account_number: o.opt("account_number")?,
+            })
+        }
     }
     /// 账户类型
     ///
@@ -670,83 +925,136 @@ pub mod slash {
         }
     }
     /// 营业执照/登记证书信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBusinessLicenseInfo {
         /// `cert_type`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub cert_type: Option<crate::types::CertType>,
         /// 证件扫描件
         ///
         /// Example: `47ZC6GC-vnrbEny__Ie_An5-tCpqxucuxi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub business_license_copy: Option<String>,
         /// 证件注册号
         ///
         /// Example: `123456789012345678`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub business_license_number: Option<String>,
         /// 商户名称
         ///
         /// Example: `腾讯科技有限公司`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub merchant_name: Option<String>,
         /// 经营者/法定代表人姓名
         ///
         /// Example: `张三`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub legal_person: Option<String>,
         /// 注册地址
         ///
         /// Example: `深圳南山区科苑路`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub company_address: Option<String>,
         /// 营业期限`JSON`格式字符串
         ///
         /// Example: `["2014-01-01","长期"]`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub business_time: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestBusinessLicenseInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("cert_type", &self.cert_type)?;
+            m.opt("business_license_copy", &self.business_license_copy)?;
+            m.opt("business_license_number", &self.business_license_number)?;
+            m.opt("merchant_name", &self.merchant_name)?;
+            m.opt("legal_person", &self.legal_person)?;
+            m.opt("company_address", &self.company_address)?;
+            m.opt("business_time", &self.business_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestBusinessLicenseInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                cert_type: o.opt("cert_type")?,
+                business_license_copy: o.opt("business_license_copy")?,
+                business_license_number: o.opt("business_license_number")?,
+                merchant_name: o.opt("merchant_name")?,
+                legal_person: o.opt("legal_person")?,
+                company_address: o.opt("company_address")?,
+                business_time: o.opt("business_time")?,
+            })
+        }
+    }
     /// 超级管理员信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestContactInfo {
         /// 超级管理员类型
         ///
         /// Example: `65`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub contact_type: Option<PostRequestContactInfoContactType>,
         /// 超级管理员姓名
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zyvPedzGaV+X3IdGdbDnuC4Eelw/wDa4SzfeespQO/0kjiwfqdfg==`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub contact_name: Option<String>,
         /// `contact_id_doc_type`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub contact_id_doc_type: Option<crate::types::IdType>,
         /// 超级管理员身份证件号码
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zmty7/mYNxLMpRSvMRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub contact_id_card_number: Option<String>,
         /// 超级管理员证件正面照片
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub contact_id_doc_copy: Option<String>,
         /// 超级管理员证件反面照片
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub contact_id_doc_copy_back: Option<String>,
         /// 超级管理员证件有效期开始时间
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub contact_period_begin: Option<String>,
         /// 超级管理员证件有效期结束时间
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub contact_period_end: Option<String>,
         /// 业务办理授权函
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub business_authorization_letter: Option<String>,
         /// 超级管理员手机
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg==`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mobile_phone: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequestContactInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("contact_type", &self.contact_type)?;
+            m.opt("contact_name", &self.contact_name)?;
+            m.opt("contact_id_doc_type", &self.contact_id_doc_type)?;
+            m.opt("contact_id_card_number", &self.contact_id_card_number)?;
+            m.opt("contact_id_doc_copy", &self.contact_id_doc_copy)?;
+            m.opt("contact_id_doc_copy_back", &self.contact_id_doc_copy_back)?;
+            m.opt("contact_period_begin", &self.contact_period_begin)?;
+            m.opt("contact_period_end", &self.contact_period_end)?;
+            m.opt("business_authorization_letter", &self.business_authorization_letter)?;
+            m.opt("mobile_phone", &self.mobile_phone)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestContactInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                contact_type: o.opt("contact_type")?,
+                contact_name: o.opt("contact_name")?,
+                contact_id_doc_type: o.opt("contact_id_doc_type")?,
+                contact_id_card_number: o.opt("contact_id_card_number")?,
+                contact_id_doc_copy: o.opt("contact_id_doc_copy")?,
+                contact_id_doc_copy_back: o.opt("contact_id_doc_copy_back")?,
+                contact_period_begin: o.opt("contact_period_begin")?,
+                contact_period_end: o.opt("contact_period_end")?,
+                business_authorization_letter: o.opt("business_authorization_letter")?,
+                mobile_phone: o.opt("mobile_phone")?,
+            })
+        }
     }
     /// 超级管理员类型
     ///
@@ -801,78 +1109,146 @@ pub mod slash {
         }
     }
     /// 金融机构许可证信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestFinanceInstitutionInfo {
         /// `finance_type`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub finance_type: Option<crate::types::FinanceType>,
         /// 金融机构许可证图片
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub finance_license_pics: Option<Vec<String>>,
     }
+    impl ::serde::Serialize for PostRequestFinanceInstitutionInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("finance_type", &self.finance_type)?;
+            m.opt("finance_license_pics", &self.finance_license_pics)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestFinanceInstitutionInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                finance_type: o.opt("finance_type")?,
+                finance_license_pics: o.opt("finance_license_pics")?,
+            })
+        }
+    }
     /// 经营者/法人身份证信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestIdCardInfo {
         /// 身份证人像面照片
         ///
         /// Example: `xpnFuAxhBTEO_PvWkfSCJ3zVIn001D8daLC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id_card_copy: Option<String>,
         /// 身份证国徽面照片
         ///
         /// Example: `vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id_card_national: Option<String>,
         /// 身份证姓名
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id_card_name: Option<String>,
         /// 身份证号码
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `zV+BEmytMNQCqQ8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==4`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id_card_number: Option<String>,
         /// 身份证有效期开始时间
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id_card_valid_time_begin: Option<String>,
         /// 身份证有效期结束时间
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id_card_valid_time: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestIdCardInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("id_card_copy", &self.id_card_copy)?;
+            m.opt("id_card_national", &self.id_card_national)?;
+            m.opt("id_card_name", &self.id_card_name)?;
+            m.opt("id_card_number", &self.id_card_number)?;
+            m.opt("id_card_valid_time_begin", &self.id_card_valid_time_begin)?;
+            m.opt("id_card_valid_time", &self.id_card_valid_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestIdCardInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                id_card_copy: o.opt("id_card_copy")?,
+                id_card_national: o.opt("id_card_national")?,
+                id_card_name: o.opt("id_card_name")?,
+                id_card_number: o.opt("id_card_number")?,
+                id_card_valid_time_begin: o.opt("id_card_valid_time_begin")?,
+                id_card_valid_time: o.opt("id_card_valid_time")?,
+            })
+        }
+    }
     /// 经营者/法人其他类型证件信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestIdDocInfo {
         /// 证件姓名
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `jTpGmxUX3FBWVQ5NJTZvlKX_gdU4LC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id_doc_name: Option<String>,
         /// 证件号码
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `jTpGmxUX3FBWVQ5NJTZvlKX_go0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id_doc_number: Option<String>,
         /// 证件正面照片
         ///
         /// Example: `xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id_doc_copy: Option<String>,
         /// 证件反面照片
         ///
         /// Example: `xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id_doc_copy_back: Option<String>,
         /// 证件有效期开始时间
         ///
         /// Example: `2020-01-02`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub doc_period_begin: Option<String>,
         /// 证件有效期结束时间
         ///
         /// Example: `2020-01-02`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub doc_period_end: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequestIdDocInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("id_doc_name", &self.id_doc_name)?;
+            m.opt("id_doc_number", &self.id_doc_number)?;
+            m.opt("id_doc_copy", &self.id_doc_copy)?;
+            m.opt("id_doc_copy_back", &self.id_doc_copy_back)?;
+            m.opt("doc_period_begin", &self.doc_period_begin)?;
+            m.opt("doc_period_end", &self.doc_period_end)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestIdDocInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                id_doc_name: o.opt("id_doc_name")?,
+                id_doc_number: o.opt("id_doc_number")?,
+                id_doc_copy: o.opt("id_doc_copy")?,
+                id_doc_copy_back: o.opt("id_doc_copy_back")?,
+                doc_period_begin: o.opt("doc_period_begin")?,
+                doc_period_end: o.opt("doc_period_end")?,
+            })
+        }
     }
     /// 主体类型
     ///
@@ -947,37 +1323,79 @@ pub mod slash {
         }
     }
     /// 店铺信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSalesSceneInfo {
         /// 店铺名称
         ///
         /// Example: `爱烧烤`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub store_name: Option<String>,
         /// 店铺链接
         ///
         /// Example: `http://www.qq.com`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub store_url: Option<String>,
         /// 店铺二维码
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub store_qr_code: Option<String>,
         /// 小程序AppID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mini_program_sub_appid: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestSalesSceneInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("store_name", &self.store_name)?;
+            m.opt("store_url", &self.store_url)?;
+            m.opt("store_qr_code", &self.store_qr_code)?;
+            m.opt("mini_program_sub_appid", &self.mini_program_sub_appid)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestSalesSceneInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                store_name: o.opt("store_name")?,
+                store_url: o.opt("store_url")?,
+                store_qr_code: o.opt("store_qr_code")?,
+                mini_program_sub_appid: o.opt("mini_program_sub_appid")?,
+            })
+        }
+    }
     /// 结算规则
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSettlementInfo {
         /// 结算规则ID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub settlement_id: Option<String>,
         /// 所属行业
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub qualification_type: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestSettlementInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("settlement_id", &self.settlement_id)?;
+            m.opt("qualification_type", &self.qualification_type)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestSettlementInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                settlement_id: o.opt("settlement_id")?,
+                qualification_type: o.opt("qualification_type")?,
+            })
+        }
+    }
     /// PostRequestUboInfoList
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestUboInfoList {
         /// `ubo_id_doc_type`
         pub ubo_id_doc_type: crate::types::IdType,
@@ -1002,8 +1420,42 @@ pub mod slash {
         /// 证件有效期结束时间
         pub ubo_period_end: String,
     }
+    impl ::serde::Serialize for PostRequestUboInfoList {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("ubo_id_doc_type", &self.ubo_id_doc_type)?;
+            m.req("ubo_id_doc_copy", &self.ubo_id_doc_copy)?;
+            m.req("ubo_id_doc_copy_back", &self.ubo_id_doc_copy_back)?;
+            m.req("ubo_id_doc_name", &self.ubo_id_doc_name)?;
+            m.req("ubo_id_doc_number", &self.ubo_id_doc_number)?;
+            m.req("ubo_id_doc_address", &self.ubo_id_doc_address)?;
+            m.req("ubo_period_begin", &self.ubo_period_begin)?;
+            m.req("ubo_period_end", &self.ubo_period_end)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestUboInfoList {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                ubo_id_doc_type: o.req("ubo_id_doc_type")?,
+                ubo_id_doc_copy: o.req("ubo_id_doc_copy")?,
+                ubo_id_doc_copy_back: o.req("ubo_id_doc_copy_back")?,
+                ubo_id_doc_name: o.req("ubo_id_doc_name")?,
+                ubo_id_doc_number: o.req("ubo_id_doc_number")?,
+                ubo_id_doc_address: o.req("ubo_id_doc_address")?,
+                ubo_period_begin: o.req("ubo_period_begin")?,
+                ubo_period_end: o.req("ubo_period_end")?,
+            })
+        }
+    }
     /// The response of `POST /v3/ecommerce/applyments/` (二级商户进件API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 微信支付申请单号
         ///
@@ -1013,6 +1465,28 @@ pub mod slash {
         ///
         /// Example: `APPLYMENT_00000000001`
         pub out_request_no: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("applyment_id", &self.applyment_id)?;
+            m.req("out_request_no", &self.out_request_no)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                applyment_id: o.req("applyment_id")?,
+                out_request_no: o.req("out_request_no")?,
+            })
+        }
     }
 }
 /// `/v3/ecommerce/applyments/submit-account-hosting-applyment`
@@ -1039,43 +1513,33 @@ pub mod submit_account_hosting_applyment {
         }
     }
     /// The request of `POST /v3/ecommerce/applyments/submit-account-hosting-applyment` (提交申请单).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
         /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        #[serde(rename = "Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: String,
         /// 业务申请编号
         pub out_request_no: String,
         /// 主体类型
         pub organization_type: PostRequestOrganizationType,
         /// 是否金融机构
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub finance_institution: Option<bool>,
         /// 营业执照/登记证书信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub business_license_info: Option<PostRequestBusinessLicenseInfo>,
         /// 金融机构许可证信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub finance_institution_info: Option<PostRequestFinanceInstitutionInfo>,
         /// `id_holder_type`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id_holder_type: Option<crate::types::ContactType>,
         /// `id_doc_type`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id_doc_type: Option<crate::types::IdType>,
         /// 法定代表人说明函
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub authorize_letter_copy: Option<String>,
         /// 经营者/法人身份证信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id_card_info: Option<PostRequestIdCardInfo>,
         /// 经营者/法人其他类型证件信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id_doc_info: Option<PostRequestIdDocInfo>,
         /// 最终受益人信息列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ubo_info_list: Option<Vec<PostRequestUboInfoList>>,
         /// 结算银行账户
         pub account_info: PostRequestAccountInfo,
@@ -1084,28 +1548,83 @@ pub mod submit_account_hosting_applyment {
         /// 店铺信息
         pub sales_scene_info: PostRequestSalesSceneInfo,
         /// 结算规则
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub settlement_info: Option<PostRequestSettlementInfo>,
         /// 商户简称
         pub merchant_shortname: String,
         /// `qualifications`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub qualifications: Option<Vec<String>>,
         /// `business_addition_pics`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub business_addition_pics: Option<Vec<String>>,
         /// `business_addition_desc`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub business_addition_desc: Option<Vec<String>>,
         /// 是否走平台代理签约和代理核身入驻模式
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub proxy_sign_verify_mode: Option<bool>,
         /// 法人影印件信息辅助填写的平台声明
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id_card_complete_statement: Option<String>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_request_no", &self.out_request_no)?;
+            m.req("organization_type", &self.organization_type)?;
+            m.opt("finance_institution", &self.finance_institution)?;
+            m.opt("business_license_info", &self.business_license_info)?;
+            m.opt("finance_institution_info", &self.finance_institution_info)?;
+            m.opt("id_holder_type", &self.id_holder_type)?;
+            m.opt("id_doc_type", &self.id_doc_type)?;
+            m.opt("authorize_letter_copy", &self.authorize_letter_copy)?;
+            m.opt("id_card_info", &self.id_card_info)?;
+            m.opt("id_doc_info", &self.id_doc_info)?;
+            m.opt("ubo_info_list", &self.ubo_info_list)?;
+            m.req("account_info", &self.account_info)?;
+            m.req("contact_info", &self.contact_info)?;
+            m.req("sales_scene_info", &self.sales_scene_info)?;
+            m.opt("settlement_info", &self.settlement_info)?;
+            m.req("merchant_shortname", &self.merchant_shortname)?;
+            m.opt("qualifications", &self.qualifications)?;
+            m.opt("business_addition_pics", &self.business_addition_pics)?;
+            m.opt("business_addition_desc", &self.business_addition_desc)?;
+            m.opt("proxy_sign_verify_mode", &self.proxy_sign_verify_mode)?;
+            m.opt("id_card_complete_statement", &self.id_card_complete_statement)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                wechatpay_serial: o.req("Wechatpay-Serial")?,
+                out_request_no: o.req("out_request_no")?,
+                organization_type: o.req("organization_type")?,
+                finance_institution: o.opt("finance_institution")?,
+                business_license_info: o.opt("business_license_info")?,
+                finance_institution_info: o.opt("finance_institution_info")?,
+                id_holder_type: o.opt("id_holder_type")?,
+                id_doc_type: o.opt("id_doc_type")?,
+                authorize_letter_copy: o.opt("authorize_letter_copy")?,
+                id_card_info: o.opt("id_card_info")?,
+                id_doc_info: o.opt("id_doc_info")?,
+                ubo_info_list: o.opt("ubo_info_list")?,
+                account_info: o.req("account_info")?,
+                contact_info: o.req("contact_info")?,
+                sales_scene_info: o.req("sales_scene_info")?,
+                settlement_info: o.opt("settlement_info")?,
+                merchant_shortname: o.req("merchant_shortname")?,
+                qualifications: o.opt("qualifications")?,
+                business_addition_pics: o.opt("business_addition_pics")?,
+                business_addition_desc: o.opt("business_addition_desc")?,
+                proxy_sign_verify_mode: o.opt("proxy_sign_verify_mode")?,
+                id_card_complete_statement: o.opt("id_card_complete_statement")?,
+            })
+        }
+    }
     /// 结算银行账户
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestAccountInfo {
         /// 账户类型
         ///
@@ -1122,17 +1641,45 @@ pub mod submit_account_hosting_applyment {
         /// 开户银行联行号
         ///
         /// Example: `402713354941`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_branch_id: Option<String>,
         /// 开户银行全称（含支行）
         ///
         /// Example: `施秉县农村信用合作联社城关信用社`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_name: Option<String>,
         /// 银行帐号
         ///
         /// Example: `d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==`
         pub account_number: String,
+    }
+    impl ::serde::Serialize for PostRequestAccountInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("bank_account_type", &self.bank_account_type)?;
+            m.req("account_bank", &self.account_bank)?;
+            m.req("account_name", &self.account_name)?;
+            m.opt("bank_branch_id", &self.bank_branch_id)?;
+            m.opt("bank_name", &self.bank_name)?;
+            m.req("account_number", &self.account_number)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestAccountInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                bank_account_type: o.req("bank_account_type")?,
+                account_bank: o.req("account_bank")?,
+                account_name: o.req("account_name")?,
+                bank_branch_id: o.opt("bank_branch_id")?,
+                bank_name: o.opt("bank_name")?,
+                account_number: o.req("account_number")?,
+            })
+        }
     }
     /// 账户类型
     ///
@@ -1187,44 +1734,69 @@ pub mod submit_account_hosting_applyment {
         }
     }
     /// 营业执照/登记证书信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBusinessLicenseInfo {
         /// `cert_type`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub cert_type: Option<crate::types::CertType>,
         /// 证件扫描件
         ///
         /// Example: `47ZC6GC-vnrbEny__Ie_An5-tCpqxucuxi-vByf3Gjm7KE53`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub business_license_copy: Option<String>,
         /// 证件注册号
         ///
         /// Example: `123456789012345678`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub business_license_number: Option<String>,
         /// 商户名称
         ///
         /// Example: `腾讯科技有限公司`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub merchant_name: Option<String>,
         /// 经营者/法定代表人姓名
         ///
         /// Example: `张三`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub legal_person: Option<String>,
         /// 注册地址
         ///
         /// Example: `深圳南山区科苑路`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub company_address: Option<String>,
         /// 营业期限`JSON`格式字符串
         ///
         /// Example: `["2014-01-01","长期"]`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub business_time: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestBusinessLicenseInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("cert_type", &self.cert_type)?;
+            m.opt("business_license_copy", &self.business_license_copy)?;
+            m.opt("business_license_number", &self.business_license_number)?;
+            m.opt("merchant_name", &self.merchant_name)?;
+            m.opt("legal_person", &self.legal_person)?;
+            m.opt("company_address", &self.company_address)?;
+            m.opt("business_time", &self.business_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestBusinessLicenseInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                cert_type: o.opt("cert_type")?,
+                business_license_copy: o.opt("business_license_copy")?,
+                business_license_number: o.opt("business_license_number")?,
+                merchant_name: o.opt("merchant_name")?,
+                legal_person: o.opt("legal_person")?,
+                company_address: o.opt("company_address")?,
+                business_time: o.opt("business_time")?,
+            })
+        }
+    }
     /// 超级管理员信息
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestContactInfo {
         /// 超级管理员类型
         ///
@@ -1235,43 +1807,75 @@ pub mod submit_account_hosting_applyment {
         /// Example: `pVd1HJ6zyvPedzGaV+X3IdGdbDnuC4Eelw/wDa4SzfeespQO/0kjiwfqdfg==`
         pub contact_name: String,
         /// `contact_id_doc_type`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub contact_id_doc_type: Option<crate::types::IdType>,
         /// 超级管理员身份证件号码
         ///
         /// Example: `pVd1HJ6zmty7/mYNxLMpRSvMRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub contact_id_card_number: Option<String>,
         /// 超级管理员证件正面照片
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub contact_id_doc_copy: Option<String>,
         /// 超级管理员证件反面照片
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub contact_id_doc_copy_back: Option<String>,
         /// 超级管理员证件有效期开始时间
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub contact_period_begin: Option<String>,
         /// 超级管理员证件有效期结束时间
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub contact_period_end: Option<String>,
         /// 业务办理授权函
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub business_authorization_letter: Option<String>,
         /// 超级管理员证件有效期开始时间
         ///
         /// Example: `2019-06-06`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub contact_id_doc_period_begin: Option<String>,
         /// 超级管理员证件有效期结束时间
         ///
         /// Example: `2026-06-06`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub contact_id_doc_period_end: Option<String>,
         /// 超级管理员手机
         ///
         /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg==`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mobile_phone: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequestContactInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("contact_type", &self.contact_type)?;
+            m.req("contact_name", &self.contact_name)?;
+            m.opt("contact_id_doc_type", &self.contact_id_doc_type)?;
+            m.opt("contact_id_card_number", &self.contact_id_card_number)?;
+            m.opt("contact_id_doc_copy", &self.contact_id_doc_copy)?;
+            m.opt("contact_id_doc_copy_back", &self.contact_id_doc_copy_back)?;
+            m.opt("contact_period_begin", &self.contact_period_begin)?;
+            m.opt("contact_period_end", &self.contact_period_end)?;
+            m.opt("business_authorization_letter", &self.business_authorization_letter)?;
+            m.opt("contact_id_doc_period_begin", &self.contact_id_doc_period_begin)?;
+            m.opt("contact_id_doc_period_end", &self.contact_id_doc_period_end)?;
+            m.opt("mobile_phone", &self.mobile_phone)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestContactInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                contact_type: o.req("contact_type")?,
+                contact_name: o.req("contact_name")?,
+                contact_id_doc_type: o.opt("contact_id_doc_type")?,
+                contact_id_card_number: o.opt("contact_id_card_number")?,
+                contact_id_doc_copy: o.opt("contact_id_doc_copy")?,
+                contact_id_doc_copy_back: o.opt("contact_id_doc_copy_back")?,
+                contact_period_begin: o.opt("contact_period_begin")?,
+                contact_period_end: o.opt("contact_period_end")?,
+                business_authorization_letter: o.opt("business_authorization_letter")?,
+                contact_id_doc_period_begin: o.opt("contact_id_doc_period_begin")?,
+                contact_id_doc_period_end: o.opt("contact_id_doc_period_end")?,
+                mobile_phone: o.opt("mobile_phone")?,
+            })
+        }
     }
     /// 超级管理员类型
     ///
@@ -1326,17 +1930,37 @@ pub mod submit_account_hosting_applyment {
         }
     }
     /// 金融机构许可证信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestFinanceInstitutionInfo {
         /// `finance_type`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub finance_type: Option<crate::types::FinanceType>,
         /// 金融机构许可证图片
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub finance_license_pics: Option<Vec<String>>,
     }
+    impl ::serde::Serialize for PostRequestFinanceInstitutionInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("finance_type", &self.finance_type)?;
+            m.opt("finance_license_pics", &self.finance_license_pics)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestFinanceInstitutionInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                finance_type: o.opt("finance_type")?,
+                finance_license_pics: o.opt("finance_license_pics")?,
+            })
+        }
+    }
     /// 经营者/法人身份证信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestIdCardInfo {
         /// 身份证人像面照片
         ///
@@ -1359,8 +1983,38 @@ pub mod submit_account_hosting_applyment {
         /// 身份证有效期结束时间
         pub id_card_valid_time: String,
     }
+    impl ::serde::Serialize for PostRequestIdCardInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("id_card_copy", &self.id_card_copy)?;
+            m.req("id_card_national", &self.id_card_national)?;
+            m.req("id_card_name", &self.id_card_name)?;
+            m.req("id_card_number", &self.id_card_number)?;
+            m.req("id_card_valid_time_begin", &self.id_card_valid_time_begin)?;
+            m.req("id_card_valid_time", &self.id_card_valid_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestIdCardInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                id_card_copy: o.req("id_card_copy")?,
+                id_card_national: o.req("id_card_national")?,
+                id_card_name: o.req("id_card_name")?,
+                id_card_number: o.req("id_card_number")?,
+                id_card_valid_time_begin: o.req("id_card_valid_time_begin")?,
+                id_card_valid_time: o.req("id_card_valid_time")?,
+            })
+        }
+    }
     /// 经营者/法人其他类型证件信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestIdDocInfo {
         /// 证件姓名
         ///
@@ -1377,7 +2031,6 @@ pub mod submit_account_hosting_applyment {
         /// 证件反面照片
         ///
         /// Example: `xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id_doc_copy_back: Option<String>,
         /// 证件有效期开始时间
         ///
@@ -1387,6 +2040,36 @@ pub mod submit_account_hosting_applyment {
         ///
         /// Example: `2020-01-02`
         pub doc_period_end: String,
+    }
+    impl ::serde::Serialize for PostRequestIdDocInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("id_doc_name", &self.id_doc_name)?;
+            m.req("id_doc_number", &self.id_doc_number)?;
+            m.req("id_doc_copy", &self.id_doc_copy)?;
+            m.opt("id_doc_copy_back", &self.id_doc_copy_back)?;
+            m.req("doc_period_begin", &self.doc_period_begin)?;
+            m.req("doc_period_end", &self.doc_period_end)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestIdDocInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                id_doc_name: o.req("id_doc_name")?,
+                id_doc_number: o.req("id_doc_number")?,
+                id_doc_copy: o.req("id_doc_copy")?,
+                id_doc_copy_back: o.opt("id_doc_copy_back")?,
+                doc_period_begin: o.req("doc_period_begin")?,
+                doc_period_end: o.req("doc_period_end")?,
+            })
+        }
     }
     /// 主体类型
     ///
@@ -1461,71 +2144,141 @@ pub mod submit_account_hosting_applyment {
         }
     }
     /// 店铺信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSalesSceneInfo {
         /// 店铺名称
         ///
         /// Example: `爱烧烤`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub store_name: Option<String>,
         /// 店铺链接
         ///
         /// Example: `http://www.qq.com`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub store_url: Option<String>,
         /// 店铺二维码
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub store_qr_code: Option<String>,
         /// 小程序AppID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mini_program_sub_appid: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestSalesSceneInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("store_name", &self.store_name)?;
+            m.opt("store_url", &self.store_url)?;
+            m.opt("store_qr_code", &self.store_qr_code)?;
+            m.opt("mini_program_sub_appid", &self.mini_program_sub_appid)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestSalesSceneInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                store_name: o.opt("store_name")?,
+                store_url: o.opt("store_url")?,
+                store_qr_code: o.opt("store_qr_code")?,
+                mini_program_sub_appid: o.opt("mini_program_sub_appid")?,
+            })
+        }
+    }
     /// 结算规则
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSettlementInfo {
         /// 结算规则ID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub settlement_id: Option<String>,
         /// 所属行业
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub qualification_type: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestSettlementInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("settlement_id", &self.settlement_id)?;
+            m.opt("qualification_type", &self.qualification_type)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestSettlementInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                settlement_id: o.opt("settlement_id")?,
+                qualification_type: o.opt("qualification_type")?,
+            })
+        }
+    }
     /// PostRequestUboInfoList
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestUboInfoList {
         /// `ubo_id_doc_type`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ubo_id_doc_type: Option<crate::types::IdType>,
         /// 证件正面照片
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ubo_id_doc_copy: Option<String>,
         /// 证件反面照片
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ubo_id_doc_copy_back: Option<String>,
         /// 受益人姓名
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ubo_id_doc_name: Option<String>,
         /// 证件号码
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ubo_id_doc_number: Option<String>,
         /// 证件居住地址
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ubo_id_doc_address: Option<String>,
         /// 证件有效期开始时间
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ubo_period_begin: Option<String>,
         /// 证件有效期结束时间
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ubo_period_end: Option<String>,
         /// 证件有效期开始时间
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ubo_id_doc_period_begin: Option<String>,
         /// 证件有效期结束时间
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ubo_id_doc_period_end: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestUboInfoList {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("ubo_id_doc_type", &self.ubo_id_doc_type)?;
+            m.opt("ubo_id_doc_copy", &self.ubo_id_doc_copy)?;
+            m.opt("ubo_id_doc_copy_back", &self.ubo_id_doc_copy_back)?;
+            m.opt("ubo_id_doc_name", &self.ubo_id_doc_name)?;
+            m.opt("ubo_id_doc_number", &self.ubo_id_doc_number)?;
+            m.opt("ubo_id_doc_address", &self.ubo_id_doc_address)?;
+            m.opt("ubo_period_begin", &self.ubo_period_begin)?;
+            m.opt("ubo_period_end", &self.ubo_period_end)?;
+            m.opt("ubo_id_doc_period_begin", &self.ubo_id_doc_period_begin)?;
+            m.opt("ubo_id_doc_period_end", &self.ubo_id_doc_period_end)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestUboInfoList {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                ubo_id_doc_type: o.opt("ubo_id_doc_type")?,
+                ubo_id_doc_copy: o.opt("ubo_id_doc_copy")?,
+                ubo_id_doc_copy_back: o.opt("ubo_id_doc_copy_back")?,
+                ubo_id_doc_name: o.opt("ubo_id_doc_name")?,
+                ubo_id_doc_number: o.opt("ubo_id_doc_number")?,
+                ubo_id_doc_address: o.opt("ubo_id_doc_address")?,
+                ubo_period_begin: o.opt("ubo_period_begin")?,
+                ubo_period_end: o.opt("ubo_period_end")?,
+                ubo_id_doc_period_begin: o.opt("ubo_id_doc_period_begin")?,
+                ubo_id_doc_period_end: o.opt("ubo_id_doc_period_end")?,
+            })
+        }
+    }
     /// The response of `POST /v3/ecommerce/applyments/submit-account-hosting-applyment` (提交申请单).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 微信支付申请单号
         ///
@@ -1535,6 +2288,28 @@ pub mod submit_account_hosting_applyment {
         ///
         /// Example: `APPLYMENT_00000000001`
         pub out_request_no: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("applyment_id", &self.applyment_id)?;
+            m.req("out_request_no", &self.out_request_no)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                applyment_id: o.req("applyment_id")?,
+                out_request_no: o.req("out_request_no")?,
+            })
+        }
     }
 }
 /// `/v3/ecommerce/applyments/submit-sign-verify-info`
@@ -1555,7 +2330,7 @@ pub mod submit_sign_verify_info {
         }
     }
     /// The request of `POST /v3/ecommerce/applyments/submit-sign-verify-info` (平台代理签约核身).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 业务申请编号
         ///
@@ -1564,19 +2339,42 @@ pub mod submit_sign_verify_info {
         /// 微信支付申请单号
         ///
         /// Example: `2000002124775691`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub applyment_id: Option<i64>,
         /// 预签署微信支付协议时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pre_sign_time: Option<String>,
         /// 平台代理核身信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub proxy_verify_identity_info: Option<PostRequestProxyVerifyIdentityInfo>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_request_no", &self.out_request_no)?;
+            m.opt("applyment_id", &self.applyment_id)?;
+            m.opt("pre_sign_time", &self.pre_sign_time)?;
+            m.opt("proxy_verify_identity_info", &self.proxy_verify_identity_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_request_no: o.req("out_request_no")?,
+                applyment_id: o.opt("applyment_id")?,
+                pre_sign_time: o.opt("pre_sign_time")?,
+                proxy_verify_identity_info: o.opt("proxy_verify_identity_info")?,
+            })
+        }
+    }
     /// 平台代理核身信息
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestProxyVerifyIdentityInfo {
         /// 核身方式
         ///
@@ -1584,6 +2382,28 @@ pub mod submit_sign_verify_info {
         pub verify_identity_type: PostRequestProxyVerifyIdentityInfoVerifyIdentityType,
         /// 核身结果
         pub verify_identity_result: bool,
+    }
+    impl ::serde::Serialize for PostRequestProxyVerifyIdentityInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("verify_identity_type", &self.verify_identity_type)?;
+            m.req("verify_identity_result", &self.verify_identity_result)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestProxyVerifyIdentityInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                verify_identity_type: o.req("verify_identity_type")?,
+                verify_identity_result: o.req("verify_identity_result")?,
+            })
+        }
     }
     /// 核身方式
     ///
@@ -1640,11 +2460,31 @@ pub mod submit_sign_verify_info {
         }
     }
     /// The response of `POST /v3/ecommerce/applyments/submit-sign-verify-info` (平台代理签约核身).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 微信支付申请单号
         ///
         /// Example: `2000002124775691`
         pub applyment_id: i64,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("applyment_id", &self.applyment_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                applyment_id: o.req("applyment_id")?,
+            })
+        }
     }
 }

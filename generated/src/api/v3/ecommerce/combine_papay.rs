@@ -86,14 +86,7 @@ pub mod contracts {
                         }
                     }
                     /// The response of `GET /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (通过商户协议号查询协议API).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponse {
                         /// 商户号
                         ///
@@ -132,7 +125,6 @@ pub mod contracts {
                         /// Example: `2021-09-10T13:29:35.120+08:00`
                         pub contract_expired_time: String,
                         /// 协议解约信息
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub contract_terminate_info: Option<
                             GetResponseContractTerminateInfo,
                         >,
@@ -141,15 +133,55 @@ pub mod contracts {
                         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
                         pub openid: String,
                     }
+                    impl ::serde::Serialize for GetResponse {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("mchid", &self.mchid)?;
+                            m.req("contract_id", &self.contract_id)?;
+                            m.req("appid", &self.appid)?;
+                            m.req("plan_id", &self.plan_id)?;
+                            m.req("out_contract_code", &self.out_contract_code)?;
+                            m.req(
+                                "contract_display_account",
+                                &self.contract_display_account,
+                            )?;
+                            m.req("contract_state", &self.contract_state)?;
+                            m.req("contract_signed_time", &self.contract_signed_time)?;
+                            m.req("contract_expired_time", &self.contract_expired_time)?;
+                            m.opt(
+                                "contract_terminate_info",
+                                &self.contract_terminate_info,
+                            )?;
+                            m.req("openid", &self.openid)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                mchid: o.req("mchid")?,
+                                contract_id: o.req("contract_id")?,
+                                appid: o.req("appid")?,
+                                plan_id: o.req("plan_id")?,
+                                out_contract_code: o.req("out_contract_code")?,
+                                contract_display_account: o
+                                    .req("contract_display_account")?,
+                                contract_state: o.req("contract_state")?,
+                                contract_signed_time: o.req("contract_signed_time")?,
+                                contract_expired_time: o.req("contract_expired_time")?,
+                                contract_terminate_info: o.opt("contract_terminate_info")?,
+                                openid: o.req("openid")?,
+                            })
+                        }
+                    }
                     /// 协议解约信息
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponseContractTerminateInfo {
                         /// 协议解约方式
                         ///
@@ -163,6 +195,43 @@ pub mod contracts {
                         ///
                         /// Example: `用户解约`
                         pub contract_termination_remark: String,
+                    }
+                    impl ::serde::Serialize for GetResponseContractTerminateInfo {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req(
+                                "contract_termination_mode",
+                                &self.contract_termination_mode,
+                            )?;
+                            m.req(
+                                "contract_terminated_time",
+                                &self.contract_terminated_time,
+                            )?;
+                            m.req(
+                                "contract_termination_remark",
+                                &self.contract_termination_remark,
+                            )?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de>
+                    for GetResponseContractTerminateInfo {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                contract_termination_mode: o
+                                    .req("contract_termination_mode")?,
+                                contract_terminated_time: o
+                                    .req("contract_terminated_time")?,
+                                contract_termination_remark: o
+                                    .req("contract_termination_remark")?,
+                            })
+                        }
                     }
                     /// `/v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
                     pub mod terminate {
@@ -187,29 +256,41 @@ pub mod contracts {
                             }
                         }
                         /// The request of `POST /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (商户协议号解约协议API).
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostRequest {
                             /// 解约备注
                             ///
                             /// Example: `用户解约`
                             pub contract_termination_remark: String,
                         }
+                        impl ::serde::Serialize for PostRequest {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req(
+                                    "contract_termination_remark",
+                                    &self.contract_termination_remark,
+                                )?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    contract_termination_remark: o
+                                        .req("contract_termination_remark")?,
+                                })
+                            }
+                        }
                         /// The response of `POST /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (商户协议号解约协议API).
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponse {
                             /// 商户号
                             ///
@@ -223,6 +304,32 @@ pub mod contracts {
                             ///
                             /// Example: `wxwtdk20200910100000`
                             pub out_contract_code: String,
+                        }
+                        impl ::serde::Serialize for PostResponse {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("mchid", &self.mchid)?;
+                                m.req("plan_id", &self.plan_id)?;
+                                m.req("out_contract_code", &self.out_contract_code)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    mchid: o.req("mchid")?,
+                                    plan_id: o.req("plan_id")?,
+                                    out_contract_code: o.req("out_contract_code")?,
+                                })
+                            }
                         }
                     }
                 }
@@ -254,14 +361,7 @@ pub mod contracts {
             }
         }
         /// The request of `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign` (APP方式预签约API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 商户APPID
             ///
@@ -284,23 +384,46 @@ pub mod contracts {
             /// Example: `https://yourapp.com/notify`
             pub notify_url: String,
             /// 返回app标识
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub return_app: Option<bool>,
             /// 商户数据包
             ///
             /// Example: `example_attach`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("plan_id", &self.plan_id)?;
+                m.req("out_contract_code", &self.out_contract_code)?;
+                m.req("contract_display_account", &self.contract_display_account)?;
+                m.req("notify_url", &self.notify_url)?;
+                m.opt("return_app", &self.return_app)?;
+                m.opt("attach", &self.attach)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    plan_id: o.req("plan_id")?,
+                    out_contract_code: o.req("out_contract_code")?,
+                    contract_display_account: o.req("contract_display_account")?,
+                    notify_url: o.req("notify_url")?,
+                    return_app: o.opt("return_app")?,
+                    attach: o.opt("attach")?,
+                })
+            }
+        }
         /// The response of `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign` (APP方式预签约API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 预签约Id
             ///
@@ -318,6 +441,32 @@ pub mod contracts {
             ///
             /// Example: `wxwtdk20200910100000`
             pub out_contract_code: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("plan_id", &self.plan_id)?;
+                m.req("out_contract_code", &self.out_contract_code)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    pre_entrustweb_id: o.req("pre_entrustweb_id")?,
+                    mchid: o.req("mchid")?,
+                    plan_id: o.req("plan_id")?,
+                    out_contract_code: o.req("out_contract_code")?,
+                })
+            }
         }
         /// `/v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program`
         pub mod mini_program {
@@ -340,14 +489,7 @@ pub mod contracts {
                 }
             }
             /// The request of `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program` (小程序方式预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 商户APPID
                 ///
@@ -370,15 +512,36 @@ pub mod contracts {
                 /// Example: `https://yourapp.com/notify`
                 pub notify_url: String,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("appid", &self.appid)?;
+                    m.req("plan_id", &self.plan_id)?;
+                    m.req("out_contract_code", &self.out_contract_code)?;
+                    m.req("contract_display_account", &self.contract_display_account)?;
+                    m.req("notify_url", &self.notify_url)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        appid: o.req("appid")?,
+                        plan_id: o.req("plan_id")?,
+                        out_contract_code: o.req("out_contract_code")?,
+                        contract_display_account: o.req("contract_display_account")?,
+                        notify_url: o.req("notify_url")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program` (小程序方式预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 预签约ID
                 ///
@@ -396,6 +559,32 @@ pub mod contracts {
                 ///
                 /// Example: `wxwtdk20200910100000`
                 pub out_contract_code: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.req("plan_id", &self.plan_id)?;
+                    m.req("out_contract_code", &self.out_contract_code)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        pre_entrustweb_id: o.req("pre_entrustweb_id")?,
+                        mchid: o.req("mchid")?,
+                        plan_id: o.req("plan_id")?,
+                        out_contract_code: o.req("out_contract_code")?,
+                    })
+                }
             }
         }
     }
@@ -427,7 +616,7 @@ pub mod transactions {
         }
     }
     /// The request of `POST /v3/ecommerce/combine-papay/transactions` (电商合单委托代扣支付API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 合单商户appid
         ///
@@ -446,16 +635,44 @@ pub mod transactions {
         /// Example: `123124412412423431`
         pub contract_id: String,
         /// 子单信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_orders: Option<Vec<PostRequestSubOrders>>,
         /// 风控信息
         ///
         /// Example: `ip:202.106.196.115;last_oid:ox6zi6jKVxWVxxxx-xWlkMxxxx7E;device:%27Android%3B12%3BHUAWEI%3BADA-AL00%27;`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub risk_info: Option<String>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("combine_appid", &self.combine_appid)?;
+            m.req("combine_mchid", &self.combine_mchid)?;
+            m.req("combine_out_trade_no", &self.combine_out_trade_no)?;
+            m.req("contract_id", &self.contract_id)?;
+            m.opt("sub_orders", &self.sub_orders)?;
+            m.opt("risk_info", &self.risk_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                combine_appid: o.req("combine_appid")?,
+                combine_mchid: o.req("combine_mchid")?,
+                combine_out_trade_no: o.req("combine_out_trade_no")?,
+                contract_id: o.req("contract_id")?,
+                sub_orders: o.opt("sub_orders")?,
+                risk_info: o.opt("risk_info")?,
+            })
+        }
+    }
     /// PostRequestSubOrders
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSubOrders {
         /// 子单商户号
         ///
@@ -464,7 +681,6 @@ pub mod transactions {
         /// 附加数据
         ///
         /// Example: `深圳分店`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub attach: Option<String>,
         /// 订单金额
         pub amount: PostRequestSubOrdersAmount,
@@ -479,23 +695,56 @@ pub mod transactions {
         /// 二级商户appid
         ///
         /// Example: `wxd678efh567hg6787`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 商品描述
         ///
         /// Example: `腾讯充值中心-QQ会员充值`
         pub description: String,
         /// 结算信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub settle_info: Option<PostRequestSubOrdersSettleInfo>,
         /// 子单风控信息
         ///
         /// Example: `ip:202.106.196.115;last_oid:ox6zi6jKVxWVxxxx-xWlkMxxxx7E;device:%27Android%3B12%3BHUAWEI%3BADA-AL00%27;`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_risk_info: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestSubOrders {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("mchid", &self.mchid)?;
+            m.opt("attach", &self.attach)?;
+            m.req("amount", &self.amount)?;
+            m.req("out_trade_no", &self.out_trade_no)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.req("description", &self.description)?;
+            m.opt("settle_info", &self.settle_info)?;
+            m.opt("sub_risk_info", &self.sub_risk_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrders {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mchid: o.req("mchid")?,
+                attach: o.opt("attach")?,
+                amount: o.req("amount")?,
+                out_trade_no: o.req("out_trade_no")?,
+                sub_mchid: o.req("sub_mchid")?,
+                sub_appid: o.opt("sub_appid")?,
+                description: o.req("description")?,
+                settle_info: o.opt("settle_info")?,
+                sub_risk_info: o.opt("sub_risk_info")?,
+            })
+        }
+    }
     /// 订单金额
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSubOrdersAmount {
         /// 标价金额
         ///
@@ -506,20 +755,62 @@ pub mod transactions {
         /// Example: `CNY`
         pub currency: String,
     }
+    impl ::serde::Serialize for PostRequestSubOrdersAmount {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("total_amount", &self.total_amount)?;
+            m.req("currency", &self.currency)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrdersAmount {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                total_amount: o.req("total_amount")?,
+                currency: o.req("currency")?,
+            })
+        }
+    }
     /// 结算信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSubOrdersSettleInfo {
         /// 是否指定分账
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub profit_sharing: Option<bool>,
         /// 补差金额
         ///
         /// Example: `10`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub subsidy_amount: Option<i64>,
     }
+    impl ::serde::Serialize for PostRequestSubOrdersSettleInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("profit_sharing", &self.profit_sharing)?;
+            m.opt("subsidy_amount", &self.subsidy_amount)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrdersSettleInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                profit_sharing: o.opt("profit_sharing")?,
+                subsidy_amount: o.opt("subsidy_amount")?,
+            })
+        }
+    }
     /// The response of `POST /v3/ecommerce/combine-papay/transactions` (电商合单委托代扣支付API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 合单商户APPID
         ///
@@ -534,22 +825,66 @@ pub mod transactions {
         /// Example: `P20150806125346`
         pub combine_out_trade_no: String,
         /// 子单信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_orders: Option<Vec<PostResponseSubOrders>>,
         /// 支付者
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub combine_payer_info: Option<PostResponseCombinePayerInfo>,
     }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("combine_appid", &self.combine_appid)?;
+            m.req("combine_mchid", &self.combine_mchid)?;
+            m.req("combine_out_trade_no", &self.combine_out_trade_no)?;
+            m.opt("sub_orders", &self.sub_orders)?;
+            m.opt("combine_payer_info", &self.combine_payer_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                combine_appid: o.req("combine_appid")?,
+                combine_mchid: o.req("combine_mchid")?,
+                combine_out_trade_no: o.req("combine_out_trade_no")?,
+                sub_orders: o.opt("sub_orders")?,
+                combine_payer_info: o.opt("combine_payer_info")?,
+            })
+        }
+    }
     /// 支付者
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseCombinePayerInfo {
         /// 用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub openid: String,
     }
+    impl ::serde::Serialize for PostResponseCombinePayerInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("openid", &self.openid)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseCombinePayerInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self { openid: o.req("openid")? })
+        }
+    }
     /// PostResponseSubOrders
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseSubOrders {
         /// 子单商户号
         ///
@@ -566,17 +901,14 @@ pub mod transactions {
         /// 付款银行
         ///
         /// Example: `CMC`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_type: Option<String>,
         /// 附加数据
         ///
         /// Example: `深圳分店`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub attach: Option<String>,
         /// 支付完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub success_time: Option<String>,
         /// 子单微信订单号
         ///
@@ -593,14 +925,52 @@ pub mod transactions {
         /// 二级商户appid
         ///
         /// Example: `wxd678efh567hg6787`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 订单金额
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<PostResponseSubOrdersAmount>,
     }
+    impl ::serde::Serialize for PostResponseSubOrders {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("trade_type", &self.trade_type)?;
+            m.req("trade_state", &self.trade_state)?;
+            m.opt("bank_type", &self.bank_type)?;
+            m.opt("attach", &self.attach)?;
+            m.opt("success_time", &self.success_time)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("out_trade_no", &self.out_trade_no)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.opt("amount", &self.amount)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseSubOrders {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mchid: o.req("mchid")?,
+                trade_type: o.req("trade_type")?,
+                trade_state: o.req("trade_state")?,
+                bank_type: o.opt("bank_type")?,
+                attach: o.opt("attach")?,
+                success_time: o.opt("success_time")?,
+                transaction_id: o.req("transaction_id")?,
+                out_trade_no: o.req("out_trade_no")?,
+                sub_mchid: o.req("sub_mchid")?,
+                sub_appid: o.opt("sub_appid")?,
+                amount: o.opt("amount")?,
+            })
+        }
+    }
     /// 订单金额
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseSubOrdersAmount {
         /// 标价金额
         ///
@@ -613,13 +983,37 @@ pub mod transactions {
         /// 现金支付金额
         ///
         /// Example: `10`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payer_amount: Option<i64>,
         /// 现金支付币种
         ///
         /// Example: `CNY`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payer_currency: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponseSubOrdersAmount {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("total_amount", &self.total_amount)?;
+            m.req("currency", &self.currency)?;
+            m.opt("payer_amount", &self.payer_amount)?;
+            m.opt("payer_currency", &self.payer_currency)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseSubOrdersAmount {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                total_amount: o.req("total_amount")?,
+                currency: o.req("currency")?,
+                payer_amount: o.opt("payer_amount")?,
+                payer_currency: o.opt("payer_currency")?,
+            })
+        }
     }
     /// `/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}`
     pub mod by_combine_out_trade_no {
@@ -640,14 +1034,7 @@ pub mod transactions {
             }
         }
         /// The response of `GET /v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}` (电商合单委托代扣查询订单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 合单商户APPID
             ///
@@ -662,36 +1049,66 @@ pub mod transactions {
             /// Example: `P20150806125346`
             pub combine_out_trade_no: String,
             /// 子单信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_orders: Option<Vec<GetResponseSubOrders>>,
             /// 支付者
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub combine_payer_info: Option<GetResponseCombinePayerInfo>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("combine_appid", &self.combine_appid)?;
+                m.req("combine_mchid", &self.combine_mchid)?;
+                m.req("combine_out_trade_no", &self.combine_out_trade_no)?;
+                m.opt("sub_orders", &self.sub_orders)?;
+                m.opt("combine_payer_info", &self.combine_payer_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    combine_appid: o.req("combine_appid")?,
+                    combine_mchid: o.req("combine_mchid")?,
+                    combine_out_trade_no: o.req("combine_out_trade_no")?,
+                    sub_orders: o.opt("sub_orders")?,
+                    combine_payer_info: o.opt("combine_payer_info")?,
+                })
+            }
+        }
         /// 支付者
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCombinePayerInfo {
             /// 用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             pub openid: String,
         }
+        impl ::serde::Serialize for GetResponseCombinePayerInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("openid", &self.openid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseCombinePayerInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self { openid: o.req("openid")? })
+            }
+        }
         /// GetResponseSubOrders
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseSubOrders {
             /// 子单商户号
             ///
@@ -708,17 +1125,14 @@ pub mod transactions {
             /// 付款银行
             ///
             /// Example: `CMC`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_type: Option<String>,
             /// 附加数据
             ///
             /// Example: `深圳分店`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 支付完成时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_time: Option<String>,
             /// 子单微信订单号
             ///
@@ -735,21 +1149,52 @@ pub mod transactions {
             /// 二级商户appid
             ///
             /// Example: `wxd678efh567hg6787`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 订单金额
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<GetResponseSubOrdersAmount>,
         }
+        impl ::serde::Serialize for GetResponseSubOrders {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("trade_type", &self.trade_type)?;
+                m.req("trade_state", &self.trade_state)?;
+                m.opt("bank_type", &self.bank_type)?;
+                m.opt("attach", &self.attach)?;
+                m.opt("success_time", &self.success_time)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.opt("amount", &self.amount)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseSubOrders {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mchid: o.req("mchid")?,
+                    trade_type: o.req("trade_type")?,
+                    trade_state: o.req("trade_state")?,
+                    bank_type: o.opt("bank_type")?,
+                    attach: o.opt("attach")?,
+                    success_time: o.opt("success_time")?,
+                    transaction_id: o.req("transaction_id")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    amount: o.opt("amount")?,
+                })
+            }
+        }
         /// 订单金额
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseSubOrdersAmount {
             /// 标价金额
             ///
@@ -762,13 +1207,37 @@ pub mod transactions {
             /// 现金支付金额
             ///
             /// Example: `10`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payer_amount: Option<i64>,
             /// 现金支付币种
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payer_currency: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponseSubOrdersAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("total_amount", &self.total_amount)?;
+                m.req("currency", &self.currency)?;
+                m.opt("payer_amount", &self.payer_amount)?;
+                m.opt("payer_currency", &self.payer_currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseSubOrdersAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total_amount: o.req("total_amount")?,
+                    currency: o.req("currency")?,
+                    payer_amount: o.opt("payer_amount")?,
+                    payer_currency: o.opt("payer_currency")?,
+                })
+            }
         }
         /// `/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}/reverse`
         pub mod reverse {
@@ -791,32 +1260,39 @@ pub mod transactions {
                 }
             }
             /// The request of `POST /v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}/reverse` (电商合单委托代扣撤销订单API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 合单商户APPID
                 ///
                 /// Example: `wxd678efh567hg6787`
                 pub combine_appid: String,
                 /// 子单信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_orders: Option<Vec<PostRequestSubOrders>>,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("combine_appid", &self.combine_appid)?;
+                    m.opt("sub_orders", &self.sub_orders)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        combine_appid: o.req("combine_appid")?,
+                        sub_orders: o.opt("sub_orders")?,
+                    })
+                }
+            }
             /// PostRequestSubOrders
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestSubOrders {
                 /// 子单商户号
                 ///
@@ -833,8 +1309,33 @@ pub mod transactions {
                 /// 二级商户appid
                 ///
                 /// Example: `wxd678efh567hg6787`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_appid: Option<String>,
+            }
+            impl ::serde::Serialize for PostRequestSubOrders {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.req("out_trade_no", &self.out_trade_no)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.opt("sub_appid", &self.sub_appid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrders {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mchid: o.req("mchid")?,
+                        out_trade_no: o.req("out_trade_no")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        sub_appid: o.opt("sub_appid")?,
+                    })
+                }
             }
         }
     }

@@ -47,20 +47,31 @@ pub mod balance {
             }
         }
         /// The request of `GET /v3/ecommerce/fund/balance/{sub_mchid}` (查询二级商户账户实时余额API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 账户类型
             ///
             /// Query parameter `account_type`.
-            #[serde(skip_serializing)]
             pub account_type: Option<GetRequestAccountType>,
+        }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    account_type: o.opt("account_type")?,
+                })
+            }
         }
         /// 账户类型
         ///
@@ -113,21 +124,13 @@ pub mod balance {
             }
         }
         /// The response of `GET /v3/ecommerce/fund/balance/{sub_mchid}` (查询二级商户账户实时余额API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 特约商户号
             ///
             /// Example: `1900000109`
             pub sub_mchid: String,
             /// 资金账户类型
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub account_type: Option<GetResponseAccountType>,
             /// 可用余额
             ///
@@ -136,8 +139,33 @@ pub mod balance {
             /// 不可用余额
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub pending_amount: Option<i64>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.opt("account_type", &self.account_type)?;
+                m.req("available_amount", &self.available_amount)?;
+                m.opt("pending_amount", &self.pending_amount)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.req("sub_mchid")?,
+                    account_type: o.opt("account_type")?,
+                    available_amount: o.req("available_amount")?,
+                    pending_amount: o.opt("pending_amount")?,
+                })
+            }
         }
         /// 资金账户类型
         ///
@@ -223,25 +251,36 @@ pub mod enddaybalance {
             }
         }
         /// The request of `GET /v3/ecommerce/fund/enddaybalance/{sub_mchid}` (查询二级商户账户日终余额API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 日期
             ///
             /// Query parameter `date`. Example: `2019-08-17`
-            #[serde(skip_serializing)]
             pub date: String,
             /// 账户类型
             ///
             /// Query parameter `account_type`.
-            #[serde(skip_serializing)]
             pub account_type: Option<GetRequestAccountType>,
+        }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    date: o.req("date")?,
+                    account_type: o.opt("account_type")?,
+                })
+            }
         }
         /// 账户类型
         ///
@@ -298,14 +337,7 @@ pub mod enddaybalance {
             }
         }
         /// The response of `GET /v3/ecommerce/fund/enddaybalance/{sub_mchid}` (查询二级商户账户日终余额API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 二级商户号
             ///
@@ -318,13 +350,37 @@ pub mod enddaybalance {
             /// 不可用余额
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub pending_amount: Option<i64>,
             /// 账户类型
             ///
             /// Example: `BASIC`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub account_type: Option<GetResponseAccountType>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("available_amount", &self.available_amount)?;
+                m.opt("pending_amount", &self.pending_amount)?;
+                m.opt("account_type", &self.account_type)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.req("sub_mchid")?,
+                    available_amount: o.req("available_amount")?,
+                    pending_amount: o.opt("pending_amount")?,
+                    account_type: o.opt("account_type")?,
+                })
+            }
         }
         /// 账户类型
         ///
@@ -408,7 +464,7 @@ pub mod withdraw {
         }
     }
     /// The request of `POST /v3/ecommerce/fund/withdraw` (账户余额提现API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 特约商户号
         ///
@@ -425,23 +481,51 @@ pub mod withdraw {
         /// 提现备注
         ///
         /// Example: `交易提现`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub remark: Option<String>,
         /// 银行附言
         ///
         /// Example: `微信支付提现`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_memo: Option<String>,
         /// 出款账户类型
         ///
         /// Example: `BASIC`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub account_type: Option<PostRequestAccountType>,
         /// 提现结果通知地址
         ///
         /// Example: `https://weixin.qq.com/a-fake-notify-url`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub notify_url: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("out_request_no", &self.out_request_no)?;
+            m.req("amount", &self.amount)?;
+            m.opt("remark", &self.remark)?;
+            m.opt("bank_memo", &self.bank_memo)?;
+            m.opt("account_type", &self.account_type)?;
+            m.opt("notify_url", &self.notify_url)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                out_request_no: o.req("out_request_no")?,
+                amount: o.req("amount")?,
+                remark: o.opt("remark")?,
+                bank_memo: o.opt("bank_memo")?,
+                account_type: o.opt("account_type")?,
+                notify_url: o.opt("notify_url")?,
+            })
+        }
     }
     /// 出款账户类型
     ///
@@ -500,7 +584,7 @@ pub mod withdraw {
         }
     }
     /// The response of `POST /v3/ecommerce/fund/withdraw` (账户余额提现API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 特约商户号
         ///
@@ -517,8 +601,33 @@ pub mod withdraw {
         /// 出款账户类型
         ///
         /// Example: `BASIC`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub account_type: Option<PostResponseAccountType>,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("withdraw_id", &self.withdraw_id)?;
+            m.req("out_request_no", &self.out_request_no)?;
+            m.opt("account_type", &self.account_type)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                withdraw_id: o.req("withdraw_id")?,
+                out_request_no: o.req("out_request_no")?,
+                account_type: o.opt("account_type")?,
+            })
+        }
     }
     /// 出款账户类型
     ///
@@ -597,28 +706,38 @@ pub mod withdraw {
             }
         }
         /// The request of `GET /v3/ecommerce/fund/withdraw/{withdraw_id}` (微信支付提现单号查询).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 二级商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: String,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.req("sub_mchid")?,
+                })
+            }
+        }
         /// The response of `GET /v3/ecommerce/fund/withdraw/{withdraw_id}` (微信支付提现单号查询).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 二级商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 电商平台商户号
             ///
@@ -639,46 +758,85 @@ pub mod withdraw {
             /// Example: `100`
             pub amount: i64,
             /// 发起提现时间
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub create_time: Option<String>,
             /// 提现状态更新时间
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub update_time: Option<String>,
             /// 失败原因
             ///
             /// Example: `卡号错误`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub reason: Option<String>,
             /// 提现备注
             ///
             /// Example: `交易提现`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub remark: Option<String>,
             /// 银行备注
             ///
             /// Example: `微信提现`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_memo: Option<String>,
             /// 出款账户类型
             ///
             /// Example: `BASIC`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub account_type: Option<GetResponseAccountType>,
             /// 入账银行账号后四位
             ///
             /// Example: `1178`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub account_number: Option<String>,
             /// 入账银行
             ///
             /// Example: `招商银行`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub account_bank: Option<String>,
             /// 入账银行全称（含支行）
             ///
             /// Example: `中国工商银行股份有限公司深圳软件园支行`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_name: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.req("status", &self.status)?;
+                m.req("withdraw_id", &self.withdraw_id)?;
+                m.req("out_request_no", &self.out_request_no)?;
+                m.req("amount", &self.amount)?;
+                m.opt("create_time", &self.create_time)?;
+                m.opt("update_time", &self.update_time)?;
+                m.opt("reason", &self.reason)?;
+                m.opt("remark", &self.remark)?;
+                m.opt("bank_memo", &self.bank_memo)?;
+                m.opt("account_type", &self.account_type)?;
+                m.opt("account_number", &self.account_number)?;
+                m.opt("account_bank", &self.account_bank)?;
+                m.opt("bank_name", &self.bank_name)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.opt("sub_mchid")?,
+                    sp_mchid: o.req("sp_mchid")?,
+                    status: o.req("status")?,
+                    withdraw_id: o.req("withdraw_id")?,
+                    out_request_no: o.req("out_request_no")?,
+                    amount: o.req("amount")?,
+                    create_time: o.opt("create_time")?,
+                    update_time: o.opt("update_time")?,
+                    reason: o.opt("reason")?,
+                    remark: o.opt("remark")?,
+                    bank_memo: o.opt("bank_memo")?,
+                    account_type: o.opt("account_type")?,
+                    account_number: o.opt("account_number")?,
+                    account_bank: o.opt("account_bank")?,
+                    bank_name: o.opt("bank_name")?,
+                })
+            }
         }
         /// 出款账户类型
         ///
@@ -843,28 +1001,38 @@ pub mod withdraw {
                 }
             }
             /// The request of `GET /v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}` (商户提现单号查询).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 二级商户号
                 ///
                 /// Query parameter `sub_mchid`. Example: `1900000109`
-                #[serde(skip_serializing)]
                 pub sub_mchid: String,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.req("sub_mchid")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}` (商户提现单号查询).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 二级商户号
                 ///
                 /// Example: `1900000109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_mchid: Option<String>,
                 /// 电商平台商户号
                 ///
@@ -885,46 +1053,85 @@ pub mod withdraw {
                 /// Example: `100`
                 pub amount: i64,
                 /// 发起提现时间
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub create_time: Option<String>,
                 /// 提现状态更新时间
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub update_time: Option<String>,
                 /// 失败原因
                 ///
                 /// Example: `卡号错误`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub reason: Option<String>,
                 /// 提现备注
                 ///
                 /// Example: `交易提现`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub remark: Option<String>,
                 /// 银行备注
                 ///
                 /// Example: `微信提现`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_memo: Option<String>,
                 /// 出款账户类型
                 ///
                 /// Example: `BASIC`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub account_type: Option<GetResponseAccountType>,
                 /// 入账银行账号后四位
                 ///
                 /// Example: `1178`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub account_number: Option<String>,
                 /// 入账银行
                 ///
                 /// Example: `招商银行`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub account_bank: Option<String>,
                 /// 入账银行全称（含支行）
                 ///
                 /// Example: `中国工商银行股份有限公司深圳软件园支行`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_name: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("sub_mchid", &self.sub_mchid)?;
+                    m.req("sp_mchid", &self.sp_mchid)?;
+                    m.req("status", &self.status)?;
+                    m.req("withdraw_id", &self.withdraw_id)?;
+                    m.req("out_request_no", &self.out_request_no)?;
+                    m.req("amount", &self.amount)?;
+                    m.opt("create_time", &self.create_time)?;
+                    m.opt("update_time", &self.update_time)?;
+                    m.opt("reason", &self.reason)?;
+                    m.opt("remark", &self.remark)?;
+                    m.opt("bank_memo", &self.bank_memo)?;
+                    m.opt("account_type", &self.account_type)?;
+                    m.opt("account_number", &self.account_number)?;
+                    m.opt("account_bank", &self.account_bank)?;
+                    m.opt("bank_name", &self.bank_name)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.opt("sub_mchid")?,
+                        sp_mchid: o.req("sp_mchid")?,
+                        status: o.req("status")?,
+                        withdraw_id: o.req("withdraw_id")?,
+                        out_request_no: o.req("out_request_no")?,
+                        amount: o.req("amount")?,
+                        create_time: o.opt("create_time")?,
+                        update_time: o.opt("update_time")?,
+                        reason: o.opt("reason")?,
+                        remark: o.opt("remark")?,
+                        bank_memo: o.opt("bank_memo")?,
+                        account_type: o.opt("account_type")?,
+                        account_number: o.opt("account_number")?,
+                        account_bank: o.opt("account_bank")?,
+                        bank_name: o.opt("bank_name")?,
+                    })
+                }
             }
             /// 出款账户类型
             ///

@@ -48,18 +48,36 @@ pub mod by_openid {
         }
     }
     /// The request of `GET /v3/ecommerce/individual-contracts/{openid}` (查询个人收款方授权结果).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 签约和付款的微信小程序AppID
         ///
         /// Query parameter `appid`. Example: `wxd678efh567h23787`
-        #[serde(skip_serializing)]
         pub appid: String,
         /// 权限类型
         ///
         /// Query parameter `permission_type`. Example: `INDIVIDUAL_PAYEE`
-        #[serde(skip_serializing)]
         pub permission_type: GetRequestPermissionType,
+    }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                appid: o.req("appid")?,
+                permission_type: o.req("permission_type")?,
+            })
+        }
     }
     /// 权限类型
     ///
@@ -110,7 +128,7 @@ pub mod by_openid {
         }
     }
     /// The response of `GET /v3/ecommerce/individual-contracts/{openid}` (查询个人收款方授权结果).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 授权ID
         ///
@@ -124,6 +142,30 @@ pub mod by_openid {
         ///
         /// Example: `AUTHORIZED`
         pub auth_state: GetResponseAuthState,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("individual_auth_id", &self.individual_auth_id)?;
+            m.req("operation_time", &self.operation_time)?;
+            m.req("auth_state", &self.auth_state)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                individual_auth_id: o.req("individual_auth_id")?,
+                operation_time: o.req("operation_time")?,
+                auth_state: o.req("auth_state")?,
+            })
+        }
     }
     /// 授权状态
     ///
@@ -214,28 +256,36 @@ pub mod out_contract_code {
             }
         }
         /// The request of `GET /v3/ecommerce/individual-contracts/out-contract-code/{out_contract_code}` (根据业务申请单号查签约信息).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 签约和付款的微信小程序AppID
             ///
             /// Query parameter `appid`. Example: `wxd678efh567h23787`
-            #[serde(skip_serializing)]
             pub appid: String,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self { appid: o.req("appid")? })
+            }
+        }
         /// The response of `GET /v3/ecommerce/individual-contracts/out-contract-code/{out_contract_code}` (根据业务申请单号查签约信息).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 授权ID
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub individual_auth_id: Option<String>,
             /// 签约时间
             ///
@@ -248,11 +298,37 @@ pub mod out_contract_code {
             /// 用户OpenID
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub individual_openid: Option<String>,
             /// 实名授权结果
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub real_name_auth_result: Option<GetResponseRealNameAuthResult>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("individual_auth_id", &self.individual_auth_id)?;
+                m.req("signed_time", &self.signed_time)?;
+                m.req("auth_state", &self.auth_state)?;
+                m.opt("individual_openid", &self.individual_openid)?;
+                m.opt("real_name_auth_result", &self.real_name_auth_result)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    individual_auth_id: o.opt("individual_auth_id")?,
+                    signed_time: o.req("signed_time")?,
+                    auth_state: o.req("auth_state")?,
+                    individual_openid: o.opt("individual_openid")?,
+                    real_name_auth_result: o.opt("real_name_auth_result")?,
+                })
+            }
         }
         /// 授权状态
         ///
@@ -309,7 +385,7 @@ pub mod out_contract_code {
             }
         }
         /// 实名授权结果
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseRealNameAuthResult {
             /// 应用授权作用域
             pub scope: GetResponseRealNameAuthResultScope,
@@ -321,6 +397,30 @@ pub mod out_contract_code {
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             pub access_token_expire_time: String,
+        }
+        impl ::serde::Serialize for GetResponseRealNameAuthResult {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("scope", &self.scope)?;
+                m.req("access_token", &self.access_token)?;
+                m.req("access_token_expire_time", &self.access_token_expire_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseRealNameAuthResult {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    scope: o.req("scope")?,
+                    access_token: o.req("access_token")?,
+                    access_token_expire_time: o.req("access_token_expire_time")?,
+                })
+            }
         }
         /// 应用授权作用域
         ///
@@ -409,14 +509,7 @@ pub mod pre_entrust_sign {
             }
         }
         /// The request of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/app` (APP场景预签约).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 签约和付款的AppID
             ///
@@ -427,20 +520,55 @@ pub mod pre_entrust_sign {
             /// Example: `APPLYMENT_00000000001`
             pub out_contract_code: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("out_contract_code", &self.out_contract_code)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    out_contract_code: o.req("out_contract_code")?,
+                })
+            }
+        }
         /// The response of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/app` (APP场景预签约).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 预签约id
             ///
             /// Example: `1121_9f3cec22a2d367737674d08d98e5e07b8388495fafedc0eba83c327e8ad720ed_12bfdd59b387c4bff8543de4719a886a`
             pub pre_entrustweb_id: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    pre_entrustweb_id: o.req("pre_entrustweb_id")?,
+                })
+            }
         }
     }
     /// `/v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program`
@@ -464,14 +592,7 @@ pub mod pre_entrust_sign {
             }
         }
         /// The request of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program` (小程序场景预签约).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 签约和付款的AppID
             ///
@@ -486,20 +607,57 @@ pub mod pre_entrust_sign {
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             pub openid: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("out_contract_code", &self.out_contract_code)?;
+                m.req("openid", &self.openid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    out_contract_code: o.req("out_contract_code")?,
+                    openid: o.req("openid")?,
+                })
+            }
+        }
         /// The response of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program` (小程序场景预签约).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 预签约id
             ///
             /// Example: `1121_9f3cec22a2d367737674d08d98e5e07b8388495fafedc0eba83c327e8ad720ed_12bfdd59b387c4bff8543de4719a886a`
             pub pre_entrustweb_id: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    pre_entrustweb_id: o.req("pre_entrustweb_id")?,
+                })
+            }
         }
     }
 }
@@ -541,12 +699,11 @@ pub mod pre_entrust_sign_with_real_name_identity {
             }
         }
         /// The request of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/app` (APP场景预签约（需要实名验证）).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            #[serde(rename = "Wechatpay-Serial", skip_serializing)]
             pub wechatpay_serial: String,
             /// 签约和付款的AppID
             ///
@@ -568,6 +725,35 @@ pub mod pre_entrust_sign_with_real_name_identity {
             ///
             /// Example: `MZnwEx6zotwIz6ctW2/iQL5z9`
             pub cred_id: String,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("out_contract_code", &self.out_contract_code)?;
+                m.req("real_name", &self.real_name)?;
+                m.req("cred_type", &self.cred_type)?;
+                m.req("cred_id", &self.cred_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wechatpay_serial: o.req("Wechatpay-Serial")?,
+                    appid: o.req("appid")?,
+                    out_contract_code: o.req("out_contract_code")?,
+                    real_name: o.req("real_name")?,
+                    cred_type: o.req("cred_type")?,
+                    cred_id: o.req("cred_id")?,
+                })
+            }
         }
         /// 证件类型
         ///
@@ -620,19 +806,32 @@ pub mod pre_entrust_sign_with_real_name_identity {
             }
         }
         /// The response of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/app` (APP场景预签约（需要实名验证）).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 预签约id
             ///
             /// Example: `1121_9f3cec22a2d367737674d08d98e5e07b8388495fafedc0eba83c327e8ad720ed_12bfdd59b387c4bff8543de4719a886a`
             pub pre_entrustweb_id: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    pre_entrustweb_id: o.req("pre_entrustweb_id")?,
+                })
+            }
         }
     }
     /// `/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program`
@@ -657,12 +856,11 @@ pub mod pre_entrust_sign_with_real_name_identity {
             }
         }
         /// The request of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program` (小程序场景预签约（需要实名验证）).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            #[serde(rename = "Wechatpay-Serial", skip_serializing)]
             pub wechatpay_serial: String,
             /// 签约和付款的AppID
             ///
@@ -688,6 +886,37 @@ pub mod pre_entrust_sign_with_real_name_identity {
             ///
             /// Example: `MZnwEx6zotwIz6ctW2/iQL5z9`
             pub cred_id: String,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("out_contract_code", &self.out_contract_code)?;
+                m.req("openid", &self.openid)?;
+                m.req("real_name", &self.real_name)?;
+                m.req("cred_type", &self.cred_type)?;
+                m.req("cred_id", &self.cred_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wechatpay_serial: o.req("Wechatpay-Serial")?,
+                    appid: o.req("appid")?,
+                    out_contract_code: o.req("out_contract_code")?,
+                    openid: o.req("openid")?,
+                    real_name: o.req("real_name")?,
+                    cred_type: o.req("cred_type")?,
+                    cred_id: o.req("cred_id")?,
+                })
+            }
         }
         /// 证件类型
         ///
@@ -740,19 +969,32 @@ pub mod pre_entrust_sign_with_real_name_identity {
             }
         }
         /// The response of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program` (小程序场景预签约（需要实名验证）).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 预签约id
             ///
             /// Example: `1121_9f3cec22a2d367737674d08d98e5e07b8388495fafedc0eba83c327e8ad720ed_12bfdd59b387c4bff8543de4719a886a`
             pub pre_entrustweb_id: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    pre_entrustweb_id: o.req("pre_entrustweb_id")?,
+                })
+            }
         }
     }
 }

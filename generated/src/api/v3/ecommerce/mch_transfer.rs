@@ -34,7 +34,7 @@ pub mod authorizations {
         }
     }
     /// The request of `POST /v3/ecommerce/mch-transfer/authorizations` (申请二级商户商家转账授权).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 二级商户号
         ///
@@ -43,8 +43,30 @@ pub mod authorizations {
         /// 签约协议列表
         pub agreement_list: Vec<PostRequestAgreementList>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("agreement_list", &self.agreement_list)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                agreement_list: o.req("agreement_list")?,
+            })
+        }
+    }
     /// PostRequestAgreementList
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAgreementList {
         /// 协议编号
         ///
@@ -63,8 +85,34 @@ pub mod authorizations {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub sign_time: String,
     }
+    impl ::serde::Serialize for PostRequestAgreementList {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("agreement_code", &self.agreement_code)?;
+            m.req("agreement_version", &self.agreement_version)?;
+            m.req("sign_organization", &self.sign_organization)?;
+            m.req("sign_time", &self.sign_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestAgreementList {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                agreement_code: o.req("agreement_code")?,
+                agreement_version: o.req("agreement_version")?,
+                sign_organization: o.req("sign_organization")?,
+                sign_time: o.req("sign_time")?,
+            })
+        }
+    }
     /// The response of `POST /v3/ecommerce/mch-transfer/authorizations` (申请二级商户商家转账授权).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -81,8 +129,33 @@ pub mod authorizations {
         /// 授权时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub authorize_time: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("authorization_state", &self.authorization_state)?;
+            m.req("accept_time", &self.accept_time)?;
+            m.opt("authorize_time", &self.authorize_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                authorization_state: o.req("authorization_state")?,
+                accept_time: o.req("accept_time")?,
+                authorize_time: o.opt("authorize_time")?,
+            })
+        }
     }
     /// `/v3/ecommerce/mch-transfer/authorizations/{sub_mchid}`
     pub mod by_sub_mchid {
@@ -99,14 +172,7 @@ pub mod authorizations {
             }
         }
         /// The response of `GET /v3/ecommerce/mch-transfer/authorizations/{sub_mchid}` (查询二级商户商家转账授权状态).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 二级商户号
             ///
@@ -119,8 +185,31 @@ pub mod authorizations {
             /// 授权时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub authorize_time: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("authorization_state", &self.authorization_state)?;
+                m.opt("authorize_time", &self.authorize_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.req("sub_mchid")?,
+                    authorization_state: o.req("authorization_state")?,
+                    authorize_time: o.opt("authorize_time")?,
+                })
+            }
         }
     }
 }
@@ -154,12 +243,11 @@ pub mod transfer_bills {
         }
     }
     /// The request of `POST /v3/ecommerce/mch-transfer/transfer-bills` (发起转账).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
         /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        #[serde(rename = "Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: String,
         /// 二级商户号
         ///
@@ -184,7 +272,6 @@ pub mod transfer_bills {
         /// 收款用户姓名
         ///
         /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_name: Option<String>,
         /// 转账金额
         ///
@@ -197,11 +284,47 @@ pub mod transfer_bills {
         /// 商户回调地址
         ///
         /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub notify_url: Option<String>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("appid", &self.appid)?;
+            m.req("out_bill_no", &self.out_bill_no)?;
+            m.req("transfer_scene_id", &self.transfer_scene_id)?;
+            m.req("openid", &self.openid)?;
+            m.opt("user_name", &self.user_name)?;
+            m.req("transfer_amount", &self.transfer_amount)?;
+            m.req("transfer_remark", &self.transfer_remark)?;
+            m.opt("notify_url", &self.notify_url)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                wechatpay_serial: o.req("Wechatpay-Serial")?,
+                sub_mchid: o.req("sub_mchid")?,
+                appid: o.req("appid")?,
+                out_bill_no: o.req("out_bill_no")?,
+                transfer_scene_id: o.req("transfer_scene_id")?,
+                openid: o.req("openid")?,
+                user_name: o.opt("user_name")?,
+                transfer_amount: o.req("transfer_amount")?,
+                transfer_remark: o.req("transfer_remark")?,
+                notify_url: o.opt("notify_url")?,
+            })
+        }
+    }
     /// The response of `POST /v3/ecommerce/mch-transfer/transfer-bills` (发起转账).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -226,13 +349,43 @@ pub mod transfer_bills {
         /// 失败原因
         ///
         /// Example: `PAYEE_ACCOUNT_ABNORMAL`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fail_reason: Option<String>,
         /// 跳转领取页面的package信息
         ///
         /// Example: `affffddafdfafddffda==`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub package_info: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("out_bill_no", &self.out_bill_no)?;
+            m.req("transfer_bill_no", &self.transfer_bill_no)?;
+            m.req("create_time", &self.create_time)?;
+            m.req("state", &self.state)?;
+            m.opt("fail_reason", &self.fail_reason)?;
+            m.opt("package_info", &self.package_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                out_bill_no: o.req("out_bill_no")?,
+                transfer_bill_no: o.req("transfer_bill_no")?,
+                create_time: o.req("create_time")?,
+                state: o.req("state")?,
+                fail_reason: o.opt("fail_reason")?,
+                package_info: o.opt("package_info")?,
+            })
+        }
     }
     /// `/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no`
     pub mod out_bill_no {
@@ -272,30 +425,34 @@ pub mod transfer_bills {
                 }
             }
             /// The request of `GET /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 二级商户号
                 ///
                 /// Query parameter `sub_mchid`. Example: `1900001121`
-                #[serde(skip_serializing)]
                 pub sub_mchid: String,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.req("sub_mchid")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 服务商商户号
                 ///
@@ -336,17 +493,14 @@ pub mod transfer_bills {
                 /// 失败原因
                 ///
                 /// Example: `PAYEE_ACCOUNT_ABNORMAL`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub fail_reason: Option<String>,
                 /// 收款用户OpenID
                 ///
                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub openid: Option<String>,
                 /// 收款用户姓名
                 ///
                 /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_name: Option<String>,
                 /// 单据创建时间
                 ///
@@ -356,6 +510,52 @@ pub mod transfer_bills {
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub update_time: String,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("out_bill_no", &self.out_bill_no)?;
+                    m.req("transfer_bill_no", &self.transfer_bill_no)?;
+                    m.req("appid", &self.appid)?;
+                    m.req("transfer_scene_id", &self.transfer_scene_id)?;
+                    m.req("state", &self.state)?;
+                    m.req("transfer_amount", &self.transfer_amount)?;
+                    m.req("transfer_remark", &self.transfer_remark)?;
+                    m.opt("fail_reason", &self.fail_reason)?;
+                    m.opt("openid", &self.openid)?;
+                    m.opt("user_name", &self.user_name)?;
+                    m.req("create_time", &self.create_time)?;
+                    m.req("update_time", &self.update_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mchid: o.req("mchid")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        out_bill_no: o.req("out_bill_no")?,
+                        transfer_bill_no: o.req("transfer_bill_no")?,
+                        appid: o.req("appid")?,
+                        transfer_scene_id: o.req("transfer_scene_id")?,
+                        state: o.req("state")?,
+                        transfer_amount: o.req("transfer_amount")?,
+                        transfer_remark: o.req("transfer_remark")?,
+                        fail_reason: o.opt("fail_reason")?,
+                        openid: o.opt("openid")?,
+                        user_name: o.opt("user_name")?,
+                        create_time: o.req("create_time")?,
+                        update_time: o.req("update_time")?,
+                    })
+                }
             }
             /// `/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel`
             pub mod cancel {
@@ -378,29 +578,35 @@ pub mod transfer_bills {
                     }
                 }
                 /// The request of `POST /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel` (撤销转账).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 二级商户号
                     ///
                     /// Example: `1900001109`
                     pub sub_mchid: String,
                 }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sub_mchid: o.req("sub_mchid")?,
+                        })
+                    }
+                }
                 /// The response of `POST /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel` (撤销转账).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
                     /// 二级商户号
                     ///
@@ -422,6 +628,34 @@ pub mod transfer_bills {
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
                     pub update_time: String,
+                }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.req("out_bill_no", &self.out_bill_no)?;
+                        m.req("transfer_bill_no", &self.transfer_bill_no)?;
+                        m.req("state", &self.state)?;
+                        m.req("update_time", &self.update_time)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sub_mchid: o.req("sub_mchid")?,
+                            out_bill_no: o.req("out_bill_no")?,
+                            transfer_bill_no: o.req("transfer_bill_no")?,
+                            state: o.req("state")?,
+                            update_time: o.req("update_time")?,
+                        })
+                    }
                 }
             }
         }
@@ -462,30 +696,34 @@ pub mod transfer_bills {
                 }
             }
             /// The request of `GET /v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}` (微信转账单号查询转账单).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 二级商户号
                 ///
                 /// Query parameter `sub_mchid`. Example: `1900001121`
-                #[serde(skip_serializing)]
                 pub sub_mchid: String,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.req("sub_mchid")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}` (微信转账单号查询转账单).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 服务商商户号
                 ///
@@ -526,17 +764,14 @@ pub mod transfer_bills {
                 /// 失败原因
                 ///
                 /// Example: `PAYEE_ACCOUNT_ABNORMAL`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub fail_reason: Option<String>,
                 /// 收款用户OpenID
                 ///
                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub openid: Option<String>,
                 /// 收款用户姓名
                 ///
                 /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_name: Option<String>,
                 /// 单据创建时间
                 ///
@@ -546,6 +781,52 @@ pub mod transfer_bills {
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub update_time: String,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("out_bill_no", &self.out_bill_no)?;
+                    m.req("transfer_bill_no", &self.transfer_bill_no)?;
+                    m.req("appid", &self.appid)?;
+                    m.req("transfer_scene_id", &self.transfer_scene_id)?;
+                    m.req("state", &self.state)?;
+                    m.req("transfer_amount", &self.transfer_amount)?;
+                    m.req("transfer_remark", &self.transfer_remark)?;
+                    m.opt("fail_reason", &self.fail_reason)?;
+                    m.opt("openid", &self.openid)?;
+                    m.opt("user_name", &self.user_name)?;
+                    m.req("create_time", &self.create_time)?;
+                    m.req("update_time", &self.update_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mchid: o.req("mchid")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        out_bill_no: o.req("out_bill_no")?,
+                        transfer_bill_no: o.req("transfer_bill_no")?,
+                        appid: o.req("appid")?,
+                        transfer_scene_id: o.req("transfer_scene_id")?,
+                        state: o.req("state")?,
+                        transfer_amount: o.req("transfer_amount")?,
+                        transfer_remark: o.req("transfer_remark")?,
+                        fail_reason: o.opt("fail_reason")?,
+                        openid: o.opt("openid")?,
+                        user_name: o.opt("user_name")?,
+                        create_time: o.req("create_time")?,
+                        update_time: o.req("update_time")?,
+                    })
+                }
             }
         }
     }

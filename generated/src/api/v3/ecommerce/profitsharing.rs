@@ -57,21 +57,39 @@ pub mod after_sales_orders {
         }
     }
     /// The request of `GET /v3/ecommerce/profitsharing/after-sales-orders` (查询售后服务分账结果).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 二级商户号
         ///
         /// Query parameter `sub_mchid`.
-        #[serde(skip_serializing)]
         pub sub_mchid: String,
         /// 微信订单号
         ///
         /// Query parameter `transaction_id`.
-        #[serde(skip_serializing)]
         pub transaction_id: Option<String>,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                transaction_id: o.opt("transaction_id")?,
+            })
+        }
+    }
     /// The response of `GET /v3/ecommerce/profitsharing/after-sales-orders` (查询售后服务分账结果).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 二级商户号
         ///
@@ -92,12 +110,41 @@ pub mod after_sales_orders {
         /// 分账失败原因
         ///
         /// Example: `NO_RELATION`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fail_reason: Option<GetResponseFailReason>,
         /// 分账完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub finish_time: String,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("amount", &self.amount)?;
+            m.req("result", &self.result)?;
+            m.opt("fail_reason", &self.fail_reason)?;
+            m.req("finish_time", &self.finish_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                transaction_id: o.req("transaction_id")?,
+                amount: o.req("amount")?,
+                result: o.req("result")?,
+                fail_reason: o.opt("fail_reason")?,
+                finish_time: o.req("finish_time")?,
+            })
+        }
     }
     /// 分账失败原因
     ///
@@ -212,7 +259,7 @@ pub mod after_sales_orders {
         }
     }
     /// The request of `POST /v3/ecommerce/profitsharing/after-sales-orders` (请求售后服务分账).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 二级商户号
         ///
@@ -227,12 +274,41 @@ pub mod after_sales_orders {
         /// Example: `10`
         pub amount: i64,
         /// 类型
-        #[serde(rename = "type")]
         pub type_: PostRequestType,
         /// 场景
         pub scene: PostRequestScene,
         /// 微信退款单号
         pub refund_id: String,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("amount", &self.amount)?;
+            m.req("type", &self.type_)?;
+            m.req("scene", &self.scene)?;
+            m.req("refund_id", &self.refund_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                transaction_id: o.req("transaction_id")?,
+                amount: o.req("amount")?,
+                type_: o.req("type")?,
+                scene: o.req("scene")?,
+                refund_id: o.req("refund_id")?,
+            })
+        }
     }
     /// 场景
     ///
@@ -339,7 +415,7 @@ pub mod after_sales_orders {
         }
     }
     /// The response of `POST /v3/ecommerce/profitsharing/after-sales-orders` (请求售后服务分账).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -353,6 +429,30 @@ pub mod after_sales_orders {
         ///
         /// Example: `10`
         pub amount: i64,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("amount", &self.amount)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                transaction_id: o.req("transaction_id")?,
+                amount: o.req("amount")?,
+            })
+        }
     }
 }
 /// `/v3/ecommerce/profitsharing/finish-order`
@@ -373,7 +473,7 @@ pub mod finish_order {
         }
     }
     /// The request of `POST /v3/ecommerce/profitsharing/finish-order` (完结分账API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 二级商户号
         ///
@@ -392,8 +492,34 @@ pub mod finish_order {
         /// Example: `分账完结`
         pub description: String,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("description", &self.description)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                transaction_id: o.req("transaction_id")?,
+                out_order_no: o.req("out_order_no")?,
+                description: o.req("description")?,
+            })
+        }
+    }
     /// The response of `POST /v3/ecommerce/profitsharing/finish-order` (完结分账API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -411,6 +537,32 @@ pub mod finish_order {
         ///
         /// Example: `3008450740201411110007820472`
         pub order_id: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("order_id", &self.order_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                transaction_id: o.req("transaction_id")?,
+                out_order_no: o.req("out_order_no")?,
+                order_id: o.req("order_id")?,
+            })
+        }
     }
 }
 /// `/v3/ecommerce/profitsharing/orders`
@@ -458,26 +610,44 @@ pub mod orders {
         }
     }
     /// The request of `GET /v3/ecommerce/profitsharing/orders` (查询分账结果API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 二级商户号
         ///
         /// Query parameter `sub_mchid`.
-        #[serde(skip_serializing)]
         pub sub_mchid: String,
         /// 微信订单号
         ///
         /// Query parameter `transaction_id`.
-        #[serde(skip_serializing)]
         pub transaction_id: String,
         /// 商户分账单号
         ///
         /// Query parameter `out_order_no`.
-        #[serde(skip_serializing)]
         pub out_order_no: String,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                transaction_id: o.req("transaction_id")?,
+                out_order_no: o.req("out_order_no")?,
+            })
+        }
+    }
     /// The response of `GET /v3/ecommerce/profitsharing/orders` (查询分账结果API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 二级商户号
         ///
@@ -496,40 +666,75 @@ pub mod orders {
         /// Example: `6754760740201411110007865434`
         pub order_id: String,
         /// 分账单状态
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: Option<crate::types::ProfitSharingOrderState>,
         /// 分账接收方列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub receivers: Option<Vec<GetResponseReceivers>>,
         /// 关单原因描述，当分账单状态status为CLOSED（处理失败，已关单）时，返回该字段。
         ///
         /// Example: `NO_AUTH`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub close_reason: Option<String>,
         /// 异常处理状态
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub abnormal_status: Option<GetResponseAbnormalStatus>,
         /// 异常处理关单原因
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub funds_abnormal_closed_reason: Option<GetResponseFundsAbnormalClosedReason>,
         /// 微信支付在途异常资金付款单号
         ///
         /// Example: `0100011742874700562078230000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub funds_abnormal_redirect_id: Option<String>,
         /// 平台接收异常资金商户号或运营主体列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub funds_abnormal_receivers: Option<Vec<GetResponseFundsAbnormalReceivers>>,
         /// 分账完结的分账金额，单位为分， 仅当查询分账完结的执行结果时，存在本字段。
         ///
         /// Example: `100`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub finish_amount: Option<i64>,
         /// 分账完结的原因描述，仅当查询分账完结的执行结果时，存在本字段。
         ///
         /// Example: `分账完结`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub finish_description: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("order_id", &self.order_id)?;
+            m.opt("status", &self.status)?;
+            m.opt("receivers", &self.receivers)?;
+            m.opt("close_reason", &self.close_reason)?;
+            m.opt("abnormal_status", &self.abnormal_status)?;
+            m.opt("funds_abnormal_closed_reason", &self.funds_abnormal_closed_reason)?;
+            m.opt("funds_abnormal_redirect_id", &self.funds_abnormal_redirect_id)?;
+            m.opt("funds_abnormal_receivers", &self.funds_abnormal_receivers)?;
+            m.opt("finish_amount", &self.finish_amount)?;
+            m.opt("finish_description", &self.finish_description)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                transaction_id: o.req("transaction_id")?,
+                out_order_no: o.req("out_order_no")?,
+                order_id: o.req("order_id")?,
+                status: o.opt("status")?,
+                receivers: o.opt("receivers")?,
+                close_reason: o.opt("close_reason")?,
+                abnormal_status: o.opt("abnormal_status")?,
+                funds_abnormal_closed_reason: o.opt("funds_abnormal_closed_reason")?,
+                funds_abnormal_redirect_id: o.opt("funds_abnormal_redirect_id")?,
+                funds_abnormal_receivers: o.opt("funds_abnormal_receivers")?,
+                finish_amount: o.opt("finish_amount")?,
+                finish_description: o.opt("finish_description")?,
+            })
+        }
     }
     /// 异常处理状态
     ///
@@ -640,21 +845,37 @@ pub mod orders {
         }
     }
     /// GetResponseFundsAbnormalReceivers
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseFundsAbnormalReceivers {
         /// 平台接收异常资金商户号
         ///
         /// Example: `1900000001`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mchid: Option<String>,
     }
+    impl ::serde::Serialize for GetResponseFundsAbnormalReceivers {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("mchid", &self.mchid)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseFundsAbnormalReceivers {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self { mchid: o.opt("mchid")? })
+        }
+    }
     /// GetResponseReceivers
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseReceivers {
         /// 分账接收商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub receiver_mchid: Option<String>,
         /// 分账金额
         ///
@@ -665,17 +886,14 @@ pub mod orders {
         /// Example: `分给商户1900000109`
         pub description: String,
         /// 分账结果
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub result: Option<crate::types::ProfitSharingResult>,
         /// 完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub finish_time: String,
         /// 分账失败原因
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fail_reason: Option<crate::types::ProfitSharingFailReason>,
         /// 分账接收方类型
-        #[serde(rename = "type")]
         pub type_: crate::types::ProfitSharingReceiverType,
         /// 分账接收方账号
         ///
@@ -686,18 +904,52 @@ pub mod orders {
         /// Example: `36011111111111111111111`
         pub detail_id: String,
     }
+    impl ::serde::Serialize for GetResponseReceivers {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("receiver_mchid", &self.receiver_mchid)?;
+            m.req("amount", &self.amount)?;
+            m.req("description", &self.description)?;
+            m.opt("result", &self.result)?;
+            m.req("finish_time", &self.finish_time)?;
+            m.opt("fail_reason", &self.fail_reason)?;
+            m.req("type", &self.type_)?;
+            m.req("receiver_account", &self.receiver_account)?;
+            m.req("detail_id", &self.detail_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseReceivers {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                receiver_mchid: o.opt("receiver_mchid")?,
+                amount: o.req("amount")?,
+                description: o.req("description")?,
+                result: o.opt("result")?,
+                finish_time: o.req("finish_time")?,
+                fail_reason: o.opt("fail_reason")?,
+                type_: o.req("type")?,
+                receiver_account: o.req("receiver_account")?,
+                detail_id: o.req("detail_id")?,
+            })
+        }
+    }
     /// The request of `POST /v3/ecommerce/profitsharing/orders` (请求分账API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
         /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        #[serde(rename = "Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: String,
         /// 公众账号ID
         ///
         /// Example: `wx8888888888888888`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub appid: Option<String>,
         /// 二级商户号
         ///
@@ -716,11 +968,41 @@ pub mod orders {
         /// 是否分账完成
         pub finish: bool,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("appid", &self.appid)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("receivers", &self.receivers)?;
+            m.req("finish", &self.finish)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                wechatpay_serial: o.req("Wechatpay-Serial")?,
+                appid: o.opt("appid")?,
+                sub_mchid: o.req("sub_mchid")?,
+                transaction_id: o.req("transaction_id")?,
+                out_order_no: o.req("out_order_no")?,
+                receivers: o.req("receivers")?,
+                finish: o.req("finish")?,
+            })
+        }
+    }
     /// PostRequestReceivers
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestReceivers {
         /// 分账接收方类型
-        #[serde(rename = "type")]
         pub type_: crate::types::ProfitSharingReceiverType,
         /// 分账接收方账号
         ///
@@ -737,11 +1019,38 @@ pub mod orders {
         /// 分账个人接收方姓名
         ///
         /// Example: `hu89ohu89ohu89o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub receiver_name: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestReceivers {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("type", &self.type_)?;
+            m.req("receiver_account", &self.receiver_account)?;
+            m.req("amount", &self.amount)?;
+            m.req("description", &self.description)?;
+            m.opt("receiver_name", &self.receiver_name)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestReceivers {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                type_: o.req("type")?,
+                receiver_account: o.req("receiver_account")?,
+                amount: o.req("amount")?,
+                description: o.req("description")?,
+                receiver_name: o.opt("receiver_name")?,
+            })
+        }
+    }
     /// The response of `POST /v3/ecommerce/profitsharing/orders` (请求分账API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -760,13 +1069,42 @@ pub mod orders {
         /// Example: `6754760740201411110007865434`
         pub order_id: String,
         /// `status`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: Option<crate::types::ProfitSharingOrderState>,
         /// 分账接收方列表
         pub receivers: Vec<PostResponseReceivers>,
     }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("order_id", &self.order_id)?;
+            m.opt("status", &self.status)?;
+            m.req("receivers", &self.receivers)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                transaction_id: o.req("transaction_id")?,
+                out_order_no: o.req("out_order_no")?,
+                order_id: o.req("order_id")?,
+                status: o.opt("status")?,
+                receivers: o.req("receivers")?,
+            })
+        }
+    }
     /// PostResponseReceivers
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponseReceivers {
         /// 分账金额
         ///
@@ -777,17 +1115,14 @@ pub mod orders {
         /// Example: `分给商户1900000109`
         pub description: String,
         /// 分账结果
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub result: Option<crate::types::ProfitSharingResult>,
         /// 完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub finish_time: String,
         /// 分账失败原因
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fail_reason: Option<crate::types::ProfitSharingFailReason>,
         /// 分账接收方类型
-        #[serde(rename = "type")]
         pub type_: crate::types::ProfitSharingReceiverType,
         /// 分账接收方账号
         ///
@@ -798,23 +1133,61 @@ pub mod orders {
         /// Example: `36011111111111111111111`
         pub detail_id: String,
         /// 异常处理状态
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub abnormal_status: Option<PostResponseReceiversAbnormalStatus>,
         /// 异常处理关单原因
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub funds_abnormal_closed_reason: Option<
             PostResponseReceiversFundsAbnormalClosedReason,
         >,
         /// 微信支付在途异常资金付款单号
         ///
         /// Example: `0100011742874700562078230000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub funds_abnormal_redirect_id: Option<String>,
         /// 平台接收异常资金商户号或运营主体列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub funds_abnormal_receivers: Option<
             Vec<PostResponseReceiversFundsAbnormalReceivers>,
         >,
+    }
+    impl ::serde::Serialize for PostResponseReceivers {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("amount", &self.amount)?;
+            m.req("description", &self.description)?;
+            m.opt("result", &self.result)?;
+            m.req("finish_time", &self.finish_time)?;
+            m.opt("fail_reason", &self.fail_reason)?;
+            m.req("type", &self.type_)?;
+            m.req("receiver_account", &self.receiver_account)?;
+            m.req("detail_id", &self.detail_id)?;
+            m.opt("abnormal_status", &self.abnormal_status)?;
+            m.opt("funds_abnormal_closed_reason", &self.funds_abnormal_closed_reason)?;
+            m.opt("funds_abnormal_redirect_id", &self.funds_abnormal_redirect_id)?;
+            m.opt("funds_abnormal_receivers", &self.funds_abnormal_receivers)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseReceivers {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                amount: o.req("amount")?,
+                description: o.req("description")?,
+                result: o.opt("result")?,
+                finish_time: o.req("finish_time")?,
+                fail_reason: o.opt("fail_reason")?,
+                type_: o.req("type")?,
+                receiver_account: o.req("receiver_account")?,
+                detail_id: o.req("detail_id")?,
+                abnormal_status: o.opt("abnormal_status")?,
+                funds_abnormal_closed_reason: o.opt("funds_abnormal_closed_reason")?,
+                funds_abnormal_redirect_id: o.opt("funds_abnormal_redirect_id")?,
+                funds_abnormal_receivers: o.opt("funds_abnormal_receivers")?,
+            })
+        }
     }
     /// 异常处理状态
     ///
@@ -926,13 +1299,30 @@ pub mod orders {
         }
     }
     /// PostResponseReceiversFundsAbnormalReceivers
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseReceiversFundsAbnormalReceivers {
         /// 平台接收异常资金商户号
         ///
         /// Example: `1900000001`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mchid: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponseReceiversFundsAbnormalReceivers {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("mchid", &self.mchid)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseReceiversFundsAbnormalReceivers {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self { mchid: o.opt("mchid")? })
+        }
     }
     /// `/v3/ecommerce/profitsharing/orders/{transaction_id}`
     pub mod by_transaction_id {
@@ -959,14 +1349,7 @@ pub mod orders {
                 }
             }
             /// The response of `GET /v3/ecommerce/profitsharing/orders/{transaction_id}/amounts` (查询订单剩余待分金额API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 微信订单号
                 ///
@@ -976,6 +1359,28 @@ pub mod orders {
                 ///
                 /// Example: `1000`
                 pub unsplit_amount: i64,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("transaction_id", &self.transaction_id)?;
+                    m.req("unsplit_amount", &self.unsplit_amount)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        transaction_id: o.req("transaction_id")?,
+                        unsplit_amount: o.req("unsplit_amount")?,
+                    })
+                }
             }
         }
     }
@@ -1017,19 +1422,17 @@ pub mod receivers {
             }
         }
         /// The request of `POST /v3/ecommerce/profitsharing/receivers/add` (添加分账接收方API).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            #[serde(rename = "Wechatpay-Serial", skip_serializing)]
             pub wechatpay_serial: String,
             /// 公众账号ID
             ///
             /// Example: `wx8888888888888888`
             pub appid: String,
             /// 接收方类型
-            #[serde(rename = "type")]
             pub type_: crate::types::ProfitSharingReceiverType,
             /// 接收方账号
             ///
@@ -1038,26 +1441,76 @@ pub mod receivers {
             /// 接收方名称
             ///
             /// Example: `张三网络公司`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 接收方名称的密文
             ///
             /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `hu89ohu89ohu89o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub encrypted_name: Option<String>,
             /// 与分账方的关系类型
             pub relation_type: crate::types::ProfitSharingReceiverType,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("type", &self.type_)?;
+                m.req("account", &self.account)?;
+                m.opt("name", &self.name)?;
+                m.opt("encrypted_name", &self.encrypted_name)?;
+                m.req("relation_type", &self.relation_type)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wechatpay_serial: o.req("Wechatpay-Serial")?,
+                    appid: o.req("appid")?,
+                    type_: o.req("type")?,
+                    account: o.req("account")?,
+                    name: o.opt("name")?,
+                    encrypted_name: o.opt("encrypted_name")?,
+                    relation_type: o.req("relation_type")?,
+                })
+            }
+        }
         /// The response of `POST /v3/ecommerce/profitsharing/receivers/add` (添加分账接收方API).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 接收方类型
-            #[serde(rename = "type")]
             pub type_: crate::types::ProfitSharingReceiverType,
             /// 接收方账号
             ///
             /// Example: `190001001`
             pub account: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("type", &self.type_)?;
+                m.req("account", &self.account)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.req("type")?,
+                    account: o.req("account")?,
+                })
+            }
         }
     }
     /// `/v3/ecommerce/profitsharing/receivers/delete`
@@ -1081,30 +1534,74 @@ pub mod receivers {
             }
         }
         /// The request of `POST /v3/ecommerce/profitsharing/receivers/delete` (删除分账接收方API).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 公众账号ID
             ///
             /// Example: `wx8888888888888888`
             pub appid: String,
             /// 接收方类型
-            #[serde(rename = "type")]
             pub type_: crate::types::ProfitSharingReceiverType,
             /// 接收方账号
             ///
             /// Example: `190001001`
             pub account: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("type", &self.type_)?;
+                m.req("account", &self.account)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    type_: o.req("type")?,
+                    account: o.req("account")?,
+                })
+            }
+        }
         /// The response of `POST /v3/ecommerce/profitsharing/receivers/delete` (删除分账接收方API).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 接收方类型
-            #[serde(rename = "type")]
             pub type_: crate::types::ProfitSharingReceiverType,
             /// 接收方账号
             ///
             /// Example: `190001001`
             pub account: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("type", &self.type_)?;
+                m.req("account", &self.account)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.req("type")?,
+                    account: o.req("account")?,
+                })
+            }
         }
     }
 }
@@ -1143,31 +1640,49 @@ pub mod returnorders {
         }
     }
     /// The request of `GET /v3/ecommerce/profitsharing/returnorders` (查询分账回退结果API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 二级商户号
         ///
         /// Query parameter `sub_mchid`.
-        #[serde(skip_serializing)]
         pub sub_mchid: String,
         /// 微信订单号
         ///
         /// Query parameter `order_id`.
-        #[serde(skip_serializing)]
         pub order_id: Option<String>,
         /// 商户分账单号
         ///
         /// Query parameter `out_order_no`.
-        #[serde(skip_serializing)]
         pub out_order_no: Option<String>,
         /// 商户回退单号
         ///
         /// Query parameter `out_return_no`.
-        #[serde(skip_serializing)]
         pub out_return_no: String,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                order_id: o.opt("order_id")?,
+                out_order_no: o.opt("out_order_no")?,
+                out_return_no: o.req("out_return_no")?,
+            })
+        }
+    }
     /// The response of `GET /v3/ecommerce/profitsharing/returnorders` (查询分账回退结果API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 二级商户号
         ///
@@ -1200,15 +1715,52 @@ pub mod returnorders {
         /// 回退结果
         pub result: crate::types::ProfitSharingReturnResult,
         /// 失败原因
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fail_reason: Option<crate::types::ProfitSharingReturnFailReason>,
         /// 完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub finish_time: String,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("order_id", &self.order_id)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("out_return_no", &self.out_return_no)?;
+            m.req("return_mchid", &self.return_mchid)?;
+            m.req("amount", &self.amount)?;
+            m.req("return_no", &self.return_no)?;
+            m.req("result", &self.result)?;
+            m.opt("fail_reason", &self.fail_reason)?;
+            m.req("finish_time", &self.finish_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                order_id: o.req("order_id")?,
+                out_order_no: o.req("out_order_no")?,
+                out_return_no: o.req("out_return_no")?,
+                return_mchid: o.req("return_mchid")?,
+                amount: o.req("amount")?,
+                return_no: o.req("return_no")?,
+                result: o.req("result")?,
+                fail_reason: o.opt("fail_reason")?,
+                finish_time: o.req("finish_time")?,
+            })
+        }
+    }
     /// The request of `POST /v3/ecommerce/profitsharing/returnorders` (请求分账回退API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 二级商户号
         ///
@@ -1217,10 +1769,8 @@ pub mod returnorders {
         /// 微信分账单号
         ///
         /// Example: `3008450740201411110007820472`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub order_id: Option<String>,
         /// 商户分账单号
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub out_order_no: Option<String>,
         /// 商户回退单号
         ///
@@ -1239,11 +1789,44 @@ pub mod returnorders {
         /// Example: `分账回退`
         pub description: String,
         /// 微信订单号
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transaction_id: Option<String>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.opt("order_id", &self.order_id)?;
+            m.opt("out_order_no", &self.out_order_no)?;
+            m.req("out_return_no", &self.out_return_no)?;
+            m.req("return_mchid", &self.return_mchid)?;
+            m.req("amount", &self.amount)?;
+            m.req("description", &self.description)?;
+            m.opt("transaction_id", &self.transaction_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                order_id: o.opt("order_id")?,
+                out_order_no: o.opt("out_order_no")?,
+                out_return_no: o.req("out_return_no")?,
+                return_mchid: o.req("return_mchid")?,
+                amount: o.req("amount")?,
+                description: o.req("description")?,
+                transaction_id: o.opt("transaction_id")?,
+            })
+        }
+    }
     /// The response of `POST /v3/ecommerce/profitsharing/returnorders` (请求分账回退API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -1276,11 +1859,48 @@ pub mod returnorders {
         /// 回退结果
         pub result: crate::types::ProfitSharingReturnResult,
         /// 失败原因
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fail_reason: Option<crate::types::ProfitSharingReturnFailReason>,
         /// 完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub finish_time: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("order_id", &self.order_id)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("out_return_no", &self.out_return_no)?;
+            m.req("return_mchid", &self.return_mchid)?;
+            m.req("amount", &self.amount)?;
+            m.req("return_no", &self.return_no)?;
+            m.req("result", &self.result)?;
+            m.opt("fail_reason", &self.fail_reason)?;
+            m.req("finish_time", &self.finish_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                order_id: o.req("order_id")?,
+                out_order_no: o.req("out_order_no")?,
+                out_return_no: o.req("out_return_no")?,
+                return_mchid: o.req("return_mchid")?,
+                amount: o.req("amount")?,
+                return_no: o.req("return_no")?,
+                result: o.req("result")?,
+                fail_reason: o.opt("fail_reason")?,
+                finish_time: o.req("finish_time")?,
+            })
+        }
     }
 }

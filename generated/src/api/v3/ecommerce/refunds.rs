@@ -38,17 +38,15 @@ pub mod apply {
         }
     }
     /// The request of `POST /v3/ecommerce/refunds/apply` (退款申请API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 商品单个人收款方受理授权ID
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub individual_auth_id: Option<String>,
         /// 二级商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 电商平台APPID
         ///
@@ -57,17 +55,14 @@ pub mod apply {
         /// 二级商户APPID
         ///
         /// Example: `wx8888888888888888`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 还款服务商商户号
         ///
         /// Example: `1230000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub combine_mchid: Option<String>,
         /// 还款订单号
         ///
         /// Example: `P20150806125346`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub combine_out_trade_no: Option<String>,
         /// 交易单微信支付订单号
         ///
@@ -80,7 +75,6 @@ pub mod apply {
         /// 商户订单号
         ///
         /// Example: `1217752501201407033233368018`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub out_trade_no: Option<String>,
         /// 商户退款单号
         ///
@@ -89,32 +83,76 @@ pub mod apply {
         /// 退款原因
         ///
         /// Example: `商品已售完`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reason: Option<String>,
         /// 订单金额
         pub amount: PostRequestAmount,
         /// 退款结果回调url
         ///
         /// Example: `https://weixin.qq.com`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub notify_url: Option<String>,
         /// 退款出资商户
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub refund_account: Option<PostRequestRefundAccount>,
         /// 资金账户
         ///
         /// Example: `AVAILABLE`
         pub funds_account: PostRequestFundsAccount,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("individual_auth_id", &self.individual_auth_id)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.req("sp_appid", &self.sp_appid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.opt("combine_mchid", &self.combine_mchid)?;
+            m.opt("combine_out_trade_no", &self.combine_out_trade_no)?;
+            m.req("combine_transaction_id", &self.combine_transaction_id)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.opt("out_trade_no", &self.out_trade_no)?;
+            m.req("out_refund_no", &self.out_refund_no)?;
+            m.opt("reason", &self.reason)?;
+            m.req("amount", &self.amount)?;
+            m.opt("notify_url", &self.notify_url)?;
+            m.opt("refund_account", &self.refund_account)?;
+            m.req("funds_account", &self.funds_account)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                individual_auth_id: o.opt("individual_auth_id")?,
+                sub_mchid: o.opt("sub_mchid")?,
+                sp_appid: o.req("sp_appid")?,
+                sub_appid: o.opt("sub_appid")?,
+                combine_mchid: o.opt("combine_mchid")?,
+                combine_out_trade_no: o.opt("combine_out_trade_no")?,
+                combine_transaction_id: o.req("combine_transaction_id")?,
+                transaction_id: o.req("transaction_id")?,
+                out_trade_no: o.opt("out_trade_no")?,
+                out_refund_no: o.req("out_refund_no")?,
+                reason: o.opt("reason")?,
+                amount: o.req("amount")?,
+                notify_url: o.opt("notify_url")?,
+                refund_account: o.opt("refund_account")?,
+                funds_account: o.req("funds_account")?,
+            })
+        }
+    }
     /// 订单金额
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAmount {
         /// 退款金额
         ///
         /// Example: `888`
         pub refund: i64,
         /// 退款出资账户及金额
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub from: Option<Vec<PostRequestAmountFrom>>,
         /// 原订单金额
         ///
@@ -123,11 +161,36 @@ pub mod apply {
         /// 退款币种
         ///
         /// Example: `CNY`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub currency: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestAmount {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("refund", &self.refund)?;
+            m.opt("from", &self.from)?;
+            m.req("total", &self.total)?;
+            m.opt("currency", &self.currency)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                refund: o.req("refund")?,
+                from: o.opt("from")?,
+                total: o.req("total")?,
+                currency: o.opt("currency")?,
+            })
+        }
+    }
     /// PostRequestAmountFrom
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestAmountFrom {
         /// 出资账户类型
         pub account: PostRequestAmountFromAccount,
@@ -135,6 +198,28 @@ pub mod apply {
         ///
         /// Example: `444`
         pub amount: f64,
+    }
+    impl ::serde::Serialize for PostRequestAmountFrom {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("account", &self.account)?;
+            m.req("amount", &self.amount)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestAmountFrom {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                account: o.req("account")?,
+                amount: o.req("amount")?,
+            })
+        }
     }
     /// 出资账户类型
     ///
@@ -297,7 +382,7 @@ pub mod apply {
         }
     }
     /// The response of `POST /v3/ecommerce/refunds/apply` (退款申请API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 微信退款单号
         ///
@@ -314,23 +399,50 @@ pub mod apply {
         /// 订单金额
         pub amount: PostResponseAmount,
         /// 优惠退款详情
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
         /// 退款出资商户
         ///
         /// Example: `REFUND_SOURCE_SUB_MERCHANT`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub refund_account: Option<PostResponseRefundAccount>,
     }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("refund_id", &self.refund_id)?;
+            m.req("out_refund_no", &self.out_refund_no)?;
+            m.req("create_time", &self.create_time)?;
+            m.req("amount", &self.amount)?;
+            m.opt("promotion_detail", &self.promotion_detail)?;
+            m.opt("refund_account", &self.refund_account)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                refund_id: o.req("refund_id")?,
+                out_refund_no: o.req("out_refund_no")?,
+                create_time: o.req("create_time")?,
+                amount: o.req("amount")?,
+                promotion_detail: o.opt("promotion_detail")?,
+                refund_account: o.opt("refund_account")?,
+            })
+        }
+    }
     /// 订单金额
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseAmount {
         /// 退款金额
         ///
         /// Example: `888`
         pub refund: i64,
         /// 退款出资账户及金额
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub from: Option<Vec<PostResponseAmountFrom>>,
         /// 用户退款金额
         ///
@@ -339,21 +451,48 @@ pub mod apply {
         /// 优惠退款金额
         ///
         /// Example: `888`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub discount_refund: Option<i64>,
         /// 退款币种
         ///
         /// Example: `CNY`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub currency: Option<String>,
         /// 垫付金额
         ///
         /// Example: `888`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub advance: Option<f64>,
     }
+    impl ::serde::Serialize for PostResponseAmount {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("refund", &self.refund)?;
+            m.opt("from", &self.from)?;
+            m.req("payer_refund", &self.payer_refund)?;
+            m.opt("discount_refund", &self.discount_refund)?;
+            m.opt("currency", &self.currency)?;
+            m.opt("advance", &self.advance)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                refund: o.req("refund")?,
+                from: o.opt("from")?,
+                payer_refund: o.req("payer_refund")?,
+                discount_refund: o.opt("discount_refund")?,
+                currency: o.opt("currency")?,
+                advance: o.opt("advance")?,
+            })
+        }
+    }
     /// PostResponseAmountFrom
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseAmountFrom {
         /// 出资账户类型
         ///
@@ -364,8 +503,30 @@ pub mod apply {
         /// Example: `444`
         pub amount: f64,
     }
+    impl ::serde::Serialize for PostResponseAmountFrom {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("account", &self.account)?;
+            m.req("amount", &self.amount)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseAmountFrom {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                account: o.req("account")?,
+                amount: o.req("amount")?,
+            })
+        }
+    }
     /// PostResponsePromotionDetail
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponsePromotionDetail {
         /// 券ID
         ///
@@ -374,7 +535,6 @@ pub mod apply {
         /// 优惠范围
         pub scope: crate::types::TransactionPromotionScope,
         /// 优惠类型
-        #[serde(rename = "type")]
         pub type_: crate::types::RefundPromotionDetailType,
         /// 优惠券面额
         ///
@@ -384,6 +544,34 @@ pub mod apply {
         ///
         /// Example: `100`
         pub refund_amount: i64,
+    }
+    impl ::serde::Serialize for PostResponsePromotionDetail {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("promotion_id", &self.promotion_id)?;
+            m.req("scope", &self.scope)?;
+            m.req("type", &self.type_)?;
+            m.req("amount", &self.amount)?;
+            m.req("refund_amount", &self.refund_amount)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetail {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                promotion_id: o.req("promotion_id")?,
+                scope: o.req("scope")?,
+                type_: o.req("type")?,
+                amount: o.req("amount")?,
+                refund_amount: o.req("refund_amount")?,
+            })
+        }
     }
     /// 退款出资商户
     ///
@@ -478,45 +666,71 @@ pub mod by_refund_id {
             }
         }
         /// The request of `POST /v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund` (发起异常退款).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            #[serde(rename = "Wechatpay-Serial", skip_serializing)]
             pub wechatpay_serial: String,
             /// 二级商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 个人收款方受理授权ID
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub individual_auth_id: Option<String>,
             /// 商户退款单号
             ///
             /// Example: `1217752501201407033233368018`
             pub out_refund_no: String,
             /// 异常退款处理方式
-            #[serde(rename = "type")]
             pub type_: PostRequestType,
             /// 开户银行
             ///
             /// Example: `ICBC_DEBIT`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_type: Option<PostRequestBankType>,
             /// 收款银行卡号
             ///
             /// Example: `d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_account: Option<String>,
             /// 收款用户姓名
             ///
             /// Example: `UPgQcZSdq3zOayJwZ5XLrHY2dZU1W2Cd`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub real_name: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("individual_auth_id", &self.individual_auth_id)?;
+                m.req("out_refund_no", &self.out_refund_no)?;
+                m.req("type", &self.type_)?;
+                m.opt("bank_type", &self.bank_type)?;
+                m.opt("bank_account", &self.bank_account)?;
+                m.opt("real_name", &self.real_name)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wechatpay_serial: o.req("Wechatpay-Serial")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    individual_auth_id: o.opt("individual_auth_id")?,
+                    out_refund_no: o.req("out_refund_no")?,
+                    type_: o.req("type")?,
+                    bank_type: o.opt("bank_type")?,
+                    bank_account: o.opt("bank_account")?,
+                    real_name: o.opt("real_name")?,
+                })
+            }
         }
         /// 开户银行
         ///
@@ -679,7 +893,7 @@ pub mod by_refund_id {
             }
         }
         /// The response of `POST /v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund` (发起异常退款).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 微信支付退款号
             ///
@@ -700,17 +914,14 @@ pub mod by_refund_id {
             /// 退款渠道
             ///
             /// Example: `ORIGINAL`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub channel: Option<String>,
             /// 退款入账账户
             ///
             /// Example: `招商银行信用卡`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_received_account: Option<String>,
             /// 退款成功时间
             ///
             /// Example: `2020-12-01T16:18:12+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_time: Option<String>,
             /// 退款创建时间
             ///
@@ -721,35 +932,68 @@ pub mod by_refund_id {
             /// 资金账户
             ///
             /// Example: `UNSETTLED`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub funds_account: Option<PostResponseFundsAccount>,
             /// 金额信息
             pub amount: PostResponseAmount,
             /// 优惠退款信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
             /// 退款出资商户
             ///
             /// Example: `REFUND_SOURCE_SUB_MERCHANT`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub refund_account: Option<PostResponseRefundAccount>,
         }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("refund_id", &self.refund_id)?;
+                m.req("out_refund_no", &self.out_refund_no)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.opt("channel", &self.channel)?;
+                m.opt("user_received_account", &self.user_received_account)?;
+                m.opt("success_time", &self.success_time)?;
+                m.req("create_time", &self.create_time)?;
+                m.req("status", &self.status)?;
+                m.opt("funds_account", &self.funds_account)?;
+                m.req("amount", &self.amount)?;
+                m.opt("promotion_detail", &self.promotion_detail)?;
+                m.opt("refund_account", &self.refund_account)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    refund_id: o.req("refund_id")?,
+                    out_refund_no: o.req("out_refund_no")?,
+                    transaction_id: o.req("transaction_id")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    channel: o.opt("channel")?,
+                    user_received_account: o.opt("user_received_account")?,
+                    success_time: o.opt("success_time")?,
+                    create_time: o.req("create_time")?,
+                    status: o.req("status")?,
+                    funds_account: o.opt("funds_account")?,
+                    amount: o.req("amount")?,
+                    promotion_detail: o.opt("promotion_detail")?,
+                    refund_account: o.opt("refund_account")?,
+                })
+            }
+        }
         /// 金额信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseAmount {
             /// 退款金额
             ///
             /// Example: `100`
             pub refund: f64,
             /// 退款出资账户及金额
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub from: Option<Vec<PostResponseAmountFrom>>,
             /// 用户退款金额
             ///
@@ -766,18 +1010,40 @@ pub mod by_refund_id {
             /// 手续费退款金额
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub refund_fee: Option<f64>,
         }
+        impl ::serde::Serialize for PostResponseAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("refund", &self.refund)?;
+                m.opt("from", &self.from)?;
+                m.req("payer_refund", &self.payer_refund)?;
+                m.req("discount_refund", &self.discount_refund)?;
+                m.req("currency", &self.currency)?;
+                m.opt("refund_fee", &self.refund_fee)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    refund: o.req("refund")?,
+                    from: o.opt("from")?,
+                    payer_refund: o.req("payer_refund")?,
+                    discount_refund: o.req("discount_refund")?,
+                    currency: o.req("currency")?,
+                    refund_fee: o.opt("refund_fee")?,
+                })
+            }
+        }
         /// PostResponseAmountFrom
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseAmountFrom {
             /// 出资账户类型
             ///
@@ -787,6 +1053,28 @@ pub mod by_refund_id {
             ///
             /// Example: `444`
             pub amount: f64,
+        }
+        impl ::serde::Serialize for PostResponseAmountFrom {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("account", &self.account)?;
+                m.req("amount", &self.amount)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseAmountFrom {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    account: o.req("account")?,
+                    amount: o.req("amount")?,
+                })
+            }
         }
         /// 资金账户
         ///
@@ -843,14 +1131,7 @@ pub mod by_refund_id {
             }
         }
         /// PostResponsePromotionDetail
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePromotionDetail {
             /// 券ID
             ///
@@ -863,7 +1144,6 @@ pub mod by_refund_id {
             /// 优惠类型
             ///
             /// Example: `COUPON`
-            #[serde(rename = "type")]
             pub type_: String,
             /// 优惠券面额
             ///
@@ -874,18 +1154,40 @@ pub mod by_refund_id {
             /// Example: `100`
             pub refund_amount: f64,
             /// 商品列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
         }
+        impl ::serde::Serialize for PostResponsePromotionDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("promotion_id", &self.promotion_id)?;
+                m.req("scope", &self.scope)?;
+                m.req("type", &self.type_)?;
+                m.req("amount", &self.amount)?;
+                m.req("refund_amount", &self.refund_amount)?;
+                m.opt("goods_detail", &self.goods_detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    promotion_id: o.req("promotion_id")?,
+                    scope: o.req("scope")?,
+                    type_: o.req("type")?,
+                    amount: o.req("amount")?,
+                    refund_amount: o.req("refund_amount")?,
+                    goods_detail: o.opt("goods_detail")?,
+                })
+            }
+        }
         /// PostResponsePromotionDetailGoodsDetail
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePromotionDetailGoodsDetail {
             /// 商户侧商品编码
             ///
@@ -894,12 +1196,10 @@ pub mod by_refund_id {
             /// 微信侧商品编码
             ///
             /// Example: `1001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub wechatpay_goods_id: Option<String>,
             /// 商品名称
             ///
             /// Example: `iPhone6s 16G`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_name: Option<String>,
             /// 商品单价
             ///
@@ -913,6 +1213,36 @@ pub mod by_refund_id {
             ///
             /// Example: `1`
             pub refund_quantity: f64,
+        }
+        impl ::serde::Serialize for PostResponsePromotionDetailGoodsDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("merchant_goods_id", &self.merchant_goods_id)?;
+                m.opt("wechatpay_goods_id", &self.wechatpay_goods_id)?;
+                m.opt("goods_name", &self.goods_name)?;
+                m.req("unit_price", &self.unit_price)?;
+                m.req("refund_amount", &self.refund_amount)?;
+                m.req("refund_quantity", &self.refund_quantity)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetailGoodsDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    merchant_goods_id: o.req("merchant_goods_id")?,
+                    wechatpay_goods_id: o.opt("wechatpay_goods_id")?,
+                    goods_name: o.opt("goods_name")?,
+                    unit_price: o.req("unit_price")?,
+                    refund_amount: o.req("refund_amount")?,
+                    refund_quantity: o.req("refund_quantity")?,
+                })
+            }
         }
         /// 退款出资商户
         ///
@@ -1004,30 +1334,34 @@ pub mod by_refund_id {
             }
         }
         /// The request of `GET /v3/ecommerce/refunds/{refund_id}/return-advance` (查询垫付回补结果API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 二级商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: String,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.req("sub_mchid")?,
+                })
+            }
+        }
         /// The response of `GET /v3/ecommerce/refunds/{refund_id}/return-advance` (查询垫付回补结果API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 微信退款单号
             ///
@@ -1064,33 +1398,74 @@ pub mod by_refund_id {
             /// 垫付回补完成时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_time: Option<String>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("refund_id", &self.refund_id)?;
+                m.req("advance_return_id", &self.advance_return_id)?;
+                m.req("return_amount", &self.return_amount)?;
+                m.req("payer_mchid", &self.payer_mchid)?;
+                m.req("payer_account", &self.payer_account)?;
+                m.req("payee_mchid", &self.payee_mchid)?;
+                m.req("payee_account", &self.payee_account)?;
+                m.req("result", &self.result)?;
+                m.opt("success_time", &self.success_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    refund_id: o.req("refund_id")?,
+                    advance_return_id: o.req("advance_return_id")?,
+                    return_amount: o.req("return_amount")?,
+                    payer_mchid: o.req("payer_mchid")?,
+                    payer_account: o.req("payer_account")?,
+                    payee_mchid: o.req("payee_mchid")?,
+                    payee_account: o.req("payee_account")?,
+                    result: o.req("result")?,
+                    success_time: o.opt("success_time")?,
+                })
+            }
+        }
         /// The request of `POST /v3/ecommerce/refunds/{refund_id}/return-advance` (垫付退款回补API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 二级商户号
             ///
             /// Example: `1900000109`
             pub sub_mchid: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.req("sub_mchid")?,
+                })
+            }
+        }
         /// The response of `POST /v3/ecommerce/refunds/{refund_id}/return-advance` (垫付退款回补API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 微信退款单号
             ///
@@ -1127,8 +1502,43 @@ pub mod by_refund_id {
             /// 垫付回补完成时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_time: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("refund_id", &self.refund_id)?;
+                m.req("advance_return_id", &self.advance_return_id)?;
+                m.req("return_amount", &self.return_amount)?;
+                m.req("payer_mchid", &self.payer_mchid)?;
+                m.req("payer_account", &self.payer_account)?;
+                m.req("payee_mchid", &self.payee_mchid)?;
+                m.req("payee_account", &self.payee_account)?;
+                m.req("result", &self.result)?;
+                m.opt("success_time", &self.success_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    refund_id: o.req("refund_id")?,
+                    advance_return_id: o.req("advance_return_id")?,
+                    return_amount: o.req("return_amount")?,
+                    payer_mchid: o.req("payer_mchid")?,
+                    payer_account: o.req("payer_account")?,
+                    payee_mchid: o.req("payee_mchid")?,
+                    payee_account: o.req("payee_account")?,
+                    result: o.req("result")?,
+                    success_time: o.opt("success_time")?,
+                })
+            }
         }
     }
 }
@@ -1164,28 +1574,39 @@ pub mod id {
             }
         }
         /// The request of `GET /v3/ecommerce/refunds/id/{refund_id}` (通过微信支付退款单号查询退款).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 商品单个人收款方受理授权ID
             ///
             /// Query parameter `individual_auth_id`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub individual_auth_id: Option<String>,
             /// 二级商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: Option<String>,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    individual_auth_id: o.opt("individual_auth_id")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                })
+            }
+        }
         /// The response of `GET /v3/ecommerce/refunds/id/{refund_id}` (通过微信支付退款单号查询退款).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 微信退款单号
             ///
@@ -1204,17 +1625,14 @@ pub mod id {
             /// Example: `1217752501201407033233368018`
             pub out_trade_no: String,
             /// 退款渠道
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub channel: Option<crate::types::RefundChannel>,
             /// 退款入账账户
             ///
             /// Example: `招商银行信用卡`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_received_account: Option<String>,
             /// 退款成功时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_time: Option<String>,
             /// 退款创建时间
             ///
@@ -1225,35 +1643,68 @@ pub mod id {
             /// 退款金额信息
             pub amount: GetResponseAmount,
             /// 营销详情
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             /// 退款出资商户
             ///
             /// Example: `REFUND_SOURCE_SUB_MERCHANT`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub refund_account: Option<GetResponseRefundAccount>,
             /// 资金账户
             ///
             /// Example: `UNSETTLED`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub funds_account: Option<GetResponseFundsAccount>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("refund_id", &self.refund_id)?;
+                m.req("out_refund_no", &self.out_refund_no)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.opt("channel", &self.channel)?;
+                m.opt("user_received_account", &self.user_received_account)?;
+                m.opt("success_time", &self.success_time)?;
+                m.req("create_time", &self.create_time)?;
+                m.req("status", &self.status)?;
+                m.req("amount", &self.amount)?;
+                m.opt("promotion_detail", &self.promotion_detail)?;
+                m.opt("refund_account", &self.refund_account)?;
+                m.opt("funds_account", &self.funds_account)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    refund_id: o.req("refund_id")?,
+                    out_refund_no: o.req("out_refund_no")?,
+                    transaction_id: o.req("transaction_id")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    channel: o.opt("channel")?,
+                    user_received_account: o.opt("user_received_account")?,
+                    success_time: o.opt("success_time")?,
+                    create_time: o.req("create_time")?,
+                    status: o.req("status")?,
+                    amount: o.req("amount")?,
+                    promotion_detail: o.opt("promotion_detail")?,
+                    refund_account: o.opt("refund_account")?,
+                    funds_account: o.opt("funds_account")?,
+                })
+            }
+        }
         /// 退款金额信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
             /// 退款金额
             ///
             /// Example: `888`
             pub refund: i64,
             /// 退款出资账户及金额
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub from: Option<Vec<GetResponseAmountFrom>>,
             /// 用户退款金额
             ///
@@ -1262,21 +1713,48 @@ pub mod id {
             /// 优惠退款金额
             ///
             /// Example: `888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub discount_refund: Option<i64>,
             /// 退款币种
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
             /// 垫付金额
             ///
             /// Example: `888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub advance: Option<f64>,
         }
+        impl ::serde::Serialize for GetResponseAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("refund", &self.refund)?;
+                m.opt("from", &self.from)?;
+                m.req("payer_refund", &self.payer_refund)?;
+                m.opt("discount_refund", &self.discount_refund)?;
+                m.opt("currency", &self.currency)?;
+                m.opt("advance", &self.advance)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    refund: o.req("refund")?,
+                    from: o.opt("from")?,
+                    payer_refund: o.req("payer_refund")?,
+                    discount_refund: o.opt("discount_refund")?,
+                    currency: o.opt("currency")?,
+                    advance: o.opt("advance")?,
+                })
+            }
+        }
         /// GetResponseAmountFrom
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseAmountFrom {
             /// 出资账户类型
             ///
@@ -1286,6 +1764,28 @@ pub mod id {
             ///
             /// Example: `444`
             pub amount: f64,
+        }
+        impl ::serde::Serialize for GetResponseAmountFrom {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("account", &self.account)?;
+                m.req("amount", &self.amount)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseAmountFrom {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    account: o.req("account")?,
+                    amount: o.req("amount")?,
+                })
+            }
         }
         /// 出资账户类型
         ///
@@ -1408,7 +1908,7 @@ pub mod id {
             }
         }
         /// GetResponsePromotionDetail
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponsePromotionDetail {
             /// 券ID
             ///
@@ -1417,7 +1917,6 @@ pub mod id {
             /// 优惠范围
             pub scope: crate::types::TransactionPromotionScope,
             /// 优惠类型
-            #[serde(rename = "type")]
             pub type_: crate::types::RefundPromotionDetailType,
             /// 优惠券面额
             ///
@@ -1427,6 +1926,34 @@ pub mod id {
             ///
             /// Example: `100`
             pub refund_amount: i64,
+        }
+        impl ::serde::Serialize for GetResponsePromotionDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("promotion_id", &self.promotion_id)?;
+                m.req("scope", &self.scope)?;
+                m.req("type", &self.type_)?;
+                m.req("amount", &self.amount)?;
+                m.req("refund_amount", &self.refund_amount)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    promotion_id: o.req("promotion_id")?,
+                    scope: o.req("scope")?,
+                    type_: o.req("type")?,
+                    amount: o.req("amount")?,
+                    refund_amount: o.req("refund_amount")?,
+                })
+            }
         }
         /// 退款出资商户
         ///
@@ -1519,28 +2046,39 @@ pub mod out_refund_no {
             }
         }
         /// The request of `GET /v3/ecommerce/refunds/out-refund-no/{out_refund_no}` (通过商户退款单号查询退款).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 商品单个人收款方受理授权ID
             ///
             /// Query parameter `individual_auth_id`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub individual_auth_id: Option<String>,
             /// 二级商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: Option<String>,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    individual_auth_id: o.opt("individual_auth_id")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                })
+            }
+        }
         /// The response of `GET /v3/ecommerce/refunds/out-refund-no/{out_refund_no}` (通过商户退款单号查询退款).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 微信退款单号
             ///
@@ -1559,17 +2097,14 @@ pub mod out_refund_no {
             /// Example: `1217752501201407033233368018`
             pub out_trade_no: String,
             /// 退款渠道
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub channel: Option<crate::types::RefundChannel>,
             /// 退款入账账户
             ///
             /// Example: `招商银行信用卡`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_received_account: Option<String>,
             /// 退款成功时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_time: Option<String>,
             /// 退款创建时间
             ///
@@ -1580,35 +2115,68 @@ pub mod out_refund_no {
             /// 退款金额信息
             pub amount: GetResponseAmount,
             /// 营销详情
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             /// 退款出资商户
             ///
             /// Example: `REFUND_SOURCE_SUB_MERCHANT`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub refund_account: Option<GetResponseRefundAccount>,
             /// 资金账户
             ///
             /// Example: `UNSETTLED`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub funds_account: Option<GetResponseFundsAccount>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("refund_id", &self.refund_id)?;
+                m.req("out_refund_no", &self.out_refund_no)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.opt("channel", &self.channel)?;
+                m.opt("user_received_account", &self.user_received_account)?;
+                m.opt("success_time", &self.success_time)?;
+                m.req("create_time", &self.create_time)?;
+                m.req("status", &self.status)?;
+                m.req("amount", &self.amount)?;
+                m.opt("promotion_detail", &self.promotion_detail)?;
+                m.opt("refund_account", &self.refund_account)?;
+                m.opt("funds_account", &self.funds_account)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    refund_id: o.req("refund_id")?,
+                    out_refund_no: o.req("out_refund_no")?,
+                    transaction_id: o.req("transaction_id")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    channel: o.opt("channel")?,
+                    user_received_account: o.opt("user_received_account")?,
+                    success_time: o.opt("success_time")?,
+                    create_time: o.req("create_time")?,
+                    status: o.req("status")?,
+                    amount: o.req("amount")?,
+                    promotion_detail: o.opt("promotion_detail")?,
+                    refund_account: o.opt("refund_account")?,
+                    funds_account: o.opt("funds_account")?,
+                })
+            }
+        }
         /// 退款金额信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
             /// 退款金额
             ///
             /// Example: `888`
             pub refund: i64,
             /// 退款出资账户及金额
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub from: Option<Vec<GetResponseAmountFrom>>,
             /// 用户退款金额
             ///
@@ -1617,21 +2185,48 @@ pub mod out_refund_no {
             /// 优惠退款金额
             ///
             /// Example: `888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub discount_refund: Option<i64>,
             /// 退款币种
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
             /// 垫付金额
             ///
             /// Example: `888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub advance: Option<f64>,
         }
+        impl ::serde::Serialize for GetResponseAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("refund", &self.refund)?;
+                m.opt("from", &self.from)?;
+                m.req("payer_refund", &self.payer_refund)?;
+                m.opt("discount_refund", &self.discount_refund)?;
+                m.opt("currency", &self.currency)?;
+                m.opt("advance", &self.advance)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    refund: o.req("refund")?,
+                    from: o.opt("from")?,
+                    payer_refund: o.req("payer_refund")?,
+                    discount_refund: o.opt("discount_refund")?,
+                    currency: o.opt("currency")?,
+                    advance: o.opt("advance")?,
+                })
+            }
+        }
         /// GetResponseAmountFrom
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseAmountFrom {
             /// 出资账户类型
             ///
@@ -1641,6 +2236,28 @@ pub mod out_refund_no {
             ///
             /// Example: `444`
             pub amount: f64,
+        }
+        impl ::serde::Serialize for GetResponseAmountFrom {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("account", &self.account)?;
+                m.req("amount", &self.amount)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseAmountFrom {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    account: o.req("account")?,
+                    amount: o.req("amount")?,
+                })
+            }
         }
         /// 出资账户类型
         ///
@@ -1763,7 +2380,7 @@ pub mod out_refund_no {
             }
         }
         /// GetResponsePromotionDetail
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponsePromotionDetail {
             /// 券ID
             ///
@@ -1772,7 +2389,6 @@ pub mod out_refund_no {
             /// 优惠范围
             pub scope: crate::types::TransactionPromotionScope,
             /// 优惠类型
-            #[serde(rename = "type")]
             pub type_: crate::types::RefundPromotionDetailType,
             /// 优惠券面额
             ///
@@ -1782,6 +2398,34 @@ pub mod out_refund_no {
             ///
             /// Example: `100`
             pub refund_amount: i64,
+        }
+        impl ::serde::Serialize for GetResponsePromotionDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("promotion_id", &self.promotion_id)?;
+                m.req("scope", &self.scope)?;
+                m.req("type", &self.type_)?;
+                m.req("amount", &self.amount)?;
+                m.req("refund_amount", &self.refund_amount)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    promotion_id: o.req("promotion_id")?,
+                    scope: o.req("scope")?,
+                    type_: o.req("type")?,
+                    amount: o.req("amount")?,
+                    refund_amount: o.req("refund_amount")?,
+                })
+            }
         }
         /// 退款出资商户
         ///

@@ -23,33 +23,51 @@ impl<'a> SubjectSubMerchants<'a> {
     }
 }
 /// The request of `GET /v3/ecommerce/subject-sub-merchants` (查询指定主体子商户列表).
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetRequest {
     /// 主体类型
     ///
     /// Query parameter `organization_type`. Example: `SUBJECT_TYPE_ENTERPRISE`
-    #[serde(skip_serializing)]
     pub organization_type: GetRequestOrganizationType,
     /// 证件号码
     ///
     /// Query parameter `cert_number`. Example: `Iuas%2BxWj7ma0t%`
-    #[serde(skip_serializing)]
     pub cert_number: String,
     /// 分页大小
     ///
     /// Query parameter `limit`. Example: `20`
-    #[serde(skip_serializing)]
     pub limit: Option<i64>,
     /// 分页偏移
     ///
     /// Query parameter `offset`. Example: `0`
-    #[serde(skip_serializing)]
     pub offset: Option<i64>,
     /// 微信支付公钥ID/平台证书序列号
     ///
     /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    #[serde(rename = "Wechatpay-Serial", skip_serializing)]
     pub wechatpay_serial: String,
+}
+impl ::serde::Serialize for GetRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            organization_type: o.req("organization_type")?,
+            cert_number: o.req("cert_number")?,
+            limit: o.opt("limit")?,
+            offset: o.opt("offset")?,
+            wechatpay_serial: o.req("Wechatpay-Serial")?,
+        })
+    }
 }
 /// 主体类型
 ///
@@ -120,7 +138,7 @@ impl<'de> ::serde::Deserialize<'de> for GetRequestOrganizationType {
     }
 }
 /// The response of `GET /v3/ecommerce/subject-sub-merchants` (查询指定主体子商户列表).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// 子商户列表
     pub data: Vec<GetResponseData>,
@@ -137,8 +155,34 @@ pub struct GetResponse {
     /// Example: `100`
     pub total_count: i64,
 }
+impl ::serde::Serialize for GetResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("data", &self.data)?;
+        m.req("offset", &self.offset)?;
+        m.req("limit", &self.limit)?;
+        m.req("total_count", &self.total_count)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            data: o.req("data")?,
+            offset: o.req("offset")?,
+            limit: o.req("limit")?,
+            total_count: o.req("total_count")?,
+        })
+    }
+}
 /// GetResponseData
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseData {
     /// 子商户号
     ///
@@ -152,4 +196,28 @@ pub struct GetResponseData {
     ///
     /// Example: `2018-06-08T10:34:56+08:00`
     pub sign_time: String,
+}
+impl ::serde::Serialize for GetResponseData {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("sub_mchid", &self.sub_mchid)?;
+        m.req("merchant_shortname", &self.merchant_shortname)?;
+        m.req("sign_time", &self.sign_time)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            sub_mchid: o.req("sub_mchid")?,
+            merchant_shortname: o.req("merchant_shortname")?,
+            sign_time: o.req("sign_time")?,
+        })
+    }
 }

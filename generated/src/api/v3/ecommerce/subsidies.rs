@@ -34,7 +34,7 @@ pub mod cancel {
         }
     }
     /// The request of `POST /v3/ecommerce/subsidies/cancel` (取消补差API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 二级商户号
         ///
@@ -49,8 +49,32 @@ pub mod cancel {
         /// Example: `订单退款`
         pub description: String,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("description", &self.description)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                transaction_id: o.req("transaction_id")?,
+                description: o.req("description")?,
+            })
+        }
+    }
     /// The response of `POST /v3/ecommerce/subsidies/cancel` (取消补差API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -66,6 +90,32 @@ pub mod cancel {
         ///
         /// Example: `订单退款`
         pub description: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("result", &self.result)?;
+            m.req("description", &self.description)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                transaction_id: o.req("transaction_id")?,
+                result: o.req("result")?,
+                description: o.req("description")?,
+            })
+        }
     }
     /// 取消补差结果
     ///
@@ -138,7 +188,7 @@ pub mod create {
         }
     }
     /// The request of `POST /v3/ecommerce/subsidies/create` (请求补差API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 二级商户号
         ///
@@ -159,16 +209,44 @@ pub mod create {
         /// 微信退款单号
         ///
         /// Example: `3008450740201411110007820472`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub refund_id: Option<String>,
         /// 商户补差单号
         ///
         /// Example: `P20150806125347`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub out_subsidy_no: Option<String>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("amount", &self.amount)?;
+            m.req("description", &self.description)?;
+            m.opt("refund_id", &self.refund_id)?;
+            m.opt("out_subsidy_no", &self.out_subsidy_no)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                transaction_id: o.req("transaction_id")?,
+                amount: o.req("amount")?,
+                description: o.req("description")?,
+                refund_id: o.opt("refund_id")?,
+                out_subsidy_no: o.opt("out_subsidy_no")?,
+            })
+        }
+    }
     /// The response of `POST /v3/ecommerce/subsidies/create` (请求补差API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -197,6 +275,38 @@ pub mod create {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub success_time: String,
     }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("subsidy_id", &self.subsidy_id)?;
+            m.req("description", &self.description)?;
+            m.req("amount", &self.amount)?;
+            m.req("result", &self.result)?;
+            m.req("success_time", &self.success_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                transaction_id: o.req("transaction_id")?,
+                subsidy_id: o.req("subsidy_id")?,
+                description: o.req("description")?,
+                amount: o.req("amount")?,
+                result: o.req("result")?,
+                success_time: o.req("success_time")?,
+            })
+        }
+    }
 }
 /// `/v3/ecommerce/subsidies/return`
 pub mod return_ {
@@ -216,7 +326,7 @@ pub mod return_ {
         }
     }
     /// The request of `POST /v3/ecommerce/subsidies/return` (请求补差回退API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 二级商户号
         ///
@@ -245,23 +355,75 @@ pub mod return_ {
         /// 微信补差单号
         ///
         /// Example: `3008450740201411110007820472`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub subsidy_id: Option<String>,
         /// 回退出资账户及金额
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub from: Option<Vec<PostRequestFrom>>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("refund_id", &self.refund_id)?;
+            m.req("amount", &self.amount)?;
+            m.req("description", &self.description)?;
+            m.opt("subsidy_id", &self.subsidy_id)?;
+            m.opt("from", &self.from)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                out_order_no: o.req("out_order_no")?,
+                transaction_id: o.req("transaction_id")?,
+                refund_id: o.req("refund_id")?,
+                amount: o.req("amount")?,
+                description: o.req("description")?,
+                subsidy_id: o.opt("subsidy_id")?,
+                from: o.opt("from")?,
+            })
+        }
+    }
     /// PostRequestFrom
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestFrom {
         /// 出资账户类型
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub account: Option<PostRequestFromAccount>,
         /// 出资金额
         ///
         /// Example: `10`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<i64>,
+    }
+    impl ::serde::Serialize for PostRequestFrom {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("account", &self.account)?;
+            m.opt("amount", &self.amount)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestFrom {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                account: o.opt("account")?,
+                amount: o.opt("amount")?,
+            })
+        }
     }
     /// 出资账户类型
     ///
@@ -316,7 +478,7 @@ pub mod return_ {
         }
     }
     /// The response of `POST /v3/ecommerce/subsidies/return` (请求补差回退API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -352,5 +514,41 @@ pub mod return_ {
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub success_time: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("subsidy_refund_id", &self.subsidy_refund_id)?;
+            m.req("refund_id", &self.refund_id)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("amount", &self.amount)?;
+            m.req("description", &self.description)?;
+            m.req("result", &self.result)?;
+            m.req("success_time", &self.success_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                transaction_id: o.req("transaction_id")?,
+                subsidy_refund_id: o.req("subsidy_refund_id")?,
+                refund_id: o.req("refund_id")?,
+                out_order_no: o.req("out_order_no")?,
+                amount: o.req("amount")?,
+                description: o.req("description")?,
+                result: o.req("result")?,
+                success_time: o.req("success_time")?,
+            })
+        }
     }
 }

@@ -64,40 +64,44 @@ pub mod id {
             }
         }
         /// The request of `GET /v3/edu-papay/contracts/id/{contract_id}` (通过协议号查询签约API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 服务商APPID
             ///
             /// Query parameter `appid`. Example: `wx8888888888888888`
-            #[serde(skip_serializing)]
             pub appid: String,
             /// 子商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: Option<String>,
             /// 子商户APPID
             ///
             /// Query parameter `sub_appid`. Example: `wx8888888888888888`
-            #[serde(skip_serializing)]
             pub sub_appid: Option<String>,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                })
+            }
+        }
         /// The response of `GET /v3/edu-papay/contracts/id/{contract_id}` (通过协议号查询签约API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 服务商商户号
             ///
@@ -110,53 +114,95 @@ pub mod id {
             /// 子商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 子商户APPID
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 服务商APPID下的用户标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 子商户APPID下的用户标识
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_openid: Option<String>,
             /// 签约模板号
             ///
             /// Example: `101164396123311331`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub plan_id: Option<String>,
             /// 签约信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub contract_information: Option<GetResponseContractInformation>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.req("appid", &self.appid)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("sub_openid", &self.sub_openid)?;
+                m.opt("plan_id", &self.plan_id)?;
+                m.opt("contract_information", &self.contract_information)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_mchid: o.req("sp_mchid")?,
+                    appid: o.req("appid")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    openid: o.opt("openid")?,
+                    sub_openid: o.opt("sub_openid")?,
+                    plan_id: o.opt("plan_id")?,
+                    contract_information: o.opt("contract_information")?,
+                })
+            }
+        }
         /// 签约信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseContractInformation {
             /// 签约协议号
             ///
             /// Example: `wx998877665544wx`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub contract_id: Option<String>,
             /// 签约状态
             ///
             /// Example: `ADD`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub contract_status: Option<String>,
             /// 签约时间
             ///
             /// Example: `2020-03-26T10:43:39+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub create_time: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponseContractInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("contract_id", &self.contract_id)?;
+                m.opt("contract_status", &self.contract_status)?;
+                m.opt("create_time", &self.create_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseContractInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    contract_id: o.opt("contract_id")?,
+                    contract_status: o.opt("contract_status")?,
+                    create_time: o.opt("create_time")?,
+                })
+            }
         }
     }
 }
@@ -178,7 +224,7 @@ pub mod presign {
         }
     }
     /// The request of `POST /v3/edu-papay/contracts/presign` (预签约API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 服务商APPID
         ///
@@ -187,12 +233,10 @@ pub mod presign {
         /// 子商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 子商户APPID
         ///
         /// Example: `wx8888888888888888`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 服务商APPID下的用户标识
         ///
@@ -201,7 +245,6 @@ pub mod presign {
         /// 子商户APPID下的用户标识
         ///
         /// Example: `oUpF8uMuAJOM2pxb2W`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_openid: Option<String>,
         /// 签约模板号
         ///
@@ -220,12 +263,68 @@ pub mod presign {
         /// Example: `EDUCATION_PERIOD`
         pub trade_scene: String,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("appid", &self.appid)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.req("openid", &self.openid)?;
+            m.opt("sub_openid", &self.sub_openid)?;
+            m.req("plan_id", &self.plan_id)?;
+            m.req("user_id", &self.user_id)?;
+            m.req("period_start_date", &self.period_start_date)?;
+            m.req("trade_scene", &self.trade_scene)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                appid: o.req("appid")?,
+                sub_mchid: o.opt("sub_mchid")?,
+                sub_appid: o.opt("sub_appid")?,
+                openid: o.req("openid")?,
+                sub_openid: o.opt("sub_openid")?,
+                plan_id: o.req("plan_id")?,
+                user_id: o.req("user_id")?,
+                period_start_date: o.req("period_start_date")?,
+                trade_scene: o.req("trade_scene")?,
+            })
+        }
+    }
     /// The response of `POST /v3/edu-papay/contracts/presign` (预签约API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 预签约号
         ///
         /// Example: `0044de6c799739c2e8534b`
         pub presign_token: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("presign_token", &self.presign_token)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                presign_token: o.req("presign_token")?,
+            })
+        }
     }
 }

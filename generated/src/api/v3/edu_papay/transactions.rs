@@ -21,7 +21,7 @@ impl<'a> Transactions<'a> {
     }
 }
 /// The request of `POST /v3/edu-papay/transactions` (教育通扣款受理API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 服务商APPID
     ///
@@ -30,12 +30,10 @@ pub struct PostRequest {
     /// 子商户号
     ///
     /// Example: `1900000109`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_mchid: Option<String>,
     /// 子商户APPID
     ///
     /// Example: `wx8888888888888888`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_appid: Option<String>,
     /// 商品或支付单简要描述
     ///
@@ -44,7 +42,6 @@ pub struct PostRequest {
     /// 商户数据
     ///
     /// Example: `自定义数据`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub attach: Option<String>,
     /// 商户订单号
     ///
@@ -53,7 +50,6 @@ pub struct PostRequest {
     /// 商品标记
     ///
     /// Example: `test`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub goods_tag: Option<String>,
     /// 支付回调通知地址
     ///
@@ -72,8 +68,50 @@ pub struct PostRequest {
     /// 设备信息
     pub device_information: PostRequestDeviceInformation,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("appid", &self.appid)?;
+        m.opt("sub_mchid", &self.sub_mchid)?;
+        m.opt("sub_appid", &self.sub_appid)?;
+        m.req("body", &self.body)?;
+        m.opt("attach", &self.attach)?;
+        m.req("out_trade_no", &self.out_trade_no)?;
+        m.opt("goods_tag", &self.goods_tag)?;
+        m.req("notify_url", &self.notify_url)?;
+        m.req("contract_id", &self.contract_id)?;
+        m.req("trade_scene", &self.trade_scene)?;
+        m.req("amount", &self.amount)?;
+        m.req("device_information", &self.device_information)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            appid: o.req("appid")?,
+            sub_mchid: o.opt("sub_mchid")?,
+            sub_appid: o.opt("sub_appid")?,
+            body: o.req("body")?,
+            attach: o.opt("attach")?,
+            out_trade_no: o.req("out_trade_no")?,
+            goods_tag: o.opt("goods_tag")?,
+            notify_url: o.req("notify_url")?,
+            contract_id: o.req("contract_id")?,
+            trade_scene: o.req("trade_scene")?,
+            amount: o.req("amount")?,
+            device_information: o.req("device_information")?,
+        })
+    }
+}
 /// 订单金额
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestAmount {
     /// 总金额
     ///
@@ -82,21 +120,63 @@ pub struct PostRequestAmount {
     /// 货币类型
     ///
     /// Example: `CNY`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub currency: Option<String>,
 }
+impl ::serde::Serialize for PostRequestAmount {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("total", &self.total)?;
+        m.opt("currency", &self.currency)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            total: o.req("total")?,
+            currency: o.opt("currency")?,
+        })
+    }
+}
 /// 设备信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestDeviceInformation {
     /// 设备号
     ///
     /// Example: `12343232`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub device_id: Option<String>,
     /// 商户端设备ip
     ///
     /// Example: `123.12.12.123`
     pub device_ip: String,
+}
+impl ::serde::Serialize for PostRequestDeviceInformation {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("device_id", &self.device_id)?;
+        m.req("device_ip", &self.device_ip)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestDeviceInformation {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            device_id: o.opt("device_id")?,
+            device_ip: o.req("device_ip")?,
+        })
+    }
 }
 /// `/v3/edu-papay/transactions/id`
 pub mod id {
@@ -132,30 +212,34 @@ pub mod id {
             }
         }
         /// The request of `GET /v3/edu-papay/transactions/id/{transaction_id}` (微信订单号查单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 子商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: Option<String>,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.opt("sub_mchid")?,
+                })
+            }
+        }
         /// The response of `GET /v3/edu-papay/transactions/id/{transaction_id}` (微信订单号查单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 服务商商户号
             ///
@@ -168,12 +252,10 @@ pub mod id {
             /// 子商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 子商户APPID
             ///
             /// Example: `wx8888888888888888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 商户订单号
             ///
@@ -182,22 +264,18 @@ pub mod id {
             /// 微信支付订单号
             ///
             /// Example: `25012014070332333018`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transaction_id: Option<String>,
             /// 商户数据
             ///
             /// Example: `自定义数据`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 付款银行
             ///
             /// Example: `CMC`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_type: Option<String>,
             /// 支付完成时间
             ///
             /// Example: `2020-03-26T10:43:39+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_time: Option<String>,
             /// 交易状态
             ///
@@ -206,28 +284,66 @@ pub mod id {
             /// 交易状态描述
             ///
             /// Example: `支付成功`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub trade_state_description: Option<String>,
             /// 支付者
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payer: Option<GetResponsePayer>,
             /// 订单金额
             pub amount: GetResponseAmount,
             /// 设备信息
             pub device_information: GetResponseDeviceInformation,
             /// 优惠详情
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.req("appid", &self.appid)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.opt("transaction_id", &self.transaction_id)?;
+                m.opt("attach", &self.attach)?;
+                m.opt("bank_type", &self.bank_type)?;
+                m.opt("success_time", &self.success_time)?;
+                m.req("trade_state", &self.trade_state)?;
+                m.opt("trade_state_description", &self.trade_state_description)?;
+                m.opt("payer", &self.payer)?;
+                m.req("amount", &self.amount)?;
+                m.req("device_information", &self.device_information)?;
+                m.opt("promotion_detail", &self.promotion_detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_mchid: o.req("sp_mchid")?,
+                    appid: o.req("appid")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    transaction_id: o.opt("transaction_id")?,
+                    attach: o.opt("attach")?,
+                    bank_type: o.opt("bank_type")?,
+                    success_time: o.opt("success_time")?,
+                    trade_state: o.req("trade_state")?,
+                    trade_state_description: o.opt("trade_state_description")?,
+                    payer: o.opt("payer")?,
+                    amount: o.req("amount")?,
+                    device_information: o.req("device_information")?,
+                    promotion_detail: o.opt("promotion_detail")?,
+                })
+            }
+        }
         /// 订单金额
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
             /// 订单金额
             ///
@@ -236,118 +352,185 @@ pub mod id {
             /// 用户支付金额
             ///
             /// Example: `888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payer_total: Option<i64>,
             /// 折扣
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub discount_total: Option<i64>,
             /// 货币类型
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
         }
+        impl ::serde::Serialize for GetResponseAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("total", &self.total)?;
+                m.opt("payer_total", &self.payer_total)?;
+                m.opt("discount_total", &self.discount_total)?;
+                m.opt("currency", &self.currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total: o.req("total")?,
+                    payer_total: o.opt("payer_total")?,
+                    discount_total: o.opt("discount_total")?,
+                    currency: o.opt("currency")?,
+                })
+            }
+        }
         /// 设备信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDeviceInformation {
             /// 设备号
             ///
             /// Example: `12343232`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub device_id: Option<String>,
             /// 商户端设备ip
             ///
             /// Example: `123.12.12.123`
             pub device_ip: String,
         }
+        impl ::serde::Serialize for GetResponseDeviceInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("device_id", &self.device_id)?;
+                m.req("device_ip", &self.device_ip)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDeviceInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    device_id: o.opt("device_id")?,
+                    device_ip: o.req("device_ip")?,
+                })
+            }
+        }
         /// 支付者
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayer {
             /// 服务商APPID下的用户标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 子商户APPID下的用户标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_openid: Option<String>,
         }
+        impl ::serde::Serialize for GetResponsePayer {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("sub_openid", &self.sub_openid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponsePayer {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    openid: o.opt("openid")?,
+                    sub_openid: o.opt("sub_openid")?,
+                })
+            }
+        }
         /// GetResponsePromotionDetail
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePromotionDetail {
             /// 券ID
             ///
             /// Example: `109519`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub coupon_id: Option<String>,
             /// 优惠名称
             ///
             /// Example: `单品惠-6`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 优惠范围
             ///
             /// Example: `GLOBALSINGLE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub scope: Option<String>,
             /// 优惠类型
             ///
             /// Example: `DISCOUNTCOUPON`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<String>,
             /// 优惠券面额
             ///
             /// Example: `5`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<i64>,
             /// 活动ID
             ///
             /// Example: `931386`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub stock_id: Option<String>,
             /// 微信出资
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub wechatpay_contribute: Option<i64>,
             /// 商户出资
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub merchant_contribute: Option<i64>,
             /// 其他出资
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub other_contribute: Option<i64>,
+        }
+        impl ::serde::Serialize for GetResponsePromotionDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("coupon_id", &self.coupon_id)?;
+                m.opt("name", &self.name)?;
+                m.opt("scope", &self.scope)?;
+                m.opt("type", &self.type_)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("stock_id", &self.stock_id)?;
+                m.opt("wechatpay_contribute", &self.wechatpay_contribute)?;
+                m.opt("merchant_contribute", &self.merchant_contribute)?;
+                m.opt("other_contribute", &self.other_contribute)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    coupon_id: o.opt("coupon_id")?,
+                    name: o.opt("name")?,
+                    scope: o.opt("scope")?,
+                    type_: o.opt("type")?,
+                    amount: o.opt("amount")?,
+                    stock_id: o.opt("stock_id")?,
+                    wechatpay_contribute: o.opt("wechatpay_contribute")?,
+                    merchant_contribute: o.opt("merchant_contribute")?,
+                    other_contribute: o.opt("other_contribute")?,
+                })
+            }
         }
     }
 }
@@ -385,30 +568,34 @@ pub mod out_trade_no {
             }
         }
         /// The request of `GET /v3/edu-papay/transactions/out-trade-no/{out_trade_no}` (商户订单号查单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 子商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: Option<String>,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.opt("sub_mchid")?,
+                })
+            }
+        }
         /// The response of `GET /v3/edu-papay/transactions/out-trade-no/{out_trade_no}` (商户订单号查单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 服务商商户号
             ///
@@ -421,12 +608,10 @@ pub mod out_trade_no {
             /// 子商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 子商户APPID
             ///
             /// Example: `wx8888888888888888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 商户订单号
             ///
@@ -435,22 +620,18 @@ pub mod out_trade_no {
             /// 微信支付订单号
             ///
             /// Example: `25012014070332333018`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transaction_id: Option<String>,
             /// 商户数据
             ///
             /// Example: `自定义数据`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 付款银行
             ///
             /// Example: `CMC`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_type: Option<String>,
             /// 支付完成时间
             ///
             /// Example: `2020-03-26T10:43:39+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_time: Option<String>,
             /// 交易状态
             ///
@@ -459,28 +640,66 @@ pub mod out_trade_no {
             /// 交易状态描述
             ///
             /// Example: `支付成功`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub trade_state_description: Option<String>,
             /// 支付者
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payer: Option<GetResponsePayer>,
             /// 订单金额
             pub amount: GetResponseAmount,
             /// 设备信息
             pub device_information: GetResponseDeviceInformation,
             /// 优惠详情
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.req("appid", &self.appid)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.opt("transaction_id", &self.transaction_id)?;
+                m.opt("attach", &self.attach)?;
+                m.opt("bank_type", &self.bank_type)?;
+                m.opt("success_time", &self.success_time)?;
+                m.req("trade_state", &self.trade_state)?;
+                m.opt("trade_state_description", &self.trade_state_description)?;
+                m.opt("payer", &self.payer)?;
+                m.req("amount", &self.amount)?;
+                m.req("device_information", &self.device_information)?;
+                m.opt("promotion_detail", &self.promotion_detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_mchid: o.req("sp_mchid")?,
+                    appid: o.req("appid")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    transaction_id: o.opt("transaction_id")?,
+                    attach: o.opt("attach")?,
+                    bank_type: o.opt("bank_type")?,
+                    success_time: o.opt("success_time")?,
+                    trade_state: o.req("trade_state")?,
+                    trade_state_description: o.opt("trade_state_description")?,
+                    payer: o.opt("payer")?,
+                    amount: o.req("amount")?,
+                    device_information: o.req("device_information")?,
+                    promotion_detail: o.opt("promotion_detail")?,
+                })
+            }
+        }
         /// 订单金额
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
             /// 订单金额
             ///
@@ -489,118 +708,185 @@ pub mod out_trade_no {
             /// 用户支付金额
             ///
             /// Example: `888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payer_total: Option<i64>,
             /// 折扣
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub discount_total: Option<i64>,
             /// 货币类型
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
         }
+        impl ::serde::Serialize for GetResponseAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("total", &self.total)?;
+                m.opt("payer_total", &self.payer_total)?;
+                m.opt("discount_total", &self.discount_total)?;
+                m.opt("currency", &self.currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total: o.req("total")?,
+                    payer_total: o.opt("payer_total")?,
+                    discount_total: o.opt("discount_total")?,
+                    currency: o.opt("currency")?,
+                })
+            }
+        }
         /// 设备信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDeviceInformation {
             /// 设备号
             ///
             /// Example: `12343232`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub device_id: Option<String>,
             /// 商户端设备ip
             ///
             /// Example: `123.12.12.123`
             pub device_ip: String,
         }
+        impl ::serde::Serialize for GetResponseDeviceInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("device_id", &self.device_id)?;
+                m.req("device_ip", &self.device_ip)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDeviceInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    device_id: o.opt("device_id")?,
+                    device_ip: o.req("device_ip")?,
+                })
+            }
+        }
         /// 支付者
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayer {
             /// 服务商APPID下的用户标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 子商户APPID下的用户标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_openid: Option<String>,
         }
+        impl ::serde::Serialize for GetResponsePayer {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("sub_openid", &self.sub_openid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponsePayer {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    openid: o.opt("openid")?,
+                    sub_openid: o.opt("sub_openid")?,
+                })
+            }
+        }
         /// GetResponsePromotionDetail
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePromotionDetail {
             /// 券ID
             ///
             /// Example: `109519`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub coupon_id: Option<String>,
             /// 优惠名称
             ///
             /// Example: `单品惠-6`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 优惠范围
             ///
             /// Example: `GLOBALSINGLE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub scope: Option<String>,
             /// 优惠类型
             ///
             /// Example: `DISCOUNTCOUPON`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<String>,
             /// 优惠券面额
             ///
             /// Example: `5`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<i64>,
             /// 活动ID
             ///
             /// Example: `931386`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub stock_id: Option<String>,
             /// 微信出资
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub wechatpay_contribute: Option<i64>,
             /// 商户出资
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub merchant_contribute: Option<i64>,
             /// 其他出资
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub other_contribute: Option<i64>,
+        }
+        impl ::serde::Serialize for GetResponsePromotionDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("coupon_id", &self.coupon_id)?;
+                m.opt("name", &self.name)?;
+                m.opt("scope", &self.scope)?;
+                m.opt("type", &self.type_)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("stock_id", &self.stock_id)?;
+                m.opt("wechatpay_contribute", &self.wechatpay_contribute)?;
+                m.opt("merchant_contribute", &self.merchant_contribute)?;
+                m.opt("other_contribute", &self.other_contribute)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    coupon_id: o.opt("coupon_id")?,
+                    name: o.opt("name")?,
+                    scope: o.opt("scope")?,
+                    type_: o.opt("type")?,
+                    amount: o.opt("amount")?,
+                    stock_id: o.opt("stock_id")?,
+                    wechatpay_contribute: o.opt("wechatpay_contribute")?,
+                    merchant_contribute: o.opt("merchant_contribute")?,
+                    other_contribute: o.opt("other_contribute")?,
+                })
+            }
         }
     }
 }

@@ -46,55 +46,66 @@ pub mod by_openid {
             }
         }
         /// The request of `GET /v3/edu-papay/user/{openid}/contracts` (通过用户标识查询签约API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 服务商APPID
             ///
             /// Query parameter `appid`. Example: `wx8888888888888888`
-            #[serde(skip_serializing)]
             pub appid: String,
             /// 子商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: Option<String>,
             /// 子商户APPID
             ///
             /// Query parameter `sub_appid`. Example: `wx8888888888888888`
-            #[serde(skip_serializing)]
             pub sub_appid: Option<String>,
             /// 子商户APPID下的用户标识
             ///
             /// Query parameter `sub_openid`. Example: `oUpF8uMuAJOM2pxb1Q`
-            #[serde(skip_serializing)]
             pub sub_openid: Option<String>,
             /// 签约模板号
             ///
             /// Query parameter `plan_id`. Example: `101164396123311331`
-            #[serde(skip_serializing)]
             pub plan_id: String,
             /// 签约状态
             ///
             /// Query parameter `contract_status`. Example: `ADD`
-            #[serde(skip_serializing)]
             pub contract_status: Option<GetRequestContractStatus>,
             /// 分页页码
             ///
             /// Query parameter `offset`. Example: `0`
-            #[serde(skip_serializing)]
             pub offset: Option<i64>,
             /// 分页大小
             ///
             /// Query parameter `limit`. Example: `20`
-            #[serde(skip_serializing)]
             pub limit: Option<i64>,
+        }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    sub_openid: o.opt("sub_openid")?,
+                    plan_id: o.req("plan_id")?,
+                    contract_status: o.opt("contract_status")?,
+                    offset: o.opt("offset")?,
+                    limit: o.opt("limit")?,
+                })
+            }
         }
         /// 签约状态
         ///
@@ -151,41 +162,49 @@ pub mod by_openid {
             }
         }
         /// The response of `GET /v3/edu-papay/user/{openid}/contracts` (通过用户标识查询签约API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 结果集
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: Option<Vec<GetResponseData>>,
             /// 总数量
             ///
             /// Example: `30`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub total_count: Option<i64>,
             /// 分页页码
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub offset: Option<i64>,
             /// 分页大小
             ///
             /// Example: `20`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub limit: Option<i64>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("data", &self.data)?;
+                m.opt("total_count", &self.total_count)?;
+                m.opt("offset", &self.offset)?;
+                m.opt("limit", &self.limit)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    data: o.opt("data")?,
+                    total_count: o.opt("total_count")?,
+                    offset: o.opt("offset")?,
+                    limit: o.opt("limit")?,
+                })
+            }
+        }
         /// GetResponseData
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {
             /// 服务商商户号
             ///
@@ -198,57 +217,99 @@ pub mod by_openid {
             /// 子商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 子商户APPID
             ///
             /// Example: `wx8888888888888888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 服务商APPID下的用户标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 子商户APPID下的用户标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_openid: Option<String>,
             /// 签约模板号
             ///
             /// Example: `101164396123311331`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub plan_id: Option<String>,
             /// 签约信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub contract_information: Option<GetResponseDataContractInformation>,
         }
+        impl ::serde::Serialize for GetResponseData {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.req("appid", &self.appid)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("sub_openid", &self.sub_openid)?;
+                m.opt("plan_id", &self.plan_id)?;
+                m.opt("contract_information", &self.contract_information)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_mchid: o.req("sp_mchid")?,
+                    appid: o.req("appid")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    openid: o.opt("openid")?,
+                    sub_openid: o.opt("sub_openid")?,
+                    plan_id: o.opt("plan_id")?,
+                    contract_information: o.opt("contract_information")?,
+                })
+            }
+        }
         /// 签约信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataContractInformation {
             /// 签约协议号
             ///
             /// Example: `wx998877665544wx`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub contract_id: Option<String>,
             /// 签约状态
             ///
             /// Example: `ADD`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub contract_status: Option<String>,
             /// 签约时间
             ///
             /// Example: `2020-03-26T10:43:39+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub create_time: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponseDataContractInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("contract_id", &self.contract_id)?;
+                m.opt("contract_status", &self.contract_status)?;
+                m.opt("create_time", &self.create_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDataContractInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    contract_id: o.opt("contract_id")?,
+                    contract_status: o.opt("contract_status")?,
+                    create_time: o.opt("create_time")?,
+                })
+            }
         }
     }
 }

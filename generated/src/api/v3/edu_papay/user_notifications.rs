@@ -39,14 +39,7 @@ pub mod by_contract_id {
             }
         }
         /// The request of `POST /v3/edu-papay/user-notifications/{contract_id}/send` (发送扣款预通知API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 服务商APPID
             ///
@@ -55,13 +48,35 @@ pub mod by_contract_id {
             /// 子商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 子商户APPID
             ///
             /// Example: `wx8888888888888888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                })
+            }
         }
     }
 }

@@ -34,36 +34,54 @@ impl<'a> Orders<'a> {
     }
 }
 /// The request of `GET /v3/edu-star/orders` (通过QQ账号查询核销订单列表API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetRequest {
     /// appid
     ///
     /// Query parameter `appid`. Example: `wx998877665544wx`
-    #[serde(skip_serializing)]
     pub appid: String,
     /// 用户在appid下的唯一标识
     ///
     /// Query parameter `wechat_openid`. Example: `oUpF8uMuAJOM2pxb1Q`
-    #[serde(skip_serializing)]
     pub wechat_openid: Option<String>,
     /// 用户QQ账号
     ///
     /// Query parameter `qq`.
-    #[serde(skip_serializing)]
     pub qq: Option<String>,
     /// 分页页码
     ///
     /// Query parameter `offset`. Example: `0`
-    #[serde(skip_serializing)]
     pub offset: Option<i64>,
     /// 分页大小
     ///
     /// Query parameter `limit`. Example: `20`
-    #[serde(skip_serializing)]
     pub limit: Option<i64>,
 }
+impl ::serde::Serialize for GetRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            appid: o.req("appid")?,
+            wechat_openid: o.opt("wechat_openid")?,
+            qq: o.opt("qq")?,
+            offset: o.opt("offset")?,
+            limit: o.opt("limit")?,
+        })
+    }
+}
 /// The response of `GET /v3/edu-star/orders` (通过QQ账号查询核销订单列表API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// 结果集
     pub data: Vec<GetResponseData>,
@@ -72,16 +90,40 @@ pub struct GetResponse {
     /// Example: `30`
     pub total_count: i64,
     /// 分页页码
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub offset: Option<i64>,
     /// 分页大小
     ///
     /// Example: `20`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub limit: Option<i64>,
 }
+impl ::serde::Serialize for GetResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("data", &self.data)?;
+        m.req("total_count", &self.total_count)?;
+        m.opt("offset", &self.offset)?;
+        m.opt("limit", &self.limit)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            data: o.req("data")?,
+            total_count: o.req("total_count")?,
+            offset: o.opt("offset")?,
+            limit: o.opt("limit")?,
+        })
+    }
+}
 /// GetResponseData
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseData {
     /// appid
     ///
@@ -94,7 +136,6 @@ pub struct GetResponseData {
     /// 用户QQ账号
     ///
     /// Example: `100000000000`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub qq: Option<String>,
     /// 权益ID
     ///
@@ -113,8 +154,40 @@ pub struct GetResponseData {
     /// Example: `cc1900ff00511f10c`
     pub order_id: String,
 }
+impl ::serde::Serialize for GetResponseData {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("appid", &self.appid)?;
+        m.req("wechat_openid", &self.wechat_openid)?;
+        m.opt("qq", &self.qq)?;
+        m.req("right_id", &self.right_id)?;
+        m.req("create_time", &self.create_time)?;
+        m.req("order_state", &self.order_state)?;
+        m.req("order_id", &self.order_id)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            appid: o.req("appid")?,
+            wechat_openid: o.req("wechat_openid")?,
+            qq: o.opt("qq")?,
+            right_id: o.req("right_id")?,
+            create_time: o.req("create_time")?,
+            order_state: o.req("order_state")?,
+            order_id: o.req("order_id")?,
+        })
+    }
+}
 /// The request of `POST /v3/edu-star/orders` (创建核销订单API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// appid
     ///
@@ -123,10 +196,8 @@ pub struct PostRequest {
     /// 用户在appid下的唯一标识
     ///
     /// Example: `oUpF8uMuAJOM2pxb1Q`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub wechat_openid: Option<String>,
     /// 用户QQ账号
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub qq: Option<String>,
     /// 权益ID
     ///
@@ -137,8 +208,36 @@ pub struct PostRequest {
     /// Example: `2018-05-23T12:13:50+08:00`
     pub create_time: String,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("appid", &self.appid)?;
+        m.opt("wechat_openid", &self.wechat_openid)?;
+        m.opt("qq", &self.qq)?;
+        m.req("right_id", &self.right_id)?;
+        m.req("create_time", &self.create_time)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            appid: o.req("appid")?,
+            wechat_openid: o.opt("wechat_openid")?,
+            qq: o.opt("qq")?,
+            right_id: o.req("right_id")?,
+            create_time: o.req("create_time")?,
+        })
+    }
+}
 /// The response of `POST /v3/edu-star/orders` (创建核销订单API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// appid
     ///
@@ -151,7 +250,6 @@ pub struct PostResponse {
     /// 用户QQ账号
     ///
     /// Example: `100000000000`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub qq: Option<String>,
     /// 权益ID
     ///
@@ -169,4 +267,36 @@ pub struct PostResponse {
     ///
     /// Example: `cc1900ff00511f10c`
     pub order_id: String,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("appid", &self.appid)?;
+        m.req("wechat_openid", &self.wechat_openid)?;
+        m.opt("qq", &self.qq)?;
+        m.req("right_id", &self.right_id)?;
+        m.req("create_time", &self.create_time)?;
+        m.req("order_state", &self.order_state)?;
+        m.req("order_id", &self.order_id)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            appid: o.req("appid")?,
+            wechat_openid: o.req("wechat_openid")?,
+            qq: o.opt("qq")?,
+            right_id: o.req("right_id")?,
+            create_time: o.req("create_time")?,
+            order_state: o.req("order_state")?,
+            order_id: o.req("order_id")?,
+        })
+    }
 }

@@ -46,30 +46,32 @@ pub mod openid {
             }
         }
         /// The request of `GET /v3/edu-star/users/openid/{wechat_openid}` (通过微信用户标识查询用户信息API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 商户appid
             ///
             /// Query parameter `appid`. Example: `wx998877665544wx`
-            #[serde(skip_serializing)]
             pub appid: String,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self { appid: o.req("appid")? })
+            }
+        }
         /// The response of `GET /v3/edu-star/users/openid/{wechat_openid}` (通过微信用户标识查询用户信息API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 是否学生
             pub education_star_student: bool,
@@ -84,13 +86,39 @@ pub mod openid {
             /// 用户QQ账号
             ///
             /// Example: `100000000000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub qq: Option<String>,
             /// 注册时间
             ///
             /// Example: `2018-05-23T12:13:50+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub register_time: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("education_star_student", &self.education_star_student)?;
+                m.req("appid", &self.appid)?;
+                m.req("wechat_openid", &self.wechat_openid)?;
+                m.opt("qq", &self.qq)?;
+                m.opt("register_time", &self.register_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    education_star_student: o.req("education_star_student")?,
+                    appid: o.req("appid")?,
+                    wechat_openid: o.req("wechat_openid")?,
+                    qq: o.opt("qq")?,
+                    register_time: o.opt("register_time")?,
+                })
+            }
         }
     }
 }
@@ -125,30 +153,32 @@ pub mod qq {
             }
         }
         /// The request of `GET /v3/edu-star/users/qq/{qq}` (通过QQ账号查询用户信息API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 商户appid
             ///
             /// Query parameter `appid`. Example: `wx998877665544wx`
-            #[serde(skip_serializing)]
             pub appid: String,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self { appid: o.req("appid")? })
+            }
+        }
         /// The response of `GET /v3/edu-star/users/qq/{qq}` (通过QQ账号查询用户信息API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 学生标识
             pub education_star_student: bool,
@@ -167,8 +197,35 @@ pub mod qq {
             /// 注册时间
             ///
             /// Example: `2018-05-23T12:13:50+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub register_time: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("education_star_student", &self.education_star_student)?;
+                m.req("appid", &self.appid)?;
+                m.req("wechat_openid", &self.wechat_openid)?;
+                m.req("qq", &self.qq)?;
+                m.opt("register_time", &self.register_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    education_star_student: o.req("education_star_student")?,
+                    appid: o.req("appid")?,
+                    wechat_openid: o.req("wechat_openid")?,
+                    qq: o.req("qq")?,
+                    register_time: o.opt("register_time")?,
+                })
+            }
         }
     }
 }

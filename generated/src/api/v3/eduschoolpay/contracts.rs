@@ -31,7 +31,7 @@ pub mod by_contract_id {
         }
     }
     /// The response of `GET /v3/eduschoolpay/contracts/{contract_id}` (通过协议号查询签约API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 签约协议号
         ///
@@ -65,6 +65,40 @@ pub mod by_contract_id {
         ///
         /// Example: `20190806125346`
         pub out_contract_code: String,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("contract_id", &self.contract_id)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("appid", &self.appid)?;
+            m.req("openid", &self.openid)?;
+            m.req("plan_id", &self.plan_id)?;
+            m.req("contract_status", &self.contract_status)?;
+            m.req("create_time", &self.create_time)?;
+            m.req("out_contract_code", &self.out_contract_code)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                contract_id: o.req("contract_id")?,
+                mchid: o.req("mchid")?,
+                appid: o.req("appid")?,
+                openid: o.req("openid")?,
+                plan_id: o.req("plan_id")?,
+                contract_status: o.req("contract_status")?,
+                create_time: o.req("create_time")?,
+                out_contract_code: o.req("out_contract_code")?,
+            })
+        }
     }
     /// `/v3/eduschoolpay/contracts/{contract_id}/terminate`
     pub mod terminate {
@@ -104,12 +138,11 @@ pub mod presign {
         }
     }
     /// The request of `POST /v3/eduschoolpay/contracts/presign` (预签约API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
         /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        #[serde(rename = "Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: String,
         /// 商户appid
         ///
@@ -138,20 +171,55 @@ pub mod presign {
         /// 签约模式
         ///
         /// Example: `LIMIT_BANK_CARD`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub contract_mode: Option<String>,
         /// 允许降级为普通签约模式
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub downgrade_default_contract: Option<bool>,
         /// 实名信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub identity: Option<PostRequestIdentity>,
         /// 签约银行卡
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_card: Option<PostRequestBankCard>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("appid", &self.appid)?;
+            m.req("openid", &self.openid)?;
+            m.req("plan_id", &self.plan_id)?;
+            m.req("user_id", &self.user_id)?;
+            m.req("school_id", &self.school_id)?;
+            m.req("out_contract_code", &self.out_contract_code)?;
+            m.opt("contract_mode", &self.contract_mode)?;
+            m.opt("downgrade_default_contract", &self.downgrade_default_contract)?;
+            m.opt("identity", &self.identity)?;
+            m.opt("bank_card", &self.bank_card)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                wechatpay_serial: o.req("Wechatpay-Serial")?,
+                appid: o.req("appid")?,
+                openid: o.req("openid")?,
+                plan_id: o.req("plan_id")?,
+                user_id: o.req("user_id")?,
+                school_id: o.req("school_id")?,
+                out_contract_code: o.req("out_contract_code")?,
+                contract_mode: o.opt("contract_mode")?,
+                downgrade_default_contract: o.opt("downgrade_default_contract")?,
+                identity: o.opt("identity")?,
+                bank_card: o.opt("bank_card")?,
+            })
+        }
+    }
     /// 签约银行卡
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBankCard {
         /// 签约银行卡号
         ///
@@ -160,21 +228,44 @@ pub mod presign {
         /// 银行卡有效期
         ///
         /// Example: `08/21`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub valid_thru: Option<String>,
         /// 银行卡开卡预留手机号
         ///
         /// Example: `j6PlFRRJ4nvGSbtDZzXbXScACvDSnIny67zk3BgT5uIbK4VfGmcjPBEk2mt5ASZ6UUHB4Gy0IZpbuanF9`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub phone: Option<String>,
         /// 银行类型
         ///
         /// Example: `CMC`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_type: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestBankCard {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("bank_card_no", &self.bank_card_no)?;
+            m.opt("valid_thru", &self.valid_thru)?;
+            m.opt("phone", &self.phone)?;
+            m.opt("bank_type", &self.bank_type)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestBankCard {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                bank_card_no: o.req("bank_card_no")?,
+                valid_thru: o.opt("valid_thru")?,
+                phone: o.opt("phone")?,
+                bank_type: o.opt("bank_type")?,
+            })
+        }
+    }
     /// 实名信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestIdentity {
         /// 姓名
         ///
@@ -187,15 +278,58 @@ pub mod presign {
         /// 身份证号
         ///
         /// Example: `6TqLAZvNZ4AXLNHLMbjA1yKq2k5krHM09m3tCuR`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id_card_number: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestIdentity {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("real_name", &self.real_name)?;
+            m.req("credential_type", &self.credential_type)?;
+            m.opt("id_card_number", &self.id_card_number)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestIdentity {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                real_name: o.req("real_name")?,
+                credential_type: o.req("credential_type")?,
+                id_card_number: o.opt("id_card_number")?,
+            })
+        }
+    }
     /// The response of `POST /v3/eduschoolpay/contracts/presign` (预签约API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 预签约码
         ///
         /// Example: `0044de6c799739c2e8534b`
         pub presign_token: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("presign_token", &self.presign_token)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                presign_token: o.req("presign_token")?,
+            })
+        }
     }
 }

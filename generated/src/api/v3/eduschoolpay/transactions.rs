@@ -24,7 +24,7 @@ impl<'a> Transactions<'a> {
     }
 }
 /// The request of `POST /v3/eduschoolpay/transactions` (扣款API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 商户appid
     ///
@@ -33,12 +33,10 @@ pub struct PostRequest {
     /// 子商户号
     ///
     /// Example: `1900000109`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_mchid: Option<String>,
     /// 子商户appid
     ///
     /// Example: `wx8888888888888888`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_appid: Option<String>,
     /// 商品描述
     ///
@@ -47,7 +45,6 @@ pub struct PostRequest {
     /// 商户数据
     ///
     /// Example: `自定义数据`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub attach: Option<String>,
     /// 商户订单号
     ///
@@ -56,7 +53,6 @@ pub struct PostRequest {
     /// 订单优惠标记
     ///
     /// Example: `test`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub goods_tag: Option<String>,
     /// 商户接收通知地址
     ///
@@ -77,16 +73,62 @@ pub struct PostRequest {
     /// 设备信息
     pub device_info: PostRequestDeviceInfo,
     /// 分账结算信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub settle_info: Option<PostRequestSettleInfo>,
     /// 扣款模式
     ///
     /// Example: `SYNC`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub payment_mode: Option<String>,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("appid", &self.appid)?;
+        m.opt("sub_mchid", &self.sub_mchid)?;
+        m.opt("sub_appid", &self.sub_appid)?;
+        m.req("description", &self.description)?;
+        m.opt("attach", &self.attach)?;
+        m.req("out_trade_no", &self.out_trade_no)?;
+        m.opt("goods_tag", &self.goods_tag)?;
+        m.req("notify_url", &self.notify_url)?;
+        m.req("contract_id", &self.contract_id)?;
+        m.req("user_id", &self.user_id)?;
+        m.req("amount", &self.amount)?;
+        m.req("scene_info", &self.scene_info)?;
+        m.req("device_info", &self.device_info)?;
+        m.opt("settle_info", &self.settle_info)?;
+        m.opt("payment_mode", &self.payment_mode)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            appid: o.req("appid")?,
+            sub_mchid: o.opt("sub_mchid")?,
+            sub_appid: o.opt("sub_appid")?,
+            description: o.req("description")?,
+            attach: o.opt("attach")?,
+            out_trade_no: o.req("out_trade_no")?,
+            goods_tag: o.opt("goods_tag")?,
+            notify_url: o.req("notify_url")?,
+            contract_id: o.req("contract_id")?,
+            user_id: o.req("user_id")?,
+            amount: o.req("amount")?,
+            scene_info: o.req("scene_info")?,
+            device_info: o.req("device_info")?,
+            settle_info: o.opt("settle_info")?,
+            payment_mode: o.opt("payment_mode")?,
+        })
+    }
+}
 /// 订单金额
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestAmount {
     /// 总金额
     ///
@@ -97,21 +139,64 @@ pub struct PostRequestAmount {
     /// Example: `CNY`
     pub currency: String,
 }
+impl ::serde::Serialize for PostRequestAmount {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("total", &self.total)?;
+        m.req("currency", &self.currency)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            total: o.req("total")?,
+            currency: o.req("currency")?,
+        })
+    }
+}
 /// 设备信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestDeviceInfo {
     /// 设备号
     ///
     /// Example: `12343232`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub device_id: Option<String>,
     /// 商户端设备ip
     ///
     /// Example: `123.12.12.123`
     pub device_ip: String,
 }
+impl ::serde::Serialize for PostRequestDeviceInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("device_id", &self.device_id)?;
+        m.req("device_ip", &self.device_ip)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestDeviceInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            device_id: o.opt("device_id")?,
+            device_ip: o.req("device_ip")?,
+        })
+    }
+}
 /// 场景信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSceneInfo {
     /// 消费时间
     ///
@@ -126,15 +211,58 @@ pub struct PostRequestSceneInfo {
     /// Example: `CANTEEN`
     pub scene_type: String,
 }
+impl ::serde::Serialize for PostRequestSceneInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("start_time", &self.start_time)?;
+        m.req("school_id", &self.school_id)?;
+        m.req("scene_type", &self.scene_type)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            start_time: o.req("start_time")?,
+            school_id: o.req("school_id")?,
+            scene_type: o.req("scene_type")?,
+        })
+    }
+}
 /// 分账结算信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSettleInfo {
     /// 是否指定分账
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profit_sharing: Option<bool>,
 }
+impl ::serde::Serialize for PostRequestSettleInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("profit_sharing", &self.profit_sharing)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSettleInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            profit_sharing: o.opt("profit_sharing")?,
+        })
+    }
+}
 /// The response of `POST /v3/eduschoolpay/transactions` (扣款API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 商户号
     ///
@@ -147,12 +275,10 @@ pub struct PostResponse {
     /// 子商户号
     ///
     /// Example: `1900000109`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_mchid: Option<String>,
     /// 子商户AppID
     ///
     /// Example: `wx8888888888888888`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_appid: Option<String>,
     /// 商户订单号
     ///
@@ -161,12 +287,10 @@ pub struct PostResponse {
     /// 微信支付订单号
     ///
     /// Example: `25012014070332333018`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub transaction_id: Option<String>,
     /// 交易类型
     ///
     /// Example: `MICROPAY`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trade_type: Option<String>,
     /// 交易状态
     ///
@@ -175,36 +299,80 @@ pub struct PostResponse {
     /// 交易状态描述
     ///
     /// Example: `支付成功`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trade_state_desc: Option<String>,
     /// 付款银行
     ///
     /// Example: `ICBC_DEBIT`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub bank_type: Option<String>,
     /// 商户数据
     ///
     /// Example: `自定义数据`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub attach: Option<String>,
     /// 支付完成时间
     ///
     /// Example: `2020-03-26T10:43:39+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub success_time: Option<String>,
     /// 支付者
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub payer: Option<PostResponsePayer>,
     /// 订单金额
     pub amount: PostResponseAmount,
     /// 设备信息
     pub device_info: PostResponseDeviceInfo,
     /// 优惠详情
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
 }
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("mchid", &self.mchid)?;
+        m.req("appid", &self.appid)?;
+        m.opt("sub_mchid", &self.sub_mchid)?;
+        m.opt("sub_appid", &self.sub_appid)?;
+        m.req("out_trade_no", &self.out_trade_no)?;
+        m.opt("transaction_id", &self.transaction_id)?;
+        m.opt("trade_type", &self.trade_type)?;
+        m.req("trade_state", &self.trade_state)?;
+        m.opt("trade_state_desc", &self.trade_state_desc)?;
+        m.opt("bank_type", &self.bank_type)?;
+        m.opt("attach", &self.attach)?;
+        m.opt("success_time", &self.success_time)?;
+        m.opt("payer", &self.payer)?;
+        m.req("amount", &self.amount)?;
+        m.req("device_info", &self.device_info)?;
+        m.opt("promotion_detail", &self.promotion_detail)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            mchid: o.req("mchid")?,
+            appid: o.req("appid")?,
+            sub_mchid: o.opt("sub_mchid")?,
+            sub_appid: o.opt("sub_appid")?,
+            out_trade_no: o.req("out_trade_no")?,
+            transaction_id: o.opt("transaction_id")?,
+            trade_type: o.opt("trade_type")?,
+            trade_state: o.req("trade_state")?,
+            trade_state_desc: o.opt("trade_state_desc")?,
+            bank_type: o.opt("bank_type")?,
+            attach: o.opt("attach")?,
+            success_time: o.opt("success_time")?,
+            payer: o.opt("payer")?,
+            amount: o.req("amount")?,
+            device_info: o.req("device_info")?,
+            promotion_detail: o.opt("promotion_detail")?,
+        })
+    }
+}
 /// 订单金额
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseAmount {
     /// 订单金额
     ///
@@ -213,94 +381,185 @@ pub struct PostResponseAmount {
     /// 用户支付金额
     ///
     /// Example: `888`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub payer_total: Option<f64>,
     /// 折扣
     ///
     /// Example: `100`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub discount_total: Option<f64>,
     /// 货币类型
     ///
     /// Example: `CNY`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub currency: Option<String>,
 }
+impl ::serde::Serialize for PostResponseAmount {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("total", &self.total)?;
+        m.opt("payer_total", &self.payer_total)?;
+        m.opt("discount_total", &self.discount_total)?;
+        m.opt("currency", &self.currency)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            total: o.req("total")?,
+            payer_total: o.opt("payer_total")?,
+            discount_total: o.opt("discount_total")?,
+            currency: o.opt("currency")?,
+        })
+    }
+}
 /// 设备信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseDeviceInfo {
     /// 设备号
     ///
     /// Example: `12343232`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub device_id: Option<String>,
     /// 商户端设备IP
     ///
     /// Example: `123.12.12.123`
     pub device_ip: String,
 }
+impl ::serde::Serialize for PostResponseDeviceInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("device_id", &self.device_id)?;
+        m.req("device_ip", &self.device_ip)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponseDeviceInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            device_id: o.opt("device_id")?,
+            device_ip: o.req("device_ip")?,
+        })
+    }
+}
 /// 支付者
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponsePayer {
     /// 商户AppID下的用户标识
     ///
     /// Example: `oUpF8uMuAJOM2pxb1Q`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub openid: Option<String>,
     /// 子商户AppID下的用户标识
     ///
     /// Example: `oUpF8uMuAJOM2pxb1Q`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_openid: Option<String>,
 }
+impl ::serde::Serialize for PostResponsePayer {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("openid", &self.openid)?;
+        m.opt("sub_openid", &self.sub_openid)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponsePayer {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            openid: o.opt("openid")?,
+            sub_openid: o.opt("sub_openid")?,
+        })
+    }
+}
 /// PostResponsePromotionDetail
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponsePromotionDetail {
     /// 券ID
     ///
     /// Example: `109519`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub coupon_id: Option<String>,
     /// 优惠名称
     ///
     /// Example: `单品惠-6`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: Option<String>,
     /// 优惠范围
     ///
     /// Example: `GLOBAL`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub scope: Option<String>,
     /// 优惠类型
     ///
     /// Example: `DISCOUNT`
-    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: Option<String>,
     /// 优惠券面额
     ///
     /// Example: `5`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: Option<f64>,
     /// 活动ID
     ///
     /// Example: `931386`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub stock_id: Option<String>,
     /// 微信出资
     ///
     /// Example: `0`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub wechatpay_contribute: Option<f64>,
     /// 商户出资
     ///
     /// Example: `0`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub merchant_contribute: Option<f64>,
     /// 其他出资
     ///
     /// Example: `0`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub other_contribute: Option<f64>,
+}
+impl ::serde::Serialize for PostResponsePromotionDetail {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("coupon_id", &self.coupon_id)?;
+        m.opt("name", &self.name)?;
+        m.opt("scope", &self.scope)?;
+        m.opt("type", &self.type_)?;
+        m.opt("amount", &self.amount)?;
+        m.opt("stock_id", &self.stock_id)?;
+        m.opt("wechatpay_contribute", &self.wechatpay_contribute)?;
+        m.opt("merchant_contribute", &self.merchant_contribute)?;
+        m.opt("other_contribute", &self.other_contribute)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetail {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            coupon_id: o.opt("coupon_id")?,
+            name: o.opt("name")?,
+            scope: o.opt("scope")?,
+            type_: o.opt("type")?,
+            amount: o.opt("amount")?,
+            stock_id: o.opt("stock_id")?,
+            wechatpay_contribute: o.opt("wechatpay_contribute")?,
+            merchant_contribute: o.opt("merchant_contribute")?,
+            other_contribute: o.opt("other_contribute")?,
+        })
+    }
 }
 /// `/v3/eduschoolpay/transactions/id`
 pub mod id {
@@ -336,30 +595,34 @@ pub mod id {
             }
         }
         /// The request of `GET /v3/eduschoolpay/transactions/id/{transaction_id}` (微信支付订单号查单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 子商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: Option<String>,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.opt("sub_mchid")?,
+                })
+            }
+        }
         /// The response of `GET /v3/eduschoolpay/transactions/id/{transaction_id}` (微信支付订单号查单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 商户号
             ///
@@ -372,12 +635,10 @@ pub mod id {
             /// 子商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 子商户appid
             ///
             /// Example: `wx8888888888888888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 商户订单号
             ///
@@ -386,12 +647,10 @@ pub mod id {
             /// 微信支付订单号
             ///
             /// Example: `25012014070332333018`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transaction_id: Option<String>,
             /// 交易类型
             ///
             /// Example: `AUTH`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub trade_type: Option<String>,
             /// 交易状态
             ///
@@ -400,22 +659,18 @@ pub mod id {
             /// 交易状态描述
             ///
             /// Example: `支付成功`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub trade_state_desc: Option<String>,
             /// 付款银行
             ///
             /// Example: `ICBC_DEBIT`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_type: Option<String>,
             /// 商户数据
             ///
             /// Example: `自定义数据`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 支付完成时间
             ///
             /// Example: `2020-03-26T10:43:39+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_time: Option<String>,
             /// 支付者
             pub payer: GetResponsePayer,
@@ -424,18 +679,60 @@ pub mod id {
             /// 设备信息
             pub device_info: GetResponseDeviceInfo,
             /// 优惠详情
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("appid", &self.appid)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.opt("transaction_id", &self.transaction_id)?;
+                m.opt("trade_type", &self.trade_type)?;
+                m.req("trade_state", &self.trade_state)?;
+                m.opt("trade_state_desc", &self.trade_state_desc)?;
+                m.opt("bank_type", &self.bank_type)?;
+                m.opt("attach", &self.attach)?;
+                m.opt("success_time", &self.success_time)?;
+                m.req("payer", &self.payer)?;
+                m.req("amount", &self.amount)?;
+                m.req("device_info", &self.device_info)?;
+                m.opt("promotion_detail", &self.promotion_detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mchid: o.req("mchid")?,
+                    appid: o.req("appid")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    transaction_id: o.opt("transaction_id")?,
+                    trade_type: o.opt("trade_type")?,
+                    trade_state: o.req("trade_state")?,
+                    trade_state_desc: o.opt("trade_state_desc")?,
+                    bank_type: o.opt("bank_type")?,
+                    attach: o.opt("attach")?,
+                    success_time: o.opt("success_time")?,
+                    payer: o.req("payer")?,
+                    amount: o.req("amount")?,
+                    device_info: o.req("device_info")?,
+                    promotion_detail: o.opt("promotion_detail")?,
+                })
+            }
+        }
         /// 订单金额
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
             /// 订单金额
             ///
@@ -444,47 +741,78 @@ pub mod id {
             /// 用户支付金额
             ///
             /// Example: `888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payer_total: Option<i64>,
             /// 折扣
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub discount_total: Option<i64>,
             /// 货币类型
             ///
             /// Example: `CNY`
             pub currency: String,
         }
+        impl ::serde::Serialize for GetResponseAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("total", &self.total)?;
+                m.opt("payer_total", &self.payer_total)?;
+                m.opt("discount_total", &self.discount_total)?;
+                m.req("currency", &self.currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total: o.req("total")?,
+                    payer_total: o.opt("payer_total")?,
+                    discount_total: o.opt("discount_total")?,
+                    currency: o.req("currency")?,
+                })
+            }
+        }
         /// 设备信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDeviceInfo {
             /// 设备号
             ///
             /// Example: `12343232`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub device_id: Option<String>,
             /// 商户端设备ip
             ///
             /// Example: `123.12.12.123`
             pub device_ip: String,
         }
+        impl ::serde::Serialize for GetResponseDeviceInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("device_id", &self.device_id)?;
+                m.req("device_ip", &self.device_ip)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDeviceInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    device_id: o.opt("device_id")?,
+                    device_ip: o.req("device_ip")?,
+                })
+            }
+        }
         /// 支付者
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayer {
             /// 商户appid下的用户标识
             ///
@@ -493,18 +821,32 @@ pub mod id {
             /// 子商户appid下的用户标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_openid: Option<String>,
         }
+        impl ::serde::Serialize for GetResponsePayer {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("openid", &self.openid)?;
+                m.opt("sub_openid", &self.sub_openid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponsePayer {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    openid: o.req("openid")?,
+                    sub_openid: o.opt("sub_openid")?,
+                })
+            }
+        }
         /// GetResponsePromotionDetail
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePromotionDetail {
             /// 券ID
             ///
@@ -513,25 +855,18 @@ pub mod id {
             /// 优惠名称
             ///
             /// Example: `单品惠-6`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 优惠范围
             ///
             /// Example: `GLOBALSINGLE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub scope: Option<String>,
             /// 优惠类型
             ///
             /// Example: `DISCOUNTCOUPON`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<String>,
             /// 优惠券面额
             ///
             /// Example: `5`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<i64>,
             /// 活动ID
             ///
@@ -540,18 +875,51 @@ pub mod id {
             /// 微信出资
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub wechatpay_contribute: Option<i64>,
             /// 商户出资
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub merchant_contribute: Option<i64>,
             /// 其他出资
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub other_contribute: Option<i64>,
+        }
+        impl ::serde::Serialize for GetResponsePromotionDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("coupon_id", &self.coupon_id)?;
+                m.opt("name", &self.name)?;
+                m.opt("scope", &self.scope)?;
+                m.opt("type", &self.type_)?;
+                m.opt("amount", &self.amount)?;
+                m.req("stock_id", &self.stock_id)?;
+                m.opt("wechatpay_contribute", &self.wechatpay_contribute)?;
+                m.opt("merchant_contribute", &self.merchant_contribute)?;
+                m.opt("other_contribute", &self.other_contribute)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    coupon_id: o.req("coupon_id")?,
+                    name: o.opt("name")?,
+                    scope: o.opt("scope")?,
+                    type_: o.opt("type")?,
+                    amount: o.opt("amount")?,
+                    stock_id: o.req("stock_id")?,
+                    wechatpay_contribute: o.opt("wechatpay_contribute")?,
+                    merchant_contribute: o.opt("merchant_contribute")?,
+                    other_contribute: o.opt("other_contribute")?,
+                })
+            }
         }
     }
 }
@@ -589,30 +957,34 @@ pub mod out_trade_no {
             }
         }
         /// The request of `GET /v3/eduschoolpay/transactions/out-trade-no/{out_trade_no}` (商户订单号查单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 子商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: Option<String>,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.opt("sub_mchid")?,
+                })
+            }
+        }
         /// The response of `GET /v3/eduschoolpay/transactions/out-trade-no/{out_trade_no}` (商户订单号查单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 商户号
             ///
@@ -625,12 +997,10 @@ pub mod out_trade_no {
             /// 子商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 子商户appid
             ///
             /// Example: `wx8888888888888888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 商户订单号
             ///
@@ -639,12 +1009,10 @@ pub mod out_trade_no {
             /// 微信支付订单号
             ///
             /// Example: `25012014070332333018`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transaction_id: Option<String>,
             /// 交易类型
             ///
             /// Example: `AUTH`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub trade_type: Option<String>,
             /// 交易状态
             ///
@@ -653,22 +1021,18 @@ pub mod out_trade_no {
             /// 交易状态描述
             ///
             /// Example: `支付成功`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub trade_state_desc: Option<String>,
             /// 付款银行
             ///
             /// Example: `ICBC_DEBIT`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_type: Option<String>,
             /// 商户数据
             ///
             /// Example: `自定义数据`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 支付完成时间
             ///
             /// Example: `2020-03-26T10:43:39+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_time: Option<String>,
             /// 支付者
             pub payer: GetResponsePayer,
@@ -677,18 +1041,60 @@ pub mod out_trade_no {
             /// 设备信息
             pub device_info: GetResponseDeviceInfo,
             /// 优惠详情
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("appid", &self.appid)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.opt("transaction_id", &self.transaction_id)?;
+                m.opt("trade_type", &self.trade_type)?;
+                m.req("trade_state", &self.trade_state)?;
+                m.opt("trade_state_desc", &self.trade_state_desc)?;
+                m.opt("bank_type", &self.bank_type)?;
+                m.opt("attach", &self.attach)?;
+                m.opt("success_time", &self.success_time)?;
+                m.req("payer", &self.payer)?;
+                m.req("amount", &self.amount)?;
+                m.req("device_info", &self.device_info)?;
+                m.opt("promotion_detail", &self.promotion_detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mchid: o.req("mchid")?,
+                    appid: o.req("appid")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    transaction_id: o.opt("transaction_id")?,
+                    trade_type: o.opt("trade_type")?,
+                    trade_state: o.req("trade_state")?,
+                    trade_state_desc: o.opt("trade_state_desc")?,
+                    bank_type: o.opt("bank_type")?,
+                    attach: o.opt("attach")?,
+                    success_time: o.opt("success_time")?,
+                    payer: o.req("payer")?,
+                    amount: o.req("amount")?,
+                    device_info: o.req("device_info")?,
+                    promotion_detail: o.opt("promotion_detail")?,
+                })
+            }
+        }
         /// 订单金额
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
             /// 订单金额
             ///
@@ -697,47 +1103,78 @@ pub mod out_trade_no {
             /// 用户支付金额
             ///
             /// Example: `888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payer_total: Option<i64>,
             /// 折扣
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub discount_total: Option<i64>,
             /// 货币类型
             ///
             /// Example: `CNY`
             pub currency: String,
         }
+        impl ::serde::Serialize for GetResponseAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("total", &self.total)?;
+                m.opt("payer_total", &self.payer_total)?;
+                m.opt("discount_total", &self.discount_total)?;
+                m.req("currency", &self.currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total: o.req("total")?,
+                    payer_total: o.opt("payer_total")?,
+                    discount_total: o.opt("discount_total")?,
+                    currency: o.req("currency")?,
+                })
+            }
+        }
         /// 设备信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDeviceInfo {
             /// 设备号
             ///
             /// Example: `12343232`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub device_id: Option<String>,
             /// 商户端设备ip
             ///
             /// Example: `123.12.12.123`
             pub device_ip: String,
         }
+        impl ::serde::Serialize for GetResponseDeviceInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("device_id", &self.device_id)?;
+                m.req("device_ip", &self.device_ip)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDeviceInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    device_id: o.opt("device_id")?,
+                    device_ip: o.req("device_ip")?,
+                })
+            }
+        }
         /// 支付者
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayer {
             /// 商户appid下的用户标识
             ///
@@ -746,18 +1183,32 @@ pub mod out_trade_no {
             /// 子商户appid下的用户标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_openid: Option<String>,
         }
+        impl ::serde::Serialize for GetResponsePayer {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("openid", &self.openid)?;
+                m.opt("sub_openid", &self.sub_openid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponsePayer {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    openid: o.req("openid")?,
+                    sub_openid: o.opt("sub_openid")?,
+                })
+            }
+        }
         /// GetResponsePromotionDetail
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePromotionDetail {
             /// 券ID
             ///
@@ -766,25 +1217,18 @@ pub mod out_trade_no {
             /// 优惠名称
             ///
             /// Example: `单品惠-6`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 优惠范围
             ///
             /// Example: `GLOBALSINGLE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub scope: Option<String>,
             /// 优惠类型
             ///
             /// Example: `DISCOUNTCOUPON`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<String>,
             /// 优惠券面额
             ///
             /// Example: `5`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<i64>,
             /// 活动ID
             ///
@@ -793,18 +1237,51 @@ pub mod out_trade_no {
             /// 微信出资
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub wechatpay_contribute: Option<i64>,
             /// 商户出资
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub merchant_contribute: Option<i64>,
             /// 其他出资
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub other_contribute: Option<i64>,
+        }
+        impl ::serde::Serialize for GetResponsePromotionDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("coupon_id", &self.coupon_id)?;
+                m.opt("name", &self.name)?;
+                m.opt("scope", &self.scope)?;
+                m.opt("type", &self.type_)?;
+                m.opt("amount", &self.amount)?;
+                m.req("stock_id", &self.stock_id)?;
+                m.opt("wechatpay_contribute", &self.wechatpay_contribute)?;
+                m.opt("merchant_contribute", &self.merchant_contribute)?;
+                m.opt("other_contribute", &self.other_contribute)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    coupon_id: o.req("coupon_id")?,
+                    name: o.opt("name")?,
+                    scope: o.opt("scope")?,
+                    type_: o.opt("type")?,
+                    amount: o.opt("amount")?,
+                    stock_id: o.req("stock_id")?,
+                    wechatpay_contribute: o.opt("wechatpay_contribute")?,
+                    merchant_contribute: o.opt("merchant_contribute")?,
+                    other_contribute: o.opt("other_contribute")?,
+                })
+            }
         }
     }
 }

@@ -46,48 +46,51 @@ pub mod by_openid {
             }
         }
         /// The request of `GET /v3/eduschoolpay/users/{openid}/contracts` (查询用户签约列表API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 签约模板号
             ///
             /// Query parameter `plan_id`. Example: `101164396123311331`
-            #[serde(skip_serializing)]
             pub plan_id: String,
             /// 签约状态
             ///
             /// Query parameter `contract_status`. Example: `ADD`
-            #[serde(skip_serializing)]
             pub contract_status: String,
             /// 分页页码
             ///
             /// Query parameter `offset`. Example: `0`
-            #[serde(skip_serializing)]
             pub offset: Option<i64>,
             /// 分页大小
             ///
             /// Query parameter `limit`. Example: `20`
-            #[serde(skip_serializing)]
             pub limit: Option<i64>,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    plan_id: o.req("plan_id")?,
+                    contract_status: o.req("contract_status")?,
+                    offset: o.opt("offset")?,
+                    limit: o.opt("limit")?,
+                })
+            }
+        }
         /// The response of `GET /v3/eduschoolpay/users/{openid}/contracts` (查询用户签约列表API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 查询结果列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: Option<Vec<GetResponseData>>,
             /// 请求资源起始位置
             ///
@@ -104,15 +107,36 @@ pub mod by_openid {
             /// 相关链接
             pub links: GetResponseLinks,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("data", &self.data)?;
+                m.req("offset", &self.offset)?;
+                m.req("limit", &self.limit)?;
+                m.req("total_count", &self.total_count)?;
+                m.req("links", &self.links)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    data: o.opt("data")?,
+                    offset: o.req("offset")?,
+                    limit: o.req("limit")?,
+                    total_count: o.req("total_count")?,
+                    links: o.req("links")?,
+                })
+            }
+        }
         /// GetResponseData
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {
             /// 签约协议号
             ///
@@ -147,31 +171,79 @@ pub mod by_openid {
             /// Example: `20190806125346`
             pub out_contract_code: String,
         }
+        impl ::serde::Serialize for GetResponseData {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("contract_id", &self.contract_id)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("appid", &self.appid)?;
+                m.req("openid", &self.openid)?;
+                m.req("plan_id", &self.plan_id)?;
+                m.req("contract_status", &self.contract_status)?;
+                m.req("create_time", &self.create_time)?;
+                m.req("out_contract_code", &self.out_contract_code)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    contract_id: o.req("contract_id")?,
+                    mchid: o.req("mchid")?,
+                    appid: o.req("appid")?,
+                    openid: o.req("openid")?,
+                    plan_id: o.req("plan_id")?,
+                    contract_status: o.req("contract_status")?,
+                    create_time: o.req("create_time")?,
+                    out_contract_code: o.req("out_contract_code")?,
+                })
+            }
+        }
         /// 相关链接
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseLinks {
             /// 下一页链接
             ///
             /// Example: `/v3/eduschoolpay/users/{openid}/contracts?offset=5&limit=5`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub next: Option<String>,
             /// 上一页链接
             ///
             /// Example: `/v3/eduschoolpay/users/{openid}/contracts?offset=5&limit=5`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub prev: Option<String>,
             /// 当前链接
             ///
             /// Example: `/v3/eduschoolpay/users/{openid}/contracts?offset=10&limit=5`
-            #[serde(rename = "self")]
             pub self_: String,
+        }
+        impl ::serde::Serialize for GetResponseLinks {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("next", &self.next)?;
+                m.opt("prev", &self.prev)?;
+                m.req("self", &self.self_)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseLinks {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    next: o.opt("next")?,
+                    prev: o.opt("prev")?,
+                    self_: o.req("self")?,
+                })
+            }
         }
     }
     /// `/v3/eduschoolpay/users/{openid}/debt-state`
@@ -189,14 +261,7 @@ pub mod by_openid {
             }
         }
         /// The response of `GET /v3/eduschoolpay/users/{openid}/debt-state` (商户查询用户欠款状态API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 商户appid
             ///
@@ -218,6 +283,34 @@ pub mod by_openid {
             ///
             /// Example: `2017-08-26T09:43:39+08:00`
             pub update_time: String,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("openid", &self.openid)?;
+                m.req("state", &self.state)?;
+                m.req("debt_count", &self.debt_count)?;
+                m.req("update_time", &self.update_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    openid: o.req("openid")?,
+                    state: o.req("state")?,
+                    debt_count: o.req("debt_count")?,
+                    update_time: o.req("update_time")?,
+                })
+            }
         }
     }
 }

@@ -33,33 +33,51 @@ pub mod by_face_sid {
         }
     }
     /// The request of `GET /v3/facemch/users/{face_sid}` (查询用户授权的实名信息).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 标识本次请求获取的信息类型
         ///
         /// Query parameter `info_type`. Example: `ASK_UNIONID`
-        #[serde(skip_serializing)]
         pub info_type: GetRequestInfoType,
         /// 微信分配的公众账号ID
         ///
         /// Query parameter `appid`. Example: `wx2b029c08a6233333`
-        #[serde(skip_serializing)]
         pub appid: String,
         /// 微信支付分配的子商户号，服务商模式下必填
         ///
         /// Query parameter `sub_mchid`. Example: `123456789`
-        #[serde(skip_serializing)]
         pub sub_mchid: Option<String>,
         /// 微信分配的子商户公众账号ID
         ///
         /// Query parameter `sub_appid`. Example: `wx2b029c08a6255555`
-        #[serde(skip_serializing)]
         pub sub_appid: Option<String>,
         /// ⼦商户证书序列号，服务商模式下请求实名信息必传
         ///
         /// Query parameter `sub_serial_no`. Example: `wx2b029c08a6255555`
-        #[serde(skip_serializing)]
         pub sub_serial_no: Option<String>,
+    }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                info_type: o.req("info_type")?,
+                appid: o.req("appid")?,
+                sub_mchid: o.opt("sub_mchid")?,
+                sub_appid: o.opt("sub_appid")?,
+                sub_serial_no: o.opt("sub_serial_no")?,
+            })
+        }
     }
     /// 标识本次请求获取的信息类型
     ///
@@ -114,26 +132,47 @@ pub mod by_face_sid {
         }
     }
     /// The response of `GET /v3/facemch/users/{face_sid}` (查询用户授权的实名信息).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// UnionID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub union_id: Option<String>,
         /// 用户在商户appid下的唯⼀标识
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub openid: Option<String>,
         /// 用户在⼦商户appid下的唯⼀标识
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_openid: Option<String>,
         /// 姓名信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub real_name_info: Option<GetResponseRealNameInfo>,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("union_id", &self.union_id)?;
+            m.opt("openid", &self.openid)?;
+            m.opt("sub_openid", &self.sub_openid)?;
+            m.opt("real_name_info", &self.real_name_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                union_id: o.opt("union_id")?,
+                openid: o.opt("openid")?,
+                sub_openid: o.opt("sub_openid")?,
+                real_name_info: o.opt("real_name_info")?,
+            })
+        }
+    }
     /// 姓名信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseRealNameInfo {
         /// 加密后的姓名信息，商户用API证书私钥解密
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub encrypted_real_name: Option<String>,
         /// `credential_type`
         ///
@@ -158,10 +197,32 @@ pub mod by_face_sid {
         /// - `10`: 营业执照
         ///
         /// - `11`: 其他证件
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub credential_type: Option<i64>,
         /// 加密后的身份证号，商户用API证书私钥解密
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub encrypted_credential_id: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponseRealNameInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("encrypted_real_name", &self.encrypted_real_name)?;
+            m.opt("credential_type", &self.credential_type)?;
+            m.opt("encrypted_credential_id", &self.encrypted_credential_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseRealNameInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                encrypted_real_name: o.opt("encrypted_real_name")?,
+                credential_type: o.opt("credential_type")?,
+                encrypted_credential_id: o.opt("encrypted_credential_id")?,
+            })
+        }
     }
 }

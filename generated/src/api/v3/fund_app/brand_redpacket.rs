@@ -46,12 +46,11 @@ pub mod brand_merchant_batches {
         }
     }
     /// The request of `POST /v3/fund-app/brand-redpacket/brand-merchant-batches` (品牌商户发放红包).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
         /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        #[serde(rename = "Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: String,
         /// 品牌ID
         ///
@@ -92,8 +91,47 @@ pub mod brand_merchant_batches {
         /// 品牌红包明细列表
         pub detail_list: Vec<PostRequestDetailList>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("brand_id", &self.brand_id)?;
+            m.req("brand_appid", &self.brand_appid)?;
+            m.req("scene", &self.scene)?;
+            m.req("template_id", &self.template_id)?;
+            m.req("out_batch_no", &self.out_batch_no)?;
+            m.req("batch_name", &self.batch_name)?;
+            m.req("batch_remark", &self.batch_remark)?;
+            m.req("total_amount", &self.total_amount)?;
+            m.req("total_num", &self.total_num)?;
+            m.req("detail_list", &self.detail_list)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                wechatpay_serial: o.req("Wechatpay-Serial")?,
+                brand_id: o.req("brand_id")?,
+                brand_appid: o.req("brand_appid")?,
+                scene: o.req("scene")?,
+                template_id: o.req("template_id")?,
+                out_batch_no: o.req("out_batch_no")?,
+                batch_name: o.req("batch_name")?,
+                batch_remark: o.req("batch_remark")?,
+                total_amount: o.req("total_amount")?,
+                total_num: o.req("total_num")?,
+                detail_list: o.req("detail_list")?,
+            })
+        }
+    }
     /// PostRequestDetailList
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDetailList {
         /// 商家品牌红包明细单号
         ///
@@ -110,12 +148,39 @@ pub mod brand_merchant_batches {
         /// 接收红包用户姓名
         ///
         /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_name: Option<String>,
         /// 红包备注
         ///
         /// Example: `来自XX的红包`
         pub remark: String,
+    }
+    impl ::serde::Serialize for PostRequestDetailList {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_detail_no", &self.out_detail_no)?;
+            m.req("amount", &self.amount)?;
+            m.req("openid", &self.openid)?;
+            m.opt("user_name", &self.user_name)?;
+            m.req("remark", &self.remark)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestDetailList {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_detail_no: o.req("out_detail_no")?,
+                amount: o.req("amount")?,
+                openid: o.req("openid")?,
+                user_name: o.opt("user_name")?,
+                remark: o.req("remark")?,
+            })
+        }
     }
     /// 品牌红包发放场景
     ///
@@ -166,7 +231,7 @@ pub mod brand_merchant_batches {
         }
     }
     /// The response of `POST /v3/fund-app/brand-redpacket/brand-merchant-batches` (品牌商户发放红包).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 商家品牌红包批次单号
         ///
@@ -175,7 +240,6 @@ pub mod brand_merchant_batches {
         /// 微信支付品牌红包批次单号
         ///
         /// Example: `1210000071100999991182020050700019480001`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub batch_no: Option<String>,
         /// 品牌红包批次创建时间
         ///
@@ -184,8 +248,33 @@ pub mod brand_merchant_batches {
         /// 批次单状态
         ///
         /// Example: `ACCEPTED`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub batch_state: Option<PostResponseBatchState>,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_batch_no", &self.out_batch_no)?;
+            m.opt("batch_no", &self.batch_no)?;
+            m.req("create_time", &self.create_time)?;
+            m.opt("batch_state", &self.batch_state)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_batch_no: o.req("out_batch_no")?,
+                batch_no: o.opt("batch_no")?,
+                create_time: o.req("create_time")?,
+                batch_state: o.opt("batch_state")?,
+            })
+        }
     }
     /// 批次单状态
     ///
@@ -277,25 +366,36 @@ pub mod brand_merchant_batches {
             }
         }
         /// The request of `GET /v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}` (微信支付批次单号查询批次单).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 是否需要查询品牌红包明细单
             ///
             /// Query parameter `need_query_detail`.
-            #[serde(skip_serializing)]
             pub need_query_detail: Option<bool>,
             /// 品牌红包明细单状态
             ///
             /// Query parameter `detail_state`.
-            #[serde(skip_serializing)]
             pub detail_state: Option<GetRequestDetailState>,
+        }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    need_query_detail: o.opt("need_query_detail")?,
+                    detail_state: o.opt("detail_state")?,
+                })
+            }
         }
         /// 品牌红包明细单状态
         ///
@@ -356,7 +456,7 @@ pub mod brand_merchant_batches {
             }
         }
         /// The response of `GET /v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}` (微信支付批次单号查询批次单).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 品牌主商户号
             ///
@@ -373,17 +473,14 @@ pub mod brand_merchant_batches {
             /// 品牌ID
             ///
             /// Example: `1234`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub brand_id: Option<i64>,
             /// 品牌红包模板ID
             ///
             /// Example: `123400001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub template_id: Option<String>,
             /// 品牌AppID
             ///
             /// Example: `wxf636efh567hg4356`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub brand_appid: Option<String>,
             /// 批次单状态
             ///
@@ -400,7 +497,6 @@ pub mod brand_merchant_batches {
             /// 品牌红包批次单关闭原因
             ///
             /// Example: `MERCHANT_REVOCATION`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub close_reason: Option<GetResponseCloseReason>,
             /// 总金额
             ///
@@ -417,7 +513,6 @@ pub mod brand_merchant_batches {
             /// 品牌红包批次更新时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub update_time: Option<String>,
             /// 发放成功金额
             ///
@@ -436,8 +531,63 @@ pub mod brand_merchant_batches {
             /// Example: `10`
             pub fail_num: i64,
             /// 品牌红包明细列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub detail_list: Option<Vec<GetResponseDetailList>>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("brand_mchid", &self.brand_mchid)?;
+                m.req("batch_no", &self.batch_no)?;
+                m.req("out_batch_no", &self.out_batch_no)?;
+                m.opt("brand_id", &self.brand_id)?;
+                m.opt("template_id", &self.template_id)?;
+                m.opt("brand_appid", &self.brand_appid)?;
+                m.req("batch_state", &self.batch_state)?;
+                m.req("batch_name", &self.batch_name)?;
+                m.req("batch_remark", &self.batch_remark)?;
+                m.opt("close_reason", &self.close_reason)?;
+                m.req("total_amount", &self.total_amount)?;
+                m.req("total_num", &self.total_num)?;
+                m.req("create_time", &self.create_time)?;
+                m.opt("update_time", &self.update_time)?;
+                m.req("success_amount", &self.success_amount)?;
+                m.req("success_num", &self.success_num)?;
+                m.req("fail_amount", &self.fail_amount)?;
+                m.req("fail_num", &self.fail_num)?;
+                m.opt("detail_list", &self.detail_list)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    brand_mchid: o.req("brand_mchid")?,
+                    batch_no: o.req("batch_no")?,
+                    out_batch_no: o.req("out_batch_no")?,
+                    brand_id: o.opt("brand_id")?,
+                    template_id: o.opt("template_id")?,
+                    brand_appid: o.opt("brand_appid")?,
+                    batch_state: o.req("batch_state")?,
+                    batch_name: o.req("batch_name")?,
+                    batch_remark: o.req("batch_remark")?,
+                    close_reason: o.opt("close_reason")?,
+                    total_amount: o.req("total_amount")?,
+                    total_num: o.req("total_num")?,
+                    create_time: o.req("create_time")?,
+                    update_time: o.opt("update_time")?,
+                    success_amount: o.req("success_amount")?,
+                    success_num: o.req("success_num")?,
+                    fail_amount: o.req("fail_amount")?,
+                    fail_num: o.req("fail_num")?,
+                    detail_list: o.opt("detail_list")?,
+                })
+            }
         }
         /// 批次单状态
         ///
@@ -560,7 +710,7 @@ pub mod brand_merchant_batches {
             }
         }
         /// GetResponseDetailList
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseDetailList {
             /// 微信支付品牌红包明细单号
             ///
@@ -574,6 +724,30 @@ pub mod brand_merchant_batches {
             ///
             /// Example: `DETAIL_SUCCESS`
             pub detail_state: GetResponseDetailListDetailState,
+        }
+        impl ::serde::Serialize for GetResponseDetailList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("transfer_detail_no", &self.transfer_detail_no)?;
+                m.req("out_detail_no", &self.out_detail_no)?;
+                m.req("detail_state", &self.detail_state)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDetailList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    transfer_detail_no: o.req("transfer_detail_no")?,
+                    out_detail_no: o.req("out_detail_no")?,
+                    detail_state: o.req("detail_state")?,
+                })
+            }
         }
         /// 品牌红包明细单状态
         ///
@@ -666,13 +840,7 @@ pub mod brand_merchant_batches {
                     }
                 }
                 /// The response of `GET /v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}/details/{detail_no}` (商家明细单号查询明细单).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 品牌主商户号
                     ///
@@ -709,7 +877,6 @@ pub mod brand_merchant_batches {
                     /// 失败原因
                     ///
                     /// Example: `ACCOUNT_FROZEN`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub fail_reason: Option<GetResponseFailReason>,
                     /// 接收红包用户OpenID
                     ///
@@ -718,12 +885,10 @@ pub mod brand_merchant_batches {
                     /// 接收红包用户姓名
                     ///
                     /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub user_name: Option<String>,
                     /// 品牌红包发起时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub initiate_time: Option<String>,
                     /// 品牌红包更新时间
                     ///
@@ -740,8 +905,57 @@ pub mod brand_merchant_batches {
                     /// 品牌AppID
                     ///
                     /// Example: `wxf636efh567hg4356`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub brand_appid: Option<String>,
+                }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("brand_mchid", &self.brand_mchid)?;
+                        m.req("out_batch_no", &self.out_batch_no)?;
+                        m.req("batch_no", &self.batch_no)?;
+                        m.req("out_detail_no", &self.out_detail_no)?;
+                        m.req("detail_no", &self.detail_no)?;
+                        m.req("detail_state", &self.detail_state)?;
+                        m.req("amount", &self.amount)?;
+                        m.req("remark", &self.remark)?;
+                        m.opt("fail_reason", &self.fail_reason)?;
+                        m.req("openid", &self.openid)?;
+                        m.opt("user_name", &self.user_name)?;
+                        m.opt("initiate_time", &self.initiate_time)?;
+                        m.req("update_time", &self.update_time)?;
+                        m.req("brand_id", &self.brand_id)?;
+                        m.req("template_id", &self.template_id)?;
+                        m.opt("brand_appid", &self.brand_appid)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            brand_mchid: o.req("brand_mchid")?,
+                            out_batch_no: o.req("out_batch_no")?,
+                            batch_no: o.req("batch_no")?,
+                            out_detail_no: o.req("out_detail_no")?,
+                            detail_no: o.req("detail_no")?,
+                            detail_state: o.req("detail_state")?,
+                            amount: o.req("amount")?,
+                            remark: o.req("remark")?,
+                            fail_reason: o.opt("fail_reason")?,
+                            openid: o.req("openid")?,
+                            user_name: o.opt("user_name")?,
+                            initiate_time: o.opt("initiate_time")?,
+                            update_time: o.req("update_time")?,
+                            brand_id: o.req("brand_id")?,
+                            template_id: o.req("template_id")?,
+                            brand_appid: o.opt("brand_appid")?,
+                        })
+                    }
                 }
                 /// 品牌红包明细单状态
                 ///
@@ -992,25 +1206,36 @@ pub mod brand_merchant_out_batches {
             }
         }
         /// The request of `GET /v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}` (商家批次单号查询批次单).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 是否需要查询品牌红包明细单
             ///
             /// Query parameter `need_query_detail`.
-            #[serde(skip_serializing)]
             pub need_query_detail: Option<bool>,
             /// 品牌红包明细单状态
             ///
             /// Query parameter `detail_state`.
-            #[serde(skip_serializing)]
             pub detail_state: Option<GetRequestDetailState>,
+        }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    need_query_detail: o.opt("need_query_detail")?,
+                    detail_state: o.opt("detail_state")?,
+                })
+            }
         }
         /// 品牌红包明细单状态
         ///
@@ -1071,7 +1296,7 @@ pub mod brand_merchant_out_batches {
             }
         }
         /// The response of `GET /v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}` (商家批次单号查询批次单).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 品牌主商户号
             ///
@@ -1088,17 +1313,14 @@ pub mod brand_merchant_out_batches {
             /// 品牌ID
             ///
             /// Example: `1234`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub brand_id: Option<i64>,
             /// 品牌红包模板ID
             ///
             /// Example: `123400001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub template_id: Option<String>,
             /// 品牌AppID
             ///
             /// Example: `wxf636efh567hg4356`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub brand_appid: Option<String>,
             /// 批次单状态
             ///
@@ -1115,7 +1337,6 @@ pub mod brand_merchant_out_batches {
             /// 品牌红包批次单关闭原因
             ///
             /// Example: `MERCHANT_REVOCATION`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub close_reason: Option<GetResponseCloseReason>,
             /// 总金额
             ///
@@ -1132,7 +1353,6 @@ pub mod brand_merchant_out_batches {
             /// 品牌红包批次更新时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub update_time: Option<String>,
             /// 发放成功金额
             ///
@@ -1151,8 +1371,63 @@ pub mod brand_merchant_out_batches {
             /// Example: `10`
             pub fail_num: i64,
             /// 品牌红包明细列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub detail_list: Option<Vec<GetResponseDetailList>>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("brand_mchid", &self.brand_mchid)?;
+                m.req("batch_no", &self.batch_no)?;
+                m.req("out_batch_no", &self.out_batch_no)?;
+                m.opt("brand_id", &self.brand_id)?;
+                m.opt("template_id", &self.template_id)?;
+                m.opt("brand_appid", &self.brand_appid)?;
+                m.req("batch_state", &self.batch_state)?;
+                m.req("batch_name", &self.batch_name)?;
+                m.req("batch_remark", &self.batch_remark)?;
+                m.opt("close_reason", &self.close_reason)?;
+                m.req("total_amount", &self.total_amount)?;
+                m.req("total_num", &self.total_num)?;
+                m.req("create_time", &self.create_time)?;
+                m.opt("update_time", &self.update_time)?;
+                m.req("success_amount", &self.success_amount)?;
+                m.req("success_num", &self.success_num)?;
+                m.req("fail_amount", &self.fail_amount)?;
+                m.req("fail_num", &self.fail_num)?;
+                m.opt("detail_list", &self.detail_list)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    brand_mchid: o.req("brand_mchid")?,
+                    batch_no: o.req("batch_no")?,
+                    out_batch_no: o.req("out_batch_no")?,
+                    brand_id: o.opt("brand_id")?,
+                    template_id: o.opt("template_id")?,
+                    brand_appid: o.opt("brand_appid")?,
+                    batch_state: o.req("batch_state")?,
+                    batch_name: o.req("batch_name")?,
+                    batch_remark: o.req("batch_remark")?,
+                    close_reason: o.opt("close_reason")?,
+                    total_amount: o.req("total_amount")?,
+                    total_num: o.req("total_num")?,
+                    create_time: o.req("create_time")?,
+                    update_time: o.opt("update_time")?,
+                    success_amount: o.req("success_amount")?,
+                    success_num: o.req("success_num")?,
+                    fail_amount: o.req("fail_amount")?,
+                    fail_num: o.req("fail_num")?,
+                    detail_list: o.opt("detail_list")?,
+                })
+            }
         }
         /// 批次单状态
         ///
@@ -1275,7 +1550,7 @@ pub mod brand_merchant_out_batches {
             }
         }
         /// GetResponseDetailList
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseDetailList {
             /// 微信支付品牌红包明细单号
             ///
@@ -1289,6 +1564,30 @@ pub mod brand_merchant_out_batches {
             ///
             /// Example: `DETAIL_SUCCESS`
             pub detail_state: GetResponseDetailListDetailState,
+        }
+        impl ::serde::Serialize for GetResponseDetailList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("transfer_detail_no", &self.transfer_detail_no)?;
+                m.req("out_detail_no", &self.out_detail_no)?;
+                m.req("detail_state", &self.detail_state)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDetailList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    transfer_detail_no: o.req("transfer_detail_no")?,
+                    out_detail_no: o.req("out_detail_no")?,
+                    detail_state: o.req("detail_state")?,
+                })
+            }
         }
         /// 品牌红包明细单状态
         ///
@@ -1384,13 +1683,7 @@ pub mod brand_merchant_out_batches {
                     }
                 }
                 /// The response of `GET /v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}/out-details/{out_detail_no}` (商家明细单号查询明细单).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 品牌主商户号
                     ///
@@ -1427,7 +1720,6 @@ pub mod brand_merchant_out_batches {
                     /// 失败原因
                     ///
                     /// Example: `ACCOUNT_FROZEN`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub fail_reason: Option<GetResponseFailReason>,
                     /// 接收红包用户OpenID
                     ///
@@ -1436,12 +1728,10 @@ pub mod brand_merchant_out_batches {
                     /// 接收红包用户姓名
                     ///
                     /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub user_name: Option<String>,
                     /// 品牌红包发起时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub initiate_time: Option<String>,
                     /// 品牌红包更新时间
                     ///
@@ -1458,8 +1748,57 @@ pub mod brand_merchant_out_batches {
                     /// 品牌AppID
                     ///
                     /// Example: `wxf636efh567hg4356`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub brand_appid: Option<String>,
+                }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("brand_mchid", &self.brand_mchid)?;
+                        m.req("out_batch_no", &self.out_batch_no)?;
+                        m.req("batch_no", &self.batch_no)?;
+                        m.req("out_detail_no", &self.out_detail_no)?;
+                        m.req("detail_no", &self.detail_no)?;
+                        m.req("detail_state", &self.detail_state)?;
+                        m.req("amount", &self.amount)?;
+                        m.req("remark", &self.remark)?;
+                        m.opt("fail_reason", &self.fail_reason)?;
+                        m.req("openid", &self.openid)?;
+                        m.opt("user_name", &self.user_name)?;
+                        m.opt("initiate_time", &self.initiate_time)?;
+                        m.req("update_time", &self.update_time)?;
+                        m.req("brand_id", &self.brand_id)?;
+                        m.req("template_id", &self.template_id)?;
+                        m.opt("brand_appid", &self.brand_appid)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            brand_mchid: o.req("brand_mchid")?,
+                            out_batch_no: o.req("out_batch_no")?,
+                            batch_no: o.req("batch_no")?,
+                            out_detail_no: o.req("out_detail_no")?,
+                            detail_no: o.req("detail_no")?,
+                            detail_state: o.req("detail_state")?,
+                            amount: o.req("amount")?,
+                            remark: o.req("remark")?,
+                            fail_reason: o.opt("fail_reason")?,
+                            openid: o.req("openid")?,
+                            user_name: o.opt("user_name")?,
+                            initiate_time: o.opt("initiate_time")?,
+                            update_time: o.req("update_time")?,
+                            brand_id: o.req("brand_id")?,
+                            template_id: o.req("template_id")?,
+                            brand_appid: o.opt("brand_appid")?,
+                        })
+                    }
                 }
                 /// 品牌红包明细单状态
                 ///

@@ -74,29 +74,35 @@ pub mod elecsign {
             }
         }
         /// The request of `POST /v3/fund-app/mch-transfer/elecsign/out-bill-no` (商户单号申请电子回单).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 商户转账单号
             ///
             /// Example: `plfk2020042013`
             pub out_bill_no: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_bill_no", &self.out_bill_no)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_bill_no: o.req("out_bill_no")?,
+                })
+            }
+        }
         /// The response of `POST /v3/fund-app/mch-transfer/elecsign/out-bill-no` (商户单号申请电子回单).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 申请单状态
             ///
@@ -106,6 +112,28 @@ pub mod elecsign {
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             pub create_time: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("state", &self.state)?;
+                m.req("create_time", &self.create_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    state: o.req("state")?,
+                    create_time: o.req("create_time")?,
+                })
+            }
         }
         /// `/v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}`
         pub mod by_out_bill_no {
@@ -122,7 +150,7 @@ pub mod elecsign {
                 }
             }
             /// The response of `GET /v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}` (商户单号查询电子回单).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 申请单状态
                 ///
@@ -139,23 +167,51 @@ pub mod elecsign {
                 /// 回单文件摘要类型
                 ///
                 /// Example: `SHA256`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub hash_type: Option<GetResponseHashType>,
                 /// 回单文件摘要值
                 ///
                 /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub hash_value: Option<String>,
                 /// 回单文件下载地址
                 ///
                 /// Example: `https://api.mch.weixin.qq.com/v3/transferbilldownload/elecvoucherfile?source=elecsign&token=xxx`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub download_url: Option<String>,
                 /// 失败原因
                 ///
                 /// Example: `转账单据不存在`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub fail_reason: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("state", &self.state)?;
+                    m.req("create_time", &self.create_time)?;
+                    m.req("update_time", &self.update_time)?;
+                    m.opt("hash_type", &self.hash_type)?;
+                    m.opt("hash_value", &self.hash_value)?;
+                    m.opt("download_url", &self.download_url)?;
+                    m.opt("fail_reason", &self.fail_reason)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        state: o.req("state")?,
+                        create_time: o.req("create_time")?,
+                        update_time: o.req("update_time")?,
+                        hash_type: o.opt("hash_type")?,
+                        hash_value: o.opt("hash_value")?,
+                        download_url: o.opt("download_url")?,
+                        fail_reason: o.opt("fail_reason")?,
+                    })
+                }
             }
             /// 回单文件摘要类型
             ///
@@ -307,29 +363,35 @@ pub mod elecsign {
             }
         }
         /// The request of `POST /v3/fund-app/mch-transfer/elecsign/transfer-bill-no` (微信单号申请电子回单).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 微信转账单号
             ///
             /// Example: `1330000071100999991182020050700019480001`
             pub transfer_bill_no: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("transfer_bill_no", &self.transfer_bill_no)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    transfer_bill_no: o.req("transfer_bill_no")?,
+                })
+            }
+        }
         /// The response of `POST /v3/fund-app/mch-transfer/elecsign/transfer-bill-no` (微信单号申请电子回单).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 申请单状态
             ///
@@ -339,6 +401,28 @@ pub mod elecsign {
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             pub create_time: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("state", &self.state)?;
+                m.req("create_time", &self.create_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    state: o.req("state")?,
+                    create_time: o.req("create_time")?,
+                })
+            }
         }
         /// `/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}`
         pub mod by_transfer_bill_no {
@@ -355,7 +439,7 @@ pub mod elecsign {
                 }
             }
             /// The response of `GET /v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}` (微信单号查询电子回单).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 申请单状态
                 ///
@@ -372,23 +456,51 @@ pub mod elecsign {
                 /// 回单文件摘要类型
                 ///
                 /// Example: `SHA256`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub hash_type: Option<GetResponseHashType>,
                 /// 回单文件摘要值
                 ///
                 /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub hash_value: Option<String>,
                 /// 回单文件下载地址
                 ///
                 /// Example: `https://api.mch.weixin.qq.com/v3/transferbilldownload/elecvoucherfile?source=elecsign&token=xxx`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub download_url: Option<String>,
                 /// 失败原因
                 ///
                 /// Example: `转账单据不存在`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub fail_reason: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("state", &self.state)?;
+                    m.req("create_time", &self.create_time)?;
+                    m.req("update_time", &self.update_time)?;
+                    m.opt("hash_type", &self.hash_type)?;
+                    m.opt("hash_value", &self.hash_value)?;
+                    m.opt("download_url", &self.download_url)?;
+                    m.opt("fail_reason", &self.fail_reason)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        state: o.req("state")?,
+                        create_time: o.req("create_time")?,
+                        update_time: o.req("update_time")?,
+                        hash_type: o.opt("hash_type")?,
+                        hash_value: o.opt("hash_value")?,
+                        download_url: o.opt("download_url")?,
+                        fail_reason: o.opt("fail_reason")?,
+                    })
+                }
             }
             /// 回单文件摘要类型
             ///
@@ -621,29 +733,34 @@ pub mod partner {
                     }
                 }
                 /// The request of `GET /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` (查询预算出资的电子回单).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetRequest {
                     /// 受理凭证
                     ///
                     /// Query parameter `accept_id`. Example: `c2RmYWtqampqampsZmFza2xmanNhbGZqc2FrZmpzbGZqc2tsZmp`
-                    #[serde(skip_serializing)]
                     pub accept_id: String,
                 }
+                impl ::serde::Serialize for GetRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            accept_id: o.req("accept_id")?,
+                        })
+                    }
+                }
                 /// The response of `GET /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` (查询预算出资的电子回单).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 商户预算单号
                     ///
@@ -664,7 +781,6 @@ pub mod partner {
                     /// 收款商户号
                     ///
                     /// Example: `1900102209`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub receiver_mchid: Option<String>,
                     /// 电子回单状态
                     ///
@@ -677,18 +793,53 @@ pub mod partner {
                     /// 电子回单文件的hash方法
                     ///
                     /// Example: `SHA256`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub hash_type: Option<GetResponseHashType>,
                     /// 电子回单文件的hash值
                     ///
                     /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub hash_value: Option<String>,
                     /// 电子回单下载地址
                     ///
                     /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=token`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub download_url: Option<String>,
+                }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("out_budget_no", &self.out_budget_no)?;
+                        m.req("start_date", &self.start_date)?;
+                        m.req("end_date", &self.end_date)?;
+                        m.req("sponsor_mchid", &self.sponsor_mchid)?;
+                        m.opt("receiver_mchid", &self.receiver_mchid)?;
+                        m.req("receipt_state", &self.receipt_state)?;
+                        m.req("accept_id", &self.accept_id)?;
+                        m.opt("hash_type", &self.hash_type)?;
+                        m.opt("hash_value", &self.hash_value)?;
+                        m.opt("download_url", &self.download_url)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            out_budget_no: o.req("out_budget_no")?,
+                            start_date: o.req("start_date")?,
+                            end_date: o.req("end_date")?,
+                            sponsor_mchid: o.req("sponsor_mchid")?,
+                            receiver_mchid: o.opt("receiver_mchid")?,
+                            receipt_state: o.req("receipt_state")?,
+                            accept_id: o.req("accept_id")?,
+                            hash_type: o.opt("hash_type")?,
+                            hash_value: o.opt("hash_value")?,
+                            download_url: o.opt("download_url")?,
+                        })
+                    }
                 }
                 /// 电子回单文件的hash方法
                 ///
@@ -809,14 +960,7 @@ pub mod partner {
                     }
                 }
                 /// The request of `POST /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` (申请预算出资的电子回单).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 开始日期
                     ///
@@ -833,17 +977,36 @@ pub mod partner {
                     /// 收款商户号
                     ///
                     /// Example: `1900102209`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub receiver_mchid: Option<String>,
                 }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("start_date", &self.start_date)?;
+                        m.req("end_date", &self.end_date)?;
+                        m.req("sponsor_mchid", &self.sponsor_mchid)?;
+                        m.opt("receiver_mchid", &self.receiver_mchid)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            start_date: o.req("start_date")?,
+                            end_date: o.req("end_date")?,
+                            sponsor_mchid: o.req("sponsor_mchid")?,
+                            receiver_mchid: o.opt("receiver_mchid")?,
+                        })
+                    }
+                }
                 /// The response of `POST /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` (申请预算出资的电子回单).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
                     /// 商户预算单号
                     ///
@@ -864,7 +1027,6 @@ pub mod partner {
                     /// 收款商户号
                     ///
                     /// Example: `1900102209`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub receiver_mchid: Option<String>,
                     /// 电子回单状态
                     ///
@@ -877,18 +1039,53 @@ pub mod partner {
                     /// 电子回单文件的hash方法
                     ///
                     /// Example: `SHA256`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub hash_type: Option<PostResponseHashType>,
                     /// 电子回单文件的hash值
                     ///
                     /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub hash_value: Option<String>,
                     /// 电子回单下载地址
                     ///
                     /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=token`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub download_url: Option<String>,
+                }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("out_budget_no", &self.out_budget_no)?;
+                        m.req("start_date", &self.start_date)?;
+                        m.req("end_date", &self.end_date)?;
+                        m.req("sponsor_mchid", &self.sponsor_mchid)?;
+                        m.opt("receiver_mchid", &self.receiver_mchid)?;
+                        m.req("receipt_state", &self.receipt_state)?;
+                        m.req("accept_id", &self.accept_id)?;
+                        m.opt("hash_type", &self.hash_type)?;
+                        m.opt("hash_value", &self.hash_value)?;
+                        m.opt("download_url", &self.download_url)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            out_budget_no: o.req("out_budget_no")?,
+                            start_date: o.req("start_date")?,
+                            end_date: o.req("end_date")?,
+                            sponsor_mchid: o.req("sponsor_mchid")?,
+                            receiver_mchid: o.opt("receiver_mchid")?,
+                            receipt_state: o.req("receipt_state")?,
+                            accept_id: o.req("accept_id")?,
+                            hash_type: o.opt("hash_type")?,
+                            hash_value: o.opt("hash_value")?,
+                            download_url: o.opt("download_url")?,
+                        })
+                    }
                 }
                 /// 电子回单文件的hash方法
                 ///
@@ -1039,14 +1236,7 @@ pub mod partner {
             }
         }
         /// The request of `POST /v3/fund-app/mch-transfer/partner/charity-budget` (申请公益捐赠预算).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 商户预算单号
             ///
@@ -1075,18 +1265,42 @@ pub mod partner {
             /// 回调地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub notify_url: Option<String>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_budget_no", &self.out_budget_no)?;
+                m.req("sponsor_mchid", &self.sponsor_mchid)?;
+                m.req("sponsor_subject_name", &self.sponsor_subject_name)?;
+                m.req("activity_name", &self.activity_name)?;
+                m.req("activity_remark", &self.activity_remark)?;
+                m.req("amount", &self.amount)?;
+                m.opt("notify_url", &self.notify_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_budget_no: o.req("out_budget_no")?,
+                    sponsor_mchid: o.req("sponsor_mchid")?,
+                    sponsor_subject_name: o.req("sponsor_subject_name")?,
+                    activity_name: o.req("activity_name")?,
+                    activity_remark: o.req("activity_remark")?,
+                    amount: o.req("amount")?,
+                    notify_url: o.opt("notify_url")?,
+                })
+            }
+        }
         /// The response of `POST /v3/fund-app/mch-transfer/partner/charity-budget` (申请公益捐赠预算).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -1119,41 +1333,81 @@ pub mod partner {
             /// 预算单状态
             ///
             /// Example: `PENDING`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub state: Option<PostResponseState>,
             /// 确认出资页面地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub confirm_url: Option<String>,
             /// 商户号超管微信号掩码
             ///
             /// Example: `ca***ye`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub super_admin_wxid_mask: Option<String>,
             /// 剩余预算金额
             ///
             /// Example: `0`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub remain_amount: Option<f64>,
             /// 撤销说明
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub unlock_remark: Option<String>,
             /// 资金锁定时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub locked_time: Option<String>,
             /// 完成时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub finished_time: Option<String>,
             /// 关闭时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub closed_time: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.req("out_budget_no", &self.out_budget_no)?;
+                m.req("budget_id", &self.budget_id)?;
+                m.req("amount", &self.amount)?;
+                m.req("sponsor_mchid", &self.sponsor_mchid)?;
+                m.req("activity_name", &self.activity_name)?;
+                m.req("activity_remark", &self.activity_remark)?;
+                m.opt("state", &self.state)?;
+                m.opt("confirm_url", &self.confirm_url)?;
+                m.opt("super_admin_wxid_mask", &self.super_admin_wxid_mask)?;
+                m.opt("remain_amount", &self.remain_amount)?;
+                m.opt("unlock_remark", &self.unlock_remark)?;
+                m.opt("locked_time", &self.locked_time)?;
+                m.opt("finished_time", &self.finished_time)?;
+                m.opt("closed_time", &self.closed_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_mchid: o.req("sp_mchid")?,
+                    out_budget_no: o.req("out_budget_no")?,
+                    budget_id: o.req("budget_id")?,
+                    amount: o.req("amount")?,
+                    sponsor_mchid: o.req("sponsor_mchid")?,
+                    activity_name: o.req("activity_name")?,
+                    activity_remark: o.req("activity_remark")?,
+                    state: o.opt("state")?,
+                    confirm_url: o.opt("confirm_url")?,
+                    super_admin_wxid_mask: o.opt("super_admin_wxid_mask")?,
+                    remain_amount: o.opt("remain_amount")?,
+                    unlock_remark: o.opt("unlock_remark")?,
+                    locked_time: o.opt("locked_time")?,
+                    finished_time: o.opt("finished_time")?,
+                    closed_time: o.opt("closed_time")?,
+                })
+            }
         }
         /// 预算单状态
         ///
@@ -1242,30 +1496,34 @@ pub mod partner {
                 }
             }
             /// The request of `GET /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}` (商户单号查询公益捐赠预算详情).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 出资商户号
                 ///
                 /// Query parameter `sponsor_mchid`. Example: `1900001109`
-                #[serde(skip_serializing)]
                 pub sponsor_mchid: String,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sponsor_mchid: o.req("sponsor_mchid")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}` (商户单号查询公益捐赠预算详情).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 服务商商户号
                 ///
@@ -1298,41 +1556,81 @@ pub mod partner {
                 /// 预算单状态
                 ///
                 /// Example: `PENDING`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub state: Option<GetResponseState>,
                 /// 确认出资页面地址
                 ///
                 /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub confirm_url: Option<String>,
                 /// 商户号超管微信号掩码
                 ///
                 /// Example: `ca***ye`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub super_admin_wxid_mask: Option<String>,
                 /// 剩余预算金额
                 ///
                 /// Example: `0`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub remain_amount: Option<f64>,
                 /// 撤销说明
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub unlock_remark: Option<String>,
                 /// 资金锁定时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub locked_time: Option<String>,
                 /// 完成时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub finished_time: Option<String>,
                 /// 关闭时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub closed_time: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sp_mchid", &self.sp_mchid)?;
+                    m.req("out_budget_no", &self.out_budget_no)?;
+                    m.req("budget_id", &self.budget_id)?;
+                    m.req("amount", &self.amount)?;
+                    m.req("sponsor_mchid", &self.sponsor_mchid)?;
+                    m.req("activity_name", &self.activity_name)?;
+                    m.req("activity_remark", &self.activity_remark)?;
+                    m.opt("state", &self.state)?;
+                    m.opt("confirm_url", &self.confirm_url)?;
+                    m.opt("super_admin_wxid_mask", &self.super_admin_wxid_mask)?;
+                    m.opt("remain_amount", &self.remain_amount)?;
+                    m.opt("unlock_remark", &self.unlock_remark)?;
+                    m.opt("locked_time", &self.locked_time)?;
+                    m.opt("finished_time", &self.finished_time)?;
+                    m.opt("closed_time", &self.closed_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sp_mchid: o.req("sp_mchid")?,
+                        out_budget_no: o.req("out_budget_no")?,
+                        budget_id: o.req("budget_id")?,
+                        amount: o.req("amount")?,
+                        sponsor_mchid: o.req("sponsor_mchid")?,
+                        activity_name: o.req("activity_name")?,
+                        activity_remark: o.req("activity_remark")?,
+                        state: o.opt("state")?,
+                        confirm_url: o.opt("confirm_url")?,
+                        super_admin_wxid_mask: o.opt("super_admin_wxid_mask")?,
+                        remain_amount: o.opt("remain_amount")?,
+                        unlock_remark: o.opt("unlock_remark")?,
+                        locked_time: o.opt("locked_time")?,
+                        finished_time: o.opt("finished_time")?,
+                        closed_time: o.opt("closed_time")?,
+                    })
+                }
             }
             /// 预算单状态
             ///
@@ -1420,14 +1718,7 @@ pub mod partner {
                     }
                 }
                 /// The request of `POST /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock` (解锁公益捐赠预算).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 出资商户号
                     ///
@@ -1438,14 +1729,30 @@ pub mod partner {
                     /// Example: `公益活动结束，解锁资金`
                     pub activity_remark: String,
                 }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sponsor_mchid", &self.sponsor_mchid)?;
+                        m.req("activity_remark", &self.activity_remark)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sponsor_mchid: o.req("sponsor_mchid")?,
+                            activity_remark: o.req("activity_remark")?,
+                        })
+                    }
+                }
                 /// The response of `POST /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock` (解锁公益捐赠预算).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
                     /// 服务商商户号
                     ///
@@ -1492,8 +1799,49 @@ pub mod partner {
                     /// 解锁金额
                     ///
                     /// Example: `10000`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub unlocked_amount: Option<i64>,
+                }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sp_mchid", &self.sp_mchid)?;
+                        m.req("out_budget_no", &self.out_budget_no)?;
+                        m.req("budget_id", &self.budget_id)?;
+                        m.req("amount", &self.amount)?;
+                        m.req("sponsor_mchid", &self.sponsor_mchid)?;
+                        m.req("activity_name", &self.activity_name)?;
+                        m.req("activity_remark", &self.activity_remark)?;
+                        m.req("state", &self.state)?;
+                        m.req("unlock_remark", &self.unlock_remark)?;
+                        m.req("locked_time", &self.locked_time)?;
+                        m.req("finished_time", &self.finished_time)?;
+                        m.opt("unlocked_amount", &self.unlocked_amount)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sp_mchid: o.req("sp_mchid")?,
+                            out_budget_no: o.req("out_budget_no")?,
+                            budget_id: o.req("budget_id")?,
+                            amount: o.req("amount")?,
+                            sponsor_mchid: o.req("sponsor_mchid")?,
+                            activity_name: o.req("activity_name")?,
+                            activity_remark: o.req("activity_remark")?,
+                            state: o.req("state")?,
+                            unlock_remark: o.req("unlock_remark")?,
+                            locked_time: o.req("locked_time")?,
+                            finished_time: o.req("finished_time")?,
+                            unlocked_amount: o.opt("unlocked_amount")?,
+                        })
+                    }
                 }
                 /// 预算单状态
                 ///
@@ -1578,14 +1926,7 @@ pub mod partner {
             }
         }
         /// The request of `POST /v3/fund-app/mch-transfer/partner/charity-transfer-bills` (发起公益捐赠).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 商户预算单号
             ///
@@ -1596,7 +1937,6 @@ pub mod partner {
             /// Example: `trans202506300102`
             pub out_transfer_no: String,
             /// 关联的交易单号
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transaction_info: Option<PostRequestTransactionInfo>,
             /// 出资商户号
             ///
@@ -1615,8 +1955,40 @@ pub mod partner {
             /// Example: `帮助受助群体爱心捐款`
             pub transfer_remark: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_budget_no", &self.out_budget_no)?;
+                m.req("out_transfer_no", &self.out_transfer_no)?;
+                m.opt("transaction_info", &self.transaction_info)?;
+                m.req("sponsor_mchid", &self.sponsor_mchid)?;
+                m.req("receive_mchid", &self.receive_mchid)?;
+                m.req("amount", &self.amount)?;
+                m.req("transfer_remark", &self.transfer_remark)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_budget_no: o.req("out_budget_no")?,
+                    out_transfer_no: o.req("out_transfer_no")?,
+                    transaction_info: o.opt("transaction_info")?,
+                    sponsor_mchid: o.req("sponsor_mchid")?,
+                    receive_mchid: o.req("receive_mchid")?,
+                    amount: o.req("amount")?,
+                    transfer_remark: o.req("transfer_remark")?,
+                })
+            }
+        }
         /// 关联的交易单号
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestTransactionInfo {
             /// 订单类型
             ///
@@ -1626,6 +1998,28 @@ pub mod partner {
             ///
             /// Example: `4217752501201407033233368018`
             pub transaction_id: String,
+        }
+        impl ::serde::Serialize for PostRequestTransactionInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("transaction_type", &self.transaction_type)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestTransactionInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    transaction_type: o.req("transaction_type")?,
+                    transaction_id: o.req("transaction_id")?,
+                })
+            }
         }
         /// 订单类型
         ///
@@ -1679,7 +2073,7 @@ pub mod partner {
             }
         }
         /// The response of `POST /v3/fund-app/mch-transfer/partner/charity-transfer-bills` (发起公益捐赠).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 商户预算单号
             ///
@@ -1720,8 +2114,45 @@ pub mod partner {
             /// 捐赠完成时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_time: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_budget_no", &self.out_budget_no)?;
+                m.req("budget_id", &self.budget_id)?;
+                m.req("out_transfer_no", &self.out_transfer_no)?;
+                m.req("transfer_id", &self.transfer_id)?;
+                m.req("amount", &self.amount)?;
+                m.req("transfer_remark", &self.transfer_remark)?;
+                m.req("receive_mchid", &self.receive_mchid)?;
+                m.req("state", &self.state)?;
+                m.req("create_time", &self.create_time)?;
+                m.opt("success_time", &self.success_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_budget_no: o.req("out_budget_no")?,
+                    budget_id: o.req("budget_id")?,
+                    out_transfer_no: o.req("out_transfer_no")?,
+                    transfer_id: o.req("transfer_id")?,
+                    amount: o.req("amount")?,
+                    transfer_remark: o.req("transfer_remark")?,
+                    receive_mchid: o.req("receive_mchid")?,
+                    state: o.req("state")?,
+                    create_time: o.req("create_time")?,
+                    success_time: o.opt("success_time")?,
+                })
+            }
         }
         /// 捐赠状态
         ///
@@ -1820,34 +2251,39 @@ pub mod partner {
                     }
                 }
                 /// The request of `GET /v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/{out_transfer_no}` (商户单号查询公益捐赠详情).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetRequest {
                     /// 出资商户号
                     ///
                     /// Query parameter `sponsor_mchid`. Example: `1900001109`
-                    #[serde(skip_serializing)]
                     pub sponsor_mchid: String,
                     /// 商户预算单号
                     ///
                     /// Query parameter `out_budget_no`. Example: `budget202506030102`
-                    #[serde(skip_serializing)]
                     pub out_budget_no: String,
                 }
+                impl ::serde::Serialize for GetRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sponsor_mchid: o.req("sponsor_mchid")?,
+                            out_budget_no: o.req("out_budget_no")?,
+                        })
+                    }
+                }
                 /// The response of `GET /v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/{out_transfer_no}` (商户单号查询公益捐赠详情).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 商户预算单号
                     ///
@@ -1888,8 +2324,45 @@ pub mod partner {
                     /// 捐赠完成时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub success_time: Option<String>,
+                }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("out_budget_no", &self.out_budget_no)?;
+                        m.req("budget_id", &self.budget_id)?;
+                        m.req("out_transfer_no", &self.out_transfer_no)?;
+                        m.req("transfer_id", &self.transfer_id)?;
+                        m.req("amount", &self.amount)?;
+                        m.req("transfer_remark", &self.transfer_remark)?;
+                        m.req("receive_mchid", &self.receive_mchid)?;
+                        m.req("state", &self.state)?;
+                        m.req("create_time", &self.create_time)?;
+                        m.opt("success_time", &self.success_time)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            out_budget_no: o.req("out_budget_no")?,
+                            budget_id: o.req("budget_id")?,
+                            out_transfer_no: o.req("out_transfer_no")?,
+                            transfer_id: o.req("transfer_id")?,
+                            amount: o.req("amount")?,
+                            transfer_remark: o.req("transfer_remark")?,
+                            receive_mchid: o.req("receive_mchid")?,
+                            state: o.req("state")?,
+                            create_time: o.req("create_time")?,
+                            success_time: o.opt("success_time")?,
+                        })
+                    }
                 }
                 /// 捐赠状态
                 ///
@@ -1985,14 +2458,7 @@ pub mod partner {
             }
         }
         /// The request of `POST /v3/fund-app/mch-transfer/partner/electronic-receipts` (申请单笔转账电子回单).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 二级商户号
             ///
@@ -2003,8 +2469,30 @@ pub mod partner {
             /// Example: `plfk2020042013`
             pub out_bill_no: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("out_bill_no", &self.out_bill_no)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.req("sub_mchid")?,
+                    out_bill_no: o.req("out_bill_no")?,
+                })
+            }
+        }
         /// The response of `POST /v3/fund-app/mch-transfer/partner/electronic-receipts` (申请单笔转账电子回单).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 二级商户号
             ///
@@ -2025,23 +2513,53 @@ pub mod partner {
             /// 申请单更新时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub update_time: Option<String>,
             /// 回单文件摘要类型
             ///
             /// Example: `SM3`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub hash_type: Option<PostResponseHashType>,
             /// 回单文件摘要值
             ///
             /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub hash_value: Option<String>,
             /// 回单文件下载地址
             ///
             /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=token`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub download_url: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("out_bill_no", &self.out_bill_no)?;
+                m.req("state", &self.state)?;
+                m.req("create_time", &self.create_time)?;
+                m.opt("update_time", &self.update_time)?;
+                m.opt("hash_type", &self.hash_type)?;
+                m.opt("hash_value", &self.hash_value)?;
+                m.opt("download_url", &self.download_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.req("sub_mchid")?,
+                    out_bill_no: o.req("out_bill_no")?,
+                    state: o.req("state")?,
+                    create_time: o.req("create_time")?,
+                    update_time: o.opt("update_time")?,
+                    hash_type: o.opt("hash_type")?,
+                    hash_value: o.opt("hash_value")?,
+                    download_url: o.opt("download_url")?,
+                })
+            }
         }
         /// 回单文件摘要类型
         ///
@@ -2168,23 +2686,34 @@ pub mod partner {
                 }
             }
             /// The request of `GET /v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}` (查询单笔转账电子回单).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 二级商户号
                 ///
                 /// Query parameter `sub_mchid`. Example: `1900001121`
-                #[serde(skip_serializing)]
                 pub sub_mchid: String,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.req("sub_mchid")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}` (查询单笔转账电子回单).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 二级商户号
                 ///
@@ -2205,23 +2734,53 @@ pub mod partner {
                 /// 申请单更新时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub update_time: Option<String>,
                 /// 回单文件摘要类型
                 ///
                 /// Example: `SM3`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub hash_type: Option<GetResponseHashType>,
                 /// 回单文件摘要值
                 ///
                 /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub hash_value: Option<String>,
                 /// 回单文件下载地址
                 ///
                 /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=token`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub download_url: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("out_bill_no", &self.out_bill_no)?;
+                    m.req("state", &self.state)?;
+                    m.req("create_time", &self.create_time)?;
+                    m.opt("update_time", &self.update_time)?;
+                    m.opt("hash_type", &self.hash_type)?;
+                    m.opt("hash_value", &self.hash_value)?;
+                    m.opt("download_url", &self.download_url)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.req("sub_mchid")?,
+                        out_bill_no: o.req("out_bill_no")?,
+                        state: o.req("state")?,
+                        create_time: o.req("create_time")?,
+                        update_time: o.opt("update_time")?,
+                        hash_type: o.opt("hash_type")?,
+                        hash_value: o.opt("hash_value")?,
+                        download_url: o.opt("download_url")?,
+                    })
+                }
             }
             /// 回单文件摘要类型
             ///
@@ -2360,14 +2919,7 @@ pub mod partner {
             }
         }
         /// The request of `POST /v3/fund-app/mch-transfer/partner/sub-mch-authorizations` (申请子商户商家转账授权).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 二级商户号
             ///
@@ -2378,8 +2930,30 @@ pub mod partner {
             /// Example: `apply2020042013`
             pub out_apply_no: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("out_apply_no", &self.out_apply_no)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.req("sub_mchid")?,
+                    out_apply_no: o.req("out_apply_no")?,
+                })
+            }
+        }
         /// The response of `POST /v3/fund-app/mch-transfer/partner/sub-mch-authorizations` (申请子商户商家转账授权).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 二级商户号
             ///
@@ -2401,6 +2975,34 @@ pub mod partner {
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             pub update_time: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("out_apply_no", &self.out_apply_no)?;
+                m.req("state", &self.state)?;
+                m.req("accept_time", &self.accept_time)?;
+                m.req("update_time", &self.update_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.req("sub_mchid")?,
+                    out_apply_no: o.req("out_apply_no")?,
+                    state: o.req("state")?,
+                    accept_time: o.req("accept_time")?,
+                    update_time: o.req("update_time")?,
+                })
+            }
         }
         /// 授权申请单状态
         ///
@@ -2479,7 +3081,7 @@ pub mod partner {
                 }
             }
             /// The response of `GET /v3/fund-app/mch-transfer/partner/sub-mch-authorizations/{sub_mchid}` (查询子商户商家转账授权状态).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 二级商户号
                 ///
@@ -2490,21 +3092,46 @@ pub mod partner {
                 /// Example: `AUTHORIZED`
                 pub state: GetResponseState,
                 /// 授权申请单
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub apply_order: Option<GetResponseApplyOrder>,
                 /// 授权时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub authorization_time: Option<String>,
                 /// 解除授权时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub cancel_authorization_time: Option<String>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("state", &self.state)?;
+                    m.opt("apply_order", &self.apply_order)?;
+                    m.opt("authorization_time", &self.authorization_time)?;
+                    m.opt("cancel_authorization_time", &self.cancel_authorization_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.req("sub_mchid")?,
+                        state: o.req("state")?,
+                        apply_order: o.opt("apply_order")?,
+                        authorization_time: o.opt("authorization_time")?,
+                        cancel_authorization_time: o.opt("cancel_authorization_time")?,
+                    })
+                }
+            }
             /// 授权申请单
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponseApplyOrder {
                 /// 二级商户号
                 ///
@@ -2526,6 +3153,34 @@ pub mod partner {
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub update_time: String,
+            }
+            impl ::serde::Serialize for GetResponseApplyOrder {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("out_apply_no", &self.out_apply_no)?;
+                    m.req("state", &self.state)?;
+                    m.req("accept_time", &self.accept_time)?;
+                    m.req("update_time", &self.update_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseApplyOrder {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.req("sub_mchid")?,
+                        out_apply_no: o.req("out_apply_no")?,
+                        state: o.req("state")?,
+                        accept_time: o.req("accept_time")?,
+                        update_time: o.req("update_time")?,
+                    })
+                }
             }
             /// 授权申请单状态
             ///
@@ -2693,12 +3348,11 @@ pub mod partner {
             }
         }
         /// The request of `POST /v3/fund-app/mch-transfer/partner/transfer-bills` (发起转账).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            #[serde(rename = "Wechatpay-Serial", skip_serializing)]
             pub wechatpay_serial: String,
             /// 二级商户号
             ///
@@ -2719,7 +3373,6 @@ pub mod partner {
             /// 收款用户姓名
             ///
             /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_name: Option<String>,
             /// 转账金额
             ///
@@ -2732,12 +3385,10 @@ pub mod partner {
             /// 通知地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub notify_url: Option<String>,
             /// 用户收款感知
             ///
             /// Example: `现金奖励`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_recv_perception: Option<String>,
             /// 转账场景ID
             ///
@@ -2745,6 +3396,47 @@ pub mod partner {
             pub transfer_scene_id: PostRequestTransferSceneId,
             /// 转账场景报备信息
             pub transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("appid", &self.appid)?;
+                m.req("out_bill_no", &self.out_bill_no)?;
+                m.req("openid", &self.openid)?;
+                m.opt("user_name", &self.user_name)?;
+                m.req("transfer_amount", &self.transfer_amount)?;
+                m.req("transfer_remark", &self.transfer_remark)?;
+                m.opt("notify_url", &self.notify_url)?;
+                m.opt("user_recv_perception", &self.user_recv_perception)?;
+                m.req("transfer_scene_id", &self.transfer_scene_id)?;
+                m.req("transfer_scene_report_infos", &self.transfer_scene_report_infos)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wechatpay_serial: o.req("Wechatpay-Serial")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    appid: o.req("appid")?,
+                    out_bill_no: o.req("out_bill_no")?,
+                    openid: o.req("openid")?,
+                    user_name: o.opt("user_name")?,
+                    transfer_amount: o.req("transfer_amount")?,
+                    transfer_remark: o.req("transfer_remark")?,
+                    notify_url: o.opt("notify_url")?,
+                    user_recv_perception: o.opt("user_recv_perception")?,
+                    transfer_scene_id: o.req("transfer_scene_id")?,
+                    transfer_scene_report_infos: o.req("transfer_scene_report_infos")?,
+                })
+            }
         }
         /// 转账场景ID
         ///
@@ -2825,14 +3517,7 @@ pub mod partner {
             }
         }
         /// PostRequestTransferSceneReportInfos
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestTransferSceneReportInfos {
             /// 信息类型
             ///
@@ -2843,15 +3528,30 @@ pub mod partner {
             /// Example: `注册会员有礼`
             pub info_content: String,
         }
+        impl ::serde::Serialize for PostRequestTransferSceneReportInfos {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("info_type", &self.info_type)?;
+                m.req("info_content", &self.info_content)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestTransferSceneReportInfos {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    info_type: o.req("info_type")?,
+                    info_content: o.req("info_content")?,
+                })
+            }
+        }
         /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills` (发起转账).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 二级商户号
             ///
@@ -2873,6 +3573,34 @@ pub mod partner {
             ///
             /// Example: `affffddafdfafddffda==`
             pub package_info: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("out_bill_no", &self.out_bill_no)?;
+                m.req("transfer_bill_no", &self.transfer_bill_no)?;
+                m.req("create_time", &self.create_time)?;
+                m.req("package_info", &self.package_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.req("sub_mchid")?,
+                    out_bill_no: o.req("out_bill_no")?,
+                    transfer_bill_no: o.req("transfer_bill_no")?,
+                    create_time: o.req("create_time")?,
+                    package_info: o.req("package_info")?,
+                })
+            }
         }
         /// `/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no`
         pub mod out_bill_no {
@@ -2912,29 +3640,34 @@ pub mod partner {
                     }
                 }
                 /// The request of `GET /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetRequest {
                     /// 二级商户号
                     ///
                     /// Query parameter `sub_mchid`. Example: `1900001121`
-                    #[serde(skip_serializing)]
                     pub sub_mchid: String,
                 }
+                impl ::serde::Serialize for GetRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sub_mchid: o.req("sub_mchid")?,
+                        })
+                    }
+                }
                 /// The response of `GET /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 二级商户号
                     ///
@@ -2971,17 +3704,14 @@ pub mod partner {
                     /// 失败原因
                     ///
                     /// Example: `PAYEE_ACCOUNT_ABNORMAL`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub fail_reason: Option<String>,
                     /// 收款用户OpenID
                     ///
                     /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub openid: Option<String>,
                     /// 收款用户姓名
                     ///
                     /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub user_name: Option<String>,
                     /// 单据创建时间
                     ///
@@ -2991,6 +3721,50 @@ pub mod partner {
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
                     pub update_time: String,
+                }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.req("mchid", &self.mchid)?;
+                        m.req("out_bill_no", &self.out_bill_no)?;
+                        m.req("transfer_bill_no", &self.transfer_bill_no)?;
+                        m.req("appid", &self.appid)?;
+                        m.req("state", &self.state)?;
+                        m.req("transfer_amount", &self.transfer_amount)?;
+                        m.req("transfer_remark", &self.transfer_remark)?;
+                        m.opt("fail_reason", &self.fail_reason)?;
+                        m.opt("openid", &self.openid)?;
+                        m.opt("user_name", &self.user_name)?;
+                        m.req("create_time", &self.create_time)?;
+                        m.req("update_time", &self.update_time)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sub_mchid: o.req("sub_mchid")?,
+                            mchid: o.req("mchid")?,
+                            out_bill_no: o.req("out_bill_no")?,
+                            transfer_bill_no: o.req("transfer_bill_no")?,
+                            appid: o.req("appid")?,
+                            state: o.req("state")?,
+                            transfer_amount: o.req("transfer_amount")?,
+                            transfer_remark: o.req("transfer_remark")?,
+                            fail_reason: o.opt("fail_reason")?,
+                            openid: o.opt("openid")?,
+                            user_name: o.opt("user_name")?,
+                            create_time: o.req("create_time")?,
+                            update_time: o.req("update_time")?,
+                        })
+                    }
                 }
                 /// 单据状态
                 ///
@@ -3096,28 +3870,35 @@ pub mod partner {
                         }
                     }
                     /// The request of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel` (撤销转账).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostRequest {
                         /// 二级商户号
                         ///
                         /// Example: `1900001121`
                         pub sub_mchid: String,
                     }
+                    impl ::serde::Serialize for PostRequest {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("sub_mchid", &self.sub_mchid)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                sub_mchid: o.req("sub_mchid")?,
+                            })
+                        }
+                    }
                     /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel` (撤销转账).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct PostResponse {
                         /// 二级商户号
                         ///
@@ -3138,37 +3919,71 @@ pub mod partner {
                         /// 转账金额
                         ///
                         /// Example: `400000`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub transfer_amount: Option<f64>,
                         /// 转账备注
                         ///
                         /// Example: `2020年4月报销`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub transfer_remark: Option<String>,
                         /// 失败原因
                         ///
                         /// Example: `PAYEE_ACCOUNT_ABNORMAL`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub fail_reason: Option<String>,
                         /// 收款用户OpenID
                         ///
                         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub openid: Option<String>,
                         /// 收款用户姓名
                         ///
                         /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub user_name: Option<String>,
                         /// 单据创建时间
                         ///
                         /// Example: `2015-05-20T13:29:35.120+08:00`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub create_time: Option<String>,
                         /// 最后一次单据状态变更时间
                         ///
                         /// Example: `2015-05-20T13:29:35.120+08:00`
                         pub update_time: String,
+                    }
+                    impl ::serde::Serialize for PostResponse {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("sub_mchid", &self.sub_mchid)?;
+                            m.req("out_bill_no", &self.out_bill_no)?;
+                            m.req("transfer_bill_no", &self.transfer_bill_no)?;
+                            m.req("state", &self.state)?;
+                            m.opt("transfer_amount", &self.transfer_amount)?;
+                            m.opt("transfer_remark", &self.transfer_remark)?;
+                            m.opt("fail_reason", &self.fail_reason)?;
+                            m.opt("openid", &self.openid)?;
+                            m.opt("user_name", &self.user_name)?;
+                            m.opt("create_time", &self.create_time)?;
+                            m.req("update_time", &self.update_time)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                sub_mchid: o.req("sub_mchid")?,
+                                out_bill_no: o.req("out_bill_no")?,
+                                transfer_bill_no: o.req("transfer_bill_no")?,
+                                state: o.req("state")?,
+                                transfer_amount: o.opt("transfer_amount")?,
+                                transfer_remark: o.opt("transfer_remark")?,
+                                fail_reason: o.opt("fail_reason")?,
+                                openid: o.opt("openid")?,
+                                user_name: o.opt("user_name")?,
+                                create_time: o.opt("create_time")?,
+                                update_time: o.req("update_time")?,
+                            })
+                        }
                     }
                     /// 单据状态
                     ///
@@ -3280,12 +4095,11 @@ pub mod partner {
                 }
             }
             /// The request of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization` (发起转账并完成自动收款授权).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
                 /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                #[serde(rename = "Wechatpay-Serial", skip_serializing)]
                 pub wechatpay_serial: String,
                 /// 二级商户号
                 ///
@@ -3306,7 +4120,6 @@ pub mod partner {
                 /// 收款用户姓名
                 ///
                 /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_name: Option<String>,
                 /// 转账金额
                 ///
@@ -3319,12 +4132,10 @@ pub mod partner {
                 /// 通知地址
                 ///
                 /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub notify_url: Option<String>,
                 /// 用户收款感知
                 ///
                 /// Example: `现金奖励`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_recv_perception: Option<String>,
                 /// 转账场景ID
                 ///
@@ -3335,18 +4146,57 @@ pub mod partner {
                     PostRequestTransferSceneReportInfos,
                 >,
                 /// 自动收款授权信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub authorization_info: Option<PostRequestAuthorizationInfo>,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("appid", &self.appid)?;
+                    m.req("out_bill_no", &self.out_bill_no)?;
+                    m.req("openid", &self.openid)?;
+                    m.opt("user_name", &self.user_name)?;
+                    m.req("transfer_amount", &self.transfer_amount)?;
+                    m.req("transfer_remark", &self.transfer_remark)?;
+                    m.opt("notify_url", &self.notify_url)?;
+                    m.opt("user_recv_perception", &self.user_recv_perception)?;
+                    m.req("transfer_scene_id", &self.transfer_scene_id)?;
+                    m.req(
+                        "transfer_scene_report_infos",
+                        &self.transfer_scene_report_infos,
+                    )?;
+                    m.opt("authorization_info", &self.authorization_info)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        wechatpay_serial: o.req("Wechatpay-Serial")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        appid: o.req("appid")?,
+                        out_bill_no: o.req("out_bill_no")?,
+                        openid: o.req("openid")?,
+                        user_name: o.opt("user_name")?,
+                        transfer_amount: o.req("transfer_amount")?,
+                        transfer_remark: o.req("transfer_remark")?,
+                        notify_url: o.opt("notify_url")?,
+                        user_recv_perception: o.opt("user_recv_perception")?,
+                        transfer_scene_id: o.req("transfer_scene_id")?,
+                        transfer_scene_report_infos: o
+                            .req("transfer_scene_report_infos")?,
+                        authorization_info: o.opt("authorization_info")?,
+                    })
+                }
+            }
             /// 自动收款授权信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestAuthorizationInfo {
                 /// 用户展示名称
                 ///
@@ -3360,6 +4210,30 @@ pub mod partner {
                 ///
                 /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
                 pub authorization_notify_url: String,
+            }
+            impl ::serde::Serialize for PostRequestAuthorizationInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("user_display_name", &self.user_display_name)?;
+                    m.req("out_authorization_no", &self.out_authorization_no)?;
+                    m.req("authorization_notify_url", &self.authorization_notify_url)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestAuthorizationInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        user_display_name: o.req("user_display_name")?,
+                        out_authorization_no: o.req("out_authorization_no")?,
+                        authorization_notify_url: o.req("authorization_notify_url")?,
+                    })
+                }
             }
             /// 转账场景ID
             ///
@@ -3443,14 +4317,7 @@ pub mod partner {
                 }
             }
             /// PostRequestTransferSceneReportInfos
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestTransferSceneReportInfos {
                 /// 信息类型
                 ///
@@ -3461,15 +4328,30 @@ pub mod partner {
                 /// Example: `注册会员有礼`
                 pub info_content: String,
             }
+            impl ::serde::Serialize for PostRequestTransferSceneReportInfos {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("info_type", &self.info_type)?;
+                    m.req("info_content", &self.info_content)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestTransferSceneReportInfos {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        info_type: o.req("info_type")?,
+                        info_content: o.req("info_content")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization` (发起转账并完成自动收款授权).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 二级商户号
                 ///
@@ -3491,6 +4373,34 @@ pub mod partner {
                 ///
                 /// Example: `affffddafdfafddffda==`
                 pub package_info: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("out_bill_no", &self.out_bill_no)?;
+                    m.req("transfer_bill_no", &self.transfer_bill_no)?;
+                    m.req("create_time", &self.create_time)?;
+                    m.req("package_info", &self.package_info)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.req("sub_mchid")?,
+                        out_bill_no: o.req("out_bill_no")?,
+                        transfer_bill_no: o.req("transfer_bill_no")?,
+                        create_time: o.req("create_time")?,
+                        package_info: o.req("package_info")?,
+                    })
+                }
             }
         }
         /// `/v3/fund-app/mch-transfer/partner/transfer-bills/transfer`
@@ -3515,12 +4425,11 @@ pub mod partner {
                 }
             }
             /// The request of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/transfer` (转账（用户自动收款）).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
                 /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                #[serde(rename = "Wechatpay-Serial", skip_serializing)]
                 pub wechatpay_serial: String,
                 /// 二级商户号
                 ///
@@ -3537,7 +4446,6 @@ pub mod partner {
                 /// 收款用户姓名
                 ///
                 /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_name: Option<String>,
                 /// 转账金额
                 ///
@@ -3550,12 +4458,10 @@ pub mod partner {
                 /// 通知地址
                 ///
                 /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub notify_url: Option<String>,
                 /// 用户收款感知
                 ///
                 /// Example: `现金奖励`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_recv_perception: Option<String>,
                 /// 转账场景ID
                 ///
@@ -3569,6 +4475,51 @@ pub mod partner {
                 ///
                 /// Example: `201202504101000123456789012`
                 pub authorization_id: String,
+            }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("appid", &self.appid)?;
+                    m.req("out_bill_no", &self.out_bill_no)?;
+                    m.opt("user_name", &self.user_name)?;
+                    m.req("transfer_amount", &self.transfer_amount)?;
+                    m.req("transfer_remark", &self.transfer_remark)?;
+                    m.opt("notify_url", &self.notify_url)?;
+                    m.opt("user_recv_perception", &self.user_recv_perception)?;
+                    m.req("transfer_scene_id", &self.transfer_scene_id)?;
+                    m.req(
+                        "transfer_scene_report_infos",
+                        &self.transfer_scene_report_infos,
+                    )?;
+                    m.req("authorization_id", &self.authorization_id)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        wechatpay_serial: o.req("Wechatpay-Serial")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        appid: o.req("appid")?,
+                        out_bill_no: o.req("out_bill_no")?,
+                        user_name: o.opt("user_name")?,
+                        transfer_amount: o.req("transfer_amount")?,
+                        transfer_remark: o.req("transfer_remark")?,
+                        notify_url: o.opt("notify_url")?,
+                        user_recv_perception: o.opt("user_recv_perception")?,
+                        transfer_scene_id: o.req("transfer_scene_id")?,
+                        transfer_scene_report_infos: o
+                            .req("transfer_scene_report_infos")?,
+                        authorization_id: o.req("authorization_id")?,
+                    })
+                }
             }
             /// 转账场景ID
             ///
@@ -3652,14 +4603,7 @@ pub mod partner {
                 }
             }
             /// PostRequestTransferSceneReportInfos
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestTransferSceneReportInfos {
                 /// 信息类型
                 ///
@@ -3670,8 +4614,30 @@ pub mod partner {
                 /// Example: `注册会员有礼`
                 pub info_content: String,
             }
+            impl ::serde::Serialize for PostRequestTransferSceneReportInfos {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("info_type", &self.info_type)?;
+                    m.req("info_content", &self.info_content)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestTransferSceneReportInfos {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        info_type: o.req("info_type")?,
+                        info_content: o.req("info_content")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/transfer` (转账（用户自动收款）).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 二级商户号
                 ///
@@ -3680,7 +4646,6 @@ pub mod partner {
                 /// 商户号
                 ///
                 /// Example: `1900001109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub mchid: Option<String>,
                 /// 商户单号
                 ///
@@ -3693,7 +4658,6 @@ pub mod partner {
                 /// 商户AppID
                 ///
                 /// Example: `wxf636efh567hg4356`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub appid: Option<String>,
                 /// 单据状态
                 ///
@@ -3710,17 +4674,14 @@ pub mod partner {
                 /// 失败原因
                 ///
                 /// Example: `PAYEE_ACCOUNT_ABNORMAL`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub fail_reason: Option<String>,
                 /// 收款用户OpenID
                 ///
                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub openid: Option<String>,
                 /// 收款用户姓名
                 ///
                 /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_name: Option<String>,
                 /// 单据创建时间
                 ///
@@ -3729,8 +4690,51 @@ pub mod partner {
                 /// 最后一次状态变更时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub update_time: Option<String>,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.opt("mchid", &self.mchid)?;
+                    m.req("out_bill_no", &self.out_bill_no)?;
+                    m.req("transfer_bill_no", &self.transfer_bill_no)?;
+                    m.opt("appid", &self.appid)?;
+                    m.req("state", &self.state)?;
+                    m.req("transfer_amount", &self.transfer_amount)?;
+                    m.req("transfer_remark", &self.transfer_remark)?;
+                    m.opt("fail_reason", &self.fail_reason)?;
+                    m.opt("openid", &self.openid)?;
+                    m.opt("user_name", &self.user_name)?;
+                    m.req("create_time", &self.create_time)?;
+                    m.opt("update_time", &self.update_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.req("sub_mchid")?,
+                        mchid: o.opt("mchid")?,
+                        out_bill_no: o.req("out_bill_no")?,
+                        transfer_bill_no: o.req("transfer_bill_no")?,
+                        appid: o.opt("appid")?,
+                        state: o.req("state")?,
+                        transfer_amount: o.req("transfer_amount")?,
+                        transfer_remark: o.req("transfer_remark")?,
+                        fail_reason: o.opt("fail_reason")?,
+                        openid: o.opt("openid")?,
+                        user_name: o.opt("user_name")?,
+                        create_time: o.req("create_time")?,
+                        update_time: o.opt("update_time")?,
+                    })
+                }
             }
             /// 单据状态
             ///
@@ -3823,7 +4827,7 @@ pub mod partner {
             }
         }
         /// The request of `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations` (申请免确认收款授权).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 商户侧授权单号
             ///
@@ -3848,12 +4852,43 @@ pub mod partner {
             /// 用户收款感知
             ///
             /// Example: `现金奖励`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_recv_perception: Option<String>,
             /// 授权结果通知地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
             pub notify_url: String,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_authorization_no", &self.out_authorization_no)?;
+                m.req("appid", &self.appid)?;
+                m.req("openid", &self.openid)?;
+                m.req("transfer_scene_id", &self.transfer_scene_id)?;
+                m.req("user_display_name", &self.user_display_name)?;
+                m.opt("user_recv_perception", &self.user_recv_perception)?;
+                m.req("notify_url", &self.notify_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_authorization_no: o.req("out_authorization_no")?,
+                    appid: o.req("appid")?,
+                    openid: o.req("openid")?,
+                    transfer_scene_id: o.req("transfer_scene_id")?,
+                    user_display_name: o.req("user_display_name")?,
+                    user_recv_perception: o.opt("user_recv_perception")?,
+                    notify_url: o.req("notify_url")?,
+                })
+            }
         }
         /// 转账场景ID
         ///
@@ -3934,7 +4969,7 @@ pub mod partner {
             }
         }
         /// The response of `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations` (申请免确认收款授权).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 商户侧授权单号
             ///
@@ -3952,6 +4987,32 @@ pub mod partner {
             ///
             /// Example: `affffddafdfafddffda==`
             pub package_info: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_authorization_no", &self.out_authorization_no)?;
+                m.req("state", &self.state)?;
+                m.req("create_time", &self.create_time)?;
+                m.req("package_info", &self.package_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_authorization_no: o.req("out_authorization_no")?,
+                    state: o.req("state")?,
+                    create_time: o.req("create_time")?,
+                    package_info: o.req("package_info")?,
+                })
+            }
         }
         /// 单据状态
         ///
@@ -4024,7 +5085,7 @@ pub mod partner {
                 }
             }
             /// The response of `GET /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}` (商户单号查询自动收款授权).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 商户侧授权单号
                 ///
@@ -4055,26 +5116,62 @@ pub mod partner {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub authorize_time: String,
                 /// 自动收款授权的关闭信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub close_info: Option<GetResponseCloseInfo>,
                 /// 转账场景ID
                 ///
                 /// Example: `1000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub transfer_scene_id: Option<GetResponseTransferSceneId>,
                 /// 用户收款感知
                 ///
                 /// Example: `现金奖励`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_recv_perception: Option<String>,
                 /// 单据创建时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub create_time: Option<String>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("out_authorization_no", &self.out_authorization_no)?;
+                    m.req("appid", &self.appid)?;
+                    m.req("openid", &self.openid)?;
+                    m.req("user_display_name", &self.user_display_name)?;
+                    m.req("authorization_id", &self.authorization_id)?;
+                    m.req("state", &self.state)?;
+                    m.req("authorize_time", &self.authorize_time)?;
+                    m.opt("close_info", &self.close_info)?;
+                    m.opt("transfer_scene_id", &self.transfer_scene_id)?;
+                    m.opt("user_recv_perception", &self.user_recv_perception)?;
+                    m.opt("create_time", &self.create_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        out_authorization_no: o.req("out_authorization_no")?,
+                        appid: o.req("appid")?,
+                        openid: o.req("openid")?,
+                        user_display_name: o.req("user_display_name")?,
+                        authorization_id: o.req("authorization_id")?,
+                        state: o.req("state")?,
+                        authorize_time: o.req("authorize_time")?,
+                        close_info: o.opt("close_info")?,
+                        transfer_scene_id: o.opt("transfer_scene_id")?,
+                        user_recv_perception: o.opt("user_recv_perception")?,
+                        create_time: o.opt("create_time")?,
+                    })
+                }
+            }
             /// 自动收款授权的关闭信息
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponseCloseInfo {
                 /// 关闭时间
                 ///
@@ -4084,6 +5181,28 @@ pub mod partner {
                 ///
                 /// Example: `CLOSE_VIA_MCH_API`
                 pub close_reason: GetResponseCloseInfoCloseReason,
+            }
+            impl ::serde::Serialize for GetResponseCloseInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("close_time", &self.close_time)?;
+                    m.req("close_reason", &self.close_reason)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        close_time: o.req("close_time")?,
+                        close_reason: o.req("close_reason")?,
+                    })
+                }
             }
             /// 自动收款授权的原因
             ///
@@ -4299,13 +5418,7 @@ pub mod partner {
                     }
                 }
                 /// The response of `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close` (解除免确认收款授权).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
                     /// 商户侧授权单号
                     ///
@@ -4336,32 +5449,62 @@ pub mod partner {
                     /// Example: `2015-05-20T13:29:35.120+08:00`
                     pub authorize_time: String,
                     /// 自动收款授权的关闭信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_info: Option<PostResponseCloseInfo>,
                     /// 转账场景ID
                     ///
                     /// Example: `1000`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub transfer_scene_id: Option<PostResponseTransferSceneId>,
                     /// 用户收款感知
                     ///
                     /// Example: `现金奖励`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub user_recv_perception: Option<String>,
                     /// 单据创建时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub create_time: Option<String>,
                 }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("out_authorization_no", &self.out_authorization_no)?;
+                        m.req("appid", &self.appid)?;
+                        m.req("openid", &self.openid)?;
+                        m.req("user_display_name", &self.user_display_name)?;
+                        m.req("authorization_id", &self.authorization_id)?;
+                        m.req("state", &self.state)?;
+                        m.req("authorize_time", &self.authorize_time)?;
+                        m.opt("close_info", &self.close_info)?;
+                        m.opt("transfer_scene_id", &self.transfer_scene_id)?;
+                        m.opt("user_recv_perception", &self.user_recv_perception)?;
+                        m.opt("create_time", &self.create_time)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            out_authorization_no: o.req("out_authorization_no")?,
+                            appid: o.req("appid")?,
+                            openid: o.req("openid")?,
+                            user_display_name: o.req("user_display_name")?,
+                            authorization_id: o.req("authorization_id")?,
+                            state: o.req("state")?,
+                            authorize_time: o.req("authorize_time")?,
+                            close_info: o.opt("close_info")?,
+                            transfer_scene_id: o.opt("transfer_scene_id")?,
+                            user_recv_perception: o.opt("user_recv_perception")?,
+                            create_time: o.opt("create_time")?,
+                        })
+                    }
+                }
                 /// 自动收款授权的关闭信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponseCloseInfo {
                     /// 关闭时间
                     ///
@@ -4371,6 +5514,28 @@ pub mod partner {
                     ///
                     /// Example: `CLOSE_VIA_MCH_API`
                     pub close_reason: PostResponseCloseInfoCloseReason,
+                }
+                impl ::serde::Serialize for PostResponseCloseInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("close_time", &self.close_time)?;
+                        m.req("close_reason", &self.close_reason)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponseCloseInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            close_time: o.req("close_time")?,
+                            close_reason: o.req("close_reason")?,
+                        })
+                    }
                 }
                 /// 自动收款授权的原因
                 ///
@@ -4612,12 +5777,11 @@ pub mod transfer_bills {
         }
     }
     /// The request of `POST /v3/fund-app/mch-transfer/transfer-bills` (发起转账).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
         /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        #[serde(rename = "Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: String,
         /// 商户AppID
         ///
@@ -4634,7 +5798,6 @@ pub mod transfer_bills {
         /// 收款用户姓名
         ///
         /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_name: Option<String>,
         /// 转账金额
         ///
@@ -4647,12 +5810,10 @@ pub mod transfer_bills {
         /// 通知地址
         ///
         /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub notify_url: Option<String>,
         /// 用户收款感知
         ///
         /// Example: `现金奖励`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_recv_perception: Option<String>,
         /// 转账场景ID
         ///
@@ -4661,8 +5822,48 @@ pub mod transfer_bills {
         /// 转账场景报备信息
         pub transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
         /// 用户收款样式
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_recv_style: Option<PostRequestUserRecvStyle>,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("appid", &self.appid)?;
+            m.req("out_bill_no", &self.out_bill_no)?;
+            m.req("openid", &self.openid)?;
+            m.opt("user_name", &self.user_name)?;
+            m.req("transfer_amount", &self.transfer_amount)?;
+            m.req("transfer_remark", &self.transfer_remark)?;
+            m.opt("notify_url", &self.notify_url)?;
+            m.opt("user_recv_perception", &self.user_recv_perception)?;
+            m.req("transfer_scene_id", &self.transfer_scene_id)?;
+            m.req("transfer_scene_report_infos", &self.transfer_scene_report_infos)?;
+            m.opt("user_recv_style", &self.user_recv_style)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                wechatpay_serial: o.req("Wechatpay-Serial")?,
+                appid: o.req("appid")?,
+                out_bill_no: o.req("out_bill_no")?,
+                openid: o.req("openid")?,
+                user_name: o.opt("user_name")?,
+                transfer_amount: o.req("transfer_amount")?,
+                transfer_remark: o.req("transfer_remark")?,
+                notify_url: o.opt("notify_url")?,
+                user_recv_perception: o.opt("user_recv_perception")?,
+                transfer_scene_id: o.req("transfer_scene_id")?,
+                transfer_scene_report_infos: o.req("transfer_scene_report_infos")?,
+                user_recv_style: o.opt("user_recv_style")?,
+            })
+        }
     }
     /// 转账场景ID
     ///
@@ -4741,7 +5942,7 @@ pub mod transfer_bills {
         }
     }
     /// PostRequestTransferSceneReportInfos
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestTransferSceneReportInfos {
         /// 信息类型
         ///
@@ -4752,12 +5953,51 @@ pub mod transfer_bills {
         /// Example: `注册会员有礼`
         pub info_content: String,
     }
+    impl ::serde::Serialize for PostRequestTransferSceneReportInfos {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("info_type", &self.info_type)?;
+            m.req("info_content", &self.info_content)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestTransferSceneReportInfos {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                info_type: o.req("info_type")?,
+                info_content: o.req("info_content")?,
+            })
+        }
+    }
     /// 用户收款样式
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestUserRecvStyle {
         /// 用户收款样式类型
-        #[serde(rename = "type")]
         pub type_: PostRequestUserRecvStyleType,
+    }
+    impl ::serde::Serialize for PostRequestUserRecvStyle {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("type", &self.type_)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestUserRecvStyle {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self { type_: o.req("type")? })
+        }
     }
     /// 用户收款样式类型
     ///
@@ -4812,7 +6052,7 @@ pub mod transfer_bills {
         }
     }
     /// The response of `POST /v3/fund-app/mch-transfer/transfer-bills` (发起转账).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 商户单号
         ///
@@ -4833,13 +6073,41 @@ pub mod transfer_bills {
         /// 失败原因
         ///
         /// Example: `PAYEE_ACCOUNT_ABNORMAL`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fail_reason: Option<String>,
         /// 跳转领取页面的package信息
         ///
         /// Example: `affffddafdfafddffda==`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub package_info: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_bill_no", &self.out_bill_no)?;
+            m.req("transfer_bill_no", &self.transfer_bill_no)?;
+            m.req("create_time", &self.create_time)?;
+            m.req("state", &self.state)?;
+            m.opt("fail_reason", &self.fail_reason)?;
+            m.opt("package_info", &self.package_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_bill_no: o.req("out_bill_no")?,
+                transfer_bill_no: o.req("transfer_bill_no")?,
+                create_time: o.req("create_time")?,
+                state: o.req("state")?,
+                fail_reason: o.opt("fail_reason")?,
+                package_info: o.opt("package_info")?,
+            })
+        }
     }
     /// 单据状态
     ///
@@ -4949,7 +6217,7 @@ pub mod transfer_bills {
                 }
             }
             /// The response of `GET /v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 商户号
                 ///
@@ -4982,17 +6250,14 @@ pub mod transfer_bills {
                 /// 失败原因
                 ///
                 /// Example: `PAYEE_ACCOUNT_ABNORMAL`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub fail_reason: Option<String>,
                 /// 收款用户OpenID
                 ///
                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub openid: Option<String>,
                 /// 收款用户姓名
                 ///
                 /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_name: Option<String>,
                 /// 单据创建时间
                 ///
@@ -5002,6 +6267,48 @@ pub mod transfer_bills {
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub update_time: String,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("mch_id", &self.mch_id)?;
+                    m.req("out_bill_no", &self.out_bill_no)?;
+                    m.req("transfer_bill_no", &self.transfer_bill_no)?;
+                    m.req("appid", &self.appid)?;
+                    m.req("state", &self.state)?;
+                    m.req("transfer_amount", &self.transfer_amount)?;
+                    m.req("transfer_remark", &self.transfer_remark)?;
+                    m.opt("fail_reason", &self.fail_reason)?;
+                    m.opt("openid", &self.openid)?;
+                    m.opt("user_name", &self.user_name)?;
+                    m.req("create_time", &self.create_time)?;
+                    m.req("update_time", &self.update_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mch_id: o.req("mch_id")?,
+                        out_bill_no: o.req("out_bill_no")?,
+                        transfer_bill_no: o.req("transfer_bill_no")?,
+                        appid: o.req("appid")?,
+                        state: o.req("state")?,
+                        transfer_amount: o.req("transfer_amount")?,
+                        transfer_remark: o.req("transfer_remark")?,
+                        fail_reason: o.opt("fail_reason")?,
+                        openid: o.opt("openid")?,
+                        user_name: o.opt("user_name")?,
+                        create_time: o.req("create_time")?,
+                        update_time: o.req("update_time")?,
+                    })
+                }
             }
             /// 单据状态
             ///
@@ -5099,13 +6406,7 @@ pub mod transfer_bills {
                     }
                 }
                 /// The response of `POST /v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel` (撤销转账).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
                     /// 商户单号
                     ///
@@ -5123,6 +6424,32 @@ pub mod transfer_bills {
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
                     pub update_time: String,
+                }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("out_bill_no", &self.out_bill_no)?;
+                        m.req("transfer_bill_no", &self.transfer_bill_no)?;
+                        m.req("state", &self.state)?;
+                        m.req("update_time", &self.update_time)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            out_bill_no: o.req("out_bill_no")?,
+                            transfer_bill_no: o.req("transfer_bill_no")?,
+                            state: o.req("state")?,
+                            update_time: o.req("update_time")?,
+                        })
+                    }
                 }
                 /// 单据状态
                 ///
@@ -5210,12 +6537,11 @@ pub mod transfer_bills {
             }
         }
         /// The request of `POST /v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization` (发起转账并完成自动收款授权).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            #[serde(rename = "Wechatpay-Serial", skip_serializing)]
             pub wechatpay_serial: String,
             /// 商户AppID
             ///
@@ -5232,7 +6558,6 @@ pub mod transfer_bills {
             /// 收款用户姓名
             ///
             /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_name: Option<String>,
             /// 转账金额
             ///
@@ -5245,12 +6570,10 @@ pub mod transfer_bills {
             /// 通知地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub notify_url: Option<String>,
             /// 用户收款感知
             ///
             /// Example: `现金奖励`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_recv_perception: Option<String>,
             /// 转账场景ID
             ///
@@ -5259,23 +6582,57 @@ pub mod transfer_bills {
             /// 转账场景报备信息
             pub transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
             /// 自动收款授权信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub authorization_info: Option<PostRequestAuthorizationInfo>,
             /// 出资商户号
             ///
             /// Example: `1900001109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sponsor_mchid: Option<String>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("out_bill_no", &self.out_bill_no)?;
+                m.req("openid", &self.openid)?;
+                m.opt("user_name", &self.user_name)?;
+                m.req("transfer_amount", &self.transfer_amount)?;
+                m.req("transfer_remark", &self.transfer_remark)?;
+                m.opt("notify_url", &self.notify_url)?;
+                m.opt("user_recv_perception", &self.user_recv_perception)?;
+                m.req("transfer_scene_id", &self.transfer_scene_id)?;
+                m.req("transfer_scene_report_infos", &self.transfer_scene_report_infos)?;
+                m.opt("authorization_info", &self.authorization_info)?;
+                m.opt("sponsor_mchid", &self.sponsor_mchid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wechatpay_serial: o.req("Wechatpay-Serial")?,
+                    appid: o.req("appid")?,
+                    out_bill_no: o.req("out_bill_no")?,
+                    openid: o.req("openid")?,
+                    user_name: o.opt("user_name")?,
+                    transfer_amount: o.req("transfer_amount")?,
+                    transfer_remark: o.req("transfer_remark")?,
+                    notify_url: o.opt("notify_url")?,
+                    user_recv_perception: o.opt("user_recv_perception")?,
+                    transfer_scene_id: o.req("transfer_scene_id")?,
+                    transfer_scene_report_infos: o.req("transfer_scene_report_infos")?,
+                    authorization_info: o.opt("authorization_info")?,
+                    sponsor_mchid: o.opt("sponsor_mchid")?,
+                })
+            }
+        }
         /// 自动收款授权信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestAuthorizationInfo {
             /// 用户展示名称
             ///
@@ -5289,6 +6646,30 @@ pub mod transfer_bills {
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
             pub authorization_notify_url: String,
+        }
+        impl ::serde::Serialize for PostRequestAuthorizationInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("user_display_name", &self.user_display_name)?;
+                m.req("out_authorization_no", &self.out_authorization_no)?;
+                m.req("authorization_notify_url", &self.authorization_notify_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestAuthorizationInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    user_display_name: o.req("user_display_name")?,
+                    out_authorization_no: o.req("out_authorization_no")?,
+                    authorization_notify_url: o.req("authorization_notify_url")?,
+                })
+            }
         }
         /// 转账场景ID
         ///
@@ -5369,14 +6750,7 @@ pub mod transfer_bills {
             }
         }
         /// PostRequestTransferSceneReportInfos
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestTransferSceneReportInfos {
             /// 信息类型
             ///
@@ -5387,8 +6761,30 @@ pub mod transfer_bills {
             /// Example: `注册会员有礼`
             pub info_content: String,
         }
+        impl ::serde::Serialize for PostRequestTransferSceneReportInfos {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("info_type", &self.info_type)?;
+                m.req("info_content", &self.info_content)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestTransferSceneReportInfos {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    info_type: o.req("info_type")?,
+                    info_content: o.req("info_content")?,
+                })
+            }
+        }
         /// The response of `POST /v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization` (发起转账并完成自动收款授权).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 商户单号
             ///
@@ -5409,18 +6805,47 @@ pub mod transfer_bills {
             /// 跳转领取页面的package信息
             ///
             /// Example: `affffddafdfafddffda==`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub package_info: Option<String>,
             /// 用户展示名称
             ///
             /// Example: `wx_123456`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_display_name: Option<String>,
             /// 商户侧授权单号
             ///
             /// Example: `plfk2020042013`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub out_authorization_no: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_bill_no", &self.out_bill_no)?;
+                m.req("transfer_bill_no", &self.transfer_bill_no)?;
+                m.req("create_time", &self.create_time)?;
+                m.req("state", &self.state)?;
+                m.opt("package_info", &self.package_info)?;
+                m.opt("user_display_name", &self.user_display_name)?;
+                m.opt("out_authorization_no", &self.out_authorization_no)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_bill_no: o.req("out_bill_no")?,
+                    transfer_bill_no: o.req("transfer_bill_no")?,
+                    create_time: o.req("create_time")?,
+                    state: o.req("state")?,
+                    package_info: o.opt("package_info")?,
+                    user_display_name: o.opt("user_display_name")?,
+                    out_authorization_no: o.opt("out_authorization_no")?,
+                })
+            }
         }
         /// 单据状态
         ///
@@ -5515,12 +6940,11 @@ pub mod transfer_bills {
             }
         }
         /// The request of `POST /v3/fund-app/mch-transfer/transfer-bills/transfer` (用户授权后转账).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            #[serde(rename = "Wechatpay-Serial", skip_serializing)]
             pub wechatpay_serial: String,
             /// 商户AppID
             ///
@@ -5533,7 +6957,6 @@ pub mod transfer_bills {
             /// 收款用户姓名
             ///
             /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_name: Option<String>,
             /// 转账金额
             ///
@@ -5546,12 +6969,10 @@ pub mod transfer_bills {
             /// 通知地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub notify_url: Option<String>,
             /// 用户收款感知
             ///
             /// Example: `现金奖励`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_recv_perception: Option<String>,
             /// 转账场景ID
             ///
@@ -5562,18 +6983,58 @@ pub mod transfer_bills {
             /// 微信免确认收款授权单号
             ///
             /// Example: `201202504101000123456789012`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub authorization_id: Option<String>,
             /// 出资商户号
             ///
             /// Example: `1900001109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sponsor_mchid: Option<String>,
             /// 商户侧授权单号
             ///
             /// Example: `plfk2020042013`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub out_authorization_no: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("out_bill_no", &self.out_bill_no)?;
+                m.opt("user_name", &self.user_name)?;
+                m.req("transfer_amount", &self.transfer_amount)?;
+                m.req("transfer_remark", &self.transfer_remark)?;
+                m.opt("notify_url", &self.notify_url)?;
+                m.opt("user_recv_perception", &self.user_recv_perception)?;
+                m.req("transfer_scene_id", &self.transfer_scene_id)?;
+                m.req("transfer_scene_report_infos", &self.transfer_scene_report_infos)?;
+                m.opt("authorization_id", &self.authorization_id)?;
+                m.opt("sponsor_mchid", &self.sponsor_mchid)?;
+                m.opt("out_authorization_no", &self.out_authorization_no)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wechatpay_serial: o.req("Wechatpay-Serial")?,
+                    appid: o.req("appid")?,
+                    out_bill_no: o.req("out_bill_no")?,
+                    user_name: o.opt("user_name")?,
+                    transfer_amount: o.req("transfer_amount")?,
+                    transfer_remark: o.req("transfer_remark")?,
+                    notify_url: o.opt("notify_url")?,
+                    user_recv_perception: o.opt("user_recv_perception")?,
+                    transfer_scene_id: o.req("transfer_scene_id")?,
+                    transfer_scene_report_infos: o.req("transfer_scene_report_infos")?,
+                    authorization_id: o.opt("authorization_id")?,
+                    sponsor_mchid: o.opt("sponsor_mchid")?,
+                    out_authorization_no: o.opt("out_authorization_no")?,
+                })
+            }
         }
         /// 转账场景ID
         ///
@@ -5654,14 +7115,7 @@ pub mod transfer_bills {
             }
         }
         /// PostRequestTransferSceneReportInfos
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestTransferSceneReportInfos {
             /// 信息类型
             ///
@@ -5672,8 +7126,30 @@ pub mod transfer_bills {
             /// Example: `注册会员有礼`
             pub info_content: String,
         }
+        impl ::serde::Serialize for PostRequestTransferSceneReportInfos {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("info_type", &self.info_type)?;
+                m.req("info_content", &self.info_content)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestTransferSceneReportInfos {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    info_type: o.req("info_type")?,
+                    info_content: o.req("info_content")?,
+                })
+            }
+        }
         /// The response of `POST /v3/fund-app/mch-transfer/transfer-bills/transfer` (用户授权后转账).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 商户号
             ///
@@ -5690,7 +7166,6 @@ pub mod transfer_bills {
             /// 商户AppID
             ///
             /// Example: `wxf636efh567hg4356`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub appid: Option<String>,
             /// 单据状态
             ///
@@ -5707,17 +7182,14 @@ pub mod transfer_bills {
             /// 失败原因
             ///
             /// Example: `PAYEE_ACCOUNT_ABNORMAL`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fail_reason: Option<String>,
             /// 收款用户OpenID
             ///
             /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 收款用户姓名
             ///
             /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_name: Option<String>,
             /// 单据创建时间
             ///
@@ -5726,8 +7198,49 @@ pub mod transfer_bills {
             /// 最后一次状态变更时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub update_time: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("mch_id", &self.mch_id)?;
+                m.req("out_bill_no", &self.out_bill_no)?;
+                m.req("transfer_bill_no", &self.transfer_bill_no)?;
+                m.opt("appid", &self.appid)?;
+                m.req("state", &self.state)?;
+                m.req("transfer_amount", &self.transfer_amount)?;
+                m.req("transfer_remark", &self.transfer_remark)?;
+                m.opt("fail_reason", &self.fail_reason)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("user_name", &self.user_name)?;
+                m.req("create_time", &self.create_time)?;
+                m.opt("update_time", &self.update_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mch_id: o.req("mch_id")?,
+                    out_bill_no: o.req("out_bill_no")?,
+                    transfer_bill_no: o.req("transfer_bill_no")?,
+                    appid: o.opt("appid")?,
+                    state: o.req("state")?,
+                    transfer_amount: o.req("transfer_amount")?,
+                    transfer_remark: o.req("transfer_remark")?,
+                    fail_reason: o.opt("fail_reason")?,
+                    openid: o.opt("openid")?,
+                    user_name: o.opt("user_name")?,
+                    create_time: o.req("create_time")?,
+                    update_time: o.opt("update_time")?,
+                })
+            }
         }
         /// 单据状态
         ///
@@ -5822,7 +7335,7 @@ pub mod transfer_bills {
                 }
             }
             /// The response of `GET /v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}` (微信转账单号查询转账单).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 商户号
                 ///
@@ -5855,17 +7368,14 @@ pub mod transfer_bills {
                 /// 失败原因
                 ///
                 /// Example: `PAYEE_ACCOUNT_ABNORMAL`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub fail_reason: Option<String>,
                 /// 收款用户OpenID
                 ///
                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub openid: Option<String>,
                 /// 收款用户姓名
                 ///
                 /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_name: Option<String>,
                 /// 单据创建时间
                 ///
@@ -5875,6 +7385,48 @@ pub mod transfer_bills {
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub update_time: String,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("mch_id", &self.mch_id)?;
+                    m.req("out_bill_no", &self.out_bill_no)?;
+                    m.req("transfer_bill_no", &self.transfer_bill_no)?;
+                    m.req("appid", &self.appid)?;
+                    m.req("state", &self.state)?;
+                    m.req("transfer_amount", &self.transfer_amount)?;
+                    m.req("transfer_remark", &self.transfer_remark)?;
+                    m.opt("fail_reason", &self.fail_reason)?;
+                    m.opt("openid", &self.openid)?;
+                    m.opt("user_name", &self.user_name)?;
+                    m.req("create_time", &self.create_time)?;
+                    m.req("update_time", &self.update_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mch_id: o.req("mch_id")?,
+                        out_bill_no: o.req("out_bill_no")?,
+                        transfer_bill_no: o.req("transfer_bill_no")?,
+                        appid: o.req("appid")?,
+                        state: o.req("state")?,
+                        transfer_amount: o.req("transfer_amount")?,
+                        transfer_remark: o.req("transfer_remark")?,
+                        fail_reason: o.opt("fail_reason")?,
+                        openid: o.opt("openid")?,
+                        user_name: o.opt("user_name")?,
+                        create_time: o.req("create_time")?,
+                        update_time: o.req("update_time")?,
+                    })
+                }
             }
             /// 单据状态
             ///
@@ -5986,12 +7538,11 @@ pub mod transfer_to_qq_wallet_bills {
         }
     }
     /// The request of `POST /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills` (发起转账到QQ钱包).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
         /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        #[serde(rename = "Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: String,
         /// QQ互联开放平台AppID
         ///
@@ -6008,12 +7559,10 @@ pub mod transfer_to_qq_wallet_bills {
         /// 收款用户QQ号
         ///
         /// Example: `490379403`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_qq: Option<String>,
         /// 收款用户姓名
         ///
         /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_name: Option<String>,
         /// 转账金额
         ///
@@ -6026,7 +7575,6 @@ pub mod transfer_to_qq_wallet_bills {
         /// 通知地址
         ///
         /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub notify_url: Option<String>,
         /// 转账场景ID
         ///
@@ -6034,6 +7582,45 @@ pub mod transfer_to_qq_wallet_bills {
         pub transfer_scene_id: PostRequestTransferSceneId,
         /// 转账场景报备信息
         pub transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("appid", &self.appid)?;
+            m.req("out_bill_no", &self.out_bill_no)?;
+            m.req("openid", &self.openid)?;
+            m.opt("user_qq", &self.user_qq)?;
+            m.opt("user_name", &self.user_name)?;
+            m.req("transfer_amount", &self.transfer_amount)?;
+            m.req("transfer_remark", &self.transfer_remark)?;
+            m.opt("notify_url", &self.notify_url)?;
+            m.req("transfer_scene_id", &self.transfer_scene_id)?;
+            m.req("transfer_scene_report_infos", &self.transfer_scene_report_infos)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                wechatpay_serial: o.req("Wechatpay-Serial")?,
+                appid: o.req("appid")?,
+                out_bill_no: o.req("out_bill_no")?,
+                openid: o.req("openid")?,
+                user_qq: o.opt("user_qq")?,
+                user_name: o.opt("user_name")?,
+                transfer_amount: o.req("transfer_amount")?,
+                transfer_remark: o.req("transfer_remark")?,
+                notify_url: o.opt("notify_url")?,
+                transfer_scene_id: o.req("transfer_scene_id")?,
+                transfer_scene_report_infos: o.req("transfer_scene_report_infos")?,
+            })
+        }
     }
     /// 转账场景ID
     ///
@@ -6084,7 +7671,7 @@ pub mod transfer_to_qq_wallet_bills {
         }
     }
     /// PostRequestTransferSceneReportInfos
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestTransferSceneReportInfos {
         /// 信息类型
         ///
@@ -6095,8 +7682,30 @@ pub mod transfer_to_qq_wallet_bills {
         /// Example: `注册会员有礼`
         pub info_content: String,
     }
+    impl ::serde::Serialize for PostRequestTransferSceneReportInfos {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("info_type", &self.info_type)?;
+            m.req("info_content", &self.info_content)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestTransferSceneReportInfos {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                info_type: o.req("info_type")?,
+                info_content: o.req("info_content")?,
+            })
+        }
+    }
     /// The response of `POST /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills` (发起转账到QQ钱包).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 商户号
         ///
@@ -6113,7 +7722,6 @@ pub mod transfer_to_qq_wallet_bills {
         /// QQ互联开放平台AppID
         ///
         /// Example: `102022609`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub appid: Option<String>,
         /// 单据状态
         ///
@@ -6130,22 +7738,18 @@ pub mod transfer_to_qq_wallet_bills {
         /// 收款用户OpenID
         ///
         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub openid: Option<String>,
         /// 收款用户QQ号
         ///
         /// Example: `490379403`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_qq: Option<String>,
         /// 收款用户姓名
         ///
         /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_name: Option<String>,
         /// 失败原因
         ///
         /// Example: `PAYEE_ACCOUNT_ABNORMAL`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fail_reason: Option<String>,
         /// 单据创建时间
         ///
@@ -6154,8 +7758,51 @@ pub mod transfer_to_qq_wallet_bills {
         /// 最后一次状态变更时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub update_time: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("out_bill_no", &self.out_bill_no)?;
+            m.req("transfer_bill_no", &self.transfer_bill_no)?;
+            m.opt("appid", &self.appid)?;
+            m.req("state", &self.state)?;
+            m.req("transfer_amount", &self.transfer_amount)?;
+            m.req("transfer_remark", &self.transfer_remark)?;
+            m.opt("openid", &self.openid)?;
+            m.opt("user_qq", &self.user_qq)?;
+            m.opt("user_name", &self.user_name)?;
+            m.opt("fail_reason", &self.fail_reason)?;
+            m.req("create_time", &self.create_time)?;
+            m.opt("update_time", &self.update_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mchid: o.req("mchid")?,
+                out_bill_no: o.req("out_bill_no")?,
+                transfer_bill_no: o.req("transfer_bill_no")?,
+                appid: o.opt("appid")?,
+                state: o.req("state")?,
+                transfer_amount: o.req("transfer_amount")?,
+                transfer_remark: o.req("transfer_remark")?,
+                openid: o.opt("openid")?,
+                user_qq: o.opt("user_qq")?,
+                user_name: o.opt("user_name")?,
+                fail_reason: o.opt("fail_reason")?,
+                create_time: o.req("create_time")?,
+                update_time: o.opt("update_time")?,
+            })
+        }
     }
     /// 单据状态
     ///
@@ -6252,7 +7899,7 @@ pub mod transfer_to_qq_wallet_bills {
             }
         }
         /// The response of `GET /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}` (查询转账到QQ钱包的结果).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 商户号
             ///
@@ -6269,7 +7916,6 @@ pub mod transfer_to_qq_wallet_bills {
             /// QQ互联开放平台AppID
             ///
             /// Example: `102022609`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub appid: Option<String>,
             /// 单据状态
             ///
@@ -6286,22 +7932,18 @@ pub mod transfer_to_qq_wallet_bills {
             /// 收款用户OpenID
             ///
             /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 收款用户QQ号
             ///
             /// Example: `490379403`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_qq: Option<String>,
             /// 收款用户姓名
             ///
             /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_name: Option<String>,
             /// 失败原因
             ///
             /// Example: `PAYEE_ACCOUNT_ABNORMAL`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fail_reason: Option<String>,
             /// 单据创建时间
             ///
@@ -6310,8 +7952,51 @@ pub mod transfer_to_qq_wallet_bills {
             /// 最后一次状态变更时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub update_time: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("out_bill_no", &self.out_bill_no)?;
+                m.req("transfer_bill_no", &self.transfer_bill_no)?;
+                m.opt("appid", &self.appid)?;
+                m.req("state", &self.state)?;
+                m.req("transfer_amount", &self.transfer_amount)?;
+                m.req("transfer_remark", &self.transfer_remark)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("user_qq", &self.user_qq)?;
+                m.opt("user_name", &self.user_name)?;
+                m.opt("fail_reason", &self.fail_reason)?;
+                m.req("create_time", &self.create_time)?;
+                m.opt("update_time", &self.update_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mchid: o.req("mchid")?,
+                    out_bill_no: o.req("out_bill_no")?,
+                    transfer_bill_no: o.req("transfer_bill_no")?,
+                    appid: o.opt("appid")?,
+                    state: o.req("state")?,
+                    transfer_amount: o.req("transfer_amount")?,
+                    transfer_remark: o.req("transfer_remark")?,
+                    openid: o.opt("openid")?,
+                    user_qq: o.opt("user_qq")?,
+                    user_name: o.opt("user_name")?,
+                    fail_reason: o.opt("fail_reason")?,
+                    create_time: o.req("create_time")?,
+                    update_time: o.opt("update_time")?,
+                })
+            }
         }
         /// 单据状态
         ///
@@ -6406,12 +8091,11 @@ pub mod transfer_to_qq_wallet_bills {
                 }
             }
             /// The response of `POST /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}/cancel` (撤销转账到QQ钱包).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 商户号
                 ///
                 /// Example: `1900001109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub mchid: Option<String>,
                 /// 商户单号
                 ///
@@ -6424,7 +8108,6 @@ pub mod transfer_to_qq_wallet_bills {
                 /// QQ互联开放平台AppID
                 ///
                 /// Example: `102022609`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub appid: Option<String>,
                 /// 单据状态
                 ///
@@ -6433,42 +8116,79 @@ pub mod transfer_to_qq_wallet_bills {
                 /// 转账金额
                 ///
                 /// Example: `400000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub transfer_amount: Option<f64>,
                 /// 转账备注
                 ///
                 /// Example: `2020年4月报销`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub transfer_remark: Option<String>,
                 /// 失败原因
                 ///
                 /// Example: `PAYEE_ACCOUNT_ABNORMAL`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub fail_reason: Option<String>,
                 /// 收款用户OpenID
                 ///
                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub openid: Option<String>,
                 /// 收款用户QQ号
                 ///
                 /// Example: `490379403`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_qq: Option<String>,
                 /// 收款用户姓名
                 ///
                 /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_name: Option<String>,
                 /// 单据创建时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub create_time: Option<String>,
                 /// 最后一次状态变更时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub update_time: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("mchid", &self.mchid)?;
+                    m.req("out_bill_no", &self.out_bill_no)?;
+                    m.req("transfer_bill_no", &self.transfer_bill_no)?;
+                    m.opt("appid", &self.appid)?;
+                    m.req("state", &self.state)?;
+                    m.opt("transfer_amount", &self.transfer_amount)?;
+                    m.opt("transfer_remark", &self.transfer_remark)?;
+                    m.opt("fail_reason", &self.fail_reason)?;
+                    m.opt("openid", &self.openid)?;
+                    m.opt("user_qq", &self.user_qq)?;
+                    m.opt("user_name", &self.user_name)?;
+                    m.opt("create_time", &self.create_time)?;
+                    m.req("update_time", &self.update_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mchid: o.opt("mchid")?,
+                        out_bill_no: o.req("out_bill_no")?,
+                        transfer_bill_no: o.req("transfer_bill_no")?,
+                        appid: o.opt("appid")?,
+                        state: o.req("state")?,
+                        transfer_amount: o.opt("transfer_amount")?,
+                        transfer_remark: o.opt("transfer_remark")?,
+                        fail_reason: o.opt("fail_reason")?,
+                        openid: o.opt("openid")?,
+                        user_qq: o.opt("user_qq")?,
+                        user_name: o.opt("user_name")?,
+                        create_time: o.opt("create_time")?,
+                        update_time: o.req("update_time")?,
+                    })
+                }
             }
             /// 单据状态
             ///
@@ -6578,7 +8298,7 @@ pub mod user_confirm_authorization {
         }
     }
     /// The request of `POST /v3/fund-app/mch-transfer/user-confirm-authorization` (申请免确认收款授权).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 商户侧授权单号
         ///
@@ -6603,34 +8323,87 @@ pub mod user_confirm_authorization {
         /// 用户收款感知
         ///
         /// Example: `现金奖励`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_recv_perception: Option<String>,
         /// 授权结果通知地址
         ///
         /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
         pub authorization_notify_url: String,
         /// 场景信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub scene_info: Option<PostRequestSceneInfo>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_authorization_no", &self.out_authorization_no)?;
+            m.req("appid", &self.appid)?;
+            m.req("openid", &self.openid)?;
+            m.req("transfer_scene_id", &self.transfer_scene_id)?;
+            m.req("user_display_name", &self.user_display_name)?;
+            m.opt("user_recv_perception", &self.user_recv_perception)?;
+            m.req("authorization_notify_url", &self.authorization_notify_url)?;
+            m.opt("scene_info", &self.scene_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_authorization_no: o.req("out_authorization_no")?,
+                appid: o.req("appid")?,
+                openid: o.req("openid")?,
+                transfer_scene_id: o.req("transfer_scene_id")?,
+                user_display_name: o.req("user_display_name")?,
+                user_recv_perception: o.opt("user_recv_perception")?,
+                authorization_notify_url: o.req("authorization_notify_url")?,
+                scene_info: o.opt("scene_info")?,
+            })
+        }
+    }
     /// 场景信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSceneInfo {
         /// 用户终端IP
         ///
         /// Example: `113.84.136.9`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub client_ip: Option<String>,
         /// 用户设备ID
         ///
         /// Example: `8d67f169fe104008cd20b72573a0c8c9`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub device_id: Option<String>,
         /// 用户设备类型
         ///
         /// Example: `IOS`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub device_type: Option<PostRequestSceneInfoDeviceType>,
+    }
+    impl ::serde::Serialize for PostRequestSceneInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("client_ip", &self.client_ip)?;
+            m.opt("device_id", &self.device_id)?;
+            m.opt("device_type", &self.device_type)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                client_ip: o.opt("client_ip")?,
+                device_id: o.opt("device_id")?,
+                device_type: o.opt("device_type")?,
+            })
+        }
     }
     /// 用户设备类型
     ///
@@ -6769,7 +8542,7 @@ pub mod user_confirm_authorization {
         }
     }
     /// The response of `POST /v3/fund-app/mch-transfer/user-confirm-authorization` (申请免确认收款授权).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 商户侧授权单号
         ///
@@ -6787,6 +8560,32 @@ pub mod user_confirm_authorization {
         ///
         /// Example: `affffddafdfafddffda==`
         pub package_info: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_authorization_no", &self.out_authorization_no)?;
+            m.req("state", &self.state)?;
+            m.req("create_time", &self.create_time)?;
+            m.req("package_info", &self.package_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_authorization_no: o.req("out_authorization_no")?,
+                state: o.req("state")?,
+                create_time: o.req("create_time")?,
+                package_info: o.req("package_info")?,
+            })
+        }
     }
     /// 单据状态
     ///
@@ -6881,23 +8680,34 @@ pub mod user_confirm_authorization {
                 }
             }
             /// The request of `GET /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}` (商户单号查询自动收款授权).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 是否展示用户授权信息
                 ///
                 /// Query parameter `is_display_authorization`. Example: `true`
-                #[serde(skip_serializing)]
                 pub is_display_authorization: Option<bool>,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        is_display_authorization: o.opt("is_display_authorization")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}` (商户单号查询自动收款授权).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 商户侧授权单号
                 ///
@@ -6918,7 +8728,6 @@ pub mod user_confirm_authorization {
                 /// 微信自动收款授权单号
                 ///
                 /// Example: `201202504101000123456789012`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub authorization_id: Option<String>,
                 /// 单据状态
                 ///
@@ -6927,28 +8736,64 @@ pub mod user_confirm_authorization {
                 /// 用户确认授权的时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub authorize_time: Option<String>,
                 /// 自动收款授权的关闭信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub close_info: Option<GetResponseCloseInfo>,
                 /// 转账场景ID
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub transfer_scene_id: Option<String>,
                 /// 用户收款感知
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_recv_perception: Option<String>,
                 /// 单据创建时间
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub create_time: Option<String>,
                 /// 跳转领取页面的package信息
                 ///
                 /// Example: `affffddafdfafddffda==`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub package_info: Option<String>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("out_authorization_no", &self.out_authorization_no)?;
+                    m.req("appid", &self.appid)?;
+                    m.req("openid", &self.openid)?;
+                    m.req("user_display_name", &self.user_display_name)?;
+                    m.opt("authorization_id", &self.authorization_id)?;
+                    m.req("state", &self.state)?;
+                    m.opt("authorize_time", &self.authorize_time)?;
+                    m.opt("close_info", &self.close_info)?;
+                    m.opt("transfer_scene_id", &self.transfer_scene_id)?;
+                    m.opt("user_recv_perception", &self.user_recv_perception)?;
+                    m.opt("create_time", &self.create_time)?;
+                    m.opt("package_info", &self.package_info)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        out_authorization_no: o.req("out_authorization_no")?,
+                        appid: o.req("appid")?,
+                        openid: o.req("openid")?,
+                        user_display_name: o.req("user_display_name")?,
+                        authorization_id: o.opt("authorization_id")?,
+                        state: o.req("state")?,
+                        authorize_time: o.opt("authorize_time")?,
+                        close_info: o.opt("close_info")?,
+                        transfer_scene_id: o.opt("transfer_scene_id")?,
+                        user_recv_perception: o.opt("user_recv_perception")?,
+                        create_time: o.opt("create_time")?,
+                        package_info: o.opt("package_info")?,
+                    })
+                }
+            }
             /// 自动收款授权的关闭信息
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponseCloseInfo {
                 /// 关闭时间
                 ///
@@ -6958,6 +8803,28 @@ pub mod user_confirm_authorization {
                 ///
                 /// Example: `CLOSE_VIA_MCH_API`
                 pub close_reason: GetResponseCloseInfoCloseReason,
+            }
+            impl ::serde::Serialize for GetResponseCloseInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("close_time", &self.close_time)?;
+                    m.req("close_reason", &self.close_reason)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        close_time: o.req("close_time")?,
+                        close_reason: o.req("close_reason")?,
+                    })
+                }
             }
             /// 自动收款授权的原因
             ///
@@ -7104,13 +8971,7 @@ pub mod user_confirm_authorization {
                     }
                 }
                 /// The response of `POST /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close` (解除免确认收款授权).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
                     /// 商户侧授权单号
                     ///
@@ -7131,7 +8992,6 @@ pub mod user_confirm_authorization {
                     /// 微信自动收款授权单号
                     ///
                     /// Example: `201202504101000123456789012`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub authorization_id: Option<String>,
                     /// 单据状态
                     ///
@@ -7140,35 +9000,64 @@ pub mod user_confirm_authorization {
                     /// 用户确认授权的时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub authorize_time: Option<String>,
                     /// 自动收款授权的关闭信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_info: Option<PostResponseCloseInfo>,
                     /// 转账场景ID
                     ///
                     /// Example: `1000`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub transfer_scene_id: Option<String>,
                     /// 用户收款感知
                     ///
                     /// Example: `金奖励`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub user_recv_perception: Option<String>,
                     /// 单据创建时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub create_time: Option<String>,
                 }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("out_authorization_no", &self.out_authorization_no)?;
+                        m.req("appid", &self.appid)?;
+                        m.req("openid", &self.openid)?;
+                        m.req("user_display_name", &self.user_display_name)?;
+                        m.opt("authorization_id", &self.authorization_id)?;
+                        m.req("state", &self.state)?;
+                        m.opt("authorize_time", &self.authorize_time)?;
+                        m.opt("close_info", &self.close_info)?;
+                        m.opt("transfer_scene_id", &self.transfer_scene_id)?;
+                        m.opt("user_recv_perception", &self.user_recv_perception)?;
+                        m.opt("create_time", &self.create_time)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            out_authorization_no: o.req("out_authorization_no")?,
+                            appid: o.req("appid")?,
+                            openid: o.req("openid")?,
+                            user_display_name: o.req("user_display_name")?,
+                            authorization_id: o.opt("authorization_id")?,
+                            state: o.req("state")?,
+                            authorize_time: o.opt("authorize_time")?,
+                            close_info: o.opt("close_info")?,
+                            transfer_scene_id: o.opt("transfer_scene_id")?,
+                            user_recv_perception: o.opt("user_recv_perception")?,
+                            create_time: o.opt("create_time")?,
+                        })
+                    }
+                }
                 /// 自动收款授权的关闭信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponseCloseInfo {
                     /// 关闭时间
                     ///
@@ -7178,6 +9067,28 @@ pub mod user_confirm_authorization {
                     ///
                     /// Example: `CLOSE_VIA_MCH_API`
                     pub close_reason: PostResponseCloseInfoCloseReason,
+                }
+                impl ::serde::Serialize for PostResponseCloseInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("close_time", &self.close_time)?;
+                        m.req("close_reason", &self.close_reason)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponseCloseInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            close_time: o.req("close_time")?,
+                            close_reason: o.req("close_reason")?,
+                        })
+                    }
                 }
                 /// 自动收款授权的原因
                 ///

@@ -20,21 +20,39 @@ impl<'a> BillDownloadUrl<'a> {
     }
 }
 /// The request of `GET /v3/funds-to-oversea/bill-download-url` (获取购付汇账单文件下载链接API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetRequest {
     /// 账单日期
     ///
     /// Query parameter `bill_date`. Example: `2021-01-01`
-    #[serde(skip_serializing)]
     pub bill_date: String,
     /// 子商户号
     ///
     /// Query parameter `sub_mchid`. Example: `19000000001`
-    #[serde(skip_serializing)]
     pub sub_mchid: Option<String>,
 }
+impl ::serde::Serialize for GetRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            bill_date: o.req("bill_date")?,
+            sub_mchid: o.opt("sub_mchid")?,
+        })
+    }
+}
 /// The response of `GET /v3/funds-to-oversea/bill-download-url` (获取购付汇账单文件下载链接API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// 哈希类型
     ///
@@ -48,4 +66,28 @@ pub struct GetResponse {
     ///
     /// Example: `https://api.mch.weixin.qq.com/v3/bill/downloadurl?token=xxx`
     pub download_url: String,
+}
+impl ::serde::Serialize for GetResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("hash_type", &self.hash_type)?;
+        m.req("hash_value", &self.hash_value)?;
+        m.req("download_url", &self.download_url)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            hash_type: o.req("hash_type")?,
+            hash_value: o.req("hash_value")?,
+            download_url: o.req("download_url")?,
+        })
+    }
 }

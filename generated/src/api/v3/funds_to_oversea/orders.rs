@@ -20,7 +20,7 @@ impl<'a> Orders<'a> {
     }
 }
 /// The request of `POST /v3/funds-to-oversea/orders` (申请资金出境API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 商户出境单号
     ///
@@ -43,7 +43,6 @@ pub struct PostRequest {
     /// Example: `USD`
     pub foreign_currency: String,
     /// 商品信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub goods_info: Option<Vec<PostRequestGoodsInfo>>,
     /// 卖家信息
     pub seller_info: PostRequestSellerInfo,
@@ -52,11 +51,48 @@ pub struct PostRequest {
     /// 收款人信息
     pub payee_info: PostRequestPayeeInfo,
     /// 预售信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub presale_info: Option<PostRequestPresaleInfo>,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("out_order_id", &self.out_order_id)?;
+        m.req("sub_mchid", &self.sub_mchid)?;
+        m.req("transaction_id", &self.transaction_id)?;
+        m.req("amount", &self.amount)?;
+        m.req("foreign_currency", &self.foreign_currency)?;
+        m.opt("goods_info", &self.goods_info)?;
+        m.req("seller_info", &self.seller_info)?;
+        m.req("express_info", &self.express_info)?;
+        m.req("payee_info", &self.payee_info)?;
+        m.opt("presale_info", &self.presale_info)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            out_order_id: o.req("out_order_id")?,
+            sub_mchid: o.req("sub_mchid")?,
+            transaction_id: o.req("transaction_id")?,
+            amount: o.req("amount")?,
+            foreign_currency: o.req("foreign_currency")?,
+            goods_info: o.opt("goods_info")?,
+            seller_info: o.req("seller_info")?,
+            express_info: o.req("express_info")?,
+            payee_info: o.req("payee_info")?,
+            presale_info: o.opt("presale_info")?,
+        })
+    }
+}
 /// 物流信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestExpressInfo {
     /// 物流单号
     ///
@@ -67,8 +103,30 @@ pub struct PostRequestExpressInfo {
     /// Example: `国际xxx物流`
     pub express_company_name: String,
 }
+impl ::serde::Serialize for PostRequestExpressInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("courier_number", &self.courier_number)?;
+        m.req("express_company_name", &self.express_company_name)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestExpressInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            courier_number: o.req("courier_number")?,
+            express_company_name: o.req("express_company_name")?,
+        })
+    }
+}
 /// PostRequestGoodsInfo
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestGoodsInfo {
     /// 商品名称
     ///
@@ -87,19 +145,64 @@ pub struct PostRequestGoodsInfo {
     /// Example: `1`
     pub goods_quantity: i64,
 }
+impl ::serde::Serialize for PostRequestGoodsInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("goods_name", &self.goods_name)?;
+        m.req("goods_category", &self.goods_category)?;
+        m.req("goods_unit_price", &self.goods_unit_price)?;
+        m.req("goods_quantity", &self.goods_quantity)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestGoodsInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            goods_name: o.req("goods_name")?,
+            goods_category: o.req("goods_category")?,
+            goods_unit_price: o.req("goods_unit_price")?,
+            goods_quantity: o.req("goods_quantity")?,
+        })
+    }
+}
 /// 收款人信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestPayeeInfo {
     /// 收款人识别号
     ///
     /// Example: `ID123112312`
     pub payee_id: String,
 }
+impl ::serde::Serialize for PostRequestPayeeInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("payee_id", &self.payee_id)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestPayeeInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            payee_id: o.req("payee_id")?,
+        })
+    }
+}
 /// 预售信息
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestPresaleInfo {
     /// 订单类型
-    #[serde(rename = "type")]
     pub type_: PostRequestPresaleInfoType,
     /// 预售订单总金额
     ///
@@ -108,13 +211,37 @@ pub struct PostRequestPresaleInfo {
     /// 关联定金订单号
     ///
     /// Example: `4208450740201411110007820472`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub deposit_transaction_id: Option<String>,
     /// 关联尾款订单号
     ///
     /// Example: `4208450740201411110007820472`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub balance_transaction_id: Option<String>,
+}
+impl ::serde::Serialize for PostRequestPresaleInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("type", &self.type_)?;
+        m.req("total_amount", &self.total_amount)?;
+        m.opt("deposit_transaction_id", &self.deposit_transaction_id)?;
+        m.opt("balance_transaction_id", &self.balance_transaction_id)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestPresaleInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            type_: o.req("type")?,
+            total_amount: o.req("total_amount")?,
+            deposit_transaction_id: o.opt("deposit_transaction_id")?,
+            balance_transaction_id: o.opt("balance_transaction_id")?,
+        })
+    }
 }
 /// 订单类型
 ///
@@ -169,7 +296,7 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestPresaleInfoType {
     }
 }
 /// 卖家信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSellerInfo {
     /// 境外卖家经营主体名称
     ///
@@ -184,8 +311,32 @@ pub struct PostRequestSellerInfo {
     /// Example: `id2123123123`
     pub seller_id: String,
 }
+impl ::serde::Serialize for PostRequestSellerInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("oversea_business_name", &self.oversea_business_name)?;
+        m.req("oversea_shop_name", &self.oversea_shop_name)?;
+        m.req("seller_id", &self.seller_id)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSellerInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            oversea_business_name: o.req("oversea_business_name")?,
+            oversea_shop_name: o.req("oversea_shop_name")?,
+            seller_id: o.req("seller_id")?,
+        })
+    }
+}
 /// The response of `POST /v3/funds-to-oversea/orders` (申请资金出境API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 商户出境单号
     ///
@@ -206,7 +357,6 @@ pub struct PostResponse {
     /// 出境失败的原因
     ///
     /// Example: `DEPARTURE_AMOUNT_NO_ENOUGH`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub fail_reason: Option<String>,
     /// 请求出境人民币金额
     ///
@@ -215,7 +365,6 @@ pub struct PostResponse {
     /// 真实出境外币金额
     ///
     /// Example: `20`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub foreign_amount: Option<i64>,
     /// 外币币种
     ///
@@ -224,38 +373,79 @@ pub struct PostResponse {
     /// 汇率
     ///
     /// Example: `650000000`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rate: Option<i64>,
     /// 购汇时间
     ///
     /// Example: `2015-05-20T13:29:35+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub exchange_rate_time: Option<String>,
     /// 预计购汇时间
     ///
     /// Example: `2015-05-20T13:29:35+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub estimate_exchange_rate_time: Option<String>,
     /// 真实出境人民币金额
     ///
     /// Example: `20`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub departure_amount: Option<i64>,
     /// 手续费人民币金额
     ///
     /// Example: `1`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub fee: Option<i64>,
     /// 手续费承担商户号
     ///
     /// Example: `1231231`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub charge_mchid: Option<String>,
     /// 手续费承担账户
     ///
     /// Example: `BASIC`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub charge_account_type: Option<String>,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("out_order_id", &self.out_order_id)?;
+        m.req("sub_mchid", &self.sub_mchid)?;
+        m.req("order_id", &self.order_id)?;
+        m.req("result", &self.result)?;
+        m.opt("fail_reason", &self.fail_reason)?;
+        m.req("amount", &self.amount)?;
+        m.opt("foreign_amount", &self.foreign_amount)?;
+        m.req("foreign_currency", &self.foreign_currency)?;
+        m.opt("rate", &self.rate)?;
+        m.opt("exchange_rate_time", &self.exchange_rate_time)?;
+        m.opt("estimate_exchange_rate_time", &self.estimate_exchange_rate_time)?;
+        m.opt("departure_amount", &self.departure_amount)?;
+        m.opt("fee", &self.fee)?;
+        m.opt("charge_mchid", &self.charge_mchid)?;
+        m.opt("charge_account_type", &self.charge_account_type)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            out_order_id: o.req("out_order_id")?,
+            sub_mchid: o.req("sub_mchid")?,
+            order_id: o.req("order_id")?,
+            result: o.req("result")?,
+            fail_reason: o.opt("fail_reason")?,
+            amount: o.req("amount")?,
+            foreign_amount: o.opt("foreign_amount")?,
+            foreign_currency: o.req("foreign_currency")?,
+            rate: o.opt("rate")?,
+            exchange_rate_time: o.opt("exchange_rate_time")?,
+            estimate_exchange_rate_time: o.opt("estimate_exchange_rate_time")?,
+            departure_amount: o.opt("departure_amount")?,
+            fee: o.opt("fee")?,
+            charge_mchid: o.opt("charge_mchid")?,
+            charge_account_type: o.opt("charge_account_type")?,
+        })
+    }
 }
 /// `/v3/funds-to-oversea/orders/{out_order_id}`
 pub mod by_out_order_id {
@@ -279,21 +469,39 @@ pub mod by_out_order_id {
         }
     }
     /// The request of `GET /v3/funds-to-oversea/orders/{out_order_id}` (查询出境结果API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 二级商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1231231`
-        #[serde(skip_serializing)]
         pub sub_mchid: String,
         /// 微信支付订单号
         ///
         /// Query parameter `transaction_id`. Example: `4200000000000`
-        #[serde(skip_serializing)]
         pub transaction_id: String,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                transaction_id: o.req("transaction_id")?,
+            })
+        }
+    }
     /// The response of `GET /v3/funds-to-oversea/orders/{out_order_id}` (查询出境结果API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 商户出境单号
         ///
@@ -314,7 +522,6 @@ pub mod by_out_order_id {
         /// 出境失败的原因
         ///
         /// Example: `DEPARTURE_AMOUNT_NO_ENOUGH`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fail_reason: Option<String>,
         /// 请求出境人民币金额
         ///
@@ -323,7 +530,6 @@ pub mod by_out_order_id {
         /// 真实出境外币金额
         ///
         /// Example: `20`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub foreign_amount: Option<i64>,
         /// 外币币种
         ///
@@ -332,37 +538,78 @@ pub mod by_out_order_id {
         /// 汇率
         ///
         /// Example: `650000000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub rate: Option<i64>,
         /// 购汇时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub exchange_rate_time: Option<String>,
         /// 预计购汇时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub estimate_exchange_rate_time: Option<String>,
         /// 真实出境人民币金额
         ///
         /// Example: `20`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub departure_amount: Option<i64>,
         /// 手续费人民币金额
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fee: Option<i64>,
         /// 手续费承担商户号
         ///
         /// Example: `1231231`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub charge_mchid: Option<String>,
         /// 手续费承担账户
         ///
         /// Example: `BASIC`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub charge_account_type: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_order_id", &self.out_order_id)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("order_id", &self.order_id)?;
+            m.req("result", &self.result)?;
+            m.opt("fail_reason", &self.fail_reason)?;
+            m.req("amount", &self.amount)?;
+            m.opt("foreign_amount", &self.foreign_amount)?;
+            m.req("foreign_currency", &self.foreign_currency)?;
+            m.opt("rate", &self.rate)?;
+            m.opt("exchange_rate_time", &self.exchange_rate_time)?;
+            m.opt("estimate_exchange_rate_time", &self.estimate_exchange_rate_time)?;
+            m.opt("departure_amount", &self.departure_amount)?;
+            m.opt("fee", &self.fee)?;
+            m.opt("charge_mchid", &self.charge_mchid)?;
+            m.opt("charge_account_type", &self.charge_account_type)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_order_id: o.req("out_order_id")?,
+                sub_mchid: o.req("sub_mchid")?,
+                order_id: o.req("order_id")?,
+                result: o.req("result")?,
+                fail_reason: o.opt("fail_reason")?,
+                amount: o.req("amount")?,
+                foreign_amount: o.opt("foreign_amount")?,
+                foreign_currency: o.req("foreign_currency")?,
+                rate: o.opt("rate")?,
+                exchange_rate_time: o.opt("exchange_rate_time")?,
+                estimate_exchange_rate_time: o.opt("estimate_exchange_rate_time")?,
+                departure_amount: o.opt("departure_amount")?,
+                fee: o.opt("fee")?,
+                charge_mchid: o.opt("charge_mchid")?,
+                charge_account_type: o.opt("charge_account_type")?,
+            })
+        }
     }
 }

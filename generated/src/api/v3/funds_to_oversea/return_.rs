@@ -30,7 +30,7 @@ pub mod return_orders {
         }
     }
     /// The request of `POST /v3/funds-to-oversea/return/return-orders` (申请资金出境退回).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 商户出境退回单号
         ///
@@ -57,8 +57,38 @@ pub mod return_orders {
         /// Example: `100`
         pub amount: i64,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_return_no", &self.out_return_no)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("out_order_id", &self.out_order_id)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("supplement_info", &self.supplement_info)?;
+            m.req("amount", &self.amount)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_return_no: o.req("out_return_no")?,
+                sub_mchid: o.req("sub_mchid")?,
+                out_order_id: o.req("out_order_id")?,
+                transaction_id: o.req("transaction_id")?,
+                supplement_info: o.req("supplement_info")?,
+                amount: o.req("amount")?,
+            })
+        }
+    }
     /// The response of `POST /v3/funds-to-oversea/return/return-orders` (申请资金出境退回).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 商户出境退回单号
         ///
@@ -83,7 +113,6 @@ pub mod return_orders {
         /// 退回凭证补充信息
         ///
         /// Example: `5017752501201407033233368018`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub supplement_info: Option<String>,
         /// 退回金额
         ///
@@ -100,13 +129,51 @@ pub mod return_orders {
         /// 成功时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub success_time: Option<String>,
         /// 失败原因
         ///
         /// Example: `RETURN_AMOUNT_NOT_ENOUGH`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fail_reason: Option<PostResponseFailReason>,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_return_no", &self.out_return_no)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("return_id", &self.return_id)?;
+            m.req("out_order_id", &self.out_order_id)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.opt("supplement_info", &self.supplement_info)?;
+            m.req("amount", &self.amount)?;
+            m.req("state", &self.state)?;
+            m.req("create_time", &self.create_time)?;
+            m.opt("success_time", &self.success_time)?;
+            m.opt("fail_reason", &self.fail_reason)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_return_no: o.req("out_return_no")?,
+                sub_mchid: o.req("sub_mchid")?,
+                return_id: o.req("return_id")?,
+                out_order_id: o.req("out_order_id")?,
+                transaction_id: o.req("transaction_id")?,
+                supplement_info: o.opt("supplement_info")?,
+                amount: o.req("amount")?,
+                state: o.req("state")?,
+                create_time: o.req("create_time")?,
+                success_time: o.opt("success_time")?,
+                fail_reason: o.opt("fail_reason")?,
+            })
+        }
     }
     /// 失败原因
     ///
@@ -246,23 +313,34 @@ pub mod return_orders {
                 }
             }
             /// The request of `GET /v3/funds-to-oversea/return/return-orders/out-return-no/{out_return_no}` (查询出境退回结果（通过商户出境退回单号）).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 二级商户号
                 ///
                 /// Query parameter `sub_mchid`. Example: `1231231`
-                #[serde(skip_serializing)]
                 pub sub_mchid: String,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.req("sub_mchid")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/funds-to-oversea/return/return-orders/out-return-no/{out_return_no}` (查询出境退回结果（通过商户出境退回单号）).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 商户出境退回单号
                 ///
@@ -303,13 +381,51 @@ pub mod return_orders {
                 /// 成功时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub success_time: Option<String>,
                 /// 失败原因
                 ///
                 /// Example: `RETURN_AMOUNT_NOT_ENOUGH`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub fail_reason: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("out_return_no", &self.out_return_no)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("return_id", &self.return_id)?;
+                    m.req("out_order_id", &self.out_order_id)?;
+                    m.req("transaction_id", &self.transaction_id)?;
+                    m.req("refund_id", &self.refund_id)?;
+                    m.req("amount", &self.amount)?;
+                    m.req("state", &self.state)?;
+                    m.req("create_time", &self.create_time)?;
+                    m.opt("success_time", &self.success_time)?;
+                    m.opt("fail_reason", &self.fail_reason)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        out_return_no: o.req("out_return_no")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        return_id: o.req("return_id")?,
+                        out_order_id: o.req("out_order_id")?,
+                        transaction_id: o.req("transaction_id")?,
+                        refund_id: o.req("refund_id")?,
+                        amount: o.req("amount")?,
+                        state: o.req("state")?,
+                        create_time: o.req("create_time")?,
+                        success_time: o.opt("success_time")?,
+                        fail_reason: o.opt("fail_reason")?,
+                    })
+                }
             }
             /// 出境退回状态
             ///

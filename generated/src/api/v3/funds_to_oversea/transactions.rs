@@ -48,30 +48,34 @@ pub mod by_transaction_id {
             }
         }
         /// The request of `GET /v3/funds-to-oversea/transactions/{transaction_id}/available_abroad_amounts` (查询订单剩余可出境余额API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 二级商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: String,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.req("sub_mchid")?,
+                })
+            }
+        }
         /// The response of `GET /v3/funds-to-oversea/transactions/{transaction_id}/available_abroad_amounts` (查询订单剩余可出境余额API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 微信支付订单号
             ///
@@ -81,6 +85,28 @@ pub mod by_transaction_id {
             ///
             /// Example: `21`
             pub available_abroad_amount: i64,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.req("available_abroad_amount", &self.available_abroad_amount)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    transaction_id: o.req("transaction_id")?,
+                    available_abroad_amount: o.req("available_abroad_amount")?,
+                })
+            }
         }
     }
 }

@@ -65,43 +65,61 @@ pub mod orders {
         }
     }
     /// The request of `GET /v3/global/customs/orders` (报关查询API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 机构APPID
         ///
         /// Query parameter `appid`. Example: `wxd678efh567hg6787`
-        #[serde(skip_serializing)]
         pub appid: String,
         /// 商户号
         ///
         /// Query parameter `mchid`. Example: `1230000109`
-        #[serde(skip_serializing)]
         pub mchid: String,
         /// 订单类型
         ///
         /// Query parameter `order_type`. Example: `out_trade_no`
-        #[serde(skip_serializing)]
         pub order_type: GetRequestOrderType,
         /// 订单号
         ///
         /// Query parameter `order_no`. Example: `20150806125346`
-        #[serde(skip_serializing)]
         pub order_no: String,
         /// 海关
         ///
         /// Query parameter `customs`. Example: `SHANGHAI_ZS`
-        #[serde(skip_serializing)]
         pub customs: GetRequestCustoms,
         /// 偏移量
         ///
         /// Query parameter `offset`. Example: `1`
-        #[serde(skip_serializing)]
         pub offset: Option<i64>,
         /// 请求最大记录条数
         ///
         /// Query parameter `limit`. Example: `20`
-        #[serde(skip_serializing)]
         pub limit: Option<i64>,
+    }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                appid: o.req("appid")?,
+                mchid: o.req("mchid")?,
+                order_type: o.req("order_type")?,
+                order_no: o.req("order_no")?,
+                customs: o.req("customs")?,
+                offset: o.opt("offset")?,
+                limit: o.opt("limit")?,
+            })
+        }
     }
     /// 海关
     ///
@@ -244,7 +262,7 @@ pub mod orders {
         }
     }
     /// The response of `GET /v3/global/customs/orders` (报关查询API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 机构APPID
         ///
@@ -281,23 +299,56 @@ pub mod orders {
         /// 报关数据包
         pub data: Vec<GetResponseData>,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("appid", &self.appid)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("verify_department", &self.verify_department)?;
+            m.req("verify_department_trade_id", &self.verify_department_trade_id)?;
+            m.req("offset", &self.offset)?;
+            m.req("limit", &self.limit)?;
+            m.req("total_count", &self.total_count)?;
+            m.req("data", &self.data)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                appid: o.req("appid")?,
+                mchid: o.req("mchid")?,
+                transaction_id: o.req("transaction_id")?,
+                verify_department: o.req("verify_department")?,
+                verify_department_trade_id: o.req("verify_department_trade_id")?,
+                offset: o.req("offset")?,
+                limit: o.req("limit")?,
+                total_count: o.req("total_count")?,
+                data: o.req("data")?,
+            })
+        }
+    }
     /// GetResponseData
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseData {
         /// 商户子单号
         ///
         /// Example: `20150806125346`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_order_no: Option<String>,
         /// 微信子单号
         ///
         /// Example: `20150806125346`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_order_id: Option<String>,
         /// 商户海关备案号
         ///
         /// Example: `1234567`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mch_customs_no: Option<String>,
         /// 海关代码
         ///
@@ -306,27 +357,22 @@ pub mod orders {
         /// 币种
         ///
         /// Example: `CNY`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fee_type: Option<String>,
         /// 子单金额
         ///
         /// Example: `888`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub order_fee: Option<i64>,
         /// 关税
         ///
         /// Example: `888`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub duty: Option<i64>,
         /// 物流费用
         ///
         /// Example: `888`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transport_fee: Option<i64>,
         /// 商品费用
         ///
         /// Example: `888`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub product_fee: Option<i64>,
         /// 报关状态
         ///
@@ -335,12 +381,53 @@ pub mod orders {
         /// 报关结果说明
         ///
         /// Example: `支付单已存在并且为非退单状态`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub explanation: Option<String>,
         /// 最后更新时间
         ///
         /// Example: `2015-09-01T10:00:00+08:00`
         pub modify_time: String,
+    }
+    impl ::serde::Serialize for GetResponseData {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("sub_order_no", &self.sub_order_no)?;
+            m.opt("sub_order_id", &self.sub_order_id)?;
+            m.opt("mch_customs_no", &self.mch_customs_no)?;
+            m.req("customs", &self.customs)?;
+            m.opt("fee_type", &self.fee_type)?;
+            m.opt("order_fee", &self.order_fee)?;
+            m.opt("duty", &self.duty)?;
+            m.opt("transport_fee", &self.transport_fee)?;
+            m.opt("product_fee", &self.product_fee)?;
+            m.req("state", &self.state)?;
+            m.opt("explanation", &self.explanation)?;
+            m.req("modify_time", &self.modify_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_order_no: o.opt("sub_order_no")?,
+                sub_order_id: o.opt("sub_order_id")?,
+                mch_customs_no: o.opt("mch_customs_no")?,
+                customs: o.req("customs")?,
+                fee_type: o.opt("fee_type")?,
+                order_fee: o.opt("order_fee")?,
+                duty: o.opt("duty")?,
+                transport_fee: o.opt("transport_fee")?,
+                product_fee: o.opt("product_fee")?,
+                state: o.req("state")?,
+                explanation: o.opt("explanation")?,
+                modify_time: o.req("modify_time")?,
+            })
+        }
     }
     /// 海关代码
     ///
@@ -547,7 +634,7 @@ pub mod orders {
         }
     }
     /// The request of `PATCH /v3/global/customs/orders` (报关信息修改API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PatchRequest {
         /// 机构APPID
         ///
@@ -568,7 +655,6 @@ pub mod orders {
         /// 商户子订单号
         ///
         /// Example: `20150806125346`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_order_no: Option<String>,
         /// 海关编码
         ///
@@ -581,23 +667,59 @@ pub mod orders {
         /// 关税
         ///
         /// Example: `888`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub duty: Option<i64>,
         /// 子订单金额
         ///
         /// Example: `888`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub order_fee: Option<i64>,
         /// 物流费用
         ///
         /// Example: `888`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transport_fee: Option<i64>,
         /// 商品费用
         ///
         /// Example: `888`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub product_fee: Option<i64>,
+    }
+    impl ::serde::Serialize for PatchRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("appid", &self.appid)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("out_trade_no", &self.out_trade_no)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.opt("sub_order_no", &self.sub_order_no)?;
+            m.req("customs", &self.customs)?;
+            m.req("merchant_customs_no", &self.merchant_customs_no)?;
+            m.opt("duty", &self.duty)?;
+            m.opt("order_fee", &self.order_fee)?;
+            m.opt("transport_fee", &self.transport_fee)?;
+            m.opt("product_fee", &self.product_fee)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PatchRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                appid: o.req("appid")?,
+                mchid: o.req("mchid")?,
+                out_trade_no: o.req("out_trade_no")?,
+                transaction_id: o.req("transaction_id")?,
+                sub_order_no: o.opt("sub_order_no")?,
+                customs: o.req("customs")?,
+                merchant_customs_no: o.req("merchant_customs_no")?,
+                duty: o.opt("duty")?,
+                order_fee: o.opt("order_fee")?,
+                transport_fee: o.opt("transport_fee")?,
+                product_fee: o.opt("product_fee")?,
+            })
+        }
     }
     /// 海关编码
     ///
@@ -680,7 +802,7 @@ pub mod orders {
         }
     }
     /// The response of `PATCH /v3/global/customs/orders` (报关信息修改API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PatchResponse {
         /// 机构APPID
         ///
@@ -705,12 +827,10 @@ pub mod orders {
         /// 商户子订单号
         ///
         /// Example: `20150806125346`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_order_no: Option<String>,
         /// 微信子订单号
         ///
         /// Example: `20150806125346`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_order_id: Option<String>,
         /// 最后更新时间
         ///
@@ -724,6 +844,44 @@ pub mod orders {
         ///
         /// Example: `2018112288340107038204310100000`
         pub verify_department_trade_id: String,
+    }
+    impl ::serde::Serialize for PatchResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("appid", &self.appid)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("state", &self.state)?;
+            m.req("out_trade_no", &self.out_trade_no)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.opt("sub_order_no", &self.sub_order_no)?;
+            m.opt("sub_order_id", &self.sub_order_id)?;
+            m.req("modify_time", &self.modify_time)?;
+            m.req("verify_department", &self.verify_department)?;
+            m.req("verify_department_trade_id", &self.verify_department_trade_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PatchResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                appid: o.req("appid")?,
+                mchid: o.req("mchid")?,
+                state: o.req("state")?,
+                out_trade_no: o.req("out_trade_no")?,
+                transaction_id: o.req("transaction_id")?,
+                sub_order_no: o.opt("sub_order_no")?,
+                sub_order_id: o.opt("sub_order_id")?,
+                modify_time: o.req("modify_time")?,
+                verify_department: o.req("verify_department")?,
+                verify_department_trade_id: o.req("verify_department_trade_id")?,
+            })
+        }
     }
     /// 报关状态
     ///
@@ -850,7 +1008,7 @@ pub mod orders {
         }
     }
     /// The request of `POST /v3/global/customs/orders` (报关API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 机构APPID
         ///
@@ -879,33 +1037,69 @@ pub mod orders {
         /// 关税
         ///
         /// Example: `888`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub duty: Option<i64>,
         /// 商户子订单号
         ///
         /// Example: `20150806125346`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_order_no: Option<String>,
         /// 货币类型
         ///
         /// Example: `CNY`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fee_type: Option<String>,
         /// 子订单金额
         ///
         /// Example: `888`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub order_fee: Option<i64>,
         /// 物流费用
         ///
         /// Example: `888`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transport_fee: Option<i64>,
         /// 商品费用
         ///
         /// Example: `888`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub product_fee: Option<i64>,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("appid", &self.appid)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("out_trade_no", &self.out_trade_no)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("customs", &self.customs)?;
+            m.req("merchant_customs_no", &self.merchant_customs_no)?;
+            m.opt("duty", &self.duty)?;
+            m.opt("sub_order_no", &self.sub_order_no)?;
+            m.opt("fee_type", &self.fee_type)?;
+            m.opt("order_fee", &self.order_fee)?;
+            m.opt("transport_fee", &self.transport_fee)?;
+            m.opt("product_fee", &self.product_fee)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                appid: o.req("appid")?,
+                mchid: o.req("mchid")?,
+                out_trade_no: o.req("out_trade_no")?,
+                transaction_id: o.req("transaction_id")?,
+                customs: o.req("customs")?,
+                merchant_customs_no: o.req("merchant_customs_no")?,
+                duty: o.opt("duty")?,
+                sub_order_no: o.opt("sub_order_no")?,
+                fee_type: o.opt("fee_type")?,
+                order_fee: o.opt("order_fee")?,
+                transport_fee: o.opt("transport_fee")?,
+                product_fee: o.opt("product_fee")?,
+            })
+        }
     }
     /// 海关
     ///
@@ -988,7 +1182,7 @@ pub mod orders {
         }
     }
     /// The response of `POST /v3/global/customs/orders` (报关API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 机构APPID
         ///
@@ -1013,12 +1207,10 @@ pub mod orders {
         /// 商户子订单号
         ///
         /// Example: `20150806125346`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_order_no: Option<String>,
         /// 微信子订单号
         ///
         /// Example: `20150806125346`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_order_id: Option<String>,
         /// 核验机构
         ///
@@ -1028,6 +1220,42 @@ pub mod orders {
         ///
         /// Example: `2018112288340107038204310100000`
         pub verify_department_trade_id: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("appid", &self.appid)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("state", &self.state)?;
+            m.req("out_trade_no", &self.out_trade_no)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.opt("sub_order_no", &self.sub_order_no)?;
+            m.opt("sub_order_id", &self.sub_order_id)?;
+            m.req("verify_department", &self.verify_department)?;
+            m.req("verify_department_trade_id", &self.verify_department_trade_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                appid: o.req("appid")?,
+                mchid: o.req("mchid")?,
+                state: o.req("state")?,
+                out_trade_no: o.req("out_trade_no")?,
+                transaction_id: o.req("transaction_id")?,
+                sub_order_no: o.opt("sub_order_no")?,
+                sub_order_id: o.opt("sub_order_id")?,
+                verify_department: o.req("verify_department")?,
+                verify_department_trade_id: o.req("verify_department_trade_id")?,
+            })
+        }
     }
     /// 报关状态
     ///
@@ -1172,7 +1400,7 @@ pub mod redeclare {
         }
     }
     /// The request of `POST /v3/global/customs/redeclare` (报关重推API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 机构APPID
         ///
@@ -1185,22 +1413,18 @@ pub mod redeclare {
         /// 商户订单号
         ///
         /// Example: `20150806125346`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub out_trade_no: Option<String>,
         /// 微信订单号
         ///
         /// Example: `1000320306201511078440737890`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transaction_id: Option<String>,
         /// 商户子单号
         ///
         /// Example: `20150806125346`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_order_no: Option<String>,
         /// 微信子单号
         ///
         /// Example: `1000320306201511078440737891`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_order_id: Option<String>,
         /// 海关编码
         ///
@@ -1210,6 +1434,40 @@ pub mod redeclare {
         ///
         /// Example: `123456`
         pub merchant_customs_no: String,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("appid", &self.appid)?;
+            m.req("mchid", &self.mchid)?;
+            m.opt("out_trade_no", &self.out_trade_no)?;
+            m.opt("transaction_id", &self.transaction_id)?;
+            m.opt("sub_order_no", &self.sub_order_no)?;
+            m.opt("sub_order_id", &self.sub_order_id)?;
+            m.req("customs", &self.customs)?;
+            m.req("merchant_customs_no", &self.merchant_customs_no)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                appid: o.req("appid")?,
+                mchid: o.req("mchid")?,
+                out_trade_no: o.opt("out_trade_no")?,
+                transaction_id: o.opt("transaction_id")?,
+                sub_order_no: o.opt("sub_order_no")?,
+                sub_order_id: o.opt("sub_order_id")?,
+                customs: o.req("customs")?,
+                merchant_customs_no: o.req("merchant_customs_no")?,
+            })
+        }
     }
     /// 海关编码
     ///
@@ -1292,7 +1550,7 @@ pub mod redeclare {
         }
     }
     /// The response of `POST /v3/global/customs/redeclare` (报关重推API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 机构APPID
         ///
@@ -1317,12 +1575,10 @@ pub mod redeclare {
         /// 商户子订单号
         ///
         /// Example: `20150806125346`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_order_no: Option<String>,
         /// 微信子订单号
         ///
         /// Example: `20150806125346`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_order_id: Option<String>,
         /// 最后更新时间
         ///
@@ -1331,8 +1587,43 @@ pub mod redeclare {
         /// 申报结果说明
         ///
         /// Example: `支付单已存在并且为非退单状态`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub explanation: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("appid", &self.appid)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("state", &self.state)?;
+            m.req("out_trade_no", &self.out_trade_no)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.opt("sub_order_no", &self.sub_order_no)?;
+            m.opt("sub_order_id", &self.sub_order_id)?;
+            m.req("modify_time", &self.modify_time)?;
+            m.opt("explanation", &self.explanation)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                appid: o.req("appid")?,
+                mchid: o.req("mchid")?,
+                state: o.req("state")?,
+                out_trade_no: o.req("out_trade_no")?,
+                transaction_id: o.req("transaction_id")?,
+                sub_order_no: o.opt("sub_order_no")?,
+                sub_order_id: o.opt("sub_order_id")?,
+                modify_time: o.req("modify_time")?,
+                explanation: o.opt("explanation")?,
+            })
+        }
     }
     /// 报关状态
     ///
@@ -1425,12 +1716,11 @@ pub mod verify_certificate {
         }
     }
     /// The request of `POST /v3/global/customs/verify-certificate` (身份信息校验API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
         /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        #[serde(rename = "Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: String,
         /// 机构APPID
         ///
@@ -1451,7 +1741,6 @@ pub mod verify_certificate {
         /// 商户子订单号
         ///
         /// Example: `20150806125346`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_order_no: Option<String>,
         /// 海关
         ///
@@ -1473,6 +1762,45 @@ pub mod verify_certificate {
         ///
         /// Example: `张三`
         pub certificate_name: String,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("appid", &self.appid)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("out_trade_no", &self.out_trade_no)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.opt("sub_order_no", &self.sub_order_no)?;
+            m.req("customs", &self.customs)?;
+            m.req("merchant_customs_no", &self.merchant_customs_no)?;
+            m.req("certificate_type", &self.certificate_type)?;
+            m.req("certificate_id", &self.certificate_id)?;
+            m.req("certificate_name", &self.certificate_name)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                wechatpay_serial: o.req("Wechatpay-Serial")?,
+                appid: o.req("appid")?,
+                mchid: o.req("mchid")?,
+                out_trade_no: o.req("out_trade_no")?,
+                transaction_id: o.req("transaction_id")?,
+                sub_order_no: o.opt("sub_order_no")?,
+                customs: o.req("customs")?,
+                merchant_customs_no: o.req("merchant_customs_no")?,
+                certificate_type: o.req("certificate_type")?,
+                certificate_id: o.req("certificate_id")?,
+                certificate_name: o.req("certificate_name")?,
+            })
+        }
     }
     /// 证件类型
     ///
@@ -1603,7 +1931,7 @@ pub mod verify_certificate {
         }
     }
     /// The response of `POST /v3/global/customs/verify-certificate` (身份信息校验API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 机构APPID
         ///
@@ -1625,6 +1953,34 @@ pub mod verify_certificate {
         ///
         /// Example: `SAME`
         pub certificate_check_result: PostResponseCertificateCheckResult,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("appid", &self.appid)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("out_trade_no", &self.out_trade_no)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("certificate_check_result", &self.certificate_check_result)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                appid: o.req("appid")?,
+                mchid: o.req("mchid")?,
+                out_trade_no: o.req("out_trade_no")?,
+                transaction_id: o.req("transaction_id")?,
+                certificate_check_result: o.req("certificate_check_result")?,
+            })
+        }
     }
     /// 身份核验结果
     ///

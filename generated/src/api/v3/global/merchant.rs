@@ -64,17 +64,9 @@ pub mod h5 {
                 }
             }
             /// The request of `POST /v3/global/merchant/h5/permission/applications` (创建H5支付权限申请单).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 公司介绍和业务描述
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub business_description: Option<String>,
                 /// 子商户号
                 ///
@@ -87,27 +79,22 @@ pub mod h5 {
                 /// 公司注册资质证书
                 ///
                 /// Example: `6uqyGjvHzOhsLleGFQVRF`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub company_register_cert: Option<String>,
                 /// 限额类型
                 ///
                 /// Example: `UN_LAUNCHED_WEBSITE_LIMIT`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub transaction_limit_type: Option<PostRequestTransactionLimitType>,
                 /// 经营网址商业页面截图
                 ///
                 /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub website_business_page_pics: Option<Vec<String>>,
                 /// 经营网址首页截图
                 ///
                 /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub website_homepage_pics: Option<Vec<String>>,
                 /// 子商户经营网址状态
                 ///
                 /// Example: `HAS_LAUNCHED`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub website_state: Option<PostRequestWebsiteState>,
                 /// 子商户H5经营网址
                 ///
@@ -116,13 +103,54 @@ pub mod h5 {
                 /// 商户提供的审核结果回调接口
                 ///
                 /// Example: `https://pay.weixin.qq.com/wxpay/pay.action`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub notify_url: Option<String>,
                 /// 申请单类型
                 ///
                 /// Example: `APPLY_FOR_PAYMENT_AUTHORITY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub applyment_type: Option<PostRequestApplymentType>,
+            }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("business_description", &self.business_description)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("domains", &self.domains)?;
+                    m.opt("company_register_cert", &self.company_register_cert)?;
+                    m.opt("transaction_limit_type", &self.transaction_limit_type)?;
+                    m.opt(
+                        "website_business_page_pics",
+                        &self.website_business_page_pics,
+                    )?;
+                    m.opt("website_homepage_pics", &self.website_homepage_pics)?;
+                    m.opt("website_state", &self.website_state)?;
+                    m.req("website_url", &self.website_url)?;
+                    m.opt("notify_url", &self.notify_url)?;
+                    m.opt("applyment_type", &self.applyment_type)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        business_description: o.opt("business_description")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        domains: o.req("domains")?,
+                        company_register_cert: o.opt("company_register_cert")?,
+                        transaction_limit_type: o.opt("transaction_limit_type")?,
+                        website_business_page_pics: o.opt("website_business_page_pics")?,
+                        website_homepage_pics: o.opt("website_homepage_pics")?,
+                        website_state: o.opt("website_state")?,
+                        website_url: o.req("website_url")?,
+                        notify_url: o.opt("notify_url")?,
+                        applyment_type: o.opt("applyment_type")?,
+                    })
+                }
             }
             /// 申请单类型
             ///
@@ -300,7 +328,7 @@ pub mod h5 {
                 }
             }
             /// The response of `POST /v3/global/merchant/h5/permission/applications` (创建H5支付权限申请单).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 子商户号
                 ///
@@ -311,7 +339,6 @@ pub mod h5 {
                 /// Example: `- qq.com`
                 pub domains: Vec<String>,
                 /// 公司介绍和业务描述
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub business_description: Option<String>,
                 /// 限额类型
                 ///
@@ -320,17 +347,14 @@ pub mod h5 {
                 /// 公司注册资质证书
                 ///
                 /// Example: `6uqyGjvHzOhsLleGFQVRF`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub company_register_cert: Option<String>,
                 /// 经营网址商业页面截图
                 ///
                 /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub website_business_page_pics: Option<Vec<String>>,
                 /// 经营网址首页截图
                 ///
                 /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub website_homepage_pics: Option<Vec<String>>,
                 /// 子商户经营网址状态
                 ///
@@ -347,7 +371,6 @@ pub mod h5 {
                 /// 驳回原因
                 ///
                 /// Example: `商户证书不符合要求`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub audit_reject_detail: Option<String>,
                 /// 申请单状态
                 ///
@@ -360,8 +383,56 @@ pub mod h5 {
                 /// 商户提供的审核结果回调接口
                 ///
                 /// Example: `https://pay.weixin.qq.com/wxpay/pay.action`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub notify_url: Option<String>,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("domains", &self.domains)?;
+                    m.opt("business_description", &self.business_description)?;
+                    m.req("transaction_limit_type", &self.transaction_limit_type)?;
+                    m.opt("company_register_cert", &self.company_register_cert)?;
+                    m.opt(
+                        "website_business_page_pics",
+                        &self.website_business_page_pics,
+                    )?;
+                    m.opt("website_homepage_pics", &self.website_homepage_pics)?;
+                    m.req("website_state", &self.website_state)?;
+                    m.req("website_url", &self.website_url)?;
+                    m.req("applyment_id", &self.applyment_id)?;
+                    m.opt("audit_reject_detail", &self.audit_reject_detail)?;
+                    m.req("applyment_state", &self.applyment_state)?;
+                    m.req("applyment_type", &self.applyment_type)?;
+                    m.opt("notify_url", &self.notify_url)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.req("sub_mchid")?,
+                        domains: o.req("domains")?,
+                        business_description: o.opt("business_description")?,
+                        transaction_limit_type: o.req("transaction_limit_type")?,
+                        company_register_cert: o.opt("company_register_cert")?,
+                        website_business_page_pics: o.opt("website_business_page_pics")?,
+                        website_homepage_pics: o.opt("website_homepage_pics")?,
+                        website_state: o.req("website_state")?,
+                        website_url: o.req("website_url")?,
+                        applyment_id: o.req("applyment_id")?,
+                        audit_reject_detail: o.opt("audit_reject_detail")?,
+                        applyment_state: o.req("applyment_state")?,
+                        applyment_type: o.req("applyment_type")?,
+                        notify_url: o.opt("notify_url")?,
+                    })
+                }
             }
             /// 申请单状态
             ///
@@ -632,13 +703,7 @@ pub mod h5 {
                     }
                 }
                 /// The response of `GET /v3/global/merchant/h5/permission/applications/{applyment_id}` (查询H5支付权限申请单详情).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 子商户号
                     ///
@@ -649,7 +714,6 @@ pub mod h5 {
                     /// Example: `- qq.com`
                     pub domains: Vec<String>,
                     /// 公司介绍和业务描述
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub business_description: Option<String>,
                     /// 限额类型
                     ///
@@ -658,17 +722,14 @@ pub mod h5 {
                     /// 公司注册资质证书
                     ///
                     /// Example: `6uqyGjvHzOhsLleGFQVRF`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub company_register_cert: Option<String>,
                     /// 经营网址商业页面截图
                     ///
                     /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub website_business_page_pics: Option<Vec<String>>,
                     /// 经营网址首页截图
                     ///
                     /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub website_homepage_pics: Option<Vec<String>>,
                     /// 子商户经营网址状态
                     ///
@@ -685,7 +746,6 @@ pub mod h5 {
                     /// 驳回原因
                     ///
                     /// Example: `商户证书不符合要求`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub audit_reject_detail: Option<String>,
                     /// 申请单状态
                     ///
@@ -698,8 +758,57 @@ pub mod h5 {
                     /// 商户提供的审核结果回调接口
                     ///
                     /// Example: `https://pay.weixin.qq.com/wxpay/pay.action`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub notify_url: Option<String>,
+                }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.req("domains", &self.domains)?;
+                        m.opt("business_description", &self.business_description)?;
+                        m.req("transaction_limit_type", &self.transaction_limit_type)?;
+                        m.opt("company_register_cert", &self.company_register_cert)?;
+                        m.opt(
+                            "website_business_page_pics",
+                            &self.website_business_page_pics,
+                        )?;
+                        m.opt("website_homepage_pics", &self.website_homepage_pics)?;
+                        m.req("website_state", &self.website_state)?;
+                        m.req("website_url", &self.website_url)?;
+                        m.req("applyment_id", &self.applyment_id)?;
+                        m.opt("audit_reject_detail", &self.audit_reject_detail)?;
+                        m.req("applyment_state", &self.applyment_state)?;
+                        m.req("applyment_type", &self.applyment_type)?;
+                        m.opt("notify_url", &self.notify_url)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sub_mchid: o.req("sub_mchid")?,
+                            domains: o.req("domains")?,
+                            business_description: o.opt("business_description")?,
+                            transaction_limit_type: o.req("transaction_limit_type")?,
+                            company_register_cert: o.opt("company_register_cert")?,
+                            website_business_page_pics: o
+                                .opt("website_business_page_pics")?,
+                            website_homepage_pics: o.opt("website_homepage_pics")?,
+                            website_state: o.req("website_state")?,
+                            website_url: o.req("website_url")?,
+                            applyment_id: o.req("applyment_id")?,
+                            audit_reject_detail: o.opt("audit_reject_detail")?,
+                            applyment_state: o.req("applyment_state")?,
+                            applyment_type: o.req("applyment_type")?,
+                            notify_url: o.opt("notify_url")?,
+                        })
+                    }
                 }
                 /// 申请单状态
                 ///
@@ -954,47 +1063,70 @@ pub mod h5 {
                     }
                 }
                 /// The request of `PATCH /v3/global/merchant/h5/permission/applications/{applyment_id}` (修改H5支付权限申请单).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PatchRequest {
                     /// H5支付域名
                     ///
                     /// Example: `- qq.com`
                     pub domains: Vec<String>,
                     /// 公司介绍和业务描述
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub business_description: Option<String>,
                     /// 公司注册资质证书
                     ///
                     /// Example: `6uqyGjvHzOhsLleGFQVRF`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub company_register_cert: Option<String>,
                     /// 经营网址商业页面截图
                     ///
                     /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub website_business_page_pics: Option<Vec<String>>,
                     /// 经营网址首页截图
                     ///
                     /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub website_homepage_pics: Option<Vec<String>>,
                     /// 子商户经营网址状态
                     ///
                     /// Example: `HAS_LAUNCHED`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub website_state: Option<PatchRequestWebsiteState>,
                     /// 子商户H5经营网址
                     ///
                     /// Example: `https://qq.com`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub website_url: Option<String>,
+                }
+                impl ::serde::Serialize for PatchRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("domains", &self.domains)?;
+                        m.opt("business_description", &self.business_description)?;
+                        m.opt("company_register_cert", &self.company_register_cert)?;
+                        m.opt(
+                            "website_business_page_pics",
+                            &self.website_business_page_pics,
+                        )?;
+                        m.opt("website_homepage_pics", &self.website_homepage_pics)?;
+                        m.opt("website_state", &self.website_state)?;
+                        m.opt("website_url", &self.website_url)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PatchRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            domains: o.req("domains")?,
+                            business_description: o.opt("business_description")?,
+                            company_register_cert: o.opt("company_register_cert")?,
+                            website_business_page_pics: o
+                                .opt("website_business_page_pics")?,
+                            website_homepage_pics: o.opt("website_homepage_pics")?,
+                            website_state: o.opt("website_state")?,
+                            website_url: o.opt("website_url")?,
+                        })
+                    }
                 }
                 /// 子商户经营网址状态
                 ///
@@ -1056,13 +1188,7 @@ pub mod h5 {
                     }
                 }
                 /// The response of `PATCH /v3/global/merchant/h5/permission/applications/{applyment_id}` (修改H5支付权限申请单).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PatchResponse {
                     /// 子商户号
                     ///
@@ -1073,7 +1199,6 @@ pub mod h5 {
                     /// Example: `- qq.com`
                     pub domains: Vec<String>,
                     /// 公司介绍和业务描述
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub business_description: Option<String>,
                     /// 限额类型
                     ///
@@ -1082,17 +1207,14 @@ pub mod h5 {
                     /// 公司注册资质证书
                     ///
                     /// Example: `6uqyGjvHzOhsLleGFQVRF`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub company_register_cert: Option<String>,
                     /// 经营网址商业页面截图
                     ///
                     /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub website_business_page_pics: Option<Vec<String>>,
                     /// 经营网址首页截图
                     ///
                     /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub website_homepage_pics: Option<Vec<String>>,
                     /// 子商户经营网址状态
                     ///
@@ -1109,7 +1231,6 @@ pub mod h5 {
                     /// 驳回原因
                     ///
                     /// Example: `商户证书不符合要求`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub audit_reject_detail: Option<String>,
                     /// 申请单状态
                     ///
@@ -1122,8 +1243,57 @@ pub mod h5 {
                     /// 商户提供的审核结果回调接口
                     ///
                     /// Example: `https://pay.weixin.qq.com/wxpay/pay.action`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub notify_url: Option<String>,
+                }
+                impl ::serde::Serialize for PatchResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.req("domains", &self.domains)?;
+                        m.opt("business_description", &self.business_description)?;
+                        m.req("transaction_limit_type", &self.transaction_limit_type)?;
+                        m.opt("company_register_cert", &self.company_register_cert)?;
+                        m.opt(
+                            "website_business_page_pics",
+                            &self.website_business_page_pics,
+                        )?;
+                        m.opt("website_homepage_pics", &self.website_homepage_pics)?;
+                        m.req("website_state", &self.website_state)?;
+                        m.req("website_url", &self.website_url)?;
+                        m.req("applyment_id", &self.applyment_id)?;
+                        m.opt("audit_reject_detail", &self.audit_reject_detail)?;
+                        m.req("applyment_state", &self.applyment_state)?;
+                        m.req("applyment_type", &self.applyment_type)?;
+                        m.opt("notify_url", &self.notify_url)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PatchResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sub_mchid: o.req("sub_mchid")?,
+                            domains: o.req("domains")?,
+                            business_description: o.opt("business_description")?,
+                            transaction_limit_type: o.req("transaction_limit_type")?,
+                            company_register_cert: o.opt("company_register_cert")?,
+                            website_business_page_pics: o
+                                .opt("website_business_page_pics")?,
+                            website_homepage_pics: o.opt("website_homepage_pics")?,
+                            website_state: o.req("website_state")?,
+                            website_url: o.req("website_url")?,
+                            applyment_id: o.req("applyment_id")?,
+                            audit_reject_detail: o.opt("audit_reject_detail")?,
+                            applyment_state: o.req("applyment_state")?,
+                            applyment_type: o.req("applyment_type")?,
+                            notify_url: o.opt("notify_url")?,
+                        })
+                    }
                 }
                 /// 申请单状态
                 ///
@@ -1395,7 +1565,7 @@ pub mod h5 {
                 }
             }
             /// The response of `GET /v3/global/merchant/h5/permission/{sub_mchid}` (查询子商户H5支付权限状态).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 子商户号
                 ///
@@ -1405,6 +1575,28 @@ pub mod h5 {
                 ///
                 /// Example: `AUTHORITY_TO_TEST`
                 pub authorization_state: GetResponseAuthorizationState,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("authorization_state", &self.authorization_state)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.req("sub_mchid")?,
+                        authorization_state: o.req("authorization_state")?,
+                    })
+                }
             }
             /// H5支付权限状态
             ///
@@ -1514,19 +1706,11 @@ pub mod h5 {
                     }
                 }
                 /// The request of `POST /v3/global/merchant/h5/permission/domain/applications` (创建H5支付域名修改申请单).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 子商户号
                     ///
                     /// Example: `2491935631`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_mchid: Option<String>,
                     /// H5支付域名
                     ///
@@ -1539,27 +1723,61 @@ pub mod h5 {
                     /// 经营网址商业页面截图
                     ///
                     /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub website_business_page_pics: Option<Vec<String>>,
                     /// 经营网址首页截图
                     ///
                     /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub website_homepage_pics: Option<Vec<String>>,
                     /// 子商户经营网址状态
                     ///
                     /// Example: `HAS_LAUNCHED`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub website_state: Option<PostRequestWebsiteState>,
                     /// 商户提供的审核结果回调接口
                     ///
                     /// Example: `https://pay.weixin.qq.com/wxpay/pay.action`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub notify_url: Option<String>,
                     /// 商户申请单号
                     ///
                     /// Example: `123456`
                     pub out_applyment_id: String,
+                }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("sub_mchid", &self.sub_mchid)?;
+                        m.req("domains", &self.domains)?;
+                        m.req("website_url", &self.website_url)?;
+                        m.opt(
+                            "website_business_page_pics",
+                            &self.website_business_page_pics,
+                        )?;
+                        m.opt("website_homepage_pics", &self.website_homepage_pics)?;
+                        m.opt("website_state", &self.website_state)?;
+                        m.opt("notify_url", &self.notify_url)?;
+                        m.req("out_applyment_id", &self.out_applyment_id)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sub_mchid: o.opt("sub_mchid")?,
+                            domains: o.req("domains")?,
+                            website_url: o.req("website_url")?,
+                            website_business_page_pics: o
+                                .opt("website_business_page_pics")?,
+                            website_homepage_pics: o.opt("website_homepage_pics")?,
+                            website_state: o.opt("website_state")?,
+                            notify_url: o.opt("notify_url")?,
+                            out_applyment_id: o.req("out_applyment_id")?,
+                        })
+                    }
                 }
                 /// 子商户经营网址状态
                 ///
@@ -1621,13 +1839,7 @@ pub mod h5 {
                     }
                 }
                 /// The response of `POST /v3/global/merchant/h5/permission/domain/applications` (创建H5支付域名修改申请单).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
                     /// 子商户号
                     ///
@@ -1648,12 +1860,10 @@ pub mod h5 {
                     /// 经营网址商业页面截图
                     ///
                     /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub website_business_page_pics: Option<Vec<String>>,
                     /// 经营网址首页截图
                     ///
                     /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub website_homepage_pics: Option<Vec<String>>,
                     /// 申请单号
                     ///
@@ -1662,22 +1872,63 @@ pub mod h5 {
                     /// 驳回原因
                     ///
                     /// Example: `经营网址首页截图内容违法`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub audit_reject_detail: Option<String>,
                     /// 申请单状态
                     ///
                     /// Example: `PENDING`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub applyment_state: Option<PostResponseApplymentState>,
                     /// 商户提供的审核结果回调接口
                     ///
                     /// Example: `https://pay.weixin.qq.com/wxpay/pay.action`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub notify_url: Option<String>,
                     /// 商户申请单号
                     ///
                     /// Example: `123456`
                     pub out_applyment_id: String,
+                }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.req("website_state", &self.website_state)?;
+                        m.req("domains", &self.domains)?;
+                        m.req("webiste_url", &self.webiste_url)?;
+                        m.opt(
+                            "website_business_page_pics",
+                            &self.website_business_page_pics,
+                        )?;
+                        m.opt("website_homepage_pics", &self.website_homepage_pics)?;
+                        m.req("applyment_id", &self.applyment_id)?;
+                        m.opt("audit_reject_detail", &self.audit_reject_detail)?;
+                        m.opt("applyment_state", &self.applyment_state)?;
+                        m.opt("notify_url", &self.notify_url)?;
+                        m.req("out_applyment_id", &self.out_applyment_id)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sub_mchid: o.req("sub_mchid")?,
+                            website_state: o.req("website_state")?,
+                            domains: o.req("domains")?,
+                            webiste_url: o.req("webiste_url")?,
+                            website_business_page_pics: o
+                                .opt("website_business_page_pics")?,
+                            website_homepage_pics: o.opt("website_homepage_pics")?,
+                            applyment_id: o.req("applyment_id")?,
+                            audit_reject_detail: o.opt("audit_reject_detail")?,
+                            applyment_state: o.opt("applyment_state")?,
+                            notify_url: o.opt("notify_url")?,
+                            out_applyment_id: o.req("out_applyment_id")?,
+                        })
+                    }
                 }
                 /// 申请单状态
                 ///
@@ -1836,13 +2087,7 @@ pub mod h5 {
                         }
                     }
                     /// The response of `GET /v3/global/merchant/h5/permission/domain/applications/{applyment_id}` (查询H5支付域名修改申请单).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct GetResponse {
                         /// 子商户号
                         ///
@@ -1863,12 +2108,10 @@ pub mod h5 {
                         /// 经营网址商业页面截图
                         ///
                         /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub website_business_page_pics: Option<Vec<String>>,
                         /// 经营网址首页截图
                         ///
                         /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub website_homepage_pics: Option<Vec<String>>,
                         /// 申请单号
                         ///
@@ -1877,22 +2120,63 @@ pub mod h5 {
                         /// 驳回原因
                         ///
                         /// Example: `经营网址首页截图内容违法`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub audit_reject_detail: Option<String>,
                         /// 申请单状态
                         ///
                         /// Example: `PENDING`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub applyment_state: Option<GetResponseApplymentState>,
                         /// 商户提供的审核结果回调接口
                         ///
                         /// Example: `https://pay.weixin.qq.com/wxpay/pay.action`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub notify_url: Option<String>,
                         /// 商户申请单号
                         ///
                         /// Example: `123456`
                         pub out_applyment_id: String,
+                    }
+                    impl ::serde::Serialize for GetResponse {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("sub_mchid", &self.sub_mchid)?;
+                            m.req("website_state", &self.website_state)?;
+                            m.req("domains", &self.domains)?;
+                            m.req("webiste_url", &self.webiste_url)?;
+                            m.opt(
+                                "website_business_page_pics",
+                                &self.website_business_page_pics,
+                            )?;
+                            m.opt("website_homepage_pics", &self.website_homepage_pics)?;
+                            m.req("applyment_id", &self.applyment_id)?;
+                            m.opt("audit_reject_detail", &self.audit_reject_detail)?;
+                            m.opt("applyment_state", &self.applyment_state)?;
+                            m.opt("notify_url", &self.notify_url)?;
+                            m.req("out_applyment_id", &self.out_applyment_id)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                sub_mchid: o.req("sub_mchid")?,
+                                website_state: o.req("website_state")?,
+                                domains: o.req("domains")?,
+                                webiste_url: o.req("webiste_url")?,
+                                website_business_page_pics: o
+                                    .opt("website_business_page_pics")?,
+                                website_homepage_pics: o.opt("website_homepage_pics")?,
+                                applyment_id: o.req("applyment_id")?,
+                                audit_reject_detail: o.opt("audit_reject_detail")?,
+                                applyment_state: o.opt("applyment_state")?,
+                                notify_url: o.opt("notify_url")?,
+                                out_applyment_id: o.req("out_applyment_id")?,
+                            })
+                        }
                     }
                     /// 申请单状态
                     ///
@@ -2021,14 +2305,7 @@ pub mod h5 {
                         }
                     }
                     /// The request of `PATCH /v3/global/merchant/h5/permission/domain/applications/{applyment_id}` (修改H5支付域名修改申请单).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PatchRequest {
                         /// H5支付域名
                         ///
@@ -2037,23 +2314,51 @@ pub mod h5 {
                         /// 子商户经营网址状态
                         ///
                         /// Example: `HAS_LAUNCHED`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub website_state: Option<PatchRequestWebsiteState>,
                         /// 商户H5经营网址
                         ///
                         /// Example: `https://qq.com`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub website_url: Option<String>,
                         /// 经营网址商业页面截图
                         ///
                         /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub website_business_page_pics: Option<Vec<String>>,
                         /// 经营网址首页截图
                         ///
                         /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub website_homepage_pics: Option<Vec<String>>,
+                    }
+                    impl ::serde::Serialize for PatchRequest {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("domains", &self.domains)?;
+                            m.opt("website_state", &self.website_state)?;
+                            m.opt("website_url", &self.website_url)?;
+                            m.opt(
+                                "website_business_page_pics",
+                                &self.website_business_page_pics,
+                            )?;
+                            m.opt("website_homepage_pics", &self.website_homepage_pics)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for PatchRequest {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                domains: o.req("domains")?,
+                                website_state: o.opt("website_state")?,
+                                website_url: o.opt("website_url")?,
+                                website_business_page_pics: o
+                                    .opt("website_business_page_pics")?,
+                                website_homepage_pics: o.opt("website_homepage_pics")?,
+                            })
+                        }
                     }
                     /// 子商户经营网址状态
                     ///
@@ -2115,13 +2420,7 @@ pub mod h5 {
                         }
                     }
                     /// The response of `PATCH /v3/global/merchant/h5/permission/domain/applications/{applyment_id}` (修改H5支付域名修改申请单).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct PatchResponse {
                         /// 子商户号
                         ///
@@ -2142,12 +2441,10 @@ pub mod h5 {
                         /// 经营网址商业页面截图
                         ///
                         /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub website_business_page_pics: Option<Vec<String>>,
                         /// 经营网址首页截图
                         ///
                         /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub website_homepage_pics: Option<Vec<String>>,
                         /// 申请单号
                         ///
@@ -2156,22 +2453,63 @@ pub mod h5 {
                         /// 驳回原因
                         ///
                         /// Example: `经营网址首页截图内容违法`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub audit_reject_detail: Option<String>,
                         /// 申请单状态
                         ///
                         /// Example: `PENDING`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub applyment_state: Option<PatchResponseApplymentState>,
                         /// 商户提供的审核结果回调接口
                         ///
                         /// Example: `https://pay.weixin.qq.com/wxpay/pay.action`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub notify_url: Option<String>,
                         /// 商户申请单号
                         ///
                         /// Example: `123456`
                         pub out_applyment_id: String,
+                    }
+                    impl ::serde::Serialize for PatchResponse {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("sub_mchid", &self.sub_mchid)?;
+                            m.req("website_state", &self.website_state)?;
+                            m.req("domains", &self.domains)?;
+                            m.req("webiste_url", &self.webiste_url)?;
+                            m.opt(
+                                "website_business_page_pics",
+                                &self.website_business_page_pics,
+                            )?;
+                            m.opt("website_homepage_pics", &self.website_homepage_pics)?;
+                            m.req("applyment_id", &self.applyment_id)?;
+                            m.opt("audit_reject_detail", &self.audit_reject_detail)?;
+                            m.opt("applyment_state", &self.applyment_state)?;
+                            m.opt("notify_url", &self.notify_url)?;
+                            m.req("out_applyment_id", &self.out_applyment_id)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for PatchResponse {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                sub_mchid: o.req("sub_mchid")?,
+                                website_state: o.req("website_state")?,
+                                domains: o.req("domains")?,
+                                webiste_url: o.req("webiste_url")?,
+                                website_business_page_pics: o
+                                    .opt("website_business_page_pics")?,
+                                website_homepage_pics: o.opt("website_homepage_pics")?,
+                                applyment_id: o.req("applyment_id")?,
+                                audit_reject_detail: o.opt("audit_reject_detail")?,
+                                applyment_state: o.opt("applyment_state")?,
+                                notify_url: o.opt("notify_url")?,
+                                out_applyment_id: o.req("out_applyment_id")?,
+                            })
+                        }
                     }
                     /// 申请单状态
                     ///

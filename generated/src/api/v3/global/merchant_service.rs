@@ -65,7 +65,7 @@ pub mod complaint_notifications {
         }
     }
     /// The response of `GET /v3/global/merchant-service/complaint-notifications` (查询投诉通知回调).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 商户号
         ///
@@ -76,16 +76,56 @@ pub mod complaint_notifications {
         /// Example: `https://www.xxx.com/notify`
         pub url: String,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("url", &self.url)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mchid: o.req("mchid")?,
+                url: o.req("url")?,
+            })
+        }
+    }
     /// The request of `POST /v3/global/merchant-service/complaint-notifications` (创建投诉通知回调).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 通知地址
         ///
         /// Example: `https://www.xxx.com/notify`
         pub url: String,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("url", &self.url)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self { url: o.req("url")? })
+        }
+    }
     /// The response of `POST /v3/global/merchant-service/complaint-notifications` (创建投诉通知回调).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 商户号
         ///
@@ -96,16 +136,56 @@ pub mod complaint_notifications {
         /// Example: `https://www.xxx.com/notify`
         pub url: String,
     }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("url", &self.url)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mchid: o.req("mchid")?,
+                url: o.req("url")?,
+            })
+        }
+    }
     /// The request of `PUT /v3/global/merchant-service/complaint-notifications` (更新投诉通知回调).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PutRequest {
         /// 通知地址
         ///
         /// Example: `https://www.xxx.com/notify`
         pub url: String,
     }
+    impl ::serde::Serialize for PutRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("url", &self.url)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PutRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self { url: o.req("url")? })
+        }
+    }
     /// The response of `PUT /v3/global/merchant-service/complaint-notifications` (更新投诉通知回调).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PutResponse {
         /// 商户号
         ///
@@ -115,6 +195,28 @@ pub mod complaint_notifications {
         ///
         /// Example: `https://www.xxx.com/notify`
         pub url: String,
+    }
+    impl ::serde::Serialize for PutResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("url", &self.url)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PutResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mchid: o.req("mchid")?,
+                url: o.req("url")?,
+            })
+        }
     }
 }
 /// `/v3/global/merchant-service/complaints`
@@ -150,38 +252,56 @@ pub mod complaints {
         }
     }
     /// The request of `GET /v3/global/merchant-service/complaints` (查询投诉单列表).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 分页大小
         ///
         /// Query parameter `limit`. Example: `5`
-        #[serde(skip_serializing)]
         pub limit: Option<i64>,
         /// 分页开始位置
         ///
         /// Query parameter `offset`. Example: `10`
-        #[serde(skip_serializing)]
         pub offset: Option<i64>,
         /// 开始日期
         ///
         /// Query parameter `begin_date`. Example: `2019-01-01`
-        #[serde(skip_serializing)]
         pub begin_date: String,
         /// 结束日期
         ///
         /// Query parameter `end_date`. Example: `2019-01-01`
-        #[serde(skip_serializing)]
         pub end_date: String,
         /// 诉商户号
         ///
         /// Query parameter `complainted_mchid`. Example: `1900012181`
-        #[serde(skip_serializing)]
         pub complainted_mchid: Option<String>,
         /// 商户语言
         ///
         /// Query parameter `mch_language`. Example: `zh_CN`
-        #[serde(skip_serializing)]
         pub mch_language: Option<GetRequestMchLanguage>,
+    }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                limit: o.opt("limit")?,
+                offset: o.opt("offset")?,
+                begin_date: o.req("begin_date")?,
+                end_date: o.req("end_date")?,
+                complainted_mchid: o.opt("complainted_mchid")?,
+                mch_language: o.opt("mch_language")?,
+            })
+        }
     }
     /// 商户语言
     ///
@@ -280,10 +400,9 @@ pub mod complaints {
         }
     }
     /// The response of `GET /v3/global/merchant-service/complaints` (查询投诉单列表).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 用户投诉信息详情
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: Option<Vec<GetResponseData>>,
         /// 分页大小
         ///
@@ -296,11 +415,36 @@ pub mod complaints {
         /// 投诉总条数
         ///
         /// Example: `1000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_count: Option<i64>,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("data", &self.data)?;
+            m.req("limit", &self.limit)?;
+            m.req("offset", &self.offset)?;
+            m.opt("total_count", &self.total_count)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                data: o.opt("data")?,
+                limit: o.req("limit")?,
+                offset: o.req("offset")?,
+                total_count: o.opt("total_count")?,
+            })
+        }
+    }
     /// GetResponseData
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseData {
         /// 投诉单号
         ///
@@ -325,20 +469,16 @@ pub mod complaints {
         /// 投诉人联系方式
         ///
         /// Example: `Qe41VhP/sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB+PgZcS5NhePBog30NgJ1xRaK+gbGDKwpg==`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payer_phone: Option<String>,
         /// 投诉单关联订单信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub complaint_order_info: Option<Vec<GetResponseDataComplaintOrderInfo>>,
         /// 投诉单是否已全额退款
         pub complaint_full_refunded: bool,
         /// 是否超时
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub is_overdue: Option<bool>,
         /// 优先级
         ///
         /// Example: `PRIORITY`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub priority: Option<GetResponseDataPriority>,
         /// 是否有待回复的用户留言
         pub incoming_user_response: bool,
@@ -347,24 +487,70 @@ pub mod complaints {
         /// Example: `1`
         pub user_complaint_times: i64,
         /// 投诉资料列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub complaint_media_list: Option<Vec<GetResponseDataComplaintMediaList>>,
         /// 问题描述
         ///
         /// Example: `不满意商家服务`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub problem_description: Option<String>,
         /// 投诉详情翻译
         ///
         /// Example: `不满意商家服务`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub complaint_detail_trans: Option<String>,
         /// 投诉单关联服务单信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub service_order_info: Option<Vec<GetResponseDataServiceOrderInfo>>,
     }
+    impl ::serde::Serialize for GetResponseData {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("complaint_id", &self.complaint_id)?;
+            m.req("complaint_time", &self.complaint_time)?;
+            m.req("complaint_detail", &self.complaint_detail)?;
+            m.req("complaint_state", &self.complaint_state)?;
+            m.req("complainted_mchid", &self.complainted_mchid)?;
+            m.opt("payer_phone", &self.payer_phone)?;
+            m.opt("complaint_order_info", &self.complaint_order_info)?;
+            m.req("complaint_full_refunded", &self.complaint_full_refunded)?;
+            m.opt("is_overdue", &self.is_overdue)?;
+            m.opt("priority", &self.priority)?;
+            m.req("incoming_user_response", &self.incoming_user_response)?;
+            m.req("user_complaint_times", &self.user_complaint_times)?;
+            m.opt("complaint_media_list", &self.complaint_media_list)?;
+            m.opt("problem_description", &self.problem_description)?;
+            m.opt("complaint_detail_trans", &self.complaint_detail_trans)?;
+            m.opt("service_order_info", &self.service_order_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                complaint_id: o.req("complaint_id")?,
+                complaint_time: o.req("complaint_time")?,
+                complaint_detail: o.req("complaint_detail")?,
+                complaint_state: o.req("complaint_state")?,
+                complainted_mchid: o.req("complainted_mchid")?,
+                payer_phone: o.opt("payer_phone")?,
+                complaint_order_info: o.opt("complaint_order_info")?,
+                complaint_full_refunded: o.req("complaint_full_refunded")?,
+                is_overdue: o.opt("is_overdue")?,
+                priority: o.opt("priority")?,
+                incoming_user_response: o.req("incoming_user_response")?,
+                user_complaint_times: o.req("user_complaint_times")?,
+                complaint_media_list: o.opt("complaint_media_list")?,
+                problem_description: o.opt("problem_description")?,
+                complaint_detail_trans: o.opt("complaint_detail_trans")?,
+                service_order_info: o.opt("service_order_info")?,
+            })
+        }
+    }
     /// GetResponseDataComplaintMediaList
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseDataComplaintMediaList {
         /// 媒体文件业务类型
         ///
@@ -372,6 +558,28 @@ pub mod complaints {
         pub media_type: GetResponseDataComplaintMediaListMediaType,
         /// 媒体文列表
         pub media_url: Vec<String>,
+    }
+    impl ::serde::Serialize for GetResponseDataComplaintMediaList {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("media_type", &self.media_type)?;
+            m.req("media_url", &self.media_url)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseDataComplaintMediaList {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                media_type: o.req("media_type")?,
+                media_url: o.req("media_url")?,
+            })
+        }
     }
     /// 媒体文件业务类型
     ///
@@ -426,7 +634,7 @@ pub mod complaints {
         }
     }
     /// GetResponseDataComplaintOrderInfo
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataComplaintOrderInfo {
         /// 微信订单号
         ///
@@ -464,6 +672,42 @@ pub mod complaints {
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub trade_time: String,
+    }
+    impl ::serde::Serialize for GetResponseDataComplaintOrderInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("out_trade_no", &self.out_trade_no)?;
+            m.req("settlement_amount", &self.settlement_amount)?;
+            m.req("settlement_refunded_amount", &self.settlement_refunded_amount)?;
+            m.req("settlement_currency", &self.settlement_currency)?;
+            m.req("payer_amount", &self.payer_amount)?;
+            m.req("payer_refunded_amount", &self.payer_refunded_amount)?;
+            m.req("payer_currency", &self.payer_currency)?;
+            m.req("trade_time", &self.trade_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseDataComplaintOrderInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                transaction_id: o.req("transaction_id")?,
+                out_trade_no: o.req("out_trade_no")?,
+                settlement_amount: o.req("settlement_amount")?,
+                settlement_refunded_amount: o.req("settlement_refunded_amount")?,
+                settlement_currency: o.req("settlement_currency")?,
+                payer_amount: o.req("payer_amount")?,
+                payer_refunded_amount: o.req("payer_refunded_amount")?,
+                payer_currency: o.req("payer_currency")?,
+                trade_time: o.req("trade_time")?,
+            })
+        }
     }
     /// 投诉单状态
     ///
@@ -574,23 +818,44 @@ pub mod complaints {
         }
     }
     /// GetResponseDataServiceOrderInfo
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataServiceOrderInfo {
         /// 微信支付服务订单号
         ///
         /// Example: `15646546545165651651`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub order_id: Option<String>,
         /// 商户服务订单号
         ///
         /// Example: `1234323JKHDFE1243252`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub out_order_no: Option<String>,
         /// 支付分服务单状态
         ///
         /// Example: `DOING`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub state: Option<GetResponseDataServiceOrderInfoState>,
+    }
+    impl ::serde::Serialize for GetResponseDataServiceOrderInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("order_id", &self.order_id)?;
+            m.opt("out_order_no", &self.out_order_no)?;
+            m.opt("state", &self.state)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseDataServiceOrderInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                order_id: o.opt("order_id")?,
+                out_order_no: o.opt("out_order_no")?,
+                state: o.opt("state")?,
+            })
+        }
     }
     /// 支付分服务单状态
     ///
@@ -689,20 +954,31 @@ pub mod complaints {
             }
         }
         /// The request of `GET /v3/global/merchant-service/complaints/{complaint_id}` (查询投诉单详情).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 商户语言
             ///
             /// Query parameter `mch_language`. Example: `zh_CN`
-            #[serde(skip_serializing)]
             pub mch_language: Option<GetRequestMchLanguage>,
+        }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mch_language: o.opt("mch_language")?,
+                })
+            }
         }
         /// 商户语言
         ///
@@ -803,7 +1079,7 @@ pub mod complaints {
             }
         }
         /// The response of `GET /v3/global/merchant-service/complaints/{complaint_id}` (查询投诉单详情).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 投诉单号
             ///
@@ -828,20 +1104,16 @@ pub mod complaints {
             /// 投诉人联系方式
             ///
             /// Example: `Qe41VhP/sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB+PgZcS5NhePBog30NgJ1xRaK+gbGDKwpg==`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payer_phone: Option<String>,
             /// 投诉单关联订单信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub complaint_order_info: Option<Vec<GetResponseComplaintOrderInfo>>,
             /// 投诉单是否已全额退款
             pub complaint_full_refunded: bool,
             /// 是否超时
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub is_overdue: Option<bool>,
             /// 优先级
             ///
             /// Example: `PRIORITY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub priority: Option<GetResponsePriority>,
             /// 是否有待回复的用户留言
             pub incoming_user_response: bool,
@@ -850,24 +1122,70 @@ pub mod complaints {
             /// Example: `1`
             pub user_complaint_times: i64,
             /// 投诉资料列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub complaint_media_list: Option<Vec<GetResponseComplaintMediaList>>,
             /// 问题描述
             ///
             /// Example: `不满意商家服务`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub problem_description: Option<String>,
             /// 投诉详情翻译
             ///
             /// Example: `不满意商家服务`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub complaint_detail_trans: Option<String>,
             /// 投诉单关联服务单信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub service_order_info: Option<Vec<GetResponseServiceOrderInfo>>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("complaint_id", &self.complaint_id)?;
+                m.req("complaint_time", &self.complaint_time)?;
+                m.req("complaint_detail", &self.complaint_detail)?;
+                m.req("complaint_state", &self.complaint_state)?;
+                m.req("complainted_mchid", &self.complainted_mchid)?;
+                m.opt("payer_phone", &self.payer_phone)?;
+                m.opt("complaint_order_info", &self.complaint_order_info)?;
+                m.req("complaint_full_refunded", &self.complaint_full_refunded)?;
+                m.opt("is_overdue", &self.is_overdue)?;
+                m.opt("priority", &self.priority)?;
+                m.req("incoming_user_response", &self.incoming_user_response)?;
+                m.req("user_complaint_times", &self.user_complaint_times)?;
+                m.opt("complaint_media_list", &self.complaint_media_list)?;
+                m.opt("problem_description", &self.problem_description)?;
+                m.opt("complaint_detail_trans", &self.complaint_detail_trans)?;
+                m.opt("service_order_info", &self.service_order_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    complaint_id: o.req("complaint_id")?,
+                    complaint_time: o.req("complaint_time")?,
+                    complaint_detail: o.req("complaint_detail")?,
+                    complaint_state: o.req("complaint_state")?,
+                    complainted_mchid: o.req("complainted_mchid")?,
+                    payer_phone: o.opt("payer_phone")?,
+                    complaint_order_info: o.opt("complaint_order_info")?,
+                    complaint_full_refunded: o.req("complaint_full_refunded")?,
+                    is_overdue: o.opt("is_overdue")?,
+                    priority: o.opt("priority")?,
+                    incoming_user_response: o.req("incoming_user_response")?,
+                    user_complaint_times: o.req("user_complaint_times")?,
+                    complaint_media_list: o.opt("complaint_media_list")?,
+                    problem_description: o.opt("problem_description")?,
+                    complaint_detail_trans: o.opt("complaint_detail_trans")?,
+                    service_order_info: o.opt("service_order_info")?,
+                })
+            }
+        }
         /// GetResponseComplaintMediaList
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseComplaintMediaList {
             /// 媒体文件业务类型
             ///
@@ -875,6 +1193,28 @@ pub mod complaints {
             pub media_type: GetResponseComplaintMediaListMediaType,
             /// 媒体文列表
             pub media_url: Vec<String>,
+        }
+        impl ::serde::Serialize for GetResponseComplaintMediaList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("media_type", &self.media_type)?;
+                m.req("media_url", &self.media_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseComplaintMediaList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    media_type: o.req("media_type")?,
+                    media_url: o.req("media_url")?,
+                })
+            }
         }
         /// 媒体文件业务类型
         ///
@@ -931,14 +1271,7 @@ pub mod complaints {
             }
         }
         /// GetResponseComplaintOrderInfo
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseComplaintOrderInfo {
             /// 微信订单号
             ///
@@ -976,6 +1309,42 @@ pub mod complaints {
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             pub trade_time: String,
+        }
+        impl ::serde::Serialize for GetResponseComplaintOrderInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.req("settlement_amount", &self.settlement_amount)?;
+                m.req("settlement_refunded_amount", &self.settlement_refunded_amount)?;
+                m.req("settlement_currency", &self.settlement_currency)?;
+                m.req("payer_amount", &self.payer_amount)?;
+                m.req("payer_refunded_amount", &self.payer_refunded_amount)?;
+                m.req("payer_currency", &self.payer_currency)?;
+                m.req("trade_time", &self.trade_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseComplaintOrderInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    transaction_id: o.req("transaction_id")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    settlement_amount: o.req("settlement_amount")?,
+                    settlement_refunded_amount: o.req("settlement_refunded_amount")?,
+                    settlement_currency: o.req("settlement_currency")?,
+                    payer_amount: o.req("payer_amount")?,
+                    payer_refunded_amount: o.req("payer_refunded_amount")?,
+                    payer_currency: o.req("payer_currency")?,
+                    trade_time: o.req("trade_time")?,
+                })
+            }
         }
         /// 投诉单状态
         ///
@@ -1090,30 +1459,44 @@ pub mod complaints {
             }
         }
         /// GetResponseServiceOrderInfo
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseServiceOrderInfo {
             /// 微信支付服务订单号
             ///
             /// Example: `15646546545165651651`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub order_id: Option<String>,
             /// 商户服务订单号
             ///
             /// Example: `1234323JKHDFE1243252`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub out_order_no: Option<String>,
             /// 支付分服务单状态
             ///
             /// Example: `DOING`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub state: Option<GetResponseServiceOrderInfoState>,
+        }
+        impl ::serde::Serialize for GetResponseServiceOrderInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("order_id", &self.order_id)?;
+                m.opt("out_order_no", &self.out_order_no)?;
+                m.opt("state", &self.state)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseServiceOrderInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    order_id: o.opt("order_id")?,
+                    out_order_no: o.opt("out_order_no")?,
+                    state: o.opt("state")?,
+                })
+            }
         }
         /// 支付分服务单状态
         ///
@@ -1198,19 +1581,32 @@ pub mod complaints {
                 }
             }
             /// The request of `POST /v3/global/merchant-service/complaints/{complaint_id}/complete` (反馈处理完成).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 被诉商户号
                 ///
                 /// Example: `1900012181`
                 pub complainted_mchid: String,
+            }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("complainted_mchid", &self.complainted_mchid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        complainted_mchid: o.req("complainted_mchid")?,
+                    })
+                }
             }
         }
         /// `/v3/global/merchant-service/complaints/{complaint_id}/negotiation-historys`
@@ -1238,30 +1634,41 @@ pub mod complaints {
                 }
             }
             /// The request of `GET /v3/global/merchant-service/complaints/{complaint_id}/negotiation-historys` (查询投诉协商历史).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 分页大小
                 ///
                 /// Query parameter `limit`. Example: `50`
-                #[serde(skip_serializing)]
                 pub limit: Option<i64>,
                 /// 分页开始位置
                 ///
                 /// Query parameter `offset`. Example: `10`
-                #[serde(skip_serializing)]
                 pub offset: Option<i64>,
                 /// 商户语言
                 ///
                 /// Query parameter `mch_language`. Example: `zh_CN`
-                #[serde(skip_serializing)]
                 pub mch_language: Option<GetRequestMchLanguage>,
+            }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        limit: o.opt("limit")?,
+                        offset: o.opt("offset")?,
+                        mch_language: o.opt("mch_language")?,
+                    })
+                }
             }
             /// 商户语言
             ///
@@ -1365,17 +1772,9 @@ pub mod complaints {
                 }
             }
             /// The response of `GET /v3/global/merchant-service/complaints/{complaint_id}/negotiation-historys` (查询投诉协商历史).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 投诉协商历史
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub data: Option<Vec<GetResponseData>>,
                 /// 分页大小
                 pub limit: i64,
@@ -1386,11 +1785,36 @@ pub mod complaints {
                 /// 投诉协商历史总条数
                 ///
                 /// Example: `1000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub total_count: Option<i64>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("data", &self.data)?;
+                    m.req("limit", &self.limit)?;
+                    m.req("offset", &self.offset)?;
+                    m.opt("total_count", &self.total_count)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        data: o.opt("data")?,
+                        limit: o.req("limit")?,
+                        offset: o.req("offset")?,
+                        total_count: o.opt("total_count")?,
+                    })
+                }
+            }
             /// GetResponseData
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponseData {
                 /// 操作流水号
                 ///
@@ -1411,17 +1835,46 @@ pub mod complaints {
                 /// 操作内容
                 ///
                 /// Example: `已与用户电话沟通解决`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub operate_details: Option<String>,
                 /// `image_list`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub image_list: Option<Vec<String>>,
                 /// 操作资料列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub complaint_media_list: Option<GetResponseDataComplaintMediaList>,
             }
+            impl ::serde::Serialize for GetResponseData {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("log_id", &self.log_id)?;
+                    m.req("operator", &self.operator)?;
+                    m.req("operate_time", &self.operate_time)?;
+                    m.req("operate_type", &self.operate_type)?;
+                    m.opt("operate_details", &self.operate_details)?;
+                    m.opt("image_list", &self.image_list)?;
+                    m.opt("complaint_media_list", &self.complaint_media_list)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        log_id: o.req("log_id")?,
+                        operator: o.req("operator")?,
+                        operate_time: o.req("operate_time")?,
+                        operate_type: o.req("operate_type")?,
+                        operate_details: o.opt("operate_details")?,
+                        image_list: o.opt("image_list")?,
+                        complaint_media_list: o.opt("complaint_media_list")?,
+                    })
+                }
+            }
             /// 操作资料列表
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponseDataComplaintMediaList {
                 /// 媒体文件业务类型
                 ///
@@ -1429,6 +1882,28 @@ pub mod complaints {
                 pub media_type: GetResponseDataComplaintMediaListMediaType,
                 /// `media_url`
                 pub media_url: Vec<String>,
+            }
+            impl ::serde::Serialize for GetResponseDataComplaintMediaList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("media_type", &self.media_type)?;
+                    m.req("media_url", &self.media_url)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseDataComplaintMediaList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        media_type: o.req("media_type")?,
+                        media_url: o.req("media_url")?,
+                    })
+                }
             }
             /// 媒体文件业务类型
             ///
@@ -1668,14 +2143,7 @@ pub mod complaints {
                 }
             }
             /// The request of `POST /v3/global/merchant-service/complaints/{complaint_id}/response` (提交回复).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 被诉商户号
                 ///
@@ -1686,18 +2154,43 @@ pub mod complaints {
                 /// Example: `已与用户沟通解决`
                 pub response_content: String,
                 /// `response_images`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub response_images: Option<Vec<String>>,
                 /// 跳转链接
                 ///
                 /// Example: `https://www.xxx.com/notify`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_url: Option<String>,
                 /// 跳转链接文案
                 ///
                 /// Example: `查看订单详情`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_url_text: Option<String>,
+            }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("complainted_mchid", &self.complainted_mchid)?;
+                    m.req("response_content", &self.response_content)?;
+                    m.opt("response_images", &self.response_images)?;
+                    m.opt("jump_url", &self.jump_url)?;
+                    m.opt("jump_url_text", &self.jump_url_text)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        complainted_mchid: o.req("complainted_mchid")?,
+                        response_content: o.req("response_content")?,
+                        response_images: o.opt("response_images")?,
+                        jump_url: o.opt("jump_url")?,
+                        jump_url_text: o.opt("jump_url_text")?,
+                    })
+                }
             }
         }
     }
@@ -1738,20 +2231,31 @@ pub mod images {
             }
         }
         /// The request of `GET /v3/global/merchant-service/images/{media_id}` (图片下载API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 投诉单号
             ///
             /// Query parameter `complaint_id`. Example: `200201820200101080076610000`
-            #[serde(skip_serializing)]
             pub complaint_id: String,
+        }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    complaint_id: o.req("complaint_id")?,
+                })
+            }
         }
     }
     /// `/v3/global/merchant-service/images/upload`
@@ -1776,49 +2280,86 @@ pub mod images {
             }
         }
         /// The request of `POST /v3/global/merchant-service/images/upload` (商户上传反馈图片API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 媒体文件元信息`JSON`格式字符串
             pub meta: PostRequestMeta,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("meta", &self.meta)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self { meta: o.req("meta")? })
+            }
+        }
         /// 媒体文件元信息`JSON`格式字符串
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMeta {
             /// 文件名称
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub filename: Option<String>,
             /// 文件摘要
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sha256: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestMeta {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("filename", &self.filename)?;
+                m.opt("sha256", &self.sha256)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestMeta {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    filename: o.opt("filename")?,
+                    sha256: o.opt("sha256")?,
+                })
+            }
+        }
         /// The response of `POST /v3/global/merchant-service/images/upload` (商户上传反馈图片API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 媒体文件标识ID
             ///
             /// Example: `file752398_7983424`
             pub media_id: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("media_id", &self.media_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    media_id: o.req("media_id")?,
+                })
+            }
         }
     }
 }

@@ -70,14 +70,7 @@ pub mod transactions {
                     }
                 }
                 /// The request of `POST /v3/global/micropay/transactions/id/{transaction_id}/reverse` (撤销订单(微信支付订单号)).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 商户号
                     ///
@@ -91,6 +84,30 @@ pub mod transactions {
                     ///
                     /// Example: `1900000109`
                     pub sub_mchid: String,
+                }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("mchid", &self.mchid)?;
+                        m.req("sp_mchid", &self.sp_mchid)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            mchid: o.req("mchid")?,
+                            sp_mchid: o.req("sp_mchid")?,
+                            sub_mchid: o.req("sub_mchid")?,
+                        })
+                    }
                 }
             }
         }
@@ -139,14 +156,7 @@ pub mod transactions {
                     }
                 }
                 /// The request of `POST /v3/global/micropay/transactions/out-trade-no/{out_trade_no}/reverse` (撤销订单(商户订单号)).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 商户号
                     ///
@@ -160,6 +170,30 @@ pub mod transactions {
                     ///
                     /// Example: `1900000109`
                     pub sub_mchid: String,
+                }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("mchid", &self.mchid)?;
+                        m.req("sp_mchid", &self.sp_mchid)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            mchid: o.req("mchid")?,
+                            sp_mchid: o.req("sp_mchid")?,
+                            sub_mchid: o.req("sub_mchid")?,
+                        })
+                    }
                 }
             }
         }
@@ -185,14 +219,7 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/global/micropay/transactions/pay` (提交付款码支付).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 商户号
             ///
@@ -217,7 +244,6 @@ pub mod transactions {
             /// 子商户APPID
             ///
             /// Example: `wx8888888888888888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 商品描述
             ///
@@ -226,7 +252,6 @@ pub mod transactions {
             /// 商户数据
             ///
             /// Example: `自定义数据`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 商户订单号
             ///
@@ -235,7 +260,6 @@ pub mod transactions {
             /// 商品标记
             ///
             /// Example: `WXG`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_tag: Option<String>,
             /// 交易类型
             ///
@@ -244,33 +268,74 @@ pub mod transactions {
             /// 指定支付方式
             ///
             /// Example: `no_credit`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub limit_pay: Option<String>,
             /// MCC码
             ///
             /// Example: `1011`
             pub merchant_category_code: String,
             /// 支付者
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payer: Option<PostRequestPayer>,
             /// 订单金额
             pub amount: PostRequestAmount,
             /// 场景信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub scene_info: Option<PostRequestSceneInfo>,
             /// 优惠功能
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub detail: Option<Vec<PostRequestDetail>>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("appid", &self.appid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.req("sp_appid", &self.sp_appid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("description", &self.description)?;
+                m.opt("attach", &self.attach)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.opt("goods_tag", &self.goods_tag)?;
+                m.req("trade_type", &self.trade_type)?;
+                m.opt("limit_pay", &self.limit_pay)?;
+                m.req("merchant_category_code", &self.merchant_category_code)?;
+                m.opt("payer", &self.payer)?;
+                m.req("amount", &self.amount)?;
+                m.opt("scene_info", &self.scene_info)?;
+                m.opt("detail", &self.detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mchid: o.req("mchid")?,
+                    appid: o.req("appid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    sp_mchid: o.req("sp_mchid")?,
+                    sp_appid: o.req("sp_appid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    description: o.req("description")?,
+                    attach: o.opt("attach")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    goods_tag: o.opt("goods_tag")?,
+                    trade_type: o.req("trade_type")?,
+                    limit_pay: o.opt("limit_pay")?,
+                    merchant_category_code: o.req("merchant_category_code")?,
+                    payer: o.opt("payer")?,
+                    amount: o.req("amount")?,
+                    scene_info: o.opt("scene_info")?,
+                    detail: o.opt("detail")?,
+                })
+            }
+        }
         /// 订单金额
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestAmount {
             /// 总金额
             ///
@@ -279,42 +344,70 @@ pub mod transactions {
             /// 货币类型
             ///
             /// Example: `HKD`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("total", &self.total)?;
+                m.opt("currency", &self.currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total: o.req("total")?,
+                    currency: o.opt("currency")?,
+                })
+            }
+        }
         /// PostRequestDetail
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDetail {
             /// 订单原价
             ///
             /// Example: `608800`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub cost_price: Option<i64>,
             /// 商品小票ID
             ///
             /// Example: `wx123`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub receipt_id: Option<String>,
             /// 单品列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
         }
+        impl ::serde::Serialize for PostRequestDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("cost_price", &self.cost_price)?;
+                m.opt("receipt_id", &self.receipt_id)?;
+                m.opt("goods_detail", &self.goods_detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    cost_price: o.opt("cost_price")?,
+                    receipt_id: o.opt("receipt_id")?,
+                    goods_detail: o.opt("goods_detail")?,
+                })
+            }
+        }
         /// PostRequestDetailGoodsDetail
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDetailGoodsDetail {
             /// 商品编码
             ///
@@ -323,12 +416,10 @@ pub mod transactions {
             /// 微信侧商品编码
             ///
             /// Example: `1001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub wxpay_goods_id: Option<String>,
             /// 商品名称
             ///
             /// Example: `iPhone6s 16G`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_name: Option<String>,
             /// 商品数量
             ///
@@ -339,69 +430,118 @@ pub mod transactions {
             /// Example: `528800`
             pub price: i64,
         }
+        impl ::serde::Serialize for PostRequestDetailGoodsDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("goods_id", &self.goods_id)?;
+                m.opt("wxpay_goods_id", &self.wxpay_goods_id)?;
+                m.opt("goods_name", &self.goods_name)?;
+                m.req("quantity", &self.quantity)?;
+                m.req("price", &self.price)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestDetailGoodsDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    goods_id: o.req("goods_id")?,
+                    wxpay_goods_id: o.opt("wxpay_goods_id")?,
+                    goods_name: o.opt("goods_name")?,
+                    quantity: o.req("quantity")?,
+                    price: o.req("price")?,
+                })
+            }
+        }
         /// 支付者
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPayer {
             /// 授权码
             ///
             /// Example: `120061098828009406`
             pub auth_code: String,
         }
+        impl ::serde::Serialize for PostRequestPayer {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("auth_code", &self.auth_code)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestPayer {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    auth_code: o.req("auth_code")?,
+                })
+            }
+        }
         /// 场景信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSceneInfo {
             /// 商户端设备号
             ///
             /// Example: `013467007045764`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub device_id: Option<String>,
             /// 商户端设备IP
             ///
             /// Example: `128.0.0.1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub device_ip: Option<String>,
             /// 用户终端IP
             ///
             /// Example: `128.0.0.1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payer_client_ip: Option<String>,
             /// 操作员ID
             ///
             /// Example: `123145`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub operator_id: Option<String>,
             /// 商户门店信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub store_info: Option<PostRequestSceneInfoStoreInfo>,
         }
+        impl ::serde::Serialize for PostRequestSceneInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("device_id", &self.device_id)?;
+                m.opt("device_ip", &self.device_ip)?;
+                m.opt("payer_client_ip", &self.payer_client_ip)?;
+                m.opt("operator_id", &self.operator_id)?;
+                m.opt("store_info", &self.store_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    device_id: o.opt("device_id")?,
+                    device_ip: o.opt("device_ip")?,
+                    payer_client_ip: o.opt("payer_client_ip")?,
+                    operator_id: o.opt("operator_id")?,
+                    store_info: o.opt("store_info")?,
+                })
+            }
+        }
         /// 商户门店信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSceneInfoStoreInfo {
             /// 编号
             ///
             /// Example: `0001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub id: Option<String>,
             /// 名称
             ///
@@ -412,15 +552,32 @@ pub mod transactions {
             /// Example: `广东省深圳市南山区科技中一道10000号`
             pub address: String,
         }
+        impl ::serde::Serialize for PostRequestSceneInfoStoreInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("id", &self.id)?;
+                m.req("name", &self.name)?;
+                m.req("address", &self.address)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfoStoreInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    id: o.opt("id")?,
+                    name: o.req("name")?,
+                    address: o.req("address")?,
+                })
+            }
+        }
         /// The response of `POST /v3/global/micropay/transactions/pay` (提交付款码支付).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 微信支付订单号
             ///
@@ -449,7 +606,6 @@ pub mod transactions {
             /// 子商户APPID
             ///
             /// Example: `wx8888888888888888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 商户订单号
             ///
@@ -474,30 +630,72 @@ pub mod transactions {
             /// 商户数据
             ///
             /// Example: `自定义数据`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 支付完成时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             pub success_time: String,
             /// 支付者
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payer: Option<PostResponsePayer>,
             /// 订单金额
             pub amount: PostResponseAmount,
             /// 优惠功能
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub detail: Option<Vec<PostResponseDetail>>,
         }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("id", &self.id)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("appid", &self.appid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.req("sp_appid", &self.sp_appid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.req("trade_type", &self.trade_type)?;
+                m.req("trade_state", &self.trade_state)?;
+                m.req("trade_state_desc", &self.trade_state_desc)?;
+                m.req("bank_type", &self.bank_type)?;
+                m.opt("attach", &self.attach)?;
+                m.req("success_time", &self.success_time)?;
+                m.opt("payer", &self.payer)?;
+                m.req("amount", &self.amount)?;
+                m.opt("detail", &self.detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    id: o.req("id")?,
+                    mchid: o.req("mchid")?,
+                    appid: o.req("appid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    sp_mchid: o.req("sp_mchid")?,
+                    sp_appid: o.req("sp_appid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    trade_type: o.req("trade_type")?,
+                    trade_state: o.req("trade_state")?,
+                    trade_state_desc: o.req("trade_state_desc")?,
+                    bank_type: o.req("bank_type")?,
+                    attach: o.opt("attach")?,
+                    success_time: o.req("success_time")?,
+                    payer: o.opt("payer")?,
+                    amount: o.req("amount")?,
+                    detail: o.opt("detail")?,
+                })
+            }
+        }
         /// 订单金额
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseAmount {
             /// 订单金额
             ///
@@ -506,7 +704,6 @@ pub mod transactions {
             /// 货币类型
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
             /// 用户支付金额
             ///
@@ -515,38 +712,71 @@ pub mod transactions {
             /// 支付货币类型
             ///
             /// Example: `CNY`
-            #[serde(
-                rename = "payer _currency",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub payer_currency: Option<String>,
             /// 汇率
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub exchange_rate: Option<PostResponseAmountExchangeRate>,
         }
+        impl ::serde::Serialize for PostResponseAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("total", &self.total)?;
+                m.opt("currency", &self.currency)?;
+                m.req("payer_total", &self.payer_total)?;
+                m.opt("payer _currency", &self.payer_currency)?;
+                m.opt("exchange_rate", &self.exchange_rate)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total: o.req("total")?,
+                    currency: o.opt("currency")?,
+                    payer_total: o.req("payer_total")?,
+                    payer_currency: o.opt("payer _currency")?,
+                    exchange_rate: o.opt("exchange_rate")?,
+                })
+            }
+        }
         /// 汇率
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseAmountExchangeRate {
             /// 汇率类型
             ///
             /// Example: `SETTLEMENT_RATE`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<PostResponseAmountExchangeRateType>,
             /// 汇率值
             ///
             /// Example: `80000000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub rate: Option<i64>,
+        }
+        impl ::serde::Serialize for PostResponseAmountExchangeRate {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("type", &self.type_)?;
+                m.opt("rate", &self.rate)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseAmountExchangeRate {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.opt("type")?,
+                    rate: o.opt("rate")?,
+                })
+            }
         }
         /// 汇率类型
         ///
@@ -599,14 +829,7 @@ pub mod transactions {
             }
         }
         /// PostResponseDetail
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseDetail {
             /// 券ID
             ///
@@ -615,20 +838,14 @@ pub mod transactions {
             /// 优惠名称
             ///
             /// Example: `单品惠-6`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 优惠范围
             ///
             /// Example: `SINGLE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub scope: Option<PostResponseDetailScope>,
             /// 优惠类型
             ///
             /// Example: `DISCOUNT`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<PostResponseDetailType>,
             /// 优惠券面额
             ///
@@ -637,41 +854,68 @@ pub mod transactions {
             /// 货币类型
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
             /// 活动ID
             ///
             /// Example: `931386`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub activity_id: Option<String>,
             /// 微信出资
             ///
             /// Example: `0`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub wechatpay_contribute_amount: Option<i64>,
             /// 商户出资
             ///
             /// Example: `0`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub merchant_contribute_amount: Option<i64>,
             /// 其他出资
             ///
             /// Example: `5`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub other_contribute_amount: Option<i64>,
             /// 单品列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_detail: Option<Vec<PostResponseDetailGoodsDetail>>,
         }
+        impl ::serde::Serialize for PostResponseDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("promotion_id", &self.promotion_id)?;
+                m.opt("name", &self.name)?;
+                m.opt("scope", &self.scope)?;
+                m.opt("type", &self.type_)?;
+                m.req("amount", &self.amount)?;
+                m.opt("currency", &self.currency)?;
+                m.opt("activity_id", &self.activity_id)?;
+                m.opt("wechatpay_contribute_amount", &self.wechatpay_contribute_amount)?;
+                m.opt("merchant_contribute_amount", &self.merchant_contribute_amount)?;
+                m.opt("other_contribute_amount", &self.other_contribute_amount)?;
+                m.opt("goods_detail", &self.goods_detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    promotion_id: o.req("promotion_id")?,
+                    name: o.opt("name")?,
+                    scope: o.opt("scope")?,
+                    type_: o.opt("type")?,
+                    amount: o.req("amount")?,
+                    currency: o.opt("currency")?,
+                    activity_id: o.opt("activity_id")?,
+                    wechatpay_contribute_amount: o.opt("wechatpay_contribute_amount")?,
+                    merchant_contribute_amount: o.opt("merchant_contribute_amount")?,
+                    other_contribute_amount: o.opt("other_contribute_amount")?,
+                    goods_detail: o.opt("goods_detail")?,
+                })
+            }
+        }
         /// PostResponseDetailGoodsDetail
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseDetailGoodsDetail {
             /// 商品编码
             ///
@@ -680,7 +924,6 @@ pub mod transactions {
             /// 商品备注
             ///
             /// Example: `1001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_remark: Option<String>,
             /// 商品数量
             ///
@@ -690,6 +933,32 @@ pub mod transactions {
             ///
             /// Example: `528800`
             pub price: i64,
+        }
+        impl ::serde::Serialize for PostResponseDetailGoodsDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("goods_id", &self.goods_id)?;
+                m.opt("goods_remark", &self.goods_remark)?;
+                m.req("quantity", &self.quantity)?;
+                m.req("price", &self.price)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseDetailGoodsDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    goods_id: o.req("goods_id")?,
+                    goods_remark: o.opt("goods_remark")?,
+                    quantity: o.req("quantity")?,
+                    price: o.req("price")?,
+                })
+            }
         }
         /// 优惠范围
         ///
@@ -800,30 +1069,44 @@ pub mod transactions {
             }
         }
         /// 支付者
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePayer {
             /// 用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 用户标识（机构）
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_openid: Option<String>,
             /// 用户标识（特约商户）
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_openid: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponsePayer {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("sp_openid", &self.sp_openid)?;
+                m.opt("sub_openid", &self.sub_openid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponsePayer {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    openid: o.opt("openid")?,
+                    sp_openid: o.opt("sp_openid")?,
+                    sub_openid: o.opt("sub_openid")?,
+                })
+            }
         }
     }
 }

@@ -79,90 +79,126 @@ pub mod contracts {
             }
         }
         /// The request of `POST /v3/global/papay/contracts/app-pre-entrust-sign` (APP签约API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 机构APPID
             ///
             /// Example: `wxd678efh567hg6787`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub appid: Option<String>,
             /// 子商户号
             ///
             /// Example: `1230000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 机构appid
             ///
             /// Example: `wx8888888888888888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_appid: Option<String>,
             /// 机构商户号
             ///
             /// Example: `3200000001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_mchid: Option<String>,
             /// 子商户应用ID
             ///
             /// Example: `wxcbda96de0b165484`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 模板ID
             ///
             /// Example: `123`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub plan_id: Option<i64>,
             /// 商户侧签约协议号
             ///
             /// Example: `100001256`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub out_contract_code: Option<String>,
             /// 用户账户展示名称
             ///
             /// Example: `张三`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_display_name: Option<String>,
             /// 签约成功通知url
             ///
             /// Example: `https://pay.weixin.qq.com`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_notify_url: Option<String>,
             /// 商户appid下的用户标识
             ///
             /// Example: `ouFhd5X9s9WteC3eWRjXV3lea123`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 用户客户端IP
             ///
             /// Example: `119.145.83.6`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_client_ip: Option<String>,
             /// 过期时间
             ///
             /// Example: `2021-11-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub expired_time: Option<String>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("appid", &self.appid)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("sp_appid", &self.sp_appid)?;
+                m.opt("sp_mchid", &self.sp_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.opt("plan_id", &self.plan_id)?;
+                m.opt("out_contract_code", &self.out_contract_code)?;
+                m.opt("user_display_name", &self.user_display_name)?;
+                m.opt("success_notify_url", &self.success_notify_url)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("user_client_ip", &self.user_client_ip)?;
+                m.opt("expired_time", &self.expired_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.opt("appid")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    sp_appid: o.opt("sp_appid")?,
+                    sp_mchid: o.opt("sp_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    plan_id: o.opt("plan_id")?,
+                    out_contract_code: o.opt("out_contract_code")?,
+                    user_display_name: o.opt("user_display_name")?,
+                    success_notify_url: o.opt("success_notify_url")?,
+                    openid: o.opt("openid")?,
+                    user_client_ip: o.opt("user_client_ip")?,
+                    expired_time: o.opt("expired_time")?,
+                })
+            }
+        }
         /// The response of `POST /v3/global/papay/contracts/app-pre-entrust-sign` (APP签约API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 委托代扣签约会话id
             ///
             /// Example: `201710180325670965`
             pub session_id: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("session_id", &self.session_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    session_id: o.req("session_id")?,
+                })
+            }
         }
     }
     /// `/v3/global/papay/contracts/{contract_id}`
@@ -195,136 +231,174 @@ pub mod contracts {
             }
         }
         /// The request of `GET /v3/global/papay/contracts/{contract_id}` (代扣协议ID查询签约API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 机构APPID
             ///
             /// Query parameter `appid`. Example: `wxd678efh567hg6787`
-            #[serde(skip_serializing)]
             pub appid: Option<String>,
             /// 子商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1230000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: Option<String>,
             /// 机构appid
             ///
             /// Query parameter `sp_appid`. Example: `wx8888888888888888`
-            #[serde(skip_serializing)]
             pub sp_appid: Option<String>,
             /// 机构商户号
             ///
             /// Query parameter `sp_mchid`. Example: `3200000001`
-            #[serde(skip_serializing)]
             pub sp_mchid: Option<String>,
             /// 子商户应用ID
             ///
             /// Query parameter `sub_appid`. Example: `wxcbda96de0b165484`
-            #[serde(skip_serializing)]
             pub sub_appid: Option<String>,
             /// 模板ID
             ///
             /// Query parameter `plan_id`. Example: `123`
-            #[serde(skip_serializing)]
             pub plan_id: Option<i64>,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.opt("appid")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    sp_appid: o.opt("sp_appid")?,
+                    sp_mchid: o.opt("sp_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    plan_id: o.opt("plan_id")?,
+                })
+            }
+        }
         /// The response of `GET /v3/global/papay/contracts/{contract_id}` (代扣协议ID查询签约API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 商户号
             ///
             /// Example: `1230000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mchid: Option<String>,
             /// 机构APPID
             ///
             /// Example: `wxd678efh567hg6787`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub appid: Option<String>,
             /// 机构商户号
             ///
             /// Example: `3200000001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_mchid: Option<String>,
             /// 子商户号
             ///
             /// Example: `1230000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 机构appid
             ///
             /// Example: `wx8888888888888888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_appid: Option<String>,
             /// 子商户应用ID
             ///
             /// Example: `wxcbda96de0b165484`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 委托代扣协议ID
             ///
             /// Example: `100005698`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub contract_id: Option<String>,
             /// 模板ID
             ///
             /// Example: `123`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub plan_id: Option<i64>,
             /// 商户侧签约协议号
             ///
             /// Example: `100001256`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub out_contract_code: Option<String>,
             /// 用户账户展示名称
             ///
             /// Example: `张三`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_display_name: Option<String>,
             /// 协议状态
             ///
             /// Example: `SIGNED`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub state: Option<String>,
             /// 协议签署时间
             ///
             /// Example: `2021-11-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub signed_time: Option<String>,
             /// 协议签署时间
             ///
             /// Example: `2021-11-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub terminated_time: Option<String>,
             /// 协议解约方式
             ///
             /// Example: `USER`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub termination_mode: Option<String>,
             /// 解约备注
             ///
             /// Example: `解约原因`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub termination_note: Option<String>,
             /// 商户appid下的用户标识
             ///
             /// Example: `ouFhd5X9s9WteC3eWRjXV3lea123`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("mchid", &self.mchid)?;
+                m.opt("appid", &self.appid)?;
+                m.opt("sp_mchid", &self.sp_mchid)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("sp_appid", &self.sp_appid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.opt("contract_id", &self.contract_id)?;
+                m.opt("plan_id", &self.plan_id)?;
+                m.opt("out_contract_code", &self.out_contract_code)?;
+                m.opt("user_display_name", &self.user_display_name)?;
+                m.opt("state", &self.state)?;
+                m.opt("signed_time", &self.signed_time)?;
+                m.opt("terminated_time", &self.terminated_time)?;
+                m.opt("termination_mode", &self.termination_mode)?;
+                m.opt("termination_note", &self.termination_note)?;
+                m.opt("openid", &self.openid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mchid: o.opt("mchid")?,
+                    appid: o.opt("appid")?,
+                    sp_mchid: o.opt("sp_mchid")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    sp_appid: o.opt("sp_appid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    contract_id: o.opt("contract_id")?,
+                    plan_id: o.opt("plan_id")?,
+                    out_contract_code: o.opt("out_contract_code")?,
+                    user_display_name: o.opt("user_display_name")?,
+                    state: o.opt("state")?,
+                    signed_time: o.opt("signed_time")?,
+                    terminated_time: o.opt("terminated_time")?,
+                    termination_mode: o.opt("termination_mode")?,
+                    termination_note: o.opt("termination_note")?,
+                    openid: o.opt("openid")?,
+                })
+            }
         }
         /// `/v3/global/papay/contracts/{contract_id}/terminate`
         pub mod terminate {
@@ -347,40 +421,56 @@ pub mod contracts {
                 }
             }
             /// The request of `POST /v3/global/papay/contracts/{contract_id}/terminate` (申请解约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 机构APPID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub appid: Option<String>,
                 /// 机构appid
                 ///
                 /// Example: `wx8888888888888888`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sp_appid: Option<String>,
                 /// 子商户号
                 ///
                 /// Example: `1230000109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_mchid: Option<String>,
                 /// 子商户应用ID
                 ///
                 /// Example: `wxcbda96de0b165484`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 解约备注
                 ///
                 /// Example: `解约原因`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub termination_note: Option<String>,
+            }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("appid", &self.appid)?;
+                    m.opt("sp_appid", &self.sp_appid)?;
+                    m.opt("sub_mchid", &self.sub_mchid)?;
+                    m.opt("sub_appid", &self.sub_appid)?;
+                    m.opt("termination_note", &self.termination_note)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        appid: o.opt("appid")?,
+                        sp_appid: o.opt("sp_appid")?,
+                        sub_mchid: o.opt("sub_mchid")?,
+                        sub_appid: o.opt("sub_appid")?,
+                        termination_note: o.opt("termination_note")?,
+                    })
+                }
             }
         }
     }
@@ -405,95 +495,132 @@ pub mod contracts {
             }
         }
         /// The request of `POST /v3/global/papay/contracts/h5-pre-entrust-sign` (H5预签约API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 机构APPID
             ///
             /// Example: `wxd678efh567hg6787`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub appid: Option<String>,
             /// 子商户号
             ///
             /// Example: `1230000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 机构appid
             ///
             /// Example: `wx8888888888888888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_appid: Option<String>,
             /// 机构商户号
             ///
             /// Example: `3200000001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_mchid: Option<String>,
             /// 子商户应用ID
             ///
             /// Example: `wxcbda96de0b165484`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 模板ID
             ///
             /// Example: `123`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub plan_id: Option<i64>,
             /// 商户侧签约协议号
             ///
             /// Example: `100001256`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub out_contract_code: Option<String>,
             /// 用户账户展示名称
             ///
             /// Example: `张三`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_display_name: Option<String>,
             /// 签约成功通知url
             ///
             /// Example: `https://pay.weixin.qq.com`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_notify_url: Option<String>,
             /// 回调应用AppID
             ///
             /// Example: `wxcbda96de0b165484`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub return_appid: Option<String>,
             /// 用户客户端IP
             ///
             /// Example: `119.145.83.6`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_client_ip: Option<String>,
             /// 过期时间
             ///
             /// Example: `2021-11-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub expired_time: Option<String>,
             /// 签约完成跳转URL
             ///
             /// Example: `https://pay.weixin.qq.com`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub return_url: Option<String>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("appid", &self.appid)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("sp_appid", &self.sp_appid)?;
+                m.opt("sp_mchid", &self.sp_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.opt("plan_id", &self.plan_id)?;
+                m.opt("out_contract_code", &self.out_contract_code)?;
+                m.opt("user_display_name", &self.user_display_name)?;
+                m.opt("success_notify_url", &self.success_notify_url)?;
+                m.opt("return_appid", &self.return_appid)?;
+                m.opt("user_client_ip", &self.user_client_ip)?;
+                m.opt("expired_time", &self.expired_time)?;
+                m.opt("return_url", &self.return_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.opt("appid")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    sp_appid: o.opt("sp_appid")?,
+                    sp_mchid: o.opt("sp_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    plan_id: o.opt("plan_id")?,
+                    out_contract_code: o.opt("out_contract_code")?,
+                    user_display_name: o.opt("user_display_name")?,
+                    success_notify_url: o.opt("success_notify_url")?,
+                    return_appid: o.opt("return_appid")?,
+                    user_client_ip: o.opt("user_client_ip")?,
+                    expired_time: o.opt("expired_time")?,
+                    return_url: o.opt("return_url")?,
+                })
+            }
+        }
         /// The response of `POST /v3/global/papay/contracts/h5-pre-entrust-sign` (H5预签约API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 签约跳转URL
             ///
             /// Example: `https://apihk.mch.weixin.qq.com/global/papay/contracts/login?os_session_id=2021120910391616228#wechat_redirect`
             pub sign_url: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sign_url", &self.sign_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sign_url: o.req("sign_url")?,
+                })
+            }
         }
     }
     /// `/v3/global/papay/contracts/jsapi-pre-entrust-sign`
@@ -517,90 +644,126 @@ pub mod contracts {
             }
         }
         /// The request of `POST /v3/global/papay/contracts/jsapi-pre-entrust-sign` (JSAPI预签约API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 机构APPID
             ///
             /// Example: `wxd678efh567hg6787`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub appid: Option<String>,
             /// 子商户号
             ///
             /// Example: `1230000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 机构appid
             ///
             /// Example: `wx8888888888888888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_appid: Option<String>,
             /// 机构商户号
             ///
             /// Example: `3200000001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_mchid: Option<String>,
             /// 子商户应用ID
             ///
             /// Example: `wxcbda96de0b165484`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 模板ID
             ///
             /// Example: `123`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub plan_id: Option<i64>,
             /// 商户侧签约协议号
             ///
             /// Example: `100001256`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub out_contract_code: Option<String>,
             /// 用户账户展示名称
             ///
             /// Example: `张三`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_display_name: Option<String>,
             /// 签约成功通知url
             ///
             /// Example: `https://pay.weixin.qq.com`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_notify_url: Option<String>,
             /// 商户appid下的用户标识
             ///
             /// Example: `ouFhd5X9s9WteC3eWRjXV3lea123`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 签约完成跳转URL
             ///
             /// Example: `https://pay.weixin.qq.com`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub return_url: Option<String>,
             /// 过期时间
             ///
             /// Example: `2021-11-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub expired_time: Option<String>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("appid", &self.appid)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("sp_appid", &self.sp_appid)?;
+                m.opt("sp_mchid", &self.sp_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.opt("plan_id", &self.plan_id)?;
+                m.opt("out_contract_code", &self.out_contract_code)?;
+                m.opt("user_display_name", &self.user_display_name)?;
+                m.opt("success_notify_url", &self.success_notify_url)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("return_url", &self.return_url)?;
+                m.opt("expired_time", &self.expired_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.opt("appid")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    sp_appid: o.opt("sp_appid")?,
+                    sp_mchid: o.opt("sp_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    plan_id: o.opt("plan_id")?,
+                    out_contract_code: o.opt("out_contract_code")?,
+                    user_display_name: o.opt("user_display_name")?,
+                    success_notify_url: o.opt("success_notify_url")?,
+                    openid: o.opt("openid")?,
+                    return_url: o.opt("return_url")?,
+                    expired_time: o.opt("expired_time")?,
+                })
+            }
+        }
         /// The response of `POST /v3/global/papay/contracts/jsapi-pre-entrust-sign` (JSAPI预签约API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 签约跳转URL
             ///
             /// Example: `https://apihk.mch.weixin.qq.com/global/papay/contracts/login?os_session_id=2021120910391616228#wechat_redirect`
             pub sign_url: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sign_url", &self.sign_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sign_url: o.req("sign_url")?,
+                })
+            }
         }
     }
     /// `/v3/global/papay/contracts/miniprogram-pre-entrust-sign`
@@ -626,90 +789,126 @@ pub mod contracts {
             }
         }
         /// The request of `POST /v3/global/papay/contracts/miniprogram-pre-entrust-sign` (小程序签约API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 机构APPID
             ///
             /// Example: `wxd678efh567hg6787`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub appid: Option<String>,
             /// 子商户号
             ///
             /// Example: `1230000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 机构appid
             ///
             /// Example: `wx8888888888888888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_appid: Option<String>,
             /// 机构商户号
             ///
             /// Example: `3200000001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_mchid: Option<String>,
             /// 子商户应用ID
             ///
             /// Example: `wxcbda96de0b165484`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 模板ID
             ///
             /// Example: `123`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub plan_id: Option<i64>,
             /// 商户侧签约协议号
             ///
             /// Example: `100001256`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub out_contract_code: Option<String>,
             /// 用户账户展示名称
             ///
             /// Example: `张三`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_display_name: Option<String>,
             /// 签约成功通知url
             ///
             /// Example: `https://pay.weixin.qq.com`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_notify_url: Option<String>,
             /// 商户appid下的用户标识
             ///
             /// Example: `ouFhd5X9s9WteC3eWRjXV3lea123`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 用户客户端IP
             ///
             /// Example: `119.145.83.6`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_client_ip: Option<String>,
             /// 过期时间
             ///
             /// Example: `2021-11-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub expired_time: Option<String>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("appid", &self.appid)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("sp_appid", &self.sp_appid)?;
+                m.opt("sp_mchid", &self.sp_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.opt("plan_id", &self.plan_id)?;
+                m.opt("out_contract_code", &self.out_contract_code)?;
+                m.opt("user_display_name", &self.user_display_name)?;
+                m.opt("success_notify_url", &self.success_notify_url)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("user_client_ip", &self.user_client_ip)?;
+                m.opt("expired_time", &self.expired_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.opt("appid")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    sp_appid: o.opt("sp_appid")?,
+                    sp_mchid: o.opt("sp_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    plan_id: o.opt("plan_id")?,
+                    out_contract_code: o.opt("out_contract_code")?,
+                    user_display_name: o.opt("user_display_name")?,
+                    success_notify_url: o.opt("success_notify_url")?,
+                    openid: o.opt("openid")?,
+                    user_client_ip: o.opt("user_client_ip")?,
+                    expired_time: o.opt("expired_time")?,
+                })
+            }
+        }
         /// The response of `POST /v3/global/papay/contracts/miniprogram-pre-entrust-sign` (小程序签约API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 委托代扣签约会话id
             ///
             /// Example: `201710180325670965`
             pub session_id: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("session_id", &self.session_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    session_id: o.req("session_id")?,
+                })
+            }
         }
     }
     /// `/v3/global/papay/contracts/out-contract-code`
@@ -752,131 +951,169 @@ pub mod contracts {
                 }
             }
             /// The request of `GET /v3/global/papay/contracts/out-contract-code/{out_contract_code}` (商户协议号查询签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 机构APPID
                 ///
                 /// Query parameter `appid`. Example: `wxd678efh567hg6787`
-                #[serde(skip_serializing)]
                 pub appid: Option<String>,
                 /// 子商户号
                 ///
                 /// Query parameter `sub_mchid`. Example: `1230000109`
-                #[serde(skip_serializing)]
                 pub sub_mchid: Option<String>,
                 /// 机构appid
                 ///
                 /// Query parameter `sp_appid`. Example: `wx8888888888888888`
-                #[serde(skip_serializing)]
                 pub sp_appid: Option<String>,
                 /// 机构商户号
                 ///
                 /// Query parameter `sp_mchid`. Example: `3200000001`
-                #[serde(skip_serializing)]
                 pub sp_mchid: Option<String>,
                 /// 子商户应用ID
                 ///
                 /// Query parameter `sub_appid`. Example: `wxcbda96de0b165484`
-                #[serde(skip_serializing)]
                 pub sub_appid: Option<String>,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        appid: o.opt("appid")?,
+                        sub_mchid: o.opt("sub_mchid")?,
+                        sp_appid: o.opt("sp_appid")?,
+                        sp_mchid: o.opt("sp_mchid")?,
+                        sub_appid: o.opt("sub_appid")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/global/papay/contracts/out-contract-code/{out_contract_code}` (商户协议号查询签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 商户号
                 ///
                 /// Example: `1230000109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub mchid: Option<String>,
                 /// 机构APPID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub appid: Option<String>,
                 /// 机构商户号
                 ///
                 /// Example: `3200000001`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sp_mchid: Option<String>,
                 /// 子商户号
                 ///
                 /// Example: `1230000109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_mchid: Option<String>,
                 /// 机构appid
                 ///
                 /// Example: `wx8888888888888888`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sp_appid: Option<String>,
                 /// 子商户应用ID
                 ///
                 /// Example: `wxcbda96de0b165484`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 委托代扣协议ID
                 ///
                 /// Example: `100005698`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub contract_id: Option<String>,
                 /// 模板ID
                 ///
                 /// Example: `123`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub plan_id: Option<i64>,
                 /// 商户侧签约协议号
                 ///
                 /// Example: `100001256`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub out_contract_code: Option<String>,
                 /// 用户账户展示名称
                 ///
                 /// Example: `张三`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_display_name: Option<String>,
                 /// 协议状态
                 ///
                 /// Example: `SIGNED`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub state: Option<String>,
                 /// 协议签署时间
                 ///
                 /// Example: `2021-11-20T13:29:35+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub signed_time: Option<String>,
                 /// 协议签署时间
                 ///
                 /// Example: `2021-11-20T13:29:35+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub terminated_time: Option<String>,
                 /// 协议解约方式
                 ///
                 /// Example: `USER`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub termination_mode: Option<String>,
                 /// 解约备注
                 ///
                 /// Example: `解约原因`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub termination_note: Option<String>,
                 /// 商户appid下的用户标识
                 ///
                 /// Example: `ouFhd5X9s9WteC3eWRjXV3lea123`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub openid: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("mchid", &self.mchid)?;
+                    m.opt("appid", &self.appid)?;
+                    m.opt("sp_mchid", &self.sp_mchid)?;
+                    m.opt("sub_mchid", &self.sub_mchid)?;
+                    m.opt("sp_appid", &self.sp_appid)?;
+                    m.opt("sub_appid", &self.sub_appid)?;
+                    m.opt("contract_id", &self.contract_id)?;
+                    m.opt("plan_id", &self.plan_id)?;
+                    m.opt("out_contract_code", &self.out_contract_code)?;
+                    m.opt("user_display_name", &self.user_display_name)?;
+                    m.opt("state", &self.state)?;
+                    m.opt("signed_time", &self.signed_time)?;
+                    m.opt("terminated_time", &self.terminated_time)?;
+                    m.opt("termination_mode", &self.termination_mode)?;
+                    m.opt("termination_note", &self.termination_note)?;
+                    m.opt("openid", &self.openid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mchid: o.opt("mchid")?,
+                        appid: o.opt("appid")?,
+                        sp_mchid: o.opt("sp_mchid")?,
+                        sub_mchid: o.opt("sub_mchid")?,
+                        sp_appid: o.opt("sp_appid")?,
+                        sub_appid: o.opt("sub_appid")?,
+                        contract_id: o.opt("contract_id")?,
+                        plan_id: o.opt("plan_id")?,
+                        out_contract_code: o.opt("out_contract_code")?,
+                        user_display_name: o.opt("user_display_name")?,
+                        state: o.opt("state")?,
+                        signed_time: o.opt("signed_time")?,
+                        terminated_time: o.opt("terminated_time")?,
+                        termination_mode: o.opt("termination_mode")?,
+                        termination_note: o.opt("termination_note")?,
+                        openid: o.opt("openid")?,
+                    })
+                }
             }
         }
     }
@@ -901,85 +1138,120 @@ pub mod contracts {
             }
         }
         /// The request of `POST /v3/global/papay/contracts/web-pre-entrust-sign` (WEB预签约API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 机构APPID
             ///
             /// Example: `wxd678efh567hg6787`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub appid: Option<String>,
             /// 子商户号
             ///
             /// Example: `1230000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 机构appid
             ///
             /// Example: `wx8888888888888888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_appid: Option<String>,
             /// 机构商户号
             ///
             /// Example: `3200000001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_mchid: Option<String>,
             /// 子商户应用ID
             ///
             /// Example: `wxcbda96de0b165484`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 模板ID
             ///
             /// Example: `123`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub plan_id: Option<i64>,
             /// 商户侧签约协议号
             ///
             /// Example: `100001256`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub out_contract_code: Option<String>,
             /// 用户账户展示名称
             ///
             /// Example: `张三`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_display_name: Option<String>,
             /// 签约成功通知url
             ///
             /// Example: `https://pay.weixin.qq.com`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_notify_url: Option<String>,
             /// 过期时间
             ///
             /// Example: `2021-11-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub expired_time: Option<String>,
             /// 签约完成跳转URL
             ///
             /// Example: `https://pay.weixin.qq.com`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub return_url: Option<String>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("appid", &self.appid)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("sp_appid", &self.sp_appid)?;
+                m.opt("sp_mchid", &self.sp_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.opt("plan_id", &self.plan_id)?;
+                m.opt("out_contract_code", &self.out_contract_code)?;
+                m.opt("user_display_name", &self.user_display_name)?;
+                m.opt("success_notify_url", &self.success_notify_url)?;
+                m.opt("expired_time", &self.expired_time)?;
+                m.opt("return_url", &self.return_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.opt("appid")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    sp_appid: o.opt("sp_appid")?,
+                    sp_mchid: o.opt("sp_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    plan_id: o.opt("plan_id")?,
+                    out_contract_code: o.opt("out_contract_code")?,
+                    user_display_name: o.opt("user_display_name")?,
+                    success_notify_url: o.opt("success_notify_url")?,
+                    expired_time: o.opt("expired_time")?,
+                    return_url: o.opt("return_url")?,
+                })
+            }
+        }
         /// The response of `POST /v3/global/papay/contracts/web-pre-entrust-sign` (WEB预签约API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 展码页面URL
             ///
             /// Example: `https://osapp.pay.weixin.qq.com/global/papay/contracts/sessions/show_code?os_session_id=2025032811X0100X5371319501`
             pub show_code_url: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("show_code_url", &self.show_code_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    show_code_url: o.req("show_code_url")?,
+                })
+            }
         }
     }
 }
@@ -1012,27 +1284,23 @@ pub mod transactions {
         }
     }
     /// The request of `POST /v3/global/papay/transactions` (支付扣款API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 机构APPID
         ///
         /// Example: `wxd678efh567hg6787`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub appid: Option<String>,
         /// 机构appid
         ///
         /// Example: `wx8888888888888888`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sp_appid: Option<String>,
         /// 子商户号
         ///
         /// Example: `1230000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 子商户应用ID
         ///
         /// Example: `wxcbda96de0b165484`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 商品描述
         ///
@@ -1041,7 +1309,6 @@ pub mod transactions {
         /// 商户数据
         ///
         /// Example: `自定义数据`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub attach: Option<String>,
         /// 通知地址
         ///
@@ -1054,7 +1321,6 @@ pub mod transactions {
         /// 商品标记
         ///
         /// Example: `WXG`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_tag: Option<String>,
         /// MCC码
         ///
@@ -1067,11 +1333,54 @@ pub mod transactions {
         /// 订单金额
         pub amount: PostRequestAmount,
         /// 场景信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub scene_info: Option<PostRequestSceneInfo>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("appid", &self.appid)?;
+            m.opt("sp_appid", &self.sp_appid)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.req("description", &self.description)?;
+            m.opt("attach", &self.attach)?;
+            m.req("notify_url", &self.notify_url)?;
+            m.req("out_trade_no", &self.out_trade_no)?;
+            m.opt("goods_tag", &self.goods_tag)?;
+            m.req("merchant_category_code", &self.merchant_category_code)?;
+            m.req("contract_id", &self.contract_id)?;
+            m.req("amount", &self.amount)?;
+            m.opt("scene_info", &self.scene_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                appid: o.opt("appid")?,
+                sp_appid: o.opt("sp_appid")?,
+                sub_mchid: o.opt("sub_mchid")?,
+                sub_appid: o.opt("sub_appid")?,
+                description: o.req("description")?,
+                attach: o.opt("attach")?,
+                notify_url: o.req("notify_url")?,
+                out_trade_no: o.req("out_trade_no")?,
+                goods_tag: o.opt("goods_tag")?,
+                merchant_category_code: o.req("merchant_category_code")?,
+                contract_id: o.req("contract_id")?,
+                amount: o.req("amount")?,
+                scene_info: o.opt("scene_info")?,
+            })
+        }
+    }
     /// 订单金额
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAmount {
         /// 总金额
         ///
@@ -1080,55 +1389,90 @@ pub mod transactions {
         /// 货币类型
         ///
         /// Example: `HKD`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub currency: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestAmount {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("total", &self.total)?;
+            m.opt("currency", &self.currency)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                total: o.req("total")?,
+                currency: o.opt("currency")?,
+            })
+        }
+    }
     /// 场景信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSceneInfo {
         /// 商户端设备号
         ///
         /// Example: `013467007045764`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub device_id: Option<String>,
         /// 商户端设备IP
         ///
         /// Example: `128.0.0.1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub device_ip: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestSceneInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("device_id", &self.device_id)?;
+            m.opt("device_ip", &self.device_ip)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                device_id: o.opt("device_id")?,
+                device_ip: o.opt("device_ip")?,
+            })
+        }
+    }
     /// The response of `POST /v3/global/papay/transactions` (支付扣款API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mchid: Option<String>,
         /// APPID
         ///
         /// Example: `wx8888888888888888`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub appid: Option<String>,
         /// 机构商户号
         ///
         /// Example: `1900000100`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sp_mchid: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 机构APPID
         ///
         /// Example: `wx8888888888888888`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sp_appid: Option<String>,
         /// 子商户APPID
         ///
         /// Example: `wx8888888888888888`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 商户订单号
         ///
@@ -1141,7 +1485,6 @@ pub mod transactions {
         /// 商户数据
         ///
         /// Example: `自定义数据`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub attach: Option<String>,
         /// 交易类型
         ///
@@ -1168,11 +1511,62 @@ pub mod transactions {
         /// 订单金额
         pub amount: PostResponseAmount,
         /// 优惠功能
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
     }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("mchid", &self.mchid)?;
+            m.opt("appid", &self.appid)?;
+            m.opt("sp_mchid", &self.sp_mchid)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.opt("sp_appid", &self.sp_appid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.req("out_trade_no", &self.out_trade_no)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.opt("attach", &self.attach)?;
+            m.req("trade_type", &self.trade_type)?;
+            m.req("bank_type", &self.bank_type)?;
+            m.req("success_time", &self.success_time)?;
+            m.req("trade_state", &self.trade_state)?;
+            m.req("trade_state_desc", &self.trade_state_desc)?;
+            m.req("payer", &self.payer)?;
+            m.req("amount", &self.amount)?;
+            m.opt("promotion_detail", &self.promotion_detail)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mchid: o.opt("mchid")?,
+                appid: o.opt("appid")?,
+                sp_mchid: o.opt("sp_mchid")?,
+                sub_mchid: o.opt("sub_mchid")?,
+                sp_appid: o.opt("sp_appid")?,
+                sub_appid: o.opt("sub_appid")?,
+                out_trade_no: o.req("out_trade_no")?,
+                transaction_id: o.req("transaction_id")?,
+                attach: o.opt("attach")?,
+                trade_type: o.req("trade_type")?,
+                bank_type: o.req("bank_type")?,
+                success_time: o.req("success_time")?,
+                trade_state: o.req("trade_state")?,
+                trade_state_desc: o.req("trade_state_desc")?,
+                payer: o.req("payer")?,
+                amount: o.req("amount")?,
+                promotion_detail: o.opt("promotion_detail")?,
+            })
+        }
+    }
     /// 订单金额
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseAmount {
         /// 订单金额
         ///
@@ -1191,22 +1585,69 @@ pub mod transactions {
         /// Example: `HKD`
         pub payer_currency: String,
         /// 汇率信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub exchange_rate: Option<PostResponseAmountExchangeRate>,
     }
+    impl ::serde::Serialize for PostResponseAmount {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("total", &self.total)?;
+            m.req("payer_total", &self.payer_total)?;
+            m.req("currency", &self.currency)?;
+            m.req("payer_currency", &self.payer_currency)?;
+            m.opt("exchange_rate", &self.exchange_rate)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                total: o.req("total")?,
+                payer_total: o.req("payer_total")?,
+                currency: o.req("currency")?,
+                payer_currency: o.req("payer_currency")?,
+                exchange_rate: o.opt("exchange_rate")?,
+            })
+        }
+    }
     /// 汇率信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseAmountExchangeRate {
         /// 汇率类型
         ///
         /// Example: `SETTLEMENT_RATE`
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: Option<PostResponseAmountExchangeRateType>,
         /// 汇率值
         ///
         /// Example: `80000000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub rate: Option<i64>,
+    }
+    impl ::serde::Serialize for PostResponseAmountExchangeRate {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("type", &self.type_)?;
+            m.opt("rate", &self.rate)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseAmountExchangeRate {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                type_: o.opt("type")?,
+                rate: o.opt("rate")?,
+            })
+        }
     }
     /// 汇率类型
     ///
@@ -1261,26 +1702,47 @@ pub mod transactions {
         }
     }
     /// 支付者
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePayer {
         /// 用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub openid: Option<String>,
         /// 机构用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sp_openid: Option<String>,
         /// 子商户用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_openid: Option<String>,
     }
+    impl ::serde::Serialize for PostResponsePayer {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("openid", &self.openid)?;
+            m.opt("sp_openid", &self.sp_openid)?;
+            m.opt("sub_openid", &self.sub_openid)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponsePayer {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                openid: o.opt("openid")?,
+                sp_openid: o.opt("sp_openid")?,
+                sub_openid: o.opt("sub_openid")?,
+            })
+        }
+    }
     /// PostResponsePromotionDetail
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePromotionDetail {
         /// 券ID
         ///
@@ -1289,17 +1751,14 @@ pub mod transactions {
         /// 优惠名称
         ///
         /// Example: `单品惠-6`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: Option<String>,
         /// 优惠范围
         ///
         /// Example: `SINGLE`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub scope: Option<PostResponsePromotionDetailScope>,
         /// 优惠类型
         ///
         /// Example: `DISCOUNT`
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: Option<PostResponsePromotionDetailType>,
         /// 优惠券面额
         ///
@@ -1312,29 +1771,64 @@ pub mod transactions {
         /// 活动ID
         ///
         /// Example: `931386`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub activity_id: Option<String>,
         /// 微信出资
         ///
         /// Example: `0`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub wxpay_contribute_amount: Option<i64>,
         /// 商户出资
         ///
         /// Example: `0`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub merchant_contribute_amount: Option<i64>,
         /// 其他出资
         ///
         /// Example: `5`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub other_contribute_amount: Option<i64>,
         /// 单品列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
     }
+    impl ::serde::Serialize for PostResponsePromotionDetail {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("promotion_id", &self.promotion_id)?;
+            m.opt("name", &self.name)?;
+            m.opt("scope", &self.scope)?;
+            m.opt("type", &self.type_)?;
+            m.req("amount", &self.amount)?;
+            m.req("currency", &self.currency)?;
+            m.opt("activity_id", &self.activity_id)?;
+            m.opt("wxpay_contribute_amount", &self.wxpay_contribute_amount)?;
+            m.opt("merchant_contribute_amount", &self.merchant_contribute_amount)?;
+            m.opt("other_contribute_amount", &self.other_contribute_amount)?;
+            m.opt("goods_detail", &self.goods_detail)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetail {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                promotion_id: o.req("promotion_id")?,
+                name: o.opt("name")?,
+                scope: o.opt("scope")?,
+                type_: o.opt("type")?,
+                amount: o.req("amount")?,
+                currency: o.req("currency")?,
+                activity_id: o.opt("activity_id")?,
+                wxpay_contribute_amount: o.opt("wxpay_contribute_amount")?,
+                merchant_contribute_amount: o.opt("merchant_contribute_amount")?,
+                other_contribute_amount: o.opt("other_contribute_amount")?,
+                goods_detail: o.opt("goods_detail")?,
+            })
+        }
+    }
     /// PostResponsePromotionDetailGoodsDetail
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePromotionDetailGoodsDetail {
         /// 商品编码
         ///
@@ -1343,7 +1837,6 @@ pub mod transactions {
         /// 商品备注
         ///
         /// Example: `1001`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_remark: Option<String>,
         /// 商品优惠金额
         ///
@@ -1357,6 +1850,34 @@ pub mod transactions {
         ///
         /// Example: `528800`
         pub price: i64,
+    }
+    impl ::serde::Serialize for PostResponsePromotionDetailGoodsDetail {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("goods_id", &self.goods_id)?;
+            m.opt("goods_remark", &self.goods_remark)?;
+            m.req("discount_amount", &self.discount_amount)?;
+            m.req("quantity", &self.quantity)?;
+            m.req("price", &self.price)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetailGoodsDetail {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                goods_id: o.req("goods_id")?,
+                goods_remark: o.opt("goods_remark")?,
+                discount_amount: o.req("discount_amount")?,
+                quantity: o.req("quantity")?,
+                price: o.req("price")?,
+            })
+        }
     }
     /// 优惠范围
     ///
@@ -1599,23 +2120,34 @@ pub mod transactions {
             }
         }
         /// The request of `GET /v3/global/papay/transactions/{transaction_id}` (查询订单(微信支付订单号)).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 子商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: String,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.req("sub_mchid")?,
+                })
+            }
+        }
         /// The response of `GET /v3/global/papay/transactions/{transaction_id}` (查询订单(微信支付订单号)).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 商户号
             ///
@@ -1640,7 +2172,6 @@ pub mod transactions {
             /// 子商户APPID
             ///
             /// Example: `wx8888888888888888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 商户订单号
             ///
@@ -1653,7 +2184,6 @@ pub mod transactions {
             /// 商户数据
             ///
             /// Example: `自定义数据`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 交易类型
             ///
@@ -1680,18 +2210,62 @@ pub mod transactions {
             /// 订单金额
             pub amount: GetResponseAmount,
             /// 优惠功能
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("appid", &self.appid)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("sp_appid", &self.sp_appid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.opt("attach", &self.attach)?;
+                m.req("trade_type", &self.trade_type)?;
+                m.req("bank_type", &self.bank_type)?;
+                m.req("success_time", &self.success_time)?;
+                m.req("trade_state", &self.trade_state)?;
+                m.req("trade_state_desc", &self.trade_state_desc)?;
+                m.req("payer", &self.payer)?;
+                m.req("amount", &self.amount)?;
+                m.opt("promotion_detail", &self.promotion_detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mchid: o.req("mchid")?,
+                    appid: o.req("appid")?,
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    sp_appid: o.req("sp_appid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    transaction_id: o.req("transaction_id")?,
+                    attach: o.opt("attach")?,
+                    trade_type: o.req("trade_type")?,
+                    bank_type: o.req("bank_type")?,
+                    success_time: o.req("success_time")?,
+                    trade_state: o.req("trade_state")?,
+                    trade_state_desc: o.req("trade_state_desc")?,
+                    payer: o.req("payer")?,
+                    amount: o.req("amount")?,
+                    promotion_detail: o.opt("promotion_detail")?,
+                })
+            }
+        }
         /// 订单金额
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
             /// 订单金额
             ///
@@ -1710,32 +2284,69 @@ pub mod transactions {
             /// Example: `HKD`
             pub payer_currency: String,
             /// 汇率信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub exchange_rate: Option<GetResponseAmountExchangeRate>,
         }
+        impl ::serde::Serialize for GetResponseAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("total", &self.total)?;
+                m.req("payer_total", &self.payer_total)?;
+                m.req("currency", &self.currency)?;
+                m.req("payer_currency", &self.payer_currency)?;
+                m.opt("exchange_rate", &self.exchange_rate)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total: o.req("total")?,
+                    payer_total: o.req("payer_total")?,
+                    currency: o.req("currency")?,
+                    payer_currency: o.req("payer_currency")?,
+                    exchange_rate: o.opt("exchange_rate")?,
+                })
+            }
+        }
         /// 汇率信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmountExchangeRate {
             /// 汇率类型
             ///
             /// Example: `SETTLEMENT_RATE`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<GetResponseAmountExchangeRateType>,
             /// 汇率值
             ///
             /// Example: `80000000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub rate: Option<i64>,
+        }
+        impl ::serde::Serialize for GetResponseAmountExchangeRate {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("type", &self.type_)?;
+                m.opt("rate", &self.rate)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseAmountExchangeRate {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.opt("type")?,
+                    rate: o.opt("rate")?,
+                })
+            }
         }
         /// 汇率类型
         ///
@@ -1788,40 +2399,47 @@ pub mod transactions {
             }
         }
         /// 支付者
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayer {
             /// 用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 机构用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_openid: Option<String>,
             /// 子商户用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_openid: Option<String>,
         }
+        impl ::serde::Serialize for GetResponsePayer {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("sp_openid", &self.sp_openid)?;
+                m.opt("sub_openid", &self.sub_openid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponsePayer {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    openid: o.opt("openid")?,
+                    sp_openid: o.opt("sp_openid")?,
+                    sub_openid: o.opt("sub_openid")?,
+                })
+            }
+        }
         /// GetResponsePromotionDetail
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePromotionDetail {
             /// 券ID
             ///
@@ -1830,20 +2448,14 @@ pub mod transactions {
             /// 优惠名称
             ///
             /// Example: `单品惠-6`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 优惠范围
             ///
             /// Example: `SINGLE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub scope: Option<GetResponsePromotionDetailScope>,
             /// 优惠类型
             ///
             /// Example: `DISCOUNT`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<GetResponsePromotionDetailType>,
             /// 优惠券面额
             ///
@@ -1856,36 +2468,64 @@ pub mod transactions {
             /// 活动ID
             ///
             /// Example: `931386`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub activity_id: Option<String>,
             /// 微信出资
             ///
             /// Example: `0`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub wxpay_contribute_amount: Option<i64>,
             /// 商户出资
             ///
             /// Example: `0`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub merchant_contribute_amount: Option<i64>,
             /// 其他出资
             ///
             /// Example: `5`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub other_contribute_amount: Option<i64>,
             /// 单品列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
         }
+        impl ::serde::Serialize for GetResponsePromotionDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("promotion_id", &self.promotion_id)?;
+                m.opt("name", &self.name)?;
+                m.opt("scope", &self.scope)?;
+                m.opt("type", &self.type_)?;
+                m.req("amount", &self.amount)?;
+                m.req("currency", &self.currency)?;
+                m.opt("activity_id", &self.activity_id)?;
+                m.opt("wxpay_contribute_amount", &self.wxpay_contribute_amount)?;
+                m.opt("merchant_contribute_amount", &self.merchant_contribute_amount)?;
+                m.opt("other_contribute_amount", &self.other_contribute_amount)?;
+                m.opt("goods_detail", &self.goods_detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    promotion_id: o.req("promotion_id")?,
+                    name: o.opt("name")?,
+                    scope: o.opt("scope")?,
+                    type_: o.opt("type")?,
+                    amount: o.req("amount")?,
+                    currency: o.req("currency")?,
+                    activity_id: o.opt("activity_id")?,
+                    wxpay_contribute_amount: o.opt("wxpay_contribute_amount")?,
+                    merchant_contribute_amount: o.opt("merchant_contribute_amount")?,
+                    other_contribute_amount: o.opt("other_contribute_amount")?,
+                    goods_detail: o.opt("goods_detail")?,
+                })
+            }
+        }
         /// GetResponsePromotionDetailGoodsDetail
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePromotionDetailGoodsDetail {
             /// 商品编码
             ///
@@ -1894,7 +2534,6 @@ pub mod transactions {
             /// 商品备注
             ///
             /// Example: `1001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_remark: Option<String>,
             /// 商品优惠金额
             ///
@@ -1908,6 +2547,34 @@ pub mod transactions {
             ///
             /// Example: `528800`
             pub price: i64,
+        }
+        impl ::serde::Serialize for GetResponsePromotionDetailGoodsDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("goods_id", &self.goods_id)?;
+                m.opt("goods_remark", &self.goods_remark)?;
+                m.req("discount_amount", &self.discount_amount)?;
+                m.req("quantity", &self.quantity)?;
+                m.req("price", &self.price)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetailGoodsDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    goods_id: o.req("goods_id")?,
+                    goods_remark: o.opt("goods_remark")?,
+                    discount_amount: o.req("discount_amount")?,
+                    quantity: o.req("quantity")?,
+                    price: o.req("price")?,
+                })
+            }
         }
         /// 优惠范围
         ///
@@ -2122,23 +2789,34 @@ pub mod transactions {
                 }
             }
             /// The request of `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 子商户号
                 ///
                 /// Query parameter `sub_mchid`. Example: `1900000109`
-                #[serde(skip_serializing)]
                 pub sub_mchid: String,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.req("sub_mchid")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 商户号
                 ///
@@ -2163,7 +2841,6 @@ pub mod transactions {
                 /// 子商户APPID
                 ///
                 /// Example: `wx8888888888888888`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 商户订单号
                 ///
@@ -2176,7 +2853,6 @@ pub mod transactions {
                 /// 商户数据
                 ///
                 /// Example: `自定义数据`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub attach: Option<String>,
                 /// 交易类型
                 ///
@@ -2203,18 +2879,62 @@ pub mod transactions {
                 /// 订单金额
                 pub amount: GetResponseAmount,
                 /// 优惠功能
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.req("appid", &self.appid)?;
+                    m.req("sp_mchid", &self.sp_mchid)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("sp_appid", &self.sp_appid)?;
+                    m.opt("sub_appid", &self.sub_appid)?;
+                    m.req("out_trade_no", &self.out_trade_no)?;
+                    m.req("transaction_id", &self.transaction_id)?;
+                    m.opt("attach", &self.attach)?;
+                    m.req("trade_type", &self.trade_type)?;
+                    m.req("bank_type", &self.bank_type)?;
+                    m.req("success_time", &self.success_time)?;
+                    m.req("trade_state", &self.trade_state)?;
+                    m.req("trade_state_desc", &self.trade_state_desc)?;
+                    m.req("payer", &self.payer)?;
+                    m.req("amount", &self.amount)?;
+                    m.opt("promotion_detail", &self.promotion_detail)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mchid: o.req("mchid")?,
+                        appid: o.req("appid")?,
+                        sp_mchid: o.req("sp_mchid")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        sp_appid: o.req("sp_appid")?,
+                        sub_appid: o.opt("sub_appid")?,
+                        out_trade_no: o.req("out_trade_no")?,
+                        transaction_id: o.req("transaction_id")?,
+                        attach: o.opt("attach")?,
+                        trade_type: o.req("trade_type")?,
+                        bank_type: o.req("bank_type")?,
+                        success_time: o.req("success_time")?,
+                        trade_state: o.req("trade_state")?,
+                        trade_state_desc: o.req("trade_state_desc")?,
+                        payer: o.req("payer")?,
+                        amount: o.req("amount")?,
+                        promotion_detail: o.opt("promotion_detail")?,
+                    })
+                }
+            }
             /// 订单金额
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseAmount {
                 /// 订单金额
                 ///
@@ -2233,32 +2953,69 @@ pub mod transactions {
                 /// Example: `HKD`
                 pub payer_currency: String,
                 /// 汇率信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub exchange_rate: Option<GetResponseAmountExchangeRate>,
             }
+            impl ::serde::Serialize for GetResponseAmount {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("total", &self.total)?;
+                    m.req("payer_total", &self.payer_total)?;
+                    m.req("currency", &self.currency)?;
+                    m.req("payer_currency", &self.payer_currency)?;
+                    m.opt("exchange_rate", &self.exchange_rate)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total: o.req("total")?,
+                        payer_total: o.req("payer_total")?,
+                        currency: o.req("currency")?,
+                        payer_currency: o.req("payer_currency")?,
+                        exchange_rate: o.opt("exchange_rate")?,
+                    })
+                }
+            }
             /// 汇率信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseAmountExchangeRate {
                 /// 汇率类型
                 ///
                 /// Example: `SETTLEMENT_RATE`
-                #[serde(
-                    rename = "type",
-                    skip_serializing_if = "::std::option::Option::is_none"
-                )]
                 pub type_: Option<GetResponseAmountExchangeRateType>,
                 /// 汇率值
                 ///
                 /// Example: `80000000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub rate: Option<i64>,
+            }
+            impl ::serde::Serialize for GetResponseAmountExchangeRate {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("type", &self.type_)?;
+                    m.opt("rate", &self.rate)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseAmountExchangeRate {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        type_: o.opt("type")?,
+                        rate: o.opt("rate")?,
+                    })
+                }
             }
             /// 汇率类型
             ///
@@ -2314,40 +3071,47 @@ pub mod transactions {
                 }
             }
             /// 支付者
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponsePayer {
                 /// 用户标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub openid: Option<String>,
                 /// 机构用户标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sp_openid: Option<String>,
                 /// 子商户用户标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_openid: Option<String>,
             }
+            impl ::serde::Serialize for GetResponsePayer {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("openid", &self.openid)?;
+                    m.opt("sp_openid", &self.sp_openid)?;
+                    m.opt("sub_openid", &self.sub_openid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponsePayer {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        openid: o.opt("openid")?,
+                        sp_openid: o.opt("sp_openid")?,
+                        sub_openid: o.opt("sub_openid")?,
+                    })
+                }
+            }
             /// GetResponsePromotionDetail
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponsePromotionDetail {
                 /// 券ID
                 ///
@@ -2356,20 +3120,14 @@ pub mod transactions {
                 /// 优惠名称
                 ///
                 /// Example: `单品惠-6`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub name: Option<String>,
                 /// 优惠范围
                 ///
                 /// Example: `SINGLE`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub scope: Option<GetResponsePromotionDetailScope>,
                 /// 优惠类型
                 ///
                 /// Example: `DISCOUNT`
-                #[serde(
-                    rename = "type",
-                    skip_serializing_if = "::std::option::Option::is_none"
-                )]
                 pub type_: Option<GetResponsePromotionDetailType>,
                 /// 优惠券面额
                 ///
@@ -2382,36 +3140,67 @@ pub mod transactions {
                 /// 活动ID
                 ///
                 /// Example: `931386`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub activity_id: Option<String>,
                 /// 微信出资
                 ///
                 /// Example: `0`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub wxpay_contribute_amount: Option<i64>,
                 /// 商户出资
                 ///
                 /// Example: `0`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub merchant_contribute_amount: Option<i64>,
                 /// 其他出资
                 ///
                 /// Example: `5`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub other_contribute_amount: Option<i64>,
                 /// 单品列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
             }
+            impl ::serde::Serialize for GetResponsePromotionDetail {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("promotion_id", &self.promotion_id)?;
+                    m.opt("name", &self.name)?;
+                    m.opt("scope", &self.scope)?;
+                    m.opt("type", &self.type_)?;
+                    m.req("amount", &self.amount)?;
+                    m.req("currency", &self.currency)?;
+                    m.opt("activity_id", &self.activity_id)?;
+                    m.opt("wxpay_contribute_amount", &self.wxpay_contribute_amount)?;
+                    m.opt(
+                        "merchant_contribute_amount",
+                        &self.merchant_contribute_amount,
+                    )?;
+                    m.opt("other_contribute_amount", &self.other_contribute_amount)?;
+                    m.opt("goods_detail", &self.goods_detail)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        promotion_id: o.req("promotion_id")?,
+                        name: o.opt("name")?,
+                        scope: o.opt("scope")?,
+                        type_: o.opt("type")?,
+                        amount: o.req("amount")?,
+                        currency: o.req("currency")?,
+                        activity_id: o.opt("activity_id")?,
+                        wxpay_contribute_amount: o.opt("wxpay_contribute_amount")?,
+                        merchant_contribute_amount: o.opt("merchant_contribute_amount")?,
+                        other_contribute_amount: o.opt("other_contribute_amount")?,
+                        goods_detail: o.opt("goods_detail")?,
+                    })
+                }
+            }
             /// GetResponsePromotionDetailGoodsDetail
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponsePromotionDetailGoodsDetail {
                 /// 商品编码
                 ///
@@ -2420,7 +3209,6 @@ pub mod transactions {
                 /// 商品备注
                 ///
                 /// Example: `1001`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub goods_remark: Option<String>,
                 /// 商品优惠金额
                 ///
@@ -2434,6 +3222,35 @@ pub mod transactions {
                 ///
                 /// Example: `528800`
                 pub price: i64,
+            }
+            impl ::serde::Serialize for GetResponsePromotionDetailGoodsDetail {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("goods_id", &self.goods_id)?;
+                    m.opt("goods_remark", &self.goods_remark)?;
+                    m.req("discount_amount", &self.discount_amount)?;
+                    m.req("quantity", &self.quantity)?;
+                    m.req("price", &self.price)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for GetResponsePromotionDetailGoodsDetail {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        goods_id: o.req("goods_id")?,
+                        goods_remark: o.opt("goods_remark")?,
+                        discount_amount: o.req("discount_amount")?,
+                        quantity: o.req("quantity")?,
+                        price: o.req("price")?,
+                    })
+                }
             }
             /// 优惠范围
             ///
@@ -2639,20 +3456,31 @@ pub mod transactions {
                     }
                 }
                 /// The request of `POST /v3/global/papay/transactions/out-trade-no/{out_trade_no}/reverse` (撤销订单(商户订单号)).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 子商户号
                     ///
                     /// Query parameter `sub_mchid`. Example: `1900000109`
-                    #[serde(skip_serializing)]
                     pub sub_mchid: String,
+                }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sub_mchid: o.req("sub_mchid")?,
+                        })
+                    }
                 }
             }
         }

@@ -46,26 +46,64 @@ pub mod bill_download_url {
         }
     }
     /// The request of `GET /v3/global/profit-sharing/bill-download-url` (获取分账账单文件下载地址API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 子商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1900000109`
-        #[serde(skip_serializing)]
         pub sub_mchid: Option<String>,
         /// 账单日期
         ///
         /// Query parameter `bill_date`. Example: `2020-01-01`
-        #[serde(skip_serializing)]
         pub bill_date: Option<String>,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.opt("sub_mchid")?,
+                bill_date: o.opt("bill_date")?,
+            })
+        }
+    }
     /// The response of `GET /v3/global/profit-sharing/bill-download-url` (获取分账账单文件下载地址API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 下载地址
         ///
         /// Example: `https://apihk.mch.weixin.qq.com/v3/bill/downloadurl?token=xxx`
         pub download_url: String,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("download_url", &self.download_url)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                download_url: o.req("download_url")?,
+            })
+        }
     }
 }
 /// `/v3/global/profit-sharing/orders`
@@ -97,12 +135,11 @@ pub mod orders {
         }
     }
     /// The request of `POST /v3/global/profit-sharing/orders` (请求分账API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 子商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 应用ID
         ///
@@ -111,7 +148,6 @@ pub mod orders {
         /// 子商户应用ID
         ///
         /// Example: `wx8888888888888889`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 微信订单号
         ///
@@ -122,13 +158,44 @@ pub mod orders {
         /// Example: `P20150806125346`
         pub out_order_no: String,
         /// 分账接收方列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub receivers: Option<Vec<PostRequestReceivers>>,
         /// 是否解冻剩余未分资金
         pub unfreeze_unsplit: bool,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.req("appid", &self.appid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.opt("receivers", &self.receivers)?;
+            m.req("unfreeze_unsplit", &self.unfreeze_unsplit)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.opt("sub_mchid")?,
+                appid: o.req("appid")?,
+                sub_appid: o.opt("sub_appid")?,
+                transaction_id: o.req("transaction_id")?,
+                out_order_no: o.req("out_order_no")?,
+                receivers: o.opt("receivers")?,
+                unfreeze_unsplit: o.req("unfreeze_unsplit")?,
+            })
+        }
+    }
     /// PostRequestReceivers
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestReceivers {
         /// 分账币种
         ///
@@ -137,7 +204,6 @@ pub mod orders {
         /// 分账接收方类型
         ///
         /// Example: `MERCHANT_ID`
-        #[serde(rename = "type")]
         pub type_: PostRequestReceiversType,
         /// 分账接收方帐号
         ///
@@ -146,12 +212,10 @@ pub mod orders {
         /// 分账个人接收方姓名
         ///
         /// Example: `hu89ohu89ohu89o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: Option<String>,
         /// 是否已经获取用户实名信息授权
         ///
         /// Example: `true`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub authorized: Option<bool>,
         /// 分账金额
         ///
@@ -161,6 +225,38 @@ pub mod orders {
         ///
         /// Example: `分给商户A`
         pub description: String,
+    }
+    impl ::serde::Serialize for PostRequestReceivers {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("currency", &self.currency)?;
+            m.req("type", &self.type_)?;
+            m.req("account", &self.account)?;
+            m.opt("name", &self.name)?;
+            m.opt("authorized", &self.authorized)?;
+            m.req("amount", &self.amount)?;
+            m.req("description", &self.description)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestReceivers {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                currency: o.req("currency")?,
+                type_: o.req("type")?,
+                account: o.req("account")?,
+                name: o.opt("name")?,
+                authorized: o.opt("authorized")?,
+                amount: o.req("amount")?,
+                description: o.req("description")?,
+            })
+        }
     }
     /// 分账币种
     ///
@@ -267,12 +363,11 @@ pub mod orders {
         }
     }
     /// The response of `POST /v3/global/profit-sharing/orders` (请求分账API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 子商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 微信订单号
         ///
@@ -291,11 +386,40 @@ pub mod orders {
         /// Example: `FINISHED`
         pub state: String,
         /// 分账接收方列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub receivers: Option<Vec<PostResponseReceivers>>,
     }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("order_id", &self.order_id)?;
+            m.req("state", &self.state)?;
+            m.opt("receivers", &self.receivers)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.opt("sub_mchid")?,
+                transaction_id: o.req("transaction_id")?,
+                out_order_no: o.req("out_order_no")?,
+                order_id: o.req("order_id")?,
+                state: o.req("state")?,
+                receivers: o.opt("receivers")?,
+            })
+        }
+    }
     /// PostResponseReceivers
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponseReceivers {
         /// 分账币种
         ///
@@ -312,7 +436,6 @@ pub mod orders {
         /// 分账接收方类型
         ///
         /// Example: `MERCHANT_ID`
-        #[serde(rename = "type")]
         pub type_: PostResponseReceiversType,
         /// 分账接收方帐号
         ///
@@ -337,20 +460,61 @@ pub mod orders {
         /// 分账明细单号
         ///
         /// Example: `36011111111111111111111`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub detail_id: Option<String>,
         /// 分账明细类型
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub detail_type: Option<String>,
         /// 出资方结算币种
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub settlement_currency: Option<String>,
         /// 出资方结算金额
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub settlement_amount: Option<i64>,
         /// 汇率值
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub rate: Option<i64>,
+    }
+    impl ::serde::Serialize for PostResponseReceivers {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("currency", &self.currency)?;
+            m.req("amount", &self.amount)?;
+            m.req("description", &self.description)?;
+            m.req("type", &self.type_)?;
+            m.req("account", &self.account)?;
+            m.req("result", &self.result)?;
+            m.req("fail_reason", &self.fail_reason)?;
+            m.req("create_time", &self.create_time)?;
+            m.req("finish_time", &self.finish_time)?;
+            m.opt("detail_id", &self.detail_id)?;
+            m.opt("detail_type", &self.detail_type)?;
+            m.opt("settlement_currency", &self.settlement_currency)?;
+            m.opt("settlement_amount", &self.settlement_amount)?;
+            m.opt("rate", &self.rate)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseReceivers {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                currency: o.req("currency")?,
+                amount: o.req("amount")?,
+                description: o.req("description")?,
+                type_: o.req("type")?,
+                account: o.req("account")?,
+                result: o.req("result")?,
+                fail_reason: o.req("fail_reason")?,
+                create_time: o.req("create_time")?,
+                finish_time: o.req("finish_time")?,
+                detail_id: o.opt("detail_id")?,
+                detail_type: o.opt("detail_type")?,
+                settlement_currency: o.opt("settlement_currency")?,
+                settlement_amount: o.opt("settlement_amount")?,
+                rate: o.opt("rate")?,
+            })
+        }
     }
     /// 分账接收方类型
     ///
@@ -430,40 +594,43 @@ pub mod orders {
             }
         }
         /// The request of `GET /v3/global/profit-sharing/orders/{out_order_no}` (查询分账结果API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 子商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: Option<String>,
             /// 微信订单号
             ///
             /// Query parameter `transaction_id`. Example: `4208450740201411110007820472`
-            #[serde(skip_serializing)]
             pub transaction_id: Option<String>,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.opt("sub_mchid")?,
+                    transaction_id: o.opt("transaction_id")?,
+                })
+            }
+        }
         /// The response of `GET /v3/global/profit-sharing/orders/{out_order_no}` (查询分账结果API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 子商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 微信订单号
             ///
@@ -482,11 +649,40 @@ pub mod orders {
             /// Example: `FINISHED`
             pub state: String,
             /// 分账接收方列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub receivers: Option<Vec<GetResponseReceivers>>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.req("out_order_no", &self.out_order_no)?;
+                m.req("order_id", &self.order_id)?;
+                m.req("state", &self.state)?;
+                m.opt("receivers", &self.receivers)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.opt("sub_mchid")?,
+                    transaction_id: o.req("transaction_id")?,
+                    out_order_no: o.req("out_order_no")?,
+                    order_id: o.req("order_id")?,
+                    state: o.req("state")?,
+                    receivers: o.opt("receivers")?,
+                })
+            }
+        }
         /// GetResponseReceivers
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseReceivers {
             /// 分账币种
             ///
@@ -503,7 +699,6 @@ pub mod orders {
             /// 分账接收方类型
             ///
             /// Example: `MERCHANT_ID`
-            #[serde(rename = "type")]
             pub type_: GetResponseReceiversType,
             /// 分账接收方帐号
             ///
@@ -528,20 +723,61 @@ pub mod orders {
             /// 分账明细单号
             ///
             /// Example: `36011111111111111111111`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub detail_id: Option<String>,
             /// 分账明细类型
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub detail_type: Option<String>,
             /// 出资方结算币种
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub settlement_currency: Option<String>,
             /// 出资方结算金额
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub settlement_amount: Option<i64>,
             /// 汇率值
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub rate: Option<i64>,
+        }
+        impl ::serde::Serialize for GetResponseReceivers {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("currency", &self.currency)?;
+                m.req("amount", &self.amount)?;
+                m.req("description", &self.description)?;
+                m.req("type", &self.type_)?;
+                m.req("account", &self.account)?;
+                m.req("result", &self.result)?;
+                m.req("fail_reason", &self.fail_reason)?;
+                m.req("create_time", &self.create_time)?;
+                m.req("finish_time", &self.finish_time)?;
+                m.opt("detail_id", &self.detail_id)?;
+                m.opt("detail_type", &self.detail_type)?;
+                m.opt("settlement_currency", &self.settlement_currency)?;
+                m.opt("settlement_amount", &self.settlement_amount)?;
+                m.opt("rate", &self.rate)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseReceivers {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    currency: o.req("currency")?,
+                    amount: o.req("amount")?,
+                    description: o.req("description")?,
+                    type_: o.req("type")?,
+                    account: o.req("account")?,
+                    result: o.req("result")?,
+                    fail_reason: o.req("fail_reason")?,
+                    create_time: o.req("create_time")?,
+                    finish_time: o.req("finish_time")?,
+                    detail_id: o.opt("detail_id")?,
+                    detail_type: o.opt("detail_type")?,
+                    settlement_currency: o.opt("settlement_currency")?,
+                    settlement_amount: o.opt("settlement_amount")?,
+                    rate: o.opt("rate")?,
+                })
+            }
         }
         /// 分账接收方类型
         ///
@@ -623,19 +859,11 @@ pub mod orders {
             }
         }
         /// The request of `POST /v3/global/profit-sharing/orders/unfreeze` (解冻剩余资金API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 子商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 微信订单号
             ///
@@ -650,20 +878,38 @@ pub mod orders {
             /// Example: `解冻全部剩余资金`
             pub description: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.req("out_order_no", &self.out_order_no)?;
+                m.req("description", &self.description)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.opt("sub_mchid")?,
+                    transaction_id: o.req("transaction_id")?,
+                    out_order_no: o.req("out_order_no")?,
+                    description: o.req("description")?,
+                })
+            }
+        }
         /// The response of `POST /v3/global/profit-sharing/orders/unfreeze` (解冻剩余资金API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 子商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 微信订单号
             ///
@@ -682,11 +928,40 @@ pub mod orders {
             /// Example: `FINISHED`
             pub state: String,
             /// 分账接收方列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub receivers: Option<Vec<PostResponseReceivers>>,
         }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.req("out_order_no", &self.out_order_no)?;
+                m.req("order_id", &self.order_id)?;
+                m.req("state", &self.state)?;
+                m.opt("receivers", &self.receivers)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.opt("sub_mchid")?,
+                    transaction_id: o.req("transaction_id")?,
+                    out_order_no: o.req("out_order_no")?,
+                    order_id: o.req("order_id")?,
+                    state: o.req("state")?,
+                    receivers: o.opt("receivers")?,
+                })
+            }
+        }
         /// PostResponseReceivers
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponseReceivers {
             /// 分账币种
             ///
@@ -703,7 +978,6 @@ pub mod orders {
             /// 分账接收方类型
             ///
             /// Example: `MERCHANT_ID`
-            #[serde(rename = "type")]
             pub type_: PostResponseReceiversType,
             /// 分账接收方帐号
             ///
@@ -728,20 +1002,61 @@ pub mod orders {
             /// 分账明细单号
             ///
             /// Example: `36011111111111111111111`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub detail_id: Option<String>,
             /// 分账明细类型
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub detail_type: Option<String>,
             /// 出资方结算币种
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub settlement_currency: Option<String>,
             /// 出资方结算金额
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub settlement_amount: Option<i64>,
             /// 汇率值
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub rate: Option<i64>,
+        }
+        impl ::serde::Serialize for PostResponseReceivers {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("currency", &self.currency)?;
+                m.req("amount", &self.amount)?;
+                m.req("description", &self.description)?;
+                m.req("type", &self.type_)?;
+                m.req("account", &self.account)?;
+                m.req("result", &self.result)?;
+                m.req("fail_reason", &self.fail_reason)?;
+                m.req("create_time", &self.create_time)?;
+                m.req("finish_time", &self.finish_time)?;
+                m.opt("detail_id", &self.detail_id)?;
+                m.opt("detail_type", &self.detail_type)?;
+                m.opt("settlement_currency", &self.settlement_currency)?;
+                m.opt("settlement_amount", &self.settlement_amount)?;
+                m.opt("rate", &self.rate)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseReceivers {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    currency: o.req("currency")?,
+                    amount: o.req("amount")?,
+                    description: o.req("description")?,
+                    type_: o.req("type")?,
+                    account: o.req("account")?,
+                    result: o.req("result")?,
+                    fail_reason: o.req("fail_reason")?,
+                    create_time: o.req("create_time")?,
+                    finish_time: o.req("finish_time")?,
+                    detail_id: o.opt("detail_id")?,
+                    detail_type: o.opt("detail_type")?,
+                    settlement_currency: o.opt("settlement_currency")?,
+                    settlement_amount: o.opt("settlement_amount")?,
+                    rate: o.opt("rate")?,
+                })
+            }
         }
         /// 分账接收方类型
         ///
@@ -839,33 +1154,56 @@ pub mod receivers {
         }
     }
     /// The request of `DELETE /v3/global/profit-sharing/receivers` (删除分账接收方API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct DeleteRequest {
         /// 子商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 应用ID
         ///
         /// Example: `wx8888888888888888`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub appid: Option<String>,
         /// 子商户应用ID
         ///
         /// Example: `wx8888888888888889`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 分账接收方类型
         ///
         /// Example: `MERCHANT_ID`
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: Option<DeleteRequestType>,
         /// 分账接收方帐号
         ///
         /// Example: `86693852`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub account: Option<String>,
+    }
+    impl ::serde::Serialize for DeleteRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.opt("appid", &self.appid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.opt("type", &self.type_)?;
+            m.opt("account", &self.account)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for DeleteRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.opt("sub_mchid")?,
+                appid: o.opt("appid")?,
+                sub_appid: o.opt("sub_appid")?,
+                type_: o.opt("type")?,
+                account: o.opt("account")?,
+            })
+        }
     }
     /// 分账接收方类型
     ///
@@ -924,78 +1262,110 @@ pub mod receivers {
         }
     }
     /// The request of `POST /v3/global/profit-sharing/receivers` (添加分账接收方API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 子商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 应用ID
         ///
         /// Example: `wx8888888888888888`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub appid: Option<String>,
         /// 子商户应用ID
         ///
         /// Example: `wx8888888888888889`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 分账接收方类型
         ///
         /// Example: `MERCHANT_ID`
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: Option<PostRequestType>,
         /// 分账接收方帐号
         ///
         /// Example: `86693852`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub account: Option<String>,
         /// 分账个人接收方姓名
         ///
         /// Example: `hu89ohu89ohu89o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: Option<String>,
         /// 是否已经获取用户实名信息授权
         ///
         /// Example: `true`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub authorized: Option<bool>,
         /// 与分账方的关系类型
         ///
         /// Example: `SERVICE_PROVIDER`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub relation_type: Option<PostRequestRelationType>,
         /// 自定义的分账关系
         ///
         /// Example: `代理商`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub custom_relation: Option<String>,
         /// 分账场景详细描述
         ///
         /// Example: `该分账接收方是境内税费服务提供方，帮助商户向境内海关代扣代缴税费。`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub scene: Option<String>,
         /// 接收方商户的主营业务范围
         ///
         /// Example: `税务准备服务`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub major_service: Option<String>,
         /// 分账接收方预计分账比例
         ///
         /// Example: `2000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub expected_ratio: Option<i64>,
         /// 增加分账接收方申请函文件ID
         ///
         /// Example: `de851a06-5a38-9d31-a102-275a17c477de`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub application_file_id: Option<String>,
         /// 分账方与接收方合作关系证明文件ID
         ///
         /// Example: `de851a06-5a38-9d31-a102-275a17c477de`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub partnership_file_id: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.opt("appid", &self.appid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.opt("type", &self.type_)?;
+            m.opt("account", &self.account)?;
+            m.opt("name", &self.name)?;
+            m.opt("authorized", &self.authorized)?;
+            m.opt("relation_type", &self.relation_type)?;
+            m.opt("custom_relation", &self.custom_relation)?;
+            m.opt("scene", &self.scene)?;
+            m.opt("major_service", &self.major_service)?;
+            m.opt("expected_ratio", &self.expected_ratio)?;
+            m.opt("application_file_id", &self.application_file_id)?;
+            m.opt("partnership_file_id", &self.partnership_file_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.opt("sub_mchid")?,
+                appid: o.opt("appid")?,
+                sub_appid: o.opt("sub_appid")?,
+                type_: o.opt("type")?,
+                account: o.opt("account")?,
+                name: o.opt("name")?,
+                authorized: o.opt("authorized")?,
+                relation_type: o.opt("relation_type")?,
+                custom_relation: o.opt("custom_relation")?,
+                scene: o.opt("scene")?,
+                major_service: o.opt("major_service")?,
+                expected_ratio: o.opt("expected_ratio")?,
+                application_file_id: o.opt("application_file_id")?,
+                partnership_file_id: o.opt("partnership_file_id")?,
+            })
+        }
     }
     /// 与分账方的关系类型
     ///
@@ -1118,17 +1488,15 @@ pub mod receivers {
         }
     }
     /// The response of `POST /v3/global/profit-sharing/receivers` (添加分账接收方API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 子商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 分账接收方类型
         ///
         /// Example: `MERCHANT_ID`
-        #[serde(rename = "type")]
         pub type_: PostResponseType,
         /// 分账接收方账号
         ///
@@ -1137,7 +1505,6 @@ pub mod receivers {
         /// 分账接收方全称
         ///
         /// Example: `hu89ohu89ohu89o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: Option<String>,
         /// 与分账方的关系类型
         ///
@@ -1146,44 +1513,81 @@ pub mod receivers {
         /// 自定义的分账关系
         ///
         /// Example: `代理商`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub custom_relation: Option<String>,
         /// 分账场景详细描述
         ///
         /// Example: `该分账接收方是境内税费服务提供方，帮助商户向境内海关代扣代缴税费。`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub scene: Option<String>,
         /// 接收方商户的主营业务范围
         ///
         /// Example: `税务准备服务`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub major_service: Option<String>,
         /// 分账接收方预计分账比例
         ///
         /// Example: `2000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub expected_ratio: Option<i64>,
         /// 微信文件标识ID
         ///
         /// Example: `de851a06-5a38-9d31-a102-275a17c477de`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub file_id: Option<String>,
         /// 接收方关系状态
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub state: Option<String>,
         /// 接收关系添加失败原因
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fail_reason: Option<String>,
         /// 增加分账接收方申请函文件ID
         ///
         /// Example: `de851a06-5a38-9d31-a102-275a17c477de`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub application_file_id: Option<String>,
         /// 分账方与接收方合作关系证明文件ID
         ///
         /// Example: `de851a06-5a38-9d31-a102-275a17c477de`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub partnership_file_id: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.req("type", &self.type_)?;
+            m.req("account", &self.account)?;
+            m.opt("name", &self.name)?;
+            m.req("relation_type", &self.relation_type)?;
+            m.opt("custom_relation", &self.custom_relation)?;
+            m.opt("scene", &self.scene)?;
+            m.opt("major_service", &self.major_service)?;
+            m.opt("expected_ratio", &self.expected_ratio)?;
+            m.opt("file_id", &self.file_id)?;
+            m.opt("state", &self.state)?;
+            m.opt("fail_reason", &self.fail_reason)?;
+            m.opt("application_file_id", &self.application_file_id)?;
+            m.opt("partnership_file_id", &self.partnership_file_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.opt("sub_mchid")?,
+                type_: o.req("type")?,
+                account: o.req("account")?,
+                name: o.opt("name")?,
+                relation_type: o.req("relation_type")?,
+                custom_relation: o.opt("custom_relation")?,
+                scene: o.opt("scene")?,
+                major_service: o.opt("major_service")?,
+                expected_ratio: o.opt("expected_ratio")?,
+                file_id: o.opt("file_id")?,
+                state: o.opt("state")?,
+                fail_reason: o.opt("fail_reason")?,
+                application_file_id: o.opt("application_file_id")?,
+                partnership_file_id: o.opt("partnership_file_id")?,
+            })
+        }
     }
     /// 与分账方的关系类型
     ///
@@ -1330,40 +1734,51 @@ pub mod receivers {
             }
         }
         /// The request of `GET /v3/global/profit-sharing/receivers/{account}` (查询分账接收方添加结果API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 子商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: Option<String>,
             /// 微信订单号
             ///
             /// Query parameter `transaction_id`. Example: `4208450740201411110007820472`
-            #[serde(skip_serializing)]
             pub transaction_id: Option<String>,
             /// 应用ID
             ///
             /// Query parameter `appid`. Example: `wx8888888888888888`
-            #[serde(skip_serializing)]
             pub appid: Option<String>,
             /// 子商户应用ID
             ///
             /// Query parameter `sub_appid`. Example: `wx8888888888888889`
-            #[serde(skip_serializing)]
             pub sub_appid: Option<String>,
             /// 分账接收方类型
             ///
             /// Query parameter `type`. Example: `MERCHANT_ID`
-            #[serde(rename = "type", skip_serializing)]
             pub type_: Option<GetRequestType>,
+        }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.opt("sub_mchid")?,
+                    transaction_id: o.opt("transaction_id")?,
+                    appid: o.opt("appid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    type_: o.opt("type")?,
+                })
+            }
         }
         /// 分账接收方类型
         ///
@@ -1424,17 +1839,15 @@ pub mod receivers {
             }
         }
         /// The response of `GET /v3/global/profit-sharing/receivers/{account}` (查询分账接收方添加结果API).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 子商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 分账接收方类型
             ///
             /// Example: `MERCHANT_ID`
-            #[serde(rename = "type")]
             pub type_: GetResponseType,
             /// 分账接收方账号
             ///
@@ -1443,7 +1856,6 @@ pub mod receivers {
             /// 分账接收方全称
             ///
             /// Example: `hu89ohu89ohu89o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 与分账方的关系类型
             ///
@@ -1452,34 +1864,69 @@ pub mod receivers {
             /// 自定义的分账关系
             ///
             /// Example: `代理商`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub custom_relation: Option<String>,
             /// 分账场景详细描述
             ///
             /// Example: `该分账接收方是境内税费服务提供方，帮助商户向境内海关代扣代缴税费。`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub scene: Option<String>,
             /// 接收方商户的主营业务范围
             ///
             /// Example: `税务准备服务`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub major_service: Option<String>,
             /// 分账接收方预计分账比例
             ///
             /// Example: `2000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub expected_ratio: Option<i64>,
             /// 微信文件标识ID
             ///
             /// Example: `de851a06-5a38-9d31-a102-275a17c477de`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub file_id: Option<String>,
             /// 接收方关系状态
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub state: Option<String>,
             /// 接收关系添加失败原因
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fail_reason: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.req("type", &self.type_)?;
+                m.req("account", &self.account)?;
+                m.opt("name", &self.name)?;
+                m.req("relation_type", &self.relation_type)?;
+                m.opt("custom_relation", &self.custom_relation)?;
+                m.opt("scene", &self.scene)?;
+                m.opt("major_service", &self.major_service)?;
+                m.opt("expected_ratio", &self.expected_ratio)?;
+                m.opt("file_id", &self.file_id)?;
+                m.opt("state", &self.state)?;
+                m.opt("fail_reason", &self.fail_reason)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.opt("sub_mchid")?,
+                    type_: o.req("type")?,
+                    account: o.req("account")?,
+                    name: o.opt("name")?,
+                    relation_type: o.req("relation_type")?,
+                    custom_relation: o.opt("custom_relation")?,
+                    scene: o.opt("scene")?,
+                    major_service: o.opt("major_service")?,
+                    expected_ratio: o.opt("expected_ratio")?,
+                    file_id: o.opt("file_id")?,
+                    state: o.opt("state")?,
+                    fail_reason: o.opt("fail_reason")?,
+                })
+            }
         }
         /// 与分账方的关系类型
         ///
@@ -1643,40 +2090,64 @@ pub mod refunds {
             }
         }
         /// The request of `GET /v3/global/profit-sharing/refunds/bill-download-url` (获取分账退款账单下载链接API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 子商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: Option<String>,
             /// 账单日期
             ///
             /// Query parameter `bill_date`. Example: `2020-01-01`
-            #[serde(skip_serializing)]
             pub bill_date: Option<String>,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.opt("sub_mchid")?,
+                    bill_date: o.opt("bill_date")?,
+                })
+            }
+        }
         /// The response of `GET /v3/global/profit-sharing/refunds/bill-download-url` (获取分账退款账单下载链接API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 下载地址
             ///
             /// Example: `https://apihk.mch.weixin.qq.com/v3/bill/downloadurl?token=xxx`
             pub download_url: String,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("download_url", &self.download_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    download_url: o.req("download_url")?,
+                })
+            }
         }
     }
     /// `/v3/global/profit-sharing/refunds/refundable-balance`
@@ -1694,30 +2165,44 @@ pub mod refunds {
             }
         }
         /// The response of `GET /v3/global/profit-sharing/refunds/refundable-balance` (查询可供垫付退款实时余额API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 出资方商户号
             ///
             /// Example: `19000000001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sponsor_mchid: Option<String>,
             /// 可供垫付分账退款的实时余额
             ///
             /// Example: `1000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub balance: Option<i64>,
             /// 货币类型
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("sponsor_mchid", &self.sponsor_mchid)?;
+                m.opt("balance", &self.balance)?;
+                m.opt("currency", &self.currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sponsor_mchid: o.opt("sponsor_mchid")?,
+                    balance: o.opt("balance")?,
+                    currency: o.opt("currency")?,
+                })
+            }
         }
     }
 }
@@ -1775,30 +2260,34 @@ pub mod transactions {
                 }
             }
             /// The request of `GET /v3/global/profit-sharing/transactions/{transaction_id}/amounts` (查询剩余待分金额API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 子商户号
                 ///
                 /// Query parameter `sub_mchid`. Example: `1900000109`
-                #[serde(skip_serializing)]
                 pub sub_mchid: Option<String>,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.opt("sub_mchid")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/global/profit-sharing/transactions/{transaction_id}/amounts` (查询剩余待分金额API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 微信订单号
                 ///
@@ -1807,13 +2296,35 @@ pub mod transactions {
                 /// 订单剩余待分金额
                 ///
                 /// Example: `1000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub unsplit_amount: Option<i64>,
                 /// 货币类型
                 ///
                 /// Example: `CNY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub currency: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("transaction_id", &self.transaction_id)?;
+                    m.opt("unsplit_amount", &self.unsplit_amount)?;
+                    m.opt("currency", &self.currency)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        transaction_id: o.req("transaction_id")?,
+                        unsplit_amount: o.opt("unsplit_amount")?,
+                        currency: o.opt("currency")?,
+                    })
+                }
             }
         }
         /// `/v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts`
@@ -1837,30 +2348,34 @@ pub mod transactions {
                 }
             }
             /// The request of `GET /v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts` (查询订单剩余可退款金额API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 子商户号
                 ///
                 /// Query parameter `sub_mchid`. Example: `1900000109`
-                #[serde(skip_serializing)]
                 pub sub_mchid: Option<String>,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.opt("sub_mchid")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts` (查询订单剩余可退款金额API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 微信订单号
                 ///
@@ -1869,18 +2384,41 @@ pub mod transactions {
                 /// 订单剩余可退款金额
                 ///
                 /// Example: `1000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub refundable_amount: Option<i64>,
                 /// 货币类型
                 ///
                 /// Example: `CNY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub currency: Option<String>,
                 /// 订单剩余可使用垫付资金退款的金额
                 ///
                 /// Example: `1000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub funds_refundable_amount: Option<i64>,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("transaction_id", &self.transaction_id)?;
+                    m.opt("refundable_amount", &self.refundable_amount)?;
+                    m.opt("currency", &self.currency)?;
+                    m.opt("funds_refundable_amount", &self.funds_refundable_amount)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        transaction_id: o.req("transaction_id")?,
+                        refundable_amount: o.opt("refundable_amount")?,
+                        currency: o.opt("currency")?,
+                        funds_refundable_amount: o.opt("funds_refundable_amount")?,
+                    })
+                }
             }
         }
     }
@@ -1905,30 +2443,44 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/global/profit-sharing/transactions/mark` (分账标记API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 二级商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 商户订单号
             ///
             /// Example: `P20150806125346`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub out_trade_no: Option<String>,
             /// 订单标价币种
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("out_trade_no", &self.out_trade_no)?;
+                m.opt("currency", &self.currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.opt("sub_mchid")?,
+                    out_trade_no: o.opt("out_trade_no")?,
+                    currency: o.opt("currency")?,
+                })
+            }
         }
     }
 }

@@ -57,14 +57,7 @@ pub mod partner {
                     }
                 }
                 /// The response of `GET /v3/global/refund/partner/recharge-balance/sub-mchid/{sub_mchid}` (商家充值退款余额查询).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
                     /// 账户可用余额
                     ///
@@ -74,6 +67,28 @@ pub mod partner {
                     ///
                     /// Example: `KHD`
                     pub currency: String,
+                }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("remaining_amount", &self.remaining_amount)?;
+                        m.req("currency", &self.currency)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            remaining_amount: o.req("remaining_amount")?,
+                            currency: o.req("currency")?,
+                        })
+                    }
                 }
             }
         }
@@ -94,7 +109,7 @@ pub mod recharge_balance {
         }
     }
     /// The response of `GET /v3/global/refund/recharge-balance` (商家充值退款余额查询).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 账户可用余额
         ///
@@ -104,5 +119,27 @@ pub mod recharge_balance {
         ///
         /// Example: `KHD`
         pub currency: String,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("remaining_amount", &self.remaining_amount)?;
+            m.req("currency", &self.currency)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                remaining_amount: o.req("remaining_amount")?,
+                currency: o.req("currency")?,
+            })
+        }
     }
 }

@@ -23,26 +23,44 @@ impl<'a> Statements<'a> {
     }
 }
 /// The request of `GET /v3/global/statements` (下载对账单).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetRequest {
     /// 账单日期
     ///
     /// Query parameter `date`. Example: `20180130`
-    #[serde(skip_serializing)]
     pub date: String,
     /// 商户号
     ///
     /// Query parameter `mchid`. Example: `1900000109`
-    #[serde(skip_serializing)]
     pub mchid: Option<String>,
     /// 机构商户号
     ///
     /// Query parameter `sp_mchid`. Example: `1900000100`
-    #[serde(skip_serializing)]
     pub sp_mchid: Option<String>,
     /// 子商户号
     ///
     /// Query parameter `sub_mchid`. Example: `1900000109`
-    #[serde(skip_serializing)]
     pub sub_mchid: Option<String>,
+}
+impl ::serde::Serialize for GetRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            date: o.req("date")?,
+            mchid: o.opt("mchid")?,
+            sp_mchid: o.opt("sp_mchid")?,
+            sub_mchid: o.opt("sub_mchid")?,
+        })
+    }
 }

@@ -46,7 +46,7 @@ pub mod app {
         }
     }
     /// The request of `POST /v3/global/transactions/app` (APP支付下单).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -69,7 +69,6 @@ pub mod app {
         /// Example: `wx8888888888888888`
         pub sp_appid: String,
         /// 子商户APPID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 商品描述
         ///
@@ -78,7 +77,6 @@ pub mod app {
         /// 商户数据
         ///
         /// Example: `自定义数据`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub attach: Option<String>,
         /// 通知地址
         ///
@@ -91,7 +89,6 @@ pub mod app {
         /// 商品标记
         ///
         /// Example: `WXG`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_tag: Option<String>,
         /// 交易类型
         ///
@@ -100,36 +97,88 @@ pub mod app {
         /// 指定支付方式
         ///
         /// Example: `no_credit`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub limit_pay: Option<String>,
         /// 交易起始时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub time_start: Option<String>,
         /// 交易结束时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub time_expire: Option<String>,
         /// MCC码
         ///
         /// Example: `1011`
         pub merchant_category_code: String,
         /// 支付者
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payer: Option<PostRequestPayer>,
         /// 订单金额
         pub amount: PostRequestAmount,
         /// 场景信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub scene_info: Option<PostRequestSceneInfo>,
         /// 优惠功能
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub detail: Option<Vec<PostRequestDetail>>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("appid", &self.appid)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("sp_mchid", &self.sp_mchid)?;
+            m.req("sp_appid", &self.sp_appid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.req("description", &self.description)?;
+            m.opt("attach", &self.attach)?;
+            m.req("notify_url", &self.notify_url)?;
+            m.req("out_trade_no", &self.out_trade_no)?;
+            m.opt("goods_tag", &self.goods_tag)?;
+            m.req("trade_type", &self.trade_type)?;
+            m.opt("limit_pay", &self.limit_pay)?;
+            m.opt("time_start", &self.time_start)?;
+            m.opt("time_expire", &self.time_expire)?;
+            m.req("merchant_category_code", &self.merchant_category_code)?;
+            m.opt("payer", &self.payer)?;
+            m.req("amount", &self.amount)?;
+            m.opt("scene_info", &self.scene_info)?;
+            m.opt("detail", &self.detail)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mchid: o.req("mchid")?,
+                appid: o.req("appid")?,
+                sub_mchid: o.req("sub_mchid")?,
+                sp_mchid: o.req("sp_mchid")?,
+                sp_appid: o.req("sp_appid")?,
+                sub_appid: o.opt("sub_appid")?,
+                description: o.req("description")?,
+                attach: o.opt("attach")?,
+                notify_url: o.req("notify_url")?,
+                out_trade_no: o.req("out_trade_no")?,
+                goods_tag: o.opt("goods_tag")?,
+                trade_type: o.req("trade_type")?,
+                limit_pay: o.opt("limit_pay")?,
+                time_start: o.opt("time_start")?,
+                time_expire: o.opt("time_expire")?,
+                merchant_category_code: o.req("merchant_category_code")?,
+                payer: o.opt("payer")?,
+                amount: o.req("amount")?,
+                scene_info: o.opt("scene_info")?,
+                detail: o.opt("detail")?,
+            })
+        }
+    }
     /// 订单金额
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAmount {
         /// 总金额
         ///
@@ -138,28 +187,70 @@ pub mod app {
         /// 货币类型
         ///
         /// Example: `HKD`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub currency: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestAmount {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("total", &self.total)?;
+            m.opt("currency", &self.currency)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                total: o.req("total")?,
+                currency: o.opt("currency")?,
+            })
+        }
+    }
     /// PostRequestDetail
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDetail {
         /// 订单原价
         ///
         /// Example: `608800`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub cost_price: Option<i64>,
         /// 商品小票ID
         ///
         /// Example: `wx123`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub receipt_id: Option<String>,
         /// 单品列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
     }
+    impl ::serde::Serialize for PostRequestDetail {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("cost_price", &self.cost_price)?;
+            m.opt("receipt_id", &self.receipt_id)?;
+            m.opt("goods_detail", &self.goods_detail)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestDetail {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                cost_price: o.opt("cost_price")?,
+                receipt_id: o.opt("receipt_id")?,
+                goods_detail: o.opt("goods_detail")?,
+            })
+        }
+    }
     /// PostRequestDetailGoodsDetail
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDetailGoodsDetail {
         /// 商品编码
         ///
@@ -168,12 +259,10 @@ pub mod app {
         /// 微信侧商品编码
         ///
         /// Example: `1001`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub wxpay_goods_id: Option<String>,
         /// 商品名称
         ///
         /// Example: `iPhone6s 16G`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_name: Option<String>,
         /// 商品数量
         ///
@@ -184,59 +273,130 @@ pub mod app {
         /// Example: `528800`
         pub price: i64,
     }
+    impl ::serde::Serialize for PostRequestDetailGoodsDetail {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("goods_id", &self.goods_id)?;
+            m.opt("wxpay_goods_id", &self.wxpay_goods_id)?;
+            m.opt("goods_name", &self.goods_name)?;
+            m.req("quantity", &self.quantity)?;
+            m.req("price", &self.price)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestDetailGoodsDetail {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                goods_id: o.req("goods_id")?,
+                wxpay_goods_id: o.opt("wxpay_goods_id")?,
+                goods_name: o.opt("goods_name")?,
+                quantity: o.req("quantity")?,
+                price: o.req("price")?,
+            })
+        }
+    }
     /// 支付者
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayer {
         /// 用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub openid: Option<String>,
         /// 用户标识（机构）
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sp_openid: Option<String>,
         /// 用户标识（特约商户）
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_openid: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestPayer {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("openid", &self.openid)?;
+            m.opt("sp_openid", &self.sp_openid)?;
+            m.opt("sub_openid", &self.sub_openid)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestPayer {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                openid: o.opt("openid")?,
+                sp_openid: o.opt("sp_openid")?,
+                sub_openid: o.opt("sub_openid")?,
+            })
+        }
+    }
     /// 场景信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSceneInfo {
         /// 商户端设备号
         ///
         /// Example: `013467007045764`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub device_id: Option<String>,
         /// 商户端设备IP
         ///
         /// Example: `128.0.0.1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub device_ip: Option<String>,
         /// 用户终端IP
         ///
         /// Example: `128.0.0.1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payer_client_ip: Option<String>,
         /// 操作员ID
         ///
         /// Example: `123145`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub operator_id: Option<String>,
         /// 商户门店信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub store_info: Option<PostRequestSceneInfoStoreInfo>,
     }
+    impl ::serde::Serialize for PostRequestSceneInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("device_id", &self.device_id)?;
+            m.opt("device_ip", &self.device_ip)?;
+            m.opt("payer_client_ip", &self.payer_client_ip)?;
+            m.opt("operator_id", &self.operator_id)?;
+            m.opt("store_info", &self.store_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                device_id: o.opt("device_id")?,
+                device_ip: o.opt("device_ip")?,
+                payer_client_ip: o.opt("payer_client_ip")?,
+                operator_id: o.opt("operator_id")?,
+                store_info: o.opt("store_info")?,
+            })
+        }
+    }
     /// 商户门店信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSceneInfoStoreInfo {
         /// 编号
         ///
         /// Example: `0001`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: Option<String>,
         /// 名称
         ///
@@ -247,13 +407,57 @@ pub mod app {
         /// Example: `广东省深圳市南山区科技中一道10000号`
         pub address: String,
     }
+    impl ::serde::Serialize for PostRequestSceneInfoStoreInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("id", &self.id)?;
+            m.req("name", &self.name)?;
+            m.req("address", &self.address)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfoStoreInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                id: o.opt("id")?,
+                name: o.req("name")?,
+                address: o.req("address")?,
+            })
+        }
+    }
     /// The response of `POST /v3/global/transactions/app` (APP支付下单).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 预支付交易会话标识
         ///
         /// Example: `wx201410272009395522657a690389285100`
         pub prepay_id: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("prepay_id", &self.prepay_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                prepay_id: o.req("prepay_id")?,
+            })
+        }
     }
 }
 /// `/v3/global/transactions/id`
@@ -296,33 +500,44 @@ pub mod id {
             }
         }
         /// The request of `GET /v3/global/transactions/id/{transaction_id}` (查询订单(微信支付订单号)).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 商户号
             ///
             /// Query parameter `mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub mchid: String,
             /// 子商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: String,
             /// 机构商户号
             ///
             /// Query parameter `sp_mchid`. Example: `1900000100`
-            #[serde(skip_serializing)]
             pub sp_mchid: String,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mchid: o.req("mchid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    sp_mchid: o.req("sp_mchid")?,
+                })
+            }
+        }
         /// The response of `GET /v3/global/transactions/id/{transaction_id}` (查询订单(微信支付订单号)).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 商户号
             ///
@@ -347,7 +562,6 @@ pub mod id {
             /// 子商户APPID
             ///
             /// Example: `wx8888888888888888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 商户订单号
             ///
@@ -360,7 +574,6 @@ pub mod id {
             /// 商户数据
             ///
             /// Example: `自定义数据`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 交易类型
             ///
@@ -387,18 +600,62 @@ pub mod id {
             /// 订单金额
             pub amount: GetResponseAmount,
             /// 优惠功能
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("appid", &self.appid)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("sp_appid", &self.sp_appid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.req("id", &self.id)?;
+                m.opt("attach", &self.attach)?;
+                m.req("trade_type", &self.trade_type)?;
+                m.req("bank_type", &self.bank_type)?;
+                m.req("success_time", &self.success_time)?;
+                m.req("trade_state", &self.trade_state)?;
+                m.req("trade_state_desc", &self.trade_state_desc)?;
+                m.req("payer", &self.payer)?;
+                m.req("amount", &self.amount)?;
+                m.opt("promotion_detail", &self.promotion_detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mchid: o.req("mchid")?,
+                    appid: o.req("appid")?,
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    sp_appid: o.req("sp_appid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    id: o.req("id")?,
+                    attach: o.opt("attach")?,
+                    trade_type: o.req("trade_type")?,
+                    bank_type: o.req("bank_type")?,
+                    success_time: o.req("success_time")?,
+                    trade_state: o.req("trade_state")?,
+                    trade_state_desc: o.req("trade_state_desc")?,
+                    payer: o.req("payer")?,
+                    amount: o.req("amount")?,
+                    promotion_detail: o.opt("promotion_detail")?,
+                })
+            }
+        }
         /// 订单金额
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
             /// 订单金额
             ///
@@ -417,32 +674,69 @@ pub mod id {
             /// Example: `HKD`
             pub payer_currency: String,
             /// 汇率信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub exchange_rate: Option<GetResponseAmountExchangeRate>,
         }
+        impl ::serde::Serialize for GetResponseAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("total", &self.total)?;
+                m.req("payer_total", &self.payer_total)?;
+                m.req("currency", &self.currency)?;
+                m.req("payer_currency", &self.payer_currency)?;
+                m.opt("exchange_rate", &self.exchange_rate)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total: o.req("total")?,
+                    payer_total: o.req("payer_total")?,
+                    currency: o.req("currency")?,
+                    payer_currency: o.req("payer_currency")?,
+                    exchange_rate: o.opt("exchange_rate")?,
+                })
+            }
+        }
         /// 汇率信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmountExchangeRate {
             /// 汇率类型
             ///
             /// Example: `SETTLEMENT_RATE`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<GetResponseAmountExchangeRateType>,
             /// 汇率值
             ///
             /// Example: `80000000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub rate: Option<i64>,
+        }
+        impl ::serde::Serialize for GetResponseAmountExchangeRate {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("type", &self.type_)?;
+                m.opt("rate", &self.rate)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseAmountExchangeRate {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.opt("type")?,
+                    rate: o.opt("rate")?,
+                })
+            }
         }
         /// 汇率类型
         ///
@@ -495,40 +789,47 @@ pub mod id {
             }
         }
         /// 支付者
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayer {
             /// 用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 机构用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_openid: Option<String>,
             /// 子商户用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_openid: Option<String>,
         }
+        impl ::serde::Serialize for GetResponsePayer {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("sp_openid", &self.sp_openid)?;
+                m.opt("sub_openid", &self.sub_openid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponsePayer {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    openid: o.opt("openid")?,
+                    sp_openid: o.opt("sp_openid")?,
+                    sub_openid: o.opt("sub_openid")?,
+                })
+            }
+        }
         /// GetResponsePromotionDetail
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePromotionDetail {
             /// 券ID
             ///
@@ -537,20 +838,14 @@ pub mod id {
             /// 优惠名称
             ///
             /// Example: `单品惠-6`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 优惠范围
             ///
             /// Example: `SINGLE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub scope: Option<String>,
             /// 优惠类型
             ///
             /// Example: `DISCOUNT`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<GetResponsePromotionDetailType>,
             /// 优惠券面额
             ///
@@ -563,36 +858,64 @@ pub mod id {
             /// 活动ID
             ///
             /// Example: `931386`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub activity_id: Option<String>,
             /// 微信出资
             ///
             /// Example: `0`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub wxpay_contribute_amount: Option<i64>,
             /// 商户出资
             ///
             /// Example: `0`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub merchant_contribute_amount: Option<i64>,
             /// 其他出资
             ///
             /// Example: `5`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub other_contribute_amount: Option<i64>,
             /// 单品列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
         }
+        impl ::serde::Serialize for GetResponsePromotionDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("promotion_id", &self.promotion_id)?;
+                m.opt("name", &self.name)?;
+                m.opt("scope", &self.scope)?;
+                m.opt("type", &self.type_)?;
+                m.req("amount", &self.amount)?;
+                m.req("currency", &self.currency)?;
+                m.opt("activity_id", &self.activity_id)?;
+                m.opt("wxpay_contribute_amount", &self.wxpay_contribute_amount)?;
+                m.opt("merchant_contribute_amount", &self.merchant_contribute_amount)?;
+                m.opt("other_contribute_amount", &self.other_contribute_amount)?;
+                m.opt("goods_detail", &self.goods_detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    promotion_id: o.req("promotion_id")?,
+                    name: o.opt("name")?,
+                    scope: o.opt("scope")?,
+                    type_: o.opt("type")?,
+                    amount: o.req("amount")?,
+                    currency: o.req("currency")?,
+                    activity_id: o.opt("activity_id")?,
+                    wxpay_contribute_amount: o.opt("wxpay_contribute_amount")?,
+                    merchant_contribute_amount: o.opt("merchant_contribute_amount")?,
+                    other_contribute_amount: o.opt("other_contribute_amount")?,
+                    goods_detail: o.opt("goods_detail")?,
+                })
+            }
+        }
         /// GetResponsePromotionDetailGoodsDetail
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePromotionDetailGoodsDetail {
             /// 商品编码
             ///
@@ -601,7 +924,6 @@ pub mod id {
             /// 商品备注
             ///
             /// Example: `1001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_remark: Option<String>,
             /// 商品优惠金额
             ///
@@ -615,6 +937,34 @@ pub mod id {
             ///
             /// Example: `528800`
             pub price: i64,
+        }
+        impl ::serde::Serialize for GetResponsePromotionDetailGoodsDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("goods_id", &self.goods_id)?;
+                m.opt("goods_remark", &self.goods_remark)?;
+                m.req("discount_amount", &self.discount_amount)?;
+                m.req("quantity", &self.quantity)?;
+                m.req("price", &self.price)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetailGoodsDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    goods_id: o.req("goods_id")?,
+                    goods_remark: o.opt("goods_remark")?,
+                    discount_amount: o.req("discount_amount")?,
+                    quantity: o.req("quantity")?,
+                    price: o.req("price")?,
+                })
+            }
         }
         /// 优惠类型
         ///
@@ -757,14 +1107,7 @@ pub mod id {
                 }
             }
             /// The request of `POST /v3/global/transactions/id/{transaction_id}/close` (关闭订单(微信支付订单号)).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 直连商户号
                 ///
@@ -773,13 +1116,35 @@ pub mod id {
                 /// 子商户号
                 ///
                 /// Example: `1230000109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_mchid: Option<String>,
                 /// 机构商户号
                 ///
                 /// Example: `1230000109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sp_mchid: Option<String>,
+            }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.opt("sub_mchid", &self.sub_mchid)?;
+                    m.opt("sp_mchid", &self.sp_mchid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mchid: o.req("mchid")?,
+                        sub_mchid: o.opt("sub_mchid")?,
+                        sp_mchid: o.opt("sp_mchid")?,
+                    })
+                }
             }
         }
     }
@@ -802,7 +1167,7 @@ pub mod jsapi {
         }
     }
     /// The request of `POST /v3/global/transactions/jsapi` (JSAPI支付下单API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -825,7 +1190,6 @@ pub mod jsapi {
         /// Example: `wx8888888888888888`
         pub sp_appid: String,
         /// 子商户APPID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 商品描述
         ///
@@ -834,7 +1198,6 @@ pub mod jsapi {
         /// 商户数据
         ///
         /// Example: `自定义数据`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub attach: Option<String>,
         /// 通知地址
         ///
@@ -847,7 +1210,6 @@ pub mod jsapi {
         /// 商品标记
         ///
         /// Example: `WXG`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_tag: Option<String>,
         /// 交易类型
         ///
@@ -856,36 +1218,88 @@ pub mod jsapi {
         /// 指定支付方式
         ///
         /// Example: `no_credit`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub limit_pay: Option<String>,
         /// 交易起始时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub time_start: Option<String>,
         /// 交易结束时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub time_expire: Option<String>,
         /// MCC码
         ///
         /// Example: `1011`
         pub merchant_category_code: String,
         /// 支付者
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payer: Option<PostRequestPayer>,
         /// 订单金额
         pub amount: PostRequestAmount,
         /// 场景信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub scene_info: Option<PostRequestSceneInfo>,
         /// 优惠功能
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub detail: Option<Vec<PostRequestDetail>>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("appid", &self.appid)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("sp_mchid", &self.sp_mchid)?;
+            m.req("sp_appid", &self.sp_appid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.req("description", &self.description)?;
+            m.opt("attach", &self.attach)?;
+            m.req("notify_url", &self.notify_url)?;
+            m.req("out_trade_no", &self.out_trade_no)?;
+            m.opt("goods_tag", &self.goods_tag)?;
+            m.req("trade_type", &self.trade_type)?;
+            m.opt("limit_pay", &self.limit_pay)?;
+            m.opt("time_start", &self.time_start)?;
+            m.opt("time_expire", &self.time_expire)?;
+            m.req("merchant_category_code", &self.merchant_category_code)?;
+            m.opt("payer", &self.payer)?;
+            m.req("amount", &self.amount)?;
+            m.opt("scene_info", &self.scene_info)?;
+            m.opt("detail", &self.detail)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mchid: o.req("mchid")?,
+                appid: o.req("appid")?,
+                sub_mchid: o.req("sub_mchid")?,
+                sp_mchid: o.req("sp_mchid")?,
+                sp_appid: o.req("sp_appid")?,
+                sub_appid: o.opt("sub_appid")?,
+                description: o.req("description")?,
+                attach: o.opt("attach")?,
+                notify_url: o.req("notify_url")?,
+                out_trade_no: o.req("out_trade_no")?,
+                goods_tag: o.opt("goods_tag")?,
+                trade_type: o.req("trade_type")?,
+                limit_pay: o.opt("limit_pay")?,
+                time_start: o.opt("time_start")?,
+                time_expire: o.opt("time_expire")?,
+                merchant_category_code: o.req("merchant_category_code")?,
+                payer: o.opt("payer")?,
+                amount: o.req("amount")?,
+                scene_info: o.opt("scene_info")?,
+                detail: o.opt("detail")?,
+            })
+        }
+    }
     /// 订单金额
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAmount {
         /// 总金额
         ///
@@ -894,28 +1308,70 @@ pub mod jsapi {
         /// 货币类型
         ///
         /// Example: `HKD`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub currency: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestAmount {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("total", &self.total)?;
+            m.opt("currency", &self.currency)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                total: o.req("total")?,
+                currency: o.opt("currency")?,
+            })
+        }
+    }
     /// PostRequestDetail
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDetail {
         /// 订单原价
         ///
         /// Example: `608800`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub cost_price: Option<i64>,
         /// 商品小票ID
         ///
         /// Example: `wx123`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub receipt_id: Option<String>,
         /// 单品列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
     }
+    impl ::serde::Serialize for PostRequestDetail {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("cost_price", &self.cost_price)?;
+            m.opt("receipt_id", &self.receipt_id)?;
+            m.opt("goods_detail", &self.goods_detail)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestDetail {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                cost_price: o.opt("cost_price")?,
+                receipt_id: o.opt("receipt_id")?,
+                goods_detail: o.opt("goods_detail")?,
+            })
+        }
+    }
     /// PostRequestDetailGoodsDetail
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDetailGoodsDetail {
         /// 商品编码
         ///
@@ -924,12 +1380,10 @@ pub mod jsapi {
         /// 微信侧商品编码
         ///
         /// Example: `1001`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub wxpay_goods_id: Option<String>,
         /// 商品名称
         ///
         /// Example: `iPhone6s 16G`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_name: Option<String>,
         /// 商品数量
         ///
@@ -940,59 +1394,130 @@ pub mod jsapi {
         /// Example: `528800`
         pub price: i64,
     }
+    impl ::serde::Serialize for PostRequestDetailGoodsDetail {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("goods_id", &self.goods_id)?;
+            m.opt("wxpay_goods_id", &self.wxpay_goods_id)?;
+            m.opt("goods_name", &self.goods_name)?;
+            m.req("quantity", &self.quantity)?;
+            m.req("price", &self.price)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestDetailGoodsDetail {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                goods_id: o.req("goods_id")?,
+                wxpay_goods_id: o.opt("wxpay_goods_id")?,
+                goods_name: o.opt("goods_name")?,
+                quantity: o.req("quantity")?,
+                price: o.req("price")?,
+            })
+        }
+    }
     /// 支付者
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayer {
         /// 用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub openid: Option<String>,
         /// 用户标识（机构）
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sp_openid: Option<String>,
         /// 用户标识（特约商户）
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_openid: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestPayer {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("openid", &self.openid)?;
+            m.opt("sp_openid", &self.sp_openid)?;
+            m.opt("sub_openid", &self.sub_openid)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestPayer {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                openid: o.opt("openid")?,
+                sp_openid: o.opt("sp_openid")?,
+                sub_openid: o.opt("sub_openid")?,
+            })
+        }
+    }
     /// 场景信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSceneInfo {
         /// 商户端设备号
         ///
         /// Example: `013467007045764`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub device_id: Option<String>,
         /// 商户端设备IP
         ///
         /// Example: `128.0.0.1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub device_ip: Option<String>,
         /// 用户终端IP
         ///
         /// Example: `128.0.0.1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payer_client_ip: Option<String>,
         /// 操作员ID
         ///
         /// Example: `123145`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub operator_id: Option<String>,
         /// 商户门店信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub store_info: Option<PostRequestSceneInfoStoreInfo>,
     }
+    impl ::serde::Serialize for PostRequestSceneInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("device_id", &self.device_id)?;
+            m.opt("device_ip", &self.device_ip)?;
+            m.opt("payer_client_ip", &self.payer_client_ip)?;
+            m.opt("operator_id", &self.operator_id)?;
+            m.opt("store_info", &self.store_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                device_id: o.opt("device_id")?,
+                device_ip: o.opt("device_ip")?,
+                payer_client_ip: o.opt("payer_client_ip")?,
+                operator_id: o.opt("operator_id")?,
+                store_info: o.opt("store_info")?,
+            })
+        }
+    }
     /// 商户门店信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSceneInfoStoreInfo {
         /// 编号
         ///
         /// Example: `0001`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: Option<String>,
         /// 名称
         ///
@@ -1003,13 +1528,57 @@ pub mod jsapi {
         /// Example: `广东省深圳市南山区科技中一道10000号`
         pub address: String,
     }
+    impl ::serde::Serialize for PostRequestSceneInfoStoreInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("id", &self.id)?;
+            m.req("name", &self.name)?;
+            m.req("address", &self.address)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfoStoreInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                id: o.opt("id")?,
+                name: o.req("name")?,
+                address: o.req("address")?,
+            })
+        }
+    }
     /// The response of `POST /v3/global/transactions/jsapi` (JSAPI支付下单API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 预支付交易会话标识
         ///
         /// Example: `wx201410272009395522657a690389285100`
         pub prepay_id: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("prepay_id", &self.prepay_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                prepay_id: o.req("prepay_id")?,
+            })
+        }
     }
 }
 /// `/v3/global/transactions/mweb`
@@ -1030,7 +1599,7 @@ pub mod mweb {
         }
     }
     /// The request of `POST /v3/global/transactions/mweb` (H5支付下单).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -1053,7 +1622,6 @@ pub mod mweb {
         /// Example: `wx8888888888888888`
         pub sp_appid: String,
         /// 子商户APPID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 商品描述
         ///
@@ -1062,7 +1630,6 @@ pub mod mweb {
         /// 商户数据
         ///
         /// Example: `自定义数据`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub attach: Option<String>,
         /// 通知地址
         ///
@@ -1075,7 +1642,6 @@ pub mod mweb {
         /// 商品标记
         ///
         /// Example: `WXG`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_tag: Option<String>,
         /// 交易类型
         ///
@@ -1084,35 +1650,88 @@ pub mod mweb {
         /// 指定支付方式
         ///
         /// Example: `no_credit`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub limit_pay: Option<String>,
         /// 交易起始时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub time_start: Option<String>,
         /// 交易结束时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub time_expire: Option<String>,
         /// MCC码
         ///
         /// Example: `1011`
         pub merchant_category_code: String,
         /// 支付者
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payer: Option<PostRequestPayer>,
         /// 订单金额
         pub amount: PostRequestAmount,
         /// 场景信息
         pub scene_info: PostRequestSceneInfo,
         /// 优惠功能
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub detail: Option<Vec<PostRequestDetail>>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("appid", &self.appid)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("sp_mchid", &self.sp_mchid)?;
+            m.req("sp_appid", &self.sp_appid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.req("description", &self.description)?;
+            m.opt("attach", &self.attach)?;
+            m.req("notify_url", &self.notify_url)?;
+            m.req("out_trade_no", &self.out_trade_no)?;
+            m.opt("goods_tag", &self.goods_tag)?;
+            m.req("trade_type", &self.trade_type)?;
+            m.opt("limit_pay", &self.limit_pay)?;
+            m.opt("time_start", &self.time_start)?;
+            m.opt("time_expire", &self.time_expire)?;
+            m.req("merchant_category_code", &self.merchant_category_code)?;
+            m.opt("payer", &self.payer)?;
+            m.req("amount", &self.amount)?;
+            m.req("scene_info", &self.scene_info)?;
+            m.opt("detail", &self.detail)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mchid: o.req("mchid")?,
+                appid: o.req("appid")?,
+                sub_mchid: o.req("sub_mchid")?,
+                sp_mchid: o.req("sp_mchid")?,
+                sp_appid: o.req("sp_appid")?,
+                sub_appid: o.opt("sub_appid")?,
+                description: o.req("description")?,
+                attach: o.opt("attach")?,
+                notify_url: o.req("notify_url")?,
+                out_trade_no: o.req("out_trade_no")?,
+                goods_tag: o.opt("goods_tag")?,
+                trade_type: o.req("trade_type")?,
+                limit_pay: o.opt("limit_pay")?,
+                time_start: o.opt("time_start")?,
+                time_expire: o.opt("time_expire")?,
+                merchant_category_code: o.req("merchant_category_code")?,
+                payer: o.opt("payer")?,
+                amount: o.req("amount")?,
+                scene_info: o.req("scene_info")?,
+                detail: o.opt("detail")?,
+            })
+        }
+    }
     /// 订单金额
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAmount {
         /// 总金额
         ///
@@ -1121,28 +1740,70 @@ pub mod mweb {
         /// 货币类型
         ///
         /// Example: `HKD`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub currency: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestAmount {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("total", &self.total)?;
+            m.opt("currency", &self.currency)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                total: o.req("total")?,
+                currency: o.opt("currency")?,
+            })
+        }
+    }
     /// PostRequestDetail
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDetail {
         /// 订单原价
         ///
         /// Example: `608800`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub cost_price: Option<i64>,
         /// 商品小票ID
         ///
         /// Example: `wx123`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub receipt_id: Option<String>,
         /// 单品列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
     }
+    impl ::serde::Serialize for PostRequestDetail {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("cost_price", &self.cost_price)?;
+            m.opt("receipt_id", &self.receipt_id)?;
+            m.opt("goods_detail", &self.goods_detail)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestDetail {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                cost_price: o.opt("cost_price")?,
+                receipt_id: o.opt("receipt_id")?,
+                goods_detail: o.opt("goods_detail")?,
+            })
+        }
+    }
     /// PostRequestDetailGoodsDetail
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDetailGoodsDetail {
         /// 商品编码
         ///
@@ -1151,12 +1812,10 @@ pub mod mweb {
         /// 微信侧商品编码
         ///
         /// Example: `1001`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub wxpay_goods_id: Option<String>,
         /// 商品名称
         ///
         /// Example: `iPhone6s 16G`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_name: Option<String>,
         /// 商品数量
         ///
@@ -1167,37 +1826,84 @@ pub mod mweb {
         /// Example: `528800`
         pub price: i64,
     }
+    impl ::serde::Serialize for PostRequestDetailGoodsDetail {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("goods_id", &self.goods_id)?;
+            m.opt("wxpay_goods_id", &self.wxpay_goods_id)?;
+            m.opt("goods_name", &self.goods_name)?;
+            m.req("quantity", &self.quantity)?;
+            m.req("price", &self.price)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestDetailGoodsDetail {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                goods_id: o.req("goods_id")?,
+                wxpay_goods_id: o.opt("wxpay_goods_id")?,
+                goods_name: o.opt("goods_name")?,
+                quantity: o.req("quantity")?,
+                price: o.req("price")?,
+            })
+        }
+    }
     /// 支付者
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayer {
         /// 用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub openid: Option<String>,
         /// 用户标识（机构）
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sp_openid: Option<String>,
         /// 用户标识（特约商户）
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_openid: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestPayer {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("openid", &self.openid)?;
+            m.opt("sp_openid", &self.sp_openid)?;
+            m.opt("sub_openid", &self.sub_openid)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestPayer {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                openid: o.opt("openid")?,
+                sp_openid: o.opt("sp_openid")?,
+                sub_openid: o.opt("sub_openid")?,
+            })
+        }
+    }
     /// 场景信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSceneInfo {
         /// 商户端设备号
         ///
         /// Example: `013467007045764`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub device_id: Option<String>,
         /// 商户端设备IP
         ///
         /// Example: `128.0.0.1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub device_ip: Option<String>,
         /// 用户终端IP
         ///
@@ -1206,18 +1912,44 @@ pub mod mweb {
         /// 操作员ID
         ///
         /// Example: `123145`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub operator_id: Option<String>,
         /// 商户门店信息
         pub store_info: PostRequestSceneInfoStoreInfo,
     }
+    impl ::serde::Serialize for PostRequestSceneInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("device_id", &self.device_id)?;
+            m.opt("device_ip", &self.device_ip)?;
+            m.req("payer_client_ip", &self.payer_client_ip)?;
+            m.opt("operator_id", &self.operator_id)?;
+            m.req("store_info", &self.store_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                device_id: o.opt("device_id")?,
+                device_ip: o.opt("device_ip")?,
+                payer_client_ip: o.req("payer_client_ip")?,
+                operator_id: o.opt("operator_id")?,
+                store_info: o.req("store_info")?,
+            })
+        }
+    }
     /// 商户门店信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSceneInfoStoreInfo {
         /// 编号
         ///
         /// Example: `0001`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: Option<String>,
         /// 名称
         ///
@@ -1228,13 +1960,57 @@ pub mod mweb {
         /// Example: `广东省深圳市南山区科技中一道10000号`
         pub address: String,
     }
+    impl ::serde::Serialize for PostRequestSceneInfoStoreInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("id", &self.id)?;
+            m.req("name", &self.name)?;
+            m.req("address", &self.address)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfoStoreInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                id: o.opt("id")?,
+                name: o.req("name")?,
+                address: o.req("address")?,
+            })
+        }
+    }
     /// The response of `POST /v3/global/transactions/mweb` (H5支付下单).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 支付跳转链接
         ///
         /// Example: `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016121516420242444321ca0631331346&package=1405458241`
         pub mweb_url: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("mweb_url", &self.mweb_url)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mweb_url: o.req("mweb_url")?,
+            })
+        }
     }
 }
 /// `/v3/global/transactions/native`
@@ -1255,7 +2031,7 @@ pub mod native {
         }
     }
     /// The request of `POST /v3/global/transactions/native` (Native支付下单API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -1278,7 +2054,6 @@ pub mod native {
         /// Example: `wx8888888888888888`
         pub sp_appid: String,
         /// 子商户APPID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 商品描述
         ///
@@ -1287,7 +2062,6 @@ pub mod native {
         /// 商户数据
         ///
         /// Example: `自定义数据`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub attach: Option<String>,
         /// 通知地址
         ///
@@ -1300,7 +2074,6 @@ pub mod native {
         /// 商品标记
         ///
         /// Example: `WXG`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_tag: Option<String>,
         /// 交易类型
         ///
@@ -1309,36 +2082,88 @@ pub mod native {
         /// 指定支付方式
         ///
         /// Example: `no_credit`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub limit_pay: Option<String>,
         /// 交易起始时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub time_start: Option<String>,
         /// 交易结束时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub time_expire: Option<String>,
         /// MCC码
         ///
         /// Example: `1011`
         pub merchant_category_code: String,
         /// 支付者
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payer: Option<PostRequestPayer>,
         /// 订单金额
         pub amount: PostRequestAmount,
         /// 场景信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub scene_info: Option<PostRequestSceneInfo>,
         /// 优惠功能
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub detail: Option<Vec<PostRequestDetail>>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("appid", &self.appid)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("sp_mchid", &self.sp_mchid)?;
+            m.req("sp_appid", &self.sp_appid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.req("description", &self.description)?;
+            m.opt("attach", &self.attach)?;
+            m.req("notify_url", &self.notify_url)?;
+            m.req("out_trade_no", &self.out_trade_no)?;
+            m.opt("goods_tag", &self.goods_tag)?;
+            m.req("trade_type", &self.trade_type)?;
+            m.opt("limit_pay", &self.limit_pay)?;
+            m.opt("time_start", &self.time_start)?;
+            m.opt("time_expire", &self.time_expire)?;
+            m.req("merchant_category_code", &self.merchant_category_code)?;
+            m.opt("payer", &self.payer)?;
+            m.req("amount", &self.amount)?;
+            m.opt("scene_info", &self.scene_info)?;
+            m.opt("detail", &self.detail)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mchid: o.req("mchid")?,
+                appid: o.req("appid")?,
+                sub_mchid: o.req("sub_mchid")?,
+                sp_mchid: o.req("sp_mchid")?,
+                sp_appid: o.req("sp_appid")?,
+                sub_appid: o.opt("sub_appid")?,
+                description: o.req("description")?,
+                attach: o.opt("attach")?,
+                notify_url: o.req("notify_url")?,
+                out_trade_no: o.req("out_trade_no")?,
+                goods_tag: o.opt("goods_tag")?,
+                trade_type: o.req("trade_type")?,
+                limit_pay: o.opt("limit_pay")?,
+                time_start: o.opt("time_start")?,
+                time_expire: o.opt("time_expire")?,
+                merchant_category_code: o.req("merchant_category_code")?,
+                payer: o.opt("payer")?,
+                amount: o.req("amount")?,
+                scene_info: o.opt("scene_info")?,
+                detail: o.opt("detail")?,
+            })
+        }
+    }
     /// 订单金额
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAmount {
         /// 总金额
         ///
@@ -1347,28 +2172,70 @@ pub mod native {
         /// 货币类型
         ///
         /// Example: `HKD`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub currency: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestAmount {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("total", &self.total)?;
+            m.opt("currency", &self.currency)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                total: o.req("total")?,
+                currency: o.opt("currency")?,
+            })
+        }
+    }
     /// PostRequestDetail
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDetail {
         /// 订单原价
         ///
         /// Example: `608800`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub cost_price: Option<i64>,
         /// 商品小票ID
         ///
         /// Example: `wx123`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub receipt_id: Option<String>,
         /// 单品列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
     }
+    impl ::serde::Serialize for PostRequestDetail {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("cost_price", &self.cost_price)?;
+            m.opt("receipt_id", &self.receipt_id)?;
+            m.opt("goods_detail", &self.goods_detail)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestDetail {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                cost_price: o.opt("cost_price")?,
+                receipt_id: o.opt("receipt_id")?,
+                goods_detail: o.opt("goods_detail")?,
+            })
+        }
+    }
     /// PostRequestDetailGoodsDetail
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDetailGoodsDetail {
         /// 商品编码
         ///
@@ -1377,12 +2244,10 @@ pub mod native {
         /// 微信侧商品编码
         ///
         /// Example: `1001`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub wxpay_goods_id: Option<String>,
         /// 商品名称
         ///
         /// Example: `iPhone6s 16G`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_name: Option<String>,
         /// 商品数量
         ///
@@ -1393,59 +2258,130 @@ pub mod native {
         /// Example: `528800`
         pub price: i64,
     }
+    impl ::serde::Serialize for PostRequestDetailGoodsDetail {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("goods_id", &self.goods_id)?;
+            m.opt("wxpay_goods_id", &self.wxpay_goods_id)?;
+            m.opt("goods_name", &self.goods_name)?;
+            m.req("quantity", &self.quantity)?;
+            m.req("price", &self.price)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestDetailGoodsDetail {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                goods_id: o.req("goods_id")?,
+                wxpay_goods_id: o.opt("wxpay_goods_id")?,
+                goods_name: o.opt("goods_name")?,
+                quantity: o.req("quantity")?,
+                price: o.req("price")?,
+            })
+        }
+    }
     /// 支付者
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayer {
         /// 用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub openid: Option<String>,
         /// 用户标识（机构）
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sp_openid: Option<String>,
         /// 用户标识（特约商户）
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_openid: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestPayer {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("openid", &self.openid)?;
+            m.opt("sp_openid", &self.sp_openid)?;
+            m.opt("sub_openid", &self.sub_openid)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestPayer {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                openid: o.opt("openid")?,
+                sp_openid: o.opt("sp_openid")?,
+                sub_openid: o.opt("sub_openid")?,
+            })
+        }
+    }
     /// 场景信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSceneInfo {
         /// 商户端设备号
         ///
         /// Example: `013467007045764`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub device_id: Option<String>,
         /// 商户端设备IP
         ///
         /// Example: `128.0.0.1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub device_ip: Option<String>,
         /// 用户终端IP
         ///
         /// Example: `128.0.0.1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payer_client_ip: Option<String>,
         /// 操作员ID
         ///
         /// Example: `123145`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub operator_id: Option<String>,
         /// 商户门店信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub store_info: Option<PostRequestSceneInfoStoreInfo>,
     }
+    impl ::serde::Serialize for PostRequestSceneInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("device_id", &self.device_id)?;
+            m.opt("device_ip", &self.device_ip)?;
+            m.opt("payer_client_ip", &self.payer_client_ip)?;
+            m.opt("operator_id", &self.operator_id)?;
+            m.opt("store_info", &self.store_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                device_id: o.opt("device_id")?,
+                device_ip: o.opt("device_ip")?,
+                payer_client_ip: o.opt("payer_client_ip")?,
+                operator_id: o.opt("operator_id")?,
+                store_info: o.opt("store_info")?,
+            })
+        }
+    }
     /// 商户门店信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSceneInfoStoreInfo {
         /// 编号
         ///
         /// Example: `0001`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: Option<String>,
         /// 名称
         ///
@@ -1456,13 +2392,57 @@ pub mod native {
         /// Example: `广东省深圳市南山区科技中一道10000号`
         pub address: String,
     }
+    impl ::serde::Serialize for PostRequestSceneInfoStoreInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("id", &self.id)?;
+            m.req("name", &self.name)?;
+            m.req("address", &self.address)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfoStoreInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                id: o.opt("id")?,
+                name: o.req("name")?,
+                address: o.req("address")?,
+            })
+        }
+    }
     /// The response of `POST /v3/global/transactions/native` (Native支付下单API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 二维码链接
         ///
         /// Example: `weixin://wxpay/s/An4baqw`
         pub code_url: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("code_url", &self.code_url)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                code_url: o.req("code_url")?,
+            })
+        }
     }
 }
 /// `/v3/global/transactions/out-trade-no`
@@ -1505,33 +2485,44 @@ pub mod out_trade_no {
             }
         }
         /// The request of `GET /v3/global/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 商户号
             ///
             /// Query parameter `mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub mchid: String,
             /// 子商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: String,
             /// 机构商户号
             ///
             /// Query parameter `sp_mchid`. Example: `1900000100`
-            #[serde(skip_serializing)]
             pub sp_mchid: String,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mchid: o.req("mchid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    sp_mchid: o.req("sp_mchid")?,
+                })
+            }
+        }
         /// The response of `GET /v3/global/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 商户号
             ///
@@ -1556,7 +2547,6 @@ pub mod out_trade_no {
             /// 子商户APPID
             ///
             /// Example: `wx8888888888888888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 商户订单号
             ///
@@ -1569,7 +2559,6 @@ pub mod out_trade_no {
             /// 商户数据
             ///
             /// Example: `自定义数据`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 交易类型
             ///
@@ -1596,18 +2585,62 @@ pub mod out_trade_no {
             /// 订单金额
             pub amount: GetResponseAmount,
             /// 优惠功能
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("appid", &self.appid)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("sp_appid", &self.sp_appid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.req("id", &self.id)?;
+                m.opt("attach", &self.attach)?;
+                m.req("trade_type", &self.trade_type)?;
+                m.req("bank_type", &self.bank_type)?;
+                m.req("success_time", &self.success_time)?;
+                m.req("trade_state", &self.trade_state)?;
+                m.req("trade_state_desc", &self.trade_state_desc)?;
+                m.req("payer", &self.payer)?;
+                m.req("amount", &self.amount)?;
+                m.opt("promotion_detail", &self.promotion_detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mchid: o.req("mchid")?,
+                    appid: o.req("appid")?,
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    sp_appid: o.req("sp_appid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    id: o.req("id")?,
+                    attach: o.opt("attach")?,
+                    trade_type: o.req("trade_type")?,
+                    bank_type: o.req("bank_type")?,
+                    success_time: o.req("success_time")?,
+                    trade_state: o.req("trade_state")?,
+                    trade_state_desc: o.req("trade_state_desc")?,
+                    payer: o.req("payer")?,
+                    amount: o.req("amount")?,
+                    promotion_detail: o.opt("promotion_detail")?,
+                })
+            }
+        }
         /// 订单金额
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
             /// 订单金额
             ///
@@ -1626,32 +2659,69 @@ pub mod out_trade_no {
             /// Example: `HKD`
             pub payer_currency: String,
             /// 汇率信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub exchange_rate: Option<GetResponseAmountExchangeRate>,
         }
+        impl ::serde::Serialize for GetResponseAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("total", &self.total)?;
+                m.req("payer_total", &self.payer_total)?;
+                m.req("currency", &self.currency)?;
+                m.req("payer_currency", &self.payer_currency)?;
+                m.opt("exchange_rate", &self.exchange_rate)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total: o.req("total")?,
+                    payer_total: o.req("payer_total")?,
+                    currency: o.req("currency")?,
+                    payer_currency: o.req("payer_currency")?,
+                    exchange_rate: o.opt("exchange_rate")?,
+                })
+            }
+        }
         /// 汇率信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmountExchangeRate {
             /// 汇率类型
             ///
             /// Example: `SETTLEMENT_RATE`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<GetResponseAmountExchangeRateType>,
             /// 汇率值
             ///
             /// Example: `80000000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub rate: Option<i64>,
+        }
+        impl ::serde::Serialize for GetResponseAmountExchangeRate {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("type", &self.type_)?;
+                m.opt("rate", &self.rate)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseAmountExchangeRate {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.opt("type")?,
+                    rate: o.opt("rate")?,
+                })
+            }
         }
         /// 汇率类型
         ///
@@ -1704,40 +2774,47 @@ pub mod out_trade_no {
             }
         }
         /// 支付者
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayer {
             /// 用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 机构用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_openid: Option<String>,
             /// 子商户用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_openid: Option<String>,
         }
+        impl ::serde::Serialize for GetResponsePayer {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("sp_openid", &self.sp_openid)?;
+                m.opt("sub_openid", &self.sub_openid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponsePayer {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    openid: o.opt("openid")?,
+                    sp_openid: o.opt("sp_openid")?,
+                    sub_openid: o.opt("sub_openid")?,
+                })
+            }
+        }
         /// GetResponsePromotionDetail
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePromotionDetail {
             /// 券ID
             ///
@@ -1746,20 +2823,14 @@ pub mod out_trade_no {
             /// 优惠名称
             ///
             /// Example: `单品惠-6`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 优惠范围
             ///
             /// Example: `SINGLE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub scope: Option<String>,
             /// 优惠类型
             ///
             /// Example: `DISCOUNT`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<GetResponsePromotionDetailType>,
             /// 优惠券面额
             ///
@@ -1772,36 +2843,64 @@ pub mod out_trade_no {
             /// 活动ID
             ///
             /// Example: `931386`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub activity_id: Option<String>,
             /// 微信出资
             ///
             /// Example: `0`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub wxpay_contribute_amount: Option<i64>,
             /// 商户出资
             ///
             /// Example: `0`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub merchant_contribute_amount: Option<i64>,
             /// 其他出资
             ///
             /// Example: `5`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub other_contribute_amount: Option<i64>,
             /// 单品列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
         }
+        impl ::serde::Serialize for GetResponsePromotionDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("promotion_id", &self.promotion_id)?;
+                m.opt("name", &self.name)?;
+                m.opt("scope", &self.scope)?;
+                m.opt("type", &self.type_)?;
+                m.req("amount", &self.amount)?;
+                m.req("currency", &self.currency)?;
+                m.opt("activity_id", &self.activity_id)?;
+                m.opt("wxpay_contribute_amount", &self.wxpay_contribute_amount)?;
+                m.opt("merchant_contribute_amount", &self.merchant_contribute_amount)?;
+                m.opt("other_contribute_amount", &self.other_contribute_amount)?;
+                m.opt("goods_detail", &self.goods_detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    promotion_id: o.req("promotion_id")?,
+                    name: o.opt("name")?,
+                    scope: o.opt("scope")?,
+                    type_: o.opt("type")?,
+                    amount: o.req("amount")?,
+                    currency: o.req("currency")?,
+                    activity_id: o.opt("activity_id")?,
+                    wxpay_contribute_amount: o.opt("wxpay_contribute_amount")?,
+                    merchant_contribute_amount: o.opt("merchant_contribute_amount")?,
+                    other_contribute_amount: o.opt("other_contribute_amount")?,
+                    goods_detail: o.opt("goods_detail")?,
+                })
+            }
+        }
         /// GetResponsePromotionDetailGoodsDetail
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePromotionDetailGoodsDetail {
             /// 商品编码
             ///
@@ -1810,7 +2909,6 @@ pub mod out_trade_no {
             /// 商品备注
             ///
             /// Example: `1001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_remark: Option<String>,
             /// 商品优惠金额
             ///
@@ -1824,6 +2922,34 @@ pub mod out_trade_no {
             ///
             /// Example: `528800`
             pub price: i64,
+        }
+        impl ::serde::Serialize for GetResponsePromotionDetailGoodsDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("goods_id", &self.goods_id)?;
+                m.opt("goods_remark", &self.goods_remark)?;
+                m.req("discount_amount", &self.discount_amount)?;
+                m.req("quantity", &self.quantity)?;
+                m.req("price", &self.price)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetailGoodsDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    goods_id: o.req("goods_id")?,
+                    goods_remark: o.opt("goods_remark")?,
+                    discount_amount: o.req("discount_amount")?,
+                    quantity: o.req("quantity")?,
+                    price: o.req("price")?,
+                })
+            }
         }
         /// 优惠类型
         ///
@@ -1966,14 +3092,7 @@ pub mod out_trade_no {
                 }
             }
             /// The request of `POST /v3/global/transactions/out-trade-no/{out_trade_no}/close` (关闭订单(商户订单号)).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 直连商户号
                 ///
@@ -1982,13 +3101,35 @@ pub mod out_trade_no {
                 /// 子商户号
                 ///
                 /// Example: `1230000109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_mchid: Option<String>,
                 /// 机构商户号
                 ///
                 /// Example: `1230000109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sp_mchid: Option<String>,
+            }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.opt("sub_mchid", &self.sub_mchid)?;
+                    m.opt("sp_mchid", &self.sp_mchid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mchid: o.req("mchid")?,
+                        sub_mchid: o.opt("sub_mchid")?,
+                        sp_mchid: o.opt("sp_mchid")?,
+                    })
+                }
             }
         }
     }

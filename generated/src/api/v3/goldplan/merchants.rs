@@ -56,7 +56,7 @@ pub mod changecustompagestatus {
         }
     }
     /// The request of `POST /v3/goldplan/merchants/changecustompagestatus` (商家小票管理API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 子商户ID
         ///
@@ -65,8 +65,30 @@ pub mod changecustompagestatus {
         /// `operation_type`
         pub operation_type: crate::types::OperationType,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("operation_type", &self.operation_type)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                operation_type: o.req("operation_type")?,
+            })
+        }
+    }
     /// The response of `POST /v3/goldplan/merchants/changecustompagestatus` (商家小票管理API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 子商户ID
         ///
@@ -74,6 +96,28 @@ pub mod changecustompagestatus {
         pub sub_mchid: String,
         /// `operation_type`
         pub operation_type: crate::types::OperationType,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("operation_type", &self.operation_type)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                operation_type: o.req("operation_type")?,
+            })
+        }
     }
 }
 /// `/v3/goldplan/merchants/changegoldplanstatus`
@@ -94,7 +138,7 @@ pub mod changegoldplanstatus {
         }
     }
     /// The request of `POST /v3/goldplan/merchants/changegoldplanstatus` (点金计划管理API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 子商户ID
         ///
@@ -103,8 +147,31 @@ pub mod changegoldplanstatus {
         /// `operation_type`
         pub operation_type: crate::types::OperationType,
         /// 支付场景
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub operation_pay_scene: Option<PostRequestOperationPayScene>,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("operation_type", &self.operation_type)?;
+            m.opt("operation_pay_scene", &self.operation_pay_scene)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                operation_type: o.req("operation_type")?,
+                operation_pay_scene: o.opt("operation_pay_scene")?,
+            })
+        }
     }
     /// 支付场景
     ///
@@ -163,12 +230,32 @@ pub mod changegoldplanstatus {
         }
     }
     /// The response of `POST /v3/goldplan/merchants/changegoldplanstatus` (点金计划管理API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 子商户ID
         ///
         /// Example: `1234567890`
         pub sub_mchid: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+            })
+        }
     }
 }
 /// `/v3/goldplan/merchants/close-advertising-show`
@@ -186,12 +273,32 @@ pub mod close_advertising_show {
         }
     }
     /// The request of `POST /v3/goldplan/merchants/close-advertising-show` (关闭广告展示API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 特约商户号
         ///
         /// Example: `1900000109`
         pub sub_mchid: String,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+            })
+        }
     }
 }
 /// `/v3/goldplan/merchants/open-advertising-show`
@@ -215,17 +322,38 @@ pub mod open_advertising_show {
         }
     }
     /// The request of `PATCH /v3/goldplan/merchants/open-advertising-show` (开通广告展示API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchRequest {
         /// 特约商户号
         ///
         /// Example: `1900000109`
         pub sub_mchid: String,
         /// 同业过滤标签值
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub advertising_industry_filters: Option<
             Vec<crate::types::GoldPlanAdvertisingIndustry>,
         >,
+    }
+    impl ::serde::Serialize for PatchRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.opt("advertising_industry_filters", &self.advertising_industry_filters)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PatchRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                advertising_industry_filters: o.opt("advertising_industry_filters")?,
+            })
+        }
     }
 }
 /// `/v3/goldplan/merchants/set-advertising-industry-filter`
@@ -245,16 +373,37 @@ pub mod set_advertising_industry_filter {
         }
     }
     /// The request of `POST /v3/goldplan/merchants/set-advertising-industry-filter` (同业过滤标签管理API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 特约子商户号
         ///
         /// Example: `1900000109`
         pub sub_mchid: String,
         /// 同业过滤标签值
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub advertising_industry_filters: Option<
             Vec<crate::types::GoldPlanAdvertisingIndustry>,
         >,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.opt("advertising_industry_filters", &self.advertising_industry_filters)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                advertising_industry_filters: o.opt("advertising_industry_filters")?,
+            })
+        }
     }
 }

@@ -97,14 +97,7 @@ pub mod audit {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/audit/cup/invalid` (查询审核结果).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 分公司机构代码
                 pub org_no: String,
@@ -113,15 +106,32 @@ pub mod audit {
                 /// 审核记录上传时间
                 pub upload_time: String,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("org_no", &self.org_no)?;
+                    m.req("mchnt_order_id", &self.mchnt_order_id)?;
+                    m.req("upload_time", &self.upload_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        org_no: o.req("org_no")?,
+                        mchnt_order_id: o.req("mchnt_order_id")?,
+                        upload_time: o.req("upload_time")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/gov/subsidy/audit/cup/invalid` (查询审核结果).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 响应码
                 ///
@@ -132,11 +142,35 @@ pub mod audit {
                 /// Example: `成功`
                 pub msg: String,
                 /// 详细应答码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_code: Option<String>,
                 /// 详细应答码描述
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_msg: Option<String>,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("code", &self.code)?;
+                    m.req("msg", &self.msg)?;
+                    m.opt("sub_code", &self.sub_code)?;
+                    m.opt("sub_msg", &self.sub_msg)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        code: o.req("code")?,
+                        msg: o.req("msg")?,
+                        sub_code: o.opt("sub_code")?,
+                        sub_msg: o.opt("sub_msg")?,
+                    })
+                }
             }
         }
         /// `/v3/gov/subsidy/audit/cup/query`
@@ -160,14 +194,7 @@ pub mod audit {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/audit/cup/query` (查询审核结果).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 分公司机构代码
                 pub org_no: String,
@@ -176,15 +203,32 @@ pub mod audit {
                 /// 审核记录上传时间
                 pub upload_time: String,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("org_no", &self.org_no)?;
+                    m.req("mchnt_order_id", &self.mchnt_order_id)?;
+                    m.req("upload_time", &self.upload_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        org_no: o.req("org_no")?,
+                        mchnt_order_id: o.req("mchnt_order_id")?,
+                        upload_time: o.req("upload_time")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/gov/subsidy/audit/cup/query` (查询审核结果).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 响应码
                 ///
@@ -193,41 +237,73 @@ pub mod audit {
                 /// 响应描述
                 ///
                 /// Example: `成功`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub msg: Option<String>,
                 /// 详细应答码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_code: Option<String>,
                 /// 详细应答码描述
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_msg: Option<String>,
                 /// 商户订单号
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub mchnt_order_id: Option<String>,
                 /// 核验结果
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub verify_status: Option<String>,
                 /// 核验结果描述
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub verify_status_desc: Option<String>,
                 /// 审核结果
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub audit_status: Option<String>,
                 /// 审核结果描述
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub audit_status_desc: Option<String>,
                 /// 订单状态
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub trade_status: Option<String>,
                 /// 退货金额
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub refund_at: Option<String>,
                 /// 退货日期
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub refund_dt: Option<String>,
                 /// 分公司机构代码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub org_no: Option<String>,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("code", &self.code)?;
+                    m.opt("msg", &self.msg)?;
+                    m.opt("sub_code", &self.sub_code)?;
+                    m.opt("sub_msg", &self.sub_msg)?;
+                    m.opt("mchnt_order_id", &self.mchnt_order_id)?;
+                    m.opt("verify_status", &self.verify_status)?;
+                    m.opt("verify_status_desc", &self.verify_status_desc)?;
+                    m.opt("audit_status", &self.audit_status)?;
+                    m.opt("audit_status_desc", &self.audit_status_desc)?;
+                    m.opt("trade_status", &self.trade_status)?;
+                    m.opt("refund_at", &self.refund_at)?;
+                    m.opt("refund_dt", &self.refund_dt)?;
+                    m.opt("org_no", &self.org_no)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        code: o.req("code")?,
+                        msg: o.opt("msg")?,
+                        sub_code: o.opt("sub_code")?,
+                        sub_msg: o.opt("sub_msg")?,
+                        mchnt_order_id: o.opt("mchnt_order_id")?,
+                        verify_status: o.opt("verify_status")?,
+                        verify_status_desc: o.opt("verify_status_desc")?,
+                        audit_status: o.opt("audit_status")?,
+                        audit_status_desc: o.opt("audit_status_desc")?,
+                        trade_status: o.opt("trade_status")?,
+                        refund_at: o.opt("refund_at")?,
+                        refund_dt: o.opt("refund_dt")?,
+                        org_no: o.opt("org_no")?,
+                    })
+                }
             }
         }
         /// `/v3/gov/subsidy/audit/cup/refund`
@@ -261,14 +337,7 @@ pub mod audit {
                     }
                 }
                 /// The request of `POST /v3/gov/subsidy/audit/cup/refund/sync` (同步非银联支付交易退款信息).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 分公司机构代码
                     pub org_no: String,
@@ -281,15 +350,36 @@ pub mod audit {
                     /// 退款日期
                     pub refund_dt: String,
                 }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("org_no", &self.org_no)?;
+                        m.req("mchnt_order_id", &self.mchnt_order_id)?;
+                        m.req("upload_time", &self.upload_time)?;
+                        m.req("refund_at", &self.refund_at)?;
+                        m.req("refund_dt", &self.refund_dt)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            org_no: o.req("org_no")?,
+                            mchnt_order_id: o.req("mchnt_order_id")?,
+                            upload_time: o.req("upload_time")?,
+                            refund_at: o.req("refund_at")?,
+                            refund_dt: o.req("refund_dt")?,
+                        })
+                    }
+                }
                 /// The response of `POST /v3/gov/subsidy/audit/cup/refund/sync` (同步非银联支付交易退款信息).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
                     /// 响应码
                     ///
@@ -300,11 +390,35 @@ pub mod audit {
                     /// Example: `成功`
                     pub msg: String,
                     /// 详细应答码
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_code: Option<String>,
                     /// 详细应答码描述
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_msg: Option<String>,
+                }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("code", &self.code)?;
+                        m.req("msg", &self.msg)?;
+                        m.opt("sub_code", &self.sub_code)?;
+                        m.opt("sub_msg", &self.sub_msg)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            code: o.req("code")?,
+                            msg: o.req("msg")?,
+                            sub_code: o.opt("sub_code")?,
+                            sub_msg: o.opt("sub_msg")?,
+                        })
+                    }
                 }
             }
         }
@@ -329,14 +443,7 @@ pub mod audit {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/audit/cup/update` (更新审核数据).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 分公司机构代码
                 pub org_no: String,
@@ -345,7 +452,6 @@ pub mod audit {
                 /// 店铺名称
                 pub sub_mchnt_nm: String,
                 /// 门店名称
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_nm: Option<String>,
                 /// 线上平台订单号
                 pub online_no: String,
@@ -358,27 +464,22 @@ pub mod audit {
                 /// 品类
                 pub prod_id: String,
                 /// 能效
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub eng_grade: Option<String>,
                 /// 品牌
                 pub brand_nm: String,
                 /// 型号
                 pub prod_model: String,
                 /// 销售方式（线上或线下）
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sales_chnl: Option<String>,
                 /// 电商平台方
                 pub plat_form: String,
                 /// 支付方式类型
                 pub payer_tp: String,
                 /// 收旧订单号
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub trade_in_order_id: Option<String>,
                 /// 收旧价格
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub trade_in_at: Option<String>,
                 /// 收旧价格是否统计
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub is_trade_in: Option<String>,
                 /// 订单金额
                 pub sales_at: String,
@@ -389,180 +490,314 @@ pub mod audit {
                 /// 商户编码
                 pub mchnt_cd: String,
                 /// 商家优惠金额
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub mer_sub_at: Option<String>,
                 /// 国补优惠金额
                 pub discount_at: String,
                 /// 其他图片1
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub image01: Option<String>,
                 /// 其他图片2
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub image02: Option<String>,
                 /// 其他图片3
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub image03: Option<String>,
                 /// 其他图片4
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub image04: Option<String>,
                 /// 其他图片5
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub image05: Option<String>,
                 /// 其他图片6
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub image06: Option<String>,
                 /// 其他图片7
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub image07: Option<String>,
                 /// 其他图片8
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub image08: Option<String>,
                 /// 其他图片9
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub image09: Option<String>,
                 /// 其他图片10
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub image10: Option<String>,
                 /// 收旧承诺函照片
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub commitment_letter_photo: Option<String>,
                 /// 收旧承诺函照片格式
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub commitment_letter_photo_format: Option<String>,
                 /// 收旧设备外观照片
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub device_photo: Option<String>,
                 /// 收旧设备外观照片格式
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub device_photo_format: Option<String>,
                 /// 包含完整外包装及sn码的激活照片
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub pack_and_active_photo: Option<String>,
                 /// 商品条码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bar_code: Option<String>,
                 /// SN码
                 pub sn_code: String,
                 /// IMEI1
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub imei1: Option<String>,
                 /// IMEI2
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub imei2: Option<String>,
                 /// 能效或水效网备案登记型号
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub register_model: Option<String>,
                 /// 能效或水效备案号
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub record_number: Option<String>,
                 /// 能效或水效执行的国家标准名称
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub eng_grade_standard: Option<String>,
                 /// 发票信息
                 pub invoice_info: PostRequestInvoiceInfo,
                 /// 物流信息
                 pub track_info: PostRequestTrackInfo,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("org_no", &self.org_no)?;
+                    m.req("sub_mchnt_cd", &self.sub_mchnt_cd)?;
+                    m.req("sub_mchnt_nm", &self.sub_mchnt_nm)?;
+                    m.opt("store_nm", &self.store_nm)?;
+                    m.req("online_no", &self.online_no)?;
+                    m.req("mchnt_order_id", &self.mchnt_order_id)?;
+                    m.req("upload_time", &self.upload_time)?;
+                    m.req("notify_url", &self.notify_url)?;
+                    m.req("prod_id", &self.prod_id)?;
+                    m.opt("eng_grade", &self.eng_grade)?;
+                    m.req("brand_nm", &self.brand_nm)?;
+                    m.req("prod_model", &self.prod_model)?;
+                    m.opt("sales_chnl", &self.sales_chnl)?;
+                    m.req("plat_form", &self.plat_form)?;
+                    m.req("payer_tp", &self.payer_tp)?;
+                    m.opt("trade_in_order_id", &self.trade_in_order_id)?;
+                    m.opt("trade_in_at", &self.trade_in_at)?;
+                    m.opt("is_trade_in", &self.is_trade_in)?;
+                    m.req("sales_at", &self.sales_at)?;
+                    m.req("actual_at", &self.actual_at)?;
+                    m.req("trans_tm", &self.trans_tm)?;
+                    m.req("mchnt_cd", &self.mchnt_cd)?;
+                    m.opt("mer_sub_at", &self.mer_sub_at)?;
+                    m.req("discount_at", &self.discount_at)?;
+                    m.opt("image01", &self.image01)?;
+                    m.opt("image02", &self.image02)?;
+                    m.opt("image03", &self.image03)?;
+                    m.opt("image04", &self.image04)?;
+                    m.opt("image05", &self.image05)?;
+                    m.opt("image06", &self.image06)?;
+                    m.opt("image07", &self.image07)?;
+                    m.opt("image08", &self.image08)?;
+                    m.opt("image09", &self.image09)?;
+                    m.opt("image10", &self.image10)?;
+                    m.opt("commitment_letter_photo", &self.commitment_letter_photo)?;
+                    m.opt(
+                        "commitment_letter_photo_format",
+                        &self.commitment_letter_photo_format,
+                    )?;
+                    m.opt("device_photo", &self.device_photo)?;
+                    m.opt("device_photo_format", &self.device_photo_format)?;
+                    m.opt("pack_and_active_photo", &self.pack_and_active_photo)?;
+                    m.opt("bar_code", &self.bar_code)?;
+                    m.req("sn_code", &self.sn_code)?;
+                    m.opt("imei1", &self.imei1)?;
+                    m.opt("imei2", &self.imei2)?;
+                    m.opt("register_model", &self.register_model)?;
+                    m.opt("record_number", &self.record_number)?;
+                    m.opt("eng_grade_standard", &self.eng_grade_standard)?;
+                    m.req("invoice_info", &self.invoice_info)?;
+                    m.req("track_info", &self.track_info)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        org_no: o.req("org_no")?,
+                        sub_mchnt_cd: o.req("sub_mchnt_cd")?,
+                        sub_mchnt_nm: o.req("sub_mchnt_nm")?,
+                        store_nm: o.opt("store_nm")?,
+                        online_no: o.req("online_no")?,
+                        mchnt_order_id: o.req("mchnt_order_id")?,
+                        upload_time: o.req("upload_time")?,
+                        notify_url: o.req("notify_url")?,
+                        prod_id: o.req("prod_id")?,
+                        eng_grade: o.opt("eng_grade")?,
+                        brand_nm: o.req("brand_nm")?,
+                        prod_model: o.req("prod_model")?,
+                        sales_chnl: o.opt("sales_chnl")?,
+                        plat_form: o.req("plat_form")?,
+                        payer_tp: o.req("payer_tp")?,
+                        trade_in_order_id: o.opt("trade_in_order_id")?,
+                        trade_in_at: o.opt("trade_in_at")?,
+                        is_trade_in: o.opt("is_trade_in")?,
+                        sales_at: o.req("sales_at")?,
+                        actual_at: o.req("actual_at")?,
+                        trans_tm: o.req("trans_tm")?,
+                        mchnt_cd: o.req("mchnt_cd")?,
+                        mer_sub_at: o.opt("mer_sub_at")?,
+                        discount_at: o.req("discount_at")?,
+                        image01: o.opt("image01")?,
+                        image02: o.opt("image02")?,
+                        image03: o.opt("image03")?,
+                        image04: o.opt("image04")?,
+                        image05: o.opt("image05")?,
+                        image06: o.opt("image06")?,
+                        image07: o.opt("image07")?,
+                        image08: o.opt("image08")?,
+                        image09: o.opt("image09")?,
+                        image10: o.opt("image10")?,
+                        commitment_letter_photo: o.opt("commitment_letter_photo")?,
+                        commitment_letter_photo_format: o
+                            .opt("commitment_letter_photo_format")?,
+                        device_photo: o.opt("device_photo")?,
+                        device_photo_format: o.opt("device_photo_format")?,
+                        pack_and_active_photo: o.opt("pack_and_active_photo")?,
+                        bar_code: o.opt("bar_code")?,
+                        sn_code: o.req("sn_code")?,
+                        imei1: o.opt("imei1")?,
+                        imei2: o.opt("imei2")?,
+                        register_model: o.opt("register_model")?,
+                        record_number: o.opt("record_number")?,
+                        eng_grade_standard: o.opt("eng_grade_standard")?,
+                        invoice_info: o.req("invoice_info")?,
+                        track_info: o.req("track_info")?,
+                    })
+                }
+            }
             /// 发票信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestInvoiceInfo {
                 /// 发票代码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub invoice_cd: Option<String>,
                 /// 发票号码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub invoice_no: Option<String>,
                 /// 开票日期
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub invoice_dt: Option<String>,
                 /// 发票链接
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub invoice_link: Option<String>,
                 /// 发票类型
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub invoice_tp: Option<String>,
                 /// 发票校验码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub invoice_ck_cd: Option<String>,
                 /// 发票上购买人姓名
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub nm: Option<String>,
                 /// 税价合计
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub tax: Option<String>,
                 /// 发票税额
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub invoice_tax_amt: Option<String>,
                 /// 销售企业名称
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sales_ent_nm: Option<String>,
                 /// 销售方纳税人识别号
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub tax_payer: Option<String>,
                 /// 数量
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub num: Option<String>,
                 /// 货物或应税劳务服务名称（含型号）
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub service_nm: Option<String>,
             }
+            impl ::serde::Serialize for PostRequestInvoiceInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("invoice_cd", &self.invoice_cd)?;
+                    m.opt("invoice_no", &self.invoice_no)?;
+                    m.opt("invoice_dt", &self.invoice_dt)?;
+                    m.opt("invoice_link", &self.invoice_link)?;
+                    m.opt("invoice_tp", &self.invoice_tp)?;
+                    m.opt("invoice_ck_cd", &self.invoice_ck_cd)?;
+                    m.opt("nm", &self.nm)?;
+                    m.opt("tax", &self.tax)?;
+                    m.opt("invoice_tax_amt", &self.invoice_tax_amt)?;
+                    m.opt("sales_ent_nm", &self.sales_ent_nm)?;
+                    m.opt("tax_payer", &self.tax_payer)?;
+                    m.opt("num", &self.num)?;
+                    m.opt("service_nm", &self.service_nm)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestInvoiceInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        invoice_cd: o.opt("invoice_cd")?,
+                        invoice_no: o.opt("invoice_no")?,
+                        invoice_dt: o.opt("invoice_dt")?,
+                        invoice_link: o.opt("invoice_link")?,
+                        invoice_tp: o.opt("invoice_tp")?,
+                        invoice_ck_cd: o.opt("invoice_ck_cd")?,
+                        nm: o.opt("nm")?,
+                        tax: o.opt("tax")?,
+                        invoice_tax_amt: o.opt("invoice_tax_amt")?,
+                        sales_ent_nm: o.opt("sales_ent_nm")?,
+                        tax_payer: o.opt("tax_payer")?,
+                        num: o.opt("num")?,
+                        service_nm: o.opt("service_nm")?,
+                    })
+                }
+            }
             /// 物流信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestTrackInfo {
                 /// 物流单号
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub tracking_no: Option<String>,
                 /// 物流公司
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub tracking_company: Option<String>,
                 /// 收货省
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub usr_prov: Option<String>,
                 /// 收货市
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub usr_city: Option<String>,
                 /// 收货区县
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub usr_area: Option<String>,
                 /// 收货地址
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub usr_addr: Option<String>,
                 /// 物流类型
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub tracking_type: Option<String>,
                 /// 提货方式
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub delivery_method: Option<String>,
                 /// 发货地址
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub shipping_addr: Option<String>,
                 /// 签收时间
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub delivery_time: Option<String>,
             }
+            impl ::serde::Serialize for PostRequestTrackInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("tracking_no", &self.tracking_no)?;
+                    m.opt("tracking_company", &self.tracking_company)?;
+                    m.opt("usr_prov", &self.usr_prov)?;
+                    m.opt("usr_city", &self.usr_city)?;
+                    m.opt("usr_area", &self.usr_area)?;
+                    m.opt("usr_addr", &self.usr_addr)?;
+                    m.opt("tracking_type", &self.tracking_type)?;
+                    m.opt("delivery_method", &self.delivery_method)?;
+                    m.opt("shipping_addr", &self.shipping_addr)?;
+                    m.opt("delivery_time", &self.delivery_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestTrackInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        tracking_no: o.opt("tracking_no")?,
+                        tracking_company: o.opt("tracking_company")?,
+                        usr_prov: o.opt("usr_prov")?,
+                        usr_city: o.opt("usr_city")?,
+                        usr_area: o.opt("usr_area")?,
+                        usr_addr: o.opt("usr_addr")?,
+                        tracking_type: o.opt("tracking_type")?,
+                        delivery_method: o.opt("delivery_method")?,
+                        shipping_addr: o.opt("shipping_addr")?,
+                        delivery_time: o.opt("delivery_time")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/gov/subsidy/audit/cup/update` (更新审核数据).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 响应码
                 ///
@@ -573,11 +808,35 @@ pub mod audit {
                 /// Example: `成功`
                 pub msg: String,
                 /// 详细应答码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_code: Option<String>,
                 /// 详细应答码描述
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_msg: Option<String>,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("code", &self.code)?;
+                    m.req("msg", &self.msg)?;
+                    m.opt("sub_code", &self.sub_code)?;
+                    m.opt("sub_msg", &self.sub_msg)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        code: o.req("code")?,
+                        msg: o.req("msg")?,
+                        sub_code: o.opt("sub_code")?,
+                        sub_msg: o.opt("sub_msg")?,
+                    })
+                }
             }
         }
         /// `/v3/gov/subsidy/audit/cup/upload`
@@ -601,14 +860,7 @@ pub mod audit {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/audit/cup/upload` (上传审核数据).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 分公司机构代码
                 pub org_no: String,
@@ -617,7 +869,6 @@ pub mod audit {
                 /// 店铺名称
                 pub sub_mchnt_nm: String,
                 /// 门店名称
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_nm: Option<String>,
                 /// 线上平台订单号
                 pub online_no: String,
@@ -630,27 +881,22 @@ pub mod audit {
                 /// 品类
                 pub prod_id: String,
                 /// 能效
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub eng_grade: Option<String>,
                 /// 品牌
                 pub brand_nm: String,
                 /// 型号
                 pub prod_model: String,
                 /// 销售方式（线上或线下）
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sales_chnl: Option<String>,
                 /// 电商平台方
                 pub plat_form: String,
                 /// 支付方式类型
                 pub payer_tp: String,
                 /// 收旧订单号
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub trade_in_order_id: Option<String>,
                 /// 收旧价格
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub trade_in_at: Option<String>,
                 /// 收旧价格是否统计
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub is_trade_in: Option<String>,
                 /// 订单金额
                 pub sales_at: String,
@@ -661,180 +907,314 @@ pub mod audit {
                 /// 商户编码
                 pub mchnt_cd: String,
                 /// 商家优惠金额
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub mer_sub_at: Option<String>,
                 /// 国补优惠金额
                 pub discount_at: String,
                 /// 其他图片1
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub image01: Option<String>,
                 /// 其他图片2
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub image02: Option<String>,
                 /// 其他图片3
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub image03: Option<String>,
                 /// 其他图片4
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub image04: Option<String>,
                 /// 其他图片5
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub image05: Option<String>,
                 /// 其他图片6
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub image06: Option<String>,
                 /// 其他图片7
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub image07: Option<String>,
                 /// 其他图片8
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub image08: Option<String>,
                 /// 其他图片9
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub image09: Option<String>,
                 /// 其他图片10
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub image10: Option<String>,
                 /// 收旧承诺函照片
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub commitment_letter_photo: Option<String>,
                 /// 收旧承诺函照片格式
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub commitment_letter_photo_format: Option<String>,
                 /// 收旧设备外观照片
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub device_photo: Option<String>,
                 /// 收旧设备外观照片格式
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub device_photo_format: Option<String>,
                 /// 包含完整外包装及sn码的激活照片
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub pack_and_active_photo: Option<String>,
                 /// 商品条码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bar_code: Option<String>,
                 /// SN码
                 pub sn_code: String,
                 /// IMEI1
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub imei1: Option<String>,
                 /// IMEI2
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub imei2: Option<String>,
                 /// 能效或水效网备案登记型号
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub register_model: Option<String>,
                 /// 能效或水效备案号
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub record_number: Option<String>,
                 /// 能效或水效执行的国家标准名称
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub eng_grade_standard: Option<String>,
                 /// 发票信息
                 pub invoice_info: PostRequestInvoiceInfo,
                 /// 物流信息
                 pub track_info: PostRequestTrackInfo,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("org_no", &self.org_no)?;
+                    m.req("sub_mchnt_cd", &self.sub_mchnt_cd)?;
+                    m.req("sub_mchnt_nm", &self.sub_mchnt_nm)?;
+                    m.opt("store_nm", &self.store_nm)?;
+                    m.req("online_no", &self.online_no)?;
+                    m.req("mchnt_order_id", &self.mchnt_order_id)?;
+                    m.req("upload_time", &self.upload_time)?;
+                    m.req("notify_url", &self.notify_url)?;
+                    m.req("prod_id", &self.prod_id)?;
+                    m.opt("eng_grade", &self.eng_grade)?;
+                    m.req("brand_nm", &self.brand_nm)?;
+                    m.req("prod_model", &self.prod_model)?;
+                    m.opt("sales_chnl", &self.sales_chnl)?;
+                    m.req("plat_form", &self.plat_form)?;
+                    m.req("payer_tp", &self.payer_tp)?;
+                    m.opt("trade_in_order_id", &self.trade_in_order_id)?;
+                    m.opt("trade_in_at", &self.trade_in_at)?;
+                    m.opt("is_trade_in", &self.is_trade_in)?;
+                    m.req("sales_at", &self.sales_at)?;
+                    m.req("actual_at", &self.actual_at)?;
+                    m.req("trans_tm", &self.trans_tm)?;
+                    m.req("mchnt_cd", &self.mchnt_cd)?;
+                    m.opt("mer_sub_at", &self.mer_sub_at)?;
+                    m.req("discount_at", &self.discount_at)?;
+                    m.opt("image01", &self.image01)?;
+                    m.opt("image02", &self.image02)?;
+                    m.opt("image03", &self.image03)?;
+                    m.opt("image04", &self.image04)?;
+                    m.opt("image05", &self.image05)?;
+                    m.opt("image06", &self.image06)?;
+                    m.opt("image07", &self.image07)?;
+                    m.opt("image08", &self.image08)?;
+                    m.opt("image09", &self.image09)?;
+                    m.opt("image10", &self.image10)?;
+                    m.opt("commitment_letter_photo", &self.commitment_letter_photo)?;
+                    m.opt(
+                        "commitment_letter_photo_format",
+                        &self.commitment_letter_photo_format,
+                    )?;
+                    m.opt("device_photo", &self.device_photo)?;
+                    m.opt("device_photo_format", &self.device_photo_format)?;
+                    m.opt("pack_and_active_photo", &self.pack_and_active_photo)?;
+                    m.opt("bar_code", &self.bar_code)?;
+                    m.req("sn_code", &self.sn_code)?;
+                    m.opt("imei1", &self.imei1)?;
+                    m.opt("imei2", &self.imei2)?;
+                    m.opt("register_model", &self.register_model)?;
+                    m.opt("record_number", &self.record_number)?;
+                    m.opt("eng_grade_standard", &self.eng_grade_standard)?;
+                    m.req("invoice_info", &self.invoice_info)?;
+                    m.req("track_info", &self.track_info)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        org_no: o.req("org_no")?,
+                        sub_mchnt_cd: o.req("sub_mchnt_cd")?,
+                        sub_mchnt_nm: o.req("sub_mchnt_nm")?,
+                        store_nm: o.opt("store_nm")?,
+                        online_no: o.req("online_no")?,
+                        mchnt_order_id: o.req("mchnt_order_id")?,
+                        upload_time: o.req("upload_time")?,
+                        notify_url: o.req("notify_url")?,
+                        prod_id: o.req("prod_id")?,
+                        eng_grade: o.opt("eng_grade")?,
+                        brand_nm: o.req("brand_nm")?,
+                        prod_model: o.req("prod_model")?,
+                        sales_chnl: o.opt("sales_chnl")?,
+                        plat_form: o.req("plat_form")?,
+                        payer_tp: o.req("payer_tp")?,
+                        trade_in_order_id: o.opt("trade_in_order_id")?,
+                        trade_in_at: o.opt("trade_in_at")?,
+                        is_trade_in: o.opt("is_trade_in")?,
+                        sales_at: o.req("sales_at")?,
+                        actual_at: o.req("actual_at")?,
+                        trans_tm: o.req("trans_tm")?,
+                        mchnt_cd: o.req("mchnt_cd")?,
+                        mer_sub_at: o.opt("mer_sub_at")?,
+                        discount_at: o.req("discount_at")?,
+                        image01: o.opt("image01")?,
+                        image02: o.opt("image02")?,
+                        image03: o.opt("image03")?,
+                        image04: o.opt("image04")?,
+                        image05: o.opt("image05")?,
+                        image06: o.opt("image06")?,
+                        image07: o.opt("image07")?,
+                        image08: o.opt("image08")?,
+                        image09: o.opt("image09")?,
+                        image10: o.opt("image10")?,
+                        commitment_letter_photo: o.opt("commitment_letter_photo")?,
+                        commitment_letter_photo_format: o
+                            .opt("commitment_letter_photo_format")?,
+                        device_photo: o.opt("device_photo")?,
+                        device_photo_format: o.opt("device_photo_format")?,
+                        pack_and_active_photo: o.opt("pack_and_active_photo")?,
+                        bar_code: o.opt("bar_code")?,
+                        sn_code: o.req("sn_code")?,
+                        imei1: o.opt("imei1")?,
+                        imei2: o.opt("imei2")?,
+                        register_model: o.opt("register_model")?,
+                        record_number: o.opt("record_number")?,
+                        eng_grade_standard: o.opt("eng_grade_standard")?,
+                        invoice_info: o.req("invoice_info")?,
+                        track_info: o.req("track_info")?,
+                    })
+                }
+            }
             /// 发票信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestInvoiceInfo {
                 /// 发票代码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub invoice_cd: Option<String>,
                 /// 发票号码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub invoice_no: Option<String>,
                 /// 开票日期
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub invoice_dt: Option<String>,
                 /// 发票链接
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub invoice_link: Option<String>,
                 /// 发票类型
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub invoice_tp: Option<String>,
                 /// 发票校验码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub invoice_ck_cd: Option<String>,
                 /// 发票上购买人姓名
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub nm: Option<String>,
                 /// 税价合计
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub tax: Option<String>,
                 /// 发票税额
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub invoice_tax_amt: Option<String>,
                 /// 销售企业名称
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sales_ent_nm: Option<String>,
                 /// 销售方纳税人识别号
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub tax_payer: Option<String>,
                 /// 数量
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub num: Option<String>,
                 /// 货物或应税劳务服务名称（含型号）
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub service_nm: Option<String>,
             }
+            impl ::serde::Serialize for PostRequestInvoiceInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("invoice_cd", &self.invoice_cd)?;
+                    m.opt("invoice_no", &self.invoice_no)?;
+                    m.opt("invoice_dt", &self.invoice_dt)?;
+                    m.opt("invoice_link", &self.invoice_link)?;
+                    m.opt("invoice_tp", &self.invoice_tp)?;
+                    m.opt("invoice_ck_cd", &self.invoice_ck_cd)?;
+                    m.opt("nm", &self.nm)?;
+                    m.opt("tax", &self.tax)?;
+                    m.opt("invoice_tax_amt", &self.invoice_tax_amt)?;
+                    m.opt("sales_ent_nm", &self.sales_ent_nm)?;
+                    m.opt("tax_payer", &self.tax_payer)?;
+                    m.opt("num", &self.num)?;
+                    m.opt("service_nm", &self.service_nm)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestInvoiceInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        invoice_cd: o.opt("invoice_cd")?,
+                        invoice_no: o.opt("invoice_no")?,
+                        invoice_dt: o.opt("invoice_dt")?,
+                        invoice_link: o.opt("invoice_link")?,
+                        invoice_tp: o.opt("invoice_tp")?,
+                        invoice_ck_cd: o.opt("invoice_ck_cd")?,
+                        nm: o.opt("nm")?,
+                        tax: o.opt("tax")?,
+                        invoice_tax_amt: o.opt("invoice_tax_amt")?,
+                        sales_ent_nm: o.opt("sales_ent_nm")?,
+                        tax_payer: o.opt("tax_payer")?,
+                        num: o.opt("num")?,
+                        service_nm: o.opt("service_nm")?,
+                    })
+                }
+            }
             /// 物流信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestTrackInfo {
                 /// 物流单号
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub tracking_no: Option<String>,
                 /// 物流公司
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub tracking_company: Option<String>,
                 /// 收货省
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub usr_prov: Option<String>,
                 /// 收货市
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub usr_city: Option<String>,
                 /// 收货区县
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub usr_area: Option<String>,
                 /// 收货地址
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub usr_addr: Option<String>,
                 /// 物流类型
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub tracking_type: Option<String>,
                 /// 提货方式
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub delivery_method: Option<String>,
                 /// 发货地址
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub shipping_addr: Option<String>,
                 /// 签收时间
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub delivery_time: Option<String>,
             }
+            impl ::serde::Serialize for PostRequestTrackInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("tracking_no", &self.tracking_no)?;
+                    m.opt("tracking_company", &self.tracking_company)?;
+                    m.opt("usr_prov", &self.usr_prov)?;
+                    m.opt("usr_city", &self.usr_city)?;
+                    m.opt("usr_area", &self.usr_area)?;
+                    m.opt("usr_addr", &self.usr_addr)?;
+                    m.opt("tracking_type", &self.tracking_type)?;
+                    m.opt("delivery_method", &self.delivery_method)?;
+                    m.opt("shipping_addr", &self.shipping_addr)?;
+                    m.opt("delivery_time", &self.delivery_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestTrackInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        tracking_no: o.opt("tracking_no")?,
+                        tracking_company: o.opt("tracking_company")?,
+                        usr_prov: o.opt("usr_prov")?,
+                        usr_city: o.opt("usr_city")?,
+                        usr_area: o.opt("usr_area")?,
+                        usr_addr: o.opt("usr_addr")?,
+                        tracking_type: o.opt("tracking_type")?,
+                        delivery_method: o.opt("delivery_method")?,
+                        shipping_addr: o.opt("shipping_addr")?,
+                        delivery_time: o.opt("delivery_time")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/gov/subsidy/audit/cup/upload` (上传审核数据).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 响应码
                 ///
@@ -845,11 +1225,35 @@ pub mod audit {
                 /// Example: `成功`
                 pub msg: String,
                 /// 详细应答码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_code: Option<String>,
                 /// 详细应答码描述
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_msg: Option<String>,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("code", &self.code)?;
+                    m.req("msg", &self.msg)?;
+                    m.opt("sub_code", &self.sub_code)?;
+                    m.opt("sub_msg", &self.sub_msg)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        code: o.req("code")?,
+                        msg: o.req("msg")?,
+                        sub_code: o.opt("sub_code")?,
+                        sub_msg: o.opt("sub_msg")?,
+                    })
+                }
             }
         }
     }
@@ -885,14 +1289,7 @@ pub mod companies {
             }
         }
         /// The request of `POST /v3/gov/subsidy/companies/query` (企业信息查询).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 使用的资格的地区编码
             ///
@@ -903,25 +1300,38 @@ pub mod companies {
             /// Example: `91110108397173806M`
             pub license_number: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("qualification_region_code", &self.qualification_region_code)?;
+                m.req("license_number", &self.license_number)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    qualification_region_code: o.req("qualification_region_code")?,
+                    license_number: o.req("license_number")?,
+                })
+            }
+        }
         /// The response of `POST /v3/gov/subsidy/companies/query` (企业信息查询).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 企业名称
             ///
             /// Example: `联想（北京）信息技术有限公司`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub company_name: Option<String>,
             /// 归集状态枚举
             ///
             /// Example: `COLLECT_STATE_NOT_COLLECT`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub collect_state: Option<PostResponseCollectState>,
             /// 响应码
             ///
@@ -931,6 +1341,32 @@ pub mod companies {
             ///
             /// Example: `成功`
             pub message: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("company_name", &self.company_name)?;
+                m.opt("collect_state", &self.collect_state)?;
+                m.req("code", &self.code)?;
+                m.req("message", &self.message)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    company_name: o.opt("company_name")?,
+                    collect_state: o.opt("collect_state")?,
+                    code: o.req("code")?,
+                    message: o.req("message")?,
+                })
+            }
         }
         /// 归集状态枚举
         ///
@@ -1027,7 +1463,7 @@ pub mod goods {
             }
         }
         /// The request of `POST /v3/gov/subsidy/goods/upload` (商品信息上传).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 消费品类ID
             ///
@@ -1074,7 +1510,6 @@ pub mod goods {
             /// 能效等级
             ///
             /// Example: `FIRST_LEVEL`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub energy_grade: Option<PostRequestEnergyGrade>,
             /// 家电品牌
             ///
@@ -1107,12 +1542,53 @@ pub mod goods {
             /// 商品型号
             ///
             /// Example: `XX`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub product_model: Option<String>,
             /// 商品条码
             ///
             /// Example: `6901010101098`
             pub bar_code: String,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appliance_id", &self.appliance_id)?;
+                m.req("product_name", &self.product_name)?;
+                m.opt("energy_grade", &self.energy_grade)?;
+                m.req("brand", &self.brand)?;
+                m.req("qualification_region_code", &self.qualification_region_code)?;
+                m.req("seller_name", &self.seller_name)?;
+                m.req("license_number", &self.license_number)?;
+                m.req("base_price", &self.base_price)?;
+                m.req("average_trading_price", &self.average_trading_price)?;
+                m.req("product_type", &self.product_type)?;
+                m.opt("product_model", &self.product_model)?;
+                m.req("bar_code", &self.bar_code)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appliance_id: o.req("appliance_id")?,
+                    product_name: o.req("product_name")?,
+                    energy_grade: o.opt("energy_grade")?,
+                    brand: o.req("brand")?,
+                    qualification_region_code: o.req("qualification_region_code")?,
+                    seller_name: o.req("seller_name")?,
+                    license_number: o.req("license_number")?,
+                    base_price: o.req("base_price")?,
+                    average_trading_price: o.req("average_trading_price")?,
+                    product_type: o.req("product_type")?,
+                    product_model: o.opt("product_model")?,
+                    bar_code: o.req("bar_code")?,
+                })
+            }
         }
         /// 能效等级
         ///
@@ -1227,14 +1703,7 @@ pub mod goods {
             }
         }
         /// The response of `POST /v3/gov/subsidy/goods/upload` (商品信息上传).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 响应码
             ///
@@ -1244,6 +1713,28 @@ pub mod goods {
             ///
             /// Example: `成功`
             pub message: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("code", &self.code)?;
+                m.req("message", &self.message)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    code: o.req("code")?,
+                    message: o.req("message")?,
+                })
+            }
         }
     }
 }
@@ -1279,12 +1770,11 @@ pub mod n_qualifications {
             }
         }
         /// The request of `POST /v3/gov/subsidy/n-qualifications/sync` (N品类同步资格核销信息).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            #[serde(rename = "Wechatpay-Serial", skip_serializing)]
             pub wechatpay_serial: String,
             /// 自然人姓名
             ///
@@ -1335,7 +1825,6 @@ pub mod n_qualifications {
             /// - `16`: 平板
             ///
             /// - `17`: 智能手表手环
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub appliance_id: Option<i64>,
             /// 商户支付订单号
             ///
@@ -1344,12 +1833,10 @@ pub mod n_qualifications {
             /// 子商户号
             ///
             /// Example: `123456`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 能效等级
             ///
             /// Example: `FIRST_LEVEL`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub energy_grade: Option<PostRequestEnergyGrade>,
             /// 收货地区编码
             ///
@@ -1378,12 +1865,10 @@ pub mod n_qualifications {
             /// 物流单号
             ///
             /// Example: `123456789`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub logistics_num: Option<String>,
             /// 签收时间
             ///
             /// Example: `2025-01-14T19:55:06+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub delivery_time: Option<String>,
             /// 发票号
             ///
@@ -1396,7 +1881,6 @@ pub mod n_qualifications {
             /// 类型(台式、笔记本)，当品类为电脑时必填
             ///
             /// Example: `DESKTOP`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub pc_type: Option<PostRequestPcType>,
             /// 订单金额
             ///
@@ -1443,10 +1927,8 @@ pub mod n_qualifications {
             /// Example: `CATE_STATE_REDEEM`
             pub cate_state: PostRequestCateState,
             /// 经度
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub longitude: Option<String>,
             /// 纬度
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub latitude: Option<String>,
             /// 品类编码
             ///
@@ -1455,18 +1937,104 @@ pub mod n_qualifications {
             /// 券码
             ///
             /// Example: `6901010101098`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub coupon_code: Option<String>,
             /// 发票代码
             ///
             /// Example: `310100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub invoice_code: Option<String>,
             /// 线上平台退款交易编号
             ///
             /// Example: `123456789`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub refund_id: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("real_name", &self.real_name)?;
+                m.req("id_card_number", &self.id_card_number)?;
+                m.req("phone_number", &self.phone_number)?;
+                m.opt("appliance_id", &self.appliance_id)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("energy_grade", &self.energy_grade)?;
+                m.req("receive_region_code", &self.receive_region_code)?;
+                m.req("brand", &self.brand)?;
+                m.req("address", &self.address)?;
+                m.req("qualification_region_code", &self.qualification_region_code)?;
+                m.req("seller_name", &self.seller_name)?;
+                m.req("license_number", &self.license_number)?;
+                m.opt("logistics_num", &self.logistics_num)?;
+                m.opt("delivery_time", &self.delivery_time)?;
+                m.req("invoice_num", &self.invoice_num)?;
+                m.req("product_type", &self.product_type)?;
+                m.opt("pc_type", &self.pc_type)?;
+                m.req("order_amount", &self.order_amount)?;
+                m.req("discount_amount", &self.discount_amount)?;
+                m.req("mch_order_id", &self.mch_order_id)?;
+                m.req("invoice_time", &self.invoice_time)?;
+                m.req("purchaser_name", &self.purchaser_name)?;
+                m.req("sale_model", &self.sale_model)?;
+                m.req("identity_document_type", &self.identity_document_type)?;
+                m.req("invoice_address_code", &self.invoice_address_code)?;
+                m.req("tax_authority_code", &self.tax_authority_code)?;
+                m.req("transaction_time", &self.transaction_time)?;
+                m.req("cate_state", &self.cate_state)?;
+                m.opt("longitude", &self.longitude)?;
+                m.opt("latitude", &self.latitude)?;
+                m.req("cate_code", &self.cate_code)?;
+                m.opt("coupon_code", &self.coupon_code)?;
+                m.opt("invoice_code", &self.invoice_code)?;
+                m.opt("refund_id", &self.refund_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wechatpay_serial: o.req("Wechatpay-Serial")?,
+                    real_name: o.req("real_name")?,
+                    id_card_number: o.req("id_card_number")?,
+                    phone_number: o.req("phone_number")?,
+                    appliance_id: o.opt("appliance_id")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    energy_grade: o.opt("energy_grade")?,
+                    receive_region_code: o.req("receive_region_code")?,
+                    brand: o.req("brand")?,
+                    address: o.req("address")?,
+                    qualification_region_code: o.req("qualification_region_code")?,
+                    seller_name: o.req("seller_name")?,
+                    license_number: o.req("license_number")?,
+                    logistics_num: o.opt("logistics_num")?,
+                    delivery_time: o.opt("delivery_time")?,
+                    invoice_num: o.req("invoice_num")?,
+                    product_type: o.req("product_type")?,
+                    pc_type: o.opt("pc_type")?,
+                    order_amount: o.req("order_amount")?,
+                    discount_amount: o.req("discount_amount")?,
+                    mch_order_id: o.req("mch_order_id")?,
+                    invoice_time: o.req("invoice_time")?,
+                    purchaser_name: o.req("purchaser_name")?,
+                    sale_model: o.req("sale_model")?,
+                    identity_document_type: o.req("identity_document_type")?,
+                    invoice_address_code: o.req("invoice_address_code")?,
+                    tax_authority_code: o.req("tax_authority_code")?,
+                    transaction_time: o.req("transaction_time")?,
+                    cate_state: o.req("cate_state")?,
+                    longitude: o.opt("longitude")?,
+                    latitude: o.opt("latitude")?,
+                    cate_code: o.req("cate_code")?,
+                    coupon_code: o.opt("coupon_code")?,
+                    invoice_code: o.opt("invoice_code")?,
+                    refund_id: o.opt("refund_id")?,
+                })
+            }
         }
         /// 品类状态
         ///
@@ -1813,14 +2381,7 @@ pub mod n_qualifications {
             }
         }
         /// The response of `POST /v3/gov/subsidy/n-qualifications/sync` (N品类同步资格核销信息).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 响应码
             ///
@@ -1830,6 +2391,28 @@ pub mod n_qualifications {
             ///
             /// Example: `成功`
             pub message: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("code", &self.code)?;
+                m.req("message", &self.message)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    code: o.req("code")?,
+                    message: o.req("message")?,
+                })
+            }
         }
     }
 }
@@ -1865,22 +2448,19 @@ pub mod qualification {
         }
     }
     /// The request of `GET /v3/gov/subsidy/qualification` (查询补贴资格).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 自然人姓名
         ///
         /// Query parameter `real_name`. Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
-        #[serde(skip_serializing)]
         pub real_name: Option<String>,
         /// 自然人证件号
         ///
         /// Query parameter `id_card_number`. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
-        #[serde(skip_serializing)]
         pub id_card_number: Option<String>,
         /// 手机号
         ///
         /// Query parameter `phone_number`. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
-        #[serde(skip_serializing)]
         pub phone_number: Option<String>,
         /// 消费品类ID
         ///
@@ -1919,33 +2499,54 @@ pub mod qualification {
         /// - `16`: 平板
         ///
         /// - `17`: 智能手表手环
-        #[serde(skip_serializing)]
         pub appliance_id: i64,
         /// OPENID
         ///
         /// Query parameter `openid`. Example: `oCuiA7RW33Tc3jtz_5CNLegC9kN0`
-        #[serde(skip_serializing)]
         pub openid: Option<String>,
         /// APPID
         ///
         /// Query parameter `appid`. Example: `wx5cb0427850cd8c49`
-        #[serde(skip_serializing)]
         pub appid: Option<String>,
         /// 使用的资格的地区编码
         ///
         /// Query parameter `qualification_region_code`. Example: `310100`
-        #[serde(skip_serializing)]
         pub qualification_region_code: i64,
         /// 证件类型
         ///
         /// Query parameter `identity_document_type`. Example: `ID_DOC_TYPE_ID_CARD`
-        #[serde(skip_serializing)]
         pub identity_document_type: Option<GetRequestIdentityDocumentType>,
         /// 微信支付公钥ID/平台证书序列号
         ///
         /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        #[serde(rename = "Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: String,
+    }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                real_name: o.opt("real_name")?,
+                id_card_number: o.opt("id_card_number")?,
+                phone_number: o.opt("phone_number")?,
+                appliance_id: o.req("appliance_id")?,
+                openid: o.opt("openid")?,
+                appid: o.opt("appid")?,
+                qualification_region_code: o.req("qualification_region_code")?,
+                identity_document_type: o.opt("identity_document_type")?,
+                wechatpay_serial: o.req("Wechatpay-Serial")?,
+            })
+        }
     }
     /// 证件类型
     ///
@@ -2012,12 +2613,30 @@ pub mod qualification {
         }
     }
     /// The response of `GET /v3/gov/subsidy/qualification` (查询补贴资格).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 资格的状态
         ///
         /// Example: `UNREDEEMED`
         pub state: GetResponseState,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("state", &self.state)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self { state: o.req("state")? })
+        }
     }
     /// 资格的状态
     ///
@@ -2134,12 +2753,11 @@ pub mod qualifications {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/qualifications/passthrough/cancel` (取消资格(透传模式)).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
                 /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                #[serde(rename = "Wechatpay-Serial", skip_serializing)]
                 pub wechatpay_serial: String,
                 /// 自然人姓名
                 ///
@@ -2198,12 +2816,44 @@ pub mod qualifications {
                 /// 请求序号
                 ///
                 /// Example: `vmall_250120131959_993_4494`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub out_request_no: Option<String>,
                 /// 证件类型
                 ///
                 /// Example: `ID_DOC_TYPE_ID_CARD`
                 pub identity_document_type: PostRequestIdentityDocumentType,
+            }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("real_name", &self.real_name)?;
+                    m.req("id_card_number", &self.id_card_number)?;
+                    m.req("phone_number", &self.phone_number)?;
+                    m.req("appliance_id", &self.appliance_id)?;
+                    m.req("qualification_region_code", &self.qualification_region_code)?;
+                    m.opt("out_request_no", &self.out_request_no)?;
+                    m.req("identity_document_type", &self.identity_document_type)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        wechatpay_serial: o.req("Wechatpay-Serial")?,
+                        real_name: o.req("real_name")?,
+                        id_card_number: o.req("id_card_number")?,
+                        phone_number: o.req("phone_number")?,
+                        appliance_id: o.req("appliance_id")?,
+                        qualification_region_code: o.req("qualification_region_code")?,
+                        out_request_no: o.opt("out_request_no")?,
+                        identity_document_type: o.req("identity_document_type")?,
+                    })
+                }
             }
             /// 证件类型
             ///
@@ -2275,14 +2925,7 @@ pub mod qualifications {
                 }
             }
             /// The response of `POST /v3/gov/subsidy/qualifications/passthrough/cancel` (取消资格(透传模式)).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 响应码
                 ///
@@ -2292,6 +2935,28 @@ pub mod qualifications {
                 ///
                 /// Example: `成功`
                 pub message: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("code", &self.code)?;
+                    m.req("message", &self.message)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        code: o.req("code")?,
+                        message: o.req("message")?,
+                    })
+                }
             }
         }
         /// `/v3/gov/subsidy/qualifications/passthrough/claim`
@@ -2316,12 +2981,11 @@ pub mod qualifications {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/qualifications/passthrough/claim` (领取资格(透传模式)).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
                 /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                #[serde(rename = "Wechatpay-Serial", skip_serializing)]
                 pub wechatpay_serial: String,
                 /// 自然人姓名
                 ///
@@ -2372,7 +3036,6 @@ pub mod qualifications {
                 /// - `16`: 平板
                 ///
                 /// - `17`: 智能手表手环
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub appliance_id: Option<i64>,
                 /// 使用的资格的地区编码
                 ///
@@ -2386,6 +3049,41 @@ pub mod qualifications {
                 pub longitude: String,
                 /// 纬度
                 pub latitude: String,
+            }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("real_name", &self.real_name)?;
+                    m.req("id_card_number", &self.id_card_number)?;
+                    m.req("phone_number", &self.phone_number)?;
+                    m.opt("appliance_id", &self.appliance_id)?;
+                    m.req("qualification_region_code", &self.qualification_region_code)?;
+                    m.req("identity_document_type", &self.identity_document_type)?;
+                    m.req("longitude", &self.longitude)?;
+                    m.req("latitude", &self.latitude)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        wechatpay_serial: o.req("Wechatpay-Serial")?,
+                        real_name: o.req("real_name")?,
+                        id_card_number: o.req("id_card_number")?,
+                        phone_number: o.req("phone_number")?,
+                        appliance_id: o.opt("appliance_id")?,
+                        qualification_region_code: o.req("qualification_region_code")?,
+                        identity_document_type: o.req("identity_document_type")?,
+                        longitude: o.req("longitude")?,
+                        latitude: o.req("latitude")?,
+                    })
+                }
             }
             /// 证件类型
             ///
@@ -2457,14 +3155,7 @@ pub mod qualifications {
                 }
             }
             /// The response of `POST /v3/gov/subsidy/qualifications/passthrough/claim` (领取资格(透传模式)).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 响应码
                 ///
@@ -2474,6 +3165,28 @@ pub mod qualifications {
                 ///
                 /// Example: `成功`
                 pub message: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("code", &self.code)?;
+                    m.req("message", &self.message)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        code: o.req("code")?,
+                        message: o.req("message")?,
+                    })
+                }
             }
         }
         /// `/v3/gov/subsidy/qualifications/passthrough/query`
@@ -2498,12 +3211,11 @@ pub mod qualifications {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/qualifications/passthrough/query` (批量查询用户资格(透传模式)).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
                 /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                #[serde(rename = "Wechatpay-Serial", skip_serializing)]
                 pub wechatpay_serial: String,
                 /// 自然人姓名
                 ///
@@ -2525,6 +3237,35 @@ pub mod qualifications {
                 ///
                 /// Example: `ID_DOC_TYPE_ID_CARD`
                 pub identity_document_type: PostRequestIdentityDocumentType,
+            }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("real_name", &self.real_name)?;
+                    m.req("id_card_number", &self.id_card_number)?;
+                    m.req("phone_number", &self.phone_number)?;
+                    m.req("qualification_region_code", &self.qualification_region_code)?;
+                    m.req("identity_document_type", &self.identity_document_type)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        wechatpay_serial: o.req("Wechatpay-Serial")?,
+                        real_name: o.req("real_name")?,
+                        id_card_number: o.req("id_card_number")?,
+                        phone_number: o.req("phone_number")?,
+                        qualification_region_code: o.req("qualification_region_code")?,
+                        identity_document_type: o.req("identity_document_type")?,
+                    })
+                }
             }
             /// 证件类型
             ///
@@ -2596,20 +3337,33 @@ pub mod qualifications {
                 }
             }
             /// The response of `POST /v3/gov/subsidy/qualifications/passthrough/query` (批量查询用户资格(透传模式)).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 资格状态数组
                 pub qualification_list: Vec<PostResponseQualificationList>,
             }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("qualification_list", &self.qualification_list)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        qualification_list: o.req("qualification_list")?,
+                    })
+                }
+            }
             /// PostResponseQualificationList
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponseQualificationList {
                 /// 消费品类ID
                 ///
@@ -2656,25 +3410,51 @@ pub mod qualifications {
                 /// 区分未领取的原因
                 ///
                 /// Example: `NOT_SELLABLE_REASON_NOT_FOUND`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub unclaimed_reason: Option<
                     PostResponseQualificationListUnclaimedReason,
                 >,
                 /// 区分对接模式
                 ///
                 /// Example: `CLAIM_MODE_MINI_PROGRAM`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub claim_mode: Option<PostResponseQualificationListClaimMode>,
                 /// 领取的平台名称
                 ///
                 /// Example: `支付宝`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub claimed_platform_name: Option<String>,
                 /// 领取的地区名称
                 ///
                 /// Example: `重庆`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub claimed_region_name: Option<String>,
+            }
+            impl ::serde::Serialize for PostResponseQualificationList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("appliance_id", &self.appliance_id)?;
+                    m.req("state", &self.state)?;
+                    m.opt("unclaimed_reason", &self.unclaimed_reason)?;
+                    m.opt("claim_mode", &self.claim_mode)?;
+                    m.opt("claimed_platform_name", &self.claimed_platform_name)?;
+                    m.opt("claimed_region_name", &self.claimed_region_name)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponseQualificationList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        appliance_id: o.req("appliance_id")?,
+                        state: o.req("state")?,
+                        unclaimed_reason: o.opt("unclaimed_reason")?,
+                        claim_mode: o.opt("claim_mode")?,
+                        claimed_platform_name: o.opt("claimed_platform_name")?,
+                        claimed_region_name: o.opt("claimed_region_name")?,
+                    })
+                }
             }
             /// 区分对接模式
             ///
@@ -2898,12 +3678,11 @@ pub mod qualifications {
             }
         }
         /// The request of `POST /v3/gov/subsidy/qualifications/query` (批量查询用户资格).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            #[serde(rename = "Wechatpay-Serial", skip_serializing)]
             pub wechatpay_serial: String,
             /// 自然人姓名
             ///
@@ -2925,6 +3704,35 @@ pub mod qualifications {
             ///
             /// Example: `ID_DOC_TYPE_ID_CARD`
             pub identity_document_type: PostRequestIdentityDocumentType,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("real_name", &self.real_name)?;
+                m.req("id_card_number", &self.id_card_number)?;
+                m.req("phone_number", &self.phone_number)?;
+                m.req("qualification_region_code", &self.qualification_region_code)?;
+                m.req("identity_document_type", &self.identity_document_type)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wechatpay_serial: o.req("Wechatpay-Serial")?,
+                    real_name: o.req("real_name")?,
+                    id_card_number: o.req("id_card_number")?,
+                    phone_number: o.req("phone_number")?,
+                    qualification_region_code: o.req("qualification_region_code")?,
+                    identity_document_type: o.req("identity_document_type")?,
+                })
+            }
         }
         /// 证件类型
         ///
@@ -2993,20 +3801,33 @@ pub mod qualifications {
             }
         }
         /// The response of `POST /v3/gov/subsidy/qualifications/query` (批量查询用户资格).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 资格状态数组
             pub qualification_list: Vec<PostResponseQualificationList>,
         }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("qualification_list", &self.qualification_list)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    qualification_list: o.req("qualification_list")?,
+                })
+            }
+        }
         /// PostResponseQualificationList
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponseQualificationList {
             /// 消费品类ID
             ///
@@ -3053,18 +3874,43 @@ pub mod qualifications {
             /// 区分未领取的原因
             ///
             /// Example: `NOT_SELLABLE_REASON_NOT_FOUND`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub unclaimed_reason: Option<PostResponseQualificationListUnclaimedReason>,
             /// 领取的平台名称
             ///
             /// Example: `支付宝`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub claimed_platform_name: Option<String>,
             /// 领取的地区名称
             ///
             /// Example: `重庆`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub claimed_region_name: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponseQualificationList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appliance_id", &self.appliance_id)?;
+                m.req("state", &self.state)?;
+                m.opt("unclaimed_reason", &self.unclaimed_reason)?;
+                m.opt("claimed_platform_name", &self.claimed_platform_name)?;
+                m.opt("claimed_region_name", &self.claimed_region_name)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseQualificationList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appliance_id: o.req("appliance_id")?,
+                    state: o.req("state")?,
+                    unclaimed_reason: o.opt("unclaimed_reason")?,
+                    claimed_platform_name: o.opt("claimed_platform_name")?,
+                    claimed_region_name: o.opt("claimed_region_name")?,
+                })
+            }
         }
         /// 状态
         ///
@@ -3215,27 +4061,23 @@ pub mod qualifications {
             }
         }
         /// The request of `POST /v3/gov/subsidy/qualifications/sync` (同步资格核销信息).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            #[serde(rename = "Wechatpay-Serial", skip_serializing)]
             pub wechatpay_serial: String,
             /// 自然人姓名
             ///
             /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub real_name: Option<String>,
             /// 自然人证件号
             ///
             /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub id_card_number: Option<String>,
             /// 手机号
             ///
             /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub phone_number: Option<String>,
             /// 消费品类ID
             ///
@@ -3274,7 +4116,6 @@ pub mod qualifications {
             /// - `16`: 平板
             ///
             /// - `17`: 智能手表手环
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub appliance_id: Option<i64>,
             /// 商户支付订单号
             ///
@@ -3283,12 +4124,10 @@ pub mod qualifications {
             /// 子商户号
             ///
             /// Example: `123456`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mch_id: Option<String>,
             /// 能效等级
             ///
             /// Example: `FIRST_LEVEL`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub energy_grade: Option<PostRequestEnergyGrade>,
             /// 收货地区编码
             ///
@@ -3333,12 +4172,10 @@ pub mod qualifications {
             /// 物流单号
             ///
             /// Example: `123456789`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub logistics_num: Option<String>,
             /// 签收时间
             ///
             /// Example: `2025-01-14T19:55:06+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub delivery_time: Option<String>,
             /// 发票号
             ///
@@ -3351,7 +4188,6 @@ pub mod qualifications {
             /// 类型(台式、笔记本)，当品类为电脑时必填
             ///
             /// Example: `DESKTOP`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub pc_type: Option<PostRequestPcType>,
             /// 订单金额
             ///
@@ -3364,12 +4200,10 @@ pub mod qualifications {
             /// imei1编码
             ///
             /// Example: `358882046176540`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub imei1: Option<String>,
             /// imei2编码
             ///
             /// Example: `358882046176540`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub imei2: Option<String>,
             /// 线上平台订单编号
             ///
@@ -3378,7 +4212,6 @@ pub mod qualifications {
             /// 线上平台退款交易编号
             ///
             /// Example: `123456789`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub refund_id: Option<String>,
             /// 开票日期
             ///
@@ -3403,7 +4236,6 @@ pub mod qualifications {
             /// 发票代码
             ///
             /// Example: `310100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub invoice_code: Option<String>,
             /// 税务机关代码
             ///
@@ -3421,6 +4253,101 @@ pub mod qualifications {
             ///
             /// Example: `江苏京东信息技术有限公司`
             pub mch_name: String,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("real_name", &self.real_name)?;
+                m.opt("id_card_number", &self.id_card_number)?;
+                m.opt("phone_number", &self.phone_number)?;
+                m.opt("appliance_id", &self.appliance_id)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.opt("sub_mch_id", &self.sub_mch_id)?;
+                m.opt("energy_grade", &self.energy_grade)?;
+                m.req("receive_region_code", &self.receive_region_code)?;
+                m.req("brand", &self.brand)?;
+                m.req("address", &self.address)?;
+                m.req("qualification_region_code", &self.qualification_region_code)?;
+                m.req("sn_code", &self.sn_code)?;
+                m.req("seller_name", &self.seller_name)?;
+                m.req("license_number", &self.license_number)?;
+                m.req("barcode", &self.barcode)?;
+                m.req("item_name", &self.item_name)?;
+                m.req("spec_model", &self.spec_model)?;
+                m.opt("logistics_num", &self.logistics_num)?;
+                m.opt("delivery_time", &self.delivery_time)?;
+                m.req("invoice_num", &self.invoice_num)?;
+                m.req("product_type", &self.product_type)?;
+                m.opt("pc_type", &self.pc_type)?;
+                m.req("order_amount", &self.order_amount)?;
+                m.req("discount_amount", &self.discount_amount)?;
+                m.opt("imei1", &self.imei1)?;
+                m.opt("imei2", &self.imei2)?;
+                m.req("mch_order_id", &self.mch_order_id)?;
+                m.opt("refund_id", &self.refund_id)?;
+                m.req("invoice_time", &self.invoice_time)?;
+                m.req("purchaser_name", &self.purchaser_name)?;
+                m.req("sale_model", &self.sale_model)?;
+                m.req("identity_document_type", &self.identity_document_type)?;
+                m.req("invoice_address_code", &self.invoice_address_code)?;
+                m.opt("invoice_code", &self.invoice_code)?;
+                m.req("tax_authority_code", &self.tax_authority_code)?;
+                m.req("transaction_time", &self.transaction_time)?;
+                m.req("cate_state", &self.cate_state)?;
+                m.req("mch_name", &self.mch_name)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wechatpay_serial: o.req("Wechatpay-Serial")?,
+                    real_name: o.opt("real_name")?,
+                    id_card_number: o.opt("id_card_number")?,
+                    phone_number: o.opt("phone_number")?,
+                    appliance_id: o.opt("appliance_id")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    sub_mch_id: o.opt("sub_mch_id")?,
+                    energy_grade: o.opt("energy_grade")?,
+                    receive_region_code: o.req("receive_region_code")?,
+                    brand: o.req("brand")?,
+                    address: o.req("address")?,
+                    qualification_region_code: o.req("qualification_region_code")?,
+                    sn_code: o.req("sn_code")?,
+                    seller_name: o.req("seller_name")?,
+                    license_number: o.req("license_number")?,
+                    barcode: o.req("barcode")?,
+                    item_name: o.req("item_name")?,
+                    spec_model: o.req("spec_model")?,
+                    logistics_num: o.opt("logistics_num")?,
+                    delivery_time: o.opt("delivery_time")?,
+                    invoice_num: o.req("invoice_num")?,
+                    product_type: o.req("product_type")?,
+                    pc_type: o.opt("pc_type")?,
+                    order_amount: o.req("order_amount")?,
+                    discount_amount: o.req("discount_amount")?,
+                    imei1: o.opt("imei1")?,
+                    imei2: o.opt("imei2")?,
+                    mch_order_id: o.req("mch_order_id")?,
+                    refund_id: o.opt("refund_id")?,
+                    invoice_time: o.req("invoice_time")?,
+                    purchaser_name: o.req("purchaser_name")?,
+                    sale_model: o.req("sale_model")?,
+                    identity_document_type: o.req("identity_document_type")?,
+                    invoice_address_code: o.req("invoice_address_code")?,
+                    invoice_code: o.opt("invoice_code")?,
+                    tax_authority_code: o.req("tax_authority_code")?,
+                    transaction_time: o.req("transaction_time")?,
+                    cate_state: o.req("cate_state")?,
+                    mch_name: o.req("mch_name")?,
+                })
+            }
         }
         /// 品类状态
         ///
@@ -3767,14 +4694,7 @@ pub mod qualifications {
             }
         }
         /// The response of `POST /v3/gov/subsidy/qualifications/sync` (同步资格核销信息).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 响应码
             ///
@@ -3784,6 +4704,28 @@ pub mod qualifications {
             ///
             /// Example: `成功`
             pub message: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("code", &self.code)?;
+                m.req("message", &self.message)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    code: o.req("code")?,
+                    message: o.req("message")?,
+                })
+            }
         }
     }
 }
@@ -3826,7 +4768,7 @@ pub mod sncode {
             }
         }
         /// The request of `POST /v3/gov/subsidy/sncode/lock` (sn码锁定).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 消费品类ID
             ///
@@ -3899,18 +4841,57 @@ pub mod sncode {
             /// 销售时间
             ///
             /// Example: `2025-01-14T19:55:06+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sale_time: Option<String>,
             /// imei1编码
             ///
             /// Example: `358882046176540`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub imei1: Option<String>,
             /// imei2编码
             ///
             /// Example: `358882046176540`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub imei2: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appliance_id", &self.appliance_id)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.req("brand", &self.brand)?;
+                m.req("qualification_region_code", &self.qualification_region_code)?;
+                m.req("sn_code", &self.sn_code)?;
+                m.req("manufacturer_info", &self.manufacturer_info)?;
+                m.req("barcode", &self.barcode)?;
+                m.req("spec_model", &self.spec_model)?;
+                m.req("product_type", &self.product_type)?;
+                m.opt("sale_time", &self.sale_time)?;
+                m.opt("imei1", &self.imei1)?;
+                m.opt("imei2", &self.imei2)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appliance_id: o.req("appliance_id")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    brand: o.req("brand")?,
+                    qualification_region_code: o.req("qualification_region_code")?,
+                    sn_code: o.req("sn_code")?,
+                    manufacturer_info: o.req("manufacturer_info")?,
+                    barcode: o.req("barcode")?,
+                    spec_model: o.req("spec_model")?,
+                    product_type: o.req("product_type")?,
+                    sale_time: o.opt("sale_time")?,
+                    imei1: o.opt("imei1")?,
+                    imei2: o.opt("imei2")?,
+                })
+            }
         }
         /// 产品类型
         ///
@@ -3967,14 +4948,7 @@ pub mod sncode {
             }
         }
         /// The response of `POST /v3/gov/subsidy/sncode/lock` (sn码锁定).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 响应码
             ///
@@ -3984,6 +4958,28 @@ pub mod sncode {
             ///
             /// Example: `成功`
             pub message: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("code", &self.code)?;
+                m.req("message", &self.message)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    code: o.req("code")?,
+                    message: o.req("message")?,
+                })
+            }
         }
     }
     /// `/v3/gov/subsidy/sncode/query`
@@ -4007,14 +5003,7 @@ pub mod sncode {
             }
         }
         /// The request of `POST /v3/gov/subsidy/sncode/query` (查询sn码状态).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// S/N码集合
             pub sn_code_list: Vec<String>,
@@ -4023,21 +5012,56 @@ pub mod sncode {
             /// Example: `310100`
             pub qualification_region_code: i64,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sn_code_list", &self.sn_code_list)?;
+                m.req("qualification_region_code", &self.qualification_region_code)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sn_code_list: o.req("sn_code_list")?,
+                    qualification_region_code: o.req("qualification_region_code")?,
+                })
+            }
+        }
         /// The response of `POST /v3/gov/subsidy/sncode/query` (查询sn码状态).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// sn码状态数组
             pub goods_sn_list: Vec<PostResponseGoodsSnList>,
         }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("goods_sn_list", &self.goods_sn_list)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    goods_sn_list: o.req("goods_sn_list")?,
+                })
+            }
+        }
         /// PostResponseGoodsSnList
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponseGoodsSnList {
             /// S/N码
             ///
@@ -4050,8 +5074,31 @@ pub mod sncode {
             /// 不可售的原因
             ///
             /// Example: `NOT_SELLABLE_REASON_NOT_FOUND`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub not_sellable_reason: Option<PostResponseGoodsSnListNotSellableReason>,
+        }
+        impl ::serde::Serialize for PostResponseGoodsSnList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sn_code", &self.sn_code)?;
+                m.req("state", &self.state)?;
+                m.opt("not_sellable_reason", &self.not_sellable_reason)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseGoodsSnList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sn_code: o.req("sn_code")?,
+                    state: o.req("state")?,
+                    not_sellable_reason: o.opt("not_sellable_reason")?,
+                })
+            }
         }
         /// 不可售的原因
         ///
@@ -4188,7 +5235,7 @@ pub mod sncode {
             }
         }
         /// The request of `POST /v3/gov/subsidy/sncode/unlock` (sn码解锁).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 消费品类ID
             ///
@@ -4249,6 +5296,36 @@ pub mod sncode {
             /// Example: `COMMON_PRODUCT`
             pub product_type: PostRequestProductType,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appliance_id", &self.appliance_id)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.req("qualification_region_code", &self.qualification_region_code)?;
+                m.req("sn_code", &self.sn_code)?;
+                m.req("barcode", &self.barcode)?;
+                m.req("product_type", &self.product_type)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appliance_id: o.req("appliance_id")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    qualification_region_code: o.req("qualification_region_code")?,
+                    sn_code: o.req("sn_code")?,
+                    barcode: o.req("barcode")?,
+                    product_type: o.req("product_type")?,
+                })
+            }
+        }
         /// 产品类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestProductType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4304,14 +5381,7 @@ pub mod sncode {
             }
         }
         /// The response of `POST /v3/gov/subsidy/sncode/unlock` (sn码解锁).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 响应码
             ///
@@ -4321,6 +5391,28 @@ pub mod sncode {
             ///
             /// Example: `成功`
             pub message: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("code", &self.code)?;
+                m.req("message", &self.message)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    code: o.req("code")?,
+                    message: o.req("message")?,
+                })
+            }
         }
     }
 }
@@ -4363,14 +5455,7 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/gov/subsidy/transactions/query` (交易信息查询).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 使用的资格的地区编码
             ///
@@ -4379,15 +5464,30 @@ pub mod transactions {
             /// 商户订单号数组
             pub order_number_list: Vec<String>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("qualification_region_code", &self.qualification_region_code)?;
+                m.req("order_number_list", &self.order_number_list)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    qualification_region_code: o.req("qualification_region_code")?,
+                    order_number_list: o.req("order_number_list")?,
+                })
+            }
+        }
         /// The response of `POST /v3/gov/subsidy/transactions/query` (交易信息查询).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 响应码
             ///
@@ -4400,27 +5500,65 @@ pub mod transactions {
             /// 订单状态数组
             pub shop_order_list: Vec<PostResponseShopOrderList>,
         }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("code", &self.code)?;
+                m.req("message", &self.message)?;
+                m.req("shop_order_list", &self.shop_order_list)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    code: o.req("code")?,
+                    message: o.req("message")?,
+                    shop_order_list: o.req("shop_order_list")?,
+                })
+            }
+        }
         /// PostResponseShopOrderList
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseShopOrderList {
             /// 单号
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub shop_order_number: Option<String>,
             /// 归集状态枚举
             ///
             /// Example: `COLLECT_STATE_NOT_COLLECT`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub collect_state: Option<PostResponseShopOrderListCollectState>,
             /// 品类状态
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub cate_state: Option<PostResponseShopOrderListCateState>,
+        }
+        impl ::serde::Serialize for PostResponseShopOrderList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("shop_order_number", &self.shop_order_number)?;
+                m.opt("collect_state", &self.collect_state)?;
+                m.opt("cate_state", &self.cate_state)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseShopOrderList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    shop_order_number: o.opt("shop_order_number")?,
+                    collect_state: o.opt("collect_state")?,
+                    cate_state: o.opt("cate_state")?,
+                })
+            }
         }
         /// 品类状态
         ///
@@ -4570,7 +5708,7 @@ pub mod transactions {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/transactions/summary/query-day` (查询单日交易汇总).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 使用的资格的地区编码
                 ///
@@ -4621,13 +5759,39 @@ pub mod transactions {
                 /// - `16`: 平板
                 ///
                 /// - `17`: 智能手表手环
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub appliance_id: Option<i64>,
                 /// 品类状态
                 ///
                 /// Example: `CATE_STATE_REDEEM`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub cate_state: Option<PostRequestCateState>,
+            }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("qualification_region_code", &self.qualification_region_code)?;
+                    m.req("query_date", &self.query_date)?;
+                    m.req("query_type", &self.query_type)?;
+                    m.opt("appliance_id", &self.appliance_id)?;
+                    m.opt("cate_state", &self.cate_state)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        qualification_region_code: o.req("qualification_region_code")?,
+                        query_date: o.req("query_date")?,
+                        query_type: o.req("query_type")?,
+                        appliance_id: o.opt("appliance_id")?,
+                        cate_state: o.opt("cate_state")?,
+                    })
+                }
             }
             /// 品类状态
             ///
@@ -4756,14 +5920,7 @@ pub mod transactions {
                 }
             }
             /// The response of `POST /v3/gov/subsidy/transactions/summary/query-day` (查询单日交易汇总).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 响应码
                 ///
@@ -4785,6 +5942,34 @@ pub mod transactions {
                 ///
                 /// Example: `999`
                 pub total_subsidy_count: i64,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("code", &self.code)?;
+                    m.req("message", &self.message)?;
+                    m.req("total_trade_count", &self.total_trade_count)?;
+                    m.req("total_trade_amount", &self.total_trade_amount)?;
+                    m.req("total_subsidy_count", &self.total_subsidy_count)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        code: o.req("code")?,
+                        message: o.req("message")?,
+                        total_trade_count: o.req("total_trade_count")?,
+                        total_trade_amount: o.req("total_trade_amount")?,
+                        total_subsidy_count: o.req("total_subsidy_count")?,
+                    })
+                }
             }
         }
     }
@@ -4810,27 +5995,23 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/gov/subsidy/transactions/sync` (交易信息回传).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            #[serde(rename = "Wechatpay-Serial", skip_serializing)]
             pub wechatpay_serial: String,
             /// 自然人姓名
             ///
             /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub real_name: Option<String>,
             /// 自然人证件号
             ///
             /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub id_card_number: Option<String>,
             /// 手机号
             ///
             /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub phone_number: Option<String>,
             /// 消费品类ID
             ///
@@ -4869,7 +6050,6 @@ pub mod transactions {
             /// - `16`: 平板
             ///
             /// - `17`: 智能手表手环
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub appliance_id: Option<i64>,
             /// 商户支付订单号
             ///
@@ -4878,7 +6058,6 @@ pub mod transactions {
             /// 能效等级
             ///
             /// Example: `FIRST_LEVEL`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub energy_grade: Option<PostRequestEnergyGrade>,
             /// 收货地区编码
             ///
@@ -4891,7 +6070,6 @@ pub mod transactions {
             /// 收货地址
             ///
             /// Example: `深圳市南山区`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub address: Option<String>,
             /// 使用的资格的地区编码
             ///
@@ -4924,7 +6102,6 @@ pub mod transactions {
             /// 线上平台退款交易编号
             ///
             /// Example: `123456789`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub refund_id: Option<String>,
             /// 销售主体，开票主体，商户名称
             ///
@@ -4933,7 +6110,6 @@ pub mod transactions {
             /// 销售方式
             ///
             /// Example: `SALE_MODEL_OFFLINE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sale_model: Option<PostRequestSaleModel>,
             /// 品类状态
             ///
@@ -4946,8 +6122,70 @@ pub mod transactions {
             /// 子商户号
             ///
             /// Example: `123456`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("real_name", &self.real_name)?;
+                m.opt("id_card_number", &self.id_card_number)?;
+                m.opt("phone_number", &self.phone_number)?;
+                m.opt("appliance_id", &self.appliance_id)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.opt("energy_grade", &self.energy_grade)?;
+                m.req("receive_region_code", &self.receive_region_code)?;
+                m.req("brand", &self.brand)?;
+                m.opt("address", &self.address)?;
+                m.req("qualification_region_code", &self.qualification_region_code)?;
+                m.req("seller_name", &self.seller_name)?;
+                m.req("license_number", &self.license_number)?;
+                m.req("order_amount", &self.order_amount)?;
+                m.req("discount_amount", &self.discount_amount)?;
+                m.req("transaction_time", &self.transaction_time)?;
+                m.req("mch_order_id", &self.mch_order_id)?;
+                m.opt("refund_id", &self.refund_id)?;
+                m.req("mch_name", &self.mch_name)?;
+                m.opt("sale_model", &self.sale_model)?;
+                m.req("cate_state", &self.cate_state)?;
+                m.req("identity_document_type", &self.identity_document_type)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wechatpay_serial: o.req("Wechatpay-Serial")?,
+                    real_name: o.opt("real_name")?,
+                    id_card_number: o.opt("id_card_number")?,
+                    phone_number: o.opt("phone_number")?,
+                    appliance_id: o.opt("appliance_id")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    energy_grade: o.opt("energy_grade")?,
+                    receive_region_code: o.req("receive_region_code")?,
+                    brand: o.req("brand")?,
+                    address: o.opt("address")?,
+                    qualification_region_code: o.req("qualification_region_code")?,
+                    seller_name: o.req("seller_name")?,
+                    license_number: o.req("license_number")?,
+                    order_amount: o.req("order_amount")?,
+                    discount_amount: o.req("discount_amount")?,
+                    transaction_time: o.req("transaction_time")?,
+                    mch_order_id: o.req("mch_order_id")?,
+                    refund_id: o.opt("refund_id")?,
+                    mch_name: o.req("mch_name")?,
+                    sale_model: o.opt("sale_model")?,
+                    cate_state: o.req("cate_state")?,
+                    identity_document_type: o.req("identity_document_type")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                })
+            }
         }
         /// 品类状态
         ///
@@ -5182,14 +6420,7 @@ pub mod transactions {
             }
         }
         /// The response of `POST /v3/gov/subsidy/transactions/sync` (交易信息回传).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 响应码
             ///
@@ -5199,6 +6430,28 @@ pub mod transactions {
             ///
             /// Example: `成功`
             pub message: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("code", &self.code)?;
+                m.req("message", &self.message)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    code: o.req("code")?,
+                    message: o.req("message")?,
+                })
+            }
         }
     }
 }
@@ -5275,14 +6528,7 @@ pub mod zhejiang {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/authcode/cancel` (品类凭证码预核销撤销).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 接入方请求流水号
                 pub sp_serial_no: String,
@@ -5299,15 +6545,38 @@ pub mod zhejiang {
                 /// Example: `123`
                 pub req_ssn: String,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sp_serial_no", &self.sp_serial_no)?;
+                    m.req("cred_frozen_no", &self.cred_frozen_no)?;
+                    m.req("trans_date", &self.trans_date)?;
+                    m.req("trans_time", &self.trans_time)?;
+                    m.req("auth_code", &self.auth_code)?;
+                    m.req("req_ssn", &self.req_ssn)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sp_serial_no: o.req("sp_serial_no")?,
+                        cred_frozen_no: o.req("cred_frozen_no")?,
+                        trans_date: o.req("trans_date")?,
+                        trans_time: o.req("trans_time")?,
+                        auth_code: o.req("auth_code")?,
+                        req_ssn: o.req("req_ssn")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/gov/subsidy/zhejiang/authcode/cancel` (品类凭证码预核销撤销).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 响应码
                 ///
@@ -5317,6 +6586,28 @@ pub mod zhejiang {
                 ///
                 /// Example: `成功`
                 pub resp_desc: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("resp_code", &self.resp_code)?;
+                    m.req("resp_desc", &self.resp_desc)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        resp_code: o.req("resp_code")?,
+                        resp_desc: o.req("resp_desc")?,
+                    })
+                }
             }
         }
         /// `/v3/gov/subsidy/zhejiang/authcode/commit`
@@ -5340,14 +6631,7 @@ pub mod zhejiang {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/authcode/commit` (品类凭证码上报确认).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 接入方请求流水号
                 pub sp_serial_no: String,
@@ -5358,34 +6642,24 @@ pub mod zhejiang {
                 /// 交易时间
                 pub trans_time: String,
                 /// 收单机构订单号
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub acq_org_order_no: Option<String>,
                 /// 商户订单号
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub order_no: Option<String>,
                 /// 政府补贴金额
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub subsidy_amt: Option<f64>,
                 /// 收货地区编码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub add_code: Option<String>,
                 /// 收货地址
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub address: Option<String>,
                 /// 销售方式(0-线上/1-线下)
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sale_models: Option<PostRequestSaleModels>,
                 /// 销售企业名称
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub corp_name: Option<String>,
                 /// 家电品牌
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub brand: Option<String>,
                 /// 统一社会信息代码(18 位，请与营业 执照上保持一致)
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub uniscid: Option<String>,
                 /// 商品条码(13 位或 14 位)
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub barcode: Option<String>,
                 /// 品类凭证码
                 pub auth_code: String,
@@ -5394,22 +6668,77 @@ pub mod zhejiang {
                 /// Example: `123`
                 pub req_ssn: String,
                 /// 银行机构名称
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_name: Option<String>,
                 /// 银行补贴金额(都是正数，以元为单 位)
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_subsidy: Option<String>,
                 /// 交易平台补贴金额(都是正数，以元 为单位)
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub plat_subsidy: Option<String>,
                 /// 区县编码
                 ///
                 /// Example: `330000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub county_code: Option<String>,
                 /// 原订单金额
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub amount: Option<f64>,
+            }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sp_serial_no", &self.sp_serial_no)?;
+                    m.req("cred_frozen_no", &self.cred_frozen_no)?;
+                    m.req("trans_date", &self.trans_date)?;
+                    m.req("trans_time", &self.trans_time)?;
+                    m.opt("acq_org_order_no", &self.acq_org_order_no)?;
+                    m.opt("order_no", &self.order_no)?;
+                    m.opt("subsidy_amt", &self.subsidy_amt)?;
+                    m.opt("add_code", &self.add_code)?;
+                    m.opt("address", &self.address)?;
+                    m.opt("sale_models", &self.sale_models)?;
+                    m.opt("corp_name", &self.corp_name)?;
+                    m.opt("brand", &self.brand)?;
+                    m.opt("uniscid", &self.uniscid)?;
+                    m.opt("barcode", &self.barcode)?;
+                    m.req("auth_code", &self.auth_code)?;
+                    m.req("req_ssn", &self.req_ssn)?;
+                    m.opt("bank_name", &self.bank_name)?;
+                    m.opt("bank_subsidy", &self.bank_subsidy)?;
+                    m.opt("plat_subsidy", &self.plat_subsidy)?;
+                    m.opt("county_code", &self.county_code)?;
+                    m.opt("amount", &self.amount)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sp_serial_no: o.req("sp_serial_no")?,
+                        cred_frozen_no: o.req("cred_frozen_no")?,
+                        trans_date: o.req("trans_date")?,
+                        trans_time: o.req("trans_time")?,
+                        acq_org_order_no: o.opt("acq_org_order_no")?,
+                        order_no: o.opt("order_no")?,
+                        subsidy_amt: o.opt("subsidy_amt")?,
+                        add_code: o.opt("add_code")?,
+                        address: o.opt("address")?,
+                        sale_models: o.opt("sale_models")?,
+                        corp_name: o.opt("corp_name")?,
+                        brand: o.opt("brand")?,
+                        uniscid: o.opt("uniscid")?,
+                        barcode: o.opt("barcode")?,
+                        auth_code: o.req("auth_code")?,
+                        req_ssn: o.req("req_ssn")?,
+                        bank_name: o.opt("bank_name")?,
+                        bank_subsidy: o.opt("bank_subsidy")?,
+                        plat_subsidy: o.opt("plat_subsidy")?,
+                        county_code: o.opt("county_code")?,
+                        amount: o.opt("amount")?,
+                    })
+                }
             }
             /// 销售方式(0-线上/1-线下)
             ///
@@ -5469,14 +6798,7 @@ pub mod zhejiang {
                 }
             }
             /// The response of `POST /v3/gov/subsidy/zhejiang/authcode/commit` (品类凭证码上报确认).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 响应码
                 ///
@@ -5486,6 +6808,28 @@ pub mod zhejiang {
                 ///
                 /// Example: `成功`
                 pub resp_desc: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("resp_code", &self.resp_code)?;
+                    m.req("resp_desc", &self.resp_desc)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        resp_code: o.req("resp_code")?,
+                        resp_desc: o.req("resp_desc")?,
+                    })
+                }
             }
         }
         /// `/v3/gov/subsidy/zhejiang/authcode/issue`
@@ -5510,19 +6854,17 @@ pub mod zhejiang {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/authcode/issue` (申请品类凭证码).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
                 /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                #[serde(rename = "Wechatpay-Serial", skip_serializing)]
                 pub wechatpay_serial: String,
                 /// 品类编码
                 ///
                 /// Example: `A01`
                 pub category_id: String,
                 /// 用户id
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub openid: Option<String>,
                 /// 姓名
                 ///
@@ -5537,7 +6879,6 @@ pub mod zhejiang {
                 /// Example: `330000`
                 pub add_code: String,
                 /// 自定义域
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub custom_info: Option<String>,
                 /// 证件类型
                 ///
@@ -5551,6 +6892,43 @@ pub mod zhejiang {
                 ///
                 /// Example: `123`
                 pub req_ssn: String,
+            }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("category_id", &self.category_id)?;
+                    m.opt("openid", &self.openid)?;
+                    m.req("name", &self.name)?;
+                    m.req("mobile", &self.mobile)?;
+                    m.req("add_code", &self.add_code)?;
+                    m.opt("custom_info", &self.custom_info)?;
+                    m.req("cert_type", &self.cert_type)?;
+                    m.req("cert_no", &self.cert_no)?;
+                    m.req("req_ssn", &self.req_ssn)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        wechatpay_serial: o.req("Wechatpay-Serial")?,
+                        category_id: o.req("category_id")?,
+                        openid: o.opt("openid")?,
+                        name: o.req("name")?,
+                        mobile: o.req("mobile")?,
+                        add_code: o.req("add_code")?,
+                        custom_info: o.opt("custom_info")?,
+                        cert_type: o.req("cert_type")?,
+                        cert_no: o.req("cert_no")?,
+                        req_ssn: o.req("req_ssn")?,
+                    })
+                }
             }
             /// 证件类型
             ///
@@ -5622,14 +7000,7 @@ pub mod zhejiang {
                 }
             }
             /// The response of `POST /v3/gov/subsidy/zhejiang/authcode/issue` (申请品类凭证码).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 响应码
                 ///
@@ -5642,8 +7013,31 @@ pub mod zhejiang {
                 /// 品类凭证码
                 ///
                 /// Example: `0be5f8c9071ad939651948480316da8a2d610833bb63bf67c78fdee5edd5aea1`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub auth_code: Option<String>,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("resp_code", &self.resp_code)?;
+                    m.req("resp_desc", &self.resp_desc)?;
+                    m.opt("auth_code", &self.auth_code)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        resp_code: o.req("resp_code")?,
+                        resp_desc: o.req("resp_desc")?,
+                        auth_code: o.opt("auth_code")?,
+                    })
+                }
             }
         }
         /// `/v3/gov/subsidy/zhejiang/authcode/refund`
@@ -5667,14 +7061,7 @@ pub mod zhejiang {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/authcode/refund` (品类凭证码上报撤销).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 接入方请求流水号
                 pub sp_serial_no: String,
@@ -5685,25 +7072,18 @@ pub mod zhejiang {
                 /// 交易时间
                 pub trans_time: String,
                 /// 商户订单号
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub order_no: Option<String>,
                 /// 政府补贴金额
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub subsidy_amt: Option<f64>,
                 /// 收货地区编码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub add_code: Option<String>,
                 /// 收货地址
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub address: Option<String>,
                 /// 销售方式(0-线上/1-线下)
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sale_models: Option<PostRequestSaleModels>,
                 /// 统一社会信息代码(18 位，请与营业 执照上保持一致)
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub uniscid: Option<String>,
                 /// 商品条码(13 位或 14 位)
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub barcode: Option<String>,
                 /// 品类凭证码
                 pub auth_code: String,
@@ -5712,20 +7092,69 @@ pub mod zhejiang {
                 /// Example: `123`
                 pub req_ssn: String,
                 /// 银行机构名称
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_name: Option<String>,
                 /// 银行补贴金额(都是正数，以元为单 位)
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_subsidy: Option<String>,
                 /// 交易平台补贴金额(都是正数，以元 为单位)
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub plat_subsidy: Option<String>,
                 /// 销售企业名称
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub corp_name: Option<String>,
                 /// 家电品牌
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub brand: Option<String>,
+            }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sp_serial_no", &self.sp_serial_no)?;
+                    m.req("cred_frozen_no", &self.cred_frozen_no)?;
+                    m.req("trans_date", &self.trans_date)?;
+                    m.req("trans_time", &self.trans_time)?;
+                    m.opt("order_no", &self.order_no)?;
+                    m.opt("subsidy_amt", &self.subsidy_amt)?;
+                    m.opt("add_code", &self.add_code)?;
+                    m.opt("address", &self.address)?;
+                    m.opt("sale_models", &self.sale_models)?;
+                    m.opt("uniscid", &self.uniscid)?;
+                    m.opt("barcode", &self.barcode)?;
+                    m.req("auth_code", &self.auth_code)?;
+                    m.req("req_ssn", &self.req_ssn)?;
+                    m.opt("bank_name", &self.bank_name)?;
+                    m.opt("bank_subsidy", &self.bank_subsidy)?;
+                    m.opt("plat_subsidy", &self.plat_subsidy)?;
+                    m.opt("corp_name", &self.corp_name)?;
+                    m.opt("brand", &self.brand)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sp_serial_no: o.req("sp_serial_no")?,
+                        cred_frozen_no: o.req("cred_frozen_no")?,
+                        trans_date: o.req("trans_date")?,
+                        trans_time: o.req("trans_time")?,
+                        order_no: o.opt("order_no")?,
+                        subsidy_amt: o.opt("subsidy_amt")?,
+                        add_code: o.opt("add_code")?,
+                        address: o.opt("address")?,
+                        sale_models: o.opt("sale_models")?,
+                        uniscid: o.opt("uniscid")?,
+                        barcode: o.opt("barcode")?,
+                        auth_code: o.req("auth_code")?,
+                        req_ssn: o.req("req_ssn")?,
+                        bank_name: o.opt("bank_name")?,
+                        bank_subsidy: o.opt("bank_subsidy")?,
+                        plat_subsidy: o.opt("plat_subsidy")?,
+                        corp_name: o.opt("corp_name")?,
+                        brand: o.opt("brand")?,
+                    })
+                }
             }
             /// 销售方式(0-线上/1-线下)
             ///
@@ -5785,14 +7214,7 @@ pub mod zhejiang {
                 }
             }
             /// The response of `POST /v3/gov/subsidy/zhejiang/authcode/refund` (品类凭证码上报撤销).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 响应码
                 ///
@@ -5802,6 +7224,28 @@ pub mod zhejiang {
                 ///
                 /// Example: `成功`
                 pub resp_desc: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("resp_code", &self.resp_code)?;
+                    m.req("resp_desc", &self.resp_desc)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        resp_code: o.req("resp_code")?,
+                        resp_desc: o.req("resp_desc")?,
+                    })
+                }
             }
         }
         /// `/v3/gov/subsidy/zhejiang/authcode/try`
@@ -5825,14 +7269,7 @@ pub mod zhejiang {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/authcode/try` (预核销品类凭证码).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 接入方请求流水号
                 pub sp_serial_no: String,
@@ -5851,8 +7288,38 @@ pub mod zhejiang {
                 /// Example: `330000`
                 pub county_code: String,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sp_serial_no", &self.sp_serial_no)?;
+                    m.req("mchnt_no", &self.mchnt_no)?;
+                    m.req("term_no", &self.term_no)?;
+                    m.req("auth_code", &self.auth_code)?;
+                    m.req("category", &self.category)?;
+                    m.req("county_code", &self.county_code)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sp_serial_no: o.req("sp_serial_no")?,
+                        mchnt_no: o.req("mchnt_no")?,
+                        term_no: o.req("term_no")?,
+                        auth_code: o.req("auth_code")?,
+                        category: o.req("category")?,
+                        county_code: o.req("county_code")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/gov/subsidy/zhejiang/authcode/try` (预核销品类凭证码).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 响应码
                 ///
@@ -5871,22 +7338,59 @@ pub mod zhejiang {
                 /// 优惠模式
                 pub discount_mode: PostResponseDiscountMode,
                 /// 原订单金额
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub amount: Option<f64>,
                 /// 优惠金额
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub discount_amt: Option<f64>,
                 /// 实付金额
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub pay_amt: Option<f64>,
                 /// 渠道优惠标记
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub channel_dis_flag: Option<String>,
                 /// 渠道活动号列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub channel_evt_no: Option<String>,
                 /// 品类编码
                 pub category_id: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("resp_code", &self.resp_code)?;
+                    m.req("resp_desc", &self.resp_desc)?;
+                    m.req("cred_frozen_no", &self.cred_frozen_no)?;
+                    m.req("event_id", &self.event_id)?;
+                    m.req("event_title", &self.event_title)?;
+                    m.req("discount_mode", &self.discount_mode)?;
+                    m.opt("amount", &self.amount)?;
+                    m.opt("discount_amt", &self.discount_amt)?;
+                    m.opt("pay_amt", &self.pay_amt)?;
+                    m.opt("channel_dis_flag", &self.channel_dis_flag)?;
+                    m.opt("channel_evt_no", &self.channel_evt_no)?;
+                    m.req("category_id", &self.category_id)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        resp_code: o.req("resp_code")?,
+                        resp_desc: o.req("resp_desc")?,
+                        cred_frozen_no: o.req("cred_frozen_no")?,
+                        event_id: o.req("event_id")?,
+                        event_title: o.req("event_title")?,
+                        discount_mode: o.req("discount_mode")?,
+                        amount: o.opt("amount")?,
+                        discount_amt: o.opt("discount_amt")?,
+                        pay_amt: o.opt("pay_amt")?,
+                        channel_dis_flag: o.opt("channel_dis_flag")?,
+                        channel_evt_no: o.opt("channel_evt_no")?,
+                        category_id: o.req("category_id")?,
+                    })
+                }
             }
             /// 优惠模式
             ///
@@ -5982,31 +7486,47 @@ pub mod zhejiang {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/goods/query` (商品信息查询).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 商品条码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub goods_bar_code: Option<String>,
                 /// 省份代码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub province: Option<String>,
                 /// 请求流水号
                 ///
                 /// Example: `123`
                 pub req_ssn: String,
                 /// 请求时间
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub req_time: Option<String>,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("goods_bar_code", &self.goods_bar_code)?;
+                    m.opt("province", &self.province)?;
+                    m.req("req_ssn", &self.req_ssn)?;
+                    m.opt("req_time", &self.req_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        goods_bar_code: o.opt("goods_bar_code")?,
+                        province: o.opt("province")?,
+                        req_ssn: o.req("req_ssn")?,
+                        req_time: o.opt("req_time")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/gov/subsidy/zhejiang/goods/query` (商品信息查询).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 响应码
                 ///
@@ -6039,95 +7559,169 @@ pub mod zhejiang {
                 /// 厂商指导零售价
                 pub manufact_price: String,
                 /// 能效标识
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub energy_effciency: Option<String>,
                 /// 能效备案编号
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub energy_reg_code: Option<String>,
                 /// 能效备案型号
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub energy_reg_model: Option<String>,
                 /// 3C 认证编号
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub reg_3c_code: Option<String>,
                 /// 水效标识
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub water_effciency: Option<String>,
                 /// 有效期
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub expire_date: Option<String>,
                 /// 产品描述
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub description: Option<String>,
                 /// gpc 分类代码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub gpc: Option<String>,
                 /// 净含量
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub net_content: Option<String>,
                 /// 净含量单位代码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub unit_code: Option<String>,
                 /// 原产国
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub origin: Option<String>,
                 /// 市级区域代码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub city: Option<String>,
                 /// 区县区域代码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub county: Option<String>,
                 /// 数据状态
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub data_state: Option<String>,
                 /// 备注
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub remark: Option<String>,
                 /// 上送状态
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub upload_state: Option<String>,
                 /// 失效时间
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub expire_time: Option<String>,
                 /// 是否 AI 产品
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub is_ai_product: Option<String>,
                 /// 设备类型
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub device_type: Option<String>,
                 /// 厂商识别代码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub manufact_code: Option<String>,
                 /// 厂商注册日期
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub manufact_login_date: Option<String>,
                 /// 厂商失效日期
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub manufact_logout_date: Option<String>,
                 /// 厂商失效标识
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub manufact_logout_flag: Option<String>,
                 /// 厂商注册地址
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub manufact_register_addr: Option<String>,
                 /// 厂商过期日期
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub manufact_valid_date: Option<String>,
                 /// 厂商企业名称
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub manufact_firm_name: Option<String>,
                 /// 企业定价单位
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub price_unit: Option<String>,
                 /// 上市日期
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sale_date: Option<String>,
                 /// PC 类型
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub pc_type: Option<String>,
                 /// 上送平台编码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub msg_src_platform: Option<String>,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("resp_code", &self.resp_code)?;
+                    m.req("resp_desc", &self.resp_desc)?;
+                    m.req("goods_bar_code", &self.goods_bar_code)?;
+                    m.req("seq_id", &self.seq_id)?;
+                    m.req("province", &self.province)?;
+                    m.req("code_type", &self.code_type)?;
+                    m.req("goods_type", &self.goods_type)?;
+                    m.req("goods_name", &self.goods_name)?;
+                    m.req("logo_name", &self.logo_name)?;
+                    m.req("goods_model", &self.goods_model)?;
+                    m.req("basis_price", &self.basis_price)?;
+                    m.req("manufact_cert_code", &self.manufact_cert_code)?;
+                    m.req("manufact_price", &self.manufact_price)?;
+                    m.opt("energy_effciency", &self.energy_effciency)?;
+                    m.opt("energy_reg_code", &self.energy_reg_code)?;
+                    m.opt("energy_reg_model", &self.energy_reg_model)?;
+                    m.opt("reg_3c_code", &self.reg_3c_code)?;
+                    m.opt("water_effciency", &self.water_effciency)?;
+                    m.opt("expire_date", &self.expire_date)?;
+                    m.opt("description", &self.description)?;
+                    m.opt("gpc", &self.gpc)?;
+                    m.opt("net_content", &self.net_content)?;
+                    m.opt("unit_code", &self.unit_code)?;
+                    m.opt("origin", &self.origin)?;
+                    m.opt("city", &self.city)?;
+                    m.opt("county", &self.county)?;
+                    m.opt("data_state", &self.data_state)?;
+                    m.opt("remark", &self.remark)?;
+                    m.opt("upload_state", &self.upload_state)?;
+                    m.opt("expire_time", &self.expire_time)?;
+                    m.opt("is_ai_product", &self.is_ai_product)?;
+                    m.opt("device_type", &self.device_type)?;
+                    m.opt("manufact_code", &self.manufact_code)?;
+                    m.opt("manufact_login_date", &self.manufact_login_date)?;
+                    m.opt("manufact_logout_date", &self.manufact_logout_date)?;
+                    m.opt("manufact_logout_flag", &self.manufact_logout_flag)?;
+                    m.opt("manufact_register_addr", &self.manufact_register_addr)?;
+                    m.opt("manufact_valid_date", &self.manufact_valid_date)?;
+                    m.opt("manufact_firm_name", &self.manufact_firm_name)?;
+                    m.opt("price_unit", &self.price_unit)?;
+                    m.opt("sale_date", &self.sale_date)?;
+                    m.opt("pc_type", &self.pc_type)?;
+                    m.opt("msg_src_platform", &self.msg_src_platform)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        resp_code: o.req("resp_code")?,
+                        resp_desc: o.req("resp_desc")?,
+                        goods_bar_code: o.req("goods_bar_code")?,
+                        seq_id: o.req("seq_id")?,
+                        province: o.req("province")?,
+                        code_type: o.req("code_type")?,
+                        goods_type: o.req("goods_type")?,
+                        goods_name: o.req("goods_name")?,
+                        logo_name: o.req("logo_name")?,
+                        goods_model: o.req("goods_model")?,
+                        basis_price: o.req("basis_price")?,
+                        manufact_cert_code: o.req("manufact_cert_code")?,
+                        manufact_price: o.req("manufact_price")?,
+                        energy_effciency: o.opt("energy_effciency")?,
+                        energy_reg_code: o.opt("energy_reg_code")?,
+                        energy_reg_model: o.opt("energy_reg_model")?,
+                        reg_3c_code: o.opt("reg_3c_code")?,
+                        water_effciency: o.opt("water_effciency")?,
+                        expire_date: o.opt("expire_date")?,
+                        description: o.opt("description")?,
+                        gpc: o.opt("gpc")?,
+                        net_content: o.opt("net_content")?,
+                        unit_code: o.opt("unit_code")?,
+                        origin: o.opt("origin")?,
+                        city: o.opt("city")?,
+                        county: o.opt("county")?,
+                        data_state: o.opt("data_state")?,
+                        remark: o.opt("remark")?,
+                        upload_state: o.opt("upload_state")?,
+                        expire_time: o.opt("expire_time")?,
+                        is_ai_product: o.opt("is_ai_product")?,
+                        device_type: o.opt("device_type")?,
+                        manufact_code: o.opt("manufact_code")?,
+                        manufact_login_date: o.opt("manufact_login_date")?,
+                        manufact_logout_date: o.opt("manufact_logout_date")?,
+                        manufact_logout_flag: o.opt("manufact_logout_flag")?,
+                        manufact_register_addr: o.opt("manufact_register_addr")?,
+                        manufact_valid_date: o.opt("manufact_valid_date")?,
+                        manufact_firm_name: o.opt("manufact_firm_name")?,
+                        price_unit: o.opt("price_unit")?,
+                        sale_date: o.opt("sale_date")?,
+                        pc_type: o.opt("pc_type")?,
+                        msg_src_platform: o.opt("msg_src_platform")?,
+                    })
+                }
             }
             /// 条码类型
             ///
@@ -6220,60 +7814,64 @@ pub mod zhejiang {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/n-qualifications/confirm` (n品类核销).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
                 /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                #[serde(rename = "Wechatpay-Serial", skip_serializing)]
                 pub wechatpay_serial: String,
                 /// 品类集合
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub data: Option<Vec<PostRequestData>>,
                 /// 请求流水号
                 ///
                 /// Example: `123`
                 pub req_ssn: String,
                 /// 请求时间
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub req_time: Option<String>,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("data", &self.data)?;
+                    m.req("req_ssn", &self.req_ssn)?;
+                    m.opt("req_time", &self.req_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        wechatpay_serial: o.req("Wechatpay-Serial")?,
+                        data: o.opt("data")?,
+                        req_ssn: o.req("req_ssn")?,
+                        req_time: o.opt("req_time")?,
+                    })
+                }
+            }
             /// PostRequestData
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestData {
                 /// 品类编码
                 pub cate_code: String,
                 /// 证件号码（身份证中字母需 大写，不要有空格
                 pub cert_no: String,
                 /// 能耗等级（一级/二级），品类编码 A开头必填，其他非必填
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub grade: Option<String>,
                 /// 姓名
                 pub name: String,
                 /// 交易完成或商品退回时间戳（调用 System.currentTimeMillis 方法）
                 pub operation_time: String,
                 /// 银行机构名称
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_name: Option<String>,
                 /// 银行补贴金额（都是正数，以元为单位）
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_subsidy: Option<String>,
                 /// 交易平台补贴金额（都是正数，以元为单位）
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub plat_subsidy: Option<String>,
                 /// 销售金额（都是正数，以元为单位）
                 pub sales: String,
@@ -6300,15 +7898,66 @@ pub mod zhejiang {
                 /// 数据流水号，保证平台唯一
                 pub serial_num: String,
             }
+            impl ::serde::Serialize for PostRequestData {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("cate_code", &self.cate_code)?;
+                    m.req("cert_no", &self.cert_no)?;
+                    m.opt("grade", &self.grade)?;
+                    m.req("name", &self.name)?;
+                    m.req("operation_time", &self.operation_time)?;
+                    m.opt("bank_name", &self.bank_name)?;
+                    m.opt("bank_subsidy", &self.bank_subsidy)?;
+                    m.opt("plat_subsidy", &self.plat_subsidy)?;
+                    m.req("sales", &self.sales)?;
+                    m.req("status", &self.status)?;
+                    m.req("subsidy", &self.subsidy)?;
+                    m.req("tel", &self.tel)?;
+                    m.req("add_code", &self.add_code)?;
+                    m.req("address", &self.address)?;
+                    m.req("sale_models", &self.sale_models)?;
+                    m.req("brand", &self.brand)?;
+                    m.req("activity_add_code", &self.activity_add_code)?;
+                    m.req("uniscid", &self.uniscid)?;
+                    m.req("corp_name", &self.corp_name)?;
+                    m.req("serial_num", &self.serial_num)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestData {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        cate_code: o.req("cate_code")?,
+                        cert_no: o.req("cert_no")?,
+                        grade: o.opt("grade")?,
+                        name: o.req("name")?,
+                        operation_time: o.req("operation_time")?,
+                        bank_name: o.opt("bank_name")?,
+                        bank_subsidy: o.opt("bank_subsidy")?,
+                        plat_subsidy: o.opt("plat_subsidy")?,
+                        sales: o.req("sales")?,
+                        status: o.req("status")?,
+                        subsidy: o.req("subsidy")?,
+                        tel: o.req("tel")?,
+                        add_code: o.req("add_code")?,
+                        address: o.req("address")?,
+                        sale_models: o.req("sale_models")?,
+                        brand: o.req("brand")?,
+                        activity_add_code: o.req("activity_add_code")?,
+                        uniscid: o.req("uniscid")?,
+                        corp_name: o.req("corp_name")?,
+                        serial_num: o.req("serial_num")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/gov/subsidy/zhejiang/n-qualifications/confirm` (n品类核销).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 响应码
                 ///
@@ -6318,6 +7967,28 @@ pub mod zhejiang {
                 ///
                 /// Example: `成功`
                 pub resp_desc: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("resp_code", &self.resp_code)?;
+                    m.req("resp_desc", &self.resp_desc)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        resp_code: o.req("resp_code")?,
+                        resp_desc: o.req("resp_desc")?,
+                    })
+                }
             }
         }
     }
@@ -6365,19 +8036,11 @@ pub mod zhejiang {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/qualifications/alter` (变更资格).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
                 /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                #[serde(rename = "Wechatpay-Serial", skip_serializing)]
                 pub wechatpay_serial: String,
                 /// 品类编码
                 ///
@@ -6400,15 +8063,37 @@ pub mod zhejiang {
                 /// Example: `123`
                 pub req_ssn: String,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("cate_code", &self.cate_code)?;
+                    m.req("cert_no", &self.cert_no)?;
+                    m.req("name", &self.name)?;
+                    m.req("tel", &self.tel)?;
+                    m.req("req_ssn", &self.req_ssn)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        wechatpay_serial: o.req("Wechatpay-Serial")?,
+                        cate_code: o.req("cate_code")?,
+                        cert_no: o.req("cert_no")?,
+                        name: o.req("name")?,
+                        tel: o.req("tel")?,
+                        req_ssn: o.req("req_ssn")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/gov/subsidy/zhejiang/qualifications/alter` (变更资格).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 响应码
                 ///
@@ -6422,6 +8107,30 @@ pub mod zhejiang {
                 ///
                 /// Example: `0be5f8c9071ad939651948480316da8a2d610833bb63bf67c78fdee5edd5aea1`
                 pub auth_code: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("resp_code", &self.resp_code)?;
+                    m.req("resp_desc", &self.resp_desc)?;
+                    m.req("auth_code", &self.auth_code)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        resp_code: o.req("resp_code")?,
+                        resp_desc: o.req("resp_desc")?,
+                        auth_code: o.req("auth_code")?,
+                    })
+                }
             }
         }
         /// `/v3/gov/subsidy/zhejiang/qualifications/claim`
@@ -6446,19 +8155,11 @@ pub mod zhejiang {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/qualifications/claim` (领取资格).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
                 /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                #[serde(rename = "Wechatpay-Serial", skip_serializing)]
                 pub wechatpay_serial: String,
                 /// 品类编码
                 ///
@@ -6479,12 +8180,42 @@ pub mod zhejiang {
                 /// 证件类型
                 ///
                 /// Example: `1`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub cert_type: Option<PostRequestCertType>,
                 /// 请求流水号
                 ///
                 /// Example: `123`
                 pub req_ssn: String,
+            }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("cate_code", &self.cate_code)?;
+                    m.req("cert_no", &self.cert_no)?;
+                    m.req("name", &self.name)?;
+                    m.req("tel", &self.tel)?;
+                    m.opt("cert_type", &self.cert_type)?;
+                    m.req("req_ssn", &self.req_ssn)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        wechatpay_serial: o.req("Wechatpay-Serial")?,
+                        cate_code: o.req("cate_code")?,
+                        cert_no: o.req("cert_no")?,
+                        name: o.req("name")?,
+                        tel: o.req("tel")?,
+                        cert_type: o.opt("cert_type")?,
+                        req_ssn: o.req("req_ssn")?,
+                    })
+                }
             }
             /// 证件类型
             ///
@@ -6556,14 +8287,7 @@ pub mod zhejiang {
                 }
             }
             /// The response of `POST /v3/gov/subsidy/zhejiang/qualifications/claim` (领取资格).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 响应码
                 ///
@@ -6573,6 +8297,28 @@ pub mod zhejiang {
                 ///
                 /// Example: `成功`
                 pub resp_desc: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("resp_code", &self.resp_code)?;
+                    m.req("resp_desc", &self.resp_desc)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        resp_code: o.req("resp_code")?,
+                        resp_desc: o.req("resp_desc")?,
+                    })
+                }
             }
         }
         /// `/v3/gov/subsidy/zhejiang/qualifications/query`
@@ -6597,19 +8343,11 @@ pub mod zhejiang {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/qualifications/query` (查询补贴资格).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
                 /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                #[serde(rename = "Wechatpay-Serial", skip_serializing)]
                 pub wechatpay_serial: String,
                 /// 证件号码
                 ///
@@ -6618,22 +8356,39 @@ pub mod zhejiang {
                 /// 品类编码
                 ///
                 /// Example: `A01`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub cate_code: Option<String>,
                 /// 请求流水号
                 ///
                 /// Example: `123`
                 pub req_ssn: String,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("cert_no", &self.cert_no)?;
+                    m.opt("cate_code", &self.cate_code)?;
+                    m.req("req_ssn", &self.req_ssn)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        wechatpay_serial: o.req("Wechatpay-Serial")?,
+                        cert_no: o.req("cert_no")?,
+                        cate_code: o.opt("cate_code")?,
+                        req_ssn: o.req("req_ssn")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/gov/subsidy/zhejiang/qualifications/query` (查询补贴资格).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 响应码
                 ///
@@ -6644,18 +8399,34 @@ pub mod zhejiang {
                 /// Example: `操作成功`
                 pub resp_desc: String,
                 /// 资格信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub data: Option<Vec<PostResponseData>>,
             }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("resp_code", &self.resp_code)?;
+                    m.req("resp_desc", &self.resp_desc)?;
+                    m.opt("data", &self.data)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        resp_code: o.req("resp_code")?,
+                        resp_desc: o.req("resp_desc")?,
+                        data: o.opt("data")?,
+                    })
+                }
+            }
             /// PostResponseData
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseData {
                 /// 品类编码
                 ///
@@ -6664,13 +8435,35 @@ pub mod zhejiang {
                 /// 状态信息
                 ///
                 /// Example: `尚未领取资格`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub status: Option<String>,
                 /// 状态编码
                 ///
                 /// Example: `00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub status_code: Option<PostResponseDataStatusCode>,
+            }
+            impl ::serde::Serialize for PostResponseData {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("cate_code", &self.cate_code)?;
+                    m.opt("status", &self.status)?;
+                    m.opt("status_code", &self.status_code)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponseData {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        cate_code: o.req("cate_code")?,
+                        status: o.opt("status")?,
+                        status_code: o.opt("status_code")?,
+                    })
+                }
             }
             /// 状态编码
             ///
@@ -6772,31 +8565,44 @@ pub mod zhejiang {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/qualifications/sync` (核销资格).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
                 /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                #[serde(rename = "Wechatpay-Serial", skip_serializing)]
                 pub wechatpay_serial: String,
                 /// 请求流水号
                 ///
                 /// Example: `123`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub req_ssn: Option<String>,
                 /// 资格集合
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub data: Option<Vec<PostRequestData>>,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("req_ssn", &self.req_ssn)?;
+                    m.opt("data", &self.data)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        wechatpay_serial: o.req("Wechatpay-Serial")?,
+                        req_ssn: o.opt("req_ssn")?,
+                        data: o.opt("data")?,
+                    })
+                }
+            }
             /// PostRequestData
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequestData {
                 /// 品类凭证码
                 ///
@@ -6811,7 +8617,6 @@ pub mod zhejiang {
                 /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
                 pub cert_no: String,
                 /// 能耗等级
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub grade: Option<PostRequestDataGrade>,
                 /// 姓名
                 ///
@@ -6820,13 +8625,10 @@ pub mod zhejiang {
                 /// 交易完成或商品退回时间戳
                 pub operation_time: String,
                 /// 银行机构名称
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_name: Option<String>,
                 /// 银行补贴金额(都是正数，以元为单 位)
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_subsidy: Option<String>,
                 /// 交易平台补贴金额(都是正数，以元 为单位)
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub plat_subsidy: Option<String>,
                 /// 销售金额(单位元)
                 pub sales: String,
@@ -6861,35 +8663,113 @@ pub mod zhejiang {
                 /// 家电品牌
                 pub brand: String,
                 /// 物流单号(不超过 100 位)
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub logistics_no: Option<String>,
                 /// 签收时间
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub delivery_time: Option<String>,
                 /// 发票号(不超过 100 位)
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub invoice_no: Option<String>,
                 /// 是否属于 AI 产品(0-是/1-否)
                 pub is_ai_product: String,
                 /// 类型(台式、笔记本)，当品类为电 脑时必填
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub pc_type: Option<String>,
                 /// 商户订单号(不超过 50 位)
                 pub order_no: String,
                 /// 原始订单号，退货必传
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub origin_order_no: Option<String>,
                 /// 活动地区编码(例如:110101)6位数字
                 pub activity_add_code: String,
                 /// IMEI1，通讯类设备必传
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub imei1: Option<String>,
                 /// IMEI2
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub imei2: Option<String>,
                 /// 3C SN 锁定解锁订单号
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub ccc_sn_order_no: Option<String>,
+            }
+            impl ::serde::Serialize for PostRequestData {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("auth_code", &self.auth_code)?;
+                    m.req("cate_code", &self.cate_code)?;
+                    m.req("cert_no", &self.cert_no)?;
+                    m.opt("grade", &self.grade)?;
+                    m.req("name", &self.name)?;
+                    m.req("operation_time", &self.operation_time)?;
+                    m.opt("bank_name", &self.bank_name)?;
+                    m.opt("bank_subsidy", &self.bank_subsidy)?;
+                    m.opt("plat_subsidy", &self.plat_subsidy)?;
+                    m.req("sales", &self.sales)?;
+                    m.req("status", &self.status)?;
+                    m.req("subsidy", &self.subsidy)?;
+                    m.req("tel", &self.tel)?;
+                    m.req("add_code", &self.add_code)?;
+                    m.req("address", &self.address)?;
+                    m.req("sale_models", &self.sale_models)?;
+                    m.req("sn_code", &self.sn_code)?;
+                    m.req("uniscid", &self.uniscid)?;
+                    m.req("corp_name", &self.corp_name)?;
+                    m.req("barcode", &self.barcode)?;
+                    m.req("item_name", &self.item_name)?;
+                    m.req("spec_model", &self.spec_model)?;
+                    m.req("brand", &self.brand)?;
+                    m.opt("logistics_no", &self.logistics_no)?;
+                    m.opt("delivery_time", &self.delivery_time)?;
+                    m.opt("invoice_no", &self.invoice_no)?;
+                    m.req("is_ai_product", &self.is_ai_product)?;
+                    m.opt("pc_type", &self.pc_type)?;
+                    m.req("order_no", &self.order_no)?;
+                    m.opt("origin_order_no", &self.origin_order_no)?;
+                    m.req("activity_add_code", &self.activity_add_code)?;
+                    m.opt("imei1", &self.imei1)?;
+                    m.opt("imei2", &self.imei2)?;
+                    m.opt("ccc_sn_order_no", &self.ccc_sn_order_no)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestData {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        auth_code: o.req("auth_code")?,
+                        cate_code: o.req("cate_code")?,
+                        cert_no: o.req("cert_no")?,
+                        grade: o.opt("grade")?,
+                        name: o.req("name")?,
+                        operation_time: o.req("operation_time")?,
+                        bank_name: o.opt("bank_name")?,
+                        bank_subsidy: o.opt("bank_subsidy")?,
+                        plat_subsidy: o.opt("plat_subsidy")?,
+                        sales: o.req("sales")?,
+                        status: o.req("status")?,
+                        subsidy: o.req("subsidy")?,
+                        tel: o.req("tel")?,
+                        add_code: o.req("add_code")?,
+                        address: o.req("address")?,
+                        sale_models: o.req("sale_models")?,
+                        sn_code: o.req("sn_code")?,
+                        uniscid: o.req("uniscid")?,
+                        corp_name: o.req("corp_name")?,
+                        barcode: o.req("barcode")?,
+                        item_name: o.req("item_name")?,
+                        spec_model: o.req("spec_model")?,
+                        brand: o.req("brand")?,
+                        logistics_no: o.opt("logistics_no")?,
+                        delivery_time: o.opt("delivery_time")?,
+                        invoice_no: o.opt("invoice_no")?,
+                        is_ai_product: o.req("is_ai_product")?,
+                        pc_type: o.opt("pc_type")?,
+                        order_no: o.req("order_no")?,
+                        origin_order_no: o.opt("origin_order_no")?,
+                        activity_add_code: o.req("activity_add_code")?,
+                        imei1: o.opt("imei1")?,
+                        imei2: o.opt("imei2")?,
+                        ccc_sn_order_no: o.opt("ccc_sn_order_no")?,
+                    })
+                }
             }
             /// 能耗等级
             ///
@@ -7063,14 +8943,7 @@ pub mod zhejiang {
                 }
             }
             /// The response of `POST /v3/gov/subsidy/zhejiang/qualifications/sync` (核销资格).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 响应码
                 ///
@@ -7081,8 +8954,31 @@ pub mod zhejiang {
                 /// Example: `成功`
                 pub resp_desc: String,
                 /// 异常数据说明列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub error_data: Option<Vec<String>>,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("resp_code", &self.resp_code)?;
+                    m.req("resp_desc", &self.resp_desc)?;
+                    m.opt("error_data", &self.error_data)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        resp_code: o.req("resp_code")?,
+                        resp_desc: o.req("resp_desc")?,
+                        error_data: o.opt("error_data")?,
+                    })
+                }
             }
         }
     }
@@ -7125,21 +9021,13 @@ pub mod zhejiang {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/sncode/lock` (sn码锁定).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 发起方
                 pub create_user: String,
                 /// 省份代码
                 pub province: String,
                 /// 厂商统一 社会信用 代码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub manufact_cert_code: Option<String>,
                 /// 商品 SN码
                 pub sn: String,
@@ -7150,58 +9038,104 @@ pub mod zhejiang {
                 /// 商品名称
                 pub goods_name: String,
                 /// 商品型号
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub goods_model: Option<String>,
                 /// IMEI_1 码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub imei1: Option<String>,
                 /// IMEI_2 码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub imei2: Option<String>,
                 /// 交易订单号
                 pub trans_orderid: String,
                 /// 订单金额
                 pub order_price: String,
                 /// 收单机构
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub acquire_code: Option<String>,
                 /// 销售订单号
                 pub sell_orderid: String,
                 /// 市级区域代码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub city: Option<String>,
                 /// 区县区域代码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub county: Option<String>,
                 /// 是否 AI 产品
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub is_ai_product: Option<String>,
                 /// 销售时间
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sale_time: Option<String>,
                 /// 厂商信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub mfr_info: Option<String>,
                 /// 具体品牌
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub brand: Option<String>,
                 /// 渠道类型
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sale_models: Option<String>,
                 /// 请求流水号
                 pub req_ssn: String,
                 /// 请求时间
                 pub req_time: String,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("create_user", &self.create_user)?;
+                    m.req("province", &self.province)?;
+                    m.opt("manufact_cert_code", &self.manufact_cert_code)?;
+                    m.req("sn", &self.sn)?;
+                    m.req("goods_bar_code", &self.goods_bar_code)?;
+                    m.req("goods_type", &self.goods_type)?;
+                    m.req("goods_name", &self.goods_name)?;
+                    m.opt("goods_model", &self.goods_model)?;
+                    m.opt("imei1", &self.imei1)?;
+                    m.opt("imei2", &self.imei2)?;
+                    m.req("trans_orderid", &self.trans_orderid)?;
+                    m.req("order_price", &self.order_price)?;
+                    m.opt("acquire_code", &self.acquire_code)?;
+                    m.req("sell_orderid", &self.sell_orderid)?;
+                    m.opt("city", &self.city)?;
+                    m.opt("county", &self.county)?;
+                    m.opt("is_ai_product", &self.is_ai_product)?;
+                    m.opt("sale_time", &self.sale_time)?;
+                    m.opt("mfr_info", &self.mfr_info)?;
+                    m.opt("brand", &self.brand)?;
+                    m.opt("sale_models", &self.sale_models)?;
+                    m.req("req_ssn", &self.req_ssn)?;
+                    m.req("req_time", &self.req_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        create_user: o.req("create_user")?,
+                        province: o.req("province")?,
+                        manufact_cert_code: o.opt("manufact_cert_code")?,
+                        sn: o.req("sn")?,
+                        goods_bar_code: o.req("goods_bar_code")?,
+                        goods_type: o.req("goods_type")?,
+                        goods_name: o.req("goods_name")?,
+                        goods_model: o.opt("goods_model")?,
+                        imei1: o.opt("imei1")?,
+                        imei2: o.opt("imei2")?,
+                        trans_orderid: o.req("trans_orderid")?,
+                        order_price: o.req("order_price")?,
+                        acquire_code: o.opt("acquire_code")?,
+                        sell_orderid: o.req("sell_orderid")?,
+                        city: o.opt("city")?,
+                        county: o.opt("county")?,
+                        is_ai_product: o.opt("is_ai_product")?,
+                        sale_time: o.opt("sale_time")?,
+                        mfr_info: o.opt("mfr_info")?,
+                        brand: o.opt("brand")?,
+                        sale_models: o.opt("sale_models")?,
+                        req_ssn: o.req("req_ssn")?,
+                        req_time: o.req("req_time")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/gov/subsidy/zhejiang/sncode/lock` (sn码锁定).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 响应码
                 ///
@@ -7212,11 +9146,35 @@ pub mod zhejiang {
                 /// Example: `成功`
                 pub resp_desc: String,
                 /// IMEI_1 码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub imei1: Option<String>,
                 /// IMEI_2 码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub imei2: Option<String>,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("resp_code", &self.resp_code)?;
+                    m.req("resp_desc", &self.resp_desc)?;
+                    m.opt("imei1", &self.imei1)?;
+                    m.opt("imei2", &self.imei2)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        resp_code: o.req("resp_code")?,
+                        resp_desc: o.req("resp_desc")?,
+                        imei1: o.opt("imei1")?,
+                        imei2: o.opt("imei2")?,
+                    })
+                }
             }
         }
         /// `/v3/gov/subsidy/zhejiang/sncode/query`
@@ -7240,49 +9198,69 @@ pub mod zhejiang {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/sncode/query` (sn码销售状态查询).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 商品SN码
                 pub sn: String,
                 /// 省份代码
                 pub province: String,
                 /// 厂商统一社会信 用代码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub manufact_cert_code: Option<String>,
                 /// 商品品类
                 pub goods_type: String,
                 /// 商品条码
                 pub goods_bar_code: String,
                 /// IMEI_1 码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub imei1: Option<String>,
                 /// IMEI_2 码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub imei2: Option<String>,
                 /// 渠道类型
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sales_models: Option<String>,
                 /// 请求流水号
                 pub req_ssn: String,
                 /// 请求时间
                 pub req_time: String,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sn", &self.sn)?;
+                    m.req("province", &self.province)?;
+                    m.opt("manufact_cert_code", &self.manufact_cert_code)?;
+                    m.req("goods_type", &self.goods_type)?;
+                    m.req("goods_bar_code", &self.goods_bar_code)?;
+                    m.opt("imei1", &self.imei1)?;
+                    m.opt("imei2", &self.imei2)?;
+                    m.opt("sales_models", &self.sales_models)?;
+                    m.req("req_ssn", &self.req_ssn)?;
+                    m.req("req_time", &self.req_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sn: o.req("sn")?,
+                        province: o.req("province")?,
+                        manufact_cert_code: o.opt("manufact_cert_code")?,
+                        goods_type: o.req("goods_type")?,
+                        goods_bar_code: o.req("goods_bar_code")?,
+                        imei1: o.opt("imei1")?,
+                        imei2: o.opt("imei2")?,
+                        sales_models: o.opt("sales_models")?,
+                        req_ssn: o.req("req_ssn")?,
+                        req_time: o.req("req_time")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/gov/subsidy/zhejiang/sncode/query` (sn码销售状态查询).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 响应码
                 ///
@@ -7293,14 +9271,39 @@ pub mod zhejiang {
                 /// Example: `成功`
                 pub resp_desc: String,
                 /// 商品SN码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sn: Option<String>,
                 /// 省份代码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub province: Option<String>,
                 /// 售卖状态
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sell_state: Option<PostResponseSellState>,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("resp_code", &self.resp_code)?;
+                    m.req("resp_desc", &self.resp_desc)?;
+                    m.opt("sn", &self.sn)?;
+                    m.opt("province", &self.province)?;
+                    m.opt("sell_state", &self.sell_state)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        resp_code: o.req("resp_code")?,
+                        resp_desc: o.req("resp_desc")?,
+                        sn: o.opt("sn")?,
+                        province: o.opt("province")?,
+                        sell_state: o.opt("sell_state")?,
+                    })
+                }
             }
             /// 售卖状态
             ///
@@ -7389,14 +9392,7 @@ pub mod zhejiang {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/sncode/unlock` (sn码解锁).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 请求流水号
                 pub req_ssn: String,
@@ -7407,7 +9403,6 @@ pub mod zhejiang {
                 /// 省份代码
                 pub province: String,
                 /// 厂商统一 社会信用 代码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub manufact_cert_code: Option<String>,
                 /// 商品 SN码
                 pub sn: String,
@@ -7418,13 +9413,10 @@ pub mod zhejiang {
                 /// 商品名称
                 pub goods_name: String,
                 /// 商品型号
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub goods_model: Option<String>,
                 /// IMEI_1 码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub imei1: Option<String>,
                 /// IMEI_2 码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub imei2: Option<String>,
                 /// 交易订单 号
                 pub trans_orderid: String,
@@ -7433,41 +9425,92 @@ pub mod zhejiang {
                 /// 订单金额
                 pub order_price: String,
                 /// 收单机构
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub acquire_code: Option<String>,
                 /// 销售订单 号
                 pub sell_orderid: String,
                 /// 市级区域 代码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub city: Option<String>,
                 /// 区县区域代码
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub county: Option<String>,
                 /// 是否 AI 产 品
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub is_ai_product: Option<String>,
                 /// 销售时间
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sale_time: Option<String>,
                 /// 厂商信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub mfr_info: Option<String>,
                 /// 具体品牌
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub brand: Option<String>,
                 /// 渠道类型
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sales_models: Option<String>,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("req_ssn", &self.req_ssn)?;
+                    m.req("req_time", &self.req_time)?;
+                    m.req("create_user", &self.create_user)?;
+                    m.req("province", &self.province)?;
+                    m.opt("manufact_cert_code", &self.manufact_cert_code)?;
+                    m.req("sn", &self.sn)?;
+                    m.req("goods_bar_code", &self.goods_bar_code)?;
+                    m.req("goods_type", &self.goods_type)?;
+                    m.req("goods_name", &self.goods_name)?;
+                    m.opt("goods_model", &self.goods_model)?;
+                    m.opt("imei1", &self.imei1)?;
+                    m.opt("imei2", &self.imei2)?;
+                    m.req("trans_orderid", &self.trans_orderid)?;
+                    m.req("ori_pay_orderid", &self.ori_pay_orderid)?;
+                    m.req("order_price", &self.order_price)?;
+                    m.opt("acquire_code", &self.acquire_code)?;
+                    m.req("sell_orderid", &self.sell_orderid)?;
+                    m.opt("city", &self.city)?;
+                    m.opt("county", &self.county)?;
+                    m.opt("is_ai_product", &self.is_ai_product)?;
+                    m.opt("sale_time", &self.sale_time)?;
+                    m.opt("mfr_info", &self.mfr_info)?;
+                    m.opt("brand", &self.brand)?;
+                    m.opt("sales_models", &self.sales_models)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        req_ssn: o.req("req_ssn")?,
+                        req_time: o.req("req_time")?,
+                        create_user: o.req("create_user")?,
+                        province: o.req("province")?,
+                        manufact_cert_code: o.opt("manufact_cert_code")?,
+                        sn: o.req("sn")?,
+                        goods_bar_code: o.req("goods_bar_code")?,
+                        goods_type: o.req("goods_type")?,
+                        goods_name: o.req("goods_name")?,
+                        goods_model: o.opt("goods_model")?,
+                        imei1: o.opt("imei1")?,
+                        imei2: o.opt("imei2")?,
+                        trans_orderid: o.req("trans_orderid")?,
+                        ori_pay_orderid: o.req("ori_pay_orderid")?,
+                        order_price: o.req("order_price")?,
+                        acquire_code: o.opt("acquire_code")?,
+                        sell_orderid: o.req("sell_orderid")?,
+                        city: o.opt("city")?,
+                        county: o.opt("county")?,
+                        is_ai_product: o.opt("is_ai_product")?,
+                        sale_time: o.opt("sale_time")?,
+                        mfr_info: o.opt("mfr_info")?,
+                        brand: o.opt("brand")?,
+                        sales_models: o.opt("sales_models")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/gov/subsidy/zhejiang/sncode/unlock` (sn码解锁).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 响应码
                 ///
@@ -7477,6 +9520,28 @@ pub mod zhejiang {
                 ///
                 /// Example: `成功`
                 pub resp_desc: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("resp_code", &self.resp_code)?;
+                    m.req("resp_desc", &self.resp_desc)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        resp_code: o.req("resp_code")?,
+                        resp_desc: o.req("resp_desc")?,
+                    })
+                }
             }
         }
     }

@@ -20,77 +20,126 @@ impl<'a> InsuranceOrders<'a> {
     }
 }
 /// The request of `POST /v3/hire-power-bank/insurance-orders` (创建保险订单).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 商户创建保险订单时的凭据号
     ///
     /// Example: `6e8369071cd942c0476613f9d1ce9ca3`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_order_no: Option<String>,
     /// 微信用户在商户对应appid下的唯一标识
     ///
     /// Example: `2323dfsdf342342`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub openid: Option<String>,
     /// 用于接收保险订单状态变化通知
     ///
     /// Example: `https://api.test.com`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notify_url: Option<String>,
     /// 商户在支付分服务下对应的服务ID
     ///
     /// Example: `实例值`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub service_id: Option<String>,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("out_order_no", &self.out_order_no)?;
+        m.opt("openid", &self.openid)?;
+        m.opt("notify_url", &self.notify_url)?;
+        m.opt("service_id", &self.service_id)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            out_order_no: o.opt("out_order_no")?,
+            openid: o.opt("openid")?,
+            notify_url: o.opt("notify_url")?,
+            service_id: o.opt("service_id")?,
+        })
+    }
+}
 /// The response of `POST /v3/hire-power-bank/insurance-orders` (创建保险订单).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 租借充电宝隔夜归还保险订单号，唯一标识一笔保险订单
     ///
     /// Example: `1234323JKHDFE1243252`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order_id: Option<String>,
     /// 商户创建保险订单时的凭据号
     ///
     /// Example: `6e8369071cd942c0476613f9d1ce9ca3`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_order_no: Option<String>,
     /// 微信用户在商户对应appid下的唯一标识
     ///
     /// Example: `2323dfsdf342342`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub openid: Option<String>,
     /// 一笔保险订单对应的最大理赔次数
     ///
     /// Example: `3`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub max_claim_count: Option<i64>,
     /// 一笔保险订单对应的已理赔次数
     ///
     /// Example: `1`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub claimed_count: Option<i64>,
     /// 保险订单领取时间，遵循rfc3339标准格式
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order_receive_time: Option<String>,
     /// 保险订单开始时间，遵循rfc3339标准格式
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order_begin_time: Option<String>,
     /// 保险订单结束时间，遵循rfc3339标准格式
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order_end_time: Option<String>,
     /// 保险订单领取状态
     ///
     /// Example: `RECEIVING`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order_receive_state: Option<String>,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("order_id", &self.order_id)?;
+        m.opt("out_order_no", &self.out_order_no)?;
+        m.opt("openid", &self.openid)?;
+        m.opt("max_claim_count", &self.max_claim_count)?;
+        m.opt("claimed_count", &self.claimed_count)?;
+        m.opt("order_receive_time", &self.order_receive_time)?;
+        m.opt("order_begin_time", &self.order_begin_time)?;
+        m.opt("order_end_time", &self.order_end_time)?;
+        m.opt("order_receive_state", &self.order_receive_state)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            order_id: o.opt("order_id")?,
+            out_order_no: o.opt("out_order_no")?,
+            openid: o.opt("openid")?,
+            max_claim_count: o.opt("max_claim_count")?,
+            claimed_count: o.opt("claimed_count")?,
+            order_receive_time: o.opt("order_receive_time")?,
+            order_begin_time: o.opt("order_begin_time")?,
+            order_end_time: o.opt("order_end_time")?,
+            order_receive_state: o.opt("order_receive_state")?,
+        })
+    }
 }
 /// `/v3/hire-power-bank/insurance-orders/{out_order_no}`
 pub mod by_out_order_no {
@@ -107,52 +156,79 @@ pub mod by_out_order_no {
         }
     }
     /// The response of `GET /v3/hire-power-bank/insurance-orders/{out_order_no}` (查询保险订单详情).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 租借充电宝隔夜归还保险订单号，唯一标识一笔保险订单
         ///
         /// Example: `1234323JKHDFE1243252`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub order_id: Option<String>,
         /// 商户创建保险订单时的凭据号
         ///
         /// Example: `6e8369071cd942c0476613f9d1ce9ca3`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub out_order_no: Option<String>,
         /// 微信用户在商户对应appid下的唯一标识
         ///
         /// Example: `2323dfsdf342342`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub openid: Option<String>,
         /// 一笔保险订单对应的最大理赔次数
         ///
         /// Example: `3`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub max_claim_count: Option<i64>,
         /// 一笔保险订单对应的已理赔次数
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub claimed_count: Option<i64>,
         /// 保险订单领取时间，遵循rfc3339标准格式
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub order_receive_time: Option<String>,
         /// 保险订单开始时间，遵循rfc3339标准格式
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub order_begin_time: Option<String>,
         /// 保险订单结束时间，遵循rfc3339标准格式
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub order_end_time: Option<String>,
         /// 保险订单领取状态
         ///
         /// Example: `RECEIVING`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub order_receive_state: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("order_id", &self.order_id)?;
+            m.opt("out_order_no", &self.out_order_no)?;
+            m.opt("openid", &self.openid)?;
+            m.opt("max_claim_count", &self.max_claim_count)?;
+            m.opt("claimed_count", &self.claimed_count)?;
+            m.opt("order_receive_time", &self.order_receive_time)?;
+            m.opt("order_begin_time", &self.order_begin_time)?;
+            m.opt("order_end_time", &self.order_end_time)?;
+            m.opt("order_receive_state", &self.order_receive_state)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                order_id: o.opt("order_id")?,
+                out_order_no: o.opt("out_order_no")?,
+                openid: o.opt("openid")?,
+                max_claim_count: o.opt("max_claim_count")?,
+                claimed_count: o.opt("claimed_count")?,
+                order_receive_time: o.opt("order_receive_time")?,
+                order_begin_time: o.opt("order_begin_time")?,
+                order_end_time: o.opt("order_end_time")?,
+                order_receive_state: o.opt("order_receive_state")?,
+            })
+        }
     }
 }

@@ -23,12 +23,31 @@ pub mod by_openid {
         }
     }
     /// The response of `GET /v3/hire-power-bank/user-qualifications/{openid}` (查询用户保险订单领取资格).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 用户是否具有保险订单领取资格
         ///
         /// Example: `true`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub qualified_user: Option<bool>,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("qualified_user", &self.qualified_user)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                qualified_user: o.opt("qualified_user")?,
+            })
+        }
     }
 }

@@ -16,7 +16,7 @@ impl<'a> Tokens<'a> {
     }
 }
 /// The request of `POST /v3/industry-coupon/tokens` (出行券切卡组件预下单API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 用户标识
     ///
@@ -25,8 +25,30 @@ pub struct PostRequest {
     /// 出行券列表
     pub coupon_list: Vec<PostRequestCouponList>,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("open_id", &self.open_id)?;
+        m.req("coupon_list", &self.coupon_list)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            open_id: o.req("open_id")?,
+            coupon_list: o.req("coupon_list")?,
+        })
+    }
+}
 /// PostRequestCouponList
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestCouponList {
     /// 批次号
     ///
@@ -37,17 +59,59 @@ pub struct PostRequestCouponList {
     /// Example: `11004999626`
     pub coupon_id: String,
 }
+impl ::serde::Serialize for PostRequestCouponList {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("stock_id", &self.stock_id)?;
+        m.req("coupon_id", &self.coupon_id)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestCouponList {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            stock_id: o.req("stock_id")?,
+            coupon_id: o.req("coupon_id")?,
+        })
+    }
+}
 /// The response of `POST /v3/industry-coupon/tokens` (出行券切卡组件预下单API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 切卡组件token值
     ///
     /// Example: `16824f40-aec1-11e8-a69c-f7a44da04f19`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub token: Option<String>,
     /// token过期时间
     ///
     /// Example: `2015-05-20T13:29:35+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub expires_time: Option<String>,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("token", &self.token)?;
+        m.opt("expires_time", &self.expires_time)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            token: o.opt("token")?,
+            expires_time: o.opt("expires_time")?,
+        })
+    }
 }

@@ -23,17 +23,15 @@ pub mod transactions {
         }
     }
     /// The request of `POST /v3/industry-rebate/retail-industry/transactions` (回传SN和商品编码).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 品牌ID
         ///
         /// Example: `120344`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub brand_id: Option<String>,
         /// 微信支付订单号
         ///
         /// Example: `20190611222222222200000000012122`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transaction_id: Option<String>,
         /// 商户订单号
         ///
@@ -46,14 +44,42 @@ pub mod transactions {
         /// 设备号
         ///
         /// Example: `example_device_id`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub device_id: Option<String>,
         /// 单品列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_detail: Option<Vec<PostRequestGoodsDetail>>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("brand_id", &self.brand_id)?;
+            m.opt("transaction_id", &self.transaction_id)?;
+            m.req("out_trade_no", &self.out_trade_no)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.opt("device_id", &self.device_id)?;
+            m.opt("goods_detail", &self.goods_detail)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                brand_id: o.opt("brand_id")?,
+                transaction_id: o.opt("transaction_id")?,
+                out_trade_no: o.req("out_trade_no")?,
+                sub_mchid: o.req("sub_mchid")?,
+                device_id: o.opt("device_id")?,
+                goods_detail: o.opt("goods_detail")?,
+            })
+        }
+    }
     /// PostRequestGoodsDetail
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestGoodsDetail {
         /// 商品编码
         ///
@@ -62,7 +88,6 @@ pub mod transactions {
         /// 商家商品编码
         ///
         /// Example: `1001`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub merchant_goods_id: Option<String>,
         /// 商品名称
         ///
@@ -76,5 +101,33 @@ pub mod transactions {
         ///
         /// Example: `528800`
         pub price: f64,
+    }
+    impl ::serde::Serialize for PostRequestGoodsDetail {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("barcode", &self.barcode)?;
+            m.opt("merchant_goods_id", &self.merchant_goods_id)?;
+            m.req("goods_name", &self.goods_name)?;
+            m.req("quantity", &self.quantity)?;
+            m.req("price", &self.price)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestGoodsDetail {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                barcode: o.req("barcode")?,
+                merchant_goods_id: o.opt("merchant_goods_id")?,
+                goods_name: o.req("goods_name")?,
+                quantity: o.req("quantity")?,
+                price: o.req("price")?,
+            })
+        }
     }
 }

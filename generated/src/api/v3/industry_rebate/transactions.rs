@@ -26,7 +26,7 @@ pub mod by_transaction_id {
         }
     }
     /// The request of `POST /v3/industry-rebate/transactions/{transaction_id}` (支付码牌/点餐码牌交易回传).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 子商户
         ///
@@ -40,5 +40,29 @@ pub mod by_transaction_id {
         ///
         /// Example: `example_out_trade_no`
         pub out_trade_no: String,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("code_url", &self.code_url)?;
+            m.req("out_trade_no", &self.out_trade_no)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                code_url: o.req("code_url")?,
+                out_trade_no: o.req("out_trade_no")?,
+            })
+        }
     }
 }

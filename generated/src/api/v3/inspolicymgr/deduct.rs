@@ -37,7 +37,7 @@ pub mod authorizations {
         }
     }
     /// The request of `POST /v3/inspolicymgr/deduct/authorizations` (提交保单授权信息).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 商户保险编号
         ///
@@ -62,16 +62,46 @@ pub mod authorizations {
         /// 收款方商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payee_mchid: Option<String>,
         /// 收款方公众账号ID
         ///
         /// Example: `wx7f3f0032b6e6f0cc`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payee_appid: Option<String>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_insurance_no", &self.out_insurance_no)?;
+            m.req("appid", &self.appid)?;
+            m.req("plan_id", &self.plan_id)?;
+            m.req("out_contract_code", &self.out_contract_code)?;
+            m.req("insurance_name", &self.insurance_name)?;
+            m.opt("payee_mchid", &self.payee_mchid)?;
+            m.opt("payee_appid", &self.payee_appid)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_insurance_no: o.req("out_insurance_no")?,
+                appid: o.req("appid")?,
+                plan_id: o.req("plan_id")?,
+                out_contract_code: o.req("out_contract_code")?,
+                insurance_name: o.req("insurance_name")?,
+                payee_mchid: o.opt("payee_mchid")?,
+                payee_appid: o.opt("payee_appid")?,
+            })
+        }
+    }
     /// The response of `POST /v3/inspolicymgr/deduct/authorizations` (提交保单授权信息).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 商户保险编号
         ///
@@ -80,7 +110,6 @@ pub mod authorizations {
         /// 商户APPID
         ///
         /// Example: `wxd678efh567hg6787`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub appid: Option<String>,
         /// 保险代扣模板ID
         ///
@@ -101,8 +130,39 @@ pub mod authorizations {
         /// 用户授权时间
         ///
         /// Example: `2025-09-21T17:11:12+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_auth_time: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_insurance_no", &self.out_insurance_no)?;
+            m.opt("appid", &self.appid)?;
+            m.req("plan_id", &self.plan_id)?;
+            m.req("out_contract_code", &self.out_contract_code)?;
+            m.req("insurance_name", &self.insurance_name)?;
+            m.req("auth_state", &self.auth_state)?;
+            m.opt("user_auth_time", &self.user_auth_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_insurance_no: o.req("out_insurance_no")?,
+                appid: o.opt("appid")?,
+                plan_id: o.req("plan_id")?,
+                out_contract_code: o.req("out_contract_code")?,
+                insurance_name: o.req("insurance_name")?,
+                auth_state: o.req("auth_state")?,
+                user_auth_time: o.opt("user_auth_time")?,
+            })
+        }
     }
     /// 授权状态
     ///
@@ -183,7 +243,7 @@ pub mod authorizations {
             }
         }
         /// The response of `GET /v3/inspolicymgr/deduct/authorizations/{out_insurance_no}` (查询保单授权信息).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 商户保险编号
             ///
@@ -212,8 +272,39 @@ pub mod authorizations {
             /// 用户授权时间
             ///
             /// Example: `2025-09-21T17:11:12+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_auth_time: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_insurance_no", &self.out_insurance_no)?;
+                m.req("appid", &self.appid)?;
+                m.req("plan_id", &self.plan_id)?;
+                m.req("out_contract_code", &self.out_contract_code)?;
+                m.req("insurance_name", &self.insurance_name)?;
+                m.req("auth_state", &self.auth_state)?;
+                m.opt("user_auth_time", &self.user_auth_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_insurance_no: o.req("out_insurance_no")?,
+                    appid: o.req("appid")?,
+                    plan_id: o.req("plan_id")?,
+                    out_contract_code: o.req("out_contract_code")?,
+                    insurance_name: o.req("insurance_name")?,
+                    auth_state: o.req("auth_state")?,
+                    user_auth_time: o.opt("user_auth_time")?,
+                })
+            }
         }
         /// 授权状态
         ///
@@ -312,12 +403,11 @@ pub mod policies {
         }
     }
     /// The request of `POST /v3/inspolicymgr/deduct/policies` (上传保单).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
         /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        #[serde(rename = "Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: String,
         /// 商户保险编号
         ///
@@ -346,12 +436,10 @@ pub mod policies {
         /// 可续保开始时间
         ///
         /// Example: `2025-09-21T17:11:12+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_renewal_time: Option<String>,
         /// 可续保结束时间
         ///
         /// Example: `2025-09-21T17:11:12+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_renewal_time: Option<String>,
         /// 保单类型
         ///
@@ -360,17 +448,14 @@ pub mod policies {
         /// 车牌信息
         ///
         /// Example: `粤B·AB123`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub car_number: Option<String>,
         /// 宠物名称
         ///
         /// Example: `小狗`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pet_name: Option<String>,
         /// 地址信息
         ///
         /// Example: `上海市浦东新区晨晖路1001号`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub address: Option<String>,
         /// 保单状态
         ///
@@ -379,7 +464,6 @@ pub mod policies {
         /// 保司保单号
         ///
         /// Example: `Coisihsiaxishishi4hihsid1ii411co`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub policy_code: Option<String>,
         /// 委托代扣模板ID
         ///
@@ -402,45 +486,116 @@ pub mod policies {
         /// 是否为赠险
         pub free_insurance: bool,
         /// 是否与其它保单合并扣费
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub combined_payment: Option<bool>,
         /// 缴费方式
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_method: Option<PostRequestPaymentMethod>,
         /// 期交保费模式
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub period_premium_mode: Option<PostRequestPeriodPremiumMode>,
         /// 缴费周期
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_period: Option<PostRequestPaymentPeriod>,
         /// 首期保费金额
         ///
         /// Example: `8000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub first_period_amount: Option<i64>,
         /// 后续每期保费金额
         ///
         /// Example: `5000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub subsequent_period_amount: Option<i64>,
         /// 保障期限类型
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub coverage_term_type: Option<PostRequestCoverageTermType>,
         /// 收款方商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payee_mchid: Option<String>,
         /// 收款方公众账号ID
         ///
         /// Example: `wx7f3f0032b6e6f0cc`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payee_appid: Option<String>,
         /// 收款方用户标识
         ///
         /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payee_openid: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_insurance_no", &self.out_insurance_no)?;
+            m.req("insured_name_list", &self.insured_name_list)?;
+            m.req("insurance_company_code", &self.insurance_company_code)?;
+            m.req("effective_time", &self.effective_time)?;
+            m.req("expired_time", &self.expired_time)?;
+            m.req("coverage_detail", &self.coverage_detail)?;
+            m.req("support_renewal", &self.support_renewal)?;
+            m.opt("start_renewal_time", &self.start_renewal_time)?;
+            m.opt("end_renewal_time", &self.end_renewal_time)?;
+            m.req("policy_type", &self.policy_type)?;
+            m.opt("car_number", &self.car_number)?;
+            m.opt("pet_name", &self.pet_name)?;
+            m.opt("address", &self.address)?;
+            m.req("policy_state", &self.policy_state)?;
+            m.opt("policy_code", &self.policy_code)?;
+            m.req("plan_id", &self.plan_id)?;
+            m.req("out_contract_code", &self.out_contract_code)?;
+            m.req("policy_periods", &self.policy_periods)?;
+            m.req("appid", &self.appid)?;
+            m.req("openid", &self.openid)?;
+            m.req("free_insurance", &self.free_insurance)?;
+            m.opt("combined_payment", &self.combined_payment)?;
+            m.opt("payment_method", &self.payment_method)?;
+            m.opt("period_premium_mode", &self.period_premium_mode)?;
+            m.opt("payment_period", &self.payment_period)?;
+            m.opt("first_period_amount", &self.first_period_amount)?;
+            m.opt("subsequent_period_amount", &self.subsequent_period_amount)?;
+            m.opt("coverage_term_type", &self.coverage_term_type)?;
+            m.opt("payee_mchid", &self.payee_mchid)?;
+            m.opt("payee_appid", &self.payee_appid)?;
+            m.opt("payee_openid", &self.payee_openid)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                wechatpay_serial: o.req("Wechatpay-Serial")?,
+                out_insurance_no: o.req("out_insurance_no")?,
+                insured_name_list: o.req("insured_name_list")?,
+                insurance_company_code: o.req("insurance_company_code")?,
+                effective_time: o.req("effective_time")?,
+                expired_time: o.req("expired_time")?,
+                coverage_detail: o.req("coverage_detail")?,
+                support_renewal: o.req("support_renewal")?,
+                start_renewal_time: o.opt("start_renewal_time")?,
+                end_renewal_time: o.opt("end_renewal_time")?,
+                policy_type: o.req("policy_type")?,
+                car_number: o.opt("car_number")?,
+                pet_name: o.opt("pet_name")?,
+                address: o.opt("address")?,
+                policy_state: o.req("policy_state")?,
+                policy_code: o.opt("policy_code")?,
+                plan_id: o.req("plan_id")?,
+                out_contract_code: o.req("out_contract_code")?,
+                policy_periods: o.req("policy_periods")?,
+                appid: o.req("appid")?,
+                openid: o.req("openid")?,
+                free_insurance: o.req("free_insurance")?,
+                combined_payment: o.opt("combined_payment")?,
+                payment_method: o.opt("payment_method")?,
+                period_premium_mode: o.opt("period_premium_mode")?,
+                payment_period: o.opt("payment_period")?,
+                first_period_amount: o.opt("first_period_amount")?,
+                subsequent_period_amount: o.opt("subsequent_period_amount")?,
+                coverage_term_type: o.opt("coverage_term_type")?,
+                payee_mchid: o.opt("payee_mchid")?,
+                payee_appid: o.opt("payee_appid")?,
+                payee_openid: o.opt("payee_openid")?,
+            })
+        }
     }
     /// 保障期限类型
     ///
@@ -819,7 +974,7 @@ pub mod policies {
         }
     }
     /// The response of `POST /v3/inspolicymgr/deduct/policies` (上传保单).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 商户保险编号
         ///
@@ -852,12 +1007,10 @@ pub mod policies {
         /// 可续保开始时间
         ///
         /// Example: `2025-09-21T17:11:12+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_renewal_time: Option<String>,
         /// 可续保结束时间
         ///
         /// Example: `2025-09-21T17:11:12+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_renewal_time: Option<String>,
         /// 保单类型
         ///
@@ -866,17 +1019,14 @@ pub mod policies {
         /// 车牌信息
         ///
         /// Example: `粤B·AB123`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub car_number: Option<String>,
         /// 宠物名称
         ///
         /// Example: `小狗`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pet_name: Option<String>,
         /// 地址信息
         ///
         /// Example: `上海市浦东新区晨晖路1001号`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub address: Option<String>,
         /// 保单状态
         ///
@@ -885,7 +1035,6 @@ pub mod policies {
         /// 保司保单号
         ///
         /// Example: `Coisihsiaxishishi4hihsid1ii411co`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub policy_code: Option<String>,
         /// 委托代扣模板ID
         ///
@@ -900,30 +1049,95 @@ pub mod policies {
         /// 是否为赠险
         pub free_insurance: bool,
         /// 是否与其它保单合并扣费
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub combined_payment: Option<bool>,
         /// 缴费方式
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_method: Option<PostResponsePaymentMethod>,
         /// 期交保费模式
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub period_premium_mode: Option<PostResponsePeriodPremiumMode>,
         /// 缴费周期
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_period: Option<PostResponsePaymentPeriod>,
         /// 首期保费金额
         ///
         /// Example: `8000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub first_period_amount: Option<i64>,
         /// 后续每期保费金额
         ///
         /// Example: `5000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub subsequent_period_amount: Option<i64>,
         /// 保障期限类型
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub coverage_term_type: Option<PostResponseCoverageTermType>,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_insurance_no", &self.out_insurance_no)?;
+            m.req("insurance_name", &self.insurance_name)?;
+            m.req("insured_name_list", &self.insured_name_list)?;
+            m.req("insurance_company_code", &self.insurance_company_code)?;
+            m.req("effective_time", &self.effective_time)?;
+            m.req("expired_time", &self.expired_time)?;
+            m.req("coverage_detail", &self.coverage_detail)?;
+            m.req("support_renewal", &self.support_renewal)?;
+            m.opt("start_renewal_time", &self.start_renewal_time)?;
+            m.opt("end_renewal_time", &self.end_renewal_time)?;
+            m.req("policy_type", &self.policy_type)?;
+            m.opt("car_number", &self.car_number)?;
+            m.opt("pet_name", &self.pet_name)?;
+            m.opt("address", &self.address)?;
+            m.req("policy_state", &self.policy_state)?;
+            m.opt("policy_code", &self.policy_code)?;
+            m.req("plan_id", &self.plan_id)?;
+            m.req("out_contract_code", &self.out_contract_code)?;
+            m.req("policy_periods", &self.policy_periods)?;
+            m.req("free_insurance", &self.free_insurance)?;
+            m.opt("combined_payment", &self.combined_payment)?;
+            m.opt("payment_method", &self.payment_method)?;
+            m.opt("period_premium_mode", &self.period_premium_mode)?;
+            m.opt("payment_period", &self.payment_period)?;
+            m.opt("first_period_amount", &self.first_period_amount)?;
+            m.opt("subsequent_period_amount", &self.subsequent_period_amount)?;
+            m.opt("coverage_term_type", &self.coverage_term_type)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_insurance_no: o.req("out_insurance_no")?,
+                insurance_name: o.req("insurance_name")?,
+                insured_name_list: o.req("insured_name_list")?,
+                insurance_company_code: o.req("insurance_company_code")?,
+                effective_time: o.req("effective_time")?,
+                expired_time: o.req("expired_time")?,
+                coverage_detail: o.req("coverage_detail")?,
+                support_renewal: o.req("support_renewal")?,
+                start_renewal_time: o.opt("start_renewal_time")?,
+                end_renewal_time: o.opt("end_renewal_time")?,
+                policy_type: o.req("policy_type")?,
+                car_number: o.opt("car_number")?,
+                pet_name: o.opt("pet_name")?,
+                address: o.opt("address")?,
+                policy_state: o.req("policy_state")?,
+                policy_code: o.opt("policy_code")?,
+                plan_id: o.req("plan_id")?,
+                out_contract_code: o.req("out_contract_code")?,
+                policy_periods: o.req("policy_periods")?,
+                free_insurance: o.req("free_insurance")?,
+                combined_payment: o.opt("combined_payment")?,
+                payment_method: o.opt("payment_method")?,
+                period_premium_mode: o.opt("period_premium_mode")?,
+                payment_period: o.opt("payment_period")?,
+                first_period_amount: o.opt("first_period_amount")?,
+                subsequent_period_amount: o.opt("subsequent_period_amount")?,
+                coverage_term_type: o.opt("coverage_term_type")?,
+            })
+        }
     }
     /// 保障期限类型
     ///
@@ -1331,7 +1545,7 @@ pub mod policies {
             }
         }
         /// The response of `GET /v3/inspolicymgr/deduct/policies/{out_insurance_no}` (查询保单).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 商户保险编号
             ///
@@ -1364,12 +1578,10 @@ pub mod policies {
             /// 可续保开始时间
             ///
             /// Example: `2025-09-21T17:11:12+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_renewal_time: Option<String>,
             /// 可续保结束时间
             ///
             /// Example: `2025-09-21T17:11:12+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_renewal_time: Option<String>,
             /// 保单类型
             ///
@@ -1378,17 +1590,14 @@ pub mod policies {
             /// 车牌信息
             ///
             /// Example: `粤B·AB123`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub car_number: Option<String>,
             /// 宠物名称
             ///
             /// Example: `小狗`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub pet_name: Option<String>,
             /// 地址信息
             ///
             /// Example: `上海市浦东新区晨晖路1001号`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub address: Option<String>,
             /// 保单状态
             ///
@@ -1397,7 +1606,6 @@ pub mod policies {
             /// 保司保单号
             ///
             /// Example: `Coisihsiaxishishi4hihsid1ii411co`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub policy_code: Option<String>,
             /// 委托代扣模板ID
             ///
@@ -1412,30 +1620,95 @@ pub mod policies {
             /// 是否为赠险
             pub free_insurance: bool,
             /// 是否与其它保单合并扣费
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub combined_payment: Option<bool>,
             /// 缴费方式
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payment_method: Option<GetResponsePaymentMethod>,
             /// 期交保费模式
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub period_premium_mode: Option<GetResponsePeriodPremiumMode>,
             /// 缴费周期
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payment_period: Option<GetResponsePaymentPeriod>,
             /// 首期保费金额
             ///
             /// Example: `8000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub first_period_amount: Option<i64>,
             /// 后续每期保费金额
             ///
             /// Example: `5000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub subsequent_period_amount: Option<i64>,
             /// 保障期限类型
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub coverage_term_type: Option<GetResponseCoverageTermType>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_insurance_no", &self.out_insurance_no)?;
+                m.req("insurance_name", &self.insurance_name)?;
+                m.req("insured_name_list", &self.insured_name_list)?;
+                m.req("insurance_company_code", &self.insurance_company_code)?;
+                m.req("effective_time", &self.effective_time)?;
+                m.req("expired_time", &self.expired_time)?;
+                m.req("coverage_detail", &self.coverage_detail)?;
+                m.req("support_renewal", &self.support_renewal)?;
+                m.opt("start_renewal_time", &self.start_renewal_time)?;
+                m.opt("end_renewal_time", &self.end_renewal_time)?;
+                m.req("policy_type", &self.policy_type)?;
+                m.opt("car_number", &self.car_number)?;
+                m.opt("pet_name", &self.pet_name)?;
+                m.opt("address", &self.address)?;
+                m.req("policy_state", &self.policy_state)?;
+                m.opt("policy_code", &self.policy_code)?;
+                m.req("plan_id", &self.plan_id)?;
+                m.req("out_contract_code", &self.out_contract_code)?;
+                m.req("policy_periods", &self.policy_periods)?;
+                m.req("free_insurance", &self.free_insurance)?;
+                m.opt("combined_payment", &self.combined_payment)?;
+                m.opt("payment_method", &self.payment_method)?;
+                m.opt("period_premium_mode", &self.period_premium_mode)?;
+                m.opt("payment_period", &self.payment_period)?;
+                m.opt("first_period_amount", &self.first_period_amount)?;
+                m.opt("subsequent_period_amount", &self.subsequent_period_amount)?;
+                m.opt("coverage_term_type", &self.coverage_term_type)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_insurance_no: o.req("out_insurance_no")?,
+                    insurance_name: o.req("insurance_name")?,
+                    insured_name_list: o.req("insured_name_list")?,
+                    insurance_company_code: o.req("insurance_company_code")?,
+                    effective_time: o.req("effective_time")?,
+                    expired_time: o.req("expired_time")?,
+                    coverage_detail: o.req("coverage_detail")?,
+                    support_renewal: o.req("support_renewal")?,
+                    start_renewal_time: o.opt("start_renewal_time")?,
+                    end_renewal_time: o.opt("end_renewal_time")?,
+                    policy_type: o.req("policy_type")?,
+                    car_number: o.opt("car_number")?,
+                    pet_name: o.opt("pet_name")?,
+                    address: o.opt("address")?,
+                    policy_state: o.req("policy_state")?,
+                    policy_code: o.opt("policy_code")?,
+                    plan_id: o.req("plan_id")?,
+                    out_contract_code: o.req("out_contract_code")?,
+                    policy_periods: o.req("policy_periods")?,
+                    free_insurance: o.req("free_insurance")?,
+                    combined_payment: o.opt("combined_payment")?,
+                    payment_method: o.opt("payment_method")?,
+                    period_premium_mode: o.opt("period_premium_mode")?,
+                    payment_period: o.opt("payment_period")?,
+                    first_period_amount: o.opt("first_period_amount")?,
+                    subsequent_period_amount: o.opt("subsequent_period_amount")?,
+                    coverage_term_type: o.opt("coverage_term_type")?,
+                })
+            }
         }
         /// 保障期限类型
         ///
@@ -1826,127 +2099,163 @@ pub mod policies {
             }
         }
         /// The request of `PATCH /v3/inspolicymgr/deduct/policies/{out_insurance_no}` (更新保单信息).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            #[serde(rename = "Wechatpay-Serial", skip_serializing)]
             pub wechatpay_serial: String,
             /// 被保险人姓名列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub insured_name_list: Option<Vec<String>>,
             /// 保险名称
             ///
             /// Example: `微医保·百万医疗险`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub insurance_name: Option<String>,
             /// 保单生效时间
             ///
             /// Example: `2025-09-21T17:11:12+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub effective_time: Option<String>,
             /// 保单失效时间
             ///
             /// Example: `2025-09-21T17:11:12+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub expired_time: Option<String>,
             /// 保障详情
             ///
             /// Example: `可保190种疾病，确诊一次性赔付`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub coverage_detail: Option<String>,
             /// 是否支持续保
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub support_renewal: Option<bool>,
             /// 可续保开始时间
             ///
             /// Example: `2025-09-21T17:11:12+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_renewal_time: Option<String>,
             /// 可续保结束时间
             ///
             /// Example: `2025-09-21T17:11:12+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_renewal_time: Option<String>,
             /// 保单类型
             ///
             /// Example: `POLICY_TYPE_OTHER`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub policy_type: Option<PatchRequestPolicyType>,
             /// 车牌信息
             ///
             /// Example: `粤B·AB123`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub car_number: Option<String>,
             /// 宠物名称
             ///
             /// Example: `小狗`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub pet_name: Option<String>,
             /// 地址信息
             ///
             /// Example: `上海市浦东新区晨晖路1001号`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub address: Option<String>,
             /// 保单状态
             ///
             /// Example: `POLICY_STATE_ISSUING`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub policy_state: Option<PatchRequestPolicyState>,
             /// 保司保单号
             ///
             /// Example: `Coisihsiaxishishi4hihsid1ii411co`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub policy_code: Option<String>,
             /// 委托代扣模板ID
             ///
             /// Example: `12535`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub plan_id: Option<String>,
             /// 商户签约协议号
             ///
             /// Example: `wxwtdk20200910100000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub out_contract_code: Option<String>,
             /// 保单的扣费周期列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub policy_periods: Option<Vec<f64>>,
             /// 是否为赠险
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub free_insurance: Option<bool>,
             /// 是否与其它保单合并扣费
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub combined_payment: Option<bool>,
             /// 缴费方式
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payment_method: Option<PatchRequestPaymentMethod>,
             /// 期交保费模式
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub period_premium_mode: Option<PatchRequestPeriodPremiumMode>,
             /// 缴费周期
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payment_period: Option<PatchRequestPaymentPeriod>,
             /// 首期保费金额
             ///
             /// Example: `8000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub first_period_amount: Option<i64>,
             /// 后续每期保费金额
             ///
             /// Example: `5000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub subsequent_period_amount: Option<i64>,
             /// 保障期限类型
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub coverage_term_type: Option<PatchRequestCoverageTermType>,
+        }
+        impl ::serde::Serialize for PatchRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("insured_name_list", &self.insured_name_list)?;
+                m.opt("insurance_name", &self.insurance_name)?;
+                m.opt("effective_time", &self.effective_time)?;
+                m.opt("expired_time", &self.expired_time)?;
+                m.opt("coverage_detail", &self.coverage_detail)?;
+                m.opt("support_renewal", &self.support_renewal)?;
+                m.opt("start_renewal_time", &self.start_renewal_time)?;
+                m.opt("end_renewal_time", &self.end_renewal_time)?;
+                m.opt("policy_type", &self.policy_type)?;
+                m.opt("car_number", &self.car_number)?;
+                m.opt("pet_name", &self.pet_name)?;
+                m.opt("address", &self.address)?;
+                m.opt("policy_state", &self.policy_state)?;
+                m.opt("policy_code", &self.policy_code)?;
+                m.opt("plan_id", &self.plan_id)?;
+                m.opt("out_contract_code", &self.out_contract_code)?;
+                m.opt("policy_periods", &self.policy_periods)?;
+                m.opt("free_insurance", &self.free_insurance)?;
+                m.opt("combined_payment", &self.combined_payment)?;
+                m.opt("payment_method", &self.payment_method)?;
+                m.opt("period_premium_mode", &self.period_premium_mode)?;
+                m.opt("payment_period", &self.payment_period)?;
+                m.opt("first_period_amount", &self.first_period_amount)?;
+                m.opt("subsequent_period_amount", &self.subsequent_period_amount)?;
+                m.opt("coverage_term_type", &self.coverage_term_type)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PatchRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wechatpay_serial: o.req("Wechatpay-Serial")?,
+                    insured_name_list: o.opt("insured_name_list")?,
+                    insurance_name: o.opt("insurance_name")?,
+                    effective_time: o.opt("effective_time")?,
+                    expired_time: o.opt("expired_time")?,
+                    coverage_detail: o.opt("coverage_detail")?,
+                    support_renewal: o.opt("support_renewal")?,
+                    start_renewal_time: o.opt("start_renewal_time")?,
+                    end_renewal_time: o.opt("end_renewal_time")?,
+                    policy_type: o.opt("policy_type")?,
+                    car_number: o.opt("car_number")?,
+                    pet_name: o.opt("pet_name")?,
+                    address: o.opt("address")?,
+                    policy_state: o.opt("policy_state")?,
+                    policy_code: o.opt("policy_code")?,
+                    plan_id: o.opt("plan_id")?,
+                    out_contract_code: o.opt("out_contract_code")?,
+                    policy_periods: o.opt("policy_periods")?,
+                    free_insurance: o.opt("free_insurance")?,
+                    combined_payment: o.opt("combined_payment")?,
+                    payment_method: o.opt("payment_method")?,
+                    period_premium_mode: o.opt("period_premium_mode")?,
+                    payment_period: o.opt("payment_period")?,
+                    first_period_amount: o.opt("first_period_amount")?,
+                    subsequent_period_amount: o.opt("subsequent_period_amount")?,
+                    coverage_term_type: o.opt("coverage_term_type")?,
+                })
+            }
         }
         /// 保障期限类型
         ///
@@ -2337,7 +2646,7 @@ pub mod policies {
             }
         }
         /// The response of `PATCH /v3/inspolicymgr/deduct/policies/{out_insurance_no}` (更新保单信息).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PatchResponse {
             /// 商户保险编号
             ///
@@ -2370,12 +2679,10 @@ pub mod policies {
             /// 可续保开始时间
             ///
             /// Example: `2025-09-21T17:11:12+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_renewal_time: Option<String>,
             /// 可续保结束时间
             ///
             /// Example: `2025-09-21T17:11:12+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_renewal_time: Option<String>,
             /// 保单类型
             ///
@@ -2384,17 +2691,14 @@ pub mod policies {
             /// 车牌信息
             ///
             /// Example: `粤B·AB123`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub car_number: Option<String>,
             /// 宠物名称
             ///
             /// Example: `小狗`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub pet_name: Option<String>,
             /// 地址信息
             ///
             /// Example: `上海市浦东新区晨晖路1001号`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub address: Option<String>,
             /// 保单状态
             ///
@@ -2403,7 +2707,6 @@ pub mod policies {
             /// 保司保单号
             ///
             /// Example: `Coisihsiaxishishi4hihsid1ii411co`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub policy_code: Option<String>,
             /// 委托代扣模板ID
             ///
@@ -2418,30 +2721,95 @@ pub mod policies {
             /// 是否为赠险
             pub free_insurance: bool,
             /// 是否与其它保单合并扣费
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub combined_payment: Option<bool>,
             /// 缴费方式
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payment_method: Option<PatchResponsePaymentMethod>,
             /// 期交保费模式
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub period_premium_mode: Option<PatchResponsePeriodPremiumMode>,
             /// 缴费周期
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payment_period: Option<PatchResponsePaymentPeriod>,
             /// 首期保费金额
             ///
             /// Example: `8000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub first_period_amount: Option<i64>,
             /// 后续每期保费金额
             ///
             /// Example: `5000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub subsequent_period_amount: Option<i64>,
             /// 保障期限类型
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub coverage_term_type: Option<PatchResponseCoverageTermType>,
+        }
+        impl ::serde::Serialize for PatchResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_insurance_no", &self.out_insurance_no)?;
+                m.req("insurance_name", &self.insurance_name)?;
+                m.req("insured_name_list", &self.insured_name_list)?;
+                m.req("insurance_company_code", &self.insurance_company_code)?;
+                m.req("effective_time", &self.effective_time)?;
+                m.req("expired_time", &self.expired_time)?;
+                m.req("coverage_detail", &self.coverage_detail)?;
+                m.req("support_renewal", &self.support_renewal)?;
+                m.opt("start_renewal_time", &self.start_renewal_time)?;
+                m.opt("end_renewal_time", &self.end_renewal_time)?;
+                m.req("policy_type", &self.policy_type)?;
+                m.opt("car_number", &self.car_number)?;
+                m.opt("pet_name", &self.pet_name)?;
+                m.opt("address", &self.address)?;
+                m.req("policy_state", &self.policy_state)?;
+                m.opt("policy_code", &self.policy_code)?;
+                m.req("plan_id", &self.plan_id)?;
+                m.req("out_contract_code", &self.out_contract_code)?;
+                m.req("policy_periods", &self.policy_periods)?;
+                m.req("free_insurance", &self.free_insurance)?;
+                m.opt("combined_payment", &self.combined_payment)?;
+                m.opt("payment_method", &self.payment_method)?;
+                m.opt("period_premium_mode", &self.period_premium_mode)?;
+                m.opt("payment_period", &self.payment_period)?;
+                m.opt("first_period_amount", &self.first_period_amount)?;
+                m.opt("subsequent_period_amount", &self.subsequent_period_amount)?;
+                m.opt("coverage_term_type", &self.coverage_term_type)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PatchResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_insurance_no: o.req("out_insurance_no")?,
+                    insurance_name: o.req("insurance_name")?,
+                    insured_name_list: o.req("insured_name_list")?,
+                    insurance_company_code: o.req("insurance_company_code")?,
+                    effective_time: o.req("effective_time")?,
+                    expired_time: o.req("expired_time")?,
+                    coverage_detail: o.req("coverage_detail")?,
+                    support_renewal: o.req("support_renewal")?,
+                    start_renewal_time: o.opt("start_renewal_time")?,
+                    end_renewal_time: o.opt("end_renewal_time")?,
+                    policy_type: o.req("policy_type")?,
+                    car_number: o.opt("car_number")?,
+                    pet_name: o.opt("pet_name")?,
+                    address: o.opt("address")?,
+                    policy_state: o.req("policy_state")?,
+                    policy_code: o.opt("policy_code")?,
+                    plan_id: o.req("plan_id")?,
+                    out_contract_code: o.req("out_contract_code")?,
+                    policy_periods: o.req("policy_periods")?,
+                    free_insurance: o.req("free_insurance")?,
+                    combined_payment: o.opt("combined_payment")?,
+                    payment_method: o.opt("payment_method")?,
+                    period_premium_mode: o.opt("period_premium_mode")?,
+                    payment_period: o.opt("payment_period")?,
+                    first_period_amount: o.opt("first_period_amount")?,
+                    subsequent_period_amount: o.opt("subsequent_period_amount")?,
+                    coverage_term_type: o.opt("coverage_term_type")?,
+                })
+            }
         }
         /// 保障期限类型
         ///

@@ -23,7 +23,7 @@ pub mod by_device_sn {
         }
     }
     /// The response of `GET /v3/iotmanage/device-inspections/{device_sn}` (获取出厂检查结果).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 设备序列号
         pub device_sn: String,
@@ -42,13 +42,51 @@ pub mod by_device_sn {
         /// 查询结果
         pub result: GetResponseResult,
         /// 错误信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub errors: Option<Vec<String>>,
         /// 告警信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub warnings: Option<Vec<String>>,
         /// 查询时间
         pub inspect_time: String,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("device_sn", &self.device_sn)?;
+            m.req("wired_mac", &self.wired_mac)?;
+            m.req("wireless_mac", &self.wireless_mac)?;
+            m.req("bluetooth_mac", &self.bluetooth_mac)?;
+            m.req("app_version", &self.app_version)?;
+            m.req("camera_sn", &self.camera_sn)?;
+            m.req("imei", &self.imei)?;
+            m.req("result", &self.result)?;
+            m.opt("errors", &self.errors)?;
+            m.opt("warnings", &self.warnings)?;
+            m.req("inspect_time", &self.inspect_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                device_sn: o.req("device_sn")?,
+                wired_mac: o.req("wired_mac")?,
+                wireless_mac: o.req("wireless_mac")?,
+                bluetooth_mac: o.req("bluetooth_mac")?,
+                app_version: o.req("app_version")?,
+                camera_sn: o.req("camera_sn")?,
+                imei: o.req("imei")?,
+                result: o.req("result")?,
+                errors: o.opt("errors")?,
+                warnings: o.opt("warnings")?,
+                inspect_time: o.req("inspect_time")?,
+            })
+        }
     }
     /// 查询结果
     ///

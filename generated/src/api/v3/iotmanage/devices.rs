@@ -20,21 +20,39 @@ impl<'a> Devices<'a> {
     }
 }
 /// The request of `GET /v3/iotmanage/devices` (智能设备列表).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetRequest {
     /// 最大资源条数
     ///
     /// Query parameter `limit`. Example: `5`
-    #[serde(skip_serializing)]
     pub limit: u64,
     /// 请求资源起始位置
     ///
     /// Query parameter `offset`. Example: `10`
-    #[serde(skip_serializing)]
     pub offset: u64,
 }
+impl ::serde::Serialize for GetRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            limit: o.req("limit")?,
+            offset: o.req("offset")?,
+        })
+    }
+}
 /// The response of `GET /v3/iotmanage/devices` (智能设备列表).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// 设备列表
     pub data: Vec<GetResponseData>,
@@ -53,57 +71,119 @@ pub struct GetResponse {
     /// 相关链接
     pub links: GetResponseLinks,
 }
+impl ::serde::Serialize for GetResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("data", &self.data)?;
+        m.req("offset", &self.offset)?;
+        m.req("limit", &self.limit)?;
+        m.req("total_count", &self.total_count)?;
+        m.req("links", &self.links)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            data: o.req("data")?,
+            offset: o.req("offset")?,
+            limit: o.req("limit")?,
+            total_count: o.req("total_count")?,
+            links: o.req("links")?,
+        })
+    }
+}
 /// 设备信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseData {
     /// 设备序列号
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub device_sn: Option<String>,
     /// 摄像头序列号
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub camera_sn: Option<String>,
     /// 设备品类代码
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub device_category_code: Option<String>,
     /// 设备品类
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub device_category: Option<String>,
     /// 设备类型代码
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub device_class_code: Option<String>,
     /// 设备类型
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub device_class: Option<String>,
     /// 设备型号
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub device_model: Option<String>,
     /// 刷脸应用软件模式代码
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub app_scene_code: Option<String>,
     /// 刷脸应用软件模式
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub app_scene: Option<String>,
     /// 刷脸应用操作系统
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub operating_system: Option<String>,
     /// 激活状态
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub activation_status: Option<GetResponseDataActivationStatus>,
     /// 激活时间
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub activation_time: Option<String>,
     /// 商户号
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub mchid: Option<String>,
     /// 商户简称
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub merchant_shortname: Option<String>,
     /// 子商户号
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_mchid: Option<String>,
     /// 子商户简称
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_merchant_shortname: Option<String>,
+}
+impl ::serde::Serialize for GetResponseData {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("device_sn", &self.device_sn)?;
+        m.opt("camera_sn", &self.camera_sn)?;
+        m.opt("device_category_code", &self.device_category_code)?;
+        m.opt("device_category", &self.device_category)?;
+        m.opt("device_class_code", &self.device_class_code)?;
+        m.opt("device_class", &self.device_class)?;
+        m.opt("device_model", &self.device_model)?;
+        m.opt("app_scene_code", &self.app_scene_code)?;
+        m.opt("app_scene", &self.app_scene)?;
+        m.opt("operating_system", &self.operating_system)?;
+        m.opt("activation_status", &self.activation_status)?;
+        m.opt("activation_time", &self.activation_time)?;
+        m.opt("mchid", &self.mchid)?;
+        m.opt("merchant_shortname", &self.merchant_shortname)?;
+        m.opt("sub_mchid", &self.sub_mchid)?;
+        m.opt("sub_merchant_shortname", &self.sub_merchant_shortname)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            device_sn: o.opt("device_sn")?,
+            camera_sn: o.opt("camera_sn")?,
+            device_category_code: o.opt("device_category_code")?,
+            device_category: o.opt("device_category")?,
+            device_class_code: o.opt("device_class_code")?,
+            device_class: o.opt("device_class")?,
+            device_model: o.opt("device_model")?,
+            app_scene_code: o.opt("app_scene_code")?,
+            app_scene: o.opt("app_scene")?,
+            operating_system: o.opt("operating_system")?,
+            activation_status: o.opt("activation_status")?,
+            activation_time: o.opt("activation_time")?,
+            mchid: o.opt("mchid")?,
+            merchant_shortname: o.opt("merchant_shortname")?,
+            sub_mchid: o.opt("sub_mchid")?,
+            sub_merchant_shortname: o.opt("sub_merchant_shortname")?,
+        })
+    }
 }
 /// 激活状态
 ///
@@ -158,15 +238,36 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseDataActivationStatus {
     }
 }
 /// 相关链接
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseLinks {
     /// 下一页链接
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: Option<String>,
     /// 上一页链接
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub prev: Option<String>,
     /// 当前链接
-    #[serde(rename = "self", skip_serializing_if = "::std::option::Option::is_none")]
     pub self_: Option<String>,
+}
+impl ::serde::Serialize for GetResponseLinks {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("next", &self.next)?;
+        m.opt("prev", &self.prev)?;
+        m.opt("self", &self.self_)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseLinks {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            next: o.opt("next")?,
+            prev: o.opt("prev")?,
+            self_: o.opt("self")?,
+        })
+    }
 }

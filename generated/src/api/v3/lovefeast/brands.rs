@@ -23,11 +23,33 @@ pub mod by_brand_id {
         }
     }
     /// The response of `GET /v3/lovefeast/brands/{brand_id}` (查询爱心餐品牌信息).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 捐赠数量
         pub donate_count: i64,
         /// 供餐数量
         pub consume_count: i64,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("donate_count", &self.donate_count)?;
+            m.req("consume_count", &self.consume_count)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                donate_count: o.req("donate_count")?,
+                consume_count: o.req("consume_count")?,
+            })
+        }
     }
 }

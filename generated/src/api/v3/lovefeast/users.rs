@@ -64,124 +64,190 @@ pub mod by_openid {
                     }
                 }
                 /// The request of `GET /v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}` (查询用户捐赠单列表).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetRequest {
                     /// 请求资源起始位置
                     ///
                     /// Query parameter `offset`. Example: `0`
-                    #[serde(skip_serializing)]
                     pub offset: Option<i64>,
                     /// 最大资源条数
                     ///
                     /// Query parameter `limit`. Example: `20`
-                    #[serde(skip_serializing)]
                     pub limit: Option<i64>,
+                }
+                impl ::serde::Serialize for GetRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            offset: o.opt("offset")?,
+                            limit: o.opt("limit")?,
+                        })
+                    }
                 }
                 /// The response of `GET /v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}` (查询用户捐赠单列表).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
                     /// 该次请求返回的记录条数
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub count: Option<i64>,
                     /// 最大记录条数
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub limit: Option<i64>,
                     /// 起始位置
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub offset: Option<i64>,
                     /// 全部记录数量
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub total_count: Option<i64>,
                     /// 结果集
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub data: Option<Vec<GetResponseData>>,
                 }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("count", &self.count)?;
+                        m.opt("limit", &self.limit)?;
+                        m.opt("offset", &self.offset)?;
+                        m.opt("total_count", &self.total_count)?;
+                        m.opt("data", &self.data)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            count: o.opt("count")?,
+                            limit: o.opt("limit")?,
+                            offset: o.opt("offset")?,
+                            total_count: o.opt("total_count")?,
+                            data: o.opt("data")?,
+                        })
+                    }
+                }
                 /// GetResponseData
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseData {
                     /// 捐赠订单号
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub welfare_trade_id: Option<String>,
                     /// 应用ID
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub appid: Option<String>,
                     /// 子商户应用ID
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_appid: Option<String>,
                     /// 品牌ID
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub brand_id: Option<String>,
                     /// 捐赠来源
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub donate_source: Option<GetResponseDataDonateSource>,
                     /// 商户订单
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub merchant_order: Option<String>,
                     /// 捐赠机构名称
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub institution_name: Option<String>,
                     /// 捐赠项目编号
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub business_id: Option<String>,
                     /// 捐赠活动名称
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub business_name: Option<String>,
                     /// 支付完成时间
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub success_time: Option<String>,
                     /// 支付者
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub payer: Option<GetResponseDataPayer>,
                     /// 订单金额
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub amount: Option<GetResponseDataAmount>,
                     /// 设备编号
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub device_id: Option<String>,
                 }
+                impl ::serde::Serialize for GetResponseData {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("welfare_trade_id", &self.welfare_trade_id)?;
+                        m.opt("appid", &self.appid)?;
+                        m.opt("sub_appid", &self.sub_appid)?;
+                        m.opt("brand_id", &self.brand_id)?;
+                        m.opt("donate_source", &self.donate_source)?;
+                        m.opt("merchant_order", &self.merchant_order)?;
+                        m.opt("institution_name", &self.institution_name)?;
+                        m.opt("business_id", &self.business_id)?;
+                        m.opt("business_name", &self.business_name)?;
+                        m.opt("success_time", &self.success_time)?;
+                        m.opt("payer", &self.payer)?;
+                        m.opt("amount", &self.amount)?;
+                        m.opt("device_id", &self.device_id)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            welfare_trade_id: o.opt("welfare_trade_id")?,
+                            appid: o.opt("appid")?,
+                            sub_appid: o.opt("sub_appid")?,
+                            brand_id: o.opt("brand_id")?,
+                            donate_source: o.opt("donate_source")?,
+                            merchant_order: o.opt("merchant_order")?,
+                            institution_name: o.opt("institution_name")?,
+                            business_id: o.opt("business_id")?,
+                            business_name: o.opt("business_name")?,
+                            success_time: o.opt("success_time")?,
+                            payer: o.opt("payer")?,
+                            amount: o.opt("amount")?,
+                            device_id: o.opt("device_id")?,
+                        })
+                    }
+                }
                 /// 订单金额
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseDataAmount {
                     /// 总金额
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub total: Option<i64>,
                     /// 用户支付金额
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub payer_total: Option<i64>,
                     /// 货币类型
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub currency: Option<String>,
                     /// 用户支付币种
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub payer_currency: Option<String>,
+                }
+                impl ::serde::Serialize for GetResponseDataAmount {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("total", &self.total)?;
+                        m.opt("payer_total", &self.payer_total)?;
+                        m.opt("currency", &self.currency)?;
+                        m.opt("payer_currency", &self.payer_currency)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseDataAmount {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            total: o.opt("total")?,
+                            payer_total: o.opt("payer_total")?,
+                            currency: o.opt("currency")?,
+                            payer_currency: o.opt("payer_currency")?,
+                        })
+                    }
                 }
                 /// 捐赠来源
                 ///
@@ -243,27 +309,42 @@ pub mod by_openid {
                     }
                 }
                 /// 支付者
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseDataPayer {
                     /// 用户标识
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub openid: Option<String>,
                     /// 用户子标识
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_openid: Option<String>,
                     /// 用户头像URL
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub avatar: Option<String>,
                     /// 用户昵称
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub nickname: Option<String>,
+                }
+                impl ::serde::Serialize for GetResponseDataPayer {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("openid", &self.openid)?;
+                        m.opt("sub_openid", &self.sub_openid)?;
+                        m.opt("avatar", &self.avatar)?;
+                        m.opt("nickname", &self.nickname)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseDataPayer {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            openid: o.opt("openid")?,
+                            sub_openid: o.opt("sub_openid")?,
+                            avatar: o.opt("avatar")?,
+                            nickname: o.opt("nickname")?,
+                        })
+                    }
                 }
             }
         }
@@ -295,77 +376,116 @@ pub mod by_openid {
                     }
                 }
                 /// The response of `GET /v3/lovefeast/users/{openid}/orders/out-trade-no/{out_trade_no}` (查询用户捐赠单详情).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
                     /// 捐赠订单号
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub welfare_trade_id: Option<String>,
                     /// 应用ID
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub appid: Option<String>,
                     /// 子商户应用ID
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_appid: Option<String>,
                     /// 品牌ID
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub brand_id: Option<String>,
                     /// 捐赠来源
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub donate_source: Option<GetResponseDonateSource>,
                     /// 商户订单
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub merchant_order: Option<String>,
                     /// 捐赠机构名称
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub institution_name: Option<String>,
                     /// 捐赠项目编号
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub business_id: Option<String>,
                     /// 捐赠活动名称
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub business_name: Option<String>,
                     /// 支付完成时间
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub success_time: Option<String>,
                     /// 支付者
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub payer: Option<GetResponsePayer>,
                     /// 订单金额
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub amount: Option<GetResponseAmount>,
                     /// 设备编号
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub device_id: Option<String>,
                 }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("welfare_trade_id", &self.welfare_trade_id)?;
+                        m.opt("appid", &self.appid)?;
+                        m.opt("sub_appid", &self.sub_appid)?;
+                        m.opt("brand_id", &self.brand_id)?;
+                        m.opt("donate_source", &self.donate_source)?;
+                        m.opt("merchant_order", &self.merchant_order)?;
+                        m.opt("institution_name", &self.institution_name)?;
+                        m.opt("business_id", &self.business_id)?;
+                        m.opt("business_name", &self.business_name)?;
+                        m.opt("success_time", &self.success_time)?;
+                        m.opt("payer", &self.payer)?;
+                        m.opt("amount", &self.amount)?;
+                        m.opt("device_id", &self.device_id)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            welfare_trade_id: o.opt("welfare_trade_id")?,
+                            appid: o.opt("appid")?,
+                            sub_appid: o.opt("sub_appid")?,
+                            brand_id: o.opt("brand_id")?,
+                            donate_source: o.opt("donate_source")?,
+                            merchant_order: o.opt("merchant_order")?,
+                            institution_name: o.opt("institution_name")?,
+                            business_id: o.opt("business_id")?,
+                            business_name: o.opt("business_name")?,
+                            success_time: o.opt("success_time")?,
+                            payer: o.opt("payer")?,
+                            amount: o.opt("amount")?,
+                            device_id: o.opt("device_id")?,
+                        })
+                    }
+                }
                 /// 订单金额
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseAmount {
                     /// 总金额
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub total: Option<i64>,
                     /// 用户支付金额
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub payer_total: Option<i64>,
                     /// 货币类型
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub currency: Option<String>,
                     /// 用户支付币种
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub payer_currency: Option<String>,
+                }
+                impl ::serde::Serialize for GetResponseAmount {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("total", &self.total)?;
+                        m.opt("payer_total", &self.payer_total)?;
+                        m.opt("currency", &self.currency)?;
+                        m.opt("payer_currency", &self.payer_currency)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            total: o.opt("total")?,
+                            payer_total: o.opt("payer_total")?,
+                            currency: o.opt("currency")?,
+                            payer_currency: o.opt("payer_currency")?,
+                        })
+                    }
                 }
                 /// 捐赠来源
                 ///
@@ -427,27 +547,42 @@ pub mod by_openid {
                     }
                 }
                 /// 支付者
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponsePayer {
                     /// 用户标识
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub openid: Option<String>,
                     /// 用户子标识
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_openid: Option<String>,
                     /// 用户头像URL
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub avatar: Option<String>,
                     /// 用户昵称
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub nickname: Option<String>,
+                }
+                impl ::serde::Serialize for GetResponsePayer {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("openid", &self.openid)?;
+                        m.opt("sub_openid", &self.sub_openid)?;
+                        m.opt("avatar", &self.avatar)?;
+                        m.opt("nickname", &self.nickname)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponsePayer {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            openid: o.opt("openid")?,
+                            sub_openid: o.opt("sub_openid")?,
+                            avatar: o.opt("avatar")?,
+                            nickname: o.opt("nickname")?,
+                        })
+                    }
                 }
             }
         }

@@ -67,35 +67,46 @@ pub mod packages {
                 }
             }
             /// The request of `GET /v3/marketing/bank/packages/{package_id}/tasks` (查询上传任务列表API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 任务状态
                 ///
                 /// Query parameter `status`. Example: `PROCESSING`
-                #[serde(skip_serializing)]
                 pub status: Option<GetRequestStatus>,
                 /// 文件名
                 ///
                 /// Query parameter `filename`. Example: `active_user.csv`
-                #[serde(skip_serializing)]
                 pub filename: Option<String>,
                 /// 分页页码
                 ///
                 /// Query parameter `offset`. Example: `0`
-                #[serde(skip_serializing)]
                 pub offset: Option<i64>,
                 /// 分页大小
                 ///
                 /// Query parameter `limit`. Example: `20`
-                #[serde(skip_serializing)]
                 pub limit: Option<i64>,
+            }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        status: o.opt("status")?,
+                        filename: o.opt("filename")?,
+                        offset: o.opt("offset")?,
+                        limit: o.opt("limit")?,
+                    })
+                }
             }
             /// 任务状态
             ///
@@ -155,14 +166,7 @@ pub mod packages {
                 }
             }
             /// The response of `GET /v3/marketing/bank/packages/{package_id}/tasks` (查询上传任务列表API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 上传任务列表
                 pub data: Vec<GetResponseData>,
@@ -179,15 +183,34 @@ pub mod packages {
                 /// Example: `20`
                 pub limit: i64,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("data", &self.data)?;
+                    m.req("total_count", &self.total_count)?;
+                    m.req("offset", &self.offset)?;
+                    m.req("limit", &self.limit)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        data: o.req("data")?,
+                        total_count: o.req("total_count")?,
+                        offset: o.req("offset")?,
+                        limit: o.req("limit")?,
+                    })
+                }
+            }
             /// GetResponseData
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseData {
                 /// 上传任务
                 ///
@@ -208,56 +231,92 @@ pub mod packages {
                 /// 上传任务最近一次更新的时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub update_time: Option<String>,
                 /// 任务状态
                 ///
                 /// Example: `PROCESSING`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub status: Option<String>,
                 /// 成功数
                 ///
                 /// Example: `1000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub success_count: Option<i64>,
                 /// 失败数
                 ///
                 /// Example: `20`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub fail_count: Option<i64>,
                 /// 匹配成功的微信用户数
                 ///
                 /// Example: `1000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub success_user_count: Option<i64>,
                 /// 银行类型
                 ///
                 /// Example: `ICBC_DEBIT`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_type: Option<String>,
             }
+            impl ::serde::Serialize for GetResponseData {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("task_id", &self.task_id)?;
+                    m.req("package_id", &self.package_id)?;
+                    m.req("filename", &self.filename)?;
+                    m.req("create_time", &self.create_time)?;
+                    m.opt("update_time", &self.update_time)?;
+                    m.opt("status", &self.status)?;
+                    m.opt("success_count", &self.success_count)?;
+                    m.opt("fail_count", &self.fail_count)?;
+                    m.opt("success_user_count", &self.success_user_count)?;
+                    m.opt("bank_type", &self.bank_type)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        task_id: o.req("task_id")?,
+                        package_id: o.req("package_id")?,
+                        filename: o.req("filename")?,
+                        create_time: o.req("create_time")?,
+                        update_time: o.opt("update_time")?,
+                        status: o.opt("status")?,
+                        success_count: o.opt("success_count")?,
+                        fail_count: o.opt("fail_count")?,
+                        success_user_count: o.opt("success_user_count")?,
+                        bank_type: o.opt("bank_type")?,
+                    })
+                }
+            }
             /// The request of `POST /v3/marketing/bank/packages/{package_id}/tasks` (导入定向用户协议号API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 文件元信息`JSON`格式字符串
                 pub meta: PostRequestMeta,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("meta", &self.meta)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self { meta: o.req("meta")? })
+                }
+            }
             /// 文件元信息`JSON`格式字符串
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestMeta {
                 /// 银行类型
                 ///
@@ -266,27 +325,42 @@ pub mod packages {
                 /// 文件名
                 ///
                 /// Example: `active_user.csv`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub filename: Option<String>,
                 /// 文件摘要
                 ///
                 /// Example: `addca90a6a290b9642dbaccffdf01e8c22aa348940b2e96754169ba08c19e5db`
                 pub sha256: String,
             }
+            impl ::serde::Serialize for PostRequestMeta {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("bank_type", &self.bank_type)?;
+                    m.opt("filename", &self.filename)?;
+                    m.req("sha256", &self.sha256)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestMeta {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        bank_type: o.req("bank_type")?,
+                        filename: o.opt("filename")?,
+                        sha256: o.req("sha256")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/marketing/bank/packages/{package_id}/tasks` (导入定向用户协议号API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 银行类型
                 ///
                 /// Example: `ICBC_DEBIT`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_type: Option<String>,
                 /// 创建上传任务的时间
                 ///
@@ -295,7 +369,6 @@ pub mod packages {
                 /// 失败数
                 ///
                 /// Example: `20`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub fail_count: Option<i64>,
                 /// 文件名
                 ///
@@ -308,17 +381,14 @@ pub mod packages {
                 /// 任务状态
                 ///
                 /// Example: `PROCESSING`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub status: Option<String>,
                 /// 成功数
                 ///
                 /// Example: `1000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub success_count: Option<i64>,
                 /// 匹配成功的微信用户数
                 ///
                 /// Example: `1000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub success_user_count: Option<i64>,
                 /// 上传任务
                 ///
@@ -327,8 +397,45 @@ pub mod packages {
                 /// 上传任务最近一次更新的时间
                 ///
                 /// Example: `2020-05-20T13:29:35+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub update_time: Option<String>,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("bank_type", &self.bank_type)?;
+                    m.req("create_time", &self.create_time)?;
+                    m.opt("fail_count", &self.fail_count)?;
+                    m.req("filename", &self.filename)?;
+                    m.req("package_id", &self.package_id)?;
+                    m.opt("status", &self.status)?;
+                    m.opt("success_count", &self.success_count)?;
+                    m.opt("success_user_count", &self.success_user_count)?;
+                    m.req("task_id", &self.task_id)?;
+                    m.opt("update_time", &self.update_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        bank_type: o.opt("bank_type")?,
+                        create_time: o.req("create_time")?,
+                        fail_count: o.opt("fail_count")?,
+                        filename: o.req("filename")?,
+                        package_id: o.req("package_id")?,
+                        status: o.opt("status")?,
+                        success_count: o.opt("success_count")?,
+                        success_user_count: o.opt("success_user_count")?,
+                        task_id: o.req("task_id")?,
+                        update_time: o.opt("update_time")?,
+                    })
+                }
             }
         }
     }

@@ -57,14 +57,7 @@ pub mod users {
                 }
             }
             /// The request of `POST /v3/marketing/bank-favor/users/{openid}/bank-multi-activity` (给指定用户报名多笔立减活动).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 批次号
                 ///
@@ -87,20 +80,61 @@ pub mod users {
                 /// Example: `9800064`
                 pub stock_creator_mchid: String,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("stock_id", &self.stock_id)?;
+                    m.req("activity_id", &self.activity_id)?;
+                    m.req("out_request_no", &self.out_request_no)?;
+                    m.req("appid", &self.appid)?;
+                    m.req("stock_creator_mchid", &self.stock_creator_mchid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        stock_id: o.req("stock_id")?,
+                        activity_id: o.req("activity_id")?,
+                        out_request_no: o.req("out_request_no")?,
+                        appid: o.req("appid")?,
+                        stock_creator_mchid: o.req("stock_creator_mchid")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/marketing/bank-favor/users/{openid}/bank-multi-activity` (给指定用户报名多笔立减活动).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 代金券id
                 ///
                 /// Example: `98674556`
                 pub coupon_id: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("coupon_id", &self.coupon_id)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        coupon_id: o.req("coupon_id")?,
+                    })
+                }
             }
         }
         /// `/v3/marketing/bank-favor/users/{openid}/coupons`
@@ -134,29 +168,32 @@ pub mod users {
                     }
                 }
                 /// The request of `GET /v3/marketing/bank-favor/users/{openid}/coupons/{coupon_id}` (查询绑定多笔立减活动的代金券详情).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetRequest {
                     /// 公众账号ID
                     ///
                     /// Query parameter `appid`. Example: `wx57849631bb367f52`
-                    #[serde(skip_serializing)]
                     pub appid: String,
                 }
+                impl ::serde::Serialize for GetRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self { appid: o.req("appid")? })
+                    }
+                }
                 /// The response of `GET /v3/marketing/bank-favor/users/{openid}/coupons/{coupon_id}` (查询绑定多笔立减活动的代金券详情).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 创建批次的商户号
                     ///
@@ -207,13 +244,57 @@ pub mod users {
                     /// Example: `2`
                     pub used_number: i64,
                     /// 已用金额列表
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub use_amount_list: Option<GetResponseUseAmountList>,
                     /// 用户标识ID
                     ///
                     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub openid: Option<String>,
+                }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("stock_creator_mchid", &self.stock_creator_mchid)?;
+                        m.req("stock_id", &self.stock_id)?;
+                        m.req("coupon_id", &self.coupon_id)?;
+                        m.req("coupon_name", &self.coupon_name)?;
+                        m.req("coupon_state", &self.coupon_state)?;
+                        m.req("receive_time", &self.receive_time)?;
+                        m.req("available_begin_time", &self.available_begin_time)?;
+                        m.req("available_end_time", &self.available_end_time)?;
+                        m.req("activity_id", &self.activity_id)?;
+                        m.req("max_use_number", &self.max_use_number)?;
+                        m.req("available_number", &self.available_number)?;
+                        m.req("used_number", &self.used_number)?;
+                        m.opt("use_amount_list", &self.use_amount_list)?;
+                        m.opt("openid", &self.openid)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            stock_creator_mchid: o.req("stock_creator_mchid")?,
+                            stock_id: o.req("stock_id")?,
+                            coupon_id: o.req("coupon_id")?,
+                            coupon_name: o.req("coupon_name")?,
+                            coupon_state: o.req("coupon_state")?,
+                            receive_time: o.req("receive_time")?,
+                            available_begin_time: o.req("available_begin_time")?,
+                            available_end_time: o.req("available_end_time")?,
+                            activity_id: o.req("activity_id")?,
+                            max_use_number: o.req("max_use_number")?,
+                            available_number: o.req("available_number")?,
+                            used_number: o.req("used_number")?,
+                            use_amount_list: o.opt("use_amount_list")?,
+                            openid: o.opt("openid")?,
+                        })
+                    }
                 }
                 /// 券状态
                 ///
@@ -283,18 +364,30 @@ pub mod users {
                     }
                 }
                 /// 已用金额列表
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseUseAmountList {
                     /// 已用金额
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub used_amounts: Option<Vec<String>>,
+                }
+                impl ::serde::Serialize for GetResponseUseAmountList {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("used_amounts", &self.used_amounts)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseUseAmountList {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            used_amounts: o.opt("used_amounts")?,
+                        })
+                    }
                 }
             }
         }

@@ -60,16 +60,32 @@ pub mod callbacks {
         }
     }
     /// The request of `GET /v3/marketing/busifavor/callbacks` (查询商家券事件通知地址API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 商户号
         ///
         /// Query parameter `mchid`. Example: `10000098`
-        #[serde(skip_serializing)]
         pub mchid: String,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self { mchid: o.req("mchid")? })
+        }
+    }
     /// The response of `GET /v3/marketing/busifavor/callbacks` (查询商家券事件通知地址API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 通知URL地址
         ///
@@ -80,26 +96,68 @@ pub mod callbacks {
         /// Example: `10000098`
         pub mchid: String,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("notify_url", &self.notify_url)?;
+            m.req("mchid", &self.mchid)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                notify_url: o.req("notify_url")?,
+                mchid: o.req("mchid")?,
+            })
+        }
+    }
     /// The request of `POST /v3/marketing/busifavor/callbacks` (设置商家券事件通知地址API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 商户号
         ///
         /// Example: `10000098`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mchid: Option<String>,
         /// 通知URL地址
         ///
         /// Example: `https://pay.weixin.qq.com`
         pub notify_url: String,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("mchid", &self.mchid)?;
+            m.req("notify_url", &self.notify_url)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mchid: o.opt("mchid")?,
+                notify_url: o.req("notify_url")?,
+            })
+        }
+    }
     /// The response of `POST /v3/marketing/busifavor/callbacks` (设置商家券事件通知地址API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 修改时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub update_time: Option<String>,
         /// 通知URL地址
         ///
@@ -109,6 +167,30 @@ pub mod callbacks {
         ///
         /// Example: `10000098`
         pub mchid: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("update_time", &self.update_time)?;
+            m.req("notify_url", &self.notify_url)?;
+            m.req("mchid", &self.mchid)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                update_time: o.opt("update_time")?,
+                notify_url: o.req("notify_url")?,
+                mchid: o.req("mchid")?,
+            })
+        }
     }
 }
 /// `/v3/marketing/busifavor/coupons`
@@ -166,14 +248,7 @@ pub mod coupons {
             }
         }
         /// The request of `POST /v3/marketing/busifavor/coupons/associate` (关联订单信息API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 批次号
             pub stock_id: String,
@@ -184,18 +259,57 @@ pub mod coupons {
             /// 商户请求单号
             pub out_request_no: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("stock_id", &self.stock_id)?;
+                m.req("coupon_code", &self.coupon_code)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.req("out_request_no", &self.out_request_no)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    stock_id: o.req("stock_id")?,
+                    coupon_code: o.req("coupon_code")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    out_request_no: o.req("out_request_no")?,
+                })
+            }
+        }
         /// The response of `POST /v3/marketing/busifavor/coupons/associate` (关联订单信息API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 关联成功时间
             pub wechatpay_associate_time: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("wechatpay_associate_time", &self.wechatpay_associate_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wechatpay_associate_time: o.req("wechatpay_associate_time")?,
+                })
+            }
         }
     }
     /// `/v3/marketing/busifavor/coupons/{card_id}`
@@ -229,14 +343,7 @@ pub mod coupons {
                 }
             }
             /// The request of `POST /v3/marketing/busifavor/coupons/{card_id}/send` (发放消费卡API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 消费卡归属appid
                 pub appid: String,
@@ -247,20 +354,59 @@ pub mod coupons {
                 /// 请求发卡时间
                 pub send_time: String,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("appid", &self.appid)?;
+                    m.req("openid", &self.openid)?;
+                    m.req("out_request_no", &self.out_request_no)?;
+                    m.req("send_time", &self.send_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        appid: o.req("appid")?,
+                        openid: o.req("openid")?,
+                        out_request_no: o.req("out_request_no")?,
+                        send_time: o.req("send_time")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/marketing/busifavor/coupons/{card_id}/send` (发放消费卡API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 消费卡code
                 ///
                 /// Example: `198555211279`
                 pub card_code: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("card_code", &self.card_code)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        card_code: o.req("card_code")?,
+                    })
+                }
             }
         }
     }
@@ -285,14 +431,7 @@ pub mod coupons {
             }
         }
         /// The request of `POST /v3/marketing/busifavor/coupons/deactivate` (使券失效API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 券code
             ///
@@ -309,23 +448,61 @@ pub mod coupons {
             /// 失效原因
             ///
             /// Example: `此券使用时间设置错误`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub deactivate_reason: Option<String>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("coupon_code", &self.coupon_code)?;
+                m.req("stock_id", &self.stock_id)?;
+                m.req("deactivate_request_no", &self.deactivate_request_no)?;
+                m.opt("deactivate_reason", &self.deactivate_reason)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    coupon_code: o.req("coupon_code")?,
+                    stock_id: o.req("stock_id")?,
+                    deactivate_request_no: o.req("deactivate_request_no")?,
+                    deactivate_reason: o.opt("deactivate_reason")?,
+                })
+            }
+        }
         /// The response of `POST /v3/marketing/busifavor/coupons/deactivate` (使券失效API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 券成功失效的时间
             ///
             /// Example: `2020-05-20T13:29:35.08:00`
             pub wechatpay_deactivate_time: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("wechatpay_deactivate_time", &self.wechatpay_deactivate_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wechatpay_deactivate_time: o.req("wechatpay_deactivate_time")?,
+                })
+            }
         }
     }
     /// `/v3/marketing/busifavor/coupons/disassociate`
@@ -349,14 +526,7 @@ pub mod coupons {
             }
         }
         /// The request of `POST /v3/marketing/busifavor/coupons/disassociate` (取消关联订单信息API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 批次号
             pub stock_id: String,
@@ -367,20 +537,59 @@ pub mod coupons {
             /// 商户请求单号
             pub out_request_no: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("stock_id", &self.stock_id)?;
+                m.req("coupon_code", &self.coupon_code)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.req("out_request_no", &self.out_request_no)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    stock_id: o.req("stock_id")?,
+                    coupon_code: o.req("coupon_code")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    out_request_no: o.req("out_request_no")?,
+                })
+            }
+        }
         /// The response of `POST /v3/marketing/busifavor/coupons/disassociate` (取消关联订单信息API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 取消关联成功时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             pub wechatpay_disassociate_time: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("wechatpay_disassociate_time", &self.wechatpay_disassociate_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wechatpay_disassociate_time: o.req("wechatpay_disassociate_time")?,
+                })
+            }
         }
     }
     /// `/v3/marketing/busifavor/coupons/return`
@@ -404,14 +613,7 @@ pub mod coupons {
             }
         }
         /// The request of `POST /v3/marketing/busifavor/coupons/return` (申请退券API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 券code
             ///
@@ -426,20 +628,57 @@ pub mod coupons {
             /// Example: `1002600620019090123143254436`
             pub return_request_no: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("coupon_code", &self.coupon_code)?;
+                m.req("stock_id", &self.stock_id)?;
+                m.req("return_request_no", &self.return_request_no)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    coupon_code: o.req("coupon_code")?,
+                    stock_id: o.req("stock_id")?,
+                    return_request_no: o.req("return_request_no")?,
+                })
+            }
+        }
         /// The response of `POST /v3/marketing/busifavor/coupons/return` (申请退券API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 微信退券成功的时间
             ///
             /// Example: `2020-05-20T13:29:35+08:00`
             pub wechatpay_return_time: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("wechatpay_return_time", &self.wechatpay_return_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wechatpay_return_time: o.req("wechatpay_return_time")?,
+                })
+            }
         }
     }
     /// `/v3/marketing/busifavor/coupons/send`
@@ -463,14 +702,7 @@ pub mod coupons {
             }
         }
         /// The request of `POST /v3/marketing/busifavor/coupons/send` (向用户发券).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 用户标识
             ///
@@ -491,18 +723,38 @@ pub mod coupons {
             /// 券code
             ///
             /// Example: `sxxe34343434`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub coupon_code: Option<String>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("openid", &self.openid)?;
+                m.req("appid", &self.appid)?;
+                m.req("stock_id", &self.stock_id)?;
+                m.req("out_request_no", &self.out_request_no)?;
+                m.opt("coupon_code", &self.coupon_code)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    openid: o.req("openid")?,
+                    appid: o.req("appid")?,
+                    stock_id: o.req("stock_id")?,
+                    out_request_no: o.req("out_request_no")?,
+                    coupon_code: o.opt("coupon_code")?,
+                })
+            }
+        }
         /// The response of `POST /v3/marketing/busifavor/coupons/send` (向用户发券).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 批次号
             ///
@@ -511,13 +763,35 @@ pub mod coupons {
             /// 券code
             ///
             /// Example: `sxxe34343434`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub coupon_code: Option<String>,
             /// 发券凭证
             ///
             /// Example: `1002600620019090123143254435`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub out_request_no: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("stock_id", &self.stock_id)?;
+                m.opt("coupon_code", &self.coupon_code)?;
+                m.opt("out_request_no", &self.out_request_no)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    stock_id: o.req("stock_id")?,
+                    coupon_code: o.opt("coupon_code")?,
+                    out_request_no: o.opt("out_request_no")?,
+                })
+            }
         }
     }
     /// `/v3/marketing/busifavor/coupons/use`
@@ -541,14 +815,7 @@ pub mod coupons {
             }
         }
         /// The request of `POST /v3/marketing/busifavor/coupons/use` (核销用户券API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 券code
             ///
@@ -557,7 +824,6 @@ pub mod coupons {
             /// 批次号
             ///
             /// Example: `100088`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub stock_id: Option<String>,
             /// 公众账号ID
             ///
@@ -574,33 +840,58 @@ pub mod coupons {
             /// 用户标识
             ///
             /// Example: `xsd3434454567676`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 商户订单号
             ///
             /// Example: `190000001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub out_trade_no: Option<String>,
             /// 下单商户号
             ///
             /// Example: `190000001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mch_id: Option<String>,
             /// 微信支付订单号
             ///
             /// Example: `4200000001856498491`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transaction_id: Option<String>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("coupon_code", &self.coupon_code)?;
+                m.opt("stock_id", &self.stock_id)?;
+                m.req("appid", &self.appid)?;
+                m.req("use_time", &self.use_time)?;
+                m.req("use_request_no", &self.use_request_no)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("out_trade_no", &self.out_trade_no)?;
+                m.opt("mch_id", &self.mch_id)?;
+                m.opt("transaction_id", &self.transaction_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    coupon_code: o.req("coupon_code")?,
+                    stock_id: o.opt("stock_id")?,
+                    appid: o.req("appid")?,
+                    use_time: o.req("use_time")?,
+                    use_request_no: o.req("use_request_no")?,
+                    openid: o.opt("openid")?,
+                    out_trade_no: o.opt("out_trade_no")?,
+                    mch_id: o.opt("mch_id")?,
+                    transaction_id: o.opt("transaction_id")?,
+                })
+            }
+        }
         /// The response of `POST /v3/marketing/busifavor/coupons/use` (核销用户券API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 批次号
             ///
@@ -614,6 +905,30 @@ pub mod coupons {
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             pub wechatpay_use_time: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("stock_id", &self.stock_id)?;
+                m.req("openid", &self.openid)?;
+                m.req("wechatpay_use_time", &self.wechatpay_use_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    stock_id: o.req("stock_id")?,
+                    openid: o.req("openid")?,
+                    wechatpay_use_time: o.req("wechatpay_use_time")?,
+                })
+            }
         }
     }
 }
@@ -652,14 +967,7 @@ pub mod product_coupons {
             }
         }
         /// The request of `POST /v3/marketing/busifavor/product-coupons/pre-send` (向用户预发放商品券).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 批次ID
             ///
@@ -668,7 +976,6 @@ pub mod product_coupons {
             /// 用户商品券Code
             ///
             /// Example: `123446565767`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub coupon_code: Option<String>,
             /// 公众账号AppID
             ///
@@ -677,27 +984,65 @@ pub mod product_coupons {
             /// 用户OpenID
             ///
             /// Example: `oh-394z-6CGkNoJrsDLTTUKiAnp4`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 发券请求单号
             ///
             /// Example: `34657_20250101_123456`
             pub send_request_no: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("stock_id", &self.stock_id)?;
+                m.opt("coupon_code", &self.coupon_code)?;
+                m.req("appid", &self.appid)?;
+                m.opt("openid", &self.openid)?;
+                m.req("send_request_no", &self.send_request_no)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    stock_id: o.req("stock_id")?,
+                    coupon_code: o.opt("coupon_code")?,
+                    appid: o.req("appid")?,
+                    openid: o.opt("openid")?,
+                    send_request_no: o.req("send_request_no")?,
+                })
+            }
+        }
         /// The response of `POST /v3/marketing/busifavor/product-coupons/pre-send` (向用户预发放商品券).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 预发券token
             ///
             /// Example: `ABBpZjCfAAABAAAAAACmTrRvExc7XKea-`
             pub token: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("token", &self.token)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self { token: o.req("token")? })
+            }
         }
     }
     /// `/v3/marketing/busifavor/product-coupons/send`
@@ -721,7 +1066,7 @@ pub mod product_coupons {
             }
         }
         /// The request of `POST /v3/marketing/busifavor/product-coupons/send` (向用户发放商品券).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 用户标识
             ///
@@ -742,7 +1087,6 @@ pub mod product_coupons {
             /// 券code
             ///
             /// Example: `202007019999`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub coupon_code: Option<String>,
             /// 券类型
             ///
@@ -751,8 +1095,39 @@ pub mod product_coupons {
             /// 会员卡ID
             ///
             /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub member_card_id: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("openid", &self.openid)?;
+                m.req("appid", &self.appid)?;
+                m.req("stock_id", &self.stock_id)?;
+                m.req("out_request_no", &self.out_request_no)?;
+                m.opt("coupon_code", &self.coupon_code)?;
+                m.req("coupon_type", &self.coupon_type)?;
+                m.opt("member_card_id", &self.member_card_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    openid: o.req("openid")?,
+                    appid: o.req("appid")?,
+                    stock_id: o.req("stock_id")?,
+                    out_request_no: o.req("out_request_no")?,
+                    coupon_code: o.opt("coupon_code")?,
+                    coupon_type: o.req("coupon_type")?,
+                    member_card_id: o.opt("member_card_id")?,
+                })
+            }
         }
         /// 券类型
         ///
@@ -809,14 +1184,7 @@ pub mod product_coupons {
             }
         }
         /// The response of `POST /v3/marketing/busifavor/product-coupons/send` (向用户发放商品券).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 批次号
             ///
@@ -830,6 +1198,30 @@ pub mod product_coupons {
             ///
             /// Example: `2335465`
             pub out_request_no: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("stock_id", &self.stock_id)?;
+                m.req("coupon_code", &self.coupon_code)?;
+                m.req("out_request_no", &self.out_request_no)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    stock_id: o.req("stock_id")?,
+                    coupon_code: o.req("coupon_code")?,
+                    out_request_no: o.req("out_request_no")?,
+                })
+            }
         }
     }
 }
@@ -855,7 +1247,7 @@ pub mod stocks {
         }
     }
     /// The request of `POST /v3/marketing/busifavor/stocks` (创建商家券API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 商家券批次名称
         ///
@@ -868,7 +1260,6 @@ pub mod stocks {
         /// 批次备注
         ///
         /// Example: `活动使用`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub comment: Option<String>,
         /// 适用商品范围
         ///
@@ -887,21 +1278,61 @@ pub mod stocks {
         /// Example: `100002322019090134234sfdf`
         pub out_request_no: String,
         /// 自定义入口
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub custom_entrance: Option<PostRequestCustomEntrance>,
         /// 样式信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub display_pattern_info: Option<PostRequestDisplayPatternInfo>,
         /// 券code模式
         ///
         /// Example: `WECHATPAY_MODE`
         pub coupon_code_mode: PostRequestCouponCodeMode,
         /// 事件通知配置
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub notify_config: Option<PostRequestNotifyConfig>,
         /// 是否允许营销补贴
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub subsidy: Option<bool>,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("stock_name", &self.stock_name)?;
+            m.req("belong_merchant", &self.belong_merchant)?;
+            m.opt("comment", &self.comment)?;
+            m.req("goods_name", &self.goods_name)?;
+            m.req("stock_type", &self.stock_type)?;
+            m.req("coupon_use_rule", &self.coupon_use_rule)?;
+            m.req("stock_send_rule", &self.stock_send_rule)?;
+            m.req("out_request_no", &self.out_request_no)?;
+            m.opt("custom_entrance", &self.custom_entrance)?;
+            m.opt("display_pattern_info", &self.display_pattern_info)?;
+            m.req("coupon_code_mode", &self.coupon_code_mode)?;
+            m.opt("notify_config", &self.notify_config)?;
+            m.opt("subsidy", &self.subsidy)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                stock_name: o.req("stock_name")?,
+                belong_merchant: o.req("belong_merchant")?,
+                comment: o.opt("comment")?,
+                goods_name: o.req("goods_name")?,
+                stock_type: o.req("stock_type")?,
+                coupon_use_rule: o.req("coupon_use_rule")?,
+                stock_send_rule: o.req("stock_send_rule")?,
+                out_request_no: o.req("out_request_no")?,
+                custom_entrance: o.opt("custom_entrance")?,
+                display_pattern_info: o.opt("display_pattern_info")?,
+                coupon_code_mode: o.req("coupon_code_mode")?,
+                notify_config: o.opt("notify_config")?,
+                subsidy: o.opt("subsidy")?,
+            })
+        }
     }
     /// 券code模式
     ///
@@ -960,18 +1391,15 @@ pub mod stocks {
         }
     }
     /// 核销规则
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestCouponUseRule {
         /// 券可核销时间
         pub coupon_available_time: PostRequestCouponUseRuleCouponAvailableTime,
         /// 固定面额满减券使用规则
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fixed_normal_coupon: Option<PostRequestCouponUseRuleFixedNormalCoupon>,
         /// 折扣券使用规则
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub discount_coupon: Option<PostRequestCouponUseRuleDiscountCoupon>,
         /// 换购券使用规则
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub exchange_coupon: Option<PostRequestCouponUseRuleExchangeCoupon>,
         /// 核销方式
         ///
@@ -980,16 +1408,46 @@ pub mod stocks {
         /// 小程序appid
         ///
         /// Example: `wx23232232323`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mini_programs_appid: Option<String>,
         /// 小程序path
         ///
         /// Example: `/path/index/index`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mini_programs_path: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestCouponUseRule {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("coupon_available_time", &self.coupon_available_time)?;
+            m.opt("fixed_normal_coupon", &self.fixed_normal_coupon)?;
+            m.opt("discount_coupon", &self.discount_coupon)?;
+            m.opt("exchange_coupon", &self.exchange_coupon)?;
+            m.req("use_method", &self.use_method)?;
+            m.opt("mini_programs_appid", &self.mini_programs_appid)?;
+            m.opt("mini_programs_path", &self.mini_programs_path)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestCouponUseRule {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                coupon_available_time: o.req("coupon_available_time")?,
+                fixed_normal_coupon: o.opt("fixed_normal_coupon")?,
+                discount_coupon: o.opt("discount_coupon")?,
+                exchange_coupon: o.opt("exchange_coupon")?,
+                use_method: o.req("use_method")?,
+                mini_programs_appid: o.opt("mini_programs_appid")?,
+                mini_programs_path: o.opt("mini_programs_path")?,
+            })
+        }
+    }
     /// 券可核销时间
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRuleCouponAvailableTime {
         /// 开始时间
         ///
@@ -1002,71 +1460,167 @@ pub mod stocks {
         /// 生效后N天内有效
         ///
         /// Example: `3`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub available_day_after_receive: Option<i64>,
         /// 固定周期有效时间段
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub available_week: Option<
             PostRequestCouponUseRuleCouponAvailableTimeAvailableWeek,
         >,
         /// 无规律的有效时间段
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub irregulary_avaliable_time: Option<
             Vec<PostRequestCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime>,
         >,
         /// 领取后N天开始生效
         ///
         /// Example: `7`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub wait_days_after_receive: Option<i64>,
         /// 领取后N秒内有效
         ///
         /// Example: `3600`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub available_second_after_receive: Option<i64>,
     }
+    impl ::serde::Serialize for PostRequestCouponUseRuleCouponAvailableTime {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("available_begin_time", &self.available_begin_time)?;
+            m.req("available_end_time", &self.available_end_time)?;
+            m.opt("available_day_after_receive", &self.available_day_after_receive)?;
+            m.opt("available_week", &self.available_week)?;
+            m.opt("irregulary_avaliable_time", &self.irregulary_avaliable_time)?;
+            m.opt("wait_days_after_receive", &self.wait_days_after_receive)?;
+            m.opt(
+                "available_second_after_receive",
+                &self.available_second_after_receive,
+            )?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestCouponUseRuleCouponAvailableTime {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                available_begin_time: o.req("available_begin_time")?,
+                available_end_time: o.req("available_end_time")?,
+                available_day_after_receive: o.opt("available_day_after_receive")?,
+                available_week: o.opt("available_week")?,
+                irregulary_avaliable_time: o.opt("irregulary_avaliable_time")?,
+                wait_days_after_receive: o.opt("wait_days_after_receive")?,
+                available_second_after_receive: o.opt("available_second_after_receive")?,
+            })
+        }
+    }
     /// 固定周期有效时间段
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRuleCouponAvailableTimeAvailableWeek {
         /// 可用星期数
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub week_day: Option<Vec<i64>>,
         /// 当天可用时间段
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub available_day_time: Option<
             Vec<PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime>,
         >,
     }
+    impl ::serde::Serialize
+    for PostRequestCouponUseRuleCouponAvailableTimeAvailableWeek {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("week_day", &self.week_day)?;
+            m.opt("available_day_time", &self.available_day_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostRequestCouponUseRuleCouponAvailableTimeAvailableWeek {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                week_day: o.opt("week_day")?,
+                available_day_time: o.opt("available_day_time")?,
+            })
+        }
+    }
     /// PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime {
         /// 当天可用开始时间
         ///
         /// Example: `3600`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub begin_time: Option<i64>,
         /// 当天可用结束时间
         ///
         /// Example: `86399`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time: Option<i64>,
     }
+    impl ::serde::Serialize
+    for PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("begin_time", &self.begin_time)?;
+            m.opt("end_time", &self.end_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                begin_time: o.opt("begin_time")?,
+                end_time: o.opt("end_time")?,
+            })
+        }
+    }
     /// PostRequestCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime {
         /// 开始时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub begin_time: Option<String>,
         /// 结束时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time: Option<String>,
     }
+    impl ::serde::Serialize
+    for PostRequestCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("begin_time", &self.begin_time)?;
+            m.opt("end_time", &self.end_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostRequestCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                begin_time: o.opt("begin_time")?,
+                end_time: o.opt("end_time")?,
+            })
+        }
+    }
     /// 折扣券使用规则
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRuleDiscountCoupon {
         /// 折扣比例
         ///
@@ -1077,8 +1631,30 @@ pub mod stocks {
         /// Example: `100`
         pub transaction_minimum: i64,
     }
+    impl ::serde::Serialize for PostRequestCouponUseRuleDiscountCoupon {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("discount_percent", &self.discount_percent)?;
+            m.req("transaction_minimum", &self.transaction_minimum)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestCouponUseRuleDiscountCoupon {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                discount_percent: o.req("discount_percent")?,
+                transaction_minimum: o.req("transaction_minimum")?,
+            })
+        }
+    }
     /// 换购券使用规则
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRuleExchangeCoupon {
         /// 单品换购价
         ///
@@ -1089,8 +1665,30 @@ pub mod stocks {
         /// Example: `100`
         pub transaction_minimum: i64,
     }
+    impl ::serde::Serialize for PostRequestCouponUseRuleExchangeCoupon {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("exchange_price", &self.exchange_price)?;
+            m.req("transaction_minimum", &self.transaction_minimum)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestCouponUseRuleExchangeCoupon {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                exchange_price: o.req("exchange_price")?,
+                transaction_minimum: o.req("transaction_minimum")?,
+            })
+        }
+    }
     /// 固定面额满减券使用规则
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRuleFixedNormalCoupon {
         /// 优惠金额
         ///
@@ -1100,6 +1698,28 @@ pub mod stocks {
         ///
         /// Example: `100`
         pub transaction_minimum: i64,
+    }
+    impl ::serde::Serialize for PostRequestCouponUseRuleFixedNormalCoupon {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("discount_amount", &self.discount_amount)?;
+            m.req("transaction_minimum", &self.transaction_minimum)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestCouponUseRuleFixedNormalCoupon {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                discount_amount: o.req("discount_amount")?,
+                transaction_minimum: o.req("transaction_minimum")?,
+            })
+        }
     }
     /// 核销方式
     ///
@@ -1162,31 +1782,54 @@ pub mod stocks {
         }
     }
     /// 自定义入口
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCustomEntrance {
         /// 小程序入口
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mini_programs_info: Option<PostRequestCustomEntranceMiniProgramsInfo>,
         /// 商户公众号appid
         ///
         /// Example: `wx324345hgfhfghfg`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub appid: Option<String>,
         /// 营销馆id
         ///
         /// Example: `233455656`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub hall_id: Option<String>,
         /// 可用门店id
         ///
         /// Example: `233554655`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub store_id: Option<String>,
         /// code展示模式
         ///
         /// Example: `BARCODE`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub code_display_mode: Option<PostRequestCustomEntranceCodeDisplayMode>,
+    }
+    impl ::serde::Serialize for PostRequestCustomEntrance {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("mini_programs_info", &self.mini_programs_info)?;
+            m.opt("appid", &self.appid)?;
+            m.opt("hall_id", &self.hall_id)?;
+            m.opt("store_id", &self.store_id)?;
+            m.opt("code_display_mode", &self.code_display_mode)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestCustomEntrance {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mini_programs_info: o.opt("mini_programs_info")?,
+                appid: o.opt("appid")?,
+                hall_id: o.opt("hall_id")?,
+                store_id: o.opt("store_id")?,
+                code_display_mode: o.opt("code_display_mode")?,
+            })
+        }
     }
     /// code展示模式
     ///
@@ -1245,7 +1888,7 @@ pub mod stocks {
         }
     }
     /// 小程序入口
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCustomEntranceMiniProgramsInfo {
         /// 商家小程序appid
         ///
@@ -1262,40 +1905,89 @@ pub mod stocks {
         /// 引导文案
         ///
         /// Example: `获取更多优惠`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub guiding_words: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestCustomEntranceMiniProgramsInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("mini_programs_appid", &self.mini_programs_appid)?;
+            m.req("mini_programs_path", &self.mini_programs_path)?;
+            m.req("entrance_words", &self.entrance_words)?;
+            m.opt("guiding_words", &self.guiding_words)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestCustomEntranceMiniProgramsInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mini_programs_appid: o.req("mini_programs_appid")?,
+                mini_programs_path: o.req("mini_programs_path")?,
+                entrance_words: o.req("entrance_words")?,
+                guiding_words: o.opt("guiding_words")?,
+            })
+        }
+    }
     /// 样式信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDisplayPatternInfo {
         /// 使用须知
         ///
         /// Example: `xxx门店可用`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: Option<String>,
         /// 商户logo
         ///
         /// Example: `https://qpic.cn/xxx`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub merchant_logo_url: Option<String>,
         /// 商户名称
         ///
         /// Example: `微信支付`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub merchant_name: Option<String>,
         /// 背景颜色
         ///
         /// Example: `Color020`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub background_color: Option<PostRequestDisplayPatternInfoBackgroundColor>,
         /// 券详情图片
         ///
         /// Example: `https://qpic.cn/xxx`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub coupon_image_url: Option<String>,
         /// 视频号相关信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub finder_info: Option<PostRequestDisplayPatternInfoFinderInfo>,
+    }
+    impl ::serde::Serialize for PostRequestDisplayPatternInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("description", &self.description)?;
+            m.opt("merchant_logo_url", &self.merchant_logo_url)?;
+            m.opt("merchant_name", &self.merchant_name)?;
+            m.opt("background_color", &self.background_color)?;
+            m.opt("coupon_image_url", &self.coupon_image_url)?;
+            m.opt("finder_info", &self.finder_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestDisplayPatternInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                description: o.opt("description")?,
+                merchant_logo_url: o.opt("merchant_logo_url")?,
+                merchant_name: o.opt("merchant_name")?,
+                background_color: o.opt("background_color")?,
+                coupon_image_url: o.opt("coupon_image_url")?,
+                finder_info: o.opt("finder_info")?,
+            })
+        }
     }
     /// 背景颜色
     ///
@@ -1383,7 +2075,7 @@ pub mod stocks {
         }
     }
     /// 视频号相关信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDisplayPatternInfoFinderInfo {
         /// 视频号ID
         ///
@@ -1398,22 +2090,64 @@ pub mod stocks {
         /// Example: `https://wxpaylogo.qpic.cn/xxx`
         pub finder_video_cover_image_url: String,
     }
+    impl ::serde::Serialize for PostRequestDisplayPatternInfoFinderInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("finder_id", &self.finder_id)?;
+            m.req("finder_video_id", &self.finder_video_id)?;
+            m.req("finder_video_cover_image_url", &self.finder_video_cover_image_url)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestDisplayPatternInfoFinderInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                finder_id: o.req("finder_id")?,
+                finder_video_id: o.req("finder_video_id")?,
+                finder_video_cover_image_url: o.req("finder_video_cover_image_url")?,
+            })
+        }
+    }
     /// 事件通知配置
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestNotifyConfig {
         /// 事件通知appid
         ///
         /// Example: `wx23232232323`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub notify_appid: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestNotifyConfig {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("notify_appid", &self.notify_appid)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestNotifyConfig {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                notify_appid: o.opt("notify_appid")?,
+            })
+        }
+    }
     /// 发放规则
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestStockSendRule {
         /// 批次总预算
         ///
         /// Example: `100000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub max_amount: Option<f64>,
         /// 批次最大发放个数
         ///
@@ -1426,25 +2160,55 @@ pub mod stocks {
         /// 单天发放上限金额
         ///
         /// Example: `1000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub max_amount_by_day: Option<f64>,
         /// 单天发放上限个数
         ///
         /// Example: `100`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub max_coupons_by_day: Option<i64>,
         /// 是否开启自然人限制
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub natural_person_limit: Option<bool>,
         /// 可疑账号拦截
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub prevent_api_abuse: Option<bool>,
         /// 是否允许转赠
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transferable: Option<bool>,
         /// 是否允许分享链接
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub shareable: Option<bool>,
+    }
+    impl ::serde::Serialize for PostRequestStockSendRule {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("max_amount", &self.max_amount)?;
+            m.req("max_coupons", &self.max_coupons)?;
+            m.req("max_coupons_per_user", &self.max_coupons_per_user)?;
+            m.opt("max_amount_by_day", &self.max_amount_by_day)?;
+            m.opt("max_coupons_by_day", &self.max_coupons_by_day)?;
+            m.opt("natural_person_limit", &self.natural_person_limit)?;
+            m.opt("prevent_api_abuse", &self.prevent_api_abuse)?;
+            m.opt("transferable", &self.transferable)?;
+            m.opt("shareable", &self.shareable)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestStockSendRule {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                max_amount: o.opt("max_amount")?,
+                max_coupons: o.req("max_coupons")?,
+                max_coupons_per_user: o.req("max_coupons_per_user")?,
+                max_amount_by_day: o.opt("max_amount_by_day")?,
+                max_coupons_by_day: o.opt("max_coupons_by_day")?,
+                natural_person_limit: o.opt("natural_person_limit")?,
+                prevent_api_abuse: o.opt("prevent_api_abuse")?,
+                transferable: o.opt("transferable")?,
+                shareable: o.opt("shareable")?,
+            })
+        }
     }
     /// 批次类型
     ///
@@ -1503,7 +2267,7 @@ pub mod stocks {
         }
     }
     /// The response of `POST /v3/marketing/busifavor/stocks` (创建商家券API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 批次号
         ///
@@ -1513,6 +2277,28 @@ pub mod stocks {
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
         pub create_time: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("stock_id", &self.stock_id)?;
+            m.req("create_time", &self.create_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                stock_id: o.req("stock_id")?,
+                create_time: o.req("create_time")?,
+            })
+        }
     }
     /// `/v3/marketing/busifavor/stocks/{stock_id}`
     pub mod by_stock_id {
@@ -1551,7 +2337,7 @@ pub mod stocks {
             }
         }
         /// The response of `GET /v3/marketing/busifavor/stocks/{stock_id}` (查询商家券详情API).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 商家券批次名称
             ///
@@ -1564,7 +2350,6 @@ pub mod stocks {
             /// 批次备注
             ///
             /// Example: `活动使用`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub comment: Option<String>,
             /// 适用商品范围
             ///
@@ -1579,10 +2364,8 @@ pub mod stocks {
             /// 发放规则
             pub stock_send_rule: GetResponseStockSendRule,
             /// 自定义入口
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub custom_entrance: Option<GetResponseCustomEntrance>,
             /// 样式信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub display_pattern_info: Option<GetResponseDisplayPatternInfo>,
             /// 批次状态
             pub stock_state: GetResponseStockState,
@@ -1595,29 +2378,68 @@ pub mod stocks {
             /// Example: `1212`
             pub stock_id: String,
             /// 券code数量
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub coupon_code_count: Option<GetResponseCouponCodeCount>,
             /// 事件通知配置
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub notify_config: Option<GetResponseNotifyConfig>,
             /// 批次发放情况
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub send_count_information: Option<GetResponseSendCountInformation>,
             /// 是否允许营销补差
             ///
             /// Example: `false`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub subsidy: Option<bool>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("stock_name", &self.stock_name)?;
+                m.req("belong_merchant", &self.belong_merchant)?;
+                m.opt("comment", &self.comment)?;
+                m.req("goods_name", &self.goods_name)?;
+                m.req("stock_type", &self.stock_type)?;
+                m.req("coupon_use_rule", &self.coupon_use_rule)?;
+                m.req("stock_send_rule", &self.stock_send_rule)?;
+                m.opt("custom_entrance", &self.custom_entrance)?;
+                m.opt("display_pattern_info", &self.display_pattern_info)?;
+                m.req("stock_state", &self.stock_state)?;
+                m.req("coupon_code_mode", &self.coupon_code_mode)?;
+                m.req("stock_id", &self.stock_id)?;
+                m.opt("coupon_code_count", &self.coupon_code_count)?;
+                m.opt("notify_config", &self.notify_config)?;
+                m.opt("send_count_information", &self.send_count_information)?;
+                m.opt("subsidy", &self.subsidy)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    stock_name: o.req("stock_name")?,
+                    belong_merchant: o.req("belong_merchant")?,
+                    comment: o.opt("comment")?,
+                    goods_name: o.req("goods_name")?,
+                    stock_type: o.req("stock_type")?,
+                    coupon_use_rule: o.req("coupon_use_rule")?,
+                    stock_send_rule: o.req("stock_send_rule")?,
+                    custom_entrance: o.opt("custom_entrance")?,
+                    display_pattern_info: o.opt("display_pattern_info")?,
+                    stock_state: o.req("stock_state")?,
+                    coupon_code_mode: o.req("coupon_code_mode")?,
+                    stock_id: o.req("stock_id")?,
+                    coupon_code_count: o.opt("coupon_code_count")?,
+                    notify_config: o.opt("notify_config")?,
+                    send_count_information: o.opt("send_count_information")?,
+                    subsidy: o.opt("subsidy")?,
+                })
+            }
+        }
         /// 券code数量
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCouponCodeCount {
             /// 该批次总共已上传的code总数
             ///
@@ -1627,6 +2449,28 @@ pub mod stocks {
             ///
             /// Example: `50`
             pub available_count: i64,
+        }
+        impl ::serde::Serialize for GetResponseCouponCodeCount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("total_count", &self.total_count)?;
+                m.req("available_count", &self.available_count)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseCouponCodeCount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total_count: o.req("total_count")?,
+                    available_count: o.req("available_count")?,
+                })
+            }
         }
         /// 券code模式
         ///
@@ -1687,18 +2531,15 @@ pub mod stocks {
             }
         }
         /// 核销规则
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseCouponUseRule {
             /// 券可核销时间
             pub coupon_available_time: GetResponseCouponUseRuleCouponAvailableTime,
             /// 固定面额满减券使用规则
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fixed_normal_coupon: Option<GetResponseCouponUseRuleFixedNormalCoupon>,
             /// 折扣券使用规则
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub discount_coupon: Option<GetResponseCouponUseRuleDiscountCoupon>,
             /// 换购券使用规则
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub exchange_coupon: Option<GetResponseCouponUseRuleExchangeCoupon>,
             /// 核销方式
             ///
@@ -1707,23 +2548,46 @@ pub mod stocks {
             /// 小程序appid
             ///
             /// Example: `wx23232232323`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mini_programs_appid: Option<String>,
             /// 小程序path
             ///
             /// Example: `/path/index/index`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mini_programs_path: Option<String>,
         }
+        impl ::serde::Serialize for GetResponseCouponUseRule {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("coupon_available_time", &self.coupon_available_time)?;
+                m.opt("fixed_normal_coupon", &self.fixed_normal_coupon)?;
+                m.opt("discount_coupon", &self.discount_coupon)?;
+                m.opt("exchange_coupon", &self.exchange_coupon)?;
+                m.req("use_method", &self.use_method)?;
+                m.opt("mini_programs_appid", &self.mini_programs_appid)?;
+                m.opt("mini_programs_path", &self.mini_programs_path)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseCouponUseRule {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    coupon_available_time: o.req("coupon_available_time")?,
+                    fixed_normal_coupon: o.opt("fixed_normal_coupon")?,
+                    discount_coupon: o.opt("discount_coupon")?,
+                    exchange_coupon: o.opt("exchange_coupon")?,
+                    use_method: o.req("use_method")?,
+                    mini_programs_appid: o.opt("mini_programs_appid")?,
+                    mini_programs_path: o.opt("mini_programs_path")?,
+                })
+            }
+        }
         /// 券可核销时间
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCouponUseRuleCouponAvailableTime {
             /// 开始时间
             ///
@@ -1736,96 +2600,161 @@ pub mod stocks {
             /// 生效后N天内有效
             ///
             /// Example: `3`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub available_day_after_receive: Option<i64>,
             /// 固定周期有效时间段
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub available_week: Option<
                 GetResponseCouponUseRuleCouponAvailableTimeAvailableWeek,
             >,
             /// 无规律的有效时间段
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub irregulary_avaliable_time: Option<
                 Vec<GetResponseCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime>,
             >,
             /// 领取后N天开始生效
             ///
             /// Example: `7`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub wait_days_after_receive: Option<i64>,
         }
+        impl ::serde::Serialize for GetResponseCouponUseRuleCouponAvailableTime {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("available_begin_time", &self.available_begin_time)?;
+                m.req("available_end_time", &self.available_end_time)?;
+                m.opt("available_day_after_receive", &self.available_day_after_receive)?;
+                m.opt("available_week", &self.available_week)?;
+                m.opt("irregulary_avaliable_time", &self.irregulary_avaliable_time)?;
+                m.opt("wait_days_after_receive", &self.wait_days_after_receive)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseCouponUseRuleCouponAvailableTime {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    available_begin_time: o.req("available_begin_time")?,
+                    available_end_time: o.req("available_end_time")?,
+                    available_day_after_receive: o.opt("available_day_after_receive")?,
+                    available_week: o.opt("available_week")?,
+                    irregulary_avaliable_time: o.opt("irregulary_avaliable_time")?,
+                    wait_days_after_receive: o.opt("wait_days_after_receive")?,
+                })
+            }
+        }
         /// 固定周期有效时间段
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCouponUseRuleCouponAvailableTimeAvailableWeek {
             /// 可用星期数
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub week_day: Option<Vec<i64>>,
             /// 当天可用时间段
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub available_day_time: Option<
                 Vec<
                     GetResponseCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime,
                 >,
             >,
         }
+        impl ::serde::Serialize
+        for GetResponseCouponUseRuleCouponAvailableTimeAvailableWeek {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("week_day", &self.week_day)?;
+                m.opt("available_day_time", &self.available_day_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseCouponUseRuleCouponAvailableTimeAvailableWeek {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    week_day: o.opt("week_day")?,
+                    available_day_time: o.opt("available_day_time")?,
+                })
+            }
+        }
         /// GetResponseCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime {
             /// 当天可用开始时间
             ///
             /// Example: `3600`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub begin_time: Option<i64>,
             /// 当天可用结束时间
             ///
             /// Example: `86399`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_time: Option<i64>,
         }
+        impl ::serde::Serialize
+        for GetResponseCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("begin_time", &self.begin_time)?;
+                m.opt("end_time", &self.end_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    begin_time: o.opt("begin_time")?,
+                    end_time: o.opt("end_time")?,
+                })
+            }
+        }
         /// GetResponseCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime {
             /// 开始时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub begin_time: Option<String>,
             /// 结束时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_time: Option<String>,
         }
+        impl ::serde::Serialize
+        for GetResponseCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("begin_time", &self.begin_time)?;
+                m.opt("end_time", &self.end_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    begin_time: o.opt("begin_time")?,
+                    end_time: o.opt("end_time")?,
+                })
+            }
+        }
         /// 折扣券使用规则
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCouponUseRuleDiscountCoupon {
             /// 折扣比例
             ///
@@ -1836,15 +2765,30 @@ pub mod stocks {
             /// Example: `100`
             pub transaction_minimum: i64,
         }
+        impl ::serde::Serialize for GetResponseCouponUseRuleDiscountCoupon {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("discount_percent", &self.discount_percent)?;
+                m.req("transaction_minimum", &self.transaction_minimum)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseCouponUseRuleDiscountCoupon {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    discount_percent: o.req("discount_percent")?,
+                    transaction_minimum: o.req("transaction_minimum")?,
+                })
+            }
+        }
         /// 换购券使用规则
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCouponUseRuleExchangeCoupon {
             /// 单品换购价
             ///
@@ -1855,15 +2799,30 @@ pub mod stocks {
             /// Example: `100`
             pub transaction_minimum: i64,
         }
+        impl ::serde::Serialize for GetResponseCouponUseRuleExchangeCoupon {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("exchange_price", &self.exchange_price)?;
+                m.req("transaction_minimum", &self.transaction_minimum)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseCouponUseRuleExchangeCoupon {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    exchange_price: o.req("exchange_price")?,
+                    transaction_minimum: o.req("transaction_minimum")?,
+                })
+            }
+        }
         /// 固定面额满减券使用规则
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCouponUseRuleFixedNormalCoupon {
             /// 优惠金额
             ///
@@ -1873,6 +2832,29 @@ pub mod stocks {
             ///
             /// Example: `100`
             pub transaction_minimum: i64,
+        }
+        impl ::serde::Serialize for GetResponseCouponUseRuleFixedNormalCoupon {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("discount_amount", &self.discount_amount)?;
+                m.req("transaction_minimum", &self.transaction_minimum)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseCouponUseRuleFixedNormalCoupon {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    discount_amount: o.req("discount_amount")?,
+                    transaction_minimum: o.req("transaction_minimum")?,
+                })
+            }
         }
         /// 核销方式
         ///
@@ -1937,38 +2919,54 @@ pub mod stocks {
             }
         }
         /// 自定义入口
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCustomEntrance {
             /// 小程序入口
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mini_programs_info: Option<GetResponseCustomEntranceMiniProgramsInfo>,
             /// 商户公众号appid
             ///
             /// Example: `wx324345hgfhfghfg`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub appid: Option<String>,
             /// 营销馆id
             ///
             /// Example: `233455656`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub hall_id: Option<String>,
             /// 可用门店id
             ///
             /// Example: `233554655`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub store_id: Option<String>,
             /// code展示模式
             ///
             /// Example: `BARCODE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub code_display_mode: Option<GetResponseCustomEntranceCodeDisplayMode>,
+        }
+        impl ::serde::Serialize for GetResponseCustomEntrance {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("mini_programs_info", &self.mini_programs_info)?;
+                m.opt("appid", &self.appid)?;
+                m.opt("hall_id", &self.hall_id)?;
+                m.opt("store_id", &self.store_id)?;
+                m.opt("code_display_mode", &self.code_display_mode)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseCustomEntrance {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mini_programs_info: o.opt("mini_programs_info")?,
+                    appid: o.opt("appid")?,
+                    hall_id: o.opt("hall_id")?,
+                    store_id: o.opt("store_id")?,
+                    code_display_mode: o.opt("code_display_mode")?,
+                })
+            }
         }
         /// code展示模式
         ///
@@ -2030,14 +3028,7 @@ pub mod stocks {
             }
         }
         /// 小程序入口
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCustomEntranceMiniProgramsInfo {
             /// 商家小程序appid
             ///
@@ -2054,47 +3045,90 @@ pub mod stocks {
             /// 引导文案
             ///
             /// Example: `获取更多优惠`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub guiding_words: Option<String>,
         }
+        impl ::serde::Serialize for GetResponseCustomEntranceMiniProgramsInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("mini_programs_appid", &self.mini_programs_appid)?;
+                m.req("mini_programs_path", &self.mini_programs_path)?;
+                m.req("entrance_words", &self.entrance_words)?;
+                m.opt("guiding_words", &self.guiding_words)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseCustomEntranceMiniProgramsInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mini_programs_appid: o.req("mini_programs_appid")?,
+                    mini_programs_path: o.req("mini_programs_path")?,
+                    entrance_words: o.req("entrance_words")?,
+                    guiding_words: o.opt("guiding_words")?,
+                })
+            }
+        }
         /// 样式信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDisplayPatternInfo {
             /// 使用须知
             ///
             /// Example: `深圳南山区门店可用`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: Option<String>,
             /// 商户logo
             ///
             /// Example: `https://qpic.cn/xxx`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub merchant_logo_url: Option<String>,
             /// 商户名称
             ///
             /// Example: `微信支付`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub merchant_name: Option<String>,
             /// 背景颜色
             ///
             /// Example: `Color020`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub background_color: Option<GetResponseDisplayPatternInfoBackgroundColor>,
             /// 券详情图片
             ///
             /// Example: `https://qpic.cn/xxx`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub coupon_image_url: Option<String>,
             /// 视频号相关信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub finder_info: Option<GetResponseDisplayPatternInfoFinderInfo>,
+        }
+        impl ::serde::Serialize for GetResponseDisplayPatternInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("description", &self.description)?;
+                m.opt("merchant_logo_url", &self.merchant_logo_url)?;
+                m.opt("merchant_name", &self.merchant_name)?;
+                m.opt("background_color", &self.background_color)?;
+                m.opt("coupon_image_url", &self.coupon_image_url)?;
+                m.opt("finder_info", &self.finder_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDisplayPatternInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    description: o.opt("description")?,
+                    merchant_logo_url: o.opt("merchant_logo_url")?,
+                    merchant_name: o.opt("merchant_name")?,
+                    background_color: o.opt("background_color")?,
+                    coupon_image_url: o.opt("coupon_image_url")?,
+                    finder_info: o.opt("finder_info")?,
+                })
+            }
         }
         /// 背景颜色
         ///
@@ -2185,14 +3219,7 @@ pub mod stocks {
             }
         }
         /// 视频号相关信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDisplayPatternInfoFinderInfo {
             /// 视频号ID
             ///
@@ -2207,62 +3234,109 @@ pub mod stocks {
             /// Example: `https://wxpaylogo.qpic.cn/xxx`
             pub finder_video_cover_image_url: String,
         }
+        impl ::serde::Serialize for GetResponseDisplayPatternInfoFinderInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("finder_id", &self.finder_id)?;
+                m.req("finder_video_id", &self.finder_video_id)?;
+                m.req(
+                    "finder_video_cover_image_url",
+                    &self.finder_video_cover_image_url,
+                )?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDisplayPatternInfoFinderInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    finder_id: o.req("finder_id")?,
+                    finder_video_id: o.req("finder_video_id")?,
+                    finder_video_cover_image_url: o.req("finder_video_cover_image_url")?,
+                })
+            }
+        }
         /// 事件通知配置
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseNotifyConfig {
             /// 事件通知appid
             ///
             /// Example: `wx23232232323`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub notify_appid: Option<String>,
         }
+        impl ::serde::Serialize for GetResponseNotifyConfig {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("notify_appid", &self.notify_appid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseNotifyConfig {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    notify_appid: o.opt("notify_appid")?,
+                })
+            }
+        }
         /// 批次发放情况
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseSendCountInformation {
             /// 已发放券张数
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub total_send_num: Option<i64>,
             /// 已发放券金额
             ///
             /// Example: `34`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub total_send_amount: Option<i64>,
             /// 单天已发放券张数
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub today_send_num: Option<i64>,
             /// 单天已发放券金额
             ///
             /// Example: `34`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub today_send_amount: Option<i64>,
         }
+        impl ::serde::Serialize for GetResponseSendCountInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("total_send_num", &self.total_send_num)?;
+                m.opt("total_send_amount", &self.total_send_amount)?;
+                m.opt("today_send_num", &self.today_send_num)?;
+                m.opt("today_send_amount", &self.today_send_amount)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseSendCountInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total_send_num: o.opt("total_send_num")?,
+                    total_send_amount: o.opt("total_send_amount")?,
+                    today_send_num: o.opt("today_send_num")?,
+                    today_send_amount: o.opt("today_send_amount")?,
+                })
+            }
+        }
         /// 发放规则
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseStockSendRule {
             /// 批次总预算
             ///
@@ -2271,7 +3345,6 @@ pub mod stocks {
             /// 批次最大发放个数
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub max_coupons: Option<i64>,
             /// 用户最大可领个数
             ///
@@ -2280,25 +3353,55 @@ pub mod stocks {
             /// 单天发放上限金额
             ///
             /// Example: `1000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub max_amount_by_day: Option<i64>,
             /// 单天发放上限个数
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub max_coupons_by_day: Option<i64>,
             /// 是否开启自然人限制
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub natural_person_limit: Option<bool>,
             /// 可疑账号拦截
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub prevent_api_abuse: Option<bool>,
             /// 是否允许转赠
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transferable: Option<bool>,
             /// 是否允许分享链接
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub shareable: Option<bool>,
+        }
+        impl ::serde::Serialize for GetResponseStockSendRule {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("max_amount", &self.max_amount)?;
+                m.opt("max_coupons", &self.max_coupons)?;
+                m.req("max_coupons_per_user", &self.max_coupons_per_user)?;
+                m.opt("max_amount_by_day", &self.max_amount_by_day)?;
+                m.opt("max_coupons_by_day", &self.max_coupons_by_day)?;
+                m.opt("natural_person_limit", &self.natural_person_limit)?;
+                m.opt("prevent_api_abuse", &self.prevent_api_abuse)?;
+                m.opt("transferable", &self.transferable)?;
+                m.opt("shareable", &self.shareable)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseStockSendRule {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    max_amount: o.req("max_amount")?,
+                    max_coupons: o.opt("max_coupons")?,
+                    max_coupons_per_user: o.req("max_coupons_per_user")?,
+                    max_amount_by_day: o.opt("max_amount_by_day")?,
+                    max_coupons_by_day: o.opt("max_coupons_by_day")?,
+                    natural_person_limit: o.opt("natural_person_limit")?,
+                    prevent_api_abuse: o.opt("prevent_api_abuse")?,
+                    transferable: o.opt("transferable")?,
+                    shareable: o.opt("shareable")?,
+                })
+            }
         }
         /// 批次状态
         ///
@@ -2421,80 +3524,116 @@ pub mod stocks {
             }
         }
         /// The request of `PATCH /v3/marketing/busifavor/stocks/{stock_id}` (修改商家券基本信息API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequest {
             /// 自定义入口
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub custom_entrance: Option<PatchRequestCustomEntrance>,
             /// 批次名称
             ///
             /// Example: `8月1日活动券`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub stock_name: Option<String>,
             /// 批次备注
             ///
             /// Example: `活动使用`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub comment: Option<String>,
             /// 适用商品范围
             ///
             /// Example: `xxx商品使用`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_name: Option<String>,
             /// 商户请求单号
             ///
             /// Example: `6122352020010133287985742`
             pub out_request_no: String,
             /// 样式信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub display_pattern_info: Option<PatchRequestDisplayPatternInfo>,
             /// 核销规则
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub coupon_use_rule: Option<PatchRequestCouponUseRule>,
             /// 发放规则
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub stock_send_rule: Option<PatchRequestStockSendRule>,
             /// 事件通知配置
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub notify_config: Option<PatchRequestNotifyConfig>,
             /// 是否允许营销补差
             ///
             /// Example: `false`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub subsidy: Option<bool>,
         }
+        impl ::serde::Serialize for PatchRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("custom_entrance", &self.custom_entrance)?;
+                m.opt("stock_name", &self.stock_name)?;
+                m.opt("comment", &self.comment)?;
+                m.opt("goods_name", &self.goods_name)?;
+                m.req("out_request_no", &self.out_request_no)?;
+                m.opt("display_pattern_info", &self.display_pattern_info)?;
+                m.opt("coupon_use_rule", &self.coupon_use_rule)?;
+                m.opt("stock_send_rule", &self.stock_send_rule)?;
+                m.opt("notify_config", &self.notify_config)?;
+                m.opt("subsidy", &self.subsidy)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PatchRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    custom_entrance: o.opt("custom_entrance")?,
+                    stock_name: o.opt("stock_name")?,
+                    comment: o.opt("comment")?,
+                    goods_name: o.opt("goods_name")?,
+                    out_request_no: o.req("out_request_no")?,
+                    display_pattern_info: o.opt("display_pattern_info")?,
+                    coupon_use_rule: o.opt("coupon_use_rule")?,
+                    stock_send_rule: o.opt("stock_send_rule")?,
+                    notify_config: o.opt("notify_config")?,
+                    subsidy: o.opt("subsidy")?,
+                })
+            }
+        }
         /// 核销规则
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestCouponUseRule {
             /// 核销方式
             ///
             /// Example: `OFF_LINE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub use_method: Option<PatchRequestCouponUseRuleUseMethod>,
             /// 小程序appid
             ///
             /// Example: `wx23232232323`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mini_programs_appid: Option<String>,
             /// 小程序path
             ///
             /// Example: `/path/index/index`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mini_programs_path: Option<String>,
+        }
+        impl ::serde::Serialize for PatchRequestCouponUseRule {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("use_method", &self.use_method)?;
+                m.opt("mini_programs_appid", &self.mini_programs_appid)?;
+                m.opt("mini_programs_path", &self.mini_programs_path)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PatchRequestCouponUseRule {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    use_method: o.opt("use_method")?,
+                    mini_programs_appid: o.opt("mini_programs_appid")?,
+                    mini_programs_path: o.opt("mini_programs_path")?,
+                })
+            }
         }
         /// 核销方式
         ///
@@ -2559,33 +3698,48 @@ pub mod stocks {
             }
         }
         /// 自定义入口
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestCustomEntrance {
             /// 小程序入口
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mini_programs_info: Option<PatchRequestCustomEntranceMiniProgramsInfo>,
             /// 商户公众号appid
             ///
             /// Example: `wx324345hgfhfghfg`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub appid: Option<String>,
             /// 营销馆id
             ///
             /// Example: `233455656`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub hall_id: Option<String>,
             /// code展示模式
             ///
             /// Example: `BARCODE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub code_display_mode: Option<PatchRequestCustomEntranceCodeDisplayMode>,
+        }
+        impl ::serde::Serialize for PatchRequestCustomEntrance {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("mini_programs_info", &self.mini_programs_info)?;
+                m.opt("appid", &self.appid)?;
+                m.opt("hall_id", &self.hall_id)?;
+                m.opt("code_display_mode", &self.code_display_mode)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PatchRequestCustomEntrance {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mini_programs_info: o.opt("mini_programs_info")?,
+                    appid: o.opt("appid")?,
+                    hall_id: o.opt("hall_id")?,
+                    code_display_mode: o.opt("code_display_mode")?,
+                })
+            }
         }
         /// code展示模式
         ///
@@ -2647,14 +3801,7 @@ pub mod stocks {
             }
         }
         /// 小程序入口
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestCustomEntranceMiniProgramsInfo {
             /// 商家小程序appid
             ///
@@ -2671,47 +3818,90 @@ pub mod stocks {
             /// 引导文案
             ///
             /// Example: `获取更多优惠`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub guiding_words: Option<String>,
         }
+        impl ::serde::Serialize for PatchRequestCustomEntranceMiniProgramsInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("mini_programs_appid", &self.mini_programs_appid)?;
+                m.req("mini_programs_path", &self.mini_programs_path)?;
+                m.req("entrance_words", &self.entrance_words)?;
+                m.opt("guiding_words", &self.guiding_words)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PatchRequestCustomEntranceMiniProgramsInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mini_programs_appid: o.req("mini_programs_appid")?,
+                    mini_programs_path: o.req("mini_programs_path")?,
+                    entrance_words: o.req("entrance_words")?,
+                    guiding_words: o.opt("guiding_words")?,
+                })
+            }
+        }
         /// 样式信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestDisplayPatternInfo {
             /// 使用须知
             ///
             /// Example: `xxx门店可用`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: Option<String>,
             /// 商户logo
             ///
             /// Example: `https://xxx`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub merchant_logo_url: Option<String>,
             /// 商户名称
             ///
             /// Example: `微信支付`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub merchant_name: Option<String>,
             /// 背景颜色
             ///
             /// Example: `Color020`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub background_color: Option<PatchRequestDisplayPatternInfoBackgroundColor>,
             /// 券详情图片
             ///
             /// Example: `https://qpic.cn/xxx`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub coupon_image_url: Option<String>,
             /// 视频号相关信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub finder_info: Option<PatchRequestDisplayPatternInfoFinderInfo>,
+        }
+        impl ::serde::Serialize for PatchRequestDisplayPatternInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("description", &self.description)?;
+                m.opt("merchant_logo_url", &self.merchant_logo_url)?;
+                m.opt("merchant_name", &self.merchant_name)?;
+                m.opt("background_color", &self.background_color)?;
+                m.opt("coupon_image_url", &self.coupon_image_url)?;
+                m.opt("finder_info", &self.finder_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PatchRequestDisplayPatternInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    description: o.opt("description")?,
+                    merchant_logo_url: o.opt("merchant_logo_url")?,
+                    merchant_name: o.opt("merchant_name")?,
+                    background_color: o.opt("background_color")?,
+                    coupon_image_url: o.opt("coupon_image_url")?,
+                    finder_info: o.opt("finder_info")?,
+                })
+            }
         }
         /// 背景颜色
         ///
@@ -2802,14 +3992,7 @@ pub mod stocks {
             }
         }
         /// 视频号相关信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestDisplayPatternInfoFinderInfo {
             /// 视频号ID
             ///
@@ -2824,38 +4007,91 @@ pub mod stocks {
             /// Example: `https://wxpaylogo.qpic.cn/xxx`
             pub finder_video_cover_image_url: String,
         }
+        impl ::serde::Serialize for PatchRequestDisplayPatternInfoFinderInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("finder_id", &self.finder_id)?;
+                m.req("finder_video_id", &self.finder_video_id)?;
+                m.req(
+                    "finder_video_cover_image_url",
+                    &self.finder_video_cover_image_url,
+                )?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PatchRequestDisplayPatternInfoFinderInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    finder_id: o.req("finder_id")?,
+                    finder_video_id: o.req("finder_video_id")?,
+                    finder_video_cover_image_url: o.req("finder_video_cover_image_url")?,
+                })
+            }
+        }
         /// 事件通知配置
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestNotifyConfig {
             /// 事件通知appid
             ///
             /// Example: `wx23232232323`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub notify_appid: Option<String>,
         }
+        impl ::serde::Serialize for PatchRequestNotifyConfig {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("notify_appid", &self.notify_appid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PatchRequestNotifyConfig {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    notify_appid: o.opt("notify_appid")?,
+                })
+            }
+        }
         /// 发放规则
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestStockSendRule {
             /// 是否开启自然人限领
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub natural_person_limit: Option<bool>,
             /// 可疑账号拦截
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub prevent_api_abuse: Option<bool>,
+        }
+        impl ::serde::Serialize for PatchRequestStockSendRule {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("natural_person_limit", &self.natural_person_limit)?;
+                m.opt("prevent_api_abuse", &self.prevent_api_abuse)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PatchRequestStockSendRule {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    natural_person_limit: o.opt("natural_person_limit")?,
+                    prevent_api_abuse: o.opt("prevent_api_abuse")?,
+                })
+            }
         }
         /// `/v3/marketing/busifavor/stocks/{stock_id}/budget`
         pub mod budget {
@@ -2878,47 +4114,60 @@ pub mod stocks {
                 }
             }
             /// The request of `PATCH /v3/marketing/busifavor/stocks/{stock_id}/budget` (修改批次预算API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequest {
                 /// 目标批次最大发放个数
                 ///
                 /// Example: `3000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub target_max_coupons: Option<i64>,
                 /// 目标单天发放上限个数
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub target_max_coupons_by_day: Option<i64>,
                 /// 当前批次最大发放个数
                 ///
                 /// Example: `500`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub current_max_coupons: Option<i64>,
                 /// 当前单天发放上限个数
                 ///
                 /// Example: `300`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub current_max_coupons_by_day: Option<i64>,
                 /// 修改预算请求单据号
                 ///
                 /// Example: `1002600620019090123143254436`
                 pub modify_budget_request_no: String,
             }
+            impl ::serde::Serialize for PatchRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("target_max_coupons", &self.target_max_coupons)?;
+                    m.opt("target_max_coupons_by_day", &self.target_max_coupons_by_day)?;
+                    m.opt("current_max_coupons", &self.current_max_coupons)?;
+                    m.opt(
+                        "current_max_coupons_by_day",
+                        &self.current_max_coupons_by_day,
+                    )?;
+                    m.req("modify_budget_request_no", &self.modify_budget_request_no)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        target_max_coupons: o.opt("target_max_coupons")?,
+                        target_max_coupons_by_day: o.opt("target_max_coupons_by_day")?,
+                        current_max_coupons: o.opt("current_max_coupons")?,
+                        current_max_coupons_by_day: o.opt("current_max_coupons_by_day")?,
+                        modify_budget_request_no: o.req("modify_budget_request_no")?,
+                    })
+                }
+            }
             /// The response of `PATCH /v3/marketing/busifavor/stocks/{stock_id}/budget` (修改批次预算API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponse {
                 /// 批次当前最大发放个数
                 ///
@@ -2927,8 +4176,29 @@ pub mod stocks {
                 /// 当前单天发放上限个数
                 ///
                 /// Example: `100`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub max_coupons_by_day: Option<i64>,
+            }
+            impl ::serde::Serialize for PatchResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("max_coupons", &self.max_coupons)?;
+                    m.opt("max_coupons_by_day", &self.max_coupons_by_day)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        max_coupons: o.req("max_coupons")?,
+                        max_coupons_by_day: o.opt("max_coupons_by_day")?,
+                    })
+                }
             }
         }
         /// `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes`
@@ -2976,35 +4246,46 @@ pub mod stocks {
                 }
             }
             /// The request of `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes` (查询预存code列表).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 券code状态
                 ///
                 /// Query parameter `status`.
-                #[serde(skip_serializing)]
                 pub status: Option<GetRequestStatus>,
                 /// 公众账号ID
                 ///
                 /// Query parameter `appid`. Example: `wx233544546545989`
-                #[serde(skip_serializing)]
                 pub appid: Option<String>,
                 /// 分页页码
                 ///
                 /// Query parameter `offset`. Example: `0`
-                #[serde(skip_serializing)]
                 pub offset: Option<f64>,
                 /// 分页大小
                 ///
                 /// Query parameter `limit`. Example: `20`
-                #[serde(skip_serializing)]
                 pub limit: Option<f64>,
+            }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        status: o.opt("status")?,
+                        appid: o.opt("appid")?,
+                        offset: o.opt("offset")?,
+                        limit: o.opt("limit")?,
+                    })
+                }
             }
             /// 券code状态
             ///
@@ -3076,14 +4357,7 @@ pub mod stocks {
                 }
             }
             /// The response of `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes` (查询预存code列表).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 批次号
                 ///
@@ -3102,68 +4376,120 @@ pub mod stocks {
                 /// Example: `1`
                 pub offset: i64,
                 /// 券code列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub data: Option<Vec<GetResponseData>>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("stock_id", &self.stock_id)?;
+                    m.req("total_count", &self.total_count)?;
+                    m.req("limit", &self.limit)?;
+                    m.req("offset", &self.offset)?;
+                    m.opt("data", &self.data)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        stock_id: o.req("stock_id")?,
+                        total_count: o.req("total_count")?,
+                        limit: o.req("limit")?,
+                        offset: o.req("offset")?,
+                        data: o.opt("data")?,
+                    })
+                }
+            }
             /// 券code信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseData {
                 /// 商户上传code
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub code: Option<String>,
                 /// 商户上传code分配状态
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub code_status: Option<String>,
                 /// 上传时间
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub upload_time: Option<String>,
                 /// 被分配时间
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub dispatched_time: Option<String>,
                 /// 领券用户的OpenID
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub openid: Option<String>,
                 /// 领券用户的UnionID
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub unionid: Option<String>,
                 /// 用户券code
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub coupon_code: Option<String>,
             }
+            impl ::serde::Serialize for GetResponseData {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("code", &self.code)?;
+                    m.opt("code_status", &self.code_status)?;
+                    m.opt("upload_time", &self.upload_time)?;
+                    m.opt("dispatched_time", &self.dispatched_time)?;
+                    m.opt("openid", &self.openid)?;
+                    m.opt("unionid", &self.unionid)?;
+                    m.opt("coupon_code", &self.coupon_code)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        code: o.opt("code")?,
+                        code_status: o.opt("code_status")?,
+                        upload_time: o.opt("upload_time")?,
+                        dispatched_time: o.opt("dispatched_time")?,
+                        openid: o.opt("openid")?,
+                        unionid: o.opt("unionid")?,
+                        coupon_code: o.opt("coupon_code")?,
+                    })
+                }
+            }
             /// The request of `POST /v3/marketing/busifavor/stocks/{stock_id}/couponcodes` (上传预存code API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 券code列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub coupon_code_list: Option<Vec<String>>,
                 /// 请求业务单据号
                 ///
                 /// Example: `100002322019090134234sfdf`
                 pub upload_request_no: String,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("coupon_code_list", &self.coupon_code_list)?;
+                    m.req("upload_request_no", &self.upload_request_no)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        coupon_code_list: o.opt("coupon_code_list")?,
+                        upload_request_no: o.req("upload_request_no")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/marketing/busifavor/stocks/{stock_id}/couponcodes` (上传预存code API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 批次号
                 ///
@@ -3178,7 +4504,6 @@ pub mod stocks {
                 /// Example: `20`
                 pub success_count: i64,
                 /// 上传成功的code列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub success_codes: Option<Vec<String>>,
                 /// 上传成功时间
                 ///
@@ -3187,27 +4512,52 @@ pub mod stocks {
                 /// 上传失败code个数
                 ///
                 /// Example: `10`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub fail_count: Option<i64>,
                 /// 上传失败的code及原因
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub fail_codes: Option<Vec<PostResponseFailCodes>>,
                 /// 已存在的code列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub exist_codes: Option<Vec<String>>,
                 /// 本次请求中重复的code列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub duplicate_codes: Option<Vec<String>>,
             }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("stock_id", &self.stock_id)?;
+                    m.req("total_count", &self.total_count)?;
+                    m.req("success_count", &self.success_count)?;
+                    m.opt("success_codes", &self.success_codes)?;
+                    m.req("success_time", &self.success_time)?;
+                    m.opt("fail_count", &self.fail_count)?;
+                    m.opt("fail_codes", &self.fail_codes)?;
+                    m.opt("exist_codes", &self.exist_codes)?;
+                    m.opt("duplicate_codes", &self.duplicate_codes)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        stock_id: o.req("stock_id")?,
+                        total_count: o.req("total_count")?,
+                        success_count: o.req("success_count")?,
+                        success_codes: o.opt("success_codes")?,
+                        success_time: o.req("success_time")?,
+                        fail_count: o.opt("fail_count")?,
+                        fail_codes: o.opt("fail_codes")?,
+                        exist_codes: o.opt("exist_codes")?,
+                        duplicate_codes: o.opt("duplicate_codes")?,
+                    })
+                }
+            }
             /// PostResponseFailCodes
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseFailCodes {
                 /// 上传失败的券code
                 ///
@@ -3221,6 +4571,30 @@ pub mod stocks {
                 ///
                 /// Example: `长度超过最大值32位`
                 pub message: String,
+            }
+            impl ::serde::Serialize for PostResponseFailCodes {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("coupon_code", &self.coupon_code)?;
+                    m.req("code", &self.code)?;
+                    m.req("message", &self.message)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponseFailCodes {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        coupon_code: o.req("coupon_code")?,
+                        code: o.req("code")?,
+                        message: o.req("message")?,
+                    })
+                }
             }
             /// `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`
             pub mod by_coupon_code {
@@ -3257,110 +4631,171 @@ pub mod stocks {
                     }
                 }
                 /// The request of `DELETE /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}` (删除预存code).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct DeleteRequest {
                     /// 请求业务单据号
                     ///
                     /// Query parameter `delete_request_no`. Example: `1212`
-                    #[serde(skip_serializing)]
                     pub delete_request_no: String,
                 }
+                impl ::serde::Serialize for DeleteRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for DeleteRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            delete_request_no: o.req("delete_request_no")?,
+                        })
+                    }
+                }
                 /// The response of `DELETE /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}` (删除预存code).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct DeleteResponse {
                     /// 批次号
                     ///
                     /// Example: `101156451224`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub stock_id: Option<String>,
                     /// 删除时间
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub delete_time: Option<String>,
                 }
+                impl ::serde::Serialize for DeleteResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("stock_id", &self.stock_id)?;
+                        m.opt("delete_time", &self.delete_time)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for DeleteResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            stock_id: o.opt("stock_id")?,
+                            delete_time: o.opt("delete_time")?,
+                        })
+                    }
+                }
                 /// The request of `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}` (查询预存code详情).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetRequest {
                     /// 公众账号ID
                     ///
                     /// Query parameter `appid`. Example: `wx233544546545989`
-                    #[serde(skip_serializing)]
                     pub appid: Option<String>,
                 }
+                impl ::serde::Serialize for GetRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self { appid: o.opt("appid")? })
+                    }
+                }
                 /// The response of `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}` (查询预存code详情).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 券code信息
                     pub code_information: GetResponseCodeInformation,
                     /// 券码信息
                     pub coupon_information: GetResponseCouponInformation,
                 }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("code_information", &self.code_information)?;
+                        m.req("coupon_information", &self.coupon_information)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            code_information: o.req("code_information")?,
+                            coupon_information: o.req("coupon_information")?,
+                        })
+                    }
+                }
                 /// 券code信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCodeInformation {
                     /// 商户上传code
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub code: Option<String>,
                     /// 商户上传code分配状态
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub code_status: Option<String>,
                     /// 上传时间
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub upload_time: Option<String>,
                     /// 被分配时间
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub dispatched_time: Option<String>,
                     /// 领券用户的OpenID
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub openid: Option<String>,
                     /// 领券用户的UnionID
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub unionid: Option<String>,
                     /// 用户券code
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub coupon_code: Option<String>,
                 }
+                impl ::serde::Serialize for GetResponseCodeInformation {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("code", &self.code)?;
+                        m.opt("code_status", &self.code_status)?;
+                        m.opt("upload_time", &self.upload_time)?;
+                        m.opt("dispatched_time", &self.dispatched_time)?;
+                        m.opt("openid", &self.openid)?;
+                        m.opt("unionid", &self.unionid)?;
+                        m.opt("coupon_code", &self.coupon_code)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseCodeInformation {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            code: o.opt("code")?,
+                            code_status: o.opt("code_status")?,
+                            upload_time: o.opt("upload_time")?,
+                            dispatched_time: o.opt("dispatched_time")?,
+                            openid: o.opt("openid")?,
+                            unionid: o.opt("unionid")?,
+                            coupon_code: o.opt("coupon_code")?,
+                        })
+                    }
+                }
                 /// 券码信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponseCouponInformation {
                     /// 商家券批次名称
                     ///
@@ -3373,7 +4808,6 @@ pub mod stocks {
                     /// 批次备注
                     ///
                     /// Example: `活动使用`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub comment: Option<String>,
                     /// 适用商品范围
                     ///
@@ -3384,50 +4818,76 @@ pub mod stocks {
                     /// Example: `NORMAL`
                     pub stock_type: GetResponseCouponInformationStockType,
                     /// 是否允许转赠
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub transferable: Option<bool>,
                     /// 是否允许分享领券链接
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub shareable: Option<bool>,
                     /// 券状态
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub coupon_state: Option<String>,
                     /// 核销规则
                     pub coupon_use_rule: GetResponseCouponInformationCouponUseRule,
                     /// 自定义入口
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub custom_entrance: Option<
                         GetResponseCouponInformationCustomEntrance,
                     >,
                     /// 样式信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub display_pattern_info: Option<
                         GetResponseCouponInformationDisplayPatternInfo,
                     >,
                 }
+                impl ::serde::Serialize for GetResponseCouponInformation {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("stock_name", &self.stock_name)?;
+                        m.req("belong_merchant", &self.belong_merchant)?;
+                        m.opt("comment", &self.comment)?;
+                        m.req("goods_name", &self.goods_name)?;
+                        m.req("stock_type", &self.stock_type)?;
+                        m.opt("transferable", &self.transferable)?;
+                        m.opt("shareable", &self.shareable)?;
+                        m.opt("coupon_state", &self.coupon_state)?;
+                        m.req("coupon_use_rule", &self.coupon_use_rule)?;
+                        m.opt("custom_entrance", &self.custom_entrance)?;
+                        m.opt("display_pattern_info", &self.display_pattern_info)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseCouponInformation {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            stock_name: o.req("stock_name")?,
+                            belong_merchant: o.req("belong_merchant")?,
+                            comment: o.opt("comment")?,
+                            goods_name: o.req("goods_name")?,
+                            stock_type: o.req("stock_type")?,
+                            transferable: o.opt("transferable")?,
+                            shareable: o.opt("shareable")?,
+                            coupon_state: o.opt("coupon_state")?,
+                            coupon_use_rule: o.req("coupon_use_rule")?,
+                            custom_entrance: o.opt("custom_entrance")?,
+                            display_pattern_info: o.opt("display_pattern_info")?,
+                        })
+                    }
+                }
                 /// 核销规则
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponseCouponInformationCouponUseRule {
                     /// 券可核销时间
                     pub coupon_available_time: GetResponseCouponInformationCouponUseRuleCouponAvailableTime,
                     /// 固定面额满减券使用规则
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub fixed_normal_coupon: Option<
                         GetResponseCouponInformationCouponUseRuleFixedNormalCoupon,
                     >,
                     /// 折扣券使用规则
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub discount_coupon: Option<
                         GetResponseCouponInformationCouponUseRuleDiscountCoupon,
                     >,
                     /// 换购券使用规则
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub exchange_coupon: Option<
                         GetResponseCouponInformationCouponUseRuleExchangeCoupon,
                     >,
@@ -3438,23 +4898,47 @@ pub mod stocks {
                     /// 小程序appid
                     ///
                     /// Example: `wx23232232323`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub mini_programs_appid: Option<String>,
                     /// 小程序path
                     ///
                     /// Example: `/path/index/index`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub mini_programs_path: Option<String>,
                 }
+                impl ::serde::Serialize for GetResponseCouponInformationCouponUseRule {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("coupon_available_time", &self.coupon_available_time)?;
+                        m.opt("fixed_normal_coupon", &self.fixed_normal_coupon)?;
+                        m.opt("discount_coupon", &self.discount_coupon)?;
+                        m.opt("exchange_coupon", &self.exchange_coupon)?;
+                        m.req("use_method", &self.use_method)?;
+                        m.opt("mini_programs_appid", &self.mini_programs_appid)?;
+                        m.opt("mini_programs_path", &self.mini_programs_path)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseCouponInformationCouponUseRule {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            coupon_available_time: o.req("coupon_available_time")?,
+                            fixed_normal_coupon: o.opt("fixed_normal_coupon")?,
+                            discount_coupon: o.opt("discount_coupon")?,
+                            exchange_coupon: o.opt("exchange_coupon")?,
+                            use_method: o.req("use_method")?,
+                            mini_programs_appid: o.opt("mini_programs_appid")?,
+                            mini_programs_path: o.opt("mini_programs_path")?,
+                        })
+                    }
+                }
                 /// 券可核销时间
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCouponInformationCouponUseRuleCouponAvailableTime {
                     /// 开始时间
                     ///
@@ -3467,15 +4951,12 @@ pub mod stocks {
                     /// 生效后N天内有效
                     ///
                     /// Example: `3`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub available_day_after_receive: Option<i64>,
                     /// 固定周期有效时间段
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub available_week: Option<
                         GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeek,
                     >,
                     /// 无规律的有效时间段
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub irregulary_avaliable_time: Option<
                         Vec<
                             GetResponseCouponInformationCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime,
@@ -3484,81 +4965,158 @@ pub mod stocks {
                     /// 领取后N天开始生效
                     ///
                     /// Example: `7`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub wait_days_after_receive: Option<i64>,
                 }
+                impl ::serde::Serialize
+                for GetResponseCouponInformationCouponUseRuleCouponAvailableTime {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("available_begin_time", &self.available_begin_time)?;
+                        m.req("available_end_time", &self.available_end_time)?;
+                        m.opt(
+                            "available_day_after_receive",
+                            &self.available_day_after_receive,
+                        )?;
+                        m.opt("available_week", &self.available_week)?;
+                        m.opt(
+                            "irregulary_avaliable_time",
+                            &self.irregulary_avaliable_time,
+                        )?;
+                        m.opt("wait_days_after_receive", &self.wait_days_after_receive)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseCouponInformationCouponUseRuleCouponAvailableTime {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            available_begin_time: o.req("available_begin_time")?,
+                            available_end_time: o.req("available_end_time")?,
+                            available_day_after_receive: o
+                                .opt("available_day_after_receive")?,
+                            available_week: o.opt("available_week")?,
+                            irregulary_avaliable_time: o
+                                .opt("irregulary_avaliable_time")?,
+                            wait_days_after_receive: o.opt("wait_days_after_receive")?,
+                        })
+                    }
+                }
                 /// 固定周期有效时间段
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeek {
                     /// 可用星期数
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub week_day: Option<Vec<i64>>,
                     /// 当天可用时间段
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub available_day_time: Option<
                         Vec<
                             GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime,
                         >,
                     >,
                 }
+                impl ::serde::Serialize
+                for GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeek {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("week_day", &self.week_day)?;
+                        m.opt("available_day_time", &self.available_day_time)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeek {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            week_day: o.opt("week_day")?,
+                            available_day_time: o.opt("available_day_time")?,
+                        })
+                    }
+                }
                 /// GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime {
                     /// 当天可用开始时间
                     ///
                     /// Example: `3600`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub begin_time: Option<i64>,
                     /// 当天可用结束时间
                     ///
                     /// Example: `86399`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub end_time: Option<i64>,
                 }
+                impl ::serde::Serialize
+                for GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("begin_time", &self.begin_time)?;
+                        m.opt("end_time", &self.end_time)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            begin_time: o.opt("begin_time")?,
+                            end_time: o.opt("end_time")?,
+                        })
+                    }
+                }
                 /// GetResponseCouponInformationCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCouponInformationCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime {
                     /// 开始时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub begin_time: Option<String>,
                     /// 结束时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub end_time: Option<String>,
                 }
+                impl ::serde::Serialize
+                for GetResponseCouponInformationCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("begin_time", &self.begin_time)?;
+                        m.opt("end_time", &self.end_time)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseCouponInformationCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            begin_time: o.opt("begin_time")?,
+                            end_time: o.opt("end_time")?,
+                        })
+                    }
+                }
                 /// 折扣券使用规则
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCouponInformationCouponUseRuleDiscountCoupon {
                     /// 折扣比例
                     ///
@@ -3569,15 +5127,32 @@ pub mod stocks {
                     /// Example: `100`
                     pub transaction_minimum: i64,
                 }
+                impl ::serde::Serialize
+                for GetResponseCouponInformationCouponUseRuleDiscountCoupon {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("discount_percent", &self.discount_percent)?;
+                        m.req("transaction_minimum", &self.transaction_minimum)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseCouponInformationCouponUseRuleDiscountCoupon {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            discount_percent: o.req("discount_percent")?,
+                            transaction_minimum: o.req("transaction_minimum")?,
+                        })
+                    }
+                }
                 /// 换购券使用规则
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCouponInformationCouponUseRuleExchangeCoupon {
                     /// 单品换购价
                     ///
@@ -3588,15 +5163,32 @@ pub mod stocks {
                     /// Example: `100`
                     pub transaction_minimum: i64,
                 }
+                impl ::serde::Serialize
+                for GetResponseCouponInformationCouponUseRuleExchangeCoupon {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("exchange_price", &self.exchange_price)?;
+                        m.req("transaction_minimum", &self.transaction_minimum)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseCouponInformationCouponUseRuleExchangeCoupon {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            exchange_price: o.req("exchange_price")?,
+                            transaction_minimum: o.req("transaction_minimum")?,
+                        })
+                    }
+                }
                 /// 固定面额满减券使用规则
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCouponInformationCouponUseRuleFixedNormalCoupon {
                     /// 优惠金额
                     ///
@@ -3606,6 +5198,30 @@ pub mod stocks {
                     ///
                     /// Example: `100`
                     pub transaction_minimum: i64,
+                }
+                impl ::serde::Serialize
+                for GetResponseCouponInformationCouponUseRuleFixedNormalCoupon {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("discount_amount", &self.discount_amount)?;
+                        m.req("transaction_minimum", &self.transaction_minimum)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseCouponInformationCouponUseRuleFixedNormalCoupon {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            discount_amount: o.req("discount_amount")?,
+                            transaction_minimum: o.req("transaction_minimum")?,
+                        })
+                    }
                 }
                 /// 核销方式
                 ///
@@ -3679,42 +5295,59 @@ pub mod stocks {
                     }
                 }
                 /// 自定义入口
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCouponInformationCustomEntrance {
                     /// 小程序入口
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub mini_programs_info: Option<
                         GetResponseCouponInformationCustomEntranceMiniProgramsInfo,
                     >,
                     /// 商户公众号appid
                     ///
                     /// Example: `wx324345hgfhfghfg`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub appid: Option<String>,
                     /// 营销馆id
                     ///
                     /// Example: `233455656`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub hall_id: Option<String>,
                     /// 可用门店id
                     ///
                     /// Example: `233554655`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub store_id: Option<String>,
                     /// code展示模式
                     ///
                     /// Example: `BARCODE`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub code_display_mode: Option<
                         GetResponseCouponInformationCustomEntranceCodeDisplayMode,
                     >,
+                }
+                impl ::serde::Serialize for GetResponseCouponInformationCustomEntrance {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("mini_programs_info", &self.mini_programs_info)?;
+                        m.opt("appid", &self.appid)?;
+                        m.opt("hall_id", &self.hall_id)?;
+                        m.opt("store_id", &self.store_id)?;
+                        m.opt("code_display_mode", &self.code_display_mode)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseCouponInformationCustomEntrance {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            mini_programs_info: o.opt("mini_programs_info")?,
+                            appid: o.opt("appid")?,
+                            hall_id: o.opt("hall_id")?,
+                            store_id: o.opt("store_id")?,
+                            code_display_mode: o.opt("code_display_mode")?,
+                        })
+                    }
                 }
                 /// code展示模式
                 ///
@@ -3784,14 +5417,7 @@ pub mod stocks {
                     }
                 }
                 /// 小程序入口
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCouponInformationCustomEntranceMiniProgramsInfo {
                     /// 商家小程序appid
                     ///
@@ -3808,51 +5434,97 @@ pub mod stocks {
                     /// 引导文案
                     ///
                     /// Example: `获取更多优惠`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub guiding_words: Option<String>,
                 }
+                impl ::serde::Serialize
+                for GetResponseCouponInformationCustomEntranceMiniProgramsInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("mini_programs_appid", &self.mini_programs_appid)?;
+                        m.req("mini_programs_path", &self.mini_programs_path)?;
+                        m.req("entrance_words", &self.entrance_words)?;
+                        m.opt("guiding_words", &self.guiding_words)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseCouponInformationCustomEntranceMiniProgramsInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            mini_programs_appid: o.req("mini_programs_appid")?,
+                            mini_programs_path: o.req("mini_programs_path")?,
+                            entrance_words: o.req("entrance_words")?,
+                            guiding_words: o.opt("guiding_words")?,
+                        })
+                    }
+                }
                 /// 样式信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCouponInformationDisplayPatternInfo {
                     /// 使用须知
                     ///
                     /// Example: `xxx门店可用`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub description: Option<String>,
                     /// 商户logo
                     ///
                     /// Example: `https://qpic.cn/xxx`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub merchant_logo_url: Option<String>,
                     /// 商户名称
                     ///
                     /// Example: `微信支付`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub merchant_name: Option<String>,
                     /// 背景颜色
                     ///
                     /// Example: `Color020`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub background_color: Option<
                         GetResponseCouponInformationDisplayPatternInfoBackgroundColor,
                     >,
                     /// 券详情图片
                     ///
                     /// Example: `https://qpic.cn/xxx`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub coupon_image_url: Option<String>,
                     /// 视频号相关信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub finder_info: Option<
                         GetResponseCouponInformationDisplayPatternInfoFinderInfo,
                     >,
+                }
+                impl ::serde::Serialize
+                for GetResponseCouponInformationDisplayPatternInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("description", &self.description)?;
+                        m.opt("merchant_logo_url", &self.merchant_logo_url)?;
+                        m.opt("merchant_name", &self.merchant_name)?;
+                        m.opt("background_color", &self.background_color)?;
+                        m.opt("coupon_image_url", &self.coupon_image_url)?;
+                        m.opt("finder_info", &self.finder_info)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseCouponInformationDisplayPatternInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            description: o.opt("description")?,
+                            merchant_logo_url: o.opt("merchant_logo_url")?,
+                            merchant_name: o.opt("merchant_name")?,
+                            background_color: o.opt("background_color")?,
+                            coupon_image_url: o.opt("coupon_image_url")?,
+                            finder_info: o.opt("finder_info")?,
+                        })
+                    }
                 }
                 /// 背景颜色
                 ///
@@ -3950,14 +5622,7 @@ pub mod stocks {
                     }
                 }
                 /// 视频号相关信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCouponInformationDisplayPatternInfoFinderInfo {
                     /// 视频号ID
                     ///
@@ -3971,6 +5636,36 @@ pub mod stocks {
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/xxx`
                     pub finder_video_cover_image_url: String,
+                }
+                impl ::serde::Serialize
+                for GetResponseCouponInformationDisplayPatternInfoFinderInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("finder_id", &self.finder_id)?;
+                        m.req("finder_video_id", &self.finder_video_id)?;
+                        m.req(
+                            "finder_video_cover_image_url",
+                            &self.finder_video_cover_image_url,
+                        )?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseCouponInformationDisplayPatternInfoFinderInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            finder_id: o.req("finder_id")?,
+                            finder_video_id: o.req("finder_video_id")?,
+                            finder_video_cover_image_url: o
+                                .req("finder_video_cover_image_url")?,
+                        })
+                    }
                 }
                 /// 批次类型
                 ///
@@ -4101,54 +5796,70 @@ pub mod subsidy {
             }
         }
         /// The request of `GET /v3/marketing/busifavor/subsidy/pay-receipts` (查询营销补差付款单列表API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 商家券批次号
             ///
             /// Query parameter `stock_id`. Example: `128888000000001`
-            #[serde(skip_serializing)]
             pub stock_id: String,
             /// 商家券Code
             ///
             /// Query parameter `coupon_code`. Example: `ABCD12345678`
-            #[serde(skip_serializing)]
             pub coupon_code: String,
             /// 补差付款请求单号
             ///
             /// Query parameter `out_subsidy_no`. Example: `subsidy-abcd-12345678`
-            #[serde(skip_serializing)]
             pub out_subsidy_no: Option<String>,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    stock_id: o.req("stock_id")?,
+                    coupon_code: o.req("coupon_code")?,
+                    out_subsidy_no: o.opt("out_subsidy_no")?,
+                })
+            }
+        }
         /// The response of `GET /v3/marketing/busifavor/subsidy/pay-receipts` (查询营销补差付款单列表API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 补差付款单据列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub pay_receipt_list: Option<Vec<GetResponsePayReceiptList>>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("pay_receipt_list", &self.pay_receipt_list)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    pay_receipt_list: o.opt("pay_receipt_list")?,
+                })
+            }
+        }
         /// GetResponsePayReceiptList
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayReceiptList {
             /// 补差付款单号
             ///
@@ -4189,12 +5900,10 @@ pub mod subsidy {
             /// 补差付款失败原因
             ///
             /// Example: `INSUFFICIENT_BALANCE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fail_reason: Option<String>,
             /// 补差付款完成时间
             ///
             /// Example: `2021-01-20T10:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_time: Option<String>,
             /// 业务请求唯一单号
             ///
@@ -4203,18 +5912,54 @@ pub mod subsidy {
             /// 补差付款发起时间
             ///
             /// Example: `2021-01-20T10:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub create_time: Option<String>,
         }
+        impl ::serde::Serialize for GetResponsePayReceiptList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("subsidy_receipt_id", &self.subsidy_receipt_id)?;
+                m.req("stock_id", &self.stock_id)?;
+                m.req("coupon_code", &self.coupon_code)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.req("payer_merchant", &self.payer_merchant)?;
+                m.req("payee_merchant", &self.payee_merchant)?;
+                m.req("amount", &self.amount)?;
+                m.req("description", &self.description)?;
+                m.req("status", &self.status)?;
+                m.opt("fail_reason", &self.fail_reason)?;
+                m.opt("success_time", &self.success_time)?;
+                m.req("out_subsidy_no", &self.out_subsidy_no)?;
+                m.opt("create_time", &self.create_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponsePayReceiptList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    subsidy_receipt_id: o.req("subsidy_receipt_id")?,
+                    stock_id: o.req("stock_id")?,
+                    coupon_code: o.req("coupon_code")?,
+                    transaction_id: o.req("transaction_id")?,
+                    payer_merchant: o.req("payer_merchant")?,
+                    payee_merchant: o.req("payee_merchant")?,
+                    amount: o.req("amount")?,
+                    description: o.req("description")?,
+                    status: o.req("status")?,
+                    fail_reason: o.opt("fail_reason")?,
+                    success_time: o.opt("success_time")?,
+                    out_subsidy_no: o.req("out_subsidy_no")?,
+                    create_time: o.opt("create_time")?,
+                })
+            }
+        }
         /// The request of `POST /v3/marketing/busifavor/subsidy/pay-receipts` (营销补差付款API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 商家券批次号
             ///
@@ -4249,15 +5994,42 @@ pub mod subsidy {
             /// Example: `subsidy-abcd-12345678`
             pub out_subsidy_no: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("stock_id", &self.stock_id)?;
+                m.req("coupon_code", &self.coupon_code)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.req("payer_merchant", &self.payer_merchant)?;
+                m.req("payee_merchant", &self.payee_merchant)?;
+                m.req("amount", &self.amount)?;
+                m.req("description", &self.description)?;
+                m.req("out_subsidy_no", &self.out_subsidy_no)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    stock_id: o.req("stock_id")?,
+                    coupon_code: o.req("coupon_code")?,
+                    transaction_id: o.req("transaction_id")?,
+                    payer_merchant: o.req("payer_merchant")?,
+                    payee_merchant: o.req("payee_merchant")?,
+                    amount: o.req("amount")?,
+                    description: o.req("description")?,
+                    out_subsidy_no: o.req("out_subsidy_no")?,
+                })
+            }
+        }
         /// The response of `POST /v3/marketing/busifavor/subsidy/pay-receipts` (营销补差付款API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 补差付款单号
             ///
@@ -4298,12 +6070,10 @@ pub mod subsidy {
             /// 补差付款失败原因
             ///
             /// Example: `INSUFFICIENT_BALANCE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fail_reason: Option<String>,
             /// 补差付款完成时间
             ///
             /// Example: `2021-01-20T10:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_time: Option<String>,
             /// 业务请求唯一单号
             ///
@@ -4312,8 +6082,51 @@ pub mod subsidy {
             /// 补差付款发起时间
             ///
             /// Example: `2021-01-20T10:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub create_time: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("subsidy_receipt_id", &self.subsidy_receipt_id)?;
+                m.req("stock_id", &self.stock_id)?;
+                m.req("coupon_code", &self.coupon_code)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.req("payer_merchant", &self.payer_merchant)?;
+                m.req("payee_merchant", &self.payee_merchant)?;
+                m.req("amount", &self.amount)?;
+                m.req("description", &self.description)?;
+                m.req("status", &self.status)?;
+                m.opt("fail_reason", &self.fail_reason)?;
+                m.opt("success_time", &self.success_time)?;
+                m.req("out_subsidy_no", &self.out_subsidy_no)?;
+                m.opt("create_time", &self.create_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    subsidy_receipt_id: o.req("subsidy_receipt_id")?,
+                    stock_id: o.req("stock_id")?,
+                    coupon_code: o.req("coupon_code")?,
+                    transaction_id: o.req("transaction_id")?,
+                    payer_merchant: o.req("payer_merchant")?,
+                    payee_merchant: o.req("payee_merchant")?,
+                    amount: o.req("amount")?,
+                    description: o.req("description")?,
+                    status: o.req("status")?,
+                    fail_reason: o.opt("fail_reason")?,
+                    success_time: o.opt("success_time")?,
+                    out_subsidy_no: o.req("out_subsidy_no")?,
+                    create_time: o.opt("create_time")?,
+                })
+            }
         }
         /// `/v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}`
         pub mod by_subsidy_receipt_id {
@@ -4332,14 +6145,7 @@ pub mod subsidy {
                 }
             }
             /// The response of `GET /v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}` (查询营销补差付款单详情API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 补差付款单号
                 ///
@@ -4380,12 +6186,10 @@ pub mod subsidy {
                 /// 补差付款失败原因
                 ///
                 /// Example: `INSUFFICIENT_BALANCE`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub fail_reason: Option<String>,
                 /// 补差付款完成时间
                 ///
                 /// Example: `2021-01-20T10:29:35+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub success_time: Option<String>,
                 /// 业务请求唯一单号
                 ///
@@ -4394,8 +6198,51 @@ pub mod subsidy {
                 /// 补差付款发起时间
                 ///
                 /// Example: `2021-01-20T10:29:35+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub create_time: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("subsidy_receipt_id", &self.subsidy_receipt_id)?;
+                    m.req("stock_id", &self.stock_id)?;
+                    m.req("coupon_code", &self.coupon_code)?;
+                    m.req("transaction_id", &self.transaction_id)?;
+                    m.req("payer_merchant", &self.payer_merchant)?;
+                    m.req("payee_merchant", &self.payee_merchant)?;
+                    m.req("amount", &self.amount)?;
+                    m.req("description", &self.description)?;
+                    m.req("status", &self.status)?;
+                    m.opt("fail_reason", &self.fail_reason)?;
+                    m.opt("success_time", &self.success_time)?;
+                    m.req("out_subsidy_no", &self.out_subsidy_no)?;
+                    m.opt("create_time", &self.create_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        subsidy_receipt_id: o.req("subsidy_receipt_id")?,
+                        stock_id: o.req("stock_id")?,
+                        coupon_code: o.req("coupon_code")?,
+                        transaction_id: o.req("transaction_id")?,
+                        payer_merchant: o.req("payer_merchant")?,
+                        payee_merchant: o.req("payee_merchant")?,
+                        amount: o.req("amount")?,
+                        description: o.req("description")?,
+                        status: o.req("status")?,
+                        fail_reason: o.opt("fail_reason")?,
+                        success_time: o.opt("success_time")?,
+                        out_subsidy_no: o.req("out_subsidy_no")?,
+                        create_time: o.opt("create_time")?,
+                    })
+                }
             }
         }
     }
@@ -4429,14 +6276,7 @@ pub mod subsidy {
             }
         }
         /// The request of `POST /v3/marketing/busifavor/subsidy/return-receipts` (营销补差回退API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 商家券批次号
             ///
@@ -4475,20 +6315,48 @@ pub mod subsidy {
             /// Example: `subsidy-abcd-12345678`
             pub out_subsidy_return_no: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("stock_id", &self.stock_id)?;
+                m.req("coupon_code", &self.coupon_code)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.req("refund_id", &self.refund_id)?;
+                m.req("payer_merchant", &self.payer_merchant)?;
+                m.req("payee_merchant", &self.payee_merchant)?;
+                m.req("amount", &self.amount)?;
+                m.req("description", &self.description)?;
+                m.req("out_subsidy_return_no", &self.out_subsidy_return_no)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    stock_id: o.req("stock_id")?,
+                    coupon_code: o.req("coupon_code")?,
+                    transaction_id: o.req("transaction_id")?,
+                    refund_id: o.req("refund_id")?,
+                    payer_merchant: o.req("payer_merchant")?,
+                    payee_merchant: o.req("payee_merchant")?,
+                    amount: o.req("amount")?,
+                    description: o.req("description")?,
+                    out_subsidy_return_no: o.req("out_subsidy_return_no")?,
+                })
+            }
+        }
         /// The response of `POST /v3/marketing/busifavor/subsidy/return-receipts` (营销补差回退API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 补差回退单号
             ///
             /// Example: `2120200119165100000000000001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub subsidy_return_receipt_id: Option<String>,
             /// 商家券批次号
             ///
@@ -4529,12 +6397,10 @@ pub mod subsidy {
             /// 补差回退失败原因
             ///
             /// Example: `INSUFFICIENT_BALANCE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fail_reason: Option<String>,
             /// 补差回退完成时间
             ///
             /// Example: `2021-01-20T10:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub return_done_time: Option<String>,
             /// 补差付款单号
             ///
@@ -4547,8 +6413,55 @@ pub mod subsidy {
             /// 补差回退发起时间
             ///
             /// Example: `2021-01-20T10:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub return_create_time: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("subsidy_return_receipt_id", &self.subsidy_return_receipt_id)?;
+                m.req("stock_id", &self.stock_id)?;
+                m.req("coupon_code", &self.coupon_code)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.req("refund_id", &self.refund_id)?;
+                m.req("payer_merchant", &self.payer_merchant)?;
+                m.req("payee_merchant", &self.payee_merchant)?;
+                m.req("amount", &self.amount)?;
+                m.req("description", &self.description)?;
+                m.req("status", &self.status)?;
+                m.opt("fail_reason", &self.fail_reason)?;
+                m.opt("return_done_time", &self.return_done_time)?;
+                m.req("subsidy_receipt_id", &self.subsidy_receipt_id)?;
+                m.req("out_subsidy_return_no", &self.out_subsidy_return_no)?;
+                m.opt("return_create_time", &self.return_create_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    subsidy_return_receipt_id: o.opt("subsidy_return_receipt_id")?,
+                    stock_id: o.req("stock_id")?,
+                    coupon_code: o.req("coupon_code")?,
+                    transaction_id: o.req("transaction_id")?,
+                    refund_id: o.req("refund_id")?,
+                    payer_merchant: o.req("payer_merchant")?,
+                    payee_merchant: o.req("payee_merchant")?,
+                    amount: o.req("amount")?,
+                    description: o.req("description")?,
+                    status: o.req("status")?,
+                    fail_reason: o.opt("fail_reason")?,
+                    return_done_time: o.opt("return_done_time")?,
+                    subsidy_receipt_id: o.req("subsidy_receipt_id")?,
+                    out_subsidy_return_no: o.req("out_subsidy_return_no")?,
+                    return_create_time: o.opt("return_create_time")?,
+                })
+            }
         }
         /// `/v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}`
         pub mod by_subsidy_return_receipt_id {
@@ -4567,19 +6480,11 @@ pub mod subsidy {
                 }
             }
             /// The response of `GET /v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}` (查询商家券营销补差回退单详情).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 补差回退单号
                 ///
                 /// Example: `2120200119165100000000000001`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub subsidy_return_receipt_id: Option<String>,
                 /// 商家券批次号
                 ///
@@ -4620,12 +6525,10 @@ pub mod subsidy {
                 /// 补差回退失败原因
                 ///
                 /// Example: `RETURN_RECEIPT_INSUFFICIENT_BALANCE`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub fail_reason: Option<String>,
                 /// 补差回退完成时间
                 ///
                 /// Example: `2021-06-15T19:35:11+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub return_done_time: Option<String>,
                 /// 补差付款单号
                 ///
@@ -4638,8 +6541,55 @@ pub mod subsidy {
                 /// 补差回退发起时间
                 ///
                 /// Example: `2021-06-15T19:35:11+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub return_create_time: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("subsidy_return_receipt_id", &self.subsidy_return_receipt_id)?;
+                    m.req("stock_id", &self.stock_id)?;
+                    m.req("coupon_code", &self.coupon_code)?;
+                    m.req("transaction_id", &self.transaction_id)?;
+                    m.req("refund_id", &self.refund_id)?;
+                    m.req("payer_merchant", &self.payer_merchant)?;
+                    m.req("payee_merchant", &self.payee_merchant)?;
+                    m.req("amount", &self.amount)?;
+                    m.req("description", &self.description)?;
+                    m.req("status", &self.status)?;
+                    m.opt("fail_reason", &self.fail_reason)?;
+                    m.opt("return_done_time", &self.return_done_time)?;
+                    m.req("subsidy_receipt_id", &self.subsidy_receipt_id)?;
+                    m.req("out_subsidy_return_no", &self.out_subsidy_return_no)?;
+                    m.opt("return_create_time", &self.return_create_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        subsidy_return_receipt_id: o.opt("subsidy_return_receipt_id")?,
+                        stock_id: o.req("stock_id")?,
+                        coupon_code: o.req("coupon_code")?,
+                        transaction_id: o.req("transaction_id")?,
+                        refund_id: o.req("refund_id")?,
+                        payer_merchant: o.req("payer_merchant")?,
+                        payee_merchant: o.req("payee_merchant")?,
+                        amount: o.req("amount")?,
+                        description: o.req("description")?,
+                        status: o.req("status")?,
+                        fail_reason: o.opt("fail_reason")?,
+                        return_done_time: o.opt("return_done_time")?,
+                        subsidy_receipt_id: o.req("subsidy_receipt_id")?,
+                        out_subsidy_return_no: o.req("out_subsidy_return_no")?,
+                        return_create_time: o.opt("return_create_time")?,
+                    })
+                }
             }
         }
     }
@@ -4699,55 +6649,66 @@ pub mod users {
                 }
             }
             /// The request of `GET /v3/marketing/busifavor/users/{openid}/coupons` (根据过滤条件查询用户券API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 公众账号ID
                 ///
                 /// Query parameter `appid`. Example: `wx233544546545989`
-                #[serde(skip_serializing)]
                 pub appid: String,
                 /// 批次号
                 ///
                 /// Query parameter `stock_id`. Example: `9865000`
-                #[serde(skip_serializing)]
                 pub stock_id: Option<String>,
                 /// 券状态
                 ///
                 /// Query parameter `coupon_state`. Example: `SENDED`
-                #[serde(skip_serializing)]
                 pub coupon_state: Option<GetRequestCouponState>,
                 /// 创建批次的商户号
                 ///
                 /// Query parameter `creator_merchant`. Example: `1000000001`
-                #[serde(skip_serializing)]
                 pub creator_merchant: Option<String>,
                 /// 批次归属商户号
                 ///
                 /// Query parameter `belong_merchant`. Example: `1000000002`
-                #[serde(skip_serializing)]
                 pub belong_merchant: Option<String>,
                 /// 批次发放商户号
                 ///
                 /// Query parameter `sender_merchant`. Example: `1000000003`
-                #[serde(skip_serializing)]
                 pub sender_merchant: Option<String>,
                 /// 分页页码
                 ///
                 /// Query parameter `offset`. Example: `0`
-                #[serde(skip_serializing)]
                 pub offset: Option<f64>,
                 /// 分页大小
                 ///
                 /// Query parameter `limit`. Example: `20`
-                #[serde(skip_serializing)]
                 pub limit: Option<f64>,
+            }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        appid: o.req("appid")?,
+                        stock_id: o.opt("stock_id")?,
+                        coupon_state: o.opt("coupon_state")?,
+                        creator_merchant: o.opt("creator_merchant")?,
+                        belong_merchant: o.opt("belong_merchant")?,
+                        sender_merchant: o.opt("sender_merchant")?,
+                        offset: o.opt("offset")?,
+                        limit: o.opt("limit")?,
+                    })
+                }
             }
             /// 券状态
             ///
@@ -4819,14 +6780,7 @@ pub mod users {
                 }
             }
             /// The response of `GET /v3/marketing/busifavor/users/{openid}/coupons` (根据过滤条件查询用户券API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 总数量
                 pub total_count: f64,
@@ -4837,15 +6791,40 @@ pub mod users {
                 /// 结果集
                 pub data: Vec<GetResponseData>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("total_count", &self.total_count)?;
+                    m.req("offset", &self.offset)?;
+                    m.req("limit", &self.limit)?;
+                    m.req("data", &self.data)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total_count: o.req("total_count")?,
+                        offset: o.req("offset")?,
+                        limit: o.req("limit")?,
+                        data: o.req("data")?,
+                    })
+                }
+            }
             /// GetResponseData
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponseData {
                 /// 商家券批次名称
                 pub stock_name: String,
                 /// 批次归属商户号
                 pub belong_merchant: String,
                 /// 批次备注
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub comment: Option<String>,
                 /// 适用商品范围
                 pub goods_name: String,
@@ -4854,31 +6833,24 @@ pub mod users {
                 /// 核销规则
                 pub coupon_use_rule: GetResponseDataCouponUseRule,
                 /// 自定义入口
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub custom_entrance: Option<GetResponseDataCustomEntrance>,
                 /// 样式信息
                 pub display_pattern_info: GetResponseDataDisplayPatternInfo,
                 /// 券code
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub coupon_code: Option<String>,
                 /// 券状态
                 ///
                 /// Example: `SENDED`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub coupon_state: Option<GetResponseDataCouponState>,
                 /// 批次号
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub stock_id: Option<String>,
                 /// 是否允许转赠
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub transferable: Option<bool>,
                 /// 是否允许分享链接
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub shareable: Option<bool>,
                 /// 发券请求单号
                 pub send_request_no: String,
                 /// 核销请求单号
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub use_request_no: Option<String>,
                 /// 券可使用开始时间
                 pub available_start_time: String,
@@ -4887,8 +6859,63 @@ pub mod users {
                 /// 券领券时间
                 pub receive_time: String,
                 /// 券核销时间
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub use_time: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponseData {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("stock_name", &self.stock_name)?;
+                    m.req("belong_merchant", &self.belong_merchant)?;
+                    m.opt("comment", &self.comment)?;
+                    m.req("goods_name", &self.goods_name)?;
+                    m.req("stock_type", &self.stock_type)?;
+                    m.req("coupon_use_rule", &self.coupon_use_rule)?;
+                    m.opt("custom_entrance", &self.custom_entrance)?;
+                    m.req("display_pattern_info", &self.display_pattern_info)?;
+                    m.opt("coupon_code", &self.coupon_code)?;
+                    m.opt("coupon_state", &self.coupon_state)?;
+                    m.opt("stock_id", &self.stock_id)?;
+                    m.opt("transferable", &self.transferable)?;
+                    m.opt("shareable", &self.shareable)?;
+                    m.req("send_request_no", &self.send_request_no)?;
+                    m.opt("use_request_no", &self.use_request_no)?;
+                    m.req("available_start_time", &self.available_start_time)?;
+                    m.req("expire_time", &self.expire_time)?;
+                    m.req("receive_time", &self.receive_time)?;
+                    m.opt("use_time", &self.use_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        stock_name: o.req("stock_name")?,
+                        belong_merchant: o.req("belong_merchant")?,
+                        comment: o.opt("comment")?,
+                        goods_name: o.req("goods_name")?,
+                        stock_type: o.req("stock_type")?,
+                        coupon_use_rule: o.req("coupon_use_rule")?,
+                        custom_entrance: o.opt("custom_entrance")?,
+                        display_pattern_info: o.req("display_pattern_info")?,
+                        coupon_code: o.opt("coupon_code")?,
+                        coupon_state: o.opt("coupon_state")?,
+                        stock_id: o.opt("stock_id")?,
+                        transferable: o.opt("transferable")?,
+                        shareable: o.opt("shareable")?,
+                        send_request_no: o.req("send_request_no")?,
+                        use_request_no: o.opt("use_request_no")?,
+                        available_start_time: o.req("available_start_time")?,
+                        expire_time: o.req("expire_time")?,
+                        receive_time: o.req("receive_time")?,
+                        use_time: o.opt("use_time")?,
+                    })
+                }
             }
             /// 券状态
             ///
@@ -4960,203 +6987,346 @@ pub mod users {
                 }
             }
             /// 核销规则
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponseDataCouponUseRule {
                 /// 券可核销时间
                 pub coupon_available_time: GetResponseDataCouponUseRuleCouponAvailableTime,
                 /// 固定周期有效时间段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_week: Option<GetResponseDataCouponUseRuleAvailableWeek>,
                 /// `irregulary_avaliable_time`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub irregulary_avaliable_time: Option<
                     Vec<GetResponseDataCouponUseRuleIrregularyAvaliableTime>,
                 >,
                 /// 固定面额满减券使用规则
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub fixed_normal_coupon: Option<
                     GetResponseDataCouponUseRuleFixedNormalCoupon,
                 >,
                 /// 折扣券使用规则
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub discount_coupon: Option<GetResponseDataCouponUseRuleDiscountCoupon>,
                 /// 换购券使用规则
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub exchange_coupon: Option<GetResponseDataCouponUseRuleExchangeCoupon>,
                 /// `use_method`
                 pub use_method: crate::types::UseMethod,
                 /// 小程序appid
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub mini_programs_appid: Option<String>,
                 /// 小程序path
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub mini_programs_path: Option<String>,
             }
+            impl ::serde::Serialize for GetResponseDataCouponUseRule {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("coupon_available_time", &self.coupon_available_time)?;
+                    m.opt("available_week", &self.available_week)?;
+                    m.opt("irregulary_avaliable_time", &self.irregulary_avaliable_time)?;
+                    m.opt("fixed_normal_coupon", &self.fixed_normal_coupon)?;
+                    m.opt("discount_coupon", &self.discount_coupon)?;
+                    m.opt("exchange_coupon", &self.exchange_coupon)?;
+                    m.req("use_method", &self.use_method)?;
+                    m.opt("mini_programs_appid", &self.mini_programs_appid)?;
+                    m.opt("mini_programs_path", &self.mini_programs_path)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseDataCouponUseRule {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        coupon_available_time: o.req("coupon_available_time")?,
+                        available_week: o.opt("available_week")?,
+                        irregulary_avaliable_time: o.opt("irregulary_avaliable_time")?,
+                        fixed_normal_coupon: o.opt("fixed_normal_coupon")?,
+                        discount_coupon: o.opt("discount_coupon")?,
+                        exchange_coupon: o.opt("exchange_coupon")?,
+                        use_method: o.req("use_method")?,
+                        mini_programs_appid: o.opt("mini_programs_appid")?,
+                        mini_programs_path: o.opt("mini_programs_path")?,
+                    })
+                }
+            }
             /// 固定周期有效时间段
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDataCouponUseRuleAvailableWeek {
                 /// `week_day`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub week_day: Option<Vec<i64>>,
                 /// 当天可用时间段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_day_time: Option<
                     Vec<GetResponseDataCouponUseRuleAvailableWeekAvailableDayTime>,
                 >,
             }
+            impl ::serde::Serialize for GetResponseDataCouponUseRuleAvailableWeek {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("week_day", &self.week_day)?;
+                    m.opt("available_day_time", &self.available_day_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for GetResponseDataCouponUseRuleAvailableWeek {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        week_day: o.opt("week_day")?,
+                        available_day_time: o.opt("available_day_time")?,
+                    })
+                }
+            }
             /// GetResponseDataCouponUseRuleAvailableWeekAvailableDayTime
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDataCouponUseRuleAvailableWeekAvailableDayTime {
                 /// 当天可用开始时间
                 ///
                 /// Example: `3600`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub begin_time: Option<i64>,
                 /// 当天可用结束时间
                 ///
                 /// Example: `86399`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub end_time: Option<i64>,
             }
+            impl ::serde::Serialize
+            for GetResponseDataCouponUseRuleAvailableWeekAvailableDayTime {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("begin_time", &self.begin_time)?;
+                    m.opt("end_time", &self.end_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for GetResponseDataCouponUseRuleAvailableWeekAvailableDayTime {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        begin_time: o.opt("begin_time")?,
+                        end_time: o.opt("end_time")?,
+                    })
+                }
+            }
             /// 券可核销时间
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDataCouponUseRuleCouponAvailableTime {
                 /// 开始时间
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_begin_time: Option<String>,
                 /// 结束时间
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_end_time: Option<String>,
                 /// 领取后N天内有效
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_day_after_receive: Option<i64>,
             }
+            impl ::serde::Serialize for GetResponseDataCouponUseRuleCouponAvailableTime {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("available_begin_time", &self.available_begin_time)?;
+                    m.opt("available_end_time", &self.available_end_time)?;
+                    m.opt(
+                        "available_day_after_receive",
+                        &self.available_day_after_receive,
+                    )?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for GetResponseDataCouponUseRuleCouponAvailableTime {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        available_begin_time: o.opt("available_begin_time")?,
+                        available_end_time: o.opt("available_end_time")?,
+                        available_day_after_receive: o
+                            .opt("available_day_after_receive")?,
+                    })
+                }
+            }
             /// 折扣券使用规则
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDataCouponUseRuleDiscountCoupon {
                 /// 折扣比例
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub discount_percent: Option<i64>,
                 /// 消费门槛
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub transaction_minimum: Option<i64>,
+            }
+            impl ::serde::Serialize for GetResponseDataCouponUseRuleDiscountCoupon {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("discount_percent", &self.discount_percent)?;
+                    m.opt("transaction_minimum", &self.transaction_minimum)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for GetResponseDataCouponUseRuleDiscountCoupon {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        discount_percent: o.opt("discount_percent")?,
+                        transaction_minimum: o.opt("transaction_minimum")?,
+                    })
+                }
             }
             /// 换购券使用规则
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDataCouponUseRuleExchangeCoupon {
                 /// 单品换购价
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub exchange_price: Option<i64>,
                 /// 消费门槛
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub transaction_minimum: Option<i64>,
+            }
+            impl ::serde::Serialize for GetResponseDataCouponUseRuleExchangeCoupon {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("exchange_price", &self.exchange_price)?;
+                    m.opt("transaction_minimum", &self.transaction_minimum)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for GetResponseDataCouponUseRuleExchangeCoupon {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        exchange_price: o.opt("exchange_price")?,
+                        transaction_minimum: o.opt("transaction_minimum")?,
+                    })
+                }
             }
             /// 固定面额满减券使用规则
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDataCouponUseRuleFixedNormalCoupon {
                 /// 优惠金额
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub discount_amount: Option<i64>,
                 /// 消费门槛
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub transaction_minimum: Option<i64>,
             }
+            impl ::serde::Serialize for GetResponseDataCouponUseRuleFixedNormalCoupon {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("discount_amount", &self.discount_amount)?;
+                    m.opt("transaction_minimum", &self.transaction_minimum)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for GetResponseDataCouponUseRuleFixedNormalCoupon {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        discount_amount: o.opt("discount_amount")?,
+                        transaction_minimum: o.opt("transaction_minimum")?,
+                    })
+                }
+            }
             /// 无规律的有效时间段
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDataCouponUseRuleIrregularyAvaliableTime {
                 /// 开始时间
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub begin_time: Option<String>,
                 /// 结束时间
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub end_time: Option<String>,
             }
+            impl ::serde::Serialize
+            for GetResponseDataCouponUseRuleIrregularyAvaliableTime {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("begin_time", &self.begin_time)?;
+                    m.opt("end_time", &self.end_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for GetResponseDataCouponUseRuleIrregularyAvaliableTime {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        begin_time: o.opt("begin_time")?,
+                        end_time: o.opt("end_time")?,
+                    })
+                }
+            }
             /// 自定义入口
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDataCustomEntrance {
                 /// 小程序入口
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub mini_programs_info: Option<
                     GetResponseDataCustomEntranceMiniProgramsInfo,
                 >,
                 /// 商户公众号appid
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub appid: Option<String>,
                 /// 更多优惠入口；[营销馆创建地址](https://pay.weixin.qq.com/index.php/xphp/cfav_market/hall#/pages/list/list)
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub hall_id: Option<String>,
                 /// 可用门店id
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_id: Option<String>,
                 /// code展示模式
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub code_display_mode: Option<crate::types::CouponCodeDisplayMode>,
             }
+            impl ::serde::Serialize for GetResponseDataCustomEntrance {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("mini_programs_info", &self.mini_programs_info)?;
+                    m.opt("appid", &self.appid)?;
+                    m.opt("hall_id", &self.hall_id)?;
+                    m.opt("store_id", &self.store_id)?;
+                    m.opt("code_display_mode", &self.code_display_mode)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseDataCustomEntrance {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mini_programs_info: o.opt("mini_programs_info")?,
+                        appid: o.opt("appid")?,
+                        hall_id: o.opt("hall_id")?,
+                        store_id: o.opt("store_id")?,
+                        code_display_mode: o.opt("code_display_mode")?,
+                    })
+                }
+            }
             /// 小程序入口
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDataCustomEntranceMiniProgramsInfo {
                 /// 商家小程序appid
                 pub mini_programs_appid: String,
@@ -5165,47 +7335,83 @@ pub mod users {
                 /// 入口文案
                 pub entrance_words: String,
                 /// 引导文案
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub guiding_words: Option<String>,
             }
+            impl ::serde::Serialize for GetResponseDataCustomEntranceMiniProgramsInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("mini_programs_appid", &self.mini_programs_appid)?;
+                    m.req("mini_programs_path", &self.mini_programs_path)?;
+                    m.req("entrance_words", &self.entrance_words)?;
+                    m.opt("guiding_words", &self.guiding_words)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for GetResponseDataCustomEntranceMiniProgramsInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mini_programs_appid: o.req("mini_programs_appid")?,
+                        mini_programs_path: o.req("mini_programs_path")?,
+                        entrance_words: o.req("entrance_words")?,
+                        guiding_words: o.opt("guiding_words")?,
+                    })
+                }
+            }
             /// 样式信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDataDisplayPatternInfo {
                 /// 使用须知
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub description: Option<String>,
                 /// 商户logo
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub merchant_logo_url: Option<String>,
                 /// 商户名称
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub merchant_name: Option<String>,
                 /// `background_color`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub background_color: Option<crate::types::BackgroundColor>,
                 /// 券详情图片
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub coupon_image_url: Option<String>,
                 /// 视频号相关信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub finder_info: Option<GetResponseDataDisplayPatternInfoFinderInfo>,
             }
+            impl ::serde::Serialize for GetResponseDataDisplayPatternInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("description", &self.description)?;
+                    m.opt("merchant_logo_url", &self.merchant_logo_url)?;
+                    m.opt("merchant_name", &self.merchant_name)?;
+                    m.opt("background_color", &self.background_color)?;
+                    m.opt("coupon_image_url", &self.coupon_image_url)?;
+                    m.opt("finder_info", &self.finder_info)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseDataDisplayPatternInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        description: o.opt("description")?,
+                        merchant_logo_url: o.opt("merchant_logo_url")?,
+                        merchant_name: o.opt("merchant_name")?,
+                        background_color: o.opt("background_color")?,
+                        coupon_image_url: o.opt("coupon_image_url")?,
+                        finder_info: o.opt("finder_info")?,
+                    })
+                }
+            }
             /// 视频号相关信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDataDisplayPatternInfoFinderInfo {
                 /// 视频号ID
                 ///
@@ -5219,6 +7425,35 @@ pub mod users {
                 ///
                 /// Example: `https://wxpaylogo.qpic.cn/xxx`
                 pub finder_video_cover_image_url: String,
+            }
+            impl ::serde::Serialize for GetResponseDataDisplayPatternInfoFinderInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("finder_id", &self.finder_id)?;
+                    m.req("finder_video_id", &self.finder_video_id)?;
+                    m.req(
+                        "finder_video_cover_image_url",
+                        &self.finder_video_cover_image_url,
+                    )?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for GetResponseDataDisplayPatternInfoFinderInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        finder_id: o.req("finder_id")?,
+                        finder_video_id: o.req("finder_video_id")?,
+                        finder_video_cover_image_url: o
+                            .req("finder_video_cover_image_url")?,
+                    })
+                }
             }
             /// `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}`
             pub mod by_coupon_code {
@@ -5261,22 +7496,13 @@ pub mod users {
                             }
                         }
                         /// The response of `GET /v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}` (查询用户单张券详情API).
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq)]
                         pub struct GetResponse {
                             /// 商家券批次名称
                             pub stock_name: String,
                             /// 批次归属商户号
                             pub belong_merchant: String,
                             /// 批次备注
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub comment: Option<String>,
                             /// 适用商品范围
                             pub goods_name: String,
@@ -5285,45 +7511,24 @@ pub mod users {
                             /// 核销规则
                             pub coupon_use_rule: GetResponseCouponUseRule,
                             /// 自定义入口
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub custom_entrance: Option<GetResponseCustomEntrance>,
                             /// 样式信息
                             pub display_pattern_info: GetResponseDisplayPatternInfo,
                             /// 券code
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub coupon_code: Option<String>,
                             /// 券状态
                             ///
                             /// Example: `SENDED`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub coupon_state: Option<GetResponseCouponState>,
                             /// 批次号
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub stock_id: Option<String>,
                             /// 是否允许转赠
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub transferable: Option<bool>,
                             /// 是否允许分享链接
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub shareable: Option<bool>,
                             /// 发券请求单号
                             pub send_request_no: String,
                             /// 核销请求单号
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub use_request_no: Option<String>,
                             /// 券可使用开始时间
                             pub available_start_time: String,
@@ -5332,10 +7537,65 @@ pub mod users {
                             /// 券领券时间
                             pub receive_time: String,
                             /// 券核销时间
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub use_time: Option<String>,
+                        }
+                        impl ::serde::Serialize for GetResponse {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("stock_name", &self.stock_name)?;
+                                m.req("belong_merchant", &self.belong_merchant)?;
+                                m.opt("comment", &self.comment)?;
+                                m.req("goods_name", &self.goods_name)?;
+                                m.req("stock_type", &self.stock_type)?;
+                                m.req("coupon_use_rule", &self.coupon_use_rule)?;
+                                m.opt("custom_entrance", &self.custom_entrance)?;
+                                m.req("display_pattern_info", &self.display_pattern_info)?;
+                                m.opt("coupon_code", &self.coupon_code)?;
+                                m.opt("coupon_state", &self.coupon_state)?;
+                                m.opt("stock_id", &self.stock_id)?;
+                                m.opt("transferable", &self.transferable)?;
+                                m.opt("shareable", &self.shareable)?;
+                                m.req("send_request_no", &self.send_request_no)?;
+                                m.opt("use_request_no", &self.use_request_no)?;
+                                m.req("available_start_time", &self.available_start_time)?;
+                                m.req("expire_time", &self.expire_time)?;
+                                m.req("receive_time", &self.receive_time)?;
+                                m.opt("use_time", &self.use_time)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    stock_name: o.req("stock_name")?,
+                                    belong_merchant: o.req("belong_merchant")?,
+                                    comment: o.opt("comment")?,
+                                    goods_name: o.req("goods_name")?,
+                                    stock_type: o.req("stock_type")?,
+                                    coupon_use_rule: o.req("coupon_use_rule")?,
+                                    custom_entrance: o.opt("custom_entrance")?,
+                                    display_pattern_info: o.req("display_pattern_info")?,
+                                    coupon_code: o.opt("coupon_code")?,
+                                    coupon_state: o.opt("coupon_state")?,
+                                    stock_id: o.opt("stock_id")?,
+                                    transferable: o.opt("transferable")?,
+                                    shareable: o.opt("shareable")?,
+                                    send_request_no: o.req("send_request_no")?,
+                                    use_request_no: o.opt("use_request_no")?,
+                                    available_start_time: o.req("available_start_time")?,
+                                    expire_time: o.req("expire_time")?,
+                                    receive_time: o.req("receive_time")?,
+                                    use_time: o.opt("use_time")?,
+                                })
+                            }
                         }
                         /// 券状态
                         ///
@@ -5405,271 +7665,386 @@ pub mod users {
                             }
                         }
                         /// 核销规则
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq)]
                         pub struct GetResponseCouponUseRule {
                             /// 券可核销时间
                             pub coupon_available_time: GetResponseCouponUseRuleCouponAvailableTime,
                             /// 固定周期有效时间段
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub available_week: Option<
                                 GetResponseCouponUseRuleAvailableWeek,
                             >,
                             /// `irregulary_avaliable_time`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub irregulary_avaliable_time: Option<
                                 Vec<GetResponseCouponUseRuleIrregularyAvaliableTime>,
                             >,
                             /// 固定面额满减券使用规则
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub fixed_normal_coupon: Option<
                                 GetResponseCouponUseRuleFixedNormalCoupon,
                             >,
                             /// 折扣券使用规则
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub discount_coupon: Option<
                                 GetResponseCouponUseRuleDiscountCoupon,
                             >,
                             /// 换购券使用规则
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub exchange_coupon: Option<
                                 GetResponseCouponUseRuleExchangeCoupon,
                             >,
                             /// `use_method`
                             pub use_method: crate::types::UseMethod,
                             /// 小程序appid
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub mini_programs_appid: Option<String>,
                             /// 小程序path
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub mini_programs_path: Option<String>,
                         }
+                        impl ::serde::Serialize for GetResponseCouponUseRule {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req(
+                                    "coupon_available_time",
+                                    &self.coupon_available_time,
+                                )?;
+                                m.opt("available_week", &self.available_week)?;
+                                m.opt(
+                                    "irregulary_avaliable_time",
+                                    &self.irregulary_avaliable_time,
+                                )?;
+                                m.opt("fixed_normal_coupon", &self.fixed_normal_coupon)?;
+                                m.opt("discount_coupon", &self.discount_coupon)?;
+                                m.opt("exchange_coupon", &self.exchange_coupon)?;
+                                m.req("use_method", &self.use_method)?;
+                                m.opt("mini_programs_appid", &self.mini_programs_appid)?;
+                                m.opt("mini_programs_path", &self.mini_programs_path)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de>
+                        for GetResponseCouponUseRule {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    coupon_available_time: o.req("coupon_available_time")?,
+                                    available_week: o.opt("available_week")?,
+                                    irregulary_avaliable_time: o
+                                        .opt("irregulary_avaliable_time")?,
+                                    fixed_normal_coupon: o.opt("fixed_normal_coupon")?,
+                                    discount_coupon: o.opt("discount_coupon")?,
+                                    exchange_coupon: o.opt("exchange_coupon")?,
+                                    use_method: o.req("use_method")?,
+                                    mini_programs_appid: o.opt("mini_programs_appid")?,
+                                    mini_programs_path: o.opt("mini_programs_path")?,
+                                })
+                            }
+                        }
                         /// 固定周期有效时间段
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponseCouponUseRuleAvailableWeek {
                             /// `week_day`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub week_day: Option<Vec<i64>>,
                             /// 当天可用时间段
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub available_day_time: Option<
                                 Vec<GetResponseCouponUseRuleAvailableWeekAvailableDayTime>,
                             >,
                         }
+                        impl ::serde::Serialize
+                        for GetResponseCouponUseRuleAvailableWeek {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.opt("week_day", &self.week_day)?;
+                                m.opt("available_day_time", &self.available_day_time)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de>
+                        for GetResponseCouponUseRuleAvailableWeek {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    week_day: o.opt("week_day")?,
+                                    available_day_time: o.opt("available_day_time")?,
+                                })
+                            }
+                        }
                         /// GetResponseCouponUseRuleAvailableWeekAvailableDayTime
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponseCouponUseRuleAvailableWeekAvailableDayTime {
                             /// 当天可用开始时间
                             ///
                             /// Example: `3600`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub begin_time: Option<i64>,
                             /// 当天可用结束时间
                             ///
                             /// Example: `86399`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub end_time: Option<i64>,
                         }
+                        impl ::serde::Serialize
+                        for GetResponseCouponUseRuleAvailableWeekAvailableDayTime {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.opt("begin_time", &self.begin_time)?;
+                                m.opt("end_time", &self.end_time)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de>
+                        for GetResponseCouponUseRuleAvailableWeekAvailableDayTime {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    begin_time: o.opt("begin_time")?,
+                                    end_time: o.opt("end_time")?,
+                                })
+                            }
+                        }
                         /// 券可核销时间
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponseCouponUseRuleCouponAvailableTime {
                             /// 开始时间
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub available_begin_time: Option<String>,
                             /// 结束时间
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub available_end_time: Option<String>,
                             /// 领取后N天内有效
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub available_day_after_receive: Option<i64>,
                         }
+                        impl ::serde::Serialize
+                        for GetResponseCouponUseRuleCouponAvailableTime {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.opt("available_begin_time", &self.available_begin_time)?;
+                                m.opt("available_end_time", &self.available_end_time)?;
+                                m.opt(
+                                    "available_day_after_receive",
+                                    &self.available_day_after_receive,
+                                )?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de>
+                        for GetResponseCouponUseRuleCouponAvailableTime {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    available_begin_time: o.opt("available_begin_time")?,
+                                    available_end_time: o.opt("available_end_time")?,
+                                    available_day_after_receive: o
+                                        .opt("available_day_after_receive")?,
+                                })
+                            }
+                        }
                         /// 折扣券使用规则
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponseCouponUseRuleDiscountCoupon {
                             /// 折扣比例
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub discount_percent: Option<i64>,
                             /// 消费门槛
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub transaction_minimum: Option<i64>,
+                        }
+                        impl ::serde::Serialize
+                        for GetResponseCouponUseRuleDiscountCoupon {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.opt("discount_percent", &self.discount_percent)?;
+                                m.opt("transaction_minimum", &self.transaction_minimum)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de>
+                        for GetResponseCouponUseRuleDiscountCoupon {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    discount_percent: o.opt("discount_percent")?,
+                                    transaction_minimum: o.opt("transaction_minimum")?,
+                                })
+                            }
                         }
                         /// 换购券使用规则
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponseCouponUseRuleExchangeCoupon {
                             /// 单品换购价
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub exchange_price: Option<i64>,
                             /// 消费门槛
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub transaction_minimum: Option<i64>,
+                        }
+                        impl ::serde::Serialize
+                        for GetResponseCouponUseRuleExchangeCoupon {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.opt("exchange_price", &self.exchange_price)?;
+                                m.opt("transaction_minimum", &self.transaction_minimum)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de>
+                        for GetResponseCouponUseRuleExchangeCoupon {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    exchange_price: o.opt("exchange_price")?,
+                                    transaction_minimum: o.opt("transaction_minimum")?,
+                                })
+                            }
                         }
                         /// 固定面额满减券使用规则
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponseCouponUseRuleFixedNormalCoupon {
                             /// 优惠金额
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub discount_amount: Option<i64>,
                             /// 消费门槛
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub transaction_minimum: Option<i64>,
                         }
+                        impl ::serde::Serialize
+                        for GetResponseCouponUseRuleFixedNormalCoupon {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.opt("discount_amount", &self.discount_amount)?;
+                                m.opt("transaction_minimum", &self.transaction_minimum)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de>
+                        for GetResponseCouponUseRuleFixedNormalCoupon {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    discount_amount: o.opt("discount_amount")?,
+                                    transaction_minimum: o.opt("transaction_minimum")?,
+                                })
+                            }
+                        }
                         /// 无规律的有效时间段
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponseCouponUseRuleIrregularyAvaliableTime {
                             /// 开始时间
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub begin_time: Option<String>,
                             /// 结束时间
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub end_time: Option<String>,
                         }
+                        impl ::serde::Serialize
+                        for GetResponseCouponUseRuleIrregularyAvaliableTime {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.opt("begin_time", &self.begin_time)?;
+                                m.opt("end_time", &self.end_time)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de>
+                        for GetResponseCouponUseRuleIrregularyAvaliableTime {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    begin_time: o.opt("begin_time")?,
+                                    end_time: o.opt("end_time")?,
+                                })
+                            }
+                        }
                         /// 自定义入口
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponseCustomEntrance {
                             /// 小程序入口
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub mini_programs_info: Option<
                                 GetResponseCustomEntranceMiniProgramsInfo,
                             >,
                             /// 商户公众号appid
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub appid: Option<String>,
                             /// 更多优惠入口；[营销馆创建地址](https://pay.weixin.qq.com/index.php/xphp/cfav_market/hall#/pages/list/list)
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub hall_id: Option<String>,
                             /// 可用门店id
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub store_id: Option<String>,
                             /// code展示模式
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub code_display_mode: Option<
                                 crate::types::CouponCodeDisplayMode,
                             >,
                         }
+                        impl ::serde::Serialize for GetResponseCustomEntrance {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.opt("mini_programs_info", &self.mini_programs_info)?;
+                                m.opt("appid", &self.appid)?;
+                                m.opt("hall_id", &self.hall_id)?;
+                                m.opt("store_id", &self.store_id)?;
+                                m.opt("code_display_mode", &self.code_display_mode)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de>
+                        for GetResponseCustomEntrance {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    mini_programs_info: o.opt("mini_programs_info")?,
+                                    appid: o.opt("appid")?,
+                                    hall_id: o.opt("hall_id")?,
+                                    store_id: o.opt("store_id")?,
+                                    code_display_mode: o.opt("code_display_mode")?,
+                                })
+                            }
+                        }
                         /// 小程序入口
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponseCustomEntranceMiniProgramsInfo {
                             /// 商家小程序appid
                             pub mini_programs_appid: String,
@@ -5678,63 +8053,91 @@ pub mod users {
                             /// 入口文案
                             pub entrance_words: String,
                             /// 引导文案
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub guiding_words: Option<String>,
                         }
+                        impl ::serde::Serialize
+                        for GetResponseCustomEntranceMiniProgramsInfo {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("mini_programs_appid", &self.mini_programs_appid)?;
+                                m.req("mini_programs_path", &self.mini_programs_path)?;
+                                m.req("entrance_words", &self.entrance_words)?;
+                                m.opt("guiding_words", &self.guiding_words)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de>
+                        for GetResponseCustomEntranceMiniProgramsInfo {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    mini_programs_appid: o.req("mini_programs_appid")?,
+                                    mini_programs_path: o.req("mini_programs_path")?,
+                                    entrance_words: o.req("entrance_words")?,
+                                    guiding_words: o.opt("guiding_words")?,
+                                })
+                            }
+                        }
                         /// 样式信息
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponseDisplayPatternInfo {
                             /// 使用须知
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub description: Option<String>,
                             /// 商户logo
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub merchant_logo_url: Option<String>,
                             /// 商户名称
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub merchant_name: Option<String>,
                             /// `background_color`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub background_color: Option<crate::types::BackgroundColor>,
                             /// 券详情图片
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub coupon_image_url: Option<String>,
                             /// 视频号相关信息
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub finder_info: Option<
                                 GetResponseDisplayPatternInfoFinderInfo,
                             >,
                         }
+                        impl ::serde::Serialize for GetResponseDisplayPatternInfo {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.opt("description", &self.description)?;
+                                m.opt("merchant_logo_url", &self.merchant_logo_url)?;
+                                m.opt("merchant_name", &self.merchant_name)?;
+                                m.opt("background_color", &self.background_color)?;
+                                m.opt("coupon_image_url", &self.coupon_image_url)?;
+                                m.opt("finder_info", &self.finder_info)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de>
+                        for GetResponseDisplayPatternInfo {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    description: o.opt("description")?,
+                                    merchant_logo_url: o.opt("merchant_logo_url")?,
+                                    merchant_name: o.opt("merchant_name")?,
+                                    background_color: o.opt("background_color")?,
+                                    coupon_image_url: o.opt("coupon_image_url")?,
+                                    finder_info: o.opt("finder_info")?,
+                                })
+                            }
+                        }
                         /// 视频号相关信息
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponseDisplayPatternInfoFinderInfo {
                             /// 视频号ID
                             ///
@@ -5748,6 +8151,38 @@ pub mod users {
                             ///
                             /// Example: `https://wxpaylogo.qpic.cn/xxx`
                             pub finder_video_cover_image_url: String,
+                        }
+                        impl ::serde::Serialize
+                        for GetResponseDisplayPatternInfoFinderInfo {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("finder_id", &self.finder_id)?;
+                                m.req("finder_video_id", &self.finder_video_id)?;
+                                m.req(
+                                    "finder_video_cover_image_url",
+                                    &self.finder_video_cover_image_url,
+                                )?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de>
+                        for GetResponseDisplayPatternInfoFinderInfo {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    finder_id: o.req("finder_id")?,
+                                    finder_video_id: o.req("finder_video_id")?,
+                                    finder_video_cover_image_url: o
+                                        .req("finder_video_cover_image_url")?,
+                                })
+                            }
                         }
                     }
                 }

@@ -56,16 +56,32 @@ pub mod callbacks {
         }
     }
     /// The request of `GET /v3/marketing/favor/callbacks` (获取已设置的消息通知地址API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 商户号
         ///
         /// Query parameter `mchid`. Example: `9856888`
-        #[serde(skip_serializing)]
         pub mchid: String,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self { mchid: o.req("mchid")? })
+        }
+    }
     /// The response of `GET /v3/marketing/favor/callbacks` (获取已设置的消息通知地址API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 商户号
         ///
@@ -76,8 +92,30 @@ pub mod callbacks {
         /// Example: `api.weixin.qq.com`
         pub notify_url: String,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("notify_url", &self.notify_url)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mchid: o.req("mchid")?,
+                notify_url: o.req("notify_url")?,
+            })
+        }
+    }
     /// The request of `POST /v3/marketing/favor/callbacks` (设置消息通知地址API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -90,11 +128,34 @@ pub mod callbacks {
         /// 回调开关
         ///
         /// Example: `true`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub switch: Option<bool>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("notify_url", &self.notify_url)?;
+            m.opt("switch", &self.switch)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mchid: o.req("mchid")?,
+                notify_url: o.req("notify_url")?,
+                switch: o.opt("switch")?,
+            })
+        }
+    }
     /// The response of `POST /v3/marketing/favor/callbacks` (设置消息通知地址API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 修改时间
         ///
@@ -104,6 +165,28 @@ pub mod callbacks {
         ///
         /// Example: `api.weixin.qq.com`
         pub notify_url: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("update_time", &self.update_time)?;
+            m.req("notify_url", &self.notify_url)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                update_time: o.req("update_time")?,
+                notify_url: o.req("notify_url")?,
+            })
+        }
     }
 }
 /// `/v3/marketing/favor/coupon-stocks`
@@ -124,7 +207,7 @@ pub mod coupon_stocks {
         }
     }
     /// The request of `POST /v3/marketing/favor/coupon-stocks` (创建代金券批次API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 批次名称
         ///
@@ -147,14 +230,12 @@ pub mod coupon_stocks {
         /// 批次备注
         ///
         /// Example: `零售批次`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub comment: Option<String>,
         /// 归属商户号
         ///
         /// Example: `98568865`
         pub belong_merchant: String,
         /// 样式信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pattern_info: Option<PostRequestPatternInfo>,
         /// 核销规则
         pub coupon_use_rule: PostRequestCouponUseRule,
@@ -163,120 +244,299 @@ pub mod coupon_stocks {
         /// 扩展属性
         ///
         /// Example: `{"exinfo1":"1234","exinfo2":"3456"}`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ext_info: Option<String>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("stock_name", &self.stock_name)?;
+            m.req("available_begin_time", &self.available_begin_time)?;
+            m.req("available_end_time", &self.available_end_time)?;
+            m.req("stock_use_rule", &self.stock_use_rule)?;
+            m.req("no_cash", &self.no_cash)?;
+            m.req("stock_type", &self.stock_type)?;
+            m.opt("comment", &self.comment)?;
+            m.req("belong_merchant", &self.belong_merchant)?;
+            m.opt("pattern_info", &self.pattern_info)?;
+            m.req("coupon_use_rule", &self.coupon_use_rule)?;
+            m.req("out_request_no", &self.out_request_no)?;
+            m.opt("ext_info", &self.ext_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                stock_name: o.req("stock_name")?,
+                available_begin_time: o.req("available_begin_time")?,
+                available_end_time: o.req("available_end_time")?,
+                stock_use_rule: o.req("stock_use_rule")?,
+                no_cash: o.req("no_cash")?,
+                stock_type: o.req("stock_type")?,
+                comment: o.opt("comment")?,
+                belong_merchant: o.req("belong_merchant")?,
+                pattern_info: o.opt("pattern_info")?,
+                coupon_use_rule: o.req("coupon_use_rule")?,
+                out_request_no: o.req("out_request_no")?,
+                ext_info: o.opt("ext_info")?,
+            })
+        }
+    }
     /// 核销规则
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRule {
         /// 券可核销时间
         pub coupon_available_time: PostRequestCouponUseRuleCouponAvailableTime,
         /// `fixed_normal_coupon`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fixed_normal_coupon: Option<crate::types::FixedNormalCoupon>,
         /// 折扣券使用规则
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub discount_coupon: Option<PostRequestCouponUseRuleDiscountCoupon>,
         /// 换购券使用规则
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub exchange_coupon: Option<PostRequestCouponUseRuleExchangeCoupon>,
         /// `goods_tag`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_tag: Option<Vec<String>>,
         /// `limit_pay`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub limit_pay: Option<Vec<String>>,
         /// 指定银行卡BIN
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub limit_card: Option<PostRequestCouponUseRuleLimitCard>,
         /// `trade_type`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub trade_type: Option<Vec<PostRequestCouponUseRuleTradeType>>,
         /// `available_items`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub available_items: Option<Vec<String>>,
         /// `unavailable_items`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unavailable_items: Option<Vec<String>>,
         /// `available_merchants`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub available_merchants: Option<Vec<String>>,
         /// 是否可叠加其他优惠
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub combine_use: Option<bool>,
     }
+    impl ::serde::Serialize for PostRequestCouponUseRule {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("coupon_available_time", &self.coupon_available_time)?;
+            m.opt("fixed_normal_coupon", &self.fixed_normal_coupon)?;
+            m.opt("discount_coupon", &self.discount_coupon)?;
+            m.opt("exchange_coupon", &self.exchange_coupon)?;
+            m.opt("goods_tag", &self.goods_tag)?;
+            m.opt("limit_pay", &self.limit_pay)?;
+            m.opt("limit_card", &self.limit_card)?;
+            m.opt("trade_type", &self.trade_type)?;
+            m.opt("available_items", &self.available_items)?;
+            m.opt("unavailable_items", &self.unavailable_items)?;
+            m.opt("available_merchants", &self.available_merchants)?;
+            m.opt("combine_use", &self.combine_use)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestCouponUseRule {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                coupon_available_time: o.req("coupon_available_time")?,
+                fixed_normal_coupon: o.opt("fixed_normal_coupon")?,
+                discount_coupon: o.opt("discount_coupon")?,
+                exchange_coupon: o.opt("exchange_coupon")?,
+                goods_tag: o.opt("goods_tag")?,
+                limit_pay: o.opt("limit_pay")?,
+                limit_card: o.opt("limit_card")?,
+                trade_type: o.opt("trade_type")?,
+                available_items: o.opt("available_items")?,
+                unavailable_items: o.opt("unavailable_items")?,
+                available_merchants: o.opt("available_merchants")?,
+                combine_use: o.opt("combine_use")?,
+            })
+        }
+    }
     /// 券可核销时间
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRuleCouponAvailableTime {
         /// 开始时间
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub available_begin_time: Option<String>,
         /// 结束时间
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub available_end_time: Option<String>,
         /// 固定时间段可用
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fix_available_time: Option<
             PostRequestCouponUseRuleCouponAvailableTimeFixAvailableTime,
         >,
         /// 领取第二天生效
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub second_day_available: Option<bool>,
         /// 领取后有效时间
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub available_time_after_receive: Option<i64>,
     }
+    impl ::serde::Serialize for PostRequestCouponUseRuleCouponAvailableTime {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("available_begin_time", &self.available_begin_time)?;
+            m.opt("available_end_time", &self.available_end_time)?;
+            m.opt("fix_available_time", &self.fix_available_time)?;
+            m.opt("second_day_available", &self.second_day_available)?;
+            m.opt("available_time_after_receive", &self.available_time_after_receive)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestCouponUseRuleCouponAvailableTime {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                available_begin_time: o.opt("available_begin_time")?,
+                available_end_time: o.opt("available_end_time")?,
+                fix_available_time: o.opt("fix_available_time")?,
+                second_day_available: o.opt("second_day_available")?,
+                available_time_after_receive: o.opt("available_time_after_receive")?,
+            })
+        }
+    }
     /// 固定时间段可用
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRuleCouponAvailableTimeFixAvailableTime {
         /// `available_week_day`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub available_week_day: Option<Vec<i64>>,
         /// 当天开始时间
         ///
         /// Example: `3600`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub begin_time: Option<i64>,
         /// 当天结束时间
         ///
         /// Example: `86399`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time: Option<i64>,
     }
+    impl ::serde::Serialize
+    for PostRequestCouponUseRuleCouponAvailableTimeFixAvailableTime {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("available_week_day", &self.available_week_day)?;
+            m.opt("begin_time", &self.begin_time)?;
+            m.opt("end_time", &self.end_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostRequestCouponUseRuleCouponAvailableTimeFixAvailableTime {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                available_week_day: o.opt("available_week_day")?,
+                begin_time: o.opt("begin_time")?,
+                end_time: o.opt("end_time")?,
+            })
+        }
+    }
     /// 折扣券使用规则
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRuleDiscountCoupon {
         /// 最高折扣金额
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub discount_amount_max: Option<i64>,
         /// 折扣百分比
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub discount_percent: Option<i64>,
         /// 门槛
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transaction_minimum: Option<i64>,
+    }
+    impl ::serde::Serialize for PostRequestCouponUseRuleDiscountCoupon {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("discount_amount_max", &self.discount_amount_max)?;
+            m.opt("discount_percent", &self.discount_percent)?;
+            m.opt("transaction_minimum", &self.transaction_minimum)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestCouponUseRuleDiscountCoupon {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                discount_amount_max: o.opt("discount_amount_max")?,
+                discount_percent: o.opt("discount_percent")?,
+                transaction_minimum: o.opt("transaction_minimum")?,
+            })
+        }
     }
     /// 换购券使用规则
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRuleExchangeCoupon {
         /// 单品换购价
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub exchange_price: Option<i64>,
         /// 消费门槛
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transaction_minimum: Option<i64>,
     }
+    impl ::serde::Serialize for PostRequestCouponUseRuleExchangeCoupon {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("exchange_price", &self.exchange_price)?;
+            m.opt("transaction_minimum", &self.transaction_minimum)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestCouponUseRuleExchangeCoupon {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                exchange_price: o.opt("exchange_price")?,
+                transaction_minimum: o.opt("transaction_minimum")?,
+            })
+        }
+    }
     /// 指定银行卡BIN
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRuleLimitCard {
         /// 银行卡名称
         ///
         /// Example: `精粹白金`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: Option<String>,
         /// 指定卡BIN
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bin: Option<Vec<String>>,
+    }
+    impl ::serde::Serialize for PostRequestCouponUseRuleLimitCard {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("name", &self.name)?;
+            m.opt("bin", &self.bin)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestCouponUseRuleLimitCard {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.opt("name")?,
+                bin: o.opt("bin")?,
+            })
+        }
     }
     /// 支付方式
     ///
@@ -347,32 +607,58 @@ pub mod coupon_stocks {
         }
     }
     /// 样式信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPatternInfo {
         /// 使用说明
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: Option<String>,
         /// 商户logo
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub merchant_logo: Option<String>,
         /// 商户名称
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub merchant_name: Option<String>,
         /// `background_color`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub background_color: Option<crate::types::BackgroundColor>,
         /// 券详情图片
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub coupon_image: Option<String>,
         /// 卡包跳转目标
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub jump_target: Option<PostRequestPatternInfoJumpTarget>,
         /// 小程序appid
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mini_program_appid: Option<String>,
         /// 小程序path
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mini_program_path: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequestPatternInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("description", &self.description)?;
+            m.opt("merchant_logo", &self.merchant_logo)?;
+            m.opt("merchant_name", &self.merchant_name)?;
+            m.opt("background_color", &self.background_color)?;
+            m.opt("coupon_image", &self.coupon_image)?;
+            m.opt("jump_target", &self.jump_target)?;
+            m.opt("mini_program_appid", &self.mini_program_appid)?;
+            m.opt("mini_program_path", &self.mini_program_path)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestPatternInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                description: o.opt("description")?,
+                merchant_logo: o.opt("merchant_logo")?,
+                merchant_name: o.opt("merchant_name")?,
+                background_color: o.opt("background_color")?,
+                coupon_image: o.opt("coupon_image")?,
+                jump_target: o.opt("jump_target")?,
+                mini_program_appid: o.opt("mini_program_appid")?,
+                mini_program_path: o.opt("mini_program_path")?,
+            })
+        }
     }
     /// 卡包跳转目标
     ///
@@ -431,7 +717,7 @@ pub mod coupon_stocks {
         }
     }
     /// The response of `POST /v3/marketing/favor/coupon-stocks` (创建代金券批次API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 批次号
         ///
@@ -441,6 +727,28 @@ pub mod coupon_stocks {
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub create_time: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("stock_id", &self.stock_id)?;
+            m.req("create_time", &self.create_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                stock_id: o.req("stock_id")?,
+                create_time: o.req("create_time")?,
+            })
+        }
     }
 }
 /// `/v3/marketing/favor/media`
@@ -475,49 +783,86 @@ pub mod media {
             }
         }
         /// The request of `POST /v3/marketing/favor/media/image-upload` (（营销）图片上传API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 媒体文件元信息`JSON`格式字符串
             pub meta: PostRequestMeta,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("meta", &self.meta)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self { meta: o.req("meta")? })
+            }
+        }
         /// 媒体文件元信息`JSON`格式字符串
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMeta {
             /// 文件名称
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub filename: Option<String>,
             /// 文件摘要
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sha256: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestMeta {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("filename", &self.filename)?;
+                m.opt("sha256", &self.sha256)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestMeta {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    filename: o.opt("filename")?,
+                    sha256: o.opt("sha256")?,
+                })
+            }
+        }
         /// The response of `POST /v3/marketing/favor/media/image-upload` (（营销）图片上传API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 媒体文件URL地址
             ///
             /// Example: `https://qpic.cn/xxx`
             pub media_url: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("media_url", &self.media_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    media_url: o.req("media_url")?,
+                })
+            }
         }
     }
 }
@@ -551,38 +896,56 @@ pub mod stocks {
         }
     }
     /// The request of `GET /v3/marketing/favor/stocks` (条件查询批次列表API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 分页页码
         ///
         /// Query parameter `offset`.
-        #[serde(skip_serializing)]
         pub offset: i64,
         /// 分页大小
         ///
         /// Query parameter `limit`.
-        #[serde(skip_serializing)]
         pub limit: i64,
         /// 创建批次的商户号
         ///
         /// Query parameter `stock_creator_mchid`.
-        #[serde(skip_serializing)]
         pub stock_creator_mchid: String,
         /// 起始时间
         ///
         /// Query parameter `create_start_time`. Example: `2015-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing)]
         pub create_start_time: Option<String>,
         /// 终止时间
         ///
         /// Query parameter `create_end_time`. Example: `2015-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing)]
         pub create_end_time: Option<String>,
         /// 批次状态
         ///
         /// Query parameter `status`.
-        #[serde(skip_serializing)]
         pub status: Option<GetRequestStatus>,
+    }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                offset: o.req("offset")?,
+                limit: o.req("limit")?,
+                stock_creator_mchid: o.req("stock_creator_mchid")?,
+                create_start_time: o.opt("create_start_time")?,
+                create_end_time: o.opt("create_end_time")?,
+                status: o.opt("status")?,
+            })
+        }
     }
     /// 批次状态
     ///
@@ -649,7 +1012,7 @@ pub mod stocks {
         }
     }
     /// The response of `GET /v3/marketing/favor/stocks` (条件查询批次列表API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 批次总数
         ///
@@ -664,11 +1027,36 @@ pub mod stocks {
         /// Example: `1`
         pub offset: i64,
         /// 批次详情
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: Option<Vec<GetResponseData>>,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("total_count", &self.total_count)?;
+            m.req("limit", &self.limit)?;
+            m.req("offset", &self.offset)?;
+            m.opt("data", &self.data)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                total_count: o.req("total_count")?,
+                limit: o.req("limit")?,
+                offset: o.req("offset")?,
+                data: o.opt("data")?,
+            })
+        }
+    }
     /// GetResponseData
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseData {
         /// 批次名称
         ///
@@ -689,13 +1077,10 @@ pub mod stocks {
         /// `stock_type`
         pub stock_type: crate::types::FavorStockType,
         /// 批次号
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stock_id: Option<String>,
         /// 创建批次的商户号
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stock_creator_mchid: Option<String>,
         /// `status`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: Option<crate::types::FavorStockStatus>,
         /// 使用说明
         ///
@@ -704,57 +1089,127 @@ pub mod stocks {
         /// 创建时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub create_time: Option<String>,
         /// 激活批次的时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_time: Option<String>,
         /// 终止批次的时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stop_time: Option<String>,
         /// 是否单品优惠
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub singleitem: Option<bool>,
         /// `cut_to_message`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub cut_to_message: Option<crate::types::CutToMessage>,
         /// 已发券数量
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub distributed_coupons: Option<i64>,
         /// 业务类型
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub business_type: Option<GetResponseDataBusinessType>,
         /// 消费金可用地域
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub available_region_list: Option<Vec<GetResponseDataAvailableRegionList>>,
         /// 消费金可用行业
         ///
         /// Example: `- 餐饮`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub available_industry_list: Option<Vec<String>>,
     }
+    impl ::serde::Serialize for GetResponseData {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("stock_name", &self.stock_name)?;
+            m.req("available_begin_time", &self.available_begin_time)?;
+            m.req("available_end_time", &self.available_end_time)?;
+            m.req("stock_use_rule", &self.stock_use_rule)?;
+            m.req("no_cash", &self.no_cash)?;
+            m.req("stock_type", &self.stock_type)?;
+            m.opt("stock_id", &self.stock_id)?;
+            m.opt("stock_creator_mchid", &self.stock_creator_mchid)?;
+            m.opt("status", &self.status)?;
+            m.req("description", &self.description)?;
+            m.opt("create_time", &self.create_time)?;
+            m.opt("start_time", &self.start_time)?;
+            m.opt("stop_time", &self.stop_time)?;
+            m.opt("singleitem", &self.singleitem)?;
+            m.opt("cut_to_message", &self.cut_to_message)?;
+            m.opt("distributed_coupons", &self.distributed_coupons)?;
+            m.opt("business_type", &self.business_type)?;
+            m.opt("available_region_list", &self.available_region_list)?;
+            m.opt("available_industry_list", &self.available_industry_list)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                stock_name: o.req("stock_name")?,
+                available_begin_time: o.req("available_begin_time")?,
+                available_end_time: o.req("available_end_time")?,
+                stock_use_rule: o.req("stock_use_rule")?,
+                no_cash: o.req("no_cash")?,
+                stock_type: o.req("stock_type")?,
+                stock_id: o.opt("stock_id")?,
+                stock_creator_mchid: o.opt("stock_creator_mchid")?,
+                status: o.opt("status")?,
+                description: o.req("description")?,
+                create_time: o.opt("create_time")?,
+                start_time: o.opt("start_time")?,
+                stop_time: o.opt("stop_time")?,
+                singleitem: o.opt("singleitem")?,
+                cut_to_message: o.opt("cut_to_message")?,
+                distributed_coupons: o.opt("distributed_coupons")?,
+                business_type: o.opt("business_type")?,
+                available_region_list: o.opt("available_region_list")?,
+                available_industry_list: o.opt("available_industry_list")?,
+            })
+        }
+    }
     /// GetResponseDataAvailableRegionList
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataAvailableRegionList {
         /// 类型
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: Option<String>,
         /// 省
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub province: Option<String>,
         /// 市
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub city: Option<String>,
         /// 区
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub district: Option<String>,
         /// 国家
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub country: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponseDataAvailableRegionList {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("type", &self.type_)?;
+            m.opt("province", &self.province)?;
+            m.opt("city", &self.city)?;
+            m.opt("district", &self.district)?;
+            m.opt("country", &self.country)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseDataAvailableRegionList {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                type_: o.opt("type")?,
+                province: o.opt("province")?,
+                city: o.opt("city")?,
+                district: o.opt("district")?,
+                country: o.opt("country")?,
+            })
+        }
     }
     /// 业务类型
     ///
@@ -865,23 +1320,34 @@ pub mod stocks {
             }
         }
         /// The request of `GET /v3/marketing/favor/stocks/{stock_id}` (查询批次详情API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 创建批次的商户号
             ///
             /// Query parameter `stock_creator_mchid`.
-            #[serde(skip_serializing)]
             pub stock_creator_mchid: String,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    stock_creator_mchid: o.req("stock_creator_mchid")?,
+                })
+            }
+        }
         /// The response of `GET /v3/marketing/favor/stocks/{stock_id}` (查询批次详情API).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 批次名称
             ///
@@ -902,13 +1368,10 @@ pub mod stocks {
             /// `stock_type`
             pub stock_type: crate::types::FavorStockType,
             /// 批次号
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub stock_id: Option<String>,
             /// 创建批次的商户号
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub stock_creator_mchid: Option<String>,
             /// `status`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub status: Option<crate::types::FavorStockStatus>,
             /// 使用说明
             ///
@@ -917,67 +1380,127 @@ pub mod stocks {
             /// 创建时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub create_time: Option<String>,
             /// 激活批次的时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_time: Option<String>,
             /// 终止批次的时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub stop_time: Option<String>,
             /// 是否单品优惠
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub singleitem: Option<bool>,
             /// `cut_to_message`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub cut_to_message: Option<crate::types::CutToMessage>,
             /// 已发券数量
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub distributed_coupons: Option<i64>,
             /// 业务类型
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub business_type: Option<GetResponseBusinessType>,
             /// 消费金可用地域
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub available_region_list: Option<Vec<GetResponseAvailableRegionList>>,
             /// 消费金可用行业
             ///
             /// Example: `- 餐饮`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub available_industry_list: Option<Vec<String>>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("stock_name", &self.stock_name)?;
+                m.req("available_begin_time", &self.available_begin_time)?;
+                m.req("available_end_time", &self.available_end_time)?;
+                m.req("stock_use_rule", &self.stock_use_rule)?;
+                m.req("no_cash", &self.no_cash)?;
+                m.req("stock_type", &self.stock_type)?;
+                m.opt("stock_id", &self.stock_id)?;
+                m.opt("stock_creator_mchid", &self.stock_creator_mchid)?;
+                m.opt("status", &self.status)?;
+                m.req("description", &self.description)?;
+                m.opt("create_time", &self.create_time)?;
+                m.opt("start_time", &self.start_time)?;
+                m.opt("stop_time", &self.stop_time)?;
+                m.opt("singleitem", &self.singleitem)?;
+                m.opt("cut_to_message", &self.cut_to_message)?;
+                m.opt("distributed_coupons", &self.distributed_coupons)?;
+                m.opt("business_type", &self.business_type)?;
+                m.opt("available_region_list", &self.available_region_list)?;
+                m.opt("available_industry_list", &self.available_industry_list)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    stock_name: o.req("stock_name")?,
+                    available_begin_time: o.req("available_begin_time")?,
+                    available_end_time: o.req("available_end_time")?,
+                    stock_use_rule: o.req("stock_use_rule")?,
+                    no_cash: o.req("no_cash")?,
+                    stock_type: o.req("stock_type")?,
+                    stock_id: o.opt("stock_id")?,
+                    stock_creator_mchid: o.opt("stock_creator_mchid")?,
+                    status: o.opt("status")?,
+                    description: o.req("description")?,
+                    create_time: o.opt("create_time")?,
+                    start_time: o.opt("start_time")?,
+                    stop_time: o.opt("stop_time")?,
+                    singleitem: o.opt("singleitem")?,
+                    cut_to_message: o.opt("cut_to_message")?,
+                    distributed_coupons: o.opt("distributed_coupons")?,
+                    business_type: o.opt("business_type")?,
+                    available_region_list: o.opt("available_region_list")?,
+                    available_industry_list: o.opt("available_industry_list")?,
+                })
+            }
+        }
         /// GetResponseAvailableRegionList
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAvailableRegionList {
             /// 类型
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<String>,
             /// 省
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub province: Option<String>,
             /// 市
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub city: Option<String>,
             /// 区
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub district: Option<String>,
             /// 国家
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub country: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponseAvailableRegionList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("type", &self.type_)?;
+                m.opt("province", &self.province)?;
+                m.opt("city", &self.city)?;
+                m.opt("district", &self.district)?;
+                m.opt("country", &self.country)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseAvailableRegionList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.opt("type")?,
+                    province: o.opt("province")?,
+                    city: o.opt("city")?,
+                    district: o.opt("district")?,
+                    country: o.opt("country")?,
+                })
+            }
         }
         /// 业务类型
         ///
@@ -1052,47 +1575,50 @@ pub mod stocks {
                 }
             }
             /// The request of `GET /v3/marketing/favor/stocks/{stock_id}/items` (查询代金券可用单品API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 创建批次的商户号
                 ///
                 /// Query parameter `stock_creator_mchid`.
-                #[serde(skip_serializing)]
                 pub stock_creator_mchid: String,
                 /// 分页页码
                 ///
                 /// Query parameter `offset`.
-                #[serde(skip_serializing)]
                 pub offset: i64,
                 /// 分页大小
                 ///
                 /// Query parameter `limit`.
-                #[serde(skip_serializing)]
                 pub limit: String,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        stock_creator_mchid: o.req("stock_creator_mchid")?,
+                        offset: o.req("offset")?,
+                        limit: o.req("limit")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/items` (查询代金券可用单品API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 可用单品编码总数
                 ///
                 /// Example: `20`
                 pub total_count: i64,
                 /// `data`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub data: Option<Vec<String>>,
                 /// 分页页码
                 ///
@@ -1106,6 +1632,34 @@ pub mod stocks {
                 ///
                 /// Example: `9865000`
                 pub stock_id: String,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("total_count", &self.total_count)?;
+                    m.opt("data", &self.data)?;
+                    m.req("offset", &self.offset)?;
+                    m.req("limit", &self.limit)?;
+                    m.req("stock_id", &self.stock_id)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total_count: o.req("total_count")?,
+                        data: o.opt("data")?,
+                        offset: o.req("offset")?,
+                        limit: o.req("limit")?,
+                        stock_id: o.req("stock_id")?,
+                    })
+                }
             }
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/merchants`
@@ -1131,47 +1685,50 @@ pub mod stocks {
                 }
             }
             /// The request of `GET /v3/marketing/favor/stocks/{stock_id}/merchants` (查询代金券可用商户API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 分页页码
                 ///
                 /// Query parameter `offset`.
-                #[serde(skip_serializing)]
                 pub offset: i64,
                 /// 分页大小
                 ///
                 /// Query parameter `limit`.
-                #[serde(skip_serializing)]
                 pub limit: String,
                 /// 创建批次的商户号
                 ///
                 /// Query parameter `stock_creator_mchid`.
-                #[serde(skip_serializing)]
                 pub stock_creator_mchid: String,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        offset: o.req("offset")?,
+                        limit: o.req("limit")?,
+                        stock_creator_mchid: o.req("stock_creator_mchid")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/merchants` (查询代金券可用商户API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 可用商户总数量
                 ///
                 /// Example: `200`
                 pub total_count: i64,
                 /// 可用商户列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub data: Option<Vec<String>>,
                 /// 分页页码
                 ///
@@ -1185,6 +1742,34 @@ pub mod stocks {
                 ///
                 /// Example: `9865000`
                 pub stock_id: String,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("total_count", &self.total_count)?;
+                    m.opt("data", &self.data)?;
+                    m.req("offset", &self.offset)?;
+                    m.req("limit", &self.limit)?;
+                    m.req("stock_id", &self.stock_id)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total_count: o.req("total_count")?,
+                        data: o.opt("data")?,
+                        offset: o.req("offset")?,
+                        limit: o.req("limit")?,
+                        stock_id: o.req("stock_id")?,
+                    })
+                }
             }
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/modify-goods-id`
@@ -1208,35 +1793,43 @@ pub mod stocks {
                 }
             }
             /// The request of `POST /v3/marketing/favor/stocks/{stock_id}/modify-goods-id` (修改可用单品编码).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 创建批次的商户号
                 ///
                 /// Example: `8956000`
                 pub stock_creator_mchid: String,
                 /// 增加单品编码列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub add_goods_id_list: Option<Vec<String>>,
                 /// 删除单品编码列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub delete_goods_id_list: Option<Vec<String>>,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("stock_creator_mchid", &self.stock_creator_mchid)?;
+                    m.opt("add_goods_id_list", &self.add_goods_id_list)?;
+                    m.opt("delete_goods_id_list", &self.delete_goods_id_list)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        stock_creator_mchid: o.req("stock_creator_mchid")?,
+                        add_goods_id_list: o.opt("add_goods_id_list")?,
+                        delete_goods_id_list: o.opt("delete_goods_id_list")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/modify-goods-id` (修改可用单品编码).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 生效时间
                 ///
@@ -1246,6 +1839,28 @@ pub mod stocks {
                 ///
                 /// Example: `9865000`
                 pub stock_id: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("pause_time", &self.pause_time)?;
+                    m.req("stock_id", &self.stock_id)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        pause_time: o.req("pause_time")?,
+                        stock_id: o.req("stock_id")?,
+                    })
+                }
             }
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/pause`
@@ -1269,29 +1884,35 @@ pub mod stocks {
                 }
             }
             /// The request of `POST /v3/marketing/favor/stocks/{stock_id}/pause` (暂停代金券批次API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 创建批次的商户号
                 ///
                 /// Example: `8956000`
                 pub stock_creator_mchid: String,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("stock_creator_mchid", &self.stock_creator_mchid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        stock_creator_mchid: o.req("stock_creator_mchid")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/pause` (暂停代金券批次API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 暂停时间
                 ///
@@ -1301,6 +1922,28 @@ pub mod stocks {
                 ///
                 /// Example: `9865000`
                 pub stock_id: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("pause_time", &self.pause_time)?;
+                    m.req("stock_id", &self.stock_id)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        pause_time: o.req("pause_time")?,
+                        stock_id: o.req("stock_id")?,
+                    })
+                }
             }
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/refund-flow`
@@ -1318,14 +1961,7 @@ pub mod stocks {
                 }
             }
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/refund-flow` (下载批次退款明细API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 下载链接
                 ///
@@ -1339,6 +1975,30 @@ pub mod stocks {
                 ///
                 /// Example: `SHA1`
                 pub hash_type: String,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("url", &self.url)?;
+                    m.req("hash_value", &self.hash_value)?;
+                    m.req("hash_type", &self.hash_type)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        url: o.req("url")?,
+                        hash_value: o.req("hash_value")?,
+                        hash_type: o.req("hash_type")?,
+                    })
+                }
             }
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day`
@@ -1362,30 +2022,34 @@ pub mod stocks {
                 }
             }
             /// The request of `GET /v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day` (获取批次退款明细下载链接).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 账单日期
                 ///
                 /// Query parameter `bill_date`. Example: `2025-08-09`
-                #[serde(skip_serializing)]
                 pub bill_date: String,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        bill_date: o.req("bill_date")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day` (获取批次退款明细下载链接).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 下载链接
                 ///
@@ -1399,6 +2063,30 @@ pub mod stocks {
                 ///
                 /// Example: `2030`
                 pub stock_refundflow_count: String,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("url", &self.url)?;
+                    m.req("stock_refundflow_hash", &self.stock_refundflow_hash)?;
+                    m.req("stock_refundflow_count", &self.stock_refundflow_count)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        url: o.req("url")?,
+                        stock_refundflow_hash: o.req("stock_refundflow_hash")?,
+                        stock_refundflow_count: o.req("stock_refundflow_count")?,
+                    })
+                }
             }
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/restart`
@@ -1422,29 +2110,35 @@ pub mod stocks {
                 }
             }
             /// The request of `POST /v3/marketing/favor/stocks/{stock_id}/restart` (重启代金券批次API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 创建批次的商户号
                 ///
                 /// Example: `8956000`
                 pub stock_creator_mchid: String,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("stock_creator_mchid", &self.stock_creator_mchid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        stock_creator_mchid: o.req("stock_creator_mchid")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/restart` (重启代金券批次API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 生效时间
                 ///
@@ -1454,6 +2148,28 @@ pub mod stocks {
                 ///
                 /// Example: `9865000`
                 pub stock_id: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("restart_time", &self.restart_time)?;
+                    m.req("stock_id", &self.stock_id)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        restart_time: o.req("restart_time")?,
+                        stock_id: o.req("stock_id")?,
+                    })
+                }
             }
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/start`
@@ -1477,29 +2193,35 @@ pub mod stocks {
                 }
             }
             /// The request of `POST /v3/marketing/favor/stocks/{stock_id}/start` (激活代金券批次API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 创建批次的商户号
                 ///
                 /// Example: `8956000`
                 pub stock_creator_mchid: String,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("stock_creator_mchid", &self.stock_creator_mchid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        stock_creator_mchid: o.req("stock_creator_mchid")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/start` (激活代金券批次API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 生效时间
                 ///
@@ -1509,6 +2231,28 @@ pub mod stocks {
                 ///
                 /// Example: `9865000`
                 pub stock_id: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("start_time", &self.start_time)?;
+                    m.req("stock_id", &self.stock_id)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        start_time: o.req("start_time")?,
+                        stock_id: o.req("stock_id")?,
+                    })
+                }
             }
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/use-flow`
@@ -1526,14 +2270,7 @@ pub mod stocks {
                 }
             }
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/use-flow` (下载批次核销明细API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 下载链接
                 ///
@@ -1547,6 +2284,30 @@ pub mod stocks {
                 ///
                 /// Example: `SHA1`
                 pub hash_type: String,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("url", &self.url)?;
+                    m.req("hash_value", &self.hash_value)?;
+                    m.req("hash_type", &self.hash_type)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        url: o.req("url")?,
+                        hash_value: o.req("hash_value")?,
+                        hash_type: o.req("hash_type")?,
+                    })
+                }
             }
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/use-flow-by-day`
@@ -1570,30 +2331,34 @@ pub mod stocks {
                 }
             }
             /// The request of `GET /v3/marketing/favor/stocks/{stock_id}/use-flow-by-day` (获取批次核销明细下载链接).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 账单日期
                 ///
                 /// Query parameter `bill_date`. Example: `2025-08-09`
-                #[serde(skip_serializing)]
                 pub bill_date: String,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        bill_date: o.req("bill_date")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/use-flow-by-day` (获取批次核销明细下载链接).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 下载链接
                 ///
@@ -1607,6 +2372,30 @@ pub mod stocks {
                 ///
                 /// Example: `2030`
                 pub stock_useflow_count: String,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("url", &self.url)?;
+                    m.req("stock_useflow_hash", &self.stock_useflow_hash)?;
+                    m.req("stock_useflow_count", &self.stock_useflow_count)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        url: o.req("url")?,
+                        stock_useflow_hash: o.req("stock_useflow_hash")?,
+                        stock_useflow_count: o.req("stock_useflow_count")?,
+                    })
+                }
             }
         }
     }
@@ -1678,60 +2467,71 @@ pub mod users {
                 }
             }
             /// The request of `GET /v3/marketing/favor/users/{openid}/coupons` (根据商户号查用户的券).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 公众账号ID
                 ///
                 /// Query parameter `appid`.
-                #[serde(skip_serializing)]
                 pub appid: String,
                 /// 批次号
                 ///
                 /// Query parameter `stock_id`.
-                #[serde(skip_serializing)]
                 pub stock_id: Option<String>,
                 /// 券或消费金状态
                 ///
                 /// Query parameter `status`.
-                #[serde(skip_serializing)]
                 pub status: Option<GetRequestStatus>,
                 /// 创建批次的商户号
                 ///
                 /// Query parameter `creator_mchid`.
-                #[serde(skip_serializing)]
                 pub creator_mchid: Option<String>,
                 /// 批次发放商户号
                 ///
                 /// Query parameter `sender_mchid`.
-                #[serde(skip_serializing)]
                 pub sender_mchid: Option<String>,
                 /// 可用商户号
                 ///
                 /// Query parameter `available_mchid`.
-                #[serde(skip_serializing)]
                 pub available_mchid: Option<String>,
                 /// 分页页码
                 ///
                 /// Query parameter `offset`.
-                #[serde(skip_serializing)]
                 pub offset: Option<i64>,
                 /// 分页大小
                 ///
                 /// Query parameter `limit`.
-                #[serde(skip_serializing)]
                 pub limit: Option<i64>,
                 /// 业务类型
                 ///
                 /// Query parameter `business_type`. Example: `MULTIUSE`
-                #[serde(skip_serializing)]
                 pub business_type: Option<GetRequestBusinessType>,
+            }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        appid: o.req("appid")?,
+                        stock_id: o.opt("stock_id")?,
+                        status: o.opt("status")?,
+                        creator_mchid: o.opt("creator_mchid")?,
+                        sender_mchid: o.opt("sender_mchid")?,
+                        available_mchid: o.opt("available_mchid")?,
+                        offset: o.opt("offset")?,
+                        limit: o.opt("limit")?,
+                        business_type: o.opt("business_type")?,
+                    })
+                }
             }
             /// 业务类型
             ///
@@ -1844,14 +2644,7 @@ pub mod users {
                 }
             }
             /// The response of `GET /v3/marketing/favor/users/{openid}/coupons` (根据商户号查用户的券).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 总数量
                 pub total_count: i64,
@@ -1862,86 +2655,141 @@ pub mod users {
                 /// 结果集
                 pub data: Vec<GetResponseData>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("total_count", &self.total_count)?;
+                    m.req("offset", &self.offset)?;
+                    m.req("limit", &self.limit)?;
+                    m.req("data", &self.data)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total_count: o.req("total_count")?,
+                        offset: o.req("offset")?,
+                        limit: o.req("limit")?,
+                        data: o.req("data")?,
+                    })
+                }
+            }
             /// GetResponseData
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseData {
                 /// 创建批次的商户号
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub stock_creator_mchid: Option<String>,
                 /// 批次号
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub stock_id: Option<String>,
                 /// 代金券id
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub coupon_id: Option<String>,
                 /// 代金券名称
                 ///
                 /// Example: `微信支付代金券`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub coupon_name: Option<String>,
                 /// `status`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub status: Option<crate::types::FavorCouponStatus>,
                 /// 使用说明
                 ///
                 /// Example: `微信支付营销`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub description: Option<String>,
                 /// 领券时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub create_time: Option<String>,
                 /// `coupon_type`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub coupon_type: Option<crate::types::FavorCouponType>,
                 /// 激活批次的时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub start_time: Option<String>,
                 /// 终止批次的时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub stop_time: Option<String>,
                 /// 是否单品优惠
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub singleitem: Option<bool>,
                 /// `cut_to_message`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub cut_to_message: Option<crate::types::CutToMessage>,
                 /// 可用开始时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_begin_time: Option<String>,
                 /// 可用结束时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_end_time: Option<String>,
                 /// `normal_coupon_information`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub normal_coupon_information: Option<crate::types::FixedNormalCoupon>,
                 /// `consume_information`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub consume_information: Option<crate::types::CouponConsumeInfo>,
                 /// 剩余金额
                 ///
                 /// Example: `10000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_balance: Option<f64>,
                 /// 业务类型
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub business_type: Option<GetResponseDataBusinessType>,
+            }
+            impl ::serde::Serialize for GetResponseData {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("stock_creator_mchid", &self.stock_creator_mchid)?;
+                    m.opt("stock_id", &self.stock_id)?;
+                    m.opt("coupon_id", &self.coupon_id)?;
+                    m.opt("coupon_name", &self.coupon_name)?;
+                    m.opt("status", &self.status)?;
+                    m.opt("description", &self.description)?;
+                    m.opt("create_time", &self.create_time)?;
+                    m.opt("coupon_type", &self.coupon_type)?;
+                    m.opt("start_time", &self.start_time)?;
+                    m.opt("stop_time", &self.stop_time)?;
+                    m.opt("singleitem", &self.singleitem)?;
+                    m.opt("cut_to_message", &self.cut_to_message)?;
+                    m.opt("available_begin_time", &self.available_begin_time)?;
+                    m.opt("available_end_time", &self.available_end_time)?;
+                    m.opt("normal_coupon_information", &self.normal_coupon_information)?;
+                    m.opt("consume_information", &self.consume_information)?;
+                    m.opt("available_balance", &self.available_balance)?;
+                    m.opt("business_type", &self.business_type)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        stock_creator_mchid: o.opt("stock_creator_mchid")?,
+                        stock_id: o.opt("stock_id")?,
+                        coupon_id: o.opt("coupon_id")?,
+                        coupon_name: o.opt("coupon_name")?,
+                        status: o.opt("status")?,
+                        description: o.opt("description")?,
+                        create_time: o.opt("create_time")?,
+                        coupon_type: o.opt("coupon_type")?,
+                        start_time: o.opt("start_time")?,
+                        stop_time: o.opt("stop_time")?,
+                        singleitem: o.opt("singleitem")?,
+                        cut_to_message: o.opt("cut_to_message")?,
+                        available_begin_time: o.opt("available_begin_time")?,
+                        available_end_time: o.opt("available_end_time")?,
+                        normal_coupon_information: o.opt("normal_coupon_information")?,
+                        consume_information: o.opt("consume_information")?,
+                        available_balance: o.opt("available_balance")?,
+                        business_type: o.opt("business_type")?,
+                    })
+                }
             }
             /// 业务类型
             ///
@@ -1997,14 +2845,7 @@ pub mod users {
                 }
             }
             /// The request of `POST /v3/marketing/favor/users/{openid}/coupons` (发放代金券API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 批次号
                 ///
@@ -2025,28 +2866,69 @@ pub mod users {
                 /// 指定面额发券，面额
                 ///
                 /// Example: `100`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub coupon_value: Option<i64>,
                 /// 指定面额发券，券门槛
                 ///
                 /// Example: `100`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub coupon_minimum: Option<i64>,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("stock_id", &self.stock_id)?;
+                    m.req("out_request_no", &self.out_request_no)?;
+                    m.req("appid", &self.appid)?;
+                    m.req("stock_creator_mchid", &self.stock_creator_mchid)?;
+                    m.opt("coupon_value", &self.coupon_value)?;
+                    m.opt("coupon_minimum", &self.coupon_minimum)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        stock_id: o.req("stock_id")?,
+                        out_request_no: o.req("out_request_no")?,
+                        appid: o.req("appid")?,
+                        stock_creator_mchid: o.req("stock_creator_mchid")?,
+                        coupon_value: o.opt("coupon_value")?,
+                        coupon_minimum: o.opt("coupon_minimum")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/marketing/favor/users/{openid}/coupons` (发放代金券API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 代金券id
                 ///
                 /// Example: `9867041`
                 pub coupon_id: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("coupon_id", &self.coupon_id)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        coupon_id: o.req("coupon_id")?,
+                    })
+                }
             }
             /// `/v3/marketing/favor/users/{openid}/coupons/{coupon_id}`
             pub mod by_coupon_id {
@@ -2069,103 +2951,145 @@ pub mod users {
                     }
                 }
                 /// The request of `GET /v3/marketing/favor/users/{openid}/coupons/{coupon_id}` (查询代金券详情API).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetRequest {
                     /// 公众账号ID
                     ///
                     /// Query parameter `appid`.
-                    #[serde(skip_serializing)]
                     pub appid: String,
                 }
+                impl ::serde::Serialize for GetRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self { appid: o.req("appid")? })
+                    }
+                }
                 /// The response of `GET /v3/marketing/favor/users/{openid}/coupons/{coupon_id}` (查询代金券详情API).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
                     /// 创建批次的商户号
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub stock_creator_mchid: Option<String>,
                     /// 批次号
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub stock_id: Option<String>,
                     /// 代金券id
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub coupon_id: Option<String>,
                     /// 代金券名称
                     ///
                     /// Example: `微信支付代金券`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub coupon_name: Option<String>,
                     /// `status`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub status: Option<crate::types::FavorCouponStatus>,
                     /// 使用说明
                     ///
                     /// Example: `微信支付营销`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub description: Option<String>,
                     /// 领券时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub create_time: Option<String>,
                     /// `coupon_type`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub coupon_type: Option<crate::types::FavorCouponType>,
                     /// 激活批次的时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub start_time: Option<String>,
                     /// 终止批次的时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub stop_time: Option<String>,
                     /// 是否单品优惠
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub singleitem: Option<bool>,
                     /// `cut_to_message`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub cut_to_message: Option<crate::types::CutToMessage>,
                     /// 可用开始时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub available_begin_time: Option<String>,
                     /// 可用结束时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub available_end_time: Option<String>,
                     /// `normal_coupon_information`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub normal_coupon_information: Option<
                         crate::types::FixedNormalCoupon,
                     >,
                     /// `consume_information`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub consume_information: Option<crate::types::CouponConsumeInfo>,
                     /// 剩余金额
                     ///
                     /// Example: `10000`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub available_balance: Option<f64>,
                     /// 业务类型
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub business_type: Option<GetResponseBusinessType>,
+                }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("stock_creator_mchid", &self.stock_creator_mchid)?;
+                        m.opt("stock_id", &self.stock_id)?;
+                        m.opt("coupon_id", &self.coupon_id)?;
+                        m.opt("coupon_name", &self.coupon_name)?;
+                        m.opt("status", &self.status)?;
+                        m.opt("description", &self.description)?;
+                        m.opt("create_time", &self.create_time)?;
+                        m.opt("coupon_type", &self.coupon_type)?;
+                        m.opt("start_time", &self.start_time)?;
+                        m.opt("stop_time", &self.stop_time)?;
+                        m.opt("singleitem", &self.singleitem)?;
+                        m.opt("cut_to_message", &self.cut_to_message)?;
+                        m.opt("available_begin_time", &self.available_begin_time)?;
+                        m.opt("available_end_time", &self.available_end_time)?;
+                        m.opt(
+                            "normal_coupon_information",
+                            &self.normal_coupon_information,
+                        )?;
+                        m.opt("consume_information", &self.consume_information)?;
+                        m.opt("available_balance", &self.available_balance)?;
+                        m.opt("business_type", &self.business_type)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            stock_creator_mchid: o.opt("stock_creator_mchid")?,
+                            stock_id: o.opt("stock_id")?,
+                            coupon_id: o.opt("coupon_id")?,
+                            coupon_name: o.opt("coupon_name")?,
+                            status: o.opt("status")?,
+                            description: o.opt("description")?,
+                            create_time: o.opt("create_time")?,
+                            coupon_type: o.opt("coupon_type")?,
+                            start_time: o.opt("start_time")?,
+                            stop_time: o.opt("stop_time")?,
+                            singleitem: o.opt("singleitem")?,
+                            cut_to_message: o.opt("cut_to_message")?,
+                            available_begin_time: o.opt("available_begin_time")?,
+                            available_end_time: o.opt("available_end_time")?,
+                            normal_coupon_information: o
+                                .opt("normal_coupon_information")?,
+                            consume_information: o.opt("consume_information")?,
+                            available_balance: o.opt("available_balance")?,
+                            business_type: o.opt("business_type")?,
+                        })
+                    }
                 }
                 /// 业务类型
                 ///

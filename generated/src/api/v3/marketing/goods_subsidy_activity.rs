@@ -43,134 +43,287 @@ pub mod activities {
         }
     }
     /// The request of `GET /v3/marketing/goods-subsidy-activity/activities` (按区域查询品牌加价购活动).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 活动所属城市的ID
         ///
         /// Query parameter `city_id`.
-        #[serde(skip_serializing)]
         pub city_id: String,
         /// 分页页码
         ///
         /// Query parameter `offset`.
-        #[serde(skip_serializing)]
         pub offset: f64,
         /// 最大返回的活动数
         ///
         /// Query parameter `limit`.
-        #[serde(skip_serializing)]
         pub limit: f64,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                city_id: o.req("city_id")?,
+                offset: o.req("offset")?,
+                limit: o.req("limit")?,
+            })
+        }
+    }
     /// The response of `GET /v3/marketing/goods-subsidy-activity/activities` (按区域查询品牌加价购活动).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 小店活动门店总数
         ///
         /// Example: `1000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_count: Option<f64>,
         /// 小店活动门店集合
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: Option<Vec<GetResponseData>>,
         /// 分页页码
         ///
         /// Example: `0`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub offset: Option<f64>,
         /// 分页大小
         ///
         /// Example: `10`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub limit: Option<f64>,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("total_count", &self.total_count)?;
+            m.opt("data", &self.data)?;
+            m.opt("offset", &self.offset)?;
+            m.opt("limit", &self.limit)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                total_count: o.opt("total_count")?,
+                data: o.opt("data")?,
+                offset: o.opt("offset")?,
+                limit: o.opt("limit")?,
+            })
+        }
+    }
     /// GetResponseData
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseData {
         /// 活动ID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub activity_id: Option<String>,
         /// 品牌ID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub brand_id: Option<String>,
         /// 活动创建方商户号
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub creator_merchant_id: Option<String>,
         /// 活动信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub activity_info: Option<GetResponseDataActivityInfo>,
         /// 活动商品信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_information: Option<GetResponseDataGoodsInformation>,
         /// 活动规则
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub rule_information: Option<GetResponseDataRuleInformation>,
     }
+    impl ::serde::Serialize for GetResponseData {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("activity_id", &self.activity_id)?;
+            m.opt("brand_id", &self.brand_id)?;
+            m.opt("creator_merchant_id", &self.creator_merchant_id)?;
+            m.opt("activity_info", &self.activity_info)?;
+            m.opt("goods_information", &self.goods_information)?;
+            m.opt("rule_information", &self.rule_information)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                activity_id: o.opt("activity_id")?,
+                brand_id: o.opt("brand_id")?,
+                creator_merchant_id: o.opt("creator_merchant_id")?,
+                activity_info: o.opt("activity_info")?,
+                goods_information: o.opt("goods_information")?,
+                rule_information: o.opt("rule_information")?,
+            })
+        }
+    }
     /// 活动信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataActivityInfo {
         /// 活动名称
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub activity_name: Option<String>,
         /// 活动报名开始时间
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub apply_start_time: Option<String>,
         /// 活动报名结束时间
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub apply_end_time: Option<String>,
         /// 活动开始时间
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub activity_start_time: Option<String>,
         /// 活动结束时间
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub activity_end_time: Option<String>,
         /// 活动描述
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub activity_description: Option<String>,
     }
+    impl ::serde::Serialize for GetResponseDataActivityInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("activity_name", &self.activity_name)?;
+            m.opt("apply_start_time", &self.apply_start_time)?;
+            m.opt("apply_end_time", &self.apply_end_time)?;
+            m.opt("activity_start_time", &self.activity_start_time)?;
+            m.opt("activity_end_time", &self.activity_end_time)?;
+            m.opt("activity_description", &self.activity_description)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseDataActivityInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                activity_name: o.opt("activity_name")?,
+                apply_start_time: o.opt("apply_start_time")?,
+                apply_end_time: o.opt("apply_end_time")?,
+                activity_start_time: o.opt("activity_start_time")?,
+                activity_end_time: o.opt("activity_end_time")?,
+                activity_description: o.opt("activity_description")?,
+            })
+        }
+    }
     /// 活动商品信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataGoodsInformation {
         /// 商品ID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_id: Option<String>,
         /// 商品名称
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_name: Option<String>,
         /// 商品图片URL
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_picture_url: Option<String>,
     }
+    impl ::serde::Serialize for GetResponseDataGoodsInformation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("goods_id", &self.goods_id)?;
+            m.opt("goods_name", &self.goods_name)?;
+            m.opt("goods_picture_url", &self.goods_picture_url)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseDataGoodsInformation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                goods_id: o.opt("goods_id")?,
+                goods_name: o.opt("goods_name")?,
+                goods_picture_url: o.opt("goods_picture_url")?,
+            })
+        }
+    }
     /// 活动规则
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataRuleInformation {
         /// 购买单件商品，补贴给门店的金额
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub store_subsidy: Option<String>,
         /// 购买单件商品，补贴给服务商的佣金
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub service_provider_subsidy: Option<String>,
         /// 活动门店补贴商品数上限
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub store_subsidy_quota: Option<String>,
         /// 单用户享受加价购优惠次数上限
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_subsidy_quota: Option<String>,
         /// 活动区域列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub areas: Option<Vec<GetResponseDataRuleInformationAreas>>,
     }
+    impl ::serde::Serialize for GetResponseDataRuleInformation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("store_subsidy", &self.store_subsidy)?;
+            m.opt("service_provider_subsidy", &self.service_provider_subsidy)?;
+            m.opt("store_subsidy_quota", &self.store_subsidy_quota)?;
+            m.opt("user_subsidy_quota", &self.user_subsidy_quota)?;
+            m.opt("areas", &self.areas)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseDataRuleInformation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                store_subsidy: o.opt("store_subsidy")?,
+                service_provider_subsidy: o.opt("service_provider_subsidy")?,
+                store_subsidy_quota: o.opt("store_subsidy_quota")?,
+                user_subsidy_quota: o.opt("user_subsidy_quota")?,
+                areas: o.opt("areas")?,
+            })
+        }
+    }
     /// GetResponseDataRuleInformationAreas
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataRuleInformationAreas {
         /// 省名称
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub province: Option<String>,
         /// 市名称
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub city: Option<String>,
         /// 区名称
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub district: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponseDataRuleInformationAreas {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("province", &self.province)?;
+            m.opt("city", &self.city)?;
+            m.opt("district", &self.district)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseDataRuleInformationAreas {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                province: o.opt("province")?,
+                city: o.opt("city")?,
+                district: o.opt("district")?,
+            })
+        }
     }
 }
 /// `/v3/marketing/goods-subsidy-activity/activity`
@@ -214,150 +367,262 @@ pub mod activity {
                 }
             }
             /// The request of `POST /v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply` (门店报名品牌加价购活动).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 调用报名活动API的商户的商户号
                 pub caller_merchant_id: String,
                 /// 门店报名信息
                 pub apply_infos: Vec<PostRequestApplyInfos>,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("caller_merchant_id", &self.caller_merchant_id)?;
+                    m.req("apply_infos", &self.apply_infos)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        caller_merchant_id: o.req("caller_merchant_id")?,
+                        apply_infos: o.req("apply_infos")?,
+                    })
+                }
+            }
             /// PostRequestApplyInfos
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestApplyInfos {
                 /// 门店信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_info: Option<PostRequestApplyInfosStoreInfo>,
                 /// 商品原价
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub goods_original_price: Option<f64>,
             }
+            impl ::serde::Serialize for PostRequestApplyInfos {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("store_info", &self.store_info)?;
+                    m.opt("goods_original_price", &self.goods_original_price)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestApplyInfos {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        store_info: o.opt("store_info")?,
+                        goods_original_price: o.opt("goods_original_price")?,
+                    })
+                }
+            }
             /// 门店信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestApplyInfosStoreInfo {
                 /// 门店ID
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_id: Option<String>,
                 /// 门店补贴入账商户号
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub accounting_merchant_id: Option<String>,
                 /// 门店商户号
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub merchant_id: Option<String>,
+            }
+            impl ::serde::Serialize for PostRequestApplyInfosStoreInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("store_id", &self.store_id)?;
+                    m.opt("accounting_merchant_id", &self.accounting_merchant_id)?;
+                    m.opt("merchant_id", &self.merchant_id)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestApplyInfosStoreInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        store_id: o.opt("store_id")?,
+                        accounting_merchant_id: o.opt("accounting_merchant_id")?,
+                        merchant_id: o.opt("merchant_id")?,
+                    })
+                }
             }
             /// The response of `POST /v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply` (门店报名品牌加价购活动).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 返回结果文案
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub return_message: Option<String>,
                 /// 失败的报名记录
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub failed_apply_infos: Option<Vec<PostResponseFailedApplyInfos>>,
                 /// 成功的报名记录
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub succeed_apply_infos: Option<Vec<PostResponseSucceedApplyInfos>>,
             }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("return_message", &self.return_message)?;
+                    m.opt("failed_apply_infos", &self.failed_apply_infos)?;
+                    m.opt("succeed_apply_infos", &self.succeed_apply_infos)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        return_message: o.opt("return_message")?,
+                        failed_apply_infos: o.opt("failed_apply_infos")?,
+                        succeed_apply_infos: o.opt("succeed_apply_infos")?,
+                    })
+                }
+            }
             /// PostResponseFailedApplyInfos
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseFailedApplyInfos {
                 /// 门店信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_info: Option<PostResponseFailedApplyInfosStoreInfo>,
                 /// 商品原价
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub goods_original_price: Option<f64>,
             }
+            impl ::serde::Serialize for PostResponseFailedApplyInfos {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("store_info", &self.store_info)?;
+                    m.opt("goods_original_price", &self.goods_original_price)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponseFailedApplyInfos {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        store_info: o.opt("store_info")?,
+                        goods_original_price: o.opt("goods_original_price")?,
+                    })
+                }
+            }
             /// 门店信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseFailedApplyInfosStoreInfo {
                 /// 门店ID
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_id: Option<String>,
                 /// 门店补贴入账商户号
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub accounting_merchant_id: Option<String>,
                 /// 门店商户号
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub merchant_id: Option<String>,
+            }
+            impl ::serde::Serialize for PostResponseFailedApplyInfosStoreInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("store_id", &self.store_id)?;
+                    m.opt("accounting_merchant_id", &self.accounting_merchant_id)?;
+                    m.opt("merchant_id", &self.merchant_id)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PostResponseFailedApplyInfosStoreInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        store_id: o.opt("store_id")?,
+                        accounting_merchant_id: o.opt("accounting_merchant_id")?,
+                        merchant_id: o.opt("merchant_id")?,
+                    })
+                }
             }
             /// PostResponseSucceedApplyInfos
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseSucceedApplyInfos {
                 /// 门店信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_info: Option<PostResponseSucceedApplyInfosStoreInfo>,
                 /// 商品原价
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub goods_original_price: Option<f64>,
             }
+            impl ::serde::Serialize for PostResponseSucceedApplyInfos {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("store_info", &self.store_info)?;
+                    m.opt("goods_original_price", &self.goods_original_price)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponseSucceedApplyInfos {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        store_info: o.opt("store_info")?,
+                        goods_original_price: o.opt("goods_original_price")?,
+                    })
+                }
+            }
             /// 门店信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseSucceedApplyInfosStoreInfo {
                 /// 门店ID
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_id: Option<String>,
                 /// 门店补贴入账商户号
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub accounting_merchant_id: Option<String>,
                 /// 门店商户号
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub merchant_id: Option<String>,
+            }
+            impl ::serde::Serialize for PostResponseSucceedApplyInfosStoreInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("store_id", &self.store_id)?;
+                    m.opt("accounting_merchant_id", &self.accounting_merchant_id)?;
+                    m.opt("merchant_id", &self.merchant_id)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PostResponseSucceedApplyInfosStoreInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        store_id: o.opt("store_id")?,
+                        accounting_merchant_id: o.opt("accounting_merchant_id")?,
+                        merchant_id: o.opt("merchant_id")?,
+                    })
+                }
             }
         }
     }
@@ -397,65 +662,110 @@ pub mod qualification {
             }
         }
         /// The request of `POST /v3/marketing/goods-subsidy-activity/qualification/lock` (锁定品牌加价购活动资格).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 订单信息
             pub order_information: PostRequestOrderInformation,
             /// 待锁定的加价购资格ID列表
             pub qualification_ids: Vec<String>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("order_information", &self.order_information)?;
+                m.req("qualification_ids", &self.qualification_ids)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    order_information: o.req("order_information")?,
+                    qualification_ids: o.req("qualification_ids")?,
+                })
+            }
+        }
         /// 订单信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestOrderInformation {
             /// 支付订单的微信用户OpenID
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payer_openid: Option<String>,
             /// 商户订单号
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub out_trade_no: Option<String>,
             /// 订单总金额
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub total_fee: Option<f64>,
             /// 门店ID
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub store_id: Option<String>,
             /// 门店商户号
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub store_merchant_id: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestOrderInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("payer_openid", &self.payer_openid)?;
+                m.opt("out_trade_no", &self.out_trade_no)?;
+                m.opt("total_fee", &self.total_fee)?;
+                m.opt("store_id", &self.store_id)?;
+                m.opt("store_merchant_id", &self.store_merchant_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestOrderInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    payer_openid: o.opt("payer_openid")?,
+                    out_trade_no: o.opt("out_trade_no")?,
+                    total_fee: o.opt("total_fee")?,
+                    store_id: o.opt("store_id")?,
+                    store_merchant_id: o.opt("store_merchant_id")?,
+                })
+            }
+        }
         /// The response of `POST /v3/marketing/goods-subsidy-activity/qualification/lock` (锁定品牌加价购活动资格).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 返回结果文案
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub return_message: Option<String>,
             /// 锁定失败的资格ID列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub failed_qualification_ids: Option<Vec<String>>,
             /// 锁定成功的资格ID列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub succeed_qualification_ids: Option<Vec<String>>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("return_message", &self.return_message)?;
+                m.opt("failed_qualification_ids", &self.failed_qualification_ids)?;
+                m.opt("succeed_qualification_ids", &self.succeed_qualification_ids)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    return_message: o.opt("return_message")?,
+                    failed_qualification_ids: o.opt("failed_qualification_ids")?,
+                    succeed_qualification_ids: o.opt("succeed_qualification_ids")?,
+                })
+            }
         }
     }
     /// `/v3/marketing/goods-subsidy-activity/qualification/unlock`
@@ -479,65 +789,110 @@ pub mod qualification {
             }
         }
         /// The request of `POST /v3/marketing/goods-subsidy-activity/qualification/unlock` (解锁品牌加价购活动资格).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 订单信息
             pub order_information: PostRequestOrderInformation,
             /// 待锁定的加价购资格ID列表
             pub qualification_ids: Vec<String>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("order_information", &self.order_information)?;
+                m.req("qualification_ids", &self.qualification_ids)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    order_information: o.req("order_information")?,
+                    qualification_ids: o.req("qualification_ids")?,
+                })
+            }
+        }
         /// 订单信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestOrderInformation {
             /// 支付订单的微信用户OpenID
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payer_openid: Option<String>,
             /// 商户订单号
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub out_trade_no: Option<String>,
             /// 订单总金额
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub total_fee: Option<f64>,
             /// 门店ID
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub store_id: Option<String>,
             /// 门店商户号
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub store_merchant_id: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestOrderInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("payer_openid", &self.payer_openid)?;
+                m.opt("out_trade_no", &self.out_trade_no)?;
+                m.opt("total_fee", &self.total_fee)?;
+                m.opt("store_id", &self.store_id)?;
+                m.opt("store_merchant_id", &self.store_merchant_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestOrderInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    payer_openid: o.opt("payer_openid")?,
+                    out_trade_no: o.opt("out_trade_no")?,
+                    total_fee: o.opt("total_fee")?,
+                    store_id: o.opt("store_id")?,
+                    store_merchant_id: o.opt("store_merchant_id")?,
+                })
+            }
+        }
         /// The response of `POST /v3/marketing/goods-subsidy-activity/qualification/unlock` (解锁品牌加价购活动资格).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 返回结果文案
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub return_message: Option<String>,
             /// 锁定失败的资格ID列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub failed_qualification_ids: Option<Vec<String>>,
             /// 锁定成功的资格ID列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub succeed_qualification_ids: Option<Vec<String>>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("return_message", &self.return_message)?;
+                m.opt("failed_qualification_ids", &self.failed_qualification_ids)?;
+                m.opt("succeed_qualification_ids", &self.succeed_qualification_ids)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    return_message: o.opt("return_message")?,
+                    failed_qualification_ids: o.opt("failed_qualification_ids")?,
+                    succeed_qualification_ids: o.opt("succeed_qualification_ids")?,
+                })
+            }
         }
     }
 }
@@ -604,14 +959,7 @@ pub mod retail_store_act {
                 }
             }
             /// The request of `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` (删除零售小店活动业务代理).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteRequest {
                 /// 业务代理信息列表
                 pub representative_info_list: Vec<DeleteRequestRepresentativeInfoList>,
@@ -624,37 +972,64 @@ pub mod retail_store_act {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub delete_time: String,
             }
+            impl ::serde::Serialize for DeleteRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("representative_info_list", &self.representative_info_list)?;
+                    m.req("out_request_no", &self.out_request_no)?;
+                    m.req("delete_time", &self.delete_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for DeleteRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        representative_info_list: o.req("representative_info_list")?,
+                        out_request_no: o.req("out_request_no")?,
+                        delete_time: o.req("delete_time")?,
+                    })
+                }
+            }
             /// DeleteRequestRepresentativeInfoList
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteRequestRepresentativeInfoList {
                 /// 业务代理的OpenID
                 ///
                 /// Example: `oK7fFt8zzEZ909XH-LE2#`
                 pub openid: String,
             }
+            impl ::serde::Serialize for DeleteRequestRepresentativeInfoList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("openid", &self.openid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for DeleteRequestRepresentativeInfoList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self { openid: o.req("openid")? })
+                }
+            }
             /// The response of `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` (删除零售小店活动业务代理).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteResponse {
                 /// 零售小店活动ID
                 ///
                 /// Example: `3118550000000004`
                 pub activity_id: String,
                 /// 删除失败业务代理信息列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub failed_representative_info_list: Option<
                     Vec<DeleteResponseFailedRepresentativeInfoList>,
                 >,
@@ -663,30 +1038,63 @@ pub mod retail_store_act {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub delete_time: String,
             }
+            impl ::serde::Serialize for DeleteResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("activity_id", &self.activity_id)?;
+                    m.opt(
+                        "failed_representative_info_list",
+                        &self.failed_representative_info_list,
+                    )?;
+                    m.req("delete_time", &self.delete_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for DeleteResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        activity_id: o.req("activity_id")?,
+                        failed_representative_info_list: o
+                            .opt("failed_representative_info_list")?,
+                        delete_time: o.req("delete_time")?,
+                    })
+                }
+            }
             /// DeleteResponseFailedRepresentativeInfoList
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteResponseFailedRepresentativeInfoList {
                 /// 业务代理的OpenID
                 ///
                 /// Example: `oK7fFt8zzEZ909XH-LE2#`
                 pub openid: String,
             }
+            impl ::serde::Serialize for DeleteResponseFailedRepresentativeInfoList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("openid", &self.openid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for DeleteResponseFailedRepresentativeInfoList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self { openid: o.req("openid")? })
+                }
+            }
             /// The request of `PUT /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` (添加零售小店活动业务代理).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PutRequest {
                 /// 业务代理信息列表
                 pub representative_info_list: Vec<PutRequestRepresentativeInfoList>,
@@ -697,40 +1105,66 @@ pub mod retail_store_act {
                 /// 添加时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub add_time: Option<String>,
             }
+            impl ::serde::Serialize for PutRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("representative_info_list", &self.representative_info_list)?;
+                    m.req("out_request_no", &self.out_request_no)?;
+                    m.opt("add_time", &self.add_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PutRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        representative_info_list: o.req("representative_info_list")?,
+                        out_request_no: o.req("out_request_no")?,
+                        add_time: o.opt("add_time")?,
+                    })
+                }
+            }
             /// PutRequestRepresentativeInfoList
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PutRequestRepresentativeInfoList {
                 /// 业务代理的OpenID
                 ///
                 /// Example: `oK7fFt8zzEZ909XH-LE2#`
                 pub openid: String,
             }
+            impl ::serde::Serialize for PutRequestRepresentativeInfoList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("openid", &self.openid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PutRequestRepresentativeInfoList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self { openid: o.req("openid")? })
+                }
+            }
             /// The response of `PUT /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` (添加零售小店活动业务代理).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PutResponse {
                 /// 零售小店活动ID
                 ///
                 /// Example: `3118550000000004`
                 pub activity_id: String,
                 /// 添加失败业务代理信息列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub failed_representative_info_list: Option<
                     Vec<PutResponseFailedRepresentativeInfoList>,
                 >,
@@ -739,20 +1173,60 @@ pub mod retail_store_act {
                 /// Example: `2015-05-20T13:29:35+08:00`
                 pub add_time: String,
             }
+            impl ::serde::Serialize for PutResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("activity_id", &self.activity_id)?;
+                    m.opt(
+                        "failed_representative_info_list",
+                        &self.failed_representative_info_list,
+                    )?;
+                    m.req("add_time", &self.add_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PutResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        activity_id: o.req("activity_id")?,
+                        failed_representative_info_list: o
+                            .opt("failed_representative_info_list")?,
+                        add_time: o.req("add_time")?,
+                    })
+                }
+            }
             /// PutResponseFailedRepresentativeInfoList
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PutResponseFailedRepresentativeInfoList {
                 /// 业务代理的OpenID
                 ///
                 /// Example: `oK7fFt8zzEZ909XH-LE2#`
                 pub openid: String,
+            }
+            impl ::serde::Serialize for PutResponseFailedRepresentativeInfoList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("openid", &self.openid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PutResponseFailedRepresentativeInfoList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self { openid: o.req("openid")? })
+                }
             }
         }
         /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives`
@@ -777,43 +1251,45 @@ pub mod retail_store_act {
                 }
             }
             /// The request of `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives` (查询零售小店活动业务代理).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 分页页码
                 ///
                 /// Query parameter `offset`. Example: `0`
-                #[serde(skip_serializing)]
                 pub offset: i64,
                 /// 分页大小
                 ///
                 /// Query parameter `limit`. Example: `10`
-                #[serde(skip_serializing)]
                 pub limit: i64,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        offset: o.req("offset")?,
+                        limit: o.req("limit")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives` (查询零售小店活动业务代理).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 小店活动业代总数
                 ///
                 /// Example: `1000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub total_count: Option<f64>,
                 /// 小店活动业代集合
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub data: Option<Vec<GetResponseData>>,
                 /// 分页页码
                 ///
@@ -824,20 +1300,57 @@ pub mod retail_store_act {
                 /// Example: `10`
                 pub limit: f64,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("total_count", &self.total_count)?;
+                    m.opt("data", &self.data)?;
+                    m.req("offset", &self.offset)?;
+                    m.req("limit", &self.limit)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total_count: o.opt("total_count")?,
+                        data: o.opt("data")?,
+                        offset: o.req("offset")?,
+                        limit: o.req("limit")?,
+                    })
+                }
+            }
             /// GetResponseData
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseData {
                 /// 业务代理的OpenID
                 ///
                 /// Example: `oK7fFt8zzEZ909XH-LE2#`
                 pub openid: String,
+            }
+            impl ::serde::Serialize for GetResponseData {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("openid", &self.openid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self { openid: o.req("openid")? })
+                }
             }
         }
     }
@@ -876,14 +1389,7 @@ pub mod retail_store_act {
                 }
             }
             /// The request of `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/materials` (生成小店活动物料码).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 请求业务单据
                 ///
@@ -894,40 +1400,87 @@ pub mod retail_store_act {
                 /// Example: `100`
                 pub material_num: f64,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("out_request_no", &self.out_request_no)?;
+                    m.req("material_num", &self.material_num)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        out_request_no: o.req("out_request_no")?,
+                        material_num: o.req("material_num")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/materials` (生成小店活动物料码).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 成功的物料码列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub material_list: Option<Vec<PostResponseMaterialList>>,
             }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("material_list", &self.material_list)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        material_list: o.opt("material_list")?,
+                    })
+                }
+            }
             /// PostResponseMaterialList
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseMaterialList {
                 /// 物料码ID
                 ///
                 /// Example: `1001_123456`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub material_id: Option<String>,
                 /// 物料码链接
                 ///
                 /// Example: `https://action.weixin.qq.com/fmcg/details?brand_id=1001&material_id=1001_123456`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub material_url: Option<String>,
+            }
+            impl ::serde::Serialize for PostResponseMaterialList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("material_id", &self.material_id)?;
+                    m.opt("material_url", &self.material_url)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponseMaterialList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        material_id: o.opt("material_id")?,
+                        material_url: o.opt("material_url")?,
+                    })
+                }
             }
         }
         /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores`
@@ -987,14 +1540,7 @@ pub mod retail_store_act {
                 }
             }
             /// The request of `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (删除小店活动门店).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteRequest {
                 /// 请求业务单据
                 ///
@@ -1007,147 +1553,242 @@ pub mod retail_store_act {
                 /// 待删除的小店活动门店列表
                 pub stores: Vec<DeleteRequestStores>,
             }
+            impl ::serde::Serialize for DeleteRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("out_request_no", &self.out_request_no)?;
+                    m.req("delete_time", &self.delete_time)?;
+                    m.req("stores", &self.stores)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for DeleteRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        out_request_no: o.req("out_request_no")?,
+                        delete_time: o.req("delete_time")?,
+                        stores: o.req("stores")?,
+                    })
+                }
+            }
             /// DeleteRequestStores
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteRequestStores {
                 /// 门店编码
                 ///
                 /// Example: `abc_001`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_code: Option<String>,
                 /// 门店名称
                 ///
                 /// Example: `幸福小店`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_name: Option<String>,
             }
+            impl ::serde::Serialize for DeleteRequestStores {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("store_code", &self.store_code)?;
+                    m.opt("store_name", &self.store_name)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for DeleteRequestStores {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        store_code: o.opt("store_code")?,
+                        store_name: o.opt("store_name")?,
+                    })
+                }
+            }
             /// The response of `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (删除小店活动门店).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteResponse {
                 /// 删除时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub delete_time: Option<String>,
                 /// 删除失败的小店活动门店列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub failed_stores: Option<Vec<DeleteResponseFailedStores>>,
             }
+            impl ::serde::Serialize for DeleteResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("delete_time", &self.delete_time)?;
+                    m.opt("failed_stores", &self.failed_stores)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for DeleteResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        delete_time: o.opt("delete_time")?,
+                        failed_stores: o.opt("failed_stores")?,
+                    })
+                }
+            }
             /// DeleteResponseFailedStores
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteResponseFailedStores {
                 /// 门店编码
                 ///
                 /// Example: `abc_001`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_code: Option<String>,
                 /// 门店名称
                 ///
                 /// Example: `幸福小店`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_name: Option<String>,
             }
+            impl ::serde::Serialize for DeleteResponseFailedStores {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("store_code", &self.store_code)?;
+                    m.opt("store_name", &self.store_name)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for DeleteResponseFailedStores {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        store_code: o.opt("store_code")?,
+                        store_name: o.opt("store_name")?,
+                    })
+                }
+            }
             /// The request of `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (查询小店活动门店列表).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 分页页码
                 ///
                 /// Query parameter `offset`. Example: `0`
-                #[serde(skip_serializing)]
                 pub offset: i64,
                 /// 分页大小
                 ///
                 /// Query parameter `limit`. Example: `10`
-                #[serde(skip_serializing)]
                 pub limit: i64,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        offset: o.req("offset")?,
+                        limit: o.req("limit")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (查询小店活动门店列表).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 小店活动门店总数
                 ///
                 /// Example: `1000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub total_count: Option<f64>,
                 /// 小店活动门店集合
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub data: Option<Vec<GetResponseData>>,
                 /// 分页页码
                 ///
                 /// Example: `0`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub offset: Option<f64>,
                 /// 分页大小
                 ///
                 /// Example: `10`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub limit: Option<f64>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("total_count", &self.total_count)?;
+                    m.opt("data", &self.data)?;
+                    m.opt("offset", &self.offset)?;
+                    m.opt("limit", &self.limit)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total_count: o.opt("total_count")?,
+                        data: o.opt("data")?,
+                        offset: o.opt("offset")?,
+                        limit: o.opt("limit")?,
+                    })
+                }
+            }
             /// GetResponseData
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseData {
                 /// 门店编码
                 ///
                 /// Example: `abc_001`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_code: Option<String>,
                 /// 门店名称
                 ///
                 /// Example: `幸福小店`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_name: Option<String>,
             }
+            impl ::serde::Serialize for GetResponseData {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("store_code", &self.store_code)?;
+                    m.opt("store_name", &self.store_name)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        store_code: o.opt("store_code")?,
+                        store_name: o.opt("store_name")?,
+                    })
+                }
+            }
             /// The request of `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (添加小店活动门店).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 请求业务单据
                 ///
@@ -1160,66 +1801,129 @@ pub mod retail_store_act {
                 /// 待新增的小店活动门店列表
                 pub stores: Vec<PostRequestStores>,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("out_request_no", &self.out_request_no)?;
+                    m.req("add_time", &self.add_time)?;
+                    m.req("stores", &self.stores)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        out_request_no: o.req("out_request_no")?,
+                        add_time: o.req("add_time")?,
+                        stores: o.req("stores")?,
+                    })
+                }
+            }
             /// PostRequestStores
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestStores {
                 /// 门店编码
                 ///
                 /// Example: `abc_001`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_code: Option<String>,
                 /// 门店名称
                 ///
                 /// Example: `幸福小店`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_name: Option<String>,
             }
+            impl ::serde::Serialize for PostRequestStores {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("store_code", &self.store_code)?;
+                    m.opt("store_name", &self.store_name)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestStores {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        store_code: o.opt("store_code")?,
+                        store_name: o.opt("store_name")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (添加小店活动门店).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 添加时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub add_time: Option<String>,
                 /// 添加失败的小店活动门店列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub failed_stores: Option<Vec<PostResponseFailedStores>>,
             }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("add_time", &self.add_time)?;
+                    m.opt("failed_stores", &self.failed_stores)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        add_time: o.opt("add_time")?,
+                        failed_stores: o.opt("failed_stores")?,
+                    })
+                }
+            }
             /// PostResponseFailedStores
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseFailedStores {
                 /// 门店编码
                 ///
                 /// Example: `abc_001`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_code: Option<String>,
                 /// 门店名称
                 ///
                 /// Example: `幸福小店`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_name: Option<String>,
+            }
+            impl ::serde::Serialize for PostResponseFailedStores {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("store_code", &self.store_code)?;
+                    m.opt("store_name", &self.store_name)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponseFailedStores {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        store_code: o.opt("store_code")?,
+                        store_name: o.opt("store_name")?,
+                    })
+                }
             }
             /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}`
             pub mod by_store_code {
@@ -1236,25 +1940,38 @@ pub mod retail_store_act {
                     }
                 }
                 /// The response of `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}` (查询小店活动门店详情).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
                     /// 门店编码
                     ///
                     /// Example: `abc_001`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub store_code: Option<String>,
                     /// 门店名称
                     ///
                     /// Example: `幸福小店`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub store_name: Option<String>,
+                }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("store_code", &self.store_code)?;
+                        m.opt("store_name", &self.store_name)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            store_code: o.opt("store_code")?,
+                            store_name: o.opt("store_name")?,
+                        })
+                    }
                 }
             }
         }

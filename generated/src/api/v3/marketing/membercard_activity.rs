@@ -48,33 +48,51 @@ pub mod activities {
         }
     }
     /// The request of `GET /v3/marketing/membercard-activity/activities` (查询活动列表API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 最大资源条数
         ///
         /// Query parameter `limit`. Example: `5`
-        #[serde(skip_serializing)]
         pub limit: Option<i64>,
         /// 请求资源起始位置
         ///
         /// Query parameter `offset`. Example: `10`
-        #[serde(skip_serializing)]
         pub offset: Option<i64>,
         /// 活动类型
         ///
         /// Query parameter `activity_type`. Example: `NON_MEMBER_AFTERPAY`
-        #[serde(skip_serializing)]
         pub activity_type: GetRequestActivityType,
         /// 会员卡ID
         ///
         /// Query parameter `card_id`. Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-        #[serde(skip_serializing)]
         pub card_id: Option<String>,
         /// 活动的当前状态
         ///
         /// Query parameter `activity_status`. Example: `ONGOING`
-        #[serde(skip_serializing)]
         pub activity_status: Option<GetRequestActivityStatus>,
+    }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                limit: o.opt("limit")?,
+                offset: o.opt("offset")?,
+                activity_type: o.req("activity_type")?,
+                card_id: o.opt("card_id")?,
+                activity_status: o.opt("activity_status")?,
+            })
+        }
     }
     /// 活动的当前状态
     ///
@@ -197,29 +215,51 @@ pub mod activities {
         }
     }
     /// The response of `GET /v3/marketing/membercard-activity/activities` (查询活动列表API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 活动详情
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: Option<Vec<GetResponseData>>,
         /// 请求资源起始位置
         ///
         /// Example: `10`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub offset: Option<i64>,
         /// 最大资源条数
         ///
         /// Example: `5`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub limit: Option<i64>,
         /// 资源总条数
         ///
         /// Example: `1234`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_count: Option<i64>,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("data", &self.data)?;
+            m.opt("offset", &self.offset)?;
+            m.opt("limit", &self.limit)?;
+            m.opt("total_count", &self.total_count)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                data: o.opt("data")?,
+                offset: o.opt("offset")?,
+                limit: o.opt("limit")?,
+                total_count: o.opt("total_count")?,
+            })
+        }
+    }
     /// GetResponseData
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseData {
         /// 活动ID
         ///
@@ -228,85 +268,161 @@ pub mod activities {
         /// 活动的当前状态
         ///
         /// Example: `ONGOING`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub activity_status: Option<String>,
         /// 创建时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub create_time: Option<String>,
         /// 更新时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub update_time: Option<String>,
         /// 会员卡ID
         ///
         /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub card_id: Option<String>,
         /// 活动名称
         ///
         /// Example: `良品铺子回馈活动`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub activity_name: Option<String>,
         /// 活动类型
         ///
         /// Example: `NON_MEMBER_AFTERPAY`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub activity_type: Option<String>,
         /// 活动开始时间
         ///
         /// Example: `2020-01-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub begin_time: Option<String>,
         /// 活动结束时间
         ///
         /// Example: `2020-01-29T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time: Option<String>,
         /// 发放时间段
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub award_send_period: Option<GetResponseDataAwardSendPeriod>,
         /// 优惠券列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stock_list: Option<Vec<GetResponseDataStockList>>,
         /// 商户请求单号
         ///
         /// Example: `100002322019090134234sfdf`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub out_request_no: Option<String>,
         /// 支付后活动设置
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pay_activity_setting: Option<GetResponseDataPayActivitySetting>,
         /// 支付前会员活动设置
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub miniprogram_activity_setting: Option<
             GetResponseDataMiniprogramActivitySetting,
         >,
     }
+    impl ::serde::Serialize for GetResponseData {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("activity_id", &self.activity_id)?;
+            m.opt("activity_status", &self.activity_status)?;
+            m.opt("create_time", &self.create_time)?;
+            m.opt("update_time", &self.update_time)?;
+            m.opt("card_id", &self.card_id)?;
+            m.opt("activity_name", &self.activity_name)?;
+            m.opt("activity_type", &self.activity_type)?;
+            m.opt("begin_time", &self.begin_time)?;
+            m.opt("end_time", &self.end_time)?;
+            m.opt("award_send_period", &self.award_send_period)?;
+            m.opt("stock_list", &self.stock_list)?;
+            m.opt("out_request_no", &self.out_request_no)?;
+            m.opt("pay_activity_setting", &self.pay_activity_setting)?;
+            m.opt("miniprogram_activity_setting", &self.miniprogram_activity_setting)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                activity_id: o.req("activity_id")?,
+                activity_status: o.opt("activity_status")?,
+                create_time: o.opt("create_time")?,
+                update_time: o.opt("update_time")?,
+                card_id: o.opt("card_id")?,
+                activity_name: o.opt("activity_name")?,
+                activity_type: o.opt("activity_type")?,
+                begin_time: o.opt("begin_time")?,
+                end_time: o.opt("end_time")?,
+                award_send_period: o.opt("award_send_period")?,
+                stock_list: o.opt("stock_list")?,
+                out_request_no: o.opt("out_request_no")?,
+                pay_activity_setting: o.opt("pay_activity_setting")?,
+                miniprogram_activity_setting: o.opt("miniprogram_activity_setting")?,
+            })
+        }
+    }
     /// 发放时间段
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataAwardSendPeriod {
         /// 指定时间
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub award_send_time: Option<Vec<GetResponseDataAwardSendPeriodAwardSendTime>>,
         /// 指定时间段
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub award_send_day_time: Option<
             Vec<GetResponseDataAwardSendPeriodAwardSendDayTime>,
         >,
     }
+    impl ::serde::Serialize for GetResponseDataAwardSendPeriod {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("award_send_time", &self.award_send_time)?;
+            m.opt("award_send_day_time", &self.award_send_day_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseDataAwardSendPeriod {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                award_send_time: o.opt("award_send_time")?,
+                award_send_day_time: o.opt("award_send_day_time")?,
+            })
+        }
+    }
     /// GetResponseDataAwardSendPeriodAwardSendDayTime
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataAwardSendPeriodAwardSendDayTime {
         /// 每日发放开始时间
         pub begin_day_time: GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime,
         /// 每日发放结束时间
         pub end_day_time: GetResponseDataAwardSendPeriodAwardSendDayTimeEndDayTime,
     }
+    impl ::serde::Serialize for GetResponseDataAwardSendPeriodAwardSendDayTime {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("begin_day_time", &self.begin_day_time)?;
+            m.req("end_day_time", &self.end_day_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for GetResponseDataAwardSendPeriodAwardSendDayTime {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                begin_day_time: o.req("begin_day_time")?,
+                end_day_time: o.req("end_day_time")?,
+            })
+        }
+    }
     /// 每日发放开始时间
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime {
         /// 时
         ///
@@ -321,8 +437,34 @@ pub mod activities {
         /// Example: `6`
         pub seconds: i64,
     }
+    impl ::serde::Serialize
+    for GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("hours", &self.hours)?;
+            m.req("minutes", &self.minutes)?;
+            m.req("seconds", &self.seconds)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                hours: o.req("hours")?,
+                minutes: o.req("minutes")?,
+                seconds: o.req("seconds")?,
+            })
+        }
+    }
     /// 每日发放结束时间
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataAwardSendPeriodAwardSendDayTimeEndDayTime {
         /// 时
         ///
@@ -337,8 +479,34 @@ pub mod activities {
         /// Example: `6`
         pub seconds: i64,
     }
+    impl ::serde::Serialize
+    for GetResponseDataAwardSendPeriodAwardSendDayTimeEndDayTime {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("hours", &self.hours)?;
+            m.req("minutes", &self.minutes)?;
+            m.req("seconds", &self.seconds)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for GetResponseDataAwardSendPeriodAwardSendDayTimeEndDayTime {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                hours: o.req("hours")?,
+                minutes: o.req("minutes")?,
+                seconds: o.req("seconds")?,
+            })
+        }
+    }
     /// GetResponseDataAwardSendPeriodAwardSendTime
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataAwardSendPeriodAwardSendTime {
         /// 发放开始时间
         ///
@@ -349,39 +517,104 @@ pub mod activities {
         /// Example: `2020-01-27T00:00:00.000+08:00`
         pub end_time: String,
     }
+    impl ::serde::Serialize for GetResponseDataAwardSendPeriodAwardSendTime {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("begin_time", &self.begin_time)?;
+            m.req("end_time", &self.end_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseDataAwardSendPeriodAwardSendTime {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                begin_time: o.req("begin_time")?,
+                end_time: o.req("end_time")?,
+            })
+        }
+    }
     /// 支付前会员活动设置
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataMiniprogramActivitySetting {
         /// 指定领取渠道
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub outer_str: Option<Vec<String>>,
         /// 领奖页面跳转配置
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub award_jump_deploy: Option<
             GetResponseDataMiniprogramActivitySettingAwardJumpDeploy,
         >,
     }
+    impl ::serde::Serialize for GetResponseDataMiniprogramActivitySetting {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("outer_str", &self.outer_str)?;
+            m.opt("award_jump_deploy", &self.award_jump_deploy)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseDataMiniprogramActivitySetting {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                outer_str: o.opt("outer_str")?,
+                award_jump_deploy: o.opt("award_jump_deploy")?,
+            })
+        }
+    }
     /// 领奖页面跳转配置
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataMiniprogramActivitySettingAwardJumpDeploy {
         /// 小程序AppID
         ///
         /// Example: `wxc0b84a53ed8e8d29`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mini_program_appid: Option<String>,
         /// 小程序path
         ///
         /// Example: `mall/pages/List`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mini_program_path: Option<String>,
         /// 跳转按钮文案
         ///
         /// Example: `点击`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub button_text: Option<String>,
     }
+    impl ::serde::Serialize
+    for GetResponseDataMiniprogramActivitySettingAwardJumpDeploy {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("mini_program_appid", &self.mini_program_appid)?;
+            m.opt("mini_program_path", &self.mini_program_path)?;
+            m.opt("button_text", &self.button_text)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for GetResponseDataMiniprogramActivitySettingAwardJumpDeploy {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mini_program_appid: o.opt("mini_program_appid")?,
+                mini_program_path: o.opt("mini_program_path")?,
+                button_text: o.opt("button_text")?,
+            })
+        }
+    }
     /// 支付后活动设置
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataPayActivitySetting {
         /// 商户logo
         ///
@@ -392,17 +625,42 @@ pub mod activities {
         /// Example: `湖南麻辣美食券`
         pub activity_second_title: String,
         /// 活动曝光商户号
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mchid_list: Option<Vec<String>>,
         /// 激活方式设置
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub activate_setting: Option<GetResponseDataPayActivitySettingActivateSetting>,
         /// 支付设置
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_setting: Option<GetResponseDataPayActivitySettingPaymentSetting>,
     }
+    impl ::serde::Serialize for GetResponseDataPayActivitySetting {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("logo_url", &self.logo_url)?;
+            m.req("activity_second_title", &self.activity_second_title)?;
+            m.opt("mchid_list", &self.mchid_list)?;
+            m.opt("activate_setting", &self.activate_setting)?;
+            m.opt("payment_setting", &self.payment_setting)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseDataPayActivitySetting {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                logo_url: o.req("logo_url")?,
+                activity_second_title: o.req("activity_second_title")?,
+                mchid_list: o.opt("mchid_list")?,
+                activate_setting: o.opt("activate_setting")?,
+                payment_setting: o.opt("payment_setting")?,
+            })
+        }
+    }
     /// 激活方式设置
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataPayActivitySettingActivateSetting {
         /// 激活类型
         ///
@@ -411,16 +669,39 @@ pub mod activities {
         /// 跳转激活的url
         ///
         /// Example: `https://w.url.cn/s/Ahz3p2C`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub activate_url: Option<String>,
         /// 跳转激活的小程序
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub activate_miniprogram: Option<
             GetResponseDataPayActivitySettingActivateSettingActivateMiniprogram,
         >,
     }
+    impl ::serde::Serialize for GetResponseDataPayActivitySettingActivateSetting {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("activate_type", &self.activate_type)?;
+            m.opt("activate_url", &self.activate_url)?;
+            m.opt("activate_miniprogram", &self.activate_miniprogram)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for GetResponseDataPayActivitySettingActivateSetting {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                activate_type: o.req("activate_type")?,
+                activate_url: o.opt("activate_url")?,
+                activate_miniprogram: o.opt("activate_miniprogram")?,
+            })
+        }
+    }
     /// 跳转激活的小程序
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataPayActivitySettingActivateSettingActivateMiniprogram {
         /// 跳转激活的appid
         ///
@@ -431,36 +712,103 @@ pub mod activities {
         /// Example: `pages/activate/activate`
         pub activate_path: String,
     }
+    impl ::serde::Serialize
+    for GetResponseDataPayActivitySettingActivateSettingActivateMiniprogram {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("activate_appid", &self.activate_appid)?;
+            m.req("activate_path", &self.activate_path)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for GetResponseDataPayActivitySettingActivateSettingActivateMiniprogram {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                activate_appid: o.req("activate_appid")?,
+                activate_path: o.req("activate_path")?,
+            })
+        }
+    }
     /// 支付设置
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataPayActivitySettingPaymentSetting {
         /// 支付模式
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_mode: Option<
             GetResponseDataPayActivitySettingPaymentSettingPaymentMode,
         >,
         /// 指定银行的简称
         ///
         /// Example: `CFT`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub limit_bank: Option<String>,
         /// 订单优惠标记
         ///
         /// Example: `xxx,yyy`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_tags: Option<Vec<::serde_json::Value>>,
     }
+    impl ::serde::Serialize for GetResponseDataPayActivitySettingPaymentSetting {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("payment_mode", &self.payment_mode)?;
+            m.opt("limit_bank", &self.limit_bank)?;
+            m.opt("goods_tags", &self.goods_tags)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for GetResponseDataPayActivitySettingPaymentSetting {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                payment_mode: o.opt("payment_mode")?,
+                limit_bank: o.opt("limit_bank")?,
+                goods_tags: o.opt("goods_tags")?,
+            })
+        }
+    }
     /// 支付模式
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataPayActivitySettingPaymentSettingPaymentMode {
         /// 支付场景列表
         ///
         /// Example: `APP`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_scene_list: Option<Vec<::serde_json::Value>>,
     }
+    impl ::serde::Serialize
+    for GetResponseDataPayActivitySettingPaymentSettingPaymentMode {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("payment_scene_list", &self.payment_scene_list)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for GetResponseDataPayActivitySettingPaymentSettingPaymentMode {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                payment_scene_list: o.opt("payment_scene_list")?,
+            })
+        }
+    }
     /// GetResponseDataStockList
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataStockList {
         /// 创建批次的商户号
         ///
@@ -471,8 +819,30 @@ pub mod activities {
         /// Example: `98065001`
         pub stock_id: String,
     }
+    impl ::serde::Serialize for GetResponseDataStockList {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("stock_creator_mchid", &self.stock_creator_mchid)?;
+            m.req("stock_id", &self.stock_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseDataStockList {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                stock_creator_mchid: o.req("stock_creator_mchid")?,
+                stock_id: o.req("stock_id")?,
+            })
+        }
+    }
     /// The request of `POST /v3/marketing/membercard-activity/activities` (创建活动API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 会员卡ID
         ///
@@ -495,21 +865,55 @@ pub mod activities {
         /// Example: `2020-01-29T13:29:35.120+08:00`
         pub end_time: String,
         /// 发放时间段
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub award_send_period: Option<PostRequestAwardSendPeriod>,
         /// 优惠券列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stock_list: Option<Vec<PostRequestStockList>>,
         /// 商户请求单号
         ///
         /// Example: `100002322019090134234sfdf`
         pub out_request_no: String,
         /// 支付后活动设置
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pay_activity_setting: Option<PostRequestPayActivitySetting>,
         /// 支付前会员活动设置
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub miniprogram_activity_setting: Option<PostRequestMiniprogramActivitySetting>,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("card_id", &self.card_id)?;
+            m.req("activity_name", &self.activity_name)?;
+            m.req("activity_type", &self.activity_type)?;
+            m.req("begin_time", &self.begin_time)?;
+            m.req("end_time", &self.end_time)?;
+            m.opt("award_send_period", &self.award_send_period)?;
+            m.opt("stock_list", &self.stock_list)?;
+            m.req("out_request_no", &self.out_request_no)?;
+            m.opt("pay_activity_setting", &self.pay_activity_setting)?;
+            m.opt("miniprogram_activity_setting", &self.miniprogram_activity_setting)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                card_id: o.req("card_id")?,
+                activity_name: o.req("activity_name")?,
+                activity_type: o.req("activity_type")?,
+                begin_time: o.req("begin_time")?,
+                end_time: o.req("end_time")?,
+                award_send_period: o.opt("award_send_period")?,
+                stock_list: o.opt("stock_list")?,
+                out_request_no: o.req("out_request_no")?,
+                pay_activity_setting: o.opt("pay_activity_setting")?,
+                miniprogram_activity_setting: o.opt("miniprogram_activity_setting")?,
+            })
+        }
     }
     /// 活动类型
     ///
@@ -572,25 +976,67 @@ pub mod activities {
         }
     }
     /// 发放时间段
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAwardSendPeriod {
         /// 指定时间
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub award_send_time: Option<Vec<PostRequestAwardSendPeriodAwardSendTime>>,
         /// 指定时间段
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub award_send_day_time: Option<Vec<PostRequestAwardSendPeriodAwardSendDayTime>>,
     }
+    impl ::serde::Serialize for PostRequestAwardSendPeriod {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("award_send_time", &self.award_send_time)?;
+            m.opt("award_send_day_time", &self.award_send_day_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestAwardSendPeriod {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                award_send_time: o.opt("award_send_time")?,
+                award_send_day_time: o.opt("award_send_day_time")?,
+            })
+        }
+    }
     /// PostRequestAwardSendPeriodAwardSendDayTime
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAwardSendPeriodAwardSendDayTime {
         /// 每日发放开始时间
         pub begin_day_time: PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime,
         /// 每日发放结束时间
         pub end_day_time: PostRequestAwardSendPeriodAwardSendDayTimeEndDayTime,
     }
+    impl ::serde::Serialize for PostRequestAwardSendPeriodAwardSendDayTime {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("begin_day_time", &self.begin_day_time)?;
+            m.req("end_day_time", &self.end_day_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestAwardSendPeriodAwardSendDayTime {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                begin_day_time: o.req("begin_day_time")?,
+                end_day_time: o.req("end_day_time")?,
+            })
+        }
+    }
     /// 每日发放开始时间
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime {
         /// 时
         ///
@@ -605,8 +1051,33 @@ pub mod activities {
         /// Example: `6`
         pub seconds: i64,
     }
+    impl ::serde::Serialize for PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("hours", &self.hours)?;
+            m.req("minutes", &self.minutes)?;
+            m.req("seconds", &self.seconds)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                hours: o.req("hours")?,
+                minutes: o.req("minutes")?,
+                seconds: o.req("seconds")?,
+            })
+        }
+    }
     /// 每日发放结束时间
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAwardSendPeriodAwardSendDayTimeEndDayTime {
         /// 时
         ///
@@ -621,8 +1092,33 @@ pub mod activities {
         /// Example: `6`
         pub seconds: i64,
     }
+    impl ::serde::Serialize for PostRequestAwardSendPeriodAwardSendDayTimeEndDayTime {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("hours", &self.hours)?;
+            m.req("minutes", &self.minutes)?;
+            m.req("seconds", &self.seconds)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostRequestAwardSendPeriodAwardSendDayTimeEndDayTime {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                hours: o.req("hours")?,
+                minutes: o.req("minutes")?,
+                seconds: o.req("seconds")?,
+            })
+        }
+    }
     /// PostRequestAwardSendPeriodAwardSendTime
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAwardSendPeriodAwardSendTime {
         /// 发放开始时间
         ///
@@ -633,39 +1129,103 @@ pub mod activities {
         /// Example: `2020-01-27T00:00:00.000+08:00`
         pub end_time: String,
     }
+    impl ::serde::Serialize for PostRequestAwardSendPeriodAwardSendTime {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("begin_time", &self.begin_time)?;
+            m.req("end_time", &self.end_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestAwardSendPeriodAwardSendTime {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                begin_time: o.req("begin_time")?,
+                end_time: o.req("end_time")?,
+            })
+        }
+    }
     /// 支付前会员活动设置
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestMiniprogramActivitySetting {
         /// 指定领取渠道
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub outer_str: Option<Vec<String>>,
         /// 领奖页面跳转配置
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub award_jump_deploy: Option<
             PostRequestMiniprogramActivitySettingAwardJumpDeploy,
         >,
     }
+    impl ::serde::Serialize for PostRequestMiniprogramActivitySetting {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("outer_str", &self.outer_str)?;
+            m.opt("award_jump_deploy", &self.award_jump_deploy)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestMiniprogramActivitySetting {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                outer_str: o.opt("outer_str")?,
+                award_jump_deploy: o.opt("award_jump_deploy")?,
+            })
+        }
+    }
     /// 领奖页面跳转配置
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestMiniprogramActivitySettingAwardJumpDeploy {
         /// 小程序AppID
         ///
         /// Example: `wxc0b84a53ed8e8d29`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mini_program_appid: Option<String>,
         /// 小程序path
         ///
         /// Example: `mall/pages/List`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mini_program_path: Option<String>,
         /// 跳转按钮文案
         ///
         /// Example: `点击`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub button_text: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestMiniprogramActivitySettingAwardJumpDeploy {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("mini_program_appid", &self.mini_program_appid)?;
+            m.opt("mini_program_path", &self.mini_program_path)?;
+            m.opt("button_text", &self.button_text)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostRequestMiniprogramActivitySettingAwardJumpDeploy {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mini_program_appid: o.opt("mini_program_appid")?,
+                mini_program_path: o.opt("mini_program_path")?,
+                button_text: o.opt("button_text")?,
+            })
+        }
+    }
     /// 支付后活动设置
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayActivitySetting {
         /// 商户logo
         ///
@@ -676,17 +1236,42 @@ pub mod activities {
         /// Example: `湖南麻辣美食券`
         pub activity_second_title: String,
         /// 活动曝光商户号
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mchid_list: Option<Vec<String>>,
         /// 激活方式设置
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub activate_setting: Option<PostRequestPayActivitySettingActivateSetting>,
         /// 支付设置
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_setting: Option<PostRequestPayActivitySettingPaymentSetting>,
     }
+    impl ::serde::Serialize for PostRequestPayActivitySetting {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("logo_url", &self.logo_url)?;
+            m.req("activity_second_title", &self.activity_second_title)?;
+            m.opt("mchid_list", &self.mchid_list)?;
+            m.opt("activate_setting", &self.activate_setting)?;
+            m.opt("payment_setting", &self.payment_setting)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestPayActivitySetting {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                logo_url: o.req("logo_url")?,
+                activity_second_title: o.req("activity_second_title")?,
+                mchid_list: o.opt("mchid_list")?,
+                activate_setting: o.opt("activate_setting")?,
+                payment_setting: o.opt("payment_setting")?,
+            })
+        }
+    }
     /// 激活方式设置
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayActivitySettingActivateSetting {
         /// 激活类型
         ///
@@ -695,16 +1280,39 @@ pub mod activities {
         /// 跳转激活的url
         ///
         /// Example: `https://w.url.cn/s/Ahz3p2C`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub activate_url: Option<String>,
         /// 跳转激活的小程序
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub activate_miniprogram: Option<
             PostRequestPayActivitySettingActivateSettingActivateMiniprogram,
         >,
     }
+    impl ::serde::Serialize for PostRequestPayActivitySettingActivateSetting {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("activate_type", &self.activate_type)?;
+            m.opt("activate_url", &self.activate_url)?;
+            m.opt("activate_miniprogram", &self.activate_miniprogram)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostRequestPayActivitySettingActivateSetting {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                activate_type: o.req("activate_type")?,
+                activate_url: o.opt("activate_url")?,
+                activate_miniprogram: o.opt("activate_miniprogram")?,
+            })
+        }
+    }
     /// 跳转激活的小程序
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayActivitySettingActivateSettingActivateMiniprogram {
         /// 跳转激活的appid
         ///
@@ -715,30 +1323,95 @@ pub mod activities {
         /// Example: `pages/activate/activate`
         pub activate_path: String,
     }
+    impl ::serde::Serialize
+    for PostRequestPayActivitySettingActivateSettingActivateMiniprogram {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("activate_appid", &self.activate_appid)?;
+            m.req("activate_path", &self.activate_path)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostRequestPayActivitySettingActivateSettingActivateMiniprogram {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                activate_appid: o.req("activate_appid")?,
+                activate_path: o.req("activate_path")?,
+            })
+        }
+    }
     /// 支付设置
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayActivitySettingPaymentSetting {
         /// 支付模式
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_mode: Option<PostRequestPayActivitySettingPaymentSettingPaymentMode>,
         /// 指定银行的简称
         ///
         /// Example: `CFT`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub limit_bank: Option<String>,
         /// 订单优惠标记
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_tags: Option<Vec<String>>,
     }
+    impl ::serde::Serialize for PostRequestPayActivitySettingPaymentSetting {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("payment_mode", &self.payment_mode)?;
+            m.opt("limit_bank", &self.limit_bank)?;
+            m.opt("goods_tags", &self.goods_tags)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestPayActivitySettingPaymentSetting {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                payment_mode: o.opt("payment_mode")?,
+                limit_bank: o.opt("limit_bank")?,
+                goods_tags: o.opt("goods_tags")?,
+            })
+        }
+    }
     /// 支付模式
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayActivitySettingPaymentSettingPaymentMode {
         /// 支付场景列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_scene_list: Option<Vec<String>>,
     }
+    impl ::serde::Serialize for PostRequestPayActivitySettingPaymentSettingPaymentMode {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("payment_scene_list", &self.payment_scene_list)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostRequestPayActivitySettingPaymentSettingPaymentMode {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                payment_scene_list: o.opt("payment_scene_list")?,
+            })
+        }
+    }
     /// PostRequestStockList
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestStockList {
         /// 创建批次的商户号
         ///
@@ -749,8 +1422,30 @@ pub mod activities {
         /// Example: `98065001`
         pub stock_id: String,
     }
+    impl ::serde::Serialize for PostRequestStockList {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("stock_creator_mchid", &self.stock_creator_mchid)?;
+            m.req("stock_id", &self.stock_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestStockList {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                stock_creator_mchid: o.req("stock_creator_mchid")?,
+                stock_id: o.req("stock_id")?,
+            })
+        }
+    }
     /// The response of `POST /v3/marketing/membercard-activity/activities` (创建活动API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 活动ID
         ///
@@ -759,83 +1454,158 @@ pub mod activities {
         /// 活动的当前状态
         ///
         /// Example: `ONGOING`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub activity_status: Option<String>,
         /// 创建时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub create_time: Option<String>,
         /// 更新时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub update_time: Option<String>,
         /// 会员卡ID
         ///
         /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub card_id: Option<String>,
         /// 活动名称
         ///
         /// Example: `良品铺子回馈活动`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub activity_name: Option<String>,
         /// 活动类型
         ///
         /// Example: `NON_MEMBER_AFTERPAY`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub activity_type: Option<String>,
         /// 活动开始时间
         ///
         /// Example: `2020-01-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub begin_time: Option<String>,
         /// 活动结束时间
         ///
         /// Example: `2020-01-29T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time: Option<String>,
         /// 发放时间段
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub award_send_period: Option<PostResponseAwardSendPeriod>,
         /// 优惠券列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stock_list: Option<Vec<PostResponseStockList>>,
         /// 商户请求单号
         ///
         /// Example: `100002322019090134234sfdf`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub out_request_no: Option<String>,
         /// 支付后活动设置
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pay_activity_setting: Option<PostResponsePayActivitySetting>,
         /// 支付前会员活动设置
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub miniprogram_activity_setting: Option<PostResponseMiniprogramActivitySetting>,
     }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("activity_id", &self.activity_id)?;
+            m.opt("activity_status", &self.activity_status)?;
+            m.opt("create_time", &self.create_time)?;
+            m.opt("update_time", &self.update_time)?;
+            m.opt("card_id", &self.card_id)?;
+            m.opt("activity_name", &self.activity_name)?;
+            m.opt("activity_type", &self.activity_type)?;
+            m.opt("begin_time", &self.begin_time)?;
+            m.opt("end_time", &self.end_time)?;
+            m.opt("award_send_period", &self.award_send_period)?;
+            m.opt("stock_list", &self.stock_list)?;
+            m.opt("out_request_no", &self.out_request_no)?;
+            m.opt("pay_activity_setting", &self.pay_activity_setting)?;
+            m.opt("miniprogram_activity_setting", &self.miniprogram_activity_setting)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                activity_id: o.req("activity_id")?,
+                activity_status: o.opt("activity_status")?,
+                create_time: o.opt("create_time")?,
+                update_time: o.opt("update_time")?,
+                card_id: o.opt("card_id")?,
+                activity_name: o.opt("activity_name")?,
+                activity_type: o.opt("activity_type")?,
+                begin_time: o.opt("begin_time")?,
+                end_time: o.opt("end_time")?,
+                award_send_period: o.opt("award_send_period")?,
+                stock_list: o.opt("stock_list")?,
+                out_request_no: o.opt("out_request_no")?,
+                pay_activity_setting: o.opt("pay_activity_setting")?,
+                miniprogram_activity_setting: o.opt("miniprogram_activity_setting")?,
+            })
+        }
+    }
     /// 发放时间段
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseAwardSendPeriod {
         /// 指定时间
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub award_send_time: Option<Vec<PostResponseAwardSendPeriodAwardSendTime>>,
         /// 指定时间段
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub award_send_day_time: Option<
             Vec<PostResponseAwardSendPeriodAwardSendDayTime>,
         >,
     }
+    impl ::serde::Serialize for PostResponseAwardSendPeriod {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("award_send_time", &self.award_send_time)?;
+            m.opt("award_send_day_time", &self.award_send_day_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseAwardSendPeriod {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                award_send_time: o.opt("award_send_time")?,
+                award_send_day_time: o.opt("award_send_day_time")?,
+            })
+        }
+    }
     /// PostResponseAwardSendPeriodAwardSendDayTime
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseAwardSendPeriodAwardSendDayTime {
         /// 每日发放开始时间
         pub begin_day_time: PostResponseAwardSendPeriodAwardSendDayTimeBeginDayTime,
         /// 每日发放结束时间
         pub end_day_time: PostResponseAwardSendPeriodAwardSendDayTimeEndDayTime,
     }
+    impl ::serde::Serialize for PostResponseAwardSendPeriodAwardSendDayTime {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("begin_day_time", &self.begin_day_time)?;
+            m.req("end_day_time", &self.end_day_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseAwardSendPeriodAwardSendDayTime {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                begin_day_time: o.req("begin_day_time")?,
+                end_day_time: o.req("end_day_time")?,
+            })
+        }
+    }
     /// 每日发放开始时间
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseAwardSendPeriodAwardSendDayTimeBeginDayTime {
         /// 时
         ///
@@ -850,8 +1620,33 @@ pub mod activities {
         /// Example: `6`
         pub seconds: i64,
     }
+    impl ::serde::Serialize for PostResponseAwardSendPeriodAwardSendDayTimeBeginDayTime {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("hours", &self.hours)?;
+            m.req("minutes", &self.minutes)?;
+            m.req("seconds", &self.seconds)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostResponseAwardSendPeriodAwardSendDayTimeBeginDayTime {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                hours: o.req("hours")?,
+                minutes: o.req("minutes")?,
+                seconds: o.req("seconds")?,
+            })
+        }
+    }
     /// 每日发放结束时间
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseAwardSendPeriodAwardSendDayTimeEndDayTime {
         /// 时
         ///
@@ -866,8 +1661,33 @@ pub mod activities {
         /// Example: `6`
         pub seconds: i64,
     }
+    impl ::serde::Serialize for PostResponseAwardSendPeriodAwardSendDayTimeEndDayTime {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("hours", &self.hours)?;
+            m.req("minutes", &self.minutes)?;
+            m.req("seconds", &self.seconds)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostResponseAwardSendPeriodAwardSendDayTimeEndDayTime {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                hours: o.req("hours")?,
+                minutes: o.req("minutes")?,
+                seconds: o.req("seconds")?,
+            })
+        }
+    }
     /// PostResponseAwardSendPeriodAwardSendTime
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseAwardSendPeriodAwardSendTime {
         /// 发放开始时间
         ///
@@ -878,39 +1698,103 @@ pub mod activities {
         /// Example: `2020-01-27T00:00:00.000+08:00`
         pub end_time: String,
     }
+    impl ::serde::Serialize for PostResponseAwardSendPeriodAwardSendTime {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("begin_time", &self.begin_time)?;
+            m.req("end_time", &self.end_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseAwardSendPeriodAwardSendTime {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                begin_time: o.req("begin_time")?,
+                end_time: o.req("end_time")?,
+            })
+        }
+    }
     /// 支付前会员活动设置
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseMiniprogramActivitySetting {
         /// 指定领取渠道
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub outer_str: Option<Vec<String>>,
         /// 领奖页面跳转配置
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub award_jump_deploy: Option<
             PostResponseMiniprogramActivitySettingAwardJumpDeploy,
         >,
     }
+    impl ::serde::Serialize for PostResponseMiniprogramActivitySetting {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("outer_str", &self.outer_str)?;
+            m.opt("award_jump_deploy", &self.award_jump_deploy)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseMiniprogramActivitySetting {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                outer_str: o.opt("outer_str")?,
+                award_jump_deploy: o.opt("award_jump_deploy")?,
+            })
+        }
+    }
     /// 领奖页面跳转配置
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseMiniprogramActivitySettingAwardJumpDeploy {
         /// 小程序AppID
         ///
         /// Example: `wxc0b84a53ed8e8d29`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mini_program_appid: Option<String>,
         /// 小程序path
         ///
         /// Example: `mall/pages/List`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mini_program_path: Option<String>,
         /// 跳转按钮文案
         ///
         /// Example: `点击`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub button_text: Option<String>,
     }
+    impl ::serde::Serialize for PostResponseMiniprogramActivitySettingAwardJumpDeploy {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("mini_program_appid", &self.mini_program_appid)?;
+            m.opt("mini_program_path", &self.mini_program_path)?;
+            m.opt("button_text", &self.button_text)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostResponseMiniprogramActivitySettingAwardJumpDeploy {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mini_program_appid: o.opt("mini_program_appid")?,
+                mini_program_path: o.opt("mini_program_path")?,
+                button_text: o.opt("button_text")?,
+            })
+        }
+    }
     /// 支付后活动设置
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePayActivitySetting {
         /// 商户logo
         ///
@@ -921,17 +1805,42 @@ pub mod activities {
         /// Example: `湖南麻辣美食券`
         pub activity_second_title: String,
         /// 活动曝光商户号
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mchid_list: Option<Vec<String>>,
         /// 激活方式设置
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub activate_setting: Option<PostResponsePayActivitySettingActivateSetting>,
         /// 支付设置
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_setting: Option<PostResponsePayActivitySettingPaymentSetting>,
     }
+    impl ::serde::Serialize for PostResponsePayActivitySetting {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("logo_url", &self.logo_url)?;
+            m.req("activity_second_title", &self.activity_second_title)?;
+            m.opt("mchid_list", &self.mchid_list)?;
+            m.opt("activate_setting", &self.activate_setting)?;
+            m.opt("payment_setting", &self.payment_setting)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponsePayActivitySetting {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                logo_url: o.req("logo_url")?,
+                activity_second_title: o.req("activity_second_title")?,
+                mchid_list: o.opt("mchid_list")?,
+                activate_setting: o.opt("activate_setting")?,
+                payment_setting: o.opt("payment_setting")?,
+            })
+        }
+    }
     /// 激活方式设置
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePayActivitySettingActivateSetting {
         /// 激活类型
         ///
@@ -940,16 +1849,39 @@ pub mod activities {
         /// 跳转激活的url
         ///
         /// Example: `https://w.url.cn/s/Ahz3p2C`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub activate_url: Option<String>,
         /// 跳转激活的小程序
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub activate_miniprogram: Option<
             PostResponsePayActivitySettingActivateSettingActivateMiniprogram,
         >,
     }
+    impl ::serde::Serialize for PostResponsePayActivitySettingActivateSetting {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("activate_type", &self.activate_type)?;
+            m.opt("activate_url", &self.activate_url)?;
+            m.opt("activate_miniprogram", &self.activate_miniprogram)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostResponsePayActivitySettingActivateSetting {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                activate_type: o.req("activate_type")?,
+                activate_url: o.opt("activate_url")?,
+                activate_miniprogram: o.opt("activate_miniprogram")?,
+            })
+        }
+    }
     /// 跳转激活的小程序
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePayActivitySettingActivateSettingActivateMiniprogram {
         /// 跳转激活的appid
         ///
@@ -960,36 +1892,102 @@ pub mod activities {
         /// Example: `pages/activate/activate`
         pub activate_path: String,
     }
+    impl ::serde::Serialize
+    for PostResponsePayActivitySettingActivateSettingActivateMiniprogram {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("activate_appid", &self.activate_appid)?;
+            m.req("activate_path", &self.activate_path)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostResponsePayActivitySettingActivateSettingActivateMiniprogram {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                activate_appid: o.req("activate_appid")?,
+                activate_path: o.req("activate_path")?,
+            })
+        }
+    }
     /// 支付设置
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePayActivitySettingPaymentSetting {
         /// 支付模式
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_mode: Option<
             PostResponsePayActivitySettingPaymentSettingPaymentMode,
         >,
         /// 指定银行的简称
         ///
         /// Example: `CFT`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub limit_bank: Option<String>,
         /// 订单优惠标记
         ///
         /// Example: `xxx,yyy`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_tags: Option<Vec<::serde_json::Value>>,
     }
+    impl ::serde::Serialize for PostResponsePayActivitySettingPaymentSetting {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("payment_mode", &self.payment_mode)?;
+            m.opt("limit_bank", &self.limit_bank)?;
+            m.opt("goods_tags", &self.goods_tags)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostResponsePayActivitySettingPaymentSetting {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                payment_mode: o.opt("payment_mode")?,
+                limit_bank: o.opt("limit_bank")?,
+                goods_tags: o.opt("goods_tags")?,
+            })
+        }
+    }
     /// 支付模式
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePayActivitySettingPaymentSettingPaymentMode {
         /// 支付场景列表
         ///
         /// Example: `APP`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_scene_list: Option<Vec<::serde_json::Value>>,
     }
+    impl ::serde::Serialize for PostResponsePayActivitySettingPaymentSettingPaymentMode {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("payment_scene_list", &self.payment_scene_list)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostResponsePayActivitySettingPaymentSettingPaymentMode {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                payment_scene_list: o.opt("payment_scene_list")?,
+            })
+        }
+    }
     /// PostResponseStockList
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseStockList {
         /// 创建批次的商户号
         ///
@@ -999,6 +1997,28 @@ pub mod activities {
         ///
         /// Example: `98065001`
         pub stock_id: String,
+    }
+    impl ::serde::Serialize for PostResponseStockList {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("stock_creator_mchid", &self.stock_creator_mchid)?;
+            m.req("stock_id", &self.stock_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseStockList {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                stock_creator_mchid: o.req("stock_creator_mchid")?,
+                stock_id: o.req("stock_id")?,
+            })
+        }
     }
     /// `/v3/marketing/membercard-activity/activities/{activity_id}`
     pub mod by_activity_id {
@@ -1019,14 +2039,7 @@ pub mod activities {
             }
         }
         /// The response of `GET /v3/marketing/membercard-activity/activities/{activity_id}` (查询活动详情API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 活动ID
             ///
@@ -1035,106 +2048,164 @@ pub mod activities {
             /// 活动的当前状态
             ///
             /// Example: `ONGOING`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub activity_status: Option<String>,
             /// 创建时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub create_time: Option<String>,
             /// 更新时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub update_time: Option<String>,
             /// 会员卡ID
             ///
             /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub card_id: Option<String>,
             /// 活动名称
             ///
             /// Example: `良品铺子回馈活动`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub activity_name: Option<String>,
             /// 活动类型
             ///
             /// Example: `NON_MEMBER_AFTERPAY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub activity_type: Option<String>,
             /// 活动开始时间
             ///
             /// Example: `2020-01-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub begin_time: Option<String>,
             /// 活动结束时间
             ///
             /// Example: `2020-01-29T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_time: Option<String>,
             /// 发放时间段
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub award_send_period: Option<GetResponseAwardSendPeriod>,
             /// 优惠券列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub stock_list: Option<Vec<GetResponseStockList>>,
             /// 商户请求单号
             ///
             /// Example: `100002322019090134234sfdf`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub out_request_no: Option<String>,
             /// 支付后活动设置
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub pay_activity_setting: Option<GetResponsePayActivitySetting>,
             /// 支付前会员活动设置
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub miniprogram_activity_setting: Option<
                 GetResponseMiniprogramActivitySetting,
             >,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("activity_id", &self.activity_id)?;
+                m.opt("activity_status", &self.activity_status)?;
+                m.opt("create_time", &self.create_time)?;
+                m.opt("update_time", &self.update_time)?;
+                m.opt("card_id", &self.card_id)?;
+                m.opt("activity_name", &self.activity_name)?;
+                m.opt("activity_type", &self.activity_type)?;
+                m.opt("begin_time", &self.begin_time)?;
+                m.opt("end_time", &self.end_time)?;
+                m.opt("award_send_period", &self.award_send_period)?;
+                m.opt("stock_list", &self.stock_list)?;
+                m.opt("out_request_no", &self.out_request_no)?;
+                m.opt("pay_activity_setting", &self.pay_activity_setting)?;
+                m.opt(
+                    "miniprogram_activity_setting",
+                    &self.miniprogram_activity_setting,
+                )?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    activity_id: o.req("activity_id")?,
+                    activity_status: o.opt("activity_status")?,
+                    create_time: o.opt("create_time")?,
+                    update_time: o.opt("update_time")?,
+                    card_id: o.opt("card_id")?,
+                    activity_name: o.opt("activity_name")?,
+                    activity_type: o.opt("activity_type")?,
+                    begin_time: o.opt("begin_time")?,
+                    end_time: o.opt("end_time")?,
+                    award_send_period: o.opt("award_send_period")?,
+                    stock_list: o.opt("stock_list")?,
+                    out_request_no: o.opt("out_request_no")?,
+                    pay_activity_setting: o.opt("pay_activity_setting")?,
+                    miniprogram_activity_setting: o.opt("miniprogram_activity_setting")?,
+                })
+            }
+        }
         /// 发放时间段
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAwardSendPeriod {
             /// 指定时间
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub award_send_time: Option<Vec<GetResponseAwardSendPeriodAwardSendTime>>,
             /// 指定时间段
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub award_send_day_time: Option<
                 Vec<GetResponseAwardSendPeriodAwardSendDayTime>,
             >,
         }
+        impl ::serde::Serialize for GetResponseAwardSendPeriod {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("award_send_time", &self.award_send_time)?;
+                m.opt("award_send_day_time", &self.award_send_day_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseAwardSendPeriod {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    award_send_time: o.opt("award_send_time")?,
+                    award_send_day_time: o.opt("award_send_day_time")?,
+                })
+            }
+        }
         /// GetResponseAwardSendPeriodAwardSendDayTime
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAwardSendPeriodAwardSendDayTime {
             /// 每日发放开始时间
             pub begin_day_time: GetResponseAwardSendPeriodAwardSendDayTimeBeginDayTime,
             /// 每日发放结束时间
             pub end_day_time: GetResponseAwardSendPeriodAwardSendDayTimeEndDayTime,
         }
+        impl ::serde::Serialize for GetResponseAwardSendPeriodAwardSendDayTime {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("begin_day_time", &self.begin_day_time)?;
+                m.req("end_day_time", &self.end_day_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseAwardSendPeriodAwardSendDayTime {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    begin_day_time: o.req("begin_day_time")?,
+                    end_day_time: o.req("end_day_time")?,
+                })
+            }
+        }
         /// 每日发放开始时间
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAwardSendPeriodAwardSendDayTimeBeginDayTime {
             /// 时
             ///
@@ -1149,15 +2220,34 @@ pub mod activities {
             /// Example: `6`
             pub seconds: i64,
         }
+        impl ::serde::Serialize
+        for GetResponseAwardSendPeriodAwardSendDayTimeBeginDayTime {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("hours", &self.hours)?;
+                m.req("minutes", &self.minutes)?;
+                m.req("seconds", &self.seconds)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseAwardSendPeriodAwardSendDayTimeBeginDayTime {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    hours: o.req("hours")?,
+                    minutes: o.req("minutes")?,
+                    seconds: o.req("seconds")?,
+                })
+            }
+        }
         /// 每日发放结束时间
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAwardSendPeriodAwardSendDayTimeEndDayTime {
             /// 时
             ///
@@ -1172,15 +2262,34 @@ pub mod activities {
             /// Example: `6`
             pub seconds: i64,
         }
+        impl ::serde::Serialize
+        for GetResponseAwardSendPeriodAwardSendDayTimeEndDayTime {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("hours", &self.hours)?;
+                m.req("minutes", &self.minutes)?;
+                m.req("seconds", &self.seconds)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseAwardSendPeriodAwardSendDayTimeEndDayTime {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    hours: o.req("hours")?,
+                    minutes: o.req("minutes")?,
+                    seconds: o.req("seconds")?,
+                })
+            }
+        }
         /// GetResponseAwardSendPeriodAwardSendTime
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAwardSendPeriodAwardSendTime {
             /// 发放开始时间
             ///
@@ -1191,60 +2300,104 @@ pub mod activities {
             /// Example: `2020-01-27T00:00:00.000+08:00`
             pub end_time: String,
         }
+        impl ::serde::Serialize for GetResponseAwardSendPeriodAwardSendTime {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("begin_time", &self.begin_time)?;
+                m.req("end_time", &self.end_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseAwardSendPeriodAwardSendTime {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    begin_time: o.req("begin_time")?,
+                    end_time: o.req("end_time")?,
+                })
+            }
+        }
         /// 支付前会员活动设置
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseMiniprogramActivitySetting {
             /// 指定领取渠道
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub outer_str: Option<Vec<String>>,
             /// 领奖页面跳转配置
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub award_jump_deploy: Option<
                 GetResponseMiniprogramActivitySettingAwardJumpDeploy,
             >,
         }
+        impl ::serde::Serialize for GetResponseMiniprogramActivitySetting {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("outer_str", &self.outer_str)?;
+                m.opt("award_jump_deploy", &self.award_jump_deploy)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseMiniprogramActivitySetting {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    outer_str: o.opt("outer_str")?,
+                    award_jump_deploy: o.opt("award_jump_deploy")?,
+                })
+            }
+        }
         /// 领奖页面跳转配置
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseMiniprogramActivitySettingAwardJumpDeploy {
             /// 小程序AppID
             ///
             /// Example: `wxc0b84a53ed8e8d29`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mini_program_appid: Option<String>,
             /// 小程序path
             ///
             /// Example: `mall/pages/List`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mini_program_path: Option<String>,
             /// 跳转按钮文案
             ///
             /// Example: `点击`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub button_text: Option<String>,
         }
+        impl ::serde::Serialize
+        for GetResponseMiniprogramActivitySettingAwardJumpDeploy {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("mini_program_appid", &self.mini_program_appid)?;
+                m.opt("mini_program_path", &self.mini_program_path)?;
+                m.opt("button_text", &self.button_text)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseMiniprogramActivitySettingAwardJumpDeploy {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mini_program_appid: o.opt("mini_program_appid")?,
+                    mini_program_path: o.opt("mini_program_path")?,
+                    button_text: o.opt("button_text")?,
+                })
+            }
+        }
         /// 支付后活动设置
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayActivitySetting {
             /// 商户logo
             ///
@@ -1257,24 +2410,42 @@ pub mod activities {
             /// 活动曝光商户号
             ///
             /// Example: `10000022,10000023`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mchid_list: Option<Vec<::serde_json::Value>>,
             /// 激活方式设置
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub activate_setting: Option<GetResponsePayActivitySettingActivateSetting>,
             /// 支付设置
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payment_setting: Option<GetResponsePayActivitySettingPaymentSetting>,
         }
+        impl ::serde::Serialize for GetResponsePayActivitySetting {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("logo_url", &self.logo_url)?;
+                m.req("activity_second_title", &self.activity_second_title)?;
+                m.opt("mchid_list", &self.mchid_list)?;
+                m.opt("activate_setting", &self.activate_setting)?;
+                m.opt("payment_setting", &self.payment_setting)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponsePayActivitySetting {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    logo_url: o.req("logo_url")?,
+                    activity_second_title: o.req("activity_second_title")?,
+                    mchid_list: o.opt("mchid_list")?,
+                    activate_setting: o.opt("activate_setting")?,
+                    payment_setting: o.opt("payment_setting")?,
+                })
+            }
+        }
         /// 激活方式设置
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayActivitySettingActivateSetting {
             /// 激活类型
             ///
@@ -1283,23 +2454,39 @@ pub mod activities {
             /// 跳转激活的url
             ///
             /// Example: `https://w.url.cn/s/Ahz3p2C`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub activate_url: Option<String>,
             /// 跳转激活的小程序
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub activate_miniprogram: Option<
                 GetResponsePayActivitySettingActivateSettingActivateMiniprogram,
             >,
         }
+        impl ::serde::Serialize for GetResponsePayActivitySettingActivateSetting {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("activate_type", &self.activate_type)?;
+                m.opt("activate_url", &self.activate_url)?;
+                m.opt("activate_miniprogram", &self.activate_miniprogram)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponsePayActivitySettingActivateSetting {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    activate_type: o.req("activate_type")?,
+                    activate_url: o.opt("activate_url")?,
+                    activate_miniprogram: o.opt("activate_miniprogram")?,
+                })
+            }
+        }
         /// 跳转激活的小程序
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayActivitySettingActivateSettingActivateMiniprogram {
             /// 跳转激活的appid
             ///
@@ -1310,57 +2497,103 @@ pub mod activities {
             /// Example: `pages/activate/activate`
             pub activate_path: String,
         }
+        impl ::serde::Serialize
+        for GetResponsePayActivitySettingActivateSettingActivateMiniprogram {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("activate_appid", &self.activate_appid)?;
+                m.req("activate_path", &self.activate_path)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponsePayActivitySettingActivateSettingActivateMiniprogram {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    activate_appid: o.req("activate_appid")?,
+                    activate_path: o.req("activate_path")?,
+                })
+            }
+        }
         /// 支付设置
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayActivitySettingPaymentSetting {
             /// 支付模式
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payment_mode: Option<
                 GetResponsePayActivitySettingPaymentSettingPaymentMode,
             >,
             /// 指定银行的简称
             ///
             /// Example: `CFT`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub limit_bank: Option<String>,
             /// 订单优惠标记
             ///
             /// Example: `xxx,yyy`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_tags: Option<Vec<::serde_json::Value>>,
         }
+        impl ::serde::Serialize for GetResponsePayActivitySettingPaymentSetting {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("payment_mode", &self.payment_mode)?;
+                m.opt("limit_bank", &self.limit_bank)?;
+                m.opt("goods_tags", &self.goods_tags)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponsePayActivitySettingPaymentSetting {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    payment_mode: o.opt("payment_mode")?,
+                    limit_bank: o.opt("limit_bank")?,
+                    goods_tags: o.opt("goods_tags")?,
+                })
+            }
+        }
         /// 支付模式
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayActivitySettingPaymentSettingPaymentMode {
             /// 支付场景列表
             ///
             /// Example: `APP`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payment_scene_list: Option<Vec<::serde_json::Value>>,
         }
+        impl ::serde::Serialize
+        for GetResponsePayActivitySettingPaymentSettingPaymentMode {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("payment_scene_list", &self.payment_scene_list)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponsePayActivitySettingPaymentSettingPaymentMode {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    payment_scene_list: o.opt("payment_scene_list")?,
+                })
+            }
+        }
         /// GetResponseStockList
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseStockList {
             /// 创建批次的商户号
             ///
@@ -1370,6 +2603,28 @@ pub mod activities {
             ///
             /// Example: `98065001`
             pub stock_id: String,
+        }
+        impl ::serde::Serialize for GetResponseStockList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("stock_creator_mchid", &self.stock_creator_mchid)?;
+                m.req("stock_id", &self.stock_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseStockList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    stock_creator_mchid: o.req("stock_creator_mchid")?,
+                    stock_id: o.req("stock_id")?,
+                })
+            }
         }
         /// `/v3/marketing/membercard-activity/activities/{activity_id}/terminate`
         pub mod terminate {
@@ -1386,14 +2641,7 @@ pub mod activities {
                 }
             }
             /// The response of `POST /v3/marketing/membercard-activity/activities/{activity_id}/terminate` (终止活动API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 活动ID
                 ///
@@ -1402,8 +2650,29 @@ pub mod activities {
                 /// 终止时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub terminate_time: Option<String>,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("activity_id", &self.activity_id)?;
+                    m.opt("terminate_time", &self.terminate_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        activity_id: o.req("activity_id")?,
+                        terminate_time: o.opt("terminate_time")?,
+                    })
+                }
             }
         }
     }

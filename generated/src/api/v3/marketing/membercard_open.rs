@@ -54,92 +54,148 @@ pub mod activate_informations {
             }
         }
         /// The response of `GET /v3/marketing/membercard-open/activate-informations/{activate_ticket}` (获取用户信息（跳转型激活）API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 微信昵称
             ///
             /// Example: `周星星`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub nickname: Option<String>,
             /// 微信头像url
             ///
             /// Example: `https://xxx.jpg`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub head_image_url: Option<String>,
             /// 用户开卡时填写的个人信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_information: Option<GetResponseUserInformation>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("nickname", &self.nickname)?;
+                m.opt("head_image_url", &self.head_image_url)?;
+                m.opt("user_information", &self.user_information)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    nickname: o.opt("nickname")?,
+                    head_image_url: o.opt("head_image_url")?,
+                    user_information: o.opt("user_information")?,
+                })
+            }
+        }
         /// 用户开卡时填写的个人信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseUserInformation {
             /// 平台提供的通用开卡信息字段
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub common_field_list: Option<
                 Vec<GetResponseUserInformationCommonFieldList>,
             >,
             /// 商户自定义的开卡信息字段
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub custom_field_list: Option<
                 Vec<GetResponseUserInformationCustomFieldList>,
             >,
         }
+        impl ::serde::Serialize for GetResponseUserInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("common_field_list", &self.common_field_list)?;
+                m.opt("custom_field_list", &self.custom_field_list)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseUserInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    common_field_list: o.opt("common_field_list")?,
+                    custom_field_list: o.opt("custom_field_list")?,
+                })
+            }
+        }
         /// GetResponseUserInformationCommonFieldList
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseUserInformationCommonFieldList {
             /// `name`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<crate::types::MemberCardUserInformationCommonField>,
             /// 用户开卡时填写的个人信息
             ///
             /// Example: `深圳`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub value: Option<String>,
         }
+        impl ::serde::Serialize for GetResponseUserInformationCommonFieldList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("name", &self.name)?;
+                m.opt("value", &self.value)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseUserInformationCommonFieldList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.opt("name")?,
+                    value: o.opt("value")?,
+                })
+            }
+        }
         /// GetResponseUserInformationCustomFieldList
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseUserInformationCustomFieldList {
             /// 字段名称
             ///
             /// Example: `喜欢的运动`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 字段值
             ///
             /// Example: `篮球`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub value: Option<String>,
             /// 字段值
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub value_list: Option<Vec<String>>,
+        }
+        impl ::serde::Serialize for GetResponseUserInformationCustomFieldList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("name", &self.name)?;
+                m.opt("value", &self.value)?;
+                m.opt("value_list", &self.value_list)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseUserInformationCustomFieldList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.opt("name")?,
+                    value: o.opt("value")?,
+                    value_list: o.opt("value_list")?,
+                })
+            }
         }
     }
 }
@@ -169,7 +225,7 @@ pub mod callback {
         }
     }
     /// The response of `GET /v3/marketing/membercard-open/callback` (查询回调地址API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 通知url地址
         ///
@@ -178,19 +234,60 @@ pub mod callback {
         /// 商户号
         ///
         /// Example: `99999105`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mchid: Option<String>,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("notify_url", &self.notify_url)?;
+            m.opt("mchid", &self.mchid)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                notify_url: o.req("notify_url")?,
+                mchid: o.opt("mchid")?,
+            })
+        }
+    }
     /// The request of `PATCH /v3/marketing/membercard-open/callback` (设置回调地址API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchRequest {
         /// 通知url地址
         ///
         /// Example: `https://pay.weixin.qq.com`
         pub notify_url: String,
     }
+    impl ::serde::Serialize for PatchRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("notify_url", &self.notify_url)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PatchRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                notify_url: o.req("notify_url")?,
+            })
+        }
+    }
     /// The response of `PATCH /v3/marketing/membercard-open/callback` (设置回调地址API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchResponse {
         /// 通知url地址
         ///
@@ -199,8 +296,29 @@ pub mod callback {
         /// 商户号
         ///
         /// Example: `99999105`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mchid: Option<String>,
+    }
+    impl ::serde::Serialize for PatchResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("notify_url", &self.notify_url)?;
+            m.opt("mchid", &self.mchid)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PatchResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                notify_url: o.req("notify_url")?,
+                mchid: o.opt("mchid")?,
+            })
+        }
     }
 }
 /// `/v3/marketing/membercard-open/cards`
@@ -242,31 +360,49 @@ pub mod cards {
         }
     }
     /// The request of `GET /v3/marketing/membercard-open/cards` (查询会员卡模板列表API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 品牌id
         ///
         /// Query parameter `brand_id`. Example: `1001622624`
-        #[serde(skip_serializing)]
         pub brand_id: Option<String>,
         /// 商户AppId
         ///
         /// Query parameter `appid`. Example: `wxea9c30890f48d5ae`
-        #[serde(skip_serializing)]
         pub appid: Option<String>,
         /// 分页页码
         ///
         /// Query parameter `offset`.
-        #[serde(skip_serializing)]
         pub offset: i64,
         /// 分页大小
         ///
         /// Query parameter `limit`. Example: `20`
-        #[serde(skip_serializing)]
         pub limit: i64,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                brand_id: o.opt("brand_id")?,
+                appid: o.opt("appid")?,
+                offset: o.req("offset")?,
+                limit: o.req("limit")?,
+            })
+        }
+    }
     /// The response of `GET /v3/marketing/membercard-open/cards` (查询会员卡模板列表API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 总数量
         pub total_count: i64,
@@ -275,11 +411,36 @@ pub mod cards {
         /// 分页页码
         pub offset: i64,
         /// 会员卡列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: Option<Vec<crate::types::Record>>,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("total_count", &self.total_count)?;
+            m.req("limit", &self.limit)?;
+            m.req("offset", &self.offset)?;
+            m.opt("data", &self.data)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                total_count: o.req("total_count")?,
+                limit: o.req("limit")?,
+                offset: o.req("offset")?,
+                data: o.opt("data")?,
+            })
+        }
+    }
     /// The request of `POST /v3/marketing/membercard-open/cards` (创建会员卡模板API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 商户AppId
         ///
@@ -306,94 +467,184 @@ pub mod cards {
         /// 服务电话
         ///
         /// Example: `010-8877xxxx`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub service_phone: Option<String>,
         /// `code_type`
         pub code_type: crate::types::MemberCardCodeType,
         /// 会员卡总库存
         ///
         /// Example: `5000000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_quantity: Option<i64>,
         /// 有效期
         pub date_information: PostRequestDateInformation,
         /// `code_mode`
         pub code_mode: crate::types::MemberCardCodeMode,
         /// 是否展示会员等级
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub need_display_level: Option<bool>,
         /// 会员初始等级
         ///
         /// Example: `白银会员`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub init_level: Option<String>,
         /// 商户请求单号
         ///
         /// Example: `100002322019090134234sfdf`
         pub out_request_no: String,
         /// 储值信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub balance_information: Option<PostRequestBalanceInformation>,
         /// 开卡信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_information_form: Option<PostRequestUserInformationForm>,
         /// 商户补充声明
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub additional_statement: Option<PostRequestAdditionalStatement>,
         /// 是否启用动态码
         ///
         /// Example: `false`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub need_dynamic_code: Option<bool>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("appid", &self.appid)?;
+            m.req("logo_url", &self.logo_url)?;
+            m.req("brand", &self.brand)?;
+            m.req("title", &self.title)?;
+            m.req("background_picture_url", &self.background_picture_url)?;
+            m.req("description", &self.description)?;
+            m.opt("service_phone", &self.service_phone)?;
+            m.req("code_type", &self.code_type)?;
+            m.opt("total_quantity", &self.total_quantity)?;
+            m.req("date_information", &self.date_information)?;
+            m.req("code_mode", &self.code_mode)?;
+            m.opt("need_display_level", &self.need_display_level)?;
+            m.opt("init_level", &self.init_level)?;
+            m.req("out_request_no", &self.out_request_no)?;
+            m.opt("balance_information", &self.balance_information)?;
+            m.opt("user_information_form", &self.user_information_form)?;
+            m.opt("additional_statement", &self.additional_statement)?;
+            m.opt("need_dynamic_code", &self.need_dynamic_code)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                appid: o.req("appid")?,
+                logo_url: o.req("logo_url")?,
+                brand: o.req("brand")?,
+                title: o.req("title")?,
+                background_picture_url: o.req("background_picture_url")?,
+                description: o.req("description")?,
+                service_phone: o.opt("service_phone")?,
+                code_type: o.req("code_type")?,
+                total_quantity: o.opt("total_quantity")?,
+                date_information: o.req("date_information")?,
+                code_mode: o.req("code_mode")?,
+                need_display_level: o.opt("need_display_level")?,
+                init_level: o.opt("init_level")?,
+                out_request_no: o.req("out_request_no")?,
+                balance_information: o.opt("balance_information")?,
+                user_information_form: o.opt("user_information_form")?,
+                additional_statement: o.opt("additional_statement")?,
+                need_dynamic_code: o.opt("need_dynamic_code")?,
+            })
+        }
+    }
     /// 商户补充声明
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAdditionalStatement {
         /// 标题
         ///
         /// Example: `xxx会员卡使用须知`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub title: Option<String>,
         /// 跳转url
         ///
         /// Example: `https://xxx.111.com`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub url: Option<String>,
         /// 跳转小程序appid
         ///
         /// Example: `wxea9c30890f48d5ae`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub appid: Option<String>,
         /// 跳转小程序path
         ///
         /// Example: `pages/statement/statement`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub path: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestAdditionalStatement {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("title", &self.title)?;
+            m.opt("url", &self.url)?;
+            m.opt("appid", &self.appid)?;
+            m.opt("path", &self.path)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestAdditionalStatement {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                title: o.opt("title")?,
+                url: o.opt("url")?,
+                appid: o.opt("appid")?,
+                path: o.opt("path")?,
+            })
+        }
+    }
     /// 储值信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBalanceInformation {
         /// 是否支持储值
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub need_balance: Option<bool>,
         /// 储值小程序appid
         ///
         /// Example: `wxea9c30890f48d5ae`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub balance_appid: Option<String>,
         /// 储值小程序path
         ///
         /// Example: `pages/balance/balance`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub balance_path: Option<String>,
         /// 储值url
         ///
         /// Example: `https://xxx.com`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub balance_url: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestBalanceInformation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("need_balance", &self.need_balance)?;
+            m.opt("balance_appid", &self.balance_appid)?;
+            m.opt("balance_path", &self.balance_path)?;
+            m.opt("balance_url", &self.balance_url)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestBalanceInformation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                need_balance: o.opt("need_balance")?,
+                balance_appid: o.opt("balance_appid")?,
+                balance_path: o.opt("balance_path")?,
+                balance_url: o.opt("balance_url")?,
+            })
+        }
+    }
     /// 品牌信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBrand {
         /// 品牌id
         ///
@@ -404,63 +655,150 @@ pub mod cards {
         /// Example: `微信支付`
         pub display_name: String,
     }
+    impl ::serde::Serialize for PostRequestBrand {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("brand_id", &self.brand_id)?;
+            m.req("display_name", &self.display_name)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestBrand {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                brand_id: o.req("brand_id")?,
+                display_name: o.req("display_name")?,
+            })
+        }
+    }
     /// 有效期
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestDateInformation {
         /// `type`
-        #[serde(rename = "type")]
         pub type_: crate::types::MemberCardDateInformationType,
         /// 有效期开始时间
         ///
         /// Example: `2020-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub available_begin_time: Option<String>,
         /// 有效期结束时间
         ///
         /// Example: `2030-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub available_end_time: Option<String>,
         /// 生效后N天内有效
         ///
         /// Example: `200`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub available_day_after_receive: Option<i64>,
         /// 领取后N天开始生效
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub wait_days_after_receive: Option<i64>,
     }
+    impl ::serde::Serialize for PostRequestDateInformation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("type", &self.type_)?;
+            m.opt("available_begin_time", &self.available_begin_time)?;
+            m.opt("available_end_time", &self.available_end_time)?;
+            m.opt("available_day_after_receive", &self.available_day_after_receive)?;
+            m.opt("wait_days_after_receive", &self.wait_days_after_receive)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestDateInformation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                type_: o.req("type")?,
+                available_begin_time: o.opt("available_begin_time")?,
+                available_end_time: o.opt("available_end_time")?,
+                available_day_after_receive: o.opt("available_day_after_receive")?,
+                wait_days_after_receive: o.opt("wait_days_after_receive")?,
+            })
+        }
+    }
     /// 开卡信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestUserInformationForm {
         /// 平台提供的通用开卡信息字段
         ///
         /// Example: `- USER_FORM_FLAG_MOBILE`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub common_field_list: Option<
             Vec<crate::types::MemberCardUserInformationCommonField>,
         >,
         /// 商户自定义的开卡信息字段
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub custom_field_list: Option<
             Vec<PostRequestUserInformationFormCustomFieldList>,
         >,
     }
+    impl ::serde::Serialize for PostRequestUserInformationForm {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("common_field_list", &self.common_field_list)?;
+            m.opt("custom_field_list", &self.custom_field_list)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestUserInformationForm {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                common_field_list: o.opt("common_field_list")?,
+                custom_field_list: o.opt("custom_field_list")?,
+            })
+        }
+    }
     /// PostRequestUserInformationFormCustomFieldList
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestUserInformationFormCustomFieldList {
         /// `type`
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: Option<crate::types::MemberCardUserInformationCustomFieldType>,
         /// 字段名称
         ///
         /// Example: `喜欢的运动`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: Option<String>,
         /// 字段值
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub values: Option<Vec<String>>,
+    }
+    impl ::serde::Serialize for PostRequestUserInformationFormCustomFieldList {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("type", &self.type_)?;
+            m.opt("name", &self.name)?;
+            m.opt("values", &self.values)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostRequestUserInformationFormCustomFieldList {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                type_: o.opt("type")?,
+                name: o.opt("name")?,
+                values: o.opt("values")?,
+            })
+        }
     }
     /// `/v3/marketing/membercard-open/cards/{card_id}`
     pub mod by_card_id {
@@ -535,145 +873,202 @@ pub mod cards {
             }
         }
         /// The request of `PATCH /v3/marketing/membercard-open/cards/{card_id}` (修改会员卡模板信息API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequest {
             /// 商户AppId
             ///
             /// Example: `wxea9c30890f48d5ae`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub appid: Option<String>,
             /// 会员卡logo
             ///
             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub logo_url: Option<String>,
             /// 卡名称
             ///
             /// Example: `微信支付测试卡`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub title: Option<String>,
             /// 会员卡背景图
             ///
             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub background_picture_url: Option<String>,
             /// 使用须知
             ///
             /// Example: `使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: Option<String>,
             /// 服务电话
             ///
             /// Example: `010-8877xxxx`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub service_phone: Option<String>,
             /// 会员卡总库存
             ///
             /// Example: `5000000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub total_quantity: Option<i64>,
             /// 有效期
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub date_information: Option<PatchRequestDateInformation>,
             /// 是否展示会员等级
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub need_display_level: Option<bool>,
             /// 会员初始等级
             ///
             /// Example: `白银会员`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub init_level: Option<String>,
             /// 储值信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub balance_information: Option<PatchRequestBalanceInformation>,
             /// 开卡信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_information_form: Option<PatchRequestUserInformationForm>,
             /// 商户补充声明
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub additional_statement: Option<PatchRequestAdditionalStatement>,
             /// 会员卡code分配类型
             ///
             /// Example: `SYSTEM_ALLOCATE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub code_mode: Option<PatchRequestCodeMode>,
             /// 会员码型
             ///
             /// Example: `BAR_CODE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub code_type: Option<PatchRequestCodeType>,
             /// 是否启用动态码
             ///
             /// Example: `false`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub need_dynamic_code: Option<bool>,
         }
+        impl ::serde::Serialize for PatchRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("appid", &self.appid)?;
+                m.opt("logo_url", &self.logo_url)?;
+                m.opt("title", &self.title)?;
+                m.opt("background_picture_url", &self.background_picture_url)?;
+                m.opt("description", &self.description)?;
+                m.opt("service_phone", &self.service_phone)?;
+                m.opt("total_quantity", &self.total_quantity)?;
+                m.opt("date_information", &self.date_information)?;
+                m.opt("need_display_level", &self.need_display_level)?;
+                m.opt("init_level", &self.init_level)?;
+                m.opt("balance_information", &self.balance_information)?;
+                m.opt("user_information_form", &self.user_information_form)?;
+                m.opt("additional_statement", &self.additional_statement)?;
+                m.opt("code_mode", &self.code_mode)?;
+                m.opt("code_type", &self.code_type)?;
+                m.opt("need_dynamic_code", &self.need_dynamic_code)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PatchRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.opt("appid")?,
+                    logo_url: o.opt("logo_url")?,
+                    title: o.opt("title")?,
+                    background_picture_url: o.opt("background_picture_url")?,
+                    description: o.opt("description")?,
+                    service_phone: o.opt("service_phone")?,
+                    total_quantity: o.opt("total_quantity")?,
+                    date_information: o.opt("date_information")?,
+                    need_display_level: o.opt("need_display_level")?,
+                    init_level: o.opt("init_level")?,
+                    balance_information: o.opt("balance_information")?,
+                    user_information_form: o.opt("user_information_form")?,
+                    additional_statement: o.opt("additional_statement")?,
+                    code_mode: o.opt("code_mode")?,
+                    code_type: o.opt("code_type")?,
+                    need_dynamic_code: o.opt("need_dynamic_code")?,
+                })
+            }
+        }
         /// 商户补充声明
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestAdditionalStatement {
             /// 标题
             ///
             /// Example: `xxx会员卡使用须知`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub title: Option<String>,
             /// 跳转url
             ///
             /// Example: `https://xxx.111.com`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub url: Option<String>,
             /// 跳转小程序appid
             ///
             /// Example: `wxea9c30890f48d5ae`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub appid: Option<String>,
             /// 跳转小程序path
             ///
             /// Example: `pages/statement/statement`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub path: Option<String>,
         }
+        impl ::serde::Serialize for PatchRequestAdditionalStatement {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("title", &self.title)?;
+                m.opt("url", &self.url)?;
+                m.opt("appid", &self.appid)?;
+                m.opt("path", &self.path)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PatchRequestAdditionalStatement {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    title: o.opt("title")?,
+                    url: o.opt("url")?,
+                    appid: o.opt("appid")?,
+                    path: o.opt("path")?,
+                })
+            }
+        }
         /// 储值信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestBalanceInformation {
             /// 是否支持储值
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub need_balance: Option<bool>,
             /// 储值小程序appid
             ///
             /// Example: `wxea9c30890f48d5ae`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub balance_appid: Option<String>,
             /// 储值小程序path
             ///
             /// Example: `pages/balance/balance`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub balance_path: Option<String>,
             /// 储值url
             ///
             /// Example: `https://xxx.com`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub balance_url: Option<String>,
+        }
+        impl ::serde::Serialize for PatchRequestBalanceInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("need_balance", &self.need_balance)?;
+                m.opt("balance_appid", &self.balance_appid)?;
+                m.opt("balance_path", &self.balance_path)?;
+                m.opt("balance_url", &self.balance_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PatchRequestBalanceInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    need_balance: o.opt("need_balance")?,
+                    balance_appid: o.opt("balance_appid")?,
+                    balance_path: o.opt("balance_path")?,
+                    balance_url: o.opt("balance_url")?,
+                })
+            }
         }
         /// 会员卡code分配类型
         ///
@@ -796,82 +1191,131 @@ pub mod cards {
             }
         }
         /// 有效期
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PatchRequestDateInformation {
             /// `type`
-            #[serde(rename = "type")]
             pub type_: crate::types::MemberCardDateInformationType,
             /// 有效期结束时间
             ///
             /// Example: `2030-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub available_end_time: Option<String>,
             /// 生效后N天内有效
             ///
             /// Example: `200`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub available_day_after_receive: Option<i64>,
             /// 领取后N天开始生效
             ///
             /// Example: `2`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub wait_days_after_receive: Option<i64>,
             /// 有效期开始时间
             ///
             /// Example: `2020-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub available_begin_time: Option<String>,
         }
+        impl ::serde::Serialize for PatchRequestDateInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("type", &self.type_)?;
+                m.opt("available_end_time", &self.available_end_time)?;
+                m.opt("available_day_after_receive", &self.available_day_after_receive)?;
+                m.opt("wait_days_after_receive", &self.wait_days_after_receive)?;
+                m.opt("available_begin_time", &self.available_begin_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PatchRequestDateInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.req("type")?,
+                    available_end_time: o.opt("available_end_time")?,
+                    available_day_after_receive: o.opt("available_day_after_receive")?,
+                    wait_days_after_receive: o.opt("wait_days_after_receive")?,
+                    available_begin_time: o.opt("available_begin_time")?,
+                })
+            }
+        }
         /// 开卡信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestUserInformationForm {
             /// 是否允许修改
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub can_modify_after_activate: Option<bool>,
             /// 平台提供的通用开卡信息字段
             ///
             /// Example: `- USER_FORM_FLAG_MOBILE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub common_field_list: Option<
                 Vec<crate::types::MemberCardUserInformationCommonField>,
             >,
             /// 商户自定义的开卡信息字段
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub custom_field_list: Option<
                 Vec<PatchRequestUserInformationFormCustomFieldList>,
             >,
         }
+        impl ::serde::Serialize for PatchRequestUserInformationForm {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("can_modify_after_activate", &self.can_modify_after_activate)?;
+                m.opt("common_field_list", &self.common_field_list)?;
+                m.opt("custom_field_list", &self.custom_field_list)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PatchRequestUserInformationForm {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    can_modify_after_activate: o.opt("can_modify_after_activate")?,
+                    common_field_list: o.opt("common_field_list")?,
+                    custom_field_list: o.opt("custom_field_list")?,
+                })
+            }
+        }
         /// PatchRequestUserInformationFormCustomFieldList
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestUserInformationFormCustomFieldList {
             /// `type`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<crate::types::MemberCardUserInformationCustomFieldType>,
             /// 字段名称
             ///
             /// Example: `喜欢的运动`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 字段值
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub values: Option<Vec<String>>,
+        }
+        impl ::serde::Serialize for PatchRequestUserInformationFormCustomFieldList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("type", &self.type_)?;
+                m.opt("name", &self.name)?;
+                m.opt("values", &self.values)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PatchRequestUserInformationFormCustomFieldList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.opt("type")?,
+                    name: o.opt("name")?,
+                    values: o.opt("values")?,
+                })
+            }
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/codes`
         pub mod codes {
@@ -940,71 +1384,94 @@ pub mod cards {
                     }
                 }
                 /// The response of `GET /v3/marketing/membercard-open/cards/{card_id}/codes/{code}` (查询用户会员卡信息API).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
                     /// 会员卡id
                     ///
                     /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub card_id: Option<String>,
                     /// 会员卡code
                     ///
                     /// Example: `478515832665`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub code: Option<String>,
                     /// 用户标识
                     ///
                     /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub openid: Option<String>,
                     /// 会员卡编号
                     ///
                     /// Example: `316510891298`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub membership_number: Option<String>,
                     /// 用户等级
                     ///
                     /// Example: `钻石会员`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub level: Option<String>,
                     /// 微信昵称
                     ///
                     /// Example: `周星星`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub nickname: Option<String>,
                     /// 微信头像url
                     ///
                     /// Example: `http://wx.qlogo.cn/xxx`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub head_image_url: Option<String>,
                     /// 会员卡背景图
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub background_picture_url: Option<String>,
                     /// 用户储值余额
                     ///
                     /// Example: `888`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub balance: Option<i64>,
                     /// 用户会员卡状态
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub user_card_status: Option<GetResponseUserCardStatus>,
                     /// 用户开卡时填写的个人信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub user_information: Option<GetResponseUserInformation>,
                     /// 用户当前积分
                     ///
                     /// Example: `600`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub bonus_value: Option<i64>,
+                }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("card_id", &self.card_id)?;
+                        m.opt("code", &self.code)?;
+                        m.opt("openid", &self.openid)?;
+                        m.opt("membership_number", &self.membership_number)?;
+                        m.opt("level", &self.level)?;
+                        m.opt("nickname", &self.nickname)?;
+                        m.opt("head_image_url", &self.head_image_url)?;
+                        m.opt("background_picture_url", &self.background_picture_url)?;
+                        m.opt("balance", &self.balance)?;
+                        m.opt("user_card_status", &self.user_card_status)?;
+                        m.opt("user_information", &self.user_information)?;
+                        m.opt("bonus_value", &self.bonus_value)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            card_id: o.opt("card_id")?,
+                            code: o.opt("code")?,
+                            openid: o.opt("openid")?,
+                            membership_number: o.opt("membership_number")?,
+                            level: o.opt("level")?,
+                            nickname: o.opt("nickname")?,
+                            head_image_url: o.opt("head_image_url")?,
+                            background_picture_url: o.opt("background_picture_url")?,
+                            balance: o.opt("balance")?,
+                            user_card_status: o.opt("user_card_status")?,
+                            user_information: o.opt("user_information")?,
+                            bonus_value: o.opt("bonus_value")?,
+                        })
+                    }
                 }
                 /// 用户会员卡状态
                 ///
@@ -1078,122 +1545,175 @@ pub mod cards {
                     }
                 }
                 /// 用户开卡时填写的个人信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseUserInformation {
                     /// 平台提供的通用开卡信息字段
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub common_field_list: Option<
                         Vec<GetResponseUserInformationCommonFieldList>,
                     >,
                     /// 商户自定义的开卡信息字段
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub custom_field_list: Option<
                         Vec<GetResponseUserInformationCustomFieldList>,
                     >,
                 }
+                impl ::serde::Serialize for GetResponseUserInformation {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("common_field_list", &self.common_field_list)?;
+                        m.opt("custom_field_list", &self.custom_field_list)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseUserInformation {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            common_field_list: o.opt("common_field_list")?,
+                            custom_field_list: o.opt("custom_field_list")?,
+                        })
+                    }
+                }
                 /// GetResponseUserInformationCommonFieldList
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseUserInformationCommonFieldList {
                     /// `name`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub name: Option<crate::types::MemberCardUserInformationCommonField>,
                     /// 用户开卡时填写的个人信息
                     ///
                     /// Example: `深圳`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub value: Option<String>,
                 }
+                impl ::serde::Serialize for GetResponseUserInformationCommonFieldList {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("name", &self.name)?;
+                        m.opt("value", &self.value)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseUserInformationCommonFieldList {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            name: o.opt("name")?,
+                            value: o.opt("value")?,
+                        })
+                    }
+                }
                 /// GetResponseUserInformationCustomFieldList
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseUserInformationCustomFieldList {
                     /// 字段名称
                     ///
                     /// Example: `喜欢的运动`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub name: Option<String>,
                     /// 字段值
                     ///
                     /// Example: `篮球`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub value: Option<String>,
                     /// 字段值列表
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub value_list: Option<Vec<String>>,
                 }
+                impl ::serde::Serialize for GetResponseUserInformationCustomFieldList {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("name", &self.name)?;
+                        m.opt("value", &self.value)?;
+                        m.opt("value_list", &self.value_list)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseUserInformationCustomFieldList {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            name: o.opt("name")?,
+                            value: o.opt("value")?,
+                            value_list: o.opt("value_list")?,
+                        })
+                    }
+                }
                 /// The request of `PATCH /v3/marketing/membercard-open/cards/{card_id}/codes/{code}` (修改用户会员卡信息API).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PatchRequest {
                     /// 会员卡编号
                     ///
                     /// Example: `316510891298`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub membership_number: Option<String>,
                     /// 会员卡背景图
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub background_picture_url: Option<String>,
                     /// 用户等级
                     ///
                     /// Example: `钻石会员`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub level: Option<String>,
                     /// 商户请求单号
                     ///
                     /// Example: `100002322019090134234sfdf`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub out_request_no: Option<String>,
                     /// 用户储值变更信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub balance_information: Option<PatchRequestBalanceInformation>,
                     /// 是否发送储值变更通知
                     ///
                     /// Example: `true`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub need_inform_balance: Option<bool>,
                     /// 是否发送等级变更通知
                     ///
                     /// Example: `true`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub need_inform_level: Option<bool>,
                 }
+                impl ::serde::Serialize for PatchRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("membership_number", &self.membership_number)?;
+                        m.opt("background_picture_url", &self.background_picture_url)?;
+                        m.opt("level", &self.level)?;
+                        m.opt("out_request_no", &self.out_request_no)?;
+                        m.opt("balance_information", &self.balance_information)?;
+                        m.opt("need_inform_balance", &self.need_inform_balance)?;
+                        m.opt("need_inform_level", &self.need_inform_level)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PatchRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            membership_number: o.opt("membership_number")?,
+                            background_picture_url: o.opt("background_picture_url")?,
+                            level: o.opt("level")?,
+                            out_request_no: o.opt("out_request_no")?,
+                            balance_information: o.opt("balance_information")?,
+                            need_inform_balance: o.opt("need_inform_balance")?,
+                            need_inform_level: o.opt("need_inform_level")?,
+                        })
+                    }
+                }
                 /// 用户储值变更信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PatchRequestBalanceInformation {
                     /// 更新前用户储值余额
                     ///
@@ -1210,8 +1730,33 @@ pub mod cards {
                     /// 储值消耗记录
                     ///
                     /// Example: `购买一杯珍珠奶茶，消耗30元`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub balance_remark: Option<String>,
+                }
+                impl ::serde::Serialize for PatchRequestBalanceInformation {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("before_balance", &self.before_balance)?;
+                        m.req("balance", &self.balance)?;
+                        m.req("add_balance", &self.add_balance)?;
+                        m.opt("balance_remark", &self.balance_remark)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PatchRequestBalanceInformation {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            before_balance: o.req("before_balance")?,
+                            balance: o.req("balance")?,
+                            add_balance: o.req("add_balance")?,
+                            balance_remark: o.opt("balance_remark")?,
+                        })
+                    }
                 }
                 /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/activate`
                 pub mod activate {
@@ -1234,20 +1779,32 @@ pub mod cards {
                         }
                     }
                     /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/activate` (激活会员卡（跳转型激活）API).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostRequest {
                         /// 会员卡编号
                         ///
                         /// Example: `316510891298`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub membership_number: Option<String>,
+                    }
+                    impl ::serde::Serialize for PostRequest {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.opt("membership_number", &self.membership_number)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                membership_number: o.opt("membership_number")?,
+                            })
+                        }
                     }
                 }
                 /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus`
@@ -1287,14 +1844,7 @@ pub mod cards {
                             }
                         }
                         /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/commit` (设置支付后展示的积分到账API).
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostRequest {
                             /// 商户订单号
                             ///
@@ -1312,6 +1862,34 @@ pub mod cards {
                             ///
                             /// Example: `30`
                             pub bonus_value: i64,
+                        }
+                        impl ::serde::Serialize for PostRequest {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("out_trade_no", &self.out_trade_no)?;
+                                m.req("mchid", &self.mchid)?;
+                                m.req("sub_mchid", &self.sub_mchid)?;
+                                m.req("bonus_value", &self.bonus_value)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    out_trade_no: o.req("out_trade_no")?,
+                                    mchid: o.req("mchid")?,
+                                    sub_mchid: o.req("sub_mchid")?,
+                                    bonus_value: o.req("bonus_value")?,
+                                })
+                            }
                         }
                     }
                     /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/prepare`
@@ -1337,14 +1915,7 @@ pub mod cards {
                             }
                         }
                         /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/prepare` (支付结果页展示会员积分API).
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostRequest {
                             /// 商户订单号
                             ///
@@ -1362,6 +1933,34 @@ pub mod cards {
                             ///
                             /// Example: `30`
                             pub bonus_value: i64,
+                        }
+                        impl ::serde::Serialize for PostRequest {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("out_trade_no", &self.out_trade_no)?;
+                                m.req("mchid", &self.mchid)?;
+                                m.req("sub_mchid", &self.sub_mchid)?;
+                                m.req("bonus_value", &self.bonus_value)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    out_trade_no: o.req("out_trade_no")?,
+                                    mchid: o.req("mchid")?,
+                                    sub_mchid: o.req("sub_mchid")?,
+                                    bonus_value: o.req("bonus_value")?,
+                                })
+                            }
                         }
                     }
                 }
@@ -1386,29 +1985,19 @@ pub mod cards {
                         }
                     }
                     /// The request of `PATCH /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/rights` (设置会员权益API).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PatchRequest {
                         /// 变更前的会员积分值
                         ///
                         /// Example: `500`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub before_bonus_value: Option<i64>,
                         /// 变更后的会员积分值
                         ///
                         /// Example: `600`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub bonus_value: Option<i64>,
                         /// 会员积分变动值
                         ///
                         /// Example: `100`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub add_bonus_value: Option<i64>,
                         /// 商户请求单号
                         ///
@@ -1417,57 +2006,111 @@ pub mod cards {
                         /// 是否发送积分变更通知
                         ///
                         /// Example: `true`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub need_inform_bonus: Option<bool>,
                         /// 会员专享价文案
                         ///
                         /// Example: `钻石会员尊享8折`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub member_price_word: Option<String>,
                         /// 会员发票跳转文案
                         ///
                         /// Example: `3张发票可开`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub fapiao_jump_word: Option<String>,
                         /// 会员专属咨询信息
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub guide: Option<PatchRequestGuide>,
                     }
+                    impl ::serde::Serialize for PatchRequest {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.opt("before_bonus_value", &self.before_bonus_value)?;
+                            m.opt("bonus_value", &self.bonus_value)?;
+                            m.opt("add_bonus_value", &self.add_bonus_value)?;
+                            m.req("out_request_no", &self.out_request_no)?;
+                            m.opt("need_inform_bonus", &self.need_inform_bonus)?;
+                            m.opt("member_price_word", &self.member_price_word)?;
+                            m.opt("fapiao_jump_word", &self.fapiao_jump_word)?;
+                            m.opt("guide", &self.guide)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for PatchRequest {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                before_bonus_value: o.opt("before_bonus_value")?,
+                                bonus_value: o.opt("bonus_value")?,
+                                add_bonus_value: o.opt("add_bonus_value")?,
+                                out_request_no: o.req("out_request_no")?,
+                                need_inform_bonus: o.opt("need_inform_bonus")?,
+                                member_price_word: o.opt("member_price_word")?,
+                                fapiao_jump_word: o.opt("fapiao_jump_word")?,
+                                guide: o.opt("guide")?,
+                            })
+                        }
+                    }
                     /// 会员专属咨询信息
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PatchRequestGuide {
                         /// 联系人名字
                         ///
                         /// Example: `酒店管家-何小明`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub staff_name: Option<String>,
                         /// 联系人头像
                         ///
                         /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub head_image_url: Option<String>,
                         /// 联系方式
                         ///
                         /// Example: `微信号`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub contact_information_name: Option<String>,
                         /// 联系信息值
                         ///
                         /// Example: `weixin123`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub contact_information_value: Option<String>,
                         /// 联系电话
                         ///
                         /// Example: `0755-12345677`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub phone_number: Option<String>,
+                    }
+                    impl ::serde::Serialize for PatchRequestGuide {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.opt("staff_name", &self.staff_name)?;
+                            m.opt("head_image_url", &self.head_image_url)?;
+                            m.opt(
+                                "contact_information_name",
+                                &self.contact_information_name,
+                            )?;
+                            m.opt(
+                                "contact_information_value",
+                                &self.contact_information_value,
+                            )?;
+                            m.opt("phone_number", &self.phone_number)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for PatchRequestGuide {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                staff_name: o.opt("staff_name")?,
+                                head_image_url: o.opt("head_image_url")?,
+                                contact_information_name: o
+                                    .opt("contact_information_name")?,
+                                contact_information_value: o
+                                    .opt("contact_information_value")?,
+                                phone_number: o.opt("phone_number")?,
+                            })
+                        }
                     }
                 }
                 /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/set-service-module-data`
@@ -1493,14 +2136,7 @@ pub mod cards {
                         }
                     }
                     /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/set-service-module-data` (设置会员服务项用户信息).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostRequest {
                         /// 商户请求单号
                         ///
@@ -1513,15 +2149,32 @@ pub mod cards {
                         /// 服务状态设置
                         pub state_setting: PostRequestStateSetting,
                     }
+                    impl ::serde::Serialize for PostRequest {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("out_request_no", &self.out_request_no)?;
+                            m.req("service_module_id", &self.service_module_id)?;
+                            m.req("state_setting", &self.state_setting)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                out_request_no: o.req("out_request_no")?,
+                                service_module_id: o.req("service_module_id")?,
+                                state_setting: o.req("state_setting")?,
+                            })
+                        }
+                    }
                     /// 服务状态设置
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostRequestStateSetting {
                         /// 状态ID
                         ///
@@ -1530,41 +2183,75 @@ pub mod cards {
                         /// 内容模板设置
                         pub content_template_data: PostRequestStateSettingContentTemplateData,
                         /// 消息模板设置
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub message_template_setting: Option<
                             PostRequestStateSettingMessageTemplateSetting,
                         >,
                     }
+                    impl ::serde::Serialize for PostRequestStateSetting {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("state_id", &self.state_id)?;
+                            m.req("content_template_data", &self.content_template_data)?;
+                            m.opt(
+                                "message_template_setting",
+                                &self.message_template_setting,
+                            )?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for PostRequestStateSetting {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                state_id: o.req("state_id")?,
+                                content_template_data: o.req("content_template_data")?,
+                                message_template_setting: o.opt("message_template_setting")?,
+                            })
+                        }
+                    }
                     /// 内容模板设置
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostRequestStateSettingContentTemplateData {
                         /// 服务内容列表
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub field_list: Option<
                             Vec<PostRequestStateSettingContentTemplateDataFieldList>,
                         >,
                         /// 操作设置
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub action_setting: Option<
                             PostRequestStateSettingContentTemplateDataActionSetting,
                         >,
                     }
+                    impl ::serde::Serialize
+                    for PostRequestStateSettingContentTemplateData {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.opt("field_list", &self.field_list)?;
+                            m.opt("action_setting", &self.action_setting)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de>
+                    for PostRequestStateSettingContentTemplateData {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                field_list: o.opt("field_list")?,
+                                action_setting: o.opt("action_setting")?,
+                            })
+                        }
+                    }
                     /// 操作设置
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostRequestStateSettingContentTemplateDataActionSetting {
                         /// 操作名称
                         ///
@@ -1573,15 +2260,32 @@ pub mod cards {
                         /// 跳转小程序
                         pub jump_miniprogram: PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram,
                     }
+                    impl ::serde::Serialize
+                    for PostRequestStateSettingContentTemplateDataActionSetting {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("action_name", &self.action_name)?;
+                            m.req("jump_miniprogram", &self.jump_miniprogram)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de>
+                    for PostRequestStateSettingContentTemplateDataActionSetting {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                action_name: o.req("action_name")?,
+                                jump_miniprogram: o.req("jump_miniprogram")?,
+                            })
+                        }
+                    }
                     /// 跳转小程序
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram {
                         /// 小程序appid
                         ///
@@ -1592,15 +2296,32 @@ pub mod cards {
                         /// Example: `pages/index/index`
                         pub path: String,
                     }
+                    impl ::serde::Serialize
+                    for PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("appid", &self.appid)?;
+                            m.req("path", &self.path)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de>
+                    for PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                appid: o.req("appid")?,
+                                path: o.req("path")?,
+                            })
+                        }
+                    }
                     /// PostRequestStateSettingContentTemplateDataFieldList
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostRequestStateSettingContentTemplateDataFieldList {
                         /// 内容字段ID
                         ///
@@ -1611,15 +2332,32 @@ pub mod cards {
                         /// Example: `深圳市南山区滨海路700号`
                         pub field_value: String,
                     }
+                    impl ::serde::Serialize
+                    for PostRequestStateSettingContentTemplateDataFieldList {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("field_id", &self.field_id)?;
+                            m.req("field_value", &self.field_value)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de>
+                    for PostRequestStateSettingContentTemplateDataFieldList {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                field_id: o.req("field_id")?,
+                                field_value: o.req("field_value")?,
+                            })
+                        }
+                    }
                     /// 消息模板设置
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostRequestStateSettingMessageTemplateSetting {
                         /// 模板消息ID
                         ///
@@ -1630,15 +2368,32 @@ pub mod cards {
                             PostRequestStateSettingMessageTemplateSettingFieldList,
                         >,
                     }
+                    impl ::serde::Serialize
+                    for PostRequestStateSettingMessageTemplateSetting {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("message_template_id", &self.message_template_id)?;
+                            m.req("field_list", &self.field_list)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de>
+                    for PostRequestStateSettingMessageTemplateSetting {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                message_template_id: o.req("message_template_id")?,
+                                field_list: o.req("field_list")?,
+                            })
+                        }
+                    }
                     /// PostRequestStateSettingMessageTemplateSettingFieldList
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostRequestStateSettingMessageTemplateSettingFieldList {
                         /// 内容字段ID
                         ///
@@ -1648,6 +2403,30 @@ pub mod cards {
                         ///
                         /// Example: `深圳市南山区滨海路700号`
                         pub field_value: String,
+                    }
+                    impl ::serde::Serialize
+                    for PostRequestStateSettingMessageTemplateSettingFieldList {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("field_id", &self.field_id)?;
+                            m.req("field_value", &self.field_value)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de>
+                    for PostRequestStateSettingMessageTemplateSettingFieldList {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                field_id: o.req("field_id")?,
+                                field_value: o.req("field_value")?,
+                            })
+                        }
                     }
                 }
                 /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/unavailable`
@@ -1673,20 +2452,30 @@ pub mod cards {
                         }
                     }
                     /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/unavailable` (作废用户会员卡API).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostRequest {
                         /// 失效理由
                         ///
                         /// Example: `用户违反会员条例`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub reason: Option<String>,
+                    }
+                    impl ::serde::Serialize for PostRequest {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.opt("reason", &self.reason)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self { reason: o.opt("reason")? })
+                        }
                     }
                 }
             }
@@ -1711,53 +2500,86 @@ pub mod cards {
                     }
                 }
                 /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/codes/deposit` (导入会员Code API).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 会员卡code
                     ///
                     /// Example: `- '478515832665'`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub code: Option<Vec<String>>,
                 }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("code", &self.code)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self { code: o.opt("code")? })
+                    }
+                }
                 /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/codes/deposit` (导入会员Code API).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
                     /// 导入结果
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub data: Option<Vec<PostResponseData>>,
                 }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("data", &self.data)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self { data: o.opt("data")? })
+                    }
+                }
                 /// PostResponseData
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseData {
                     /// 会员卡code
                     ///
                     /// Example: `478515832665`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub code: Option<String>,
                     /// 导入结果
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub result: Option<PostResponseDataResult>,
+                }
+                impl ::serde::Serialize for PostResponseData {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("code", &self.code)?;
+                        m.opt("result", &self.result)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponseData {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            code: o.opt("code")?,
+                            result: o.opt("result")?,
+                        })
+                    }
                 }
                 /// 导入结果
                 ///
@@ -1845,35 +2667,57 @@ pub mod cards {
                 }
             }
             /// The request of `GET /v3/marketing/membercard-open/cards/{card_id}/decrypt-code` (加密code解码（跳转型激活）API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 加密code
                 ///
                 /// Query parameter `encrypt_code`. Example: `XXIzTtMqCxwOaawoE91+VJdsFmv7b8g0VZIZkqf4GWA60Fzpc8ksZ/5ZZ0DVkXdE`
-                #[serde(skip_serializing)]
                 pub encrypt_code: String,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        encrypt_code: o.req("encrypt_code")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/marketing/membercard-open/cards/{card_id}/decrypt-code` (加密code解码（跳转型激活）API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 会员卡code
                 ///
                 /// Example: `751234212312`
                 pub code: String,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("code", &self.code)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self { code: o.req("code")? })
+                }
             }
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/permission-tokens`
@@ -1897,57 +2741,92 @@ pub mod cards {
                 }
             }
             /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/permission-tokens` (商户预授权).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 激活类型
                 ///
                 /// Example: `AUTO_ACTIVATE`
                 pub activate_type: String,
                 /// 设置用户在开卡完成后，是否返回拉起开卡组件的商家页面
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub navigate_back_previous_page: Option<bool>,
                 /// 跳转激活的url
                 ///
                 /// Example: `https://w.url.cn/s/Ahz3p2C`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub activate_url: Option<String>,
                 /// 跳转激活的appid
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub activate_appid: Option<String>,
                 /// 跳转激活的path
                 ///
                 /// Example: `pages/activate/activate`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub activate_path: Option<String>,
                 /// 自定义场景值
                 ///
                 /// Example: `szwxtd`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub outer_str: Option<String>,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("activate_type", &self.activate_type)?;
+                    m.opt(
+                        "navigate_back_previous_page",
+                        &self.navigate_back_previous_page,
+                    )?;
+                    m.opt("activate_url", &self.activate_url)?;
+                    m.opt("activate_appid", &self.activate_appid)?;
+                    m.opt("activate_path", &self.activate_path)?;
+                    m.opt("outer_str", &self.outer_str)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        activate_type: o.req("activate_type")?,
+                        navigate_back_previous_page: o
+                            .opt("navigate_back_previous_page")?,
+                        activate_url: o.opt("activate_url")?,
+                        activate_appid: o.opt("activate_appid")?,
+                        activate_path: o.opt("activate_path")?,
+                        outer_str: o.opt("outer_str")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/permission-tokens` (商户预授权).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 预授权token
                 ///
                 /// Example: `EhhEF0Jt0uDLPK6Cr70KCrJmkTtfPPE222gUFsdP87CF4RqzpIdnNpDsbOD1kpsNuioecawJqEUfANcDhLrSA3xadU4pD6IJ7tpLEheA3kS1b6`
                 pub permission_token: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("permission_token", &self.permission_token)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        permission_token: o.req("permission_token")?,
+                    })
+                }
             }
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/phone-membercard`
@@ -1982,19 +2861,11 @@ pub mod cards {
                     }
                 }
                 /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/phone-membercard/import` (根据手机号导入用户会员卡API).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 微信支付公钥ID/平台证书序列号
                     ///
                     /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                    #[serde(rename = "Wechatpay-Serial", skip_serializing)]
                     pub wechatpay_serial: String,
                     /// 用户加密手机号
                     ///
@@ -2003,27 +2874,62 @@ pub mod cards {
                     /// 会员卡code
                     ///
                     /// Example: `478515832665`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub code: Option<String>,
                     /// 商户请求单号
                     ///
                     /// Example: `100002322019090134234sfdf`
                     pub out_request_no: String,
                 }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("encrypted_phone_number", &self.encrypted_phone_number)?;
+                        m.opt("code", &self.code)?;
+                        m.req("out_request_no", &self.out_request_no)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            wechatpay_serial: o.req("Wechatpay-Serial")?,
+                            encrypted_phone_number: o.req("encrypted_phone_number")?,
+                            code: o.opt("code")?,
+                            out_request_no: o.req("out_request_no")?,
+                        })
+                    }
+                }
                 /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/phone-membercard/import` (根据手机号导入用户会员卡API).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
                     /// 会员卡code
                     ///
                     /// Example: `478515832665`
                     pub code: String,
+                }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("code", &self.code)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self { code: o.req("code")? })
+                    }
                 }
             }
         }
@@ -2048,30 +2954,54 @@ pub mod cards {
                 }
             }
             /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/qrcode` (创建会员卡二维码API).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 会员卡激活类型
                 pub activate_type: PostRequestActivateType,
                 /// 跳转激活的url
                 ///
                 /// Example: `https://w.url.cn/s/Ahz3p2C`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub activate_url: Option<String>,
                 /// 跳转激活的appid
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub activate_appid: Option<String>,
                 /// 跳转激活的path
                 ///
                 /// Example: `pages/activate/activate`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub activate_path: Option<String>,
                 /// 自定义场景值
                 ///
                 /// Example: `szwxtd`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub outer_str: Option<String>,
+            }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("activate_type", &self.activate_type)?;
+                    m.opt("activate_url", &self.activate_url)?;
+                    m.opt("activate_appid", &self.activate_appid)?;
+                    m.opt("activate_path", &self.activate_path)?;
+                    m.opt("outer_str", &self.outer_str)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        activate_type: o.req("activate_type")?,
+                        activate_url: o.opt("activate_url")?,
+                        activate_appid: o.opt("activate_appid")?,
+                        activate_path: o.opt("activate_path")?,
+                        outer_str: o.opt("outer_str")?,
+                    })
+                }
             }
             /// 会员卡激活类型
             ///
@@ -2131,19 +3061,30 @@ pub mod cards {
                 }
             }
             /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/qrcode` (创建会员卡二维码API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 二维码对应的url
                 ///
                 /// Example: `https://w.url.cn/s/Ahz3p2C`
                 pub url: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("url", &self.url)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self { url: o.req("url")? })
+                }
             }
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/rights`
@@ -2167,51 +3108,65 @@ pub mod cards {
                 }
             }
             /// The request of `PATCH /v3/marketing/membercard-open/cards/{card_id}/rights` (设置会员卡模板权益项API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequest {
                 /// 是否展示会员积分
                 pub show_bonus: bool,
                 /// 是否展示会员优惠
                 pub show_favor: bool,
                 /// 会员积分
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bonus: Option<PatchRequestBonus>,
                 /// 会员优惠
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub favor: Option<PatchRequestFavor>,
                 /// 是否展示会员发票
                 ///
                 /// Example: `false`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub show_fapiao: Option<bool>,
                 /// 会员发票
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub fapiao: Option<PatchRequestFapiao>,
                 /// 是否展示会员专属咨询
                 ///
                 /// Example: `false`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub show_guide: Option<bool>,
                 /// 会员专属咨询信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub guide: Option<PatchRequestGuide>,
             }
+            impl ::serde::Serialize for PatchRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("show_bonus", &self.show_bonus)?;
+                    m.req("show_favor", &self.show_favor)?;
+                    m.opt("bonus", &self.bonus)?;
+                    m.opt("favor", &self.favor)?;
+                    m.opt("show_fapiao", &self.show_fapiao)?;
+                    m.opt("fapiao", &self.fapiao)?;
+                    m.opt("show_guide", &self.show_guide)?;
+                    m.opt("guide", &self.guide)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        show_bonus: o.req("show_bonus")?,
+                        show_favor: o.req("show_favor")?,
+                        bonus: o.opt("bonus")?,
+                        favor: o.opt("favor")?,
+                        show_fapiao: o.opt("show_fapiao")?,
+                        fapiao: o.opt("fapiao")?,
+                        show_guide: o.opt("show_guide")?,
+                        guide: o.opt("guide")?,
+                    })
+                }
+            }
             /// 会员积分
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestBonus {
                 /// 会员初始积分值
                 ///
@@ -2224,7 +3179,6 @@ pub mod cards {
                 /// 积分价值项标题
                 ///
                 /// Example: `积分兑换`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bonus_cost_title: Option<String>,
                 /// 积分价值项文案
                 ///
@@ -2233,92 +3187,155 @@ pub mod cards {
                 /// 积分跳转文案
                 ///
                 /// Example: `更多礼品`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bonus_jump_word: Option<String>,
                 /// 积分跳转appid
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bonus_jump_appid: Option<String>,
                 /// 积分跳转path
                 ///
                 /// Example: `/pages/bonus/bonus`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bonus_jump_path: Option<String>,
                 /// 自助积分跳转appid
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bonus_support_appid: Option<String>,
                 /// 自助积分跳转path
                 ///
                 /// Example: `pages/selfbonus/selfbonus`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bonus_support_path: Option<String>,
             }
+            impl ::serde::Serialize for PatchRequestBonus {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("init_bonus", &self.init_bonus)?;
+                    m.req("bonus_value_word", &self.bonus_value_word)?;
+                    m.opt("bonus_cost_title", &self.bonus_cost_title)?;
+                    m.req("bonus_cost_word", &self.bonus_cost_word)?;
+                    m.opt("bonus_jump_word", &self.bonus_jump_word)?;
+                    m.opt("bonus_jump_appid", &self.bonus_jump_appid)?;
+                    m.opt("bonus_jump_path", &self.bonus_jump_path)?;
+                    m.opt("bonus_support_appid", &self.bonus_support_appid)?;
+                    m.opt("bonus_support_path", &self.bonus_support_path)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchRequestBonus {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        init_bonus: o.req("init_bonus")?,
+                        bonus_value_word: o.req("bonus_value_word")?,
+                        bonus_cost_title: o.opt("bonus_cost_title")?,
+                        bonus_cost_word: o.req("bonus_cost_word")?,
+                        bonus_jump_word: o.opt("bonus_jump_word")?,
+                        bonus_jump_appid: o.opt("bonus_jump_appid")?,
+                        bonus_jump_path: o.opt("bonus_jump_path")?,
+                        bonus_support_appid: o.opt("bonus_support_appid")?,
+                        bonus_support_path: o.opt("bonus_support_path")?,
+                    })
+                }
+            }
             /// 会员发票
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestFapiao {
                 /// 发票跳转文案
                 ///
                 /// Example: `查看我的发票`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub fapiao_jump_word: Option<String>,
                 /// 发票跳转AppID
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub fapiao_jump_appid: Option<String>,
                 /// 发票跳转path
                 ///
                 /// Example: `pages/fapiao/fapiao`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub fapiao_jump_path: Option<String>,
             }
+            impl ::serde::Serialize for PatchRequestFapiao {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("fapiao_jump_word", &self.fapiao_jump_word)?;
+                    m.opt("fapiao_jump_appid", &self.fapiao_jump_appid)?;
+                    m.opt("fapiao_jump_path", &self.fapiao_jump_path)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchRequestFapiao {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        fapiao_jump_word: o.opt("fapiao_jump_word")?,
+                        fapiao_jump_appid: o.opt("fapiao_jump_appid")?,
+                        fapiao_jump_path: o.opt("fapiao_jump_path")?,
+                    })
+                }
+            }
             /// 会员优惠
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestFavor {
                 /// 是否展示优惠券
                 pub show_coupon: bool,
                 /// 会员专享价文案
                 ///
                 /// Example: `周二会员全场八折`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub member_price_word: Option<String>,
                 /// 会员专享价跳转appid
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub member_price_appid: Option<String>,
                 /// 会员专享价跳转path
                 ///
                 /// Example: `pages/favor/favor`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub member_price_path: Option<String>,
                 /// 会员专享价标题
                 ///
                 /// Example: `MEMBER_PRICE`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub member_price_title: Option<PatchRequestFavorMemberPriceTitle>,
                 /// 会员优惠栏目名称
                 ///
                 /// Example: `FAVOR`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub favor_module_title: Option<PatchRequestFavorFavorModuleTitle>,
+            }
+            impl ::serde::Serialize for PatchRequestFavor {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("show_coupon", &self.show_coupon)?;
+                    m.opt("member_price_word", &self.member_price_word)?;
+                    m.opt("member_price_appid", &self.member_price_appid)?;
+                    m.opt("member_price_path", &self.member_price_path)?;
+                    m.opt("member_price_title", &self.member_price_title)?;
+                    m.opt("favor_module_title", &self.favor_module_title)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchRequestFavor {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        show_coupon: o.req("show_coupon")?,
+                        member_price_word: o.opt("member_price_word")?,
+                        member_price_appid: o.opt("member_price_appid")?,
+                        member_price_path: o.opt("member_price_path")?,
+                        member_price_title: o.opt("member_price_title")?,
+                        favor_module_title: o.opt("favor_module_title")?,
+                    })
+                }
             }
             /// 会员优惠栏目名称
             ///
@@ -2435,40 +3452,56 @@ pub mod cards {
                 }
             }
             /// 会员专属咨询信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestGuide {
                 /// 联系人名字
                 ///
                 /// Example: `酒店管家-何小明`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub staff_name: Option<String>,
                 /// 联系人头像
                 ///
                 /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub head_image_url: Option<String>,
                 /// 联系方式
                 ///
                 /// Example: `微信号`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub contact_information_name: Option<String>,
                 /// 联系信息值
                 ///
                 /// Example: `weixin123`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub contact_information_value: Option<String>,
                 /// 联系电话
                 ///
                 /// Example: `0755-12345677`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub phone_number: Option<String>,
+            }
+            impl ::serde::Serialize for PatchRequestGuide {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("staff_name", &self.staff_name)?;
+                    m.opt("head_image_url", &self.head_image_url)?;
+                    m.opt("contact_information_name", &self.contact_information_name)?;
+                    m.opt("contact_information_value", &self.contact_information_value)?;
+                    m.opt("phone_number", &self.phone_number)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PatchRequestGuide {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        staff_name: o.opt("staff_name")?,
+                        head_image_url: o.opt("head_image_url")?,
+                        contact_information_name: o.opt("contact_information_name")?,
+                        contact_information_value: o.opt("contact_information_value")?,
+                        phone_number: o.opt("phone_number")?,
+                    })
+                }
             }
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/service-modules`
@@ -2501,14 +3534,7 @@ pub mod cards {
                 }
             }
             /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/service-modules` (添加会员卡服务项).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 会员服务项ID
                 ///
@@ -2517,15 +3543,30 @@ pub mod cards {
                 /// 跳转小程序
                 pub jump_miniprogram: PostRequestJumpMiniprogram,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("service_module_id", &self.service_module_id)?;
+                    m.req("jump_miniprogram", &self.jump_miniprogram)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        service_module_id: o.req("service_module_id")?,
+                        jump_miniprogram: o.req("jump_miniprogram")?,
+                    })
+                }
+            }
             /// 跳转小程序
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestJumpMiniprogram {
                 /// 小程序appid
                 ///
@@ -2536,15 +3577,30 @@ pub mod cards {
                 /// Example: `pages/index/index`
                 pub path: String,
             }
+            impl ::serde::Serialize for PostRequestJumpMiniprogram {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("appid", &self.appid)?;
+                    m.req("path", &self.path)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestJumpMiniprogram {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        appid: o.req("appid")?,
+                        path: o.req("path")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/service-modules` (添加会员卡服务项).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 会员卡id
                 ///
@@ -2557,15 +3613,32 @@ pub mod cards {
                 /// 跳转小程序
                 pub jump_miniprogram: PostResponseJumpMiniprogram,
             }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("card_id", &self.card_id)?;
+                    m.req("service_module_id", &self.service_module_id)?;
+                    m.req("jump_miniprogram", &self.jump_miniprogram)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        card_id: o.req("card_id")?,
+                        service_module_id: o.req("service_module_id")?,
+                        jump_miniprogram: o.req("jump_miniprogram")?,
+                    })
+                }
+            }
             /// 跳转小程序
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseJumpMiniprogram {
                 /// 小程序appid
                 ///
@@ -2575,6 +3648,28 @@ pub mod cards {
                 ///
                 /// Example: `pages/index/index`
                 pub path: String,
+            }
+            impl ::serde::Serialize for PostResponseJumpMiniprogram {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("appid", &self.appid)?;
+                    m.req("path", &self.path)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponseJumpMiniprogram {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        appid: o.req("appid")?,
+                        path: o.req("path")?,
+                    })
+                }
             }
             /// `/v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}`
             pub mod by_service_module_id {
@@ -2607,27 +3702,33 @@ pub mod cards {
                     }
                 }
                 /// The request of `PATCH /v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}` (修改会员卡服务项).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PatchRequest {
                     /// 跳转小程序
                     pub jump_miniprogram: PatchRequestJumpMiniprogram,
                 }
+                impl ::serde::Serialize for PatchRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("jump_miniprogram", &self.jump_miniprogram)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PatchRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            jump_miniprogram: o.req("jump_miniprogram")?,
+                        })
+                    }
+                }
                 /// 跳转小程序
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PatchRequestJumpMiniprogram {
                     /// 小程序appid
                     ///
@@ -2638,15 +3739,30 @@ pub mod cards {
                     /// Example: `pages/index/index`
                     pub path: String,
                 }
+                impl ::serde::Serialize for PatchRequestJumpMiniprogram {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("appid", &self.appid)?;
+                        m.req("path", &self.path)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PatchRequestJumpMiniprogram {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            appid: o.req("appid")?,
+                            path: o.req("path")?,
+                        })
+                    }
+                }
                 /// The response of `PATCH /v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}` (修改会员卡服务项).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PatchResponse {
                     /// 会员卡id
                     ///
@@ -2659,15 +3775,32 @@ pub mod cards {
                     /// 跳转小程序
                     pub jump_miniprogram: PatchResponseJumpMiniprogram,
                 }
+                impl ::serde::Serialize for PatchResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("card_id", &self.card_id)?;
+                        m.req("service_module_id", &self.service_module_id)?;
+                        m.req("jump_miniprogram", &self.jump_miniprogram)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PatchResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            card_id: o.req("card_id")?,
+                            service_module_id: o.req("service_module_id")?,
+                            jump_miniprogram: o.req("jump_miniprogram")?,
+                        })
+                    }
+                }
                 /// 跳转小程序
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PatchResponseJumpMiniprogram {
                     /// 小程序appid
                     ///
@@ -2677,6 +3810,28 @@ pub mod cards {
                     ///
                     /// Example: `pages/index/index`
                     pub path: String,
+                }
+                impl ::serde::Serialize for PatchResponseJumpMiniprogram {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("appid", &self.appid)?;
+                        m.req("path", &self.path)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PatchResponseJumpMiniprogram {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            appid: o.req("appid")?,
+                            path: o.req("path")?,
+                        })
+                    }
                 }
             }
         }
@@ -2701,14 +3856,7 @@ pub mod cards {
                 }
             }
             /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/upgrade` (老会员卡模板升级API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 品牌id
                 ///
@@ -2718,6 +3866,28 @@ pub mod cards {
                 ///
                 /// Example: `wxea9c30890f48d5ae`
                 pub appid: String,
+            }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("brand_id", &self.brand_id)?;
+                    m.req("appid", &self.appid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        brand_id: o.req("brand_id")?,
+                        appid: o.req("appid")?,
+                    })
+                }
             }
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/users`
@@ -2751,14 +3921,7 @@ pub mod cards {
                     }
                 }
                 /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/users/import` (根据openid导入用户会员卡API).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 用户标识
                     ///
@@ -2767,27 +3930,61 @@ pub mod cards {
                     /// 会员卡code
                     ///
                     /// Example: `478515832665`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub code: Option<String>,
                     /// 商户请求单号
                     ///
                     /// Example: `100002322019090134234sfdf`
                     pub out_request_no: String,
                 }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("openid", &self.openid)?;
+                        m.opt("code", &self.code)?;
+                        m.req("out_request_no", &self.out_request_no)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            openid: o.req("openid")?,
+                            code: o.opt("code")?,
+                            out_request_no: o.req("out_request_no")?,
+                        })
+                    }
+                }
                 /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/users/import` (根据openid导入用户会员卡API).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
                     /// 会员卡code
                     ///
                     /// Example: `478515832665`
                     pub code: String,
+                }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("code", &self.code)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self { code: o.req("code")? })
+                    }
                 }
             }
         }
@@ -2830,19 +4027,11 @@ pub mod phonenumber_member {
             }
         }
         /// The request of `POST /v3/marketing/membercard-open/phonenumber-member/import` (导入加密手机号提醒会员领卡API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            #[serde(rename = "Wechatpay-Serial", skip_serializing)]
             pub wechatpay_serial: String,
             /// 会员信息
             pub member_information: PostRequestMemberInformation,
@@ -2853,18 +4042,35 @@ pub mod phonenumber_member {
             /// 自定义场景值
             ///
             /// Example: `my_card_CARD`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub outer_str: Option<String>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("member_information", &self.member_information)?;
+                m.req("encrypted_phone_number", &self.encrypted_phone_number)?;
+                m.opt("outer_str", &self.outer_str)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wechatpay_serial: o.req("Wechatpay-Serial")?,
+                    member_information: o.req("member_information")?,
+                    encrypted_phone_number: o.req("encrypted_phone_number")?,
+                    outer_str: o.opt("outer_str")?,
+                })
+            }
+        }
         /// 会员信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMemberInformation {
             /// 会员卡id
             ///
@@ -2873,17 +4079,41 @@ pub mod phonenumber_member {
             /// 会员卡code
             ///
             /// Example: `478515832665`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub code: Option<String>,
             /// 会员卡编号
             ///
             /// Example: `316510891298`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub membership_number: Option<String>,
             /// 会员注册时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             pub registration_time: String,
+        }
+        impl ::serde::Serialize for PostRequestMemberInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("card_id", &self.card_id)?;
+                m.opt("code", &self.code)?;
+                m.opt("membership_number", &self.membership_number)?;
+                m.req("registration_time", &self.registration_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestMemberInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    card_id: o.req("card_id")?,
+                    code: o.opt("code")?,
+                    membership_number: o.opt("membership_number")?,
+                    registration_time: o.req("registration_time")?,
+                })
+            }
         }
     }
     /// `/v3/marketing/membercard-open/phonenumber-member/search`
@@ -2909,39 +4139,71 @@ pub mod phonenumber_member {
             }
         }
         /// The request of `GET /v3/marketing/membercard-open/phonenumber-member/search` (通过加密手机号查询会员领卡状态API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 会员卡id
             ///
             /// Query parameter `card_id`. Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-            #[serde(skip_serializing)]
             pub card_id: String,
             /// 加密手机号
             ///
             /// Query parameter `encrypted_phone_number`. Sensitive: encrypted with the WeChat Pay public key before sending. Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWYSs2bLtG9tj+bdJn4WSCPzLyXnFbzaaKSE2j4mAFON3kzNexb/SYkHZNJAuCittaW4wpGj7U+h9A==`
-            #[serde(skip_serializing)]
             pub encrypted_phone_number: String,
             /// 微信支付公钥ID/平台证书序列号
             ///
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            #[serde(rename = "Wechatpay-Serial", skip_serializing)]
             pub wechatpay_serial: String,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    card_id: o.req("card_id")?,
+                    encrypted_phone_number: o.req("encrypted_phone_number")?,
+                    wechatpay_serial: o.req("Wechatpay-Serial")?,
+                })
+            }
+        }
         /// The response of `GET /v3/marketing/membercard-open/phonenumber-member/search` (通过加密手机号查询会员领卡状态API).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 用户领取状态
             pub receive_status: GetResponseReceiveStatus,
             /// 用户会员卡信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_card_information: Option<GetResponseUserCardInformation>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("receive_status", &self.receive_status)?;
+                m.opt("user_card_information", &self.user_card_information)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    receive_status: o.req("receive_status")?,
+                    user_card_information: o.opt("user_card_information")?,
+                })
+            }
         }
         /// 用户领取状态
         ///
@@ -3002,14 +4264,7 @@ pub mod phonenumber_member {
             }
         }
         /// 用户会员卡信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseUserCardInformation {
             /// 会员卡code
             ///
@@ -3022,7 +4277,6 @@ pub mod phonenumber_member {
             /// 用户标识
             ///
             /// Example: `oHdb05U3p11ahKSVAHN8AhIGhJaA`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub unionid: Option<String>,
             /// 会员卡领取时间
             ///
@@ -3036,6 +4290,36 @@ pub mod phonenumber_member {
             ///
             /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
             pub card_id: String,
+        }
+        impl ::serde::Serialize for GetResponseUserCardInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("code", &self.code)?;
+                m.req("openid", &self.openid)?;
+                m.opt("unionid", &self.unionid)?;
+                m.req("receive_time", &self.receive_time)?;
+                m.req("card_appid", &self.card_appid)?;
+                m.req("card_id", &self.card_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseUserCardInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    code: o.req("code")?,
+                    openid: o.req("openid")?,
+                    unionid: o.opt("unionid")?,
+                    receive_time: o.req("receive_time")?,
+                    card_appid: o.req("card_appid")?,
+                    card_id: o.req("card_id")?,
+                })
+            }
         }
     }
 }
@@ -3073,48 +4357,51 @@ pub mod user {
             }
         }
         /// The request of `GET /v3/marketing/membercard-open/user/cards` (查询用户在品牌下所有会员卡API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 用户标识
             ///
             /// Query parameter `openid`. Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-            #[serde(skip_serializing)]
             pub openid: String,
             /// 商户AppId
             ///
             /// Query parameter `appid`. Example: `wxea9c30890f48d5ae`
-            #[serde(skip_serializing)]
             pub appid: Option<String>,
             /// 分页页码
             ///
             /// Query parameter `offset`.
-            #[serde(skip_serializing)]
             pub offset: i64,
             /// 分页大小
             ///
             /// Query parameter `limit`.
-            #[serde(skip_serializing)]
             pub limit: i64,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    openid: o.req("openid")?,
+                    appid: o.opt("appid")?,
+                    offset: o.req("offset")?,
+                    limit: o.req("limit")?,
+                })
+            }
+        }
         /// The response of `GET /v3/marketing/membercard-open/user/cards` (查询用户在品牌下所有会员卡API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 会员卡列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: Option<Vec<GetResponseData>>,
             /// 总数量
             ///
@@ -3129,26 +4416,65 @@ pub mod user {
             /// Example: `20`
             pub limit: i64,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("data", &self.data)?;
+                m.req("total_count", &self.total_count)?;
+                m.req("offset", &self.offset)?;
+                m.req("limit", &self.limit)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    data: o.opt("data")?,
+                    total_count: o.req("total_count")?,
+                    offset: o.req("offset")?,
+                    limit: o.req("limit")?,
+                })
+            }
+        }
         /// GetResponseData
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {
             /// 会员卡id
             ///
             /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub card_id: Option<String>,
             /// 会员卡code
             ///
             /// Example: `478515832665`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub code: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponseData {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("card_id", &self.card_id)?;
+                m.opt("code", &self.code)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    card_id: o.opt("card_id")?,
+                    code: o.opt("code")?,
+                })
+            }
         }
     }
 }

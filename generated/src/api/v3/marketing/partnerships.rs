@@ -30,34 +30,51 @@ impl<'a> Partnerships<'a> {
     }
 }
 /// The request of `GET /v3/marketing/partnerships` (查询合作关系列表API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetRequest {
     /// 合作方信息`JSON`格式字符串
     ///
     /// Query parameter `partner`.
-    #[serde(skip_serializing)]
     pub partner: Option<String>,
     /// 被授权数据`JSON`格式字符串
     ///
     /// Query parameter `authorized_data`.
-    #[serde(skip_serializing)]
     pub authorized_data: Option<String>,
     /// 分页大小
     ///
     /// Query parameter `limit`.
-    #[serde(skip_serializing)]
     pub limit: Option<i64>,
     /// 分页页码
     ///
     /// Query parameter `offset`.
-    #[serde(skip_serializing)]
     pub offset: Option<i64>,
 }
+impl ::serde::Serialize for GetRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            partner: o.opt("partner")?,
+            authorized_data: o.opt("authorized_data")?,
+            limit: o.opt("limit")?,
+            offset: o.opt("offset")?,
+        })
+    }
+}
 /// The response of `GET /v3/marketing/partnerships` (查询合作关系列表API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// 合作关系结果集
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub data: Option<Vec<GetResponseData>>,
     /// 分页大小
     ///
@@ -70,11 +87,36 @@ pub struct GetResponse {
     /// 总数量
     ///
     /// Example: `1234`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub total_count: Option<i64>,
 }
+impl ::serde::Serialize for GetResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("data", &self.data)?;
+        m.req("limit", &self.limit)?;
+        m.req("offset", &self.offset)?;
+        m.opt("total_count", &self.total_count)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            data: o.opt("data")?,
+            limit: o.req("limit")?,
+            offset: o.req("offset")?,
+            total_count: o.opt("total_count")?,
+        })
+    }
+}
 /// GetResponseData
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseData {
     /// 合作方信息
     pub partner: GetResponseDataPartner,
@@ -87,7 +129,6 @@ pub struct GetResponseData {
     /// 终止合作关系时间
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub terminate_time: Option<String>,
     /// 创建时间
     ///
@@ -98,8 +139,38 @@ pub struct GetResponseData {
     /// Example: `2015-05-20T13:29:35.120+08:00`
     pub update_time: String,
 }
+impl ::serde::Serialize for GetResponseData {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("partner", &self.partner)?;
+        m.req("authorized_data", &self.authorized_data)?;
+        m.req("build_time", &self.build_time)?;
+        m.opt("terminate_time", &self.terminate_time)?;
+        m.req("create_time", &self.create_time)?;
+        m.req("update_time", &self.update_time)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            partner: o.req("partner")?,
+            authorized_data: o.req("authorized_data")?,
+            build_time: o.req("build_time")?,
+            terminate_time: o.opt("terminate_time")?,
+            create_time: o.req("create_time")?,
+            update_time: o.req("update_time")?,
+        })
+    }
+}
 /// 被授权数据
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseDataAuthorizedData {
     /// 授权业务类别
     ///
@@ -108,27 +179,69 @@ pub struct GetResponseDataAuthorizedData {
     /// 授权批次ID
     ///
     /// Example: `2433405`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub stock_id: Option<String>,
 }
+impl ::serde::Serialize for GetResponseDataAuthorizedData {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("business_type", &self.business_type)?;
+        m.opt("stock_id", &self.stock_id)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseDataAuthorizedData {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            business_type: o.req("business_type")?,
+            stock_id: o.opt("stock_id")?,
+        })
+    }
+}
 /// 合作方信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseDataPartner {
     /// 合作方类别
     ///
     /// Example: `APPID`
-    #[serde(rename = "type")]
     pub type_: String,
     /// 合作方APPID
     ///
     /// Example: `wx4e1916a585d1f4e9`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub appid: Option<String>,
     /// 合作方商户ID
     ///
     /// Example: `2480029552`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub merchant_id: Option<String>,
+}
+impl ::serde::Serialize for GetResponseDataPartner {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("type", &self.type_)?;
+        m.opt("appid", &self.appid)?;
+        m.opt("merchant_id", &self.merchant_id)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseDataPartner {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            type_: o.req("type")?,
+            appid: o.opt("appid")?,
+            merchant_id: o.opt("merchant_id")?,
+        })
+    }
 }
 /// `/v3/marketing/partnerships/build`
 pub mod build {
@@ -152,28 +265,71 @@ pub mod build {
         }
     }
     /// The request of `POST /v3/marketing/partnerships/build` (建立合作关系API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 业务请求幂等值
         ///
         /// Header `Idempotency-Key`. Example: `12345`
-        #[serde(rename = "Idempotency-Key", skip_serializing)]
         pub idempotency_key: String,
         /// 合作方信息
         pub partner: PostRequestPartner,
         /// 被授权数据
         pub authorized_data: PostRequestAuthorizedData,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("partner", &self.partner)?;
+            m.req("authorized_data", &self.authorized_data)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                idempotency_key: o.req("Idempotency-Key")?,
+                partner: o.req("partner")?,
+                authorized_data: o.req("authorized_data")?,
+            })
+        }
+    }
     /// 被授权数据
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestAuthorizedData {
         /// 授权业务类别
         pub business_type: PostRequestAuthorizedDataBusinessType,
         /// 授权批次ID
         ///
         /// Example: `2433405`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stock_id: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequestAuthorizedData {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("business_type", &self.business_type)?;
+            m.opt("stock_id", &self.stock_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestAuthorizedData {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                business_type: o.req("business_type")?,
+                stock_id: o.opt("stock_id")?,
+            })
+        }
     }
     /// 授权业务类别
     ///
@@ -228,21 +384,42 @@ pub mod build {
         }
     }
     /// 合作方信息
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestPartner {
         /// 合作方类别
-        #[serde(rename = "type")]
         pub type_: PostRequestPartnerType,
         /// 合作方APPID
         ///
         /// Example: `wx4e1916a585d1f4e9`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub appid: Option<String>,
         /// 合作方商户ID
         ///
         /// Example: `2480029552`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub merchant_id: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequestPartner {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("type", &self.type_)?;
+            m.opt("appid", &self.appid)?;
+            m.opt("merchant_id", &self.merchant_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestPartner {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                type_: o.req("type")?,
+                appid: o.opt("appid")?,
+                merchant_id: o.opt("merchant_id")?,
+            })
+        }
     }
     /// 合作方类别
     ///
@@ -297,7 +474,7 @@ pub mod build {
         }
     }
     /// The response of `POST /v3/marketing/partnerships/build` (建立合作关系API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 合作方信息
         pub partner: PostResponsePartner,
@@ -312,14 +489,65 @@ pub mod build {
         /// 更新时间
         pub update_time: String,
     }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("partner", &self.partner)?;
+            m.req("authorized_data", &self.authorized_data)?;
+            m.req("state", &self.state)?;
+            m.req("build_time", &self.build_time)?;
+            m.req("create_time", &self.create_time)?;
+            m.req("update_time", &self.update_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                partner: o.req("partner")?,
+                authorized_data: o.req("authorized_data")?,
+                state: o.req("state")?,
+                build_time: o.req("build_time")?,
+                create_time: o.req("create_time")?,
+                update_time: o.req("update_time")?,
+            })
+        }
+    }
     /// 被授权数据
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponseAuthorizedData {
         /// 授权业务类别
         pub business_type: PostResponseAuthorizedDataBusinessType,
         /// 授权批次ID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stock_id: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponseAuthorizedData {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("business_type", &self.business_type)?;
+            m.opt("stock_id", &self.stock_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseAuthorizedData {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                business_type: o.req("business_type")?,
+                stock_id: o.opt("stock_id")?,
+            })
+        }
     }
     /// 授权业务类别
     ///
@@ -374,17 +602,38 @@ pub mod build {
         }
     }
     /// 合作方信息
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponsePartner {
         /// 合作方类别
-        #[serde(rename = "type")]
         pub type_: PostResponsePartnerType,
         /// 合作方APPID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub appid: Option<String>,
         /// 合作方商户ID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub merchant_id: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponsePartner {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("type", &self.type_)?;
+            m.opt("appid", &self.appid)?;
+            m.opt("merchant_id", &self.merchant_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponsePartner {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                type_: o.req("type")?,
+                appid: o.opt("appid")?,
+                merchant_id: o.opt("merchant_id")?,
+            })
+        }
     }
     /// 合作方类别
     ///
@@ -513,28 +762,71 @@ pub mod terminate {
         }
     }
     /// The request of `POST /v3/marketing/partnerships/terminate` (终止合作关系API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 业务请求幂等值
         ///
         /// Header `Idempotency-Key`. Example: `12345`
-        #[serde(rename = "Idempotency-Key", skip_serializing)]
         pub idempotency_key: String,
         /// 合作方信息
         pub partner: PostRequestPartner,
         /// 被授权数据
         pub authorized_data: PostRequestAuthorizedData,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("partner", &self.partner)?;
+            m.req("authorized_data", &self.authorized_data)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                idempotency_key: o.req("Idempotency-Key")?,
+                partner: o.req("partner")?,
+                authorized_data: o.req("authorized_data")?,
+            })
+        }
+    }
     /// 被授权数据
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestAuthorizedData {
         /// 授权业务类别
         pub business_type: PostRequestAuthorizedDataBusinessType,
         /// 授权批次ID
         ///
         /// Example: `2433405`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stock_id: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequestAuthorizedData {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("business_type", &self.business_type)?;
+            m.opt("stock_id", &self.stock_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestAuthorizedData {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                business_type: o.req("business_type")?,
+                stock_id: o.opt("stock_id")?,
+            })
+        }
     }
     /// 授权业务类别
     ///
@@ -589,21 +881,42 @@ pub mod terminate {
         }
     }
     /// 合作方信息
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestPartner {
         /// 合作方类别
-        #[serde(rename = "type")]
         pub type_: PostRequestPartnerType,
         /// 合作方APPID
         ///
         /// Example: `wx4e1916a585d1f4e9`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub appid: Option<String>,
         /// 合作方商户ID
         ///
         /// Example: `2480029552`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub merchant_id: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequestPartner {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("type", &self.type_)?;
+            m.opt("appid", &self.appid)?;
+            m.opt("merchant_id", &self.merchant_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestPartner {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                type_: o.req("type")?,
+                appid: o.opt("appid")?,
+                merchant_id: o.opt("merchant_id")?,
+            })
+        }
     }
     /// 合作方类别
     ///
@@ -658,11 +971,31 @@ pub mod terminate {
         }
     }
     /// The response of `POST /v3/marketing/partnerships/terminate` (终止合作关系API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 终止合作关系时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub terminate_time: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("terminate_time", &self.terminate_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                terminate_time: o.req("terminate_time")?,
+            })
+        }
     }
 }

@@ -45,33 +45,51 @@ pub mod activities {
         }
     }
     /// The request of `GET /v3/marketing/paygiftactivity/activities` (获取支付有礼活动列表API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 分页页码
         ///
         /// Query parameter `offset`.
-        #[serde(skip_serializing)]
         pub offset: i64,
         /// 分页大小
         ///
         /// Query parameter `limit`.
-        #[serde(skip_serializing)]
         pub limit: i64,
         /// 活动名称
         ///
         /// Query parameter `activity_name`.
-        #[serde(skip_serializing)]
         pub activity_name: Option<String>,
         /// 活动状态
         ///
         /// Query parameter `activity_status`.
-        #[serde(skip_serializing)]
         pub activity_status: Option<GetRequestActivityStatus>,
         /// 奖品类型
         ///
         /// Query parameter `award_type`.
-        #[serde(skip_serializing)]
         pub award_type: Option<GetRequestAwardType>,
+    }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                offset: o.req("offset")?,
+                limit: o.req("limit")?,
+                activity_name: o.opt("activity_name")?,
+                activity_status: o.opt("activity_status")?,
+                award_type: o.opt("award_type")?,
+            })
+        }
     }
     /// 活动状态
     ///
@@ -190,37 +208,83 @@ pub mod activities {
         }
     }
     /// The response of `GET /v3/marketing/paygiftactivity/activities` (获取支付有礼活动列表API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 分页页码
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub offset: Option<i64>,
         /// 分页大小
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub limit: Option<i64>,
         /// 总数
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_count: Option<i64>,
         /// 结果集
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: Option<Vec<GetResponseData>>,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("offset", &self.offset)?;
+            m.opt("limit", &self.limit)?;
+            m.opt("total_count", &self.total_count)?;
+            m.opt("data", &self.data)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                offset: o.opt("offset")?,
+                limit: o.opt("limit")?,
+                total_count: o.opt("total_count")?,
+                data: o.opt("data")?,
+            })
+        }
+    }
     /// GetResponseData
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseData {
         /// 活动基本信息
         pub activity_base_info: GetResponseDataActivityBaseInfo,
         /// 活动高级设置
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub advanced_setting: Option<GetResponseDataAdvancedSetting>,
         /// 活动id
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub activity_id: Option<String>,
         /// 活动奖品发放规则
         pub award_send_rule: GetResponseDataAwardSendRule,
     }
+    impl ::serde::Serialize for GetResponseData {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("activity_base_info", &self.activity_base_info)?;
+            m.opt("advanced_setting", &self.advanced_setting)?;
+            m.opt("activity_id", &self.activity_id)?;
+            m.req("award_send_rule", &self.award_send_rule)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                activity_base_info: o.req("activity_base_info")?,
+                advanced_setting: o.opt("advanced_setting")?,
+                activity_id: o.opt("activity_id")?,
+                award_send_rule: o.req("award_send_rule")?,
+            })
+        }
+    }
     /// 活动基本信息
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseDataActivityBaseInfo {
         /// 活动名称
         pub activity_name: String,
@@ -229,67 +293,165 @@ pub mod activities {
         /// 商户logo
         pub merchant_logo_url: String,
         /// `background_color`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub background_color: Option<crate::types::BackgroundColor>,
         /// 活动开始时间
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub begin_time: Option<String>,
         /// 活动结束时间
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time: Option<String>,
         /// `available_periods`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub available_periods: Option<crate::types::AvailablePeriods>,
         /// 商户请求单号
         pub out_request_no: String,
         /// `delivery_purpose`
         pub delivery_purpose: crate::types::DeliveryPurpose,
         /// 商家小程序appid
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mini_programs_appid: Option<String>,
         /// 商家小程序path
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mini_programs_path: Option<String>,
     }
+    impl ::serde::Serialize for GetResponseDataActivityBaseInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("activity_name", &self.activity_name)?;
+            m.req("activity_second_title", &self.activity_second_title)?;
+            m.req("merchant_logo_url", &self.merchant_logo_url)?;
+            m.opt("background_color", &self.background_color)?;
+            m.opt("begin_time", &self.begin_time)?;
+            m.opt("end_time", &self.end_time)?;
+            m.opt("available_periods", &self.available_periods)?;
+            m.req("out_request_no", &self.out_request_no)?;
+            m.req("delivery_purpose", &self.delivery_purpose)?;
+            m.opt("mini_programs_appid", &self.mini_programs_appid)?;
+            m.opt("mini_programs_path", &self.mini_programs_path)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseDataActivityBaseInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                activity_name: o.req("activity_name")?,
+                activity_second_title: o.req("activity_second_title")?,
+                merchant_logo_url: o.req("merchant_logo_url")?,
+                background_color: o.opt("background_color")?,
+                begin_time: o.opt("begin_time")?,
+                end_time: o.opt("end_time")?,
+                available_periods: o.opt("available_periods")?,
+                out_request_no: o.req("out_request_no")?,
+                delivery_purpose: o.req("delivery_purpose")?,
+                mini_programs_appid: o.opt("mini_programs_appid")?,
+                mini_programs_path: o.opt("mini_programs_path")?,
+            })
+        }
+    }
     /// 活动高级设置
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataAdvancedSetting {
         /// `delivery_user_category`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub delivery_user_category: Option<crate::types::AwardType>,
         /// 商家会员appid
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub merchant_member_appid: Option<String>,
         /// 支付模式
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_mode: Option<GetResponseDataAdvancedSettingPaymentMode>,
         /// 订单优惠标记
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_tags: Option<Vec<String>>,
     }
+    impl ::serde::Serialize for GetResponseDataAdvancedSetting {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("delivery_user_category", &self.delivery_user_category)?;
+            m.opt("merchant_member_appid", &self.merchant_member_appid)?;
+            m.opt("payment_mode", &self.payment_mode)?;
+            m.opt("goods_tags", &self.goods_tags)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseDataAdvancedSetting {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                delivery_user_category: o.opt("delivery_user_category")?,
+                merchant_member_appid: o.opt("merchant_member_appid")?,
+                payment_mode: o.opt("payment_mode")?,
+                goods_tags: o.opt("goods_tags")?,
+            })
+        }
+    }
     /// 支付模式
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataAdvancedSettingPaymentMode {
         /// 支付场景列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_scene_list: Option<Vec<crate::types::PaymentScene>>,
         /// 支付方式信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_method_information: Option<
             GetResponseDataAdvancedSettingPaymentModePaymentMethodInformation,
         >,
     }
+    impl ::serde::Serialize for GetResponseDataAdvancedSettingPaymentMode {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("payment_scene_list", &self.payment_scene_list)?;
+            m.opt("payment_method_information", &self.payment_method_information)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseDataAdvancedSettingPaymentMode {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                payment_scene_list: o.opt("payment_scene_list")?,
+                payment_method_information: o.opt("payment_method_information")?,
+            })
+        }
+    }
     /// 支付方式信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataAdvancedSettingPaymentModePaymentMethodInformation {
         /// 支付方式
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_method: Option<
             GetResponseDataAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod,
         >,
         /// 银行简称
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_abbreviation: Option<String>,
+    }
+    impl ::serde::Serialize
+    for GetResponseDataAdvancedSettingPaymentModePaymentMethodInformation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("payment_method", &self.payment_method)?;
+            m.opt("bank_abbreviation", &self.bank_abbreviation)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for GetResponseDataAdvancedSettingPaymentModePaymentMethodInformation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                payment_method: o.opt("payment_method")?,
+                bank_abbreviation: o.opt("bank_abbreviation")?,
+            })
+        }
     }
     /// 支付方式
     ///
@@ -348,17 +510,37 @@ pub mod activities {
         }
     }
     /// 活动奖品发放规则
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataAwardSendRule {
         /// 阶梯送发放规则
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub full_send_rule: Option<GetResponseDataAwardSendRuleFullSendRule>,
         /// 阶梯送发放规则
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub step_send_rule: Option<GetResponseDataAwardSendRuleStepSendRule>,
     }
+    impl ::serde::Serialize for GetResponseDataAwardSendRule {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("full_send_rule", &self.full_send_rule)?;
+            m.opt("step_send_rule", &self.step_send_rule)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseDataAwardSendRule {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                full_send_rule: o.opt("full_send_rule")?,
+                step_send_rule: o.opt("step_send_rule")?,
+            })
+        }
+    }
     /// 阶梯送发放规则
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseDataAwardSendRuleFullSendRule {
         /// `award_type`
         pub award_type: crate::types::AwardType,
@@ -369,32 +551,104 @@ pub mod activities {
         /// `send_content`
         pub send_content: crate::types::SendContent,
         /// 奖品基本信息列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub award_list: Option<Vec<GetResponseDataAwardSendRuleFullSendRuleAwardList>>,
         /// 发券商户号列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub merchant_id_list: Option<Vec<String>>,
     }
+    impl ::serde::Serialize for GetResponseDataAwardSendRuleFullSendRule {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("award_type", &self.award_type)?;
+            m.req("merchant_option", &self.merchant_option)?;
+            m.req("transaction_amount_minimum", &self.transaction_amount_minimum)?;
+            m.req("send_content", &self.send_content)?;
+            m.opt("award_list", &self.award_list)?;
+            m.opt("merchant_id_list", &self.merchant_id_list)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseDataAwardSendRuleFullSendRule {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                award_type: o.req("award_type")?,
+                merchant_option: o.req("merchant_option")?,
+                transaction_amount_minimum: o.req("transaction_amount_minimum")?,
+                send_content: o.req("send_content")?,
+                award_list: o.opt("award_list")?,
+                merchant_id_list: o.opt("merchant_id_list")?,
+            })
+        }
+    }
     /// GetResponseDataAwardSendRuleFullSendRuleAwardList
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataAwardSendRuleFullSendRuleAwardList {
         /// 代金券批次Id
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stock_id: Option<String>,
         /// 奖品原始图（大图）
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub original_image_url: Option<String>,
         /// 奖品缩略图（小图）
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub thumbnail_url: Option<String>,
     }
+    impl ::serde::Serialize for GetResponseDataAwardSendRuleFullSendRuleAwardList {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("stock_id", &self.stock_id)?;
+            m.opt("original_image_url", &self.original_image_url)?;
+            m.opt("thumbnail_url", &self.thumbnail_url)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for GetResponseDataAwardSendRuleFullSendRuleAwardList {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                stock_id: o.opt("stock_id")?,
+                original_image_url: o.opt("original_image_url")?,
+                thumbnail_url: o.opt("thumbnail_url")?,
+            })
+        }
+    }
     /// 阶梯送发放规则
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseDataAwardSendRuleStepSendRule {
         /// `award_type`
         pub award_type: crate::types::AwardType,
         /// `merchant_option`
         pub merchant_option: crate::types::MerchantOption,
+    }
+    impl ::serde::Serialize for GetResponseDataAwardSendRuleStepSendRule {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("award_type", &self.award_type)?;
+            m.req("merchant_option", &self.merchant_option)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseDataAwardSendRuleStepSendRule {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                award_type: o.req("award_type")?,
+                merchant_option: o.req("merchant_option")?,
+            })
+        }
     }
     /// `/v3/marketing/paygiftactivity/activities/{activity_id}`
     pub mod by_activity_id {
@@ -423,49 +677,81 @@ pub mod activities {
             }
         }
         /// The response of `GET /v3/marketing/paygiftactivity/activities/{activity_id}` (查询活动详情接口API).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 活动id
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub activity_id: Option<String>,
             /// 活动类型
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub activity_type: Option<GetResponseActivityType>,
             /// 活动状态
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub activity_status: Option<GetResponseActivityStatus>,
             /// 创建商户号
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub creator_merchant_id: Option<String>,
             /// 所属商户号
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub belong_merchant_id: Option<String>,
             /// 活动暂停时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub pause_time: Option<String>,
             /// 活动恢复时间
             ///
             /// Example: `2018-12-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub recovery_time: Option<String>,
             /// 活动创建时间
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub create_time: Option<String>,
             /// 活动更新时间
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub update_time: Option<String>,
             /// 活动基本信息
             pub activity_base_info: GetResponseActivityBaseInfo,
             /// 活动高级设置
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub advanced_setting: Option<GetResponseAdvancedSetting>,
             /// 活动奖品发放规则
             pub award_send_rule: GetResponseAwardSendRule,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("activity_id", &self.activity_id)?;
+                m.opt("activity_type", &self.activity_type)?;
+                m.opt("activity_status", &self.activity_status)?;
+                m.opt("creator_merchant_id", &self.creator_merchant_id)?;
+                m.opt("belong_merchant_id", &self.belong_merchant_id)?;
+                m.opt("pause_time", &self.pause_time)?;
+                m.opt("recovery_time", &self.recovery_time)?;
+                m.opt("create_time", &self.create_time)?;
+                m.opt("update_time", &self.update_time)?;
+                m.req("activity_base_info", &self.activity_base_info)?;
+                m.opt("advanced_setting", &self.advanced_setting)?;
+                m.req("award_send_rule", &self.award_send_rule)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    activity_id: o.opt("activity_id")?,
+                    activity_type: o.opt("activity_type")?,
+                    activity_status: o.opt("activity_status")?,
+                    creator_merchant_id: o.opt("creator_merchant_id")?,
+                    belong_merchant_id: o.opt("belong_merchant_id")?,
+                    pause_time: o.opt("pause_time")?,
+                    recovery_time: o.opt("recovery_time")?,
+                    create_time: o.opt("create_time")?,
+                    update_time: o.opt("update_time")?,
+                    activity_base_info: o.req("activity_base_info")?,
+                    advanced_setting: o.opt("advanced_setting")?,
+                    award_send_rule: o.req("award_send_rule")?,
+                })
+            }
+        }
         /// 活动基本信息
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseActivityBaseInfo {
             /// 活动名称
             pub activity_name: String,
@@ -474,27 +760,61 @@ pub mod activities {
             /// 商户logo
             pub merchant_logo_url: String,
             /// `background_color`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub background_color: Option<crate::types::BackgroundColor>,
             /// 活动开始时间
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub begin_time: Option<String>,
             /// 活动结束时间
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_time: Option<String>,
             /// `available_periods`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub available_periods: Option<crate::types::AvailablePeriods>,
             /// 商户请求单号
             pub out_request_no: String,
             /// `delivery_purpose`
             pub delivery_purpose: crate::types::DeliveryPurpose,
             /// 商家小程序appid
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mini_programs_appid: Option<String>,
             /// 商家小程序path
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mini_programs_path: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponseActivityBaseInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("activity_name", &self.activity_name)?;
+                m.req("activity_second_title", &self.activity_second_title)?;
+                m.req("merchant_logo_url", &self.merchant_logo_url)?;
+                m.opt("background_color", &self.background_color)?;
+                m.opt("begin_time", &self.begin_time)?;
+                m.opt("end_time", &self.end_time)?;
+                m.opt("available_periods", &self.available_periods)?;
+                m.req("out_request_no", &self.out_request_no)?;
+                m.req("delivery_purpose", &self.delivery_purpose)?;
+                m.opt("mini_programs_appid", &self.mini_programs_appid)?;
+                m.opt("mini_programs_path", &self.mini_programs_path)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseActivityBaseInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    activity_name: o.req("activity_name")?,
+                    activity_second_title: o.req("activity_second_title")?,
+                    merchant_logo_url: o.req("merchant_logo_url")?,
+                    background_color: o.opt("background_color")?,
+                    begin_time: o.opt("begin_time")?,
+                    end_time: o.opt("end_time")?,
+                    available_periods: o.opt("available_periods")?,
+                    out_request_no: o.req("out_request_no")?,
+                    delivery_purpose: o.req("delivery_purpose")?,
+                    mini_programs_appid: o.opt("mini_programs_appid")?,
+                    mini_programs_path: o.opt("mini_programs_path")?,
+                })
+            }
         }
         /// 活动状态
         ///
@@ -625,65 +945,108 @@ pub mod activities {
             }
         }
         /// 活动高级设置
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAdvancedSetting {
             /// `delivery_user_category`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub delivery_user_category: Option<crate::types::AwardType>,
             /// 商家会员appid
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub merchant_member_appid: Option<String>,
             /// 支付模式
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payment_mode: Option<GetResponseAdvancedSettingPaymentMode>,
             /// 订单优惠标记
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_tags: Option<Vec<String>>,
         }
+        impl ::serde::Serialize for GetResponseAdvancedSetting {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("delivery_user_category", &self.delivery_user_category)?;
+                m.opt("merchant_member_appid", &self.merchant_member_appid)?;
+                m.opt("payment_mode", &self.payment_mode)?;
+                m.opt("goods_tags", &self.goods_tags)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseAdvancedSetting {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    delivery_user_category: o.opt("delivery_user_category")?,
+                    merchant_member_appid: o.opt("merchant_member_appid")?,
+                    payment_mode: o.opt("payment_mode")?,
+                    goods_tags: o.opt("goods_tags")?,
+                })
+            }
+        }
         /// 支付模式
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAdvancedSettingPaymentMode {
             /// 支付场景列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payment_scene_list: Option<Vec<crate::types::PaymentScene>>,
             /// 支付方式信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payment_method_information: Option<
                 GetResponseAdvancedSettingPaymentModePaymentMethodInformation,
             >,
         }
+        impl ::serde::Serialize for GetResponseAdvancedSettingPaymentMode {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("payment_scene_list", &self.payment_scene_list)?;
+                m.opt("payment_method_information", &self.payment_method_information)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseAdvancedSettingPaymentMode {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    payment_scene_list: o.opt("payment_scene_list")?,
+                    payment_method_information: o.opt("payment_method_information")?,
+                })
+            }
+        }
         /// 支付方式信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAdvancedSettingPaymentModePaymentMethodInformation {
             /// 支付方式
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payment_method: Option<
                 GetResponseAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod,
             >,
             /// 银行简称
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_abbreviation: Option<String>,
+        }
+        impl ::serde::Serialize
+        for GetResponseAdvancedSettingPaymentModePaymentMethodInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("payment_method", &self.payment_method)?;
+                m.opt("bank_abbreviation", &self.bank_abbreviation)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseAdvancedSettingPaymentModePaymentMethodInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    payment_method: o.opt("payment_method")?,
+                    bank_abbreviation: o.opt("bank_abbreviation")?,
+                })
+            }
         }
         /// 支付方式
         ///
@@ -744,21 +1107,33 @@ pub mod activities {
             }
         }
         /// 活动奖品发放规则
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAwardSendRule {
             /// 阶梯送发放规则
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub full_send_rule: Option<GetResponseAwardSendRuleFullSendRule>,
         }
+        impl ::serde::Serialize for GetResponseAwardSendRule {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("full_send_rule", &self.full_send_rule)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseAwardSendRule {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    full_send_rule: o.opt("full_send_rule")?,
+                })
+            }
+        }
         /// 阶梯送发放规则
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseAwardSendRuleFullSendRule {
             /// `award_type`
             pub award_type: crate::types::AwardType,
@@ -769,28 +1144,70 @@ pub mod activities {
             /// `send_content`
             pub send_content: crate::types::SendContent,
             /// 奖品基本信息列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub award_list: Option<Vec<GetResponseAwardSendRuleFullSendRuleAwardList>>,
         }
+        impl ::serde::Serialize for GetResponseAwardSendRuleFullSendRule {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("award_type", &self.award_type)?;
+                m.req("merchant_option", &self.merchant_option)?;
+                m.req("transaction_amount_minimum", &self.transaction_amount_minimum)?;
+                m.req("send_content", &self.send_content)?;
+                m.opt("award_list", &self.award_list)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseAwardSendRuleFullSendRule {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    award_type: o.req("award_type")?,
+                    merchant_option: o.req("merchant_option")?,
+                    transaction_amount_minimum: o.req("transaction_amount_minimum")?,
+                    send_content: o.req("send_content")?,
+                    award_list: o.opt("award_list")?,
+                })
+            }
+        }
         /// GetResponseAwardSendRuleFullSendRuleAwardList
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAwardSendRuleFullSendRuleAwardList {
             /// 代金券批次Id
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub stock_id: Option<String>,
             /// 奖品原始图（大图）
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub original_image_url: Option<String>,
             /// 奖品缩略图（小图）
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub thumbnail_url: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponseAwardSendRuleFullSendRuleAwardList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("stock_id", &self.stock_id)?;
+                m.opt("original_image_url", &self.original_image_url)?;
+                m.opt("thumbnail_url", &self.thumbnail_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseAwardSendRuleFullSendRuleAwardList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    stock_id: o.opt("stock_id")?,
+                    original_image_url: o.opt("original_image_url")?,
+                    thumbnail_url: o.opt("thumbnail_url")?,
+                })
+            }
         }
         /// `/v3/marketing/paygiftactivity/activities/{activity_id}/goods`
         pub mod goods {
@@ -814,75 +1231,116 @@ pub mod activities {
                 }
             }
             /// The request of `GET /v3/marketing/paygiftactivity/activities/{activity_id}/goods` (查询活动指定商品列表API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 分页页码
                 ///
                 /// Query parameter `offset`. Example: `1`
-                #[serde(skip_serializing)]
                 pub offset: Option<i64>,
                 /// 分页大小
                 ///
                 /// Query parameter `limit`. Example: `20`
-                #[serde(skip_serializing)]
                 pub limit: Option<i64>,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        offset: o.opt("offset")?,
+                        limit: o.opt("limit")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/marketing/paygiftactivity/activities/{activity_id}/goods` (查询活动指定商品列表API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 分页页码
                 ///
                 /// Example: `1`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub offset: Option<i64>,
                 /// 分页大小
                 ///
                 /// Example: `20`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub limit: Option<i64>,
                 /// 总数
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub total_count: Option<i64>,
                 /// 活动id
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub activity_id: Option<String>,
                 /// 结果集
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub data: Option<Vec<GetResponseData>>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("offset", &self.offset)?;
+                    m.opt("limit", &self.limit)?;
+                    m.opt("total_count", &self.total_count)?;
+                    m.opt("activity_id", &self.activity_id)?;
+                    m.opt("data", &self.data)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        offset: o.opt("offset")?,
+                        limit: o.opt("limit")?,
+                        total_count: o.opt("total_count")?,
+                        activity_id: o.opt("activity_id")?,
+                        data: o.opt("data")?,
+                    })
+                }
+            }
             /// GetResponseData
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseData {
                 /// 指定商品
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub goods_id: Option<String>,
                 /// 创建时间
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub create_time: Option<String>,
                 /// 更新时间
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub update_time: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponseData {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("goods_id", &self.goods_id)?;
+                    m.opt("create_time", &self.create_time)?;
+                    m.opt("update_time", &self.update_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        goods_id: o.opt("goods_id")?,
+                        create_time: o.opt("create_time")?,
+                        update_time: o.opt("update_time")?,
+                    })
+                }
             }
         }
         /// `/v3/marketing/paygiftactivity/activities/{activity_id}/merchants`
@@ -915,78 +1373,120 @@ pub mod activities {
                 }
             }
             /// The request of `GET /v3/marketing/paygiftactivity/activities/{activity_id}/merchants` (查询活动发券商户号API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 分页页码
                 ///
                 /// Query parameter `offset`. Example: `0`
-                #[serde(skip_serializing)]
                 pub offset: Option<i64>,
                 /// 分页大小
                 ///
                 /// Query parameter `limit`. Example: `20`
-                #[serde(skip_serializing)]
                 pub limit: Option<i64>,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        offset: o.opt("offset")?,
+                        limit: o.opt("limit")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/marketing/paygiftactivity/activities/{activity_id}/merchants` (查询活动发券商户号API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 分页页码
                 ///
                 /// Example: `0`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub offset: Option<i64>,
                 /// 分页大小
                 ///
                 /// Example: `20`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub limit: Option<i64>,
                 /// 总数
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub total_count: Option<i64>,
                 /// 活动id
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub activity_id: Option<String>,
                 /// 结果集
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub data: Option<Vec<GetResponseData>>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("offset", &self.offset)?;
+                    m.opt("limit", &self.limit)?;
+                    m.opt("total_count", &self.total_count)?;
+                    m.opt("activity_id", &self.activity_id)?;
+                    m.opt("data", &self.data)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        offset: o.opt("offset")?,
+                        limit: o.opt("limit")?,
+                        total_count: o.opt("total_count")?,
+                        activity_id: o.opt("activity_id")?,
+                        data: o.opt("data")?,
+                    })
+                }
+            }
             /// GetResponseData
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseData {
                 /// 商户号
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub mchid: Option<String>,
                 /// 商户名称
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub merchant_name: Option<String>,
                 /// 创建时间
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub create_time: Option<String>,
                 /// 更新时间
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub update_time: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponseData {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("mchid", &self.mchid)?;
+                    m.opt("merchant_name", &self.merchant_name)?;
+                    m.opt("create_time", &self.create_time)?;
+                    m.opt("update_time", &self.update_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mchid: o.opt("mchid")?,
+                        merchant_name: o.opt("merchant_name")?,
+                        create_time: o.opt("create_time")?,
+                        update_time: o.opt("update_time")?,
+                    })
+                }
             }
             /// `/v3/marketing/paygiftactivity/activities/{activity_id}/merchants/add`
             pub mod add {
@@ -1009,60 +1509,104 @@ pub mod activities {
                     }
                 }
                 /// The request of `POST /v3/marketing/paygiftactivity/activities/{activity_id}/merchants/add` (新增活动发券商户号API).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 发券商户号
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub merchant_id_list: Option<Vec<String>>,
                     /// 请求业务单据号
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub add_request_no: Option<String>,
                 }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("merchant_id_list", &self.merchant_id_list)?;
+                        m.opt("add_request_no", &self.add_request_no)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            merchant_id_list: o.opt("merchant_id_list")?,
+                            add_request_no: o.opt("add_request_no")?,
+                        })
+                    }
+                }
                 /// The response of `POST /v3/marketing/paygiftactivity/activities/{activity_id}/merchants/add` (新增活动发券商户号API).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
                     /// 活动id
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub activity_id: Option<String>,
                     /// 添加时间
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub add_time: Option<String>,
                     /// 未通过规则校验的发券商户号列表
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub invalid_merchant_id_list: Option<
                         Vec<PostResponseInvalidMerchantIdList>,
                     >,
                 }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("activity_id", &self.activity_id)?;
+                        m.opt("add_time", &self.add_time)?;
+                        m.opt(
+                            "invalid_merchant_id_list",
+                            &self.invalid_merchant_id_list,
+                        )?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            activity_id: o.opt("activity_id")?,
+                            add_time: o.opt("add_time")?,
+                            invalid_merchant_id_list: o.opt("invalid_merchant_id_list")?,
+                        })
+                    }
+                }
                 /// PostResponseInvalidMerchantIdList
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseInvalidMerchantIdList {
                     /// 商户号
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub mchid: Option<String>,
                     /// 无效原因
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub invalid_reason: Option<String>,
+                }
+                impl ::serde::Serialize for PostResponseInvalidMerchantIdList {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("mchid", &self.mchid)?;
+                        m.opt("invalid_reason", &self.invalid_reason)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for PostResponseInvalidMerchantIdList {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            mchid: o.opt("mchid")?,
+                            invalid_reason: o.opt("invalid_reason")?,
+                        })
+                    }
                 }
             }
             /// `/v3/marketing/paygiftactivity/activities/{activity_id}/merchants/delete`
@@ -1086,44 +1630,70 @@ pub mod activities {
                     }
                 }
                 /// The request of `POST /v3/marketing/paygiftactivity/activities/{activity_id}/merchants/delete` (删除活动发券商户号API).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// `merchant_id_list`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub merchant_id_list: Option<Vec<String>>,
                     /// 商户请求单号
                     ///
                     /// Example: `100002322019090134234sfdf`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub delete_request_no: Option<String>,
                 }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("merchant_id_list", &self.merchant_id_list)?;
+                        m.opt("delete_request_no", &self.delete_request_no)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            merchant_id_list: o.opt("merchant_id_list")?,
+                            delete_request_no: o.opt("delete_request_no")?,
+                        })
+                    }
+                }
                 /// The response of `POST /v3/marketing/paygiftactivity/activities/{activity_id}/merchants/delete` (删除活动发券商户号API).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
                     /// 活动id
                     ///
                     /// Example: `126002309`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub activity_id: Option<String>,
                     /// 删除时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub delete_time: Option<String>,
+                }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("activity_id", &self.activity_id)?;
+                        m.opt("delete_time", &self.delete_time)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            activity_id: o.opt("activity_id")?,
+                            delete_time: o.opt("delete_time")?,
+                        })
+                    }
                 }
             }
         }
@@ -1142,21 +1712,34 @@ pub mod activities {
                 }
             }
             /// The response of `POST /v3/marketing/paygiftactivity/activities/{activity_id}/terminate` (终止活动API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 活动id
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub activity_id: Option<String>,
                 /// 生效时间
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub terminate_time: Option<String>,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("activity_id", &self.activity_id)?;
+                    m.opt("terminate_time", &self.terminate_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        activity_id: o.opt("activity_id")?,
+                        terminate_time: o.opt("terminate_time")?,
+                    })
+                }
             }
         }
     }
@@ -1179,18 +1762,41 @@ pub mod unique_threshold_activity {
         }
     }
     /// The request of `POST /v3/marketing/paygiftactivity/unique-threshold-activity` (创建全场满额送活动API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 活动基本信息
         pub activity_base_info: PostRequestActivityBaseInfo,
         /// 活动高级设置
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub advanced_setting: Option<PostRequestAdvancedSetting>,
         /// 阶梯送发放规则
         pub award_send_rule: PostRequestAwardSendRule,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("activity_base_info", &self.activity_base_info)?;
+            m.opt("advanced_setting", &self.advanced_setting)?;
+            m.req("award_send_rule", &self.award_send_rule)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                activity_base_info: o.req("activity_base_info")?,
+                advanced_setting: o.opt("advanced_setting")?,
+                award_send_rule: o.req("award_send_rule")?,
+            })
+        }
+    }
     /// 活动基本信息
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestActivityBaseInfo {
         /// 活动名称
         pub activity_name: String,
@@ -1199,60 +1805,138 @@ pub mod unique_threshold_activity {
         /// 商户logo
         pub merchant_logo_url: String,
         /// `background_color`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub background_color: Option<crate::types::BackgroundColor>,
         /// 活动开始时间
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub begin_time: Option<String>,
         /// 活动结束时间
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time: Option<String>,
         /// `available_periods`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub available_periods: Option<crate::types::AvailablePeriods>,
         /// 商户请求单号
         pub out_request_no: String,
         /// `delivery_purpose`
         pub delivery_purpose: crate::types::DeliveryPurpose,
         /// 商家小程序appid
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mini_programs_appid: Option<String>,
         /// 商家小程序path
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mini_programs_path: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestActivityBaseInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("activity_name", &self.activity_name)?;
+            m.req("activity_second_title", &self.activity_second_title)?;
+            m.req("merchant_logo_url", &self.merchant_logo_url)?;
+            m.opt("background_color", &self.background_color)?;
+            m.opt("begin_time", &self.begin_time)?;
+            m.opt("end_time", &self.end_time)?;
+            m.opt("available_periods", &self.available_periods)?;
+            m.req("out_request_no", &self.out_request_no)?;
+            m.req("delivery_purpose", &self.delivery_purpose)?;
+            m.opt("mini_programs_appid", &self.mini_programs_appid)?;
+            m.opt("mini_programs_path", &self.mini_programs_path)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestActivityBaseInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                activity_name: o.req("activity_name")?,
+                activity_second_title: o.req("activity_second_title")?,
+                merchant_logo_url: o.req("merchant_logo_url")?,
+                background_color: o.opt("background_color")?,
+                begin_time: o.opt("begin_time")?,
+                end_time: o.opt("end_time")?,
+                available_periods: o.opt("available_periods")?,
+                out_request_no: o.req("out_request_no")?,
+                delivery_purpose: o.req("delivery_purpose")?,
+                mini_programs_appid: o.opt("mini_programs_appid")?,
+                mini_programs_path: o.opt("mini_programs_path")?,
+            })
+        }
+    }
     /// 活动高级设置
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAdvancedSetting {
         /// `delivery_user_category`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub delivery_user_category: Option<crate::types::AwardType>,
         /// 商家会员appid
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub merchant_member_appid: Option<String>,
         /// 支付模式
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_mode: Option<PostRequestAdvancedSettingPaymentMode>,
         /// 订单优惠标记
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_tags: Option<Vec<String>>,
         /// 支付方式信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_method_information: Option<
             PostRequestAdvancedSettingPaymentMethodInformation,
         >,
     }
+    impl ::serde::Serialize for PostRequestAdvancedSetting {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("delivery_user_category", &self.delivery_user_category)?;
+            m.opt("merchant_member_appid", &self.merchant_member_appid)?;
+            m.opt("payment_mode", &self.payment_mode)?;
+            m.opt("goods_tags", &self.goods_tags)?;
+            m.opt("payment_method_information", &self.payment_method_information)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestAdvancedSetting {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                delivery_user_category: o.opt("delivery_user_category")?,
+                merchant_member_appid: o.opt("merchant_member_appid")?,
+                payment_mode: o.opt("payment_mode")?,
+                goods_tags: o.opt("goods_tags")?,
+                payment_method_information: o.opt("payment_method_information")?,
+            })
+        }
+    }
     /// 支付方式信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAdvancedSettingPaymentMethodInformation {
         /// 支付方式
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_method: Option<
             PostRequestAdvancedSettingPaymentMethodInformationPaymentMethod,
         >,
         /// 银行简称
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_abbreviation: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequestAdvancedSettingPaymentMethodInformation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("payment_method", &self.payment_method)?;
+            m.opt("bank_abbreviation", &self.bank_abbreviation)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostRequestAdvancedSettingPaymentMethodInformation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                payment_method: o.opt("payment_method")?,
+                bank_abbreviation: o.opt("bank_abbreviation")?,
+            })
+        }
     }
     /// 支付方式
     ///
@@ -1311,28 +1995,70 @@ pub mod unique_threshold_activity {
         }
     }
     /// 支付模式
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAdvancedSettingPaymentMode {
         /// 支付场景列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_scene_list: Option<Vec<crate::types::PaymentScene>>,
         /// 支付方式信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_method_information: Option<
             PostRequestAdvancedSettingPaymentModePaymentMethodInformation,
         >,
     }
+    impl ::serde::Serialize for PostRequestAdvancedSettingPaymentMode {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("payment_scene_list", &self.payment_scene_list)?;
+            m.opt("payment_method_information", &self.payment_method_information)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestAdvancedSettingPaymentMode {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                payment_scene_list: o.opt("payment_scene_list")?,
+                payment_method_information: o.opt("payment_method_information")?,
+            })
+        }
+    }
     /// 支付方式信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAdvancedSettingPaymentModePaymentMethodInformation {
         /// 支付方式
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_method: Option<
             PostRequestAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod,
         >,
         /// 银行简称
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_abbreviation: Option<String>,
+    }
+    impl ::serde::Serialize
+    for PostRequestAdvancedSettingPaymentModePaymentMethodInformation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("payment_method", &self.payment_method)?;
+            m.opt("bank_abbreviation", &self.bank_abbreviation)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostRequestAdvancedSettingPaymentModePaymentMethodInformation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                payment_method: o.opt("payment_method")?,
+                bank_abbreviation: o.opt("bank_abbreviation")?,
+            })
+        }
     }
     /// 支付方式
     ///
@@ -1391,7 +2117,7 @@ pub mod unique_threshold_activity {
         }
     }
     /// 阶梯送发放规则
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestAwardSendRule {
         /// `award_type`
         pub award_type: crate::types::AwardType,
@@ -1402,31 +2128,102 @@ pub mod unique_threshold_activity {
         /// `send_content`
         pub send_content: crate::types::SendContent,
         /// 奖品基本信息列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub award_list: Option<Vec<PostRequestAwardSendRuleAwardList>>,
         /// 发券商户号列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub merchant_id_list: Option<Vec<String>>,
     }
+    impl ::serde::Serialize for PostRequestAwardSendRule {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("award_type", &self.award_type)?;
+            m.req("merchant_option", &self.merchant_option)?;
+            m.req("transaction_amount_minimum", &self.transaction_amount_minimum)?;
+            m.req("send_content", &self.send_content)?;
+            m.opt("award_list", &self.award_list)?;
+            m.opt("merchant_id_list", &self.merchant_id_list)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestAwardSendRule {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                award_type: o.req("award_type")?,
+                merchant_option: o.req("merchant_option")?,
+                transaction_amount_minimum: o.req("transaction_amount_minimum")?,
+                send_content: o.req("send_content")?,
+                award_list: o.opt("award_list")?,
+                merchant_id_list: o.opt("merchant_id_list")?,
+            })
+        }
+    }
     /// PostRequestAwardSendRuleAwardList
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAwardSendRuleAwardList {
         /// 代金券批次Id
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stock_id: Option<String>,
         /// 奖品原始图（大图）
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub original_image_url: Option<String>,
         /// 奖品缩略图（小图）
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub thumbnail_url: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestAwardSendRuleAwardList {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("stock_id", &self.stock_id)?;
+            m.opt("original_image_url", &self.original_image_url)?;
+            m.opt("thumbnail_url", &self.thumbnail_url)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestAwardSendRuleAwardList {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                stock_id: o.opt("stock_id")?,
+                original_image_url: o.opt("original_image_url")?,
+                thumbnail_url: o.opt("thumbnail_url")?,
+            })
+        }
+    }
     /// The response of `POST /v3/marketing/paygiftactivity/unique-threshold-activity` (创建全场满额送活动API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 活动id
         pub activity_id: String,
         /// 创建时间
         pub create_time: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("activity_id", &self.activity_id)?;
+            m.req("create_time", &self.create_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                activity_id: o.req("activity_id")?,
+                create_time: o.req("create_time")?,
+            })
+        }
     }
 }

@@ -42,7 +42,7 @@ pub mod customentrances {
         }
     }
     /// The request of `POST /v3/marketing/shopping-receipt/customentrances` (创建自定义入口).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 自定义入口种类
         ///
@@ -55,7 +55,6 @@ pub mod customentrances {
         /// 展示商品信息，当自定义入口种类为商家活动时，该字段必填，种类为商家小程序该字段不填
         ///
         /// Example: `https://qpic.cn/xxx`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_thumbnail_url: Option<String>,
         /// 自定义入口的开始时间
         ///
@@ -79,6 +78,42 @@ pub mod customentrances {
         pub out_request_no: String,
         /// 自定义入口跳转信息
         pub jump_link: PostRequestJumpLink,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("custom_entrance_type", &self.custom_entrance_type)?;
+            m.req("subtitle", &self.subtitle)?;
+            m.opt("goods_thumbnail_url", &self.goods_thumbnail_url)?;
+            m.req("start_time", &self.start_time)?;
+            m.req("end_time", &self.end_time)?;
+            m.req("custom_entrance_state", &self.custom_entrance_state)?;
+            m.req("brand_id", &self.brand_id)?;
+            m.req("out_request_no", &self.out_request_no)?;
+            m.req("jump_link", &self.jump_link)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                custom_entrance_type: o.req("custom_entrance_type")?,
+                subtitle: o.req("subtitle")?,
+                goods_thumbnail_url: o.opt("goods_thumbnail_url")?,
+                start_time: o.req("start_time")?,
+                end_time: o.req("end_time")?,
+                custom_entrance_state: o.req("custom_entrance_state")?,
+                brand_id: o.req("brand_id")?,
+                out_request_no: o.req("out_request_no")?,
+                jump_link: o.req("jump_link")?,
+            })
+        }
     }
     /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
     ///
@@ -185,7 +220,7 @@ pub mod customentrances {
         }
     }
     /// 自定义入口跳转信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestJumpLink {
         /// 自定义入口的跳转小程序AppID
         ///
@@ -196,8 +231,30 @@ pub mod customentrances {
         /// Example: `/pages/bonus/bonus`
         pub mini_programs_path: String,
     }
+    impl ::serde::Serialize for PostRequestJumpLink {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("mini_programs_appid", &self.mini_programs_appid)?;
+            m.req("mini_programs_path", &self.mini_programs_path)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestJumpLink {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mini_programs_appid: o.req("mini_programs_appid")?,
+                mini_programs_path: o.req("mini_programs_path")?,
+            })
+        }
+    }
     /// The response of `POST /v3/marketing/shopping-receipt/customentrances` (创建自定义入口).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 自定义入口种类
         ///
@@ -210,7 +267,6 @@ pub mod customentrances {
         /// 展示商品信息，当自定义入口种类为商家活动时，该字段必填，种类为商家小程序该字段不填
         ///
         /// Example: `https://qpic.cn/xxx`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_thumbnail_url: Option<String>,
         /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
         ///
@@ -242,6 +298,46 @@ pub mod customentrances {
         pub out_request_no: String,
         /// 自定义入口跳转信息
         pub jump_link: PostResponseJumpLink,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("custom_entrance_type", &self.custom_entrance_type)?;
+            m.req("subtitle", &self.subtitle)?;
+            m.opt("goods_thumbnail_url", &self.goods_thumbnail_url)?;
+            m.req("custom_entrance_state", &self.custom_entrance_state)?;
+            m.req("start_time", &self.start_time)?;
+            m.req("end_time", &self.end_time)?;
+            m.req("brand_id", &self.brand_id)?;
+            m.req("create_time", &self.create_time)?;
+            m.req("modify_time", &self.modify_time)?;
+            m.req("out_request_no", &self.out_request_no)?;
+            m.req("jump_link", &self.jump_link)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                custom_entrance_type: o.req("custom_entrance_type")?,
+                subtitle: o.req("subtitle")?,
+                goods_thumbnail_url: o.opt("goods_thumbnail_url")?,
+                custom_entrance_state: o.req("custom_entrance_state")?,
+                start_time: o.req("start_time")?,
+                end_time: o.req("end_time")?,
+                brand_id: o.req("brand_id")?,
+                create_time: o.req("create_time")?,
+                modify_time: o.req("modify_time")?,
+                out_request_no: o.req("out_request_no")?,
+                jump_link: o.req("jump_link")?,
+            })
+        }
     }
     /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
     ///
@@ -348,7 +444,7 @@ pub mod customentrances {
         }
     }
     /// 自定义入口跳转信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseJumpLink {
         /// 自定义入口的跳转小程序AppID
         ///
@@ -358,6 +454,28 @@ pub mod customentrances {
         ///
         /// Example: `/pages/bonus/bonus`
         pub mini_programs_path: String,
+    }
+    impl ::serde::Serialize for PostResponseJumpLink {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("mini_programs_appid", &self.mini_programs_appid)?;
+            m.req("mini_programs_path", &self.mini_programs_path)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseJumpLink {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mini_programs_appid: o.req("mini_programs_appid")?,
+                mini_programs_path: o.req("mini_programs_path")?,
+            })
+        }
     }
     /// `/v3/marketing/shopping-receipt/customentrances/{brand_id}`
     pub mod by_brand_id {
@@ -388,7 +506,7 @@ pub mod customentrances {
             }
         }
         /// The response of `GET /v3/marketing/shopping-receipt/customentrances/{brand_id}` (查询自定义入口).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 自定义入口种类
             ///
@@ -401,7 +519,6 @@ pub mod customentrances {
             /// 展示商品信息，当自定义入口种类为商家活动时，该字段必填，种类为商家小程序该字段不填
             ///
             /// Example: `https://qpic.cn/xxx`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_thumbnail_url: Option<String>,
             /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
             ///
@@ -433,6 +550,46 @@ pub mod customentrances {
             pub out_request_no: String,
             /// 自定义入口跳转信息
             pub jump_link: GetResponseJumpLink,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("custom_entrance_type", &self.custom_entrance_type)?;
+                m.req("subtitle", &self.subtitle)?;
+                m.opt("goods_thumbnail_url", &self.goods_thumbnail_url)?;
+                m.req("custom_entrance_state", &self.custom_entrance_state)?;
+                m.req("start_time", &self.start_time)?;
+                m.req("end_time", &self.end_time)?;
+                m.req("brand_id", &self.brand_id)?;
+                m.req("create_time", &self.create_time)?;
+                m.req("modify_time", &self.modify_time)?;
+                m.req("out_request_no", &self.out_request_no)?;
+                m.req("jump_link", &self.jump_link)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    custom_entrance_type: o.req("custom_entrance_type")?,
+                    subtitle: o.req("subtitle")?,
+                    goods_thumbnail_url: o.opt("goods_thumbnail_url")?,
+                    custom_entrance_state: o.req("custom_entrance_state")?,
+                    start_time: o.req("start_time")?,
+                    end_time: o.req("end_time")?,
+                    brand_id: o.req("brand_id")?,
+                    create_time: o.req("create_time")?,
+                    modify_time: o.req("modify_time")?,
+                    out_request_no: o.req("out_request_no")?,
+                    jump_link: o.req("jump_link")?,
+                })
+            }
         }
         /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
         ///
@@ -543,14 +700,7 @@ pub mod customentrances {
             }
         }
         /// 自定义入口跳转信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseJumpLink {
             /// 自定义入口的跳转小程序AppID
             ///
@@ -561,53 +711,95 @@ pub mod customentrances {
             /// Example: `/pages/bonus/bonus`
             pub mini_programs_path: String,
         }
+        impl ::serde::Serialize for GetResponseJumpLink {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("mini_programs_appid", &self.mini_programs_appid)?;
+                m.req("mini_programs_path", &self.mini_programs_path)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseJumpLink {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mini_programs_appid: o.req("mini_programs_appid")?,
+                    mini_programs_path: o.req("mini_programs_path")?,
+                })
+            }
+        }
         /// The request of `PATCH /v3/marketing/shopping-receipt/customentrances/{brand_id}` (更新自定义入口).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequest {
             /// 自定义入口种类
             ///
             /// Example: `MERCHANT_ACTIVITY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub custom_entrance_type: Option<PatchRequestCustomEntranceType>,
             /// 副标题，辅助描述商家活动或商家小程序信息
             ///
             /// Example: `双十一8折活动`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub subtitle: Option<String>,
             /// 展示商品信息，当自定义入口种类为商家活动时，该字段必填，种类为商家小程序该字段不填
             ///
             /// Example: `https://qpic.cn/xxx`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_thumbnail_url: Option<String>,
             /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
             ///
             /// Example: `ONLINE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub custom_entrance_state: Option<PatchRequestCustomEntranceState>,
             /// 自定义入口的开始时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_time: Option<String>,
             /// 自定义入口的结束时间
             ///
             /// Example: `2019-12-31T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_time: Option<String>,
             /// 商户创建自定义入口的凭据号（格式：商户ID+日期+流水号），商家侧需要保持唯一且递增
             ///
             /// Example: `100002322019090134234sfdf`
             pub out_request_no: String,
             /// 自定义入口跳转信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_link: Option<PatchRequestJumpLink>,
+        }
+        impl ::serde::Serialize for PatchRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("custom_entrance_type", &self.custom_entrance_type)?;
+                m.opt("subtitle", &self.subtitle)?;
+                m.opt("goods_thumbnail_url", &self.goods_thumbnail_url)?;
+                m.opt("custom_entrance_state", &self.custom_entrance_state)?;
+                m.opt("start_time", &self.start_time)?;
+                m.opt("end_time", &self.end_time)?;
+                m.req("out_request_no", &self.out_request_no)?;
+                m.opt("jump_link", &self.jump_link)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PatchRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    custom_entrance_type: o.opt("custom_entrance_type")?,
+                    subtitle: o.opt("subtitle")?,
+                    goods_thumbnail_url: o.opt("goods_thumbnail_url")?,
+                    custom_entrance_state: o.opt("custom_entrance_state")?,
+                    start_time: o.opt("start_time")?,
+                    end_time: o.opt("end_time")?,
+                    out_request_no: o.req("out_request_no")?,
+                    jump_link: o.opt("jump_link")?,
+                })
+            }
         }
         /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
         ///
@@ -718,14 +910,7 @@ pub mod customentrances {
             }
         }
         /// 自定义入口跳转信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestJumpLink {
             /// 自定义入口的跳转小程序AppID
             ///
@@ -736,8 +921,30 @@ pub mod customentrances {
             /// Example: `/pages/bonus/bonus`
             pub mini_programs_path: String,
         }
+        impl ::serde::Serialize for PatchRequestJumpLink {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("mini_programs_appid", &self.mini_programs_appid)?;
+                m.req("mini_programs_path", &self.mini_programs_path)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PatchRequestJumpLink {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mini_programs_appid: o.req("mini_programs_appid")?,
+                    mini_programs_path: o.req("mini_programs_path")?,
+                })
+            }
+        }
         /// The response of `PATCH /v3/marketing/shopping-receipt/customentrances/{brand_id}` (更新自定义入口).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PatchResponse {
             /// 自定义入口种类
             ///
@@ -750,7 +957,6 @@ pub mod customentrances {
             /// 展示商品信息，当自定义入口种类为商家活动时，该字段必填，种类为商家小程序该字段不填
             ///
             /// Example: `https://qpic.cn/xxx`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_thumbnail_url: Option<String>,
             /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
             ///
@@ -782,6 +988,46 @@ pub mod customentrances {
             pub out_request_no: String,
             /// 自定义入口跳转信息
             pub jump_link: PatchResponseJumpLink,
+        }
+        impl ::serde::Serialize for PatchResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("custom_entrance_type", &self.custom_entrance_type)?;
+                m.req("subtitle", &self.subtitle)?;
+                m.opt("goods_thumbnail_url", &self.goods_thumbnail_url)?;
+                m.req("custom_entrance_state", &self.custom_entrance_state)?;
+                m.req("start_time", &self.start_time)?;
+                m.req("end_time", &self.end_time)?;
+                m.req("brand_id", &self.brand_id)?;
+                m.req("create_time", &self.create_time)?;
+                m.req("modify_time", &self.modify_time)?;
+                m.req("out_request_no", &self.out_request_no)?;
+                m.req("jump_link", &self.jump_link)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PatchResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    custom_entrance_type: o.req("custom_entrance_type")?,
+                    subtitle: o.req("subtitle")?,
+                    goods_thumbnail_url: o.opt("goods_thumbnail_url")?,
+                    custom_entrance_state: o.req("custom_entrance_state")?,
+                    start_time: o.req("start_time")?,
+                    end_time: o.req("end_time")?,
+                    brand_id: o.req("brand_id")?,
+                    create_time: o.req("create_time")?,
+                    modify_time: o.req("modify_time")?,
+                    out_request_no: o.req("out_request_no")?,
+                    jump_link: o.req("jump_link")?,
+                })
+            }
         }
         /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
         ///
@@ -892,14 +1138,7 @@ pub mod customentrances {
             }
         }
         /// 自定义入口跳转信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchResponseJumpLink {
             /// 自定义入口的跳转小程序AppID
             ///
@@ -909,6 +1148,28 @@ pub mod customentrances {
             ///
             /// Example: `/pages/bonus/bonus`
             pub mini_programs_path: String,
+        }
+        impl ::serde::Serialize for PatchResponseJumpLink {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("mini_programs_appid", &self.mini_programs_appid)?;
+                m.req("mini_programs_path", &self.mini_programs_path)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PatchResponseJumpLink {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mini_programs_appid: o.req("mini_programs_appid")?,
+                    mini_programs_path: o.req("mini_programs_path")?,
+                })
+            }
         }
     }
 }
@@ -932,7 +1193,7 @@ pub mod merchantshoppingreceiptjumpinfos {
         }
     }
     /// The request of `POST /v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos` (上传商家电子小票跳转信息).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 微信支付订单号
         ///
@@ -941,12 +1202,10 @@ pub mod merchantshoppingreceiptjumpinfos {
         /// 商户号
         ///
         /// Example: `1230000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transaction_mchid: Option<String>,
         /// 子商户号
         ///
         /// Example: `1230000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transaction_sub_mchid: Option<String>,
         /// 下单用户OpenID
         ///
@@ -959,8 +1218,38 @@ pub mod merchantshoppingreceiptjumpinfos {
         /// 跳转信息
         pub jump_info: PostRequestJumpInfo,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.opt("transaction_mchid", &self.transaction_mchid)?;
+            m.opt("transaction_sub_mchid", &self.transaction_sub_mchid)?;
+            m.req("openid", &self.openid)?;
+            m.req("merchant_upload_time", &self.merchant_upload_time)?;
+            m.req("jump_info", &self.jump_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                transaction_id: o.req("transaction_id")?,
+                transaction_mchid: o.opt("transaction_mchid")?,
+                transaction_sub_mchid: o.opt("transaction_sub_mchid")?,
+                openid: o.req("openid")?,
+                merchant_upload_time: o.req("merchant_upload_time")?,
+                jump_info: o.req("jump_info")?,
+            })
+        }
+    }
     /// 跳转信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestJumpInfo {
         /// 商户电子小票跳转信息小程序AppID
         ///
@@ -971,15 +1260,56 @@ pub mod merchantshoppingreceiptjumpinfos {
         /// Example: `example_merchant_path`
         pub merchant_path: String,
     }
+    impl ::serde::Serialize for PostRequestJumpInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("merchant_appid", &self.merchant_appid)?;
+            m.req("merchant_path", &self.merchant_path)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestJumpInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                merchant_appid: o.req("merchant_appid")?,
+                merchant_path: o.req("merchant_path")?,
+            })
+        }
+    }
     /// The response of `POST /v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos` (上传商家电子小票跳转信息).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 商家电子小票跳转信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub merchant_jump_info: Option<PostResponseMerchantJumpInfo>,
     }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("merchant_jump_info", &self.merchant_jump_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                merchant_jump_info: o.opt("merchant_jump_info")?,
+            })
+        }
+    }
     /// 商家电子小票跳转信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseMerchantJumpInfo {
         /// 微信支付订单号
         ///
@@ -988,12 +1318,10 @@ pub mod merchantshoppingreceiptjumpinfos {
         /// 商户号
         ///
         /// Example: `1230000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transaction_mchid: Option<String>,
         /// 子商户号
         ///
         /// Example: `1230000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transaction_sub_mchid: Option<String>,
         /// 下单用户OpenID
         ///
@@ -1016,11 +1344,46 @@ pub mod merchantshoppingreceiptjumpinfos {
         /// 归属品牌ID
         ///
         /// Example: `1142`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub brand_id: Option<i64>,
     }
+    impl ::serde::Serialize for PostResponseMerchantJumpInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.opt("transaction_mchid", &self.transaction_mchid)?;
+            m.opt("transaction_sub_mchid", &self.transaction_sub_mchid)?;
+            m.req("openid", &self.openid)?;
+            m.req("merchant_upload_time", &self.merchant_upload_time)?;
+            m.req("jump_info", &self.jump_info)?;
+            m.req("create_time", &self.create_time)?;
+            m.req("modify_time", &self.modify_time)?;
+            m.opt("brand_id", &self.brand_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseMerchantJumpInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                transaction_id: o.req("transaction_id")?,
+                transaction_mchid: o.opt("transaction_mchid")?,
+                transaction_sub_mchid: o.opt("transaction_sub_mchid")?,
+                openid: o.req("openid")?,
+                merchant_upload_time: o.req("merchant_upload_time")?,
+                jump_info: o.req("jump_info")?,
+                create_time: o.req("create_time")?,
+                modify_time: o.req("modify_time")?,
+                brand_id: o.opt("brand_id")?,
+            })
+        }
+    }
     /// 跳转信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseMerchantJumpInfoJumpInfo {
         /// 商户电子小票跳转信息小程序AppID
         ///
@@ -1030,6 +1393,28 @@ pub mod merchantshoppingreceiptjumpinfos {
         ///
         /// Example: `example_merchant_path`
         pub merchant_path: String,
+    }
+    impl ::serde::Serialize for PostResponseMerchantJumpInfoJumpInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("merchant_appid", &self.merchant_appid)?;
+            m.req("merchant_path", &self.merchant_path)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseMerchantJumpInfoJumpInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                merchant_appid: o.req("merchant_appid")?,
+                merchant_path: o.req("merchant_path")?,
+            })
+        }
     }
 }
 /// `/v3/marketing/shopping-receipt/shoppingreceipts`
@@ -1055,60 +1440,146 @@ pub mod shoppingreceipts {
         }
     }
     /// The request of `POST /v3/marketing/shopping-receipt/shoppingreceipts` (上传电子小票).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
         /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        #[serde(rename = "Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: String,
         /// 电子小票上传信息`JSON`格式字符串
         pub meta: PostRequestMeta,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("meta", &self.meta)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                wechatpay_serial: o.req("Wechatpay-Serial")?,
+                meta: o.req("meta")?,
+            })
+        }
+    }
     /// 电子小票上传信息`JSON`格式字符串
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestMeta {
         /// 微信支付订单的交易单号，上传的电子小票会关联到该订单
         pub transaction_id: String,
         /// 微信支付订单的下单商户号
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transaction_mchid: Option<String>,
         /// 微信支付订单的下单子商户号
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transaction_sub_mchid: Option<String>,
         /// 微信支付订单的商户订单号
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub out_trade_no: Option<String>,
         /// 微信支付订单中OpenID
         pub openid: String,
         /// 图片文件的文件摘要，即对图片文件的二进制内容进行sha256计算得到的值
         pub sha256: String,
         /// 用户与商家的联系渠道
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub merchant_contact_information: Option<
             PostRequestMetaMerchantContactInformation,
         >,
         /// 上传时间，用于标识请求的先后顺序
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub upload_time: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestMeta {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.opt("transaction_mchid", &self.transaction_mchid)?;
+            m.opt("transaction_sub_mchid", &self.transaction_sub_mchid)?;
+            m.opt("out_trade_no", &self.out_trade_no)?;
+            m.req("openid", &self.openid)?;
+            m.req("sha256", &self.sha256)?;
+            m.opt("merchant_contact_information", &self.merchant_contact_information)?;
+            m.opt("upload_time", &self.upload_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestMeta {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                transaction_id: o.req("transaction_id")?,
+                transaction_mchid: o.opt("transaction_mchid")?,
+                transaction_sub_mchid: o.opt("transaction_sub_mchid")?,
+                out_trade_no: o.opt("out_trade_no")?,
+                openid: o.req("openid")?,
+                sha256: o.req("sha256")?,
+                merchant_contact_information: o.opt("merchant_contact_information")?,
+                upload_time: o.opt("upload_time")?,
+            })
+        }
+    }
     /// 用户与商家的联系渠道
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestMetaMerchantContactInformation {
         /// 品牌售后部门的咨询电话。
         ///
         /// Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub consultation_phone_number: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestMetaMerchantContactInformation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("consultation_phone_number", &self.consultation_phone_number)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestMetaMerchantContactInformation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                consultation_phone_number: o.opt("consultation_phone_number")?,
+            })
+        }
+    }
     /// The response of `POST /v3/marketing/shopping-receipt/shoppingreceipts` (上传电子小票).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 电子小票上传信息
         pub receipt: PostResponseReceipt,
     }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("receipt", &self.receipt)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self { receipt: o.req("receipt")? })
+        }
+    }
     /// 电子小票上传信息
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponseReceipt {
         /// 电子小票ID
         ///
@@ -1125,12 +1596,10 @@ pub mod shoppingreceipts {
         /// 微信支付订单的商户号
         ///
         /// Example: `1230000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transaction_mchid: Option<String>,
         /// 微信支付订单的子商户号
         ///
         /// Example: `1230000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transaction_sub_mchid: Option<String>,
         /// 微信支付订单中OpenID
         ///
@@ -1139,7 +1608,6 @@ pub mod shoppingreceipts {
         /// 电子小票归属品牌的ID
         ///
         /// Example: `1142`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub brand_id: Option<i64>,
         /// 图片文件的文件摘要，即对图片文件的二进制内容进行sha256计算得到的值
         ///
@@ -1158,24 +1626,86 @@ pub mod shoppingreceipts {
         /// Example: `2015-05-20T13:29:35+08:00`
         pub modify_time: String,
         /// 用户与商家的联系渠道
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub merchant_contact_information: Option<
             PostResponseReceiptMerchantContactInformation,
         >,
         /// 上传时间，用于标识请求的先后顺序，该笔小票上传时填写则返回，没有不返回
         ///
         /// Example: `2021-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub upload_time: Option<String>,
     }
+    impl ::serde::Serialize for PostResponseReceipt {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("receipt_id", &self.receipt_id)?;
+            m.req("state", &self.state)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.opt("transaction_mchid", &self.transaction_mchid)?;
+            m.opt("transaction_sub_mchid", &self.transaction_sub_mchid)?;
+            m.req("openid", &self.openid)?;
+            m.opt("brand_id", &self.brand_id)?;
+            m.req("sha256", &self.sha256)?;
+            m.req("image_type", &self.image_type)?;
+            m.req("create_time", &self.create_time)?;
+            m.req("modify_time", &self.modify_time)?;
+            m.opt("merchant_contact_information", &self.merchant_contact_information)?;
+            m.opt("upload_time", &self.upload_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseReceipt {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                receipt_id: o.req("receipt_id")?,
+                state: o.req("state")?,
+                transaction_id: o.req("transaction_id")?,
+                transaction_mchid: o.opt("transaction_mchid")?,
+                transaction_sub_mchid: o.opt("transaction_sub_mchid")?,
+                openid: o.req("openid")?,
+                brand_id: o.opt("brand_id")?,
+                sha256: o.req("sha256")?,
+                image_type: o.req("image_type")?,
+                create_time: o.req("create_time")?,
+                modify_time: o.req("modify_time")?,
+                merchant_contact_information: o.opt("merchant_contact_information")?,
+                upload_time: o.opt("upload_time")?,
+            })
+        }
+    }
     /// 用户与商家的联系渠道
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseReceiptMerchantContactInformation {
         /// 品牌售后部门的咨询电话。
         ///
         /// Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub consultation_phone_number: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponseReceiptMerchantContactInformation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("consultation_phone_number", &self.consultation_phone_number)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostResponseReceiptMerchantContactInformation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                consultation_phone_number: o.opt("consultation_phone_number")?,
+            })
+        }
     }
     /// 电子小票图片审核状态
     ///

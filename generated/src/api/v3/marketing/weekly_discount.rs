@@ -38,41 +38,59 @@ pub mod activities {
         }
     }
     /// The request of `GET /v3/marketing/weekly-discount/activities` (查询周周惠活动列表API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 最大资源条数
         ///
         /// Query parameter `limit`. Example: `5`
-        #[serde(skip_serializing)]
         pub limit: i64,
         /// 请求资源起始位置
         ///
         /// Query parameter `offset`. Example: `10`
-        #[serde(skip_serializing)]
         pub offset: i64,
         /// 报名商户号
         ///
         /// Query parameter `applying_merchant_id`. Example: `10000098`
-        #[serde(skip_serializing)]
         pub applying_merchant_id: i64,
         /// 报名商户门店号
         ///
         /// Query parameter `store_id`. Example: `1111111`
-        #[serde(skip_serializing)]
         pub store_id: Option<i64>,
         /// 活动投放区域编码
         ///
         /// Query parameter `activity_area_code`. Example: `110000`
-        #[serde(skip_serializing)]
         pub activity_area_code: i64,
         /// 投放场景
         ///
         /// Query parameter `activity_scene`. Example: `SCAN_CODE_TO_ORDER`
-        #[serde(skip_serializing)]
         pub activity_scene: String,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                limit: o.req("limit")?,
+                offset: o.req("offset")?,
+                applying_merchant_id: o.req("applying_merchant_id")?,
+                store_id: o.opt("store_id")?,
+                activity_area_code: o.req("activity_area_code")?,
+                activity_scene: o.req("activity_scene")?,
+            })
+        }
+    }
     /// The response of `GET /v3/marketing/weekly-discount/activities` (查询周周惠活动列表API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 周周惠活动详情
         pub data: Vec<GetResponseData>,
@@ -89,13 +107,38 @@ pub mod activities {
         /// Example: `1234`
         pub total_count: i64,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("data", &self.data)?;
+            m.req("offset", &self.offset)?;
+            m.req("limit", &self.limit)?;
+            m.req("total_count", &self.total_count)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                data: o.req("data")?,
+                offset: o.req("offset")?,
+                limit: o.req("limit")?,
+                total_count: o.req("total_count")?,
+            })
+        }
+    }
     /// GetResponseData
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseData {
         /// 活动ID
         ///
         /// Example: `111111`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub activity_id: Option<String>,
         /// 活动名称
         ///
@@ -112,7 +155,6 @@ pub mod activities {
         /// 活动指定付款方式
         ///
         /// Example: `CCB_DEBIT`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub activity_limit_pay: Option<String>,
         /// 活动优惠门槛
         ///
@@ -133,7 +175,6 @@ pub mod activities {
         /// 活动单天预算
         ///
         /// Example: `100000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub activity_max_amount_per_day: Option<i64>,
         /// 活动开始时间
         ///
@@ -150,12 +191,63 @@ pub mod activities {
         /// 活动备注
         ///
         /// Example: `周周惠，每周日，周一独享`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub activity_remark: Option<String>,
         /// 活动logo
         ///
         /// Example: `https://xxx.xxx.xxx.jpg`
         pub activity_logo: String,
+    }
+    impl ::serde::Serialize for GetResponseData {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("activity_id", &self.activity_id)?;
+            m.req("activity_name", &self.activity_name)?;
+            m.req("activity_scene", &self.activity_scene)?;
+            m.req("activity_area_code", &self.activity_area_code)?;
+            m.opt("activity_limit_pay", &self.activity_limit_pay)?;
+            m.req(
+                "activity_transaction_minimum_amount",
+                &self.activity_transaction_minimum_amount,
+            )?;
+            m.req("activity_coupon_amount", &self.activity_coupon_amount)?;
+            m.req("activity_available_week", &self.activity_available_week)?;
+            m.req("activity_max_amount", &self.activity_max_amount)?;
+            m.opt("activity_max_amount_per_day", &self.activity_max_amount_per_day)?;
+            m.req("activity_available_begin_time", &self.activity_available_begin_time)?;
+            m.req("activity_available_end_time", &self.activity_available_end_time)?;
+            m.req("activity_state", &self.activity_state)?;
+            m.opt("activity_remark", &self.activity_remark)?;
+            m.req("activity_logo", &self.activity_logo)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                activity_id: o.opt("activity_id")?,
+                activity_name: o.req("activity_name")?,
+                activity_scene: o.req("activity_scene")?,
+                activity_area_code: o.req("activity_area_code")?,
+                activity_limit_pay: o.opt("activity_limit_pay")?,
+                activity_transaction_minimum_amount: o
+                    .req("activity_transaction_minimum_amount")?,
+                activity_coupon_amount: o.req("activity_coupon_amount")?,
+                activity_available_week: o.req("activity_available_week")?,
+                activity_max_amount: o.req("activity_max_amount")?,
+                activity_max_amount_per_day: o.opt("activity_max_amount_per_day")?,
+                activity_available_begin_time: o.req("activity_available_begin_time")?,
+                activity_available_end_time: o.req("activity_available_end_time")?,
+                activity_state: o.req("activity_state")?,
+                activity_remark: o.opt("activity_remark")?,
+                activity_logo: o.req("activity_logo")?,
+            })
+        }
     }
     /// `/v3/marketing/weekly-discount/activities/{activity_id}`
     pub mod by_activity_id {
@@ -176,19 +268,11 @@ pub mod activities {
             }
         }
         /// The response of `GET /v3/marketing/weekly-discount/activities/{activity_id}` (查询周周惠活动详情API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 活动ID
             ///
             /// Example: `111111`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub activity_id: Option<String>,
             /// 活动名称
             ///
@@ -205,7 +289,6 @@ pub mod activities {
             /// 活动指定付款方式
             ///
             /// Example: `CCB_DEBIT`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub activity_limit_pay: Option<String>,
             /// 活动优惠门槛
             ///
@@ -226,7 +309,6 @@ pub mod activities {
             /// 活动单天预算
             ///
             /// Example: `100000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub activity_max_amount_per_day: Option<i64>,
             /// 活动开始时间
             ///
@@ -243,12 +325,67 @@ pub mod activities {
             /// 活动备注
             ///
             /// Example: `周周惠，每周日，周一独享`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub activity_remark: Option<String>,
             /// 活动logo
             ///
             /// Example: `https://xxx.xxx.xxx.jpg`
             pub activity_logo: String,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("activity_id", &self.activity_id)?;
+                m.req("activity_name", &self.activity_name)?;
+                m.req("activity_scene", &self.activity_scene)?;
+                m.req("activity_area_code", &self.activity_area_code)?;
+                m.opt("activity_limit_pay", &self.activity_limit_pay)?;
+                m.req(
+                    "activity_transaction_minimum_amount",
+                    &self.activity_transaction_minimum_amount,
+                )?;
+                m.req("activity_coupon_amount", &self.activity_coupon_amount)?;
+                m.req("activity_available_week", &self.activity_available_week)?;
+                m.req("activity_max_amount", &self.activity_max_amount)?;
+                m.opt("activity_max_amount_per_day", &self.activity_max_amount_per_day)?;
+                m.req(
+                    "activity_available_begin_time",
+                    &self.activity_available_begin_time,
+                )?;
+                m.req("activity_available_end_time", &self.activity_available_end_time)?;
+                m.req("activity_state", &self.activity_state)?;
+                m.opt("activity_remark", &self.activity_remark)?;
+                m.req("activity_logo", &self.activity_logo)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    activity_id: o.opt("activity_id")?,
+                    activity_name: o.req("activity_name")?,
+                    activity_scene: o.req("activity_scene")?,
+                    activity_area_code: o.req("activity_area_code")?,
+                    activity_limit_pay: o.opt("activity_limit_pay")?,
+                    activity_transaction_minimum_amount: o
+                        .req("activity_transaction_minimum_amount")?,
+                    activity_coupon_amount: o.req("activity_coupon_amount")?,
+                    activity_available_week: o.req("activity_available_week")?,
+                    activity_max_amount: o.req("activity_max_amount")?,
+                    activity_max_amount_per_day: o.opt("activity_max_amount_per_day")?,
+                    activity_available_begin_time: o
+                        .req("activity_available_begin_time")?,
+                    activity_available_end_time: o.req("activity_available_end_time")?,
+                    activity_state: o.req("activity_state")?,
+                    activity_remark: o.opt("activity_remark")?,
+                    activity_logo: o.req("activity_logo")?,
+                })
+            }
         }
         /// `/v3/marketing/weekly-discount/activities/{activity_id}/apply`
         pub mod apply {
@@ -271,14 +408,7 @@ pub mod activities {
                 }
             }
             /// The request of `POST /v3/marketing/weekly-discount/activities/{activity_id}/apply` (报名周周惠活动API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 报名商户号
                 ///
@@ -289,15 +419,30 @@ pub mod activities {
                 /// Example: `111111`
                 pub store_id: i64,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("applying_merchant_id", &self.applying_merchant_id)?;
+                    m.req("store_id", &self.store_id)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        applying_merchant_id: o.req("applying_merchant_id")?,
+                        store_id: o.req("store_id")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/marketing/weekly-discount/activities/{activity_id}/apply` (报名周周惠活动API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 报名成功的活动ID
                 ///
@@ -307,6 +452,28 @@ pub mod activities {
                 ///
                 /// Example: `2018-06-08T10:34:56+08:00`
                 pub success_time: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("activity_id", &self.activity_id)?;
+                    m.req("success_time", &self.success_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        activity_id: o.req("activity_id")?,
+                        success_time: o.req("success_time")?,
+                    })
+                }
             }
         }
     }

@@ -67,50 +67,54 @@ pub mod users {
                 }
             }
             /// The request of `GET /v3/marketing/withdraw-favor/users/{openid}/coupons` (查询批次下用户银行提现免费券列表API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 银行提现免费券批次创建方商户号
                 ///
                 /// Query parameter `mchid`. Example: `1230000109`
-                #[serde(skip_serializing)]
                 pub mchid: String,
                 /// 银行提现免费券批次ID
                 ///
                 /// Query parameter `stock_id`. Example: `1304490000000059`
-                #[serde(skip_serializing)]
                 pub stock_id: String,
                 /// 应用ID
                 ///
                 /// Query parameter `appid`. Example: `wxd678efh567hg6787`
-                #[serde(skip_serializing)]
                 pub appid: String,
                 /// 分页页码
                 ///
                 /// Query parameter `offset`. Example: `1`
-                #[serde(skip_serializing)]
                 pub offset: Option<i64>,
                 /// 分页大小
                 ///
                 /// Query parameter `limit`. Example: `10`
-                #[serde(skip_serializing)]
                 pub limit: Option<i64>,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mchid: o.req("mchid")?,
+                        stock_id: o.req("stock_id")?,
+                        appid: o.req("appid")?,
+                        offset: o.opt("offset")?,
+                        limit: o.opt("limit")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/marketing/withdraw-favor/users/{openid}/coupons` (查询批次下用户银行提现免费券列表API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 银行提现免费券列表
                 pub data: Vec<GetResponseData>,
@@ -127,51 +131,86 @@ pub mod users {
                 /// Example: `100`
                 pub total_count: i64,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("data", &self.data)?;
+                    m.req("offset", &self.offset)?;
+                    m.req("limit", &self.limit)?;
+                    m.req("total_count", &self.total_count)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        data: o.req("data")?,
+                        offset: o.req("offset")?,
+                        limit: o.req("limit")?,
+                        total_count: o.req("total_count")?,
+                    })
+                }
+            }
             /// GetResponseData
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseData {
                 /// 发放时间
                 ///
                 /// Example: `2021-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub send_time: Option<String>,
                 /// 发放额度
                 ///
                 /// Example: `1000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub send_quota: Option<i64>,
                 /// 银行提现免费券的券ID
                 ///
                 /// Example: `C688134DB8D27165DCD630B319A870679F29B3720EF89F4F8EAE01429641F8C2-17-1505164059`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub coupon_id: Option<String>,
                 /// 使用额度
                 ///
                 /// Example: `500`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub use_quota: Option<i64>,
                 /// 银行提现免费券券状态
                 ///
                 /// Example: `VALID`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub coupon_state: Option<String>,
             }
+            impl ::serde::Serialize for GetResponseData {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("send_time", &self.send_time)?;
+                    m.opt("send_quota", &self.send_quota)?;
+                    m.opt("coupon_id", &self.coupon_id)?;
+                    m.opt("use_quota", &self.use_quota)?;
+                    m.opt("coupon_state", &self.coupon_state)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        send_time: o.opt("send_time")?,
+                        send_quota: o.opt("send_quota")?,
+                        coupon_id: o.opt("coupon_id")?,
+                        use_quota: o.opt("use_quota")?,
+                        coupon_state: o.opt("coupon_state")?,
+                    })
+                }
+            }
             /// The request of `POST /v3/marketing/withdraw-favor/users/{openid}/coupons` (为用户发银行提现免费券API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 银行提现免费券批次创建方商户号
                 ///
@@ -190,26 +229,65 @@ pub mod users {
                 /// Example: `89560002019101000121`
                 pub send_request_no: String,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.req("stock_id", &self.stock_id)?;
+                    m.req("appid", &self.appid)?;
+                    m.req("send_request_no", &self.send_request_no)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mchid: o.req("mchid")?,
+                        stock_id: o.req("stock_id")?,
+                        appid: o.req("appid")?,
+                        send_request_no: o.req("send_request_no")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/marketing/withdraw-favor/users/{openid}/coupons` (为用户发银行提现免费券API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 银行提现免费券ID
                 ///
                 /// Example: `C688134DB8D27165DCD630B319A870679F29B3720EF89F4F8EAE01429641F8C2-17-1505164059`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub coupon_id: Option<String>,
                 /// 银行提现免费券过期时间
                 ///
                 /// Example: `2021-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub expire_time: Option<String>,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("coupon_id", &self.coupon_id)?;
+                    m.opt("expire_time", &self.expire_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        coupon_id: o.opt("coupon_id")?,
+                        expire_time: o.opt("expire_time")?,
+                    })
+                }
             }
         }
     }

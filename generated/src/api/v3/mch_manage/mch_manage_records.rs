@@ -44,100 +44,153 @@ pub mod by_manage_record_id {
         }
     }
     /// The request of `GET /v3/mch-manage/mch-manage-records/{manage_record_id}` (查询子商户下指定商户管理记录).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 子商户号
         ///
         /// Query parameter `sub_mchid`. Example: `123000110`
-        #[serde(skip_serializing)]
         pub sub_mchid: String,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+            })
+        }
+    }
     /// The response of `GET /v3/mch-manage/mch-manage-records/{manage_record_id}` (查询子商户下指定商户管理记录).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 子商户号
         ///
         /// Example: `123000110`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 商户管理记录ID
         ///
         /// Example: `M1210999900435123451697535102441`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub manage_record_id: Option<String>,
         /// 商户管理记录类型
         ///
         /// Example: `FUNCTIONAL_LIMIT_RECORD`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub manage_record_type: Option<GetResponseManageRecordType>,
         /// 管控时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub manage_time: Option<String>,
         /// 管控原因
         ///
         /// Example: `涉嫌信用卡套现`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub manage_reason: Option<String>,
         /// 限制功能
         ///
         /// Example: `关闭支付权限，关闭提现权限`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub limit_ability: Option<String>,
         /// 解除管控方式
         ///
         /// Example: `SUBMIT_INFORMATION`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub recover_way: Option<GetResponseRecoverWay>,
         /// 是否允许提交资料
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub allow_submit: Option<bool>,
         /// 禁止提交资料原因
         ///
         /// Example: `应平台管理要求，此单据不支持申诉`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub forbid_submit_reason: Option<String>,
         /// 可提交资料开始时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub submit_start_time: Option<String>,
         /// 可提交资料结束时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub submit_end_time: Option<String>,
         /// 商户管理记录状态
         ///
         /// Example: `PENDING`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub manage_record_state: Option<GetResponseManageRecordState>,
         /// 解除管控时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub recover_time: Option<String>,
         /// 解除管控原因
         ///
         /// Example: `MERCHANT_SUBMIT_RECOVER`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub recover_reason: Option<GetResponseRecoverReason>,
         /// 申诉驳回原因
         ///
         /// Example: `身份证信息遮挡，请上传清晰的身份证图片`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reject_reason: Option<String>,
         /// 可提交资料结束时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub approve_time: Option<String>,
         /// 要求提交的资料
         ///
         /// Example: `{"record_fields":[]}`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub requested_item_info: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.opt("manage_record_id", &self.manage_record_id)?;
+            m.opt("manage_record_type", &self.manage_record_type)?;
+            m.opt("manage_time", &self.manage_time)?;
+            m.opt("manage_reason", &self.manage_reason)?;
+            m.opt("limit_ability", &self.limit_ability)?;
+            m.opt("recover_way", &self.recover_way)?;
+            m.opt("allow_submit", &self.allow_submit)?;
+            m.opt("forbid_submit_reason", &self.forbid_submit_reason)?;
+            m.opt("submit_start_time", &self.submit_start_time)?;
+            m.opt("submit_end_time", &self.submit_end_time)?;
+            m.opt("manage_record_state", &self.manage_record_state)?;
+            m.opt("recover_time", &self.recover_time)?;
+            m.opt("recover_reason", &self.recover_reason)?;
+            m.opt("reject_reason", &self.reject_reason)?;
+            m.opt("approve_time", &self.approve_time)?;
+            m.opt("requested_item_info", &self.requested_item_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.opt("sub_mchid")?,
+                manage_record_id: o.opt("manage_record_id")?,
+                manage_record_type: o.opt("manage_record_type")?,
+                manage_time: o.opt("manage_time")?,
+                manage_reason: o.opt("manage_reason")?,
+                limit_ability: o.opt("limit_ability")?,
+                recover_way: o.opt("recover_way")?,
+                allow_submit: o.opt("allow_submit")?,
+                forbid_submit_reason: o.opt("forbid_submit_reason")?,
+                submit_start_time: o.opt("submit_start_time")?,
+                submit_end_time: o.opt("submit_end_time")?,
+                manage_record_state: o.opt("manage_record_state")?,
+                recover_time: o.opt("recover_time")?,
+                recover_reason: o.opt("recover_reason")?,
+                reject_reason: o.opt("reject_reason")?,
+                approve_time: o.opt("approve_time")?,
+                requested_item_info: o.opt("requested_item_info")?,
+            })
+        }
     }
     /// 商户管理记录状态
     ///
@@ -400,14 +453,7 @@ pub mod by_manage_record_id {
             }
         }
         /// The request of `POST /v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions` (对指定商户管理记录提交资料).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 子商户号
             ///
@@ -418,21 +464,55 @@ pub mod by_manage_record_id {
             /// Example: `{"record_fields":[]}`
             pub submit_data: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("submit_data", &self.submit_data)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.req("sub_mchid")?,
+                    submit_data: o.req("submit_data")?,
+                })
+            }
+        }
         /// The response of `POST /v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions` (对指定商户管理记录提交资料).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 商户管理提交资料记录ID
             ///
             /// Example: `S0120190217140201012345672111223`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub manage_submission_id: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("manage_submission_id", &self.manage_submission_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    manage_submission_id: o.opt("manage_submission_id")?,
+                })
+            }
         }
     }
 }
@@ -473,28 +553,46 @@ pub mod sub_mchid {
             }
         }
         /// The request of `GET /v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}` (分页查询子商户名下的商户管理记录).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 最大资源条数
             ///
             /// Query parameter `limit`. Example: `5`
-            #[serde(skip_serializing)]
             pub limit: f64,
             /// 请求资源起始位置
             ///
             /// Query parameter `offset`. Example: `10`
-            #[serde(skip_serializing)]
             pub offset: Option<f64>,
             /// 商户管理记录类型
             ///
             /// Query parameter `manage_record_type`. Example: `FUNCTIONAL_LIMIT_RECORD`
-            #[serde(skip_serializing)]
             pub manage_record_type: GetRequestManageRecordType,
             /// 商户管理记录状态
             ///
             /// Query parameter `manage_record_state`. Example: `PENDING`
-            #[serde(skip_serializing)]
             pub manage_record_state: Option<GetRequestManageRecordState>,
+        }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    limit: o.req("limit")?,
+                    offset: o.opt("offset")?,
+                    manage_record_type: o.req("manage_record_type")?,
+                    manage_record_state: o.opt("manage_record_state")?,
+                })
+            }
         }
         /// 商户管理记录状态
         ///
@@ -621,127 +719,170 @@ pub mod sub_mchid {
             }
         }
         /// The response of `GET /v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}` (分页查询子商户名下的商户管理记录).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 请求资源起始位置
             ///
             /// Example: `10`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub offset: Option<f64>,
             /// 最大资源条数
             ///
             /// Example: `5`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub limit: Option<f64>,
             /// 资源总条数
             ///
             /// Example: `1234`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub total_count: Option<f64>,
             /// 商户管理记录详情列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: Option<Vec<GetResponseData>>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("offset", &self.offset)?;
+                m.opt("limit", &self.limit)?;
+                m.opt("total_count", &self.total_count)?;
+                m.opt("data", &self.data)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    offset: o.opt("offset")?,
+                    limit: o.opt("limit")?,
+                    total_count: o.opt("total_count")?,
+                    data: o.opt("data")?,
+                })
+            }
+        }
         /// GetResponseData
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {
             /// 子商户号
             ///
             /// Example: `123000110`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 商户管理记录ID
             ///
             /// Example: `M1210999900435123451697535102441`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub manage_record_id: Option<String>,
             /// 商户管理记录类型
             ///
             /// Example: `FUNCTIONAL_LIMIT_RECORD`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub manage_record_type: Option<GetResponseDataManageRecordType>,
             /// 管控时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub manage_time: Option<String>,
             /// 管控原因
             ///
             /// Example: `涉嫌信用卡套现`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub manage_reason: Option<String>,
             /// 限制功能
             ///
             /// Example: `关闭支付权限，关闭提现权限`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub limit_ability: Option<String>,
             /// 解除管控方式
             ///
             /// Example: `SUBMIT_INFORMATION`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub recover_way: Option<GetResponseDataRecoverWay>,
             /// 是否允许提交资料
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub allow_submit: Option<bool>,
             /// 禁止提交资料原因
             ///
             /// Example: `应平台管理要求，此单据不支持申诉`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub forbid_submit_reason: Option<String>,
             /// 可提交资料开始时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub submit_start_time: Option<String>,
             /// 可提交资料结束时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub submit_end_time: Option<String>,
             /// 商户管理记录状态
             ///
             /// Example: `PENDING`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub manage_record_state: Option<GetResponseDataManageRecordState>,
             /// 解除管控时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub recover_time: Option<String>,
             /// 解除管控原因
             ///
             /// Example: `MERCHANT_SUBMIT_RECOVER`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub recover_reason: Option<GetResponseDataRecoverReason>,
             /// 申诉驳回原因
             ///
             /// Example: `身份证信息遮挡，请上传清晰的身份证图片`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub reject_reason: Option<String>,
             /// 可提交资料结束时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub approve_time: Option<String>,
             /// 要求提交的资料
             ///
             /// Example: `{"record_fields":[]}`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub requested_item_info: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponseData {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("manage_record_id", &self.manage_record_id)?;
+                m.opt("manage_record_type", &self.manage_record_type)?;
+                m.opt("manage_time", &self.manage_time)?;
+                m.opt("manage_reason", &self.manage_reason)?;
+                m.opt("limit_ability", &self.limit_ability)?;
+                m.opt("recover_way", &self.recover_way)?;
+                m.opt("allow_submit", &self.allow_submit)?;
+                m.opt("forbid_submit_reason", &self.forbid_submit_reason)?;
+                m.opt("submit_start_time", &self.submit_start_time)?;
+                m.opt("submit_end_time", &self.submit_end_time)?;
+                m.opt("manage_record_state", &self.manage_record_state)?;
+                m.opt("recover_time", &self.recover_time)?;
+                m.opt("recover_reason", &self.recover_reason)?;
+                m.opt("reject_reason", &self.reject_reason)?;
+                m.opt("approve_time", &self.approve_time)?;
+                m.opt("requested_item_info", &self.requested_item_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.opt("sub_mchid")?,
+                    manage_record_id: o.opt("manage_record_id")?,
+                    manage_record_type: o.opt("manage_record_type")?,
+                    manage_time: o.opt("manage_time")?,
+                    manage_reason: o.opt("manage_reason")?,
+                    limit_ability: o.opt("limit_ability")?,
+                    recover_way: o.opt("recover_way")?,
+                    allow_submit: o.opt("allow_submit")?,
+                    forbid_submit_reason: o.opt("forbid_submit_reason")?,
+                    submit_start_time: o.opt("submit_start_time")?,
+                    submit_end_time: o.opt("submit_end_time")?,
+                    manage_record_state: o.opt("manage_record_state")?,
+                    recover_time: o.opt("recover_time")?,
+                    recover_reason: o.opt("recover_reason")?,
+                    reject_reason: o.opt("reject_reason")?,
+                    approve_time: o.opt("approve_time")?,
+                    requested_item_info: o.opt("requested_item_info")?,
+                })
+            }
         }
         /// 商户管理记录状态
         ///

@@ -52,63 +52,100 @@ pub mod sub_mchid {
                 }
             }
             /// The request of `POST /v3/mch-manage/submission-files/sub-mchid/{sub_mchid}/upload` (上传商户提交资料文件).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 媒体文件元信息`JSON`格式字符串
                 pub meta: PostRequestMeta,
                 /// 资料项唯一id
                 ///
                 /// Form part `item_id` of the upload. Example: `56`
-                #[serde(skip_serializing)]
                 pub item_id: f64,
                 /// 商户管理记录ID
                 ///
                 /// Form part `manage_record_id` of the upload. Example: `56`
-                #[serde(skip_serializing)]
                 pub manage_record_id: String,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("meta", &self.meta)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        meta: o.req("meta")?,
+                        item_id: o.req("item_id")?,
+                        manage_record_id: o.req("manage_record_id")?,
+                    })
+                }
+            }
             /// 媒体文件元信息`JSON`格式字符串
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestMeta {
                 /// 文件名称
                 ///
                 /// Example: `demo.png`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub file_name: Option<String>,
                 /// 文件摘要
                 ///
                 /// Example: `B94D27B9934D3E08A52E52D7DA7DABFAC484EFE37A5380EE9088F7ACE2EFCDE9`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub file_digest: Option<String>,
             }
+            impl ::serde::Serialize for PostRequestMeta {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("file_name", &self.file_name)?;
+                    m.opt("file_digest", &self.file_digest)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestMeta {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        file_name: o.opt("file_name")?,
+                        file_digest: o.opt("file_digest")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/mch-manage/submission-files/sub-mchid/{sub_mchid}/upload` (上传商户提交资料文件).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 文件标识ID
                 ///
                 /// Example: `V1_E1W7MchDBewmOMGmKSMCgh5`
                 pub file_id: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("file_id", &self.file_id)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self { file_id: o.req("file_id")? })
+                }
             }
         }
     }

@@ -38,12 +38,11 @@ pub mod withdrawl_apply {
         }
     }
     /// The request of `POST /v3/mch_operate/risk/withdrawl-apply` (提交已注销商户号可用余额提现申请单API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
         /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        #[serde(rename = "Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: String,
         /// 二级商户号
         ///
@@ -68,28 +67,82 @@ pub mod withdrawl_apply {
         /// 收款对象对应的商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payee_mchid: Option<String>,
         /// 收款账号信息
         pub payee_info: PostRequestPayeeInfo,
         /// 付款申请证明材料
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub proof_media_list: Option<PostRequestProofMediaList>,
         /// 补充材料
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub additional_materials: Option<PostRequestAdditionalMaterials>,
         /// 备注
         ///
         /// Example: `特殊理由`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub remark: Option<String>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("out_account_type", &self.out_account_type)?;
+            m.req("amount", &self.amount)?;
+            m.req("out_request_no", &self.out_request_no)?;
+            m.req("payee_type", &self.payee_type)?;
+            m.opt("payee_mchid", &self.payee_mchid)?;
+            m.req("payee_info", &self.payee_info)?;
+            m.opt("proof_media_list", &self.proof_media_list)?;
+            m.opt("additional_materials", &self.additional_materials)?;
+            m.opt("remark", &self.remark)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                wechatpay_serial: o.req("Wechatpay-Serial")?,
+                sub_mchid: o.req("sub_mchid")?,
+                out_account_type: o.req("out_account_type")?,
+                amount: o.req("amount")?,
+                out_request_no: o.req("out_request_no")?,
+                payee_type: o.req("payee_type")?,
+                payee_mchid: o.opt("payee_mchid")?,
+                payee_info: o.req("payee_info")?,
+                proof_media_list: o.opt("proof_media_list")?,
+                additional_materials: o.opt("additional_materials")?,
+                remark: o.opt("remark")?,
+            })
+        }
+    }
     /// 补充材料
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAdditionalMaterials {
         /// 补充材料照片列表，最多10张
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub additional_media: Option<Vec<String>>,
+    }
+    impl ::serde::Serialize for PostRequestAdditionalMaterials {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("additional_media", &self.additional_media)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestAdditionalMaterials {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                additional_media: o.opt("additional_media")?,
+            })
+        }
     }
     /// 二级商户号的出款子账户类型
     ///
@@ -148,18 +201,40 @@ pub mod withdrawl_apply {
         }
     }
     /// 收款账号信息
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestPayeeInfo {
         /// 账户类型
         ///
         /// Example: `ACCOUNT_TYPE_CORPORATE`
         pub account_type: PostRequestPayeeInfoAccountType,
         /// 银行账户
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_account_info: Option<PostRequestPayeeInfoBankAccountInfo>,
         /// 收款人账号对应的证件信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub identity_info: Option<PostRequestPayeeInfoIdentityInfo>,
+    }
+    impl ::serde::Serialize for PostRequestPayeeInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("account_type", &self.account_type)?;
+            m.opt("bank_account_info", &self.bank_account_info)?;
+            m.opt("identity_info", &self.identity_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestPayeeInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                account_type: o.req("account_type")?,
+                bank_account_info: o.opt("bank_account_info")?,
+                identity_info: o.opt("identity_info")?,
+            })
+        }
     }
     /// 账户类型
     ///
@@ -214,7 +289,7 @@ pub mod withdrawl_apply {
         }
     }
     /// 银行账户
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayeeInfoBankAccountInfo {
         /// 开户名称
         ///
@@ -227,25 +302,50 @@ pub mod withdrawl_apply {
         /// 开户银行联行号
         ///
         /// Example: `402713354941`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_branch_id: Option<String>,
         /// 开户银行全称（含支行）
         ///
         /// Example: `402713354941`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_name: Option<String>,
         /// 银行账号
         ///
         /// Example: `d+xT+MQCvrLHeorwC+w==`
         pub account_number: String,
     }
+    impl ::serde::Serialize for PostRequestPayeeInfoBankAccountInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("account_name", &self.account_name)?;
+            m.req("account_bank", &self.account_bank)?;
+            m.opt("bank_branch_id", &self.bank_branch_id)?;
+            m.opt("bank_name", &self.bank_name)?;
+            m.req("account_number", &self.account_number)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestPayeeInfoBankAccountInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                account_name: o.req("account_name")?,
+                account_bank: o.req("account_bank")?,
+                bank_branch_id: o.opt("bank_branch_id")?,
+                bank_name: o.opt("bank_name")?,
+                account_number: o.req("account_number")?,
+            })
+        }
+    }
     /// 收款人账号对应的证件信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayeeInfoIdentityInfo {
         /// 证件类型
         ///
         /// Example: `IDENTIFICATION_TYPE_IDCARD`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id_doc_type: Option<PostRequestPayeeInfoIdentityInfoIdDocType>,
         /// 证件姓名
         ///
@@ -255,6 +355,30 @@ pub mod withdrawl_apply {
         ///
         /// Example: `AOZdYGISxo4y44/UgZ69bkw==`
         pub identification_no: String,
+    }
+    impl ::serde::Serialize for PostRequestPayeeInfoIdentityInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("id_doc_type", &self.id_doc_type)?;
+            m.req("identification_name", &self.identification_name)?;
+            m.req("identification_no", &self.identification_no)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestPayeeInfoIdentityInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                id_doc_type: o.opt("id_doc_type")?,
+                identification_name: o.req("identification_name")?,
+                identification_no: o.req("identification_no")?,
+            })
+        }
     }
     /// 证件类型
     ///
@@ -421,14 +545,33 @@ pub mod withdrawl_apply {
         }
     }
     /// 付款申请证明材料
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestProofMediaList {
         /// 申请证明材料
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub proof_payee_media: Option<Vec<PostRequestProofMediaListProofPayeeMedia>>,
     }
+    impl ::serde::Serialize for PostRequestProofMediaList {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("proof_payee_media", &self.proof_payee_media)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestProofMediaList {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                proof_payee_media: o.opt("proof_payee_media")?,
+            })
+        }
+    }
     /// PostRequestProofMediaListProofPayeeMedia
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestProofMediaListProofPayeeMedia {
         /// 申请证明材料类型
         ///
@@ -438,6 +581,28 @@ pub mod withdrawl_apply {
         ///
         /// Example: `jTpGmxUX3FBWVQ5NJTZvlKXQ`
         pub proof_media: String,
+    }
+    impl ::serde::Serialize for PostRequestProofMediaListProofPayeeMedia {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("proof_media_type", &self.proof_media_type)?;
+            m.req("proof_media", &self.proof_media)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestProofMediaListProofPayeeMedia {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                proof_media_type: o.req("proof_media_type")?,
+                proof_media: o.req("proof_media")?,
+            })
+        }
     }
     /// 申请证明材料类型
     ///
@@ -531,18 +696,38 @@ pub mod withdrawl_apply {
         }
     }
     /// The response of `POST /v3/mch_operate/risk/withdrawl-apply` (提交已注销商户号可用余额提现申请单API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 微信支付提现申请单号
         ///
         /// Example: `20220101332222`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub applyment_id: Option<String>,
         /// 商户提现申请单号
         ///
         /// Example: `1234567`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub out_request_no: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("applyment_id", &self.applyment_id)?;
+            m.opt("out_request_no", &self.out_request_no)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                applyment_id: o.opt("applyment_id")?,
+                out_request_no: o.opt("out_request_no")?,
+            })
+        }
     }
     /// `/v3/mch_operate/risk/withdrawl-apply/applyment-id`
     pub mod applyment_id {
@@ -572,27 +757,33 @@ pub mod withdrawl_apply {
                 }
             }
             /// The response of `GET /v3/mch_operate/risk/withdrawl-apply/applyment-id/{applyment_id}` (微信支付提现申请单号查询提现申请单状态API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 提现申请单信息
                 pub withdrawl_apply: GetResponseWithdrawlApply,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("withdrawl_apply", &self.withdrawl_apply)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        withdrawl_apply: o.req("withdrawl_apply")?,
+                    })
+                }
+            }
             /// 提现申请单信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseWithdrawlApply {
                 /// 微信支付提现申请单号
                 ///
@@ -609,13 +800,39 @@ pub mod withdrawl_apply {
                 /// 失败原因
                 ///
                 /// Example: `银行卡信息有误`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub fail_reason: Option<String>,
                 /// 最后更新时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub modify_time: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponseWithdrawlApply {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("applyment_id", &self.applyment_id)?;
+                    m.req("out_request_no", &self.out_request_no)?;
+                    m.req("state", &self.state)?;
+                    m.opt("fail_reason", &self.fail_reason)?;
+                    m.opt("modify_time", &self.modify_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseWithdrawlApply {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        applyment_id: o.req("applyment_id")?,
+                        out_request_no: o.req("out_request_no")?,
+                        state: o.req("state")?,
+                        fail_reason: o.opt("fail_reason")?,
+                        modify_time: o.opt("modify_time")?,
+                    })
+                }
             }
         }
     }
@@ -647,27 +864,33 @@ pub mod withdrawl_apply {
                 }
             }
             /// The response of `GET /v3/mch_operate/risk/withdrawl-apply/out-request-no/{out_request_no}` (商户提现申请单号查询提现申请单状态).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 提现申请单信息
                 pub withdrawl_apply: GetResponseWithdrawlApply,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("withdrawl_apply", &self.withdrawl_apply)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        withdrawl_apply: o.req("withdrawl_apply")?,
+                    })
+                }
+            }
             /// 提现申请单信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseWithdrawlApply {
                 /// 微信支付提现申请单号
                 ///
@@ -684,13 +907,39 @@ pub mod withdrawl_apply {
                 /// 失败原因
                 ///
                 /// Example: `银行卡信息有误`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub fail_reason: Option<String>,
                 /// 最后更新时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub modify_time: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponseWithdrawlApply {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("applyment_id", &self.applyment_id)?;
+                    m.req("out_request_no", &self.out_request_no)?;
+                    m.req("state", &self.state)?;
+                    m.opt("fail_reason", &self.fail_reason)?;
+                    m.opt("modify_time", &self.modify_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseWithdrawlApply {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        applyment_id: o.req("applyment_id")?,
+                        out_request_no: o.req("out_request_no")?,
+                        state: o.req("state")?,
+                        fail_reason: o.opt("fail_reason")?,
+                        modify_time: o.opt("modify_time")?,
+                    })
+                }
             }
         }
     }

@@ -40,16 +40,34 @@ pub mod by_due_diligence_id {
         }
     }
     /// The request of `GET /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}` (查询子商户强化尽调单信息).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 子商户号
         ///
         /// Query parameter `sub_mchid`. Example: `123000110`
-        #[serde(skip_serializing)]
         pub sub_mchid: String,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+            })
+        }
+    }
     /// The response of `GET /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}` (查询子商户强化尽调单信息).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 尽调单号
         ///
@@ -64,7 +82,6 @@ pub mod by_due_diligence_id {
         /// Example: `DUE_DILIGENCE_STATE_COLLECTING`
         pub due_diligence_state: GetResponseDueDiligenceState,
         /// 驳回原因
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reject_reason: Option<String>,
         /// 截止时间
         ///
@@ -73,29 +90,63 @@ pub mod by_due_diligence_id {
         /// 终止时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub terminal_time: Option<String>,
         /// 提交时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub submit_time: Option<String>,
         /// 驳回时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reject_time: Option<String>,
         /// 完成时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub complete_time: Option<String>,
         /// 尽调要求提交的资料
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub submission_template: Option<String>,
         /// 尽调已经提交的资料
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub submission_data: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("due_diligence_id", &self.due_diligence_id)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("due_diligence_state", &self.due_diligence_state)?;
+            m.opt("reject_reason", &self.reject_reason)?;
+            m.req("deadline_time", &self.deadline_time)?;
+            m.opt("terminal_time", &self.terminal_time)?;
+            m.opt("submit_time", &self.submit_time)?;
+            m.opt("reject_time", &self.reject_time)?;
+            m.opt("complete_time", &self.complete_time)?;
+            m.opt("submission_template", &self.submission_template)?;
+            m.opt("submission_data", &self.submission_data)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                due_diligence_id: o.req("due_diligence_id")?,
+                sub_mchid: o.req("sub_mchid")?,
+                due_diligence_state: o.req("due_diligence_state")?,
+                reject_reason: o.opt("reject_reason")?,
+                deadline_time: o.req("deadline_time")?,
+                terminal_time: o.opt("terminal_time")?,
+                submit_time: o.opt("submit_time")?,
+                reject_time: o.opt("reject_time")?,
+                complete_time: o.opt("complete_time")?,
+                submission_template: o.opt("submission_template")?,
+                submission_data: o.opt("submission_data")?,
+            })
+        }
     }
     /// 尽调单状态
     ///
@@ -186,14 +237,7 @@ pub mod by_due_diligence_id {
             }
         }
         /// The request of `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit` (提交尽调资料).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 子商户号
             ///
@@ -202,35 +246,71 @@ pub mod by_due_diligence_id {
             /// 提交资料内容
             ///
             /// Example: `{"record_fields":[]}`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub submit_data: Option<String>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.opt("submit_data", &self.submit_data)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.req("sub_mchid")?,
+                    submit_data: o.opt("submit_data")?,
+                })
+            }
+        }
         /// The response of `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit` (提交尽调资料).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 尽调单状态
             ///
             /// Example: `DUE_DILIGENCE_STATE_COLLECTING`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub due_diligence_state: Option<PostResponseDueDiligenceState>,
             /// 提交时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub submit_time: Option<String>,
             /// 尽调要求提交的资料
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub submission_template: Option<String>,
             /// 尽调已经提交的资料
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub submission_data: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("due_diligence_state", &self.due_diligence_state)?;
+                m.opt("submit_time", &self.submit_time)?;
+                m.opt("submission_template", &self.submission_template)?;
+                m.opt("submission_data", &self.submission_data)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    due_diligence_state: o.opt("due_diligence_state")?,
+                    submit_time: o.opt("submit_time")?,
+                    submission_template: o.opt("submission_template")?,
+                    submission_data: o.opt("submission_data")?,
+                })
+            }
         }
         /// 尽调单状态
         ///
@@ -325,63 +405,100 @@ pub mod by_due_diligence_id {
             }
         }
         /// The request of `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload` (上传尽调资料文件).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 媒体文件元信息`JSON`格式字符串
             pub meta: PostRequestMeta,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("meta", &self.meta)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self { meta: o.req("meta")? })
+            }
+        }
         /// 媒体文件元信息`JSON`格式字符串
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMeta {
             /// 文件名称
             ///
             /// Example: `demo.png`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub file_name: Option<String>,
             /// 文件摘要
             ///
             /// Example: `B94D27B9934D3E08A52E52D7DA7DABFAC484EFE37A5380EE9088F7ACE2EFCDE9`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub file_digest: Option<String>,
             /// 子商户号
             ///
             /// Example: `1230001104`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 资料项唯一id
             ///
             /// Example: `130013`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub item_id: Option<f64>,
         }
+        impl ::serde::Serialize for PostRequestMeta {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("file_name", &self.file_name)?;
+                m.opt("file_digest", &self.file_digest)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("item_id", &self.item_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestMeta {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    file_name: o.opt("file_name")?,
+                    file_digest: o.opt("file_digest")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    item_id: o.opt("item_id")?,
+                })
+            }
+        }
         /// The response of `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload` (上传尽调资料文件).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 文件标识ID
             ///
             /// Example: `V1_E1W7MchDBewmOMGmKSMCgh5`
             pub file_id: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("file_id", &self.file_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self { file_id: o.req("file_id")? })
+            }
         }
     }
 }

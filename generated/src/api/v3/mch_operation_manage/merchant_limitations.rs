@@ -33,30 +33,46 @@ pub mod sub_mchid {
             }
         }
         /// The response of `GET /v3/mch-operation-manage/merchant-limitations/sub-mchid/{sub_mchid}` (查询子商户管控情况).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 商户号
             ///
             /// Example: `123000110`
             pub mchid: String,
             /// 商户被管控能力列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub limited_functions: Option<Vec<GetResponseLimitedFunctions>>,
             /// 被管控原因及解脱路径列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub recovery_specifications: Option<Vec<GetResponseRecoverySpecifications>>,
             /// 商户其他被管控能力描述
             ///
             /// Example: `关闭相册扫码支付,关闭长按识别支付`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub other_limited_functions: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("mchid", &self.mchid)?;
+                m.opt("limited_functions", &self.limited_functions)?;
+                m.opt("recovery_specifications", &self.recovery_specifications)?;
+                m.opt("other_limited_functions", &self.other_limited_functions)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mchid: o.req("mchid")?,
+                    limited_functions: o.opt("limited_functions")?,
+                    recovery_specifications: o.opt("recovery_specifications")?,
+                    other_limited_functions: o.opt("other_limited_functions")?,
+                })
+            }
         }
         /// GetResponseLimitedFunctions
         ///
@@ -137,79 +153,102 @@ pub mod sub_mchid {
             }
         }
         /// GetResponseRecoverySpecifications
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseRecoverySpecifications {
             /// 商户被该原因管控的单据号
             ///
             /// Example: `A20250819155047774441874`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub limitation_case_id: Option<String>,
             /// 商户被管控原因
             ///
             /// Example: `入驻后180天无账户动账`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub limitation_reason: Option<String>,
             /// 商户被管控原因描述
             ///
             /// Example: `当前商户号入驻后长时间无账户动账，请重新确认开户意愿并核实身份`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub limitation_reason_describe: Option<String>,
             /// 商户被该原因管控的解脱路径
             ///
             /// Example: `MODIFY_SUBJECT_INFORMATION`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub recover_way: Option<GetResponseRecoverySpecificationsRecoverWay>,
             /// 商户被该原因管控的解脱路径参数
             ///
             /// Example: `100200300112233`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub recover_way_param: Option<String>,
             /// 商户被该原因管控的解脱帮助链接
             ///
             /// Example: `https://kf.qq.com`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub recover_help_url: Option<String>,
             /// 处置方式
             ///
             /// Example: `LIMIT_ACTION_TYPE_IMMEDIATE_CONTROL`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub limitation_action_type: Option<
                 GetResponseRecoverySpecificationsLimitationActionType,
             >,
             /// 预计管控开始时间
             ///
             /// Example: `2025-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub limitation_start_date: Option<String>,
             /// 商户被该原因管控的时间
             ///
             /// Example: `2025-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub limitation_date: Option<String>,
             /// 商户被管控原因类型
             ///
             /// Example: `LICENSE_ABNORMAL`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub limitation_reason_type: Option<
                 GetResponseRecoverySpecificationsLimitationReasonType,
             >,
             /// 商户被该原因管控的能力列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub relate_limitations: Option<
                 Vec<GetResponseRecoverySpecificationsRelateLimitations>,
             >,
             /// 商户被该原因管控的其他能力描述
             ///
             /// Example: `关闭相册扫码支付,关闭长按识别支付`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub other_relate_limitations: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponseRecoverySpecifications {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("limitation_case_id", &self.limitation_case_id)?;
+                m.opt("limitation_reason", &self.limitation_reason)?;
+                m.opt("limitation_reason_describe", &self.limitation_reason_describe)?;
+                m.opt("recover_way", &self.recover_way)?;
+                m.opt("recover_way_param", &self.recover_way_param)?;
+                m.opt("recover_help_url", &self.recover_help_url)?;
+                m.opt("limitation_action_type", &self.limitation_action_type)?;
+                m.opt("limitation_start_date", &self.limitation_start_date)?;
+                m.opt("limitation_date", &self.limitation_date)?;
+                m.opt("limitation_reason_type", &self.limitation_reason_type)?;
+                m.opt("relate_limitations", &self.relate_limitations)?;
+                m.opt("other_relate_limitations", &self.other_relate_limitations)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseRecoverySpecifications {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    limitation_case_id: o.opt("limitation_case_id")?,
+                    limitation_reason: o.opt("limitation_reason")?,
+                    limitation_reason_describe: o.opt("limitation_reason_describe")?,
+                    recover_way: o.opt("recover_way")?,
+                    recover_way_param: o.opt("recover_way_param")?,
+                    recover_help_url: o.opt("recover_help_url")?,
+                    limitation_action_type: o.opt("limitation_action_type")?,
+                    limitation_start_date: o.opt("limitation_start_date")?,
+                    limitation_date: o.opt("limitation_date")?,
+                    limitation_reason_type: o.opt("limitation_reason_type")?,
+                    relate_limitations: o.opt("relate_limitations")?,
+                    other_relate_limitations: o.opt("other_relate_limitations")?,
+                })
+            }
         }
         /// 处置方式
         ///

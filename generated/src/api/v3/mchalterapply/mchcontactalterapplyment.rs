@@ -28,12 +28,11 @@ impl<'a> Mchcontactalterapplyment<'a> {
     }
 }
 /// The request of `POST /v3/mchalterapply/mchcontactalterapplyment` (提交超管变更申请单).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
     /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    #[serde(rename = "Wechatpay-Serial", skip_serializing)]
     pub wechatpay_serial: String,
     /// 商户号
     ///
@@ -44,11 +43,35 @@ pub struct PostRequest {
     /// Example: `1900013511_10000`
     pub out_request_no: String,
     /// 超级管理员信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub contact_info: Option<PostRequestContactInfo>,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("merchant_code", &self.merchant_code)?;
+        m.req("out_request_no", &self.out_request_no)?;
+        m.opt("contact_info", &self.contact_info)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            wechatpay_serial: o.req("Wechatpay-Serial")?,
+            merchant_code: o.req("merchant_code")?,
+            out_request_no: o.req("out_request_no")?,
+            contact_info: o.opt("contact_info")?,
+        })
+    }
+}
 /// 超级管理员信息
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestContactInfo {
     /// 超级管理员姓名
     ///
@@ -65,7 +88,6 @@ pub struct PostRequestContactInfo {
     /// 超级管理员证件正面照片
     pub contact_id_doc_copy: String,
     /// 超级管理员证件反面照片
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub contact_id_doc_copy_back: Option<String>,
     /// 超级管理员证件有效期开始时间
     ///
@@ -76,12 +98,47 @@ pub struct PostRequestContactInfo {
     /// Example: `2026-06-06`
     pub contact_id_doc_period_end: String,
     /// 业务办理授权函
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub business_authorization_letter: Option<String>,
     /// 超级管理员手机
     ///
     /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg==`
     pub mobile_phone: String,
+}
+impl ::serde::Serialize for PostRequestContactInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("contact_name", &self.contact_name)?;
+        m.req("contact_id_doc_type", &self.contact_id_doc_type)?;
+        m.req("contact_id_card_number", &self.contact_id_card_number)?;
+        m.req("contact_id_doc_copy", &self.contact_id_doc_copy)?;
+        m.opt("contact_id_doc_copy_back", &self.contact_id_doc_copy_back)?;
+        m.req("contact_id_doc_period_begin", &self.contact_id_doc_period_begin)?;
+        m.req("contact_id_doc_period_end", &self.contact_id_doc_period_end)?;
+        m.opt("business_authorization_letter", &self.business_authorization_letter)?;
+        m.req("mobile_phone", &self.mobile_phone)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestContactInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            contact_name: o.req("contact_name")?,
+            contact_id_doc_type: o.req("contact_id_doc_type")?,
+            contact_id_card_number: o.req("contact_id_card_number")?,
+            contact_id_doc_copy: o.req("contact_id_doc_copy")?,
+            contact_id_doc_copy_back: o.opt("contact_id_doc_copy_back")?,
+            contact_id_doc_period_begin: o.req("contact_id_doc_period_begin")?,
+            contact_id_doc_period_end: o.req("contact_id_doc_period_end")?,
+            business_authorization_letter: o.opt("business_authorization_letter")?,
+            mobile_phone: o.req("mobile_phone")?,
+        })
+    }
 }
 /// 超级管理员证件类型
 ///
@@ -184,13 +241,32 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestContactInfoContactIdDocType {
     }
 }
 /// The response of `POST /v3/mchalterapply/mchcontactalterapplyment` (提交超管变更申请单).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 申请单号
     ///
     /// Example: `20220617143306000013906025001`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub apply_id: Option<String>,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("apply_id", &self.apply_id)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            apply_id: o.opt("apply_id")?,
+        })
+    }
 }
 /// `/v3/mchalterapply/mchcontactalterapplyment/{apply_id}`
 pub mod by_apply_id {
@@ -211,7 +287,7 @@ pub mod by_apply_id {
         }
     }
     /// The response of `GET /v3/mchalterapply/mchcontactalterapplyment/{apply_id}` (查询超管变更申请单状态-使用申请单号).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 申请单号
         ///
@@ -232,25 +308,73 @@ pub mod by_apply_id {
         /// 总体驳回原因
         ///
         /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub audit_reject_reason: Option<String>,
         /// 驳回原因详情
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub audit_reject_detail: Option<Vec<GetResponseAuditRejectDetail>>,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("apply_id", &self.apply_id)?;
+            m.req("out_request_no", &self.out_request_no)?;
+            m.req("merchant_code", &self.merchant_code)?;
+            m.req("state", &self.state)?;
+            m.opt("audit_reject_reason", &self.audit_reject_reason)?;
+            m.opt("audit_reject_detail", &self.audit_reject_detail)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                apply_id: o.req("apply_id")?,
+                out_request_no: o.req("out_request_no")?,
+                merchant_code: o.req("merchant_code")?,
+                state: o.req("state")?,
+                audit_reject_reason: o.opt("audit_reject_reason")?,
+                audit_reject_detail: o.opt("audit_reject_detail")?,
+            })
+        }
+    }
     /// GetResponseAuditRejectDetail
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseAuditRejectDetail {
         /// 参数名称
         ///
         /// Example: `ubo_info_list.card_number_0`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub param_name: Option<String>,
         /// 驳回原因
         ///
         /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reject_reason: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponseAuditRejectDetail {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("param_name", &self.param_name)?;
+            m.opt("reject_reason", &self.reject_reason)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseAuditRejectDetail {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                param_name: o.opt("param_name")?,
+                reject_reason: o.opt("reject_reason")?,
+            })
+        }
     }
     /// 申请单状态
     ///
@@ -331,25 +455,38 @@ pub mod by_apply_id {
             }
         }
         /// The response of `POST /v3/mchalterapply/mchcontactalterapplyment/{apply_id}/revoke` (撤销超管变更申请单).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 申请单号
             ///
             /// Example: `20220617143306000013906025001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub apply_id: Option<String>,
             /// 申请单状态
             ///
             /// Example: `APPLYMENT_STATE_CANCELED`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub state: Option<PostResponseState>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("apply_id", &self.apply_id)?;
+                m.opt("state", &self.state)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    apply_id: o.opt("apply_id")?,
+                    state: o.opt("state")?,
+                })
+            }
         }
         /// 申请单状态
         ///
@@ -472,13 +609,7 @@ pub mod merchant {
                     }
                 }
                 /// The response of `GET /v3/mchalterapply/mchcontactalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}` (查询超管变更申请单状态-使用业务单号和商户号).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 申请单号
                     ///
@@ -499,32 +630,73 @@ pub mod merchant {
                     /// 总体驳回原因
                     ///
                     /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub audit_reject_reason: Option<String>,
                     /// 驳回原因详情
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub audit_reject_detail: Option<Vec<GetResponseAuditRejectDetail>>,
                 }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("apply_id", &self.apply_id)?;
+                        m.req("out_request_no", &self.out_request_no)?;
+                        m.req("merchant_code", &self.merchant_code)?;
+                        m.req("state", &self.state)?;
+                        m.opt("audit_reject_reason", &self.audit_reject_reason)?;
+                        m.opt("audit_reject_detail", &self.audit_reject_detail)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            apply_id: o.req("apply_id")?,
+                            out_request_no: o.req("out_request_no")?,
+                            merchant_code: o.req("merchant_code")?,
+                            state: o.req("state")?,
+                            audit_reject_reason: o.opt("audit_reject_reason")?,
+                            audit_reject_detail: o.opt("audit_reject_detail")?,
+                        })
+                    }
+                }
                 /// GetResponseAuditRejectDetail
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseAuditRejectDetail {
                     /// 参数名称
                     ///
                     /// Example: `ubo_info_list.card_number_0`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub param_name: Option<String>,
                     /// 驳回原因
                     ///
                     /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub reject_reason: Option<String>,
+                }
+                impl ::serde::Serialize for GetResponseAuditRejectDetail {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("param_name", &self.param_name)?;
+                        m.opt("reject_reason", &self.reject_reason)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseAuditRejectDetail {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            param_name: o.opt("param_name")?,
+                            reject_reason: o.opt("reject_reason")?,
+                        })
+                    }
                 }
                 /// 申请单状态
                 ///

@@ -28,12 +28,11 @@ impl<'a> Mchsubjectalterapplyment<'a> {
     }
 }
 /// The request of `POST /v3/mchalterapply/mchsubjectalterapplyment` (提交资料变更申请单).
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
     /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    #[serde(rename = "Wechatpay-Serial", skip_serializing)]
     pub wechatpay_serial: String,
     /// 商户号
     ///
@@ -46,62 +45,118 @@ pub struct PostRequest {
     /// 主体资料变更范围
     ///
     /// Example: `ALTER_SCOPE_FULL`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub alter_scope: Option<PostRequestAlterScope>,
     /// 主体类型
     ///
     /// Example: `SUBJECT_TYPE_ENTERPRISE`
     pub organization_type: PostRequestOrganizationType,
     /// 是否金融机构
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub finance_institution: Option<bool>,
     /// 营业执照信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub business_license_info: Option<PostRequestBusinessLicenseInfo>,
     /// 登记证书信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub certificate_info: Option<PostRequestCertificateInfo>,
     /// 金融机构许可证
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub finance_institution_info: Option<PostRequestFinanceInstitutionInfo>,
     /// 法人身份信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub legal_person_info: Option<PostRequestLegalPersonInfo>,
     /// 最终受益人信息列表
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub ubo_info_list: Option<Vec<PostRequestUboInfoList>>,
     /// 补充材料列表
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub addition: Option<PostRequestAddition>,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("merchant_code", &self.merchant_code)?;
+        m.req("out_request_no", &self.out_request_no)?;
+        m.opt("alter_scope", &self.alter_scope)?;
+        m.req("organization_type", &self.organization_type)?;
+        m.opt("finance_institution", &self.finance_institution)?;
+        m.opt("business_license_info", &self.business_license_info)?;
+        m.opt("certificate_info", &self.certificate_info)?;
+        m.opt("finance_institution_info", &self.finance_institution_info)?;
+        m.opt("legal_person_info", &self.legal_person_info)?;
+        m.opt("ubo_info_list", &self.ubo_info_list)?;
+        m.opt("addition", &self.addition)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            wechatpay_serial: o.req("Wechatpay-Serial")?,
+            merchant_code: o.req("merchant_code")?,
+            out_request_no: o.req("out_request_no")?,
+            alter_scope: o.opt("alter_scope")?,
+            organization_type: o.req("organization_type")?,
+            finance_institution: o.opt("finance_institution")?,
+            business_license_info: o.opt("business_license_info")?,
+            certificate_info: o.opt("certificate_info")?,
+            finance_institution_info: o.opt("finance_institution_info")?,
+            legal_person_info: o.opt("legal_person_info")?,
+            ubo_info_list: o.opt("ubo_info_list")?,
+            addition: o.opt("addition")?,
+        })
+    }
+}
 /// 补充材料列表
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestAddition {
     /// 银行开户许可证
     ///
     /// Example: `- 0P3ng6KTIW4-Q_l2FjmFJBZR9FwczhJehHhAZN6BKXQPcs-VvdSo`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub bank_openaccount_license: Option<Vec<String>>,
     /// 开户核准通知书
     ///
     /// Example: `- 0P3ng6KTIW4-Q_l2FjmFJBZR9FwczhJehHhAZN6BKXQPcs-VvdSo`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub openaccount_approval: Option<Vec<String>>,
     /// 法人身份辅助证明
     ///
     /// Example: `- 0P3ng6KTIW4-Q_l2FjmFJBZR9FwczhJehHhAZN6BKXQPcs-VvdSo`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub legal_other_prove: Option<Vec<String>>,
     /// 发证机关证明
     ///
     /// Example: `- 0P3ng6KTIW4-Q_l2FjmFJBZR9FwczhJehHhAZN6BKXQPcs-VvdSo`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub agency_prove: Option<Vec<String>>,
     /// 受益所有人补充材料
     ///
     /// Example: `- 0P3ng6KTIW4-Q_l2FjmFJBZR9FwczhJehHhAZN6BKXQPcs-VvdSo`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub ubo_prove: Option<Vec<String>>,
+}
+impl ::serde::Serialize for PostRequestAddition {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("bank_openaccount_license", &self.bank_openaccount_license)?;
+        m.opt("openaccount_approval", &self.openaccount_approval)?;
+        m.opt("legal_other_prove", &self.legal_other_prove)?;
+        m.opt("agency_prove", &self.agency_prove)?;
+        m.opt("ubo_prove", &self.ubo_prove)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestAddition {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            bank_openaccount_license: o.opt("bank_openaccount_license")?,
+            openaccount_approval: o.opt("openaccount_approval")?,
+            legal_other_prove: o.opt("legal_other_prove")?,
+            agency_prove: o.opt("agency_prove")?,
+            ubo_prove: o.opt("ubo_prove")?,
+        })
+    }
 }
 /// 主体资料变更范围
 ///
@@ -160,7 +215,7 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestAlterScope {
     }
 }
 /// 营业执照信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestBusinessLicenseInfo {
     /// 营业执照注册号
     ///
@@ -181,21 +236,50 @@ pub struct PostRequestBusinessLicenseInfo {
     /// 注册地址
     ///
     /// Example: `广东省深圳市南山区xx路xx号`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub company_address: Option<String>,
     /// 有效期开始时间
     ///
     /// Example: `2019-06-06`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub license_period_begin: Option<String>,
     /// 有效期结束时间
     ///
     /// Example: `2026-06-06`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub license_period_end: Option<String>,
 }
+impl ::serde::Serialize for PostRequestBusinessLicenseInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("license_number", &self.license_number)?;
+        m.req("license_copy", &self.license_copy)?;
+        m.req("merchant_name", &self.merchant_name)?;
+        m.req("legal_person", &self.legal_person)?;
+        m.opt("company_address", &self.company_address)?;
+        m.opt("license_period_begin", &self.license_period_begin)?;
+        m.opt("license_period_end", &self.license_period_end)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestBusinessLicenseInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            license_number: o.req("license_number")?,
+            license_copy: o.req("license_copy")?,
+            merchant_name: o.req("merchant_name")?,
+            legal_person: o.req("legal_person")?,
+            company_address: o.opt("company_address")?,
+            license_period_begin: o.opt("license_period_begin")?,
+            license_period_end: o.opt("license_period_end")?,
+        })
+    }
+}
 /// 登记证书信息
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestCertificateInfo {
     /// 证书类型
     ///
@@ -229,6 +313,40 @@ pub struct PostRequestCertificateInfo {
     ///
     /// Example: `2026-06-06`
     pub cert_period_end: String,
+}
+impl ::serde::Serialize for PostRequestCertificateInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("cert_type", &self.cert_type)?;
+        m.req("cert_number", &self.cert_number)?;
+        m.req("cert_copy", &self.cert_copy)?;
+        m.req("merchant_name", &self.merchant_name)?;
+        m.req("legal_person", &self.legal_person)?;
+        m.req("company_address", &self.company_address)?;
+        m.req("cert_period_begin", &self.cert_period_begin)?;
+        m.req("cert_period_end", &self.cert_period_end)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestCertificateInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            cert_type: o.req("cert_type")?,
+            cert_number: o.req("cert_number")?,
+            cert_copy: o.req("cert_copy")?,
+            merchant_name: o.req("merchant_name")?,
+            legal_person: o.req("legal_person")?,
+            company_address: o.req("company_address")?,
+            cert_period_begin: o.req("cert_period_begin")?,
+            cert_period_end: o.req("cert_period_end")?,
+        })
+    }
 }
 /// 证书类型
 ///
@@ -315,7 +433,7 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestCertificateInfoCertType {
     }
 }
 /// 金融机构许可证
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestFinanceInstitutionInfo {
     /// 金融机构类型
     ///
@@ -325,6 +443,28 @@ pub struct PostRequestFinanceInstitutionInfo {
     ///
     /// Example: `- 0P3ng6KTIW4-Q_l2FjmFJBZR9FwczhJehHhAZN6BKXQPcs-VvdSo`
     pub finance_license_pics: Vec<String>,
+}
+impl ::serde::Serialize for PostRequestFinanceInstitutionInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("finance_type", &self.finance_type)?;
+        m.req("finance_license_pics", &self.finance_license_pics)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestFinanceInstitutionInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            finance_type: o.req("finance_type")?,
+            finance_license_pics: o.req("finance_license_pics")?,
+        })
+    }
 }
 /// 金融机构类型
 ///
@@ -391,7 +531,7 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestFinanceInstitutionInfoFinance
     }
 }
 /// 法人身份信息
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestLegalPersonInfo {
     /// 证件持有人类型
     ///
@@ -400,51 +540,81 @@ pub struct PostRequestLegalPersonInfo {
     /// 证件类型
     ///
     /// Example: `IDENTIFICATION_TYPE_IDCARD`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub id_doc_type: Option<PostRequestLegalPersonInfoIdDocType>,
     /// 法定代表人说明函
     ///
     /// Example: `47ZC6GC-vnrbEny_Ie_AUv0OF4wFNIO4kqg05InE4d2I6_H7I4`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub authorize_letter_copy: Option<String>,
     /// 证件正面照片
     ///
     /// Example: `0P3ng6KTIW4-Q_l2FjKLZuhHjFwczhJehHhAZN6BKXQPcs-VvdSo`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub card_front: Option<String>,
     /// 证件反面照片
     ///
     /// Example: `0P3ng6KTIW4-Q_l2FjKLZuhHjFwczhJehHhAZN6BKXQPcs-VvdSo`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub card_back: Option<String>,
     /// 证件姓名
     ///
     /// Example: `MZnwEx6zotwIz6ctW2/iQL5zaGs82HJNU3K+46ndk7pMrENiPDw==`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub card_name: Option<String>,
     /// 证件号码
     ///
     /// Example: `MZnwEx6zotwIz6ctW2/iQL5zaGs82HJNU3K+46ndk7pMrENiPDw==`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub card_number: Option<String>,
     /// 证件居住地址
     ///
     /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROspQO/0kjiwfqdfg==`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub card_address: Option<String>,
     /// 证件有效期开始时间
     ///
     /// Example: `2019-06-06`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub card_period_begin: Option<String>,
     /// 证件有效期结束时间
     ///
     /// Example: `2026-06-06`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub card_period_end: Option<String>,
     /// 经营者/法人是否为受益人
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub as_ubo: Option<bool>,
+}
+impl ::serde::Serialize for PostRequestLegalPersonInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("id_holder_type", &self.id_holder_type)?;
+        m.opt("id_doc_type", &self.id_doc_type)?;
+        m.opt("authorize_letter_copy", &self.authorize_letter_copy)?;
+        m.opt("card_front", &self.card_front)?;
+        m.opt("card_back", &self.card_back)?;
+        m.opt("card_name", &self.card_name)?;
+        m.opt("card_number", &self.card_number)?;
+        m.opt("card_address", &self.card_address)?;
+        m.opt("card_period_begin", &self.card_period_begin)?;
+        m.opt("card_period_end", &self.card_period_end)?;
+        m.opt("as_ubo", &self.as_ubo)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestLegalPersonInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            id_holder_type: o.req("id_holder_type")?,
+            id_doc_type: o.opt("id_doc_type")?,
+            authorize_letter_copy: o.opt("authorize_letter_copy")?,
+            card_front: o.opt("card_front")?,
+            card_back: o.opt("card_back")?,
+            card_name: o.opt("card_name")?,
+            card_number: o.opt("card_number")?,
+            card_address: o.opt("card_address")?,
+            card_period_begin: o.opt("card_period_begin")?,
+            card_period_end: o.opt("card_period_end")?,
+            as_ubo: o.opt("as_ubo")?,
+        })
+    }
 }
 /// 证件类型
 ///
@@ -667,7 +837,7 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestOrganizationType {
     }
 }
 /// PostRequestUboInfoList
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestUboInfoList {
     /// 证件类型
     ///
@@ -680,7 +850,6 @@ pub struct PostRequestUboInfoList {
     /// 证件反面照片
     ///
     /// Example: `0P3ng6KTIW4-Q_l2FjKLZuhHjFwczhJehHhAZN6BKXQPcs-VvdSo`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub card_back: Option<String>,
     /// 证件姓名
     ///
@@ -702,6 +871,40 @@ pub struct PostRequestUboInfoList {
     ///
     /// Example: `2026-06-06`
     pub card_period_end: String,
+}
+impl ::serde::Serialize for PostRequestUboInfoList {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("id_doc_type", &self.id_doc_type)?;
+        m.req("card_front", &self.card_front)?;
+        m.opt("card_back", &self.card_back)?;
+        m.req("card_name", &self.card_name)?;
+        m.req("card_number", &self.card_number)?;
+        m.req("card_address", &self.card_address)?;
+        m.req("card_period_begin", &self.card_period_begin)?;
+        m.req("card_period_end", &self.card_period_end)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestUboInfoList {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            id_doc_type: o.req("id_doc_type")?,
+            card_front: o.req("card_front")?,
+            card_back: o.opt("card_back")?,
+            card_name: o.req("card_name")?,
+            card_number: o.req("card_number")?,
+            card_address: o.req("card_address")?,
+            card_period_begin: o.req("card_period_begin")?,
+            card_period_end: o.req("card_period_end")?,
+        })
+    }
 }
 /// 证件类型
 ///
@@ -804,13 +1007,32 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestUboInfoListIdDocType {
     }
 }
 /// The response of `POST /v3/mchalterapply/mchsubjectalterapplyment` (提交资料变更申请单).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 申请单号
     ///
     /// Example: `20220617143306000013906025001`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub apply_id: Option<String>,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("apply_id", &self.apply_id)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            apply_id: o.opt("apply_id")?,
+        })
+    }
 }
 /// `/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}`
 pub mod by_apply_id {
@@ -831,7 +1053,7 @@ pub mod by_apply_id {
         }
     }
     /// The response of `GET /v3/mchalterapply/mchsubjectalterapplyment/{apply_id}` (查询资料变更申请单状态-使用申请单号).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 微信支付商户号
         ///
@@ -852,25 +1074,73 @@ pub mod by_apply_id {
         /// 总体驳回原因
         ///
         /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub audit_reject_reason: Option<String>,
         /// 驳回原因详情
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub audit_reject_detail: Option<Vec<GetResponseAuditRejectDetail>>,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("merchant_code", &self.merchant_code)?;
+            m.req("apply_id", &self.apply_id)?;
+            m.req("out_request_no", &self.out_request_no)?;
+            m.req("state", &self.state)?;
+            m.opt("audit_reject_reason", &self.audit_reject_reason)?;
+            m.opt("audit_reject_detail", &self.audit_reject_detail)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                merchant_code: o.req("merchant_code")?,
+                apply_id: o.req("apply_id")?,
+                out_request_no: o.req("out_request_no")?,
+                state: o.req("state")?,
+                audit_reject_reason: o.opt("audit_reject_reason")?,
+                audit_reject_detail: o.opt("audit_reject_detail")?,
+            })
+        }
+    }
     /// GetResponseAuditRejectDetail
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseAuditRejectDetail {
         /// 参数名称
         ///
         /// Example: `ubo_info_list.card_number_0`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub param_name: Option<String>,
         /// 驳回原因
         ///
         /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reject_reason: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponseAuditRejectDetail {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("param_name", &self.param_name)?;
+            m.opt("reject_reason", &self.reject_reason)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseAuditRejectDetail {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                param_name: o.opt("param_name")?,
+                reject_reason: o.opt("reject_reason")?,
+            })
+        }
     }
     /// 申请单状态
     ///
@@ -955,12 +1225,30 @@ pub mod by_apply_id {
             }
         }
         /// The response of `POST /v3/mchalterapply/mchsubjectalterapplyment/{apply_id}/revoke` (撤销资料变更申请单).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 撤销状态
             ///
             /// Example: `SUCCESS`
             pub result: PostResponseResult,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("result", &self.result)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self { result: o.req("result")? })
+            }
         }
         /// 撤销状态
         ///
@@ -1071,13 +1359,7 @@ pub mod merchant {
                     }
                 }
                 /// The response of `GET /v3/mchalterapply/mchsubjectalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}` (查询申请单状态-使用业务单号).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 微信支付商户号
                     ///
@@ -1098,32 +1380,73 @@ pub mod merchant {
                     /// 总体驳回原因
                     ///
                     /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub audit_reject_reason: Option<String>,
                     /// 驳回原因详情
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub audit_reject_detail: Option<Vec<GetResponseAuditRejectDetail>>,
                 }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("merchant_code", &self.merchant_code)?;
+                        m.req("apply_id", &self.apply_id)?;
+                        m.req("out_request_no", &self.out_request_no)?;
+                        m.req("state", &self.state)?;
+                        m.opt("audit_reject_reason", &self.audit_reject_reason)?;
+                        m.opt("audit_reject_detail", &self.audit_reject_detail)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            merchant_code: o.req("merchant_code")?,
+                            apply_id: o.req("apply_id")?,
+                            out_request_no: o.req("out_request_no")?,
+                            state: o.req("state")?,
+                            audit_reject_reason: o.opt("audit_reject_reason")?,
+                            audit_reject_detail: o.opt("audit_reject_detail")?,
+                        })
+                    }
+                }
                 /// GetResponseAuditRejectDetail
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseAuditRejectDetail {
                     /// 参数名称
                     ///
                     /// Example: `ubo_info_list.card_number_0`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub param_name: Option<String>,
                     /// 驳回原因
                     ///
                     /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub reject_reason: Option<String>,
+                }
+                impl ::serde::Serialize for GetResponseAuditRejectDetail {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("param_name", &self.param_name)?;
+                        m.opt("reject_reason", &self.reject_reason)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseAuditRejectDetail {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            param_name: o.opt("param_name")?,
+                            reject_reason: o.opt("reject_reason")?,
+                        })
+                    }
                 }
                 /// 申请单状态
                 ///

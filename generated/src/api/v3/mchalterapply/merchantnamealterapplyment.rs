@@ -24,7 +24,7 @@ impl<'a> Merchantnamealterapplyment<'a> {
     }
 }
 /// The request of `POST /v3/mchalterapply/merchantnamealterapplyment` (提交商户简称变更申请单).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 二级商户号
     ///
@@ -39,14 +39,57 @@ pub struct PostRequest {
     /// Example: `新疆大枣专卖店`
     pub merchant_shortname: String,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("sub_mchid", &self.sub_mchid)?;
+        m.req("out_request_no", &self.out_request_no)?;
+        m.req("merchant_shortname", &self.merchant_shortname)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            sub_mchid: o.req("sub_mchid")?,
+            out_request_no: o.req("out_request_no")?,
+            merchant_shortname: o.req("merchant_shortname")?,
+        })
+    }
+}
 /// The response of `POST /v3/mchalterapply/merchantnamealterapplyment` (提交商户简称变更申请单).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 申请单号
     ///
     /// Example: `20220617143306000013906025001`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub apply_id: Option<String>,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("apply_id", &self.apply_id)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            apply_id: o.opt("apply_id")?,
+        })
+    }
 }
 /// `/v3/mchalterapply/merchantnamealterapplyment/{apply_id}`
 pub mod by_apply_id {
@@ -67,7 +110,7 @@ pub mod by_apply_id {
         }
     }
     /// The response of `GET /v3/mchalterapply/merchantnamealterapplyment/{apply_id}` (查询商户简称变更申请单状态-使用申请单号).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 申请单号
         ///
@@ -88,8 +131,35 @@ pub mod by_apply_id {
         /// 总体驳回原因
         ///
         /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub audit_reject_reason: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("apply_id", &self.apply_id)?;
+            m.req("out_request_no", &self.out_request_no)?;
+            m.req("merchant_code", &self.merchant_code)?;
+            m.req("state", &self.state)?;
+            m.opt("audit_reject_reason", &self.audit_reject_reason)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                apply_id: o.req("apply_id")?,
+                out_request_no: o.req("out_request_no")?,
+                merchant_code: o.req("merchant_code")?,
+                state: o.req("state")?,
+                audit_reject_reason: o.opt("audit_reject_reason")?,
+            })
+        }
     }
     /// 申请单状态
     ///
@@ -170,25 +240,38 @@ pub mod by_apply_id {
             }
         }
         /// The response of `POST /v3/mchalterapply/merchantnamealterapplyment/{apply_id}/revoke` (撤销商户简称变更申请单).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 申请单号
             ///
             /// Example: `20220617143306000013906025001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub apply_id: Option<String>,
             /// 申请单状态
             ///
             /// Example: `APPLYMENT_STATE_CANCELED`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub state: Option<PostResponseState>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("apply_id", &self.apply_id)?;
+                m.opt("state", &self.state)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    apply_id: o.opt("apply_id")?,
+                    state: o.opt("state")?,
+                })
+            }
         }
         /// 申请单状态
         ///
@@ -292,13 +375,7 @@ pub mod merchant {
                     }
                 }
                 /// The response of `GET /v3/mchalterapply/merchantnamealterapplyment/merchant/{sub_mchid}/out-request-no/{out_request_no}` (查询商户简称申请单状态-使用业务单号和商户号).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 申请单号
                     ///
@@ -319,8 +396,35 @@ pub mod merchant {
                     /// 总体驳回原因
                     ///
                     /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub audit_reject_reason: Option<String>,
+                }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("apply_id", &self.apply_id)?;
+                        m.req("out_request_no", &self.out_request_no)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.req("state", &self.state)?;
+                        m.opt("audit_reject_reason", &self.audit_reject_reason)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            apply_id: o.req("apply_id")?,
+                            out_request_no: o.req("out_request_no")?,
+                            sub_mchid: o.req("sub_mchid")?,
+                            state: o.req("state")?,
+                            audit_reject_reason: o.opt("audit_reject_reason")?,
+                        })
+                    }
                 }
                 /// 申请单状态
                 ///

@@ -28,12 +28,11 @@ impl<'a> Orders<'a> {
     }
 }
 /// The request of `POST /v3/med-ins/orders` (医保自费混合收款下单).
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
     /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    #[serde(rename = "Wechatpay-Serial", skip_serializing)]
     pub wechatpay_serial: String,
     /// 混合支付类型
     ///
@@ -50,30 +49,24 @@ pub struct PostRequest {
     /// 医疗机构的公众号ID
     ///
     /// Example: `wxd678efh567hg6999`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_appid: Option<String>,
     /// 医疗机构的商户号
     ///
     /// Example: `1900000109`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_mchid: Option<String>,
     /// 用户在appid下的唯一标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub openid: Option<String>,
     /// 用户在医疗机构AppID下的唯一标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_openid: Option<String>,
     /// 支付人身份信息
     pub payer: PostRequestPayer,
     /// 是否代亲属支付
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pay_for_relatives: Option<bool>,
     /// 亲属身份信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub relative: Option<PostRequestRelative>,
     /// 从业机构订单号
     ///
@@ -86,17 +79,14 @@ pub struct PostRequest {
     /// 医保局返回的支付单ID
     ///
     /// Example: `ORD530100202204022006350000021`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pay_order_id: Option<String>,
     /// 医保局返回的支付授权码
     ///
     /// Example: `AUTH530100202204022006310000034`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pay_auth_no: Option<String>,
     /// 用户定位信息
     ///
     /// Example: `102.682296,25.054260`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub geo_location: Option<String>,
     /// 城市ID
     ///
@@ -113,7 +103,6 @@ pub struct PostRequest {
     /// 医保下单时间
     ///
     /// Example: `2018-06-08T10:34:56+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub med_ins_order_create_time: Option<String>,
     /// 使用该接口下单的总金额
     ///
@@ -122,33 +111,26 @@ pub struct PostRequest {
     /// 医保局结算后，医保统筹支付金额
     ///
     /// Example: `100000`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub med_ins_gov_fee: Option<i64>,
     /// 医保局结算后，医保个账支付金额
     ///
     /// Example: `45000`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub med_ins_self_fee: Option<i64>,
     /// 医保局结算后，医保其他支付金额
     ///
     /// Example: `5000`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub med_ins_other_fee: Option<i64>,
     /// 医保局结算后，需要自费的金额
     ///
     /// Example: `50000`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub med_ins_cash_fee: Option<i64>,
     /// 实际需要用户微信支付的金额
     ///
     /// Example: `42000`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub wechat_pay_cash_fee: Option<i64>,
     /// 现金补充列表
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub cash_add_detail: Option<Vec<PostRequestCashAddDetail>>,
     /// 现金减免列表
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub cash_reduce_detail: Option<Vec<PostRequestCashReduceDetail>>,
     /// 回调通知URL
     ///
@@ -157,34 +139,115 @@ pub struct PostRequest {
     /// 自费预下单ID
     ///
     /// Example: `wx201410272009395522657a690389285100`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub prepay_id: Option<String>,
     /// 医疗机构透传给医保的数据
     ///
     /// Example: `{}`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub passthrough_request_content: Option<String>,
     /// 扩展字段
     ///
     /// Example: `{}`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub extends: Option<String>,
     /// 附加数据
     ///
     /// Example: `{}`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub attach: Option<String>,
     /// 渠道号
     ///
     /// Example: `AAGN9uhZc5EGyRdairKW7Qnu`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub channel_no: Option<String>,
     /// 是否到医保局测试环境下单
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub med_ins_test_env: Option<bool>,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("mix_pay_type", &self.mix_pay_type)?;
+        m.req("order_type", &self.order_type)?;
+        m.req("appid", &self.appid)?;
+        m.opt("sub_appid", &self.sub_appid)?;
+        m.opt("sub_mchid", &self.sub_mchid)?;
+        m.opt("openid", &self.openid)?;
+        m.opt("sub_openid", &self.sub_openid)?;
+        m.req("payer", &self.payer)?;
+        m.opt("pay_for_relatives", &self.pay_for_relatives)?;
+        m.opt("relative", &self.relative)?;
+        m.req("out_trade_no", &self.out_trade_no)?;
+        m.req("serial_no", &self.serial_no)?;
+        m.opt("pay_order_id", &self.pay_order_id)?;
+        m.opt("pay_auth_no", &self.pay_auth_no)?;
+        m.opt("geo_location", &self.geo_location)?;
+        m.req("city_id", &self.city_id)?;
+        m.req("med_inst_name", &self.med_inst_name)?;
+        m.req("med_inst_no", &self.med_inst_no)?;
+        m.opt("med_ins_order_create_time", &self.med_ins_order_create_time)?;
+        m.req("total_fee", &self.total_fee)?;
+        m.opt("med_ins_gov_fee", &self.med_ins_gov_fee)?;
+        m.opt("med_ins_self_fee", &self.med_ins_self_fee)?;
+        m.opt("med_ins_other_fee", &self.med_ins_other_fee)?;
+        m.opt("med_ins_cash_fee", &self.med_ins_cash_fee)?;
+        m.opt("wechat_pay_cash_fee", &self.wechat_pay_cash_fee)?;
+        m.opt("cash_add_detail", &self.cash_add_detail)?;
+        m.opt("cash_reduce_detail", &self.cash_reduce_detail)?;
+        m.req("callback_url", &self.callback_url)?;
+        m.opt("prepay_id", &self.prepay_id)?;
+        m.opt("passthrough_request_content", &self.passthrough_request_content)?;
+        m.opt("extends", &self.extends)?;
+        m.opt("attach", &self.attach)?;
+        m.opt("channel_no", &self.channel_no)?;
+        m.opt("med_ins_test_env", &self.med_ins_test_env)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            wechatpay_serial: o.req("Wechatpay-Serial")?,
+            mix_pay_type: o.req("mix_pay_type")?,
+            order_type: o.req("order_type")?,
+            appid: o.req("appid")?,
+            sub_appid: o.opt("sub_appid")?,
+            sub_mchid: o.opt("sub_mchid")?,
+            openid: o.opt("openid")?,
+            sub_openid: o.opt("sub_openid")?,
+            payer: o.req("payer")?,
+            pay_for_relatives: o.opt("pay_for_relatives")?,
+            relative: o.opt("relative")?,
+            out_trade_no: o.req("out_trade_no")?,
+            serial_no: o.req("serial_no")?,
+            pay_order_id: o.opt("pay_order_id")?,
+            pay_auth_no: o.opt("pay_auth_no")?,
+            geo_location: o.opt("geo_location")?,
+            city_id: o.req("city_id")?,
+            med_inst_name: o.req("med_inst_name")?,
+            med_inst_no: o.req("med_inst_no")?,
+            med_ins_order_create_time: o.opt("med_ins_order_create_time")?,
+            total_fee: o.req("total_fee")?,
+            med_ins_gov_fee: o.opt("med_ins_gov_fee")?,
+            med_ins_self_fee: o.opt("med_ins_self_fee")?,
+            med_ins_other_fee: o.opt("med_ins_other_fee")?,
+            med_ins_cash_fee: o.opt("med_ins_cash_fee")?,
+            wechat_pay_cash_fee: o.opt("wechat_pay_cash_fee")?,
+            cash_add_detail: o.opt("cash_add_detail")?,
+            cash_reduce_detail: o.opt("cash_reduce_detail")?,
+            callback_url: o.req("callback_url")?,
+            prepay_id: o.opt("prepay_id")?,
+            passthrough_request_content: o.opt("passthrough_request_content")?,
+            extends: o.opt("extends")?,
+            attach: o.opt("attach")?,
+            channel_no: o.opt("channel_no")?,
+            med_ins_test_env: o.opt("med_ins_test_env")?,
+        })
+    }
+}
 /// PostRequestCashAddDetail
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestCashAddDetail {
     /// 现金补充金额
     ///
@@ -194,6 +257,28 @@ pub struct PostRequestCashAddDetail {
     ///
     /// Example: `FREIGHT`
     pub cash_add_type: PostRequestCashAddDetailCashAddType,
+}
+impl ::serde::Serialize for PostRequestCashAddDetail {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("cash_add_fee", &self.cash_add_fee)?;
+        m.req("cash_add_type", &self.cash_add_type)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestCashAddDetail {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            cash_add_fee: o.req("cash_add_fee")?,
+            cash_add_type: o.req("cash_add_type")?,
+        })
+    }
 }
 /// 现金补充类型
 ///
@@ -252,7 +337,7 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestCashAddDetailCashAddType {
     }
 }
 /// PostRequestCashReduceDetail
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestCashReduceDetail {
     /// 现金减免金额
     ///
@@ -262,6 +347,28 @@ pub struct PostRequestCashReduceDetail {
     ///
     /// Example: `DEFAULT_REDUCE_TYPE`
     pub cash_reduce_type: PostRequestCashReduceDetailCashReduceType,
+}
+impl ::serde::Serialize for PostRequestCashReduceDetail {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("cash_reduce_fee", &self.cash_reduce_fee)?;
+        m.req("cash_reduce_type", &self.cash_reduce_type)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestCashReduceDetail {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            cash_reduce_fee: o.req("cash_reduce_fee")?,
+            cash_reduce_type: o.req("cash_reduce_type")?,
+        })
+    }
 }
 /// 现金减免类型
 ///
@@ -484,7 +591,7 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestOrderType {
     }
 }
 /// 支付人身份信息
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestPayer {
     /// 真实姓名
     pub name: String,
@@ -494,6 +601,30 @@ pub struct PostRequestPayer {
     ///
     /// Example: `ID_CARD`
     pub card_type: PostRequestPayerCardType,
+}
+impl ::serde::Serialize for PostRequestPayer {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("name", &self.name)?;
+        m.req("id_digest", &self.id_digest)?;
+        m.req("card_type", &self.card_type)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestPayer {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            name: o.req("name")?,
+            id_digest: o.req("id_digest")?,
+            card_type: o.req("card_type")?,
+        })
+    }
 }
 /// 证件类型
 ///
@@ -572,7 +703,7 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestPayerCardType {
     }
 }
 /// 亲属身份信息
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestRelative {
     /// 真实姓名
     pub name: String,
@@ -582,6 +713,30 @@ pub struct PostRequestRelative {
     ///
     /// Example: `ID_CARD`
     pub card_type: PostRequestRelativeCardType,
+}
+impl ::serde::Serialize for PostRequestRelative {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("name", &self.name)?;
+        m.req("id_digest", &self.id_digest)?;
+        m.req("card_type", &self.card_type)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestRelative {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            name: o.req("name")?,
+            id_digest: o.req("id_digest")?,
+            card_type: o.req("card_type")?,
+        })
+    }
 }
 /// 证件类型
 ///
@@ -660,7 +815,7 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestRelativeCardType {
     }
 }
 /// The response of `POST /v3/med-ins/orders` (医保自费混合收款下单).
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
     /// 医保自费混合订单号
     ///
@@ -681,12 +836,10 @@ pub struct PostResponse {
     /// 订单支付时间
     ///
     /// Example: `2018-06-08T10:34:56+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub paid_time: Option<String>,
     /// 支付完成后医保局返回内容
     ///
     /// Example: `{}`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub passthrough_response_content: Option<String>,
     /// 混合支付类型
     ///
@@ -703,25 +856,20 @@ pub struct PostResponse {
     /// 医疗机构的公众号ID
     ///
     /// Example: `wxd678efh567hg6999`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_appid: Option<String>,
     /// 医疗机构的商户号
     ///
     /// Example: `1900000109`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_mchid: Option<String>,
     /// 用户在appid下的唯一标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub openid: Option<String>,
     /// 用户在医疗机构AppID下的唯一标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_openid: Option<String>,
     /// 是否代亲属支付
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pay_for_relatives: Option<bool>,
     /// 从业机构订单号
     ///
@@ -734,17 +882,14 @@ pub struct PostResponse {
     /// 医保局返回的支付单ID
     ///
     /// Example: `ORD530100202204022006350000021`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pay_order_id: Option<String>,
     /// 医保局返回的支付授权码
     ///
     /// Example: `AUTH530100202204022006310000034`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pay_auth_no: Option<String>,
     /// 用户定位信息
     ///
     /// Example: `102.682296,25.054260`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub geo_location: Option<String>,
     /// 城市ID
     ///
@@ -761,7 +906,6 @@ pub struct PostResponse {
     /// 医保下单时间
     ///
     /// Example: `2018-06-08T10:34:56+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub med_ins_order_create_time: Option<String>,
     /// 使用该接口下单的总金额
     ///
@@ -770,33 +914,26 @@ pub struct PostResponse {
     /// 医保局结算后，医保统筹支付金额
     ///
     /// Example: `100000`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub med_ins_gov_fee: Option<i64>,
     /// 医保局结算后，医保个账支付金额
     ///
     /// Example: `45000`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub med_ins_self_fee: Option<i64>,
     /// 医保局结算后，医保其他支付金额
     ///
     /// Example: `5000`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub med_ins_other_fee: Option<i64>,
     /// 医保局结算后，需要自费的金额
     ///
     /// Example: `50000`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub med_ins_cash_fee: Option<i64>,
     /// 实际需要用户微信支付的金额
     ///
     /// Example: `42000`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub wechat_pay_cash_fee: Option<i64>,
     /// 现金补充列表
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub cash_add_detail: Option<Vec<PostResponseCashAddDetail>>,
     /// 现金减免列表
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub cash_reduce_detail: Option<Vec<PostResponseCashReduceDetail>>,
     /// 回调通知URL
     ///
@@ -805,37 +942,126 @@ pub struct PostResponse {
     /// 自费预下单ID
     ///
     /// Example: `wx201410272009395522657a690389285100`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub prepay_id: Option<String>,
     /// 医疗机构透传给医保的数据
     ///
     /// Example: `{}`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub passthrough_request_content: Option<String>,
     /// 扩展字段
     ///
     /// Example: `{}`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub extends: Option<String>,
     /// 附加数据
     ///
     /// Example: `{}`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub attach: Option<String>,
     /// 渠道号
     ///
     /// Example: `AAGN9uhZc5EGyRdairKW7Qnu`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub channel_no: Option<String>,
     /// 是否到医保局测试环境下单
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub med_ins_test_env: Option<bool>,
     /// 医保支付失败原因
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub med_ins_fail_reason: Option<String>,
 }
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("mix_trade_no", &self.mix_trade_no)?;
+        m.req("mix_pay_status", &self.mix_pay_status)?;
+        m.req("self_pay_status", &self.self_pay_status)?;
+        m.req("med_ins_pay_status", &self.med_ins_pay_status)?;
+        m.opt("paid_time", &self.paid_time)?;
+        m.opt("passthrough_response_content", &self.passthrough_response_content)?;
+        m.req("mix_pay_type", &self.mix_pay_type)?;
+        m.req("order_type", &self.order_type)?;
+        m.req("appid", &self.appid)?;
+        m.opt("sub_appid", &self.sub_appid)?;
+        m.opt("sub_mchid", &self.sub_mchid)?;
+        m.opt("openid", &self.openid)?;
+        m.opt("sub_openid", &self.sub_openid)?;
+        m.opt("pay_for_relatives", &self.pay_for_relatives)?;
+        m.req("out_trade_no", &self.out_trade_no)?;
+        m.req("serial_no", &self.serial_no)?;
+        m.opt("pay_order_id", &self.pay_order_id)?;
+        m.opt("pay_auth_no", &self.pay_auth_no)?;
+        m.opt("geo_location", &self.geo_location)?;
+        m.req("city_id", &self.city_id)?;
+        m.req("med_inst_name", &self.med_inst_name)?;
+        m.req("med_inst_no", &self.med_inst_no)?;
+        m.opt("med_ins_order_create_time", &self.med_ins_order_create_time)?;
+        m.req("total_fee", &self.total_fee)?;
+        m.opt("med_ins_gov_fee", &self.med_ins_gov_fee)?;
+        m.opt("med_ins_self_fee", &self.med_ins_self_fee)?;
+        m.opt("med_ins_other_fee", &self.med_ins_other_fee)?;
+        m.opt("med_ins_cash_fee", &self.med_ins_cash_fee)?;
+        m.opt("wechat_pay_cash_fee", &self.wechat_pay_cash_fee)?;
+        m.opt("cash_add_detail", &self.cash_add_detail)?;
+        m.opt("cash_reduce_detail", &self.cash_reduce_detail)?;
+        m.req("callback_url", &self.callback_url)?;
+        m.opt("prepay_id", &self.prepay_id)?;
+        m.opt("passthrough_request_content", &self.passthrough_request_content)?;
+        m.opt("extends", &self.extends)?;
+        m.opt("attach", &self.attach)?;
+        m.opt("channel_no", &self.channel_no)?;
+        m.opt("med_ins_test_env", &self.med_ins_test_env)?;
+        m.opt("med_ins_fail_reason", &self.med_ins_fail_reason)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            mix_trade_no: o.req("mix_trade_no")?,
+            mix_pay_status: o.req("mix_pay_status")?,
+            self_pay_status: o.req("self_pay_status")?,
+            med_ins_pay_status: o.req("med_ins_pay_status")?,
+            paid_time: o.opt("paid_time")?,
+            passthrough_response_content: o.opt("passthrough_response_content")?,
+            mix_pay_type: o.req("mix_pay_type")?,
+            order_type: o.req("order_type")?,
+            appid: o.req("appid")?,
+            sub_appid: o.opt("sub_appid")?,
+            sub_mchid: o.opt("sub_mchid")?,
+            openid: o.opt("openid")?,
+            sub_openid: o.opt("sub_openid")?,
+            pay_for_relatives: o.opt("pay_for_relatives")?,
+            out_trade_no: o.req("out_trade_no")?,
+            serial_no: o.req("serial_no")?,
+            pay_order_id: o.opt("pay_order_id")?,
+            pay_auth_no: o.opt("pay_auth_no")?,
+            geo_location: o.opt("geo_location")?,
+            city_id: o.req("city_id")?,
+            med_inst_name: o.req("med_inst_name")?,
+            med_inst_no: o.req("med_inst_no")?,
+            med_ins_order_create_time: o.opt("med_ins_order_create_time")?,
+            total_fee: o.req("total_fee")?,
+            med_ins_gov_fee: o.opt("med_ins_gov_fee")?,
+            med_ins_self_fee: o.opt("med_ins_self_fee")?,
+            med_ins_other_fee: o.opt("med_ins_other_fee")?,
+            med_ins_cash_fee: o.opt("med_ins_cash_fee")?,
+            wechat_pay_cash_fee: o.opt("wechat_pay_cash_fee")?,
+            cash_add_detail: o.opt("cash_add_detail")?,
+            cash_reduce_detail: o.opt("cash_reduce_detail")?,
+            callback_url: o.req("callback_url")?,
+            prepay_id: o.opt("prepay_id")?,
+            passthrough_request_content: o.opt("passthrough_request_content")?,
+            extends: o.opt("extends")?,
+            attach: o.opt("attach")?,
+            channel_no: o.opt("channel_no")?,
+            med_ins_test_env: o.opt("med_ins_test_env")?,
+            med_ins_fail_reason: o.opt("med_ins_fail_reason")?,
+        })
+    }
+}
 /// PostResponseCashAddDetail
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostResponseCashAddDetail {
     /// 现金补充金额
     ///
@@ -845,6 +1071,28 @@ pub struct PostResponseCashAddDetail {
     ///
     /// Example: `FREIGHT`
     pub cash_add_type: PostResponseCashAddDetailCashAddType,
+}
+impl ::serde::Serialize for PostResponseCashAddDetail {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("cash_add_fee", &self.cash_add_fee)?;
+        m.req("cash_add_type", &self.cash_add_type)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponseCashAddDetail {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            cash_add_fee: o.req("cash_add_fee")?,
+            cash_add_type: o.req("cash_add_type")?,
+        })
+    }
 }
 /// 现金补充类型
 ///
@@ -903,7 +1151,7 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseCashAddDetailCashAddType {
     }
 }
 /// PostResponseCashReduceDetail
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostResponseCashReduceDetail {
     /// 现金减免金额
     ///
@@ -913,6 +1161,28 @@ pub struct PostResponseCashReduceDetail {
     ///
     /// Example: `DEFAULT_REDUCE_TYPE`
     pub cash_reduce_type: PostResponseCashReduceDetailCashReduceType,
+}
+impl ::serde::Serialize for PostResponseCashReduceDetail {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("cash_reduce_fee", &self.cash_reduce_fee)?;
+        m.req("cash_reduce_type", &self.cash_reduce_type)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponseCashReduceDetail {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            cash_reduce_fee: o.req("cash_reduce_fee")?,
+            cash_reduce_type: o.req("cash_reduce_type")?,
+        })
+    }
 }
 /// 现金减免类型
 ///
@@ -1368,23 +1638,34 @@ pub mod mix_trade_no {
             }
         }
         /// The request of `GET /v3/med-ins/orders/mix-trade-no/{mix_trade_no}` (使用医保自费混合订单号查看下单结果).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 医疗机构的商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: Option<String>,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.opt("sub_mchid")?,
+                })
+            }
+        }
         /// The response of `GET /v3/med-ins/orders/mix-trade-no/{mix_trade_no}` (使用医保自费混合订单号查看下单结果).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 医保自费混合订单号
             ///
@@ -1405,12 +1686,10 @@ pub mod mix_trade_no {
             /// 订单支付时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub paid_time: Option<String>,
             /// 支付完成后医保局返回内容
             ///
             /// Example: `{}`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub passthrough_response_content: Option<String>,
             /// 混合支付类型
             ///
@@ -1427,25 +1706,20 @@ pub mod mix_trade_no {
             /// 医疗机构的公众号ID
             ///
             /// Example: `wxd678efh567hg6999`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 医疗机构的商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 用户在appid下的唯一标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 用户在医疗机构AppID下的唯一标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_openid: Option<String>,
             /// 是否代亲属支付
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub pay_for_relatives: Option<bool>,
             /// 从业机构订单号
             ///
@@ -1458,17 +1732,14 @@ pub mod mix_trade_no {
             /// 医保局返回的支付单ID
             ///
             /// Example: `ORD530100202204022006350000021`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub pay_order_id: Option<String>,
             /// 医保局返回的支付授权码
             ///
             /// Example: `AUTH530100202204022006310000034`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub pay_auth_no: Option<String>,
             /// 用户定位信息
             ///
             /// Example: `102.682296,25.054260`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub geo_location: Option<String>,
             /// 城市ID
             ///
@@ -1485,7 +1756,6 @@ pub mod mix_trade_no {
             /// 医保下单时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub med_ins_order_create_time: Option<String>,
             /// 使用该接口下单的总金额
             ///
@@ -1494,33 +1764,26 @@ pub mod mix_trade_no {
             /// 医保局结算后，医保统筹支付金额
             ///
             /// Example: `100000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub med_ins_gov_fee: Option<i64>,
             /// 医保局结算后，医保个账支付金额
             ///
             /// Example: `45000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub med_ins_self_fee: Option<i64>,
             /// 医保局结算后，医保其他支付金额
             ///
             /// Example: `5000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub med_ins_other_fee: Option<i64>,
             /// 医保局结算后，需要自费的金额
             ///
             /// Example: `50000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub med_ins_cash_fee: Option<i64>,
             /// 实际需要用户微信支付的金额
             ///
             /// Example: `42000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub wechat_pay_cash_fee: Option<i64>,
             /// 现金补充列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub cash_add_detail: Option<Vec<GetResponseCashAddDetail>>,
             /// 现金减免列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub cash_reduce_detail: Option<Vec<GetResponseCashReduceDetail>>,
             /// 回调通知URL
             ///
@@ -1529,37 +1792,129 @@ pub mod mix_trade_no {
             /// 自费预下单ID
             ///
             /// Example: `wx201410272009395522657a690389285100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub prepay_id: Option<String>,
             /// 医疗机构透传给医保的数据
             ///
             /// Example: `{}`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub passthrough_request_content: Option<String>,
             /// 扩展字段
             ///
             /// Example: `{}`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub extends: Option<String>,
             /// 附加数据
             ///
             /// Example: `{}`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 渠道号
             ///
             /// Example: `AAGN9uhZc5EGyRdairKW7Qnu`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub channel_no: Option<String>,
             /// 是否到医保局测试环境下单
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub med_ins_test_env: Option<bool>,
             /// 医保支付失败原因
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub med_ins_fail_reason: Option<String>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("mix_trade_no", &self.mix_trade_no)?;
+                m.req("mix_pay_status", &self.mix_pay_status)?;
+                m.req("self_pay_status", &self.self_pay_status)?;
+                m.req("med_ins_pay_status", &self.med_ins_pay_status)?;
+                m.opt("paid_time", &self.paid_time)?;
+                m.opt(
+                    "passthrough_response_content",
+                    &self.passthrough_response_content,
+                )?;
+                m.req("mix_pay_type", &self.mix_pay_type)?;
+                m.req("order_type", &self.order_type)?;
+                m.req("appid", &self.appid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("sub_openid", &self.sub_openid)?;
+                m.opt("pay_for_relatives", &self.pay_for_relatives)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.req("serial_no", &self.serial_no)?;
+                m.opt("pay_order_id", &self.pay_order_id)?;
+                m.opt("pay_auth_no", &self.pay_auth_no)?;
+                m.opt("geo_location", &self.geo_location)?;
+                m.req("city_id", &self.city_id)?;
+                m.req("med_inst_name", &self.med_inst_name)?;
+                m.req("med_inst_no", &self.med_inst_no)?;
+                m.opt("med_ins_order_create_time", &self.med_ins_order_create_time)?;
+                m.req("total_fee", &self.total_fee)?;
+                m.opt("med_ins_gov_fee", &self.med_ins_gov_fee)?;
+                m.opt("med_ins_self_fee", &self.med_ins_self_fee)?;
+                m.opt("med_ins_other_fee", &self.med_ins_other_fee)?;
+                m.opt("med_ins_cash_fee", &self.med_ins_cash_fee)?;
+                m.opt("wechat_pay_cash_fee", &self.wechat_pay_cash_fee)?;
+                m.opt("cash_add_detail", &self.cash_add_detail)?;
+                m.opt("cash_reduce_detail", &self.cash_reduce_detail)?;
+                m.req("callback_url", &self.callback_url)?;
+                m.opt("prepay_id", &self.prepay_id)?;
+                m.opt("passthrough_request_content", &self.passthrough_request_content)?;
+                m.opt("extends", &self.extends)?;
+                m.opt("attach", &self.attach)?;
+                m.opt("channel_no", &self.channel_no)?;
+                m.opt("med_ins_test_env", &self.med_ins_test_env)?;
+                m.opt("med_ins_fail_reason", &self.med_ins_fail_reason)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mix_trade_no: o.req("mix_trade_no")?,
+                    mix_pay_status: o.req("mix_pay_status")?,
+                    self_pay_status: o.req("self_pay_status")?,
+                    med_ins_pay_status: o.req("med_ins_pay_status")?,
+                    paid_time: o.opt("paid_time")?,
+                    passthrough_response_content: o.opt("passthrough_response_content")?,
+                    mix_pay_type: o.req("mix_pay_type")?,
+                    order_type: o.req("order_type")?,
+                    appid: o.req("appid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    openid: o.opt("openid")?,
+                    sub_openid: o.opt("sub_openid")?,
+                    pay_for_relatives: o.opt("pay_for_relatives")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    serial_no: o.req("serial_no")?,
+                    pay_order_id: o.opt("pay_order_id")?,
+                    pay_auth_no: o.opt("pay_auth_no")?,
+                    geo_location: o.opt("geo_location")?,
+                    city_id: o.req("city_id")?,
+                    med_inst_name: o.req("med_inst_name")?,
+                    med_inst_no: o.req("med_inst_no")?,
+                    med_ins_order_create_time: o.opt("med_ins_order_create_time")?,
+                    total_fee: o.req("total_fee")?,
+                    med_ins_gov_fee: o.opt("med_ins_gov_fee")?,
+                    med_ins_self_fee: o.opt("med_ins_self_fee")?,
+                    med_ins_other_fee: o.opt("med_ins_other_fee")?,
+                    med_ins_cash_fee: o.opt("med_ins_cash_fee")?,
+                    wechat_pay_cash_fee: o.opt("wechat_pay_cash_fee")?,
+                    cash_add_detail: o.opt("cash_add_detail")?,
+                    cash_reduce_detail: o.opt("cash_reduce_detail")?,
+                    callback_url: o.req("callback_url")?,
+                    prepay_id: o.opt("prepay_id")?,
+                    passthrough_request_content: o.opt("passthrough_request_content")?,
+                    extends: o.opt("extends")?,
+                    attach: o.opt("attach")?,
+                    channel_no: o.opt("channel_no")?,
+                    med_ins_test_env: o.opt("med_ins_test_env")?,
+                    med_ins_fail_reason: o.opt("med_ins_fail_reason")?,
+                })
+            }
+        }
         /// GetResponseCashAddDetail
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseCashAddDetail {
             /// 现金补充金额
             ///
@@ -1569,6 +1924,28 @@ pub mod mix_trade_no {
             ///
             /// Example: `FREIGHT`
             pub cash_add_type: GetResponseCashAddDetailCashAddType,
+        }
+        impl ::serde::Serialize for GetResponseCashAddDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("cash_add_fee", &self.cash_add_fee)?;
+                m.req("cash_add_type", &self.cash_add_type)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseCashAddDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    cash_add_fee: o.req("cash_add_fee")?,
+                    cash_add_type: o.req("cash_add_type")?,
+                })
+            }
         }
         /// 现金补充类型
         ///
@@ -1629,7 +2006,7 @@ pub mod mix_trade_no {
             }
         }
         /// GetResponseCashReduceDetail
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseCashReduceDetail {
             /// 现金减免金额
             ///
@@ -1639,6 +2016,28 @@ pub mod mix_trade_no {
             ///
             /// Example: `DEFAULT_REDUCE_TYPE`
             pub cash_reduce_type: GetResponseCashReduceDetailCashReduceType,
+        }
+        impl ::serde::Serialize for GetResponseCashReduceDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("cash_reduce_fee", &self.cash_reduce_fee)?;
+                m.req("cash_reduce_type", &self.cash_reduce_type)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseCashReduceDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    cash_reduce_fee: o.req("cash_reduce_fee")?,
+                    cash_reduce_type: o.req("cash_reduce_type")?,
+                })
+            }
         }
         /// 现金减免类型
         ///
@@ -2109,23 +2508,34 @@ pub mod out_trade_no {
             }
         }
         /// The request of `GET /v3/med-ins/orders/out-trade-no/{out_trade_no}` (使用商户订单号查看下单结果).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 医疗机构的商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: Option<String>,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.opt("sub_mchid")?,
+                })
+            }
+        }
         /// The response of `GET /v3/med-ins/orders/out-trade-no/{out_trade_no}` (使用商户订单号查看下单结果).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 医保自费混合订单号
             ///
@@ -2146,12 +2556,10 @@ pub mod out_trade_no {
             /// 订单支付时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub paid_time: Option<String>,
             /// 支付完成后医保局返回内容
             ///
             /// Example: `{}`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub passthrough_response_content: Option<String>,
             /// 混合支付类型
             ///
@@ -2168,25 +2576,20 @@ pub mod out_trade_no {
             /// 医疗机构的公众号ID
             ///
             /// Example: `wxd678efh567hg6999`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 医疗机构的商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 用户在appid下的唯一标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 用户在医疗机构AppID下的唯一标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_openid: Option<String>,
             /// 是否代亲属支付
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub pay_for_relatives: Option<bool>,
             /// 从业机构订单号
             ///
@@ -2199,17 +2602,14 @@ pub mod out_trade_no {
             /// 医保局返回的支付单ID
             ///
             /// Example: `ORD530100202204022006350000021`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub pay_order_id: Option<String>,
             /// 医保局返回的支付授权码
             ///
             /// Example: `AUTH530100202204022006310000034`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub pay_auth_no: Option<String>,
             /// 用户定位信息
             ///
             /// Example: `102.682296,25.054260`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub geo_location: Option<String>,
             /// 城市ID
             ///
@@ -2226,7 +2626,6 @@ pub mod out_trade_no {
             /// 医保下单时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub med_ins_order_create_time: Option<String>,
             /// 使用该接口下单的总金额
             ///
@@ -2235,33 +2634,26 @@ pub mod out_trade_no {
             /// 医保局结算后，医保统筹支付金额
             ///
             /// Example: `100000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub med_ins_gov_fee: Option<i64>,
             /// 医保局结算后，医保个账支付金额
             ///
             /// Example: `45000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub med_ins_self_fee: Option<i64>,
             /// 医保局结算后，医保其他支付金额
             ///
             /// Example: `5000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub med_ins_other_fee: Option<i64>,
             /// 医保局结算后，需要自费的金额
             ///
             /// Example: `50000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub med_ins_cash_fee: Option<i64>,
             /// 实际需要用户微信支付的金额
             ///
             /// Example: `42000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub wechat_pay_cash_fee: Option<i64>,
             /// 现金补充列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub cash_add_detail: Option<Vec<GetResponseCashAddDetail>>,
             /// 现金减免列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub cash_reduce_detail: Option<Vec<GetResponseCashReduceDetail>>,
             /// 回调通知URL
             ///
@@ -2270,37 +2662,129 @@ pub mod out_trade_no {
             /// 自费预下单ID
             ///
             /// Example: `wx201410272009395522657a690389285100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub prepay_id: Option<String>,
             /// 医疗机构透传给医保的数据
             ///
             /// Example: `{}`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub passthrough_request_content: Option<String>,
             /// 扩展字段
             ///
             /// Example: `{}`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub extends: Option<String>,
             /// 附加数据
             ///
             /// Example: `{}`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 渠道号
             ///
             /// Example: `AAGN9uhZc5EGyRdairKW7Qnu`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub channel_no: Option<String>,
             /// 是否到医保局测试环境下单
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub med_ins_test_env: Option<bool>,
             /// 医保支付失败原因
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub med_ins_fail_reason: Option<String>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("mix_trade_no", &self.mix_trade_no)?;
+                m.req("mix_pay_status", &self.mix_pay_status)?;
+                m.req("self_pay_status", &self.self_pay_status)?;
+                m.req("med_ins_pay_status", &self.med_ins_pay_status)?;
+                m.opt("paid_time", &self.paid_time)?;
+                m.opt(
+                    "passthrough_response_content",
+                    &self.passthrough_response_content,
+                )?;
+                m.req("mix_pay_type", &self.mix_pay_type)?;
+                m.req("order_type", &self.order_type)?;
+                m.req("appid", &self.appid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("sub_openid", &self.sub_openid)?;
+                m.opt("pay_for_relatives", &self.pay_for_relatives)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.req("serial_no", &self.serial_no)?;
+                m.opt("pay_order_id", &self.pay_order_id)?;
+                m.opt("pay_auth_no", &self.pay_auth_no)?;
+                m.opt("geo_location", &self.geo_location)?;
+                m.req("city_id", &self.city_id)?;
+                m.req("med_inst_name", &self.med_inst_name)?;
+                m.req("med_inst_no", &self.med_inst_no)?;
+                m.opt("med_ins_order_create_time", &self.med_ins_order_create_time)?;
+                m.req("total_fee", &self.total_fee)?;
+                m.opt("med_ins_gov_fee", &self.med_ins_gov_fee)?;
+                m.opt("med_ins_self_fee", &self.med_ins_self_fee)?;
+                m.opt("med_ins_other_fee", &self.med_ins_other_fee)?;
+                m.opt("med_ins_cash_fee", &self.med_ins_cash_fee)?;
+                m.opt("wechat_pay_cash_fee", &self.wechat_pay_cash_fee)?;
+                m.opt("cash_add_detail", &self.cash_add_detail)?;
+                m.opt("cash_reduce_detail", &self.cash_reduce_detail)?;
+                m.req("callback_url", &self.callback_url)?;
+                m.opt("prepay_id", &self.prepay_id)?;
+                m.opt("passthrough_request_content", &self.passthrough_request_content)?;
+                m.opt("extends", &self.extends)?;
+                m.opt("attach", &self.attach)?;
+                m.opt("channel_no", &self.channel_no)?;
+                m.opt("med_ins_test_env", &self.med_ins_test_env)?;
+                m.opt("med_ins_fail_reason", &self.med_ins_fail_reason)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mix_trade_no: o.req("mix_trade_no")?,
+                    mix_pay_status: o.req("mix_pay_status")?,
+                    self_pay_status: o.req("self_pay_status")?,
+                    med_ins_pay_status: o.req("med_ins_pay_status")?,
+                    paid_time: o.opt("paid_time")?,
+                    passthrough_response_content: o.opt("passthrough_response_content")?,
+                    mix_pay_type: o.req("mix_pay_type")?,
+                    order_type: o.req("order_type")?,
+                    appid: o.req("appid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    openid: o.opt("openid")?,
+                    sub_openid: o.opt("sub_openid")?,
+                    pay_for_relatives: o.opt("pay_for_relatives")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    serial_no: o.req("serial_no")?,
+                    pay_order_id: o.opt("pay_order_id")?,
+                    pay_auth_no: o.opt("pay_auth_no")?,
+                    geo_location: o.opt("geo_location")?,
+                    city_id: o.req("city_id")?,
+                    med_inst_name: o.req("med_inst_name")?,
+                    med_inst_no: o.req("med_inst_no")?,
+                    med_ins_order_create_time: o.opt("med_ins_order_create_time")?,
+                    total_fee: o.req("total_fee")?,
+                    med_ins_gov_fee: o.opt("med_ins_gov_fee")?,
+                    med_ins_self_fee: o.opt("med_ins_self_fee")?,
+                    med_ins_other_fee: o.opt("med_ins_other_fee")?,
+                    med_ins_cash_fee: o.opt("med_ins_cash_fee")?,
+                    wechat_pay_cash_fee: o.opt("wechat_pay_cash_fee")?,
+                    cash_add_detail: o.opt("cash_add_detail")?,
+                    cash_reduce_detail: o.opt("cash_reduce_detail")?,
+                    callback_url: o.req("callback_url")?,
+                    prepay_id: o.opt("prepay_id")?,
+                    passthrough_request_content: o.opt("passthrough_request_content")?,
+                    extends: o.opt("extends")?,
+                    attach: o.opt("attach")?,
+                    channel_no: o.opt("channel_no")?,
+                    med_ins_test_env: o.opt("med_ins_test_env")?,
+                    med_ins_fail_reason: o.opt("med_ins_fail_reason")?,
+                })
+            }
+        }
         /// GetResponseCashAddDetail
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseCashAddDetail {
             /// 现金补充金额
             ///
@@ -2310,6 +2794,28 @@ pub mod out_trade_no {
             ///
             /// Example: `FREIGHT`
             pub cash_add_type: GetResponseCashAddDetailCashAddType,
+        }
+        impl ::serde::Serialize for GetResponseCashAddDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("cash_add_fee", &self.cash_add_fee)?;
+                m.req("cash_add_type", &self.cash_add_type)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseCashAddDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    cash_add_fee: o.req("cash_add_fee")?,
+                    cash_add_type: o.req("cash_add_type")?,
+                })
+            }
         }
         /// 现金补充类型
         ///
@@ -2370,7 +2876,7 @@ pub mod out_trade_no {
             }
         }
         /// GetResponseCashReduceDetail
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseCashReduceDetail {
             /// 现金减免金额
             ///
@@ -2380,6 +2886,28 @@ pub mod out_trade_no {
             ///
             /// Example: `DEFAULT_REDUCE_TYPE`
             pub cash_reduce_type: GetResponseCashReduceDetailCashReduceType,
+        }
+        impl ::serde::Serialize for GetResponseCashReduceDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("cash_reduce_fee", &self.cash_reduce_fee)?;
+                m.req("cash_reduce_type", &self.cash_reduce_type)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseCashReduceDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    cash_reduce_fee: o.req("cash_reduce_fee")?,
+                    cash_reduce_type: o.req("cash_reduce_type")?,
+                })
+            }
         }
         /// 现金减免类型
         ///

@@ -27,12 +27,11 @@ pub mod notify {
         }
     }
     /// The request of `POST /v3/med-ins/refunds/notify` (医保退款通知).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 医保自费混合订单号
         ///
         /// Query parameter `mix_trade_no`. Example: `1217752501201407033233368318`
-        #[serde(skip_serializing)]
         pub mix_trade_no: String,
         /// 医疗机构的商户号
         ///
@@ -45,17 +44,14 @@ pub mod notify {
         /// 医保统筹退款金额
         ///
         /// Example: `45000`
-        #[serde(rename = "med_refund__gov_fee")]
         pub med_refund_gov_fee: i64,
         /// 医保个账退款金额
         ///
         /// Example: `45000`
-        #[serde(rename = "med_refund__self_fee")]
         pub med_refund_self_fee: i64,
         /// 医保其他退款金额
         ///
         /// Example: `45000`
-        #[serde(rename = "med_refund__other_fee")]
         pub med_refund_other_fee: i64,
         /// 医保退款成功时间
         ///
@@ -65,5 +61,38 @@ pub mod notify {
         ///
         /// Example: `R202204022005169952975171534816`
         pub out_refund_no: String,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("med_refund_total_fee", &self.med_refund_total_fee)?;
+            m.req("med_refund__gov_fee", &self.med_refund_gov_fee)?;
+            m.req("med_refund__self_fee", &self.med_refund_self_fee)?;
+            m.req("med_refund__other_fee", &self.med_refund_other_fee)?;
+            m.req("refund_time", &self.refund_time)?;
+            m.req("out_refund_no", &self.out_refund_no)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mix_trade_no: o.req("mix_trade_no")?,
+                sub_mchid: o.req("sub_mchid")?,
+                med_refund_total_fee: o.req("med_refund_total_fee")?,
+                med_refund_gov_fee: o.req("med_refund__gov_fee")?,
+                med_refund_self_fee: o.req("med_refund__self_fee")?,
+                med_refund_other_fee: o.req("med_refund__other_fee")?,
+                refund_time: o.req("refund_time")?,
+                out_refund_no: o.req("out_refund_no")?,
+            })
+        }
     }
 }

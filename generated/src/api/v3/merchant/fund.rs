@@ -44,14 +44,7 @@ pub mod balance {
             }
         }
         /// The response of `GET /v3/merchant/fund/balance/{account_type}` (查询账户实时余额API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 可用余额
             ///
@@ -60,8 +53,29 @@ pub mod balance {
             /// 不可用余额
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub pending_amount: Option<i64>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("available_amount", &self.available_amount)?;
+                m.opt("pending_amount", &self.pending_amount)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    available_amount: o.req("available_amount")?,
+                    pending_amount: o.opt("pending_amount")?,
+                })
+            }
         }
     }
 }
@@ -99,30 +113,32 @@ pub mod dayendbalance {
             }
         }
         /// The request of `GET /v3/merchant/fund/dayendbalance/{account_type}` (查询账户日终余额API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 日期
             ///
             /// Query parameter `date`. Example: `2019-06-11`
-            #[serde(skip_serializing)]
             pub date: String,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self { date: o.req("date")? })
+            }
+        }
         /// The response of `GET /v3/merchant/fund/dayendbalance/{account_type}` (查询账户日终余额API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 可用余额
             ///
@@ -131,8 +147,29 @@ pub mod dayendbalance {
             /// 不可用余额
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub pending_amount: Option<i64>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("available_amount", &self.available_amount)?;
+                m.opt("pending_amount", &self.pending_amount)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    available_amount: o.req("available_amount")?,
+                    pending_amount: o.opt("pending_amount")?,
+                })
+            }
         }
     }
 }
@@ -166,7 +203,7 @@ pub mod withdraw {
         }
     }
     /// The request of `POST /v3/merchant/fund/withdraw` (电商平台提现API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 商户提现单号
         ///
@@ -179,18 +216,45 @@ pub mod withdraw {
         /// 备注
         ///
         /// Example: `交易体现`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub remark: Option<String>,
         /// 银行附言
         ///
         /// Example: `xx平台提现`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_memo: Option<String>,
         /// 资金账户类型
         pub account_type: PostRequestAccountType,
         /// 提现结果通知地址
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub notify_url: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_request_no", &self.out_request_no)?;
+            m.req("amount", &self.amount)?;
+            m.opt("remark", &self.remark)?;
+            m.opt("bank_memo", &self.bank_memo)?;
+            m.req("account_type", &self.account_type)?;
+            m.opt("notify_url", &self.notify_url)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_request_no: o.req("out_request_no")?,
+                amount: o.req("amount")?,
+                remark: o.opt("remark")?,
+                bank_memo: o.opt("bank_memo")?,
+                account_type: o.req("account_type")?,
+                notify_url: o.opt("notify_url")?,
+            })
+        }
     }
     /// 资金账户类型
     ///
@@ -249,7 +313,7 @@ pub mod withdraw {
         }
     }
     /// The response of `POST /v3/merchant/fund/withdraw` (电商平台提现API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 微信支付提现单号
         ///
@@ -259,6 +323,28 @@ pub mod withdraw {
         ///
         /// Example: `20190611222222222200000000012122`
         pub out_request_no: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("withdraw_id", &self.withdraw_id)?;
+            m.req("out_request_no", &self.out_request_no)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                withdraw_id: o.req("withdraw_id")?,
+                out_request_no: o.req("out_request_no")?,
+            })
+        }
     }
     /// `/v3/merchant/fund/withdraw/bill-type`
     pub mod bill_type {
@@ -293,30 +379,41 @@ pub mod withdraw {
                 }
             }
             /// The request of `GET /v3/merchant/fund/withdraw/bill-type/{bill_type}` (按日下载提现异常文件API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 账单类型
                 ///
                 /// Query parameter `bill_type`.
-                #[serde(skip_serializing)]
                 pub bill_type: Option<GetRequestBillType>,
                 /// 账单日期
                 ///
                 /// Query parameter `bill_date`. Example: `2019-06-11`
-                #[serde(skip_serializing)]
                 pub bill_date: String,
                 /// 压缩类型
                 ///
                 /// Query parameter `tar_type`. Example: `GZIP`
-                #[serde(skip_serializing)]
                 pub tar_type: Option<GetRequestTarType>,
+            }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        bill_type: o.opt("bill_type")?,
+                        bill_date: o.req("bill_date")?,
+                        tar_type: o.opt("tar_type")?,
+                    })
+                }
             }
             /// 账单类型
             ///
@@ -425,7 +522,7 @@ pub mod withdraw {
                 }
             }
             /// The response of `GET /v3/merchant/fund/withdraw/bill-type/{bill_type}` (按日下载提现异常文件API).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 哈希类型
                 ///
@@ -439,6 +536,30 @@ pub mod withdraw {
                 ///
                 /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
                 pub download_url: String,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("hash_type", &self.hash_type)?;
+                    m.req("hash_value", &self.hash_value)?;
+                    m.req("download_url", &self.download_url)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        hash_type: o.req("hash_type")?,
+                        hash_value: o.req("hash_value")?,
+                        download_url: o.req("download_url")?,
+                    })
+                }
             }
             /// 哈希类型
             ///
@@ -523,7 +644,7 @@ pub mod withdraw {
                 }
             }
             /// The response of `GET /v3/merchant/fund/withdraw/out-request-no/{out_request_no}` (电商平台(商户提现单号查询)提现状态API).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 提现单状态
                 ///
@@ -569,6 +690,46 @@ pub mod withdraw {
                 ///
                 /// Example: `请修改结算银行卡信息`
                 pub solution: String,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("status", &self.status)?;
+                    m.req("withdraw_id", &self.withdraw_id)?;
+                    m.req("out_request_no", &self.out_request_no)?;
+                    m.req("amount", &self.amount)?;
+                    m.req("create_time", &self.create_time)?;
+                    m.req("update_time", &self.update_time)?;
+                    m.req("reason", &self.reason)?;
+                    m.req("remark", &self.remark)?;
+                    m.req("bank_memo", &self.bank_memo)?;
+                    m.req("account_type", &self.account_type)?;
+                    m.req("solution", &self.solution)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        status: o.req("status")?,
+                        withdraw_id: o.req("withdraw_id")?,
+                        out_request_no: o.req("out_request_no")?,
+                        amount: o.req("amount")?,
+                        create_time: o.req("create_time")?,
+                        update_time: o.req("update_time")?,
+                        reason: o.req("reason")?,
+                        remark: o.req("remark")?,
+                        bank_memo: o.req("bank_memo")?,
+                        account_type: o.req("account_type")?,
+                        solution: o.req("solution")?,
+                    })
+                }
             }
             /// 出款账户类型
             ///
@@ -734,7 +895,7 @@ pub mod withdraw {
                 }
             }
             /// The response of `GET /v3/merchant/fund/withdraw/withdraw-id/{withdraw_id}` (电商平台(微信支付提现单号)查询提现状态API).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 提现单状态
                 ///
@@ -780,6 +941,46 @@ pub mod withdraw {
                 ///
                 /// Example: `请修改结算银行卡信息`
                 pub solution: String,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("status", &self.status)?;
+                    m.req("withdraw_id", &self.withdraw_id)?;
+                    m.req("out_request_no", &self.out_request_no)?;
+                    m.req("amount", &self.amount)?;
+                    m.req("create_time", &self.create_time)?;
+                    m.req("update_time", &self.update_time)?;
+                    m.req("reason", &self.reason)?;
+                    m.req("remark", &self.remark)?;
+                    m.req("bank_memo", &self.bank_memo)?;
+                    m.req("account_type", &self.account_type)?;
+                    m.req("solution", &self.solution)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        status: o.req("status")?,
+                        withdraw_id: o.req("withdraw_id")?,
+                        out_request_no: o.req("out_request_no")?,
+                        amount: o.req("amount")?,
+                        create_time: o.req("create_time")?,
+                        update_time: o.req("update_time")?,
+                        reason: o.req("reason")?,
+                        remark: o.req("remark")?,
+                        bank_memo: o.req("bank_memo")?,
+                        account_type: o.req("account_type")?,
+                        solution: o.req("solution")?,
+                    })
+                }
             }
             /// 出款账户类型
             ///

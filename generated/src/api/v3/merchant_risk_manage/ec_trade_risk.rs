@@ -30,68 +30,111 @@ pub mod query_risk_trades {
         }
     }
     /// The request of `POST /v3/merchant-risk-manage/ec-trade-risk/query-risk-trades` (查询风险订单).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 服务商商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sp_mchid: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900009231`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 商户号
         ///
         /// Example: `1900009231`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mchid: Option<String>,
         /// 开始时间
         ///
         /// Example: `2025-05-20T13:29:35+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_time: Option<String>,
         /// 结束时间
         ///
         /// Example: `2025-05-20T13:29:35+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time: Option<String>,
         /// 查询页码
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub page_index: Option<f64>,
         /// 查询页大小
         ///
         /// Example: `10`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub page_size: Option<f64>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("sp_mchid", &self.sp_mchid)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.opt("mchid", &self.mchid)?;
+            m.opt("start_time", &self.start_time)?;
+            m.opt("end_time", &self.end_time)?;
+            m.opt("page_index", &self.page_index)?;
+            m.opt("page_size", &self.page_size)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sp_mchid: o.opt("sp_mchid")?,
+                sub_mchid: o.opt("sub_mchid")?,
+                mchid: o.opt("mchid")?,
+                start_time: o.opt("start_time")?,
+                end_time: o.opt("end_time")?,
+                page_index: o.opt("page_index")?,
+                page_size: o.opt("page_size")?,
+            })
+        }
+    }
     /// The response of `POST /v3/merchant-risk-manage/ec-trade-risk/query-risk-trades` (查询风险订单).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 总风险订单数
         ///
         /// Example: `10`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_num: Option<f64>,
         /// 风险订单列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub risk_trade_list: Option<Vec<PostResponseRiskTradeList>>,
     }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("total_num", &self.total_num)?;
+            m.opt("risk_trade_list", &self.risk_trade_list)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                total_num: o.opt("total_num")?,
+                risk_trade_list: o.opt("risk_trade_list")?,
+            })
+        }
+    }
     /// PostResponseRiskTradeList
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseRiskTradeList {
         /// 商户号
         ///
         /// Example: `1900009231`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mchid: Option<String>,
         /// 商户订单号
         ///
         /// Example: `20150806125346`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub out_trade_no: Option<String>,
         /// 风险类型
         ///
@@ -104,7 +147,6 @@ pub mod query_risk_trades {
         /// - `3`
         ///
         /// - `4`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub risk_type: Option<i64>,
         /// 风险等级
         ///
@@ -115,13 +157,39 @@ pub mod query_risk_trades {
         /// - `2`
         ///
         /// - `3`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub risk_level: Option<i64>,
         /// 投诉单状态
         ///
         /// Example: `2020-12-01T16:18:12+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub risk_discove_time: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponseRiskTradeList {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("mchid", &self.mchid)?;
+            m.opt("out_trade_no", &self.out_trade_no)?;
+            m.opt("risk_type", &self.risk_type)?;
+            m.opt("risk_level", &self.risk_level)?;
+            m.opt("risk_discove_time", &self.risk_discove_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseRiskTradeList {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mchid: o.opt("mchid")?,
+                out_trade_no: o.opt("out_trade_no")?,
+                risk_type: o.opt("risk_type")?,
+                risk_level: o.opt("risk_level")?,
+                risk_discove_time: o.opt("risk_discove_time")?,
+            })
+        }
     }
 }
 /// `/v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result`
@@ -142,22 +210,19 @@ pub mod recv_dispose_result {
         }
     }
     /// The request of `POST /v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result` (回传处置结果).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 服务商商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sp_mchid: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900009231`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 商户号
         ///
         /// Example: `1900009231`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mchid: Option<String>,
         /// 商户订单号
         ///
@@ -170,7 +235,6 @@ pub mod recv_dispose_result {
         /// - `1`
         ///
         /// - `2`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub final_risk_result: Option<i64>,
         /// 最终风险类型
         ///
@@ -183,32 +247,82 @@ pub mod recv_dispose_result {
         /// - `3`
         ///
         /// - `4`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub final_risk_type: Option<i64>,
         /// 处置结论
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub disp_conclusion: Option<Vec<i64>>,
         /// 处置补充
         ///
         /// Example: `example_disp_addition`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub disp_addition: Option<String>,
         /// 是否有投诉
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub exist_complaint: Option<bool>,
         /// 退款金额
         ///
         /// Example: `100`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub refund_amount: Option<f64>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("sp_mchid", &self.sp_mchid)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.opt("mchid", &self.mchid)?;
+            m.req("out_trade_no", &self.out_trade_no)?;
+            m.opt("final_risk_result", &self.final_risk_result)?;
+            m.opt("final_risk_type", &self.final_risk_type)?;
+            m.opt("disp_conclusion", &self.disp_conclusion)?;
+            m.opt("disp_addition", &self.disp_addition)?;
+            m.opt("exist_complaint", &self.exist_complaint)?;
+            m.opt("refund_amount", &self.refund_amount)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sp_mchid: o.opt("sp_mchid")?,
+                sub_mchid: o.opt("sub_mchid")?,
+                mchid: o.opt("mchid")?,
+                out_trade_no: o.req("out_trade_no")?,
+                final_risk_result: o.opt("final_risk_result")?,
+                final_risk_type: o.opt("final_risk_type")?,
+                disp_conclusion: o.opt("disp_conclusion")?,
+                disp_addition: o.opt("disp_addition")?,
+                exist_complaint: o.opt("exist_complaint")?,
+                refund_amount: o.opt("refund_amount")?,
+            })
+        }
+    }
     /// The response of `POST /v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result` (回传处置结果).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 返回描述
         ///
         /// Example: `ok`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub rsp_msg: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("rsp_msg", &self.rsp_msg)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self { rsp_msg: o.opt("rsp_msg")? })
+        }
     }
 }

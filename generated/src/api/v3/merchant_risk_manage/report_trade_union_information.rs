@@ -20,62 +20,51 @@ impl<'a> ReportTradeUnionInformation<'a> {
     }
 }
 /// The request of `POST /v3/merchant-risk-manage/report-trade-union-information` (上报订单关联信息).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
     /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    #[serde(rename = "Wechatpay-Serial", skip_serializing)]
     pub wechatpay_serial: String,
     /// 服务商商户号
     ///
     /// Example: `1900000109`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sp_mchid: Option<String>,
     /// 从业机构商户号
     ///
     /// Example: `1356485`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub acquiring_bank_id: Option<String>,
     /// 渠道号
     ///
     /// Example: `1900000108`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub channel_id: Option<String>,
     /// 子商户号
     ///
     /// Example: `1900009231`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_mchid: Option<String>,
     /// 商户订单号
     ///
     /// Example: `1217752501201407033233368018`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_trade_no: Option<String>,
     /// 用户标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub openid: Option<String>,
     /// 用户手机号
     ///
     /// Example: `ca775af5f841bdf424b2e6eb86a6e21e`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub phone: Option<String>,
     /// 用户实名证件号
     ///
     /// Example: `ca775af5f841bdf424b2e6eb86a6e21e`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub certificates_number: Option<String>,
     /// 用户终端ip
     ///
     /// Example: `123.12.12.123`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub client_ip: Option<String>,
     /// 商户判定交易的风险等级
     ///
     /// Example: `1`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub risk_level: Option<f64>,
     /// 线上线下标识
     ///
@@ -84,7 +73,6 @@ pub struct PostRequest {
     /// - `1`
     ///
     /// - `2`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub line_type: Option<i64>,
     /// 虚拟实物标识
     ///
@@ -93,7 +81,6 @@ pub struct PostRequest {
     /// - `1`
     ///
     /// - `2`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub goods_type: Option<i64>,
     /// 物品发布类型
     ///
@@ -102,12 +89,10 @@ pub struct PostRequest {
     /// - `1`
     ///
     /// - `2`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub seller_type: Option<i64>,
     /// 是否需要物流发货
     ///
     /// Example: `false`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_need_deliver: Option<bool>,
     /// 用户设备类型
     ///
@@ -118,22 +103,18 @@ pub struct PostRequest {
     /// - `2`
     ///
     /// - `3`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub device_type: Option<i64>,
     /// 付款方用户标识
     ///
     /// Example: `华为的账号：260XXX`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub userid: Option<String>,
     /// 手机号来源
     ///
     /// Example: `1`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub phone_from: Option<f64>,
     /// 收款方用户标识
     ///
     /// Example: `抖音的账号：XXXXX`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub seller_userid: Option<String>,
     /// 业务场景
     ///
@@ -144,57 +125,44 @@ pub struct PostRequest {
     /// - `1`
     ///
     /// - `2`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub scene: Option<i64>,
     /// 充值业务场景独有字段
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub recharge_fields: Option<PostRequestRechargeFields>,
     /// 生活缴费场景独有字段
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub living_expenses_fields: Option<PostRequestLivingExpensesFields>,
     /// 扩展字段1，json格式
     ///
     /// Example: `{"key1":"value1"}`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub extra_fields1: Option<String>,
     /// 扩展字段2，json格式
     ///
     /// Example: `{"key1":"value1"}`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub extra_fields2: Option<String>,
     /// 扩展字段3，json格式
     ///
     /// Example: `{"key1":"value1"}`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub extra_fields3: Option<String>,
     /// 高风险商品标签
     ///
     /// Example: `1`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub high_risk_goods: Option<f64>,
     /// 用户下单设备与支付设备是否一致
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub same_deviced: Option<bool>,
     /// 用户下单设备是否是常用设备
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reliable_device: Option<bool>,
     /// 收货省份
     ///
     /// Example: `example_delivery_province`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub delivery_province: Option<String>,
     /// 收货城市
     ///
     /// Example: `example_delivery_city`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub delivery_city: Option<String>,
     /// 收货人地址是否新增
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub new_address: Option<bool>,
     /// 上一笔支付openid
     ///
     /// Example: `example_last_pay_openid`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub last_pay_openid: Option<String>,
     /// 高风险类目
     ///
@@ -211,7 +179,6 @@ pub struct PostRequest {
     /// - `5`
     ///
     /// - `6`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub risky_goods: Option<i64>,
     /// 订单识别标识：小时购/自提等枚举值
     ///
@@ -220,15 +187,12 @@ pub struct PostRequest {
     /// - `1`
     ///
     /// - `2`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub offline_delivery_label: Option<i64>,
     /// 是否为代付订单
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub proxy_payment: Option<bool>,
     /// 下单人手机号：手机号前3后4
     ///
     /// Example: `example_order_phone_number`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order_phone_number: Option<String>,
     /// 下单人风险等级
     ///
@@ -247,7 +211,6 @@ pub struct PostRequest {
     /// - `6`
     ///
     /// - `7`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub user_risk_level: Option<i64>,
     /// 商户风险等级
     ///
@@ -266,125 +229,267 @@ pub struct PostRequest {
     /// - `6`
     ///
     /// - `7`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sp_risk_level: Option<i64>,
     /// 手机号所属地
     ///
     /// Example: `example_phone_number_location`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub phone_number_location: Option<String>,
     /// 商品类目
     ///
     /// Example: `example_goods_category`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub goods_category: Option<String>,
     /// 前置打开行为异常
     ///
     /// Example: `example_pre_opening_behavior`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pre_opening_behavior: Option<String>,
     /// 卖家是否是新账号
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub new_store: Option<bool>,
     /// 店铺标识
     ///
     /// Example: `example_store_identifier`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub store_identifier: Option<String>,
     /// 商品上架时间
     ///
     /// Example: `example_goods_listing_time`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub goods_listing_time: Option<String>,
     /// 合单商户订单号
     ///
     /// Example: `example_combine_out_trade_no`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub combine_out_trade_no: Option<String>,
     /// 合单商户号
     ///
     /// Example: `example_combine_mchid`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub combine_mchid: Option<String>,
     /// 子单列表
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_orders: Option<Vec<PostRequestSubOrders>>,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("sp_mchid", &self.sp_mchid)?;
+        m.opt("acquiring_bank_id", &self.acquiring_bank_id)?;
+        m.opt("channel_id", &self.channel_id)?;
+        m.opt("sub_mchid", &self.sub_mchid)?;
+        m.opt("out_trade_no", &self.out_trade_no)?;
+        m.opt("openid", &self.openid)?;
+        m.opt("phone", &self.phone)?;
+        m.opt("certificates_number", &self.certificates_number)?;
+        m.opt("client_ip", &self.client_ip)?;
+        m.opt("risk_level", &self.risk_level)?;
+        m.opt("line_type", &self.line_type)?;
+        m.opt("goods_type", &self.goods_type)?;
+        m.opt("seller_type", &self.seller_type)?;
+        m.opt("is_need_deliver", &self.is_need_deliver)?;
+        m.opt("device_type", &self.device_type)?;
+        m.opt("userid", &self.userid)?;
+        m.opt("phone_from", &self.phone_from)?;
+        m.opt("seller_userid", &self.seller_userid)?;
+        m.opt("scene", &self.scene)?;
+        m.opt("recharge_fields", &self.recharge_fields)?;
+        m.opt("living_expenses_fields", &self.living_expenses_fields)?;
+        m.opt("extra_fields1", &self.extra_fields1)?;
+        m.opt("extra_fields2", &self.extra_fields2)?;
+        m.opt("extra_fields3", &self.extra_fields3)?;
+        m.opt("high_risk_goods", &self.high_risk_goods)?;
+        m.opt("same_deviced", &self.same_deviced)?;
+        m.opt("reliable_device", &self.reliable_device)?;
+        m.opt("delivery_province", &self.delivery_province)?;
+        m.opt("delivery_city", &self.delivery_city)?;
+        m.opt("new_address", &self.new_address)?;
+        m.opt("last_pay_openid", &self.last_pay_openid)?;
+        m.opt("risky_goods", &self.risky_goods)?;
+        m.opt("offline_delivery_label", &self.offline_delivery_label)?;
+        m.opt("proxy_payment", &self.proxy_payment)?;
+        m.opt("order_phone_number", &self.order_phone_number)?;
+        m.opt("user_risk_level", &self.user_risk_level)?;
+        m.opt("sp_risk_level", &self.sp_risk_level)?;
+        m.opt("phone_number_location", &self.phone_number_location)?;
+        m.opt("goods_category", &self.goods_category)?;
+        m.opt("pre_opening_behavior", &self.pre_opening_behavior)?;
+        m.opt("new_store", &self.new_store)?;
+        m.opt("store_identifier", &self.store_identifier)?;
+        m.opt("goods_listing_time", &self.goods_listing_time)?;
+        m.opt("combine_out_trade_no", &self.combine_out_trade_no)?;
+        m.opt("combine_mchid", &self.combine_mchid)?;
+        m.opt("sub_orders", &self.sub_orders)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            wechatpay_serial: o.req("Wechatpay-Serial")?,
+            sp_mchid: o.opt("sp_mchid")?,
+            acquiring_bank_id: o.opt("acquiring_bank_id")?,
+            channel_id: o.opt("channel_id")?,
+            sub_mchid: o.opt("sub_mchid")?,
+            out_trade_no: o.opt("out_trade_no")?,
+            openid: o.opt("openid")?,
+            phone: o.opt("phone")?,
+            certificates_number: o.opt("certificates_number")?,
+            client_ip: o.opt("client_ip")?,
+            risk_level: o.opt("risk_level")?,
+            line_type: o.opt("line_type")?,
+            goods_type: o.opt("goods_type")?,
+            seller_type: o.opt("seller_type")?,
+            is_need_deliver: o.opt("is_need_deliver")?,
+            device_type: o.opt("device_type")?,
+            userid: o.opt("userid")?,
+            phone_from: o.opt("phone_from")?,
+            seller_userid: o.opt("seller_userid")?,
+            scene: o.opt("scene")?,
+            recharge_fields: o.opt("recharge_fields")?,
+            living_expenses_fields: o.opt("living_expenses_fields")?,
+            extra_fields1: o.opt("extra_fields1")?,
+            extra_fields2: o.opt("extra_fields2")?,
+            extra_fields3: o.opt("extra_fields3")?,
+            high_risk_goods: o.opt("high_risk_goods")?,
+            same_deviced: o.opt("same_deviced")?,
+            reliable_device: o.opt("reliable_device")?,
+            delivery_province: o.opt("delivery_province")?,
+            delivery_city: o.opt("delivery_city")?,
+            new_address: o.opt("new_address")?,
+            last_pay_openid: o.opt("last_pay_openid")?,
+            risky_goods: o.opt("risky_goods")?,
+            offline_delivery_label: o.opt("offline_delivery_label")?,
+            proxy_payment: o.opt("proxy_payment")?,
+            order_phone_number: o.opt("order_phone_number")?,
+            user_risk_level: o.opt("user_risk_level")?,
+            sp_risk_level: o.opt("sp_risk_level")?,
+            phone_number_location: o.opt("phone_number_location")?,
+            goods_category: o.opt("goods_category")?,
+            pre_opening_behavior: o.opt("pre_opening_behavior")?,
+            new_store: o.opt("new_store")?,
+            store_identifier: o.opt("store_identifier")?,
+            goods_listing_time: o.opt("goods_listing_time")?,
+            combine_out_trade_no: o.opt("combine_out_trade_no")?,
+            combine_mchid: o.opt("combine_mchid")?,
+            sub_orders: o.opt("sub_orders")?,
+        })
+    }
+}
 /// 生活缴费场景独有字段
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestLivingExpensesFields {
     /// 户号
     ///
     /// Example: `123456`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub acc_no: Option<String>,
     /// 费种
     ///
     /// Example: `1`
-    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: Option<f64>,
     /// 缴费城市
     ///
     /// Example: `湖南衡阳`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub city: Option<String>,
     /// 户号对应的地址信息
     ///
     /// Example: `广东省深圳市南山区海天二路33号`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub address: Option<String>,
     /// 缴费户名
     ///
     /// Example: `詹讯`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub acc_name: Option<String>,
     /// 机构名称
     ///
     /// Example: `深圳电力`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub company_name: Option<String>,
     /// 缴费金额
     ///
     /// Example: `500`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: Option<f64>,
 }
+impl ::serde::Serialize for PostRequestLivingExpensesFields {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("acc_no", &self.acc_no)?;
+        m.opt("type", &self.type_)?;
+        m.opt("city", &self.city)?;
+        m.opt("address", &self.address)?;
+        m.opt("acc_name", &self.acc_name)?;
+        m.opt("company_name", &self.company_name)?;
+        m.opt("amount", &self.amount)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestLivingExpensesFields {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            acc_no: o.opt("acc_no")?,
+            type_: o.opt("type")?,
+            city: o.opt("city")?,
+            address: o.opt("address")?,
+            acc_name: o.opt("acc_name")?,
+            company_name: o.opt("company_name")?,
+            amount: o.opt("amount")?,
+        })
+    }
+}
 /// 充值业务场景独有字段
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestRechargeFields {
     /// 充值账号类型
     ///
     /// Example: `1`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub account_type: Option<f64>,
     /// 充值账号
     ///
     /// Example: `example_account`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub account: Option<String>,
 }
+impl ::serde::Serialize for PostRequestRechargeFields {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("account_type", &self.account_type)?;
+        m.opt("account", &self.account)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestRechargeFields {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            account_type: o.opt("account_type")?,
+            account: o.opt("account")?,
+        })
+    }
+}
 /// PostRequestSubOrders
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubOrders {
     /// 子单商户订单号
     ///
     /// Example: `example_out_trade_no`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_trade_no: Option<String>,
     /// 子单发起方商户号
     ///
     /// Example: `example_mch_id`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub mch_id: Option<String>,
     /// 收货省份
     ///
     /// Example: `example_delivery_province`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub delivery_province: Option<String>,
     /// 收货城市
     ///
     /// Example: `example_delivery_city`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub delivery_city: Option<String>,
     /// 高风险类目
     ///
@@ -401,7 +506,6 @@ pub struct PostRequestSubOrders {
     /// - `5`
     ///
     /// - `6`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub risky_goods: Option<i64>,
     /// 下单人风险等级
     ///
@@ -420,7 +524,6 @@ pub struct PostRequestSubOrders {
     /// - `6`
     ///
     /// - `7`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub user_risk_level: Option<i64>,
     /// 商户风险等级
     ///
@@ -439,35 +542,89 @@ pub struct PostRequestSubOrders {
     /// - `6`
     ///
     /// - `7`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sp_risk_level: Option<i64>,
 }
+impl ::serde::Serialize for PostRequestSubOrders {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("out_trade_no", &self.out_trade_no)?;
+        m.opt("mch_id", &self.mch_id)?;
+        m.opt("delivery_province", &self.delivery_province)?;
+        m.opt("delivery_city", &self.delivery_city)?;
+        m.opt("risky_goods", &self.risky_goods)?;
+        m.opt("user_risk_level", &self.user_risk_level)?;
+        m.opt("sp_risk_level", &self.sp_risk_level)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrders {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            out_trade_no: o.opt("out_trade_no")?,
+            mch_id: o.opt("mch_id")?,
+            delivery_province: o.opt("delivery_province")?,
+            delivery_city: o.opt("delivery_city")?,
+            risky_goods: o.opt("risky_goods")?,
+            user_risk_level: o.opt("user_risk_level")?,
+            sp_risk_level: o.opt("sp_risk_level")?,
+        })
+    }
+}
 /// The response of `POST /v3/merchant-risk-manage/report-trade-union-information` (上报订单关联信息).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 服务商商户号
     ///
     /// Example: `1900000109`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sp_mchid: Option<String>,
     /// 从业机构商户号
     ///
     /// Example: `1356485`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub acquiring_bank_id: Option<String>,
     /// 渠道号
     ///
     /// Example: `1900000108`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub channel_id: Option<String>,
     /// 子商户号
     ///
     /// Example: `1900009231`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_mchid: Option<String>,
     /// 商户订单号
     ///
     /// Example: `1217752501201407033233368018`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_trade_no: Option<String>,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("sp_mchid", &self.sp_mchid)?;
+        m.opt("acquiring_bank_id", &self.acquiring_bank_id)?;
+        m.opt("channel_id", &self.channel_id)?;
+        m.opt("sub_mchid", &self.sub_mchid)?;
+        m.opt("out_trade_no", &self.out_trade_no)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            sp_mchid: o.opt("sp_mchid")?,
+            acquiring_bank_id: o.opt("acquiring_bank_id")?,
+            channel_id: o.opt("channel_id")?,
+            sub_mchid: o.opt("sub_mchid")?,
+            out_trade_no: o.opt("out_trade_no")?,
+        })
+    }
 }

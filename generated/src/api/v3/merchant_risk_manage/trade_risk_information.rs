@@ -24,41 +24,59 @@ impl<'a> TradeRiskInformation<'a> {
     }
 }
 /// The request of `GET /v3/merchant-risk-manage/trade-risk-information` (查询风险信息).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetRequest {
     /// 服务商商户号
     ///
     /// Query parameter `sp_mchid`. Example: `1900000109`
-    #[serde(skip_serializing)]
     pub sp_mchid: Option<String>,
     /// 从业机构号
     ///
     /// Query parameter `acquiring_bank_id`. Example: `1356485`
-    #[serde(skip_serializing)]
     pub acquiring_bank_id: Option<String>,
     /// 渠道号
     ///
     /// Query parameter `channel_id`. Example: `1900000108`
-    #[serde(skip_serializing)]
     pub channel_id: Option<String>,
     /// 子商户号
     ///
     /// Query parameter `sub_mchid`. Example: `1900009231`
-    #[serde(skip_serializing)]
     pub sub_mchid: Option<String>,
     /// 商户订单号
     ///
     /// Query parameter `out_trade_no`. Example: `1217752501201407033233368018`
-    #[serde(skip_serializing)]
     pub out_trade_no: String,
     /// 投诉信息
     ///
     /// Query parameter `complaints_information`. Example: `商家说高额返利，支付很大金额之后发现并没有返利，是骗子`
-    #[serde(skip_serializing)]
     pub complaints_information: Option<String>,
 }
+impl ::serde::Serialize for GetRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            sp_mchid: o.opt("sp_mchid")?,
+            acquiring_bank_id: o.opt("acquiring_bank_id")?,
+            channel_id: o.opt("channel_id")?,
+            sub_mchid: o.opt("sub_mchid")?,
+            out_trade_no: o.req("out_trade_no")?,
+            complaints_information: o.opt("complaints_information")?,
+        })
+    }
+}
 /// The response of `GET /v3/merchant-risk-manage/trade-risk-information` (查询风险信息).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// 风险系数值
     ///
@@ -67,18 +85,41 @@ pub struct GetResponse {
     /// 风险类型
     ///
     /// Example: `OTHER_RISK`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub risk_type: Option<GetResponseRiskType>,
     /// 处置手段
     ///
     /// Example: `OTHER_PUNISH`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub punish_type: Option<GetResponsePunishType>,
     /// 处置手段描述
     ///
     /// Example: `延长商户账期7天`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub punish_description: Option<String>,
+}
+impl ::serde::Serialize for GetResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("risk_score", &self.risk_score)?;
+        m.opt("risk_type", &self.risk_type)?;
+        m.opt("punish_type", &self.punish_type)?;
+        m.opt("punish_description", &self.punish_description)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            risk_score: o.req("risk_score")?,
+            risk_type: o.opt("risk_type")?,
+            punish_type: o.opt("punish_type")?,
+            punish_description: o.opt("punish_description")?,
+        })
+    }
 }
 /// 处置手段
 ///

@@ -16,37 +16,31 @@ impl<'a> TradeRiskResult<'a> {
     }
 }
 /// The request of `POST /v3/merchant-risk-manage/trade-risk-result` (处置结果回传).
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 服务商商户号
     ///
     /// Example: `1900000109`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sp_mchid: Option<String>,
     /// 从业机构商户号
     ///
     /// Example: `1356485`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub acquiring_bank_id: Option<String>,
     /// 渠道号
     ///
     /// Example: `1900000108`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub channel_id: Option<String>,
     /// 子商户号
     ///
     /// Example: `1900009231`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_mchid: Option<String>,
     /// 商户订单号
     ///
     /// Example: `1217752501201407033233368018`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_trade_no: Option<String>,
     /// 风险类型
     ///
     /// Example: `OTHER_RISK`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub risk_type: Option<PostRequestRiskType>,
     /// 处置手段
     ///
@@ -55,13 +49,47 @@ pub struct PostRequest {
     /// 处置手段补充
     ///
     /// Example: `SUSPEND_SETTLEMENT_NDAYS:10`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub additional_punish_type: Option<String>,
     /// 投诉信息
     ///
     /// Example: `商家说高额返利，支付很大金额之后发现并没有返利，是骗子`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub complaints_information: Option<String>,
+}
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("sp_mchid", &self.sp_mchid)?;
+        m.opt("acquiring_bank_id", &self.acquiring_bank_id)?;
+        m.opt("channel_id", &self.channel_id)?;
+        m.opt("sub_mchid", &self.sub_mchid)?;
+        m.opt("out_trade_no", &self.out_trade_no)?;
+        m.opt("risk_type", &self.risk_type)?;
+        m.req("punish_type", &self.punish_type)?;
+        m.opt("additional_punish_type", &self.additional_punish_type)?;
+        m.opt("complaints_information", &self.complaints_information)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            sp_mchid: o.opt("sp_mchid")?,
+            acquiring_bank_id: o.opt("acquiring_bank_id")?,
+            channel_id: o.opt("channel_id")?,
+            sub_mchid: o.opt("sub_mchid")?,
+            out_trade_no: o.opt("out_trade_no")?,
+            risk_type: o.opt("risk_type")?,
+            punish_type: o.req("punish_type")?,
+            additional_punish_type: o.opt("additional_punish_type")?,
+            complaints_information: o.opt("complaints_information")?,
+        })
+    }
 }
 /// 处置手段
 ///
@@ -212,37 +240,31 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestRiskType {
     }
 }
 /// The response of `POST /v3/merchant-risk-manage/trade-risk-result` (处置结果回传).
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
     /// 服务商商户号
     ///
     /// Example: `1900000109`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sp_mchid: Option<String>,
     /// 从业机构商户号
     ///
     /// Example: `1356485`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub acquiring_bank_id: Option<String>,
     /// 渠道号
     ///
     /// Example: `1900000108`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub channel_id: Option<String>,
     /// 子商户号
     ///
     /// Example: `1900009231`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_mchid: Option<String>,
     /// 商户订单号
     ///
     /// Example: `1217752501201407033233368018`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_trade_no: Option<String>,
     /// 风险类型
     ///
     /// Example: `OTHER_RISK`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub risk_type: Option<PostResponseRiskType>,
     /// 处置手段
     ///
@@ -251,13 +273,47 @@ pub struct PostResponse {
     /// 处置手段补充
     ///
     /// Example: `SUSPEND_SETTLEMENT_NDAYS:10`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub additional_punish_type: Option<String>,
     /// 处置手段描述
     ///
     /// Example: `延长商户账期7天`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub punish_description: Option<String>,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("sp_mchid", &self.sp_mchid)?;
+        m.opt("acquiring_bank_id", &self.acquiring_bank_id)?;
+        m.opt("channel_id", &self.channel_id)?;
+        m.opt("sub_mchid", &self.sub_mchid)?;
+        m.opt("out_trade_no", &self.out_trade_no)?;
+        m.opt("risk_type", &self.risk_type)?;
+        m.req("punish_type", &self.punish_type)?;
+        m.opt("additional_punish_type", &self.additional_punish_type)?;
+        m.opt("punish_description", &self.punish_description)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            sp_mchid: o.opt("sp_mchid")?,
+            acquiring_bank_id: o.opt("acquiring_bank_id")?,
+            channel_id: o.opt("channel_id")?,
+            sub_mchid: o.opt("sub_mchid")?,
+            out_trade_no: o.opt("out_trade_no")?,
+            risk_type: o.opt("risk_type")?,
+            punish_type: o.req("punish_type")?,
+            additional_punish_type: o.opt("additional_punish_type")?,
+            punish_description: o.opt("punish_description")?,
+        })
+    }
 }
 /// 处置手段
 ///

@@ -43,7 +43,7 @@ impl<'a> ComplaintNotifications<'a> {
     }
 }
 /// The response of `GET /v3/merchant-service/complaint-notifications` (查询投诉通知回调API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// 商户号
     ///
@@ -54,16 +54,56 @@ pub struct GetResponse {
     /// Example: `https://www.xxx.com/notify`
     pub url: String,
 }
+impl ::serde::Serialize for GetResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("mchid", &self.mchid)?;
+        m.req("url", &self.url)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            mchid: o.req("mchid")?,
+            url: o.req("url")?,
+        })
+    }
+}
 /// The request of `POST /v3/merchant-service/complaint-notifications` (创建投诉通知回调API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 通知地址
     ///
     /// Example: `https://www.xxx.com/notify`
     pub url: String,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("url", &self.url)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self { url: o.req("url")? })
+    }
+}
 /// The response of `POST /v3/merchant-service/complaint-notifications` (创建投诉通知回调API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 商户号
     ///
@@ -74,16 +114,56 @@ pub struct PostResponse {
     /// Example: `https://www.xxx.com/notify`
     pub url: String,
 }
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("mchid", &self.mchid)?;
+        m.req("url", &self.url)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            mchid: o.req("mchid")?,
+            url: o.req("url")?,
+        })
+    }
+}
 /// The request of `PUT /v3/merchant-service/complaint-notifications` (更新投诉通知回调API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PutRequest {
     /// 通知地址
     ///
     /// Example: `https://www.xxx.com/notify`
     pub url: String,
 }
+impl ::serde::Serialize for PutRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("url", &self.url)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PutRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self { url: o.req("url")? })
+    }
+}
 /// The response of `PUT /v3/merchant-service/complaint-notifications` (更新投诉通知回调API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PutResponse {
     /// 商户号
     ///
@@ -93,4 +173,26 @@ pub struct PutResponse {
     ///
     /// Example: `https://www.xxx.com/notify`
     pub url: String,
+}
+impl ::serde::Serialize for PutResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("mchid", &self.mchid)?;
+        m.req("url", &self.url)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PutResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            mchid: o.req("mchid")?,
+            url: o.req("url")?,
+        })
+    }
 }

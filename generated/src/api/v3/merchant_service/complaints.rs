@@ -31,36 +31,54 @@ impl<'a> Complaints<'a> {
     }
 }
 /// The request of `GET /v3/merchant-service/complaints` (查询投诉信息API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetRequest {
     /// 分页大小
     ///
     /// Query parameter `limit`. Example: `5`
-    #[serde(skip_serializing)]
     pub limit: Option<i64>,
     /// 分页开始位置
     ///
     /// Query parameter `offset`. Example: `10`
-    #[serde(skip_serializing)]
     pub offset: Option<i64>,
     /// 开始日期
     ///
     /// Query parameter `begin_date`. Example: `2019-01-01`
-    #[serde(skip_serializing)]
     pub begin_date: String,
     /// 结束日期
     ///
     /// Query parameter `end_date`. Example: `2019-01-01`
-    #[serde(skip_serializing)]
     pub end_date: String,
     /// 特约商户号
     ///
     /// Query parameter `sub_mchid`. Example: `1900012181`
-    #[serde(skip_serializing)]
     pub sub_mchid: Option<String>,
 }
+impl ::serde::Serialize for GetRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            limit: o.opt("limit")?,
+            offset: o.opt("offset")?,
+            begin_date: o.req("begin_date")?,
+            end_date: o.req("end_date")?,
+            sub_mchid: o.opt("sub_mchid")?,
+        })
+    }
+}
 /// The response of `GET /v3/merchant-service/complaints` (查询投诉信息API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// 分页开始位置
     ///
@@ -73,14 +91,38 @@ pub struct GetResponse {
     /// 投诉总条数
     ///
     /// Example: `1000`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub total_count: Option<i64>,
     /// `data`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub data: Option<Vec<GetResponseData>>,
 }
+impl ::serde::Serialize for GetResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("offset", &self.offset)?;
+        m.req("limit", &self.limit)?;
+        m.opt("total_count", &self.total_count)?;
+        m.opt("data", &self.data)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            offset: o.req("offset")?,
+            limit: o.req("limit")?,
+            total_count: o.opt("total_count")?,
+            data: o.opt("data")?,
+        })
+    }
+}
 /// 用户投诉信息详情
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetResponseData {
     /// 商户订单号
     ///
@@ -97,7 +139,6 @@ pub struct GetResponseData {
     /// 投诉人联系方式
     ///
     /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `Qe41VhP/sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB+PgZcS5NhePBog30NgJ1xRaK+gbGDKwpg==`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub payer_phone: Option<String>,
     /// 投诉详情
     ///
@@ -110,11 +151,45 @@ pub struct GetResponseData {
     /// Example: `4200000404201909069117582536`
     pub transaction_id: String,
     /// 冻结结束时间
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub frozen_end_time: Option<String>,
     /// 特约商户号
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_mchid: Option<String>,
+}
+impl ::serde::Serialize for GetResponseData {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("out_trade_no", &self.out_trade_no)?;
+        m.req("complaint_time", &self.complaint_time)?;
+        m.req("amount", &self.amount)?;
+        m.opt("payer_phone", &self.payer_phone)?;
+        m.req("complaint_detail", &self.complaint_detail)?;
+        m.req("complaint_state", &self.complaint_state)?;
+        m.req("transaction_id", &self.transaction_id)?;
+        m.opt("frozen_end_time", &self.frozen_end_time)?;
+        m.opt("sub_mchid", &self.sub_mchid)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            out_trade_no: o.req("out_trade_no")?,
+            complaint_time: o.req("complaint_time")?,
+            amount: o.req("amount")?,
+            payer_phone: o.opt("payer_phone")?,
+            complaint_detail: o.req("complaint_detail")?,
+            complaint_state: o.req("complaint_state")?,
+            transaction_id: o.req("transaction_id")?,
+            frozen_end_time: o.opt("frozen_end_time")?,
+            sub_mchid: o.opt("sub_mchid")?,
+        })
+    }
 }
 /// 投诉单状态
 ///
@@ -212,7 +287,7 @@ pub mod by_transaction_id {
         }
     }
     /// The response of `GET /v3/merchant-service/complaints/{transaction_id}` (查询投诉详情API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 商户订单号
         ///
@@ -229,14 +304,12 @@ pub mod by_transaction_id {
         /// 投诉人联系方式
         ///
         /// Example: `Qe41VhP/sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB+PgZcS5NhePBog30NgJ1xRaK+gbGDKwpg==`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payer_phone: Option<String>,
         /// 投诉描述
         ///
         /// Example: `反馈一个重复扣费的问题`
         pub complaint_detail: String,
         /// 投诉单状态
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub complaint_state: Option<String>,
         /// 微信支付订单号
         ///
@@ -245,17 +318,53 @@ pub mod by_transaction_id {
         /// 冻结结束时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub frozen_end_time: Option<String>,
         /// 特约商户号
         ///
         /// Example: `1900012181`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 投诉单处理进展状态
         ///
         /// Example: `WAIT_MERCHANT_RESPONSE`
         pub complaint_handle_state: String,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_trade_no", &self.out_trade_no)?;
+            m.req("complaint_time", &self.complaint_time)?;
+            m.req("amount", &self.amount)?;
+            m.opt("payer_phone", &self.payer_phone)?;
+            m.req("complaint_detail", &self.complaint_detail)?;
+            m.opt("complaint_state", &self.complaint_state)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.opt("frozen_end_time", &self.frozen_end_time)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.req("complaint_handle_state", &self.complaint_handle_state)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_trade_no: o.req("out_trade_no")?,
+                complaint_time: o.req("complaint_time")?,
+                amount: o.req("amount")?,
+                payer_phone: o.opt("payer_phone")?,
+                complaint_detail: o.req("complaint_detail")?,
+                complaint_state: o.opt("complaint_state")?,
+                transaction_id: o.req("transaction_id")?,
+                frozen_end_time: o.opt("frozen_end_time")?,
+                sub_mchid: o.opt("sub_mchid")?,
+                complaint_handle_state: o.req("complaint_handle_state")?,
+            })
+        }
     }
     /// `/v3/merchant-service/complaints/{transaction_id}/negotiation-historys`
     pub mod negotiation_historys {
@@ -273,23 +382,39 @@ pub mod by_transaction_id {
             }
         }
         /// The response of `GET /v3/merchant-service/complaints/{transaction_id}/negotiation-historys` (查询投诉协商历史API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 投诉协商历史
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub complaint_negotiation_history: Option<
                 Vec<GetResponseComplaintNegotiationHistory>,
             >,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt(
+                    "complaint_negotiation_history",
+                    &self.complaint_negotiation_history,
+                )?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    complaint_negotiation_history: o
+                        .opt("complaint_negotiation_history")?,
+                })
+            }
+        }
         /// GetResponseComplaintNegotiationHistory
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseComplaintNegotiationHistory {
             /// 操作人
             ///
@@ -306,13 +431,39 @@ pub mod by_transaction_id {
             /// 操作内容
             ///
             /// Example: `投诉一个重复扣费问题`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub operate_details: Option<String>,
             /// 协商历史图片凭证
             ///
             /// Example: `https://qpic.cn/xxx`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub image_list: Option<Vec<::serde_json::Value>>,
+        }
+        impl ::serde::Serialize for GetResponseComplaintNegotiationHistory {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("operate_user", &self.operate_user)?;
+                m.req("operate_time", &self.operate_time)?;
+                m.req("operate_type", &self.operate_type)?;
+                m.opt("operate_details", &self.operate_details)?;
+                m.opt("image_list", &self.image_list)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseComplaintNegotiationHistory {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    operate_user: o.req("operate_user")?,
+                    operate_time: o.req("operate_time")?,
+                    operate_type: o.req("operate_type")?,
+                    operate_details: o.opt("operate_details")?,
+                    image_list: o.opt("image_list")?,
+                })
+            }
         }
         /// 操作类型
         ///

@@ -27,39 +27,56 @@ impl<'a> ComplaintsV2<'a> {
     }
 }
 /// The request of `GET /v3/merchant-service/complaints-v2` (查询投诉单列表API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetRequest {
     /// 分页大小
     ///
     /// Query parameter `limit`. Example: `5`
-    #[serde(skip_serializing)]
     pub limit: Option<i64>,
     /// 分页开始位置
     ///
     /// Query parameter `offset`. Example: `10`
-    #[serde(skip_serializing)]
     pub offset: Option<i64>,
     /// 开始日期
     ///
     /// Query parameter `begin_date`. Example: `2019-01-01`
-    #[serde(skip_serializing)]
     pub begin_date: String,
     /// 结束日期
     ///
     /// Query parameter `end_date`. Example: `2019-01-01`
-    #[serde(skip_serializing)]
     pub end_date: String,
     /// 被诉商户号
     ///
     /// Query parameter `complainted_mchid`. Example: `1900012181`
-    #[serde(skip_serializing)]
     pub complainted_mchid: Option<String>,
 }
+impl ::serde::Serialize for GetRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            limit: o.opt("limit")?,
+            offset: o.opt("offset")?,
+            begin_date: o.req("begin_date")?,
+            end_date: o.req("end_date")?,
+            complainted_mchid: o.opt("complainted_mchid")?,
+        })
+    }
+}
 /// The response of `GET /v3/merchant-service/complaints-v2` (查询投诉单列表API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// 用户投诉信息详情
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub data: Option<Vec<GetResponseData>>,
     /// 分页大小
     ///
@@ -72,11 +89,36 @@ pub struct GetResponse {
     /// 投诉总条数
     ///
     /// Example: `1000`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub total_count: Option<i64>,
 }
+impl ::serde::Serialize for GetResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("data", &self.data)?;
+        m.req("limit", &self.limit)?;
+        m.req("offset", &self.offset)?;
+        m.opt("total_count", &self.total_count)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            data: o.opt("data")?,
+            limit: o.req("limit")?,
+            offset: o.req("offset")?,
+            total_count: o.opt("total_count")?,
+        })
+    }
+}
 /// GetResponseData
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetResponseData {
     /// 投诉单号
     ///
@@ -101,16 +143,12 @@ pub struct GetResponseData {
     /// 投诉人联系方式
     ///
     /// Example: `Qe41VhP/sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB+PgZcS5NhePBog30NgJ1xRaK+gbGDKwpg==`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub payer_phone: Option<String>,
     /// 投诉单关联订单信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub complaint_order_info: Option<Vec<GetResponseDataComplaintOrderInfo>>,
     /// 投诉单关联服务单信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub service_order_info: Option<Vec<GetResponseDataServiceOrderInfo>>,
     /// 投诉资料列表
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub complaint_media_list: Option<Vec<GetResponseDataComplaintMediaList>>,
     /// 投诉单是否已全额退款
     pub complaint_full_refunded: bool,
@@ -127,82 +165,197 @@ pub struct GetResponseData {
     /// 问题类型
     ///
     /// Example: `REFUND`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub problem_type: Option<GetResponseDataProblemType>,
     /// 申请退款金额
     ///
     /// Example: `10`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub apply_refund_amount: Option<i64>,
     /// 用户标签列表
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub user_tag_list: Option<Vec<GetResponseDataUserTagList>>,
     /// 补充信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub additional_info: Option<GetResponseDataAdditionalInfo>,
     /// 是否在平台协助中
     ///
     /// Example: `true`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub in_platform_service: Option<bool>,
     /// 是否需即时服务用户
     ///
     /// Example: `true`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub need_immediate_service: Option<bool>,
     /// 是否是智能体投诉
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_agent_mode: Option<bool>,
 }
+impl ::serde::Serialize for GetResponseData {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("complaint_id", &self.complaint_id)?;
+        m.req("complaint_time", &self.complaint_time)?;
+        m.req("complaint_detail", &self.complaint_detail)?;
+        m.req("complaint_state", &self.complaint_state)?;
+        m.req("complainted_mchid", &self.complainted_mchid)?;
+        m.opt("payer_phone", &self.payer_phone)?;
+        m.opt("complaint_order_info", &self.complaint_order_info)?;
+        m.opt("service_order_info", &self.service_order_info)?;
+        m.opt("complaint_media_list", &self.complaint_media_list)?;
+        m.req("complaint_full_refunded", &self.complaint_full_refunded)?;
+        m.req("incoming_user_response", &self.incoming_user_response)?;
+        m.req("problem_description", &self.problem_description)?;
+        m.req("user_complaint_times", &self.user_complaint_times)?;
+        m.opt("problem_type", &self.problem_type)?;
+        m.opt("apply_refund_amount", &self.apply_refund_amount)?;
+        m.opt("user_tag_list", &self.user_tag_list)?;
+        m.opt("additional_info", &self.additional_info)?;
+        m.opt("in_platform_service", &self.in_platform_service)?;
+        m.opt("need_immediate_service", &self.need_immediate_service)?;
+        m.opt("is_agent_mode", &self.is_agent_mode)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            complaint_id: o.req("complaint_id")?,
+            complaint_time: o.req("complaint_time")?,
+            complaint_detail: o.req("complaint_detail")?,
+            complaint_state: o.req("complaint_state")?,
+            complainted_mchid: o.req("complainted_mchid")?,
+            payer_phone: o.opt("payer_phone")?,
+            complaint_order_info: o.opt("complaint_order_info")?,
+            service_order_info: o.opt("service_order_info")?,
+            complaint_media_list: o.opt("complaint_media_list")?,
+            complaint_full_refunded: o.req("complaint_full_refunded")?,
+            incoming_user_response: o.req("incoming_user_response")?,
+            problem_description: o.req("problem_description")?,
+            user_complaint_times: o.req("user_complaint_times")?,
+            problem_type: o.opt("problem_type")?,
+            apply_refund_amount: o.opt("apply_refund_amount")?,
+            user_tag_list: o.opt("user_tag_list")?,
+            additional_info: o.opt("additional_info")?,
+            in_platform_service: o.opt("in_platform_service")?,
+            need_immediate_service: o.opt("need_immediate_service")?,
+            is_agent_mode: o.opt("is_agent_mode")?,
+        })
+    }
+}
 /// 补充信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseDataAdditionalInfo {
     /// 补充信息类型
     ///
     /// Example: `SHARE_POWER_TYPE`
-    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: Option<GetResponseDataAdditionalInfoType>,
     /// 充电宝投诉相关信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub share_power_info: Option<GetResponseDataAdditionalInfoSharePowerInfo>,
 }
+impl ::serde::Serialize for GetResponseDataAdditionalInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("type", &self.type_)?;
+        m.opt("share_power_info", &self.share_power_info)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseDataAdditionalInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            type_: o.opt("type")?,
+            share_power_info: o.opt("share_power_info")?,
+        })
+    }
+}
 /// 充电宝投诉相关信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseDataAdditionalInfoSharePowerInfo {
     /// 归还时间
     ///
     /// Example: `2015-05-20T13:29:35+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub return_time: Option<String>,
     /// 归还地点信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub return_address_info: Option<
         GetResponseDataAdditionalInfoSharePowerInfoReturnAddressInfo,
     >,
     /// 是否归还同一柜机
     ///
     /// Example: `false`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_returned_to_same_machine: Option<bool>,
 }
+impl ::serde::Serialize for GetResponseDataAdditionalInfoSharePowerInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("return_time", &self.return_time)?;
+        m.opt("return_address_info", &self.return_address_info)?;
+        m.opt("is_returned_to_same_machine", &self.is_returned_to_same_machine)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseDataAdditionalInfoSharePowerInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            return_time: o.opt("return_time")?,
+            return_address_info: o.opt("return_address_info")?,
+            is_returned_to_same_machine: o.opt("is_returned_to_same_machine")?,
+        })
+    }
+}
 /// 归还地点信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseDataAdditionalInfoSharePowerInfoReturnAddressInfo {
     /// 归还地点
     ///
     /// Example: `广东省深圳市南山区海天二路南山区后海腾讯滨海大厦(海天二路西)`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub return_address: Option<String>,
     /// 归还地点经度
     ///
     /// Example: `113.93535488533665`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub longitude: Option<String>,
     /// 归还地点纬度
     ///
     /// Example: `22.52305518747831`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub latitude: Option<String>,
+}
+impl ::serde::Serialize
+for GetResponseDataAdditionalInfoSharePowerInfoReturnAddressInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("return_address", &self.return_address)?;
+        m.opt("longitude", &self.longitude)?;
+        m.opt("latitude", &self.latitude)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de>
+for GetResponseDataAdditionalInfoSharePowerInfoReturnAddressInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            return_address: o.opt("return_address")?,
+            longitude: o.opt("longitude")?,
+            latitude: o.opt("latitude")?,
+        })
+    }
 }
 /// 补充信息类型
 ///
@@ -253,15 +406,36 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseDataAdditionalInfoType {
     }
 }
 /// GetResponseDataComplaintMediaList
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetResponseDataComplaintMediaList {
     /// 媒体文件业务类型
     ///
     /// Example: `USER_COMPLAINT_IMAGE`
     pub media_type: GetResponseDataComplaintMediaListMediaType,
     /// 媒体文列表
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub media_url: Option<Vec<String>>,
+}
+impl ::serde::Serialize for GetResponseDataComplaintMediaList {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("media_type", &self.media_type)?;
+        m.opt("media_url", &self.media_url)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseDataComplaintMediaList {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            media_type: o.req("media_type")?,
+            media_url: o.opt("media_url")?,
+        })
+    }
 }
 /// 媒体文件业务类型
 ///
@@ -316,7 +490,7 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseDataComplaintMediaListMediaTy
     }
 }
 /// GetResponseDataComplaintOrderInfo
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseDataComplaintOrderInfo {
     /// 微信订单号
     ///
@@ -330,6 +504,30 @@ pub struct GetResponseDataComplaintOrderInfo {
     ///
     /// Example: `3`
     pub amount: i64,
+}
+impl ::serde::Serialize for GetResponseDataComplaintOrderInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("transaction_id", &self.transaction_id)?;
+        m.req("out_trade_no", &self.out_trade_no)?;
+        m.req("amount", &self.amount)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseDataComplaintOrderInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            transaction_id: o.req("transaction_id")?,
+            out_trade_no: o.req("out_trade_no")?,
+            amount: o.req("amount")?,
+        })
+    }
 }
 /// 投诉单状态
 ///
@@ -444,23 +642,44 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseDataProblemType {
     }
 }
 /// GetResponseDataServiceOrderInfo
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseDataServiceOrderInfo {
     /// 微信支付服务订单号
     ///
     /// Example: `15646546545165651651`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order_id: Option<String>,
     /// 商户服务订单号
     ///
     /// Example: `1234323JKHDFE1243252`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_order_no: Option<String>,
     /// 支付分服务单状态
     ///
     /// Example: `DOING`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub state: Option<GetResponseDataServiceOrderInfoState>,
+}
+impl ::serde::Serialize for GetResponseDataServiceOrderInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("order_id", &self.order_id)?;
+        m.opt("out_order_no", &self.out_order_no)?;
+        m.opt("state", &self.state)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseDataServiceOrderInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            order_id: o.opt("order_id")?,
+            out_order_no: o.opt("out_order_no")?,
+            state: o.opt("state")?,
+        })
+    }
 }
 /// 支付分服务单状态
 ///
@@ -621,7 +840,7 @@ pub mod by_complaint_id {
         }
     }
     /// The response of `GET /v3/merchant-service/complaints-v2/{complaint_id}` (查询投诉单详情API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 投诉单号
         ///
@@ -646,21 +865,16 @@ pub mod by_complaint_id {
         /// 投诉人联系方式
         ///
         /// Example: `sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payer_phone: Option<String>,
         /// 投诉人openid
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payer_openid: Option<String>,
         /// 投诉资料列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub complaint_media_list: Option<Vec<GetResponseComplaintMediaList>>,
         /// 投诉单关联订单信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub complaint_order_info: Option<Vec<GetResponseComplaintOrderInfo>>,
         /// 投诉单关联服务单信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub service_order_info: Option<Vec<GetResponseServiceOrderInfo>>,
         /// 投诉单是否已全额退款
         pub complaint_full_refunded: bool,
@@ -677,82 +891,199 @@ pub mod by_complaint_id {
         /// 问题类型
         ///
         /// Example: `REFUND`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub problem_type: Option<GetResponseProblemType>,
         /// 申请退款金额
         ///
         /// Example: `10`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub apply_refund_amount: Option<i64>,
         /// 用户标签列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_tag_list: Option<Vec<GetResponseUserTagList>>,
         /// 补充信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub additional_info: Option<GetResponseAdditionalInfo>,
         /// 是否在平台协助中
         ///
         /// Example: `true`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub in_platform_service: Option<bool>,
         /// 是否需即时服务用户
         ///
         /// Example: `true`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub need_immediate_service: Option<bool>,
         /// 是否是智能体投诉
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub is_agent_mode: Option<bool>,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("complaint_id", &self.complaint_id)?;
+            m.req("complaint_time", &self.complaint_time)?;
+            m.req("complaint_detail", &self.complaint_detail)?;
+            m.req("complaint_state", &self.complaint_state)?;
+            m.req("complainted_mchid", &self.complainted_mchid)?;
+            m.opt("payer_phone", &self.payer_phone)?;
+            m.opt("payer_openid", &self.payer_openid)?;
+            m.opt("complaint_media_list", &self.complaint_media_list)?;
+            m.opt("complaint_order_info", &self.complaint_order_info)?;
+            m.opt("service_order_info", &self.service_order_info)?;
+            m.req("complaint_full_refunded", &self.complaint_full_refunded)?;
+            m.req("incoming_user_response", &self.incoming_user_response)?;
+            m.req("problem_description", &self.problem_description)?;
+            m.req("user_complaint_times", &self.user_complaint_times)?;
+            m.opt("problem_type", &self.problem_type)?;
+            m.opt("apply_refund_amount", &self.apply_refund_amount)?;
+            m.opt("user_tag_list", &self.user_tag_list)?;
+            m.opt("additional_info", &self.additional_info)?;
+            m.opt("in_platform_service", &self.in_platform_service)?;
+            m.opt("need_immediate_service", &self.need_immediate_service)?;
+            m.opt("is_agent_mode", &self.is_agent_mode)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                complaint_id: o.req("complaint_id")?,
+                complaint_time: o.req("complaint_time")?,
+                complaint_detail: o.req("complaint_detail")?,
+                complaint_state: o.req("complaint_state")?,
+                complainted_mchid: o.req("complainted_mchid")?,
+                payer_phone: o.opt("payer_phone")?,
+                payer_openid: o.opt("payer_openid")?,
+                complaint_media_list: o.opt("complaint_media_list")?,
+                complaint_order_info: o.opt("complaint_order_info")?,
+                service_order_info: o.opt("service_order_info")?,
+                complaint_full_refunded: o.req("complaint_full_refunded")?,
+                incoming_user_response: o.req("incoming_user_response")?,
+                problem_description: o.req("problem_description")?,
+                user_complaint_times: o.req("user_complaint_times")?,
+                problem_type: o.opt("problem_type")?,
+                apply_refund_amount: o.opt("apply_refund_amount")?,
+                user_tag_list: o.opt("user_tag_list")?,
+                additional_info: o.opt("additional_info")?,
+                in_platform_service: o.opt("in_platform_service")?,
+                need_immediate_service: o.opt("need_immediate_service")?,
+                is_agent_mode: o.opt("is_agent_mode")?,
+            })
+        }
+    }
     /// 补充信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseAdditionalInfo {
         /// 补充信息类型
         ///
         /// Example: `SHARE_POWER_TYPE`
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: Option<GetResponseAdditionalInfoType>,
         /// 充电宝投诉相关信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub share_power_info: Option<GetResponseAdditionalInfoSharePowerInfo>,
     }
+    impl ::serde::Serialize for GetResponseAdditionalInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("type", &self.type_)?;
+            m.opt("share_power_info", &self.share_power_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseAdditionalInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                type_: o.opt("type")?,
+                share_power_info: o.opt("share_power_info")?,
+            })
+        }
+    }
     /// 充电宝投诉相关信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseAdditionalInfoSharePowerInfo {
         /// 归还时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub return_time: Option<String>,
         /// 归还地点信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub return_address_info: Option<
             GetResponseAdditionalInfoSharePowerInfoReturnAddressInfo,
         >,
         /// 是否归还同一柜机
         ///
         /// Example: `false`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub is_returned_to_same_machine: Option<bool>,
     }
+    impl ::serde::Serialize for GetResponseAdditionalInfoSharePowerInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("return_time", &self.return_time)?;
+            m.opt("return_address_info", &self.return_address_info)?;
+            m.opt("is_returned_to_same_machine", &self.is_returned_to_same_machine)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseAdditionalInfoSharePowerInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                return_time: o.opt("return_time")?,
+                return_address_info: o.opt("return_address_info")?,
+                is_returned_to_same_machine: o.opt("is_returned_to_same_machine")?,
+            })
+        }
+    }
     /// 归还地点信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseAdditionalInfoSharePowerInfoReturnAddressInfo {
         /// 归还地点
         ///
         /// Example: `广东省深圳市南山区海天二路南山区后海腾讯滨海大厦(海天二路西)`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub return_address: Option<String>,
         /// 归还地点经度
         ///
         /// Example: `113.93535488533665`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub longitude: Option<String>,
         /// 归还地点纬度
         ///
         /// Example: `22.52305518747831`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub latitude: Option<String>,
+    }
+    impl ::serde::Serialize
+    for GetResponseAdditionalInfoSharePowerInfoReturnAddressInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("return_address", &self.return_address)?;
+            m.opt("longitude", &self.longitude)?;
+            m.opt("latitude", &self.latitude)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for GetResponseAdditionalInfoSharePowerInfoReturnAddressInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                return_address: o.opt("return_address")?,
+                longitude: o.opt("longitude")?,
+                latitude: o.opt("latitude")?,
+            })
+        }
     }
     /// 补充信息类型
     ///
@@ -803,15 +1134,36 @@ pub mod by_complaint_id {
         }
     }
     /// GetResponseComplaintMediaList
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseComplaintMediaList {
         /// 媒体文件业务类型
         ///
         /// Example: `USER_COMPLAINT_IMAGE`
         pub media_type: GetResponseComplaintMediaListMediaType,
         /// 媒体文列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub media_url: Option<Vec<String>>,
+    }
+    impl ::serde::Serialize for GetResponseComplaintMediaList {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("media_type", &self.media_type)?;
+            m.opt("media_url", &self.media_url)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseComplaintMediaList {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                media_type: o.req("media_type")?,
+                media_url: o.opt("media_url")?,
+            })
+        }
     }
     /// 媒体文件业务类型
     ///
@@ -866,7 +1218,7 @@ pub mod by_complaint_id {
         }
     }
     /// GetResponseComplaintOrderInfo
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseComplaintOrderInfo {
         /// 微信订单号
         ///
@@ -880,6 +1232,30 @@ pub mod by_complaint_id {
         ///
         /// Example: `3`
         pub amount: i64,
+    }
+    impl ::serde::Serialize for GetResponseComplaintOrderInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("out_trade_no", &self.out_trade_no)?;
+            m.req("amount", &self.amount)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseComplaintOrderInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                transaction_id: o.req("transaction_id")?,
+                out_trade_no: o.req("out_trade_no")?,
+                amount: o.req("amount")?,
+            })
+        }
     }
     /// 投诉单状态
     ///
@@ -994,23 +1370,44 @@ pub mod by_complaint_id {
         }
     }
     /// GetResponseServiceOrderInfo
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseServiceOrderInfo {
         /// 微信支付服务订单号
         ///
         /// Example: `15646546545165651651`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub order_id: Option<String>,
         /// 商户服务订单号
         ///
         /// Example: `1234323JKHDFE1243252`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub out_order_no: Option<String>,
         /// 支付分服务单状态
         ///
         /// Example: `DOING`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub state: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponseServiceOrderInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("order_id", &self.order_id)?;
+            m.opt("out_order_no", &self.out_order_no)?;
+            m.opt("state", &self.state)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseServiceOrderInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                order_id: o.opt("order_id")?,
+                out_order_no: o.opt("out_order_no")?,
+                state: o.opt("state")?,
+            })
+        }
     }
     /// GetResponseUserTagList
     ///
@@ -1085,19 +1482,32 @@ pub mod by_complaint_id {
             }
         }
         /// The request of `POST /v3/merchant-service/complaints-v2/{complaint_id}/complete` (反馈处理完成API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 被诉商户号
             ///
             /// Example: `1900012181`
             pub complainted_mchid: String,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("complainted_mchid", &self.complainted_mchid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    complainted_mchid: o.req("complainted_mchid")?,
+                })
+            }
         }
     }
     /// `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`
@@ -1122,38 +1532,41 @@ pub mod by_complaint_id {
             }
         }
         /// The request of `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys` (查询投诉协商历史API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 分页大小
             ///
             /// Query parameter `limit`. Example: `50`
-            #[serde(skip_serializing)]
             pub limit: Option<i64>,
             /// 分页开始位置
             ///
             /// Query parameter `offset`. Example: `10`
-            #[serde(skip_serializing)]
             pub offset: Option<i64>,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    limit: o.opt("limit")?,
+                    offset: o.opt("offset")?,
+                })
+            }
+        }
         /// The response of `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys` (查询投诉协商历史API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 投诉协商历史
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: Option<Vec<GetResponseData>>,
             /// 分页大小
             pub limit: i64,
@@ -1164,14 +1577,38 @@ pub mod by_complaint_id {
             /// 投诉协商历史总条数
             ///
             /// Example: `1000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub total_count: Option<i64>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("data", &self.data)?;
+                m.req("limit", &self.limit)?;
+                m.req("offset", &self.offset)?;
+                m.opt("total_count", &self.total_count)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    data: o.opt("data")?,
+                    limit: o.req("limit")?,
+                    offset: o.req("offset")?,
+                    total_count: o.opt("total_count")?,
+                })
+            }
+        }
         /// GetResponseData
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseData {
             /// 操作资料列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub complaint_media_list: Option<GetResponseDataComplaintMediaList>,
             /// 操作流水号
             ///
@@ -1192,72 +1629,141 @@ pub mod by_complaint_id {
             /// 操作内容
             ///
             /// Example: `已与用户电话沟通解决`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub operate_details: Option<String>,
             /// `image_list`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub image_list: Option<Vec<String>>,
             /// 用户申请平台协助原因
             ///
             /// Example: `商家响应不及时`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_appy_platform_service_reason: Option<String>,
             /// 用户申请平台协助原因描述
             ///
             /// Example: `一周前就提交咨询了，到现在商家还没理我`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_appy_platform_service_reason_description: Option<String>,
             /// 普通消息内容
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub normal_message: Option<GetResponseDataNormalMessage>,
             /// 用户点击回复消息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub click_message: Option<GetResponseDataClickMessage>,
         }
+        impl ::serde::Serialize for GetResponseData {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("complaint_media_list", &self.complaint_media_list)?;
+                m.req("log_id", &self.log_id)?;
+                m.req("operator", &self.operator)?;
+                m.req("operate_time", &self.operate_time)?;
+                m.req("operate_type", &self.operate_type)?;
+                m.opt("operate_details", &self.operate_details)?;
+                m.opt("image_list", &self.image_list)?;
+                m.opt(
+                    "user_appy_platform_service_reason",
+                    &self.user_appy_platform_service_reason,
+                )?;
+                m.opt(
+                    "user_appy_platform_service_reason_description",
+                    &self.user_appy_platform_service_reason_description,
+                )?;
+                m.opt("normal_message", &self.normal_message)?;
+                m.opt("click_message", &self.click_message)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    complaint_media_list: o.opt("complaint_media_list")?,
+                    log_id: o.req("log_id")?,
+                    operator: o.req("operator")?,
+                    operate_time: o.req("operate_time")?,
+                    operate_type: o.req("operate_type")?,
+                    operate_details: o.opt("operate_details")?,
+                    image_list: o.opt("image_list")?,
+                    user_appy_platform_service_reason: o
+                        .opt("user_appy_platform_service_reason")?,
+                    user_appy_platform_service_reason_description: o
+                        .opt("user_appy_platform_service_reason_description")?,
+                    normal_message: o.opt("normal_message")?,
+                    click_message: o.opt("click_message")?,
+                })
+            }
+        }
         /// 用户点击回复消息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataClickMessage {
             /// 回复的消息内容
             ///
             /// Example: `example_message_content`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub message_content: Option<::serde_json::Value>,
             /// 动作id
             ///
             /// Example: `example_action_id`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub action_id: Option<String>,
             /// 被点击的操作流水号
             ///
             /// Example: `example_clicked_log_id`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub clicked_log_id: Option<String>,
         }
+        impl ::serde::Serialize for GetResponseDataClickMessage {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("message_content", &self.message_content)?;
+                m.opt("action_id", &self.action_id)?;
+                m.opt("clicked_log_id", &self.clicked_log_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDataClickMessage {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    message_content: o.opt("message_content")?,
+                    action_id: o.opt("action_id")?,
+                    clicked_log_id: o.opt("clicked_log_id")?,
+                })
+            }
+        }
         /// 操作资料列表
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataComplaintMediaList {
             /// 媒体文件业务类型
             ///
             /// Example: `USER_COMPLAINT_IMAGE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub media_type: Option<GetResponseDataComplaintMediaListMediaType>,
             /// `media_url`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub media_url: Option<Vec<String>>,
+        }
+        impl ::serde::Serialize for GetResponseDataComplaintMediaList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("media_type", &self.media_type)?;
+                m.opt("media_url", &self.media_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDataComplaintMediaList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    media_type: o.opt("media_type")?,
+                    media_url: o.opt("media_url")?,
+                })
+            }
         }
         /// 媒体文件业务类型
         ///
@@ -1315,127 +1821,188 @@ pub mod by_complaint_id {
             }
         }
         /// 普通消息内容
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessage {
             /// 消息内容
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub blocks: Option<Vec<GetResponseDataNormalMessageBlocks>>,
             /// 发送者身份类别
             ///
             /// Example: `UNKNOWN`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sender_identity: Option<GetResponseDataNormalMessageSenderIdentity>,
             /// 自定义透传信息
             ///
             /// Example: `example_custom_data`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub custom_data: Option<String>,
         }
+        impl ::serde::Serialize for GetResponseDataNormalMessage {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("blocks", &self.blocks)?;
+                m.opt("sender_identity", &self.sender_identity)?;
+                m.opt("custom_data", &self.custom_data)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDataNormalMessage {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    blocks: o.opt("blocks")?,
+                    sender_identity: o.opt("sender_identity")?,
+                    custom_data: o.opt("custom_data")?,
+                })
+            }
+        }
         /// GetResponseDataNormalMessageBlocks
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocks {
             /// 消息块类型
             ///
             /// Example: `TEXT`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<GetResponseDataNormalMessageBlocksType>,
             /// 文本
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub text: Option<GetResponseDataNormalMessageBlocksText>,
             /// 图片
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub image: Option<GetResponseDataNormalMessageBlocksImage>,
             /// 链接
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub link: Option<GetResponseDataNormalMessageBlocksLink>,
             /// FAQ列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub faq_list: Option<GetResponseDataNormalMessageBlocksFaqList>,
             /// 按钮
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub button: Option<GetResponseDataNormalMessageBlocksButton>,
             /// 按钮组
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub button_group: Option<GetResponseDataNormalMessageBlocksButtonGroup>,
         }
+        impl ::serde::Serialize for GetResponseDataNormalMessageBlocks {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("type", &self.type_)?;
+                m.opt("text", &self.text)?;
+                m.opt("image", &self.image)?;
+                m.opt("link", &self.link)?;
+                m.opt("faq_list", &self.faq_list)?;
+                m.opt("button", &self.button)?;
+                m.opt("button_group", &self.button_group)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDataNormalMessageBlocks {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.opt("type")?,
+                    text: o.opt("text")?,
+                    image: o.opt("image")?,
+                    link: o.opt("link")?,
+                    faq_list: o.opt("faq_list")?,
+                    button: o.opt("button")?,
+                    button_group: o.opt("button_group")?,
+                })
+            }
+        }
         /// 按钮
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksButton {
             /// 文本
             ///
             /// Example: `example_text`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub text: Option<String>,
             /// 动作
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub action: Option<GetResponseDataNormalMessageBlocksButtonAction>,
             /// 失效配置
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub invalid_info: Option<
                 GetResponseDataNormalMessageBlocksButtonInvalidInfo,
             >,
         }
+        impl ::serde::Serialize for GetResponseDataNormalMessageBlocksButton {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("text", &self.text)?;
+                m.opt("action", &self.action)?;
+                m.opt("invalid_info", &self.invalid_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseDataNormalMessageBlocksButton {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    text: o.opt("text")?,
+                    action: o.opt("action")?,
+                    invalid_info: o.opt("invalid_info")?,
+                })
+            }
+        }
         /// 动作
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksButtonAction {
             /// 动作类型
             ///
             /// Example: `ACTION_TYPE_SEND_MESSAGE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub action_type: Option<
                 GetResponseDataNormalMessageBlocksButtonActionActionType,
             >,
             /// 跳转链接
             ///
             /// Example: `example_jump_url`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_url: Option<String>,
             /// 跳转小程序信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mini_program_jump_info: Option<
                 GetResponseDataNormalMessageBlocksButtonActionMiniProgramJumpInfo,
             >,
             /// 回复消息内容
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub message_info: Option<
                 GetResponseDataNormalMessageBlocksButtonActionMessageInfo,
             >,
             /// 动作id
             ///
             /// Example: `example_action_id`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub action_id: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponseDataNormalMessageBlocksButtonAction {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("action_type", &self.action_type)?;
+                m.opt("jump_url", &self.jump_url)?;
+                m.opt("mini_program_jump_info", &self.mini_program_jump_info)?;
+                m.opt("message_info", &self.message_info)?;
+                m.opt("action_id", &self.action_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseDataNormalMessageBlocksButtonAction {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    action_type: o.opt("action_type")?,
+                    jump_url: o.opt("jump_url")?,
+                    mini_program_jump_info: o.opt("mini_program_jump_info")?,
+                    message_info: o.opt("message_info")?,
+                    action_id: o.opt("action_id")?,
+                })
+            }
         }
         /// 动作类型
         ///
@@ -1500,14 +2067,7 @@ pub mod by_complaint_id {
             }
         }
         /// 回复消息内容
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksButtonActionMessageInfo {
             /// 回复的消息内容
             ///
@@ -1516,18 +2076,34 @@ pub mod by_complaint_id {
             /// 自定义透传字段
             ///
             /// Example: `example_custom_data`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub custom_data: Option<String>,
         }
+        impl ::serde::Serialize
+        for GetResponseDataNormalMessageBlocksButtonActionMessageInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("content", &self.content)?;
+                m.opt("custom_data", &self.custom_data)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseDataNormalMessageBlocksButtonActionMessageInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    content: o.req("content")?,
+                    custom_data: o.opt("custom_data")?,
+                })
+            }
+        }
         /// 跳转小程序信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksButtonActionMiniProgramJumpInfo {
             /// 跳转小程序APPID
             ///
@@ -1542,33 +2118,74 @@ pub mod by_complaint_id {
             /// Example: `example_text`
             pub text: String,
         }
+        impl ::serde::Serialize
+        for GetResponseDataNormalMessageBlocksButtonActionMiniProgramJumpInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("path", &self.path)?;
+                m.req("text", &self.text)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseDataNormalMessageBlocksButtonActionMiniProgramJumpInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    path: o.req("path")?,
+                    text: o.req("text")?,
+                })
+            }
+        }
         /// 按钮组
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksButtonGroup {
             /// 按钮组
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub buttons: Option<
                 Vec<GetResponseDataNormalMessageBlocksButtonGroupButtons>,
             >,
             /// 按钮布局方式
             ///
             /// Example: `LAYOUT_HORIZONTAL`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub button_layout: Option<
                 GetResponseDataNormalMessageBlocksButtonGroupButtonLayout,
             >,
             /// 失效配置
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub invalid_info: Option<
                 GetResponseDataNormalMessageBlocksButtonGroupInvalidInfo,
             >,
+        }
+        impl ::serde::Serialize for GetResponseDataNormalMessageBlocksButtonGroup {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("buttons", &self.buttons)?;
+                m.opt("button_layout", &self.button_layout)?;
+                m.opt("invalid_info", &self.invalid_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseDataNormalMessageBlocksButtonGroup {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    buttons: o.opt("buttons")?,
+                    button_layout: o.opt("button_layout")?,
+                    invalid_info: o.opt("invalid_info")?,
+                })
+            }
         }
         /// 按钮布局方式
         ///
@@ -1633,68 +2250,102 @@ pub mod by_complaint_id {
             }
         }
         /// GetResponseDataNormalMessageBlocksButtonGroupButtons
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksButtonGroupButtons {
             /// 文本
             ///
             /// Example: `example_text`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub text: Option<String>,
             /// 动作
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub action: Option<
                 GetResponseDataNormalMessageBlocksButtonGroupButtonsAction,
             >,
             /// 失效配置
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub invalid_info: Option<
                 GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo,
             >,
         }
+        impl ::serde::Serialize
+        for GetResponseDataNormalMessageBlocksButtonGroupButtons {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("text", &self.text)?;
+                m.opt("action", &self.action)?;
+                m.opt("invalid_info", &self.invalid_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseDataNormalMessageBlocksButtonGroupButtons {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    text: o.opt("text")?,
+                    action: o.opt("action")?,
+                    invalid_info: o.opt("invalid_info")?,
+                })
+            }
+        }
         /// 动作
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksButtonGroupButtonsAction {
             /// 动作类型
             ///
             /// Example: `ACTION_TYPE_SEND_MESSAGE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub action_type: Option<
                 GetResponseDataNormalMessageBlocksButtonGroupButtonsActionActionType,
             >,
             /// 跳转链接
             ///
             /// Example: `example_jump_url`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_url: Option<String>,
             /// 跳转小程序信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mini_program_jump_info: Option<
                 GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo,
             >,
             /// 回复消息内容
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub message_info: Option<
                 GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMessageInfo,
             >,
             /// 动作id
             ///
             /// Example: `example_action_id`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub action_id: Option<String>,
+        }
+        impl ::serde::Serialize
+        for GetResponseDataNormalMessageBlocksButtonGroupButtonsAction {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("action_type", &self.action_type)?;
+                m.opt("jump_url", &self.jump_url)?;
+                m.opt("mini_program_jump_info", &self.mini_program_jump_info)?;
+                m.opt("message_info", &self.message_info)?;
+                m.opt("action_id", &self.action_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseDataNormalMessageBlocksButtonGroupButtonsAction {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    action_type: o.opt("action_type")?,
+                    jump_url: o.opt("jump_url")?,
+                    mini_program_jump_info: o.opt("mini_program_jump_info")?,
+                    message_info: o.opt("message_info")?,
+                    action_id: o.opt("action_id")?,
+                })
+            }
         }
         /// 动作类型
         ///
@@ -1759,14 +2410,7 @@ pub mod by_complaint_id {
             }
         }
         /// 回复消息内容
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMessageInfo {
             /// 回复的消息内容
             ///
@@ -1775,18 +2419,34 @@ pub mod by_complaint_id {
             /// 自定义透传字段
             ///
             /// Example: `example_custom_data`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub custom_data: Option<String>,
         }
+        impl ::serde::Serialize
+        for GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMessageInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("content", &self.content)?;
+                m.opt("custom_data", &self.custom_data)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMessageInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    content: o.req("content")?,
+                    custom_data: o.opt("custom_data")?,
+                })
+            }
+        }
         /// 跳转小程序信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo {
             /// 跳转小程序APPID
             ///
@@ -1801,138 +2461,251 @@ pub mod by_complaint_id {
             /// Example: `example_text`
             pub text: String,
         }
+        impl ::serde::Serialize
+        for GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("path", &self.path)?;
+                m.req("text", &self.text)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    path: o.req("path")?,
+                    text: o.req("text")?,
+                })
+            }
+        }
         /// 失效配置
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo {
             /// 过期时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub expired_time: Option<String>,
             /// 是否可以多次点击
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub multi_clickable: Option<bool>,
         }
+        impl ::serde::Serialize
+        for GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("expired_time", &self.expired_time)?;
+                m.opt("multi_clickable", &self.multi_clickable)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    expired_time: o.opt("expired_time")?,
+                    multi_clickable: o.opt("multi_clickable")?,
+                })
+            }
+        }
         /// 失效配置
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksButtonGroupInvalidInfo {
             /// 过期时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub expired_time: Option<String>,
             /// 是否可以多次点击
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub multi_clickable: Option<bool>,
         }
+        impl ::serde::Serialize
+        for GetResponseDataNormalMessageBlocksButtonGroupInvalidInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("expired_time", &self.expired_time)?;
+                m.opt("multi_clickable", &self.multi_clickable)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseDataNormalMessageBlocksButtonGroupInvalidInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    expired_time: o.opt("expired_time")?,
+                    multi_clickable: o.opt("multi_clickable")?,
+                })
+            }
+        }
         /// 失效配置
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksButtonInvalidInfo {
             /// 过期时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub expired_time: Option<String>,
             /// 是否可以多次点击
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub multi_clickable: Option<bool>,
         }
+        impl ::serde::Serialize for GetResponseDataNormalMessageBlocksButtonInvalidInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("expired_time", &self.expired_time)?;
+                m.opt("multi_clickable", &self.multi_clickable)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseDataNormalMessageBlocksButtonInvalidInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    expired_time: o.opt("expired_time")?,
+                    multi_clickable: o.opt("multi_clickable")?,
+                })
+            }
+        }
         /// FAQ列表
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksFaqList {
             /// FAQ列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub faqs: Option<Vec<GetResponseDataNormalMessageBlocksFaqListFaqs>>,
         }
+        impl ::serde::Serialize for GetResponseDataNormalMessageBlocksFaqList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("faqs", &self.faqs)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseDataNormalMessageBlocksFaqList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self { faqs: o.opt("faqs")? })
+            }
+        }
         /// GetResponseDataNormalMessageBlocksFaqListFaqs
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksFaqListFaqs {
             /// faq的id
             ///
             /// Example: `example_faq_id`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub faq_id: Option<String>,
             /// faq内容
             ///
             /// Example: `example_faq_title`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub faq_title: Option<String>,
             /// 动作
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub action: Option<GetResponseDataNormalMessageBlocksFaqListFaqsAction>,
         }
+        impl ::serde::Serialize for GetResponseDataNormalMessageBlocksFaqListFaqs {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("faq_id", &self.faq_id)?;
+                m.opt("faq_title", &self.faq_title)?;
+                m.opt("action", &self.action)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseDataNormalMessageBlocksFaqListFaqs {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    faq_id: o.opt("faq_id")?,
+                    faq_title: o.opt("faq_title")?,
+                    action: o.opt("action")?,
+                })
+            }
+        }
         /// 动作
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksFaqListFaqsAction {
             /// 动作类型
             ///
             /// Example: `ACTION_TYPE_SEND_MESSAGE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub action_type: Option<
                 GetResponseDataNormalMessageBlocksFaqListFaqsActionActionType,
             >,
             /// 跳转链接
             ///
             /// Example: `example_jump_url`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_url: Option<String>,
             /// 跳转小程序信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mini_program_jump_info: Option<
                 GetResponseDataNormalMessageBlocksFaqListFaqsActionMiniProgramJumpInfo,
             >,
             /// 回复消息内容
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub message_info: Option<
                 GetResponseDataNormalMessageBlocksFaqListFaqsActionMessageInfo,
             >,
             /// 动作id
             ///
             /// Example: `example_action_id`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub action_id: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponseDataNormalMessageBlocksFaqListFaqsAction {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("action_type", &self.action_type)?;
+                m.opt("jump_url", &self.jump_url)?;
+                m.opt("mini_program_jump_info", &self.mini_program_jump_info)?;
+                m.opt("message_info", &self.message_info)?;
+                m.opt("action_id", &self.action_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseDataNormalMessageBlocksFaqListFaqsAction {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    action_type: o.opt("action_type")?,
+                    jump_url: o.opt("jump_url")?,
+                    mini_program_jump_info: o.opt("mini_program_jump_info")?,
+                    message_info: o.opt("message_info")?,
+                    action_id: o.opt("action_id")?,
+                })
+            }
         }
         /// 动作类型
         ///
@@ -1997,14 +2770,7 @@ pub mod by_complaint_id {
             }
         }
         /// 回复消息内容
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksFaqListFaqsActionMessageInfo {
             /// 回复的消息内容
             ///
@@ -2013,18 +2779,34 @@ pub mod by_complaint_id {
             /// 自定义透传字段
             ///
             /// Example: `example_custom_data`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub custom_data: Option<String>,
         }
+        impl ::serde::Serialize
+        for GetResponseDataNormalMessageBlocksFaqListFaqsActionMessageInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("content", &self.content)?;
+                m.opt("custom_data", &self.custom_data)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseDataNormalMessageBlocksFaqListFaqsActionMessageInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    content: o.req("content")?,
+                    custom_data: o.opt("custom_data")?,
+                })
+            }
+        }
         /// 跳转小程序信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksFaqListFaqsActionMiniProgramJumpInfo {
             /// 跳转小程序APPID
             ///
@@ -2039,28 +2821,67 @@ pub mod by_complaint_id {
             /// Example: `example_text`
             pub text: String,
         }
+        impl ::serde::Serialize
+        for GetResponseDataNormalMessageBlocksFaqListFaqsActionMiniProgramJumpInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("path", &self.path)?;
+                m.req("text", &self.text)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseDataNormalMessageBlocksFaqListFaqsActionMiniProgramJumpInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    path: o.req("path")?,
+                    text: o.req("text")?,
+                })
+            }
+        }
         /// 图片
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksImage {
             /// 媒体ID
             ///
             /// Example: `example_media_id`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub media_id: Option<String>,
             /// 图片样式类型
             ///
             /// Example: `IMAGE_STYLE_TYPE_NARROW`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub image_style_type: Option<
                 GetResponseDataNormalMessageBlocksImageImageStyleType,
             >,
+        }
+        impl ::serde::Serialize for GetResponseDataNormalMessageBlocksImage {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("media_id", &self.media_id)?;
+                m.opt("image_style_type", &self.image_style_type)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDataNormalMessageBlocksImage {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    media_id: o.opt("media_id")?,
+                    image_style_type: o.opt("image_style_type")?,
+                })
+            }
         }
         /// 图片样式类型
         ///
@@ -2121,64 +2942,95 @@ pub mod by_complaint_id {
             }
         }
         /// 链接
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksLink {
             /// 文本
             ///
             /// Example: `example_text`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub text: Option<String>,
             /// 动作
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub action: Option<GetResponseDataNormalMessageBlocksLinkAction>,
             /// 失效配置
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub invalid_info: Option<GetResponseDataNormalMessageBlocksLinkInvalidInfo>,
         }
+        impl ::serde::Serialize for GetResponseDataNormalMessageBlocksLink {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("text", &self.text)?;
+                m.opt("action", &self.action)?;
+                m.opt("invalid_info", &self.invalid_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDataNormalMessageBlocksLink {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    text: o.opt("text")?,
+                    action: o.opt("action")?,
+                    invalid_info: o.opt("invalid_info")?,
+                })
+            }
+        }
         /// 动作
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksLinkAction {
             /// 动作类型
             ///
             /// Example: `ACTION_TYPE_SEND_MESSAGE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub action_type: Option<
                 GetResponseDataNormalMessageBlocksLinkActionActionType,
             >,
             /// 跳转链接
             ///
             /// Example: `example_jump_url`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_url: Option<String>,
             /// 跳转小程序信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mini_program_jump_info: Option<
                 GetResponseDataNormalMessageBlocksLinkActionMiniProgramJumpInfo,
             >,
             /// 回复消息内容
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub message_info: Option<
                 GetResponseDataNormalMessageBlocksLinkActionMessageInfo,
             >,
             /// 动作id
             ///
             /// Example: `example_action_id`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub action_id: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponseDataNormalMessageBlocksLinkAction {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("action_type", &self.action_type)?;
+                m.opt("jump_url", &self.jump_url)?;
+                m.opt("mini_program_jump_info", &self.mini_program_jump_info)?;
+                m.opt("message_info", &self.message_info)?;
+                m.opt("action_id", &self.action_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseDataNormalMessageBlocksLinkAction {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    action_type: o.opt("action_type")?,
+                    jump_url: o.opt("jump_url")?,
+                    mini_program_jump_info: o.opt("mini_program_jump_info")?,
+                    message_info: o.opt("message_info")?,
+                    action_id: o.opt("action_id")?,
+                })
+            }
         }
         /// 动作类型
         ///
@@ -2243,14 +3095,7 @@ pub mod by_complaint_id {
             }
         }
         /// 回复消息内容
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksLinkActionMessageInfo {
             /// 回复的消息内容
             ///
@@ -2259,18 +3104,34 @@ pub mod by_complaint_id {
             /// 自定义透传字段
             ///
             /// Example: `example_custom_data`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub custom_data: Option<String>,
         }
+        impl ::serde::Serialize
+        for GetResponseDataNormalMessageBlocksLinkActionMessageInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("content", &self.content)?;
+                m.opt("custom_data", &self.custom_data)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseDataNormalMessageBlocksLinkActionMessageInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    content: o.req("content")?,
+                    custom_data: o.opt("custom_data")?,
+                })
+            }
+        }
         /// 跳转小程序信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksLinkActionMiniProgramJumpInfo {
             /// 跳转小程序APPID
             ///
@@ -2285,48 +3146,102 @@ pub mod by_complaint_id {
             /// Example: `example_text`
             pub text: String,
         }
+        impl ::serde::Serialize
+        for GetResponseDataNormalMessageBlocksLinkActionMiniProgramJumpInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("path", &self.path)?;
+                m.req("text", &self.text)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseDataNormalMessageBlocksLinkActionMiniProgramJumpInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    path: o.req("path")?,
+                    text: o.req("text")?,
+                })
+            }
+        }
         /// 失效配置
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksLinkInvalidInfo {
             /// 过期时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub expired_time: Option<String>,
             /// 是否可以多次点击
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub multi_clickable: Option<bool>,
         }
+        impl ::serde::Serialize for GetResponseDataNormalMessageBlocksLinkInvalidInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("expired_time", &self.expired_time)?;
+                m.opt("multi_clickable", &self.multi_clickable)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseDataNormalMessageBlocksLinkInvalidInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    expired_time: o.opt("expired_time")?,
+                    multi_clickable: o.opt("multi_clickable")?,
+                })
+            }
+        }
         /// 文本
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksText {
             /// 文本
             ///
             /// Example: `example_text`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub text: Option<String>,
             /// 文本颜色
             ///
             /// Example: `DEFAULT`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub color: Option<GetResponseDataNormalMessageBlocksTextColor>,
             /// 是否粗体
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub is_bold: Option<bool>,
+        }
+        impl ::serde::Serialize for GetResponseDataNormalMessageBlocksText {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("text", &self.text)?;
+                m.opt("color", &self.color)?;
+                m.opt("is_bold", &self.is_bold)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDataNormalMessageBlocksText {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    text: o.opt("text")?,
+                    color: o.opt("color")?,
+                    is_bold: o.opt("is_bold")?,
+                })
+            }
         }
         /// 文本颜色
         ///
@@ -2705,14 +3620,7 @@ pub mod by_complaint_id {
             }
         }
         /// The request of `POST /v3/merchant-service/complaints-v2/{complaint_id}/response` (提交回复API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 被诉商户号
             ///
@@ -2723,31 +3631,50 @@ pub mod by_complaint_id {
             /// Example: `已与用户沟通解决`
             pub response_content: String,
             /// `response_images`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub response_images: Option<Vec<String>>,
             /// 跳转链接
             ///
             /// Example: `https://www.xxx.com/notify`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_url: Option<String>,
             /// 跳转链接文案
             ///
             /// Example: `查看订单详情`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_url_text: Option<String>,
             /// 跳转小程序信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mini_program_jump_info: Option<PostRequestMiniProgramJumpInfo>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("complainted_mchid", &self.complainted_mchid)?;
+                m.req("response_content", &self.response_content)?;
+                m.opt("response_images", &self.response_images)?;
+                m.opt("jump_url", &self.jump_url)?;
+                m.opt("jump_url_text", &self.jump_url_text)?;
+                m.opt("mini_program_jump_info", &self.mini_program_jump_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    complainted_mchid: o.req("complainted_mchid")?,
+                    response_content: o.req("response_content")?,
+                    response_images: o.opt("response_images")?,
+                    jump_url: o.opt("jump_url")?,
+                    jump_url_text: o.opt("jump_url_text")?,
+                    mini_program_jump_info: o.opt("mini_program_jump_info")?,
+                })
+            }
+        }
         /// 跳转小程序信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMiniProgramJumpInfo {
             /// 跳转小程序APPID
             ///
@@ -2761,6 +3688,30 @@ pub mod by_complaint_id {
             ///
             /// Example: `example_text`
             pub text: String,
+        }
+        impl ::serde::Serialize for PostRequestMiniProgramJumpInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("path", &self.path)?;
+                m.req("text", &self.text)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestMiniProgramJumpInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    path: o.req("path")?,
+                    text: o.req("text")?,
+                })
+            }
         }
     }
     /// `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`
@@ -2786,14 +3737,7 @@ pub mod by_complaint_id {
             }
         }
         /// The request of `POST /v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service` (回复需要即时服务的投诉单).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 被诉商户号
             ///
@@ -2806,122 +3750,205 @@ pub mod by_complaint_id {
             /// Example: `550e8400-e29b-41d4-a716-446655440000`
             pub idempotent_id: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("complainted_mchid", &self.complainted_mchid)?;
+                m.req("message", &self.message)?;
+                m.req("idempotent_id", &self.idempotent_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    complainted_mchid: o.req("complainted_mchid")?,
+                    message: o.req("message")?,
+                    idempotent_id: o.req("idempotent_id")?,
+                })
+            }
+        }
         /// 消息内容
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessage {
             /// 消息内容
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub blocks: Option<Vec<PostRequestMessageBlocks>>,
             /// 发送者身份类别
             ///
             /// Example: `UNKNOWN`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sender_identity: Option<PostRequestMessageSenderIdentity>,
             /// 自定义透传信息
             ///
             /// Example: `example_custom_data`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub custom_data: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestMessage {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("blocks", &self.blocks)?;
+                m.opt("sender_identity", &self.sender_identity)?;
+                m.opt("custom_data", &self.custom_data)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestMessage {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    blocks: o.opt("blocks")?,
+                    sender_identity: o.opt("sender_identity")?,
+                    custom_data: o.opt("custom_data")?,
+                })
+            }
+        }
         /// PostRequestMessageBlocks
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocks {
             /// 消息块类型
             ///
             /// Example: `TEXT`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<PostRequestMessageBlocksType>,
             /// 文本
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub text: Option<PostRequestMessageBlocksText>,
             /// 图片
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub image: Option<PostRequestMessageBlocksImage>,
             /// 链接
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub link: Option<PostRequestMessageBlocksLink>,
             /// FAQ列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub faq_list: Option<PostRequestMessageBlocksFaqList>,
             /// 按钮
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub button: Option<PostRequestMessageBlocksButton>,
             /// 按钮组
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub button_group: Option<PostRequestMessageBlocksButtonGroup>,
         }
+        impl ::serde::Serialize for PostRequestMessageBlocks {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("type", &self.type_)?;
+                m.opt("text", &self.text)?;
+                m.opt("image", &self.image)?;
+                m.opt("link", &self.link)?;
+                m.opt("faq_list", &self.faq_list)?;
+                m.opt("button", &self.button)?;
+                m.opt("button_group", &self.button_group)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestMessageBlocks {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.opt("type")?,
+                    text: o.opt("text")?,
+                    image: o.opt("image")?,
+                    link: o.opt("link")?,
+                    faq_list: o.opt("faq_list")?,
+                    button: o.opt("button")?,
+                    button_group: o.opt("button_group")?,
+                })
+            }
+        }
         /// 按钮
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksButton {
             /// 文本
             ///
             /// Example: `example_text`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub text: Option<String>,
             /// 动作
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub action: Option<PostRequestMessageBlocksButtonAction>,
             /// 失效配置
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub invalid_info: Option<PostRequestMessageBlocksButtonInvalidInfo>,
         }
+        impl ::serde::Serialize for PostRequestMessageBlocksButton {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("text", &self.text)?;
+                m.opt("action", &self.action)?;
+                m.opt("invalid_info", &self.invalid_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestMessageBlocksButton {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    text: o.opt("text")?,
+                    action: o.opt("action")?,
+                    invalid_info: o.opt("invalid_info")?,
+                })
+            }
+        }
         /// 动作
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksButtonAction {
             /// 动作类型
             ///
             /// Example: `ACTION_TYPE_SEND_MESSAGE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub action_type: Option<PostRequestMessageBlocksButtonActionActionType>,
             /// 跳转链接
             ///
             /// Example: `example_jump_url`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_url: Option<String>,
             /// 跳转小程序信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mini_program_jump_info: Option<
                 PostRequestMessageBlocksButtonActionMiniProgramJumpInfo,
             >,
             /// 回复消息内容
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub message_info: Option<PostRequestMessageBlocksButtonActionMessageInfo>,
             /// 动作id
             ///
             /// Example: `example_action_id`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub action_id: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequestMessageBlocksButtonAction {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("action_type", &self.action_type)?;
+                m.opt("jump_url", &self.jump_url)?;
+                m.opt("mini_program_jump_info", &self.mini_program_jump_info)?;
+                m.opt("message_info", &self.message_info)?;
+                m.opt("action_id", &self.action_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestMessageBlocksButtonAction {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    action_type: o.opt("action_type")?,
+                    jump_url: o.opt("jump_url")?,
+                    mini_program_jump_info: o.opt("mini_program_jump_info")?,
+                    message_info: o.opt("message_info")?,
+                    action_id: o.opt("action_id")?,
+                })
+            }
         }
         /// 动作类型
         ///
@@ -2984,14 +4011,7 @@ pub mod by_complaint_id {
             }
         }
         /// 回复消息内容
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksButtonActionMessageInfo {
             /// 回复的消息内容
             ///
@@ -3000,18 +4020,33 @@ pub mod by_complaint_id {
             /// 自定义透传字段
             ///
             /// Example: `example_custom_data`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub custom_data: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestMessageBlocksButtonActionMessageInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("content", &self.content)?;
+                m.opt("custom_data", &self.custom_data)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PostRequestMessageBlocksButtonActionMessageInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    content: o.req("content")?,
+                    custom_data: o.opt("custom_data")?,
+                })
+            }
+        }
         /// 跳转小程序信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksButtonActionMiniProgramJumpInfo {
             /// 跳转小程序APPID
             ///
@@ -3020,35 +4055,73 @@ pub mod by_complaint_id {
             /// 跳转小程序页面PATH
             ///
             /// Example: `example_path`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub path: Option<String>,
             /// 跳转小程序页面名称
             ///
             /// Example: `example_text`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub text: Option<String>,
         }
+        impl ::serde::Serialize
+        for PostRequestMessageBlocksButtonActionMiniProgramJumpInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.opt("path", &self.path)?;
+                m.opt("text", &self.text)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PostRequestMessageBlocksButtonActionMiniProgramJumpInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    path: o.opt("path")?,
+                    text: o.opt("text")?,
+                })
+            }
+        }
         /// 按钮组
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksButtonGroup {
             /// 按钮组
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub buttons: Option<Vec<PostRequestMessageBlocksButtonGroupButtons>>,
             /// 按钮布局方式
             ///
             /// Example: `LAYOUT_HORIZONTAL`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub button_layout: Option<PostRequestMessageBlocksButtonGroupButtonLayout>,
             /// 失效配置
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub invalid_info: Option<PostRequestMessageBlocksButtonGroupInvalidInfo>,
+        }
+        impl ::serde::Serialize for PostRequestMessageBlocksButtonGroup {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("buttons", &self.buttons)?;
+                m.opt("button_layout", &self.button_layout)?;
+                m.opt("invalid_info", &self.invalid_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestMessageBlocksButtonGroup {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    buttons: o.opt("buttons")?,
+                    button_layout: o.opt("button_layout")?,
+                    invalid_info: o.opt("invalid_info")?,
+                })
+            }
         }
         /// 按钮布局方式
         ///
@@ -3111,66 +4184,98 @@ pub mod by_complaint_id {
             }
         }
         /// PostRequestMessageBlocksButtonGroupButtons
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksButtonGroupButtons {
             /// 文本
             ///
             /// Example: `example_text`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub text: Option<String>,
             /// 动作
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub action: Option<PostRequestMessageBlocksButtonGroupButtonsAction>,
             /// 失效配置
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub invalid_info: Option<
                 PostRequestMessageBlocksButtonGroupButtonsInvalidInfo,
             >,
         }
+        impl ::serde::Serialize for PostRequestMessageBlocksButtonGroupButtons {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("text", &self.text)?;
+                m.opt("action", &self.action)?;
+                m.opt("invalid_info", &self.invalid_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PostRequestMessageBlocksButtonGroupButtons {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    text: o.opt("text")?,
+                    action: o.opt("action")?,
+                    invalid_info: o.opt("invalid_info")?,
+                })
+            }
+        }
         /// 动作
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksButtonGroupButtonsAction {
             /// 动作类型
             ///
             /// Example: `ACTION_TYPE_SEND_MESSAGE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub action_type: Option<
                 PostRequestMessageBlocksButtonGroupButtonsActionActionType,
             >,
             /// 跳转链接
             ///
             /// Example: `example_jump_url`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_url: Option<String>,
             /// 跳转小程序信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mini_program_jump_info: Option<
                 PostRequestMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo,
             >,
             /// 回复消息内容
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub message_info: Option<
                 PostRequestMessageBlocksButtonGroupButtonsActionMessageInfo,
             >,
             /// 动作id
             ///
             /// Example: `example_action_id`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub action_id: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequestMessageBlocksButtonGroupButtonsAction {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("action_type", &self.action_type)?;
+                m.opt("jump_url", &self.jump_url)?;
+                m.opt("mini_program_jump_info", &self.mini_program_jump_info)?;
+                m.opt("message_info", &self.message_info)?;
+                m.opt("action_id", &self.action_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PostRequestMessageBlocksButtonGroupButtonsAction {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    action_type: o.opt("action_type")?,
+                    jump_url: o.opt("jump_url")?,
+                    mini_program_jump_info: o.opt("mini_program_jump_info")?,
+                    message_info: o.opt("message_info")?,
+                    action_id: o.opt("action_id")?,
+                })
+            }
         }
         /// 动作类型
         ///
@@ -3235,14 +4340,7 @@ pub mod by_complaint_id {
             }
         }
         /// 回复消息内容
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksButtonGroupButtonsActionMessageInfo {
             /// 回复的消息内容
             ///
@@ -3251,18 +4349,34 @@ pub mod by_complaint_id {
             /// 自定义透传字段
             ///
             /// Example: `example_custom_data`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub custom_data: Option<String>,
         }
+        impl ::serde::Serialize
+        for PostRequestMessageBlocksButtonGroupButtonsActionMessageInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("content", &self.content)?;
+                m.opt("custom_data", &self.custom_data)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PostRequestMessageBlocksButtonGroupButtonsActionMessageInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    content: o.req("content")?,
+                    custom_data: o.opt("custom_data")?,
+                })
+            }
+        }
         /// 跳转小程序信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo {
             /// 跳转小程序APPID
             ///
@@ -3271,144 +4385,252 @@ pub mod by_complaint_id {
             /// 跳转小程序页面PATH
             ///
             /// Example: `example_path`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub path: Option<String>,
             /// 跳转小程序页面名称
             ///
             /// Example: `example_text`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub text: Option<String>,
         }
+        impl ::serde::Serialize
+        for PostRequestMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.opt("path", &self.path)?;
+                m.opt("text", &self.text)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PostRequestMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    path: o.opt("path")?,
+                    text: o.opt("text")?,
+                })
+            }
+        }
         /// 失效配置
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksButtonGroupButtonsInvalidInfo {
             /// 过期时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub expired_time: Option<String>,
             /// 是否可以多次点击
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub multi_clickable: Option<bool>,
         }
+        impl ::serde::Serialize
+        for PostRequestMessageBlocksButtonGroupButtonsInvalidInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("expired_time", &self.expired_time)?;
+                m.opt("multi_clickable", &self.multi_clickable)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PostRequestMessageBlocksButtonGroupButtonsInvalidInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    expired_time: o.opt("expired_time")?,
+                    multi_clickable: o.opt("multi_clickable")?,
+                })
+            }
+        }
         /// 失效配置
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksButtonGroupInvalidInfo {
             /// 过期时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub expired_time: Option<String>,
             /// 是否可以多次点击
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub multi_clickable: Option<bool>,
         }
+        impl ::serde::Serialize for PostRequestMessageBlocksButtonGroupInvalidInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("expired_time", &self.expired_time)?;
+                m.opt("multi_clickable", &self.multi_clickable)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PostRequestMessageBlocksButtonGroupInvalidInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    expired_time: o.opt("expired_time")?,
+                    multi_clickable: o.opt("multi_clickable")?,
+                })
+            }
+        }
         /// 失效配置
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksButtonInvalidInfo {
             /// 过期时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub expired_time: Option<String>,
             /// 是否可以多次点击
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub multi_clickable: Option<bool>,
         }
+        impl ::serde::Serialize for PostRequestMessageBlocksButtonInvalidInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("expired_time", &self.expired_time)?;
+                m.opt("multi_clickable", &self.multi_clickable)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PostRequestMessageBlocksButtonInvalidInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    expired_time: o.opt("expired_time")?,
+                    multi_clickable: o.opt("multi_clickable")?,
+                })
+            }
+        }
         /// FAQ列表
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksFaqList {
             /// FAQ列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub faqs: Option<Vec<PostRequestMessageBlocksFaqListFaqs>>,
         }
+        impl ::serde::Serialize for PostRequestMessageBlocksFaqList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("faqs", &self.faqs)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestMessageBlocksFaqList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self { faqs: o.opt("faqs")? })
+            }
+        }
         /// PostRequestMessageBlocksFaqListFaqs
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksFaqListFaqs {
             /// faq的id
             ///
             /// Example: `example_faq_id`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub faq_id: Option<String>,
             /// faq内容
             ///
             /// Example: `example_faq_title`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub faq_title: Option<String>,
             /// 动作
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub action: Option<PostRequestMessageBlocksFaqListFaqsAction>,
         }
+        impl ::serde::Serialize for PostRequestMessageBlocksFaqListFaqs {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("faq_id", &self.faq_id)?;
+                m.opt("faq_title", &self.faq_title)?;
+                m.opt("action", &self.action)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestMessageBlocksFaqListFaqs {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    faq_id: o.opt("faq_id")?,
+                    faq_title: o.opt("faq_title")?,
+                    action: o.opt("action")?,
+                })
+            }
+        }
         /// 动作
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksFaqListFaqsAction {
             /// 动作类型
             ///
             /// Example: `ACTION_TYPE_SEND_MESSAGE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub action_type: Option<PostRequestMessageBlocksFaqListFaqsActionActionType>,
             /// 跳转链接
             ///
             /// Example: `example_jump_url`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_url: Option<String>,
             /// 跳转小程序信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mini_program_jump_info: Option<
                 PostRequestMessageBlocksFaqListFaqsActionMiniProgramJumpInfo,
             >,
             /// 回复消息内容
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub message_info: Option<
                 PostRequestMessageBlocksFaqListFaqsActionMessageInfo,
             >,
             /// 动作id
             ///
             /// Example: `example_action_id`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub action_id: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequestMessageBlocksFaqListFaqsAction {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("action_type", &self.action_type)?;
+                m.opt("jump_url", &self.jump_url)?;
+                m.opt("mini_program_jump_info", &self.mini_program_jump_info)?;
+                m.opt("message_info", &self.message_info)?;
+                m.opt("action_id", &self.action_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PostRequestMessageBlocksFaqListFaqsAction {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    action_type: o.opt("action_type")?,
+                    jump_url: o.opt("jump_url")?,
+                    mini_program_jump_info: o.opt("mini_program_jump_info")?,
+                    message_info: o.opt("message_info")?,
+                    action_id: o.opt("action_id")?,
+                })
+            }
         }
         /// 动作类型
         ///
@@ -3472,14 +4694,7 @@ pub mod by_complaint_id {
             }
         }
         /// 回复消息内容
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksFaqListFaqsActionMessageInfo {
             /// 回复的消息内容
             ///
@@ -3488,18 +4703,34 @@ pub mod by_complaint_id {
             /// 自定义透传字段
             ///
             /// Example: `example_custom_data`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub custom_data: Option<String>,
         }
+        impl ::serde::Serialize
+        for PostRequestMessageBlocksFaqListFaqsActionMessageInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("content", &self.content)?;
+                m.opt("custom_data", &self.custom_data)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PostRequestMessageBlocksFaqListFaqsActionMessageInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    content: o.req("content")?,
+                    custom_data: o.opt("custom_data")?,
+                })
+            }
+        }
         /// 跳转小程序信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksFaqListFaqsActionMiniProgramJumpInfo {
             /// 跳转小程序APPID
             ///
@@ -3508,34 +4739,71 @@ pub mod by_complaint_id {
             /// 跳转小程序页面PATH
             ///
             /// Example: `example_path`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub path: Option<String>,
             /// 跳转小程序页面名称
             ///
             /// Example: `example_text`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub text: Option<String>,
         }
+        impl ::serde::Serialize
+        for PostRequestMessageBlocksFaqListFaqsActionMiniProgramJumpInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.opt("path", &self.path)?;
+                m.opt("text", &self.text)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PostRequestMessageBlocksFaqListFaqsActionMiniProgramJumpInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    path: o.opt("path")?,
+                    text: o.opt("text")?,
+                })
+            }
+        }
         /// 图片
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksImage {
             /// 媒体ID
             ///
             /// Example: `example_media_id`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub media_id: Option<String>,
             /// 图片样式类型
             ///
             /// Example: `IMAGE_STYLE_TYPE_NARROW`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub image_style_type: Option<PostRequestMessageBlocksImageImageStyleType>,
+        }
+        impl ::serde::Serialize for PostRequestMessageBlocksImage {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("media_id", &self.media_id)?;
+                m.opt("image_style_type", &self.image_style_type)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestMessageBlocksImage {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    media_id: o.opt("media_id")?,
+                    image_style_type: o.opt("image_style_type")?,
+                })
+            }
         }
         /// 图片样式类型
         ///
@@ -3594,60 +4862,90 @@ pub mod by_complaint_id {
             }
         }
         /// 链接
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksLink {
             /// 文本
             ///
             /// Example: `example_text`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub text: Option<String>,
             /// 动作
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub action: Option<PostRequestMessageBlocksLinkAction>,
             /// 失效配置
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub invalid_info: Option<PostRequestMessageBlocksLinkInvalidInfo>,
         }
+        impl ::serde::Serialize for PostRequestMessageBlocksLink {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("text", &self.text)?;
+                m.opt("action", &self.action)?;
+                m.opt("invalid_info", &self.invalid_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestMessageBlocksLink {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    text: o.opt("text")?,
+                    action: o.opt("action")?,
+                    invalid_info: o.opt("invalid_info")?,
+                })
+            }
+        }
         /// 动作
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksLinkAction {
             /// 动作类型
             ///
             /// Example: `ACTION_TYPE_SEND_MESSAGE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub action_type: Option<PostRequestMessageBlocksLinkActionActionType>,
             /// 跳转链接
             ///
             /// Example: `example_jump_url`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jump_url: Option<String>,
             /// 跳转小程序信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mini_program_jump_info: Option<
                 PostRequestMessageBlocksLinkActionMiniProgramJumpInfo,
             >,
             /// 回复消息内容
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub message_info: Option<PostRequestMessageBlocksLinkActionMessageInfo>,
             /// 动作id
             ///
             /// Example: `example_action_id`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub action_id: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequestMessageBlocksLinkAction {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("action_type", &self.action_type)?;
+                m.opt("jump_url", &self.jump_url)?;
+                m.opt("mini_program_jump_info", &self.mini_program_jump_info)?;
+                m.opt("message_info", &self.message_info)?;
+                m.opt("action_id", &self.action_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestMessageBlocksLinkAction {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    action_type: o.opt("action_type")?,
+                    jump_url: o.opt("jump_url")?,
+                    mini_program_jump_info: o.opt("mini_program_jump_info")?,
+                    message_info: o.opt("message_info")?,
+                    action_id: o.opt("action_id")?,
+                })
+            }
         }
         /// 动作类型
         ///
@@ -3710,14 +5008,7 @@ pub mod by_complaint_id {
             }
         }
         /// 回复消息内容
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksLinkActionMessageInfo {
             /// 回复的消息内容
             ///
@@ -3726,18 +5017,33 @@ pub mod by_complaint_id {
             /// 自定义透传字段
             ///
             /// Example: `example_custom_data`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub custom_data: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestMessageBlocksLinkActionMessageInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("content", &self.content)?;
+                m.opt("custom_data", &self.custom_data)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PostRequestMessageBlocksLinkActionMessageInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    content: o.req("content")?,
+                    custom_data: o.opt("custom_data")?,
+                })
+            }
+        }
         /// 跳转小程序信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksLinkActionMiniProgramJumpInfo {
             /// 跳转小程序APPID
             ///
@@ -3746,56 +5052,107 @@ pub mod by_complaint_id {
             /// 跳转小程序页面PATH
             ///
             /// Example: `example_path`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub path: Option<String>,
             /// 跳转小程序页面名称
             ///
             /// Example: `example_text`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub text: Option<String>,
         }
+        impl ::serde::Serialize
+        for PostRequestMessageBlocksLinkActionMiniProgramJumpInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.opt("path", &self.path)?;
+                m.opt("text", &self.text)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PostRequestMessageBlocksLinkActionMiniProgramJumpInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    path: o.opt("path")?,
+                    text: o.opt("text")?,
+                })
+            }
+        }
         /// 失效配置
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksLinkInvalidInfo {
             /// 过期时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub expired_time: Option<String>,
             /// 是否可以多次点击
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub multi_clickable: Option<bool>,
         }
+        impl ::serde::Serialize for PostRequestMessageBlocksLinkInvalidInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("expired_time", &self.expired_time)?;
+                m.opt("multi_clickable", &self.multi_clickable)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestMessageBlocksLinkInvalidInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    expired_time: o.opt("expired_time")?,
+                    multi_clickable: o.opt("multi_clickable")?,
+                })
+            }
+        }
         /// 文本
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksText {
             /// 文本
             ///
             /// Example: `example_text`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub text: Option<String>,
             /// 文本颜色
             ///
             /// Example: `DEFAULT`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub color: Option<PostRequestMessageBlocksTextColor>,
             /// 是否粗体
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub is_bold: Option<bool>,
+        }
+        impl ::serde::Serialize for PostRequestMessageBlocksText {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("text", &self.text)?;
+                m.opt("color", &self.color)?;
+                m.opt("is_bold", &self.is_bold)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestMessageBlocksText {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    text: o.opt("text")?,
+                    color: o.opt("color")?,
+                    is_bold: o.opt("is_bold")?,
+                })
+            }
         }
         /// 文本颜色
         ///
@@ -3980,20 +5337,30 @@ pub mod by_complaint_id {
             }
         }
         /// The response of `POST /v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service` (回复需要即时服务的投诉单).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 操作流水号
             ///
             /// Example: `300285320210322170000071077`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub log_id: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("log_id", &self.log_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self { log_id: o.opt("log_id")? })
+            }
         }
     }
     /// `/v3/merchant-service/complaints-v2/{complaint_id}/update-refund-progress`
@@ -4017,28 +5384,52 @@ pub mod by_complaint_id {
             }
         }
         /// The request of `POST /v3/merchant-service/complaints-v2/{complaint_id}/update-refund-progress` (更新退款审批结果API).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 审批动作
             pub action: PostRequestAction,
             /// 预计发起退款时间
             ///
             /// Example: `3`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub launch_refund_day: Option<i64>,
             /// 拒绝退款原因
             ///
             /// Example: `拒绝退款`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub reject_reason: Option<String>,
             /// 拒绝退款的举证图片列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub reject_media_list: Option<Vec<String>>,
             /// 备注
             ///
             /// Example: `已处理完成`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub remark: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("action", &self.action)?;
+                m.opt("launch_refund_day", &self.launch_refund_day)?;
+                m.opt("reject_reason", &self.reject_reason)?;
+                m.opt("reject_media_list", &self.reject_media_list)?;
+                m.opt("remark", &self.remark)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    action: o.req("action")?,
+                    launch_refund_day: o.opt("launch_refund_day")?,
+                    reject_reason: o.opt("reject_reason")?,
+                    reject_media_list: o.opt("reject_media_list")?,
+                    remark: o.opt("remark")?,
+                })
+            }
         }
         /// 审批动作
         ///

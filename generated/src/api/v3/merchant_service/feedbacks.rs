@@ -14,7 +14,7 @@ impl<'a> Feedbacks<'a> {
     }
 }
 /// The request of `POST /v3/merchant-service/feedbacks` (商户反馈API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 微信支付订单号
     ///
@@ -27,7 +27,6 @@ pub struct PostRequest {
     /// 反馈内容类型
     ///
     /// Example: `1`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub feedback_type: Option<i64>,
     /// 反馈内容
     ///
@@ -36,9 +35,37 @@ pub struct PostRequest {
     /// 图片凭证
     ///
     /// Example: `["BB04A5DEEFEA18D4F2554C1EDD3B610B.bmp","BB04A5DEEFEA18D4F2554C1EDD3B610B.bmp"]`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub feedback_images: Option<Vec<String>>,
     /// 反馈处理完成
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub launch_confirm_process: Option<bool>,
+}
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("transaction_id", &self.transaction_id)?;
+        m.req("complainted_mchid", &self.complainted_mchid)?;
+        m.opt("feedback_type", &self.feedback_type)?;
+        m.req("feedback_content", &self.feedback_content)?;
+        m.opt("feedback_images", &self.feedback_images)?;
+        m.opt("launch_confirm_process", &self.launch_confirm_process)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            transaction_id: o.req("transaction_id")?,
+            complainted_mchid: o.req("complainted_mchid")?,
+            feedback_type: o.opt("feedback_type")?,
+            feedback_content: o.req("feedback_content")?,
+            feedback_images: o.opt("feedback_images")?,
+            launch_confirm_process: o.opt("launch_confirm_process")?,
+        })
+    }
 }

@@ -54,27 +54,85 @@ pub mod upload {
         }
     }
     /// The request of `POST /v3/merchant-service/images/upload` (商户上传反馈图片API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 媒体文件元信息`JSON`格式字符串
         pub meta: PostRequestMeta,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("meta", &self.meta)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self { meta: o.req("meta")? })
+        }
+    }
     /// 媒体文件元信息`JSON`格式字符串
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestMeta {
         /// 文件名称
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub filename: Option<String>,
         /// 文件摘要
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sha256: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestMeta {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("filename", &self.filename)?;
+            m.opt("sha256", &self.sha256)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestMeta {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                filename: o.opt("filename")?,
+                sha256: o.opt("sha256")?,
+            })
+        }
+    }
     /// The response of `POST /v3/merchant-service/images/upload` (商户上传反馈图片API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 媒体文件标识ID
         ///
         /// Example: `BB04A5DEEFEA18D4F2554C1EDD3B610B.bmp`
         pub media_id: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("media_id", &self.media_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                media_id: o.req("media_id")?,
+            })
+        }
     }
 }

@@ -25,7 +25,7 @@ impl<'a> MerchantSettleRuleApplications<'a> {
     }
 }
 /// The request of `POST /v3/merchant-settlement/merchant-settle-rule-applications` (申请修改特约商户结算规则API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 从业机构号
     ///
@@ -44,8 +44,34 @@ pub struct PostRequest {
     /// Example: `760`
     pub settle_rule_id: i64,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("acquiring_bank_id", &self.acquiring_bank_id)?;
+        m.req("channel_id", &self.channel_id)?;
+        m.req("sub_mchid", &self.sub_mchid)?;
+        m.req("settle_rule_id", &self.settle_rule_id)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            acquiring_bank_id: o.req("acquiring_bank_id")?,
+            channel_id: o.req("channel_id")?,
+            sub_mchid: o.req("sub_mchid")?,
+            settle_rule_id: o.req("settle_rule_id")?,
+        })
+    }
+}
 /// The response of `POST /v3/merchant-settlement/merchant-settle-rule-applications` (申请修改特约商户结算规则API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 申请单编号
     ///
@@ -54,38 +80,65 @@ pub struct PostResponse {
     /// 申请单处理信息
     ///
     /// Example: `正在处理中`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub application_process_info: Option<String>,
     /// 申请单状态
     ///
     /// Example: `PROCESSING`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub application_state: Option<String>,
     /// 最后更新时间
     ///
     /// Example: `2015-05-20T13:29:35+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub update_time: Option<String>,
     /// 从业机构号
     ///
     /// Example: `1356485`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub acquiring_bank_id: Option<String>,
     /// 渠道商户号
     ///
     /// Example: `20001111`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub channel_id: Option<String>,
     /// 从业机构特约商户号
     ///
     /// Example: `1346578`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_mchid: Option<String>,
     /// 结算规则id
     ///
     /// Example: `760`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub settle_rule_id: Option<i64>,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("application_id", &self.application_id)?;
+        m.opt("application_process_info", &self.application_process_info)?;
+        m.opt("application_state", &self.application_state)?;
+        m.opt("update_time", &self.update_time)?;
+        m.opt("acquiring_bank_id", &self.acquiring_bank_id)?;
+        m.opt("channel_id", &self.channel_id)?;
+        m.opt("sub_mchid", &self.sub_mchid)?;
+        m.opt("settle_rule_id", &self.settle_rule_id)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            application_id: o.req("application_id")?,
+            application_process_info: o.opt("application_process_info")?,
+            application_state: o.opt("application_state")?,
+            update_time: o.opt("update_time")?,
+            acquiring_bank_id: o.opt("acquiring_bank_id")?,
+            channel_id: o.opt("channel_id")?,
+            sub_mchid: o.opt("sub_mchid")?,
+            settle_rule_id: o.opt("settle_rule_id")?,
+        })
+    }
 }
 /// `/v3/merchant-settlement/merchant-settle-rule-applications/{application_id}`
 pub mod by_application_id {
@@ -102,7 +155,7 @@ pub mod by_application_id {
         }
     }
     /// The response of `GET /v3/merchant-settlement/merchant-settle-rule-applications/{application_id}` (根据申请单ID查询结果API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 申请单编号
         ///
@@ -111,37 +164,64 @@ pub mod by_application_id {
         /// 申请单处理信息
         ///
         /// Example: `正在处理中`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub application_process_info: Option<String>,
         /// 申请单状态
         ///
         /// Example: `PROCESSING`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub application_state: Option<String>,
         /// 最后更新时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub update_time: Option<String>,
         /// 从业机构号
         ///
         /// Example: `1356485`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub acquiring_bank_id: Option<String>,
         /// 渠道商户号
         ///
         /// Example: `20001111`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub channel_id: Option<String>,
         /// 从业机构特约商户号
         ///
         /// Example: `1346578`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 结算规则id
         ///
         /// Example: `760`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub settle_rule_id: Option<i64>,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("application_id", &self.application_id)?;
+            m.opt("application_process_info", &self.application_process_info)?;
+            m.opt("application_state", &self.application_state)?;
+            m.opt("update_time", &self.update_time)?;
+            m.opt("acquiring_bank_id", &self.acquiring_bank_id)?;
+            m.opt("channel_id", &self.channel_id)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.opt("settle_rule_id", &self.settle_rule_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                application_id: o.req("application_id")?,
+                application_process_info: o.opt("application_process_info")?,
+                application_state: o.opt("application_state")?,
+                update_time: o.opt("update_time")?,
+                acquiring_bank_id: o.opt("acquiring_bank_id")?,
+                channel_id: o.opt("channel_id")?,
+                sub_mchid: o.opt("sub_mchid")?,
+                settle_rule_id: o.opt("settle_rule_id")?,
+            })
+        }
     }
 }

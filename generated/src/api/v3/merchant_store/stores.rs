@@ -20,28 +20,51 @@ impl<'a> Stores<'a> {
     }
 }
 /// The request of `POST /v3/merchant-store/stores` (创建门店API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 子商户号
     ///
     /// Example: `1900000109`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_mchid: Option<String>,
     /// 门店基础信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub store_basics: Option<PostRequestStoreBasics>,
     /// 门店地址信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub store_address: Option<PostRequestStoreAddress>,
     /// 门店经营信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub store_business: Option<PostRequestStoreBusiness>,
     /// 门店收款信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub store_recipient: Option<Vec<PostRequestStoreRecipient>>,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("sub_mchid", &self.sub_mchid)?;
+        m.opt("store_basics", &self.store_basics)?;
+        m.opt("store_address", &self.store_address)?;
+        m.opt("store_business", &self.store_business)?;
+        m.opt("store_recipient", &self.store_recipient)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            sub_mchid: o.opt("sub_mchid")?,
+            store_basics: o.opt("store_basics")?,
+            store_address: o.opt("store_address")?,
+            store_business: o.opt("store_business")?,
+            store_recipient: o.opt("store_recipient")?,
+        })
+    }
+}
 /// 门店地址信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestStoreAddress {
     /// 门店省市编码
     ///
@@ -54,31 +77,54 @@ pub struct PostRequestStoreAddress {
     /// 门店地址辅助描述
     ///
     /// Example: `地铁A口右侧100米`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub address_complements: Option<String>,
     /// 门店经度
     ///
     /// Example: `112.63484`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub longitude: Option<String>,
     /// 门店纬度
     ///
     /// Example: `37.75464`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub latitude: Option<String>,
 }
+impl ::serde::Serialize for PostRequestStoreAddress {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("address_code", &self.address_code)?;
+        m.req("address_detail", &self.address_detail)?;
+        m.opt("address_complements", &self.address_complements)?;
+        m.opt("longitude", &self.longitude)?;
+        m.opt("latitude", &self.latitude)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestStoreAddress {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            address_code: o.req("address_code")?,
+            address_detail: o.req("address_detail")?,
+            address_complements: o.opt("address_complements")?,
+            longitude: o.opt("longitude")?,
+            latitude: o.opt("latitude")?,
+        })
+    }
+}
 /// 门店基础信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestStoreBasics {
     /// 商家门店编号
     ///
     /// Example: `MDL001`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub store_reference_id: Option<String>,
     /// 品牌名称
     ///
     /// Example: `麦当劳`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub brand_name: Option<String>,
     /// 门店名称
     ///
@@ -87,30 +133,76 @@ pub struct PostRequestStoreBasics {
     /// 分店名称
     ///
     /// Example: `海岸城店`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub branch_name: Option<String>,
     /// 品牌ID
     ///
     /// Example: `1001`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub brand_id: Option<f64>,
 }
+impl ::serde::Serialize for PostRequestStoreBasics {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("store_reference_id", &self.store_reference_id)?;
+        m.opt("brand_name", &self.brand_name)?;
+        m.req("store_name", &self.store_name)?;
+        m.opt("branch_name", &self.branch_name)?;
+        m.opt("brand_id", &self.brand_id)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestStoreBasics {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            store_reference_id: o.opt("store_reference_id")?,
+            brand_name: o.opt("brand_name")?,
+            store_name: o.req("store_name")?,
+            branch_name: o.opt("branch_name")?,
+            brand_id: o.opt("brand_id")?,
+        })
+    }
+}
 /// 门店经营信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestStoreBusiness {
     /// 门店服务电话
     ///
     /// Example: `0755-86013388`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub service_phone: Option<String>,
     /// 门店经营时间
     ///
     /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub business_hours: Option<String>,
 }
+impl ::serde::Serialize for PostRequestStoreBusiness {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("service_phone", &self.service_phone)?;
+        m.opt("business_hours", &self.business_hours)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestStoreBusiness {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            service_phone: o.opt("service_phone")?,
+            business_hours: o.opt("business_hours")?,
+        })
+    }
+}
 /// PostRequestStoreRecipient
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestStoreRecipient {
     /// 门店收款商户号
     ///
@@ -119,16 +211,57 @@ pub struct PostRequestStoreRecipient {
     /// 门店收款主体
     ///
     /// Example: `腾讯科技（深圳）有限公司`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub company_name: Option<String>,
 }
+impl ::serde::Serialize for PostRequestStoreRecipient {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("mchid", &self.mchid)?;
+        m.opt("company_name", &self.company_name)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestStoreRecipient {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            mchid: o.req("mchid")?,
+            company_name: o.opt("company_name")?,
+        })
+    }
+}
 /// The response of `POST /v3/merchant-store/stores` (创建门店API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 微信支付商户门店ID
     ///
     /// Example: `20488000`
     pub store_id: i64,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("store_id", &self.store_id)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            store_id: o.req("store_id")?,
+        })
+    }
 }
 /// `/v3/merchant-store/stores/{store_id}`
 pub mod by_store_id {
@@ -169,35 +302,76 @@ pub mod by_store_id {
         }
     }
     /// The request of `GET /v3/merchant-store/stores/{store_id}` (查询门店API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 特约商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1900000109`
-        #[serde(skip_serializing)]
         pub sub_mchid: Option<String>,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.opt("sub_mchid")?,
+            })
+        }
+    }
     /// The response of `GET /v3/merchant-store/stores/{store_id}` (查询门店API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 门店基础信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub store_basics: Option<GetResponseStoreBasics>,
         /// 门店地址信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub store_address: Option<GetResponseStoreAddress>,
         /// 门店经营信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub store_business: Option<GetResponseStoreBusiness>,
         /// 门店收款信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub store_recipient: Option<Vec<GetResponseStoreRecipient>>,
         /// 门店状态
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub store_state: Option<GetResponseStoreState>,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("store_basics", &self.store_basics)?;
+            m.opt("store_address", &self.store_address)?;
+            m.opt("store_business", &self.store_business)?;
+            m.opt("store_recipient", &self.store_recipient)?;
+            m.opt("store_state", &self.store_state)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                store_basics: o.opt("store_basics")?,
+                store_address: o.opt("store_address")?,
+                store_business: o.opt("store_business")?,
+                store_recipient: o.opt("store_recipient")?,
+                store_state: o.opt("store_state")?,
+            })
+        }
+    }
     /// 门店地址信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseStoreAddress {
         /// 门店省市编码
         ///
@@ -210,31 +384,54 @@ pub mod by_store_id {
         /// 门店地址辅助描述
         ///
         /// Example: `地铁A口右侧100米`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub address_complements: Option<String>,
         /// 门店经度
         ///
         /// Example: `112.63484`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub longitude: Option<String>,
         /// 门店纬度
         ///
         /// Example: `37.75464`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub latitude: Option<String>,
     }
+    impl ::serde::Serialize for GetResponseStoreAddress {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("address_code", &self.address_code)?;
+            m.req("address_detail", &self.address_detail)?;
+            m.opt("address_complements", &self.address_complements)?;
+            m.opt("longitude", &self.longitude)?;
+            m.opt("latitude", &self.latitude)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseStoreAddress {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                address_code: o.req("address_code")?,
+                address_detail: o.req("address_detail")?,
+                address_complements: o.opt("address_complements")?,
+                longitude: o.opt("longitude")?,
+                latitude: o.opt("latitude")?,
+            })
+        }
+    }
     /// 门店基础信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseStoreBasics {
         /// 商家门店编号
         ///
         /// Example: `MDL001`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub store_reference_id: Option<String>,
         /// 品牌名称
         ///
         /// Example: `麦当劳`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub brand_name: Option<String>,
         /// 门店名称
         ///
@@ -243,30 +440,76 @@ pub mod by_store_id {
         /// 分店名称
         ///
         /// Example: `海岸城店`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub branch_name: Option<String>,
         /// 品牌ID
         ///
         /// Example: `1001`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub brand_id: Option<f64>,
     }
+    impl ::serde::Serialize for GetResponseStoreBasics {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("store_reference_id", &self.store_reference_id)?;
+            m.opt("brand_name", &self.brand_name)?;
+            m.req("store_name", &self.store_name)?;
+            m.opt("branch_name", &self.branch_name)?;
+            m.opt("brand_id", &self.brand_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseStoreBasics {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                store_reference_id: o.opt("store_reference_id")?,
+                brand_name: o.opt("brand_name")?,
+                store_name: o.req("store_name")?,
+                branch_name: o.opt("branch_name")?,
+                brand_id: o.opt("brand_id")?,
+            })
+        }
+    }
     /// 门店经营信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseStoreBusiness {
         /// 门店服务电话
         ///
         /// Example: `0755-86013388`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub service_phone: Option<String>,
         /// 门店经营时间
         ///
         /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub business_hours: Option<String>,
     }
+    impl ::serde::Serialize for GetResponseStoreBusiness {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("service_phone", &self.service_phone)?;
+            m.opt("business_hours", &self.business_hours)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseStoreBusiness {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                service_phone: o.opt("service_phone")?,
+                business_hours: o.opt("business_hours")?,
+            })
+        }
+    }
     /// GetResponseStoreRecipient
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseStoreRecipient {
         /// 门店收款商户号
         ///
@@ -275,46 +518,110 @@ pub mod by_store_id {
         /// 门店收款主体
         ///
         /// Example: `腾讯科技（深圳）有限公司`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub company_name: Option<String>,
     }
+    impl ::serde::Serialize for GetResponseStoreRecipient {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("mchid", &self.mchid)?;
+            m.opt("company_name", &self.company_name)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseStoreRecipient {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mchid: o.req("mchid")?,
+                company_name: o.opt("company_name")?,
+            })
+        }
+    }
     /// 门店状态
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseStoreState {
         /// 门店状态描述
         ///
         /// Example: `地址核实失败`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub store_state_message: Option<String>,
         /// 地址核实失败原因
         ///
         /// Example: `感谢亲的反馈，通过核实您提交的电话错误，请核实手机号码或座机号码是否正确`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub address_failed_reason: Option<String>,
         /// STORE_STATE_VALID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub store_state_value: Option<String>,
     }
+    impl ::serde::Serialize for GetResponseStoreState {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("store_state_message", &self.store_state_message)?;
+            m.opt("address_failed_reason", &self.address_failed_reason)?;
+            m.opt("store_state_value", &self.store_state_value)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseStoreState {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                store_state_message: o.opt("store_state_message")?,
+                address_failed_reason: o.opt("address_failed_reason")?,
+                store_state_value: o.opt("store_state_value")?,
+            })
+        }
+    }
     /// The request of `PATCH /v3/merchant-store/stores/{store_id}` (修改门店API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchRequest {
         /// 子商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 门店基础信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub store_basics: Option<PatchRequestStoreBasics>,
         /// 门店地址信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub store_address: Option<PatchRequestStoreAddress>,
         /// 门店经营信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub store_business: Option<PatchRequestStoreBusiness>,
     }
+    impl ::serde::Serialize for PatchRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.opt("store_basics", &self.store_basics)?;
+            m.opt("store_address", &self.store_address)?;
+            m.opt("store_business", &self.store_business)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PatchRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.opt("sub_mchid")?,
+                store_basics: o.opt("store_basics")?,
+                store_address: o.opt("store_address")?,
+                store_business: o.opt("store_business")?,
+            })
+        }
+    }
     /// 门店地址信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchRequestStoreAddress {
         /// 门店省市编码
         ///
@@ -327,31 +634,54 @@ pub mod by_store_id {
         /// 门店地址辅助描述
         ///
         /// Example: `地铁A口右侧100米`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub address_complements: Option<String>,
         /// 门店经度
         ///
         /// Example: `112.63484`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub longitude: Option<String>,
         /// 门店纬度
         ///
         /// Example: `37.75464`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub latitude: Option<String>,
     }
+    impl ::serde::Serialize for PatchRequestStoreAddress {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("address_code", &self.address_code)?;
+            m.req("address_detail", &self.address_detail)?;
+            m.opt("address_complements", &self.address_complements)?;
+            m.opt("longitude", &self.longitude)?;
+            m.opt("latitude", &self.latitude)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PatchRequestStoreAddress {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                address_code: o.req("address_code")?,
+                address_detail: o.req("address_detail")?,
+                address_complements: o.opt("address_complements")?,
+                longitude: o.opt("longitude")?,
+                latitude: o.opt("latitude")?,
+            })
+        }
+    }
     /// 门店基础信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchRequestStoreBasics {
         /// 商家门店编号
         ///
         /// Example: `MDL001`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub store_reference_id: Option<String>,
         /// 品牌名称
         ///
         /// Example: `麦当劳`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub brand_name: Option<String>,
         /// 门店名称
         ///
@@ -360,27 +690,73 @@ pub mod by_store_id {
         /// 分店名称
         ///
         /// Example: `海岸城店`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub branch_name: Option<String>,
         /// 品牌ID
         ///
         /// Example: `1001`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub brand_id: Option<f64>,
     }
+    impl ::serde::Serialize for PatchRequestStoreBasics {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("store_reference_id", &self.store_reference_id)?;
+            m.opt("brand_name", &self.brand_name)?;
+            m.req("store_name", &self.store_name)?;
+            m.opt("branch_name", &self.branch_name)?;
+            m.opt("brand_id", &self.brand_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PatchRequestStoreBasics {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                store_reference_id: o.opt("store_reference_id")?,
+                brand_name: o.opt("brand_name")?,
+                store_name: o.req("store_name")?,
+                branch_name: o.opt("branch_name")?,
+                brand_id: o.opt("brand_id")?,
+            })
+        }
+    }
     /// 门店经营信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchRequestStoreBusiness {
         /// 门店服务电话
         ///
         /// Example: `0755-86013388`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub service_phone: Option<String>,
         /// 门店经营时间
         ///
         /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub business_hours: Option<String>,
+    }
+    impl ::serde::Serialize for PatchRequestStoreBusiness {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("service_phone", &self.service_phone)?;
+            m.opt("business_hours", &self.business_hours)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PatchRequestStoreBusiness {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                service_phone: o.opt("service_phone")?,
+                business_hours: o.opt("business_hours")?,
+            })
+        }
     }
     /// `/v3/merchant-store/stores/{store_id}/recipients`
     pub mod recipients {
@@ -417,14 +793,7 @@ pub mod by_store_id {
                 }
             }
             /// The request of `POST /v3/merchant-store/stores/{store_id}/recipients/bind` (绑定门店收款信息).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 子商户号
                 ///
@@ -433,15 +802,30 @@ pub mod by_store_id {
                 /// 门店收款信息
                 pub store_recipient: Vec<PostRequestStoreRecipient>,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("store_recipient", &self.store_recipient)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.req("sub_mchid")?,
+                        store_recipient: o.req("store_recipient")?,
+                    })
+                }
+            }
             /// 收款门店信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestStoreRecipient {
                 /// 门店收款商户号
                 ///
@@ -450,45 +834,91 @@ pub mod by_store_id {
                 /// 门店收款主体
                 ///
                 /// Example: `腾讯科技（深圳）有限公司`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub company_name: Option<String>,
             }
+            impl ::serde::Serialize for PostRequestStoreRecipient {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.opt("company_name", &self.company_name)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestStoreRecipient {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mchid: o.req("mchid")?,
+                        company_name: o.opt("company_name")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/merchant-store/stores/{store_id}/recipients/bind` (绑定门店收款信息).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// `failed_store_recipient`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub failed_store_recipient: Option<
                     Vec<PostResponseFailedStoreRecipient>,
                 >,
             }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("failed_store_recipient", &self.failed_store_recipient)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        failed_store_recipient: o.opt("failed_store_recipient")?,
+                    })
+                }
+            }
             /// 收款门店信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseFailedStoreRecipient {
                 /// 门店收款商户号
                 ///
                 /// Example: `1230000109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub mchid: Option<String>,
                 /// 绑定当前收款信息失败的原因
                 ///
                 /// Example: `收款商户号与收款主体不一致`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub failed_reason: Option<String>,
+            }
+            impl ::serde::Serialize for PostResponseFailedStoreRecipient {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("mchid", &self.mchid)?;
+                    m.opt("failed_reason", &self.failed_reason)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponseFailedStoreRecipient {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mchid: o.opt("mchid")?,
+                        failed_reason: o.opt("failed_reason")?,
+                    })
+                }
             }
         }
         /// `/v3/merchant-store/stores/{store_id}/recipients/unbind`
@@ -512,33 +942,39 @@ pub mod by_store_id {
                 }
             }
             /// The request of `POST /v3/merchant-store/stores/{store_id}/recipients/unbind` (解除门店收款信息绑定).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_mchid: Option<String>,
                 /// 门店收款信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub store_recipient: Option<Vec<PostRequestStoreRecipient>>,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("sub_mchid", &self.sub_mchid)?;
+                    m.opt("store_recipient", &self.store_recipient)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.opt("sub_mchid")?,
+                        store_recipient: o.opt("store_recipient")?,
+                    })
+                }
+            }
             /// 收款门店信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestStoreRecipient {
                 /// 门店收款商户号
                 ///
@@ -547,45 +983,91 @@ pub mod by_store_id {
                 /// 门店收款主体
                 ///
                 /// Example: `腾讯科技（深圳）有限公司`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub company_name: Option<String>,
             }
+            impl ::serde::Serialize for PostRequestStoreRecipient {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.opt("company_name", &self.company_name)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestStoreRecipient {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mchid: o.req("mchid")?,
+                        company_name: o.opt("company_name")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/merchant-store/stores/{store_id}/recipients/unbind` (解除门店收款信息绑定).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// `failed_store_recipient`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub failed_store_recipient: Option<
                     Vec<PostResponseFailedStoreRecipient>,
                 >,
             }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("failed_store_recipient", &self.failed_store_recipient)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        failed_store_recipient: o.opt("failed_store_recipient")?,
+                    })
+                }
+            }
             /// 收款门店信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseFailedStoreRecipient {
                 /// 门店收款商户号
                 ///
                 /// Example: `1230000109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub mchid: Option<String>,
                 /// 绑定当前收款信息失败的原因
                 ///
                 /// Example: `收款商户号与收款主体不一致`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub failed_reason: Option<String>,
+            }
+            impl ::serde::Serialize for PostResponseFailedStoreRecipient {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("mchid", &self.mchid)?;
+                    m.opt("failed_reason", &self.failed_reason)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponseFailedStoreRecipient {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mchid: o.opt("mchid")?,
+                        failed_reason: o.opt("failed_reason")?,
+                    })
+                }
             }
         }
     }

@@ -33,33 +33,51 @@ pub mod income_records {
         }
     }
     /// The request of `GET /v3/merchantfund/partner/income-records` (特约商户银行来账查询).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 特约商户号
         ///
         /// Query parameter `sub_mchid`. Example: `2480253391`
-        #[serde(skip_serializing)]
         pub sub_mchid: String,
         /// 账户类型
         ///
         /// Query parameter `account_type`. Example: `BASIC`
-        #[serde(skip_serializing)]
         pub account_type: GetRequestAccountType,
         /// 日期
         ///
         /// Query parameter `date`. Example: `2019-06-11`
-        #[serde(skip_serializing)]
         pub date: String,
         /// 本次查询偏移量
         ///
         /// Query parameter `offset`. Example: `0`
-        #[serde(skip_serializing)]
         pub offset: Option<i64>,
         /// 本次请求最大查询条数
         ///
         /// Query parameter `limit`. Example: `100`
-        #[serde(skip_serializing)]
         pub limit: i64,
+    }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                account_type: o.req("account_type")?,
+                date: o.req("date")?,
+                offset: o.opt("offset")?,
+                limit: o.req("limit")?,
+            })
+        }
     }
     /// 账户类型
     ///
@@ -118,7 +136,7 @@ pub mod income_records {
         }
     }
     /// The response of `GET /v3/merchantfund/partner/income-records` (特约商户银行来账查询).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 查询数据总条数
         ///
@@ -133,13 +151,40 @@ pub mod income_records {
         /// Example: `20`
         pub limit: i64,
         /// 银行来账记录列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: Option<Vec<GetResponseData>>,
         /// 分页链接
         pub links: GetResponseLinks,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("total_count", &self.total_count)?;
+            m.req("offset", &self.offset)?;
+            m.req("limit", &self.limit)?;
+            m.opt("data", &self.data)?;
+            m.req("links", &self.links)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                total_count: o.req("total_count")?,
+                offset: o.req("offset")?,
+                limit: o.req("limit")?,
+                data: o.opt("data")?,
+                links: o.req("links")?,
+            })
+        }
+    }
     /// GetResponseData
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseData {
         /// 特约商户号
         ///
@@ -181,6 +226,44 @@ pub mod income_records {
         ///
         /// Example: `单号：202106010001`
         pub recharge_remark: String,
+    }
+    impl ::serde::Serialize for GetResponseData {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("account_type", &self.account_type)?;
+            m.req("income_record_type", &self.income_record_type)?;
+            m.req("income_record_id", &self.income_record_id)?;
+            m.req("amount", &self.amount)?;
+            m.req("success_time", &self.success_time)?;
+            m.req("bank_name", &self.bank_name)?;
+            m.req("bank_account_name", &self.bank_account_name)?;
+            m.req("bank_account_number", &self.bank_account_number)?;
+            m.req("recharge_remark", &self.recharge_remark)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                account_type: o.req("account_type")?,
+                income_record_type: o.req("income_record_type")?,
+                income_record_id: o.req("income_record_id")?,
+                amount: o.req("amount")?,
+                success_time: o.req("success_time")?,
+                bank_name: o.req("bank_name")?,
+                bank_account_name: o.req("bank_account_name")?,
+                bank_account_number: o.req("bank_account_number")?,
+                recharge_remark: o.req("recharge_remark")?,
+            })
+        }
     }
     /// 账户类型
     ///
@@ -291,7 +374,7 @@ pub mod income_records {
         }
     }
     /// 分页链接
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseLinks {
         /// 下一页链接
         ///
@@ -304,7 +387,30 @@ pub mod income_records {
         /// 当前链接
         ///
         /// Example: `/v3/merchantfund/partner/income-records?offset=5&limit=5`
-        #[serde(rename = "self")]
         pub self_: String,
+    }
+    impl ::serde::Serialize for GetResponseLinks {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("next", &self.next)?;
+            m.req("prev", &self.prev)?;
+            m.req("self", &self.self_)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseLinks {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                next: o.req("next")?,
+                prev: o.req("prev")?,
+                self_: o.req("self")?,
+            })
+        }
     }
 }

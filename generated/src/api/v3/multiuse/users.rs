@@ -40,12 +40,11 @@ pub mod by_openid {
             }
         }
         /// The request of `POST /v3/multiuse/users/{openid}/coupons` (发放指定批次的消费金).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            #[serde(rename = "Wechatpay-Serial", skip_serializing)]
             pub wechatpay_serial: String,
             /// 批次号
             ///
@@ -66,7 +65,6 @@ pub mod by_openid {
             /// 发放面额
             ///
             /// Example: `10000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<f64>,
             /// 公众账号ID
             ///
@@ -76,6 +74,39 @@ pub mod by_openid {
             ///
             /// Example: `ID_CARD`
             pub card_type: PostRequestCardType,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("stock_id", &self.stock_id)?;
+                m.req("out_request_no", &self.out_request_no)?;
+                m.req("user_name", &self.user_name)?;
+                m.req("id_card_number", &self.id_card_number)?;
+                m.opt("amount", &self.amount)?;
+                m.req("appid", &self.appid)?;
+                m.req("card_type", &self.card_type)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wechatpay_serial: o.req("Wechatpay-Serial")?,
+                    stock_id: o.req("stock_id")?,
+                    out_request_no: o.req("out_request_no")?,
+                    user_name: o.req("user_name")?,
+                    id_card_number: o.req("id_card_number")?,
+                    amount: o.opt("amount")?,
+                    appid: o.req("appid")?,
+                    card_type: o.req("card_type")?,
+                })
+            }
         }
         /// 证件类型
         ///
@@ -128,19 +159,32 @@ pub mod by_openid {
             }
         }
         /// The response of `POST /v3/multiuse/users/{openid}/coupons` (发放指定批次的消费金).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 消费金ID
             ///
             /// Example: `9867041`
             pub coupon_id: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("coupon_id", &self.coupon_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    coupon_id: o.req("coupon_id")?,
+                })
+            }
         }
     }
 }

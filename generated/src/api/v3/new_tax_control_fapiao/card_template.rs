@@ -16,12 +16,11 @@ impl<'a> CardTemplate<'a> {
     }
 }
 /// The request of `POST /v3/new-tax-control-fapiao/card-template` (创建电子发票卡券模板).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 子商户号
     ///
     /// Example: `1900000109`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_mchid: Option<String>,
     /// 插卡公众号AppID
     ///
@@ -30,24 +29,70 @@ pub struct PostRequest {
     /// 卡券模板信息
     pub card_template_information: PostRequestCardTemplateInformation,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("sub_mchid", &self.sub_mchid)?;
+        m.req("card_appid", &self.card_appid)?;
+        m.req("card_template_information", &self.card_template_information)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            sub_mchid: o.opt("sub_mchid")?,
+            card_appid: o.req("card_appid")?,
+            card_template_information: o.req("card_template_information")?,
+        })
+    }
+}
 /// 卡券模板信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestCardTemplateInformation {
     /// 收款方名称
     ///
     /// Example: `某公司`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub payee_name: Option<String>,
     /// 卡券logo地址
     ///
     /// Example: `http://mmbiz.qpic.cn/mmbiz/iaL1LJM1mF9aRKPZJkmG8xXhiaHqkKSVMMWeN3hLut7X7hicFNjakmxibMLGWpXrEXB33367o7zHN0CwngnQY7zb7g/0`
     pub logo_url: String,
     /// 卡券自定义cell位配置
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub custom_cell: Option<PostRequestCardTemplateInformationCustomCell>,
 }
+impl ::serde::Serialize for PostRequestCardTemplateInformation {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("payee_name", &self.payee_name)?;
+        m.req("logo_url", &self.logo_url)?;
+        m.opt("custom_cell", &self.custom_cell)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestCardTemplateInformation {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            payee_name: o.opt("payee_name")?,
+            logo_url: o.req("logo_url")?,
+            custom_cell: o.opt("custom_cell")?,
+        })
+    }
+}
 /// 卡券自定义cell位配置
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestCardTemplateInformationCustomCell {
     /// cell位文字
     ///
@@ -60,21 +105,46 @@ pub struct PostRequestCardTemplateInformationCustomCell {
     /// 点击cell位跳转的地址
     ///
     /// Example: `http://www.qq.com`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub jump_url: Option<String>,
     /// 点击cell位跳转的小程序的用户名
     ///
     /// Example: `gh_86a091e50ad4@app`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub miniprogram_user_name: Option<String>,
     /// 点击cell位跳转的小程序的页面路径
     ///
     /// Example: `pages/xxxPage`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub miniprogram_path: Option<String>,
 }
+impl ::serde::Serialize for PostRequestCardTemplateInformationCustomCell {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("words", &self.words)?;
+        m.req("description", &self.description)?;
+        m.opt("jump_url", &self.jump_url)?;
+        m.opt("miniprogram_user_name", &self.miniprogram_user_name)?;
+        m.opt("miniprogram_path", &self.miniprogram_path)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestCardTemplateInformationCustomCell {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            words: o.req("words")?,
+            description: o.req("description")?,
+            jump_url: o.opt("jump_url")?,
+            miniprogram_user_name: o.opt("miniprogram_user_name")?,
+            miniprogram_path: o.opt("miniprogram_path")?,
+        })
+    }
+}
 /// The response of `POST /v3/new-tax-control-fapiao/card-template` (创建电子发票卡券模板).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 插卡公众号AppID
     ///
@@ -84,4 +154,26 @@ pub struct PostResponse {
     ///
     /// Example: `p4gLgvn_cxVCQez17kaBJnZHPcXs`
     pub card_id: String,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("card_appid", &self.card_appid)?;
+        m.req("card_id", &self.card_id)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            card_appid: o.req("card_appid")?,
+            card_id: o.req("card_id")?,
+        })
+    }
 }

@@ -48,17 +48,15 @@ impl<'a> FapiaoApplications<'a> {
     }
 }
 /// The request of `POST /v3/new-tax-control-fapiao/fapiao-applications` (开具电子发票).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
     /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    #[serde(rename = "Wechatpay-Serial", skip_serializing)]
     pub wechatpay_serial: String,
     /// 子商户号
     ///
     /// Example: `1900000109`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_mchid: Option<String>,
     /// 开票场景
     ///
@@ -73,13 +71,41 @@ pub struct PostRequest {
     /// 需要开具的发票信息
     pub fapiao_information: Vec<PostRequestFapiaoInformation>,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("sub_mchid", &self.sub_mchid)?;
+        m.req("scene", &self.scene)?;
+        m.req("fapiao_apply_id", &self.fapiao_apply_id)?;
+        m.req("buyer_information", &self.buyer_information)?;
+        m.req("fapiao_information", &self.fapiao_information)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            wechatpay_serial: o.req("Wechatpay-Serial")?,
+            sub_mchid: o.opt("sub_mchid")?,
+            scene: o.req("scene")?,
+            fapiao_apply_id: o.req("fapiao_apply_id")?,
+            buyer_information: o.req("buyer_information")?,
+            fapiao_information: o.req("fapiao_information")?,
+        })
+    }
+}
 /// 购买方信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestBuyerInformation {
     /// 购买方类型
     ///
     /// Example: `ORGANIZATION`
-    #[serde(rename = "type")]
     pub type_: String,
     /// 名称
     ///
@@ -88,41 +114,70 @@ pub struct PostRequestBuyerInformation {
     /// 纳税人识别号
     ///
     /// Example: `202003261233701778`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub taxpayer_id: Option<String>,
     /// 地址
     ///
     /// Example: `深圳市南山区深南大道10000号`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub address: Option<String>,
     /// 电话
     ///
     /// Example: `075512345678`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub telephone: Option<String>,
     /// 开户银行
     ///
     /// Example: `测试银行`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub bank_name: Option<String>,
     /// 银行账号
     ///
     /// Example: `62001234567890`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub bank_account: Option<String>,
     /// 手机号
     ///
     /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub phone: Option<String>,
     /// 邮箱地址
     ///
     /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub email: Option<String>,
 }
+impl ::serde::Serialize for PostRequestBuyerInformation {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("type", &self.type_)?;
+        m.req("name", &self.name)?;
+        m.opt("taxpayer_id", &self.taxpayer_id)?;
+        m.opt("address", &self.address)?;
+        m.opt("telephone", &self.telephone)?;
+        m.opt("bank_name", &self.bank_name)?;
+        m.opt("bank_account", &self.bank_account)?;
+        m.opt("phone", &self.phone)?;
+        m.opt("email", &self.email)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestBuyerInformation {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            type_: o.req("type")?,
+            name: o.req("name")?,
+            taxpayer_id: o.opt("taxpayer_id")?,
+            address: o.opt("address")?,
+            telephone: o.opt("telephone")?,
+            bank_name: o.opt("bank_name")?,
+            bank_account: o.opt("bank_account")?,
+            phone: o.opt("phone")?,
+            email: o.opt("email")?,
+        })
+    }
+}
 /// PostRequestFapiaoInformation
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestFapiaoInformation {
     /// 商户发票单号
     ///
@@ -137,13 +192,40 @@ pub struct PostRequestFapiaoInformation {
     /// 发票备注
     ///
     /// Example: `备注`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub remark: Option<String>,
     /// 发票行信息
     pub items: Vec<PostRequestFapiaoInformationItems>,
 }
+impl ::serde::Serialize for PostRequestFapiaoInformation {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("fapiao_id", &self.fapiao_id)?;
+        m.req("total_amount", &self.total_amount)?;
+        m.req("need_list", &self.need_list)?;
+        m.opt("remark", &self.remark)?;
+        m.req("items", &self.items)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoInformation {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            fapiao_id: o.req("fapiao_id")?,
+            total_amount: o.req("total_amount")?,
+            need_list: o.req("need_list")?,
+            remark: o.opt("remark")?,
+            items: o.req("items")?,
+        })
+    }
+}
 /// PostRequestFapiaoInformationItems
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestFapiaoInformationItems {
     /// 税局侧规定的货物或应税劳务、服务税收分类编码
     ///
@@ -152,27 +234,22 @@ pub struct PostRequestFapiaoInformationItems {
     /// 税局侧规定的货物或应税劳务、服务分类名称
     ///
     /// Example: `运输服务`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub goods_category: Option<String>,
     /// 货物或应税劳务、服务名称
     ///
     /// Example: `出租汽车客运服务`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub goods_name: Option<String>,
     /// 企业侧维护的货物或应税劳务、服务编码
     ///
     /// Example: `1`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub goods_id: Option<f64>,
     /// 规格型号
     ///
     /// Example: `A4`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub specification: Option<String>,
     /// 单位
     ///
     /// Example: `次`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub unit: Option<String>,
     /// 数量
     ///
@@ -185,15 +262,53 @@ pub struct PostRequestFapiaoInformationItems {
     /// 税率
     ///
     /// Example: `1300`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tax_rate: Option<f64>,
     /// 税收优惠政策标识
     ///
     /// Example: `NO_FAVORABLE`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tax_prefer_mark: Option<String>,
     /// 是否折扣行
     pub discount: bool,
+}
+impl ::serde::Serialize for PostRequestFapiaoInformationItems {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("tax_code", &self.tax_code)?;
+        m.opt("goods_category", &self.goods_category)?;
+        m.opt("goods_name", &self.goods_name)?;
+        m.opt("goods_id", &self.goods_id)?;
+        m.opt("specification", &self.specification)?;
+        m.opt("unit", &self.unit)?;
+        m.req("quantity", &self.quantity)?;
+        m.req("total_amount", &self.total_amount)?;
+        m.opt("tax_rate", &self.tax_rate)?;
+        m.opt("tax_prefer_mark", &self.tax_prefer_mark)?;
+        m.req("discount", &self.discount)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoInformationItems {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            tax_code: o.req("tax_code")?,
+            goods_category: o.opt("goods_category")?,
+            goods_name: o.opt("goods_name")?,
+            goods_id: o.opt("goods_id")?,
+            specification: o.opt("specification")?,
+            unit: o.opt("unit")?,
+            quantity: o.req("quantity")?,
+            total_amount: o.req("total_amount")?,
+            tax_rate: o.opt("tax_rate")?,
+            tax_prefer_mark: o.opt("tax_prefer_mark")?,
+            discount: o.req("discount")?,
+        })
+    }
 }
 /// `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}`
 pub mod by_fapiao_apply_id {
@@ -229,21 +344,39 @@ pub mod by_fapiao_apply_id {
         }
     }
     /// The request of `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}` (查询电子发票).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 子商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1900000109`
-        #[serde(skip_serializing)]
         pub sub_mchid: Option<String>,
         /// 商户发票单号
         ///
         /// Query parameter `fapiao_id`. Example: `20200701123456`
-        #[serde(skip_serializing)]
         pub fapiao_id: Option<String>,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.opt("sub_mchid")?,
+                fapiao_id: o.opt("fapiao_id")?,
+            })
+        }
+    }
     /// The response of `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}` (查询电子发票).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 发票数量
         ///
@@ -252,8 +385,30 @@ pub mod by_fapiao_apply_id {
         /// 发票信息
         pub fapiao_information: Vec<GetResponseFapiaoInformation>,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("total_count", &self.total_count)?;
+            m.req("fapiao_information", &self.fapiao_information)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                total_count: o.req("total_count")?,
+                fapiao_information: o.req("fapiao_information")?,
+            })
+        }
+    }
     /// GetResponseFapiaoInformation
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseFapiaoInformation {
         /// 商户发票单号
         ///
@@ -264,13 +419,10 @@ pub mod by_fapiao_apply_id {
         /// Example: `ISSUED`
         pub status: GetResponseFapiaoInformationStatus,
         /// 蓝字发票信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub blue_fapiao: Option<GetResponseFapiaoInformationBlueFapiao>,
         /// 红字发票信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub red_fapiao: Option<GetResponseFapiaoInformationRedFapiao>,
         /// 电子发票插卡信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub card_information: Option<GetResponseFapiaoInformationCardInformation>,
         /// 总价税合计
         ///
@@ -295,21 +447,66 @@ pub mod by_fapiao_apply_id {
         /// 备注信息
         ///
         /// Example: `备注`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub remark: Option<String>,
         /// 开票失败错误码
         ///
         /// Example: `BIZ_ERROR`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fapiao_error_code: Option<String>,
         /// 开票失败原因
         ///
         /// Example: `开票失败。授信额度不足，请联系主管税务机关或者登录电子税务局提额/申报。`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fapiao_error_message: Option<String>,
     }
+    impl ::serde::Serialize for GetResponseFapiaoInformation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("fapiao_id", &self.fapiao_id)?;
+            m.req("status", &self.status)?;
+            m.opt("blue_fapiao", &self.blue_fapiao)?;
+            m.opt("red_fapiao", &self.red_fapiao)?;
+            m.opt("card_information", &self.card_information)?;
+            m.req("total_amount", &self.total_amount)?;
+            m.req("tax_amount", &self.tax_amount)?;
+            m.req("amount", &self.amount)?;
+            m.req("seller_information", &self.seller_information)?;
+            m.req("buyer_information", &self.buyer_information)?;
+            m.req("extra_information", &self.extra_information)?;
+            m.req("items", &self.items)?;
+            m.opt("remark", &self.remark)?;
+            m.opt("fapiao_error_code", &self.fapiao_error_code)?;
+            m.opt("fapiao_error_message", &self.fapiao_error_message)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseFapiaoInformation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                fapiao_id: o.req("fapiao_id")?,
+                status: o.req("status")?,
+                blue_fapiao: o.opt("blue_fapiao")?,
+                red_fapiao: o.opt("red_fapiao")?,
+                card_information: o.opt("card_information")?,
+                total_amount: o.req("total_amount")?,
+                tax_amount: o.req("tax_amount")?,
+                amount: o.req("amount")?,
+                seller_information: o.req("seller_information")?,
+                buyer_information: o.req("buyer_information")?,
+                extra_information: o.req("extra_information")?,
+                items: o.req("items")?,
+                remark: o.opt("remark")?,
+                fapiao_error_code: o.opt("fapiao_error_code")?,
+                fapiao_error_message: o.opt("fapiao_error_message")?,
+            })
+        }
+    }
     /// 蓝字发票信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseFapiaoInformationBlueFapiao {
         /// 发票代码
         ///
@@ -332,13 +529,40 @@ pub mod by_fapiao_apply_id {
         /// Example: `2020-07-01T12:00:00+08:00`
         pub fapiao_time: String,
     }
+    impl ::serde::Serialize for GetResponseFapiaoInformationBlueFapiao {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("fapiao_code", &self.fapiao_code)?;
+            m.req("fapiao_number", &self.fapiao_number)?;
+            m.req("check_code", &self.check_code)?;
+            m.req("password", &self.password)?;
+            m.req("fapiao_time", &self.fapiao_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseFapiaoInformationBlueFapiao {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                fapiao_code: o.req("fapiao_code")?,
+                fapiao_number: o.req("fapiao_number")?,
+                check_code: o.req("check_code")?,
+                password: o.req("password")?,
+                fapiao_time: o.req("fapiao_time")?,
+            })
+        }
+    }
     /// 购买方信息
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseFapiaoInformationBuyerInformation {
         /// 购买方类型
         ///
         /// Example: `ORGANIZATION`
-        #[serde(rename = "type")]
         pub type_: GetResponseFapiaoInformationBuyerInformationType,
         /// 名称
         ///
@@ -347,60 +571,94 @@ pub mod by_fapiao_apply_id {
         /// 纳税人识别号
         ///
         /// Example: `202003261233701778`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub taxpayer_id: Option<String>,
         /// 地址
         ///
         /// Example: `深圳市南山区深南大道10000号`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub address: Option<String>,
         /// 电话
         ///
         /// Example: `075512345678`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub telephone: Option<String>,
         /// 开户银行
         ///
         /// Example: `测试银行`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_name: Option<String>,
         /// 银行账号
         ///
         /// Example: `62001234567890`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_account: Option<String>,
         /// 手机号
         ///
         /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub phone: Option<String>,
         /// 邮箱地址
         ///
         /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6za`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: Option<String>,
         /// 订单金额
         ///
         /// Example: `1000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<i64>,
         /// 商户订单号
         ///
         /// Example: `order_20200701_123456`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub out_trade_no: Option<String>,
         /// 开具的发票类型
         ///
         /// Example: `COMM_FAPIAO`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fapiao_bill_type: Option<
             GetResponseFapiaoInformationBuyerInformationFapiaoBillType,
         >,
         /// 留言信息
         ///
         /// Example: `用户留言`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_apply_message: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponseFapiaoInformationBuyerInformation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("type", &self.type_)?;
+            m.req("name", &self.name)?;
+            m.opt("taxpayer_id", &self.taxpayer_id)?;
+            m.opt("address", &self.address)?;
+            m.opt("telephone", &self.telephone)?;
+            m.opt("bank_name", &self.bank_name)?;
+            m.opt("bank_account", &self.bank_account)?;
+            m.opt("phone", &self.phone)?;
+            m.opt("email", &self.email)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("out_trade_no", &self.out_trade_no)?;
+            m.opt("fapiao_bill_type", &self.fapiao_bill_type)?;
+            m.opt("user_apply_message", &self.user_apply_message)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for GetResponseFapiaoInformationBuyerInformation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                type_: o.req("type")?,
+                name: o.req("name")?,
+                taxpayer_id: o.opt("taxpayer_id")?,
+                address: o.opt("address")?,
+                telephone: o.opt("telephone")?,
+                bank_name: o.opt("bank_name")?,
+                bank_account: o.opt("bank_account")?,
+                phone: o.opt("phone")?,
+                email: o.opt("email")?,
+                amount: o.opt("amount")?,
+                out_trade_no: o.opt("out_trade_no")?,
+                fapiao_bill_type: o.opt("fapiao_bill_type")?,
+                user_apply_message: o.opt("user_apply_message")?,
+            })
+        }
     }
     /// 开具的发票类型
     ///
@@ -513,7 +771,7 @@ pub mod by_fapiao_apply_id {
         }
     }
     /// 电子发票插卡信息
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseFapiaoInformationCardInformation {
         /// 插卡公众号AppID
         ///
@@ -526,17 +784,43 @@ pub mod by_fapiao_apply_id {
         /// 电子发票卡券模板ID
         ///
         /// Example: `p4gLgvlAYSEOpeXGFVJRFxgop6iY`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub card_id: Option<String>,
         /// 电子发票在卡包中的编码
         ///
         /// Example: `379550244162`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub card_code: Option<String>,
         /// 发票卡券状态
         ///
         /// Example: `INSERT_ACCEPTED`
         pub card_status: GetResponseFapiaoInformationCardInformationCardStatus,
+    }
+    impl ::serde::Serialize for GetResponseFapiaoInformationCardInformation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("card_appid", &self.card_appid)?;
+            m.req("card_openid", &self.card_openid)?;
+            m.opt("card_id", &self.card_id)?;
+            m.opt("card_code", &self.card_code)?;
+            m.req("card_status", &self.card_status)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseFapiaoInformationCardInformation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                card_appid: o.req("card_appid")?,
+                card_openid: o.req("card_openid")?,
+                card_id: o.opt("card_id")?,
+                card_code: o.opt("card_code")?,
+                card_status: o.req("card_status")?,
+            })
+        }
     }
     /// 发票卡券状态
     ///
@@ -601,25 +885,48 @@ pub mod by_fapiao_apply_id {
         }
     }
     /// 附加信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseFapiaoInformationExtraInformation {
         /// 收款人
         ///
         /// Example: `张三`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payee: Option<String>,
         /// 复核人
         ///
         /// Example: `李四`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reviewer: Option<String>,
         /// 开票人
         ///
         /// Example: `王五`
         pub drawer: String,
     }
+    impl ::serde::Serialize for GetResponseFapiaoInformationExtraInformation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("payee", &self.payee)?;
+            m.opt("reviewer", &self.reviewer)?;
+            m.req("drawer", &self.drawer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for GetResponseFapiaoInformationExtraInformation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                payee: o.opt("payee")?,
+                reviewer: o.opt("reviewer")?,
+                drawer: o.req("drawer")?,
+            })
+        }
+    }
     /// GetResponseFapiaoInformationItems
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseFapiaoInformationItems {
         /// 货物或应税劳务、服务编码
         ///
@@ -632,12 +939,10 @@ pub mod by_fapiao_apply_id {
         /// 规格型号
         ///
         /// Example: `A4`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub specification: Option<String>,
         /// 单位
         ///
         /// Example: `次`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unit: Option<String>,
         /// 数量
         ///
@@ -669,6 +974,48 @@ pub mod by_fapiao_apply_id {
         pub tax_prefer_mark: GetResponseFapiaoInformationItemsTaxPreferMark,
         /// 是否折扣行
         pub discount: bool,
+    }
+    impl ::serde::Serialize for GetResponseFapiaoInformationItems {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("tax_code", &self.tax_code)?;
+            m.req("goods_name", &self.goods_name)?;
+            m.opt("specification", &self.specification)?;
+            m.opt("unit", &self.unit)?;
+            m.req("quantity", &self.quantity)?;
+            m.req("unit_price", &self.unit_price)?;
+            m.req("amount", &self.amount)?;
+            m.req("tax_amount", &self.tax_amount)?;
+            m.req("total_amount", &self.total_amount)?;
+            m.req("tax_rate", &self.tax_rate)?;
+            m.req("tax_prefer_mark", &self.tax_prefer_mark)?;
+            m.req("discount", &self.discount)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseFapiaoInformationItems {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                tax_code: o.req("tax_code")?,
+                goods_name: o.req("goods_name")?,
+                specification: o.opt("specification")?,
+                unit: o.opt("unit")?,
+                quantity: o.req("quantity")?,
+                unit_price: o.req("unit_price")?,
+                amount: o.req("amount")?,
+                tax_amount: o.req("tax_amount")?,
+                total_amount: o.req("total_amount")?,
+                tax_rate: o.req("tax_rate")?,
+                tax_prefer_mark: o.req("tax_prefer_mark")?,
+                discount: o.req("discount")?,
+            })
+        }
     }
     /// 税收优惠政策标识
     ///
@@ -736,7 +1083,7 @@ pub mod by_fapiao_apply_id {
         }
     }
     /// 红字发票信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseFapiaoInformationRedFapiao {
         /// 发票代码
         ///
@@ -759,8 +1106,36 @@ pub mod by_fapiao_apply_id {
         /// Example: `2020-07-01T12:00:00+08:00`
         pub fapiao_time: String,
     }
+    impl ::serde::Serialize for GetResponseFapiaoInformationRedFapiao {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("fapiao_code", &self.fapiao_code)?;
+            m.req("fapiao_number", &self.fapiao_number)?;
+            m.req("check_code", &self.check_code)?;
+            m.req("password", &self.password)?;
+            m.req("fapiao_time", &self.fapiao_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseFapiaoInformationRedFapiao {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                fapiao_code: o.req("fapiao_code")?,
+                fapiao_number: o.req("fapiao_number")?,
+                check_code: o.req("check_code")?,
+                password: o.req("password")?,
+                fapiao_time: o.req("fapiao_time")?,
+            })
+        }
+    }
     /// 销售方信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseFapiaoInformationSellerInformation {
         /// 名称
         ///
@@ -777,18 +1152,46 @@ pub mod by_fapiao_apply_id {
         /// 电话
         ///
         /// Example: `075512345678`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub telephone: Option<String>,
         /// 开户银行
         ///
         /// Example: `测试银行`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_name: Option<String>,
         /// 银行账号
         ///
         /// Example: `62001234567890`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_account: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponseFapiaoInformationSellerInformation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("name", &self.name)?;
+            m.req("taxpayer_id", &self.taxpayer_id)?;
+            m.req("address", &self.address)?;
+            m.opt("telephone", &self.telephone)?;
+            m.opt("bank_name", &self.bank_name)?;
+            m.opt("bank_account", &self.bank_account)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for GetResponseFapiaoInformationSellerInformation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.req("name")?,
+                taxpayer_id: o.req("taxpayer_id")?,
+                address: o.req("address")?,
+                telephone: o.opt("telephone")?,
+                bank_name: o.opt("bank_name")?,
+                bank_account: o.opt("bank_account")?,
+            })
+        }
     }
     /// 发票状态
     ///
@@ -880,67 +1283,104 @@ pub mod by_fapiao_apply_id {
             }
         }
         /// The request of `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/fapiao-files` (获取发票下载信息).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 子商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: String,
             /// 商户发票单号
             ///
             /// Query parameter `fapiao_id`. Example: `20200701123456`
-            #[serde(skip_serializing)]
             pub fapiao_id: String,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.req("sub_mchid")?,
+                    fapiao_id: o.req("fapiao_id")?,
+                })
+            }
+        }
         /// The response of `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/fapiao-files` (获取发票下载信息).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 发票列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fapiao_download_info_list: Option<
                 Vec<GetResponseFapiaoDownloadInfoList>,
             >,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("fapiao_download_info_list", &self.fapiao_download_info_list)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    fapiao_download_info_list: o.opt("fapiao_download_info_list")?,
+                })
+            }
+        }
         /// GetResponseFapiaoDownloadInfoList
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseFapiaoDownloadInfoList {
             /// 商户发票单号
             ///
             /// Example: `20200701123456`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fapiao_id: Option<String>,
             /// 发票文件下载地址
             ///
             /// Example: `https://pay.wechatpay.cn/invoicing/fapiao/fapiao-file`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub download_url: Option<String>,
             /// 发票状态
             ///
             /// Example: `ISSUE_ACCEPTED`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub status: Option<GetResponseFapiaoDownloadInfoListStatus>,
+        }
+        impl ::serde::Serialize for GetResponseFapiaoDownloadInfoList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("fapiao_id", &self.fapiao_id)?;
+                m.opt("download_url", &self.download_url)?;
+                m.opt("status", &self.status)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseFapiaoDownloadInfoList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    fapiao_id: o.opt("fapiao_id")?,
+                    download_url: o.opt("download_url")?,
+                    status: o.opt("status")?,
+                })
+            }
         }
         /// 发票状态
         ///
@@ -1035,17 +1475,15 @@ pub mod by_fapiao_apply_id {
             }
         }
         /// The request of `POST /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/insert-cards` (将电子发票插入微信用户卡包).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            #[serde(rename = "Wechatpay-Serial", skip_serializing)]
             pub wechatpay_serial: String,
             /// 子商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 插卡场景
             ///
@@ -1056,13 +1494,39 @@ pub mod by_fapiao_apply_id {
             /// 电子发票卡券信息列表
             pub fapiao_card_information: Vec<PostRequestFapiaoCardInformation>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.req("scene", &self.scene)?;
+                m.req("buyer_information", &self.buyer_information)?;
+                m.req("fapiao_card_information", &self.fapiao_card_information)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wechatpay_serial: o.req("Wechatpay-Serial")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    scene: o.req("scene")?,
+                    buyer_information: o.req("buyer_information")?,
+                    fapiao_card_information: o.req("fapiao_card_information")?,
+                })
+            }
+        }
         /// 购买方信息
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestBuyerInformation {
             /// 购买方类型
             ///
             /// Example: `ORGANIZATION`
-            #[serde(rename = "type")]
             pub type_: PostRequestBuyerInformationType,
             /// 名称
             ///
@@ -1071,58 +1535,91 @@ pub mod by_fapiao_apply_id {
             /// 纳税人识别号
             ///
             /// Example: `202003261233701778`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub taxpayer_id: Option<String>,
             /// 地址
             ///
             /// Example: `深圳市南山区深南大道10000号`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub address: Option<String>,
             /// 电话
             ///
             /// Example: `075512345678`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub telephone: Option<String>,
             /// 开户银行
             ///
             /// Example: `测试银行`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_name: Option<String>,
             /// 银行账号
             ///
             /// Example: `62001234567890`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_account: Option<String>,
             /// 手机号
             ///
             /// Example: `18507550000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub phone: Option<String>,
             /// 邮箱地址
             ///
             /// Example: `123110@qq.com`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub email: Option<String>,
             /// 订单金额
             ///
             /// Example: `1000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<i64>,
             /// 商户订单号
             ///
             /// Example: `order_20200701_123456`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub out_trade_no: Option<String>,
             /// 开具的发票类型
             ///
             /// Example: `COMM_FAPIAO`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fapiao_bill_type: Option<PostRequestBuyerInformationFapiaoBillType>,
             /// 留言信息
             ///
             /// Example: `用户留言`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_apply_message: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequestBuyerInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("type", &self.type_)?;
+                m.req("name", &self.name)?;
+                m.opt("taxpayer_id", &self.taxpayer_id)?;
+                m.opt("address", &self.address)?;
+                m.opt("telephone", &self.telephone)?;
+                m.opt("bank_name", &self.bank_name)?;
+                m.opt("bank_account", &self.bank_account)?;
+                m.opt("phone", &self.phone)?;
+                m.opt("email", &self.email)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("out_trade_no", &self.out_trade_no)?;
+                m.opt("fapiao_bill_type", &self.fapiao_bill_type)?;
+                m.opt("user_apply_message", &self.user_apply_message)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestBuyerInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.req("type")?,
+                    name: o.req("name")?,
+                    taxpayer_id: o.opt("taxpayer_id")?,
+                    address: o.opt("address")?,
+                    telephone: o.opt("telephone")?,
+                    bank_name: o.opt("bank_name")?,
+                    bank_account: o.opt("bank_account")?,
+                    phone: o.opt("phone")?,
+                    email: o.opt("email")?,
+                    amount: o.opt("amount")?,
+                    out_trade_no: o.opt("out_trade_no")?,
+                    fapiao_bill_type: o.opt("fapiao_bill_type")?,
+                    user_apply_message: o.opt("user_apply_message")?,
+                })
+            }
         }
         /// 开具的发票类型
         ///
@@ -1234,14 +1731,7 @@ pub mod by_fapiao_apply_id {
             }
         }
         /// PostRequestFapiaoCardInformation
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestFapiaoCardInformation {
             /// 电子发票文件ID
             ///
@@ -1288,36 +1778,95 @@ pub mod by_fapiao_apply_id {
             /// 备注信息
             ///
             /// Example: `备注`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub remark: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestFapiaoCardInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("fapiao_media_id", &self.fapiao_media_id)?;
+                m.req("fapiao_number", &self.fapiao_number)?;
+                m.req("fapiao_code", &self.fapiao_code)?;
+                m.req("fapiao_time", &self.fapiao_time)?;
+                m.req("check_code", &self.check_code)?;
+                m.req("password", &self.password)?;
+                m.req("total_amount", &self.total_amount)?;
+                m.req("tax_amount", &self.tax_amount)?;
+                m.req("amount", &self.amount)?;
+                m.req("seller_information", &self.seller_information)?;
+                m.req("extra_information", &self.extra_information)?;
+                m.req("items", &self.items)?;
+                m.opt("remark", &self.remark)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoCardInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    fapiao_media_id: o.req("fapiao_media_id")?,
+                    fapiao_number: o.req("fapiao_number")?,
+                    fapiao_code: o.req("fapiao_code")?,
+                    fapiao_time: o.req("fapiao_time")?,
+                    check_code: o.req("check_code")?,
+                    password: o.req("password")?,
+                    total_amount: o.req("total_amount")?,
+                    tax_amount: o.req("tax_amount")?,
+                    amount: o.req("amount")?,
+                    seller_information: o.req("seller_information")?,
+                    extra_information: o.req("extra_information")?,
+                    items: o.req("items")?,
+                    remark: o.opt("remark")?,
+                })
+            }
+        }
         /// 附加信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestFapiaoCardInformationExtraInformation {
             /// 收款人
             ///
             /// Example: `张三`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payee: Option<String>,
             /// 复核人
             ///
             /// Example: `李四`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub reviewer: Option<String>,
             /// 开票人
             ///
             /// Example: `王五`
             pub drawer: String,
         }
+        impl ::serde::Serialize for PostRequestFapiaoCardInformationExtraInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("payee", &self.payee)?;
+                m.opt("reviewer", &self.reviewer)?;
+                m.req("drawer", &self.drawer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PostRequestFapiaoCardInformationExtraInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    payee: o.opt("payee")?,
+                    reviewer: o.opt("reviewer")?,
+                    drawer: o.req("drawer")?,
+                })
+            }
+        }
         /// PostRequestFapiaoCardInformationItems
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestFapiaoCardInformationItems {
             /// 货物或应税劳务、服务编码
             ///
@@ -1330,12 +1879,10 @@ pub mod by_fapiao_apply_id {
             /// 规格型号
             ///
             /// Example: `A4`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub specification: Option<String>,
             /// 单位
             ///
             /// Example: `次`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub unit: Option<String>,
             /// 数量
             ///
@@ -1367,6 +1914,48 @@ pub mod by_fapiao_apply_id {
             pub tax_prefer_mark: PostRequestFapiaoCardInformationItemsTaxPreferMark,
             /// 是否折扣行
             pub discount: bool,
+        }
+        impl ::serde::Serialize for PostRequestFapiaoCardInformationItems {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("tax_code", &self.tax_code)?;
+                m.req("goods_name", &self.goods_name)?;
+                m.opt("specification", &self.specification)?;
+                m.opt("unit", &self.unit)?;
+                m.req("quantity", &self.quantity)?;
+                m.req("unit_price", &self.unit_price)?;
+                m.req("amount", &self.amount)?;
+                m.req("tax_amount", &self.tax_amount)?;
+                m.req("total_amount", &self.total_amount)?;
+                m.req("tax_rate", &self.tax_rate)?;
+                m.req("tax_prefer_mark", &self.tax_prefer_mark)?;
+                m.req("discount", &self.discount)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoCardInformationItems {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    tax_code: o.req("tax_code")?,
+                    goods_name: o.req("goods_name")?,
+                    specification: o.opt("specification")?,
+                    unit: o.opt("unit")?,
+                    quantity: o.req("quantity")?,
+                    unit_price: o.req("unit_price")?,
+                    amount: o.req("amount")?,
+                    tax_amount: o.req("tax_amount")?,
+                    total_amount: o.req("total_amount")?,
+                    tax_rate: o.req("tax_rate")?,
+                    tax_prefer_mark: o.req("tax_prefer_mark")?,
+                    discount: o.req("discount")?,
+                })
+            }
         }
         /// 税收优惠政策标识
         ///
@@ -1438,14 +2027,7 @@ pub mod by_fapiao_apply_id {
             }
         }
         /// 销售方信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestFapiaoCardInformationSellerInformation {
             /// 名称
             ///
@@ -1462,18 +2044,46 @@ pub mod by_fapiao_apply_id {
             /// 电话
             ///
             /// Example: `075512345678`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub telephone: Option<String>,
             /// 开户银行
             ///
             /// Example: `测试银行`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_name: Option<String>,
             /// 银行账号
             ///
             /// Example: `62001234567890`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_account: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequestFapiaoCardInformationSellerInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("name", &self.name)?;
+                m.req("taxpayer_id", &self.taxpayer_id)?;
+                m.req("address", &self.address)?;
+                m.opt("telephone", &self.telephone)?;
+                m.opt("bank_name", &self.bank_name)?;
+                m.opt("bank_account", &self.bank_account)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PostRequestFapiaoCardInformationSellerInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.req("name")?,
+                    taxpayer_id: o.req("taxpayer_id")?,
+                    address: o.req("address")?,
+                    telephone: o.opt("telephone")?,
+                    bank_name: o.opt("bank_name")?,
+                    bank_account: o.opt("bank_account")?,
+                })
+            }
         }
         /// 插卡场景
         ///
@@ -1551,12 +2161,11 @@ pub mod by_fapiao_apply_id {
             }
         }
         /// The request of `POST /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/reverse` (冲红电子发票).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 子商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 冲红原因
             ///
@@ -1565,15 +2174,32 @@ pub mod by_fapiao_apply_id {
             /// 需要冲红的发票信息
             pub fapiao_information: Vec<PostRequestFapiaoInformation>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.req("reverse_reason", &self.reverse_reason)?;
+                m.req("fapiao_information", &self.fapiao_information)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.opt("sub_mchid")?,
+                    reverse_reason: o.req("reverse_reason")?,
+                    fapiao_information: o.req("fapiao_information")?,
+                })
+            }
+        }
         /// PostRequestFapiaoInformation
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestFapiaoInformation {
             /// 商户发票单号
             ///
@@ -1582,12 +2208,35 @@ pub mod by_fapiao_apply_id {
             /// 发票代码
             ///
             /// Example: `044001911211`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fapiao_code: Option<String>,
             /// 发票号码
             ///
             /// Example: `12897794`
             pub fapiao_number: String,
+        }
+        impl ::serde::Serialize for PostRequestFapiaoInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("fapiao_id", &self.fapiao_id)?;
+                m.opt("fapiao_code", &self.fapiao_code)?;
+                m.req("fapiao_number", &self.fapiao_number)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    fapiao_id: o.req("fapiao_id")?,
+                    fapiao_code: o.opt("fapiao_code")?,
+                    fapiao_number: o.req("fapiao_number")?,
+                })
+            }
         }
         /// 冲红原因
         ///
@@ -1672,12 +2321,11 @@ pub mod issue_general {
         }
     }
     /// The request of `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-general` (开具通用行业电子发票).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
         /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        #[serde(rename = "Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: String,
         /// 子商户号
         ///
@@ -1692,13 +2340,39 @@ pub mod issue_general {
         /// 需要开具的数电发票信息
         pub fapiao_information: PostRequestFapiaoInformation,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("fapiao_apply_id", &self.fapiao_apply_id)?;
+            m.req("buyer_information", &self.buyer_information)?;
+            m.req("fapiao_information", &self.fapiao_information)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                wechatpay_serial: o.req("Wechatpay-Serial")?,
+                sub_mchid: o.req("sub_mchid")?,
+                fapiao_apply_id: o.req("fapiao_apply_id")?,
+                buyer_information: o.req("buyer_information")?,
+                fapiao_information: o.req("fapiao_information")?,
+            })
+        }
+    }
     /// 购买方信息
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestBuyerInformation {
         /// 购买方类型
         ///
         /// Example: `ORGANIZATION`
-        #[serde(rename = "type")]
         pub type_: PostRequestBuyerInformationType,
         /// 名称
         ///
@@ -1707,58 +2381,91 @@ pub mod issue_general {
         /// 纳税人识别号
         ///
         /// Example: `202003261233701778`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub taxpayer_id: Option<String>,
         /// 地址
         ///
         /// Example: `深圳市南山区深南大道10000号`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub address: Option<String>,
         /// 电话
         ///
         /// Example: `075512345678`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub telephone: Option<String>,
         /// 开户银行
         ///
         /// Example: `测试银行`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_name: Option<String>,
         /// 银行账号
         ///
         /// Example: `62001234567890`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_account: Option<String>,
         /// 手机号
         ///
         /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub phone: Option<String>,
         /// 邮箱地址
         ///
         /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: Option<String>,
         /// 订单金额
         ///
         /// Example: `1000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<i64>,
         /// 商户订单号
         ///
         /// Example: `order_20200701_123456`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub out_trade_no: Option<String>,
         /// 开具的发票类型
         ///
         /// Example: `COMM_FAPIAO`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fapiao_bill_type: Option<PostRequestBuyerInformationFapiaoBillType>,
         /// 留言信息
         ///
         /// Example: `用户留言`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_apply_message: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequestBuyerInformation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("type", &self.type_)?;
+            m.req("name", &self.name)?;
+            m.opt("taxpayer_id", &self.taxpayer_id)?;
+            m.opt("address", &self.address)?;
+            m.opt("telephone", &self.telephone)?;
+            m.opt("bank_name", &self.bank_name)?;
+            m.opt("bank_account", &self.bank_account)?;
+            m.opt("phone", &self.phone)?;
+            m.opt("email", &self.email)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("out_trade_no", &self.out_trade_no)?;
+            m.opt("fapiao_bill_type", &self.fapiao_bill_type)?;
+            m.opt("user_apply_message", &self.user_apply_message)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestBuyerInformation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                type_: o.req("type")?,
+                name: o.req("name")?,
+                taxpayer_id: o.opt("taxpayer_id")?,
+                address: o.opt("address")?,
+                telephone: o.opt("telephone")?,
+                bank_name: o.opt("bank_name")?,
+                bank_account: o.opt("bank_account")?,
+                phone: o.opt("phone")?,
+                email: o.opt("email")?,
+                amount: o.opt("amount")?,
+                out_trade_no: o.opt("out_trade_no")?,
+                fapiao_bill_type: o.opt("fapiao_bill_type")?,
+                user_apply_message: o.opt("user_apply_message")?,
+            })
+        }
     }
     /// 开具的发票类型
     ///
@@ -1865,7 +2572,7 @@ pub mod issue_general {
         }
     }
     /// 需要开具的数电发票信息
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformation {
         /// 商户发票单号
         ///
@@ -1886,7 +2593,6 @@ pub mod issue_general {
         /// - `2`: 免税政策
         ///
         /// - `3`: 征税政策
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub export_business_policy_code: Option<i64>,
         /// 增值税即征即退代码
         ///
@@ -1915,7 +2621,6 @@ pub mod issue_general {
         /// - `11`: 黄金
         ///
         /// - `12`: 铂金
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub vat_refund_levy_code: Option<i64>,
         /// 开票人ID
         ///
@@ -1924,7 +2629,6 @@ pub mod issue_general {
         /// 开票人名称
         ///
         /// Example: `example_billing_person`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub billing_person: Option<String>,
         /// 发票类型
         ///
@@ -1937,8 +2641,45 @@ pub mod issue_general {
         /// 发票备注
         ///
         /// Example: `备注`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub remark: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequestFapiaoInformation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("fapiao_id", &self.fapiao_id)?;
+            m.req("total_amount", &self.total_amount)?;
+            m.req("items", &self.items)?;
+            m.opt("export_business_policy_code", &self.export_business_policy_code)?;
+            m.opt("vat_refund_levy_code", &self.vat_refund_levy_code)?;
+            m.req("billing_person_id", &self.billing_person_id)?;
+            m.opt("billing_person", &self.billing_person)?;
+            m.req("fapiao_bill_type", &self.fapiao_bill_type)?;
+            m.req("transaction_information", &self.transaction_information)?;
+            m.opt("remark", &self.remark)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoInformation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                fapiao_id: o.req("fapiao_id")?,
+                total_amount: o.req("total_amount")?,
+                items: o.req("items")?,
+                export_business_policy_code: o.opt("export_business_policy_code")?,
+                vat_refund_levy_code: o.opt("vat_refund_levy_code")?,
+                billing_person_id: o.req("billing_person_id")?,
+                billing_person: o.opt("billing_person")?,
+                fapiao_bill_type: o.req("fapiao_bill_type")?,
+                transaction_information: o.req("transaction_information")?,
+                remark: o.opt("remark")?,
+            })
+        }
     }
     /// 发票类型
     ///
@@ -1993,7 +2734,7 @@ pub mod issue_general {
         }
     }
     /// PostRequestFapiaoInformationItems
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestFapiaoInformationItems {
         /// 税局侧规定的货物或应税劳务、服务税收分类编码
         ///
@@ -2006,17 +2747,14 @@ pub mod issue_general {
         /// 规格型号
         ///
         /// Example: `A4`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub specification: Option<String>,
         /// 单位
         ///
         /// Example: `次`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unit: Option<String>,
         /// 数量
         ///
         /// Example: `100000000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub quantity: Option<i64>,
         /// 单行金额合计
         ///
@@ -2067,11 +2805,46 @@ pub mod issue_general {
         /// - `17`: 超税负12%即征即退
         ///
         /// - `18`: 超税负6%即征即退
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub preferential_policy_code: Option<i64>,
     }
+    impl ::serde::Serialize for PostRequestFapiaoInformationItems {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("tax_code", &self.tax_code)?;
+            m.req("goods_name", &self.goods_name)?;
+            m.opt("specification", &self.specification)?;
+            m.opt("unit", &self.unit)?;
+            m.opt("quantity", &self.quantity)?;
+            m.req("total_amount", &self.total_amount)?;
+            m.req("tax_rate", &self.tax_rate)?;
+            m.req("discount", &self.discount)?;
+            m.opt("preferential_policy_code", &self.preferential_policy_code)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoInformationItems {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                tax_code: o.req("tax_code")?,
+                goods_name: o.req("goods_name")?,
+                specification: o.opt("specification")?,
+                unit: o.opt("unit")?,
+                quantity: o.opt("quantity")?,
+                total_amount: o.req("total_amount")?,
+                tax_rate: o.req("tax_rate")?,
+                discount: o.req("discount")?,
+                preferential_policy_code: o.opt("preferential_policy_code")?,
+            })
+        }
+    }
     /// PostRequestFapiaoInformationTransactionInformation
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformationTransactionInformation {
         /// 支付渠道
         ///
@@ -2084,12 +2857,38 @@ pub mod issue_general {
         /// 支付商户订单号
         ///
         /// Example: `order_20200701_123456`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub out_trade_no: Option<String>,
         /// 交易金额
         ///
         /// Example: `382895`
         pub amount: i64,
+    }
+    impl ::serde::Serialize for PostRequestFapiaoInformationTransactionInformation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("pay_channel", &self.pay_channel)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.opt("out_trade_no", &self.out_trade_no)?;
+            m.req("amount", &self.amount)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostRequestFapiaoInformationTransactionInformation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                pay_channel: o.req("pay_channel")?,
+                transaction_id: o.req("transaction_id")?,
+                out_trade_no: o.opt("out_trade_no")?,
+                amount: o.req("amount")?,
+            })
+        }
     }
     /// 支付渠道
     ///
@@ -2163,12 +2962,11 @@ pub mod issue_passenger_transport {
         }
     }
     /// The request of `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport` (开具旅客运输行业电子发票).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
         /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        #[serde(rename = "Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: String,
         /// 子商户号
         ///
@@ -2183,13 +2981,39 @@ pub mod issue_passenger_transport {
         /// 需要开具的数电发票信息
         pub fapiao_information: PostRequestFapiaoInformation,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("fapiao_apply_id", &self.fapiao_apply_id)?;
+            m.req("buyer_information", &self.buyer_information)?;
+            m.req("fapiao_information", &self.fapiao_information)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                wechatpay_serial: o.req("Wechatpay-Serial")?,
+                sub_mchid: o.req("sub_mchid")?,
+                fapiao_apply_id: o.req("fapiao_apply_id")?,
+                buyer_information: o.req("buyer_information")?,
+                fapiao_information: o.req("fapiao_information")?,
+            })
+        }
+    }
     /// 购买方信息
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestBuyerInformation {
         /// 购买方类型
         ///
         /// Example: `ORGANIZATION`
-        #[serde(rename = "type")]
         pub type_: PostRequestBuyerInformationType,
         /// 名称
         ///
@@ -2198,58 +3022,91 @@ pub mod issue_passenger_transport {
         /// 纳税人识别号
         ///
         /// Example: `202003261233701778`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub taxpayer_id: Option<String>,
         /// 地址
         ///
         /// Example: `深圳市南山区深南大道10000号`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub address: Option<String>,
         /// 电话
         ///
         /// Example: `075512345678`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub telephone: Option<String>,
         /// 开户银行
         ///
         /// Example: `测试银行`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_name: Option<String>,
         /// 银行账号
         ///
         /// Example: `62001234567890`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_account: Option<String>,
         /// 手机号
         ///
         /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub phone: Option<String>,
         /// 邮箱地址
         ///
         /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: Option<String>,
         /// 订单金额
         ///
         /// Example: `1000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<i64>,
         /// 商户订单号
         ///
         /// Example: `order_20200701_123456`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub out_trade_no: Option<String>,
         /// 开具的发票类型
         ///
         /// Example: `COMM_FAPIAO`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fapiao_bill_type: Option<PostRequestBuyerInformationFapiaoBillType>,
         /// 留言信息
         ///
         /// Example: `用户留言`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_apply_message: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequestBuyerInformation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("type", &self.type_)?;
+            m.req("name", &self.name)?;
+            m.opt("taxpayer_id", &self.taxpayer_id)?;
+            m.opt("address", &self.address)?;
+            m.opt("telephone", &self.telephone)?;
+            m.opt("bank_name", &self.bank_name)?;
+            m.opt("bank_account", &self.bank_account)?;
+            m.opt("phone", &self.phone)?;
+            m.opt("email", &self.email)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("out_trade_no", &self.out_trade_no)?;
+            m.opt("fapiao_bill_type", &self.fapiao_bill_type)?;
+            m.opt("user_apply_message", &self.user_apply_message)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestBuyerInformation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                type_: o.req("type")?,
+                name: o.req("name")?,
+                taxpayer_id: o.opt("taxpayer_id")?,
+                address: o.opt("address")?,
+                telephone: o.opt("telephone")?,
+                bank_name: o.opt("bank_name")?,
+                bank_account: o.opt("bank_account")?,
+                phone: o.opt("phone")?,
+                email: o.opt("email")?,
+                amount: o.opt("amount")?,
+                out_trade_no: o.opt("out_trade_no")?,
+                fapiao_bill_type: o.opt("fapiao_bill_type")?,
+                user_apply_message: o.opt("user_apply_message")?,
+            })
+        }
     }
     /// 开具的发票类型
     ///
@@ -2356,7 +3213,7 @@ pub mod issue_passenger_transport {
         }
     }
     /// 需要开具的数电发票信息
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformation {
         /// 商户发票单号
         ///
@@ -2377,7 +3234,6 @@ pub mod issue_passenger_transport {
         /// - `2`: 免税政策
         ///
         /// - `3`: 征税政策
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub export_business_policy_code: Option<i64>,
         /// 增值税即征即退代码
         ///
@@ -2406,7 +3262,6 @@ pub mod issue_passenger_transport {
         /// - `11`: 黄金
         ///
         /// - `12`: 铂金
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub vat_refund_levy_code: Option<i64>,
         /// 开票人ID
         ///
@@ -2415,7 +3270,6 @@ pub mod issue_passenger_transport {
         /// 开票人名称
         ///
         /// Example: `**伟 0020`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub billing_person: Option<String>,
         /// 发票类型
         ///
@@ -2428,8 +3282,45 @@ pub mod issue_passenger_transport {
         /// 发票备注
         ///
         /// Example: `备注`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub remark: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequestFapiaoInformation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("fapiao_id", &self.fapiao_id)?;
+            m.req("total_amount", &self.total_amount)?;
+            m.req("items", &self.items)?;
+            m.opt("export_business_policy_code", &self.export_business_policy_code)?;
+            m.opt("vat_refund_levy_code", &self.vat_refund_levy_code)?;
+            m.req("billing_person_id", &self.billing_person_id)?;
+            m.opt("billing_person", &self.billing_person)?;
+            m.req("fapiao_bill_type", &self.fapiao_bill_type)?;
+            m.req("transaction_information", &self.transaction_information)?;
+            m.opt("remark", &self.remark)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoInformation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                fapiao_id: o.req("fapiao_id")?,
+                total_amount: o.req("total_amount")?,
+                items: o.req("items")?,
+                export_business_policy_code: o.opt("export_business_policy_code")?,
+                vat_refund_levy_code: o.opt("vat_refund_levy_code")?,
+                billing_person_id: o.req("billing_person_id")?,
+                billing_person: o.opt("billing_person")?,
+                fapiao_bill_type: o.req("fapiao_bill_type")?,
+                transaction_information: o.req("transaction_information")?,
+                remark: o.opt("remark")?,
+            })
+        }
     }
     /// 发票类型
     ///
@@ -2484,7 +3375,7 @@ pub mod issue_passenger_transport {
         }
     }
     /// PostRequestFapiaoInformationItems
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestFapiaoInformationItems {
         /// 税局侧规定的货物或应税劳务、服务税收分类编码
         ///
@@ -2497,15 +3388,12 @@ pub mod issue_passenger_transport {
         /// 规格型号
         ///
         /// Example: `A4`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub specification: Option<String>,
         /// 单位
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unit: Option<String>,
         /// 数量
         ///
         /// Example: `100000000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub quantity: Option<i64>,
         /// 单行金额合计
         ///
@@ -2556,16 +3444,52 @@ pub mod issue_passenger_transport {
         /// - `17`: 超税负12%即征即退
         ///
         /// - `18`: 超税负6%即征即退
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub preferential_policy_code: Option<i64>,
         /// 出行人额外信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub passenger_information: Option<
             PostRequestFapiaoInformationItemsPassengerInformation,
         >,
     }
+    impl ::serde::Serialize for PostRequestFapiaoInformationItems {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("tax_code", &self.tax_code)?;
+            m.req("goods_name", &self.goods_name)?;
+            m.opt("specification", &self.specification)?;
+            m.opt("unit", &self.unit)?;
+            m.opt("quantity", &self.quantity)?;
+            m.req("total_amount", &self.total_amount)?;
+            m.req("tax_rate", &self.tax_rate)?;
+            m.req("discount", &self.discount)?;
+            m.opt("preferential_policy_code", &self.preferential_policy_code)?;
+            m.opt("passenger_information", &self.passenger_information)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoInformationItems {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                tax_code: o.req("tax_code")?,
+                goods_name: o.req("goods_name")?,
+                specification: o.opt("specification")?,
+                unit: o.opt("unit")?,
+                quantity: o.opt("quantity")?,
+                total_amount: o.req("total_amount")?,
+                tax_rate: o.req("tax_rate")?,
+                discount: o.req("discount")?,
+                preferential_policy_code: o.opt("preferential_policy_code")?,
+                passenger_information: o.opt("passenger_information")?,
+            })
+        }
+    }
     /// 出行人额外信息
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformationItemsPassengerInformation {
         /// 出行人名称
         ///
@@ -2598,10 +3522,44 @@ pub mod issue_passenger_transport {
         /// 交通工具等级
         ///
         /// Example: `SHIP_FIRST_CLASS_CABIN`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transportation_classes: Option<
             PostRequestFapiaoInformationItemsPassengerInformationTransportationClasses,
         >,
+    }
+    impl ::serde::Serialize for PostRequestFapiaoInformationItemsPassengerInformation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("name", &self.name)?;
+            m.req("certificate_type", &self.certificate_type)?;
+            m.req("certificate_number", &self.certificate_number)?;
+            m.req("departure_date", &self.departure_date)?;
+            m.req("departure_place", &self.departure_place)?;
+            m.req("destination", &self.destination)?;
+            m.req("transportation_type", &self.transportation_type)?;
+            m.opt("transportation_classes", &self.transportation_classes)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostRequestFapiaoInformationItemsPassengerInformation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.req("name")?,
+                certificate_type: o.req("certificate_type")?,
+                certificate_number: o.req("certificate_number")?,
+                departure_date: o.req("departure_date")?,
+                departure_place: o.req("departure_place")?,
+                destination: o.req("destination")?,
+                transportation_type: o.req("transportation_type")?,
+                transportation_classes: o.opt("transportation_classes")?,
+            })
+        }
     }
     /// 出行人证件类型
     ///
@@ -2836,7 +3794,7 @@ pub mod issue_passenger_transport {
         }
     }
     /// PostRequestFapiaoInformationTransactionInformation
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformationTransactionInformation {
         /// 支付渠道
         ///
@@ -2849,12 +3807,38 @@ pub mod issue_passenger_transport {
         /// 支付商户订单号
         ///
         /// Example: `order_20200701_123456`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub out_trade_no: Option<String>,
         /// 交易金额
         ///
         /// Example: `382895`
         pub amount: i64,
+    }
+    impl ::serde::Serialize for PostRequestFapiaoInformationTransactionInformation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("pay_channel", &self.pay_channel)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.opt("out_trade_no", &self.out_trade_no)?;
+            m.req("amount", &self.amount)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostRequestFapiaoInformationTransactionInformation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                pay_channel: o.req("pay_channel")?,
+                transaction_id: o.req("transaction_id")?,
+                out_trade_no: o.opt("out_trade_no")?,
+                amount: o.req("amount")?,
+            })
+        }
     }
     /// 支付渠道
     ///
@@ -2928,12 +3912,11 @@ pub mod issue_refined_oil {
         }
     }
     /// The request of `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil` (开具成品油行业电子发票).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
         /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        #[serde(rename = "Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: String,
         /// 子商户号
         ///
@@ -2948,13 +3931,39 @@ pub mod issue_refined_oil {
         /// 需要开具的数电发票信息
         pub fapiao_information: PostRequestFapiaoInformation,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("fapiao_apply_id", &self.fapiao_apply_id)?;
+            m.req("buyer_information", &self.buyer_information)?;
+            m.req("fapiao_information", &self.fapiao_information)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                wechatpay_serial: o.req("Wechatpay-Serial")?,
+                sub_mchid: o.req("sub_mchid")?,
+                fapiao_apply_id: o.req("fapiao_apply_id")?,
+                buyer_information: o.req("buyer_information")?,
+                fapiao_information: o.req("fapiao_information")?,
+            })
+        }
+    }
     /// 购买方信息
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestBuyerInformation {
         /// 购买方类型
         ///
         /// Example: `ORGANIZATION`
-        #[serde(rename = "type")]
         pub type_: PostRequestBuyerInformationType,
         /// 名称
         ///
@@ -2963,58 +3972,91 @@ pub mod issue_refined_oil {
         /// 纳税人识别号
         ///
         /// Example: `202003261233701778`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub taxpayer_id: Option<String>,
         /// 地址
         ///
         /// Example: `深圳市南山区深南大道10000号`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub address: Option<String>,
         /// 电话
         ///
         /// Example: `075512345678`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub telephone: Option<String>,
         /// 开户银行
         ///
         /// Example: `测试银行`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_name: Option<String>,
         /// 银行账号
         ///
         /// Example: `62001234567890`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_account: Option<String>,
         /// 手机号
         ///
         /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub phone: Option<String>,
         /// 邮箱地址
         ///
         /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: Option<String>,
         /// 订单金额
         ///
         /// Example: `1000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<i64>,
         /// 商户订单号
         ///
         /// Example: `order_20200701_123456`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub out_trade_no: Option<String>,
         /// 开具的发票类型
         ///
         /// Example: `COMM_FAPIAO`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fapiao_bill_type: Option<PostRequestBuyerInformationFapiaoBillType>,
         /// 留言信息
         ///
         /// Example: `用户留言`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_apply_message: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequestBuyerInformation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("type", &self.type_)?;
+            m.req("name", &self.name)?;
+            m.opt("taxpayer_id", &self.taxpayer_id)?;
+            m.opt("address", &self.address)?;
+            m.opt("telephone", &self.telephone)?;
+            m.opt("bank_name", &self.bank_name)?;
+            m.opt("bank_account", &self.bank_account)?;
+            m.opt("phone", &self.phone)?;
+            m.opt("email", &self.email)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("out_trade_no", &self.out_trade_no)?;
+            m.opt("fapiao_bill_type", &self.fapiao_bill_type)?;
+            m.opt("user_apply_message", &self.user_apply_message)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestBuyerInformation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                type_: o.req("type")?,
+                name: o.req("name")?,
+                taxpayer_id: o.opt("taxpayer_id")?,
+                address: o.opt("address")?,
+                telephone: o.opt("telephone")?,
+                bank_name: o.opt("bank_name")?,
+                bank_account: o.opt("bank_account")?,
+                phone: o.opt("phone")?,
+                email: o.opt("email")?,
+                amount: o.opt("amount")?,
+                out_trade_no: o.opt("out_trade_no")?,
+                fapiao_bill_type: o.opt("fapiao_bill_type")?,
+                user_apply_message: o.opt("user_apply_message")?,
+            })
+        }
     }
     /// 开具的发票类型
     ///
@@ -3121,7 +4163,7 @@ pub mod issue_refined_oil {
         }
     }
     /// 需要开具的数电发票信息
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformation {
         /// 商户发票单号
         ///
@@ -3142,7 +4184,6 @@ pub mod issue_refined_oil {
         /// - `2`: 免税政策
         ///
         /// - `3`: 征税政策
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub export_business_policy_code: Option<i64>,
         /// 增值税即征即退代码
         ///
@@ -3171,7 +4212,6 @@ pub mod issue_refined_oil {
         /// - `11`: 黄金
         ///
         /// - `12`: 铂金
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub vat_refund_levy_code: Option<i64>,
         /// 开票人ID
         ///
@@ -3180,7 +4220,6 @@ pub mod issue_refined_oil {
         /// 开票人名称
         ///
         /// Example: `**伟 0020`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub billing_person: Option<String>,
         /// 发票类型
         ///
@@ -3193,8 +4232,45 @@ pub mod issue_refined_oil {
         /// 发票备注
         ///
         /// Example: `备注`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub remark: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequestFapiaoInformation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("fapiao_id", &self.fapiao_id)?;
+            m.req("total_amount", &self.total_amount)?;
+            m.req("items", &self.items)?;
+            m.opt("export_business_policy_code", &self.export_business_policy_code)?;
+            m.opt("vat_refund_levy_code", &self.vat_refund_levy_code)?;
+            m.req("billing_person_id", &self.billing_person_id)?;
+            m.opt("billing_person", &self.billing_person)?;
+            m.req("fapiao_bill_type", &self.fapiao_bill_type)?;
+            m.req("transaction_information", &self.transaction_information)?;
+            m.opt("remark", &self.remark)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoInformation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                fapiao_id: o.req("fapiao_id")?,
+                total_amount: o.req("total_amount")?,
+                items: o.req("items")?,
+                export_business_policy_code: o.opt("export_business_policy_code")?,
+                vat_refund_levy_code: o.opt("vat_refund_levy_code")?,
+                billing_person_id: o.req("billing_person_id")?,
+                billing_person: o.opt("billing_person")?,
+                fapiao_bill_type: o.req("fapiao_bill_type")?,
+                transaction_information: o.req("transaction_information")?,
+                remark: o.opt("remark")?,
+            })
+        }
     }
     /// 发票类型
     ///
@@ -3249,7 +4325,7 @@ pub mod issue_refined_oil {
         }
     }
     /// PostRequestFapiaoInformationItems
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestFapiaoInformationItems {
         /// 税局侧规定的货物或应税劳务、服务税收分类编码
         ///
@@ -3262,17 +4338,14 @@ pub mod issue_refined_oil {
         /// 规格型号
         ///
         /// Example: `A4`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub specification: Option<String>,
         /// 成品油单位
         ///
         /// Example: `TON`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unit: Option<PostRequestFapiaoInformationItemsUnit>,
         /// 数量
         ///
         /// Example: `100000000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub quantity: Option<i64>,
         /// 单行金额合计
         ///
@@ -3323,16 +4396,52 @@ pub mod issue_refined_oil {
         /// - `17`: 超税负12%即征即退
         ///
         /// - `18`: 超税负6%即征即退
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub preferential_policy_code: Option<i64>,
         /// 成品油行业额外信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub refined_oil_information: Option<
             PostRequestFapiaoInformationItemsRefinedOilInformation,
         >,
     }
+    impl ::serde::Serialize for PostRequestFapiaoInformationItems {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("tax_code", &self.tax_code)?;
+            m.req("goods_name", &self.goods_name)?;
+            m.opt("specification", &self.specification)?;
+            m.opt("unit", &self.unit)?;
+            m.opt("quantity", &self.quantity)?;
+            m.req("total_amount", &self.total_amount)?;
+            m.req("tax_rate", &self.tax_rate)?;
+            m.req("discount", &self.discount)?;
+            m.opt("preferential_policy_code", &self.preferential_policy_code)?;
+            m.opt("refined_oil_information", &self.refined_oil_information)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoInformationItems {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                tax_code: o.req("tax_code")?,
+                goods_name: o.req("goods_name")?,
+                specification: o.opt("specification")?,
+                unit: o.opt("unit")?,
+                quantity: o.opt("quantity")?,
+                total_amount: o.req("total_amount")?,
+                tax_rate: o.req("tax_rate")?,
+                discount: o.req("discount")?,
+                preferential_policy_code: o.opt("preferential_policy_code")?,
+                refined_oil_information: o.opt("refined_oil_information")?,
+            })
+        }
+    }
     /// 成品油行业额外信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestFapiaoInformationItemsRefinedOilInformation {
         /// 成品油站点
         ///
@@ -3346,6 +4455,31 @@ pub mod issue_refined_oil {
         ///
         /// Example: `1号枪`
         pub gun_number: String,
+    }
+    impl ::serde::Serialize for PostRequestFapiaoInformationItemsRefinedOilInformation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("station", &self.station)?;
+            m.req("trade_time", &self.trade_time)?;
+            m.req("gun_number", &self.gun_number)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostRequestFapiaoInformationItemsRefinedOilInformation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                station: o.req("station")?,
+                trade_time: o.req("trade_time")?,
+                gun_number: o.req("gun_number")?,
+            })
+        }
     }
     /// 成品油单位
     ///
@@ -3400,7 +4534,7 @@ pub mod issue_refined_oil {
         }
     }
     /// PostRequestFapiaoInformationTransactionInformation
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformationTransactionInformation {
         /// 支付渠道
         ///
@@ -3413,12 +4547,38 @@ pub mod issue_refined_oil {
         /// 支付商户订单号
         ///
         /// Example: `order_20200701_123456`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub out_trade_no: Option<String>,
         /// 交易金额
         ///
         /// Example: `382895`
         pub amount: i64,
+    }
+    impl ::serde::Serialize for PostRequestFapiaoInformationTransactionInformation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("pay_channel", &self.pay_channel)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.opt("out_trade_no", &self.out_trade_no)?;
+            m.req("amount", &self.amount)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostRequestFapiaoInformationTransactionInformation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                pay_channel: o.req("pay_channel")?,
+                transaction_id: o.req("transaction_id")?,
+                out_trade_no: o.opt("out_trade_no")?,
+                amount: o.req("amount")?,
+            })
+        }
     }
     /// 支付渠道
     ///
@@ -3492,12 +4652,11 @@ pub mod real_estate_leasing {
         }
     }
     /// The request of `POST /v3/new-tax-control-fapiao/fapiao-applications/real-estate-leasing` (开具不动产租赁行业电子发票).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
         /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        #[serde(rename = "Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: String,
         /// 子商户号
         ///
@@ -3512,13 +4671,39 @@ pub mod real_estate_leasing {
         /// 需要开具的数电发票信息
         pub fapiao_information: PostRequestFapiaoInformation,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("fapiao_apply_id", &self.fapiao_apply_id)?;
+            m.req("buyer_information", &self.buyer_information)?;
+            m.req("fapiao_information", &self.fapiao_information)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                wechatpay_serial: o.req("Wechatpay-Serial")?,
+                sub_mchid: o.req("sub_mchid")?,
+                fapiao_apply_id: o.req("fapiao_apply_id")?,
+                buyer_information: o.req("buyer_information")?,
+                fapiao_information: o.req("fapiao_information")?,
+            })
+        }
+    }
     /// 购买方信息
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestBuyerInformation {
         /// 购买方类型
         ///
         /// Example: `INDIVIDUAL`
-        #[serde(rename = "type")]
         pub type_: PostRequestBuyerInformationType,
         /// 名称
         ///
@@ -3527,58 +4712,91 @@ pub mod real_estate_leasing {
         /// 纳税人识别号
         ///
         /// Example: `202003261233701778`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub taxpayer_id: Option<String>,
         /// 地址
         ///
         /// Example: `深圳市南山区深南大道10000号`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub address: Option<String>,
         /// 电话
         ///
         /// Example: `075512345678`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub telephone: Option<String>,
         /// 开户银行
         ///
         /// Example: `测试银行`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_name: Option<String>,
         /// 银行账号
         ///
         /// Example: `62001234567890`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_account: Option<String>,
         /// 手机号
         ///
         /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub phone: Option<String>,
         /// 邮箱地址
         ///
         /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: Option<String>,
         /// 订单金额
         ///
         /// Example: `1000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<i64>,
         /// 商户订单号
         ///
         /// Example: `order_20200701_123456`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub out_trade_no: Option<String>,
         /// 开具的发票类型
         ///
         /// Example: `COMM_FAPIAO`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fapiao_bill_type: Option<PostRequestBuyerInformationFapiaoBillType>,
         /// 留言信息
         ///
         /// Example: `用户留言`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_apply_message: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequestBuyerInformation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("type", &self.type_)?;
+            m.req("name", &self.name)?;
+            m.opt("taxpayer_id", &self.taxpayer_id)?;
+            m.opt("address", &self.address)?;
+            m.opt("telephone", &self.telephone)?;
+            m.opt("bank_name", &self.bank_name)?;
+            m.opt("bank_account", &self.bank_account)?;
+            m.opt("phone", &self.phone)?;
+            m.opt("email", &self.email)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("out_trade_no", &self.out_trade_no)?;
+            m.opt("fapiao_bill_type", &self.fapiao_bill_type)?;
+            m.opt("user_apply_message", &self.user_apply_message)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestBuyerInformation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                type_: o.req("type")?,
+                name: o.req("name")?,
+                taxpayer_id: o.opt("taxpayer_id")?,
+                address: o.opt("address")?,
+                telephone: o.opt("telephone")?,
+                bank_name: o.opt("bank_name")?,
+                bank_account: o.opt("bank_account")?,
+                phone: o.opt("phone")?,
+                email: o.opt("email")?,
+                amount: o.opt("amount")?,
+                out_trade_no: o.opt("out_trade_no")?,
+                fapiao_bill_type: o.opt("fapiao_bill_type")?,
+                user_apply_message: o.opt("user_apply_message")?,
+            })
+        }
     }
     /// 开具的发票类型
     ///
@@ -3685,7 +4903,7 @@ pub mod real_estate_leasing {
         }
     }
     /// 需要开具的数电发票信息
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformation {
         /// 商户发票单号
         ///
@@ -3706,7 +4924,6 @@ pub mod real_estate_leasing {
         /// - `2`: 免税政策
         ///
         /// - `3`: 征税政策
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub export_business_policy_code: Option<i64>,
         /// 增值税即征即退代码
         ///
@@ -3735,7 +4952,6 @@ pub mod real_estate_leasing {
         /// - `11`: 黄金
         ///
         /// - `12`: 铂金
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub vat_refund_levy_code: Option<i64>,
         /// 开票人ID
         ///
@@ -3744,7 +4960,6 @@ pub mod real_estate_leasing {
         /// 开票人名称
         ///
         /// Example: `example_billing_person`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub billing_person: Option<String>,
         /// 发票类型
         ///
@@ -3757,8 +4972,45 @@ pub mod real_estate_leasing {
         /// 发票备注
         ///
         /// Example: `备注`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub remark: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequestFapiaoInformation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("fapiao_id", &self.fapiao_id)?;
+            m.req("total_amount", &self.total_amount)?;
+            m.req("items", &self.items)?;
+            m.opt("export_business_policy_code", &self.export_business_policy_code)?;
+            m.opt("vat_refund_levy_code", &self.vat_refund_levy_code)?;
+            m.req("billing_person_id", &self.billing_person_id)?;
+            m.opt("billing_person", &self.billing_person)?;
+            m.req("fapiao_bill_type", &self.fapiao_bill_type)?;
+            m.req("transaction_information", &self.transaction_information)?;
+            m.opt("remark", &self.remark)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoInformation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                fapiao_id: o.req("fapiao_id")?,
+                total_amount: o.req("total_amount")?,
+                items: o.req("items")?,
+                export_business_policy_code: o.opt("export_business_policy_code")?,
+                vat_refund_levy_code: o.opt("vat_refund_levy_code")?,
+                billing_person_id: o.req("billing_person_id")?,
+                billing_person: o.opt("billing_person")?,
+                fapiao_bill_type: o.req("fapiao_bill_type")?,
+                transaction_information: o.req("transaction_information")?,
+                remark: o.opt("remark")?,
+            })
+        }
     }
     /// 发票类型
     ///
@@ -3813,7 +5065,7 @@ pub mod real_estate_leasing {
         }
     }
     /// PostRequestFapiaoInformationItems
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestFapiaoInformationItems {
         /// 税局侧规定的货物或应税劳务、服务税收分类编码
         ///
@@ -3826,17 +5078,14 @@ pub mod real_estate_leasing {
         /// 规格型号
         ///
         /// Example: `A4`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub specification: Option<String>,
         /// 单位
         ///
         /// Example: `次`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unit: Option<String>,
         /// 数量
         ///
         /// Example: `100000000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub quantity: Option<i64>,
         /// 单行金额合计
         ///
@@ -3887,16 +5136,56 @@ pub mod real_estate_leasing {
         /// - `17`: 超税负12%即征即退
         ///
         /// - `18`: 超税负6%即征即退
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub preferential_policy_code: Option<i64>,
         /// 不动产租赁特定行业额外信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub real_estate_leasing_information: Option<
             PostRequestFapiaoInformationItemsRealEstateLeasingInformation,
         >,
     }
+    impl ::serde::Serialize for PostRequestFapiaoInformationItems {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("tax_code", &self.tax_code)?;
+            m.req("goods_name", &self.goods_name)?;
+            m.opt("specification", &self.specification)?;
+            m.opt("unit", &self.unit)?;
+            m.opt("quantity", &self.quantity)?;
+            m.req("total_amount", &self.total_amount)?;
+            m.req("tax_rate", &self.tax_rate)?;
+            m.req("discount", &self.discount)?;
+            m.opt("preferential_policy_code", &self.preferential_policy_code)?;
+            m.opt(
+                "real_estate_leasing_information",
+                &self.real_estate_leasing_information,
+            )?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoInformationItems {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                tax_code: o.req("tax_code")?,
+                goods_name: o.req("goods_name")?,
+                specification: o.opt("specification")?,
+                unit: o.opt("unit")?,
+                quantity: o.opt("quantity")?,
+                total_amount: o.req("total_amount")?,
+                tax_rate: o.req("tax_rate")?,
+                discount: o.req("discount")?,
+                preferential_policy_code: o.opt("preferential_policy_code")?,
+                real_estate_leasing_information: o
+                    .opt("real_estate_leasing_information")?,
+            })
+        }
+    }
     /// 不动产租赁特定行业额外信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestFapiaoInformationItemsRealEstateLeasingInformation {
         /// 不动产坐落省份
         ///
@@ -3905,7 +5194,6 @@ pub mod real_estate_leasing {
         /// 不动产坐落城市
         ///
         /// Example: `涪陵区`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub city: Option<String>,
         /// 不动产坐落地址（详细地址）
         ///
@@ -3924,14 +5212,48 @@ pub mod real_estate_leasing {
         /// 产权证书/不动产权证号
         ///
         /// Example: `OVgc/slzCvzSebaz46sUA4tJmm5GbN`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub certificate_no: Option<String>,
         /// 车牌号
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plate_no: Option<Vec<String>>,
     }
+    impl ::serde::Serialize
+    for PostRequestFapiaoInformationItemsRealEstateLeasingInformation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("province", &self.province)?;
+            m.opt("city", &self.city)?;
+            m.req("address", &self.address)?;
+            m.req("lease_period_start", &self.lease_period_start)?;
+            m.req("lease_period_end", &self.lease_period_end)?;
+            m.req("cross_city_flag", &self.cross_city_flag)?;
+            m.opt("certificate_no", &self.certificate_no)?;
+            m.opt("plate_no", &self.plate_no)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostRequestFapiaoInformationItemsRealEstateLeasingInformation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                province: o.req("province")?,
+                city: o.opt("city")?,
+                address: o.req("address")?,
+                lease_period_start: o.req("lease_period_start")?,
+                lease_period_end: o.req("lease_period_end")?,
+                cross_city_flag: o.req("cross_city_flag")?,
+                certificate_no: o.opt("certificate_no")?,
+                plate_no: o.opt("plate_no")?,
+            })
+        }
+    }
     /// PostRequestFapiaoInformationTransactionInformation
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformationTransactionInformation {
         /// 支付渠道
         ///
@@ -3944,12 +5266,38 @@ pub mod real_estate_leasing {
         /// 支付商户订单号
         ///
         /// Example: `order_20200701_123456`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub out_trade_no: Option<String>,
         /// 交易金额
         ///
         /// Example: `382895`
         pub amount: i64,
+    }
+    impl ::serde::Serialize for PostRequestFapiaoInformationTransactionInformation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("pay_channel", &self.pay_channel)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.opt("out_trade_no", &self.out_trade_no)?;
+            m.req("amount", &self.amount)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostRequestFapiaoInformationTransactionInformation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                pay_channel: o.req("pay_channel")?,
+                transaction_id: o.req("transaction_id")?,
+                out_trade_no: o.opt("out_trade_no")?,
+                amount: o.req("amount")?,
+            })
+        }
     }
     /// 支付渠道
     ///
@@ -4026,16 +5374,33 @@ pub mod upload_fapiao_file {
         }
     }
     /// The request of `POST /v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file` (上传电子发票文件).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 媒体文件元信息`JSON`格式字符串
         pub meta: PostRequestMeta,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("meta", &self.meta)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self { meta: o.req("meta")? })
+        }
+    }
     /// 媒体文件元信息`JSON`格式字符串
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestMeta {
         /// 微信支付分配的子商户号，服务商模式下必传
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 发票文件的类型为PDF
         ///
@@ -4048,12 +5413,58 @@ pub mod upload_fapiao_file {
         /// 文件摘要
         pub digest: String,
     }
+    impl ::serde::Serialize for PostRequestMeta {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.req("file_type", &self.file_type)?;
+            m.req("digest_alogrithm", &self.digest_alogrithm)?;
+            m.req("digest", &self.digest)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestMeta {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.opt("sub_mchid")?,
+                file_type: o.req("file_type")?,
+                digest_alogrithm: o.req("digest_alogrithm")?,
+                digest: o.req("digest")?,
+            })
+        }
+    }
     /// The response of `POST /v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file` (上传电子发票文件).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 电子发票文件ID
         ///
         /// Example: `ASNFZ4mrze/+3LqYdlQyEA==`
         pub fapiao_media_id: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("fapiao_media_id", &self.fapiao_media_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                fapiao_media_id: o.req("fapiao_media_id")?,
+            })
+        }
     }
 }

@@ -43,48 +43,66 @@ pub mod getspinviteurl {
         }
     }
     /// The request of `GET /v3/new-tax-control-fapiao/fapiaomerchant/getspinviteurl` (获取邀请商户开通服务商电子发票能力).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 操作类型
         ///
         /// Query parameter `operation_type`. Example: `AUTH_BINDING`
-        #[serde(skip_serializing)]
         pub operation_type: GetRequestOperationType,
         /// 开票模式
         ///
         /// Query parameter `fapiao_mode`. Example: `THIRD_OR_SELF_FAPIAO`
-        #[serde(skip_serializing)]
         pub fapiao_mode: GetRequestFapiaoMode,
         /// 发票能力类型
         ///
         /// Query parameter `fapiao_ability_type_list`.
-        #[serde(skip_serializing)]
         pub fapiao_ability_type_list: Option<Vec<GetRequestFapiaoAbilityTypeList>>,
         /// 服务商邀请渠道
         ///
         /// Query parameter `invite_channel`. Example: `miniprogram`
-        #[serde(skip_serializing)]
         pub invite_channel: Option<String>,
         /// 操作人员
         ///
         /// Query parameter `operate_user`. Example: `mI7HGEJ4Q2B91IGjHZu/Gthm`
-        #[serde(skip_serializing)]
         pub operate_user: Option<String>,
         /// 服务商邀请code
         ///
         /// Query parameter `invite_code`. Example: `code_20200101_123`
-        #[serde(skip_serializing)]
         pub invite_code: String,
         /// 子商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1900000109`
-        #[serde(skip_serializing)]
         pub sub_mchid: Option<String>,
         /// 微信支付公钥ID/平台证书序列号
         ///
         /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        #[serde(rename = "Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: String,
+    }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                operation_type: o.req("operation_type")?,
+                fapiao_mode: o.req("fapiao_mode")?,
+                fapiao_ability_type_list: o.opt("fapiao_ability_type_list")?,
+                invite_channel: o.opt("invite_channel")?,
+                operate_user: o.opt("operate_user")?,
+                invite_code: o.req("invite_code")?,
+                sub_mchid: o.opt("sub_mchid")?,
+                wechatpay_serial: o.req("Wechatpay-Serial")?,
+            })
+        }
     }
     /// GetRequestFapiaoAbilityTypeList
     ///
@@ -247,7 +265,7 @@ pub mod getspinviteurl {
         }
     }
     /// The response of `GET /v3/new-tax-control-fapiao/fapiaomerchant/getspinviteurl` (获取邀请商户开通服务商电子发票能力).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 邀请开通二维码链接
         ///
@@ -261,6 +279,30 @@ pub mod getspinviteurl {
         ///
         /// Example: `pages/xxxPage`
         pub miniprogram_path: String,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("invite_url", &self.invite_url)?;
+            m.req("miniprogram_appid", &self.miniprogram_appid)?;
+            m.req("miniprogram_path", &self.miniprogram_path)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                invite_url: o.req("invite_url")?,
+                miniprogram_appid: o.req("miniprogram_appid")?,
+                miniprogram_path: o.req("miniprogram_path")?,
+            })
+        }
     }
 }
 /// `/v3/new-tax-control-fapiao/fapiaomerchant/listspinvitemchinfo`
@@ -289,38 +331,56 @@ pub mod listspinvitemchinfo {
         }
     }
     /// The request of `GET /v3/new-tax-control-fapiao/fapiaomerchant/listspinvitemchinfo` (获取邀请开通的商户信息).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 查询时间起
         ///
         /// Query parameter `query_time_start`. Example: `2020-07-01T12:00:00+08:00`
-        #[serde(skip_serializing)]
         pub query_time_start: String,
         /// 查询时间止
         ///
         /// Query parameter `query_time_end`. Example: `2020-07-02T12:00:00+08:00`
-        #[serde(skip_serializing)]
         pub query_time_end: String,
         /// 本次查询的起始位置
         ///
         /// Query parameter `offset`. Example: `10`
-        #[serde(skip_serializing)]
         pub offset: i64,
         /// 本次查询的最大数量
         ///
         /// Query parameter `limit`. Example: `1`
-        #[serde(skip_serializing)]
         pub limit: i64,
         /// 服务商邀请code
         ///
         /// Query parameter `invite_code`. Example: `code_20200101_123`
-        #[serde(skip_serializing)]
         pub invite_code: Option<String>,
         /// 商户邀请状态
         ///
         /// Query parameter `mch_invite_status`. Example: `MCH_INVITE_SUCC`
-        #[serde(skip_serializing)]
         pub mch_invite_status: GetRequestMchInviteStatus,
+    }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                query_time_start: o.req("query_time_start")?,
+                query_time_end: o.req("query_time_end")?,
+                offset: o.req("offset")?,
+                limit: o.req("limit")?,
+                invite_code: o.opt("invite_code")?,
+                mch_invite_status: o.req("mch_invite_status")?,
+            })
+        }
     }
     /// 商户邀请状态
     ///
@@ -375,7 +435,7 @@ pub mod listspinvitemchinfo {
         }
     }
     /// The response of `GET /v3/new-tax-control-fapiao/fapiaomerchant/listspinvitemchinfo` (获取邀请开通的商户信息).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 总数
         ///
@@ -390,38 +450,84 @@ pub mod listspinvitemchinfo {
         /// Example: `1`
         pub limit: i64,
         /// 相关链接
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub links: Option<GetResponseLinks>,
         /// 邀请的商户结果
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mch_invite_result_list: Option<Vec<GetResponseMchInviteResultList>>,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("total_count", &self.total_count)?;
+            m.req("offset", &self.offset)?;
+            m.req("limit", &self.limit)?;
+            m.opt("links", &self.links)?;
+            m.opt("mch_invite_result_list", &self.mch_invite_result_list)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                total_count: o.req("total_count")?,
+                offset: o.req("offset")?,
+                limit: o.req("limit")?,
+                links: o.opt("links")?,
+                mch_invite_result_list: o.opt("mch_invite_result_list")?,
+            })
+        }
+    }
     /// 相关链接
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseLinks {
         /// 下一页链接
         ///
         /// Example: `/v3/new-tax-control-fapiao/xxx?offset=2&limit=5`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub next: Option<String>,
         /// 上一页链接
         ///
         /// Example: `/v3/new-tax-control-fapiao/xxx?offset=0&limit=5`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub prev: Option<String>,
         /// 当前链接
         ///
         /// Example: `/v3/new-tax-control-fapiao/xxx?offset=1&limit=5`
-        #[serde(rename = "self", skip_serializing_if = "::std::option::Option::is_none")]
         pub self_: Option<String>,
     }
+    impl ::serde::Serialize for GetResponseLinks {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("next", &self.next)?;
+            m.opt("prev", &self.prev)?;
+            m.opt("self", &self.self_)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseLinks {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                next: o.opt("next")?,
+                prev: o.opt("prev")?,
+                self_: o.opt("self")?,
+            })
+        }
+    }
     /// GetResponseMchInviteResultList
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseMchInviteResultList {
         /// 子商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 商户邀请的状态
         ///
@@ -446,13 +552,45 @@ pub mod listspinvitemchinfo {
         /// 商户邀请失败错误码
         ///
         /// Example: `UNKNOWN_TAX_INFO`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub invite_failed_code: Option<GetResponseMchInviteResultListInviteFailedCode>,
         /// 商户邀请失败的原因
         ///
         /// Example: `示例失败原因`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub invite_failed_reason: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponseMchInviteResultList {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.req("mch_invite_status", &self.mch_invite_status)?;
+            m.req("ep_name", &self.ep_name)?;
+            m.req("tax_id", &self.tax_id)?;
+            m.req("invite_code", &self.invite_code)?;
+            m.req("operate_time", &self.operate_time)?;
+            m.opt("invite_failed_code", &self.invite_failed_code)?;
+            m.opt("invite_failed_reason", &self.invite_failed_reason)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseMchInviteResultList {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.opt("sub_mchid")?,
+                mch_invite_status: o.req("mch_invite_status")?,
+                ep_name: o.req("ep_name")?,
+                tax_id: o.req("tax_id")?,
+                invite_code: o.req("invite_code")?,
+                operate_time: o.req("operate_time")?,
+                invite_failed_code: o.opt("invite_failed_code")?,
+                invite_failed_reason: o.opt("invite_failed_reason")?,
+            })
+        }
     }
     /// 商户邀请失败错误码
     ///

@@ -41,42 +41,104 @@ pub mod base_information {
         }
     }
     /// The request of `GET /v3/new-tax-control-fapiao/merchant/base-information` (获取商户开票基础信息).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 子商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1900000109`
-        #[serde(skip_serializing)]
         pub sub_mchid: String,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+            })
+        }
+    }
     /// The response of `GET /v3/new-tax-control-fapiao/merchant/base-information` (获取商户开票基础信息).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 销售方信息
         pub seller_information: GetResponseSellerInformation,
         /// 附加信息
         pub extra_information: GetResponseExtraInformation,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("seller_information", &self.seller_information)?;
+            m.req("extra_information", &self.extra_information)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                seller_information: o.req("seller_information")?,
+                extra_information: o.req("extra_information")?,
+            })
+        }
+    }
     /// 附加信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseExtraInformation {
         /// 收款人
         ///
         /// Example: `张三`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payee: Option<String>,
         /// 复核人
         ///
         /// Example: `李四`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reviewer: Option<String>,
         /// 开票人
         ///
         /// Example: `王五`
         pub drawer: String,
     }
+    impl ::serde::Serialize for GetResponseExtraInformation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("payee", &self.payee)?;
+            m.opt("reviewer", &self.reviewer)?;
+            m.req("drawer", &self.drawer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseExtraInformation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                payee: o.opt("payee")?,
+                reviewer: o.opt("reviewer")?,
+                drawer: o.req("drawer")?,
+            })
+        }
+    }
     /// 销售方信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseSellerInformation {
         /// 名称
         ///
@@ -93,18 +155,45 @@ pub mod base_information {
         /// 电话
         ///
         /// Example: `075512345678`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub telephone: Option<String>,
         /// 开户银行
         ///
         /// Example: `测试银行`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_name: Option<String>,
         /// 银行账号
         ///
         /// Example: `62001234567890`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_account: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponseSellerInformation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("name", &self.name)?;
+            m.req("taxpayer_id", &self.taxpayer_id)?;
+            m.req("address", &self.address)?;
+            m.opt("telephone", &self.telephone)?;
+            m.opt("bank_name", &self.bank_name)?;
+            m.opt("bank_account", &self.bank_account)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseSellerInformation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.req("name")?,
+                taxpayer_id: o.req("taxpayer_id")?,
+                address: o.req("address")?,
+                telephone: o.opt("telephone")?,
+                bank_name: o.opt("bank_name")?,
+                bank_account: o.opt("bank_account")?,
+            })
+        }
     }
 }
 /// `/v3/new-tax-control-fapiao/merchant/{sub_mchid}`
@@ -151,62 +240,101 @@ pub mod by_sub_mchid {
             }
         }
         /// The response of `GET /v3/new-tax-control-fapiao/merchant/{sub_mchid}/check-status` (检查子商户开票功能状态).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 子商户号
             ///
             /// Example: `1900000109`
             pub sub_mchid: String,
             /// 第三方开票模式
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub third_mode: Option<GetResponseThirdMode>,
             /// 数电发票模式
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub digital_tax_mode: Option<GetResponseDigitalTaxMode>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.opt("third_mode", &self.third_mode)?;
+                m.opt("digital_tax_mode", &self.digital_tax_mode)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.req("sub_mchid")?,
+                    third_mode: o.opt("third_mode")?,
+                    digital_tax_mode: o.opt("digital_tax_mode")?,
+                })
+            }
+        }
         /// 数电发票模式
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseDigitalTaxMode {
             /// 接入状态
             ///
             /// Example: `ENABLED`
             pub status: GetResponseDigitalTaxModeStatus,
             /// 开票人信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub billing_person_info: Option<GetResponseDigitalTaxModeBillingPersonInfo>,
             /// 接入时间
             ///
             /// Example: `2020-07-01T00:00:00+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub access_time: Option<String>,
             /// 过期时间
             ///
             /// Example: `2020-07-02T00:00:00+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub expired_time: Option<String>,
             /// 接入失败原因
             ///
             /// Example: `失败原因`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub access_fail_reason: Option<String>,
             /// 能力信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub ability_info: Option<Vec<GetResponseDigitalTaxModeAbilityInfo>>,
         }
+        impl ::serde::Serialize for GetResponseDigitalTaxMode {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("status", &self.status)?;
+                m.opt("billing_person_info", &self.billing_person_info)?;
+                m.opt("access_time", &self.access_time)?;
+                m.opt("expired_time", &self.expired_time)?;
+                m.opt("access_fail_reason", &self.access_fail_reason)?;
+                m.opt("ability_info", &self.ability_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDigitalTaxMode {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    status: o.req("status")?,
+                    billing_person_info: o.opt("billing_person_info")?,
+                    access_time: o.opt("access_time")?,
+                    expired_time: o.opt("expired_time")?,
+                    access_fail_reason: o.opt("access_fail_reason")?,
+                    ability_info: o.opt("ability_info")?,
+                })
+            }
+        }
         /// GetResponseDigitalTaxModeAbilityInfo
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseDigitalTaxModeAbilityInfo {
             /// 能力类型
             ///
             /// Example: `BASE_ABILITY`
-            #[serde(rename = "type")]
             pub type_: GetResponseDigitalTaxModeAbilityInfoType,
             /// 能力授权状态
             ///
@@ -215,8 +343,31 @@ pub mod by_sub_mchid {
             /// 能力授权失败原因
             ///
             /// Example: `失败原因`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub authorize_fail_reason: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponseDigitalTaxModeAbilityInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("type", &self.type_)?;
+                m.req("status", &self.status)?;
+                m.opt("authorize_fail_reason", &self.authorize_fail_reason)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseDigitalTaxModeAbilityInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.req("type")?,
+                    status: o.req("status")?,
+                    authorize_fail_reason: o.opt("authorize_fail_reason")?,
+                })
+            }
         }
         /// 能力授权状态
         ///
@@ -341,25 +492,39 @@ pub mod by_sub_mchid {
             }
         }
         /// 开票人信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDigitalTaxModeBillingPersonInfo {
             /// 开票人ID
             ///
             /// Example: `187776276864872`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub id: Option<String>,
             /// 开票人姓名
             ///
             /// Example: `张伟`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponseDigitalTaxModeBillingPersonInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("id", &self.id)?;
+                m.opt("name", &self.name)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseDigitalTaxModeBillingPersonInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    id: o.opt("id")?,
+                    name: o.opt("name")?,
+                })
+            }
         }
         /// 接入状态
         ///
@@ -456,12 +621,30 @@ pub mod by_sub_mchid {
             }
         }
         /// 第三方开票模式
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseThirdMode {
             /// 第三方/自建发票能力接入状态
             ///
             /// Example: `ENABLED`
             pub status: GetResponseThirdModeStatus,
+        }
+        impl ::serde::Serialize for GetResponseThirdMode {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("status", &self.status)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseThirdMode {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self { status: o.req("status")? })
+            }
         }
         /// 第三方/自建发票能力接入状态
         ///
@@ -545,7 +728,7 @@ pub mod development_config {
         }
     }
     /// The response of `GET /v3/new-tax-control-fapiao/merchant/development-config` (查询商户配置的开发选项).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 商户回调地址
         ///
@@ -554,40 +737,84 @@ pub mod development_config {
         /// 全部账单展示开发票入口开关
         ///
         /// Example: `false`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub show_fapiao_cell: Option<bool>,
         /// 商户是否支持开电子专票
         ///
         /// Example: `false`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub support_vat_fapiao: Option<bool>,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("callback_url", &self.callback_url)?;
+            m.opt("show_fapiao_cell", &self.show_fapiao_cell)?;
+            m.opt("support_vat_fapiao", &self.support_vat_fapiao)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                callback_url: o.req("callback_url")?,
+                show_fapiao_cell: o.opt("show_fapiao_cell")?,
+                support_vat_fapiao: o.opt("support_vat_fapiao")?,
+            })
+        }
+    }
     /// The request of `PATCH /v3/new-tax-control-fapiao/merchant/development-config` (配置开发选项).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchRequest {
         /// 商户回调地址
         ///
         /// Example: `https://pay.weixin.qq.com/callback`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub callback_url: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mch_code: Option<String>,
         /// 全部账单展示开发票入口开关
         ///
         /// Example: `false`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub show_fapiao_cell: Option<bool>,
         /// 商户是否支持开电子专票
         ///
         /// Example: `false`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub support_vat_fapiao: Option<bool>,
     }
+    impl ::serde::Serialize for PatchRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("callback_url", &self.callback_url)?;
+            m.opt("sub_mch_code", &self.sub_mch_code)?;
+            m.opt("show_fapiao_cell", &self.show_fapiao_cell)?;
+            m.opt("support_vat_fapiao", &self.support_vat_fapiao)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PatchRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                callback_url: o.opt("callback_url")?,
+                sub_mch_code: o.opt("sub_mch_code")?,
+                show_fapiao_cell: o.opt("show_fapiao_cell")?,
+                support_vat_fapiao: o.opt("support_vat_fapiao")?,
+            })
+        }
+    }
     /// The response of `PATCH /v3/new-tax-control-fapiao/merchant/development-config` (配置开发选项).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchResponse {
         /// 商户回调地址
         ///
@@ -596,13 +823,35 @@ pub mod development_config {
         /// 全部账单展示开发票入口开关
         ///
         /// Example: `false`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub show_fapiao_cell: Option<bool>,
         /// 商户是否支持开电子专票
         ///
         /// Example: `false`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub support_vat_fapiao: Option<bool>,
+    }
+    impl ::serde::Serialize for PatchResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("callback_url", &self.callback_url)?;
+            m.opt("show_fapiao_cell", &self.show_fapiao_cell)?;
+            m.opt("support_vat_fapiao", &self.support_vat_fapiao)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PatchResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                callback_url: o.req("callback_url")?,
+                show_fapiao_cell: o.opt("show_fapiao_cell")?,
+                support_vat_fapiao: o.opt("support_vat_fapiao")?,
+            })
+        }
     }
 }
 /// `/v3/new-tax-control-fapiao/merchant/tax-codes`
@@ -628,26 +877,44 @@ pub mod tax_codes {
         }
     }
     /// The request of `GET /v3/new-tax-control-fapiao/merchant/tax-codes` (获取商品和服务税收分类对照表).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 子商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1900000109`
-        #[serde(skip_serializing)]
         pub sub_mchid: Option<String>,
         /// 本次查询的起始位置
         ///
         /// Query parameter `offset`. Example: `0`
-        #[serde(skip_serializing)]
         pub offset: i64,
         /// 本次查询的最大数量
         ///
         /// Query parameter `limit`. Example: `5`
-        #[serde(skip_serializing)]
         pub limit: i64,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.opt("sub_mchid")?,
+                offset: o.req("offset")?,
+                limit: o.req("limit")?,
+            })
+        }
+    }
     /// The response of `GET /v3/new-tax-control-fapiao/merchant/tax-codes` (获取商品和服务税收分类对照表).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 本次查询的起始位置
         pub offset: i64,
@@ -656,7 +923,6 @@ pub mod tax_codes {
         /// Example: `5`
         pub limit: i64,
         /// 相关链接
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub links: Option<GetResponseLinks>,
         /// 本次查询到的数据
         pub data: Vec<GetResponseData>,
@@ -665,8 +931,36 @@ pub mod tax_codes {
         /// Example: `20`
         pub total_count: i64,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("offset", &self.offset)?;
+            m.req("limit", &self.limit)?;
+            m.opt("links", &self.links)?;
+            m.req("data", &self.data)?;
+            m.req("total_count", &self.total_count)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                offset: o.req("offset")?,
+                limit: o.req("limit")?,
+                links: o.opt("links")?,
+                data: o.req("data")?,
+                total_count: o.req("total_count")?,
+            })
+        }
+    }
     /// GetResponseData
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseData {
         /// 由商户自定义的货物或应税劳务、服务名称
         ///
@@ -675,12 +969,10 @@ pub mod tax_codes {
         /// 企业侧维护的货物或应税劳务、服务编码
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_id: Option<f64>,
         /// 税局侧规定的货物或应税劳务、服务分类名称
         ///
         /// Example: `出租汽车客运服务`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_category: Option<String>,
         /// 货物或应税劳务、服务编码
         ///
@@ -695,23 +987,74 @@ pub mod tax_codes {
         /// Example: `NO_FAVORABLE`
         pub tax_prefer_mark: String,
     }
+    impl ::serde::Serialize for GetResponseData {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("goods_name", &self.goods_name)?;
+            m.opt("goods_id", &self.goods_id)?;
+            m.opt("goods_category", &self.goods_category)?;
+            m.req("tax_code", &self.tax_code)?;
+            m.req("tax_rate", &self.tax_rate)?;
+            m.req("tax_prefer_mark", &self.tax_prefer_mark)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                goods_name: o.req("goods_name")?,
+                goods_id: o.opt("goods_id")?,
+                goods_category: o.opt("goods_category")?,
+                tax_code: o.req("tax_code")?,
+                tax_rate: o.req("tax_rate")?,
+                tax_prefer_mark: o.req("tax_prefer_mark")?,
+            })
+        }
+    }
     /// 相关链接
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseLinks {
         /// 下一页链接
         ///
         /// Example: `/v3/new-tax-control-fapiao/xxx?offset=2&limit=5`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub next: Option<String>,
         /// 上一页链接
         ///
         /// Example: `/v3/new-tax-control-fapiao/xxx?offset=0&limit=5`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub prev: Option<String>,
         /// 当前链接
         ///
         /// Example: `/v3/new-tax-control-fapiao/xxx?offset=1&limit=5`
-        #[serde(rename = "self", skip_serializing_if = "::std::option::Option::is_none")]
         pub self_: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponseLinks {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("next", &self.next)?;
+            m.opt("prev", &self.prev)?;
+            m.opt("self", &self.self_)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseLinks {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                next: o.opt("next")?,
+                prev: o.opt("prev")?,
+                self_: o.opt("self")?,
+            })
+        }
     }
 }

@@ -25,23 +25,41 @@ impl<'a> UserTitle<'a> {
     }
 }
 /// The request of `GET /v3/new-tax-control-fapiao/user-title` (获取用户填写的抬头).
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetRequest {
     /// 子商户号
     ///
     /// Query parameter `sub_mchid`. Example: `1900000109`
-    #[serde(skip_serializing)]
     pub sub_mchid: Option<String>,
     /// 开票场景
     ///
     /// Query parameter `scene`. Example: `WITH_WECHATPAY`
-    #[serde(skip_serializing)]
     pub scene: GetRequestScene,
     /// 发票申请单号
     ///
     /// Query parameter `fapiao_apply_id`. Example: `4200000444201910177461284488`
-    #[serde(skip_serializing)]
     pub fapiao_apply_id: String,
+}
+impl ::serde::Serialize for GetRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            sub_mchid: o.opt("sub_mchid")?,
+            scene: o.req("scene")?,
+            fapiao_apply_id: o.req("fapiao_apply_id")?,
+        })
+    }
 }
 /// 开票场景
 ///
@@ -96,12 +114,11 @@ impl<'de> ::serde::Deserialize<'de> for GetRequestScene {
     }
 }
 /// The response of `GET /v3/new-tax-control-fapiao/user-title` (获取用户填写的抬头).
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetResponse {
     /// 购买方类型
     ///
     /// Example: `ORGANIZATION`
-    #[serde(rename = "type")]
     pub type_: GetResponseType,
     /// 名称
     ///
@@ -110,58 +127,91 @@ pub struct GetResponse {
     /// 纳税人识别号
     ///
     /// Example: `202003261233701778`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub taxpayer_id: Option<String>,
     /// 地址
     ///
     /// Example: `深圳市南山区深南大道10000号`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub address: Option<String>,
     /// 电话
     ///
     /// Example: `075512345678`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub telephone: Option<String>,
     /// 开户银行
     ///
     /// Example: `测试银行`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub bank_name: Option<String>,
     /// 银行账号
     ///
     /// Example: `62001234567890`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub bank_account: Option<String>,
     /// 手机号
     ///
     /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6za`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub phone: Option<String>,
     /// 邮箱地址
     ///
     /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6za`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub email: Option<String>,
     /// 订单金额
     ///
     /// Example: `1000`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: Option<i64>,
     /// 商户订单号
     ///
     /// Example: `order_20200701_123456`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_trade_no: Option<String>,
     /// 开具的发票类型
     ///
     /// Example: `COMM_FAPIAO`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub fapiao_bill_type: Option<GetResponseFapiaoBillType>,
     /// 留言信息
     ///
     /// Example: `用户留言`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub user_apply_message: Option<String>,
+}
+impl ::serde::Serialize for GetResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("type", &self.type_)?;
+        m.req("name", &self.name)?;
+        m.opt("taxpayer_id", &self.taxpayer_id)?;
+        m.opt("address", &self.address)?;
+        m.opt("telephone", &self.telephone)?;
+        m.opt("bank_name", &self.bank_name)?;
+        m.opt("bank_account", &self.bank_account)?;
+        m.opt("phone", &self.phone)?;
+        m.opt("email", &self.email)?;
+        m.opt("amount", &self.amount)?;
+        m.opt("out_trade_no", &self.out_trade_no)?;
+        m.opt("fapiao_bill_type", &self.fapiao_bill_type)?;
+        m.opt("user_apply_message", &self.user_apply_message)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            type_: o.req("type")?,
+            name: o.req("name")?,
+            taxpayer_id: o.opt("taxpayer_id")?,
+            address: o.opt("address")?,
+            telephone: o.opt("telephone")?,
+            bank_name: o.opt("bank_name")?,
+            bank_account: o.opt("bank_account")?,
+            phone: o.opt("phone")?,
+            email: o.opt("email")?,
+            amount: o.opt("amount")?,
+            out_trade_no: o.opt("out_trade_no")?,
+            fapiao_bill_type: o.opt("fapiao_bill_type")?,
+            user_apply_message: o.opt("user_apply_message")?,
+        })
+    }
 }
 /// 开具的发票类型
 ///
@@ -298,63 +348,81 @@ pub mod title_url {
         }
     }
     /// The request of `GET /v3/new-tax-control-fapiao/user-title/title-url` (获取抬头填写链接).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 子商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1900000109`
-        #[serde(skip_serializing)]
         pub sub_mchid: Option<String>,
         /// 发票申请单号
         ///
         /// Query parameter `fapiao_apply_id`. Example: `fapiao_20200701_123456`
-        #[serde(skip_serializing)]
         pub fapiao_apply_id: String,
         /// 开票来源
         ///
         /// Query parameter `source`. Example: `WEB`
-        #[serde(skip_serializing)]
         pub source: GetRequestSource,
         /// 商户AppID
         ///
         /// Query parameter `appid`. Example: `wxb1170446a4c0a5a2`
-        #[serde(skip_serializing)]
         pub appid: String,
         /// 用户OpenID
         ///
         /// Query parameter `openid`. Example: `plN5twRbHym_j-QcqCzstl0HmwEs`
-        #[serde(skip_serializing)]
         pub openid: String,
         /// 总金额
         ///
         /// Query parameter `total_amount`. Example: `382895`
-        #[serde(skip_serializing)]
         pub total_amount: i64,
         /// 销售方名称
         ///
         /// Query parameter `seller_name`. Example: `深圳市南山区测试商户`
-        #[serde(skip_serializing)]
         pub seller_name: Option<String>,
         /// 是否需要展示手机号填写栏
         ///
         /// Query parameter `show_phone_cell`.
-        #[serde(skip_serializing)]
         pub show_phone_cell: Option<bool>,
         /// 用户是否必须填写手机号
         ///
         /// Query parameter `must_input_phone`.
-        #[serde(skip_serializing)]
         pub must_input_phone: Option<bool>,
         /// 是否需要展示邮箱地址填写栏
         ///
         /// Query parameter `show_email_cell`.
-        #[serde(skip_serializing)]
         pub show_email_cell: Option<bool>,
         /// 用户是否必须填写邮箱地址
         ///
         /// Query parameter `must_input_email`.
-        #[serde(skip_serializing)]
         pub must_input_email: Option<bool>,
+    }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.opt("sub_mchid")?,
+                fapiao_apply_id: o.req("fapiao_apply_id")?,
+                source: o.req("source")?,
+                appid: o.req("appid")?,
+                openid: o.req("openid")?,
+                total_amount: o.req("total_amount")?,
+                seller_name: o.opt("seller_name")?,
+                show_phone_cell: o.opt("show_phone_cell")?,
+                must_input_phone: o.opt("must_input_phone")?,
+                show_email_cell: o.opt("show_email_cell")?,
+                must_input_email: o.opt("must_input_email")?,
+            })
+        }
     }
     /// 开票来源
     ///
@@ -409,27 +477,49 @@ pub mod title_url {
         }
     }
     /// The response of `GET /v3/new-tax-control-fapiao/user-title/title-url` (获取抬头填写链接).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 抬头填写链接
         ///
         /// Example: `https://payapp.weixin.qq.com`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub title_url: Option<String>,
         /// 抬头填写小程序AppID
         ///
         /// Example: `wxb1170446a4c0a5a2`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub miniprogram_appid: Option<String>,
         /// 抬头填写小程序页面路径
         ///
         /// Example: `pages/xxxPage`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub miniprogram_path: Option<String>,
         /// 抬头填写小程序的用户名
         ///
         /// Example: `gh_86a091e50ad4@app`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub miniprogram_user_name: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("title_url", &self.title_url)?;
+            m.opt("miniprogram_appid", &self.miniprogram_appid)?;
+            m.opt("miniprogram_path", &self.miniprogram_path)?;
+            m.opt("miniprogram_user_name", &self.miniprogram_user_name)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                title_url: o.opt("title_url")?,
+                miniprogram_appid: o.opt("miniprogram_appid")?,
+                miniprogram_path: o.opt("miniprogram_path")?,
+                miniprogram_user_name: o.opt("miniprogram_user_name")?,
+            })
+        }
     }
 }

@@ -16,12 +16,11 @@ impl<'a> Authinfo<'a> {
     }
 }
 /// The request of `POST /v3/offlineface/authinfo` (获取authinfo接口).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 服务商公众号appid
     pub sp_appid: String,
     /// 子商户公众号appid
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_appid: Option<String>,
     /// 子商户商户号
     pub sub_mchid: String,
@@ -32,9 +31,59 @@ pub struct PostRequest {
     /// 机构id
     pub organization_id: String,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("sp_appid", &self.sp_appid)?;
+        m.opt("sub_appid", &self.sub_appid)?;
+        m.req("sub_mchid", &self.sub_mchid)?;
+        m.req("device_id", &self.device_id)?;
+        m.req("raw_data", &self.raw_data)?;
+        m.req("organization_id", &self.organization_id)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            sp_appid: o.req("sp_appid")?,
+            sub_appid: o.opt("sub_appid")?,
+            sub_mchid: o.req("sub_mchid")?,
+            device_id: o.req("device_id")?,
+            raw_data: o.req("raw_data")?,
+            organization_id: o.req("organization_id")?,
+        })
+    }
+}
 /// The response of `POST /v3/offlineface/authinfo` (获取authinfo接口).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 授权信息
     pub authinfo: String,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("authinfo", &self.authinfo)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            authinfo: o.req("authinfo")?,
+        })
+    }
 }

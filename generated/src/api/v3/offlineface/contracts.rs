@@ -33,16 +33,32 @@ pub mod by_contract_id {
         }
     }
     /// The request of `GET /v3/offlineface/contracts/{contract_id}` (签约查询接口).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 商户签约小程序APPID
         ///
         /// Query parameter `appid`. Example: `wx8888888888`
-        #[serde(skip_serializing)]
         pub appid: Option<String>,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self { appid: o.opt("appid")? })
+        }
+    }
     /// The response of `GET /v3/offlineface/contracts/{contract_id}` (签约查询接口).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 签约ID
         ///
@@ -59,12 +75,10 @@ pub mod by_contract_id {
         /// 用户ID
         ///
         /// Example: `FU40F305Z4e2bb7d`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub use_id: Option<String>,
         /// 签约用户openid
         ///
         /// Example: `AFDSJfhdf8744`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub openid: Option<String>,
         /// 签约状态
         pub contract_state: GetResponseContractState,
@@ -75,12 +89,49 @@ pub mod by_contract_id {
         /// 解约时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub contract_terminated_time: Option<String>,
         /// 签约模式
         pub contract_mode: GetResponseContractMode,
         /// 签约卡来源
         pub contract_bank_card_from: GetResponseContractBankCardFrom,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("contract_id", &self.contract_id)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("organization_id", &self.organization_id)?;
+            m.opt("use_id", &self.use_id)?;
+            m.opt("openid", &self.openid)?;
+            m.req("contract_state", &self.contract_state)?;
+            m.req("contract_signed_time", &self.contract_signed_time)?;
+            m.opt("contract_terminated_time", &self.contract_terminated_time)?;
+            m.req("contract_mode", &self.contract_mode)?;
+            m.req("contract_bank_card_from", &self.contract_bank_card_from)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                contract_id: o.req("contract_id")?,
+                mchid: o.req("mchid")?,
+                organization_id: o.req("organization_id")?,
+                use_id: o.opt("use_id")?,
+                openid: o.opt("openid")?,
+                contract_state: o.req("contract_state")?,
+                contract_signed_time: o.req("contract_signed_time")?,
+                contract_terminated_time: o.opt("contract_terminated_time")?,
+                contract_mode: o.req("contract_mode")?,
+                contract_bank_card_from: o.req("contract_bank_card_from")?,
+            })
+        }
     }
     /// 签约卡来源
     ///
@@ -269,23 +320,47 @@ pub mod presign {
         }
     }
     /// The request of `POST /v3/offlineface/contracts/presign` (预签约接口).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
         /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        #[serde(rename = "Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: String,
         /// 业务类型
         pub business_name: String,
         /// 刷脸用户信息
         pub facepay_user: PostRequestFacepayUser,
         /// 签约指定银行卡
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub limit_bank_card: Option<PostRequestLimitBankCard>,
         /// 签约模式
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub contract_mode: Option<PostRequestContractMode>,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("business_name", &self.business_name)?;
+            m.req("facepay_user", &self.facepay_user)?;
+            m.opt("limit_bank_card", &self.limit_bank_card)?;
+            m.opt("contract_mode", &self.contract_mode)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                wechatpay_serial: o.req("Wechatpay-Serial")?,
+                business_name: o.req("business_name")?,
+                facepay_user: o.req("facepay_user")?,
+                limit_bank_card: o.opt("limit_bank_card")?,
+                contract_mode: o.opt("contract_mode")?,
+            })
+        }
     }
     /// 签约模式
     ///
@@ -344,29 +419,76 @@ pub mod presign {
         }
     }
     /// 刷脸用户信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestFacepayUser {
         /// 商户用户ID
         pub out_user_id: String,
         /// 刷脸用户名
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub identification_name: Option<String>,
         /// 机构ID
         pub organization_id: String,
         /// 证件信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub identification: Option<PostRequestFacepayUserIdentification>,
         /// 手机号码
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub phone: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestFacepayUser {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_user_id", &self.out_user_id)?;
+            m.opt("identification_name", &self.identification_name)?;
+            m.req("organization_id", &self.organization_id)?;
+            m.opt("identification", &self.identification)?;
+            m.opt("phone", &self.phone)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestFacepayUser {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_user_id: o.req("out_user_id")?,
+                identification_name: o.opt("identification_name")?,
+                organization_id: o.req("organization_id")?,
+                identification: o.opt("identification")?,
+                phone: o.opt("phone")?,
+            })
+        }
+    }
     /// 证件信息
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFacepayUserIdentification {
         /// 证件类型
         pub identification_type: PostRequestFacepayUserIdentificationIdentificationType,
         /// 证件ID
         pub identification_number: String,
+    }
+    impl ::serde::Serialize for PostRequestFacepayUserIdentification {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("identification_type", &self.identification_type)?;
+            m.req("identification_number", &self.identification_number)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestFacepayUserIdentification {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                identification_type: o.req("identification_type")?,
+                identification_number: o.req("identification_number")?,
+            })
+        }
     }
     /// 证件类型
     ///
@@ -420,34 +542,80 @@ pub mod presign {
         }
     }
     /// 签约指定银行卡
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestLimitBankCard {
         /// 银行卡号
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_card_number: Option<String>,
         /// 开卡人姓名
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub identification_name: Option<String>,
         /// 开卡人证件
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub identification: Option<PostRequestLimitBankCardIdentification>,
         /// 银行卡有效期
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub valid_thru: Option<String>,
         /// 银行类型
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_type: Option<String>,
         /// 开卡预留手机号
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub phone: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestLimitBankCard {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("bank_card_number", &self.bank_card_number)?;
+            m.opt("identification_name", &self.identification_name)?;
+            m.opt("identification", &self.identification)?;
+            m.opt("valid_thru", &self.valid_thru)?;
+            m.opt("bank_type", &self.bank_type)?;
+            m.opt("phone", &self.phone)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestLimitBankCard {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                bank_card_number: o.opt("bank_card_number")?,
+                identification_name: o.opt("identification_name")?,
+                identification: o.opt("identification")?,
+                valid_thru: o.opt("valid_thru")?,
+                bank_type: o.opt("bank_type")?,
+                phone: o.opt("phone")?,
+            })
+        }
+    }
     /// 开卡人证件
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestLimitBankCardIdentification {
         /// 证件类型
         pub identification_type: PostRequestLimitBankCardIdentificationIdentificationType,
         /// 证件ID
         pub identification_number: String,
+    }
+    impl ::serde::Serialize for PostRequestLimitBankCardIdentification {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("identification_type", &self.identification_type)?;
+            m.req("identification_number", &self.identification_number)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestLimitBankCardIdentification {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                identification_type: o.req("identification_type")?,
+                identification_number: o.req("identification_number")?,
+            })
+        }
     }
     /// 证件类型
     ///
@@ -502,9 +670,29 @@ pub mod presign {
         }
     }
     /// The response of `POST /v3/offlineface/contracts/presign` (预签约接口).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 会话ID
         pub presign_token: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("presign_token", &self.presign_token)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                presign_token: o.req("presign_token")?,
+            })
+        }
     }
 }

@@ -28,32 +28,70 @@ impl<'a> FaceCollections<'a> {
     }
 }
 /// The request of `GET /v3/offlineface/face-collections` (查询重采用户列表).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetRequest {
     /// 机构ID
     ///
     /// Query parameter `organization_id`. Example: `Ofewewfwefweewf`
-    #[serde(skip_serializing)]
     pub organization_id: String,
     /// 列表偏移
     ///
     /// Query parameter `offset`. Example: `30`
-    #[serde(skip_serializing)]
     pub offset: Option<i64>,
     /// 资源个数
     ///
     /// Query parameter `limit`. Example: `20`
-    #[serde(skip_serializing)]
     pub limit: Option<i64>,
 }
+impl ::serde::Serialize for GetRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            organization_id: o.req("organization_id")?,
+            offset: o.opt("offset")?,
+            limit: o.opt("limit")?,
+        })
+    }
+}
 /// The response of `GET /v3/offlineface/face-collections` (查询重采用户列表).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// 重采列表
     pub face_collections: Vec<GetResponseFaceCollections>,
 }
+impl ::serde::Serialize for GetResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("face_collections", &self.face_collections)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            face_collections: o.req("face_collections")?,
+        })
+    }
+}
 /// 重采对象
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetResponseFaceCollections {
     /// 重采ID
     pub collection_id: String,
@@ -64,11 +102,39 @@ pub struct GetResponseFaceCollections {
     /// 重采状态
     pub collection_state: GetResponseFaceCollectionsCollectionState,
     /// 注册照上传时间
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub register_photo_upload_time: Option<String>,
     /// 支付用户确认时间
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub confirm_time: Option<String>,
+}
+impl ::serde::Serialize for GetResponseFaceCollections {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("collection_id", &self.collection_id)?;
+        m.req("use_id", &self.use_id)?;
+        m.req("organization_id", &self.organization_id)?;
+        m.req("collection_state", &self.collection_state)?;
+        m.opt("register_photo_upload_time", &self.register_photo_upload_time)?;
+        m.opt("confirm_time", &self.confirm_time)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseFaceCollections {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            collection_id: o.req("collection_id")?,
+            use_id: o.req("use_id")?,
+            organization_id: o.req("organization_id")?,
+            collection_state: o.req("collection_state")?,
+            register_photo_upload_time: o.opt("register_photo_upload_time")?,
+            confirm_time: o.opt("confirm_time")?,
+        })
+    }
 }
 /// 重采状态
 ///
@@ -141,7 +207,7 @@ pub mod by_collection_id {
         }
     }
     /// The response of `GET /v3/offlineface/face-collections/{collection_id}` (查询重采请求详情).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 重采ID
         pub collection_id: String,
@@ -152,11 +218,39 @@ pub mod by_collection_id {
         /// 重采状态
         pub collection_state: GetResponseCollectionState,
         /// 注册照上传时间
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub register_photo_upload_time: Option<String>,
         /// 支付用户确认时间
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub confirm_time: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("collection_id", &self.collection_id)?;
+            m.req("use_id", &self.use_id)?;
+            m.req("organization_id", &self.organization_id)?;
+            m.req("collection_state", &self.collection_state)?;
+            m.opt("register_photo_upload_time", &self.register_photo_upload_time)?;
+            m.opt("confirm_time", &self.confirm_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                collection_id: o.req("collection_id")?,
+                use_id: o.req("use_id")?,
+                organization_id: o.req("organization_id")?,
+                collection_state: o.req("collection_state")?,
+                register_photo_upload_time: o.opt("register_photo_upload_time")?,
+                confirm_time: o.opt("confirm_time")?,
+            })
+        }
     }
     /// 重采状态
     ///

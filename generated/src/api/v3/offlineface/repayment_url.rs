@@ -16,18 +16,62 @@ impl<'a> RepaymentUrl<'a> {
     }
 }
 /// The request of `POST /v3/offlineface/repayment-url` (获取还款链接接口).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 商户用户ID
     pub out_user_id: String,
     /// 机构id
     pub organization_id: String,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("out_user_id", &self.out_user_id)?;
+        m.req("organization_id", &self.organization_id)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            out_user_id: o.req("out_user_id")?,
+            organization_id: o.req("organization_id")?,
+        })
+    }
+}
 /// The response of `POST /v3/offlineface/repayment-url` (获取还款链接接口).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 还款链接
     pub repayment_url: String,
     /// 链接过期时间
     pub expire_at: String,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("repayment_url", &self.repayment_url)?;
+        m.req("expire_at", &self.expire_at)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            repayment_url: o.req("repayment_url")?,
+            expire_at: o.req("expire_at")?,
+        })
+    }
 }

@@ -20,54 +20,108 @@ impl<'a> Transactions<'a> {
     }
 }
 /// The request of `POST /v3/offlineface/transactions` (申请扣款接口).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 支付凭证
     pub auth_code: String,
     /// 服务商公众号appid
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sp_appid: Option<String>,
     /// 服务商商户号
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sp_mchid: Option<String>,
     /// 子商户公众号appid
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_appid: Option<String>,
     /// 子商户商户号
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_mchid: Option<String>,
     /// 金额信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: Option<PostRequestAmount>,
     /// 支付场景信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub scene_info: Option<PostRequestSceneInfo>,
     /// 优惠标记
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub goods_tag: Option<String>,
     /// 商品信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: Option<String>,
     /// 商户附加信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub attach: Option<String>,
     /// 结算信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub settle_info: Option<PostRequestSettleInfo>,
     /// 商户订单号
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_trade_no: Option<String>,
     /// 业务信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub business: Option<PostRequestBusiness>,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("auth_code", &self.auth_code)?;
+        m.opt("sp_appid", &self.sp_appid)?;
+        m.opt("sp_mchid", &self.sp_mchid)?;
+        m.opt("sub_appid", &self.sub_appid)?;
+        m.opt("sub_mchid", &self.sub_mchid)?;
+        m.opt("amount", &self.amount)?;
+        m.opt("scene_info", &self.scene_info)?;
+        m.opt("goods_tag", &self.goods_tag)?;
+        m.opt("description", &self.description)?;
+        m.opt("attach", &self.attach)?;
+        m.opt("settle_info", &self.settle_info)?;
+        m.opt("out_trade_no", &self.out_trade_no)?;
+        m.opt("business", &self.business)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            auth_code: o.req("auth_code")?,
+            sp_appid: o.opt("sp_appid")?,
+            sp_mchid: o.opt("sp_mchid")?,
+            sub_appid: o.opt("sub_appid")?,
+            sub_mchid: o.opt("sub_mchid")?,
+            amount: o.opt("amount")?,
+            scene_info: o.opt("scene_info")?,
+            goods_tag: o.opt("goods_tag")?,
+            description: o.opt("description")?,
+            attach: o.opt("attach")?,
+            settle_info: o.opt("settle_info")?,
+            out_trade_no: o.opt("out_trade_no")?,
+            business: o.opt("business")?,
+        })
+    }
+}
 /// 金额信息
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestAmount {
     /// 总金额
     pub total: i64,
     /// 货币类型
     pub currency: PostRequestAmountCurrency,
+}
+impl ::serde::Serialize for PostRequestAmount {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("total", &self.total)?;
+        m.req("currency", &self.currency)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            total: o.req("total")?,
+            currency: o.req("currency")?,
+        })
+    }
 }
 /// 货币类型
 ///
@@ -118,7 +172,7 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestAmountCurrency {
     }
 }
 /// 业务信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestBusiness {
     /// 平台产品ID
     ///
@@ -143,87 +197,211 @@ pub struct PostRequestBusiness {
     /// - `126`: 腾讯食堂
     pub business_scene_id: i64,
 }
+impl ::serde::Serialize for PostRequestBusiness {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("business_product_id", &self.business_product_id)?;
+        m.req("business_scene_id", &self.business_scene_id)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestBusiness {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            business_product_id: o.req("business_product_id")?,
+            business_scene_id: o.req("business_scene_id")?,
+        })
+    }
+}
 /// 支付场景信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSceneInfo {
     /// 设备IP
     pub device_ip: String,
 }
+impl ::serde::Serialize for PostRequestSceneInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("device_ip", &self.device_ip)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            device_ip: o.req("device_ip")?,
+        })
+    }
+}
 /// 结算信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSettleInfo {
     /// 是否支持分账
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profit_sharing: Option<bool>,
 }
+impl ::serde::Serialize for PostRequestSettleInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("profit_sharing", &self.profit_sharing)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestSettleInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            profit_sharing: o.opt("profit_sharing")?,
+        })
+    }
+}
 /// The response of `POST /v3/offlineface/transactions` (申请扣款接口).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 服务商公众号appid
     pub sp_appid: String,
     /// 服务商商户号
     pub sp_mchid: String,
     /// 子商户公众号appid
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_appid: Option<String>,
     /// 子商户商户号
     pub sub_mchid: String,
     /// 支付用户信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub payer: Option<PostResponsePayer>,
     /// 金额信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: Option<PostResponseAmount>,
     /// 优惠信息列表
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub promotion_detail: Option<Vec<::serde_json::Value>>,
     /// 支付场景信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub scene_info: Option<PostResponseSceneInfo>,
     /// 付款银行
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub bank_type: Option<String>,
     /// 交易类型
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trade_type: Option<PostResponseTradeType>,
     /// 交易状态
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trade_state: Option<String>,
     /// 交易描述
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trade_state_description: Option<String>,
     /// 欠款状态
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub debt_state: Option<String>,
     /// 商品信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: Option<String>,
     /// 商户附加信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub attach: Option<String>,
     /// 支付成功时间
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub success_time: Option<String>,
     /// 微信订单号
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub transaction_id: Option<String>,
     /// 还款微信订单号
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repayment_transaction_id: Option<String>,
     /// 商户订单号
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_trade_no: Option<String>,
     /// 错误分类
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub error_type: Option<String>,
 }
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("sp_appid", &self.sp_appid)?;
+        m.req("sp_mchid", &self.sp_mchid)?;
+        m.opt("sub_appid", &self.sub_appid)?;
+        m.req("sub_mchid", &self.sub_mchid)?;
+        m.opt("payer", &self.payer)?;
+        m.opt("amount", &self.amount)?;
+        m.opt("promotion_detail", &self.promotion_detail)?;
+        m.opt("scene_info", &self.scene_info)?;
+        m.opt("bank_type", &self.bank_type)?;
+        m.opt("trade_type", &self.trade_type)?;
+        m.opt("trade_state", &self.trade_state)?;
+        m.opt("trade_state_description", &self.trade_state_description)?;
+        m.opt("debt_state", &self.debt_state)?;
+        m.opt("description", &self.description)?;
+        m.opt("attach", &self.attach)?;
+        m.opt("success_time", &self.success_time)?;
+        m.opt("transaction_id", &self.transaction_id)?;
+        m.opt("repayment_transaction_id", &self.repayment_transaction_id)?;
+        m.opt("out_trade_no", &self.out_trade_no)?;
+        m.opt("error_type", &self.error_type)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            sp_appid: o.req("sp_appid")?,
+            sp_mchid: o.req("sp_mchid")?,
+            sub_appid: o.opt("sub_appid")?,
+            sub_mchid: o.req("sub_mchid")?,
+            payer: o.opt("payer")?,
+            amount: o.opt("amount")?,
+            promotion_detail: o.opt("promotion_detail")?,
+            scene_info: o.opt("scene_info")?,
+            bank_type: o.opt("bank_type")?,
+            trade_type: o.opt("trade_type")?,
+            trade_state: o.opt("trade_state")?,
+            trade_state_description: o.opt("trade_state_description")?,
+            debt_state: o.opt("debt_state")?,
+            description: o.opt("description")?,
+            attach: o.opt("attach")?,
+            success_time: o.opt("success_time")?,
+            transaction_id: o.opt("transaction_id")?,
+            repayment_transaction_id: o.opt("repayment_transaction_id")?,
+            out_trade_no: o.opt("out_trade_no")?,
+            error_type: o.opt("error_type")?,
+        })
+    }
+}
 /// 金额信息
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostResponseAmount {
     /// 总金额
     pub total: i64,
     /// 货币类型
     pub currency: PostResponseAmountCurrency,
+}
+impl ::serde::Serialize for PostResponseAmount {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("total", &self.total)?;
+        m.req("currency", &self.currency)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            total: o.req("total")?,
+            currency: o.req("currency")?,
+        })
+    }
 }
 /// 货币类型
 ///
@@ -274,21 +452,60 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseAmountCurrency {
     }
 }
 /// 支付用户信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponsePayer {
     /// 公众下的openid
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sp_openid: Option<String>,
     /// 子公众下的openid
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_openid: Option<String>,
 }
+impl ::serde::Serialize for PostResponsePayer {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("sp_openid", &self.sp_openid)?;
+        m.opt("sub_openid", &self.sub_openid)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponsePayer {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            sp_openid: o.opt("sp_openid")?,
+            sub_openid: o.opt("sub_openid")?,
+        })
+    }
+}
 /// 支付场景信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseSceneInfo {
     /// 设备IP
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub device_ip: Option<String>,
+}
+impl ::serde::Serialize for PostResponseSceneInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("device_ip", &self.device_ip)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponseSceneInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            device_ip: o.opt("device_ip")?,
+        })
+    }
 }
 /// 交易类型
 ///
@@ -390,23 +607,41 @@ pub mod out_trade_no {
             }
         }
         /// The request of `GET /v3/offlineface/transactions/out-trade-no/{out_trade_no}` (查单接口).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 服务商商户号
             ///
             /// Query parameter `sp_mchid`. Example: `198798777`
-            #[serde(skip_serializing)]
             pub sp_mchid: String,
             /// 子商户商户号
             ///
             /// Query parameter `sub_mchid`. Example: `3233122121`
-            #[serde(skip_serializing)]
             pub sub_mchid: String,
             /// 平台产品ID
             ///
             /// Query parameter `business_product_id`. Example: `2`
-            #[serde(skip_serializing)]
             pub business_product_id: GetRequestBusinessProductId,
+        }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    business_product_id: o.req("business_product_id")?,
+                })
+            }
         }
         /// 平台产品ID
         ///
@@ -463,79 +698,136 @@ pub mod out_trade_no {
             }
         }
         /// The response of `GET /v3/offlineface/transactions/out-trade-no/{out_trade_no}` (查单接口).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 服务商公众号appid
             pub sp_appid: String,
             /// 服务商商户号
             pub sp_mchid: String,
             /// 子商户公众号appid
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 子商户商户号
             pub sub_mchid: String,
             /// 支付用户信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payer: Option<GetResponsePayer>,
             /// 金额信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<GetResponseAmount>,
             /// 优惠信息列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub promotion_detail: Option<Vec<::serde_json::Value>>,
             /// 支付场景信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub scene_info: Option<GetResponseSceneInfo>,
             /// 付款银行
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_type: Option<String>,
             /// 交易类型
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub trade_type: Option<GetResponseTradeType>,
             /// 交易状态
             pub trade_state: String,
             /// 交易描述
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub trade_state_description: Option<String>,
             /// 欠款状态
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub debt_state: Option<String>,
             /// 商品信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: Option<String>,
             /// 商户附加信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 支付成功时间
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_time: Option<String>,
             /// 微信订单号
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transaction_id: Option<String>,
             /// 还款微信订单号
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub repayment_transaction_id: Option<String>,
             /// 商户订单号
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub out_trade_no: Option<String>,
             /// 错误分类
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub error_type: Option<String>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_appid", &self.sp_appid)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.opt("payer", &self.payer)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("promotion_detail", &self.promotion_detail)?;
+                m.opt("scene_info", &self.scene_info)?;
+                m.opt("bank_type", &self.bank_type)?;
+                m.opt("trade_type", &self.trade_type)?;
+                m.req("trade_state", &self.trade_state)?;
+                m.opt("trade_state_description", &self.trade_state_description)?;
+                m.opt("debt_state", &self.debt_state)?;
+                m.opt("description", &self.description)?;
+                m.opt("attach", &self.attach)?;
+                m.opt("success_time", &self.success_time)?;
+                m.opt("transaction_id", &self.transaction_id)?;
+                m.opt("repayment_transaction_id", &self.repayment_transaction_id)?;
+                m.opt("out_trade_no", &self.out_trade_no)?;
+                m.opt("error_type", &self.error_type)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_appid: o.req("sp_appid")?,
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    payer: o.opt("payer")?,
+                    amount: o.opt("amount")?,
+                    promotion_detail: o.opt("promotion_detail")?,
+                    scene_info: o.opt("scene_info")?,
+                    bank_type: o.opt("bank_type")?,
+                    trade_type: o.opt("trade_type")?,
+                    trade_state: o.req("trade_state")?,
+                    trade_state_description: o.opt("trade_state_description")?,
+                    debt_state: o.opt("debt_state")?,
+                    description: o.opt("description")?,
+                    attach: o.opt("attach")?,
+                    success_time: o.opt("success_time")?,
+                    transaction_id: o.opt("transaction_id")?,
+                    repayment_transaction_id: o.opt("repayment_transaction_id")?,
+                    out_trade_no: o.opt("out_trade_no")?,
+                    error_type: o.opt("error_type")?,
+                })
+            }
+        }
         /// 金额信息
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseAmount {
             /// 总金额
             pub total: i64,
             /// 货币类型
             pub currency: GetResponseAmountCurrency,
+        }
+        impl ::serde::Serialize for GetResponseAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("total", &self.total)?;
+                m.req("currency", &self.currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total: o.req("total")?,
+                    currency: o.req("currency")?,
+                })
+            }
         }
         /// 货币类型
         ///
@@ -588,35 +880,60 @@ pub mod out_trade_no {
             }
         }
         /// 支付用户信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayer {
             /// 公众下的openid
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_openid: Option<String>,
             /// 子公众下的openid
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_openid: Option<String>,
         }
+        impl ::serde::Serialize for GetResponsePayer {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("sp_openid", &self.sp_openid)?;
+                m.opt("sub_openid", &self.sub_openid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponsePayer {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_openid: o.opt("sp_openid")?,
+                    sub_openid: o.opt("sub_openid")?,
+                })
+            }
+        }
         /// 支付场景信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseSceneInfo {
             /// 设备IP
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub device_ip: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponseSceneInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("device_ip", &self.device_ip)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseSceneInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    device_ip: o.opt("device_ip")?,
+                })
+            }
         }
         /// 交易类型
         ///

@@ -27,28 +27,66 @@ impl<'a> Organizations<'a> {
     }
 }
 /// The request of `GET /v3/offlinefacemch/organizations` (查询机构信息接口).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetRequest {
     /// 机构ID
     ///
     /// Query parameter `organization_id`. Example: `DBES323aeb`
-    #[serde(skip_serializing)]
     pub organization_id: Option<String>,
     /// 机构名称
     ///
     /// Query parameter `organization_name`. Example: `南山中兴小学部`
-    #[serde(skip_serializing)]
     pub organization_name: Option<String>,
 }
+impl ::serde::Serialize for GetRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            organization_id: o.opt("organization_id")?,
+            organization_name: o.opt("organization_name")?,
+        })
+    }
+}
 /// The response of `GET /v3/offlinefacemch/organizations` (查询机构信息接口).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// 机构ID
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub organization_id: Option<String>,
     /// 机构名称
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub organization_name: Option<String>,
+}
+impl ::serde::Serialize for GetResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("organization_id", &self.organization_id)?;
+        m.opt("organization_name", &self.organization_name)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            organization_id: o.opt("organization_id")?,
+            organization_name: o.opt("organization_name")?,
+        })
+    }
 }
 /// `/v3/offlinefacemch/organizations/{organization_id}`
 pub mod by_organization_id {
@@ -117,48 +155,70 @@ pub mod by_organization_id {
                     }
                 }
                 /// The response of `GET /v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}` (刷脸用户信息查询接口).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
                     /// 刷脸用户ID
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub use_id: Option<String>,
                     /// 商户刷脸用户ID
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub out_user_id: Option<String>,
                     /// 机构ID
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub organization_id: Option<String>,
                     /// 姓名
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub user_name: Option<String>,
                     /// 用户类型
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub user_type: Option<GetResponseUserType>,
                     /// 学生信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub student_info: Option<GetResponseStudentInfo>,
                     /// 职工信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub staff_info: Option<GetResponseStaffInfo>,
                     /// 用户状态
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub status: Option<GetResponseStatus>,
                     /// 签约状态
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub contract_state: Option<GetResponseContractState>,
                     /// 人脸图片上传状态
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub face_image_ok: Option<bool>,
                     /// 签约ID
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub contract_id: Option<String>,
+                }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("use_id", &self.use_id)?;
+                        m.opt("out_user_id", &self.out_user_id)?;
+                        m.opt("organization_id", &self.organization_id)?;
+                        m.opt("user_name", &self.user_name)?;
+                        m.opt("user_type", &self.user_type)?;
+                        m.opt("student_info", &self.student_info)?;
+                        m.opt("staff_info", &self.staff_info)?;
+                        m.opt("status", &self.status)?;
+                        m.opt("contract_state", &self.contract_state)?;
+                        m.opt("face_image_ok", &self.face_image_ok)?;
+                        m.opt("contract_id", &self.contract_id)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            use_id: o.opt("use_id")?,
+                            out_user_id: o.opt("out_user_id")?,
+                            organization_id: o.opt("organization_id")?,
+                            user_name: o.opt("user_name")?,
+                            user_type: o.opt("user_type")?,
+                            student_info: o.opt("student_info")?,
+                            staff_info: o.opt("staff_info")?,
+                            status: o.opt("status")?,
+                            contract_state: o.opt("contract_state")?,
+                            face_image_ok: o.opt("face_image_ok")?,
+                            contract_id: o.opt("contract_id")?,
+                        })
+                    }
                 }
                 /// 签约状态
                 ///
@@ -224,18 +284,30 @@ pub mod by_organization_id {
                     }
                 }
                 /// 职工信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseStaffInfo {
                     /// 职业
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub occupation: Option<String>,
+                }
+                impl ::serde::Serialize for GetResponseStaffInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("occupation", &self.occupation)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseStaffInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            occupation: o.opt("occupation")?,
+                        })
+                    }
                 }
                 /// 用户状态
                 ///
@@ -297,18 +369,30 @@ pub mod by_organization_id {
                     }
                 }
                 /// 学生信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseStudentInfo {
                     /// 班级名
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub class_name: Option<String>,
+                }
+                impl ::serde::Serialize for GetResponseStudentInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("class_name", &self.class_name)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseStudentInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            class_name: o.opt("class_name")?,
+                        })
+                    }
                 }
                 /// 用户类型
                 ///
@@ -370,52 +454,81 @@ pub mod by_organization_id {
                     }
                 }
                 /// The request of `PATCH /v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}` (刷脸用户信息修改接口).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PatchRequest {
                     /// 微信支付公钥ID/平台证书序列号
                     ///
                     /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                    #[serde(rename = "Wechatpay-Serial", skip_serializing)]
                     pub wechatpay_serial: String,
                     /// 姓名
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub user_name: Option<String>,
                     /// 用户类型
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub user_type: Option<PatchRequestUserType>,
                     /// 学生信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub student_info: Option<PatchRequestStudentInfo>,
                     /// 职工信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub staff_info: Option<PatchRequestStaffInfo>,
                     /// 状态
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub status: Option<PatchRequestStatus>,
                     /// 手机号
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub phone: Option<String>,
                 }
+                impl ::serde::Serialize for PatchRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("user_name", &self.user_name)?;
+                        m.opt("user_type", &self.user_type)?;
+                        m.opt("student_info", &self.student_info)?;
+                        m.opt("staff_info", &self.staff_info)?;
+                        m.opt("status", &self.status)?;
+                        m.opt("phone", &self.phone)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PatchRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            wechatpay_serial: o.req("Wechatpay-Serial")?,
+                            user_name: o.opt("user_name")?,
+                            user_type: o.opt("user_type")?,
+                            student_info: o.opt("student_info")?,
+                            staff_info: o.opt("staff_info")?,
+                            status: o.opt("status")?,
+                            phone: o.opt("phone")?,
+                        })
+                    }
+                }
                 /// 职工信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PatchRequestStaffInfo {
                     /// 职业
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub occupation: Option<String>,
+                }
+                impl ::serde::Serialize for PatchRequestStaffInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("occupation", &self.occupation)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PatchRequestStaffInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            occupation: o.opt("occupation")?,
+                        })
+                    }
                 }
                 /// 状态
                 ///
@@ -477,18 +590,30 @@ pub mod by_organization_id {
                     }
                 }
                 /// 学生信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PatchRequestStudentInfo {
                     /// 班级名
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub class_name: Option<String>,
+                }
+                impl ::serde::Serialize for PatchRequestStudentInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("class_name", &self.class_name)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PatchRequestStudentInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            class_name: o.opt("class_name")?,
+                        })
+                    }
                 }
                 /// 用户类型
                 ///

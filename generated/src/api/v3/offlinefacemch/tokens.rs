@@ -16,31 +16,88 @@ impl<'a> Tokens<'a> {
     }
 }
 /// The request of `POST /v3/offlinefacemch/tokens` (获取凭证授权接口).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 使用场景
     ///
     /// Example: `WEBSESSION`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub scene: Option<String>,
     /// 小程序/h5鉴权场景初始化数据
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub web_init_data: Option<PostRequestWebInitData>,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("scene", &self.scene)?;
+        m.opt("web_init_data", &self.web_init_data)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            scene: o.opt("scene")?,
+            web_init_data: o.opt("web_init_data")?,
+        })
+    }
+}
 /// 小程序/h5鉴权场景初始化数据
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestWebInitData {
     /// 商户刷脸用户ID
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_user_id: Option<String>,
     /// 机构ID
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub organization_id: Option<String>,
 }
+impl ::serde::Serialize for PostRequestWebInitData {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("out_user_id", &self.out_user_id)?;
+        m.opt("organization_id", &self.organization_id)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestWebInitData {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            out_user_id: o.opt("out_user_id")?,
+            organization_id: o.opt("organization_id")?,
+        })
+    }
+}
 /// The response of `POST /v3/offlinefacemch/tokens` (获取凭证授权接口).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 授权凭证
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub token: Option<String>,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("token", &self.token)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self { token: o.opt("token")? })
+    }
 }

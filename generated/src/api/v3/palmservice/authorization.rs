@@ -43,49 +43,75 @@ pub mod openid {
             }
         }
         /// The request of `GET /v3/palmservice/authorization/openid/{openid}` (查询刷掌授权).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 机构ID
             ///
             /// Query parameter `organization_id`. Example: `1004`
-            #[serde(skip_serializing)]
             pub organization_id: String,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    organization_id: o.req("organization_id")?,
+                })
+            }
+        }
         /// The response of `GET /v3/palmservice/authorization/openid/{openid}` (查询刷掌授权).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// OpenID
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 机构ID
             ///
             /// Example: `1004`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub organization_id: Option<String>,
             /// 授权状态
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub state: Option<GetResponseState>,
             /// 授权时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub authorize_time: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("organization_id", &self.organization_id)?;
+                m.opt("state", &self.state)?;
+                m.opt("authorize_time", &self.authorize_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    openid: o.opt("openid")?,
+                    organization_id: o.opt("organization_id")?,
+                    state: o.opt("state")?,
+                    authorize_time: o.opt("authorize_time")?,
+                })
+            }
         }
         /// 授权状态
         ///
@@ -165,7 +191,7 @@ pub mod preauthorize {
         }
     }
     /// The request of `POST /v3/palmservice/authorization/preauthorize` (服务关联预授权).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// OpenID
         ///
@@ -174,20 +200,62 @@ pub mod preauthorize {
         /// 预授权会话ID
         ///
         /// Example: `181167098309019291163`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub preauthorize_session_id: Option<String>,
         /// 机构ID
         ///
         /// Example: `1004`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub organization_id: Option<String>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("openid", &self.openid)?;
+            m.opt("preauthorize_session_id", &self.preauthorize_session_id)?;
+            m.opt("organization_id", &self.organization_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                openid: o.req("openid")?,
+                preauthorize_session_id: o.opt("preauthorize_session_id")?,
+                organization_id: o.opt("organization_id")?,
+            })
+        }
+    }
     /// The response of `POST /v3/palmservice/authorization/preauthorize` (服务关联预授权).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 预授权token
         ///
         /// Example: `toaken_sdafkdshjfldsajfafgjdasg`
         pub permission_token: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("permission_token", &self.permission_token)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                permission_token: o.req("permission_token")?,
+            })
+        }
     }
 }

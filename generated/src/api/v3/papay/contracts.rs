@@ -43,14 +43,7 @@ pub mod by_contract_id {
             }
         }
         /// The request of `POST /v3/papay/contracts/{contract_id}/fail-notify` (重试扣费通知API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 直连商户号
             ///
@@ -60,6 +53,28 @@ pub mod by_contract_id {
             ///
             /// Example: `wxd678efh567hg6787`
             pub appid: String,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("appid", &self.appid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mchid: o.req("mchid")?,
+                    appid: o.req("appid")?,
+                })
+            }
         }
     }
     /// `/v3/papay/contracts/{contract_id}/notify`
@@ -83,14 +98,7 @@ pub mod by_contract_id {
             }
         }
         /// The request of `POST /v3/papay/contracts/{contract_id}/notify` (直连商户预扣费通知API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 直连商户号
             ///
@@ -101,20 +109,38 @@ pub mod by_contract_id {
             /// Example: `wxd678efh567hg6787`
             pub appid: String,
             /// 扣费持续时间
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub deduct_duration: Option<PostRequestDeductDuration>,
             /// 预计扣费金额信息
             pub estimated_amount: PostRequestEstimatedAmount,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("appid", &self.appid)?;
+                m.opt("deduct_duration", &self.deduct_duration)?;
+                m.req("estimated_amount", &self.estimated_amount)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mchid: o.req("mchid")?,
+                    appid: o.req("appid")?,
+                    deduct_duration: o.opt("deduct_duration")?,
+                    estimated_amount: o.req("estimated_amount")?,
+                })
+            }
+        }
         /// 扣费持续时间
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDeductDuration {
             /// 扣费持续时间数
             ///
@@ -129,8 +155,29 @@ pub mod by_contract_id {
             /// 单位
             ///
             /// Example: `DAY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub unit: Option<PostRequestDeductDurationUnit>,
+        }
+        impl ::serde::Serialize for PostRequestDeductDuration {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("count", &self.count)?;
+                m.opt("unit", &self.unit)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestDeductDuration {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    count: o.req("count")?,
+                    unit: o.opt("unit")?,
+                })
+            }
         }
         /// 单位
         ///
@@ -183,14 +230,7 @@ pub mod by_contract_id {
             }
         }
         /// 预计扣费金额信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestEstimatedAmount {
             /// 预计扣费金额
             ///
@@ -199,8 +239,29 @@ pub mod by_contract_id {
             /// 预计扣费货币类型
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequestEstimatedAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("amount", &self.amount)?;
+                m.opt("currency", &self.currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestEstimatedAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    amount: o.req("amount")?,
+                    currency: o.opt("currency")?,
+                })
+            }
         }
     }
 }

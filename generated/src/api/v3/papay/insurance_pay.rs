@@ -83,14 +83,7 @@ pub mod policy_periods {
                         }
                     }
                     /// The response of `GET /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}` (保险商户查询保险自动续费预约API).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponse {
                         /// 保单的扣费周期编号
                         ///
@@ -103,34 +96,54 @@ pub mod policy_periods {
                         /// 可扣费开始日期
                         ///
                         /// Example: `2019-11-22`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub deduct_start_date: Option<String>,
                         /// 可扣费结束日期
                         ///
                         /// Example: `2019-11-22`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub deduct_end_date: Option<String>,
                         /// 已预约的扣费金额信息
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub scheduled_amount: Option<GetResponseScheduledAmount>,
                         /// 实际扣费金额
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub deduct_amount: Option<GetResponseDeductAmount>,
                         /// 实际扣费的日期
                         ///
                         /// Example: `2019-11-22`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub deduct_date: Option<String>,
                     }
+                    impl ::serde::Serialize for GetResponse {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("policy_period_id", &self.policy_period_id)?;
+                            m.req("policy_period_state", &self.policy_period_state)?;
+                            m.opt("deduct_start_date", &self.deduct_start_date)?;
+                            m.opt("deduct_end_date", &self.deduct_end_date)?;
+                            m.opt("scheduled_amount", &self.scheduled_amount)?;
+                            m.opt("deduct_amount", &self.deduct_amount)?;
+                            m.opt("deduct_date", &self.deduct_date)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                policy_period_id: o.req("policy_period_id")?,
+                                policy_period_state: o.req("policy_period_state")?,
+                                deduct_start_date: o.opt("deduct_start_date")?,
+                                deduct_end_date: o.opt("deduct_end_date")?,
+                                scheduled_amount: o.opt("scheduled_amount")?,
+                                deduct_amount: o.opt("deduct_amount")?,
+                                deduct_date: o.opt("deduct_date")?,
+                            })
+                        }
+                    }
                     /// 实际扣费金额
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponseDeductAmount {
                         /// 金额
                         ///
@@ -139,18 +152,32 @@ pub mod policy_periods {
                         /// 货币类型
                         ///
                         /// Example: `CNY`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub currency: Option<String>,
                     }
+                    impl ::serde::Serialize for GetResponseDeductAmount {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("total", &self.total)?;
+                            m.opt("currency", &self.currency)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for GetResponseDeductAmount {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                total: o.req("total")?,
+                                currency: o.opt("currency")?,
+                            })
+                        }
+                    }
                     /// 已预约的扣费金额信息
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponseScheduledAmount {
                         /// 金额
                         ///
@@ -159,8 +186,29 @@ pub mod policy_periods {
                         /// 货币类型
                         ///
                         /// Example: `CNY`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub currency: Option<String>,
+                    }
+                    impl ::serde::Serialize for GetResponseScheduledAmount {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("total", &self.total)?;
+                            m.opt("currency", &self.currency)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for GetResponseScheduledAmount {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                total: o.req("total")?,
+                                currency: o.opt("currency")?,
+                            })
+                        }
                     }
                     /// `/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule`
                     pub mod schedule {
@@ -185,14 +233,7 @@ pub mod policy_periods {
                             }
                         }
                         /// The request of `POST /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule` (保险商户预约保险自动续费API).
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostRequest {
                             /// 应用ID
                             ///
@@ -201,15 +242,32 @@ pub mod policy_periods {
                             /// 预约扣费金额信息
                             pub scheduled_amount: PostRequestScheduledAmount,
                         }
+                        impl ::serde::Serialize for PostRequest {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("appid", &self.appid)?;
+                                m.req("scheduled_amount", &self.scheduled_amount)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    appid: o.req("appid")?,
+                                    scheduled_amount: o.req("scheduled_amount")?,
+                                })
+                            }
+                        }
                         /// 预约扣费金额信息
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostRequestScheduledAmount {
                             /// 金额
                             ///
@@ -218,20 +276,35 @@ pub mod policy_periods {
                             /// 货币类型
                             ///
                             /// Example: `CNY`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub currency: Option<String>,
                         }
+                        impl ::serde::Serialize for PostRequestScheduledAmount {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("total", &self.total)?;
+                                m.opt("currency", &self.currency)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de>
+                        for PostRequestScheduledAmount {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    total: o.req("total")?,
+                                    currency: o.opt("currency")?,
+                                })
+                            }
+                        }
                         /// The response of `POST /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule` (保险商户预约保险自动续费API).
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponse {
                             /// 保单的扣费周期编号
                             ///
@@ -244,44 +317,56 @@ pub mod policy_periods {
                             /// 可扣费开始日期
                             ///
                             /// Example: `2019-11-22`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub deduct_start_date: Option<String>,
                             /// 可扣费结束日期
                             ///
                             /// Example: `2019-11-22`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub deduct_end_date: Option<String>,
                             /// 已预约的扣费金额信息
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub scheduled_amount: Option<PostResponseScheduledAmount>,
                             /// 实际扣费金额
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub deduct_amount: Option<PostResponseDeductAmount>,
                             /// 实际扣费的日期
                             ///
                             /// Example: `2019-11-22`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub deduct_date: Option<String>,
                         }
+                        impl ::serde::Serialize for PostResponse {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("policy_period_id", &self.policy_period_id)?;
+                                m.req("policy_period_state", &self.policy_period_state)?;
+                                m.opt("deduct_start_date", &self.deduct_start_date)?;
+                                m.opt("deduct_end_date", &self.deduct_end_date)?;
+                                m.opt("scheduled_amount", &self.scheduled_amount)?;
+                                m.opt("deduct_amount", &self.deduct_amount)?;
+                                m.opt("deduct_date", &self.deduct_date)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    policy_period_id: o.req("policy_period_id")?,
+                                    policy_period_state: o.req("policy_period_state")?,
+                                    deduct_start_date: o.opt("deduct_start_date")?,
+                                    deduct_end_date: o.opt("deduct_end_date")?,
+                                    scheduled_amount: o.opt("scheduled_amount")?,
+                                    deduct_amount: o.opt("deduct_amount")?,
+                                    deduct_date: o.opt("deduct_date")?,
+                                })
+                            }
+                        }
                         /// 实际扣费金额
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponseDeductAmount {
                             /// 金额
                             ///
@@ -290,20 +375,35 @@ pub mod policy_periods {
                             /// 货币类型
                             ///
                             /// Example: `CNY`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub currency: Option<String>,
                         }
+                        impl ::serde::Serialize for PostResponseDeductAmount {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("total", &self.total)?;
+                                m.opt("currency", &self.currency)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de>
+                        for PostResponseDeductAmount {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    total: o.req("total")?,
+                                    currency: o.opt("currency")?,
+                                })
+                            }
+                        }
                         /// 已预约的扣费金额信息
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponseScheduledAmount {
                             /// 金额
                             ///
@@ -312,10 +412,32 @@ pub mod policy_periods {
                             /// 货币类型
                             ///
                             /// Example: `CNY`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub currency: Option<String>,
+                        }
+                        impl ::serde::Serialize for PostResponseScheduledAmount {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("total", &self.total)?;
+                                m.opt("currency", &self.currency)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de>
+                        for PostResponseScheduledAmount {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    total: o.req("total")?,
+                                    currency: o.opt("currency")?,
+                                })
+                            }
                         }
                     }
                 }
@@ -354,14 +476,7 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/papay/insurance-pay/transactions/apply` (保险商户受理保险自动续费扣款API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 应用ID
             ///
@@ -392,23 +507,50 @@ pub mod transactions {
             /// 订单优惠标记
             ///
             /// Example: `DISCOUNTS`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_tag: Option<String>,
             /// 附加数据
             ///
             /// Example: `自定义数据`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.req("description", &self.description)?;
+                m.req("transaction_notify_url", &self.transaction_notify_url)?;
+                m.req("contract_id", &self.contract_id)?;
+                m.req("policy_period_id", &self.policy_period_id)?;
+                m.req("amount", &self.amount)?;
+                m.opt("goods_tag", &self.goods_tag)?;
+                m.opt("attach", &self.attach)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    description: o.req("description")?,
+                    transaction_notify_url: o.req("transaction_notify_url")?,
+                    contract_id: o.req("contract_id")?,
+                    policy_period_id: o.req("policy_period_id")?,
+                    amount: o.req("amount")?,
+                    goods_tag: o.opt("goods_tag")?,
+                    attach: o.opt("attach")?,
+                })
+            }
+        }
         /// 扣费金额信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestAmount {
             /// 金额
             ///
@@ -417,18 +559,32 @@ pub mod transactions {
             /// 货币类型
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("total", &self.total)?;
+                m.opt("currency", &self.currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total: o.req("total")?,
+                    currency: o.opt("currency")?,
+                })
+            }
+        }
         /// The response of `POST /v3/papay/insurance-pay/transactions/apply` (保险商户受理保险自动续费扣款API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 商户订单号
             ///
@@ -437,15 +593,30 @@ pub mod transactions {
             /// 扣费金额信息
             pub amount: PostResponseAmount,
         }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.req("amount", &self.amount)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_trade_no: o.req("out_trade_no")?,
+                    amount: o.req("amount")?,
+                })
+            }
+        }
         /// 扣费金额信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseAmount {
             /// 金额
             ///
@@ -454,8 +625,29 @@ pub mod transactions {
             /// 货币类型
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponseAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("total", &self.total)?;
+                m.opt("currency", &self.currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total: o.req("total")?,
+                    currency: o.opt("currency")?,
+                })
+            }
         }
     }
 }

@@ -102,14 +102,7 @@ pub mod contracts {
                             }
                         }
                         /// The request of `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/contract-id/{contract_id}/renew` (保险商户受理续期自动续费协议).
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostRequest {
                             /// 应用ID
                             ///
@@ -118,15 +111,32 @@ pub mod contracts {
                             /// 续期的扣费周期列表
                             pub policy_periods: Vec<PostRequestPolicyPeriods>,
                         }
+                        impl ::serde::Serialize for PostRequest {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("appid", &self.appid)?;
+                                m.req("policy_periods", &self.policy_periods)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    appid: o.req("appid")?,
+                                    policy_periods: o.req("policy_periods")?,
+                                })
+                            }
+                        }
                         /// PostRequestPolicyPeriods
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostRequestPolicyPeriods {
                             /// 保险扣费周期编号
                             ///
@@ -139,15 +149,41 @@ pub mod contracts {
                             /// 预计扣费金额
                             pub estimated_deduct_amount: PostRequestPolicyPeriodsEstimatedDeductAmount,
                         }
+                        impl ::serde::Serialize for PostRequestPolicyPeriods {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("policy_period_id", &self.policy_period_id)?;
+                                m.req(
+                                    "estimated_deduct_date",
+                                    &self.estimated_deduct_date,
+                                )?;
+                                m.req(
+                                    "estimated_deduct_amount",
+                                    &self.estimated_deduct_amount,
+                                )?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de>
+                        for PostRequestPolicyPeriods {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    policy_period_id: o.req("policy_period_id")?,
+                                    estimated_deduct_date: o.req("estimated_deduct_date")?,
+                                    estimated_deduct_amount: o.req("estimated_deduct_amount")?,
+                                })
+                            }
+                        }
                         /// 预计扣费金额
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostRequestPolicyPeriodsEstimatedDeductAmount {
                             /// 金额
                             ///
@@ -156,10 +192,33 @@ pub mod contracts {
                             /// 货币类型
                             ///
                             /// Example: `CNY`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub currency: Option<String>,
+                        }
+                        impl ::serde::Serialize
+                        for PostRequestPolicyPeriodsEstimatedDeductAmount {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("total", &self.total)?;
+                                m.opt("currency", &self.currency)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de>
+                        for PostRequestPolicyPeriodsEstimatedDeductAmount {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    total: o.req("total")?,
+                                    currency: o.opt("currency")?,
+                                })
+                            }
                         }
                     }
                 }
@@ -202,13 +261,7 @@ pub mod contracts {
                         }
                     }
                     /// The response of `GET /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (保险商户查询保险自动续费协议).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct GetResponse {
                         /// 商户号
                         ///
@@ -233,7 +286,6 @@ pub mod contracts {
                         /// 被保人姓名
                         ///
                         /// Example: `*明`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub insured_display_name: Option<String>,
                         /// 委托代扣协议状态
                         ///
@@ -242,15 +294,12 @@ pub mod contracts {
                         /// 协议签署时间
                         ///
                         /// Example: `2020-09-10T13:29:35+08:00`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub contract_signed_time: Option<String>,
                         /// 协议到期时间
                         ///
                         /// Example: `2021-09-10T13:29:35+08:00`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub contract_expired_time: Option<String>,
                         /// 协议解约信息
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub contract_terminate_info: Option<
                             GetResponseContractTerminateInfo,
                         >,
@@ -261,18 +310,72 @@ pub mod contracts {
                         /// 商户侧用户标识
                         ///
                         /// Example: `用户A`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub out_user_code: Option<String>,
                         /// 跳转撤销解约小程序的路径
                         ///
                         /// Example: `pages/PwdExemptContract/index`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub revoke_terminate_contract_redirect_url: Option<String>,
                         /// 跳转撤销解约小程序的appid
                         ///
                         /// Example: `wxbd687630cd02ce1d`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub revoke_terminate_contract_redirect_appid: Option<String>,
+                    }
+                    impl ::serde::Serialize for GetResponse {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("mchid", &self.mchid)?;
+                            m.req("contract_id", &self.contract_id)?;
+                            m.req("appid", &self.appid)?;
+                            m.req("plan_id", &self.plan_id)?;
+                            m.req("out_contract_code", &self.out_contract_code)?;
+                            m.opt("insured_display_name", &self.insured_display_name)?;
+                            m.req("contract_state", &self.contract_state)?;
+                            m.opt("contract_signed_time", &self.contract_signed_time)?;
+                            m.opt("contract_expired_time", &self.contract_expired_time)?;
+                            m.opt(
+                                "contract_terminate_info",
+                                &self.contract_terminate_info,
+                            )?;
+                            m.req("openid", &self.openid)?;
+                            m.opt("out_user_code", &self.out_user_code)?;
+                            m.opt(
+                                "revoke_terminate_contract_redirect_url",
+                                &self.revoke_terminate_contract_redirect_url,
+                            )?;
+                            m.opt(
+                                "revoke_terminate_contract_redirect_appid",
+                                &self.revoke_terminate_contract_redirect_appid,
+                            )?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                mchid: o.req("mchid")?,
+                                contract_id: o.req("contract_id")?,
+                                appid: o.req("appid")?,
+                                plan_id: o.req("plan_id")?,
+                                out_contract_code: o.req("out_contract_code")?,
+                                insured_display_name: o.opt("insured_display_name")?,
+                                contract_state: o.req("contract_state")?,
+                                contract_signed_time: o.opt("contract_signed_time")?,
+                                contract_expired_time: o.opt("contract_expired_time")?,
+                                contract_terminate_info: o.opt("contract_terminate_info")?,
+                                openid: o.req("openid")?,
+                                out_user_code: o.opt("out_user_code")?,
+                                revoke_terminate_contract_redirect_url: o
+                                    .opt("revoke_terminate_contract_redirect_url")?,
+                                revoke_terminate_contract_redirect_appid: o
+                                    .opt("revoke_terminate_contract_redirect_appid")?,
+                            })
+                        }
                     }
                     /// 委托代扣协议状态
                     ///
@@ -346,13 +449,7 @@ pub mod contracts {
                         }
                     }
                     /// 协议解约信息
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct GetResponseContractTerminateInfo {
                         /// 协议解约方式
                         ///
@@ -365,8 +462,44 @@ pub mod contracts {
                         /// 解约备注
                         ///
                         /// Example: `用户解约`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub contract_termination_remark: Option<String>,
+                    }
+                    impl ::serde::Serialize for GetResponseContractTerminateInfo {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req(
+                                "contract_termination_mode",
+                                &self.contract_termination_mode,
+                            )?;
+                            m.req(
+                                "contract_terminated_time",
+                                &self.contract_terminated_time,
+                            )?;
+                            m.opt(
+                                "contract_termination_remark",
+                                &self.contract_termination_remark,
+                            )?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de>
+                    for GetResponseContractTerminateInfo {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                contract_termination_mode: o
+                                    .req("contract_termination_mode")?,
+                                contract_terminated_time: o
+                                    .req("contract_terminated_time")?,
+                                contract_termination_remark: o
+                                    .opt("contract_termination_remark")?,
+                            })
+                        }
                     }
                     /// 协议解约方式
                     ///
@@ -470,28 +603,41 @@ pub mod contracts {
                             }
                         }
                         /// The request of `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (保险商户通过商户协议号解除保险自动续费协议).
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostRequest {
                             /// 解约备注
                             ///
                             /// Example: `用户解约`
                             pub contract_termination_remark: String,
                         }
+                        impl ::serde::Serialize for PostRequest {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req(
+                                    "contract_termination_remark",
+                                    &self.contract_termination_remark,
+                                )?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    contract_termination_remark: o
+                                        .req("contract_termination_remark")?,
+                                })
+                            }
+                        }
                         /// The response of `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (保险商户通过商户协议号解除保险自动续费协议).
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq)]
                         pub struct PostResponse {
                             /// 商户号
                             ///
@@ -516,9 +662,6 @@ pub mod contracts {
                             /// 被保人姓名
                             ///
                             /// Example: `*明`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub insured_display_name: Option<String>,
                             /// 委托代扣协议状态
                             ///
@@ -527,21 +670,12 @@ pub mod contracts {
                             /// 协议签署时间
                             ///
                             /// Example: `2020-09-10T13:29:35+08:00`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub contract_signed_time: Option<String>,
                             /// 协议到期时间
                             ///
                             /// Example: `2021-09-10T13:29:35+08:00`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub contract_expired_time: Option<String>,
                             /// 协议解约信息
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub contract_terminate_info: Option<
                                 PostResponseContractTerminateInfo,
                             >,
@@ -552,10 +686,57 @@ pub mod contracts {
                             /// 商户侧用户标识
                             ///
                             /// Example: `用户A`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub out_user_code: Option<String>,
+                        }
+                        impl ::serde::Serialize for PostResponse {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("mchid", &self.mchid)?;
+                                m.req("contract_id", &self.contract_id)?;
+                                m.req("appid", &self.appid)?;
+                                m.req("plan_id", &self.plan_id)?;
+                                m.req("out_contract_code", &self.out_contract_code)?;
+                                m.opt("insured_display_name", &self.insured_display_name)?;
+                                m.req("contract_state", &self.contract_state)?;
+                                m.opt("contract_signed_time", &self.contract_signed_time)?;
+                                m.opt(
+                                    "contract_expired_time",
+                                    &self.contract_expired_time,
+                                )?;
+                                m.opt(
+                                    "contract_terminate_info",
+                                    &self.contract_terminate_info,
+                                )?;
+                                m.req("openid", &self.openid)?;
+                                m.opt("out_user_code", &self.out_user_code)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    mchid: o.req("mchid")?,
+                                    contract_id: o.req("contract_id")?,
+                                    appid: o.req("appid")?,
+                                    plan_id: o.req("plan_id")?,
+                                    out_contract_code: o.req("out_contract_code")?,
+                                    insured_display_name: o.opt("insured_display_name")?,
+                                    contract_state: o.req("contract_state")?,
+                                    contract_signed_time: o.opt("contract_signed_time")?,
+                                    contract_expired_time: o.opt("contract_expired_time")?,
+                                    contract_terminate_info: o.opt("contract_terminate_info")?,
+                                    openid: o.req("openid")?,
+                                    out_user_code: o.opt("out_user_code")?,
+                                })
+                            }
                         }
                         /// 委托代扣协议状态
                         ///
@@ -630,13 +811,7 @@ pub mod contracts {
                             }
                         }
                         /// 协议解约信息
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq)]
                         pub struct PostResponseContractTerminateInfo {
                             /// 协议解约方式
                             ///
@@ -649,10 +824,46 @@ pub mod contracts {
                             /// 解约备注
                             ///
                             /// Example: `用户解约`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub contract_termination_remark: Option<String>,
+                        }
+                        impl ::serde::Serialize for PostResponseContractTerminateInfo {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req(
+                                    "contract_termination_mode",
+                                    &self.contract_termination_mode,
+                                )?;
+                                m.req(
+                                    "contract_terminated_time",
+                                    &self.contract_terminated_time,
+                                )?;
+                                m.opt(
+                                    "contract_termination_remark",
+                                    &self.contract_termination_remark,
+                                )?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de>
+                        for PostResponseContractTerminateInfo {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    contract_termination_mode: o
+                                        .req("contract_termination_mode")?,
+                                    contract_terminated_time: o
+                                        .req("contract_terminated_time")?,
+                                    contract_termination_remark: o
+                                        .opt("contract_termination_remark")?,
+                                })
+                            }
                         }
                         /// 协议解约方式
                         ///
@@ -782,19 +993,11 @@ pub mod contracts {
                 }
             }
             /// The request of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/app` (保险商户App预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
                 /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                #[serde(rename = "Wechatpay-Serial", skip_serializing)]
                 pub wechatpay_serial: String,
                 /// 应用ID
                 ///
@@ -803,7 +1006,6 @@ pub mod contracts {
                 /// 用户在直连商户应用下的用户标示
                 ///
                 /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub openid: Option<String>,
                 /// 委托代扣模板ID
                 ///
@@ -832,66 +1034,111 @@ pub mod contracts {
                 /// 保单的扣费周期列表
                 pub policy_periods: Vec<PostRequestPolicyPeriods>,
                 /// 扣费金额信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub amount: Option<PostRequestAmount>,
                 /// 商户订单号
                 ///
                 /// Example: `1217752501201407033233368018`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub out_trade_no: Option<String>,
                 /// 商品描述
                 ///
                 /// Example: `Image形象店-深圳腾大-QQ公仔`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub description: Option<String>,
                 /// 支付结果通知地址
                 ///
                 /// Example: `https://www.qq.com/`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub transaction_notify_url: Option<String>,
                 /// 商户侧用户标识
                 ///
                 /// Example: `用户昵称`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub out_user_code: Option<String>,
                 /// 订单优惠标记
                 ///
                 /// Example: `DISCOUNTS`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub goods_tag: Option<String>,
                 /// 附加数据
                 ///
                 /// Example: `自定义数据`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub attach: Option<String>,
                 /// 是否自动续保
                 ///
                 /// Example: `true`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub can_auto_insure: Option<bool>,
                 /// 是否自动重新投保
                 ///
                 /// Example: `false`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub can_auto_reinsure: Option<bool>,
                 /// 用户实名信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub real_identity: Option<PostRequestRealIdentity>,
                 /// 合并扣费期数
                 ///
                 /// Example: `1`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub combined_deduct_period_count: Option<f64>,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("appid", &self.appid)?;
+                    m.opt("openid", &self.openid)?;
+                    m.req("plan_id", &self.plan_id)?;
+                    m.req("out_contract_code", &self.out_contract_code)?;
+                    m.req("insured_display_name", &self.insured_display_name)?;
+                    m.req("contract_notify_url", &self.contract_notify_url)?;
+                    m.req("policy_start_date", &self.policy_start_date)?;
+                    m.req("policy_end_date", &self.policy_end_date)?;
+                    m.req("policy_periods", &self.policy_periods)?;
+                    m.opt("amount", &self.amount)?;
+                    m.opt("out_trade_no", &self.out_trade_no)?;
+                    m.opt("description", &self.description)?;
+                    m.opt("transaction_notify_url", &self.transaction_notify_url)?;
+                    m.opt("out_user_code", &self.out_user_code)?;
+                    m.opt("goods_tag", &self.goods_tag)?;
+                    m.opt("attach", &self.attach)?;
+                    m.opt("can_auto_insure", &self.can_auto_insure)?;
+                    m.opt("can_auto_reinsure", &self.can_auto_reinsure)?;
+                    m.opt("real_identity", &self.real_identity)?;
+                    m.opt(
+                        "combined_deduct_period_count",
+                        &self.combined_deduct_period_count,
+                    )?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        wechatpay_serial: o.req("Wechatpay-Serial")?,
+                        appid: o.req("appid")?,
+                        openid: o.opt("openid")?,
+                        plan_id: o.req("plan_id")?,
+                        out_contract_code: o.req("out_contract_code")?,
+                        insured_display_name: o.req("insured_display_name")?,
+                        contract_notify_url: o.req("contract_notify_url")?,
+                        policy_start_date: o.req("policy_start_date")?,
+                        policy_end_date: o.req("policy_end_date")?,
+                        policy_periods: o.req("policy_periods")?,
+                        amount: o.opt("amount")?,
+                        out_trade_no: o.opt("out_trade_no")?,
+                        description: o.opt("description")?,
+                        transaction_notify_url: o.opt("transaction_notify_url")?,
+                        out_user_code: o.opt("out_user_code")?,
+                        goods_tag: o.opt("goods_tag")?,
+                        attach: o.opt("attach")?,
+                        can_auto_insure: o.opt("can_auto_insure")?,
+                        can_auto_reinsure: o.opt("can_auto_reinsure")?,
+                        real_identity: o.opt("real_identity")?,
+                        combined_deduct_period_count: o
+                            .opt("combined_deduct_period_count")?,
+                    })
+                }
+            }
             /// 扣费金额信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestAmount {
                 /// 金额
                 ///
@@ -900,18 +1147,32 @@ pub mod contracts {
                 /// 货币类型
                 ///
                 /// Example: `CNY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub currency: Option<String>,
             }
+            impl ::serde::Serialize for PostRequestAmount {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("total", &self.total)?;
+                    m.opt("currency", &self.currency)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total: o.req("total")?,
+                        currency: o.opt("currency")?,
+                    })
+                }
+            }
             /// PostRequestPolicyPeriods
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPolicyPeriods {
                 /// 保险扣费周期编号
                 ///
@@ -924,15 +1185,32 @@ pub mod contracts {
                 /// 预计扣费金额
                 pub estimated_deduct_amount: PostRequestPolicyPeriodsEstimatedDeductAmount,
             }
+            impl ::serde::Serialize for PostRequestPolicyPeriods {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("policy_period_id", &self.policy_period_id)?;
+                    m.req("estimated_deduct_date", &self.estimated_deduct_date)?;
+                    m.req("estimated_deduct_amount", &self.estimated_deduct_amount)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestPolicyPeriods {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        policy_period_id: o.req("policy_period_id")?,
+                        estimated_deduct_date: o.req("estimated_deduct_date")?,
+                        estimated_deduct_amount: o.req("estimated_deduct_amount")?,
+                    })
+                }
+            }
             /// 预计扣费金额
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPolicyPeriodsEstimatedDeductAmount {
                 /// 金额
                 ///
@@ -941,18 +1219,33 @@ pub mod contracts {
                 /// 货币类型
                 ///
                 /// Example: `CNY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub currency: Option<String>,
             }
+            impl ::serde::Serialize for PostRequestPolicyPeriodsEstimatedDeductAmount {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("total", &self.total)?;
+                    m.opt("currency", &self.currency)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PostRequestPolicyPeriodsEstimatedDeductAmount {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total: o.req("total")?,
+                        currency: o.opt("currency")?,
+                    })
+                }
+            }
             /// 用户实名信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestRealIdentity {
                 /// 自然人姓名
                 ///
@@ -965,8 +1258,31 @@ pub mod contracts {
                 /// 实名验证类型
                 ///
                 /// Example: `ID_CARD`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub identity_type: Option<PostRequestRealIdentityIdentityType>,
+            }
+            impl ::serde::Serialize for PostRequestRealIdentity {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("real_name", &self.real_name)?;
+                    m.req("id_card_number", &self.id_card_number)?;
+                    m.opt("identity_type", &self.identity_type)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestRealIdentity {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        real_name: o.req("real_name")?,
+                        id_card_number: o.req("id_card_number")?,
+                        identity_type: o.opt("identity_type")?,
+                    })
+                }
             }
             /// 实名验证类型
             ///
@@ -1022,19 +1338,32 @@ pub mod contracts {
                 }
             }
             /// The response of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/app` (保险商户App预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 预签约ID
                 ///
                 /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
                 pub pre_entrustweb_id: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        pre_entrustweb_id: o.req("pre_entrustweb_id")?,
+                    })
+                }
             }
         }
         /// `/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5`
@@ -1059,19 +1388,11 @@ pub mod contracts {
                 }
             }
             /// The request of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/h5` (保险商户H5预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
                 /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                #[serde(rename = "Wechatpay-Serial", skip_serializing)]
                 pub wechatpay_serial: String,
                 /// 应用ID
                 ///
@@ -1080,7 +1401,6 @@ pub mod contracts {
                 /// 用户在直连商户应用下的用户标示
                 ///
                 /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub openid: Option<String>,
                 /// 委托代扣模板ID
                 ///
@@ -1109,69 +1429,115 @@ pub mod contracts {
                 /// 保单的扣费周期列表
                 pub policy_periods: Vec<PostRequestPolicyPeriods>,
                 /// 扣费金额信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub amount: Option<PostRequestAmount>,
                 /// 商户订单号
                 ///
                 /// Example: `1217752501201407033233368018`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub out_trade_no: Option<String>,
                 /// 商品描述
                 ///
                 /// Example: `Image形象店-深圳腾大-QQ公仔`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub description: Option<String>,
                 /// 支付结果通知地址
                 ///
                 /// Example: `https://www.qq.com/`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub transaction_notify_url: Option<String>,
                 /// 商户侧用户标识
                 ///
                 /// Example: `用户昵称`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub out_user_code: Option<String>,
                 /// 订单优惠标记
                 ///
                 /// Example: `DISCOUNTS`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub goods_tag: Option<String>,
                 /// 附加数据
                 ///
                 /// Example: `自定义数据`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub attach: Option<String>,
                 /// 是否自动续保
                 ///
                 /// Example: `true`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub can_auto_insure: Option<bool>,
                 /// 是否自动重新投保
                 ///
                 /// Example: `false`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub can_auto_reinsure: Option<bool>,
                 /// 用户实名信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub real_identity: Option<PostRequestRealIdentity>,
                 /// 跳转控制信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_control: Option<PostRequestJumpControl>,
                 /// 合并扣费期数
                 ///
                 /// Example: `1`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub combined_deduct_period_count: Option<f64>,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("appid", &self.appid)?;
+                    m.opt("openid", &self.openid)?;
+                    m.req("plan_id", &self.plan_id)?;
+                    m.req("out_contract_code", &self.out_contract_code)?;
+                    m.req("insured_display_name", &self.insured_display_name)?;
+                    m.req("contract_notify_url", &self.contract_notify_url)?;
+                    m.req("policy_start_date", &self.policy_start_date)?;
+                    m.req("policy_end_date", &self.policy_end_date)?;
+                    m.req("policy_periods", &self.policy_periods)?;
+                    m.opt("amount", &self.amount)?;
+                    m.opt("out_trade_no", &self.out_trade_no)?;
+                    m.opt("description", &self.description)?;
+                    m.opt("transaction_notify_url", &self.transaction_notify_url)?;
+                    m.opt("out_user_code", &self.out_user_code)?;
+                    m.opt("goods_tag", &self.goods_tag)?;
+                    m.opt("attach", &self.attach)?;
+                    m.opt("can_auto_insure", &self.can_auto_insure)?;
+                    m.opt("can_auto_reinsure", &self.can_auto_reinsure)?;
+                    m.opt("real_identity", &self.real_identity)?;
+                    m.opt("jump_control", &self.jump_control)?;
+                    m.opt(
+                        "combined_deduct_period_count",
+                        &self.combined_deduct_period_count,
+                    )?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        wechatpay_serial: o.req("Wechatpay-Serial")?,
+                        appid: o.req("appid")?,
+                        openid: o.opt("openid")?,
+                        plan_id: o.req("plan_id")?,
+                        out_contract_code: o.req("out_contract_code")?,
+                        insured_display_name: o.req("insured_display_name")?,
+                        contract_notify_url: o.req("contract_notify_url")?,
+                        policy_start_date: o.req("policy_start_date")?,
+                        policy_end_date: o.req("policy_end_date")?,
+                        policy_periods: o.req("policy_periods")?,
+                        amount: o.opt("amount")?,
+                        out_trade_no: o.opt("out_trade_no")?,
+                        description: o.opt("description")?,
+                        transaction_notify_url: o.opt("transaction_notify_url")?,
+                        out_user_code: o.opt("out_user_code")?,
+                        goods_tag: o.opt("goods_tag")?,
+                        attach: o.opt("attach")?,
+                        can_auto_insure: o.opt("can_auto_insure")?,
+                        can_auto_reinsure: o.opt("can_auto_reinsure")?,
+                        real_identity: o.opt("real_identity")?,
+                        jump_control: o.opt("jump_control")?,
+                        combined_deduct_period_count: o
+                            .opt("combined_deduct_period_count")?,
+                    })
+                }
+            }
             /// 扣费金额信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestAmount {
                 /// 金额
                 ///
@@ -1180,34 +1546,60 @@ pub mod contracts {
                 /// 货币类型
                 ///
                 /// Example: `CNY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub currency: Option<String>,
             }
+            impl ::serde::Serialize for PostRequestAmount {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("total", &self.total)?;
+                    m.opt("currency", &self.currency)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total: o.req("total")?,
+                        currency: o.opt("currency")?,
+                    })
+                }
+            }
             /// 跳转控制信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestJumpControl {
                 /// 跳转的应用AppID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_appid: Option<String>,
             }
+            impl ::serde::Serialize for PostRequestJumpControl {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("jump_appid", &self.jump_appid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestJumpControl {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        jump_appid: o.opt("jump_appid")?,
+                    })
+                }
+            }
             /// PostRequestPolicyPeriods
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPolicyPeriods {
                 /// 保险扣费周期编号
                 ///
@@ -1220,20 +1612,38 @@ pub mod contracts {
                 /// 预计扣费金额
                 pub estimated_deduct_amount: PostRequestPolicyPeriodsEstimatedDeductAmount,
                 /// 保障详情
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub policy_coverage_detail: Option<
                     PostRequestPolicyPeriodsPolicyCoverageDetail,
                 >,
             }
+            impl ::serde::Serialize for PostRequestPolicyPeriods {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("policy_period_id", &self.policy_period_id)?;
+                    m.req("estimated_deduct_date", &self.estimated_deduct_date)?;
+                    m.req("estimated_deduct_amount", &self.estimated_deduct_amount)?;
+                    m.opt("policy_coverage_detail", &self.policy_coverage_detail)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestPolicyPeriods {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        policy_period_id: o.req("policy_period_id")?,
+                        estimated_deduct_date: o.req("estimated_deduct_date")?,
+                        estimated_deduct_amount: o.req("estimated_deduct_amount")?,
+                        policy_coverage_detail: o.opt("policy_coverage_detail")?,
+                    })
+                }
+            }
             /// 预计扣费金额
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPolicyPeriodsEstimatedDeductAmount {
                 /// 金额
                 ///
@@ -1242,60 +1652,104 @@ pub mod contracts {
                 /// 货币类型
                 ///
                 /// Example: `CNY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub currency: Option<String>,
             }
+            impl ::serde::Serialize for PostRequestPolicyPeriodsEstimatedDeductAmount {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("total", &self.total)?;
+                    m.opt("currency", &self.currency)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PostRequestPolicyPeriodsEstimatedDeductAmount {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total: o.req("total")?,
+                        currency: o.opt("currency")?,
+                    })
+                }
+            }
             /// 保障详情
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPolicyPeriodsPolicyCoverageDetail {
                 /// 保单额度
                 ///
                 /// Example: `50000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub policy_amount: Option<String>,
                 /// 保险条款列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub policy_clauses: Option<
                     Vec<PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses>,
                 >,
             }
+            impl ::serde::Serialize for PostRequestPolicyPeriodsPolicyCoverageDetail {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("policy_amount", &self.policy_amount)?;
+                    m.opt("policy_clauses", &self.policy_clauses)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PostRequestPolicyPeriodsPolicyCoverageDetail {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        policy_amount: o.opt("policy_amount")?,
+                        policy_clauses: o.opt("policy_clauses")?,
+                    })
+                }
+            }
             /// PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses {
                 /// 条款内容
                 ///
                 /// Example: `example_clause_name`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub clause_name: Option<String>,
                 /// 条款额度
                 ///
                 /// Example: `example_clause_quota`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub clause_quota: Option<String>,
             }
+            impl ::serde::Serialize
+            for PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("clause_name", &self.clause_name)?;
+                    m.opt("clause_quota", &self.clause_quota)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        clause_name: o.opt("clause_name")?,
+                        clause_quota: o.opt("clause_quota")?,
+                    })
+                }
+            }
             /// 用户实名信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestRealIdentity {
                 /// 自然人姓名
                 ///
@@ -1308,8 +1762,31 @@ pub mod contracts {
                 /// 实名验证类型
                 ///
                 /// Example: `ID_CARD`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub identity_type: Option<PostRequestRealIdentityIdentityType>,
+            }
+            impl ::serde::Serialize for PostRequestRealIdentity {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("real_name", &self.real_name)?;
+                    m.req("id_card_number", &self.id_card_number)?;
+                    m.opt("identity_type", &self.identity_type)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestRealIdentity {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        real_name: o.req("real_name")?,
+                        id_card_number: o.req("id_card_number")?,
+                        identity_type: o.opt("identity_type")?,
+                    })
+                }
             }
             /// 实名验证类型
             ///
@@ -1365,19 +1842,32 @@ pub mod contracts {
                 }
             }
             /// The response of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/h5` (保险商户H5预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 拉起微信支付客户端的URL
                 ///
                 /// Example: `https://www.xxx.com/xxxtemplate?session_id=wx12334`
                 pub redirect_url: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("redirect_url", &self.redirect_url)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        redirect_url: o.req("redirect_url")?,
+                    })
+                }
             }
         }
         /// `/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi`
@@ -1402,19 +1892,11 @@ pub mod contracts {
                 }
             }
             /// The request of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi` (保险商户JSAPI预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
                 /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                #[serde(rename = "Wechatpay-Serial", skip_serializing)]
                 pub wechatpay_serial: String,
                 /// 应用ID
                 ///
@@ -1423,7 +1905,6 @@ pub mod contracts {
                 /// 用户在直连商户应用下的用户标示
                 ///
                 /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub openid: Option<String>,
                 /// 委托代扣模板ID
                 ///
@@ -1452,66 +1933,111 @@ pub mod contracts {
                 /// 保单的扣费周期列表
                 pub policy_periods: Vec<PostRequestPolicyPeriods>,
                 /// 扣费金额信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub amount: Option<PostRequestAmount>,
                 /// 商户订单号
                 ///
                 /// Example: `1217752501201407033233368018`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub out_trade_no: Option<String>,
                 /// 商品描述
                 ///
                 /// Example: `Image形象店-深圳腾大-QQ公仔`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub description: Option<String>,
                 /// 支付结果通知地址
                 ///
                 /// Example: `https://www.qq.com/`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub transaction_notify_url: Option<String>,
                 /// 商户侧用户标识
                 ///
                 /// Example: `用户昵称`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub out_user_code: Option<String>,
                 /// 订单优惠标记
                 ///
                 /// Example: `DISCOUNTS`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub goods_tag: Option<String>,
                 /// 附加数据
                 ///
                 /// Example: `自定义数据`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub attach: Option<String>,
                 /// 是否自动续保
                 ///
                 /// Example: `true`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub can_auto_insure: Option<bool>,
                 /// 是否自动重新投保
                 ///
                 /// Example: `false`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub can_auto_reinsure: Option<bool>,
                 /// 用户实名信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub real_identity: Option<PostRequestRealIdentity>,
                 /// 合并扣费期数
                 ///
                 /// Example: `1`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub combined_deduct_period_count: Option<f64>,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("appid", &self.appid)?;
+                    m.opt("openid", &self.openid)?;
+                    m.req("plan_id", &self.plan_id)?;
+                    m.req("out_contract_code", &self.out_contract_code)?;
+                    m.req("insured_display_name", &self.insured_display_name)?;
+                    m.req("contract_notify_url", &self.contract_notify_url)?;
+                    m.req("policy_start_date", &self.policy_start_date)?;
+                    m.req("policy_end_date", &self.policy_end_date)?;
+                    m.req("policy_periods", &self.policy_periods)?;
+                    m.opt("amount", &self.amount)?;
+                    m.opt("out_trade_no", &self.out_trade_no)?;
+                    m.opt("description", &self.description)?;
+                    m.opt("transaction_notify_url", &self.transaction_notify_url)?;
+                    m.opt("out_user_code", &self.out_user_code)?;
+                    m.opt("goods_tag", &self.goods_tag)?;
+                    m.opt("attach", &self.attach)?;
+                    m.opt("can_auto_insure", &self.can_auto_insure)?;
+                    m.opt("can_auto_reinsure", &self.can_auto_reinsure)?;
+                    m.opt("real_identity", &self.real_identity)?;
+                    m.opt(
+                        "combined_deduct_period_count",
+                        &self.combined_deduct_period_count,
+                    )?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        wechatpay_serial: o.req("Wechatpay-Serial")?,
+                        appid: o.req("appid")?,
+                        openid: o.opt("openid")?,
+                        plan_id: o.req("plan_id")?,
+                        out_contract_code: o.req("out_contract_code")?,
+                        insured_display_name: o.req("insured_display_name")?,
+                        contract_notify_url: o.req("contract_notify_url")?,
+                        policy_start_date: o.req("policy_start_date")?,
+                        policy_end_date: o.req("policy_end_date")?,
+                        policy_periods: o.req("policy_periods")?,
+                        amount: o.opt("amount")?,
+                        out_trade_no: o.opt("out_trade_no")?,
+                        description: o.opt("description")?,
+                        transaction_notify_url: o.opt("transaction_notify_url")?,
+                        out_user_code: o.opt("out_user_code")?,
+                        goods_tag: o.opt("goods_tag")?,
+                        attach: o.opt("attach")?,
+                        can_auto_insure: o.opt("can_auto_insure")?,
+                        can_auto_reinsure: o.opt("can_auto_reinsure")?,
+                        real_identity: o.opt("real_identity")?,
+                        combined_deduct_period_count: o
+                            .opt("combined_deduct_period_count")?,
+                    })
+                }
+            }
             /// 扣费金额信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestAmount {
                 /// 金额
                 ///
@@ -1520,18 +2046,32 @@ pub mod contracts {
                 /// 货币类型
                 ///
                 /// Example: `CNY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub currency: Option<String>,
             }
+            impl ::serde::Serialize for PostRequestAmount {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("total", &self.total)?;
+                    m.opt("currency", &self.currency)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total: o.req("total")?,
+                        currency: o.opt("currency")?,
+                    })
+                }
+            }
             /// PostRequestPolicyPeriods
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPolicyPeriods {
                 /// 保险扣费周期编号
                 ///
@@ -1544,20 +2084,38 @@ pub mod contracts {
                 /// 预计扣费金额
                 pub estimated_deduct_amount: PostRequestPolicyPeriodsEstimatedDeductAmount,
                 /// 保障详情
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub policy_coverage_detail: Option<
                     PostRequestPolicyPeriodsPolicyCoverageDetail,
                 >,
             }
+            impl ::serde::Serialize for PostRequestPolicyPeriods {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("policy_period_id", &self.policy_period_id)?;
+                    m.req("estimated_deduct_date", &self.estimated_deduct_date)?;
+                    m.req("estimated_deduct_amount", &self.estimated_deduct_amount)?;
+                    m.opt("policy_coverage_detail", &self.policy_coverage_detail)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestPolicyPeriods {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        policy_period_id: o.req("policy_period_id")?,
+                        estimated_deduct_date: o.req("estimated_deduct_date")?,
+                        estimated_deduct_amount: o.req("estimated_deduct_amount")?,
+                        policy_coverage_detail: o.opt("policy_coverage_detail")?,
+                    })
+                }
+            }
             /// 预计扣费金额
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPolicyPeriodsEstimatedDeductAmount {
                 /// 金额
                 ///
@@ -1566,60 +2124,104 @@ pub mod contracts {
                 /// 货币类型
                 ///
                 /// Example: `CNY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub currency: Option<String>,
             }
+            impl ::serde::Serialize for PostRequestPolicyPeriodsEstimatedDeductAmount {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("total", &self.total)?;
+                    m.opt("currency", &self.currency)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PostRequestPolicyPeriodsEstimatedDeductAmount {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total: o.req("total")?,
+                        currency: o.opt("currency")?,
+                    })
+                }
+            }
             /// 保障详情
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPolicyPeriodsPolicyCoverageDetail {
                 /// 保单额度
                 ///
                 /// Example: `50000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub policy_amount: Option<String>,
                 /// 保险条款列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub policy_clauses: Option<
                     Vec<PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses>,
                 >,
             }
+            impl ::serde::Serialize for PostRequestPolicyPeriodsPolicyCoverageDetail {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("policy_amount", &self.policy_amount)?;
+                    m.opt("policy_clauses", &self.policy_clauses)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PostRequestPolicyPeriodsPolicyCoverageDetail {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        policy_amount: o.opt("policy_amount")?,
+                        policy_clauses: o.opt("policy_clauses")?,
+                    })
+                }
+            }
             /// PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses {
                 /// 条款内容
                 ///
                 /// Example: `example_clause_name`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub clause_name: Option<String>,
                 /// 条款额度
                 ///
                 /// Example: `example_clause_quota`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub clause_quota: Option<String>,
             }
+            impl ::serde::Serialize
+            for PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("clause_name", &self.clause_name)?;
+                    m.opt("clause_quota", &self.clause_quota)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        clause_name: o.opt("clause_name")?,
+                        clause_quota: o.opt("clause_quota")?,
+                    })
+                }
+            }
             /// 用户实名信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestRealIdentity {
                 /// 自然人姓名
                 ///
@@ -1632,8 +2234,31 @@ pub mod contracts {
                 /// 实名验证类型
                 ///
                 /// Example: `ID_CARD`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub identity_type: Option<PostRequestRealIdentityIdentityType>,
+            }
+            impl ::serde::Serialize for PostRequestRealIdentity {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("real_name", &self.real_name)?;
+                    m.req("id_card_number", &self.id_card_number)?;
+                    m.opt("identity_type", &self.identity_type)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestRealIdentity {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        real_name: o.req("real_name")?,
+                        id_card_number: o.req("id_card_number")?,
+                        identity_type: o.opt("identity_type")?,
+                    })
+                }
             }
             /// 实名验证类型
             ///
@@ -1689,19 +2314,32 @@ pub mod contracts {
                 }
             }
             /// The response of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi` (保险商户JSAPI预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 跳转签约并支付流程的URL
                 ///
                 /// Example: `https://www.xxx.com?pre_entrust_id=wx12334`
                 pub redirect_url: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("redirect_url", &self.redirect_url)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        redirect_url: o.req("redirect_url")?,
+                    })
+                }
             }
         }
         /// `/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program`
@@ -1726,19 +2364,11 @@ pub mod contracts {
                 }
             }
             /// The request of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program` (保险商户小程序预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
                 /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                #[serde(rename = "Wechatpay-Serial", skip_serializing)]
                 pub wechatpay_serial: String,
                 /// 应用ID
                 ///
@@ -1747,7 +2377,6 @@ pub mod contracts {
                 /// 用户在直连商户应用下的用户标示
                 ///
                 /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub openid: Option<String>,
                 /// 委托代扣模板ID
                 ///
@@ -1776,66 +2405,111 @@ pub mod contracts {
                 /// 保单的扣费周期列表
                 pub policy_periods: Vec<PostRequestPolicyPeriods>,
                 /// 扣费金额信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub amount: Option<PostRequestAmount>,
                 /// 商户订单号
                 ///
                 /// Example: `1217752501201407033233368018`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub out_trade_no: Option<String>,
                 /// 商品描述
                 ///
                 /// Example: `Image形象店-深圳腾大-QQ公仔`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub description: Option<String>,
                 /// 支付结果通知地址
                 ///
                 /// Example: `https://www.qq.com/`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub transaction_notify_url: Option<String>,
                 /// 商户侧用户标识
                 ///
                 /// Example: `用户昵称`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub out_user_code: Option<String>,
                 /// 订单优惠标记
                 ///
                 /// Example: `DISCOUNTS`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub goods_tag: Option<String>,
                 /// 附加数据
                 ///
                 /// Example: `自定义数据`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub attach: Option<String>,
                 /// 是否自动续保
                 ///
                 /// Example: `true`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub can_auto_insure: Option<bool>,
                 /// 是否自动重新投保
                 ///
                 /// Example: `false`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub can_auto_reinsure: Option<bool>,
                 /// 用户实名信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub real_identity: Option<PostRequestRealIdentity>,
                 /// 合并扣费期数
                 ///
                 /// Example: `1`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub combined_deduct_period_count: Option<f64>,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("appid", &self.appid)?;
+                    m.opt("openid", &self.openid)?;
+                    m.req("plan_id", &self.plan_id)?;
+                    m.req("out_contract_code", &self.out_contract_code)?;
+                    m.req("insured_display_name", &self.insured_display_name)?;
+                    m.req("contract_notify_url", &self.contract_notify_url)?;
+                    m.req("policy_start_date", &self.policy_start_date)?;
+                    m.req("policy_end_date", &self.policy_end_date)?;
+                    m.req("policy_periods", &self.policy_periods)?;
+                    m.opt("amount", &self.amount)?;
+                    m.opt("out_trade_no", &self.out_trade_no)?;
+                    m.opt("description", &self.description)?;
+                    m.opt("transaction_notify_url", &self.transaction_notify_url)?;
+                    m.opt("out_user_code", &self.out_user_code)?;
+                    m.opt("goods_tag", &self.goods_tag)?;
+                    m.opt("attach", &self.attach)?;
+                    m.opt("can_auto_insure", &self.can_auto_insure)?;
+                    m.opt("can_auto_reinsure", &self.can_auto_reinsure)?;
+                    m.opt("real_identity", &self.real_identity)?;
+                    m.opt(
+                        "combined_deduct_period_count",
+                        &self.combined_deduct_period_count,
+                    )?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        wechatpay_serial: o.req("Wechatpay-Serial")?,
+                        appid: o.req("appid")?,
+                        openid: o.opt("openid")?,
+                        plan_id: o.req("plan_id")?,
+                        out_contract_code: o.req("out_contract_code")?,
+                        insured_display_name: o.req("insured_display_name")?,
+                        contract_notify_url: o.req("contract_notify_url")?,
+                        policy_start_date: o.req("policy_start_date")?,
+                        policy_end_date: o.req("policy_end_date")?,
+                        policy_periods: o.req("policy_periods")?,
+                        amount: o.opt("amount")?,
+                        out_trade_no: o.opt("out_trade_no")?,
+                        description: o.opt("description")?,
+                        transaction_notify_url: o.opt("transaction_notify_url")?,
+                        out_user_code: o.opt("out_user_code")?,
+                        goods_tag: o.opt("goods_tag")?,
+                        attach: o.opt("attach")?,
+                        can_auto_insure: o.opt("can_auto_insure")?,
+                        can_auto_reinsure: o.opt("can_auto_reinsure")?,
+                        real_identity: o.opt("real_identity")?,
+                        combined_deduct_period_count: o
+                            .opt("combined_deduct_period_count")?,
+                    })
+                }
+            }
             /// 扣费金额信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestAmount {
                 /// 金额
                 ///
@@ -1844,18 +2518,32 @@ pub mod contracts {
                 /// 货币类型
                 ///
                 /// Example: `CNY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub currency: Option<String>,
             }
+            impl ::serde::Serialize for PostRequestAmount {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("total", &self.total)?;
+                    m.opt("currency", &self.currency)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total: o.req("total")?,
+                        currency: o.opt("currency")?,
+                    })
+                }
+            }
             /// PostRequestPolicyPeriods
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPolicyPeriods {
                 /// 保险扣费周期编号
                 ///
@@ -1868,20 +2556,38 @@ pub mod contracts {
                 /// 预计扣费金额
                 pub estimated_deduct_amount: PostRequestPolicyPeriodsEstimatedDeductAmount,
                 /// 保障详情
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub policy_coverage_detail: Option<
                     PostRequestPolicyPeriodsPolicyCoverageDetail,
                 >,
             }
+            impl ::serde::Serialize for PostRequestPolicyPeriods {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("policy_period_id", &self.policy_period_id)?;
+                    m.req("estimated_deduct_date", &self.estimated_deduct_date)?;
+                    m.req("estimated_deduct_amount", &self.estimated_deduct_amount)?;
+                    m.opt("policy_coverage_detail", &self.policy_coverage_detail)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestPolicyPeriods {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        policy_period_id: o.req("policy_period_id")?,
+                        estimated_deduct_date: o.req("estimated_deduct_date")?,
+                        estimated_deduct_amount: o.req("estimated_deduct_amount")?,
+                        policy_coverage_detail: o.opt("policy_coverage_detail")?,
+                    })
+                }
+            }
             /// 预计扣费金额
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPolicyPeriodsEstimatedDeductAmount {
                 /// 金额
                 ///
@@ -1890,60 +2596,104 @@ pub mod contracts {
                 /// 货币类型
                 ///
                 /// Example: `CNY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub currency: Option<String>,
             }
+            impl ::serde::Serialize for PostRequestPolicyPeriodsEstimatedDeductAmount {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("total", &self.total)?;
+                    m.opt("currency", &self.currency)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PostRequestPolicyPeriodsEstimatedDeductAmount {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total: o.req("total")?,
+                        currency: o.opt("currency")?,
+                    })
+                }
+            }
             /// 保障详情
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPolicyPeriodsPolicyCoverageDetail {
                 /// 保单额度
                 ///
                 /// Example: `50000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub policy_amount: Option<String>,
                 /// 保险条款列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub policy_clauses: Option<
                     Vec<PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses>,
                 >,
             }
+            impl ::serde::Serialize for PostRequestPolicyPeriodsPolicyCoverageDetail {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("policy_amount", &self.policy_amount)?;
+                    m.opt("policy_clauses", &self.policy_clauses)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PostRequestPolicyPeriodsPolicyCoverageDetail {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        policy_amount: o.opt("policy_amount")?,
+                        policy_clauses: o.opt("policy_clauses")?,
+                    })
+                }
+            }
             /// PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses {
                 /// 条款内容
                 ///
                 /// Example: `example_clause_name`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub clause_name: Option<String>,
                 /// 条款额度
                 ///
                 /// Example: `example_clause_quota`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub clause_quota: Option<String>,
             }
+            impl ::serde::Serialize
+            for PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("clause_name", &self.clause_name)?;
+                    m.opt("clause_quota", &self.clause_quota)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        clause_name: o.opt("clause_name")?,
+                        clause_quota: o.opt("clause_quota")?,
+                    })
+                }
+            }
             /// 用户实名信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestRealIdentity {
                 /// 自然人姓名
                 ///
@@ -1956,8 +2706,31 @@ pub mod contracts {
                 /// 实名验证类型
                 ///
                 /// Example: `ID_CARD`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub identity_type: Option<PostRequestRealIdentityIdentityType>,
+            }
+            impl ::serde::Serialize for PostRequestRealIdentity {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("real_name", &self.real_name)?;
+                    m.req("id_card_number", &self.id_card_number)?;
+                    m.opt("identity_type", &self.identity_type)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestRealIdentity {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        real_name: o.req("real_name")?,
+                        id_card_number: o.req("id_card_number")?,
+                        identity_type: o.opt("identity_type")?,
+                    })
+                }
             }
             /// 实名验证类型
             ///
@@ -2013,14 +2786,7 @@ pub mod contracts {
                 }
             }
             /// The response of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program` (保险商户小程序预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 预签约ID
                 ///
@@ -2034,6 +2800,30 @@ pub mod contracts {
                 ///
                 /// Example: `pages/PwdExemptContract/index`
                 pub redirect_path: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
+                    m.req("redirect_appid", &self.redirect_appid)?;
+                    m.req("redirect_path", &self.redirect_path)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        pre_entrustweb_id: o.req("pre_entrustweb_id")?,
+                        redirect_appid: o.req("redirect_appid")?,
+                        redirect_path: o.req("redirect_path")?,
+                    })
+                }
             }
         }
     }
@@ -2116,14 +2906,7 @@ pub mod policy_periods {
                             }
                         }
                         /// The request of `POST /v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}/modify` (保险商户修改保险扣费周期列表).
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostRequest {
                             /// 应用ID
                             ///
@@ -2132,20 +2915,39 @@ pub mod policy_periods {
                             /// 续期的扣费周期列表
                             pub policy_periods: Vec<PostRequestPolicyPeriods>,
                             /// 是否允许取消预约
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub allow_cancel_scheduled: Option<bool>,
                         }
+                        impl ::serde::Serialize for PostRequest {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("appid", &self.appid)?;
+                                m.req("policy_periods", &self.policy_periods)?;
+                                m.opt(
+                                    "allow_cancel_scheduled",
+                                    &self.allow_cancel_scheduled,
+                                )?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    appid: o.req("appid")?,
+                                    policy_periods: o.req("policy_periods")?,
+                                    allow_cancel_scheduled: o.opt("allow_cancel_scheduled")?,
+                                })
+                            }
+                        }
                         /// PostRequestPolicyPeriods
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostRequestPolicyPeriods {
                             /// 保险扣费周期编号
                             ///
@@ -2158,15 +2960,41 @@ pub mod policy_periods {
                             /// 预计扣费金额
                             pub estimated_deduct_amount: PostRequestPolicyPeriodsEstimatedDeductAmount,
                         }
+                        impl ::serde::Serialize for PostRequestPolicyPeriods {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("policy_period_id", &self.policy_period_id)?;
+                                m.req(
+                                    "estimated_deduct_date",
+                                    &self.estimated_deduct_date,
+                                )?;
+                                m.req(
+                                    "estimated_deduct_amount",
+                                    &self.estimated_deduct_amount,
+                                )?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de>
+                        for PostRequestPolicyPeriods {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    policy_period_id: o.req("policy_period_id")?,
+                                    estimated_deduct_date: o.req("estimated_deduct_date")?,
+                                    estimated_deduct_amount: o.req("estimated_deduct_amount")?,
+                                })
+                            }
+                        }
                         /// 预计扣费金额
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostRequestPolicyPeriodsEstimatedDeductAmount {
                             /// 金额
                             ///
@@ -2175,41 +3003,72 @@ pub mod policy_periods {
                             /// 货币类型
                             ///
                             /// Example: `CNY`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub currency: Option<String>,
                         }
+                        impl ::serde::Serialize
+                        for PostRequestPolicyPeriodsEstimatedDeductAmount {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("total", &self.total)?;
+                                m.opt("currency", &self.currency)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de>
+                        for PostRequestPolicyPeriodsEstimatedDeductAmount {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    total: o.req("total")?,
+                                    currency: o.opt("currency")?,
+                                })
+                            }
+                        }
                         /// The response of `POST /v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}/modify` (保险商户修改保险扣费周期列表).
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponse {
                             /// 最新的扣费周期列表
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub policy_periods: Option<Vec<PostResponsePolicyPeriods>>,
                             /// 发生了取消预约的扣费计划项编号
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub cancel_scheduled_policy_period_id: Option<i64>,
                         }
+                        impl ::serde::Serialize for PostResponse {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.opt("policy_periods", &self.policy_periods)?;
+                                m.opt(
+                                    "cancel_scheduled_policy_period_id",
+                                    &self.cancel_scheduled_policy_period_id,
+                                )?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    policy_periods: o.opt("policy_periods")?,
+                                    cancel_scheduled_policy_period_id: o
+                                        .opt("cancel_scheduled_policy_period_id")?,
+                                })
+                            }
+                        }
                         /// PostResponsePolicyPeriods
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponsePolicyPeriods {
                             /// 保险扣费周期编号
                             ///
@@ -2222,15 +3081,41 @@ pub mod policy_periods {
                             /// 预计扣费金额
                             pub estimated_deduct_amount: PostResponsePolicyPeriodsEstimatedDeductAmount,
                         }
+                        impl ::serde::Serialize for PostResponsePolicyPeriods {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("policy_period_id", &self.policy_period_id)?;
+                                m.req(
+                                    "estimated_deduct_date",
+                                    &self.estimated_deduct_date,
+                                )?;
+                                m.req(
+                                    "estimated_deduct_amount",
+                                    &self.estimated_deduct_amount,
+                                )?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de>
+                        for PostResponsePolicyPeriods {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    policy_period_id: o.req("policy_period_id")?,
+                                    estimated_deduct_date: o.req("estimated_deduct_date")?,
+                                    estimated_deduct_amount: o.req("estimated_deduct_amount")?,
+                                })
+                            }
+                        }
                         /// 预计扣费金额
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponsePolicyPeriodsEstimatedDeductAmount {
                             /// 金额
                             ///
@@ -2239,10 +3124,33 @@ pub mod policy_periods {
                             /// 货币类型
                             ///
                             /// Example: `CNY`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub currency: Option<String>,
+                        }
+                        impl ::serde::Serialize
+                        for PostResponsePolicyPeriodsEstimatedDeductAmount {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("total", &self.total)?;
+                                m.opt("currency", &self.currency)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de>
+                        for PostResponsePolicyPeriodsEstimatedDeductAmount {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    total: o.req("total")?,
+                                    currency: o.opt("currency")?,
+                                })
+                            }
                         }
                     }
                 }
@@ -2323,38 +3231,41 @@ pub mod policy_periods_ {
                         }
                     }
                     /// The request of `GET /v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (保险商户查询保险扣费周期列表API).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetRequest {
                         /// 分页大小
                         ///
                         /// Query parameter `limit`. Example: `20`
-                        #[serde(skip_serializing)]
                         pub limit: Option<f64>,
                         /// 分页开始位置
                         ///
                         /// Query parameter `offset`. Example: `50`
-                        #[serde(skip_serializing)]
                         pub offset: Option<f64>,
                     }
+                    impl ::serde::Serialize for GetRequest {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                limit: o.opt("limit")?,
+                                offset: o.opt("offset")?,
+                            })
+                        }
+                    }
                     /// The response of `GET /v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (保险商户查询保险扣费周期列表API).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponse {
                         /// 扣费周期列表，包括每个扣费周期项详情。
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub data: Option<Vec<GetResponseData>>,
                         /// 分页大小
                         ///
@@ -2367,18 +3278,36 @@ pub mod policy_periods_ {
                         /// 扣费周期总条数
                         ///
                         /// Example: `360`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub total_count: Option<f64>,
                     }
+                    impl ::serde::Serialize for GetResponse {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.opt("data", &self.data)?;
+                            m.req("limit", &self.limit)?;
+                            m.req("offset", &self.offset)?;
+                            m.opt("total_count", &self.total_count)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                data: o.opt("data")?,
+                                limit: o.req("limit")?,
+                                offset: o.req("offset")?,
+                                total_count: o.opt("total_count")?,
+                            })
+                        }
+                    }
                     /// GetResponseData
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponseData {
                         /// 保单的扣费周期编号
                         ///
@@ -2395,26 +3324,51 @@ pub mod policy_periods_ {
                         /// Example: `NO_SCHEDULED`
                         pub policy_period_state: String,
                         /// 已预约的扣费金额信息
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub scheduled_amount: Option<GetResponseDataScheduledAmount>,
                         /// 实际扣费金额
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub deduct_amount: Option<GetResponseDataDeductAmount>,
                         /// 实际扣费的日期
                         ///
                         /// Example: `2019-11-22`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub deduct_date: Option<String>,
                     }
+                    impl ::serde::Serialize for GetResponseData {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("policy_period_id", &self.policy_period_id)?;
+                            m.req("estimated_deduct_date", &self.estimated_deduct_date)?;
+                            m.req(
+                                "estimated_deduct_amount",
+                                &self.estimated_deduct_amount,
+                            )?;
+                            m.req("policy_period_state", &self.policy_period_state)?;
+                            m.opt("scheduled_amount", &self.scheduled_amount)?;
+                            m.opt("deduct_amount", &self.deduct_amount)?;
+                            m.opt("deduct_date", &self.deduct_date)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                policy_period_id: o.req("policy_period_id")?,
+                                estimated_deduct_date: o.req("estimated_deduct_date")?,
+                                estimated_deduct_amount: o.req("estimated_deduct_amount")?,
+                                policy_period_state: o.req("policy_period_state")?,
+                                scheduled_amount: o.opt("scheduled_amount")?,
+                                deduct_amount: o.opt("deduct_amount")?,
+                                deduct_date: o.opt("deduct_date")?,
+                            })
+                        }
+                    }
                     /// 实际扣费金额
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponseDataDeductAmount {
                         /// 金额
                         ///
@@ -2423,18 +3377,32 @@ pub mod policy_periods_ {
                         /// 货币类型
                         ///
                         /// Example: `CNY`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub currency: Option<String>,
                     }
+                    impl ::serde::Serialize for GetResponseDataDeductAmount {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("total", &self.total)?;
+                            m.opt("currency", &self.currency)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for GetResponseDataDeductAmount {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                total: o.req("total")?,
+                                currency: o.opt("currency")?,
+                            })
+                        }
+                    }
                     /// 扣费周期预计的扣费金额
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponseDataEstimatedDeductAmount {
                         /// 金额
                         ///
@@ -2443,18 +3411,33 @@ pub mod policy_periods_ {
                         /// 货币类型
                         ///
                         /// Example: `CNY`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub currency: Option<String>,
                     }
+                    impl ::serde::Serialize for GetResponseDataEstimatedDeductAmount {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("total", &self.total)?;
+                            m.opt("currency", &self.currency)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de>
+                    for GetResponseDataEstimatedDeductAmount {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                total: o.req("total")?,
+                                currency: o.opt("currency")?,
+                            })
+                        }
+                    }
                     /// 已预约的扣费金额信息
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponseDataScheduledAmount {
                         /// 金额
                         ///
@@ -2463,8 +3446,30 @@ pub mod policy_periods_ {
                         /// 货币类型
                         ///
                         /// Example: `CNY`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub currency: Option<String>,
+                    }
+                    impl ::serde::Serialize for GetResponseDataScheduledAmount {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("total", &self.total)?;
+                            m.opt("currency", &self.currency)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de>
+                    for GetResponseDataScheduledAmount {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                total: o.req("total")?,
+                                currency: o.opt("currency")?,
+                            })
+                        }
                     }
                 }
             }

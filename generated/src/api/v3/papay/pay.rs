@@ -61,14 +61,7 @@ pub mod harmony {
                 }
             }
             /// The request of `POST /v3/papay/pay/harmony/transactions/apply` (代扣受理扣款).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 应用ID
                 ///
@@ -95,12 +88,10 @@ pub mod harmony {
                 /// 订单优惠标记
                 ///
                 /// Example: `DISCOUNTS`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub goods_tag: Option<String>,
                 /// 附加数据
                 ///
                 /// Example: `自定义数据`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub attach: Option<String>,
                 /// 鸿蒙账户id
                 ///
@@ -109,18 +100,48 @@ pub mod harmony {
                 /// 商户类别码
                 ///
                 /// Example: `5734`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub mcc: Option<String>,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("appid", &self.appid)?;
+                    m.req("out_trade_no", &self.out_trade_no)?;
+                    m.req("description", &self.description)?;
+                    m.req("transaction_notify_url", &self.transaction_notify_url)?;
+                    m.req("contract_id", &self.contract_id)?;
+                    m.req("amount", &self.amount)?;
+                    m.opt("goods_tag", &self.goods_tag)?;
+                    m.opt("attach", &self.attach)?;
+                    m.req("harmony_account_id", &self.harmony_account_id)?;
+                    m.opt("mcc", &self.mcc)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        appid: o.req("appid")?,
+                        out_trade_no: o.req("out_trade_no")?,
+                        description: o.req("description")?,
+                        transaction_notify_url: o.req("transaction_notify_url")?,
+                        contract_id: o.req("contract_id")?,
+                        amount: o.req("amount")?,
+                        goods_tag: o.opt("goods_tag")?,
+                        attach: o.opt("attach")?,
+                        harmony_account_id: o.req("harmony_account_id")?,
+                        mcc: o.opt("mcc")?,
+                    })
+                }
+            }
             /// 扣费金额信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestAmount {
                 /// 金额
                 ///
@@ -129,18 +150,32 @@ pub mod harmony {
                 /// 货币类型
                 ///
                 /// Example: `CNY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub currency: Option<String>,
             }
+            impl ::serde::Serialize for PostRequestAmount {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("total", &self.total)?;
+                    m.opt("currency", &self.currency)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total: o.req("total")?,
+                        currency: o.opt("currency")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/papay/pay/harmony/transactions/apply` (代扣受理扣款).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 商户订单号
                 ///
@@ -149,15 +184,30 @@ pub mod harmony {
                 /// 扣费金额信息
                 pub amount: PostResponseAmount,
             }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("out_trade_no", &self.out_trade_no)?;
+                    m.req("amount", &self.amount)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        out_trade_no: o.req("out_trade_no")?,
+                        amount: o.req("amount")?,
+                    })
+                }
+            }
             /// 扣费金额信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseAmount {
                 /// 金额
                 ///
@@ -166,8 +216,29 @@ pub mod harmony {
                 /// 货币类型
                 ///
                 /// Example: `CNY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub currency: Option<String>,
+            }
+            impl ::serde::Serialize for PostResponseAmount {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("total", &self.total)?;
+                    m.opt("currency", &self.currency)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total: o.req("total")?,
+                        currency: o.opt("currency")?,
+                    })
+                }
             }
         }
     }
@@ -234,30 +305,34 @@ pub mod partner {
                     }
                 }
                 /// The request of `GET /v3/papay/pay/partner/schedules/contract-id/{contract_id}` (查询扣费预约API).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetRequest {
                     /// 子商户号商户号
                     ///
                     /// Query parameter `sub_mchid`. Example: `1900000109`
-                    #[serde(skip_serializing)]
                     pub sub_mchid: String,
                 }
+                impl ::serde::Serialize for GetRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sub_mchid: o.req("sub_mchid")?,
+                        })
+                    }
+                }
                 /// The response of `GET /v3/papay/pay/partner/schedules/contract-id/{contract_id}` (查询扣费预约API).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
                     /// 扣费预约的状态
                     ///
@@ -266,34 +341,52 @@ pub mod partner {
                     /// 可扣费开始日期
                     ///
                     /// Example: `2019-11-22`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub deduct_start_date: Option<String>,
                     /// 可扣费结束日期
                     ///
                     /// Example: `2019-11-22`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub deduct_end_date: Option<String>,
                     /// 已预约的扣费金额信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub scheduled_amount: Option<GetResponseScheduledAmount>,
                     /// 实际扣费金额
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub deduct_amount: Option<GetResponseDeductAmount>,
                     /// 实际扣费的日期
                     ///
                     /// Example: `2019-11-22`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub deduct_date: Option<String>,
                 }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("schedule_state", &self.schedule_state)?;
+                        m.opt("deduct_start_date", &self.deduct_start_date)?;
+                        m.opt("deduct_end_date", &self.deduct_end_date)?;
+                        m.opt("scheduled_amount", &self.scheduled_amount)?;
+                        m.opt("deduct_amount", &self.deduct_amount)?;
+                        m.opt("deduct_date", &self.deduct_date)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            schedule_state: o.req("schedule_state")?,
+                            deduct_start_date: o.opt("deduct_start_date")?,
+                            deduct_end_date: o.opt("deduct_end_date")?,
+                            scheduled_amount: o.opt("scheduled_amount")?,
+                            deduct_amount: o.opt("deduct_amount")?,
+                            deduct_date: o.opt("deduct_date")?,
+                        })
+                    }
+                }
                 /// 实际扣费金额
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseDeductAmount {
                     /// 金额
                     ///
@@ -302,18 +395,32 @@ pub mod partner {
                     /// 货币类型
                     ///
                     /// Example: `CNY`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub currency: Option<String>,
                 }
+                impl ::serde::Serialize for GetResponseDeductAmount {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("total", &self.total)?;
+                        m.opt("currency", &self.currency)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseDeductAmount {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            total: o.req("total")?,
+                            currency: o.opt("currency")?,
+                        })
+                    }
+                }
                 /// 已预约的扣费金额信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseScheduledAmount {
                     /// 金额
                     ///
@@ -322,8 +429,29 @@ pub mod partner {
                     /// 货币类型
                     ///
                     /// Example: `CNY`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub currency: Option<String>,
+                }
+                impl ::serde::Serialize for GetResponseScheduledAmount {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("total", &self.total)?;
+                        m.opt("currency", &self.currency)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseScheduledAmount {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            total: o.req("total")?,
+                            currency: o.opt("currency")?,
+                        })
+                    }
                 }
                 /// `/v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule`
                 pub mod schedule {
@@ -346,14 +474,7 @@ pub mod partner {
                         }
                     }
                     /// The request of `POST /v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule` (预约扣费API).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostRequest {
                         /// 应用ID
                         ///
@@ -366,20 +487,38 @@ pub mod partner {
                         /// 子商户的AppID
                         ///
                         /// Example: `wxd678efh567hg6787`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub sub_appid: Option<String>,
                         /// 预约的金额信息
                         pub schedule_amount: PostRequestScheduleAmount,
                     }
+                    impl ::serde::Serialize for PostRequest {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("sp_appid", &self.sp_appid)?;
+                            m.req("sub_mchid", &self.sub_mchid)?;
+                            m.opt("sub_appid", &self.sub_appid)?;
+                            m.req("schedule_amount", &self.schedule_amount)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                sp_appid: o.req("sp_appid")?,
+                                sub_mchid: o.req("sub_mchid")?,
+                                sub_appid: o.opt("sub_appid")?,
+                                schedule_amount: o.req("schedule_amount")?,
+                            })
+                        }
+                    }
                     /// 预约的金额信息
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostRequestScheduleAmount {
                         /// 金额
                         ///
@@ -388,18 +527,32 @@ pub mod partner {
                         /// 货币类型
                         ///
                         /// Example: `CNY`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub currency: Option<String>,
                     }
+                    impl ::serde::Serialize for PostRequestScheduleAmount {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("total", &self.total)?;
+                            m.opt("currency", &self.currency)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for PostRequestScheduleAmount {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                total: o.req("total")?,
+                                currency: o.opt("currency")?,
+                            })
+                        }
+                    }
                     /// The response of `POST /v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule` (预约扣费API).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostResponse {
                         /// 扣费预约的状态
                         ///
@@ -408,34 +561,52 @@ pub mod partner {
                         /// 可扣费开始日期
                         ///
                         /// Example: `2019-11-22`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub deduct_start_date: Option<String>,
                         /// 可扣费结束日期
                         ///
                         /// Example: `2019-11-22`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub deduct_end_date: Option<String>,
                         /// 已预约的扣费金额信息
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub scheduled_amount: Option<PostResponseScheduledAmount>,
                         /// 实际扣费金额
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub deduct_amount: Option<PostResponseDeductAmount>,
                         /// 实际扣费的日期
                         ///
                         /// Example: `2019-11-22`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub deduct_date: Option<String>,
                     }
+                    impl ::serde::Serialize for PostResponse {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("schedule_state", &self.schedule_state)?;
+                            m.opt("deduct_start_date", &self.deduct_start_date)?;
+                            m.opt("deduct_end_date", &self.deduct_end_date)?;
+                            m.opt("scheduled_amount", &self.scheduled_amount)?;
+                            m.opt("deduct_amount", &self.deduct_amount)?;
+                            m.opt("deduct_date", &self.deduct_date)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                schedule_state: o.req("schedule_state")?,
+                                deduct_start_date: o.opt("deduct_start_date")?,
+                                deduct_end_date: o.opt("deduct_end_date")?,
+                                scheduled_amount: o.opt("scheduled_amount")?,
+                                deduct_amount: o.opt("deduct_amount")?,
+                                deduct_date: o.opt("deduct_date")?,
+                            })
+                        }
+                    }
                     /// 实际扣费金额
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostResponseDeductAmount {
                         /// 金额
                         ///
@@ -444,18 +615,32 @@ pub mod partner {
                         /// 货币类型
                         ///
                         /// Example: `CNY`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub currency: Option<String>,
                     }
+                    impl ::serde::Serialize for PostResponseDeductAmount {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("total", &self.total)?;
+                            m.opt("currency", &self.currency)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for PostResponseDeductAmount {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                total: o.req("total")?,
+                                currency: o.opt("currency")?,
+                            })
+                        }
+                    }
                     /// 已预约的扣费金额信息
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostResponseScheduledAmount {
                         /// 金额
                         ///
@@ -464,8 +649,29 @@ pub mod partner {
                         /// 货币类型
                         ///
                         /// Example: `CNY`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub currency: Option<String>,
+                    }
+                    impl ::serde::Serialize for PostResponseScheduledAmount {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("total", &self.total)?;
+                            m.opt("currency", &self.currency)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for PostResponseScheduledAmount {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                total: o.req("total")?,
+                                currency: o.opt("currency")?,
+                            })
+                        }
                     }
                 }
             }
@@ -502,14 +708,7 @@ pub mod partner {
                 }
             }
             /// The request of `POST /v3/papay/pay/partner/transactions/apply` (受理扣款API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 应用ID
                 ///
@@ -522,7 +721,6 @@ pub mod partner {
                 /// 子商户的AppID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 商户订单号
                 ///
@@ -545,23 +743,52 @@ pub mod partner {
                 /// 订单优惠标记
                 ///
                 /// Example: `DISCOUNTS`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub goods_tag: Option<String>,
                 /// 附加数据
                 ///
                 /// Example: `自定义数据`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub attach: Option<String>,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sp_appid", &self.sp_appid)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.opt("sub_appid", &self.sub_appid)?;
+                    m.req("out_trade_no", &self.out_trade_no)?;
+                    m.req("description", &self.description)?;
+                    m.req("transaction_notify_url", &self.transaction_notify_url)?;
+                    m.req("contract_id", &self.contract_id)?;
+                    m.req("amount", &self.amount)?;
+                    m.opt("goods_tag", &self.goods_tag)?;
+                    m.opt("attach", &self.attach)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sp_appid: o.req("sp_appid")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        sub_appid: o.opt("sub_appid")?,
+                        out_trade_no: o.req("out_trade_no")?,
+                        description: o.req("description")?,
+                        transaction_notify_url: o.req("transaction_notify_url")?,
+                        contract_id: o.req("contract_id")?,
+                        amount: o.req("amount")?,
+                        goods_tag: o.opt("goods_tag")?,
+                        attach: o.opt("attach")?,
+                    })
+                }
+            }
             /// 扣费金额信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestAmount {
                 /// 金额
                 ///
@@ -570,18 +797,32 @@ pub mod partner {
                 /// 货币类型
                 ///
                 /// Example: `CNY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub currency: Option<String>,
             }
+            impl ::serde::Serialize for PostRequestAmount {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("total", &self.total)?;
+                    m.opt("currency", &self.currency)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total: o.req("total")?,
+                        currency: o.opt("currency")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/papay/pay/partner/transactions/apply` (受理扣款API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 商户订单号
                 ///
@@ -590,15 +831,30 @@ pub mod partner {
                 /// 扣费金额信息
                 pub amount: PostResponseAmount,
             }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("out_trade_no", &self.out_trade_no)?;
+                    m.req("amount", &self.amount)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        out_trade_no: o.req("out_trade_no")?,
+                        amount: o.req("amount")?,
+                    })
+                }
+            }
             /// 扣费金额信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseAmount {
                 /// 金额
                 ///
@@ -607,8 +863,29 @@ pub mod partner {
                 /// 货币类型
                 ///
                 /// Example: `CNY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub currency: Option<String>,
+            }
+            impl ::serde::Serialize for PostResponseAmount {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("total", &self.total)?;
+                    m.opt("currency", &self.currency)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total: o.req("total")?,
+                        currency: o.opt("currency")?,
+                    })
+                }
             }
         }
     }
@@ -655,14 +932,7 @@ pub mod schedules {
                 }
             }
             /// The response of `GET /v3/papay/pay/schedules/contract-id/{contract_id}` (查询扣费预约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 扣费预约的状态
                 ///
@@ -671,34 +941,52 @@ pub mod schedules {
                 /// 可扣费开始日期
                 ///
                 /// Example: `2019-11-22`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub deduct_start_date: Option<String>,
                 /// 可扣费结束日期
                 ///
                 /// Example: `2019-11-22`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub deduct_end_date: Option<String>,
                 /// 已预约的扣费金额信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub scheduled_amount: Option<GetResponseScheduledAmount>,
                 /// 实际扣费金额
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub deduct_amount: Option<GetResponseDeductAmount>,
                 /// 实际扣费的日期
                 ///
                 /// Example: `2019-11-22`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub deduct_date: Option<String>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("schedule_state", &self.schedule_state)?;
+                    m.opt("deduct_start_date", &self.deduct_start_date)?;
+                    m.opt("deduct_end_date", &self.deduct_end_date)?;
+                    m.opt("scheduled_amount", &self.scheduled_amount)?;
+                    m.opt("deduct_amount", &self.deduct_amount)?;
+                    m.opt("deduct_date", &self.deduct_date)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        schedule_state: o.req("schedule_state")?,
+                        deduct_start_date: o.opt("deduct_start_date")?,
+                        deduct_end_date: o.opt("deduct_end_date")?,
+                        scheduled_amount: o.opt("scheduled_amount")?,
+                        deduct_amount: o.opt("deduct_amount")?,
+                        deduct_date: o.opt("deduct_date")?,
+                    })
+                }
+            }
             /// 实际扣费金额
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDeductAmount {
                 /// 金额
                 ///
@@ -707,18 +995,32 @@ pub mod schedules {
                 /// 货币类型
                 ///
                 /// Example: `CNY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub currency: Option<String>,
             }
+            impl ::serde::Serialize for GetResponseDeductAmount {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("total", &self.total)?;
+                    m.opt("currency", &self.currency)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseDeductAmount {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total: o.req("total")?,
+                        currency: o.opt("currency")?,
+                    })
+                }
+            }
             /// 已预约的扣费金额信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseScheduledAmount {
                 /// 金额
                 ///
@@ -727,8 +1029,29 @@ pub mod schedules {
                 /// 货币类型
                 ///
                 /// Example: `CNY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub currency: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponseScheduledAmount {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("total", &self.total)?;
+                    m.opt("currency", &self.currency)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseScheduledAmount {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total: o.req("total")?,
+                        currency: o.opt("currency")?,
+                    })
+                }
             }
             /// `/v3/papay/pay/schedules/contract-id/{contract_id}/schedule`
             pub mod schedule {
@@ -751,14 +1074,7 @@ pub mod schedules {
                     }
                 }
                 /// The request of `POST /v3/papay/pay/schedules/contract-id/{contract_id}/schedule` (预约扣费API).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 应用ID
                     ///
@@ -767,15 +1083,30 @@ pub mod schedules {
                     /// 预约的金额信息
                     pub schedule_amount: PostRequestScheduleAmount,
                 }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("appid", &self.appid)?;
+                        m.req("schedule_amount", &self.schedule_amount)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            appid: o.req("appid")?,
+                            schedule_amount: o.req("schedule_amount")?,
+                        })
+                    }
+                }
                 /// 预约的金额信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestScheduleAmount {
                     /// 金额
                     ///
@@ -784,18 +1115,32 @@ pub mod schedules {
                     /// 货币类型
                     ///
                     /// Example: `CNY`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub currency: Option<String>,
                 }
+                impl ::serde::Serialize for PostRequestScheduleAmount {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("total", &self.total)?;
+                        m.opt("currency", &self.currency)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequestScheduleAmount {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            total: o.req("total")?,
+                            currency: o.opt("currency")?,
+                        })
+                    }
+                }
                 /// The response of `POST /v3/papay/pay/schedules/contract-id/{contract_id}/schedule` (预约扣费API).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
                     /// 扣费预约的状态
                     ///
@@ -804,34 +1149,52 @@ pub mod schedules {
                     /// 可扣费开始日期
                     ///
                     /// Example: `2019-11-22`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub deduct_start_date: Option<String>,
                     /// 可扣费结束日期
                     ///
                     /// Example: `2019-11-22`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub deduct_end_date: Option<String>,
                     /// 已预约的扣费金额信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub scheduled_amount: Option<PostResponseScheduledAmount>,
                     /// 实际扣费金额
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub deduct_amount: Option<PostResponseDeductAmount>,
                     /// 实际扣费的日期
                     ///
                     /// Example: `2019-11-22`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub deduct_date: Option<String>,
                 }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("schedule_state", &self.schedule_state)?;
+                        m.opt("deduct_start_date", &self.deduct_start_date)?;
+                        m.opt("deduct_end_date", &self.deduct_end_date)?;
+                        m.opt("scheduled_amount", &self.scheduled_amount)?;
+                        m.opt("deduct_amount", &self.deduct_amount)?;
+                        m.opt("deduct_date", &self.deduct_date)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            schedule_state: o.req("schedule_state")?,
+                            deduct_start_date: o.opt("deduct_start_date")?,
+                            deduct_end_date: o.opt("deduct_end_date")?,
+                            scheduled_amount: o.opt("scheduled_amount")?,
+                            deduct_amount: o.opt("deduct_amount")?,
+                            deduct_date: o.opt("deduct_date")?,
+                        })
+                    }
+                }
                 /// 实际扣费金额
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseDeductAmount {
                     /// 金额
                     ///
@@ -840,18 +1203,32 @@ pub mod schedules {
                     /// 货币类型
                     ///
                     /// Example: `CNY`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub currency: Option<String>,
                 }
+                impl ::serde::Serialize for PostResponseDeductAmount {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("total", &self.total)?;
+                        m.opt("currency", &self.currency)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponseDeductAmount {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            total: o.req("total")?,
+                            currency: o.opt("currency")?,
+                        })
+                    }
+                }
                 /// 已预约的扣费金额信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseScheduledAmount {
                     /// 金额
                     ///
@@ -860,8 +1237,29 @@ pub mod schedules {
                     /// 货币类型
                     ///
                     /// Example: `CNY`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub currency: Option<String>,
+                }
+                impl ::serde::Serialize for PostResponseScheduledAmount {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("total", &self.total)?;
+                        m.opt("currency", &self.currency)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponseScheduledAmount {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            total: o.req("total")?,
+                            currency: o.opt("currency")?,
+                        })
+                    }
                 }
             }
         }
@@ -898,14 +1296,7 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/papay/pay/transactions/apply` (受理扣款API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 应用ID
             ///
@@ -932,23 +1323,48 @@ pub mod transactions {
             /// 订单优惠标记
             ///
             /// Example: `DISCOUNTS`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_tag: Option<String>,
             /// 附加数据
             ///
             /// Example: `自定义数据`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.req("description", &self.description)?;
+                m.req("transaction_notify_url", &self.transaction_notify_url)?;
+                m.req("contract_id", &self.contract_id)?;
+                m.req("amount", &self.amount)?;
+                m.opt("goods_tag", &self.goods_tag)?;
+                m.opt("attach", &self.attach)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    description: o.req("description")?,
+                    transaction_notify_url: o.req("transaction_notify_url")?,
+                    contract_id: o.req("contract_id")?,
+                    amount: o.req("amount")?,
+                    goods_tag: o.opt("goods_tag")?,
+                    attach: o.opt("attach")?,
+                })
+            }
+        }
         /// 扣费金额信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestAmount {
             /// 金额
             ///
@@ -957,18 +1373,32 @@ pub mod transactions {
             /// 货币类型
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("total", &self.total)?;
+                m.opt("currency", &self.currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total: o.req("total")?,
+                    currency: o.opt("currency")?,
+                })
+            }
+        }
         /// The response of `POST /v3/papay/pay/transactions/apply` (受理扣款API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 商户订单号
             ///
@@ -977,15 +1407,30 @@ pub mod transactions {
             /// 扣费金额信息
             pub amount: PostResponseAmount,
         }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.req("amount", &self.amount)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_trade_no: o.req("out_trade_no")?,
+                    amount: o.req("amount")?,
+                })
+            }
+        }
         /// 扣费金额信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseAmount {
             /// 金额
             ///
@@ -994,8 +1439,29 @@ pub mod transactions {
             /// 货币类型
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponseAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("total", &self.total)?;
+                m.opt("currency", &self.currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total: o.req("total")?,
+                    currency: o.opt("currency")?,
+                })
+            }
         }
     }
 }

@@ -65,14 +65,7 @@ pub mod contracts {
                 }
             }
             /// The request of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app` (App场景预约扣费类型签约的预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 应用ID
                 ///
@@ -81,7 +74,6 @@ pub mod contracts {
                 /// 用户在直连商户应用下的用户标示
                 ///
                 /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub openid: Option<String>,
                 /// 委托代扣模板ID
                 ///
@@ -102,21 +94,46 @@ pub mod contracts {
                 /// 商户侧用户标识
                 ///
                 /// Example: `用户A`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub out_user_code: Option<String>,
                 /// 用于预约扣费的预约信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub deduct_schedule: Option<PostRequestDeductSchedule>,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("appid", &self.appid)?;
+                    m.opt("openid", &self.openid)?;
+                    m.req("plan_id", &self.plan_id)?;
+                    m.req("out_contract_code", &self.out_contract_code)?;
+                    m.req("contract_display_account", &self.contract_display_account)?;
+                    m.req("contract_notify_url", &self.contract_notify_url)?;
+                    m.opt("out_user_code", &self.out_user_code)?;
+                    m.opt("deduct_schedule", &self.deduct_schedule)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        appid: o.req("appid")?,
+                        openid: o.opt("openid")?,
+                        plan_id: o.req("plan_id")?,
+                        out_contract_code: o.req("out_contract_code")?,
+                        contract_display_account: o.req("contract_display_account")?,
+                        contract_notify_url: o.req("contract_notify_url")?,
+                        out_user_code: o.opt("out_user_code")?,
+                        deduct_schedule: o.opt("deduct_schedule")?,
+                    })
+                }
+            }
             /// 用于预约扣费的预约信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestDeductSchedule {
                 /// 预计扣费的日期
                 ///
@@ -129,15 +146,32 @@ pub mod contracts {
                 /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
                 pub description: String,
             }
+            impl ::serde::Serialize for PostRequestDeductSchedule {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("estimated_deduct_date", &self.estimated_deduct_date)?;
+                    m.req("estimated_deduct_amount", &self.estimated_deduct_amount)?;
+                    m.req("description", &self.description)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestDeductSchedule {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        estimated_deduct_date: o.req("estimated_deduct_date")?,
+                        estimated_deduct_amount: o.req("estimated_deduct_amount")?,
+                        description: o.req("description")?,
+                    })
+                }
+            }
             /// 预计的扣费金额
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestDeductScheduleEstimatedDeductAmount {
                 /// 金额
                 ///
@@ -146,18 +180,33 @@ pub mod contracts {
                 /// 货币类型
                 ///
                 /// Example: `CNY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub currency: Option<String>,
             }
+            impl ::serde::Serialize for PostRequestDeductScheduleEstimatedDeductAmount {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("total", &self.total)?;
+                    m.opt("currency", &self.currency)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PostRequestDeductScheduleEstimatedDeductAmount {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total: o.req("total")?,
+                        currency: o.opt("currency")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app` (App场景预约扣费类型签约的预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 预签约ID
                 ///
@@ -166,13 +215,35 @@ pub mod contracts {
                 /// 跳转签约小程序的username
                 ///
                 /// Example: `gh_xxxxxxxxxxxxx`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub miniprogram_username: Option<String>,
                 /// 跳转签约小程序的path
                 ///
                 /// Example: `pages/index/index?sign_scene=app&domain_type=cn&pre_entrustweb_id=xxxxxxxxxx`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub miniprogram_path: Option<String>,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
+                    m.opt("miniprogram_username", &self.miniprogram_username)?;
+                    m.opt("miniprogram_path", &self.miniprogram_path)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        pre_entrustweb_id: o.req("pre_entrustweb_id")?,
+                        miniprogram_username: o.opt("miniprogram_username")?,
+                        miniprogram_path: o.opt("miniprogram_path")?,
+                    })
+                }
             }
         }
         /// `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5`
@@ -196,14 +267,7 @@ pub mod contracts {
                 }
             }
             /// The request of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5` (H5场景预约扣费类型签约的预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 应用ID
                 ///
@@ -212,7 +276,6 @@ pub mod contracts {
                 /// 用户在直连商户应用下的用户标示
                 ///
                 /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub openid: Option<String>,
                 /// 委托代扣模板ID
                 ///
@@ -233,24 +296,50 @@ pub mod contracts {
                 /// 商户侧用户标识
                 ///
                 /// Example: `用户A`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub out_user_code: Option<String>,
                 /// 用于预约扣费的预约信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub deduct_schedule: Option<PostRequestDeductSchedule>,
                 /// 跳转控制信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_control: Option<PostRequestJumpControl>,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("appid", &self.appid)?;
+                    m.opt("openid", &self.openid)?;
+                    m.req("plan_id", &self.plan_id)?;
+                    m.req("out_contract_code", &self.out_contract_code)?;
+                    m.req("contract_display_account", &self.contract_display_account)?;
+                    m.req("contract_notify_url", &self.contract_notify_url)?;
+                    m.opt("out_user_code", &self.out_user_code)?;
+                    m.opt("deduct_schedule", &self.deduct_schedule)?;
+                    m.opt("jump_control", &self.jump_control)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        appid: o.req("appid")?,
+                        openid: o.opt("openid")?,
+                        plan_id: o.req("plan_id")?,
+                        out_contract_code: o.req("out_contract_code")?,
+                        contract_display_account: o.req("contract_display_account")?,
+                        contract_notify_url: o.req("contract_notify_url")?,
+                        out_user_code: o.opt("out_user_code")?,
+                        deduct_schedule: o.opt("deduct_schedule")?,
+                        jump_control: o.opt("jump_control")?,
+                    })
+                }
+            }
             /// 用于预约扣费的预约信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestDeductSchedule {
                 /// 预计扣费的日期
                 ///
@@ -263,15 +352,32 @@ pub mod contracts {
                 /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
                 pub description: String,
             }
+            impl ::serde::Serialize for PostRequestDeductSchedule {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("estimated_deduct_date", &self.estimated_deduct_date)?;
+                    m.req("estimated_deduct_amount", &self.estimated_deduct_amount)?;
+                    m.req("description", &self.description)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestDeductSchedule {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        estimated_deduct_date: o.req("estimated_deduct_date")?,
+                        estimated_deduct_amount: o.req("estimated_deduct_amount")?,
+                        description: o.req("description")?,
+                    })
+                }
+            }
             /// 预计的扣费金额
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestDeductScheduleEstimatedDeductAmount {
                 /// 金额
                 ///
@@ -280,39 +386,86 @@ pub mod contracts {
                 /// 货币类型
                 ///
                 /// Example: `CNY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub currency: Option<String>,
             }
+            impl ::serde::Serialize for PostRequestDeductScheduleEstimatedDeductAmount {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("total", &self.total)?;
+                    m.opt("currency", &self.currency)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PostRequestDeductScheduleEstimatedDeductAmount {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total: o.req("total")?,
+                        currency: o.opt("currency")?,
+                    })
+                }
+            }
             /// 跳转控制信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestJumpControl {
                 /// 跳转的应用AppID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub jump_appid: Option<String>,
             }
+            impl ::serde::Serialize for PostRequestJumpControl {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("jump_appid", &self.jump_appid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestJumpControl {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        jump_appid: o.opt("jump_appid")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5` (H5场景预约扣费类型签约的预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 拉起微信支付客户端的URL
                 ///
                 /// Example: `https://www.xxx.com/xxxtemplate?session_id=wx12334`
                 pub redirect_url: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("redirect_url", &self.redirect_url)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        redirect_url: o.req("redirect_url")?,
+                    })
+                }
             }
         }
         /// `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi`
@@ -336,14 +489,7 @@ pub mod contracts {
                 }
             }
             /// The request of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi` (JSAPI场景预约扣费类型签约的预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 应用ID
                 ///
@@ -352,7 +498,6 @@ pub mod contracts {
                 /// 用户在直连商户应用下的用户标示
                 ///
                 /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub openid: Option<String>,
                 /// 委托代扣模板ID
                 ///
@@ -373,21 +518,46 @@ pub mod contracts {
                 /// 商户侧用户标识
                 ///
                 /// Example: `用户A`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub out_user_code: Option<String>,
                 /// 用于预约扣费的预约信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub deduct_schedule: Option<PostRequestDeductSchedule>,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("appid", &self.appid)?;
+                    m.opt("openid", &self.openid)?;
+                    m.req("plan_id", &self.plan_id)?;
+                    m.req("out_contract_code", &self.out_contract_code)?;
+                    m.req("contract_display_account", &self.contract_display_account)?;
+                    m.req("contract_notify_url", &self.contract_notify_url)?;
+                    m.opt("out_user_code", &self.out_user_code)?;
+                    m.opt("deduct_schedule", &self.deduct_schedule)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        appid: o.req("appid")?,
+                        openid: o.opt("openid")?,
+                        plan_id: o.req("plan_id")?,
+                        out_contract_code: o.req("out_contract_code")?,
+                        contract_display_account: o.req("contract_display_account")?,
+                        contract_notify_url: o.req("contract_notify_url")?,
+                        out_user_code: o.opt("out_user_code")?,
+                        deduct_schedule: o.opt("deduct_schedule")?,
+                    })
+                }
+            }
             /// 用于预约扣费的预约信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestDeductSchedule {
                 /// 预计扣费的日期
                 ///
@@ -400,15 +570,32 @@ pub mod contracts {
                 /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
                 pub description: String,
             }
+            impl ::serde::Serialize for PostRequestDeductSchedule {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("estimated_deduct_date", &self.estimated_deduct_date)?;
+                    m.req("estimated_deduct_amount", &self.estimated_deduct_amount)?;
+                    m.req("description", &self.description)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestDeductSchedule {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        estimated_deduct_date: o.req("estimated_deduct_date")?,
+                        estimated_deduct_amount: o.req("estimated_deduct_amount")?,
+                        description: o.req("description")?,
+                    })
+                }
+            }
             /// 预计的扣费金额
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestDeductScheduleEstimatedDeductAmount {
                 /// 金额
                 ///
@@ -417,23 +604,58 @@ pub mod contracts {
                 /// 货币类型
                 ///
                 /// Example: `CNY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub currency: Option<String>,
             }
+            impl ::serde::Serialize for PostRequestDeductScheduleEstimatedDeductAmount {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("total", &self.total)?;
+                    m.opt("currency", &self.currency)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PostRequestDeductScheduleEstimatedDeductAmount {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total: o.req("total")?,
+                        currency: o.opt("currency")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi` (JSAPI场景预约扣费类型签约的预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 跳转签约流程的URL
                 ///
                 /// Example: `https://www.xxx.com?pre_entrust_id=wx12334`
                 pub redirect_url: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("redirect_url", &self.redirect_url)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        redirect_url: o.req("redirect_url")?,
+                    })
+                }
             }
         }
         /// `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program`
@@ -457,14 +679,7 @@ pub mod contracts {
                 }
             }
             /// The request of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program` (小程序场景预约扣费类型签约的预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 应用ID
                 ///
@@ -473,7 +688,6 @@ pub mod contracts {
                 /// 用户在直连商户应用下的用户标示
                 ///
                 /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub openid: Option<String>,
                 /// 委托代扣模板ID
                 ///
@@ -494,21 +708,46 @@ pub mod contracts {
                 /// 商户侧用户标识
                 ///
                 /// Example: `用户A`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub out_user_code: Option<String>,
                 /// 用于预约扣费的预约信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub deduct_schedule: Option<PostRequestDeductSchedule>,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("appid", &self.appid)?;
+                    m.opt("openid", &self.openid)?;
+                    m.req("plan_id", &self.plan_id)?;
+                    m.req("out_contract_code", &self.out_contract_code)?;
+                    m.req("contract_display_account", &self.contract_display_account)?;
+                    m.req("contract_notify_url", &self.contract_notify_url)?;
+                    m.opt("out_user_code", &self.out_user_code)?;
+                    m.opt("deduct_schedule", &self.deduct_schedule)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        appid: o.req("appid")?,
+                        openid: o.opt("openid")?,
+                        plan_id: o.req("plan_id")?,
+                        out_contract_code: o.req("out_contract_code")?,
+                        contract_display_account: o.req("contract_display_account")?,
+                        contract_notify_url: o.req("contract_notify_url")?,
+                        out_user_code: o.opt("out_user_code")?,
+                        deduct_schedule: o.opt("deduct_schedule")?,
+                    })
+                }
+            }
             /// 用于预约扣费的预约信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestDeductSchedule {
                 /// 预计扣费的日期
                 ///
@@ -521,15 +760,32 @@ pub mod contracts {
                 /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
                 pub description: String,
             }
+            impl ::serde::Serialize for PostRequestDeductSchedule {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("estimated_deduct_date", &self.estimated_deduct_date)?;
+                    m.req("estimated_deduct_amount", &self.estimated_deduct_amount)?;
+                    m.req("description", &self.description)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestDeductSchedule {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        estimated_deduct_date: o.req("estimated_deduct_date")?,
+                        estimated_deduct_amount: o.req("estimated_deduct_amount")?,
+                        description: o.req("description")?,
+                    })
+                }
+            }
             /// 预计的扣费金额
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestDeductScheduleEstimatedDeductAmount {
                 /// 金额
                 ///
@@ -538,18 +794,33 @@ pub mod contracts {
                 /// 货币类型
                 ///
                 /// Example: `CNY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub currency: Option<String>,
             }
+            impl ::serde::Serialize for PostRequestDeductScheduleEstimatedDeductAmount {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("total", &self.total)?;
+                    m.opt("currency", &self.currency)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PostRequestDeductScheduleEstimatedDeductAmount {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total: o.req("total")?,
+                        currency: o.opt("currency")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program` (小程序场景预约扣费类型签约的预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 预签约ID
                 ///
@@ -563,6 +834,30 @@ pub mod contracts {
                 ///
                 /// Example: `pages/PwdExemptContract/index`
                 pub redirect_path: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
+                    m.req("redirect_appid", &self.redirect_appid)?;
+                    m.req("redirect_path", &self.redirect_path)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        pre_entrustweb_id: o.req("pre_entrustweb_id")?,
+                        redirect_appid: o.req("redirect_appid")?,
+                        redirect_path: o.req("redirect_path")?,
+                    })
+                }
             }
         }
     }
@@ -630,14 +925,7 @@ pub mod partner {
                     }
                 }
                 /// The request of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app` (App场景预约扣费类型签约的预签约API).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 应用ID
                     ///
@@ -646,7 +934,6 @@ pub mod partner {
                     /// 用户在服务商商户应用下的用户标示
                     ///
                     /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sp_openid: Option<String>,
                     /// 子商户号
                     ///
@@ -655,12 +942,10 @@ pub mod partner {
                     /// 子商户的AppID
                     ///
                     /// Example: `wxd678efh567hg6787`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_appid: Option<String>,
                     /// 子商户AppID对应的用户OpenID
                     ///
                     /// Example: `wxd678efh567hg6787`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_openid: Option<String>,
                     /// 委托代扣模板ID
                     ///
@@ -681,21 +966,55 @@ pub mod partner {
                     /// 商户侧用户标识
                     ///
                     /// Example: `用户A`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub out_user_code: Option<String>,
                     /// 用于预约扣费的预约信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub deduct_schedule: Option<PostRequestDeductSchedule>,
                 }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sp_appid", &self.sp_appid)?;
+                        m.opt("sp_openid", &self.sp_openid)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.opt("sub_appid", &self.sub_appid)?;
+                        m.opt("sub_openid", &self.sub_openid)?;
+                        m.req("plan_id", &self.plan_id)?;
+                        m.req("out_contract_code", &self.out_contract_code)?;
+                        m.req(
+                            "contract_display_account",
+                            &self.contract_display_account,
+                        )?;
+                        m.req("contract_notify_url", &self.contract_notify_url)?;
+                        m.opt("out_user_code", &self.out_user_code)?;
+                        m.opt("deduct_schedule", &self.deduct_schedule)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sp_appid: o.req("sp_appid")?,
+                            sp_openid: o.opt("sp_openid")?,
+                            sub_mchid: o.req("sub_mchid")?,
+                            sub_appid: o.opt("sub_appid")?,
+                            sub_openid: o.opt("sub_openid")?,
+                            plan_id: o.req("plan_id")?,
+                            out_contract_code: o.req("out_contract_code")?,
+                            contract_display_account: o.req("contract_display_account")?,
+                            contract_notify_url: o.req("contract_notify_url")?,
+                            out_user_code: o.opt("out_user_code")?,
+                            deduct_schedule: o.opt("deduct_schedule")?,
+                        })
+                    }
+                }
                 /// 用于预约扣费的预约信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestDeductSchedule {
                     /// 预计扣费的日期
                     ///
@@ -708,15 +1027,32 @@ pub mod partner {
                     /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
                     pub description: String,
                 }
+                impl ::serde::Serialize for PostRequestDeductSchedule {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("estimated_deduct_date", &self.estimated_deduct_date)?;
+                        m.req("estimated_deduct_amount", &self.estimated_deduct_amount)?;
+                        m.req("description", &self.description)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequestDeductSchedule {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            estimated_deduct_date: o.req("estimated_deduct_date")?,
+                            estimated_deduct_amount: o.req("estimated_deduct_amount")?,
+                            description: o.req("description")?,
+                        })
+                    }
+                }
                 /// 预计的扣费金额
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestDeductScheduleEstimatedDeductAmount {
                     /// 金额
                     ///
@@ -725,18 +1061,34 @@ pub mod partner {
                     /// 货币类型
                     ///
                     /// Example: `CNY`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub currency: Option<String>,
                 }
+                impl ::serde::Serialize
+                for PostRequestDeductScheduleEstimatedDeductAmount {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("total", &self.total)?;
+                        m.opt("currency", &self.currency)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for PostRequestDeductScheduleEstimatedDeductAmount {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            total: o.req("total")?,
+                            currency: o.opt("currency")?,
+                        })
+                    }
+                }
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app` (App场景预约扣费类型签约的预签约API).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
                     /// 预签约ID
                     ///
@@ -745,13 +1097,35 @@ pub mod partner {
                     /// 跳转签约小程序的username
                     ///
                     /// Example: `gh_xxxxxxxxxxxxx`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub miniprogram_username: Option<String>,
                     /// 跳转签约小程序的path
                     ///
                     /// Example: `pages/index/index?sign_scene=app&domain_type=cn&pre_entrustweb_id=xxxxxxxxxx`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub miniprogram_path: Option<String>,
+                }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
+                        m.opt("miniprogram_username", &self.miniprogram_username)?;
+                        m.opt("miniprogram_path", &self.miniprogram_path)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            pre_entrustweb_id: o.req("pre_entrustweb_id")?,
+                            miniprogram_username: o.opt("miniprogram_username")?,
+                            miniprogram_path: o.opt("miniprogram_path")?,
+                        })
+                    }
                 }
             }
             /// `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5`
@@ -775,14 +1149,7 @@ pub mod partner {
                     }
                 }
                 /// The request of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5` (H5场景预约扣费类型签约的预签约API).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 应用ID
                     ///
@@ -791,7 +1158,6 @@ pub mod partner {
                     /// 用户在服务商商户应用下的用户标示
                     ///
                     /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sp_openid: Option<String>,
                     /// 子商户号
                     ///
@@ -800,12 +1166,10 @@ pub mod partner {
                     /// 子商户的AppID
                     ///
                     /// Example: `wxd678efh567hg6787`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_appid: Option<String>,
                     /// 子商户AppID对应的用户OpenID
                     ///
                     /// Example: `wxd678efh567hg6787`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_openid: Option<String>,
                     /// 委托代扣模板ID
                     ///
@@ -826,24 +1190,59 @@ pub mod partner {
                     /// 商户侧用户标识
                     ///
                     /// Example: `用户A`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub out_user_code: Option<String>,
                     /// 用于预约扣费的预约信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub deduct_schedule: Option<PostRequestDeductSchedule>,
                     /// 跳转控制信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub jump_control: Option<PostRequestJumpControl>,
                 }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sp_appid", &self.sp_appid)?;
+                        m.opt("sp_openid", &self.sp_openid)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.opt("sub_appid", &self.sub_appid)?;
+                        m.opt("sub_openid", &self.sub_openid)?;
+                        m.req("plan_id", &self.plan_id)?;
+                        m.req("out_contract_code", &self.out_contract_code)?;
+                        m.req(
+                            "contract_display_account",
+                            &self.contract_display_account,
+                        )?;
+                        m.req("contract_notify_url", &self.contract_notify_url)?;
+                        m.opt("out_user_code", &self.out_user_code)?;
+                        m.opt("deduct_schedule", &self.deduct_schedule)?;
+                        m.opt("jump_control", &self.jump_control)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sp_appid: o.req("sp_appid")?,
+                            sp_openid: o.opt("sp_openid")?,
+                            sub_mchid: o.req("sub_mchid")?,
+                            sub_appid: o.opt("sub_appid")?,
+                            sub_openid: o.opt("sub_openid")?,
+                            plan_id: o.req("plan_id")?,
+                            out_contract_code: o.req("out_contract_code")?,
+                            contract_display_account: o.req("contract_display_account")?,
+                            contract_notify_url: o.req("contract_notify_url")?,
+                            out_user_code: o.opt("out_user_code")?,
+                            deduct_schedule: o.opt("deduct_schedule")?,
+                            jump_control: o.opt("jump_control")?,
+                        })
+                    }
+                }
                 /// 用于预约扣费的预约信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestDeductSchedule {
                     /// 预计扣费的日期
                     ///
@@ -856,15 +1255,32 @@ pub mod partner {
                     /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
                     pub description: String,
                 }
+                impl ::serde::Serialize for PostRequestDeductSchedule {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("estimated_deduct_date", &self.estimated_deduct_date)?;
+                        m.req("estimated_deduct_amount", &self.estimated_deduct_amount)?;
+                        m.req("description", &self.description)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequestDeductSchedule {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            estimated_deduct_date: o.req("estimated_deduct_date")?,
+                            estimated_deduct_amount: o.req("estimated_deduct_amount")?,
+                            description: o.req("description")?,
+                        })
+                    }
+                }
                 /// 预计的扣费金额
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestDeductScheduleEstimatedDeductAmount {
                     /// 金额
                     ///
@@ -873,39 +1289,87 @@ pub mod partner {
                     /// 货币类型
                     ///
                     /// Example: `CNY`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub currency: Option<String>,
                 }
+                impl ::serde::Serialize
+                for PostRequestDeductScheduleEstimatedDeductAmount {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("total", &self.total)?;
+                        m.opt("currency", &self.currency)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for PostRequestDeductScheduleEstimatedDeductAmount {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            total: o.req("total")?,
+                            currency: o.opt("currency")?,
+                        })
+                    }
+                }
                 /// 跳转控制信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestJumpControl {
                     /// 跳转的应用AppID
                     ///
                     /// Example: `wxd678efh567hg6787`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub jump_appid: Option<String>,
                 }
+                impl ::serde::Serialize for PostRequestJumpControl {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("jump_appid", &self.jump_appid)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequestJumpControl {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            jump_appid: o.opt("jump_appid")?,
+                        })
+                    }
+                }
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5` (H5场景预约扣费类型签约的预签约API).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
                     /// 拉起微信支付客户端的URL
                     ///
                     /// Example: `https://www.xxx.com/xxxtemplate?session_id=wx12334`
                     pub redirect_url: String,
+                }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("redirect_url", &self.redirect_url)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            redirect_url: o.req("redirect_url")?,
+                        })
+                    }
                 }
             }
             /// `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi`
@@ -929,14 +1393,7 @@ pub mod partner {
                     }
                 }
                 /// The request of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi` (JSAPI场景预约扣费类型签约的预签约API).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 应用ID
                     ///
@@ -945,7 +1402,6 @@ pub mod partner {
                     /// 用户在服务商商户应用下的用户标示
                     ///
                     /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sp_openid: Option<String>,
                     /// 子商户号
                     ///
@@ -954,12 +1410,10 @@ pub mod partner {
                     /// 子商户的AppID
                     ///
                     /// Example: `wxd678efh567hg6787`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_appid: Option<String>,
                     /// 子商户AppID对应的用户OpenID
                     ///
                     /// Example: `wxd678efh567hg6787`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_openid: Option<String>,
                     /// 委托代扣模板ID
                     ///
@@ -980,21 +1434,55 @@ pub mod partner {
                     /// 商户侧用户标识
                     ///
                     /// Example: `用户A`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub out_user_code: Option<String>,
                     /// 用于预约扣费的预约信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub deduct_schedule: Option<PostRequestDeductSchedule>,
                 }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sp_appid", &self.sp_appid)?;
+                        m.opt("sp_openid", &self.sp_openid)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.opt("sub_appid", &self.sub_appid)?;
+                        m.opt("sub_openid", &self.sub_openid)?;
+                        m.req("plan_id", &self.plan_id)?;
+                        m.req("out_contract_code", &self.out_contract_code)?;
+                        m.req(
+                            "contract_display_account",
+                            &self.contract_display_account,
+                        )?;
+                        m.req("contract_notify_url", &self.contract_notify_url)?;
+                        m.opt("out_user_code", &self.out_user_code)?;
+                        m.opt("deduct_schedule", &self.deduct_schedule)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sp_appid: o.req("sp_appid")?,
+                            sp_openid: o.opt("sp_openid")?,
+                            sub_mchid: o.req("sub_mchid")?,
+                            sub_appid: o.opt("sub_appid")?,
+                            sub_openid: o.opt("sub_openid")?,
+                            plan_id: o.req("plan_id")?,
+                            out_contract_code: o.req("out_contract_code")?,
+                            contract_display_account: o.req("contract_display_account")?,
+                            contract_notify_url: o.req("contract_notify_url")?,
+                            out_user_code: o.opt("out_user_code")?,
+                            deduct_schedule: o.opt("deduct_schedule")?,
+                        })
+                    }
+                }
                 /// 用于预约扣费的预约信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestDeductSchedule {
                     /// 预计扣费的日期
                     ///
@@ -1007,15 +1495,32 @@ pub mod partner {
                     /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
                     pub description: String,
                 }
+                impl ::serde::Serialize for PostRequestDeductSchedule {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("estimated_deduct_date", &self.estimated_deduct_date)?;
+                        m.req("estimated_deduct_amount", &self.estimated_deduct_amount)?;
+                        m.req("description", &self.description)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequestDeductSchedule {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            estimated_deduct_date: o.req("estimated_deduct_date")?,
+                            estimated_deduct_amount: o.req("estimated_deduct_amount")?,
+                            description: o.req("description")?,
+                        })
+                    }
+                }
                 /// 预计的扣费金额
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestDeductScheduleEstimatedDeductAmount {
                     /// 金额
                     ///
@@ -1024,23 +1529,59 @@ pub mod partner {
                     /// 货币类型
                     ///
                     /// Example: `CNY`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub currency: Option<String>,
                 }
+                impl ::serde::Serialize
+                for PostRequestDeductScheduleEstimatedDeductAmount {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("total", &self.total)?;
+                        m.opt("currency", &self.currency)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for PostRequestDeductScheduleEstimatedDeductAmount {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            total: o.req("total")?,
+                            currency: o.opt("currency")?,
+                        })
+                    }
+                }
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi` (JSAPI场景预约扣费类型签约的预签约API).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
                     /// 跳转签约流程的URL
                     ///
                     /// Example: `https://www.xxx.com?pre_entrust_id=wx12334`
                     pub redirect_url: String,
+                }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("redirect_url", &self.redirect_url)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            redirect_url: o.req("redirect_url")?,
+                        })
+                    }
                 }
             }
             /// `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program`
@@ -1064,14 +1605,7 @@ pub mod partner {
                     }
                 }
                 /// The request of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program` (小程序场景预约扣费类型签约的预签约API).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 应用ID
                     ///
@@ -1080,7 +1614,6 @@ pub mod partner {
                     /// 用户在服务商商户应用下的用户标示
                     ///
                     /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sp_openid: Option<String>,
                     /// 子商户号
                     ///
@@ -1089,12 +1622,10 @@ pub mod partner {
                     /// 子商户的AppID
                     ///
                     /// Example: `wxd678efh567hg6787`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_appid: Option<String>,
                     /// 子商户AppID对应的用户OpenID
                     ///
                     /// Example: `wxd678efh567hg6787`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_openid: Option<String>,
                     /// 委托代扣模板ID
                     ///
@@ -1115,21 +1646,55 @@ pub mod partner {
                     /// 商户侧用户标识
                     ///
                     /// Example: `用户A`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub out_user_code: Option<String>,
                     /// 用于预约扣费的预约信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub deduct_schedule: Option<PostRequestDeductSchedule>,
                 }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sp_appid", &self.sp_appid)?;
+                        m.opt("sp_openid", &self.sp_openid)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.opt("sub_appid", &self.sub_appid)?;
+                        m.opt("sub_openid", &self.sub_openid)?;
+                        m.req("plan_id", &self.plan_id)?;
+                        m.req("out_contract_code", &self.out_contract_code)?;
+                        m.req(
+                            "contract_display_account",
+                            &self.contract_display_account,
+                        )?;
+                        m.req("contract_notify_url", &self.contract_notify_url)?;
+                        m.opt("out_user_code", &self.out_user_code)?;
+                        m.opt("deduct_schedule", &self.deduct_schedule)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sp_appid: o.req("sp_appid")?,
+                            sp_openid: o.opt("sp_openid")?,
+                            sub_mchid: o.req("sub_mchid")?,
+                            sub_appid: o.opt("sub_appid")?,
+                            sub_openid: o.opt("sub_openid")?,
+                            plan_id: o.req("plan_id")?,
+                            out_contract_code: o.req("out_contract_code")?,
+                            contract_display_account: o.req("contract_display_account")?,
+                            contract_notify_url: o.req("contract_notify_url")?,
+                            out_user_code: o.opt("out_user_code")?,
+                            deduct_schedule: o.opt("deduct_schedule")?,
+                        })
+                    }
+                }
                 /// 用于预约扣费的预约信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestDeductSchedule {
                     /// 预计扣费的日期
                     ///
@@ -1142,15 +1707,32 @@ pub mod partner {
                     /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
                     pub description: String,
                 }
+                impl ::serde::Serialize for PostRequestDeductSchedule {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("estimated_deduct_date", &self.estimated_deduct_date)?;
+                        m.req("estimated_deduct_amount", &self.estimated_deduct_amount)?;
+                        m.req("description", &self.description)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequestDeductSchedule {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            estimated_deduct_date: o.req("estimated_deduct_date")?,
+                            estimated_deduct_amount: o.req("estimated_deduct_amount")?,
+                            description: o.req("description")?,
+                        })
+                    }
+                }
                 /// 预计的扣费金额
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestDeductScheduleEstimatedDeductAmount {
                     /// 金额
                     ///
@@ -1159,18 +1741,34 @@ pub mod partner {
                     /// 货币类型
                     ///
                     /// Example: `CNY`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub currency: Option<String>,
                 }
+                impl ::serde::Serialize
+                for PostRequestDeductScheduleEstimatedDeductAmount {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("total", &self.total)?;
+                        m.opt("currency", &self.currency)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for PostRequestDeductScheduleEstimatedDeductAmount {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            total: o.req("total")?,
+                            currency: o.opt("currency")?,
+                        })
+                    }
+                }
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program` (小程序场景预约扣费类型签约的预签约API).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
                     /// 预签约ID
                     ///
@@ -1184,6 +1782,30 @@ pub mod partner {
                     ///
                     /// Example: `pages/PwdExemptContract/index`
                     pub redirect_path: String,
+                }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
+                        m.req("redirect_appid", &self.redirect_appid)?;
+                        m.req("redirect_path", &self.redirect_path)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            pre_entrustweb_id: o.req("pre_entrustweb_id")?,
+                            redirect_appid: o.req("redirect_appid")?,
+                            redirect_path: o.req("redirect_path")?,
+                        })
+                    }
                 }
             }
         }

@@ -86,13 +86,7 @@ pub mod contracts {
                         }
                     }
                     /// The response of `GET /v3/papay/sign/contracts/harmony-plan-id/{plan_id}/out-contract-code/{out_contract_code}` (通过商户协议号查询委托代扣签约协议).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct GetResponse {
                         /// 商户号
                         ///
@@ -125,32 +119,78 @@ pub mod contracts {
                         /// 协议签署时间
                         ///
                         /// Example: `2020-09-10T13:29:35+08:00`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub contract_signed_time: Option<String>,
                         /// 协议到期时间
                         ///
                         /// Example: `2021-09-10T13:29:35+08:00`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub contract_expired_time: Option<String>,
                         /// 用户OpenID
                         ///
                         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
                         pub openid: String,
                         /// 协议解约信息
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub contract_terminate_info: Option<
                             GetResponseContractTerminateInfo,
                         >,
                         /// 商户侧用户标识
                         ///
                         /// Example: `用户A`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub out_user_code: Option<String>,
                         /// 鸿蒙代扣场景的用户微信号掩码
                         ///
                         /// Example: `example_mask_wxid`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub mask_wxid: Option<String>,
+                    }
+                    impl ::serde::Serialize for GetResponse {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("mchid", &self.mchid)?;
+                            m.req("contract_id", &self.contract_id)?;
+                            m.req("appid", &self.appid)?;
+                            m.req("plan_id", &self.plan_id)?;
+                            m.req("out_contract_code", &self.out_contract_code)?;
+                            m.req(
+                                "contract_display_account",
+                                &self.contract_display_account,
+                            )?;
+                            m.req("contract_state", &self.contract_state)?;
+                            m.opt("contract_signed_time", &self.contract_signed_time)?;
+                            m.opt("contract_expired_time", &self.contract_expired_time)?;
+                            m.req("openid", &self.openid)?;
+                            m.opt(
+                                "contract_terminate_info",
+                                &self.contract_terminate_info,
+                            )?;
+                            m.opt("out_user_code", &self.out_user_code)?;
+                            m.opt("mask_wxid", &self.mask_wxid)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                mchid: o.req("mchid")?,
+                                contract_id: o.req("contract_id")?,
+                                appid: o.req("appid")?,
+                                plan_id: o.req("plan_id")?,
+                                out_contract_code: o.req("out_contract_code")?,
+                                contract_display_account: o
+                                    .req("contract_display_account")?,
+                                contract_state: o.req("contract_state")?,
+                                contract_signed_time: o.opt("contract_signed_time")?,
+                                contract_expired_time: o.opt("contract_expired_time")?,
+                                openid: o.req("openid")?,
+                                contract_terminate_info: o.opt("contract_terminate_info")?,
+                                out_user_code: o.opt("out_user_code")?,
+                                mask_wxid: o.opt("mask_wxid")?,
+                            })
+                        }
                     }
                     /// 委托代扣协议状态
                     ///
@@ -220,13 +260,7 @@ pub mod contracts {
                         }
                     }
                     /// 协议解约信息
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct GetResponseContractTerminateInfo {
                         /// 协议解约方式
                         ///
@@ -239,8 +273,44 @@ pub mod contracts {
                         /// 解约备注
                         ///
                         /// Example: `用户解约`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub contract_termination_remark: Option<String>,
+                    }
+                    impl ::serde::Serialize for GetResponseContractTerminateInfo {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req(
+                                "contract_termination_mode",
+                                &self.contract_termination_mode,
+                            )?;
+                            m.req(
+                                "contract_terminated_time",
+                                &self.contract_terminated_time,
+                            )?;
+                            m.opt(
+                                "contract_termination_remark",
+                                &self.contract_termination_remark,
+                            )?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de>
+                    for GetResponseContractTerminateInfo {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                contract_termination_mode: o
+                                    .req("contract_termination_mode")?,
+                                contract_terminated_time: o
+                                    .req("contract_terminated_time")?,
+                                contract_termination_remark: o
+                                    .opt("contract_termination_remark")?,
+                            })
+                        }
                     }
                     /// 协议解约方式
                     ///
@@ -385,14 +455,7 @@ pub mod contracts {
                         }
                     }
                     /// The response of `GET /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (通过商户协议号查询委托代扣签约协议API).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponse {
                         /// 商户号
                         ///
@@ -425,40 +488,79 @@ pub mod contracts {
                         /// 协议签署时间
                         ///
                         /// Example: `2020-09-10T13:29:35+08:00`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub contract_signed_time: Option<String>,
                         /// 协议到期时间
                         ///
                         /// Example: `2021-09-10T13:29:35+08:00`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub contract_expired_time: Option<String>,
                         /// 用户OpenID
                         ///
                         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
                         pub openid: String,
                         /// 协议解约信息
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub contract_terminate_info: Option<
                             GetResponseContractTerminateInfo,
                         >,
                         /// 商户侧用户标识
                         ///
                         /// Example: `用户A`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub out_user_code: Option<String>,
                         /// 预约扣费场景的预约信息
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub deduct_schedule: Option<GetResponseDeductSchedule>,
                     }
+                    impl ::serde::Serialize for GetResponse {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("mchid", &self.mchid)?;
+                            m.req("contract_id", &self.contract_id)?;
+                            m.req("appid", &self.appid)?;
+                            m.req("plan_id", &self.plan_id)?;
+                            m.req("out_contract_code", &self.out_contract_code)?;
+                            m.req(
+                                "contract_display_account",
+                                &self.contract_display_account,
+                            )?;
+                            m.req("contract_state", &self.contract_state)?;
+                            m.opt("contract_signed_time", &self.contract_signed_time)?;
+                            m.opt("contract_expired_time", &self.contract_expired_time)?;
+                            m.req("openid", &self.openid)?;
+                            m.opt(
+                                "contract_terminate_info",
+                                &self.contract_terminate_info,
+                            )?;
+                            m.opt("out_user_code", &self.out_user_code)?;
+                            m.opt("deduct_schedule", &self.deduct_schedule)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                mchid: o.req("mchid")?,
+                                contract_id: o.req("contract_id")?,
+                                appid: o.req("appid")?,
+                                plan_id: o.req("plan_id")?,
+                                out_contract_code: o.req("out_contract_code")?,
+                                contract_display_account: o
+                                    .req("contract_display_account")?,
+                                contract_state: o.req("contract_state")?,
+                                contract_signed_time: o.opt("contract_signed_time")?,
+                                contract_expired_time: o.opt("contract_expired_time")?,
+                                openid: o.req("openid")?,
+                                contract_terminate_info: o.opt("contract_terminate_info")?,
+                                out_user_code: o.opt("out_user_code")?,
+                                deduct_schedule: o.opt("deduct_schedule")?,
+                            })
+                        }
+                    }
                     /// 协议解约信息
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponseContractTerminateInfo {
                         /// 协议解约方式
                         ///
@@ -471,18 +573,47 @@ pub mod contracts {
                         /// 解约备注
                         ///
                         /// Example: `用户解约`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub contract_termination_remark: Option<String>,
                     }
+                    impl ::serde::Serialize for GetResponseContractTerminateInfo {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req(
+                                "contract_termination_mode",
+                                &self.contract_termination_mode,
+                            )?;
+                            m.req(
+                                "contract_terminated_time",
+                                &self.contract_terminated_time,
+                            )?;
+                            m.opt(
+                                "contract_termination_remark",
+                                &self.contract_termination_remark,
+                            )?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de>
+                    for GetResponseContractTerminateInfo {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                contract_termination_mode: o
+                                    .req("contract_termination_mode")?,
+                                contract_terminated_time: o
+                                    .req("contract_terminated_time")?,
+                                contract_termination_remark: o
+                                    .opt("contract_termination_remark")?,
+                            })
+                        }
+                    }
                     /// 预约扣费场景的预约信息
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponseDeductSchedule {
                         /// 预计扣费的日期
                         ///
@@ -495,28 +626,51 @@ pub mod contracts {
                         /// Example: `NO_SCHEDULED`
                         pub schedule_state: String,
                         /// 已预约的扣费金额信息
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub scheduled_amount: Option<
                             GetResponseDeductScheduleScheduledAmount,
                         >,
                         /// 实际扣费金额
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub deduct_amount: Option<GetResponseDeductScheduleDeductAmount>,
                         /// 实际扣费的日期
                         ///
                         /// Example: `2019-11-22`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub deduct_date: Option<String>,
                     }
+                    impl ::serde::Serialize for GetResponseDeductSchedule {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("estimated_deduct_date", &self.estimated_deduct_date)?;
+                            m.req(
+                                "estimated_deduct_amount",
+                                &self.estimated_deduct_amount,
+                            )?;
+                            m.req("schedule_state", &self.schedule_state)?;
+                            m.opt("scheduled_amount", &self.scheduled_amount)?;
+                            m.opt("deduct_amount", &self.deduct_amount)?;
+                            m.opt("deduct_date", &self.deduct_date)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for GetResponseDeductSchedule {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                estimated_deduct_date: o.req("estimated_deduct_date")?,
+                                estimated_deduct_amount: o.req("estimated_deduct_amount")?,
+                                schedule_state: o.req("schedule_state")?,
+                                scheduled_amount: o.opt("scheduled_amount")?,
+                                deduct_amount: o.opt("deduct_amount")?,
+                                deduct_date: o.opt("deduct_date")?,
+                            })
+                        }
+                    }
                     /// 实际扣费金额
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponseDeductScheduleDeductAmount {
                         /// 金额
                         ///
@@ -525,18 +679,33 @@ pub mod contracts {
                         /// 货币类型
                         ///
                         /// Example: `CNY`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub currency: Option<String>,
                     }
+                    impl ::serde::Serialize for GetResponseDeductScheduleDeductAmount {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("total", &self.total)?;
+                            m.opt("currency", &self.currency)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de>
+                    for GetResponseDeductScheduleDeductAmount {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                total: o.req("total")?,
+                                currency: o.opt("currency")?,
+                            })
+                        }
+                    }
                     /// 预计的扣费金额
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponseDeductScheduleEstimatedDeductAmount {
                         /// 金额
                         ///
@@ -545,18 +714,34 @@ pub mod contracts {
                         /// 货币类型
                         ///
                         /// Example: `CNY`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub currency: Option<String>,
                     }
+                    impl ::serde::Serialize
+                    for GetResponseDeductScheduleEstimatedDeductAmount {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("total", &self.total)?;
+                            m.opt("currency", &self.currency)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de>
+                    for GetResponseDeductScheduleEstimatedDeductAmount {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                total: o.req("total")?,
+                                currency: o.opt("currency")?,
+                            })
+                        }
+                    }
                     /// 已预约的扣费金额信息
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponseDeductScheduleScheduledAmount {
                         /// 金额
                         ///
@@ -565,8 +750,31 @@ pub mod contracts {
                         /// 货币类型
                         ///
                         /// Example: `CNY`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub currency: Option<String>,
+                    }
+                    impl ::serde::Serialize
+                    for GetResponseDeductScheduleScheduledAmount {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("total", &self.total)?;
+                            m.opt("currency", &self.currency)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de>
+                    for GetResponseDeductScheduleScheduledAmount {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                total: o.req("total")?,
+                                currency: o.opt("currency")?,
+                            })
+                        }
                     }
                     /// `/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
                     pub mod terminate {
@@ -591,29 +799,41 @@ pub mod contracts {
                             }
                         }
                         /// The request of `POST /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (通过商户协议号解除委托代扣签约协议API).
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostRequest {
                             /// 解约备注
                             ///
                             /// Example: `用户解约`
                             pub contract_termination_remark: String,
                         }
+                        impl ::serde::Serialize for PostRequest {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req(
+                                    "contract_termination_remark",
+                                    &self.contract_termination_remark,
+                                )?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    contract_termination_remark: o
+                                        .req("contract_termination_remark")?,
+                                })
+                            }
+                        }
                         /// The response of `POST /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (通过商户协议号解除委托代扣签约协议API).
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponse {
                             /// 商户号
                             ///
@@ -646,50 +866,84 @@ pub mod contracts {
                             /// 协议签署时间
                             ///
                             /// Example: `2020-09-10T13:29:35+08:00`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub contract_signed_time: Option<String>,
                             /// 协议到期时间
                             ///
                             /// Example: `2021-09-10T13:29:35+08:00`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub contract_expired_time: Option<String>,
                             /// 用户OpenID
                             ///
                             /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
                             pub openid: String,
                             /// 协议解约信息
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub contract_terminate_info: Option<
                                 PostResponseContractTerminateInfo,
                             >,
                             /// 商户侧用户标识
                             ///
                             /// Example: `用户A`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub out_user_code: Option<String>,
                             /// 预约扣费场景的预约信息
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub deduct_schedule: Option<PostResponseDeductSchedule>,
                         }
+                        impl ::serde::Serialize for PostResponse {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("mchid", &self.mchid)?;
+                                m.req("contract_id", &self.contract_id)?;
+                                m.req("appid", &self.appid)?;
+                                m.req("plan_id", &self.plan_id)?;
+                                m.req("out_contract_code", &self.out_contract_code)?;
+                                m.req(
+                                    "contract_display_account",
+                                    &self.contract_display_account,
+                                )?;
+                                m.req("contract_state", &self.contract_state)?;
+                                m.opt("contract_signed_time", &self.contract_signed_time)?;
+                                m.opt(
+                                    "contract_expired_time",
+                                    &self.contract_expired_time,
+                                )?;
+                                m.req("openid", &self.openid)?;
+                                m.opt(
+                                    "contract_terminate_info",
+                                    &self.contract_terminate_info,
+                                )?;
+                                m.opt("out_user_code", &self.out_user_code)?;
+                                m.opt("deduct_schedule", &self.deduct_schedule)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    mchid: o.req("mchid")?,
+                                    contract_id: o.req("contract_id")?,
+                                    appid: o.req("appid")?,
+                                    plan_id: o.req("plan_id")?,
+                                    out_contract_code: o.req("out_contract_code")?,
+                                    contract_display_account: o
+                                        .req("contract_display_account")?,
+                                    contract_state: o.req("contract_state")?,
+                                    contract_signed_time: o.opt("contract_signed_time")?,
+                                    contract_expired_time: o.opt("contract_expired_time")?,
+                                    openid: o.req("openid")?,
+                                    contract_terminate_info: o.opt("contract_terminate_info")?,
+                                    out_user_code: o.opt("out_user_code")?,
+                                    deduct_schedule: o.opt("deduct_schedule")?,
+                                })
+                            }
+                        }
                         /// 协议解约信息
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponseContractTerminateInfo {
                             /// 协议解约方式
                             ///
@@ -702,20 +956,49 @@ pub mod contracts {
                             /// 解约备注
                             ///
                             /// Example: `用户解约`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub contract_termination_remark: Option<String>,
                         }
+                        impl ::serde::Serialize for PostResponseContractTerminateInfo {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req(
+                                    "contract_termination_mode",
+                                    &self.contract_termination_mode,
+                                )?;
+                                m.req(
+                                    "contract_terminated_time",
+                                    &self.contract_terminated_time,
+                                )?;
+                                m.opt(
+                                    "contract_termination_remark",
+                                    &self.contract_termination_remark,
+                                )?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de>
+                        for PostResponseContractTerminateInfo {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    contract_termination_mode: o
+                                        .req("contract_termination_mode")?,
+                                    contract_terminated_time: o
+                                        .req("contract_terminated_time")?,
+                                    contract_termination_remark: o
+                                        .opt("contract_termination_remark")?,
+                                })
+                            }
+                        }
                         /// 预约扣费场景的预约信息
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponseDeductSchedule {
                             /// 预计扣费的日期
                             ///
@@ -728,36 +1011,59 @@ pub mod contracts {
                             /// Example: `NO_SCHEDULED`
                             pub schedule_state: String,
                             /// 已预约的扣费金额信息
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub scheduled_amount: Option<
                                 PostResponseDeductScheduleScheduledAmount,
                             >,
                             /// 实际扣费金额
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub deduct_amount: Option<
                                 PostResponseDeductScheduleDeductAmount,
                             >,
                             /// 实际扣费的日期
                             ///
                             /// Example: `2019-11-22`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub deduct_date: Option<String>,
                         }
+                        impl ::serde::Serialize for PostResponseDeductSchedule {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req(
+                                    "estimated_deduct_date",
+                                    &self.estimated_deduct_date,
+                                )?;
+                                m.req(
+                                    "estimated_deduct_amount",
+                                    &self.estimated_deduct_amount,
+                                )?;
+                                m.req("schedule_state", &self.schedule_state)?;
+                                m.opt("scheduled_amount", &self.scheduled_amount)?;
+                                m.opt("deduct_amount", &self.deduct_amount)?;
+                                m.opt("deduct_date", &self.deduct_date)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de>
+                        for PostResponseDeductSchedule {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    estimated_deduct_date: o.req("estimated_deduct_date")?,
+                                    estimated_deduct_amount: o.req("estimated_deduct_amount")?,
+                                    schedule_state: o.req("schedule_state")?,
+                                    scheduled_amount: o.opt("scheduled_amount")?,
+                                    deduct_amount: o.opt("deduct_amount")?,
+                                    deduct_date: o.opt("deduct_date")?,
+                                })
+                            }
+                        }
                         /// 实际扣费金额
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponseDeductScheduleDeductAmount {
                             /// 金额
                             ///
@@ -766,20 +1072,36 @@ pub mod contracts {
                             /// 货币类型
                             ///
                             /// Example: `CNY`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub currency: Option<String>,
                         }
+                        impl ::serde::Serialize
+                        for PostResponseDeductScheduleDeductAmount {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("total", &self.total)?;
+                                m.opt("currency", &self.currency)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de>
+                        for PostResponseDeductScheduleDeductAmount {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    total: o.req("total")?,
+                                    currency: o.opt("currency")?,
+                                })
+                            }
+                        }
                         /// 预计的扣费金额
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponseDeductScheduleEstimatedDeductAmount {
                             /// 金额
                             ///
@@ -788,20 +1110,36 @@ pub mod contracts {
                             /// 货币类型
                             ///
                             /// Example: `CNY`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub currency: Option<String>,
                         }
+                        impl ::serde::Serialize
+                        for PostResponseDeductScheduleEstimatedDeductAmount {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("total", &self.total)?;
+                                m.opt("currency", &self.currency)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de>
+                        for PostResponseDeductScheduleEstimatedDeductAmount {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    total: o.req("total")?,
+                                    currency: o.opt("currency")?,
+                                })
+                            }
+                        }
                         /// 已预约的扣费金额信息
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponseDeductScheduleScheduledAmount {
                             /// 金额
                             ///
@@ -810,10 +1148,33 @@ pub mod contracts {
                             /// 货币类型
                             ///
                             /// Example: `CNY`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub currency: Option<String>,
+                        }
+                        impl ::serde::Serialize
+                        for PostResponseDeductScheduleScheduledAmount {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("total", &self.total)?;
+                                m.opt("currency", &self.currency)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de>
+                        for PostResponseDeductScheduleScheduledAmount {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    total: o.req("total")?,
+                                    currency: o.opt("currency")?,
+                                })
+                            }
                         }
                     }
                 }
@@ -841,7 +1202,7 @@ pub mod contracts {
             }
         }
         /// The request of `POST /v3/papay/sign/contracts/pre-entrust-sign` (代扣预签约).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 签约场景
             ///
@@ -854,7 +1215,6 @@ pub mod contracts {
             /// 用户在直连商户应用下的用户标示
             ///
             /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 委托代扣模板ID
             ///
@@ -879,13 +1239,50 @@ pub mod contracts {
             /// 回跳地址的url
             ///
             /// Example: `https://yourapp.com/notify`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub return_url: Option<String>,
             /// 发起预签约的用户，其设备信息
             pub device_info: PostRequestDeviceInfo,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sign_scene", &self.sign_scene)?;
+                m.req("appid", &self.appid)?;
+                m.opt("openid", &self.openid)?;
+                m.req("plan_id", &self.plan_id)?;
+                m.req("out_contract_code", &self.out_contract_code)?;
+                m.req("contract_display_account", &self.contract_display_account)?;
+                m.req("contract_notify_url", &self.contract_notify_url)?;
+                m.req("out_user_code", &self.out_user_code)?;
+                m.opt("return_url", &self.return_url)?;
+                m.req("device_info", &self.device_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sign_scene: o.req("sign_scene")?,
+                    appid: o.req("appid")?,
+                    openid: o.opt("openid")?,
+                    plan_id: o.req("plan_id")?,
+                    out_contract_code: o.req("out_contract_code")?,
+                    contract_display_account: o.req("contract_display_account")?,
+                    contract_notify_url: o.req("contract_notify_url")?,
+                    out_user_code: o.req("out_user_code")?,
+                    return_url: o.opt("return_url")?,
+                    device_info: o.req("device_info")?,
+                })
+            }
+        }
         /// 发起预签约的用户，其设备信息
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestDeviceInfo {
             /// 设备类型
             pub device_type: PostRequestDeviceInfoDeviceType,
@@ -911,6 +1308,40 @@ pub mod contracts {
             pub weixin_version: String,
             /// 发起预签约的用户首次登录该设备的时间
             pub days_since_first_login: PostRequestDeviceInfoDaysSinceFirstLogin,
+        }
+        impl ::serde::Serialize for PostRequestDeviceInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("device_type", &self.device_type)?;
+                m.req("device_os", &self.device_os)?;
+                m.req("device_id", &self.device_id)?;
+                m.req("device_running_as_root", &self.device_running_as_root)?;
+                m.req("device_ip", &self.device_ip)?;
+                m.req("weixin_installed", &self.weixin_installed)?;
+                m.req("weixin_version", &self.weixin_version)?;
+                m.req("days_since_first_login", &self.days_since_first_login)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestDeviceInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    device_type: o.req("device_type")?,
+                    device_os: o.req("device_os")?,
+                    device_id: o.req("device_id")?,
+                    device_running_as_root: o.req("device_running_as_root")?,
+                    device_ip: o.req("device_ip")?,
+                    weixin_installed: o.req("weixin_installed")?,
+                    weixin_version: o.req("weixin_version")?,
+                    days_since_first_login: o.req("days_since_first_login")?,
+                })
+            }
         }
         /// 发起预签约的用户首次登录该设备的时间
         ///
@@ -1132,14 +1563,7 @@ pub mod contracts {
             }
         }
         /// The response of `POST /v3/papay/sign/contracts/pre-entrust-sign` (代扣预签约).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 预签约ID
             ///
@@ -1148,18 +1572,41 @@ pub mod contracts {
             /// 跳转签约小程序的username
             ///
             /// Example: `example_mini_program_username`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mini_program_username: Option<String>,
             /// 跳转签约小程序的path
             ///
             /// Example: `example_mini_program_path`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mini_program_path: Option<String>,
             /// 展示扫码签约的二维码的URL
             ///
             /// Example: `example_redirect_url`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub redirect_url: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
+                m.opt("mini_program_username", &self.mini_program_username)?;
+                m.opt("mini_program_path", &self.mini_program_path)?;
+                m.opt("redirect_url", &self.redirect_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    pre_entrustweb_id: o.req("pre_entrustweb_id")?,
+                    mini_program_username: o.opt("mini_program_username")?,
+                    mini_program_path: o.opt("mini_program_path")?,
+                    redirect_url: o.opt("redirect_url")?,
+                })
+            }
         }
     }
 }
@@ -1251,30 +1698,36 @@ pub mod partner {
                             }
                         }
                         /// The request of `GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (通过商户协议号查询委托代扣签约协议API).
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetRequest {
                             /// 子商户号商户号
                             ///
                             /// Query parameter `sub_mchid`. Example: `1900000109`
-                            #[serde(skip_serializing)]
                             pub sub_mchid: String,
                         }
+                        impl ::serde::Serialize for GetRequest {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    sub_mchid: o.req("sub_mchid")?,
+                                })
+                            }
+                        }
                         /// The response of `GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (通过商户协议号查询委托代扣签约协议API).
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponse {
                             /// 委托代扣协议ID
                             ///
@@ -1295,9 +1748,6 @@ pub mod partner {
                             /// 子商户的AppID
                             ///
                             /// Example: `wxd678efh567hg6787`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub sub_appid: Option<String>,
                             /// 委托代扣模板ID
                             ///
@@ -1318,16 +1768,10 @@ pub mod partner {
                             /// 协议签署时间
                             ///
                             /// Example: `2020-09-10T13:29:35+08:00`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub contract_signed_time: Option<String>,
                             /// 协议到期时间
                             ///
                             /// Example: `2021-09-10T13:29:35+08:00`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub contract_expired_time: Option<String>,
                             /// 用户OpenID
                             ///
@@ -1336,39 +1780,82 @@ pub mod partner {
                             /// 子商户AppID对应的用户OpenID
                             ///
                             /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub sub_openid: Option<String>,
                             /// 协议解约信息
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub contract_terminate_info: Option<
                                 GetResponseContractTerminateInfo,
                             >,
                             /// 商户侧用户标识
                             ///
                             /// Example: `用户A`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub out_user_code: Option<String>,
                             /// 预约扣费场景的预约信息
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub deduct_schedule: Option<GetResponseDeductSchedule>,
                         }
+                        impl ::serde::Serialize for GetResponse {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("contract_id", &self.contract_id)?;
+                                m.req("sp_mchid", &self.sp_mchid)?;
+                                m.req("sp_appid", &self.sp_appid)?;
+                                m.req("sub_mchid", &self.sub_mchid)?;
+                                m.opt("sub_appid", &self.sub_appid)?;
+                                m.req("plan_id", &self.plan_id)?;
+                                m.req("out_contract_code", &self.out_contract_code)?;
+                                m.req(
+                                    "contract_display_account",
+                                    &self.contract_display_account,
+                                )?;
+                                m.req("contract_state", &self.contract_state)?;
+                                m.opt("contract_signed_time", &self.contract_signed_time)?;
+                                m.opt(
+                                    "contract_expired_time",
+                                    &self.contract_expired_time,
+                                )?;
+                                m.req("sp_openid", &self.sp_openid)?;
+                                m.opt("sub_openid", &self.sub_openid)?;
+                                m.opt(
+                                    "contract_terminate_info",
+                                    &self.contract_terminate_info,
+                                )?;
+                                m.opt("out_user_code", &self.out_user_code)?;
+                                m.opt("deduct_schedule", &self.deduct_schedule)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    contract_id: o.req("contract_id")?,
+                                    sp_mchid: o.req("sp_mchid")?,
+                                    sp_appid: o.req("sp_appid")?,
+                                    sub_mchid: o.req("sub_mchid")?,
+                                    sub_appid: o.opt("sub_appid")?,
+                                    plan_id: o.req("plan_id")?,
+                                    out_contract_code: o.req("out_contract_code")?,
+                                    contract_display_account: o
+                                        .req("contract_display_account")?,
+                                    contract_state: o.req("contract_state")?,
+                                    contract_signed_time: o.opt("contract_signed_time")?,
+                                    contract_expired_time: o.opt("contract_expired_time")?,
+                                    sp_openid: o.req("sp_openid")?,
+                                    sub_openid: o.opt("sub_openid")?,
+                                    contract_terminate_info: o.opt("contract_terminate_info")?,
+                                    out_user_code: o.opt("out_user_code")?,
+                                    deduct_schedule: o.opt("deduct_schedule")?,
+                                })
+                            }
+                        }
                         /// 协议解约信息
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponseContractTerminateInfo {
                             /// 协议解约方式
                             ///
@@ -1381,20 +1868,49 @@ pub mod partner {
                             /// 解约备注
                             ///
                             /// Example: `用户解约`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub contract_termination_remark: Option<String>,
                         }
+                        impl ::serde::Serialize for GetResponseContractTerminateInfo {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req(
+                                    "contract_termination_mode",
+                                    &self.contract_termination_mode,
+                                )?;
+                                m.req(
+                                    "contract_terminated_time",
+                                    &self.contract_terminated_time,
+                                )?;
+                                m.opt(
+                                    "contract_termination_remark",
+                                    &self.contract_termination_remark,
+                                )?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de>
+                        for GetResponseContractTerminateInfo {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    contract_termination_mode: o
+                                        .req("contract_termination_mode")?,
+                                    contract_terminated_time: o
+                                        .req("contract_terminated_time")?,
+                                    contract_termination_remark: o
+                                        .opt("contract_termination_remark")?,
+                                })
+                            }
+                        }
                         /// 预约扣费场景的预约信息
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponseDeductSchedule {
                             /// 预计扣费的日期
                             ///
@@ -1407,36 +1923,59 @@ pub mod partner {
                             /// Example: `NO_SCHEDULED`
                             pub schedule_state: String,
                             /// 已预约的扣费金额信息
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub scheduled_amount: Option<
                                 GetResponseDeductScheduleScheduledAmount,
                             >,
                             /// 实际扣费金额
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub deduct_amount: Option<
                                 GetResponseDeductScheduleDeductAmount,
                             >,
                             /// 实际扣费的日期
                             ///
                             /// Example: `2019-11-22`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub deduct_date: Option<String>,
                         }
+                        impl ::serde::Serialize for GetResponseDeductSchedule {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req(
+                                    "estimated_deduct_date",
+                                    &self.estimated_deduct_date,
+                                )?;
+                                m.req(
+                                    "estimated_deduct_amount",
+                                    &self.estimated_deduct_amount,
+                                )?;
+                                m.req("schedule_state", &self.schedule_state)?;
+                                m.opt("scheduled_amount", &self.scheduled_amount)?;
+                                m.opt("deduct_amount", &self.deduct_amount)?;
+                                m.opt("deduct_date", &self.deduct_date)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de>
+                        for GetResponseDeductSchedule {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    estimated_deduct_date: o.req("estimated_deduct_date")?,
+                                    estimated_deduct_amount: o.req("estimated_deduct_amount")?,
+                                    schedule_state: o.req("schedule_state")?,
+                                    scheduled_amount: o.opt("scheduled_amount")?,
+                                    deduct_amount: o.opt("deduct_amount")?,
+                                    deduct_date: o.opt("deduct_date")?,
+                                })
+                            }
+                        }
                         /// 实际扣费金额
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponseDeductScheduleDeductAmount {
                             /// 金额
                             ///
@@ -1445,20 +1984,36 @@ pub mod partner {
                             /// 货币类型
                             ///
                             /// Example: `CNY`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub currency: Option<String>,
                         }
+                        impl ::serde::Serialize
+                        for GetResponseDeductScheduleDeductAmount {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("total", &self.total)?;
+                                m.opt("currency", &self.currency)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de>
+                        for GetResponseDeductScheduleDeductAmount {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    total: o.req("total")?,
+                                    currency: o.opt("currency")?,
+                                })
+                            }
+                        }
                         /// 预计的扣费金额
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponseDeductScheduleEstimatedDeductAmount {
                             /// 金额
                             ///
@@ -1467,20 +2022,36 @@ pub mod partner {
                             /// 货币类型
                             ///
                             /// Example: `CNY`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub currency: Option<String>,
                         }
+                        impl ::serde::Serialize
+                        for GetResponseDeductScheduleEstimatedDeductAmount {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("total", &self.total)?;
+                                m.opt("currency", &self.currency)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de>
+                        for GetResponseDeductScheduleEstimatedDeductAmount {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    total: o.req("total")?,
+                                    currency: o.opt("currency")?,
+                                })
+                            }
+                        }
                         /// 已预约的扣费金额信息
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponseDeductScheduleScheduledAmount {
                             /// 金额
                             ///
@@ -1489,10 +2060,33 @@ pub mod partner {
                             /// 货币类型
                             ///
                             /// Example: `CNY`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub currency: Option<String>,
+                        }
+                        impl ::serde::Serialize
+                        for GetResponseDeductScheduleScheduledAmount {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("total", &self.total)?;
+                                m.opt("currency", &self.currency)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de>
+                        for GetResponseDeductScheduleScheduledAmount {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    total: o.req("total")?,
+                                    currency: o.opt("currency")?,
+                                })
+                            }
                         }
                         /// `/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
                         pub mod terminate {
@@ -1517,14 +2111,7 @@ pub mod partner {
                                 }
                             }
                             /// The request of `POST /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (通过商户协议号解除委托代扣签约协议API).
-                            #[derive(
-                                Clone,
-                                Debug,
-                                PartialEq,
-                                Default,
-                                ::serde::Serialize,
-                                ::serde::Deserialize
-                            )]
+                            #[derive(Clone, Debug, PartialEq, Default)]
                             pub struct PostRequest {
                                 /// 子商户号商户号
                                 ///
@@ -1535,15 +2122,36 @@ pub mod partner {
                                 /// Example: `用户解约`
                                 pub contract_termination_remark: String,
                             }
+                            impl ::serde::Serialize for PostRequest {
+                                fn serialize<S: ::serde::Serializer>(
+                                    &self,
+                                    serializer: S,
+                                ) -> ::core::result::Result<S::Ok, S::Error> {
+                                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                    m.req("sub_mchid", &self.sub_mchid)?;
+                                    m.req(
+                                        "contract_termination_remark",
+                                        &self.contract_termination_remark,
+                                    )?;
+                                    m.end()
+                                }
+                            }
+                            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                                fn deserialize<D: ::serde::Deserializer<'de>>(
+                                    deserializer: D,
+                                ) -> ::core::result::Result<Self, D::Error> {
+                                    let mut o = ::wechatpay::runtime::Object::new(
+                                        deserializer,
+                                    )?;
+                                    ::core::result::Result::Ok(Self {
+                                        sub_mchid: o.req("sub_mchid")?,
+                                        contract_termination_remark: o
+                                            .req("contract_termination_remark")?,
+                                    })
+                                }
+                            }
                             /// The response of `POST /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (通过商户协议号解除委托代扣签约协议API).
-                            #[derive(
-                                Clone,
-                                Debug,
-                                PartialEq,
-                                Default,
-                                ::serde::Serialize,
-                                ::serde::Deserialize
-                            )]
+                            #[derive(Clone, Debug, PartialEq, Default)]
                             pub struct PostResponse {
                                 /// 委托代扣协议ID
                                 ///
@@ -1564,9 +2172,6 @@ pub mod partner {
                                 /// 子商户的AppID
                                 ///
                                 /// Example: `wxd678efh567hg6787`
-                                #[serde(
-                                    skip_serializing_if = "::std::option::Option::is_none"
-                                )]
                                 pub sub_appid: Option<String>,
                                 /// 委托代扣模板ID
                                 ///
@@ -1587,16 +2192,10 @@ pub mod partner {
                                 /// 协议签署时间
                                 ///
                                 /// Example: `2020-09-10T13:29:35+08:00`
-                                #[serde(
-                                    skip_serializing_if = "::std::option::Option::is_none"
-                                )]
                                 pub contract_signed_time: Option<String>,
                                 /// 协议到期时间
                                 ///
                                 /// Example: `2021-09-10T13:29:35+08:00`
-                                #[serde(
-                                    skip_serializing_if = "::std::option::Option::is_none"
-                                )]
                                 pub contract_expired_time: Option<String>,
                                 /// 用户OpenID
                                 ///
@@ -1605,39 +2204,82 @@ pub mod partner {
                                 /// 子商户AppID对应的用户OpenID
                                 ///
                                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                                #[serde(
-                                    skip_serializing_if = "::std::option::Option::is_none"
-                                )]
                                 pub sub_openid: Option<String>,
                                 /// 协议解约信息
-                                #[serde(
-                                    skip_serializing_if = "::std::option::Option::is_none"
-                                )]
                                 pub contract_terminate_info: Option<
                                     PostResponseContractTerminateInfo,
                                 >,
                                 /// 商户侧用户标识
                                 ///
                                 /// Example: `用户A`
-                                #[serde(
-                                    skip_serializing_if = "::std::option::Option::is_none"
-                                )]
                                 pub out_user_code: Option<String>,
                                 /// 预约扣费场景的预约信息
-                                #[serde(
-                                    skip_serializing_if = "::std::option::Option::is_none"
-                                )]
                                 pub deduct_schedule: Option<PostResponseDeductSchedule>,
                             }
+                            impl ::serde::Serialize for PostResponse {
+                                fn serialize<S: ::serde::Serializer>(
+                                    &self,
+                                    serializer: S,
+                                ) -> ::core::result::Result<S::Ok, S::Error> {
+                                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                    m.req("contract_id", &self.contract_id)?;
+                                    m.req("sp_mchid", &self.sp_mchid)?;
+                                    m.req("sp_appid", &self.sp_appid)?;
+                                    m.req("sub_mchid", &self.sub_mchid)?;
+                                    m.opt("sub_appid", &self.sub_appid)?;
+                                    m.req("plan_id", &self.plan_id)?;
+                                    m.req("out_contract_code", &self.out_contract_code)?;
+                                    m.req(
+                                        "contract_display_account",
+                                        &self.contract_display_account,
+                                    )?;
+                                    m.req("contract_state", &self.contract_state)?;
+                                    m.opt("contract_signed_time", &self.contract_signed_time)?;
+                                    m.opt(
+                                        "contract_expired_time",
+                                        &self.contract_expired_time,
+                                    )?;
+                                    m.req("sp_openid", &self.sp_openid)?;
+                                    m.opt("sub_openid", &self.sub_openid)?;
+                                    m.opt(
+                                        "contract_terminate_info",
+                                        &self.contract_terminate_info,
+                                    )?;
+                                    m.opt("out_user_code", &self.out_user_code)?;
+                                    m.opt("deduct_schedule", &self.deduct_schedule)?;
+                                    m.end()
+                                }
+                            }
+                            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                                fn deserialize<D: ::serde::Deserializer<'de>>(
+                                    deserializer: D,
+                                ) -> ::core::result::Result<Self, D::Error> {
+                                    let mut o = ::wechatpay::runtime::Object::new(
+                                        deserializer,
+                                    )?;
+                                    ::core::result::Result::Ok(Self {
+                                        contract_id: o.req("contract_id")?,
+                                        sp_mchid: o.req("sp_mchid")?,
+                                        sp_appid: o.req("sp_appid")?,
+                                        sub_mchid: o.req("sub_mchid")?,
+                                        sub_appid: o.opt("sub_appid")?,
+                                        plan_id: o.req("plan_id")?,
+                                        out_contract_code: o.req("out_contract_code")?,
+                                        contract_display_account: o
+                                            .req("contract_display_account")?,
+                                        contract_state: o.req("contract_state")?,
+                                        contract_signed_time: o.opt("contract_signed_time")?,
+                                        contract_expired_time: o.opt("contract_expired_time")?,
+                                        sp_openid: o.req("sp_openid")?,
+                                        sub_openid: o.opt("sub_openid")?,
+                                        contract_terminate_info: o.opt("contract_terminate_info")?,
+                                        out_user_code: o.opt("out_user_code")?,
+                                        deduct_schedule: o.opt("deduct_schedule")?,
+                                    })
+                                }
+                            }
                             /// 协议解约信息
-                            #[derive(
-                                Clone,
-                                Debug,
-                                PartialEq,
-                                Default,
-                                ::serde::Serialize,
-                                ::serde::Deserialize
-                            )]
+                            #[derive(Clone, Debug, PartialEq, Default)]
                             pub struct PostResponseContractTerminateInfo {
                                 /// 协议解约方式
                                 ///
@@ -1650,20 +2292,50 @@ pub mod partner {
                                 /// 解约备注
                                 ///
                                 /// Example: `用户解约`
-                                #[serde(
-                                    skip_serializing_if = "::std::option::Option::is_none"
-                                )]
                                 pub contract_termination_remark: Option<String>,
                             }
+                            impl ::serde::Serialize
+                            for PostResponseContractTerminateInfo {
+                                fn serialize<S: ::serde::Serializer>(
+                                    &self,
+                                    serializer: S,
+                                ) -> ::core::result::Result<S::Ok, S::Error> {
+                                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                    m.req(
+                                        "contract_termination_mode",
+                                        &self.contract_termination_mode,
+                                    )?;
+                                    m.req(
+                                        "contract_terminated_time",
+                                        &self.contract_terminated_time,
+                                    )?;
+                                    m.opt(
+                                        "contract_termination_remark",
+                                        &self.contract_termination_remark,
+                                    )?;
+                                    m.end()
+                                }
+                            }
+                            impl<'de> ::serde::Deserialize<'de>
+                            for PostResponseContractTerminateInfo {
+                                fn deserialize<D: ::serde::Deserializer<'de>>(
+                                    deserializer: D,
+                                ) -> ::core::result::Result<Self, D::Error> {
+                                    let mut o = ::wechatpay::runtime::Object::new(
+                                        deserializer,
+                                    )?;
+                                    ::core::result::Result::Ok(Self {
+                                        contract_termination_mode: o
+                                            .req("contract_termination_mode")?,
+                                        contract_terminated_time: o
+                                            .req("contract_terminated_time")?,
+                                        contract_termination_remark: o
+                                            .opt("contract_termination_remark")?,
+                                    })
+                                }
+                            }
                             /// 预约扣费场景的预约信息
-                            #[derive(
-                                Clone,
-                                Debug,
-                                PartialEq,
-                                Default,
-                                ::serde::Serialize,
-                                ::serde::Deserialize
-                            )]
+                            #[derive(Clone, Debug, PartialEq, Default)]
                             pub struct PostResponseDeductSchedule {
                                 /// 预计扣费的日期
                                 ///
@@ -1676,36 +2348,59 @@ pub mod partner {
                                 /// Example: `NO_SCHEDULED`
                                 pub schedule_state: String,
                                 /// 已预约的扣费金额信息
-                                #[serde(
-                                    skip_serializing_if = "::std::option::Option::is_none"
-                                )]
                                 pub scheduled_amount: Option<
                                     PostResponseDeductScheduleScheduledAmount,
                                 >,
                                 /// 实际扣费金额
-                                #[serde(
-                                    skip_serializing_if = "::std::option::Option::is_none"
-                                )]
                                 pub deduct_amount: Option<
                                     PostResponseDeductScheduleDeductAmount,
                                 >,
                                 /// 实际扣费的日期
                                 ///
                                 /// Example: `2019-11-22`
-                                #[serde(
-                                    skip_serializing_if = "::std::option::Option::is_none"
-                                )]
                                 pub deduct_date: Option<String>,
                             }
+                            impl ::serde::Serialize for PostResponseDeductSchedule {
+                                fn serialize<S: ::serde::Serializer>(
+                                    &self,
+                                    serializer: S,
+                                ) -> ::core::result::Result<S::Ok, S::Error> {
+                                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                    m.req(
+                                        "estimated_deduct_date",
+                                        &self.estimated_deduct_date,
+                                    )?;
+                                    m.req(
+                                        "estimated_deduct_amount",
+                                        &self.estimated_deduct_amount,
+                                    )?;
+                                    m.req("schedule_state", &self.schedule_state)?;
+                                    m.opt("scheduled_amount", &self.scheduled_amount)?;
+                                    m.opt("deduct_amount", &self.deduct_amount)?;
+                                    m.opt("deduct_date", &self.deduct_date)?;
+                                    m.end()
+                                }
+                            }
+                            impl<'de> ::serde::Deserialize<'de>
+                            for PostResponseDeductSchedule {
+                                fn deserialize<D: ::serde::Deserializer<'de>>(
+                                    deserializer: D,
+                                ) -> ::core::result::Result<Self, D::Error> {
+                                    let mut o = ::wechatpay::runtime::Object::new(
+                                        deserializer,
+                                    )?;
+                                    ::core::result::Result::Ok(Self {
+                                        estimated_deduct_date: o.req("estimated_deduct_date")?,
+                                        estimated_deduct_amount: o.req("estimated_deduct_amount")?,
+                                        schedule_state: o.req("schedule_state")?,
+                                        scheduled_amount: o.opt("scheduled_amount")?,
+                                        deduct_amount: o.opt("deduct_amount")?,
+                                        deduct_date: o.opt("deduct_date")?,
+                                    })
+                                }
+                            }
                             /// 实际扣费金额
-                            #[derive(
-                                Clone,
-                                Debug,
-                                PartialEq,
-                                Default,
-                                ::serde::Serialize,
-                                ::serde::Deserialize
-                            )]
+                            #[derive(Clone, Debug, PartialEq, Default)]
                             pub struct PostResponseDeductScheduleDeductAmount {
                                 /// 金额
                                 ///
@@ -1714,20 +2409,36 @@ pub mod partner {
                                 /// 货币类型
                                 ///
                                 /// Example: `CNY`
-                                #[serde(
-                                    skip_serializing_if = "::std::option::Option::is_none"
-                                )]
                                 pub currency: Option<String>,
                             }
+                            impl ::serde::Serialize
+                            for PostResponseDeductScheduleDeductAmount {
+                                fn serialize<S: ::serde::Serializer>(
+                                    &self,
+                                    serializer: S,
+                                ) -> ::core::result::Result<S::Ok, S::Error> {
+                                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                    m.req("total", &self.total)?;
+                                    m.opt("currency", &self.currency)?;
+                                    m.end()
+                                }
+                            }
+                            impl<'de> ::serde::Deserialize<'de>
+                            for PostResponseDeductScheduleDeductAmount {
+                                fn deserialize<D: ::serde::Deserializer<'de>>(
+                                    deserializer: D,
+                                ) -> ::core::result::Result<Self, D::Error> {
+                                    let mut o = ::wechatpay::runtime::Object::new(
+                                        deserializer,
+                                    )?;
+                                    ::core::result::Result::Ok(Self {
+                                        total: o.req("total")?,
+                                        currency: o.opt("currency")?,
+                                    })
+                                }
+                            }
                             /// 预计的扣费金额
-                            #[derive(
-                                Clone,
-                                Debug,
-                                PartialEq,
-                                Default,
-                                ::serde::Serialize,
-                                ::serde::Deserialize
-                            )]
+                            #[derive(Clone, Debug, PartialEq, Default)]
                             pub struct PostResponseDeductScheduleEstimatedDeductAmount {
                                 /// 金额
                                 ///
@@ -1736,20 +2447,36 @@ pub mod partner {
                                 /// 货币类型
                                 ///
                                 /// Example: `CNY`
-                                #[serde(
-                                    skip_serializing_if = "::std::option::Option::is_none"
-                                )]
                                 pub currency: Option<String>,
                             }
+                            impl ::serde::Serialize
+                            for PostResponseDeductScheduleEstimatedDeductAmount {
+                                fn serialize<S: ::serde::Serializer>(
+                                    &self,
+                                    serializer: S,
+                                ) -> ::core::result::Result<S::Ok, S::Error> {
+                                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                    m.req("total", &self.total)?;
+                                    m.opt("currency", &self.currency)?;
+                                    m.end()
+                                }
+                            }
+                            impl<'de> ::serde::Deserialize<'de>
+                            for PostResponseDeductScheduleEstimatedDeductAmount {
+                                fn deserialize<D: ::serde::Deserializer<'de>>(
+                                    deserializer: D,
+                                ) -> ::core::result::Result<Self, D::Error> {
+                                    let mut o = ::wechatpay::runtime::Object::new(
+                                        deserializer,
+                                    )?;
+                                    ::core::result::Result::Ok(Self {
+                                        total: o.req("total")?,
+                                        currency: o.opt("currency")?,
+                                    })
+                                }
+                            }
                             /// 已预约的扣费金额信息
-                            #[derive(
-                                Clone,
-                                Debug,
-                                PartialEq,
-                                Default,
-                                ::serde::Serialize,
-                                ::serde::Deserialize
-                            )]
+                            #[derive(Clone, Debug, PartialEq, Default)]
                             pub struct PostResponseDeductScheduleScheduledAmount {
                                 /// 金额
                                 ///
@@ -1758,10 +2485,33 @@ pub mod partner {
                                 /// 货币类型
                                 ///
                                 /// Example: `CNY`
-                                #[serde(
-                                    skip_serializing_if = "::std::option::Option::is_none"
-                                )]
                                 pub currency: Option<String>,
+                            }
+                            impl ::serde::Serialize
+                            for PostResponseDeductScheduleScheduledAmount {
+                                fn serialize<S: ::serde::Serializer>(
+                                    &self,
+                                    serializer: S,
+                                ) -> ::core::result::Result<S::Ok, S::Error> {
+                                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                    m.req("total", &self.total)?;
+                                    m.opt("currency", &self.currency)?;
+                                    m.end()
+                                }
+                            }
+                            impl<'de> ::serde::Deserialize<'de>
+                            for PostResponseDeductScheduleScheduledAmount {
+                                fn deserialize<D: ::serde::Deserializer<'de>>(
+                                    deserializer: D,
+                                ) -> ::core::result::Result<Self, D::Error> {
+                                    let mut o = ::wechatpay::runtime::Object::new(
+                                        deserializer,
+                                    )?;
+                                    ::core::result::Result::Ok(Self {
+                                        total: o.req("total")?,
+                                        currency: o.opt("currency")?,
+                                    })
+                                }
                             }
                         }
                     }

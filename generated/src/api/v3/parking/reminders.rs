@@ -62,13 +62,33 @@ pub mod application {
         }
     }
     /// The request of `POST /v3/parking/reminders/application` (提交停车场进件申请).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// `parking_lot`
         pub parking_lot: PostRequestParkingLot,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("parking_lot", &self.parking_lot)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                parking_lot: o.req("parking_lot")?,
+            })
+        }
+    }
     /// PostRequestParkingLot
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestParkingLot {
         /// 停车场名称
         ///
@@ -101,15 +121,12 @@ pub mod application {
         /// 收费告示牌url
         ///
         /// Example: `https://example.com/parking_sign.jpg`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub parking_sign_url: Option<String>,
         /// 停车场优惠文案
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub notification_text_list: Option<Vec<String>>,
         /// 商家支付小程序appid
         ///
         /// Example: `wx1234567890abcdef`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_mini_prog_appid: Option<String>,
         /// 商家支付路径
         ///
@@ -118,84 +135,157 @@ pub mod application {
         /// 商家停车订单小程序appid
         ///
         /// Example: `wx1234567890abcdef`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub parking_order_mini_prog_appid: Option<String>,
         /// 商家停车订单路径
         ///
         /// Example: `pages/order/index`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub parking_order_path: Option<String>,
         /// `charging_rule`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub charging_rule: Option<PostRequestParkingLotChargingRule>,
     }
+    impl ::serde::Serialize for PostRequestParkingLot {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("parking_lot_name", &self.parking_lot_name)?;
+            m.req("out_parking_lot_id", &self.out_parking_lot_id)?;
+            m.req("parking_lot_address", &self.parking_lot_address)?;
+            m.req("longitude", &self.longitude)?;
+            m.req("latitude", &self.latitude)?;
+            m.req("parking_lot_type", &self.parking_lot_type)?;
+            m.req("phone_number", &self.phone_number)?;
+            m.opt("parking_sign_url", &self.parking_sign_url)?;
+            m.opt("notification_text_list", &self.notification_text_list)?;
+            m.opt("payment_mini_prog_appid", &self.payment_mini_prog_appid)?;
+            m.req("payment_path", &self.payment_path)?;
+            m.opt("parking_order_mini_prog_appid", &self.parking_order_mini_prog_appid)?;
+            m.opt("parking_order_path", &self.parking_order_path)?;
+            m.opt("charging_rule", &self.charging_rule)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestParkingLot {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                parking_lot_name: o.req("parking_lot_name")?,
+                out_parking_lot_id: o.req("out_parking_lot_id")?,
+                parking_lot_address: o.req("parking_lot_address")?,
+                longitude: o.req("longitude")?,
+                latitude: o.req("latitude")?,
+                parking_lot_type: o.req("parking_lot_type")?,
+                phone_number: o.req("phone_number")?,
+                parking_sign_url: o.opt("parking_sign_url")?,
+                notification_text_list: o.opt("notification_text_list")?,
+                payment_mini_prog_appid: o.opt("payment_mini_prog_appid")?,
+                payment_path: o.req("payment_path")?,
+                parking_order_mini_prog_appid: o.opt("parking_order_mini_prog_appid")?,
+                parking_order_path: o.opt("parking_order_path")?,
+                charging_rule: o.opt("charging_rule")?,
+            })
+        }
+    }
     /// PostRequestParkingLotChargingRule
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestParkingLotChargingRule {
         /// 收费规则类型
         ///
         /// Example: `CHARGING_RULE_FIXED_INTERVAL`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub rule_type: Option<PostRequestParkingLotChargingRuleRuleType>,
         /// 收费金额限制类型
         ///
         /// Example: `FEE_LIMIT_AGGREGATE`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fee_limit_type: Option<PostRequestParkingLotChargingRuleFeeLimitType>,
         /// 计费周期类型
         ///
         /// Example: `DAILY_LIMIT_CALENDAR_DAY`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub daily_limit_type: Option<PostRequestParkingLotChargingRuleDailyLimitType>,
         /// 不满一小时取整方式
         ///
         /// Example: `TIME_ROUND_UP`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub time_rounding_type: Option<
             PostRequestParkingLotChargingRuleTimeRoundingType,
         >,
         /// 入场免费时间
         ///
         /// Example: `30`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub free_entry_duration: Option<i64>,
         /// 出场免费时间
         ///
         /// Example: `15`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub free_exit_duration: Option<i64>,
         /// `fixed_interval_rule`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fixed_interval_rule: Option<
             Vec<PostRequestParkingLotChargingRuleFixedIntervalRule>,
         >,
         /// `duration_segment_rule`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub duration_segment_rule: Option<
             Vec<PostRequestParkingLotChargingRuleDurationSegmentRule>,
         >,
         /// `pre_entry_rule`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pre_entry_rule: Option<Vec<PostRequestParkingLotChargingRulePreEntryRule>>,
         /// 节假日模式
         ///
         /// Example: `HOLIDAY_MODE_LEGAL_MODY`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub holiday_mode: Option<PostRequestParkingLotChargingRuleHolidayMode>,
         /// 累计限额模式
         ///
         /// Example: `AGGREGATE_LIMIT_MODE_NORMAL`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub aggregate_limit_mode: Option<
             PostRequestParkingLotChargingRuleAggregateLimitMode,
         >,
         /// 首次计费时间模式
         ///
         /// Example: `FIRST_CHARGE_TIME_MODE_ENTER`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub first_charge_time_mode: Option<
             PostRequestParkingLotChargingRuleFirstChargeTimeMode,
         >,
+    }
+    impl ::serde::Serialize for PostRequestParkingLotChargingRule {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("rule_type", &self.rule_type)?;
+            m.opt("fee_limit_type", &self.fee_limit_type)?;
+            m.opt("daily_limit_type", &self.daily_limit_type)?;
+            m.opt("time_rounding_type", &self.time_rounding_type)?;
+            m.opt("free_entry_duration", &self.free_entry_duration)?;
+            m.opt("free_exit_duration", &self.free_exit_duration)?;
+            m.opt("fixed_interval_rule", &self.fixed_interval_rule)?;
+            m.opt("duration_segment_rule", &self.duration_segment_rule)?;
+            m.opt("pre_entry_rule", &self.pre_entry_rule)?;
+            m.opt("holiday_mode", &self.holiday_mode)?;
+            m.opt("aggregate_limit_mode", &self.aggregate_limit_mode)?;
+            m.opt("first_charge_time_mode", &self.first_charge_time_mode)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestParkingLotChargingRule {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                rule_type: o.opt("rule_type")?,
+                fee_limit_type: o.opt("fee_limit_type")?,
+                daily_limit_type: o.opt("daily_limit_type")?,
+                time_rounding_type: o.opt("time_rounding_type")?,
+                free_entry_duration: o.opt("free_entry_duration")?,
+                free_exit_duration: o.opt("free_exit_duration")?,
+                fixed_interval_rule: o.opt("fixed_interval_rule")?,
+                duration_segment_rule: o.opt("duration_segment_rule")?,
+                pre_entry_rule: o.opt("pre_entry_rule")?,
+                holiday_mode: o.opt("holiday_mode")?,
+                aggregate_limit_mode: o.opt("aggregate_limit_mode")?,
+                first_charge_time_mode: o.opt("first_charge_time_mode")?,
+            })
+        }
     }
     /// 累计限额模式
     ///
@@ -314,81 +404,113 @@ pub mod application {
         }
     }
     /// PostRequestParkingLotChargingRuleDurationSegmentRule
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestParkingLotChargingRuleDurationSegmentRule {
         /// 日期类型
         ///
         /// Example: `DAY_TYPE_WEEKDAY`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub day_type: Option<
             PostRequestParkingLotChargingRuleDurationSegmentRuleDayType,
         >,
         /// 时段开始时间
         ///
         /// Example: `09:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_time: Option<String>,
         /// 时段结束时间
         ///
         /// Example: `18:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time: Option<String>,
         /// 车辆类型
         ///
         /// Example: `VEHICLE_TYPE_SMALL`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub vehicle_type: Option<
             PostRequestParkingLotChargingRuleDurationSegmentRuleVehicleType,
         >,
         /// 车牌类型
         ///
         /// Example: `PLATE_TYPE_TEMPORARY`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plate_type: Option<
             PostRequestParkingLotChargingRuleDurationSegmentRulePlateType,
         >,
         /// 收费模式
         ///
         /// Example: `INTERVAL`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub charge_mode: Option<
             PostRequestParkingLotChargingRuleDurationSegmentRuleChargeMode,
         >,
         /// 停车时长起始
         ///
         /// Example: `0`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub duration_from: Option<i64>,
         /// 停车时长结束
         ///
         /// Example: `60`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub duration_to: Option<i64>,
         /// 固定收费金额
         ///
         /// Example: `1000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fixed_amount: Option<i64>,
         /// 间隔时段
         ///
         /// Example: `30`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub interval_min: Option<i64>,
         /// 间隔收费金额
         ///
         /// Example: `200`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub interval_amount: Option<i64>,
         /// 间隔时段收费封顶
         ///
         /// Example: `1000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub interval_max_amount: Option<i64>,
         /// 单日最大收款金额
         ///
         /// Example: `5000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub max_fee_per_day: Option<i64>,
+    }
+    impl ::serde::Serialize for PostRequestParkingLotChargingRuleDurationSegmentRule {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("day_type", &self.day_type)?;
+            m.opt("start_time", &self.start_time)?;
+            m.opt("end_time", &self.end_time)?;
+            m.opt("vehicle_type", &self.vehicle_type)?;
+            m.opt("plate_type", &self.plate_type)?;
+            m.opt("charge_mode", &self.charge_mode)?;
+            m.opt("duration_from", &self.duration_from)?;
+            m.opt("duration_to", &self.duration_to)?;
+            m.opt("fixed_amount", &self.fixed_amount)?;
+            m.opt("interval_min", &self.interval_min)?;
+            m.opt("interval_amount", &self.interval_amount)?;
+            m.opt("interval_max_amount", &self.interval_max_amount)?;
+            m.opt("max_fee_per_day", &self.max_fee_per_day)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostRequestParkingLotChargingRuleDurationSegmentRule {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                day_type: o.opt("day_type")?,
+                start_time: o.opt("start_time")?,
+                end_time: o.opt("end_time")?,
+                vehicle_type: o.opt("vehicle_type")?,
+                plate_type: o.opt("plate_type")?,
+                charge_mode: o.opt("charge_mode")?,
+                duration_from: o.opt("duration_from")?,
+                duration_to: o.opt("duration_to")?,
+                fixed_amount: o.opt("fixed_amount")?,
+                interval_min: o.opt("interval_min")?,
+                interval_amount: o.opt("interval_amount")?,
+                interval_max_amount: o.opt("interval_max_amount")?,
+                max_fee_per_day: o.opt("max_fee_per_day")?,
+            })
+        }
     }
     /// 收费模式
     ///
@@ -770,93 +892,127 @@ pub mod application {
         }
     }
     /// PostRequestParkingLotChargingRuleFixedIntervalRule
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestParkingLotChargingRuleFixedIntervalRule {
         /// 日期类型
         ///
         /// Example: `DAY_TYPE_WEEKDAY`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub day_type: Option<PostRequestParkingLotChargingRuleFixedIntervalRuleDayType>,
         /// 时段开始时间
         ///
         /// Example: `09:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_time: Option<String>,
         /// 时段结束时间
         ///
         /// Example: `18:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time: Option<String>,
         /// 车辆类型
         ///
         /// Example: `VEHICLE_TYPE_SMALL`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub vehicle_type: Option<
             PostRequestParkingLotChargingRuleFixedIntervalRuleVehicleType,
         >,
         /// 车牌类型
         ///
         /// Example: `PLATE_TYPE_TEMPORARY`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plate_type: Option<
             PostRequestParkingLotChargingRuleFixedIntervalRulePlateType,
         >,
         /// 首段收费时长
         ///
         /// Example: `60`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub first_duration: Option<i64>,
         /// 首段收费金额
         ///
         /// Example: `500`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub first_amount: Option<i64>,
         /// 间隔收费时长
         ///
         /// Example: `30`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub interval_duration: Option<i64>,
         /// 间隔收费金额
         ///
         /// Example: `200`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub interval_amount: Option<i64>,
         /// 间隔时段收费封顶
         ///
         /// Example: `1000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub interval_max_amount: Option<i64>,
         /// 单日最大收款金额
         ///
         /// Example: `5000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub max_fee_per_day: Option<i64>,
         /// 免费时段收取模式
         ///
         /// Example: `FREE_PERIOD_CHARGING_ONCE_PER_ENTRY`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub free_period_charging_mode: Option<
             PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode,
         >,
         /// 免费时段计算方式
         ///
         /// Example: `FREE_PERIOD_CAL_SEQUENTIAL_START`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub free_period_calculation_mode: Option<
             PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode,
         >,
         /// 新能源是否免停
         ///
         /// Example: `false`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub is_green_vehicle_free_parking: Option<bool>,
         /// 首段收费模式
         ///
         /// Example: `FIRST_DURATION_MODE_ONLY_FIRST_DURATION`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub first_duration_mode: Option<
             PostRequestParkingLotChargingRuleFixedIntervalRuleFirstDurationMode,
         >,
+    }
+    impl ::serde::Serialize for PostRequestParkingLotChargingRuleFixedIntervalRule {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("day_type", &self.day_type)?;
+            m.opt("start_time", &self.start_time)?;
+            m.opt("end_time", &self.end_time)?;
+            m.opt("vehicle_type", &self.vehicle_type)?;
+            m.opt("plate_type", &self.plate_type)?;
+            m.opt("first_duration", &self.first_duration)?;
+            m.opt("first_amount", &self.first_amount)?;
+            m.opt("interval_duration", &self.interval_duration)?;
+            m.opt("interval_amount", &self.interval_amount)?;
+            m.opt("interval_max_amount", &self.interval_max_amount)?;
+            m.opt("max_fee_per_day", &self.max_fee_per_day)?;
+            m.opt("free_period_charging_mode", &self.free_period_charging_mode)?;
+            m.opt("free_period_calculation_mode", &self.free_period_calculation_mode)?;
+            m.opt("is_green_vehicle_free_parking", &self.is_green_vehicle_free_parking)?;
+            m.opt("first_duration_mode", &self.first_duration_mode)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostRequestParkingLotChargingRuleFixedIntervalRule {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                day_type: o.opt("day_type")?,
+                start_time: o.opt("start_time")?,
+                end_time: o.opt("end_time")?,
+                vehicle_type: o.opt("vehicle_type")?,
+                plate_type: o.opt("plate_type")?,
+                first_duration: o.opt("first_duration")?,
+                first_amount: o.opt("first_amount")?,
+                interval_duration: o.opt("interval_duration")?,
+                interval_amount: o.opt("interval_amount")?,
+                interval_max_amount: o.opt("interval_max_amount")?,
+                max_fee_per_day: o.opt("max_fee_per_day")?,
+                free_period_charging_mode: o.opt("free_period_charging_mode")?,
+                free_period_calculation_mode: o.opt("free_period_calculation_mode")?,
+                is_green_vehicle_free_parking: o.opt("is_green_vehicle_free_parking")?,
+                first_duration_mode: o.opt("first_duration_mode")?,
+            })
+        }
     }
     /// 日期类型
     ///
@@ -1336,45 +1492,71 @@ pub mod application {
         }
     }
     /// PostRequestParkingLotChargingRulePreEntryRule
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestParkingLotChargingRulePreEntryRule {
         /// 日期类型
         ///
         /// Example: `DAY_TYPE_WEEKDAY`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub day_type: Option<PostRequestParkingLotChargingRulePreEntryRuleDayType>,
         /// 时段开始时间
         ///
         /// Example: `09:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_time: Option<String>,
         /// 时段结束时间
         ///
         /// Example: `18:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time: Option<String>,
         /// 车辆类型
         ///
         /// Example: `VEHICLE_TYPE_SMALL`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub vehicle_type: Option<
             PostRequestParkingLotChargingRulePreEntryRuleVehicleType,
         >,
         /// 车牌类型
         ///
         /// Example: `PLATE_TYPE_TEMPORARY`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plate_type: Option<PostRequestParkingLotChargingRulePreEntryRulePlateType>,
         /// 收费金额
         ///
         /// Example: `1000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<i64>,
         /// 单日最大收款金额
         ///
         /// Example: `5000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub max_fee_per_day: Option<i64>,
+    }
+    impl ::serde::Serialize for PostRequestParkingLotChargingRulePreEntryRule {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("day_type", &self.day_type)?;
+            m.opt("start_time", &self.start_time)?;
+            m.opt("end_time", &self.end_time)?;
+            m.opt("vehicle_type", &self.vehicle_type)?;
+            m.opt("plate_type", &self.plate_type)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("max_fee_per_day", &self.max_fee_per_day)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for PostRequestParkingLotChargingRulePreEntryRule {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                day_type: o.opt("day_type")?,
+                start_time: o.opt("start_time")?,
+                end_time: o.opt("end_time")?,
+                vehicle_type: o.opt("vehicle_type")?,
+                plate_type: o.opt("plate_type")?,
+                amount: o.opt("amount")?,
+                max_fee_per_day: o.opt("max_fee_per_day")?,
+            })
+        }
     }
     /// 日期类型
     ///
@@ -1784,13 +1966,32 @@ pub mod application {
         }
     }
     /// The response of `POST /v3/parking/reminders/application` (提交停车场进件申请).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 停车场进件审核单号
         ///
         /// Example: `PLA202604230001`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub parking_lot_audit_no: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("parking_lot_audit_no", &self.parking_lot_audit_no)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                parking_lot_audit_no: o.opt("parking_lot_audit_no")?,
+            })
+        }
     }
     /// `/v3/parking/reminders/application/query`
     pub mod query {
@@ -1814,116 +2015,183 @@ pub mod application {
             }
         }
         /// The request of `GET /v3/parking/reminders/application/query` (查询停车场进件申请单).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 停车场进件审核单号
             ///
             /// Query parameter `parking_lot_audit_no`. Example: `PLA202604230001`
-            #[serde(skip_serializing)]
             pub parking_lot_audit_no: String,
             /// 商户停车场ID
             ///
             /// Query parameter `out_parking_lot_id`. Example: `lot_sz_tencent_001`
-            #[serde(skip_serializing)]
             pub out_parking_lot_id: String,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    parking_lot_audit_no: o.req("parking_lot_audit_no")?,
+                    out_parking_lot_id: o.req("out_parking_lot_id")?,
+                })
+            }
+        }
         /// The response of `GET /v3/parking/reminders/application/query` (查询停车场进件申请单).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// `application`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub application: Option<GetResponseApplication>,
             /// 微信停车场ID
             ///
             /// Example: `21232735744117624001123604298240`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub wx_parking_lot_id: Option<String>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("application", &self.application)?;
+                m.opt("wx_parking_lot_id", &self.wx_parking_lot_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    application: o.opt("application")?,
+                    wx_parking_lot_id: o.opt("wx_parking_lot_id")?,
+                })
+            }
+        }
         /// GetResponseApplication
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseApplication {
             /// 停车场进件审核单号
             ///
             /// Example: `PLA202604230001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub parking_lot_audit_no: Option<String>,
             /// 审核状态
             ///
             /// Example: `AUDIT_STATUS_UNKNOWN`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub audit_status: Option<GetResponseApplicationAuditStatus>,
             /// 提交时间
             ///
             /// Example: `1719128975`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub submit_time: Option<i64>,
             /// `parking_lot`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub parking_lot: Option<GetResponseApplicationParkingLot>,
             /// `audit_comment`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub audit_comment: Option<GetResponseApplicationAuditComment>,
         }
+        impl ::serde::Serialize for GetResponseApplication {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("parking_lot_audit_no", &self.parking_lot_audit_no)?;
+                m.opt("audit_status", &self.audit_status)?;
+                m.opt("submit_time", &self.submit_time)?;
+                m.opt("parking_lot", &self.parking_lot)?;
+                m.opt("audit_comment", &self.audit_comment)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseApplication {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    parking_lot_audit_no: o.opt("parking_lot_audit_no")?,
+                    audit_status: o.opt("audit_status")?,
+                    submit_time: o.opt("submit_time")?,
+                    parking_lot: o.opt("parking_lot")?,
+                    audit_comment: o.opt("audit_comment")?,
+                })
+            }
+        }
         /// GetResponseApplicationAuditComment
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseApplicationAuditComment {
             /// `fields`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fields: Option<Vec<GetResponseApplicationAuditCommentFields>>,
             /// 改进建议
             ///
             /// Example: `请补充完整收费告示牌图片`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub recommendation: Option<String>,
         }
+        impl ::serde::Serialize for GetResponseApplicationAuditComment {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("fields", &self.fields)?;
+                m.opt("recommendation", &self.recommendation)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseApplicationAuditComment {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    fields: o.opt("fields")?,
+                    recommendation: o.opt("recommendation")?,
+                })
+            }
+        }
         /// GetResponseApplicationAuditCommentFields
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseApplicationAuditCommentFields {
             /// 字段名
             ///
             /// Example: `parking_lot_name`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub field: Option<String>,
             /// 审核意见
             ///
             /// Example: `停车场名称不符合规范`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub comment: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponseApplicationAuditCommentFields {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("field", &self.field)?;
+                m.opt("comment", &self.comment)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseApplicationAuditCommentFields {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    field: o.opt("field")?,
+                    comment: o.opt("comment")?,
+                })
+            }
         }
         /// 审核状态
         ///
@@ -1992,166 +2260,219 @@ pub mod application {
             }
         }
         /// GetResponseApplicationParkingLot
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseApplicationParkingLot {
             /// 停车场名称
             ///
             /// Example: `腾讯大厦停车场`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub parking_lot_name: Option<String>,
             /// 商户停车场ID
             ///
             /// Example: `lot_sz_tencent_001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub out_parking_lot_id: Option<String>,
             /// 停车场地址
             ///
             /// Example: `广东省深圳市南山区科技中一道10000号`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub parking_lot_address: Option<String>,
             /// 停车场经度
             ///
             /// Example: `113.934528`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub longitude: Option<String>,
             /// 停车场纬度
             ///
             /// Example: `22.540503`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub latitude: Option<String>,
             /// 停车场类型
             ///
             /// Example: `PARKING_LOT_TYPE_UNKNOWN`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub parking_lot_type: Option<GetResponseApplicationParkingLotParkingLotType>,
             /// 客服联系电话
             ///
             /// Example: `0755-86013388`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub phone_number: Option<String>,
             /// 收费告示牌url
             ///
             /// Example: `https://example.com/parking_sign.jpg`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub parking_sign_url: Option<String>,
             /// 停车场优惠文案
             ///
             /// Example: `- example_notification_text_list`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub notification_text_list: Option<Vec<String>>,
             /// 商家支付小程序appid
             ///
             /// Example: `wx1234567890abcdef`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payment_mini_prog_appid: Option<String>,
             /// 商家支付路径
             ///
             /// Example: `/pages/pay/index?park_uuid=xxx`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payment_path: Option<String>,
             /// 商家停车订单小程序appid
             ///
             /// Example: `wx1234567890abcdef`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub parking_order_mini_prog_appid: Option<String>,
             /// 商家停车订单路径
             ///
             /// Example: `/pages/order/index`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub parking_order_path: Option<String>,
             /// `charging_rule`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub charging_rule: Option<GetResponseApplicationParkingLotChargingRule>,
         }
+        impl ::serde::Serialize for GetResponseApplicationParkingLot {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("parking_lot_name", &self.parking_lot_name)?;
+                m.opt("out_parking_lot_id", &self.out_parking_lot_id)?;
+                m.opt("parking_lot_address", &self.parking_lot_address)?;
+                m.opt("longitude", &self.longitude)?;
+                m.opt("latitude", &self.latitude)?;
+                m.opt("parking_lot_type", &self.parking_lot_type)?;
+                m.opt("phone_number", &self.phone_number)?;
+                m.opt("parking_sign_url", &self.parking_sign_url)?;
+                m.opt("notification_text_list", &self.notification_text_list)?;
+                m.opt("payment_mini_prog_appid", &self.payment_mini_prog_appid)?;
+                m.opt("payment_path", &self.payment_path)?;
+                m.opt(
+                    "parking_order_mini_prog_appid",
+                    &self.parking_order_mini_prog_appid,
+                )?;
+                m.opt("parking_order_path", &self.parking_order_path)?;
+                m.opt("charging_rule", &self.charging_rule)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseApplicationParkingLot {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    parking_lot_name: o.opt("parking_lot_name")?,
+                    out_parking_lot_id: o.opt("out_parking_lot_id")?,
+                    parking_lot_address: o.opt("parking_lot_address")?,
+                    longitude: o.opt("longitude")?,
+                    latitude: o.opt("latitude")?,
+                    parking_lot_type: o.opt("parking_lot_type")?,
+                    phone_number: o.opt("phone_number")?,
+                    parking_sign_url: o.opt("parking_sign_url")?,
+                    notification_text_list: o.opt("notification_text_list")?,
+                    payment_mini_prog_appid: o.opt("payment_mini_prog_appid")?,
+                    payment_path: o.opt("payment_path")?,
+                    parking_order_mini_prog_appid: o
+                        .opt("parking_order_mini_prog_appid")?,
+                    parking_order_path: o.opt("parking_order_path")?,
+                    charging_rule: o.opt("charging_rule")?,
+                })
+            }
+        }
         /// GetResponseApplicationParkingLotChargingRule
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseApplicationParkingLotChargingRule {
             /// 收费规则类型
             ///
             /// Example: `CHARGING_RULE_UNKNOWN`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub rule_type: Option<GetResponseApplicationParkingLotChargingRuleRuleType>,
             /// 收费金额限制类型
             ///
             /// Example: `FEE_LIMIT_UNKNOWN`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fee_limit_type: Option<
                 GetResponseApplicationParkingLotChargingRuleFeeLimitType,
             >,
             /// 计费周期类型
             ///
             /// Example: `DAILY_LIMIT_UNKNOWN`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub daily_limit_type: Option<
                 GetResponseApplicationParkingLotChargingRuleDailyLimitType,
             >,
             /// 不满一小时取整方式
             ///
             /// Example: `TIME_ROUND_UNKNOWN`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub time_rounding_type: Option<
                 GetResponseApplicationParkingLotChargingRuleTimeRoundingType,
             >,
             /// 入场免费时间
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub free_entry_duration: Option<i64>,
             /// 出场免费时间
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub free_exit_duration: Option<i64>,
             /// `fixed_interval_rule`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fixed_interval_rule: Option<
                 Vec<GetResponseApplicationParkingLotChargingRuleFixedIntervalRule>,
             >,
             /// `duration_segment_rule`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub duration_segment_rule: Option<
                 Vec<GetResponseApplicationParkingLotChargingRuleDurationSegmentRule>,
             >,
             /// `pre_entry_rule`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub pre_entry_rule: Option<
                 Vec<GetResponseApplicationParkingLotChargingRulePreEntryRule>,
             >,
             /// 节假日模式
             ///
             /// Example: `HOLIDAY_MODE_UNKNOWN`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub holiday_mode: Option<
                 GetResponseApplicationParkingLotChargingRuleHolidayMode,
             >,
             /// 累计限额模式
             ///
             /// Example: `AGGREGATE_LIMIT_MODE_UNKNOWN`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub aggregate_limit_mode: Option<
                 GetResponseApplicationParkingLotChargingRuleAggregateLimitMode,
             >,
             /// 首次计费时间模式
             ///
             /// Example: `FIRST_CHARGE_TIME_MODE_UNKNOWN`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub first_charge_time_mode: Option<
                 GetResponseApplicationParkingLotChargingRuleFirstChargeTimeMode,
             >,
+        }
+        impl ::serde::Serialize for GetResponseApplicationParkingLotChargingRule {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("rule_type", &self.rule_type)?;
+                m.opt("fee_limit_type", &self.fee_limit_type)?;
+                m.opt("daily_limit_type", &self.daily_limit_type)?;
+                m.opt("time_rounding_type", &self.time_rounding_type)?;
+                m.opt("free_entry_duration", &self.free_entry_duration)?;
+                m.opt("free_exit_duration", &self.free_exit_duration)?;
+                m.opt("fixed_interval_rule", &self.fixed_interval_rule)?;
+                m.opt("duration_segment_rule", &self.duration_segment_rule)?;
+                m.opt("pre_entry_rule", &self.pre_entry_rule)?;
+                m.opt("holiday_mode", &self.holiday_mode)?;
+                m.opt("aggregate_limit_mode", &self.aggregate_limit_mode)?;
+                m.opt("first_charge_time_mode", &self.first_charge_time_mode)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseApplicationParkingLotChargingRule {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    rule_type: o.opt("rule_type")?,
+                    fee_limit_type: o.opt("fee_limit_type")?,
+                    daily_limit_type: o.opt("daily_limit_type")?,
+                    time_rounding_type: o.opt("time_rounding_type")?,
+                    free_entry_duration: o.opt("free_entry_duration")?,
+                    free_exit_duration: o.opt("free_exit_duration")?,
+                    fixed_interval_rule: o.opt("fixed_interval_rule")?,
+                    duration_segment_rule: o.opt("duration_segment_rule")?,
+                    pre_entry_rule: o.opt("pre_entry_rule")?,
+                    holiday_mode: o.opt("holiday_mode")?,
+                    aggregate_limit_mode: o.opt("aggregate_limit_mode")?,
+                    first_charge_time_mode: o.opt("first_charge_time_mode")?,
+                })
+            }
         }
         /// 累计限额模式
         ///
@@ -2278,88 +2599,114 @@ pub mod application {
             }
         }
         /// GetResponseApplicationParkingLotChargingRuleDurationSegmentRule
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseApplicationParkingLotChargingRuleDurationSegmentRule {
             /// 日期类型
             ///
             /// Example: `DAY_TYPE_UNKNOWN`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub day_type: Option<
                 GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleDayType,
             >,
             /// 时段开始时间
             ///
             /// Example: `08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_time: Option<String>,
             /// 时段结束时间
             ///
             /// Example: `22:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_time: Option<String>,
             /// 车辆类型
             ///
             /// Example: `VEHICLE_TYPE_UNKNOWN`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub vehicle_type: Option<
                 GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleVehicleType,
             >,
             /// 车牌类型
             ///
             /// Example: `PLATE_TYPE_UNKNOWN`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub plate_type: Option<
                 GetResponseApplicationParkingLotChargingRuleDurationSegmentRulePlateType,
             >,
             /// 收费模式
             ///
             /// Example: `UNKNOWN`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub charge_mode: Option<
                 GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleChargeMode,
             >,
             /// 停车时长起始
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub duration_from: Option<i64>,
             /// 停车时长结束
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub duration_to: Option<i64>,
             /// 固定收费金额
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fixed_amount: Option<i64>,
             /// 间隔时段
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub interval_min: Option<i64>,
             /// 间隔收费金额
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub interval_amount: Option<i64>,
             /// 间隔时段收费封顶
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub interval_max_amount: Option<i64>,
             /// 单日最大收款金额
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub max_fee_per_day: Option<i64>,
+        }
+        impl ::serde::Serialize
+        for GetResponseApplicationParkingLotChargingRuleDurationSegmentRule {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("day_type", &self.day_type)?;
+                m.opt("start_time", &self.start_time)?;
+                m.opt("end_time", &self.end_time)?;
+                m.opt("vehicle_type", &self.vehicle_type)?;
+                m.opt("plate_type", &self.plate_type)?;
+                m.opt("charge_mode", &self.charge_mode)?;
+                m.opt("duration_from", &self.duration_from)?;
+                m.opt("duration_to", &self.duration_to)?;
+                m.opt("fixed_amount", &self.fixed_amount)?;
+                m.opt("interval_min", &self.interval_min)?;
+                m.opt("interval_amount", &self.interval_amount)?;
+                m.opt("interval_max_amount", &self.interval_max_amount)?;
+                m.opt("max_fee_per_day", &self.max_fee_per_day)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseApplicationParkingLotChargingRuleDurationSegmentRule {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    day_type: o.opt("day_type")?,
+                    start_time: o.opt("start_time")?,
+                    end_time: o.opt("end_time")?,
+                    vehicle_type: o.opt("vehicle_type")?,
+                    plate_type: o.opt("plate_type")?,
+                    charge_mode: o.opt("charge_mode")?,
+                    duration_from: o.opt("duration_from")?,
+                    duration_to: o.opt("duration_to")?,
+                    fixed_amount: o.opt("fixed_amount")?,
+                    interval_min: o.opt("interval_min")?,
+                    interval_amount: o.opt("interval_amount")?,
+                    interval_max_amount: o.opt("interval_max_amount")?,
+                    max_fee_per_day: o.opt("max_fee_per_day")?,
+                })
+            }
         }
         /// 收费模式
         ///
@@ -2762,102 +3109,137 @@ pub mod application {
             }
         }
         /// GetResponseApplicationParkingLotChargingRuleFixedIntervalRule
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseApplicationParkingLotChargingRuleFixedIntervalRule {
             /// 日期类型
             ///
             /// Example: `DAY_TYPE_UNKNOWN`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub day_type: Option<
                 GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleDayType,
             >,
             /// 时段开始时间
             ///
             /// Example: `08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_time: Option<String>,
             /// 时段结束时间
             ///
             /// Example: `22:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_time: Option<String>,
             /// 车辆类型
             ///
             /// Example: `VEHICLE_TYPE_UNKNOWN`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub vehicle_type: Option<
                 GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleVehicleType,
             >,
             /// 车牌类型
             ///
             /// Example: `PLATE_TYPE_UNKNOWN`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub plate_type: Option<
                 GetResponseApplicationParkingLotChargingRuleFixedIntervalRulePlateType,
             >,
             /// 首段收费时长
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub first_duration: Option<i64>,
             /// 首段收费金额
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub first_amount: Option<i64>,
             /// 间隔收费时长
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub interval_duration: Option<i64>,
             /// 间隔收费金额
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub interval_amount: Option<i64>,
             /// 间隔时段收费封顶
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub interval_max_amount: Option<i64>,
             /// 单日最大收款金额
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub max_fee_per_day: Option<i64>,
             /// 免费时段收取模式
             ///
             /// Example: `FREE_PERIOD_CHARGING_UNKNOWN`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub free_period_charging_mode: Option<
                 GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode,
             >,
             /// 免费时段计算方式
             ///
             /// Example: `FREE_PERIOD_CAL_UNKNOWN`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub free_period_calculation_mode: Option<
                 GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode,
             >,
             /// 新能源是否免停
             ///
             /// Example: `false`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub is_green_vehicle_free_parking: Option<bool>,
             /// 首段收费模式
             ///
             /// Example: `FIRST_DURATION_MODE_UNKNOWN`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub first_duration_mode: Option<
                 GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFirstDurationMode,
             >,
+        }
+        impl ::serde::Serialize
+        for GetResponseApplicationParkingLotChargingRuleFixedIntervalRule {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("day_type", &self.day_type)?;
+                m.opt("start_time", &self.start_time)?;
+                m.opt("end_time", &self.end_time)?;
+                m.opt("vehicle_type", &self.vehicle_type)?;
+                m.opt("plate_type", &self.plate_type)?;
+                m.opt("first_duration", &self.first_duration)?;
+                m.opt("first_amount", &self.first_amount)?;
+                m.opt("interval_duration", &self.interval_duration)?;
+                m.opt("interval_amount", &self.interval_amount)?;
+                m.opt("interval_max_amount", &self.interval_max_amount)?;
+                m.opt("max_fee_per_day", &self.max_fee_per_day)?;
+                m.opt("free_period_charging_mode", &self.free_period_charging_mode)?;
+                m.opt(
+                    "free_period_calculation_mode",
+                    &self.free_period_calculation_mode,
+                )?;
+                m.opt(
+                    "is_green_vehicle_free_parking",
+                    &self.is_green_vehicle_free_parking,
+                )?;
+                m.opt("first_duration_mode", &self.first_duration_mode)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseApplicationParkingLotChargingRuleFixedIntervalRule {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    day_type: o.opt("day_type")?,
+                    start_time: o.opt("start_time")?,
+                    end_time: o.opt("end_time")?,
+                    vehicle_type: o.opt("vehicle_type")?,
+                    plate_type: o.opt("plate_type")?,
+                    first_duration: o.opt("first_duration")?,
+                    first_amount: o.opt("first_amount")?,
+                    interval_duration: o.opt("interval_duration")?,
+                    interval_amount: o.opt("interval_amount")?,
+                    interval_max_amount: o.opt("interval_max_amount")?,
+                    max_fee_per_day: o.opt("max_fee_per_day")?,
+                    free_period_charging_mode: o.opt("free_period_charging_mode")?,
+                    free_period_calculation_mode: o.opt("free_period_calculation_mode")?,
+                    is_green_vehicle_free_parking: o
+                        .opt("is_green_vehicle_free_parking")?,
+                    first_duration_mode: o.opt("first_duration_mode")?,
+                })
+            }
         }
         /// 日期类型
         ///
@@ -3362,56 +3744,76 @@ pub mod application {
             }
         }
         /// GetResponseApplicationParkingLotChargingRulePreEntryRule
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseApplicationParkingLotChargingRulePreEntryRule {
             /// 日期类型
             ///
             /// Example: `DAY_TYPE_UNKNOWN`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub day_type: Option<
                 GetResponseApplicationParkingLotChargingRulePreEntryRuleDayType,
             >,
             /// 时段开始时间
             ///
             /// Example: `08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_time: Option<String>,
             /// 时段结束时间
             ///
             /// Example: `22:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_time: Option<String>,
             /// 车辆类型
             ///
             /// Example: `VEHICLE_TYPE_UNKNOWN`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub vehicle_type: Option<
                 GetResponseApplicationParkingLotChargingRulePreEntryRuleVehicleType,
             >,
             /// 车牌类型
             ///
             /// Example: `PLATE_TYPE_UNKNOWN`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub plate_type: Option<
                 GetResponseApplicationParkingLotChargingRulePreEntryRulePlateType,
             >,
             /// 收费金额
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<i64>,
             /// 单日最大收款金额
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub max_fee_per_day: Option<i64>,
+        }
+        impl ::serde::Serialize
+        for GetResponseApplicationParkingLotChargingRulePreEntryRule {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("day_type", &self.day_type)?;
+                m.opt("start_time", &self.start_time)?;
+                m.opt("end_time", &self.end_time)?;
+                m.opt("vehicle_type", &self.vehicle_type)?;
+                m.opt("plate_type", &self.plate_type)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("max_fee_per_day", &self.max_fee_per_day)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseApplicationParkingLotChargingRulePreEntryRule {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    day_type: o.opt("day_type")?,
+                    start_time: o.opt("start_time")?,
+                    end_time: o.opt("end_time")?,
+                    vehicle_type: o.opt("vehicle_type")?,
+                    plate_type: o.opt("plate_type")?,
+                    amount: o.opt("amount")?,
+                    max_fee_per_day: o.opt("max_fee_per_day")?,
+                })
+            }
         }
         /// 日期类型
         ///
@@ -3869,14 +4271,7 @@ pub mod application {
             }
         }
         /// The request of `POST /v3/parking/reminders/application/withdraw` (撤回停车场进件申请).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 停车场进件审核单号
             ///
@@ -3886,6 +4281,28 @@ pub mod application {
             ///
             /// Example: `lot_sz_tencent_001`
             pub out_parking_lot_id: String,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("parking_lot_audit_no", &self.parking_lot_audit_no)?;
+                m.req("out_parking_lot_id", &self.out_parking_lot_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    parking_lot_audit_no: o.req("parking_lot_audit_no")?,
+                    out_parking_lot_id: o.req("out_parking_lot_id")?,
+                })
+            }
         }
     }
 }
@@ -3912,86 +4329,188 @@ pub mod applications {
         }
     }
     /// The request of `GET /v3/parking/reminders/applications` (查询停车场进件申请单列表).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 商户停车场ID
         ///
         /// Query parameter `out_parking_lot_id`. Example: `lot_sz_tencent_001`
-        #[serde(skip_serializing)]
         pub out_parking_lot_id: String,
         /// 偏移量
         ///
         /// Query parameter `offset`. Example: `0`
-        #[serde(skip_serializing)]
         pub offset: Option<i64>,
         /// 条数
         ///
         /// Query parameter `limit`. Example: `10`
-        #[serde(skip_serializing)]
         pub limit: Option<i64>,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_parking_lot_id: o.req("out_parking_lot_id")?,
+                offset: o.opt("offset")?,
+                limit: o.opt("limit")?,
+            })
+        }
+    }
     /// The response of `GET /v3/parking/reminders/applications` (查询停车场进件申请单列表).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// `application_list`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub application_list: Option<Vec<GetResponseApplicationList>>,
         /// 微信停车场ID
         ///
         /// Example: `21232735744117624001123604298240`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub wx_parking_lot_id: Option<String>,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("application_list", &self.application_list)?;
+            m.opt("wx_parking_lot_id", &self.wx_parking_lot_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                application_list: o.opt("application_list")?,
+                wx_parking_lot_id: o.opt("wx_parking_lot_id")?,
+            })
+        }
+    }
     /// GetResponseApplicationList
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseApplicationList {
         /// 停车场进件审核单号
         ///
         /// Example: `PLA202604230001`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub parking_lot_audit_no: Option<String>,
         /// 审核状态
         ///
         /// Example: `AUDIT_STATUS_UNKNOWN`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub audit_status: Option<GetResponseApplicationListAuditStatus>,
         /// 提交时间
         ///
         /// Example: `1719128975`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub submit_time: Option<i64>,
         /// `parking_lot`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub parking_lot: Option<GetResponseApplicationListParkingLot>,
         /// `audit_comment`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub audit_comment: Option<GetResponseApplicationListAuditComment>,
     }
+    impl ::serde::Serialize for GetResponseApplicationList {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("parking_lot_audit_no", &self.parking_lot_audit_no)?;
+            m.opt("audit_status", &self.audit_status)?;
+            m.opt("submit_time", &self.submit_time)?;
+            m.opt("parking_lot", &self.parking_lot)?;
+            m.opt("audit_comment", &self.audit_comment)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseApplicationList {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                parking_lot_audit_no: o.opt("parking_lot_audit_no")?,
+                audit_status: o.opt("audit_status")?,
+                submit_time: o.opt("submit_time")?,
+                parking_lot: o.opt("parking_lot")?,
+                audit_comment: o.opt("audit_comment")?,
+            })
+        }
+    }
     /// GetResponseApplicationListAuditComment
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseApplicationListAuditComment {
         /// `fields`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fields: Option<Vec<GetResponseApplicationListAuditCommentFields>>,
         /// 改进建议
         ///
         /// Example: `请补充完整收费告示牌图片`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub recommendation: Option<String>,
     }
+    impl ::serde::Serialize for GetResponseApplicationListAuditComment {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("fields", &self.fields)?;
+            m.opt("recommendation", &self.recommendation)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseApplicationListAuditComment {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                fields: o.opt("fields")?,
+                recommendation: o.opt("recommendation")?,
+            })
+        }
+    }
     /// GetResponseApplicationListAuditCommentFields
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseApplicationListAuditCommentFields {
         /// 字段名
         ///
         /// Example: `parking_lot_name`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub field: Option<String>,
         /// 审核意见
         ///
         /// Example: `停车场名称不符合规范`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub comment: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponseApplicationListAuditCommentFields {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("field", &self.field)?;
+            m.opt("comment", &self.comment)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for GetResponseApplicationListAuditCommentFields {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                field: o.opt("field")?,
+                comment: o.opt("comment")?,
+            })
+        }
     }
     /// 审核状态
     ///
@@ -4058,152 +4577,215 @@ pub mod applications {
         }
     }
     /// GetResponseApplicationListParkingLot
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseApplicationListParkingLot {
         /// 停车场名称
         ///
         /// Example: `腾讯大厦停车场`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub parking_lot_name: Option<String>,
         /// 商户停车场ID
         ///
         /// Example: `lot_sz_tencent_001`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub out_parking_lot_id: Option<String>,
         /// 停车场地址
         ///
         /// Example: `广东省深圳市南山区科技中一道10000号`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub parking_lot_address: Option<String>,
         /// 停车场经度
         ///
         /// Example: `113.934528`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub longitude: Option<String>,
         /// 停车场纬度
         ///
         /// Example: `22.540503`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub latitude: Option<String>,
         /// 停车场类型
         ///
         /// Example: `PARKING_LOT_TYPE_UNKNOWN`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub parking_lot_type: Option<GetResponseApplicationListParkingLotParkingLotType>,
         /// 客服联系电话
         ///
         /// Example: `0755-86013388`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub phone_number: Option<String>,
         /// 收费告示牌url
         ///
         /// Example: `https://example.com/parking_sign.jpg`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub parking_sign_url: Option<String>,
         /// 停车场优惠文案
         ///
         /// Example: `- example_notification_text_list`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub notification_text_list: Option<Vec<String>>,
         /// 商家支付小程序appid
         ///
         /// Example: `wx1234567890abcdef`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_mini_prog_appid: Option<String>,
         /// 商家支付路径
         ///
         /// Example: `/pages/pay/index?park_uuid=xxx`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_path: Option<String>,
         /// 商家停车订单小程序appid
         ///
         /// Example: `wx1234567890abcdef`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub parking_order_mini_prog_appid: Option<String>,
         /// 商家停车订单路径
         ///
         /// Example: `/pages/order/index`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub parking_order_path: Option<String>,
         /// `charging_rule`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub charging_rule: Option<GetResponseApplicationListParkingLotChargingRule>,
     }
+    impl ::serde::Serialize for GetResponseApplicationListParkingLot {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("parking_lot_name", &self.parking_lot_name)?;
+            m.opt("out_parking_lot_id", &self.out_parking_lot_id)?;
+            m.opt("parking_lot_address", &self.parking_lot_address)?;
+            m.opt("longitude", &self.longitude)?;
+            m.opt("latitude", &self.latitude)?;
+            m.opt("parking_lot_type", &self.parking_lot_type)?;
+            m.opt("phone_number", &self.phone_number)?;
+            m.opt("parking_sign_url", &self.parking_sign_url)?;
+            m.opt("notification_text_list", &self.notification_text_list)?;
+            m.opt("payment_mini_prog_appid", &self.payment_mini_prog_appid)?;
+            m.opt("payment_path", &self.payment_path)?;
+            m.opt("parking_order_mini_prog_appid", &self.parking_order_mini_prog_appid)?;
+            m.opt("parking_order_path", &self.parking_order_path)?;
+            m.opt("charging_rule", &self.charging_rule)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseApplicationListParkingLot {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                parking_lot_name: o.opt("parking_lot_name")?,
+                out_parking_lot_id: o.opt("out_parking_lot_id")?,
+                parking_lot_address: o.opt("parking_lot_address")?,
+                longitude: o.opt("longitude")?,
+                latitude: o.opt("latitude")?,
+                parking_lot_type: o.opt("parking_lot_type")?,
+                phone_number: o.opt("phone_number")?,
+                parking_sign_url: o.opt("parking_sign_url")?,
+                notification_text_list: o.opt("notification_text_list")?,
+                payment_mini_prog_appid: o.opt("payment_mini_prog_appid")?,
+                payment_path: o.opt("payment_path")?,
+                parking_order_mini_prog_appid: o.opt("parking_order_mini_prog_appid")?,
+                parking_order_path: o.opt("parking_order_path")?,
+                charging_rule: o.opt("charging_rule")?,
+            })
+        }
+    }
     /// GetResponseApplicationListParkingLotChargingRule
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseApplicationListParkingLotChargingRule {
         /// 收费规则类型
         ///
         /// Example: `CHARGING_RULE_UNKNOWN`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub rule_type: Option<GetResponseApplicationListParkingLotChargingRuleRuleType>,
         /// 收费金额限制类型
         ///
         /// Example: `FEE_LIMIT_UNKNOWN`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fee_limit_type: Option<
             GetResponseApplicationListParkingLotChargingRuleFeeLimitType,
         >,
         /// 计费周期类型
         ///
         /// Example: `DAILY_LIMIT_UNKNOWN`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub daily_limit_type: Option<
             GetResponseApplicationListParkingLotChargingRuleDailyLimitType,
         >,
         /// 不满一小时取整方式
         ///
         /// Example: `TIME_ROUND_UNKNOWN`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub time_rounding_type: Option<
             GetResponseApplicationListParkingLotChargingRuleTimeRoundingType,
         >,
         /// 入场免费时间
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub free_entry_duration: Option<i64>,
         /// 出场免费时间
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub free_exit_duration: Option<i64>,
         /// `fixed_interval_rule`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fixed_interval_rule: Option<
             Vec<GetResponseApplicationListParkingLotChargingRuleFixedIntervalRule>,
         >,
         /// `duration_segment_rule`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub duration_segment_rule: Option<
             Vec<GetResponseApplicationListParkingLotChargingRuleDurationSegmentRule>,
         >,
         /// `pre_entry_rule`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pre_entry_rule: Option<
             Vec<GetResponseApplicationListParkingLotChargingRulePreEntryRule>,
         >,
         /// 节假日模式
         ///
         /// Example: `HOLIDAY_MODE_UNKNOWN`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub holiday_mode: Option<
             GetResponseApplicationListParkingLotChargingRuleHolidayMode,
         >,
         /// 累计限额模式
         ///
         /// Example: `AGGREGATE_LIMIT_MODE_UNKNOWN`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub aggregate_limit_mode: Option<
             GetResponseApplicationListParkingLotChargingRuleAggregateLimitMode,
         >,
         /// 首次计费时间模式
         ///
         /// Example: `FIRST_CHARGE_TIME_MODE_UNKNOWN`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub first_charge_time_mode: Option<
             GetResponseApplicationListParkingLotChargingRuleFirstChargeTimeMode,
         >,
+    }
+    impl ::serde::Serialize for GetResponseApplicationListParkingLotChargingRule {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("rule_type", &self.rule_type)?;
+            m.opt("fee_limit_type", &self.fee_limit_type)?;
+            m.opt("daily_limit_type", &self.daily_limit_type)?;
+            m.opt("time_rounding_type", &self.time_rounding_type)?;
+            m.opt("free_entry_duration", &self.free_entry_duration)?;
+            m.opt("free_exit_duration", &self.free_exit_duration)?;
+            m.opt("fixed_interval_rule", &self.fixed_interval_rule)?;
+            m.opt("duration_segment_rule", &self.duration_segment_rule)?;
+            m.opt("pre_entry_rule", &self.pre_entry_rule)?;
+            m.opt("holiday_mode", &self.holiday_mode)?;
+            m.opt("aggregate_limit_mode", &self.aggregate_limit_mode)?;
+            m.opt("first_charge_time_mode", &self.first_charge_time_mode)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for GetResponseApplicationListParkingLotChargingRule {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                rule_type: o.opt("rule_type")?,
+                fee_limit_type: o.opt("fee_limit_type")?,
+                daily_limit_type: o.opt("daily_limit_type")?,
+                time_rounding_type: o.opt("time_rounding_type")?,
+                free_entry_duration: o.opt("free_entry_duration")?,
+                free_exit_duration: o.opt("free_exit_duration")?,
+                fixed_interval_rule: o.opt("fixed_interval_rule")?,
+                duration_segment_rule: o.opt("duration_segment_rule")?,
+                pre_entry_rule: o.opt("pre_entry_rule")?,
+                holiday_mode: o.opt("holiday_mode")?,
+                aggregate_limit_mode: o.opt("aggregate_limit_mode")?,
+                first_charge_time_mode: o.opt("first_charge_time_mode")?,
+            })
+        }
     }
     /// 累计限额模式
     ///
@@ -4326,81 +4908,114 @@ pub mod applications {
         }
     }
     /// GetResponseApplicationListParkingLotChargingRuleDurationSegmentRule
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseApplicationListParkingLotChargingRuleDurationSegmentRule {
         /// 日期类型
         ///
         /// Example: `DAY_TYPE_UNKNOWN`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub day_type: Option<
             GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleDayType,
         >,
         /// 时段开始时间
         ///
         /// Example: `08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_time: Option<String>,
         /// 时段结束时间
         ///
         /// Example: `22:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time: Option<String>,
         /// 车辆类型
         ///
         /// Example: `VEHICLE_TYPE_UNKNOWN`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub vehicle_type: Option<
             GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleVehicleType,
         >,
         /// 车牌类型
         ///
         /// Example: `PLATE_TYPE_UNKNOWN`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plate_type: Option<
             GetResponseApplicationListParkingLotChargingRuleDurationSegmentRulePlateType,
         >,
         /// 收费模式
         ///
         /// Example: `UNKNOWN`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub charge_mode: Option<
             GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleChargeMode,
         >,
         /// 停车时长起始
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub duration_from: Option<i64>,
         /// 停车时长结束
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub duration_to: Option<i64>,
         /// 固定收费金额
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fixed_amount: Option<i64>,
         /// 间隔时段
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub interval_min: Option<i64>,
         /// 间隔收费金额
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub interval_amount: Option<i64>,
         /// 间隔时段收费封顶
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub interval_max_amount: Option<i64>,
         /// 单日最大收款金额
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub max_fee_per_day: Option<i64>,
+    }
+    impl ::serde::Serialize
+    for GetResponseApplicationListParkingLotChargingRuleDurationSegmentRule {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("day_type", &self.day_type)?;
+            m.opt("start_time", &self.start_time)?;
+            m.opt("end_time", &self.end_time)?;
+            m.opt("vehicle_type", &self.vehicle_type)?;
+            m.opt("plate_type", &self.plate_type)?;
+            m.opt("charge_mode", &self.charge_mode)?;
+            m.opt("duration_from", &self.duration_from)?;
+            m.opt("duration_to", &self.duration_to)?;
+            m.opt("fixed_amount", &self.fixed_amount)?;
+            m.opt("interval_min", &self.interval_min)?;
+            m.opt("interval_amount", &self.interval_amount)?;
+            m.opt("interval_max_amount", &self.interval_max_amount)?;
+            m.opt("max_fee_per_day", &self.max_fee_per_day)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for GetResponseApplicationListParkingLotChargingRuleDurationSegmentRule {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                day_type: o.opt("day_type")?,
+                start_time: o.opt("start_time")?,
+                end_time: o.opt("end_time")?,
+                vehicle_type: o.opt("vehicle_type")?,
+                plate_type: o.opt("plate_type")?,
+                charge_mode: o.opt("charge_mode")?,
+                duration_from: o.opt("duration_from")?,
+                duration_to: o.opt("duration_to")?,
+                fixed_amount: o.opt("fixed_amount")?,
+                interval_min: o.opt("interval_min")?,
+                interval_amount: o.opt("interval_amount")?,
+                interval_max_amount: o.opt("interval_max_amount")?,
+                max_fee_per_day: o.opt("max_fee_per_day")?,
+            })
+        }
     }
     /// 收费模式
     ///
@@ -4787,95 +5402,130 @@ pub mod applications {
         }
     }
     /// GetResponseApplicationListParkingLotChargingRuleFixedIntervalRule
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseApplicationListParkingLotChargingRuleFixedIntervalRule {
         /// 日期类型
         ///
         /// Example: `DAY_TYPE_UNKNOWN`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub day_type: Option<
             GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleDayType,
         >,
         /// 时段开始时间
         ///
         /// Example: `08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_time: Option<String>,
         /// 时段结束时间
         ///
         /// Example: `22:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time: Option<String>,
         /// 车辆类型
         ///
         /// Example: `VEHICLE_TYPE_UNKNOWN`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub vehicle_type: Option<
             GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleVehicleType,
         >,
         /// 车牌类型
         ///
         /// Example: `PLATE_TYPE_UNKNOWN`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plate_type: Option<
             GetResponseApplicationListParkingLotChargingRuleFixedIntervalRulePlateType,
         >,
         /// 首段收费时长
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub first_duration: Option<i64>,
         /// 首段收费金额
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub first_amount: Option<i64>,
         /// 间隔收费时长
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub interval_duration: Option<i64>,
         /// 间隔收费金额
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub interval_amount: Option<i64>,
         /// 间隔时段收费封顶
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub interval_max_amount: Option<i64>,
         /// 单日最大收款金额
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub max_fee_per_day: Option<i64>,
         /// 免费时段收取模式
         ///
         /// Example: `FREE_PERIOD_CHARGING_UNKNOWN`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub free_period_charging_mode: Option<
             GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode,
         >,
         /// 免费时段计算方式
         ///
         /// Example: `FREE_PERIOD_CAL_UNKNOWN`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub free_period_calculation_mode: Option<
             GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode,
         >,
         /// 新能源是否免停
         ///
         /// Example: `false`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub is_green_vehicle_free_parking: Option<bool>,
         /// 首段收费模式
         ///
         /// Example: `FIRST_DURATION_MODE_UNKNOWN`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub first_duration_mode: Option<
             GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFirstDurationMode,
         >,
+    }
+    impl ::serde::Serialize
+    for GetResponseApplicationListParkingLotChargingRuleFixedIntervalRule {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("day_type", &self.day_type)?;
+            m.opt("start_time", &self.start_time)?;
+            m.opt("end_time", &self.end_time)?;
+            m.opt("vehicle_type", &self.vehicle_type)?;
+            m.opt("plate_type", &self.plate_type)?;
+            m.opt("first_duration", &self.first_duration)?;
+            m.opt("first_amount", &self.first_amount)?;
+            m.opt("interval_duration", &self.interval_duration)?;
+            m.opt("interval_amount", &self.interval_amount)?;
+            m.opt("interval_max_amount", &self.interval_max_amount)?;
+            m.opt("max_fee_per_day", &self.max_fee_per_day)?;
+            m.opt("free_period_charging_mode", &self.free_period_charging_mode)?;
+            m.opt("free_period_calculation_mode", &self.free_period_calculation_mode)?;
+            m.opt("is_green_vehicle_free_parking", &self.is_green_vehicle_free_parking)?;
+            m.opt("first_duration_mode", &self.first_duration_mode)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for GetResponseApplicationListParkingLotChargingRuleFixedIntervalRule {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                day_type: o.opt("day_type")?,
+                start_time: o.opt("start_time")?,
+                end_time: o.opt("end_time")?,
+                vehicle_type: o.opt("vehicle_type")?,
+                plate_type: o.opt("plate_type")?,
+                first_duration: o.opt("first_duration")?,
+                first_amount: o.opt("first_amount")?,
+                interval_duration: o.opt("interval_duration")?,
+                interval_amount: o.opt("interval_amount")?,
+                interval_max_amount: o.opt("interval_max_amount")?,
+                max_fee_per_day: o.opt("max_fee_per_day")?,
+                free_period_charging_mode: o.opt("free_period_charging_mode")?,
+                free_period_calculation_mode: o.opt("free_period_calculation_mode")?,
+                is_green_vehicle_free_parking: o.opt("is_green_vehicle_free_parking")?,
+                first_duration_mode: o.opt("first_duration_mode")?,
+            })
+        }
     }
     /// 日期类型
     ///
@@ -5358,49 +6008,76 @@ pub mod applications {
         }
     }
     /// GetResponseApplicationListParkingLotChargingRulePreEntryRule
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseApplicationListParkingLotChargingRulePreEntryRule {
         /// 日期类型
         ///
         /// Example: `DAY_TYPE_UNKNOWN`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub day_type: Option<
             GetResponseApplicationListParkingLotChargingRulePreEntryRuleDayType,
         >,
         /// 时段开始时间
         ///
         /// Example: `08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_time: Option<String>,
         /// 时段结束时间
         ///
         /// Example: `22:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time: Option<String>,
         /// 车辆类型
         ///
         /// Example: `VEHICLE_TYPE_UNKNOWN`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub vehicle_type: Option<
             GetResponseApplicationListParkingLotChargingRulePreEntryRuleVehicleType,
         >,
         /// 车牌类型
         ///
         /// Example: `PLATE_TYPE_UNKNOWN`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plate_type: Option<
             GetResponseApplicationListParkingLotChargingRulePreEntryRulePlateType,
         >,
         /// 收费金额
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<i64>,
         /// 单日最大收款金额
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub max_fee_per_day: Option<i64>,
+    }
+    impl ::serde::Serialize
+    for GetResponseApplicationListParkingLotChargingRulePreEntryRule {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("day_type", &self.day_type)?;
+            m.opt("start_time", &self.start_time)?;
+            m.opt("end_time", &self.end_time)?;
+            m.opt("vehicle_type", &self.vehicle_type)?;
+            m.opt("plate_type", &self.plate_type)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("max_fee_per_day", &self.max_fee_per_day)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for GetResponseApplicationListParkingLotChargingRulePreEntryRule {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                day_type: o.opt("day_type")?,
+                start_time: o.opt("start_time")?,
+                end_time: o.opt("end_time")?,
+                vehicle_type: o.opt("vehicle_type")?,
+                plate_type: o.opt("plate_type")?,
+                amount: o.opt("amount")?,
+                max_fee_per_day: o.opt("max_fee_per_day")?,
+            })
+        }
     }
     /// 日期类型
     ///
@@ -5839,7 +6516,7 @@ pub mod entry {
         }
     }
     /// The request of `POST /v3/parking/reminders/entry` (同步车辆入场通知).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 商户停车单号
         ///
@@ -5872,16 +6549,51 @@ pub mod entry {
         /// 停车场入口编号
         ///
         /// Example: `A01`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub entrance_number: Option<String>,
         /// 停车场入口名称
         ///
         /// Example: `南门入口`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub entrance_name: Option<String>,
         /// 优惠信息模板ID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub discount_template_id: Option<Vec<i64>>,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_serial_number", &self.out_serial_number)?;
+            m.req("parking_id", &self.parking_id)?;
+            m.req("plate_number", &self.plate_number)?;
+            m.req("enter_timestamp", &self.enter_timestamp)?;
+            m.req("plate_color", &self.plate_color)?;
+            m.req("car_type", &self.car_type)?;
+            m.req("vehicle_type", &self.vehicle_type)?;
+            m.opt("entrance_number", &self.entrance_number)?;
+            m.opt("entrance_name", &self.entrance_name)?;
+            m.opt("discount_template_id", &self.discount_template_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_serial_number: o.req("out_serial_number")?,
+                parking_id: o.req("parking_id")?,
+                plate_number: o.req("plate_number")?,
+                enter_timestamp: o.req("enter_timestamp")?,
+                plate_color: o.req("plate_color")?,
+                car_type: o.req("car_type")?,
+                vehicle_type: o.req("vehicle_type")?,
+                entrance_number: o.opt("entrance_number")?,
+                entrance_name: o.opt("entrance_name")?,
+                discount_template_id: o.opt("discount_template_id")?,
+            })
+        }
     }
     /// 车辆性质
     ///
@@ -6096,13 +6808,32 @@ pub mod entry {
         }
     }
     /// The response of `POST /v3/parking/reminders/entry` (同步车辆入场通知).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 微信停车单号
         ///
         /// Example: `WX202604230001`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub serial_number: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("serial_number", &self.serial_number)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                serial_number: o.opt("serial_number")?,
+            })
+        }
     }
 }
 /// `/v3/parking/reminders/exit`
@@ -6120,7 +6851,7 @@ pub mod exit {
         }
     }
     /// The request of `POST /v3/parking/reminders/exit` (同步车辆离场通知).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 商户停车单号
         ///
@@ -6145,53 +6876,91 @@ pub mod exit {
         /// 支付状态
         ///
         /// Example: `PAY_STATUS_PAID`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pay_state: Option<PostRequestPayState>,
         /// 支付类型
         ///
         /// Example: `PAY_TYPE_WXPAY`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pay_type: Option<PostRequestPayType>,
         /// 商户支付订单号
         ///
         /// Example: `TRADE202407041530001`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub out_trade_no: Option<String>,
         /// 总费用
         ///
         /// Example: `1500`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_amount: Option<i64>,
         /// 已支付费用
         ///
         /// Example: `1500`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub paid_amount: Option<i64>,
         /// 付款用户OpenID
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub openid: Option<String>,
         /// 支付渠道
         ///
         /// Example: `PAY_CHANNEL_WECHAT_PAY_NOTIF`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pay_channel: Option<PostRequestPayChannel>,
         /// 支付时间
         ///
         /// Example: `1720081800`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pay_time: Option<i64>,
         /// 消息支付防伪凭证
         ///
         /// Example: `token1234567890`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub token: Option<String>,
         /// 微信支付订单号
         ///
         /// Example: `4200001999202407041234567890`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub wx_trade_no: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_serial_number", &self.out_serial_number)?;
+            m.req("exit_timestamp", &self.exit_timestamp)?;
+            m.req("plate_number", &self.plate_number)?;
+            m.req("plate_color", &self.plate_color)?;
+            m.req("parking_id", &self.parking_id)?;
+            m.opt("pay_state", &self.pay_state)?;
+            m.opt("pay_type", &self.pay_type)?;
+            m.opt("out_trade_no", &self.out_trade_no)?;
+            m.opt("total_amount", &self.total_amount)?;
+            m.opt("paid_amount", &self.paid_amount)?;
+            m.opt("openid", &self.openid)?;
+            m.opt("pay_channel", &self.pay_channel)?;
+            m.opt("pay_time", &self.pay_time)?;
+            m.opt("token", &self.token)?;
+            m.opt("wx_trade_no", &self.wx_trade_no)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_serial_number: o.req("out_serial_number")?,
+                exit_timestamp: o.req("exit_timestamp")?,
+                plate_number: o.req("plate_number")?,
+                plate_color: o.req("plate_color")?,
+                parking_id: o.req("parking_id")?,
+                pay_state: o.opt("pay_state")?,
+                pay_type: o.opt("pay_type")?,
+                out_trade_no: o.opt("out_trade_no")?,
+                total_amount: o.opt("total_amount")?,
+                paid_amount: o.opt("paid_amount")?,
+                openid: o.opt("openid")?,
+                pay_channel: o.opt("pay_channel")?,
+                pay_time: o.opt("pay_time")?,
+                token: o.opt("token")?,
+                wx_trade_no: o.opt("wx_trade_no")?,
+            })
+        }
     }
     /// 支付渠道
     ///
@@ -6469,7 +7238,7 @@ pub mod ext_payment {
         }
     }
     /// The request of `POST /v3/parking/reminders/ext-payment` (同步非临停扩展支付).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 商户支付订单号
         ///
@@ -6484,16 +7253,42 @@ pub mod ext_payment {
         /// 微信停车场ID
         ///
         /// Example: `21232735744117624001123604298240`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub wx_parking_lot_id: Option<String>,
         /// 微信支付订单号
         ///
         /// Example: `4200001999202407041234567890`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub wx_trade_no: Option<String>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_trade_no", &self.out_trade_no)?;
+            m.req("fee_items", &self.fee_items)?;
+            m.req("pay_time", &self.pay_time)?;
+            m.opt("wx_parking_lot_id", &self.wx_parking_lot_id)?;
+            m.opt("wx_trade_no", &self.wx_trade_no)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_trade_no: o.req("out_trade_no")?,
+                fee_items: o.req("fee_items")?,
+                pay_time: o.req("pay_time")?,
+                wx_parking_lot_id: o.opt("wx_parking_lot_id")?,
+                wx_trade_no: o.opt("wx_trade_no")?,
+            })
+        }
+    }
     /// PostRequestFeeItems
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFeeItems {
         /// 费用类型
         ///
@@ -6503,6 +7298,28 @@ pub mod ext_payment {
         ///
         /// Example: `5000`
         pub amount: i64,
+    }
+    impl ::serde::Serialize for PostRequestFeeItems {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("fee_type", &self.fee_type)?;
+            m.req("amount", &self.amount)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestFeeItems {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                fee_type: o.req("fee_type")?,
+                amount: o.req("amount")?,
+            })
+        }
     }
     /// 费用类型
     ///
@@ -6599,7 +7416,7 @@ pub mod parking_fee {
         }
     }
     /// The request of `POST /v3/parking/reminders/parking-fee` (查询停车费用).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 商户停车单号
         ///
@@ -6608,62 +7425,111 @@ pub mod parking_fee {
         /// 车牌号
         ///
         /// Example: `粤B12345`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plate_number: Option<String>,
         /// 商户停车场ID
         ///
         /// Example: `lot_sz_tencent_001`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub out_parking_id: Option<String>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_serial_number", &self.out_serial_number)?;
+            m.opt("plate_number", &self.plate_number)?;
+            m.opt("out_parking_id", &self.out_parking_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_serial_number: o.req("out_serial_number")?,
+                plate_number: o.opt("plate_number")?,
+                out_parking_id: o.opt("out_parking_id")?,
+            })
+        }
+    }
     /// The response of `POST /v3/parking/reminders/parking-fee` (查询停车费用).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 当前总费用
         ///
         /// Example: `1500`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_amount: Option<i64>,
         /// 已停时长
         ///
         /// Example: `3600`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub parking_timestamp: Option<i64>,
         /// 停车状态
         ///
         /// Example: `PARKING_STATE_ENTERED`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub parking_state: Option<PostResponseParkingState>,
         /// 支付状态
         ///
         /// Example: `PAY_STATUS_UNPAID`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pay_state: Option<PostResponsePayState>,
         /// 免费待出场时间
         ///
         /// Example: `600`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub allowed_exit_timestamp: Option<i64>,
         /// 下一次跳价价格
         ///
         /// Example: `200`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub next_raise_price: Option<i64>,
         /// 下一次跳价时间
         ///
         /// Example: `1720082400`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub next_raise_timestamp: Option<i64>,
         /// 应付金额
         ///
         /// Example: `1500`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payable_amount: Option<i64>,
         /// 已付金额
         ///
         /// Example: `0`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub paid_amount: Option<i64>,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("total_amount", &self.total_amount)?;
+            m.opt("parking_timestamp", &self.parking_timestamp)?;
+            m.opt("parking_state", &self.parking_state)?;
+            m.opt("pay_state", &self.pay_state)?;
+            m.opt("allowed_exit_timestamp", &self.allowed_exit_timestamp)?;
+            m.opt("next_raise_price", &self.next_raise_price)?;
+            m.opt("next_raise_timestamp", &self.next_raise_timestamp)?;
+            m.opt("payable_amount", &self.payable_amount)?;
+            m.opt("paid_amount", &self.paid_amount)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                total_amount: o.opt("total_amount")?,
+                parking_timestamp: o.opt("parking_timestamp")?,
+                parking_state: o.opt("parking_state")?,
+                pay_state: o.opt("pay_state")?,
+                allowed_exit_timestamp: o.opt("allowed_exit_timestamp")?,
+                next_raise_price: o.opt("next_raise_price")?,
+                next_raise_timestamp: o.opt("next_raise_timestamp")?,
+                payable_amount: o.opt("payable_amount")?,
+                paid_amount: o.opt("paid_amount")?,
+            })
+        }
     }
     /// 停车状态
     ///
@@ -6808,72 +7674,118 @@ pub mod parking_lot {
         }
     }
     /// The request of `GET /v3/parking/reminders/parking-lot` (查询停车场信息).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 商户停车场ID
         ///
         /// Query parameter `out_parking_lot_id`. Example: `lot_sz_tencent_001`
-        #[serde(skip_serializing)]
         pub out_parking_lot_id: Option<String>,
         /// 微信停车场ID
         ///
         /// Query parameter `wx_parking_lot_id`. Example: `21232735744117624001123604298240`
-        #[serde(skip_serializing)]
         pub wx_parking_lot_id: Option<String>,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_parking_lot_id: o.opt("out_parking_lot_id")?,
+                wx_parking_lot_id: o.opt("wx_parking_lot_id")?,
+            })
+        }
+    }
     /// The response of `GET /v3/parking/reminders/parking-lot` (查询停车场信息).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 微信停车场ID
         ///
         /// Example: `21232735744117624001123604298240`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub wx_parking_lot_id: Option<String>,
         /// 商户停车场ID
         ///
         /// Example: `lot_sz_tencent_001`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub out_parking_lot_id: Option<String>,
         /// 停车场名称
         ///
         /// Example: `腾讯大厦停车场`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub parking_lot_name: Option<String>,
         /// 停车场地址
         ///
         /// Example: `广东省深圳市南山区科技中一道10000号`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub parking_lot_address: Option<String>,
         /// 支付小程序appid
         ///
         /// Example: `wx1234567890abcdef`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_mini_prog_appid: Option<String>,
         /// 支付小程序path
         ///
         /// Example: `/pages/pay/index`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_mini_prog_path: Option<String>,
         /// 停车订单小程序appid
         ///
         /// Example: `wx1234567890abcdef`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub parking_order_mini_prog_appid: Option<String>,
         /// 停车订单小程序path
         ///
         /// Example: `/pages/order/index`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub parking_order_mini_prog_path: Option<String>,
         /// 启用状态，停车场启用状态
         ///
         /// Example: `ENABLED_STATE_UNKNOWN`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub enabled_state: Option<GetResponseEnabledState>,
         /// 原因
         ///
         /// Example: `进场时延过高`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reason: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("wx_parking_lot_id", &self.wx_parking_lot_id)?;
+            m.opt("out_parking_lot_id", &self.out_parking_lot_id)?;
+            m.opt("parking_lot_name", &self.parking_lot_name)?;
+            m.opt("parking_lot_address", &self.parking_lot_address)?;
+            m.opt("payment_mini_prog_appid", &self.payment_mini_prog_appid)?;
+            m.opt("payment_mini_prog_path", &self.payment_mini_prog_path)?;
+            m.opt("parking_order_mini_prog_appid", &self.parking_order_mini_prog_appid)?;
+            m.opt("parking_order_mini_prog_path", &self.parking_order_mini_prog_path)?;
+            m.opt("enabled_state", &self.enabled_state)?;
+            m.opt("reason", &self.reason)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                wx_parking_lot_id: o.opt("wx_parking_lot_id")?,
+                out_parking_lot_id: o.opt("out_parking_lot_id")?,
+                parking_lot_name: o.opt("parking_lot_name")?,
+                parking_lot_address: o.opt("parking_lot_address")?,
+                payment_mini_prog_appid: o.opt("payment_mini_prog_appid")?,
+                payment_mini_prog_path: o.opt("payment_mini_prog_path")?,
+                parking_order_mini_prog_appid: o.opt("parking_order_mini_prog_appid")?,
+                parking_order_mini_prog_path: o.opt("parking_order_mini_prog_path")?,
+                enabled_state: o.opt("enabled_state")?,
+                reason: o.opt("reason")?,
+            })
+        }
     }
     /// 启用状态，停车场启用状态
     ///
@@ -6951,7 +7863,7 @@ pub mod payment {
         }
     }
     /// The request of `POST /v3/parking/reminders/payment` (同步支付结果通知).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 商户停车单号
         ///
@@ -6976,12 +7888,10 @@ pub mod payment {
         /// 付款用户OpenID
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub openid: Option<String>,
         /// 特约商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 总费用
         ///
@@ -6994,28 +7904,69 @@ pub mod payment {
         /// 商户支付订单号
         ///
         /// Example: `TRADE202407041530001`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub out_trade_no: Option<String>,
         /// 支付渠道
         ///
         /// Example: `PAY_CHANNEL_WECHAT_PAY_NOTIF`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pay_channel: Option<PostRequestPayChannel>,
         /// 支付时间
         ///
         /// Example: `1720081800`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pay_time: Option<i64>,
         /// 消息支付防伪凭证
         ///
         /// Example: `token1234567890`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub token: Option<String>,
         /// 微信支付订单号
         ///
         /// Example: `4200001999202407041234567890`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub wx_trade_no: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_serial_number", &self.out_serial_number)?;
+            m.req("plate_number", &self.plate_number)?;
+            m.req("parking_id", &self.parking_id)?;
+            m.req("parking_state", &self.parking_state)?;
+            m.req("pay_type", &self.pay_type)?;
+            m.opt("openid", &self.openid)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.req("total_amount", &self.total_amount)?;
+            m.req("paid_amount", &self.paid_amount)?;
+            m.opt("out_trade_no", &self.out_trade_no)?;
+            m.opt("pay_channel", &self.pay_channel)?;
+            m.opt("pay_time", &self.pay_time)?;
+            m.opt("token", &self.token)?;
+            m.opt("wx_trade_no", &self.wx_trade_no)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_serial_number: o.req("out_serial_number")?,
+                plate_number: o.req("plate_number")?,
+                parking_id: o.req("parking_id")?,
+                parking_state: o.req("parking_state")?,
+                pay_type: o.req("pay_type")?,
+                openid: o.opt("openid")?,
+                sub_mchid: o.opt("sub_mchid")?,
+                total_amount: o.req("total_amount")?,
+                paid_amount: o.req("paid_amount")?,
+                out_trade_no: o.opt("out_trade_no")?,
+                pay_channel: o.opt("pay_channel")?,
+                pay_time: o.opt("pay_time")?,
+                token: o.opt("token")?,
+                wx_trade_no: o.opt("wx_trade_no")?,
+            })
+        }
     }
     /// 停车状态
     ///

@@ -43,14 +43,7 @@ pub mod by_contract_id {
             }
         }
         /// The request of `POST /v3/partner-papay/contracts/{contract_id}/fail-notify` (服务商商户重试扣费通知API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 服务商商户号
             ///
@@ -67,8 +60,33 @@ pub mod by_contract_id {
             /// 子商户应用D
             ///
             /// Example: `wxd678efh567hg6787`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.req("sp_appid", &self.sp_appid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_mchid: o.req("sp_mchid")?,
+                    sp_appid: o.req("sp_appid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                })
+            }
         }
     }
     /// `/v3/partner-papay/contracts/{contract_id}/notify`
@@ -92,14 +110,7 @@ pub mod by_contract_id {
             }
         }
         /// The request of `POST /v3/partner-papay/contracts/{contract_id}/notify` (服务商商户预扣费通知API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 服务商商户号
             ///
@@ -116,23 +127,44 @@ pub mod by_contract_id {
             /// 子商户应用D
             ///
             /// Example: `wxd678efh567hg6787`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 扣费持续时间
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub deduct_duration: Option<PostRequestDeductDuration>,
             /// 预计扣费金额信息
             pub estimated_amount: PostRequestEstimatedAmount,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.req("sp_appid", &self.sp_appid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.opt("deduct_duration", &self.deduct_duration)?;
+                m.req("estimated_amount", &self.estimated_amount)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_mchid: o.req("sp_mchid")?,
+                    sp_appid: o.req("sp_appid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    deduct_duration: o.opt("deduct_duration")?,
+                    estimated_amount: o.req("estimated_amount")?,
+                })
+            }
+        }
         /// 扣费持续时间
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDeductDuration {
             /// 扣费持续时间数
             ///
@@ -141,18 +173,32 @@ pub mod by_contract_id {
             /// 单位
             ///
             /// Example: `DAY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub unit: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestDeductDuration {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("count", &self.count)?;
+                m.opt("unit", &self.unit)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestDeductDuration {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    count: o.req("count")?,
+                    unit: o.opt("unit")?,
+                })
+            }
+        }
         /// 预计扣费金额信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestEstimatedAmount {
             /// 预计扣费金额
             ///
@@ -161,8 +207,29 @@ pub mod by_contract_id {
             /// 预计扣费货币类型
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequestEstimatedAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("amount", &self.amount)?;
+                m.opt("currency", &self.currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestEstimatedAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    amount: o.req("amount")?,
+                    currency: o.opt("currency")?,
+                })
+            }
         }
     }
 }

@@ -28,12 +28,11 @@ impl<'a> Batches<'a> {
     }
 }
 /// The request of `POST /v3/partner-transfer/batches` (发起批量转账API).
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
     /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    #[serde(rename = "Wechatpay-Serial", skip_serializing)]
     pub wechatpay_serial: String,
     /// 特约商户号
     ///
@@ -42,7 +41,6 @@ pub struct PostRequest {
     /// 特约商户appid
     ///
     /// Example: `wxf636efh567hg4356`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_appid: Option<String>,
     /// 特约商户授权类型
     ///
@@ -73,18 +71,58 @@ pub struct PostRequest {
     /// 服务商的appid
     ///
     /// Example: `wxf636efh567hg4388`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sp_appid: Option<String>,
     /// 批量转账用途
     ///
     /// Example: `COMMISSION`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub transfer_purpose: Option<PostRequestTransferPurpose>,
     /// 转账场景
     ///
     /// Example: `ORDINARY_TRANSFER`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub transfer_scene: Option<PostRequestTransferScene>,
+}
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("sub_mchid", &self.sub_mchid)?;
+        m.opt("sub_appid", &self.sub_appid)?;
+        m.req("authorization_type", &self.authorization_type)?;
+        m.req("out_batch_no", &self.out_batch_no)?;
+        m.req("batch_name", &self.batch_name)?;
+        m.req("batch_remark", &self.batch_remark)?;
+        m.req("total_amount", &self.total_amount)?;
+        m.req("total_num", &self.total_num)?;
+        m.req("transfer_detail_list", &self.transfer_detail_list)?;
+        m.opt("sp_appid", &self.sp_appid)?;
+        m.opt("transfer_purpose", &self.transfer_purpose)?;
+        m.opt("transfer_scene", &self.transfer_scene)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            wechatpay_serial: o.req("Wechatpay-Serial")?,
+            sub_mchid: o.req("sub_mchid")?,
+            sub_appid: o.opt("sub_appid")?,
+            authorization_type: o.req("authorization_type")?,
+            out_batch_no: o.req("out_batch_no")?,
+            batch_name: o.req("batch_name")?,
+            batch_remark: o.req("batch_remark")?,
+            total_amount: o.req("total_amount")?,
+            total_num: o.req("total_num")?,
+            transfer_detail_list: o.req("transfer_detail_list")?,
+            sp_appid: o.opt("sp_appid")?,
+            transfer_purpose: o.opt("transfer_purpose")?,
+            transfer_scene: o.opt("transfer_scene")?,
+        })
+    }
 }
 /// 特约商户授权类型
 ///
@@ -147,7 +185,7 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestAuthorizationType {
     }
 }
 /// PostRequestTransferDetailList
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestTransferDetailList {
     /// 商家明细单号
     ///
@@ -172,8 +210,37 @@ pub struct PostRequestTransferDetailList {
     /// 收款用户身份证
     ///
     /// Example: `8609cb22e1774a50a930e414cc71eca06121bcd266335cda230d24a7886a8d9f`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id_card: Option<String>,
+}
+impl ::serde::Serialize for PostRequestTransferDetailList {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("out_detail_no", &self.out_detail_no)?;
+        m.req("transfer_amount", &self.transfer_amount)?;
+        m.req("transfer_remark", &self.transfer_remark)?;
+        m.req("openid", &self.openid)?;
+        m.req("user_name", &self.user_name)?;
+        m.opt("user_id_card", &self.user_id_card)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestTransferDetailList {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            out_detail_no: o.req("out_detail_no")?,
+            transfer_amount: o.req("transfer_amount")?,
+            transfer_remark: o.req("transfer_remark")?,
+            openid: o.req("openid")?,
+            user_name: o.req("user_name")?,
+            user_id_card: o.opt("user_id_card")?,
+        })
+    }
 }
 /// 批量转账用途
 ///
@@ -296,7 +363,7 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestTransferScene {
     }
 }
 /// The response of `POST /v3/partner-transfer/batches` (发起批量转账API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 商家批次单号
     ///
@@ -310,6 +377,30 @@ pub struct PostResponse {
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
     pub create_time: String,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("out_batch_no", &self.out_batch_no)?;
+        m.req("batch_id", &self.batch_id)?;
+        m.req("create_time", &self.create_time)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            out_batch_no: o.req("out_batch_no")?,
+            batch_id: o.req("batch_id")?,
+            create_time: o.req("create_time")?,
+        })
+    }
 }
 /// `/v3/partner-transfer/batches/batch-id`
 pub mod batch_id {
@@ -349,35 +440,46 @@ pub mod batch_id {
             }
         }
         /// The request of `GET /v3/partner-transfer/batches/batch-id/{batch_id}` (微信支付批次单号查询批次单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 是否查询转账明细单
             ///
             /// Query parameter `need_query_detail`.
-            #[serde(skip_serializing)]
             pub need_query_detail: bool,
             /// 请求资源起始位置
             ///
             /// Query parameter `offset`. Example: `0`
-            #[serde(skip_serializing)]
             pub offset: Option<i64>,
             /// 最大资源条数
             ///
             /// Query parameter `limit`. Example: `20`
-            #[serde(skip_serializing)]
             pub limit: Option<i64>,
             /// 明细状态
             ///
             /// Query parameter `detail_status`. Example: `FAIL`
-            #[serde(skip_serializing)]
             pub detail_status: Option<GetRequestDetailStatus>,
+        }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    need_query_detail: o.req("need_query_detail")?,
+                    offset: o.opt("offset")?,
+                    limit: o.opt("limit")?,
+                    detail_status: o.opt("detail_status")?,
+                })
+            }
         }
         /// 明细状态
         ///
@@ -438,14 +540,7 @@ pub mod batch_id {
             }
         }
         /// The response of `GET /v3/partner-transfer/batches/batch-id/{batch_id}` (微信支付批次单号查询批次单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 服务商商户号
             ///
@@ -466,7 +561,6 @@ pub mod batch_id {
             /// 特约商户appid
             ///
             /// Example: `wxf636efh567hg4356`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 批次状态
             ///
@@ -491,7 +585,6 @@ pub mod batch_id {
             /// 批次关闭原因
             ///
             /// Example: `OVERDUE_CLOSE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub close_reason: Option<GetResponseCloseReason>,
             /// 转账总金额
             ///
@@ -504,51 +597,105 @@ pub mod batch_id {
             /// 批次创建时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub create_time: Option<String>,
             /// 批次更新时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub update_time: Option<String>,
             /// 转账成功金额
             ///
             /// Example: `3900000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_amount: Option<i64>,
             /// 转账成功笔数
             ///
             /// Example: `199`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_num: Option<i64>,
             /// 转账失败金额
             ///
             /// Example: `100000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fail_amount: Option<i64>,
             /// 转账失败笔数
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fail_num: Option<i64>,
             /// 转账明细单列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transfer_detail_list: Option<Vec<GetResponseTransferDetailList>>,
             /// 服务商的appid
             ///
             /// Example: `wxf636efh567hg4388`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_appid: Option<String>,
             /// 批量转账用途
             ///
             /// Example: `COMMISSION`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transfer_purpose: Option<GetResponseTransferPurpose>,
             /// 转账场景
             ///
             /// Example: `ORDINARY_TRANSFER`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transfer_scene: Option<GetResponseTransferScene>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("out_batch_no", &self.out_batch_no)?;
+                m.req("batch_id", &self.batch_id)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("batch_status", &self.batch_status)?;
+                m.req("batch_type", &self.batch_type)?;
+                m.req("authorization_type", &self.authorization_type)?;
+                m.req("batch_name", &self.batch_name)?;
+                m.req("batch_remark", &self.batch_remark)?;
+                m.opt("close_reason", &self.close_reason)?;
+                m.req("total_amount", &self.total_amount)?;
+                m.req("total_num", &self.total_num)?;
+                m.opt("create_time", &self.create_time)?;
+                m.opt("update_time", &self.update_time)?;
+                m.opt("success_amount", &self.success_amount)?;
+                m.opt("success_num", &self.success_num)?;
+                m.opt("fail_amount", &self.fail_amount)?;
+                m.opt("fail_num", &self.fail_num)?;
+                m.opt("transfer_detail_list", &self.transfer_detail_list)?;
+                m.opt("sp_appid", &self.sp_appid)?;
+                m.opt("transfer_purpose", &self.transfer_purpose)?;
+                m.opt("transfer_scene", &self.transfer_scene)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    out_batch_no: o.req("out_batch_no")?,
+                    batch_id: o.req("batch_id")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    batch_status: o.req("batch_status")?,
+                    batch_type: o.req("batch_type")?,
+                    authorization_type: o.req("authorization_type")?,
+                    batch_name: o.req("batch_name")?,
+                    batch_remark: o.req("batch_remark")?,
+                    close_reason: o.opt("close_reason")?,
+                    total_amount: o.req("total_amount")?,
+                    total_num: o.req("total_num")?,
+                    create_time: o.opt("create_time")?,
+                    update_time: o.opt("update_time")?,
+                    success_amount: o.opt("success_amount")?,
+                    success_num: o.opt("success_num")?,
+                    fail_amount: o.opt("fail_amount")?,
+                    fail_num: o.opt("fail_num")?,
+                    transfer_detail_list: o.opt("transfer_detail_list")?,
+                    sp_appid: o.opt("sp_appid")?,
+                    transfer_purpose: o.opt("transfer_purpose")?,
+                    transfer_scene: o.opt("transfer_scene")?,
+                })
+            }
         }
         /// 批次关闭原因
         ///
@@ -609,14 +756,7 @@ pub mod batch_id {
             }
         }
         /// GetResponseTransferDetailList
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseTransferDetailList {
             /// 微信支付明细单号
             ///
@@ -630,6 +770,30 @@ pub mod batch_id {
             ///
             /// Example: `SUCCESS`
             pub detail_status: String,
+        }
+        impl ::serde::Serialize for GetResponseTransferDetailList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("detail_id", &self.detail_id)?;
+                m.req("out_detail_no", &self.out_detail_no)?;
+                m.req("detail_status", &self.detail_status)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseTransferDetailList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    detail_id: o.req("detail_id")?,
+                    out_detail_no: o.req("out_detail_no")?,
+                    detail_status: o.req("detail_status")?,
+                })
+            }
         }
         /// 批量转账用途
         ///
@@ -795,14 +959,7 @@ pub mod batch_id {
                         }
                     }
                     /// The response of `GET /v3/partner-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付明细单号查询明细单API).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponse {
                         /// 服务商商户号
                         ///
@@ -819,7 +976,6 @@ pub mod batch_id {
                         /// 商户的appid
                         ///
                         /// Example: `wxf636efh567hg4356`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub appid: Option<String>,
                         /// 商家明细单号
                         ///
@@ -844,7 +1000,6 @@ pub mod batch_id {
                         /// 明细失败原因
                         ///
                         /// Example: `ACCOUNT_FROZEN`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub fail_reason: Option<String>,
                         /// 收款用户openid
                         ///
@@ -865,18 +1020,67 @@ pub mod batch_id {
                         /// 收款账户类型
                         ///
                         /// Example: `BANK_ACCOUNT`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub account_type: Option<String>,
                         /// 银行名称
                         ///
                         /// Example: `招商银行`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub bank_name: Option<String>,
                         /// 银行卡尾号
                         ///
                         /// Example: `1234`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub bank_card_number_tail: Option<String>,
+                    }
+                    impl ::serde::Serialize for GetResponse {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("sp_mchid", &self.sp_mchid)?;
+                            m.req("out_batch_no", &self.out_batch_no)?;
+                            m.req("batch_id", &self.batch_id)?;
+                            m.opt("appid", &self.appid)?;
+                            m.req("out_detail_no", &self.out_detail_no)?;
+                            m.req("detail_id", &self.detail_id)?;
+                            m.req("detail_status", &self.detail_status)?;
+                            m.req("transfer_amount", &self.transfer_amount)?;
+                            m.req("transfer_remark", &self.transfer_remark)?;
+                            m.opt("fail_reason", &self.fail_reason)?;
+                            m.req("openid", &self.openid)?;
+                            m.req("username", &self.username)?;
+                            m.req("initiate_time", &self.initiate_time)?;
+                            m.req("update_time", &self.update_time)?;
+                            m.opt("account_type", &self.account_type)?;
+                            m.opt("bank_name", &self.bank_name)?;
+                            m.opt("bank_card_number_tail", &self.bank_card_number_tail)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                sp_mchid: o.req("sp_mchid")?,
+                                out_batch_no: o.req("out_batch_no")?,
+                                batch_id: o.req("batch_id")?,
+                                appid: o.opt("appid")?,
+                                out_detail_no: o.req("out_detail_no")?,
+                                detail_id: o.req("detail_id")?,
+                                detail_status: o.req("detail_status")?,
+                                transfer_amount: o.req("transfer_amount")?,
+                                transfer_remark: o.req("transfer_remark")?,
+                                fail_reason: o.opt("fail_reason")?,
+                                openid: o.req("openid")?,
+                                username: o.req("username")?,
+                                initiate_time: o.req("initiate_time")?,
+                                update_time: o.req("update_time")?,
+                                account_type: o.opt("account_type")?,
+                                bank_name: o.opt("bank_name")?,
+                                bank_card_number_tail: o.opt("bank_card_number_tail")?,
+                            })
+                        }
                     }
                 }
             }
@@ -924,35 +1128,46 @@ pub mod out_batch_no {
             }
         }
         /// The request of `GET /v3/partner-transfer/batches/out-batch-no/{out_batch_no}` (商家批次单号查询批次单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 是否查询转账明细单
             ///
             /// Query parameter `need_query_detail`.
-            #[serde(skip_serializing)]
             pub need_query_detail: bool,
             /// 请求资源起始位置
             ///
             /// Query parameter `offset`.
-            #[serde(skip_serializing)]
             pub offset: Option<i64>,
             /// 最大资源条数
             ///
             /// Query parameter `limit`. Example: `20`
-            #[serde(skip_serializing)]
             pub limit: Option<i64>,
             /// 明细状态
             ///
             /// Query parameter `detail_status`. Example: `FAIL`
-            #[serde(skip_serializing)]
             pub detail_status: Option<GetRequestDetailStatus>,
+        }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    need_query_detail: o.req("need_query_detail")?,
+                    offset: o.opt("offset")?,
+                    limit: o.opt("limit")?,
+                    detail_status: o.opt("detail_status")?,
+                })
+            }
         }
         /// 明细状态
         ///
@@ -1017,14 +1232,7 @@ pub mod out_batch_no {
             }
         }
         /// The response of `GET /v3/partner-transfer/batches/out-batch-no/{out_batch_no}` (商家批次单号查询批次单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 服务商商户号
             ///
@@ -1045,7 +1253,6 @@ pub mod out_batch_no {
             /// 特约商户appid
             ///
             /// Example: `wxf636efh567hg4356`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 批次状态
             ///
@@ -1070,7 +1277,6 @@ pub mod out_batch_no {
             /// 批次关闭原因
             ///
             /// Example: `OVERDUE_CLOSE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub close_reason: Option<GetResponseCloseReason>,
             /// 转账总金额
             ///
@@ -1083,50 +1289,105 @@ pub mod out_batch_no {
             /// 批次创建时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub create_time: Option<String>,
             /// 批次更新时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub update_time: Option<String>,
             /// 转账成功金额
             ///
             /// Example: `3900000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_amount: Option<i64>,
             /// 转账成功笔数
             ///
             /// Example: `199`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_num: Option<i64>,
             /// 转账失败金额
             ///
             /// Example: `100000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fail_amount: Option<i64>,
             /// 转账失败笔数
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fail_num: Option<i64>,
             /// 转账明细单列表
             pub transfer_detail_list: Vec<GetResponseTransferDetailList>,
             /// 服务商的appid
             ///
             /// Example: `wxf636efh567hg4388`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_appid: Option<String>,
             /// 批量转账用途
             ///
             /// Example: `COMMISSION`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transfer_purpose: Option<GetResponseTransferPurpose>,
             /// 转账场景
             ///
             /// Example: `ORDINARY_TRANSFER`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transfer_scene: Option<GetResponseTransferScene>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("out_batch_no", &self.out_batch_no)?;
+                m.req("batch_id", &self.batch_id)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("batch_status", &self.batch_status)?;
+                m.req("batch_type", &self.batch_type)?;
+                m.req("authorization_type", &self.authorization_type)?;
+                m.req("batch_name", &self.batch_name)?;
+                m.req("batch_remark", &self.batch_remark)?;
+                m.opt("close_reason", &self.close_reason)?;
+                m.req("total_amount", &self.total_amount)?;
+                m.req("total_num", &self.total_num)?;
+                m.opt("create_time", &self.create_time)?;
+                m.opt("update_time", &self.update_time)?;
+                m.opt("success_amount", &self.success_amount)?;
+                m.opt("success_num", &self.success_num)?;
+                m.opt("fail_amount", &self.fail_amount)?;
+                m.opt("fail_num", &self.fail_num)?;
+                m.req("transfer_detail_list", &self.transfer_detail_list)?;
+                m.opt("sp_appid", &self.sp_appid)?;
+                m.opt("transfer_purpose", &self.transfer_purpose)?;
+                m.opt("transfer_scene", &self.transfer_scene)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    out_batch_no: o.req("out_batch_no")?,
+                    batch_id: o.req("batch_id")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    batch_status: o.req("batch_status")?,
+                    batch_type: o.req("batch_type")?,
+                    authorization_type: o.req("authorization_type")?,
+                    batch_name: o.req("batch_name")?,
+                    batch_remark: o.req("batch_remark")?,
+                    close_reason: o.opt("close_reason")?,
+                    total_amount: o.req("total_amount")?,
+                    total_num: o.req("total_num")?,
+                    create_time: o.opt("create_time")?,
+                    update_time: o.opt("update_time")?,
+                    success_amount: o.opt("success_amount")?,
+                    success_num: o.opt("success_num")?,
+                    fail_amount: o.opt("fail_amount")?,
+                    fail_num: o.opt("fail_num")?,
+                    transfer_detail_list: o.req("transfer_detail_list")?,
+                    sp_appid: o.opt("sp_appid")?,
+                    transfer_purpose: o.opt("transfer_purpose")?,
+                    transfer_scene: o.opt("transfer_scene")?,
+                })
+            }
         }
         /// 批次关闭原因
         ///
@@ -1187,14 +1448,7 @@ pub mod out_batch_no {
             }
         }
         /// GetResponseTransferDetailList
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseTransferDetailList {
             /// 微信支付明细单号
             ///
@@ -1208,6 +1462,30 @@ pub mod out_batch_no {
             ///
             /// Example: `SUCCESS`
             pub detail_status: String,
+        }
+        impl ::serde::Serialize for GetResponseTransferDetailList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("detail_id", &self.detail_id)?;
+                m.req("out_detail_no", &self.out_detail_no)?;
+                m.req("detail_status", &self.detail_status)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseTransferDetailList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    detail_id: o.req("detail_id")?,
+                    out_detail_no: o.req("out_detail_no")?,
+                    detail_status: o.req("detail_status")?,
+                })
+            }
         }
         /// 批量转账用途
         ///
@@ -1375,14 +1653,7 @@ pub mod out_batch_no {
                         }
                     }
                     /// The response of `GET /v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商家明细单号查询明细单API).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponse {
                         /// 服务商商户号
                         ///
@@ -1399,7 +1670,6 @@ pub mod out_batch_no {
                         /// 商户的appid
                         ///
                         /// Example: `wxf636efh567hg4356`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub appid: Option<String>,
                         /// 商家明细单号
                         ///
@@ -1424,7 +1694,6 @@ pub mod out_batch_no {
                         /// 明细失败原因
                         ///
                         /// Example: `ACCOUNT_FROZEN`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub fail_reason: Option<String>,
                         /// 收款用户openid
                         ///
@@ -1445,18 +1714,67 @@ pub mod out_batch_no {
                         /// 收款账户类型
                         ///
                         /// Example: `BANK_ACCOUNT`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub account_type: Option<String>,
                         /// 银行名称
                         ///
                         /// Example: `招商银行`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub bank_name: Option<String>,
                         /// 银行卡尾号
                         ///
                         /// Example: `1234`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub bank_card_number_tail: Option<String>,
+                    }
+                    impl ::serde::Serialize for GetResponse {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("sp_mchid", &self.sp_mchid)?;
+                            m.req("out_batch_no", &self.out_batch_no)?;
+                            m.req("batch_id", &self.batch_id)?;
+                            m.opt("appid", &self.appid)?;
+                            m.req("out_detail_no", &self.out_detail_no)?;
+                            m.req("detail_id", &self.detail_id)?;
+                            m.req("detail_status", &self.detail_status)?;
+                            m.req("transfer_amount", &self.transfer_amount)?;
+                            m.req("transfer_remark", &self.transfer_remark)?;
+                            m.opt("fail_reason", &self.fail_reason)?;
+                            m.req("openid", &self.openid)?;
+                            m.req("username", &self.username)?;
+                            m.req("initiate_time", &self.initiate_time)?;
+                            m.req("update_time", &self.update_time)?;
+                            m.opt("account_type", &self.account_type)?;
+                            m.opt("bank_name", &self.bank_name)?;
+                            m.opt("bank_card_number_tail", &self.bank_card_number_tail)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                sp_mchid: o.req("sp_mchid")?,
+                                out_batch_no: o.req("out_batch_no")?,
+                                batch_id: o.req("batch_id")?,
+                                appid: o.opt("appid")?,
+                                out_detail_no: o.req("out_detail_no")?,
+                                detail_id: o.req("detail_id")?,
+                                detail_status: o.req("detail_status")?,
+                                transfer_amount: o.req("transfer_amount")?,
+                                transfer_remark: o.req("transfer_remark")?,
+                                fail_reason: o.opt("fail_reason")?,
+                                openid: o.req("openid")?,
+                                username: o.req("username")?,
+                                initiate_time: o.req("initiate_time")?,
+                                update_time: o.req("update_time")?,
+                                account_type: o.opt("account_type")?,
+                                bank_name: o.opt("bank_name")?,
+                                bank_card_number_tail: o.opt("bank_card_number_tail")?,
+                            })
+                        }
                     }
                 }
             }

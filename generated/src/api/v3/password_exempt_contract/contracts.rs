@@ -69,14 +69,7 @@ pub mod ecommerce {
                 }
             }
             /// The request of `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program` (电商收付通模式小程序场景预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 商户AppID
                 ///
@@ -103,15 +96,38 @@ pub mod ecommerce {
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 pub openid: String,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("appid", &self.appid)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.req("out_contract_code", &self.out_contract_code)?;
+                    m.req("notify_url", &self.notify_url)?;
+                    m.req("contract_display_account", &self.contract_display_account)?;
+                    m.req("openid", &self.openid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        appid: o.req("appid")?,
+                        service_id: o.req("service_id")?,
+                        out_contract_code: o.req("out_contract_code")?,
+                        notify_url: o.req("notify_url")?,
+                        contract_display_account: o.req("contract_display_account")?,
+                        openid: o.req("openid")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program` (电商收付通模式小程序场景预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 预签约ID
                 ///
@@ -138,6 +154,36 @@ pub mod ecommerce {
                 /// Example: `pages/PwdExemptContract/index`
                 pub sign_mp_path: String,
             }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.req("out_contract_code", &self.out_contract_code)?;
+                    m.req("sign_mp_appid", &self.sign_mp_appid)?;
+                    m.req("sign_mp_path", &self.sign_mp_path)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        pre_entrustweb_id: o.req("pre_entrustweb_id")?,
+                        mchid: o.req("mchid")?,
+                        service_id: o.req("service_id")?,
+                        out_contract_code: o.req("out_contract_code")?,
+                        sign_mp_appid: o.req("sign_mp_appid")?,
+                        sign_mp_path: o.req("sign_mp_path")?,
+                    })
+                }
+            }
         }
         /// `/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign`
         pub mod pay_redirect_sign {
@@ -160,14 +206,7 @@ pub mod ecommerce {
                 }
             }
             /// The request of `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign` (电商收付通模式支付后场景预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 商户AppID
                 ///
@@ -198,15 +237,40 @@ pub mod ecommerce {
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 pub openid: String,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("appid", &self.appid)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.req("out_contract_code", &self.out_contract_code)?;
+                    m.req("notify_url", &self.notify_url)?;
+                    m.req("contract_display_account", &self.contract_display_account)?;
+                    m.req("prepay_id", &self.prepay_id)?;
+                    m.req("openid", &self.openid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        appid: o.req("appid")?,
+                        service_id: o.req("service_id")?,
+                        out_contract_code: o.req("out_contract_code")?,
+                        notify_url: o.req("notify_url")?,
+                        contract_display_account: o.req("contract_display_account")?,
+                        prepay_id: o.req("prepay_id")?,
+                        openid: o.req("openid")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign` (电商收付通模式支付后场景预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 商户号
                 ///
@@ -220,6 +284,30 @@ pub mod ecommerce {
                 ///
                 /// Example: `wxwtdk20200910100000`
                 pub out_contract_code: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.req("out_contract_code", &self.out_contract_code)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mchid: o.req("mchid")?,
+                        service_id: o.req("service_id")?,
+                        out_contract_code: o.req("out_contract_code")?,
+                    })
+                }
             }
         }
     }
@@ -269,14 +357,7 @@ pub mod normal {
                 }
             }
             /// The request of `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program` (直连商户模式小程序场景预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 商户AppID
                 ///
@@ -303,15 +384,38 @@ pub mod normal {
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 pub openid: String,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("appid", &self.appid)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.req("out_contract_code", &self.out_contract_code)?;
+                    m.req("notify_url", &self.notify_url)?;
+                    m.req("contract_display_account", &self.contract_display_account)?;
+                    m.req("openid", &self.openid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        appid: o.req("appid")?,
+                        service_id: o.req("service_id")?,
+                        out_contract_code: o.req("out_contract_code")?,
+                        notify_url: o.req("notify_url")?,
+                        contract_display_account: o.req("contract_display_account")?,
+                        openid: o.req("openid")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program` (直连商户模式小程序场景预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 预签约ID
                 ///
@@ -338,6 +442,36 @@ pub mod normal {
                 /// Example: `pages/PwdExemptContract/index`
                 pub sign_mp_path: String,
             }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.req("out_contract_code", &self.out_contract_code)?;
+                    m.req("sign_mp_appid", &self.sign_mp_appid)?;
+                    m.req("sign_mp_path", &self.sign_mp_path)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        pre_entrustweb_id: o.req("pre_entrustweb_id")?,
+                        mchid: o.req("mchid")?,
+                        service_id: o.req("service_id")?,
+                        out_contract_code: o.req("out_contract_code")?,
+                        sign_mp_appid: o.req("sign_mp_appid")?,
+                        sign_mp_path: o.req("sign_mp_path")?,
+                    })
+                }
+            }
         }
         /// `/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign`
         pub mod pay_redirect_sign {
@@ -360,14 +494,7 @@ pub mod normal {
                 }
             }
             /// The request of `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign` (直连商户模式支付后场景预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 商户AppID
                 ///
@@ -398,15 +525,40 @@ pub mod normal {
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 pub openid: String,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("appid", &self.appid)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.req("out_contract_code", &self.out_contract_code)?;
+                    m.req("notify_url", &self.notify_url)?;
+                    m.req("contract_display_account", &self.contract_display_account)?;
+                    m.req("prepay_id", &self.prepay_id)?;
+                    m.req("openid", &self.openid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        appid: o.req("appid")?,
+                        service_id: o.req("service_id")?,
+                        out_contract_code: o.req("out_contract_code")?,
+                        notify_url: o.req("notify_url")?,
+                        contract_display_account: o.req("contract_display_account")?,
+                        prepay_id: o.req("prepay_id")?,
+                        openid: o.req("openid")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign` (直连商户模式支付后场景预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 商户号
                 ///
@@ -420,6 +572,30 @@ pub mod normal {
                 ///
                 /// Example: `wxwtdk20200910100000`
                 pub out_contract_code: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.req("out_contract_code", &self.out_contract_code)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mchid: o.req("mchid")?,
+                        service_id: o.req("service_id")?,
+                        out_contract_code: o.req("out_contract_code")?,
+                    })
+                }
             }
         }
     }
@@ -469,14 +645,7 @@ pub mod qs {
                 }
             }
             /// The request of `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program` (清算机构模式小程序场景预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 商户AppID
                 ///
@@ -509,23 +678,50 @@ pub mod qs {
                 /// 用户标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub openid: Option<String>,
                 /// 用户子标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_openid: Option<String>,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("appid", &self.appid)?;
+                    m.req("sub_appid", &self.sub_appid)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.req("out_contract_code", &self.out_contract_code)?;
+                    m.req("notify_url", &self.notify_url)?;
+                    m.req("contract_display_account", &self.contract_display_account)?;
+                    m.opt("openid", &self.openid)?;
+                    m.opt("sub_openid", &self.sub_openid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        appid: o.req("appid")?,
+                        sub_appid: o.req("sub_appid")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        service_id: o.req("service_id")?,
+                        out_contract_code: o.req("out_contract_code")?,
+                        notify_url: o.req("notify_url")?,
+                        contract_display_account: o.req("contract_display_account")?,
+                        openid: o.opt("openid")?,
+                        sub_openid: o.opt("sub_openid")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program` (清算机构模式小程序场景预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 预签约ID
                 ///
@@ -552,6 +748,36 @@ pub mod qs {
                 /// Example: `pages/PwdExemptContract/index`
                 pub sign_mp_path: String,
             }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.req("out_contract_code", &self.out_contract_code)?;
+                    m.req("sign_mp_appid", &self.sign_mp_appid)?;
+                    m.req("sign_mp_path", &self.sign_mp_path)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        pre_entrustweb_id: o.req("pre_entrustweb_id")?,
+                        mchid: o.req("mchid")?,
+                        service_id: o.req("service_id")?,
+                        out_contract_code: o.req("out_contract_code")?,
+                        sign_mp_appid: o.req("sign_mp_appid")?,
+                        sign_mp_path: o.req("sign_mp_path")?,
+                    })
+                }
+            }
         }
         /// `/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign`
         pub mod pay_redirect_sign {
@@ -574,14 +800,7 @@ pub mod qs {
                 }
             }
             /// The request of `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign` (清算机构模式支付后场景预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 商户AppID
                 ///
@@ -618,23 +837,52 @@ pub mod qs {
                 /// 用户标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub openid: Option<String>,
                 /// 用户子标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_openid: Option<String>,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("appid", &self.appid)?;
+                    m.req("sub_appid", &self.sub_appid)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.req("out_contract_code", &self.out_contract_code)?;
+                    m.req("notify_url", &self.notify_url)?;
+                    m.req("contract_display_account", &self.contract_display_account)?;
+                    m.req("prepay_id", &self.prepay_id)?;
+                    m.opt("openid", &self.openid)?;
+                    m.opt("sub_openid", &self.sub_openid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        appid: o.req("appid")?,
+                        sub_appid: o.req("sub_appid")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        service_id: o.req("service_id")?,
+                        out_contract_code: o.req("out_contract_code")?,
+                        notify_url: o.req("notify_url")?,
+                        contract_display_account: o.req("contract_display_account")?,
+                        prepay_id: o.req("prepay_id")?,
+                        openid: o.opt("openid")?,
+                        sub_openid: o.opt("sub_openid")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign` (清算机构模式支付后场景预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 商户号
                 ///
@@ -648,6 +896,30 @@ pub mod qs {
                 ///
                 /// Example: `wxwtdk20200910100000`
                 pub out_contract_code: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.req("out_contract_code", &self.out_contract_code)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mchid: o.req("mchid")?,
+                        service_id: o.req("service_id")?,
+                        out_contract_code: o.req("out_contract_code")?,
+                    })
+                }
             }
         }
     }
@@ -708,14 +980,7 @@ pub mod service_id {
                     }
                 }
                 /// The response of `GET /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}` (商户通过商户协议号查询协议API).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
                     /// 商户号
                     ///
@@ -736,12 +1001,10 @@ pub mod service_id {
                     /// 子商户AppID
                     ///
                     /// Example: `wxd678efh567hg6787`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_appid: Option<String>,
                     /// 用户标识
                     ///
                     /// Example: `wxd678efh567hg6787`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_openid: Option<String>,
                     /// 免密支付服务ID
                     ///
@@ -754,7 +1017,6 @@ pub mod service_id {
                     /// 用户账户展示名称
                     ///
                     /// Example: `微信代扣用户A`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub contract_display_account: Option<String>,
                     /// 委托代扣协议状态
                     ///
@@ -765,20 +1027,57 @@ pub mod service_id {
                     /// Example: `2020-09-10T13:29:35+08:00`
                     pub contract_signed_time: String,
                     /// 协议解约信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub contract_terminate_info: Option<
                         GetResponseContractTerminateInfo,
                     >,
                 }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("mchid", &self.mchid)?;
+                        m.req("contract_id", &self.contract_id)?;
+                        m.req("appid", &self.appid)?;
+                        m.req("openid", &self.openid)?;
+                        m.opt("sub_appid", &self.sub_appid)?;
+                        m.opt("sub_openid", &self.sub_openid)?;
+                        m.req("service_id", &self.service_id)?;
+                        m.req("out_contract_code", &self.out_contract_code)?;
+                        m.opt(
+                            "contract_display_account",
+                            &self.contract_display_account,
+                        )?;
+                        m.req("contract_state", &self.contract_state)?;
+                        m.req("contract_signed_time", &self.contract_signed_time)?;
+                        m.opt("contract_terminate_info", &self.contract_terminate_info)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            mchid: o.req("mchid")?,
+                            contract_id: o.req("contract_id")?,
+                            appid: o.req("appid")?,
+                            openid: o.req("openid")?,
+                            sub_appid: o.opt("sub_appid")?,
+                            sub_openid: o.opt("sub_openid")?,
+                            service_id: o.req("service_id")?,
+                            out_contract_code: o.req("out_contract_code")?,
+                            contract_display_account: o.opt("contract_display_account")?,
+                            contract_state: o.req("contract_state")?,
+                            contract_signed_time: o.req("contract_signed_time")?,
+                            contract_terminate_info: o.opt("contract_terminate_info")?,
+                        })
+                    }
+                }
                 /// 协议解约信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseContractTerminateInfo {
                     /// 协议解约方式
                     ///
@@ -787,13 +1086,47 @@ pub mod service_id {
                     /// 协议解约时间
                     ///
                     /// Example: `2020-10-10T13:29:35+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub contract_terminated_time: Option<String>,
                     /// 解约备注
                     ///
                     /// Example: `用户解约`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub contract_termination_remark: Option<String>,
+                }
+                impl ::serde::Serialize for GetResponseContractTerminateInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req(
+                            "contract_termination_mode",
+                            &self.contract_termination_mode,
+                        )?;
+                        m.opt(
+                            "contract_terminated_time",
+                            &self.contract_terminated_time,
+                        )?;
+                        m.opt(
+                            "contract_termination_remark",
+                            &self.contract_termination_remark,
+                        )?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseContractTerminateInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            contract_termination_mode: o
+                                .req("contract_termination_mode")?,
+                            contract_terminated_time: o.opt("contract_terminated_time")?,
+                            contract_termination_remark: o
+                                .opt("contract_termination_remark")?,
+                        })
+                    }
                 }
                 /// `/v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate`
                 pub mod terminate {
@@ -816,29 +1149,39 @@ pub mod service_id {
                         }
                     }
                     /// The request of `POST /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate` (商户通过商户协议号解约协议API).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostRequest {
                         /// 解约备注
                         ///
                         /// Example: `用户解约`
                         pub contract_termination_remark: String,
                     }
+                    impl ::serde::Serialize for PostRequest {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req(
+                                "contract_termination_remark",
+                                &self.contract_termination_remark,
+                            )?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                contract_termination_remark: o
+                                    .req("contract_termination_remark")?,
+                            })
+                        }
+                    }
                     /// The response of `POST /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate` (商户通过商户协议号解约协议API).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostResponse {
                         /// 商户号
                         ///
@@ -852,6 +1195,30 @@ pub mod service_id {
                         ///
                         /// Example: `wxwtdk20200910100000`
                         pub out_contract_code: String,
+                    }
+                    impl ::serde::Serialize for PostResponse {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("mchid", &self.mchid)?;
+                            m.req("service_id", &self.service_id)?;
+                            m.req("out_contract_code", &self.out_contract_code)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                mchid: o.req("mchid")?,
+                                service_id: o.req("service_id")?,
+                                out_contract_code: o.req("out_contract_code")?,
+                            })
+                        }
                     }
                 }
             }
@@ -903,14 +1270,7 @@ pub mod service_provider {
                 }
             }
             /// The request of `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program` (服务商模式小程序场景预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 商户AppID
                 ///
@@ -919,7 +1279,6 @@ pub mod service_provider {
                 /// 用户标识
                 ///
                 /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sp_openid: Option<String>,
                 /// 子商户号
                 ///
@@ -932,7 +1291,6 @@ pub mod service_provider {
                 /// 用户子标识
                 ///
                 /// Example: `wxd678efh567hg6787`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_openid: Option<String>,
                 /// 免密支付服务ID
                 ///
@@ -951,15 +1309,44 @@ pub mod service_provider {
                 /// Example: `微信代扣用户A`
                 pub contract_display_account: String,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sp_appid", &self.sp_appid)?;
+                    m.opt("sp_openid", &self.sp_openid)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("sub_appid", &self.sub_appid)?;
+                    m.opt("sub_openid", &self.sub_openid)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.req("out_contract_code", &self.out_contract_code)?;
+                    m.req("notify_url", &self.notify_url)?;
+                    m.req("contract_display_account", &self.contract_display_account)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sp_appid: o.req("sp_appid")?,
+                        sp_openid: o.opt("sp_openid")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        sub_appid: o.req("sub_appid")?,
+                        sub_openid: o.opt("sub_openid")?,
+                        service_id: o.req("service_id")?,
+                        out_contract_code: o.req("out_contract_code")?,
+                        notify_url: o.req("notify_url")?,
+                        contract_display_account: o.req("contract_display_account")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program` (服务商模式小程序场景预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 预签约ID
                 ///
@@ -990,6 +1377,38 @@ pub mod service_provider {
                 /// Example: `pages/PwdExemptContract/index`
                 pub sign_mp_path: String,
             }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("pre_entrustweb_id", &self.pre_entrustweb_id)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.req("out_contract_code", &self.out_contract_code)?;
+                    m.req("sign_mp_appid", &self.sign_mp_appid)?;
+                    m.req("sign_mp_path", &self.sign_mp_path)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        pre_entrustweb_id: o.req("pre_entrustweb_id")?,
+                        mchid: o.req("mchid")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        service_id: o.req("service_id")?,
+                        out_contract_code: o.req("out_contract_code")?,
+                        sign_mp_appid: o.req("sign_mp_appid")?,
+                        sign_mp_path: o.req("sign_mp_path")?,
+                    })
+                }
+            }
         }
         /// `/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign`
         pub mod pay_redirect_sign {
@@ -1012,14 +1431,7 @@ pub mod service_provider {
                 }
             }
             /// The request of `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign` (服务商模式支付后场景预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 商户AppID
                 ///
@@ -1028,7 +1440,6 @@ pub mod service_provider {
                 /// 用户标识
                 ///
                 /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sp_openid: Option<String>,
                 /// 子商户号
                 ///
@@ -1041,7 +1452,6 @@ pub mod service_provider {
                 /// 用户子标识
                 ///
                 /// Example: `wxd678efh567hg6787`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_openid: Option<String>,
                 /// 免密支付服务ID
                 ///
@@ -1064,15 +1474,46 @@ pub mod service_provider {
                 /// Example: `wx201410272009395522657a690389285100`
                 pub prepay_id: String,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sp_appid", &self.sp_appid)?;
+                    m.opt("sp_openid", &self.sp_openid)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("sub_appid", &self.sub_appid)?;
+                    m.opt("sub_openid", &self.sub_openid)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.req("out_contract_code", &self.out_contract_code)?;
+                    m.req("notify_url", &self.notify_url)?;
+                    m.req("contract_display_account", &self.contract_display_account)?;
+                    m.req("prepay_id", &self.prepay_id)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sp_appid: o.req("sp_appid")?,
+                        sp_openid: o.opt("sp_openid")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        sub_appid: o.req("sub_appid")?,
+                        sub_openid: o.opt("sub_openid")?,
+                        service_id: o.req("service_id")?,
+                        out_contract_code: o.req("out_contract_code")?,
+                        notify_url: o.req("notify_url")?,
+                        contract_display_account: o.req("contract_display_account")?,
+                        prepay_id: o.req("prepay_id")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign` (服务商模式支付后场景预签约API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 商户号
                 ///
@@ -1090,6 +1531,32 @@ pub mod service_provider {
                 ///
                 /// Example: `wxwtdk20200910100000`
                 pub out_contract_code: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.req("out_contract_code", &self.out_contract_code)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mchid: o.req("mchid")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        service_id: o.req("service_id")?,
+                        out_contract_code: o.req("out_contract_code")?,
+                    })
+                }
             }
         }
     }

@@ -39,14 +39,7 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/pay/acquiring-bank/transactions/exposure` (微信分付-支付方式前置服务).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 从业机构号
             ///
@@ -55,7 +48,6 @@ pub mod transactions {
             /// 从业机构应用AppID
             ///
             /// Example: `wx8888888888888888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub acquiring_bank_appid: Option<String>,
             /// 特约商户号
             ///
@@ -64,7 +56,6 @@ pub mod transactions {
             /// 特约商户应用AppID
             ///
             /// Example: `wxd678efh567hg6999`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub merchant_appid: Option<String>,
             /// 渠道商户号
             ///
@@ -77,49 +68,109 @@ pub mod transactions {
             /// Example: `1217752501201407033233368018`
             pub out_trade_no: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("acquiring_bank_id", &self.acquiring_bank_id)?;
+                m.opt("acquiring_bank_appid", &self.acquiring_bank_appid)?;
+                m.req("merchant_id", &self.merchant_id)?;
+                m.opt("merchant_appid", &self.merchant_appid)?;
+                m.req("channel_id", &self.channel_id)?;
+                m.req("payer", &self.payer)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    acquiring_bank_id: o.req("acquiring_bank_id")?,
+                    acquiring_bank_appid: o.opt("acquiring_bank_appid")?,
+                    merchant_id: o.req("merchant_id")?,
+                    merchant_appid: o.opt("merchant_appid")?,
+                    channel_id: o.req("channel_id")?,
+                    payer: o.req("payer")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                })
+            }
+        }
         /// 支付者
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPayer {
             /// 用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub acquiring_bank_openid: Option<String>,
             /// 用户手机号的哈希值
             ///
             /// Example: `ABDEF3445546456B`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub phone_number_hash: Option<String>,
             /// 用户标识（商户）
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub merchant_openid: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestPayer {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("acquiring_bank_openid", &self.acquiring_bank_openid)?;
+                m.opt("phone_number_hash", &self.phone_number_hash)?;
+                m.opt("merchant_openid", &self.merchant_openid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestPayer {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    acquiring_bank_openid: o.opt("acquiring_bank_openid")?,
+                    phone_number_hash: o.opt("phone_number_hash")?,
+                    merchant_openid: o.opt("merchant_openid")?,
+                })
+            }
+        }
         /// The response of `POST /v3/pay/acquiring-bank/transactions/exposure` (微信分付-支付方式前置服务).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 是否建议曝光微信分付
             pub fqf_exposure: bool,
             /// 曝光凭证
             ///
             /// Example: `Dfkdsf324+-LKFD=`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub market_exposure_token: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("fqf_exposure", &self.fqf_exposure)?;
+                m.opt("market_exposure_token", &self.market_exposure_token)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    fqf_exposure: o.req("fqf_exposure")?,
+                    market_exposure_token: o.opt("market_exposure_token")?,
+                })
+            }
         }
     }
 }

@@ -30,7 +30,7 @@ pub mod exposure {
         }
     }
     /// The request of `POST /v3/pay/instal/exposure` (商户贴息-获取微信分付曝光建议).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 直连商户号
         ///
@@ -47,13 +47,39 @@ pub mod exposure {
         /// 用户标识
         ///
         /// Example: `123456789`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub openid: Option<String>,
         /// 用户手机号的十六进制字符串
         ///
         /// Example: `EF879546FFFF`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub phone_number_hash: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("appid", &self.appid)?;
+            m.req("user_id_type", &self.user_id_type)?;
+            m.opt("openid", &self.openid)?;
+            m.opt("phone_number_hash", &self.phone_number_hash)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mchid: o.req("mchid")?,
+                appid: o.req("appid")?,
+                user_id_type: o.req("user_id_type")?,
+                openid: o.opt("openid")?,
+                phone_number_hash: o.opt("phone_number_hash")?,
+            })
+        }
     }
     /// 用户ID的类型
     ///
@@ -120,10 +146,30 @@ pub mod exposure {
         }
     }
     /// The response of `POST /v3/pay/instal/exposure` (商户贴息-获取微信分付曝光建议).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 是否建议曝光微信分付
         pub recommend_exposure: bool,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("recommend_exposure", &self.recommend_exposure)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                recommend_exposure: o.req("recommend_exposure")?,
+            })
+        }
     }
 }
 /// `/v3/pay/instal/partner`
@@ -157,14 +203,7 @@ pub mod partner {
             }
         }
         /// The request of `POST /v3/pay/instal/partner/exposure` (商户贴息-获取微信分付曝光建议).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 服务商户号
             ///
@@ -181,42 +220,83 @@ pub mod partner {
             /// 子商户号/二级商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 用户ID
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_id: Option<PostRequestUserId>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.req("sp_appid", &self.sp_appid)?;
+                m.req("sub_appid", &self.sub_appid)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("user_id", &self.user_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_mchid: o.req("sp_mchid")?,
+                    sp_appid: o.req("sp_appid")?,
+                    sub_appid: o.req("sub_appid")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    user_id: o.opt("user_id")?,
+                })
+            }
+        }
         /// 用户ID
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestUserId {
             /// 用户ID的类型
             ///
             /// Example: `OPENID`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_id_type: Option<PostRequestUserIdUserIdType>,
             /// 用户服务标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_openid: Option<String>,
             /// 用户子标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_openid: Option<String>,
             /// 用户手机号的哈希值
             ///
             /// Example: `ABDEF3445546456B`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub phone_number_hash: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequestUserId {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("user_id_type", &self.user_id_type)?;
+                m.opt("sp_openid", &self.sp_openid)?;
+                m.opt("sub_openid", &self.sub_openid)?;
+                m.opt("phone_number_hash", &self.phone_number_hash)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestUserId {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    user_id_type: o.opt("user_id_type")?,
+                    sp_openid: o.opt("sp_openid")?,
+                    sub_openid: o.opt("sub_openid")?,
+                    phone_number_hash: o.opt("phone_number_hash")?,
+                })
+            }
         }
         /// 用户ID的类型
         ///
@@ -285,17 +365,30 @@ pub mod partner {
             }
         }
         /// The response of `POST /v3/pay/instal/partner/exposure` (商户贴息-获取微信分付曝光建议).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 是否建议曝光微信分付
             pub recommend_exposure: bool,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("recommend_exposure", &self.recommend_exposure)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    recommend_exposure: o.req("recommend_exposure")?,
+                })
+            }
         }
     }
 }

@@ -84,19 +84,11 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/pay/partner/transactions/app` (APP下单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            #[serde(rename = "Wechatpay-Serial", skip_serializing)]
             pub wechatpay_serial: String,
             /// 服务商公众号ID
             ///
@@ -109,14 +101,12 @@ pub mod transactions {
             /// 子商户公众号ID
             ///
             /// Example: `wxd678efh567hg6999`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 子商户号
             ///
             /// Example: `1900000109`
             pub sub_mchid: String,
             /// `settle_info`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub settle_info: Option<crate::types::SettleInfo>,
             /// 商品描述
             ///
@@ -125,7 +115,6 @@ pub mod transactions {
             /// 附加数据
             ///
             /// Example: `自定义数据`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 商户订单号
             ///
@@ -136,7 +125,6 @@ pub mod transactions {
             /// 交易结束时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub time_expire: Option<String>,
             /// 通知地址
             ///
@@ -145,46 +133,105 @@ pub mod transactions {
             /// 订单优惠标记
             ///
             /// Example: `WXG`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_tag: Option<String>,
             /// 指定支付方式
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub limit_pay: Option<Vec<crate::types::LimitPay>>,
             /// 电子发票入口开放标识
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub support_fapiao: Option<bool>,
             /// `detail`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub detail: Option<crate::types::Detail>,
             /// `scene_info`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub scene_info: Option<crate::types::SceneInfo>,
             /// 支付者
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payer: Option<PostRequestPayer>,
             /// 贴息信息(微信分付)
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub subsidy_info: Option<PostRequestSubsidyInfo>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_appid", &self.sp_appid)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.opt("settle_info", &self.settle_info)?;
+                m.req("description", &self.description)?;
+                m.opt("attach", &self.attach)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.req("amount", &self.amount)?;
+                m.opt("time_expire", &self.time_expire)?;
+                m.req("notify_url", &self.notify_url)?;
+                m.opt("goods_tag", &self.goods_tag)?;
+                m.opt("limit_pay", &self.limit_pay)?;
+                m.opt("support_fapiao", &self.support_fapiao)?;
+                m.opt("detail", &self.detail)?;
+                m.opt("scene_info", &self.scene_info)?;
+                m.opt("payer", &self.payer)?;
+                m.opt("subsidy_info", &self.subsidy_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wechatpay_serial: o.req("Wechatpay-Serial")?,
+                    sp_appid: o.req("sp_appid")?,
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    settle_info: o.opt("settle_info")?,
+                    description: o.req("description")?,
+                    attach: o.opt("attach")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    amount: o.req("amount")?,
+                    time_expire: o.opt("time_expire")?,
+                    notify_url: o.req("notify_url")?,
+                    goods_tag: o.opt("goods_tag")?,
+                    limit_pay: o.opt("limit_pay")?,
+                    support_fapiao: o.opt("support_fapiao")?,
+                    detail: o.opt("detail")?,
+                    scene_info: o.opt("scene_info")?,
+                    payer: o.opt("payer")?,
+                    subsidy_info: o.opt("subsidy_info")?,
+                })
+            }
+        }
         /// 支付者
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPayer {
             /// 实名支付(需单独申请权限)
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub identity: Option<PostRequestPayerIdentity>,
         }
+        impl ::serde::Serialize for PostRequestPayer {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("identity", &self.identity)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestPayer {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    identity: o.opt("identity")?,
+                })
+            }
+        }
         /// 实名支付(需单独申请权限)
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestPayerIdentity {
             /// 证件类型
-            #[serde(rename = "type")]
             pub type_: PostRequestPayerIdentityType,
             /// 加密后的证件号
             ///
@@ -194,6 +241,30 @@ pub mod transactions {
             ///
             /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
             pub name: String,
+        }
+        impl ::serde::Serialize for PostRequestPayerIdentity {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("type", &self.type_)?;
+                m.req("number", &self.number)?;
+                m.req("name", &self.name)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestPayerIdentity {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.req("type")?,
+                    number: o.req("number")?,
+                    name: o.req("name")?,
+                })
+            }
         }
         /// 证件类型
         ///
@@ -270,21 +341,33 @@ pub mod transactions {
             }
         }
         /// 贴息信息(微信分付)
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSubsidyInfo {
             /// 贴息详情列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub subsidy_detail: Option<Vec<PostRequestSubsidyInfoSubsidyDetail>>,
         }
+        impl ::serde::Serialize for PostRequestSubsidyInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("subsidy_detail", &self.subsidy_detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestSubsidyInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    subsidy_detail: o.opt("subsidy_detail")?,
+                })
+            }
+        }
         /// PostRequestSubsidyInfoSubsidyDetail
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestSubsidyInfoSubsidyDetail {
             /// 贴息方案类型
             ///
@@ -292,6 +375,28 @@ pub mod transactions {
             pub subsidy_period_type: PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType,
             /// 贴息方案列表
             pub subsidy_plan: Vec<PostRequestSubsidyInfoSubsidyDetailSubsidyPlan>,
+        }
+        impl ::serde::Serialize for PostRequestSubsidyInfoSubsidyDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("subsidy_period_type", &self.subsidy_period_type)?;
+                m.req("subsidy_plan", &self.subsidy_plan)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestSubsidyInfoSubsidyDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    subsidy_period_type: o.req("subsidy_period_type")?,
+                    subsidy_plan: o.req("subsidy_plan")?,
+                })
+            }
         }
         /// 贴息方案类型
         ///
@@ -352,14 +457,7 @@ pub mod transactions {
             }
         }
         /// PostRequestSubsidyInfoSubsidyDetailSubsidyPlan
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
             /// 贴息期数
             ///
@@ -380,20 +478,56 @@ pub mod transactions {
             /// - `100`
             pub subsidy_percent: i64,
         }
+        impl ::serde::Serialize for PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("subsidy_installment_num", &self.subsidy_installment_num)?;
+                m.req("subsidy_percent", &self.subsidy_percent)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    subsidy_installment_num: o.req("subsidy_installment_num")?,
+                    subsidy_percent: o.req("subsidy_percent")?,
+                })
+            }
+        }
         /// The response of `POST /v3/pay/partner/transactions/app` (APP下单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 预支付交易会话标识
             ///
             /// Example: `wx201410272009395522657a690389285100`
             pub prepay_id: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("prepay_id", &self.prepay_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    prepay_id: o.req("prepay_id")?,
+                })
+            }
         }
     }
     /// `/v3/pay/partner/transactions/app-with-contract`
@@ -417,14 +551,7 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/pay/partner/transactions/app-with-contract` (APP下单并签约).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 服务商应用ID
             ///
@@ -437,7 +564,6 @@ pub mod transactions {
             /// 子商户/二级商户应用ID
             ///
             /// Example: `wxd678efh567hg6999`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 子商户号/二级商户号
             ///
@@ -454,12 +580,10 @@ pub mod transactions {
             /// 交易结束时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub time_expire: Option<String>,
             /// 附加数据
             ///
             /// Example: `自定义数据`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 通知地址
             ///
@@ -468,36 +592,74 @@ pub mod transactions {
             /// 订单优惠标记
             ///
             /// Example: `WXG`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_tag: Option<String>,
             /// 结算信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub settle_info: Option<PostRequestSettleInfo>,
             /// 电子发票入口开放标识
             ///
             /// Example: `true`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub support_fapiao: Option<bool>,
             /// 订单金额
             pub amount: PostRequestAmount,
             /// 优惠功能
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub detail: Option<PostRequestDetail>,
             /// 场景信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub scene_info: Option<PostRequestSceneInfo>,
             /// 签约授权信息
             pub contract_info: PostRequestContractInfo,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_appid", &self.sp_appid)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("description", &self.description)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.opt("time_expire", &self.time_expire)?;
+                m.opt("attach", &self.attach)?;
+                m.req("notify_url", &self.notify_url)?;
+                m.opt("goods_tag", &self.goods_tag)?;
+                m.opt("settle_info", &self.settle_info)?;
+                m.opt("support_fapiao", &self.support_fapiao)?;
+                m.req("amount", &self.amount)?;
+                m.opt("detail", &self.detail)?;
+                m.opt("scene_info", &self.scene_info)?;
+                m.req("contract_info", &self.contract_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_appid: o.req("sp_appid")?,
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    description: o.req("description")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    time_expire: o.opt("time_expire")?,
+                    attach: o.opt("attach")?,
+                    notify_url: o.req("notify_url")?,
+                    goods_tag: o.opt("goods_tag")?,
+                    settle_info: o.opt("settle_info")?,
+                    support_fapiao: o.opt("support_fapiao")?,
+                    amount: o.req("amount")?,
+                    detail: o.opt("detail")?,
+                    scene_info: o.opt("scene_info")?,
+                    contract_info: o.req("contract_info")?,
+                })
+            }
+        }
         /// 订单金额
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestAmount {
             /// 总金额
             ///
@@ -506,18 +668,32 @@ pub mod transactions {
             /// 货币类型
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("total", &self.total)?;
+                m.opt("currency", &self.currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total: o.req("total")?,
+                    currency: o.opt("currency")?,
+                })
+            }
+        }
         /// 签约授权信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestContractInfo {
             /// 模板ID
             ///
@@ -546,41 +722,80 @@ pub mod transactions {
             /// 签约信息通知URL
             ///
             /// Example: `https://yoursite.com`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub contract_notify_url: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestContractInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("plan_id", &self.plan_id)?;
+                m.req("contract_mchid", &self.contract_mchid)?;
+                m.req("contract_appid", &self.contract_appid)?;
+                m.req("contract_code", &self.contract_code)?;
+                m.req("request_serial", &self.request_serial)?;
+                m.req("contract_display_account", &self.contract_display_account)?;
+                m.opt("contract_notify_url", &self.contract_notify_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestContractInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    plan_id: o.req("plan_id")?,
+                    contract_mchid: o.req("contract_mchid")?,
+                    contract_appid: o.req("contract_appid")?,
+                    contract_code: o.req("contract_code")?,
+                    request_serial: o.req("request_serial")?,
+                    contract_display_account: o.req("contract_display_account")?,
+                    contract_notify_url: o.opt("contract_notify_url")?,
+                })
+            }
+        }
         /// 优惠功能
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDetail {
             /// 订单原价
             ///
             /// Example: `608800`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub cost_price: Option<f64>,
             /// 商品小票ID
             ///
             /// Example: `微信123`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub invoice_id: Option<String>,
             /// 单品列表
             pub goods_detail: Vec<PostRequestDetailGoodsDetail>,
         }
+        impl ::serde::Serialize for PostRequestDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("cost_price", &self.cost_price)?;
+                m.opt("invoice_id", &self.invoice_id)?;
+                m.req("goods_detail", &self.goods_detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    cost_price: o.opt("cost_price")?,
+                    invoice_id: o.opt("invoice_id")?,
+                    goods_detail: o.req("goods_detail")?,
+                })
+            }
+        }
         /// PostRequestDetailGoodsDetail
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDetailGoodsDetail {
             /// 商户侧商品编码
             ///
@@ -589,12 +804,10 @@ pub mod transactions {
             /// 微信支付商品编码
             ///
             /// Example: `1001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub wechatpay_goods_id: Option<String>,
             /// 商品名称
             ///
             /// Example: `iPhoneX 256G`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_name: Option<String>,
             /// 商品数量
             ///
@@ -605,15 +818,36 @@ pub mod transactions {
             /// Example: `528800`
             pub unit_price: f64,
         }
+        impl ::serde::Serialize for PostRequestDetailGoodsDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("merchant_goods_id", &self.merchant_goods_id)?;
+                m.opt("wechatpay_goods_id", &self.wechatpay_goods_id)?;
+                m.opt("goods_name", &self.goods_name)?;
+                m.req("quantity", &self.quantity)?;
+                m.req("unit_price", &self.unit_price)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestDetailGoodsDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    merchant_goods_id: o.req("merchant_goods_id")?,
+                    wechatpay_goods_id: o.opt("wechatpay_goods_id")?,
+                    goods_name: o.opt("goods_name")?,
+                    quantity: o.req("quantity")?,
+                    unit_price: o.req("unit_price")?,
+                })
+            }
+        }
         /// 场景信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSceneInfo {
             /// 用户终端IP
             ///
@@ -622,73 +856,135 @@ pub mod transactions {
             /// 商户端设备号
             ///
             /// Example: `013467007045764`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub device_id: Option<String>,
             /// 商户门店信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub store_info: Option<PostRequestSceneInfoStoreInfo>,
         }
+        impl ::serde::Serialize for PostRequestSceneInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("payer_client_ip", &self.payer_client_ip)?;
+                m.opt("device_id", &self.device_id)?;
+                m.opt("store_info", &self.store_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    payer_client_ip: o.req("payer_client_ip")?,
+                    device_id: o.opt("device_id")?,
+                    store_info: o.opt("store_info")?,
+                })
+            }
+        }
         /// 商户门店信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSceneInfoStoreInfo {
             /// 门店编号
             ///
             /// Example: `0001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub id: Option<String>,
             /// 门店名称
             ///
             /// Example: `腾讯大厦分店`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 地区编码
             ///
             /// Example: `440305`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub area_code: Option<String>,
             /// 详细地址
             ///
             /// Example: `广东省深圳市南山区科技中一道10000号`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub address: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestSceneInfoStoreInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("id", &self.id)?;
+                m.opt("name", &self.name)?;
+                m.opt("area_code", &self.area_code)?;
+                m.opt("address", &self.address)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfoStoreInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    id: o.opt("id")?,
+                    name: o.opt("name")?,
+                    area_code: o.opt("area_code")?,
+                    address: o.opt("address")?,
+                })
+            }
+        }
         /// 结算信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSettleInfo {
             /// 是否指定分账
             ///
             /// Example: `true`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub profit_sharing: Option<bool>,
         }
+        impl ::serde::Serialize for PostRequestSettleInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("profit_sharing", &self.profit_sharing)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestSettleInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    profit_sharing: o.opt("profit_sharing")?,
+                })
+            }
+        }
         /// The response of `POST /v3/pay/partner/transactions/app-with-contract` (APP下单并签约).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 预支付交易会话标识
             ///
             /// Example: `wx201410272009395522657a690389285100`
             pub prepay_id: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("prepay_id", &self.prepay_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    prepay_id: o.req("prepay_id")?,
+                })
+            }
         }
     }
     /// `/v3/pay/partner/transactions/codepay`
@@ -712,19 +1008,11 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/pay/partner/transactions/codepay` (付款码支付).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 合作伙伴应用AppID
             ///
             /// Example: `wxd678efh567hg6787`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_appid: Option<String>,
             /// 合作伙伴商户号
             ///
@@ -733,7 +1021,6 @@ pub mod transactions {
             /// 特约商户应用AppID
             ///
             /// Example: `wxd678efh567hg6787`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 特约商户商户号
             ///
@@ -750,17 +1037,14 @@ pub mod transactions {
             /// 附加数据
             ///
             /// Example: `自定义数据说明`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 订单优惠标记
             ///
             /// Example: `WXG`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_tag: Option<String>,
             /// 电子发票入口开放标识
             ///
             /// Example: `false`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub support_fapiao: Option<bool>,
             /// 支付者
             pub payer: PostRequestPayer,
@@ -769,21 +1053,58 @@ pub mod transactions {
             /// 场景信息
             pub scene_info: PostRequestSceneInfo,
             /// 优惠功能
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub detail: Option<PostRequestDetail>,
             /// 结算信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub settle_info: Option<PostRequestSettleInfo>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("sp_appid", &self.sp_appid)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("description", &self.description)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.opt("attach", &self.attach)?;
+                m.opt("goods_tag", &self.goods_tag)?;
+                m.opt("support_fapiao", &self.support_fapiao)?;
+                m.req("payer", &self.payer)?;
+                m.req("amount", &self.amount)?;
+                m.req("scene_info", &self.scene_info)?;
+                m.opt("detail", &self.detail)?;
+                m.opt("settle_info", &self.settle_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_appid: o.opt("sp_appid")?,
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    description: o.req("description")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    attach: o.opt("attach")?,
+                    goods_tag: o.opt("goods_tag")?,
+                    support_fapiao: o.opt("support_fapiao")?,
+                    payer: o.req("payer")?,
+                    amount: o.req("amount")?,
+                    scene_info: o.req("scene_info")?,
+                    detail: o.opt("detail")?,
+                    settle_info: o.opt("settle_info")?,
+                })
+            }
+        }
         /// 订单金额
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestAmount {
             /// 总金额
             ///
@@ -792,41 +1113,70 @@ pub mod transactions {
             /// 货币类型
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("total", &self.total)?;
+                m.opt("currency", &self.currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total: o.req("total")?,
+                    currency: o.opt("currency")?,
+                })
+            }
+        }
         /// 优惠功能
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDetail {
             /// 订单原价
             ///
             /// Example: `608800`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub cost_price: Option<f64>,
             /// 商品小票ID
             ///
             /// Example: `微信123`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub invoice_id: Option<String>,
             /// 单品列表
             pub goods_detail: Vec<PostRequestDetailGoodsDetail>,
         }
+        impl ::serde::Serialize for PostRequestDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("cost_price", &self.cost_price)?;
+                m.opt("invoice_id", &self.invoice_id)?;
+                m.req("goods_detail", &self.goods_detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    cost_price: o.opt("cost_price")?,
+                    invoice_id: o.opt("invoice_id")?,
+                    goods_detail: o.req("goods_detail")?,
+                })
+            }
+        }
         /// PostRequestDetailGoodsDetail
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDetailGoodsDetail {
             /// 商品编码
             ///
@@ -835,12 +1185,10 @@ pub mod transactions {
             /// 微信支付商品编码
             ///
             /// Example: `1001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub wxpay_goods_id: Option<String>,
             /// 商品名称
             ///
             /// Example: `iPhoneX 256G`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_name: Option<String>,
             /// 商品数量
             ///
@@ -851,95 +1199,168 @@ pub mod transactions {
             /// Example: `528800`
             pub unit_price: f64,
         }
+        impl ::serde::Serialize for PostRequestDetailGoodsDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("merchant_goods_id", &self.merchant_goods_id)?;
+                m.opt("wxpay_goods_id", &self.wxpay_goods_id)?;
+                m.opt("goods_name", &self.goods_name)?;
+                m.req("quantity", &self.quantity)?;
+                m.req("unit_price", &self.unit_price)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestDetailGoodsDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    merchant_goods_id: o.req("merchant_goods_id")?,
+                    wxpay_goods_id: o.opt("wxpay_goods_id")?,
+                    goods_name: o.opt("goods_name")?,
+                    quantity: o.req("quantity")?,
+                    unit_price: o.req("unit_price")?,
+                })
+            }
+        }
         /// 支付者
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPayer {
             /// 授权码
             ///
             /// Example: `130061098828009406`
             pub auth_code: String,
         }
+        impl ::serde::Serialize for PostRequestPayer {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("auth_code", &self.auth_code)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestPayer {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    auth_code: o.req("auth_code")?,
+                })
+            }
+        }
         /// 场景信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSceneInfo {
             /// 商户端设备号
             ///
             /// Example: `013467007045764`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub device_id: Option<String>,
             /// 商户端设备 IP
             ///
             /// Example: `128.0.0.1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub device_ip: Option<String>,
             /// 商户门店信息
             pub store_info: PostRequestSceneInfoStoreInfo,
         }
+        impl ::serde::Serialize for PostRequestSceneInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("device_id", &self.device_id)?;
+                m.opt("device_ip", &self.device_ip)?;
+                m.req("store_info", &self.store_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    device_id: o.opt("device_id")?,
+                    device_ip: o.opt("device_ip")?,
+                    store_info: o.req("store_info")?,
+                })
+            }
+        }
         /// 商户门店信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSceneInfoStoreInfo {
             /// 门店编号
             ///
             /// Example: `0001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub id: Option<String>,
             /// 商家自定义编码
             ///
             /// Example: `A1111`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub out_id: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestSceneInfoStoreInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("id", &self.id)?;
+                m.opt("out_id", &self.out_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfoStoreInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    id: o.opt("id")?,
+                    out_id: o.opt("out_id")?,
+                })
+            }
+        }
         /// 结算信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSettleInfo {
             /// 是否指定分账
             ///
             /// Example: `false`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub profit_sharing: Option<bool>,
         }
+        impl ::serde::Serialize for PostRequestSettleInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("profit_sharing", &self.profit_sharing)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestSettleInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    profit_sharing: o.opt("profit_sharing")?,
+                })
+            }
+        }
         /// The response of `POST /v3/pay/partner/transactions/codepay` (付款码支付).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 合作伙伴应用AppID
             ///
             /// Example: `wxd678efh567hg6787`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_appid: Option<String>,
             /// 合作伙伴商户号
             ///
@@ -948,7 +1369,6 @@ pub mod transactions {
             /// 特约商户应用AppID
             ///
             /// Example: `wxd678efh567hg6787`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 特约商户商户号
             ///
@@ -961,22 +1381,18 @@ pub mod transactions {
             /// 微信支付订单号
             ///
             /// Example: `1217752501201407033233368018`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transaction_id: Option<String>,
             /// 交易类型
             ///
             /// Example: `MICROPAY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub trade_type: Option<String>,
             /// 银行类型
             ///
             /// Example: `CCB_DEBIT`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_type: Option<String>,
             /// 支付完成时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_time: Option<String>,
             /// 交易状态
             ///
@@ -985,32 +1401,68 @@ pub mod transactions {
             /// 交易状态描述
             ///
             /// Example: `支付成功`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub trade_state_desc: Option<String>,
             /// 附加数据
             ///
             /// Example: `自定义数据说明`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 支付者
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payer: Option<PostResponsePayer>,
             /// 订单金额
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<PostResponseAmount>,
             /// 优惠信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
         }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("sp_appid", &self.sp_appid)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.opt("transaction_id", &self.transaction_id)?;
+                m.opt("trade_type", &self.trade_type)?;
+                m.opt("bank_type", &self.bank_type)?;
+                m.opt("success_time", &self.success_time)?;
+                m.req("trade_state", &self.trade_state)?;
+                m.opt("trade_state_desc", &self.trade_state_desc)?;
+                m.opt("attach", &self.attach)?;
+                m.opt("payer", &self.payer)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("promotion_detail", &self.promotion_detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_appid: o.opt("sp_appid")?,
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    transaction_id: o.opt("transaction_id")?,
+                    trade_type: o.opt("trade_type")?,
+                    bank_type: o.opt("bank_type")?,
+                    success_time: o.opt("success_time")?,
+                    trade_state: o.req("trade_state")?,
+                    trade_state_desc: o.opt("trade_state_desc")?,
+                    attach: o.opt("attach")?,
+                    payer: o.opt("payer")?,
+                    amount: o.opt("amount")?,
+                    promotion_detail: o.opt("promotion_detail")?,
+                })
+            }
+        }
         /// 订单金额
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseAmount {
             /// 订单金额
             ///
@@ -1019,49 +1471,78 @@ pub mod transactions {
             /// 用户支付金额
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payer_total: Option<f64>,
             /// 订单金额货币类型
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
             /// 用户支付货币类型
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payer_currency: Option<String>,
         }
+        impl ::serde::Serialize for PostResponseAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("total", &self.total)?;
+                m.opt("payer_total", &self.payer_total)?;
+                m.opt("currency", &self.currency)?;
+                m.opt("payer_currency", &self.payer_currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total: o.req("total")?,
+                    payer_total: o.opt("payer_total")?,
+                    currency: o.opt("currency")?,
+                    payer_currency: o.opt("payer_currency")?,
+                })
+            }
+        }
         /// 支付者
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePayer {
             /// 合作伙伴用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_openid: Option<String>,
             /// 特约商户用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_openid: Option<String>,
         }
+        impl ::serde::Serialize for PostResponsePayer {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("sp_openid", &self.sp_openid)?;
+                m.opt("sub_openid", &self.sub_openid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponsePayer {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_openid: o.opt("sp_openid")?,
+                    sub_openid: o.opt("sub_openid")?,
+                })
+            }
+        }
         /// PostResponsePromotionDetail
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePromotionDetail {
             /// 券ID
             ///
@@ -1070,20 +1551,14 @@ pub mod transactions {
             /// 优惠名称
             ///
             /// Example: `单品惠-6`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 优惠范围
             ///
             /// Example: `GLOBAL`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub scope: Option<String>,
             /// 优惠类型
             ///
             /// Example: `CASH`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<String>,
             /// 优惠券面额
             ///
@@ -1092,41 +1567,68 @@ pub mod transactions {
             /// 活动ID
             ///
             /// Example: `931386`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub stock_id: Option<String>,
             /// 微信出资
             ///
             /// Example: `0`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub wechatpay_contribute: Option<f64>,
             /// 商户出资
             ///
             /// Example: `0`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub merchant_contribute: Option<f64>,
             /// 其他出资
             ///
             /// Example: `0`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub other_contribute: Option<f64>,
             /// 优惠货币类型
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
             /// 单品列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
         }
+        impl ::serde::Serialize for PostResponsePromotionDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("coupon_id", &self.coupon_id)?;
+                m.opt("name", &self.name)?;
+                m.opt("scope", &self.scope)?;
+                m.opt("type", &self.type_)?;
+                m.req("amount", &self.amount)?;
+                m.opt("stock_id", &self.stock_id)?;
+                m.opt("wechatpay_contribute", &self.wechatpay_contribute)?;
+                m.opt("merchant_contribute", &self.merchant_contribute)?;
+                m.opt("other_contribute", &self.other_contribute)?;
+                m.opt("currency", &self.currency)?;
+                m.opt("goods_detail", &self.goods_detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    coupon_id: o.req("coupon_id")?,
+                    name: o.opt("name")?,
+                    scope: o.opt("scope")?,
+                    type_: o.opt("type")?,
+                    amount: o.req("amount")?,
+                    stock_id: o.opt("stock_id")?,
+                    wechatpay_contribute: o.opt("wechatpay_contribute")?,
+                    merchant_contribute: o.opt("merchant_contribute")?,
+                    other_contribute: o.opt("other_contribute")?,
+                    currency: o.opt("currency")?,
+                    goods_detail: o.opt("goods_detail")?,
+                })
+            }
+        }
         /// PostResponsePromotionDetailGoodsDetail
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePromotionDetailGoodsDetail {
             /// 商品编码
             ///
@@ -1147,8 +1649,35 @@ pub mod transactions {
             /// 商品备注
             ///
             /// Example: `商品备注信息`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_remark: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponsePromotionDetailGoodsDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("goods_id", &self.goods_id)?;
+                m.req("quantity", &self.quantity)?;
+                m.req("unit_price", &self.unit_price)?;
+                m.req("discount_amount", &self.discount_amount)?;
+                m.opt("goods_remark", &self.goods_remark)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetailGoodsDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    goods_id: o.req("goods_id")?,
+                    quantity: o.req("quantity")?,
+                    unit_price: o.req("unit_price")?,
+                    discount_amount: o.req("discount_amount")?,
+                    goods_remark: o.opt("goods_remark")?,
+                })
+            }
         }
     }
     /// `/v3/pay/partner/transactions/exposure`
@@ -1172,14 +1701,7 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/pay/partner/transactions/exposure` (微信分付-支付方式前置服务).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 服务商应用ID
             ///
@@ -1196,7 +1718,6 @@ pub mod transactions {
             /// 子商户号/二级商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 支付者
             pub payer: PostRequestPayer,
@@ -1205,49 +1726,107 @@ pub mod transactions {
             /// Example: `1217752501201407033233368018`
             pub out_trade_no: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_appid", &self.sp_appid)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.req("sub_appid", &self.sub_appid)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.req("payer", &self.payer)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_appid: o.req("sp_appid")?,
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_appid: o.req("sub_appid")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    payer: o.req("payer")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                })
+            }
+        }
         /// 支付者
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPayer {
             /// 用户服务商标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_openid: Option<String>,
             /// 用户手机号的哈希值
             ///
             /// Example: `ABDEF3445546456B`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub phone_number_hash: Option<String>,
             /// 用户子商户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_openid: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestPayer {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("sp_openid", &self.sp_openid)?;
+                m.opt("phone_number_hash", &self.phone_number_hash)?;
+                m.opt("sub_openid", &self.sub_openid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestPayer {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_openid: o.opt("sp_openid")?,
+                    phone_number_hash: o.opt("phone_number_hash")?,
+                    sub_openid: o.opt("sub_openid")?,
+                })
+            }
+        }
         /// The response of `POST /v3/pay/partner/transactions/exposure` (微信分付-支付方式前置服务).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 是否建议曝光微信分付
             pub fqf_exposure: bool,
             /// 曝光凭证
             ///
             /// Example: `Dfkdsf324+-LKFD=`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub market_exposure_token: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("fqf_exposure", &self.fqf_exposure)?;
+                m.opt("market_exposure_token", &self.market_exposure_token)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    fqf_exposure: o.req("fqf_exposure")?,
+                    market_exposure_token: o.opt("market_exposure_token")?,
+                })
+            }
         }
     }
     /// `/v3/pay/partner/transactions/h5`
@@ -1272,19 +1851,11 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/pay/partner/transactions/h5` (H5下单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            #[serde(rename = "Wechatpay-Serial", skip_serializing)]
             pub wechatpay_serial: String,
             /// 服务商公众号ID
             ///
@@ -1297,14 +1868,12 @@ pub mod transactions {
             /// 子商户公众号ID
             ///
             /// Example: `wxd678efh567hg6999`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 子商户号
             ///
             /// Example: `1900000109`
             pub sub_mchid: String,
             /// `settle_info`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub settle_info: Option<crate::types::SettleInfo>,
             /// 商品描述
             ///
@@ -1313,7 +1882,6 @@ pub mod transactions {
             /// 附加数据
             ///
             /// Example: `自定义数据`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 商户订单号
             ///
@@ -1324,7 +1892,6 @@ pub mod transactions {
             /// 交易结束时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub time_expire: Option<String>,
             /// 通知地址
             ///
@@ -1333,42 +1900,101 @@ pub mod transactions {
             /// 订单优惠标记
             ///
             /// Example: `WXG`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_tag: Option<String>,
             /// 指定支付方式
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub limit_pay: Option<Vec<crate::types::LimitPay>>,
             /// 电子发票入口开放标识
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub support_fapiao: Option<bool>,
             /// `detail`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub detail: Option<crate::types::Detail>,
             /// 场景信息
             pub scene_info: PostRequestSceneInfo,
             /// 支付者
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payer: Option<PostRequestPayer>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_appid", &self.sp_appid)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.opt("settle_info", &self.settle_info)?;
+                m.req("description", &self.description)?;
+                m.opt("attach", &self.attach)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.req("amount", &self.amount)?;
+                m.opt("time_expire", &self.time_expire)?;
+                m.req("notify_url", &self.notify_url)?;
+                m.opt("goods_tag", &self.goods_tag)?;
+                m.opt("limit_pay", &self.limit_pay)?;
+                m.opt("support_fapiao", &self.support_fapiao)?;
+                m.opt("detail", &self.detail)?;
+                m.req("scene_info", &self.scene_info)?;
+                m.opt("payer", &self.payer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wechatpay_serial: o.req("Wechatpay-Serial")?,
+                    sp_appid: o.req("sp_appid")?,
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    settle_info: o.opt("settle_info")?,
+                    description: o.req("description")?,
+                    attach: o.opt("attach")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    amount: o.req("amount")?,
+                    time_expire: o.opt("time_expire")?,
+                    notify_url: o.req("notify_url")?,
+                    goods_tag: o.opt("goods_tag")?,
+                    limit_pay: o.opt("limit_pay")?,
+                    support_fapiao: o.opt("support_fapiao")?,
+                    detail: o.opt("detail")?,
+                    scene_info: o.req("scene_info")?,
+                    payer: o.opt("payer")?,
+                })
+            }
+        }
         /// 支付者
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPayer {
             /// 实名支付(需单独申请权限)
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub identity: Option<PostRequestPayerIdentity>,
         }
+        impl ::serde::Serialize for PostRequestPayer {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("identity", &self.identity)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestPayer {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    identity: o.opt("identity")?,
+                })
+            }
+        }
         /// 实名支付(需单独申请权限)
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestPayerIdentity {
             /// 证件类型
-            #[serde(rename = "type")]
             pub type_: PostRequestPayerIdentityType,
             /// 加密后的证件号
             ///
@@ -1378,6 +2004,30 @@ pub mod transactions {
             ///
             /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
             pub name: String,
+        }
+        impl ::serde::Serialize for PostRequestPayerIdentity {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("type", &self.type_)?;
+                m.req("number", &self.number)?;
+                m.req("name", &self.name)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestPayerIdentity {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.req("type")?,
+                    number: o.req("number")?,
+                    name: o.req("name")?,
+                })
+            }
         }
         /// 证件类型
         ///
@@ -1454,46 +2104,53 @@ pub mod transactions {
             }
         }
         /// 场景信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSceneInfo {
             /// 用户终端IP
             ///
             /// Example: `14.23.150.211`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payer_client_ip: Option<String>,
             /// 商户端设备号
             ///
             /// Example: `013467007045764`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub device_id: Option<String>,
             /// 商户门店信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub store_info: Option<PostRequestSceneInfoStoreInfo>,
             /// `h5_info`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub h5_info: Option<crate::types::H5Info>,
         }
+        impl ::serde::Serialize for PostRequestSceneInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("payer_client_ip", &self.payer_client_ip)?;
+                m.opt("device_id", &self.device_id)?;
+                m.opt("store_info", &self.store_info)?;
+                m.opt("h5_info", &self.h5_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    payer_client_ip: o.opt("payer_client_ip")?,
+                    device_id: o.opt("device_id")?,
+                    store_info: o.opt("store_info")?,
+                    h5_info: o.opt("h5_info")?,
+                })
+            }
+        }
         /// 商户门店信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSceneInfoStoreInfo {
             /// 门店编号
             ///
             /// Example: `0001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub id: Option<String>,
             /// 门店名称
             ///
@@ -1508,20 +2165,57 @@ pub mod transactions {
             /// Example: `广东省深圳市南山区科技中一道10000号`
             pub address: String,
         }
+        impl ::serde::Serialize for PostRequestSceneInfoStoreInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("id", &self.id)?;
+                m.req("name", &self.name)?;
+                m.req("area_code", &self.area_code)?;
+                m.req("address", &self.address)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfoStoreInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    id: o.opt("id")?,
+                    name: o.req("name")?,
+                    area_code: o.req("area_code")?,
+                    address: o.req("address")?,
+                })
+            }
+        }
         /// The response of `POST /v3/pay/partner/transactions/h5` (H5下单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 支付跳转链接
             ///
             /// Example: `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016121516420242444321ca0631331346&package=1405458241`
             pub h5_url: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("h5_url", &self.h5_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self { h5_url: o.req("h5_url")? })
+            }
         }
     }
     /// `/v3/pay/partner/transactions/id`
@@ -1559,35 +2253,39 @@ pub mod transactions {
                 }
             }
             /// The request of `GET /v3/pay/partner/transactions/id/{transaction_id}` (微信支付订单号查询).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 服务商户号
                 ///
                 /// Query parameter `sp_mchid`. Example: `1230000109`
-                #[serde(skip_serializing)]
                 pub sp_mchid: String,
                 /// 子商户号
                 ///
                 /// Query parameter `sub_mchid`. Example: `1900000109`
-                #[serde(skip_serializing)]
                 pub sub_mchid: String,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sp_mchid: o.req("sp_mchid")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/pay/partner/transactions/id/{transaction_id}` (微信支付订单号查询).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 服务商公众号ID
                 ///
@@ -1600,40 +2298,32 @@ pub mod transactions {
                 /// 子商户公众号ID
                 ///
                 /// Example: `wxd678efh567hg6999`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
                 pub sub_mchid: String,
                 /// `settle_info`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub settle_info: Option<crate::types::SettleInfo>,
                 /// 微信支付订单号
                 ///
                 /// Example: `1217752501201407033233368018`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub transaction_id: Option<String>,
                 /// 交易类型
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub trade_type: Option<crate::types::TransactionTradeType>,
                 /// 交易状态
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub trade_state: Option<crate::types::TransactionTradeState>,
                 /// 交易状态描述
                 ///
                 /// Example: `支付失败，请重新下单支付`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub trade_state_desc: Option<String>,
                 /// 付款银行
                 ///
                 /// Example: `CMC`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_type: Option<String>,
                 /// 支付完成时间
                 ///
                 /// Example: `2018-06-08T10:34:56+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub success_time: Option<String>,
                 /// 商品描述
                 ///
@@ -1642,7 +2332,6 @@ pub mod transactions {
                 /// 附加数据
                 ///
                 /// Example: `自定义数据`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub attach: Option<String>,
                 /// 商户订单号
                 ///
@@ -1653,7 +2342,6 @@ pub mod transactions {
                 /// 交易结束时间
                 ///
                 /// Example: `2018-06-08T10:34:56+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub time_expire: Option<String>,
                 /// 通知地址
                 ///
@@ -1662,33 +2350,84 @@ pub mod transactions {
                 /// 订单优惠标记
                 ///
                 /// Example: `WXG`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub goods_tag: Option<String>,
                 /// 指定支付方式
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub limit_pay: Option<Vec<crate::types::LimitPay>>,
                 /// 电子发票入口开放标识
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub support_fapiao: Option<bool>,
                 /// `detail`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub detail: Option<crate::types::Detail>,
                 /// `scene_info`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub scene_info: Option<crate::types::SceneInfo>,
                 /// `payer`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub payer: Option<crate::types::PayerServiceProvider>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sp_appid", &self.sp_appid)?;
+                    m.req("sp_mchid", &self.sp_mchid)?;
+                    m.opt("sub_appid", &self.sub_appid)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.opt("settle_info", &self.settle_info)?;
+                    m.opt("transaction_id", &self.transaction_id)?;
+                    m.opt("trade_type", &self.trade_type)?;
+                    m.opt("trade_state", &self.trade_state)?;
+                    m.opt("trade_state_desc", &self.trade_state_desc)?;
+                    m.opt("bank_type", &self.bank_type)?;
+                    m.opt("success_time", &self.success_time)?;
+                    m.req("description", &self.description)?;
+                    m.opt("attach", &self.attach)?;
+                    m.req("out_trade_no", &self.out_trade_no)?;
+                    m.req("amount", &self.amount)?;
+                    m.opt("time_expire", &self.time_expire)?;
+                    m.req("notify_url", &self.notify_url)?;
+                    m.opt("goods_tag", &self.goods_tag)?;
+                    m.opt("limit_pay", &self.limit_pay)?;
+                    m.opt("support_fapiao", &self.support_fapiao)?;
+                    m.opt("detail", &self.detail)?;
+                    m.opt("scene_info", &self.scene_info)?;
+                    m.opt("payer", &self.payer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sp_appid: o.req("sp_appid")?,
+                        sp_mchid: o.req("sp_mchid")?,
+                        sub_appid: o.opt("sub_appid")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        settle_info: o.opt("settle_info")?,
+                        transaction_id: o.opt("transaction_id")?,
+                        trade_type: o.opt("trade_type")?,
+                        trade_state: o.opt("trade_state")?,
+                        trade_state_desc: o.opt("trade_state_desc")?,
+                        bank_type: o.opt("bank_type")?,
+                        success_time: o.opt("success_time")?,
+                        description: o.req("description")?,
+                        attach: o.opt("attach")?,
+                        out_trade_no: o.req("out_trade_no")?,
+                        amount: o.req("amount")?,
+                        time_expire: o.opt("time_expire")?,
+                        notify_url: o.req("notify_url")?,
+                        goods_tag: o.opt("goods_tag")?,
+                        limit_pay: o.opt("limit_pay")?,
+                        support_fapiao: o.opt("support_fapiao")?,
+                        detail: o.opt("detail")?,
+                        scene_info: o.opt("scene_info")?,
+                        payer: o.opt("payer")?,
+                    })
+                }
+            }
             /// 用户支付金额
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseAmount {
                 /// 总金额
                 ///
@@ -1697,7 +2436,6 @@ pub mod transactions {
                 /// 货币类型
                 ///
                 /// Example: `CNY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub currency: Option<String>,
                 /// 用户支付金额
                 ///
@@ -1706,8 +2444,33 @@ pub mod transactions {
                 /// 用户支付币种
                 ///
                 /// Example: `CNY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub payer_currency: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponseAmount {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("total", &self.total)?;
+                    m.opt("currency", &self.currency)?;
+                    m.req("payer_total", &self.payer_total)?;
+                    m.opt("payer_currency", &self.payer_currency)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total: o.req("total")?,
+                        currency: o.opt("currency")?,
+                        payer_total: o.req("payer_total")?,
+                        payer_currency: o.opt("payer_currency")?,
+                    })
+                }
             }
         }
     }
@@ -1733,19 +2496,11 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/pay/partner/transactions/jsapi` (JSAPI下单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            #[serde(rename = "Wechatpay-Serial", skip_serializing)]
             pub wechatpay_serial: String,
             /// 服务商公众号ID
             ///
@@ -1758,14 +2513,12 @@ pub mod transactions {
             /// 子商户公众号ID
             ///
             /// Example: `wxd678efh567hg6999`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 子商户号
             ///
             /// Example: `1900000109`
             pub sub_mchid: String,
             /// `settle_info`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub settle_info: Option<crate::types::SettleInfo>,
             /// 商品描述
             ///
@@ -1774,7 +2527,6 @@ pub mod transactions {
             /// 附加数据
             ///
             /// Example: `自定义数据`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 商户订单号
             ///
@@ -1785,7 +2537,6 @@ pub mod transactions {
             /// 交易结束时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub time_expire: Option<String>,
             /// 通知地址
             ///
@@ -1794,35 +2545,77 @@ pub mod transactions {
             /// 订单优惠标记
             ///
             /// Example: `WXG`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_tag: Option<String>,
             /// 指定支付方式
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub limit_pay: Option<Vec<crate::types::LimitPay>>,
             /// 电子发票入口开放标识
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub support_fapiao: Option<bool>,
             /// `detail`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub detail: Option<crate::types::Detail>,
             /// `scene_info`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub scene_info: Option<crate::types::SceneInfo>,
             /// 支付者
             pub payer: PostRequestPayer,
             /// 贴息信息(微信分付)
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub subsidy_info: Option<PostRequestSubsidyInfo>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_appid", &self.sp_appid)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.opt("settle_info", &self.settle_info)?;
+                m.req("description", &self.description)?;
+                m.opt("attach", &self.attach)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.req("amount", &self.amount)?;
+                m.opt("time_expire", &self.time_expire)?;
+                m.req("notify_url", &self.notify_url)?;
+                m.opt("goods_tag", &self.goods_tag)?;
+                m.opt("limit_pay", &self.limit_pay)?;
+                m.opt("support_fapiao", &self.support_fapiao)?;
+                m.opt("detail", &self.detail)?;
+                m.opt("scene_info", &self.scene_info)?;
+                m.req("payer", &self.payer)?;
+                m.opt("subsidy_info", &self.subsidy_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wechatpay_serial: o.req("Wechatpay-Serial")?,
+                    sp_appid: o.req("sp_appid")?,
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    settle_info: o.opt("settle_info")?,
+                    description: o.req("description")?,
+                    attach: o.opt("attach")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    amount: o.req("amount")?,
+                    time_expire: o.opt("time_expire")?,
+                    notify_url: o.req("notify_url")?,
+                    goods_tag: o.opt("goods_tag")?,
+                    limit_pay: o.opt("limit_pay")?,
+                    support_fapiao: o.opt("support_fapiao")?,
+                    detail: o.opt("detail")?,
+                    scene_info: o.opt("scene_info")?,
+                    payer: o.req("payer")?,
+                    subsidy_info: o.opt("subsidy_info")?,
+                })
+            }
+        }
         /// 支付者
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPayer {
             /// 用户服务标识
             ///
@@ -1831,17 +2624,38 @@ pub mod transactions {
             /// 用户子标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_openid: Option<String>,
             /// 实名支付(需单独申请权限)
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub identity: Option<PostRequestPayerIdentity>,
         }
+        impl ::serde::Serialize for PostRequestPayer {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_openid", &self.sp_openid)?;
+                m.opt("sub_openid", &self.sub_openid)?;
+                m.opt("identity", &self.identity)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestPayer {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_openid: o.req("sp_openid")?,
+                    sub_openid: o.opt("sub_openid")?,
+                    identity: o.opt("identity")?,
+                })
+            }
+        }
         /// 实名支付(需单独申请权限)
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestPayerIdentity {
             /// 证件类型
-            #[serde(rename = "type")]
             pub type_: PostRequestPayerIdentityType,
             /// 加密后的证件号
             ///
@@ -1851,6 +2665,30 @@ pub mod transactions {
             ///
             /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
             pub name: String,
+        }
+        impl ::serde::Serialize for PostRequestPayerIdentity {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("type", &self.type_)?;
+                m.req("number", &self.number)?;
+                m.req("name", &self.name)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestPayerIdentity {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.req("type")?,
+                    number: o.req("number")?,
+                    name: o.req("name")?,
+                })
+            }
         }
         /// 证件类型
         ///
@@ -1927,21 +2765,33 @@ pub mod transactions {
             }
         }
         /// 贴息信息(微信分付)
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSubsidyInfo {
             /// 贴息详情列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub subsidy_detail: Option<Vec<PostRequestSubsidyInfoSubsidyDetail>>,
         }
+        impl ::serde::Serialize for PostRequestSubsidyInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("subsidy_detail", &self.subsidy_detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestSubsidyInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    subsidy_detail: o.opt("subsidy_detail")?,
+                })
+            }
+        }
         /// PostRequestSubsidyInfoSubsidyDetail
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestSubsidyInfoSubsidyDetail {
             /// 贴息方案类型
             ///
@@ -1949,6 +2799,28 @@ pub mod transactions {
             pub subsidy_period_type: PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType,
             /// 贴息方案列表
             pub subsidy_plan: Vec<PostRequestSubsidyInfoSubsidyDetailSubsidyPlan>,
+        }
+        impl ::serde::Serialize for PostRequestSubsidyInfoSubsidyDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("subsidy_period_type", &self.subsidy_period_type)?;
+                m.req("subsidy_plan", &self.subsidy_plan)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestSubsidyInfoSubsidyDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    subsidy_period_type: o.req("subsidy_period_type")?,
+                    subsidy_plan: o.req("subsidy_plan")?,
+                })
+            }
         }
         /// 贴息方案类型
         ///
@@ -2009,14 +2881,7 @@ pub mod transactions {
             }
         }
         /// PostRequestSubsidyInfoSubsidyDetailSubsidyPlan
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
             /// 贴息期数
             ///
@@ -2037,20 +2902,56 @@ pub mod transactions {
             /// - `100`
             pub subsidy_percent: i64,
         }
+        impl ::serde::Serialize for PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("subsidy_installment_num", &self.subsidy_installment_num)?;
+                m.req("subsidy_percent", &self.subsidy_percent)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    subsidy_installment_num: o.req("subsidy_installment_num")?,
+                    subsidy_percent: o.req("subsidy_percent")?,
+                })
+            }
+        }
         /// The response of `POST /v3/pay/partner/transactions/jsapi` (JSAPI下单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 预支付交易会话标识
             ///
             /// Example: `wx201410272009395522657a690389285100`
             pub prepay_id: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("prepay_id", &self.prepay_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    prepay_id: o.req("prepay_id")?,
+                })
+            }
         }
     }
     /// `/v3/pay/partner/transactions/jsapi-with-contract`
@@ -2074,14 +2975,7 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/pay/partner/transactions/jsapi-with-contract` (JSAPI下单并授权/签约).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 服务商应用ID
             ///
@@ -2094,7 +2988,6 @@ pub mod transactions {
             /// 子商户/二级商户应用ID
             ///
             /// Example: `wxd678efh567hg6999`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 子商户号/二级商户号
             ///
@@ -2111,12 +3004,10 @@ pub mod transactions {
             /// 交易结束时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub time_expire: Option<String>,
             /// 附加数据
             ///
             /// Example: `自定义数据`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 通知地址
             ///
@@ -2125,38 +3016,78 @@ pub mod transactions {
             /// 订单优惠标记
             ///
             /// Example: `WXG`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_tag: Option<String>,
             /// 结算信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub settle_info: Option<PostRequestSettleInfo>,
             /// 电子发票入口开放标识
             ///
             /// Example: `true`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub support_fapiao: Option<bool>,
             /// 订单金额
             pub amount: PostRequestAmount,
             /// 支付者
             pub payer: PostRequestPayer,
             /// 优惠功能
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub detail: Option<PostRequestDetail>,
             /// 场景信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub scene_info: Option<PostRequestSceneInfo>,
             /// 签约授权信息
             pub contract_info: PostRequestContractInfo,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_appid", &self.sp_appid)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("description", &self.description)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.opt("time_expire", &self.time_expire)?;
+                m.opt("attach", &self.attach)?;
+                m.req("notify_url", &self.notify_url)?;
+                m.opt("goods_tag", &self.goods_tag)?;
+                m.opt("settle_info", &self.settle_info)?;
+                m.opt("support_fapiao", &self.support_fapiao)?;
+                m.req("amount", &self.amount)?;
+                m.req("payer", &self.payer)?;
+                m.opt("detail", &self.detail)?;
+                m.opt("scene_info", &self.scene_info)?;
+                m.req("contract_info", &self.contract_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_appid: o.req("sp_appid")?,
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    description: o.req("description")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    time_expire: o.opt("time_expire")?,
+                    attach: o.opt("attach")?,
+                    notify_url: o.req("notify_url")?,
+                    goods_tag: o.opt("goods_tag")?,
+                    settle_info: o.opt("settle_info")?,
+                    support_fapiao: o.opt("support_fapiao")?,
+                    amount: o.req("amount")?,
+                    payer: o.req("payer")?,
+                    detail: o.opt("detail")?,
+                    scene_info: o.opt("scene_info")?,
+                    contract_info: o.req("contract_info")?,
+                })
+            }
+        }
         /// 订单金额
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestAmount {
             /// 总金额
             ///
@@ -2165,97 +3096,146 @@ pub mod transactions {
             /// 货币类型
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("total", &self.total)?;
+                m.opt("currency", &self.currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total: o.req("total")?,
+                    currency: o.opt("currency")?,
+                })
+            }
+        }
         /// 签约授权信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestContractInfo {
             /// 免密协议ID
             ///
             /// Example: `201710180325670965`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub password_free_contract_id: Option<String>,
             /// 扣费服务预授权token
             ///
             /// Example: `201710180325670965`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub token: Option<String>,
             /// 模板ID
             ///
             /// Example: `3484306348`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub plan_id: Option<String>,
             /// 签约商户号
             ///
             /// Example: `1200009811`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub contract_mchid: Option<String>,
             /// 签约AppID
             ///
             /// Example: `wxcbda96de0b165486`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub contract_appid: Option<String>,
             /// 签约协议号
             ///
             /// Example: `100001256`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub contract_code: Option<String>,
             /// 请求序列号
             ///
             /// Example: `1695`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub request_serial: Option<String>,
             /// 用户账户展示名称
             ///
             /// Example: `123456`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub contract_display_account: Option<String>,
             /// 签约信息通知URL
             ///
             /// Example: `https://yoursite.com`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub contract_notify_url: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestContractInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("password_free_contract_id", &self.password_free_contract_id)?;
+                m.opt("token", &self.token)?;
+                m.opt("plan_id", &self.plan_id)?;
+                m.opt("contract_mchid", &self.contract_mchid)?;
+                m.opt("contract_appid", &self.contract_appid)?;
+                m.opt("contract_code", &self.contract_code)?;
+                m.opt("request_serial", &self.request_serial)?;
+                m.opt("contract_display_account", &self.contract_display_account)?;
+                m.opt("contract_notify_url", &self.contract_notify_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestContractInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    password_free_contract_id: o.opt("password_free_contract_id")?,
+                    token: o.opt("token")?,
+                    plan_id: o.opt("plan_id")?,
+                    contract_mchid: o.opt("contract_mchid")?,
+                    contract_appid: o.opt("contract_appid")?,
+                    contract_code: o.opt("contract_code")?,
+                    request_serial: o.opt("request_serial")?,
+                    contract_display_account: o.opt("contract_display_account")?,
+                    contract_notify_url: o.opt("contract_notify_url")?,
+                })
+            }
+        }
         /// 优惠功能
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDetail {
             /// 订单原价
             ///
             /// Example: `608800`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub cost_price: Option<f64>,
             /// 商品小票ID
             ///
             /// Example: `微信123`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub invoice_id: Option<String>,
             /// 单品列表
             pub goods_detail: Vec<PostRequestDetailGoodsDetail>,
         }
+        impl ::serde::Serialize for PostRequestDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("cost_price", &self.cost_price)?;
+                m.opt("invoice_id", &self.invoice_id)?;
+                m.req("goods_detail", &self.goods_detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    cost_price: o.opt("cost_price")?,
+                    invoice_id: o.opt("invoice_id")?,
+                    goods_detail: o.req("goods_detail")?,
+                })
+            }
+        }
         /// PostRequestDetailGoodsDetail
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDetailGoodsDetail {
             /// 商户侧商品编码
             ///
@@ -2264,12 +3244,10 @@ pub mod transactions {
             /// 微信支付商品编码
             ///
             /// Example: `1001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub wechatpay_goods_id: Option<String>,
             /// 商品名称
             ///
             /// Example: `iPhoneX 256G`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_name: Option<String>,
             /// 商品数量
             ///
@@ -2280,36 +3258,70 @@ pub mod transactions {
             /// Example: `528800`
             pub unit_price: f64,
         }
+        impl ::serde::Serialize for PostRequestDetailGoodsDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("merchant_goods_id", &self.merchant_goods_id)?;
+                m.opt("wechatpay_goods_id", &self.wechatpay_goods_id)?;
+                m.opt("goods_name", &self.goods_name)?;
+                m.req("quantity", &self.quantity)?;
+                m.req("unit_price", &self.unit_price)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestDetailGoodsDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    merchant_goods_id: o.req("merchant_goods_id")?,
+                    wechatpay_goods_id: o.opt("wechatpay_goods_id")?,
+                    goods_name: o.opt("goods_name")?,
+                    quantity: o.req("quantity")?,
+                    unit_price: o.req("unit_price")?,
+                })
+            }
+        }
         /// 支付者
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPayer {
             /// 用户服务标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_openid: Option<String>,
             /// 用户子标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_openid: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestPayer {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("sp_openid", &self.sp_openid)?;
+                m.opt("sub_openid", &self.sub_openid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestPayer {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_openid: o.opt("sp_openid")?,
+                    sub_openid: o.opt("sub_openid")?,
+                })
+            }
+        }
         /// 场景信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSceneInfo {
             /// 用户终端IP
             ///
@@ -2318,73 +3330,135 @@ pub mod transactions {
             /// 商户端设备号
             ///
             /// Example: `013467007045764`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub device_id: Option<String>,
             /// 商户门店信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub store_info: Option<PostRequestSceneInfoStoreInfo>,
         }
+        impl ::serde::Serialize for PostRequestSceneInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("payer_client_ip", &self.payer_client_ip)?;
+                m.opt("device_id", &self.device_id)?;
+                m.opt("store_info", &self.store_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    payer_client_ip: o.req("payer_client_ip")?,
+                    device_id: o.opt("device_id")?,
+                    store_info: o.opt("store_info")?,
+                })
+            }
+        }
         /// 商户门店信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSceneInfoStoreInfo {
             /// 门店编号
             ///
             /// Example: `0001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub id: Option<String>,
             /// 门店名称
             ///
             /// Example: `腾讯大厦分店`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 地区编码
             ///
             /// Example: `440305`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub area_code: Option<String>,
             /// 详细地址
             ///
             /// Example: `广东省深圳市南山区科技中一道10000号`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub address: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestSceneInfoStoreInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("id", &self.id)?;
+                m.opt("name", &self.name)?;
+                m.opt("area_code", &self.area_code)?;
+                m.opt("address", &self.address)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfoStoreInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    id: o.opt("id")?,
+                    name: o.opt("name")?,
+                    area_code: o.opt("area_code")?,
+                    address: o.opt("address")?,
+                })
+            }
+        }
         /// 结算信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSettleInfo {
             /// 是否指定分账
             ///
             /// Example: `true`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub profit_sharing: Option<bool>,
         }
+        impl ::serde::Serialize for PostRequestSettleInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("profit_sharing", &self.profit_sharing)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestSettleInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    profit_sharing: o.opt("profit_sharing")?,
+                })
+            }
+        }
         /// The response of `POST /v3/pay/partner/transactions/jsapi-with-contract` (JSAPI下单并授权/签约).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 预支付交易会话标识
             ///
             /// Example: `wx201410272009395522657a690389285100`
             pub prepay_id: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("prepay_id", &self.prepay_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    prepay_id: o.req("prepay_id")?,
+                })
+            }
         }
     }
     /// `/v3/pay/partner/transactions/miniprogram`
@@ -2408,14 +3482,7 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/pay/partner/transactions/miniprogram` (小程序支付下单).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 服务商公众号ID
             ///
@@ -2428,7 +3495,6 @@ pub mod transactions {
             /// 子商户公众号ID
             ///
             /// Example: `wxd678efh567hg6999`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 子商户号
             ///
@@ -2445,49 +3511,84 @@ pub mod transactions {
             /// 交易结束时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub time_expire: Option<String>,
             /// 附加数据
             ///
             /// Example: `自定义数据`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 通知地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub notify_url: Option<String>,
             /// 订单优惠标记
             ///
             /// Example: `WXG`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_tag: Option<String>,
             /// 电子发票入口开放标识
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub support_fapiao: Option<bool>,
             /// 订单金额
             pub amount: PostRequestAmount,
             /// 支付者
             pub payer: PostRequestPayer,
             /// 优惠功能
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub detail: Option<PostRequestDetail>,
             /// 场景信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub scene_info: Option<PostRequestSceneInfo>,
             /// 结算信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub settle_info: Option<PostRequestSettleInfo>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_appid", &self.sp_appid)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("description", &self.description)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.opt("time_expire", &self.time_expire)?;
+                m.opt("attach", &self.attach)?;
+                m.opt("notify_url", &self.notify_url)?;
+                m.opt("goods_tag", &self.goods_tag)?;
+                m.opt("support_fapiao", &self.support_fapiao)?;
+                m.req("amount", &self.amount)?;
+                m.req("payer", &self.payer)?;
+                m.opt("detail", &self.detail)?;
+                m.opt("scene_info", &self.scene_info)?;
+                m.opt("settle_info", &self.settle_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_appid: o.req("sp_appid")?,
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    description: o.req("description")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    time_expire: o.opt("time_expire")?,
+                    attach: o.opt("attach")?,
+                    notify_url: o.opt("notify_url")?,
+                    goods_tag: o.opt("goods_tag")?,
+                    support_fapiao: o.opt("support_fapiao")?,
+                    amount: o.req("amount")?,
+                    payer: o.req("payer")?,
+                    detail: o.opt("detail")?,
+                    scene_info: o.opt("scene_info")?,
+                    settle_info: o.opt("settle_info")?,
+                })
+            }
+        }
         /// 订单金额
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestAmount {
             /// 总金额
             ///
@@ -2496,42 +3597,70 @@ pub mod transactions {
             /// 货币类型
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("total", &self.total)?;
+                m.opt("currency", &self.currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total: o.req("total")?,
+                    currency: o.opt("currency")?,
+                })
+            }
+        }
         /// 优惠功能
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDetail {
             /// 订单原价
             ///
             /// Example: `608800`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub cost_price: Option<i64>,
             /// 商品小票ID
             ///
             /// Example: `微信123`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub invoice_id: Option<String>,
             /// 单品列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
         }
+        impl ::serde::Serialize for PostRequestDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("cost_price", &self.cost_price)?;
+                m.opt("invoice_id", &self.invoice_id)?;
+                m.opt("goods_detail", &self.goods_detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    cost_price: o.opt("cost_price")?,
+                    invoice_id: o.opt("invoice_id")?,
+                    goods_detail: o.opt("goods_detail")?,
+                })
+            }
+        }
         /// PostRequestDetailGoodsDetail
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDetailGoodsDetail {
             /// 商户侧商品编码
             ///
@@ -2540,12 +3669,10 @@ pub mod transactions {
             /// 微信侧商品编码
             ///
             /// Example: `1001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub wechatpay_goods_id: Option<String>,
             /// 商品名称
             ///
             /// Example: `iPhoneX 256G`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_name: Option<String>,
             /// 商品数量
             ///
@@ -2556,100 +3683,193 @@ pub mod transactions {
             /// Example: `828800`
             pub unit_price: i64,
         }
+        impl ::serde::Serialize for PostRequestDetailGoodsDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("merchant_goods_id", &self.merchant_goods_id)?;
+                m.opt("wechatpay_goods_id", &self.wechatpay_goods_id)?;
+                m.opt("goods_name", &self.goods_name)?;
+                m.req("quantity", &self.quantity)?;
+                m.req("unit_price", &self.unit_price)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestDetailGoodsDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    merchant_goods_id: o.req("merchant_goods_id")?,
+                    wechatpay_goods_id: o.opt("wechatpay_goods_id")?,
+                    goods_name: o.opt("goods_name")?,
+                    quantity: o.req("quantity")?,
+                    unit_price: o.req("unit_price")?,
+                })
+            }
+        }
         /// 支付者
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPayer {
             /// 用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_openid: Option<String>,
             /// 用户子标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_openid: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestPayer {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("sp_openid", &self.sp_openid)?;
+                m.opt("sub_openid", &self.sub_openid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestPayer {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_openid: o.opt("sp_openid")?,
+                    sub_openid: o.opt("sub_openid")?,
+                })
+            }
+        }
         /// 场景信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSceneInfo {
             /// 用户终端IP
             ///
             /// Example: `14.23.150.211`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payer_client_ip: Option<String>,
             /// 商户端设备号
             ///
             /// Example: `013467007045764`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub device_id: Option<String>,
             /// 商户门店信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub store_info: Option<PostRequestSceneInfoStoreInfo>,
         }
+        impl ::serde::Serialize for PostRequestSceneInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("payer_client_ip", &self.payer_client_ip)?;
+                m.opt("device_id", &self.device_id)?;
+                m.opt("store_info", &self.store_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    payer_client_ip: o.opt("payer_client_ip")?,
+                    device_id: o.opt("device_id")?,
+                    store_info: o.opt("store_info")?,
+                })
+            }
+        }
         /// 商户门店信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSceneInfoStoreInfo {
             /// 门店编号
             ///
             /// Example: `0001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub id: Option<String>,
             /// 商家自定义编码
             ///
             /// Example: `example_out_id`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub out_id: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestSceneInfoStoreInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("id", &self.id)?;
+                m.opt("out_id", &self.out_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfoStoreInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    id: o.opt("id")?,
+                    out_id: o.opt("out_id")?,
+                })
+            }
+        }
         /// 结算信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSettleInfo {
             /// 是否指定分账
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub profit_sharing: Option<bool>,
         }
+        impl ::serde::Serialize for PostRequestSettleInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("profit_sharing", &self.profit_sharing)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestSettleInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    profit_sharing: o.opt("profit_sharing")?,
+                })
+            }
+        }
         /// The response of `POST /v3/pay/partner/transactions/miniprogram` (小程序支付下单).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 预支付交易会话标识
             ///
             /// Example: `wx201410272009395522657a690389285100`
             pub prepay_id: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("prepay_id", &self.prepay_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    prepay_id: o.req("prepay_id")?,
+                })
+            }
         }
     }
     /// `/v3/pay/partner/transactions/native`
@@ -2674,19 +3894,11 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/pay/partner/transactions/native` (Native下单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            #[serde(rename = "Wechatpay-Serial", skip_serializing)]
             pub wechatpay_serial: String,
             /// 服务商公众号ID
             ///
@@ -2699,14 +3911,12 @@ pub mod transactions {
             /// 子商户公众号ID
             ///
             /// Example: `wxd678efh567hg6999`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 子商户号
             ///
             /// Example: `1900000109`
             pub sub_mchid: String,
             /// `settle_info`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub settle_info: Option<crate::types::SettleInfo>,
             /// 商品描述
             ///
@@ -2715,7 +3925,6 @@ pub mod transactions {
             /// 附加数据
             ///
             /// Example: `自定义数据`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 商户订单号
             ///
@@ -2726,7 +3935,6 @@ pub mod transactions {
             /// 交易结束时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub time_expire: Option<String>,
             /// 通知地址
             ///
@@ -2735,43 +3943,101 @@ pub mod transactions {
             /// 订单优惠标记
             ///
             /// Example: `WXG`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_tag: Option<String>,
             /// 指定支付方式
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub limit_pay: Option<Vec<crate::types::LimitPay>>,
             /// 电子发票入口开放标识
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub support_fapiao: Option<bool>,
             /// `detail`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub detail: Option<crate::types::Detail>,
             /// `scene_info`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub scene_info: Option<crate::types::SceneInfo>,
             /// 支付者
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payer: Option<PostRequestPayer>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_appid", &self.sp_appid)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.opt("settle_info", &self.settle_info)?;
+                m.req("description", &self.description)?;
+                m.opt("attach", &self.attach)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.req("amount", &self.amount)?;
+                m.opt("time_expire", &self.time_expire)?;
+                m.req("notify_url", &self.notify_url)?;
+                m.opt("goods_tag", &self.goods_tag)?;
+                m.opt("limit_pay", &self.limit_pay)?;
+                m.opt("support_fapiao", &self.support_fapiao)?;
+                m.opt("detail", &self.detail)?;
+                m.opt("scene_info", &self.scene_info)?;
+                m.opt("payer", &self.payer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wechatpay_serial: o.req("Wechatpay-Serial")?,
+                    sp_appid: o.req("sp_appid")?,
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    settle_info: o.opt("settle_info")?,
+                    description: o.req("description")?,
+                    attach: o.opt("attach")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    amount: o.req("amount")?,
+                    time_expire: o.opt("time_expire")?,
+                    notify_url: o.req("notify_url")?,
+                    goods_tag: o.opt("goods_tag")?,
+                    limit_pay: o.opt("limit_pay")?,
+                    support_fapiao: o.opt("support_fapiao")?,
+                    detail: o.opt("detail")?,
+                    scene_info: o.opt("scene_info")?,
+                    payer: o.opt("payer")?,
+                })
+            }
+        }
         /// 支付者
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPayer {
             /// 实名支付(需单独申请权限)
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub identity: Option<PostRequestPayerIdentity>,
         }
+        impl ::serde::Serialize for PostRequestPayer {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("identity", &self.identity)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestPayer {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    identity: o.opt("identity")?,
+                })
+            }
+        }
         /// 实名支付(需单独申请权限)
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestPayerIdentity {
             /// 证件类型
-            #[serde(rename = "type")]
             pub type_: PostRequestPayerIdentityType,
             /// 加密后的证件号
             ///
@@ -2781,6 +4047,30 @@ pub mod transactions {
             ///
             /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
             pub name: String,
+        }
+        impl ::serde::Serialize for PostRequestPayerIdentity {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("type", &self.type_)?;
+                m.req("number", &self.number)?;
+                m.req("name", &self.name)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestPayerIdentity {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.req("type")?,
+                    number: o.req("number")?,
+                    name: o.req("name")?,
+                })
+            }
         }
         /// 证件类型
         ///
@@ -2857,19 +4147,32 @@ pub mod transactions {
             }
         }
         /// The response of `POST /v3/pay/partner/transactions/native` (Native下单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 二维码链接
             ///
             /// Example: `weixin://wxpay/bizpayurl/up?pr=NwY5Mz9&groupid=00`
             pub code_url: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("code_url", &self.code_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    code_url: o.req("code_url")?,
+                })
+            }
         }
     }
     /// `/v3/pay/partner/transactions/out-trade-no`
@@ -2915,35 +4218,39 @@ pub mod transactions {
                 }
             }
             /// The request of `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no}` (商户订单号查询).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 服务商户号
                 ///
                 /// Query parameter `sp_mchid`. Example: `1230000109`
-                #[serde(skip_serializing)]
                 pub sp_mchid: String,
                 /// 子商户号
                 ///
                 /// Query parameter `sub_mchid`. Example: `1900000109`
-                #[serde(skip_serializing)]
                 pub sub_mchid: String,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sp_mchid: o.req("sp_mchid")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no}` (商户订单号查询).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 服务商公众号ID
                 ///
@@ -2956,40 +4263,32 @@ pub mod transactions {
                 /// 子商户公众号ID
                 ///
                 /// Example: `wxd678efh567hg6999`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
                 pub sub_mchid: String,
                 /// `settle_info`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub settle_info: Option<crate::types::SettleInfo>,
                 /// 微信支付订单号
                 ///
                 /// Example: `1217752501201407033233368018`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub transaction_id: Option<String>,
                 /// 交易类型
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub trade_type: Option<crate::types::TransactionTradeType>,
                 /// 交易状态
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub trade_state: Option<crate::types::TransactionTradeState>,
                 /// 交易状态描述
                 ///
                 /// Example: `支付失败，请重新下单支付`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub trade_state_desc: Option<String>,
                 /// 付款银行
                 ///
                 /// Example: `CMC`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_type: Option<String>,
                 /// 支付完成时间
                 ///
                 /// Example: `2018-06-08T10:34:56+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub success_time: Option<String>,
                 /// 商品描述
                 ///
@@ -2998,7 +4297,6 @@ pub mod transactions {
                 /// 附加数据
                 ///
                 /// Example: `自定义数据`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub attach: Option<String>,
                 /// 商户订单号
                 ///
@@ -3009,7 +4307,6 @@ pub mod transactions {
                 /// 交易结束时间
                 ///
                 /// Example: `2018-06-08T10:34:56+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub time_expire: Option<String>,
                 /// 通知地址
                 ///
@@ -3018,36 +4315,88 @@ pub mod transactions {
                 /// 订单优惠标记
                 ///
                 /// Example: `WXG`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub goods_tag: Option<String>,
                 /// 指定支付方式
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub limit_pay: Option<Vec<crate::types::LimitPay>>,
                 /// 电子发票入口开放标识
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub support_fapiao: Option<bool>,
                 /// `detail`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub detail: Option<crate::types::Detail>,
                 /// `scene_info`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub scene_info: Option<crate::types::SceneInfo>,
                 /// `payer`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub payer: Option<crate::types::PayerServiceProvider>,
                 /// 使用的商户贴息信息(微信分付)
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub installment_info: Option<GetResponseInstallmentInfo>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sp_appid", &self.sp_appid)?;
+                    m.req("sp_mchid", &self.sp_mchid)?;
+                    m.opt("sub_appid", &self.sub_appid)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.opt("settle_info", &self.settle_info)?;
+                    m.opt("transaction_id", &self.transaction_id)?;
+                    m.opt("trade_type", &self.trade_type)?;
+                    m.opt("trade_state", &self.trade_state)?;
+                    m.opt("trade_state_desc", &self.trade_state_desc)?;
+                    m.opt("bank_type", &self.bank_type)?;
+                    m.opt("success_time", &self.success_time)?;
+                    m.req("description", &self.description)?;
+                    m.opt("attach", &self.attach)?;
+                    m.req("out_trade_no", &self.out_trade_no)?;
+                    m.req("amount", &self.amount)?;
+                    m.opt("time_expire", &self.time_expire)?;
+                    m.req("notify_url", &self.notify_url)?;
+                    m.opt("goods_tag", &self.goods_tag)?;
+                    m.opt("limit_pay", &self.limit_pay)?;
+                    m.opt("support_fapiao", &self.support_fapiao)?;
+                    m.opt("detail", &self.detail)?;
+                    m.opt("scene_info", &self.scene_info)?;
+                    m.opt("payer", &self.payer)?;
+                    m.opt("installment_info", &self.installment_info)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sp_appid: o.req("sp_appid")?,
+                        sp_mchid: o.req("sp_mchid")?,
+                        sub_appid: o.opt("sub_appid")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        settle_info: o.opt("settle_info")?,
+                        transaction_id: o.opt("transaction_id")?,
+                        trade_type: o.opt("trade_type")?,
+                        trade_state: o.opt("trade_state")?,
+                        trade_state_desc: o.opt("trade_state_desc")?,
+                        bank_type: o.opt("bank_type")?,
+                        success_time: o.opt("success_time")?,
+                        description: o.req("description")?,
+                        attach: o.opt("attach")?,
+                        out_trade_no: o.req("out_trade_no")?,
+                        amount: o.req("amount")?,
+                        time_expire: o.opt("time_expire")?,
+                        notify_url: o.req("notify_url")?,
+                        goods_tag: o.opt("goods_tag")?,
+                        limit_pay: o.opt("limit_pay")?,
+                        support_fapiao: o.opt("support_fapiao")?,
+                        detail: o.opt("detail")?,
+                        scene_info: o.opt("scene_info")?,
+                        payer: o.opt("payer")?,
+                        installment_info: o.opt("installment_info")?,
+                    })
+                }
+            }
             /// 用户支付金额
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseAmount {
                 /// 总金额
                 ///
@@ -3056,7 +4405,6 @@ pub mod transactions {
                 /// 货币类型
                 ///
                 /// Example: `CNY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub currency: Option<String>,
                 /// 用户支付金额
                 ///
@@ -3065,18 +4413,36 @@ pub mod transactions {
                 /// 用户支付币种
                 ///
                 /// Example: `CNY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub payer_currency: Option<String>,
             }
+            impl ::serde::Serialize for GetResponseAmount {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("total", &self.total)?;
+                    m.opt("currency", &self.currency)?;
+                    m.req("payer_total", &self.payer_total)?;
+                    m.opt("payer_currency", &self.payer_currency)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total: o.req("total")?,
+                        currency: o.opt("currency")?,
+                        payer_total: o.req("payer_total")?,
+                        payer_currency: o.opt("payer_currency")?,
+                    })
+                }
+            }
             /// 使用的商户贴息信息(微信分付)
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseInstallmentInfo {
                 /// 是否使用了商户贴息
                 pub use_subsidy: bool,
@@ -3084,6 +4450,32 @@ pub mod transactions {
                 ///
                 /// Example: `3`
                 pub selected_installment_number: i64,
+            }
+            impl ::serde::Serialize for GetResponseInstallmentInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("use_subsidy", &self.use_subsidy)?;
+                    m.req(
+                        "selected_installment_number",
+                        &self.selected_installment_number,
+                    )?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseInstallmentInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        use_subsidy: o.req("use_subsidy")?,
+                        selected_installment_number: o
+                            .req("selected_installment_number")?,
+                    })
+                }
             }
             /// `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close`
             pub mod close {
@@ -3106,14 +4498,7 @@ pub mod transactions {
                     }
                 }
                 /// The request of `POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close` (关单API).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 服务商户号
                     ///
@@ -3123,6 +4508,28 @@ pub mod transactions {
                     ///
                     /// Example: `1900000109`
                     pub sub_mchid: String,
+                }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sp_mchid", &self.sp_mchid)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sp_mchid: o.req("sp_mchid")?,
+                            sub_mchid: o.req("sub_mchid")?,
+                        })
+                    }
                 }
             }
             /// `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse`
@@ -3146,19 +4553,11 @@ pub mod transactions {
                     }
                 }
                 /// The request of `POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse` (撤销).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 合作伙伴应用AppID
                     ///
                     /// Example: `wxd678efh567hg6787`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sp_appid: Option<String>,
                     /// 合作伙伴商户号
                     ///
@@ -3167,27 +4566,44 @@ pub mod transactions {
                     /// 特约商户应用AppID
                     ///
                     /// Example: `wxd678efh567hg6787`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_appid: Option<String>,
                     /// 特约商户商户号
                     ///
                     /// Example: `1230000109`
                     pub sub_mchid: String,
                 }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("sp_appid", &self.sp_appid)?;
+                        m.req("sp_mchid", &self.sp_mchid)?;
+                        m.opt("sub_appid", &self.sub_appid)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sp_appid: o.opt("sp_appid")?,
+                            sp_mchid: o.req("sp_mchid")?,
+                            sub_appid: o.opt("sub_appid")?,
+                            sub_mchid: o.req("sub_mchid")?,
+                        })
+                    }
+                }
                 /// The response of `POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse` (撤销).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
                     /// 合作伙伴应用AppID
                     ///
                     /// Example: `wxd678efh567hg6787`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sp_appid: Option<String>,
                     /// 合作伙伴商户号
                     ///
@@ -3196,7 +4612,6 @@ pub mod transactions {
                     /// 特约商户应用AppID
                     ///
                     /// Example: `wxd678efh567hg6787`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_appid: Option<String>,
                     /// 特约商户商户号
                     ///
@@ -3206,6 +4621,34 @@ pub mod transactions {
                     ///
                     /// Example: `1217752501201407033233368018`
                     pub out_trade_no: String,
+                }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("sp_appid", &self.sp_appid)?;
+                        m.req("sp_mchid", &self.sp_mchid)?;
+                        m.opt("sub_appid", &self.sub_appid)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.req("out_trade_no", &self.out_trade_no)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sp_appid: o.opt("sp_appid")?,
+                            sp_mchid: o.req("sp_mchid")?,
+                            sub_appid: o.opt("sub_appid")?,
+                            sub_mchid: o.req("sub_mchid")?,
+                            out_trade_no: o.req("out_trade_no")?,
+                        })
+                    }
                 }
             }
         }
@@ -3231,19 +4674,11 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/pay/partner/transactions/scannedpos` (扫码支付下单).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 合作伙伴应用AppID
             ///
             /// Example: `wx8888888888888888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_appid: Option<String>,
             /// 合作伙伴商户号
             ///
@@ -3252,7 +4687,6 @@ pub mod transactions {
             /// 特约商户应用AppID
             ///
             /// Example: `wxd678efh567hg6999`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 特约商户号
             ///
@@ -3269,50 +4703,86 @@ pub mod transactions {
             /// 交易结束时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub time_expire: Option<String>,
             /// 附加数据
             ///
             /// Example: `自定义数据`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 通知地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub notify_url: Option<String>,
             /// 订单优惠标记
             ///
             /// Example: `WXG`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_tag: Option<String>,
             /// 电子发票入口开放标识
             ///
             /// Example: `true`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub support_fapiao: Option<bool>,
             /// 订单金额
             pub amount: PostRequestAmount,
             /// 支付者
             pub payer: PostRequestPayer,
             /// 优惠功能
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub detail: Option<PostRequestDetail>,
             /// 场景信息
             pub scene_info: PostRequestSceneInfo,
             /// 结算信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub settle_info: Option<PostRequestSettleInfo>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("sp_appid", &self.sp_appid)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("description", &self.description)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.opt("time_expire", &self.time_expire)?;
+                m.opt("attach", &self.attach)?;
+                m.opt("notify_url", &self.notify_url)?;
+                m.opt("goods_tag", &self.goods_tag)?;
+                m.opt("support_fapiao", &self.support_fapiao)?;
+                m.req("amount", &self.amount)?;
+                m.req("payer", &self.payer)?;
+                m.opt("detail", &self.detail)?;
+                m.req("scene_info", &self.scene_info)?;
+                m.opt("settle_info", &self.settle_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_appid: o.opt("sp_appid")?,
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    description: o.req("description")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    time_expire: o.opt("time_expire")?,
+                    attach: o.opt("attach")?,
+                    notify_url: o.opt("notify_url")?,
+                    goods_tag: o.opt("goods_tag")?,
+                    support_fapiao: o.opt("support_fapiao")?,
+                    amount: o.req("amount")?,
+                    payer: o.req("payer")?,
+                    detail: o.opt("detail")?,
+                    scene_info: o.req("scene_info")?,
+                    settle_info: o.opt("settle_info")?,
+                })
+            }
+        }
         /// 订单金额
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestAmount {
             /// 总金额
             ///
@@ -3321,42 +4791,70 @@ pub mod transactions {
             /// 货币类型
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("total", &self.total)?;
+                m.opt("currency", &self.currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total: o.req("total")?,
+                    currency: o.opt("currency")?,
+                })
+            }
+        }
         /// 优惠功能
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDetail {
             /// 订单原价
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub cost_price: Option<f64>,
             /// 商品小票 ID
             ///
             /// Example: `wx123`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub invoice_id: Option<String>,
             /// 单品列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
         }
+        impl ::serde::Serialize for PostRequestDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("cost_price", &self.cost_price)?;
+                m.opt("invoice_id", &self.invoice_id)?;
+                m.opt("goods_detail", &self.goods_detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    cost_price: o.opt("cost_price")?,
+                    invoice_id: o.opt("invoice_id")?,
+                    goods_detail: o.opt("goods_detail")?,
+                })
+            }
+        }
         /// PostRequestDetailGoodsDetail
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDetailGoodsDetail {
             /// 商品编码
             ///
@@ -3365,12 +4863,10 @@ pub mod transactions {
             /// 微信侧商品编码
             ///
             /// Example: `微信支付定义的统一商品编号（没有可不传）`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub wechatpay_goods_id: Option<String>,
             /// 商品名称
             ///
             /// Example: `iPhone6s 16G`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_name: Option<String>,
             /// 商品数量
             ///
@@ -3381,36 +4877,70 @@ pub mod transactions {
             /// Example: `528800`
             pub unit_price: f64,
         }
+        impl ::serde::Serialize for PostRequestDetailGoodsDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("merchant_goods_id", &self.merchant_goods_id)?;
+                m.opt("wechatpay_goods_id", &self.wechatpay_goods_id)?;
+                m.opt("goods_name", &self.goods_name)?;
+                m.req("quantity", &self.quantity)?;
+                m.req("unit_price", &self.unit_price)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestDetailGoodsDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    merchant_goods_id: o.req("merchant_goods_id")?,
+                    wechatpay_goods_id: o.opt("wechatpay_goods_id")?,
+                    goods_name: o.opt("goods_name")?,
+                    quantity: o.req("quantity")?,
+                    unit_price: o.req("unit_price")?,
+                })
+            }
+        }
         /// 支付者
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPayer {
             /// 用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_openid: Option<String>,
             /// 用户子标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_openid: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestPayer {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("sp_openid", &self.sp_openid)?;
+                m.opt("sub_openid", &self.sub_openid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestPayer {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_openid: o.opt("sp_openid")?,
+                    sub_openid: o.opt("sub_openid")?,
+                })
+            }
+        }
         /// 场景信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSceneInfo {
             /// 用户终端IP
             ///
@@ -3419,62 +4949,123 @@ pub mod transactions {
             /// 商户端设备号
             ///
             /// Example: `013467007045764`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub device_id: Option<String>,
             /// 商户门店信息
             pub store_info: PostRequestSceneInfoStoreInfo,
         }
+        impl ::serde::Serialize for PostRequestSceneInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("payer_client_ip", &self.payer_client_ip)?;
+                m.opt("device_id", &self.device_id)?;
+                m.req("store_info", &self.store_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    payer_client_ip: o.req("payer_client_ip")?,
+                    device_id: o.opt("device_id")?,
+                    store_info: o.req("store_info")?,
+                })
+            }
+        }
         /// 商户门店信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSceneInfoStoreInfo {
             /// 门店ID
             ///
             /// Example: `0001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub id: Option<String>,
             /// 商家自定义编码
             ///
             /// Example: `example_out_id`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub out_id: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestSceneInfoStoreInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("id", &self.id)?;
+                m.opt("out_id", &self.out_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfoStoreInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    id: o.opt("id")?,
+                    out_id: o.opt("out_id")?,
+                })
+            }
+        }
         /// 结算信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSettleInfo {
             /// 是否指定分账
             ///
             /// Example: `false`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub profit_sharing: Option<bool>,
         }
+        impl ::serde::Serialize for PostRequestSettleInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("profit_sharing", &self.profit_sharing)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestSettleInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    profit_sharing: o.opt("profit_sharing")?,
+                })
+            }
+        }
         /// The response of `POST /v3/pay/partner/transactions/scannedpos` (扫码支付下单).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 预支付交易会话标识
             ///
             /// Example: `wx201410272009395522657a690389285100`
             pub prepay_id: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("prepay_id", &self.prepay_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    prepay_id: o.req("prepay_id")?,
+                })
+            }
         }
     }
 }

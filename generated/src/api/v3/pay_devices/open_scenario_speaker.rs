@@ -35,7 +35,7 @@ pub mod by_device_sn {
         }
     }
     /// The response of `GET /v3/pay-devices/open-scenario-speaker/{device_sn}` (查询音箱绑定信息).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 子商户
         ///
@@ -53,6 +53,32 @@ pub mod by_device_sn {
         ///
         /// Example: `URl:weixin://wxpay/s/An4baqw`
         pub code_url: String,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("device_sn", &self.device_sn)?;
+            m.req("bind_state", &self.bind_state)?;
+            m.req("code_url", &self.code_url)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                device_sn: o.req("device_sn")?,
+                bind_state: o.req("bind_state")?,
+                code_url: o.req("code_url")?,
+            })
+        }
     }
     /// 绑定状态
     ///
@@ -135,14 +161,7 @@ pub mod by_device_sn {
             }
         }
         /// The request of `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/bind` (绑定音箱设备码牌).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 子商户
             ///
@@ -153,8 +172,30 @@ pub mod by_device_sn {
             /// Example: `URl:weixin://wxpay/s/An4baqw`
             pub code_url: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("code_url", &self.code_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.req("sub_mchid")?,
+                    code_url: o.req("code_url")?,
+                })
+            }
+        }
         /// The response of `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/bind` (绑定音箱设备码牌).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 子商户
             ///
@@ -172,6 +213,32 @@ pub mod by_device_sn {
             ///
             /// Example: `URl:weixin://wxpay/s/An4baqw`
             pub code_url: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("device_sn", &self.device_sn)?;
+                m.req("bind_state", &self.bind_state)?;
+                m.req("code_url", &self.code_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.req("sub_mchid")?,
+                    device_sn: o.req("device_sn")?,
+                    bind_state: o.req("bind_state")?,
+                    code_url: o.req("code_url")?,
+                })
+            }
         }
         /// 绑定状态
         ///
@@ -257,22 +324,35 @@ pub mod by_device_sn {
             }
         }
         /// The request of `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/prebind` (出厂预绑定音箱和码牌).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 收款链接url
             ///
             /// Example: `URl:weixin://wxpay/s/An4baqw`
             pub code_url: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("code_url", &self.code_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    code_url: o.req("code_url")?,
+                })
+            }
+        }
         /// The response of `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/prebind` (出厂预绑定音箱和码牌).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 设备sn
             ///
@@ -286,6 +366,30 @@ pub mod by_device_sn {
             ///
             /// Example: `URl:weixin://wxpay/s/An4baqw`
             pub code_url: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("device_sn", &self.device_sn)?;
+                m.req("bind_state", &self.bind_state)?;
+                m.req("code_url", &self.code_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    device_sn: o.req("device_sn")?,
+                    bind_state: o.req("bind_state")?,
+                    code_url: o.req("code_url")?,
+                })
+            }
         }
         /// 绑定状态
         ///
@@ -365,7 +469,7 @@ pub mod by_device_sn {
             }
         }
         /// The response of `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/unbind` (解绑音箱设备码牌).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 子商户
             ///
@@ -383,6 +487,32 @@ pub mod by_device_sn {
             ///
             /// Example: `URl:weixin://wxpay/s/An4baqw`
             pub code_url: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("device_sn", &self.device_sn)?;
+                m.req("bind_state", &self.bind_state)?;
+                m.req("code_url", &self.code_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.req("sub_mchid")?,
+                    device_sn: o.req("device_sn")?,
+                    bind_state: o.req("bind_state")?,
+                    code_url: o.req("code_url")?,
+                })
+            }
         }
         /// 绑定状态
         ///

@@ -42,14 +42,7 @@ pub mod by_transaction_id {
             }
         }
         /// The request of `POST /v3/pay-devices/open-scenario-speakerorder/{transaction_id}/report` (码牌支付结果上报).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 子商户
             ///
@@ -68,15 +61,34 @@ pub mod by_transaction_id {
             /// Example: `example_device_sn`
             pub device_sn: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("code_url", &self.code_url)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.req("device_sn", &self.device_sn)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.req("sub_mchid")?,
+                    code_url: o.req("code_url")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    device_sn: o.req("device_sn")?,
+                })
+            }
+        }
         /// The response of `POST /v3/pay-devices/open-scenario-speakerorder/{transaction_id}/report` (码牌支付结果上报).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 子商户
             ///
@@ -98,6 +110,34 @@ pub mod by_transaction_id {
             ///
             /// Example: `20190611222222222200000000012122`
             pub transaction_id: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("code_url", &self.code_url)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.req("device_sn", &self.device_sn)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.req("sub_mchid")?,
+                    code_url: o.req("code_url")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    device_sn: o.req("device_sn")?,
+                    transaction_id: o.req("transaction_id")?,
+                })
+            }
         }
     }
 }

@@ -46,84 +46,138 @@ pub mod by_device_id {
             }
         }
         /// The request of `POST /v3/pay-devices/printers/{device_id}/print-orders` (小票机打印).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 打印单号
             ///
             /// Example: `wx8888888888888888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub print_order_no: Option<String>,
             /// 模板ID
             ///
             /// Example: `pt_02583429616371386640209536`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub template_id: Option<String>,
             /// 回调通知地址
             ///
             /// Example: `https://payapp.weixin.qq.com/callback`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub notify_url: Option<String>,
             /// 变量列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub variable_list: Option<Vec<PostRequestVariableList>>,
             /// 表格变量列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub table_list: Option<Vec<PostRequestTableList>>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("print_order_no", &self.print_order_no)?;
+                m.opt("template_id", &self.template_id)?;
+                m.opt("notify_url", &self.notify_url)?;
+                m.opt("variable_list", &self.variable_list)?;
+                m.opt("table_list", &self.table_list)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    print_order_no: o.opt("print_order_no")?,
+                    template_id: o.opt("template_id")?,
+                    notify_url: o.opt("notify_url")?,
+                    variable_list: o.opt("variable_list")?,
+                    table_list: o.opt("table_list")?,
+                })
+            }
+        }
         /// PostRequestTableList
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestTableList {
             /// Key字段
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub key: Option<String>,
             /// Value值列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub row_list: Option<Vec<PostRequestTableListRowList>>,
         }
+        impl ::serde::Serialize for PostRequestTableList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("key", &self.key)?;
+                m.opt("row_list", &self.row_list)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestTableList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    key: o.opt("key")?,
+                    row_list: o.opt("row_list")?,
+                })
+            }
+        }
         /// PostRequestTableListRowList
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestTableListRowList {
             /// 值列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub cell_list: Option<Vec<String>>,
         }
+        impl ::serde::Serialize for PostRequestTableListRowList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("cell_list", &self.cell_list)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestTableListRowList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    cell_list: o.opt("cell_list")?,
+                })
+            }
+        }
         /// PostRequestVariableList
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestVariableList {
             /// Key字段
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub key: Option<String>,
             /// Value值字段
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub value: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequestVariableList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("key", &self.key)?;
+                m.opt("value", &self.value)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestVariableList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    key: o.opt("key")?,
+                    value: o.opt("value")?,
+                })
+            }
         }
         /// `/v3/pay-devices/printers/{device_id}/print-orders/{print_order_no}`
         pub mod by_print_order_no {
@@ -140,42 +194,60 @@ pub mod by_device_id {
                 }
             }
             /// The response of `GET /v3/pay-devices/printers/{device_id}/print-orders/{print_order_no}` (查询订单).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 打印单号
                 ///
                 /// Example: `wx8888888888888888`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub print_order_no: Option<String>,
                 /// 模板ID
                 ///
                 /// Example: `pt_02583429616371386640209536`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub template_id: Option<String>,
                 /// 回调通知地址
                 ///
                 /// Example: `https://payapp.weixin.qq.com/callback`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub notify_url: Option<String>,
                 /// 打印状态
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub print_state: Option<GetResponsePrintState>,
                 /// 打印状态描述
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub print_state_description: Option<String>,
                 /// 变量列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub variable_list: Option<Vec<GetResponseVariableList>>,
                 /// 表格变量列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub table_list: Option<Vec<GetResponseTableList>>,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("print_order_no", &self.print_order_no)?;
+                    m.opt("template_id", &self.template_id)?;
+                    m.opt("notify_url", &self.notify_url)?;
+                    m.opt("print_state", &self.print_state)?;
+                    m.opt("print_state_description", &self.print_state_description)?;
+                    m.opt("variable_list", &self.variable_list)?;
+                    m.opt("table_list", &self.table_list)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        print_order_no: o.opt("print_order_no")?,
+                        template_id: o.opt("template_id")?,
+                        notify_url: o.opt("notify_url")?,
+                        print_state: o.opt("print_state")?,
+                        print_state_description: o.opt("print_state_description")?,
+                        variable_list: o.opt("variable_list")?,
+                        table_list: o.opt("table_list")?,
+                    })
+                }
             }
             /// 打印状态
             ///
@@ -243,52 +315,90 @@ pub mod by_device_id {
                 }
             }
             /// GetResponseTableList
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseTableList {
                 /// Key字段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub key: Option<String>,
                 /// Value值列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub row_list: Option<Vec<GetResponseTableListRowList>>,
             }
+            impl ::serde::Serialize for GetResponseTableList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("key", &self.key)?;
+                    m.opt("row_list", &self.row_list)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseTableList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        key: o.opt("key")?,
+                        row_list: o.opt("row_list")?,
+                    })
+                }
+            }
             /// GetResponseTableListRowList
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseTableListRowList {
                 /// 值列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub cell_list: Option<Vec<String>>,
             }
+            impl ::serde::Serialize for GetResponseTableListRowList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("cell_list", &self.cell_list)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseTableListRowList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        cell_list: o.opt("cell_list")?,
+                    })
+                }
+            }
             /// GetResponseVariableList
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseVariableList {
                 /// Key字段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub key: Option<String>,
                 /// Value值字段
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub value: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponseVariableList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("key", &self.key)?;
+                    m.opt("value", &self.value)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseVariableList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        key: o.opt("key")?,
+                        value: o.opt("value")?,
+                    })
+                }
             }
         }
     }

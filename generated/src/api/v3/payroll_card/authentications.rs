@@ -43,54 +43,71 @@ impl<'a> Authentications<'a> {
     }
 }
 /// The request of `GET /v3/payroll-card/authentications` (查询核身记录API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetRequest {
     /// 用户标识
     ///
     /// Query parameter `openid`. Example: `onqOjjmo8wmTOOtSKwXtGjg9Gb58`
-    #[serde(skip_serializing)]
     pub openid: String,
     /// 应用ID
     ///
     /// Query parameter `appid`. Example: `wxa1111111`
-    #[serde(skip_serializing)]
     pub appid: Option<String>,
     /// 子商户应用ID
     ///
     /// Query parameter `sub_appid`. Example: `wxa1111111`
-    #[serde(skip_serializing)]
     pub sub_appid: Option<String>,
     /// 子商户号
     ///
     /// Query parameter `sub_mchid`. Example: `1111111`
-    #[serde(skip_serializing)]
     pub sub_mchid: String,
     /// 核身日期
     ///
     /// Query parameter `authenticate_date`. Example: `2020-12-25`
-    #[serde(skip_serializing)]
     pub authenticate_date: String,
     /// 核身状态
     ///
     /// Query parameter `authenticate_state`. Example: `AUTHENTICATE_SUCCESS`
-    #[serde(skip_serializing)]
     pub authenticate_state: String,
     /// 本次查询偏移量
     ///
     /// Query parameter `offset`. Example: `0`
-    #[serde(skip_serializing)]
     pub offset: Option<i64>,
     /// 本次请求最大查询条数
     ///
     /// Query parameter `limit`. Example: `10`
-    #[serde(skip_serializing)]
     pub limit: Option<i64>,
 }
+impl ::serde::Serialize for GetRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            openid: o.req("openid")?,
+            appid: o.opt("appid")?,
+            sub_appid: o.opt("sub_appid")?,
+            sub_mchid: o.req("sub_mchid")?,
+            authenticate_date: o.req("authenticate_date")?,
+            authenticate_state: o.req("authenticate_state")?,
+            offset: o.opt("offset")?,
+            limit: o.opt("limit")?,
+        })
+    }
+}
 /// The response of `GET /v3/payroll-card/authentications` (查询核身记录API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// 查询结果记录列表
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub data: Option<Vec<GetResponseData>>,
     /// 总记录条数
     ///
@@ -105,8 +122,34 @@ pub struct GetResponse {
     /// Example: `10`
     pub limit: i64,
 }
+impl ::serde::Serialize for GetResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("data", &self.data)?;
+        m.req("total_count", &self.total_count)?;
+        m.req("offset", &self.offset)?;
+        m.req("limit", &self.limit)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            data: o.opt("data")?,
+            total_count: o.req("total_count")?,
+            offset: o.req("offset")?,
+            limit: o.req("limit")?,
+        })
+    }
+}
 /// GetResponseData
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetResponseData {
     /// 商户号
     ///
@@ -148,6 +191,44 @@ pub struct GetResponseData {
     ///
     /// Example: `mcdhehfgisdhfjghed39384564i83`
     pub authenticate_number: String,
+}
+impl ::serde::Serialize for GetResponseData {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("mchid", &self.mchid)?;
+        m.req("sub_mchid", &self.sub_mchid)?;
+        m.req("openid", &self.openid)?;
+        m.req("authenticate_scene", &self.authenticate_scene)?;
+        m.req("authenticate_source", &self.authenticate_source)?;
+        m.req("project_name", &self.project_name)?;
+        m.req("employer_name", &self.employer_name)?;
+        m.req("authenticate_state", &self.authenticate_state)?;
+        m.req("authenticate_time", &self.authenticate_time)?;
+        m.req("authenticate_number", &self.authenticate_number)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            mchid: o.req("mchid")?,
+            sub_mchid: o.req("sub_mchid")?,
+            openid: o.req("openid")?,
+            authenticate_scene: o.req("authenticate_scene")?,
+            authenticate_source: o.req("authenticate_source")?,
+            project_name: o.req("project_name")?,
+            employer_name: o.req("employer_name")?,
+            authenticate_state: o.req("authenticate_state")?,
+            authenticate_time: o.req("authenticate_time")?,
+            authenticate_number: o.req("authenticate_number")?,
+        })
+    }
 }
 /// 核身渠道
 ///
@@ -278,16 +359,34 @@ pub mod by_authenticate_number {
         }
     }
     /// The request of `GET /v3/payroll-card/authentications/{authenticate_number}` (获取核身结果API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 子商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1111111`
-        #[serde(skip_serializing)]
         pub sub_mchid: String,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+            })
+        }
+    }
     /// The response of `GET /v3/payroll-card/authentications/{authenticate_number}` (获取核身结果API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 商户号
         ///
@@ -332,8 +431,47 @@ pub mod by_authenticate_number {
         /// 核身失败原因
         ///
         /// Example: `人脸验证未通过`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub authenticate_failed_reason: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("openid", &self.openid)?;
+            m.req("authenticate_scene", &self.authenticate_scene)?;
+            m.req("authenticate_source", &self.authenticate_source)?;
+            m.req("project_name", &self.project_name)?;
+            m.req("employer_name", &self.employer_name)?;
+            m.req("authenticate_state", &self.authenticate_state)?;
+            m.req("authenticate_time", &self.authenticate_time)?;
+            m.req("authenticate_number", &self.authenticate_number)?;
+            m.opt("authenticate_failed_reason", &self.authenticate_failed_reason)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mchid: o.req("mchid")?,
+                sub_mchid: o.req("sub_mchid")?,
+                openid: o.req("openid")?,
+                authenticate_scene: o.req("authenticate_scene")?,
+                authenticate_source: o.req("authenticate_source")?,
+                project_name: o.req("project_name")?,
+                employer_name: o.req("employer_name")?,
+                authenticate_state: o.req("authenticate_state")?,
+                authenticate_time: o.req("authenticate_time")?,
+                authenticate_number: o.req("authenticate_number")?,
+                authenticate_failed_reason: o.opt("authenticate_failed_reason")?,
+            })
+        }
     }
     /// 核身状态
     ///
@@ -410,7 +548,7 @@ pub mod pre_order {
         }
     }
     /// The request of `POST /v3/payroll-card/authentications/pre-order` (微工卡核身预下单API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 用户标识
         ///
@@ -419,7 +557,6 @@ pub mod pre_order {
         /// 应用ID
         ///
         /// Example: `wxa1111111`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub appid: Option<String>,
         /// 子商户号
         ///
@@ -428,7 +565,6 @@ pub mod pre_order {
         /// 子商户应用ID
         ///
         /// Example: `wxa1111111`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 商家核身单号
         ///
@@ -446,6 +582,40 @@ pub mod pre_order {
         ///
         /// Example: `SIGN_IN`
         pub authenticate_type: PostRequestAuthenticateType,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("openid", &self.openid)?;
+            m.opt("appid", &self.appid)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.req("authenticate_number", &self.authenticate_number)?;
+            m.req("project_name", &self.project_name)?;
+            m.req("employer_name", &self.employer_name)?;
+            m.req("authenticate_type", &self.authenticate_type)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                openid: o.req("openid")?,
+                appid: o.opt("appid")?,
+                sub_mchid: o.req("sub_mchid")?,
+                sub_appid: o.opt("sub_appid")?,
+                authenticate_number: o.req("authenticate_number")?,
+                project_name: o.req("project_name")?,
+                employer_name: o.req("employer_name")?,
+                authenticate_type: o.req("authenticate_type")?,
+            })
+        }
     }
     /// 核身类型
     ///
@@ -504,7 +674,7 @@ pub mod pre_order {
         }
     }
     /// The response of `POST /v3/payroll-card/authentications/pre-order` (微工卡核身预下单API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 商家核身单号
         ///
@@ -531,6 +701,36 @@ pub mod pre_order {
         /// Example: `300`
         pub expires_in: i64,
     }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("authenticate_number", &self.authenticate_number)?;
+            m.req("openid", &self.openid)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("token", &self.token)?;
+            m.req("expires_in", &self.expires_in)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                authenticate_number: o.req("authenticate_number")?,
+                openid: o.req("openid")?,
+                mchid: o.req("mchid")?,
+                sub_mchid: o.req("sub_mchid")?,
+                token: o.req("token")?,
+                expires_in: o.req("expires_in")?,
+            })
+        }
+    }
 }
 /// `/v3/payroll-card/authentications/pre-order-with-auth`
 pub mod pre_order_with_auth {
@@ -554,12 +754,11 @@ pub mod pre_order_with_auth {
         }
     }
     /// The request of `POST /v3/payroll-card/authentications/pre-order-with-auth` (微工卡核身预下单（流程中完成授权）).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
         /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        #[serde(rename = "Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: String,
         /// 用户标识
         ///
@@ -568,7 +767,6 @@ pub mod pre_order_with_auth {
         /// 应用ID
         ///
         /// Example: `wxa1111111`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub appid: Option<String>,
         /// 子商户号
         ///
@@ -577,7 +775,6 @@ pub mod pre_order_with_auth {
         /// 子商户应用ID
         ///
         /// Example: `wxa1111111`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 商家核身单号
         ///
@@ -607,6 +804,47 @@ pub mod pre_order_with_auth {
         ///
         /// Example: `SIGN_IN`
         pub authenticate_type: PostRequestAuthenticateType,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("openid", &self.openid)?;
+            m.opt("appid", &self.appid)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.req("authenticate_number", &self.authenticate_number)?;
+            m.req("project_name", &self.project_name)?;
+            m.req("employer_name", &self.employer_name)?;
+            m.req("user_name", &self.user_name)?;
+            m.req("id_card_number", &self.id_card_number)?;
+            m.req("employment_type", &self.employment_type)?;
+            m.req("authenticate_type", &self.authenticate_type)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                wechatpay_serial: o.req("Wechatpay-Serial")?,
+                openid: o.req("openid")?,
+                appid: o.opt("appid")?,
+                sub_mchid: o.req("sub_mchid")?,
+                sub_appid: o.opt("sub_appid")?,
+                authenticate_number: o.req("authenticate_number")?,
+                project_name: o.req("project_name")?,
+                employer_name: o.req("employer_name")?,
+                user_name: o.req("user_name")?,
+                id_card_number: o.req("id_card_number")?,
+                employment_type: o.req("employment_type")?,
+                authenticate_type: o.req("authenticate_type")?,
+            })
+        }
     }
     /// 核身类型
     ///
@@ -721,7 +959,7 @@ pub mod pre_order_with_auth {
         }
     }
     /// The response of `POST /v3/payroll-card/authentications/pre-order-with-auth` (微工卡核身预下单（流程中完成授权）).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 商家核身单号
         ///
@@ -747,5 +985,35 @@ pub mod pre_order_with_auth {
         ///
         /// Example: `300`
         pub expires_in: i64,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("authenticate_number", &self.authenticate_number)?;
+            m.req("openid", &self.openid)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("token", &self.token)?;
+            m.req("expires_in", &self.expires_in)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                authenticate_number: o.req("authenticate_number")?,
+                openid: o.req("openid")?,
+                mchid: o.req("mchid")?,
+                sub_mchid: o.req("sub_mchid")?,
+                token: o.req("token")?,
+                expires_in: o.req("expires_in")?,
+            })
+        }
     }
 }

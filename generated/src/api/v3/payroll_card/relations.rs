@@ -31,26 +31,44 @@ pub mod by_openid {
         }
     }
     /// The request of `GET /v3/payroll-card/relations/{openid}` (查询微工卡授权关系API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 子商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1111111`
-        #[serde(skip_serializing)]
         pub sub_mchid: String,
         /// 应用ID
         ///
         /// Query parameter `appid`. Example: `wxa1111111`
-        #[serde(skip_serializing)]
         pub appid: Option<String>,
         /// 子商户应用ID
         ///
         /// Query parameter `sub_appid`. Example: `wxa1111111`
-        #[serde(skip_serializing)]
         pub sub_appid: Option<String>,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                appid: o.opt("appid")?,
+                sub_appid: o.opt("sub_appid")?,
+            })
+        }
+    }
     /// The response of `GET /v3/payroll-card/relations/{openid}` (查询微工卡授权关系API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 用户标识
         ///
@@ -71,13 +89,41 @@ pub mod by_openid {
         /// 授权时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub authorize_time: Option<String>,
         /// 取消授权时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub deauthorize_time: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("openid", &self.openid)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("authorize_state", &self.authorize_state)?;
+            m.opt("authorize_time", &self.authorize_time)?;
+            m.opt("deauthorize_time", &self.deauthorize_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                openid: o.req("openid")?,
+                mchid: o.req("mchid")?,
+                sub_mchid: o.req("sub_mchid")?,
+                authorize_state: o.req("authorize_state")?,
+                authorize_time: o.opt("authorize_time")?,
+                deauthorize_time: o.opt("deauthorize_time")?,
+            })
+        }
     }
     /// 授权状态
     ///

@@ -20,12 +20,11 @@ impl<'a> Tokens<'a> {
     }
 }
 /// The request of `POST /v3/payroll-card/tokens` (生成授权token API).
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
     /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    #[serde(rename = "Wechatpay-Serial", skip_serializing)]
     pub wechatpay_serial: String,
     /// 用户标识
     ///
@@ -34,12 +33,10 @@ pub struct PostRequest {
     /// 应用ID
     ///
     /// Example: `wxa1111111`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub appid: Option<String>,
     /// 子商户应用ID
     ///
     /// Example: `wxa1111111`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_appid: Option<String>,
     /// 子商户号
     ///
@@ -57,6 +54,39 @@ pub struct PostRequest {
     ///
     /// Example: `LONG_TERM_EMPLOYMENT`
     pub employment_type: PostRequestEmploymentType,
+}
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("openid", &self.openid)?;
+        m.opt("appid", &self.appid)?;
+        m.opt("sub_appid", &self.sub_appid)?;
+        m.req("sub_mchid", &self.sub_mchid)?;
+        m.req("user_name", &self.user_name)?;
+        m.req("id_card_number", &self.id_card_number)?;
+        m.req("employment_type", &self.employment_type)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            wechatpay_serial: o.req("Wechatpay-Serial")?,
+            openid: o.req("openid")?,
+            appid: o.opt("appid")?,
+            sub_appid: o.opt("sub_appid")?,
+            sub_mchid: o.req("sub_mchid")?,
+            user_name: o.req("user_name")?,
+            id_card_number: o.req("id_card_number")?,
+            employment_type: o.req("employment_type")?,
+        })
+    }
 }
 /// 用工类型
 ///
@@ -115,7 +145,7 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestEmploymentType {
     }
 }
 /// The response of `POST /v3/payroll-card/tokens` (生成授权token API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 用户标识
     ///
@@ -137,4 +167,32 @@ pub struct PostResponse {
     ///
     /// Example: `1800`
     pub expires_in: i64,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("openid", &self.openid)?;
+        m.req("mchid", &self.mchid)?;
+        m.req("sub_mchid", &self.sub_mchid)?;
+        m.req("token", &self.token)?;
+        m.req("expires_in", &self.expires_in)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            openid: o.req("openid")?,
+            mchid: o.req("mchid")?,
+            sub_mchid: o.req("sub_mchid")?,
+            token: o.req("token")?,
+            expires_in: o.req("expires_in")?,
+        })
+    }
 }

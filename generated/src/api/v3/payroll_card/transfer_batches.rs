@@ -20,12 +20,11 @@ impl<'a> TransferBatches<'a> {
     }
 }
 /// The request of `POST /v3/payroll-card/transfer-batches` (发起批量转账API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
     /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    #[serde(rename = "Wechatpay-Serial", skip_serializing)]
     pub wechatpay_serial: String,
     /// 特约商户号
     ///
@@ -34,7 +33,6 @@ pub struct PostRequest {
     /// 特约商户AppID
     ///
     /// Example: `wxf636efh567hg4356`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_appid: Option<String>,
     /// 特约商户授权类型
     ///
@@ -65,7 +63,6 @@ pub struct PostRequest {
     /// 服务商的AppID
     ///
     /// Example: `wxf636efh567hg4388`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sp_appid: Option<String>,
     /// 用工类型
     ///
@@ -76,8 +73,51 @@ pub struct PostRequest {
     /// Example: `LOGISTICS`
     pub employment_scene: String,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("sub_mchid", &self.sub_mchid)?;
+        m.opt("sub_appid", &self.sub_appid)?;
+        m.req("authorization_type", &self.authorization_type)?;
+        m.req("out_batch_no", &self.out_batch_no)?;
+        m.req("batch_name", &self.batch_name)?;
+        m.req("batch_remark", &self.batch_remark)?;
+        m.req("total_amount", &self.total_amount)?;
+        m.req("total_num", &self.total_num)?;
+        m.req("transfer_detail_list", &self.transfer_detail_list)?;
+        m.opt("sp_appid", &self.sp_appid)?;
+        m.req("employment_type", &self.employment_type)?;
+        m.req("employment_scene", &self.employment_scene)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            wechatpay_serial: o.req("Wechatpay-Serial")?,
+            sub_mchid: o.req("sub_mchid")?,
+            sub_appid: o.opt("sub_appid")?,
+            authorization_type: o.req("authorization_type")?,
+            out_batch_no: o.req("out_batch_no")?,
+            batch_name: o.req("batch_name")?,
+            batch_remark: o.req("batch_remark")?,
+            total_amount: o.req("total_amount")?,
+            total_num: o.req("total_num")?,
+            transfer_detail_list: o.req("transfer_detail_list")?,
+            sp_appid: o.opt("sp_appid")?,
+            employment_type: o.req("employment_type")?,
+            employment_scene: o.req("employment_scene")?,
+        })
+    }
+}
 /// PostRequestTransferDetailList
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestTransferDetailList {
     /// 商家明细单号
     ///
@@ -100,8 +140,36 @@ pub struct PostRequestTransferDetailList {
     /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
     pub user_name: String,
 }
+impl ::serde::Serialize for PostRequestTransferDetailList {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("out_detail_no", &self.out_detail_no)?;
+        m.req("transfer_amount", &self.transfer_amount)?;
+        m.req("transfer_remark", &self.transfer_remark)?;
+        m.req("openid", &self.openid)?;
+        m.req("user_name", &self.user_name)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestTransferDetailList {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            out_detail_no: o.req("out_detail_no")?,
+            transfer_amount: o.req("transfer_amount")?,
+            transfer_remark: o.req("transfer_remark")?,
+            openid: o.req("openid")?,
+            user_name: o.req("user_name")?,
+        })
+    }
+}
 /// The response of `POST /v3/payroll-card/transfer-batches` (发起批量转账API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 商家批次单号
     ///
@@ -115,4 +183,28 @@ pub struct PostResponse {
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
     pub create_time: String,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("out_batch_no", &self.out_batch_no)?;
+        m.req("batch_id", &self.batch_id)?;
+        m.req("create_time", &self.create_time)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            out_batch_no: o.req("out_batch_no")?,
+            batch_id: o.req("batch_id")?,
+            create_time: o.req("create_time")?,
+        })
+    }
 }

@@ -27,7 +27,7 @@ pub mod insurance {
         }
     }
     /// The request of `POST /v3/payroll-card/wesure/insurance` (生成投保结果API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 服务商商户号
         ///
@@ -66,6 +66,42 @@ pub mod insurance {
         /// Example: `平安`
         pub insurance_company_name: String,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sp_mchid", &self.sp_mchid)?;
+            m.req("wesure_order_no", &self.wesure_order_no)?;
+            m.req("token", &self.token)?;
+            m.req("insurance_company_order_no", &self.insurance_company_order_no)?;
+            m.req("openid", &self.openid)?;
+            m.req("insure_state", &self.insure_state)?;
+            m.req("insure_effect_time", &self.insure_effect_time)?;
+            m.req("insure_invalid_time", &self.insure_invalid_time)?;
+            m.req("insurance_company_name", &self.insurance_company_name)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sp_mchid: o.req("sp_mchid")?,
+                wesure_order_no: o.req("wesure_order_no")?,
+                token: o.req("token")?,
+                insurance_company_order_no: o.req("insurance_company_order_no")?,
+                openid: o.req("openid")?,
+                insure_state: o.req("insure_state")?,
+                insure_effect_time: o.req("insure_effect_time")?,
+                insure_invalid_time: o.req("insure_invalid_time")?,
+                insurance_company_name: o.req("insurance_company_name")?,
+            })
+        }
+    }
 }
 /// `/v3/payroll-card/wesure/token-validations`
 pub mod token_validations {
@@ -89,12 +125,11 @@ pub mod token_validations {
         }
     }
     /// The request of `POST /v3/payroll-card/wesure/token-validations` (校验核身结果API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
         /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        #[serde(rename = "Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: String,
         /// 服务商商户号
         ///
@@ -119,8 +154,38 @@ pub mod token_validations {
         /// 核身类型
         ///
         /// Example: `NORMAL`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub authenticate_type: Option<PostRequestAuthenticateType>,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sp_mchid", &self.sp_mchid)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("token", &self.token)?;
+            m.req("user_name", &self.user_name)?;
+            m.req("id_card_number", &self.id_card_number)?;
+            m.opt("authenticate_type", &self.authenticate_type)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                wechatpay_serial: o.req("Wechatpay-Serial")?,
+                sp_mchid: o.req("sp_mchid")?,
+                sub_mchid: o.req("sub_mchid")?,
+                token: o.req("token")?,
+                user_name: o.req("user_name")?,
+                id_card_number: o.req("id_card_number")?,
+                authenticate_type: o.opt("authenticate_type")?,
+            })
+        }
     }
     /// 核身类型
     ///
@@ -183,7 +248,7 @@ pub mod token_validations {
         }
     }
     /// The response of `POST /v3/payroll-card/wesure/token-validations` (校验核身结果API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 校验结果
         ///
@@ -192,17 +257,40 @@ pub mod token_validations {
         /// 核身成功时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub authenticate_success_time: Option<String>,
         /// 用户标识
         ///
         /// Example: `11111111`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub openid: Option<String>,
         /// 校验不通过原因
         ///
         /// Example: `SP_MCH_NO_PERMISSION`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fail_reason: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("result", &self.result)?;
+            m.opt("authenticate_success_time", &self.authenticate_success_time)?;
+            m.opt("openid", &self.openid)?;
+            m.opt("fail_reason", &self.fail_reason)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                result: o.req("result")?,
+                authenticate_success_time: o.opt("authenticate_success_time")?,
+                openid: o.opt("openid")?,
+                fail_reason: o.opt("fail_reason")?,
+            })
+        }
     }
 }

@@ -42,7 +42,7 @@ pub mod permissions {
         }
     }
     /// The request of `POST /v3/payscore/acquiringbank/permissions` (从业机构预授权).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 服务ID
         ///
@@ -59,7 +59,6 @@ pub mod permissions {
         /// 子商户应用ID
         ///
         /// Example: `wxd678efh567hg6787`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 子商户号
         ///
@@ -72,16 +71,67 @@ pub mod permissions {
         /// 商户回调地址
         ///
         /// Example: `http://www.qq.com`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub notify_url: Option<String>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("service_id", &self.service_id)?;
+            m.req("channel_id", &self.channel_id)?;
+            m.req("appid", &self.appid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("authorization_code", &self.authorization_code)?;
+            m.opt("notify_url", &self.notify_url)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                service_id: o.req("service_id")?,
+                channel_id: o.req("channel_id")?,
+                appid: o.req("appid")?,
+                sub_appid: o.opt("sub_appid")?,
+                sub_mchid: o.req("sub_mchid")?,
+                authorization_code: o.req("authorization_code")?,
+                notify_url: o.opt("notify_url")?,
+            })
+        }
+    }
     /// The response of `POST /v3/payscore/acquiringbank/permissions` (从业机构预授权).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 预授权token
         ///
         /// Example: `apply_permissions_token`
         pub apply_permissions_token: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("apply_permissions_token", &self.apply_permissions_token)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                apply_permissions_token: o.req("apply_permissions_token")?,
+            })
+        }
     }
     /// `/v3/payscore/acquiringbank/permissions/authorization-code`
     pub mod authorization_code {
@@ -127,40 +177,44 @@ pub mod permissions {
                 }
             }
             /// The request of `GET /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}` (从业机构查询与用户授权记录（授权协议号）).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 服务ID
                 ///
                 /// Query parameter `service_id`. Example: `500001`
-                #[serde(skip_serializing)]
                 pub service_id: String,
                 /// 渠道商商户号
                 ///
                 /// Query parameter `channel_id`. Example: `1230000109`
-                #[serde(skip_serializing)]
                 pub channel_id: String,
                 /// 子商户号
                 ///
                 /// Query parameter `sub_mchid`. Example: `1230000109`
-                #[serde(skip_serializing)]
                 pub sub_mchid: String,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        service_id: o.req("service_id")?,
+                        channel_id: o.req("channel_id")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}` (从业机构查询与用户授权记录（授权协议号）).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 服务ID
                 ///
@@ -177,10 +231,8 @@ pub mod permissions {
                 /// 服务商公众号下的用户标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub openid: Option<String>,
                 /// 子商户公众号下的用户标识
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_openid: Option<String>,
                 /// 授权协议号
                 ///
@@ -193,17 +245,14 @@ pub mod permissions {
                 /// 授权通知地址
                 ///
                 /// Example: `https://www.weixin.com`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub notify_url: Option<String>,
                 /// 最近一次解除授权时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub cancel_authorization_time: Option<String>,
                 /// 最近一次授权成功时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub authorization_success_time: Option<String>,
                 /// 子商户号
                 ///
@@ -212,13 +261,58 @@ pub mod permissions {
                 /// 子商户应用ID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 渠道商商户号
                 ///
                 /// Example: `1230000109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub channel_id: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.req("appid", &self.appid)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.opt("openid", &self.openid)?;
+                    m.opt("sub_openid", &self.sub_openid)?;
+                    m.req("authorization_code", &self.authorization_code)?;
+                    m.req("authorization_state", &self.authorization_state)?;
+                    m.opt("notify_url", &self.notify_url)?;
+                    m.opt("cancel_authorization_time", &self.cancel_authorization_time)?;
+                    m.opt(
+                        "authorization_success_time",
+                        &self.authorization_success_time,
+                    )?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.opt("sub_appid", &self.sub_appid)?;
+                    m.opt("channel_id", &self.channel_id)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        service_id: o.req("service_id")?,
+                        appid: o.req("appid")?,
+                        mchid: o.req("mchid")?,
+                        openid: o.opt("openid")?,
+                        sub_openid: o.opt("sub_openid")?,
+                        authorization_code: o.req("authorization_code")?,
+                        authorization_state: o.req("authorization_state")?,
+                        notify_url: o.opt("notify_url")?,
+                        cancel_authorization_time: o.opt("cancel_authorization_time")?,
+                        authorization_success_time: o.opt("authorization_success_time")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        sub_appid: o.opt("sub_appid")?,
+                        channel_id: o.opt("channel_id")?,
+                    })
+                }
             }
             /// `/v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}/terminate`
             pub mod terminate {
@@ -241,14 +335,7 @@ pub mod permissions {
                     }
                 }
                 /// The request of `POST /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}/terminate` (从业机构解除用户授权关系（授权协议号）).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 服务ID
                     ///
@@ -257,7 +344,6 @@ pub mod permissions {
                     /// 渠道商商户号
                     ///
                     /// Example: `1230000109`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub channel_id: Option<String>,
                     /// 子商户号
                     ///
@@ -267,6 +353,32 @@ pub mod permissions {
                     ///
                     /// Example: `撤销原因`
                     pub reason: String,
+                }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("service_id", &self.service_id)?;
+                        m.opt("channel_id", &self.channel_id)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.req("reason", &self.reason)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            service_id: o.req("service_id")?,
+                            channel_id: o.opt("channel_id")?,
+                            sub_mchid: o.req("sub_mchid")?,
+                            reason: o.req("reason")?,
+                        })
+                    }
                 }
             }
         }
@@ -319,36 +431,54 @@ pub mod serviceorder {
         }
     }
     /// The request of `GET /v3/payscore/acquiringbank/serviceorder` (从业机构查询微信支付分订单).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 服务ID
         ///
         /// Query parameter `service_id`. Example: `2002000000000558128851361561536`
-        #[serde(skip_serializing)]
         pub service_id: String,
         /// 子商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1900000109`
-        #[serde(skip_serializing)]
         pub sub_mchid: String,
         /// 渠道商商户号
         ///
         /// Query parameter `channel_id`. Example: `1230000109`
-        #[serde(skip_serializing)]
         pub channel_id: String,
         /// 商户服务订单号
         ///
         /// Query parameter `out_order_no`. Example: `1234323JKHDFE1243252`
-        #[serde(skip_serializing)]
         pub out_order_no: Option<String>,
         /// 回跳查询ID
         ///
         /// Query parameter `query_id`.
-        #[serde(skip_serializing)]
         pub query_id: Option<String>,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                service_id: o.req("service_id")?,
+                sub_mchid: o.req("sub_mchid")?,
+                channel_id: o.req("channel_id")?,
+                out_order_no: o.opt("out_order_no")?,
+                query_id: o.opt("query_id")?,
+            })
+        }
+    }
     /// The response of `GET /v3/payscore/acquiringbank/serviceorder` (从业机构查询微信支付分订单).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 商户服务订单号
         ///
@@ -369,7 +499,6 @@ pub mod serviceorder {
         /// 子商户应用ID
         ///
         /// Example: `wxd678efh567hg6999`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 子商户号
         ///
@@ -386,36 +515,28 @@ pub mod serviceorder {
         /// 订单状态说明
         ///
         /// Example: `MCH_COMPLETE`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub state_description: Option<String>,
         /// 后付费项目
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub post_payments: Option<Vec<GetResponsePostPayments>>,
         /// 后付费商户优惠
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub post_discounts: Option<Vec<GetResponsePostDiscounts>>,
         /// 订单风险金
         pub risk_fund: GetResponseRiskFund,
         /// 总金额
         ///
         /// Example: `40000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_amount: Option<i64>,
         /// 是否需要收款
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub need_collection: Option<bool>,
         /// 收款信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub collection: Option<GetResponseCollection>,
         /// 服务时间段
         pub time_range: GetResponseTimeRange,
         /// 服务位置
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub location: Option<GetResponseLocation>,
         /// 商户数据包
         ///
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub attach: Option<String>,
         /// 商户回调地址
         ///
@@ -424,12 +545,10 @@ pub mod serviceorder {
         /// 服务商公众号下的用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub openid: Option<String>,
         /// 子商户公众号下的用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_openid: Option<String>,
         /// 微信支付服务订单号
         ///
@@ -440,8 +559,72 @@ pub mod serviceorder {
         /// Example: `1230000109`
         pub channel_id: String,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("service_id", &self.service_id)?;
+            m.req("appid", &self.appid)?;
+            m.req("mchid", &self.mchid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("service_introduction", &self.service_introduction)?;
+            m.req("state", &self.state)?;
+            m.opt("state_description", &self.state_description)?;
+            m.opt("post_payments", &self.post_payments)?;
+            m.opt("post_discounts", &self.post_discounts)?;
+            m.req("risk_fund", &self.risk_fund)?;
+            m.opt("total_amount", &self.total_amount)?;
+            m.opt("need_collection", &self.need_collection)?;
+            m.opt("collection", &self.collection)?;
+            m.req("time_range", &self.time_range)?;
+            m.opt("location", &self.location)?;
+            m.opt("attach", &self.attach)?;
+            m.req("notify_url", &self.notify_url)?;
+            m.opt("openid", &self.openid)?;
+            m.opt("sub_openid", &self.sub_openid)?;
+            m.req("order_id", &self.order_id)?;
+            m.req("channel_id", &self.channel_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_order_no: o.req("out_order_no")?,
+                service_id: o.req("service_id")?,
+                appid: o.req("appid")?,
+                mchid: o.req("mchid")?,
+                sub_appid: o.opt("sub_appid")?,
+                sub_mchid: o.req("sub_mchid")?,
+                service_introduction: o.req("service_introduction")?,
+                state: o.req("state")?,
+                state_description: o.opt("state_description")?,
+                post_payments: o.opt("post_payments")?,
+                post_discounts: o.opt("post_discounts")?,
+                risk_fund: o.req("risk_fund")?,
+                total_amount: o.opt("total_amount")?,
+                need_collection: o.opt("need_collection")?,
+                collection: o.opt("collection")?,
+                time_range: o.req("time_range")?,
+                location: o.opt("location")?,
+                attach: o.opt("attach")?,
+                notify_url: o.req("notify_url")?,
+                openid: o.opt("openid")?,
+                sub_openid: o.opt("sub_openid")?,
+                order_id: o.req("order_id")?,
+                channel_id: o.req("channel_id")?,
+            })
+        }
+    }
     /// 收款信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseCollection {
         /// 收款状态
         ///
@@ -450,56 +633,104 @@ pub mod serviceorder {
         /// 总收款金额
         ///
         /// Example: `50000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_amount: Option<i64>,
         /// 待收金额
         ///
         /// Example: `40000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub paying_amount: Option<i64>,
         /// 已收金额
         ///
         /// Example: `10000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub paid_amount: Option<i64>,
         /// 收款明细列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub details: Option<Vec<GetResponseCollectionDetails>>,
     }
+    impl ::serde::Serialize for GetResponseCollection {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("state", &self.state)?;
+            m.opt("total_amount", &self.total_amount)?;
+            m.opt("paying_amount", &self.paying_amount)?;
+            m.opt("paid_amount", &self.paid_amount)?;
+            m.opt("details", &self.details)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseCollection {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                state: o.req("state")?,
+                total_amount: o.opt("total_amount")?,
+                paying_amount: o.opt("paying_amount")?,
+                paid_amount: o.opt("paid_amount")?,
+                details: o.opt("details")?,
+            })
+        }
+    }
     /// GetResponseCollectionDetails
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseCollectionDetails {
         /// 收款序号
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub seq: Option<i64>,
         /// 单笔收款金额
         ///
         /// Example: `10000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<i64>,
         /// 收款成功渠道
         ///
         /// Example: `NEWTON`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub paid_type: Option<String>,
         /// 收款成功时间
         ///
         /// Example: `20091225091210`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub paid_time: Option<String>,
         /// 微信支付交易单号
         ///
         /// Example: `15646546545165651651`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transaction_id: Option<String>,
         /// 优惠功能
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub promotion_detail: Option<Vec<GetResponseCollectionDetailsPromotionDetail>>,
     }
+    impl ::serde::Serialize for GetResponseCollectionDetails {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("seq", &self.seq)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("paid_type", &self.paid_type)?;
+            m.opt("paid_time", &self.paid_time)?;
+            m.opt("transaction_id", &self.transaction_id)?;
+            m.opt("promotion_detail", &self.promotion_detail)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseCollectionDetails {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                seq: o.opt("seq")?,
+                amount: o.opt("amount")?,
+                paid_type: o.opt("paid_type")?,
+                paid_time: o.opt("paid_time")?,
+                transaction_id: o.opt("transaction_id")?,
+                promotion_detail: o.opt("promotion_detail")?,
+            })
+        }
+    }
     /// GetResponseCollectionDetailsPromotionDetail
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseCollectionDetailsPromotionDetail {
         /// 券ID
         ///
@@ -508,17 +739,14 @@ pub mod serviceorder {
         /// 优惠名称
         ///
         /// Example: `单品优惠-6`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: Option<String>,
         /// 优惠范围
         ///
         /// Example: `GLOBAL`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub scope: Option<String>,
         /// 优惠类型
         ///
         /// Example: `CASH`
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: Option<String>,
         /// 优惠券面额
         ///
@@ -527,36 +755,70 @@ pub mod serviceorder {
         /// 活动ID
         ///
         /// Example: `activity_id`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stock_id: Option<String>,
         /// 微信出资
         ///
         /// Example: `100`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub wechatpay_contribute: Option<i64>,
         /// 商户出资
         ///
         /// Example: `100`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub merchant_contribute: Option<i64>,
         /// 其他出资
         ///
         /// Example: `100`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub other_contribute: Option<i64>,
         /// 优惠币种
         ///
         /// Example: `CNY`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub currency: Option<String>,
         /// 单品列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_detail: Option<
             Vec<GetResponseCollectionDetailsPromotionDetailGoodsDetail>,
         >,
     }
+    impl ::serde::Serialize for GetResponseCollectionDetailsPromotionDetail {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("coupon_id", &self.coupon_id)?;
+            m.opt("name", &self.name)?;
+            m.opt("scope", &self.scope)?;
+            m.opt("type", &self.type_)?;
+            m.req("amount", &self.amount)?;
+            m.opt("stock_id", &self.stock_id)?;
+            m.opt("wechatpay_contribute", &self.wechatpay_contribute)?;
+            m.opt("merchant_contribute", &self.merchant_contribute)?;
+            m.opt("other_contribute", &self.other_contribute)?;
+            m.opt("currency", &self.currency)?;
+            m.opt("goods_detail", &self.goods_detail)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseCollectionDetailsPromotionDetail {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                coupon_id: o.req("coupon_id")?,
+                name: o.opt("name")?,
+                scope: o.opt("scope")?,
+                type_: o.opt("type")?,
+                amount: o.req("amount")?,
+                stock_id: o.opt("stock_id")?,
+                wechatpay_contribute: o.opt("wechatpay_contribute")?,
+                merchant_contribute: o.opt("merchant_contribute")?,
+                other_contribute: o.opt("other_contribute")?,
+                currency: o.opt("currency")?,
+                goods_detail: o.opt("goods_detail")?,
+            })
+        }
+    }
     /// GetResponseCollectionDetailsPromotionDetailGoodsDetail
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseCollectionDetailsPromotionDetailGoodsDetail {
         /// 商品编码
         ///
@@ -565,40 +827,85 @@ pub mod serviceorder {
         /// 商品数量
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub quantity: Option<i64>,
         /// 商品价格
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unit_price: Option<i64>,
         /// 商品优惠金额
         ///
         /// Example: `100`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub discount_amount: Option<i64>,
         /// 商品备注
         ///
         /// Example: `商品备注信息`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_remark: Option<String>,
     }
+    impl ::serde::Serialize for GetResponseCollectionDetailsPromotionDetailGoodsDetail {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("goods_id", &self.goods_id)?;
+            m.opt("quantity", &self.quantity)?;
+            m.opt("unit_price", &self.unit_price)?;
+            m.opt("discount_amount", &self.discount_amount)?;
+            m.opt("goods_remark", &self.goods_remark)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for GetResponseCollectionDetailsPromotionDetailGoodsDetail {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                goods_id: o.req("goods_id")?,
+                quantity: o.opt("quantity")?,
+                unit_price: o.opt("unit_price")?,
+                discount_amount: o.opt("discount_amount")?,
+                goods_remark: o.opt("goods_remark")?,
+            })
+        }
+    }
     /// 服务位置
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseLocation {
         /// 服务开始地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_location: Option<String>,
         /// 服务结束地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_location: Option<String>,
     }
+    impl ::serde::Serialize for GetResponseLocation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("start_location", &self.start_location)?;
+            m.opt("end_location", &self.end_location)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseLocation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                start_location: o.opt("start_location")?,
+                end_location: o.opt("end_location")?,
+            })
+        }
+    }
     /// GetResponsePostDiscounts
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponsePostDiscounts {
         /// 优惠名称
         ///
@@ -611,16 +918,40 @@ pub mod serviceorder {
         /// 优惠金额
         ///
         /// Example: `100`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<i64>,
         /// 优惠数量
         ///
         /// Example: `2`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub count: Option<i64>,
     }
+    impl ::serde::Serialize for GetResponsePostDiscounts {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("name", &self.name)?;
+            m.req("description", &self.description)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("count", &self.count)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponsePostDiscounts {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.req("name")?,
+                description: o.req("description")?,
+                amount: o.opt("amount")?,
+                count: o.opt("count")?,
+            })
+        }
+    }
     /// GetResponsePostPayments
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponsePostPayments {
         /// 付费名称
         ///
@@ -629,21 +960,44 @@ pub mod serviceorder {
         /// 付费说明
         ///
         /// Example: `就餐人均100元`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: Option<String>,
         /// 付费金额
         ///
         /// Example: `40000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<i64>,
         /// 付费数量
         ///
         /// Example: `4`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub count: Option<i64>,
     }
+    impl ::serde::Serialize for GetResponsePostPayments {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("name", &self.name)?;
+            m.opt("description", &self.description)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("count", &self.count)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponsePostPayments {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.req("name")?,
+                description: o.opt("description")?,
+                amount: o.opt("amount")?,
+                count: o.opt("count")?,
+            })
+        }
+    }
     /// 订单风险金
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseRiskFund {
         /// 风险金名称
         ///
@@ -656,11 +1010,34 @@ pub mod serviceorder {
         /// 风险说明
         ///
         /// Example: `就餐的预估费用`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: Option<String>,
     }
+    impl ::serde::Serialize for GetResponseRiskFund {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("name", &self.name)?;
+            m.req("amount", &self.amount)?;
+            m.opt("description", &self.description)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseRiskFund {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.req("name")?,
+                amount: o.req("amount")?,
+                description: o.opt("description")?,
+            })
+        }
+    }
     /// 服务时间段
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseTimeRange {
         /// 服务开始时间
         ///
@@ -669,21 +1046,44 @@ pub mod serviceorder {
         /// 服务开始时间备注
         ///
         /// Example: `开始租借时间`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_time_remark: Option<String>,
         /// 服务结束时间
         ///
         /// Example: `20091225121010`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time: Option<String>,
         /// 服务结束时间备注
         ///
         /// Example: `租借结束时间`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time_remark: Option<String>,
     }
+    impl ::serde::Serialize for GetResponseTimeRange {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("start_time", &self.start_time)?;
+            m.opt("start_time_remark", &self.start_time_remark)?;
+            m.opt("end_time", &self.end_time)?;
+            m.opt("end_time_remark", &self.end_time_remark)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseTimeRange {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                start_time: o.req("start_time")?,
+                start_time_remark: o.opt("start_time_remark")?,
+                end_time: o.opt("end_time")?,
+                end_time_remark: o.opt("end_time_remark")?,
+            })
+        }
+    }
     /// The request of `POST /v3/payscore/acquiringbank/serviceorder` (从业机构创建微信支付分订单).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 服务ID
         ///
@@ -700,7 +1100,6 @@ pub mod serviceorder {
         /// 子商户应用ID
         ///
         /// Example: `wxd678efh567hg6999`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 渠道商商户号
         ///
@@ -715,30 +1114,24 @@ pub mod serviceorder {
         /// Example: `XX充电宝`
         pub service_introduction: String,
         /// 后付费项目
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub post_payments: Option<Vec<PostRequestPostPayments>>,
         /// 后付费商户优惠
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
         /// 订单风险金
         pub risk_fund: PostRequestRiskFund,
         /// 服务时间段
         pub time_range: PostRequestTimeRange,
         /// 服务位置
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub location: Option<PostRequestLocation>,
         /// 服务商公众号下的用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub openid: Option<String>,
         /// 子商户公众号下的用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_openid: Option<String>,
         /// 是否需要用户确认
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub need_user_confirm: Option<bool>,
         /// 商户回调地址
         ///
@@ -747,25 +1140,96 @@ pub mod serviceorder {
         /// 商户数据包
         ///
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub attach: Option<String>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("service_id", &self.service_id)?;
+            m.req("appid", &self.appid)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.req("channel_id", &self.channel_id)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("service_introduction", &self.service_introduction)?;
+            m.opt("post_payments", &self.post_payments)?;
+            m.opt("post_discounts", &self.post_discounts)?;
+            m.req("risk_fund", &self.risk_fund)?;
+            m.req("time_range", &self.time_range)?;
+            m.opt("location", &self.location)?;
+            m.opt("openid", &self.openid)?;
+            m.opt("sub_openid", &self.sub_openid)?;
+            m.opt("need_user_confirm", &self.need_user_confirm)?;
+            m.req("notify_url", &self.notify_url)?;
+            m.opt("attach", &self.attach)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                service_id: o.req("service_id")?,
+                appid: o.req("appid")?,
+                sub_mchid: o.req("sub_mchid")?,
+                sub_appid: o.opt("sub_appid")?,
+                channel_id: o.req("channel_id")?,
+                out_order_no: o.req("out_order_no")?,
+                service_introduction: o.req("service_introduction")?,
+                post_payments: o.opt("post_payments")?,
+                post_discounts: o.opt("post_discounts")?,
+                risk_fund: o.req("risk_fund")?,
+                time_range: o.req("time_range")?,
+                location: o.opt("location")?,
+                openid: o.opt("openid")?,
+                sub_openid: o.opt("sub_openid")?,
+                need_user_confirm: o.opt("need_user_confirm")?,
+                notify_url: o.req("notify_url")?,
+                attach: o.opt("attach")?,
+            })
+        }
+    }
     /// 服务位置
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestLocation {
         /// 服务开始地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_location: Option<String>,
         /// 预计服务结束地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_location: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestLocation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("start_location", &self.start_location)?;
+            m.opt("end_location", &self.end_location)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestLocation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                start_location: o.opt("start_location")?,
+                end_location: o.opt("end_location")?,
+            })
+        }
+    }
     /// PostRequestPostDiscounts
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPostDiscounts {
         /// 优惠名称
         ///
@@ -778,16 +1242,40 @@ pub mod serviceorder {
         /// 优惠数量
         ///
         /// Example: `2`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub count: Option<i64>,
         /// 付费金额
         ///
         /// Example: `40000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<i64>,
     }
+    impl ::serde::Serialize for PostRequestPostDiscounts {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("name", &self.name)?;
+            m.req("description", &self.description)?;
+            m.opt("count", &self.count)?;
+            m.opt("amount", &self.amount)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.req("name")?,
+                description: o.req("description")?,
+                count: o.opt("count")?,
+                amount: o.opt("amount")?,
+            })
+        }
+    }
     /// PostRequestPostPayments
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPostPayments {
         /// 付费项目名称
         ///
@@ -796,21 +1284,44 @@ pub mod serviceorder {
         /// 付费说明
         ///
         /// Example: `就餐人均100元`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: Option<String>,
         /// 金额
         ///
         /// Example: `40000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<i64>,
         /// 付费数量
         ///
         /// Example: `4`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub count: Option<i64>,
     }
+    impl ::serde::Serialize for PostRequestPostPayments {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("name", &self.name)?;
+            m.opt("description", &self.description)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("count", &self.count)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.req("name")?,
+                description: o.opt("description")?,
+                amount: o.opt("amount")?,
+                count: o.opt("count")?,
+            })
+        }
+    }
     /// 订单风险金
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestRiskFund {
         /// 风险金名称
         ///
@@ -823,11 +1334,34 @@ pub mod serviceorder {
         /// 风险说明
         ///
         /// Example: `就餐的预估费用`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestRiskFund {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("name", &self.name)?;
+            m.req("amount", &self.amount)?;
+            m.opt("description", &self.description)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestRiskFund {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.req("name")?,
+                amount: o.req("amount")?,
+                description: o.opt("description")?,
+            })
+        }
+    }
     /// 服务时间段
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestTimeRange {
         /// 服务开始时间
         ///
@@ -836,21 +1370,44 @@ pub mod serviceorder {
         /// 服务开始时间备注
         ///
         /// Example: `开始租借时间`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_time_remark: Option<String>,
         /// 预计服务结束时间
         ///
         /// Example: `20091225121010`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time: Option<String>,
         /// 预计服务结束时间备注
         ///
         /// Example: `租借结束时间`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time_remark: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestTimeRange {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("start_time", &self.start_time)?;
+            m.opt("start_time_remark", &self.start_time_remark)?;
+            m.opt("end_time", &self.end_time)?;
+            m.opt("end_time_remark", &self.end_time_remark)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestTimeRange {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                start_time: o.req("start_time")?,
+                start_time_remark: o.opt("start_time_remark")?,
+                end_time: o.opt("end_time")?,
+                end_time_remark: o.opt("end_time_remark")?,
+            })
+        }
+    }
     /// The response of `POST /v3/payscore/acquiringbank/serviceorder` (从业机构创建微信支付分订单).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 商户服务订单号
         ///
@@ -871,7 +1428,6 @@ pub mod serviceorder {
         /// 子商户应用ID
         ///
         /// Example: `wxd678efh567hg6999`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 子商户号
         ///
@@ -892,32 +1448,24 @@ pub mod serviceorder {
         /// 订单状态说明
         ///
         /// Example: `MCH_COMPLETE`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub state_description: Option<String>,
         /// 后付费项目
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub post_payments: Option<Vec<PostResponsePostPayments>>,
         /// 后付费商户优惠
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
         /// 订单风险金
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub risk_fund: Option<PostResponseRiskFund>,
         /// 服务时间段
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub time_range: Option<PostResponseTimeRange>,
         /// 服务位置
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub location: Option<PostResponseLocation>,
         /// 商户数据包
         ///
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub attach: Option<String>,
         /// 商户回调地址
         ///
         /// Example: `https://api.test.com`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub notify_url: Option<String>,
         /// 微信支付服务订单号
         ///
@@ -926,24 +1474,100 @@ pub mod serviceorder {
         /// 跳转微信侧数据包
         ///
         /// Example: `DJIOSQPYWDxsjdldeuwhdodwxasd_dDiodnwjh9we`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub package: Option<String>,
     }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("service_id", &self.service_id)?;
+            m.req("appid", &self.appid)?;
+            m.req("mchid", &self.mchid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("channel_id", &self.channel_id)?;
+            m.req("service_introduction", &self.service_introduction)?;
+            m.req("state", &self.state)?;
+            m.opt("state_description", &self.state_description)?;
+            m.opt("post_payments", &self.post_payments)?;
+            m.opt("post_discounts", &self.post_discounts)?;
+            m.opt("risk_fund", &self.risk_fund)?;
+            m.opt("time_range", &self.time_range)?;
+            m.opt("location", &self.location)?;
+            m.opt("attach", &self.attach)?;
+            m.opt("notify_url", &self.notify_url)?;
+            m.req("order_id", &self.order_id)?;
+            m.opt("package", &self.package)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_order_no: o.req("out_order_no")?,
+                service_id: o.req("service_id")?,
+                appid: o.req("appid")?,
+                mchid: o.req("mchid")?,
+                sub_appid: o.opt("sub_appid")?,
+                sub_mchid: o.req("sub_mchid")?,
+                channel_id: o.req("channel_id")?,
+                service_introduction: o.req("service_introduction")?,
+                state: o.req("state")?,
+                state_description: o.opt("state_description")?,
+                post_payments: o.opt("post_payments")?,
+                post_discounts: o.opt("post_discounts")?,
+                risk_fund: o.opt("risk_fund")?,
+                time_range: o.opt("time_range")?,
+                location: o.opt("location")?,
+                attach: o.opt("attach")?,
+                notify_url: o.opt("notify_url")?,
+                order_id: o.req("order_id")?,
+                package: o.opt("package")?,
+            })
+        }
+    }
     /// 服务位置
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseLocation {
         /// 服务开始地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_location: Option<String>,
         /// 预计服务结束地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
         pub end_location: String,
     }
+    impl ::serde::Serialize for PostResponseLocation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("start_location", &self.start_location)?;
+            m.req("end_location", &self.end_location)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseLocation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                start_location: o.opt("start_location")?,
+                end_location: o.req("end_location")?,
+            })
+        }
+    }
     /// PostResponsePostDiscounts
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePostDiscounts {
         /// 优惠名称
         ///
@@ -956,11 +1580,34 @@ pub mod serviceorder {
         /// 优惠数量
         ///
         /// Example: `2`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub count: Option<i64>,
     }
+    impl ::serde::Serialize for PostResponsePostDiscounts {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("name", &self.name)?;
+            m.req("description", &self.description)?;
+            m.opt("count", &self.count)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponsePostDiscounts {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.req("name")?,
+                description: o.req("description")?,
+                count: o.opt("count")?,
+            })
+        }
+    }
     /// PostResponsePostPayments
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePostPayments {
         /// 付费项目名称
         ///
@@ -969,21 +1616,44 @@ pub mod serviceorder {
         /// 付费说明
         ///
         /// Example: `就餐人均100元`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: Option<String>,
         /// 金额
         ///
         /// Example: `40000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<i64>,
         /// 付费数量
         ///
         /// Example: `4`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub count: Option<i64>,
     }
+    impl ::serde::Serialize for PostResponsePostPayments {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("name", &self.name)?;
+            m.opt("description", &self.description)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("count", &self.count)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponsePostPayments {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.req("name")?,
+                description: o.opt("description")?,
+                amount: o.opt("amount")?,
+                count: o.opt("count")?,
+            })
+        }
+    }
     /// 订单风险金
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseRiskFund {
         /// 风险金名称
         ///
@@ -996,11 +1666,34 @@ pub mod serviceorder {
         /// 风险说明
         ///
         /// Example: `就餐的预估费用`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: Option<String>,
     }
+    impl ::serde::Serialize for PostResponseRiskFund {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("name", &self.name)?;
+            m.req("amount", &self.amount)?;
+            m.opt("description", &self.description)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseRiskFund {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.req("name")?,
+                amount: o.req("amount")?,
+                description: o.opt("description")?,
+            })
+        }
+    }
     /// 服务时间段
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseTimeRange {
         /// 服务开始时间
         ///
@@ -1009,18 +1702,41 @@ pub mod serviceorder {
         /// 服务开始时间备注
         ///
         /// Example: `开始租借时间`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_time_remark: Option<String>,
         /// 预计服务结束时间
         ///
         /// Example: `20091225121010`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time: Option<String>,
         /// 预计服务结束时间备注
         ///
         /// Example: `租借结束时间`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time_remark: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponseTimeRange {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("start_time", &self.start_time)?;
+            m.opt("start_time_remark", &self.start_time_remark)?;
+            m.opt("end_time", &self.end_time)?;
+            m.opt("end_time_remark", &self.end_time_remark)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseTimeRange {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                start_time: o.req("start_time")?,
+                start_time_remark: o.opt("start_time_remark")?,
+                end_time: o.opt("end_time")?,
+                end_time_remark: o.opt("end_time_remark")?,
+            })
+        }
     }
     /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}`
     pub mod by_out_order_no {
@@ -1071,14 +1787,7 @@ pub mod serviceorder {
                 }
             }
             /// The request of `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/cancel` (从业机构取消微信支付分订单).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 服务ID
                 ///
@@ -1096,6 +1805,32 @@ pub mod serviceorder {
                 ///
                 /// Example: `用户投诉`
                 pub reason: String,
+            }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.req("channel_id", &self.channel_id)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("reason", &self.reason)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        service_id: o.req("service_id")?,
+                        channel_id: o.req("channel_id")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        reason: o.req("reason")?,
+                    })
+                }
             }
         }
         /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete`
@@ -1119,14 +1854,7 @@ pub mod serviceorder {
                 }
             }
             /// The request of `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete` (从业机构完结微信支付分订单).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 服务ID
                 ///
@@ -1135,7 +1863,6 @@ pub mod serviceorder {
                 /// 渠道商商户号
                 ///
                 /// Example: `1230000109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub channel_id: Option<String>,
                 /// 子商户号
                 ///
@@ -1144,62 +1871,102 @@ pub mod serviceorder {
                 /// 后付费项目
                 pub post_payments: Vec<PostRequestPostPayments>,
                 /// 后付费商户优惠
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
                 /// 总金额
                 ///
                 /// Example: `50000`
                 pub total_amount: i64,
                 /// 实际服务时间
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub time_range: Option<PostRequestTimeRange>,
                 /// 实际服务位置
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub location: Option<PostRequestLocation>,
                 /// 微信支付服务分账标记
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub profit_sharing: Option<bool>,
                 /// 完结服务时间
                 ///
                 /// Example: `2019-11-11T16:24:05+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub complete_time: Option<String>,
                 /// 订单优惠标记
                 ///
                 /// Example: `goods_tag`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub goods_tag: Option<String>,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.opt("channel_id", &self.channel_id)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("post_payments", &self.post_payments)?;
+                    m.opt("post_discounts", &self.post_discounts)?;
+                    m.req("total_amount", &self.total_amount)?;
+                    m.opt("time_range", &self.time_range)?;
+                    m.opt("location", &self.location)?;
+                    m.opt("profit_sharing", &self.profit_sharing)?;
+                    m.opt("complete_time", &self.complete_time)?;
+                    m.opt("goods_tag", &self.goods_tag)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        service_id: o.req("service_id")?,
+                        channel_id: o.opt("channel_id")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        post_payments: o.req("post_payments")?,
+                        post_discounts: o.opt("post_discounts")?,
+                        total_amount: o.req("total_amount")?,
+                        time_range: o.opt("time_range")?,
+                        location: o.opt("location")?,
+                        profit_sharing: o.opt("profit_sharing")?,
+                        complete_time: o.opt("complete_time")?,
+                        goods_tag: o.opt("goods_tag")?,
+                    })
+                }
+            }
             /// 实际服务位置
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestLocation {
                 /// 服务开始地点
                 ///
                 /// Example: `嗨客时尚主题展餐厅`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub start_location: Option<String>,
                 /// 服务结束地点
                 ///
                 /// Example: `嗨客时尚主题展餐厅`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub end_location: Option<String>,
             }
+            impl ::serde::Serialize for PostRequestLocation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("start_location", &self.start_location)?;
+                    m.opt("end_location", &self.end_location)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestLocation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        start_location: o.opt("start_location")?,
+                        end_location: o.opt("end_location")?,
+                    })
+                }
+            }
             /// PostRequestPostDiscounts
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPostDiscounts {
                 /// 优惠名称
                 ///
@@ -1216,18 +1983,36 @@ pub mod serviceorder {
                 /// 优惠数量
                 ///
                 /// Example: `2`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub count: Option<i64>,
             }
+            impl ::serde::Serialize for PostRequestPostDiscounts {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("name", &self.name)?;
+                    m.req("description", &self.description)?;
+                    m.req("amount", &self.amount)?;
+                    m.opt("count", &self.count)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        name: o.req("name")?,
+                        description: o.req("description")?,
+                        amount: o.req("amount")?,
+                        count: o.opt("count")?,
+                    })
+                }
+            }
             /// PostRequestPostPayments
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPostPayments {
                 /// 付费名称
                 ///
@@ -1236,28 +2021,44 @@ pub mod serviceorder {
                 /// 付费说明
                 ///
                 /// Example: `就餐人均100元`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub description: Option<String>,
                 /// 付费金额
                 ///
                 /// Example: `40000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub amount: Option<i64>,
                 /// 付费数量
                 ///
                 /// Example: `4`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub count: Option<i64>,
             }
+            impl ::serde::Serialize for PostRequestPostPayments {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("name", &self.name)?;
+                    m.opt("description", &self.description)?;
+                    m.opt("amount", &self.amount)?;
+                    m.opt("count", &self.count)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        name: o.req("name")?,
+                        description: o.opt("description")?,
+                        amount: o.opt("amount")?,
+                        count: o.opt("count")?,
+                    })
+                }
+            }
             /// 实际服务时间
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestTimeRange {
                 /// 服务开始时间
                 ///
@@ -1266,18 +2067,41 @@ pub mod serviceorder {
                 /// 服务开始时间备注
                 ///
                 /// Example: `开始租借时间`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub start_time_remark: Option<String>,
                 /// 服务结束时间
                 ///
                 /// Example: `20091225121010`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub end_time: Option<String>,
                 /// 服务结束时间备注
                 ///
                 /// Example: `租借结束时间`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub end_time_remark: Option<String>,
+            }
+            impl ::serde::Serialize for PostRequestTimeRange {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("start_time", &self.start_time)?;
+                    m.opt("start_time_remark", &self.start_time_remark)?;
+                    m.opt("end_time", &self.end_time)?;
+                    m.opt("end_time_remark", &self.end_time_remark)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestTimeRange {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        start_time: o.req("start_time")?,
+                        start_time_remark: o.opt("start_time_remark")?,
+                        end_time: o.opt("end_time")?,
+                        end_time_remark: o.opt("end_time_remark")?,
+                    })
+                }
             }
         }
         /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify`
@@ -1301,14 +2125,7 @@ pub mod serviceorder {
                 }
             }
             /// The request of `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify` (从业机构修改微信支付分订单金额).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 服务ID
                 ///
@@ -1321,13 +2138,10 @@ pub mod serviceorder {
                 /// 渠道商商户号
                 ///
                 /// Example: `1230000109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub channel_id: Option<String>,
                 /// 后付费项目
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub post_payments: Option<Vec<PostRequestPostPayments>>,
                 /// 后付费商户优惠
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
                 /// 总金额
                 ///
@@ -1338,15 +2152,40 @@ pub mod serviceorder {
                 /// Example: `用户投诉`
                 pub reason: String,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.opt("channel_id", &self.channel_id)?;
+                    m.opt("post_payments", &self.post_payments)?;
+                    m.opt("post_discounts", &self.post_discounts)?;
+                    m.req("total_amount", &self.total_amount)?;
+                    m.req("reason", &self.reason)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        service_id: o.req("service_id")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        channel_id: o.opt("channel_id")?,
+                        post_payments: o.opt("post_payments")?,
+                        post_discounts: o.opt("post_discounts")?,
+                        total_amount: o.req("total_amount")?,
+                        reason: o.req("reason")?,
+                    })
+                }
+            }
             /// PostRequestPostDiscounts
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPostDiscounts {
                 /// 优惠名称
                 ///
@@ -1363,18 +2202,36 @@ pub mod serviceorder {
                 /// 优惠数量
                 ///
                 /// Example: `2`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub count: Option<i64>,
             }
+            impl ::serde::Serialize for PostRequestPostDiscounts {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("name", &self.name)?;
+                    m.req("description", &self.description)?;
+                    m.req("amount", &self.amount)?;
+                    m.opt("count", &self.count)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        name: o.req("name")?,
+                        description: o.req("description")?,
+                        amount: o.req("amount")?,
+                        count: o.opt("count")?,
+                    })
+                }
+            }
             /// PostRequestPostPayments
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPostPayments {
                 /// 付费名称
                 ///
@@ -1383,18 +2240,41 @@ pub mod serviceorder {
                 /// 付费说明
                 ///
                 /// Example: `就餐人均100元`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub description: Option<String>,
                 /// 付费金额
                 ///
                 /// Example: `40000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub amount: Option<i64>,
                 /// 付费数量
                 ///
                 /// Example: `4`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub count: Option<i64>,
+            }
+            impl ::serde::Serialize for PostRequestPostPayments {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("name", &self.name)?;
+                    m.opt("description", &self.description)?;
+                    m.opt("amount", &self.amount)?;
+                    m.opt("count", &self.count)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        name: o.req("name")?,
+                        description: o.opt("description")?,
+                        amount: o.opt("amount")?,
+                        count: o.opt("count")?,
+                    })
+                }
             }
         }
         /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo`
@@ -1420,14 +2300,7 @@ pub mod serviceorder {
                 }
             }
             /// The request of `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo` (从业机构登记微信支付分扣款信息).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 服务ID
                 ///
@@ -1436,7 +2309,6 @@ pub mod serviceorder {
                 /// 服务商应用ID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub appid: Option<String>,
                 /// 子商户号
                 ///
@@ -1449,27 +2321,67 @@ pub mod serviceorder {
                 /// 商户系统内部扣款单号。
                 ///
                 /// Example: `1234323JKHDFE1243252`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub out_trade_no: Option<String>,
                 /// 子商户公众账号ID
                 ///
                 /// Example: `wxd678efh567hg6999`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_appid: Option<String>,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.opt("appid", &self.appid)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("channel_id", &self.channel_id)?;
+                    m.opt("out_trade_no", &self.out_trade_no)?;
+                    m.opt("sub_appid", &self.sub_appid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        service_id: o.req("service_id")?,
+                        appid: o.opt("appid")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        channel_id: o.req("channel_id")?,
+                        out_trade_no: o.opt("out_trade_no")?,
+                        sub_appid: o.opt("sub_appid")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo` (从业机构登记微信支付分扣款信息).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 商品或支付单简要描述
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub description: Option<String>,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("description", &self.description)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        description: o.opt("description")?,
+                    })
+                }
             }
         }
         /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/sync`
@@ -1493,14 +2405,7 @@ pub mod serviceorder {
                 }
             }
             /// The request of `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/sync` (从业机构同步微信支付分订单信息).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 服务ID
                 ///
@@ -1513,30 +2418,69 @@ pub mod serviceorder {
                 /// 渠道商商户号
                 ///
                 /// Example: `1230000109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub channel_id: Option<String>,
                 /// 场景类型
                 ///
                 /// Example: `Order_Paid`
-                #[serde(rename = "type")]
                 pub type_: String,
                 /// 内容信息详情
                 pub detail: PostRequestDetail,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.opt("channel_id", &self.channel_id)?;
+                    m.req("type", &self.type_)?;
+                    m.req("detail", &self.detail)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        service_id: o.req("service_id")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        channel_id: o.opt("channel_id")?,
+                        type_: o.req("type")?,
+                        detail: o.req("detail")?,
+                    })
+                }
+            }
             /// 内容信息详情
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestDetail {
                 /// 收款成功时间
                 ///
                 /// Example: `20091225091210`
                 pub paid_time: String,
+            }
+            impl ::serde::Serialize for PostRequestDetail {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("paid_time", &self.paid_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestDetail {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        paid_time: o.req("paid_time")?,
+                    })
+                }
             }
         }
     }
@@ -1566,60 +2510,86 @@ pub mod serviceorder {
             }
         }
         /// The request of `GET /v3/payscore/acquiringbank/serviceorder/deduction` (从业机构查询微信支付分扣款信息).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 服务ID
             ///
             /// Query parameter `service_id`. Example: `2002000000000558128851361561536`
-            #[serde(skip_serializing)]
             pub service_id: String,
             /// 从业机构申请的公众号或移动应用AppID
             ///
             /// Query parameter `appid`.
-            #[serde(skip_serializing)]
             pub appid: String,
             /// 子商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: String,
             /// 子商户申请的公众号或移动应用AppID
             ///
             /// Query parameter `sub_appid`.
-            #[serde(skip_serializing)]
             pub sub_appid: Option<String>,
             /// 渠道商商户号
             ///
             /// Query parameter `channel_id`. Example: `1230000109`
-            #[serde(skip_serializing)]
             pub channel_id: String,
             /// 商户服务订单号
             ///
             /// Query parameter `out_order_no`. Example: `1234323JKHDFE1243252`
-            #[serde(skip_serializing)]
             pub out_order_no: Option<String>,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    service_id: o.req("service_id")?,
+                    appid: o.req("appid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    channel_id: o.req("channel_id")?,
+                    out_order_no: o.opt("out_order_no")?,
+                })
+            }
+        }
         /// The response of `GET /v3/payscore/acquiringbank/serviceorder/deduction` (从业机构查询微信支付分扣款信息).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 商品或支付单简要描述。
             pub description: String,
             /// 商户扣款单号
             pub out_trade_no: String,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("description", &self.description)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    description: o.req("description")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                })
+            }
         }
     }
 }
@@ -1641,7 +2611,7 @@ pub mod servicepayondeliveryorder {
         }
     }
     /// The request of `POST /v3/payscore/acquiringbank/servicepayondeliveryorder` (从业机构创建先用后付订单).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 商户服务订单号
         ///
@@ -1654,17 +2624,14 @@ pub mod servicepayondeliveryorder {
         /// 子商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 子商户应用ID
         ///
         /// Example: `wxd678efh567hg6999`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 渠道商商户号
         ///
         /// Example: `1230000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub channel_id: Option<String>,
         /// 服务ID
         ///
@@ -1675,129 +2642,259 @@ pub mod servicepayondeliveryorder {
         /// Example: `某某酒店`
         pub service_introduction: String,
         /// `post_payments`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub post_payments: Option<Vec<PostRequestPostPayments>>,
         /// `post_discounts`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
         /// 服务时间段
         pub time_range: PostRequestTimeRange,
         /// 服务位置
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub location: Option<PostRequestLocation>,
         /// 订单风险金
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub risk_fund: Option<PostRequestRiskFund>,
         /// 商户数据包
         ///
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub attach: Option<String>,
         /// 商户回调地址
         ///
         /// Example: `https://api.test.com`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub notify_url: Option<String>,
         /// 用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub openid: Option<String>,
         /// 子商户公众号下的用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_openid: Option<String>,
         /// 是否需要用户确认
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub need_user_confirm: Option<bool>,
         /// 商户号
         ///
         /// Example: `1230000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mchid: Option<String>,
         /// 先用后付购物详情
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub shopping_info: Option<PostRequestShoppingInfo>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("appid", &self.appid)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.opt("channel_id", &self.channel_id)?;
+            m.req("service_id", &self.service_id)?;
+            m.req("service_introduction", &self.service_introduction)?;
+            m.opt("post_payments", &self.post_payments)?;
+            m.opt("post_discounts", &self.post_discounts)?;
+            m.req("time_range", &self.time_range)?;
+            m.opt("location", &self.location)?;
+            m.opt("risk_fund", &self.risk_fund)?;
+            m.opt("attach", &self.attach)?;
+            m.opt("notify_url", &self.notify_url)?;
+            m.opt("openid", &self.openid)?;
+            m.opt("sub_openid", &self.sub_openid)?;
+            m.opt("need_user_confirm", &self.need_user_confirm)?;
+            m.opt("mchid", &self.mchid)?;
+            m.opt("shopping_info", &self.shopping_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_order_no: o.req("out_order_no")?,
+                appid: o.req("appid")?,
+                sub_mchid: o.opt("sub_mchid")?,
+                sub_appid: o.opt("sub_appid")?,
+                channel_id: o.opt("channel_id")?,
+                service_id: o.req("service_id")?,
+                service_introduction: o.req("service_introduction")?,
+                post_payments: o.opt("post_payments")?,
+                post_discounts: o.opt("post_discounts")?,
+                time_range: o.req("time_range")?,
+                location: o.opt("location")?,
+                risk_fund: o.opt("risk_fund")?,
+                attach: o.opt("attach")?,
+                notify_url: o.opt("notify_url")?,
+                openid: o.opt("openid")?,
+                sub_openid: o.opt("sub_openid")?,
+                need_user_confirm: o.opt("need_user_confirm")?,
+                mchid: o.opt("mchid")?,
+                shopping_info: o.opt("shopping_info")?,
+            })
+        }
+    }
     /// 服务位置
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestLocation {
         /// 服务开始地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_location: Option<String>,
         /// 服务结束地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_location: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestLocation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("start_location", &self.start_location)?;
+            m.opt("end_location", &self.end_location)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestLocation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                start_location: o.opt("start_location")?,
+                end_location: o.opt("end_location")?,
+            })
+        }
+    }
     /// 后付费商户优惠
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPostDiscounts {
         /// 优惠名称
         ///
         /// Example: `满20减1元`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: Option<String>,
         /// 优惠说明
         ///
         /// Example: `不与其他优惠叠加`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: Option<String>,
         /// 优惠金额
         ///
         /// Example: `100`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<i64>,
         /// 优惠数量
         ///
         /// Example: `2`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub count: Option<i64>,
     }
+    impl ::serde::Serialize for PostRequestPostDiscounts {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("name", &self.name)?;
+            m.opt("description", &self.description)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("count", &self.count)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.opt("name")?,
+                description: o.opt("description")?,
+                amount: o.opt("amount")?,
+                count: o.opt("count")?,
+            })
+        }
+    }
     /// 后付费项目
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPostPayments {
         /// 付费项目名称
         ///
         /// Example: `就餐费用, 服务费`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: Option<String>,
         /// 金额
         ///
         /// Example: `40000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<i64>,
         /// 计费说明
         ///
         /// Example: `就餐人均100元，服务费：100/小时`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: Option<String>,
         /// 付费数量
         ///
         /// Example: `4`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub count: Option<i64>,
     }
+    impl ::serde::Serialize for PostRequestPostPayments {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("name", &self.name)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("description", &self.description)?;
+            m.opt("count", &self.count)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.opt("name")?,
+                amount: o.opt("amount")?,
+                description: o.opt("description")?,
+                count: o.opt("count")?,
+            })
+        }
+    }
     /// 订单风险金
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestRiskFund {
         /// 风险金名称
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: Option<PostRequestRiskFundName>,
         /// 风险金额
         ///
         /// Example: `10000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<i64>,
         /// 风险说明
         ///
         /// Example: `就餐的预估费用`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequestRiskFund {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("name", &self.name)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("description", &self.description)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestRiskFund {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.opt("name")?,
+                amount: o.opt("amount")?,
+                description: o.opt("description")?,
+            })
+        }
     }
     /// 风险金名称
     ///
@@ -1860,57 +2957,122 @@ pub mod servicepayondeliveryorder {
         }
     }
     /// 先用后付购物详情
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestShoppingInfo {
         /// 实际购物商家公众号ID
         ///
         /// Example: `wxd678efh567hg6787`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub real_merchant_appid: Option<String>,
         /// 单详跳转链接
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub jump_link: Option<PostRequestShoppingInfoJumpLink>,
         /// 商品列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods: Option<Vec<PostRequestShoppingInfoGoods>>,
     }
+    impl ::serde::Serialize for PostRequestShoppingInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("real_merchant_appid", &self.real_merchant_appid)?;
+            m.opt("jump_link", &self.jump_link)?;
+            m.opt("goods", &self.goods)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                real_merchant_appid: o.opt("real_merchant_appid")?,
+                jump_link: o.opt("jump_link")?,
+                goods: o.opt("goods")?,
+            })
+        }
+    }
     /// PostRequestShoppingInfoGoods
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestShoppingInfoGoods {
         /// 商品名称
         ///
         /// Example: `森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: Option<String>,
         /// 商品图片链接
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub picture: Option<String>,
         /// 商品单价金额
         ///
         /// Example: `40000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<i64>,
         /// 商品数量
         ///
         /// Example: `4`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub count: Option<i64>,
         /// `category_id`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub category_id: Option<Vec<String>>,
     }
+    impl ::serde::Serialize for PostRequestShoppingInfoGoods {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("name", &self.name)?;
+            m.opt("picture", &self.picture)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("count", &self.count)?;
+            m.opt("category_id", &self.category_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfoGoods {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.opt("name")?,
+                picture: o.opt("picture")?,
+                amount: o.opt("amount")?,
+                count: o.opt("count")?,
+                category_id: o.opt("category_id")?,
+            })
+        }
+    }
     /// 单详跳转链接
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestShoppingInfoJumpLink {
         /// 跳转链接类型
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub jump_link_type: Option<PostRequestShoppingInfoJumpLinkJumpLinkType>,
         /// 小程序跳转AppID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub appid: Option<String>,
         /// 小程序跳转path
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub path: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequestShoppingInfoJumpLink {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("jump_link_type", &self.jump_link_type)?;
+            m.opt("appid", &self.appid)?;
+            m.opt("path", &self.path)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfoJumpLink {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                jump_link_type: o.opt("jump_link_type")?,
+                appid: o.opt("appid")?,
+                path: o.opt("path")?,
+            })
+        }
     }
     /// 跳转链接类型
     ///
@@ -1961,31 +3123,53 @@ pub mod servicepayondeliveryorder {
         }
     }
     /// 服务时间段
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestTimeRange {
         /// 服务开始时间
         ///
         /// Example: `20091225091010`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_time: Option<String>,
         /// 服务开始时间备注
         ///
         /// Example: `备注1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_time_remark: Option<String>,
         /// 服务结束时间
         ///
         /// Example: `20091225121010`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time: Option<String>,
         /// 服务结束时间备注
         ///
         /// Example: `备注2`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time_remark: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestTimeRange {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("start_time", &self.start_time)?;
+            m.opt("start_time_remark", &self.start_time_remark)?;
+            m.opt("end_time", &self.end_time)?;
+            m.opt("end_time_remark", &self.end_time_remark)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestTimeRange {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                start_time: o.opt("start_time")?,
+                start_time_remark: o.opt("start_time_remark")?,
+                end_time: o.opt("end_time")?,
+                end_time_remark: o.opt("end_time_remark")?,
+            })
+        }
+    }
     /// The response of `POST /v3/payscore/acquiringbank/servicepayondeliveryorder` (从业机构创建先用后付订单).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 商户订单号
         ///
@@ -2006,7 +3190,6 @@ pub mod servicepayondeliveryorder {
         /// 子商户公众号ID
         ///
         /// Example: `wxd678efh567hg6999`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 子商户商户号
         ///
@@ -2023,111 +3206,220 @@ pub mod servicepayondeliveryorder {
         /// 订单状态说明
         ///
         /// Example: `MCH_COMPLETE`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub state_description: Option<String>,
         /// 后付费项目
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub post_payments: Option<Vec<PostResponsePostPayments>>,
         /// 商户优惠
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
         /// 服务风险金
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub risk_fund: Option<PostResponseRiskFund>,
         /// 服务时间
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub time_range: Option<PostResponseTimeRange>,
         /// 服务位置
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub location: Option<PostResponseLocation>,
         /// 附加数据
         ///
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub attach: Option<String>,
         /// 商户回调地址
         ///
         /// Example: `https://api.test.com`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub notify_url: Option<String>,
         /// 微信支付服务订单号
         ///
         /// Example: `0000300001201908301055157220022`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub order_id: Option<String>,
         /// 跳转微信侧数据包
         ///
         /// Example: `DJIOSQPYWDxsjdldeuwhdodwxasd_dDiodnwjh9we`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub package: Option<String>,
         /// 先用后付购物详情
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub shopping_info: Option<PostResponseShoppingInfo>,
     }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("service_id", &self.service_id)?;
+            m.req("appid", &self.appid)?;
+            m.req("mchid", &self.mchid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("service_introduction", &self.service_introduction)?;
+            m.req("state", &self.state)?;
+            m.opt("state_description", &self.state_description)?;
+            m.opt("post_payments", &self.post_payments)?;
+            m.opt("post_discounts", &self.post_discounts)?;
+            m.opt("risk_fund", &self.risk_fund)?;
+            m.opt("time_range", &self.time_range)?;
+            m.opt("location", &self.location)?;
+            m.opt("attach", &self.attach)?;
+            m.opt("notify_url", &self.notify_url)?;
+            m.opt("order_id", &self.order_id)?;
+            m.opt("package", &self.package)?;
+            m.opt("shopping_info", &self.shopping_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_order_no: o.req("out_order_no")?,
+                service_id: o.req("service_id")?,
+                appid: o.req("appid")?,
+                mchid: o.req("mchid")?,
+                sub_appid: o.opt("sub_appid")?,
+                sub_mchid: o.req("sub_mchid")?,
+                service_introduction: o.req("service_introduction")?,
+                state: o.req("state")?,
+                state_description: o.opt("state_description")?,
+                post_payments: o.opt("post_payments")?,
+                post_discounts: o.opt("post_discounts")?,
+                risk_fund: o.opt("risk_fund")?,
+                time_range: o.opt("time_range")?,
+                location: o.opt("location")?,
+                attach: o.opt("attach")?,
+                notify_url: o.opt("notify_url")?,
+                order_id: o.opt("order_id")?,
+                package: o.opt("package")?,
+                shopping_info: o.opt("shopping_info")?,
+            })
+        }
+    }
     /// 服务位置
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseLocation {
         /// 服务开始地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_location: Option<String>,
         /// 服务结束地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_location: Option<String>,
     }
+    impl ::serde::Serialize for PostResponseLocation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("start_location", &self.start_location)?;
+            m.opt("end_location", &self.end_location)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseLocation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                start_location: o.opt("start_location")?,
+                end_location: o.opt("end_location")?,
+            })
+        }
+    }
     /// PostResponsePostDiscounts
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePostDiscounts {
         /// 优惠名称
         ///
         /// Example: `满20减1元`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: Option<String>,
         /// 优惠说明
         ///
         /// Example: `不与其他优惠叠加`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: Option<String>,
         /// 优惠金额
         ///
         /// Example: `100`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<f64>,
         /// 优惠数量
         ///
         /// Example: `2`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub count: Option<f64>,
     }
+    impl ::serde::Serialize for PostResponsePostDiscounts {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("name", &self.name)?;
+            m.opt("description", &self.description)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("count", &self.count)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponsePostDiscounts {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.opt("name")?,
+                description: o.opt("description")?,
+                amount: o.opt("amount")?,
+                count: o.opt("count")?,
+            })
+        }
+    }
     /// PostResponsePostPayments
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePostPayments {
         /// 付费名称
         ///
         /// Example: `就餐费用`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: Option<String>,
         /// 付费金额
         ///
         /// Example: `40000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<f64>,
         /// 付费说明
         ///
         /// Example: `就餐人均100元`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: Option<String>,
         /// 付费数量
         ///
         /// Example: `4`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub count: Option<f64>,
     }
+    impl ::serde::Serialize for PostResponsePostPayments {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("name", &self.name)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("description", &self.description)?;
+            m.opt("count", &self.count)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponsePostPayments {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.opt("name")?,
+                amount: o.opt("amount")?,
+                description: o.opt("description")?,
+                count: o.opt("count")?,
+            })
+        }
+    }
     /// 服务风险金
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseRiskFund {
         /// 风险名称
         ///
@@ -2140,24 +3432,70 @@ pub mod servicepayondeliveryorder {
         /// 风险说明
         ///
         /// Example: `就餐的预估费用`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: Option<String>,
     }
+    impl ::serde::Serialize for PostResponseRiskFund {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("name", &self.name)?;
+            m.req("amount", &self.amount)?;
+            m.opt("description", &self.description)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseRiskFund {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.req("name")?,
+                amount: o.req("amount")?,
+                description: o.opt("description")?,
+            })
+        }
+    }
     /// 先用后付购物详情
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseShoppingInfo {
         /// 实际购物商家公众号ID
         ///
         /// Example: `wxd678efh567hg6787`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub real_merchant_appid: Option<String>,
         /// 单详跳转链接
         pub jump_link: PostResponseShoppingInfoJumpLink,
         /// 商品列表
         pub goods: Vec<PostResponseShoppingInfoGoods>,
     }
+    impl ::serde::Serialize for PostResponseShoppingInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("real_merchant_appid", &self.real_merchant_appid)?;
+            m.req("jump_link", &self.jump_link)?;
+            m.req("goods", &self.goods)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseShoppingInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                real_merchant_appid: o.opt("real_merchant_appid")?,
+                jump_link: o.req("jump_link")?,
+                goods: o.req("goods")?,
+            })
+        }
+    }
     /// PostResponseShoppingInfoGoods
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseShoppingInfoGoods {
         /// 商品名称
         ///
@@ -2174,11 +3512,38 @@ pub mod servicepayondeliveryorder {
         /// Example: `1`
         pub count: f64,
         /// 商品品类ID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub category_id: Option<Vec<String>>,
     }
+    impl ::serde::Serialize for PostResponseShoppingInfoGoods {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("name", &self.name)?;
+            m.req("picture", &self.picture)?;
+            m.req("amount", &self.amount)?;
+            m.req("count", &self.count)?;
+            m.opt("category_id", &self.category_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseShoppingInfoGoods {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.req("name")?,
+                picture: o.req("picture")?,
+                amount: o.req("amount")?,
+                count: o.req("count")?,
+                category_id: o.opt("category_id")?,
+            })
+        }
+    }
     /// 单详跳转链接
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseShoppingInfoJumpLink {
         /// 跳转链接类型
         ///
@@ -2187,36 +3552,80 @@ pub mod servicepayondeliveryorder {
         /// 小程序跳转AppID
         ///
         /// Example: `wxd678efh567hg6787`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub appid: Option<String>,
         /// 小程序跳转path
         ///
         /// Example: `/page/order/orderid=PO213412451223`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub path: Option<String>,
     }
+    impl ::serde::Serialize for PostResponseShoppingInfoJumpLink {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("jump_link_type", &self.jump_link_type)?;
+            m.opt("appid", &self.appid)?;
+            m.opt("path", &self.path)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseShoppingInfoJumpLink {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                jump_link_type: o.req("jump_link_type")?,
+                appid: o.opt("appid")?,
+                path: o.opt("path")?,
+            })
+        }
+    }
     /// 服务时间
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseTimeRange {
         /// 服务开始时间
         ///
         /// Example: `20091225091010`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_time: Option<String>,
         /// 服务结束时间
         ///
         /// Example: `20091225121010`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time: Option<String>,
         /// 服务开始时间备注
         ///
         /// Example: `备注1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_time_remark: Option<String>,
         /// 服务结束时间备注
         ///
         /// Example: `备注2`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time_remark: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponseTimeRange {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("start_time", &self.start_time)?;
+            m.opt("end_time", &self.end_time)?;
+            m.opt("start_time_remark", &self.start_time_remark)?;
+            m.opt("end_time_remark", &self.end_time_remark)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseTimeRange {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                start_time: o.opt("start_time")?,
+                end_time: o.opt("end_time")?,
+                start_time_remark: o.opt("start_time_remark")?,
+                end_time_remark: o.opt("end_time_remark")?,
+            })
+        }
     }
 }

@@ -22,28 +22,46 @@ impl<'a> MerchantBill<'a> {
     }
 }
 /// The request of `GET /v3/payscore/merchant-bill` (商户申请获取对账单API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetRequest {
     /// 账单日期
     ///
     /// Query parameter `bill_date`. Example: `2019-06-11`
-    #[serde(skip_serializing)]
     pub bill_date: String,
     /// 压缩类型
     ///
     /// Query parameter `tar_type`. Example: `GZIP`
-    #[serde(skip_serializing)]
     pub tar_type: Option<GetRequestTarType>,
     /// 加密算法
     ///
     /// Query parameter `encryption_algorithm`. Example: `AEAD_AES_256_GCM`
-    #[serde(skip_serializing)]
     pub encryption_algorithm: String,
     /// 服务ID
     ///
     /// Query parameter `service_id`. Example: `2002000000000558128851361561536`
-    #[serde(skip_serializing)]
     pub service_id: String,
+}
+impl ::serde::Serialize for GetRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            bill_date: o.req("bill_date")?,
+            tar_type: o.opt("tar_type")?,
+            encryption_algorithm: o.req("encryption_algorithm")?,
+            service_id: o.req("service_id")?,
+        })
+    }
 }
 /// 压缩类型
 ///
@@ -94,7 +112,7 @@ impl<'de> ::serde::Deserialize<'de> for GetRequestTarType {
     }
 }
 /// The response of `GET /v3/payscore/merchant-bill` (商户申请获取对账单API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// 下载信息总数
     ///
@@ -103,8 +121,30 @@ pub struct GetResponse {
     /// 下载信息明细
     pub download_bill_list: Vec<GetResponseDownloadBillList>,
 }
+impl ::serde::Serialize for GetResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("download_bill_count", &self.download_bill_count)?;
+        m.req("download_bill_list", &self.download_bill_list)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            download_bill_count: o.req("download_bill_count")?,
+            download_bill_list: o.req("download_bill_list")?,
+        })
+    }
+}
 /// GetResponseDownloadBillList
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseDownloadBillList {
     /// 账单文件序号
     ///
@@ -130,4 +170,34 @@ pub struct GetResponseDownloadBillList {
     ///
     /// Example: `5K8264ILTKCH16CQ2502SI8ZNMTM67VS`
     pub nonce: String,
+}
+impl ::serde::Serialize for GetResponseDownloadBillList {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("bill_sequence", &self.bill_sequence)?;
+        m.req("hash_type", &self.hash_type)?;
+        m.req("hash_value", &self.hash_value)?;
+        m.req("download_url", &self.download_url)?;
+        m.req("encrypt_key", &self.encrypt_key)?;
+        m.req("nonce", &self.nonce)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseDownloadBillList {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            bill_sequence: o.req("bill_sequence")?,
+            hash_type: o.req("hash_type")?,
+            hash_value: o.req("hash_value")?,
+            download_url: o.req("download_url")?,
+            encrypt_key: o.req("encrypt_key")?,
+            nonce: o.req("nonce")?,
+        })
+    }
 }

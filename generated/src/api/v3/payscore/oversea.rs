@@ -63,38 +63,49 @@ pub mod partner {
             }
         }
         /// The request of `GET /v3/payscore/oversea/partner/serviceorder` (查询支付分订单).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 服务ID
             ///
             /// Query parameter `service_id`. Example: `2002000000000558128851361561536`
-            #[serde(skip_serializing)]
             pub service_id: String,
             /// 子商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: String,
             /// 商户服务订单号
             ///
             /// Query parameter `out_order_no`. Example: `1234323JKHDFE1243252`
-            #[serde(skip_serializing)]
             pub out_order_no: Option<String>,
             /// 回跳查询ID
             ///
             /// Query parameter `query_id`. Example: `15646546545165651651`
-            #[serde(skip_serializing)]
             pub query_id: Option<String>,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    service_id: o.req("service_id")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    out_order_no: o.opt("out_order_no")?,
+                    query_id: o.opt("query_id")?,
+                })
+            }
+        }
         /// The response of `GET /v3/payscore/oversea/partner/serviceorder` (查询支付分订单).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 商户服务订单号
             ///
@@ -115,7 +126,6 @@ pub mod partner {
             /// 子商户应用ID
             ///
             /// Example: `wxd678efh567hg6999`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 子商户号
             ///
@@ -132,36 +142,28 @@ pub mod partner {
             /// 订单状态说明
             ///
             /// Example: `MCH_COMPLETE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub state_description: Option<GetResponseStateDescription>,
             /// 后付费项目
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub post_payments: Option<Vec<GetResponsePostPayments>>,
             /// 商户优惠
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub post_discounts: Option<Vec<GetResponsePostDiscounts>>,
             /// 订单风险金
             pub risk_fund: GetResponseRiskFund,
             /// 总金额
             ///
             /// Example: `40000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub total_amount: Option<i64>,
             /// 是否需要收款
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub need_collection: Option<bool>,
             /// 收款信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub collection: Option<GetResponseCollection>,
             /// 服务时间段
             pub time_range: GetResponseTimeRange,
             /// 服务位置
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub location: Option<GetResponseLocation>,
             /// 商户数据包
             ///
             /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 商户回调地址
             ///
@@ -170,12 +172,10 @@ pub mod partner {
             /// 服务商公众号下的用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 子商户公众号下的用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_openid: Option<String>,
             /// 微信支付服务订单号
             ///
@@ -184,21 +184,86 @@ pub mod partner {
             /// 货币类型
             ///
             /// Example: `HKD`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
             /// 汇率值
             ///
             /// Example: `90000000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency_price: Option<i64>,
             /// 汇率
             ///
             /// Example: `1HKD=0.90CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency_rate_info: Option<String>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_order_no", &self.out_order_no)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("appid", &self.appid)?;
+                m.req("mchid", &self.mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("service_introduction", &self.service_introduction)?;
+                m.req("state", &self.state)?;
+                m.opt("state_description", &self.state_description)?;
+                m.opt("post_payments", &self.post_payments)?;
+                m.opt("post_discounts", &self.post_discounts)?;
+                m.req("risk_fund", &self.risk_fund)?;
+                m.opt("total_amount", &self.total_amount)?;
+                m.opt("need_collection", &self.need_collection)?;
+                m.opt("collection", &self.collection)?;
+                m.req("time_range", &self.time_range)?;
+                m.opt("location", &self.location)?;
+                m.opt("attach", &self.attach)?;
+                m.req("notify_url", &self.notify_url)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("sub_openid", &self.sub_openid)?;
+                m.req("order_id", &self.order_id)?;
+                m.opt("currency", &self.currency)?;
+                m.opt("currency_price", &self.currency_price)?;
+                m.opt("currency_rate_info", &self.currency_rate_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_order_no: o.req("out_order_no")?,
+                    service_id: o.req("service_id")?,
+                    appid: o.req("appid")?,
+                    mchid: o.req("mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    service_introduction: o.req("service_introduction")?,
+                    state: o.req("state")?,
+                    state_description: o.opt("state_description")?,
+                    post_payments: o.opt("post_payments")?,
+                    post_discounts: o.opt("post_discounts")?,
+                    risk_fund: o.req("risk_fund")?,
+                    total_amount: o.opt("total_amount")?,
+                    need_collection: o.opt("need_collection")?,
+                    collection: o.opt("collection")?,
+                    time_range: o.req("time_range")?,
+                    location: o.opt("location")?,
+                    attach: o.opt("attach")?,
+                    notify_url: o.req("notify_url")?,
+                    openid: o.opt("openid")?,
+                    sub_openid: o.opt("sub_openid")?,
+                    order_id: o.req("order_id")?,
+                    currency: o.opt("currency")?,
+                    currency_price: o.opt("currency_price")?,
+                    currency_rate_info: o.opt("currency_rate_info")?,
+                })
+            }
+        }
         /// 收款信息
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseCollection {
             /// 收款状态
             ///
@@ -207,67 +272,109 @@ pub mod partner {
             /// 总收款金额
             ///
             /// Example: `50000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub total_amount: Option<i64>,
             /// 待收金额
             ///
             /// Example: `40000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub paying_amount: Option<i64>,
             /// 已收金额
             ///
             /// Example: `10000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub paid_amount: Option<i64>,
             /// 收款银行
             ///
             /// Example: `example_bank_type`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_type: Option<String>,
             /// 收款明细列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub details: Option<Vec<GetResponseCollectionDetails>>,
         }
+        impl ::serde::Serialize for GetResponseCollection {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("state", &self.state)?;
+                m.opt("total_amount", &self.total_amount)?;
+                m.opt("paying_amount", &self.paying_amount)?;
+                m.opt("paid_amount", &self.paid_amount)?;
+                m.opt("bank_type", &self.bank_type)?;
+                m.opt("details", &self.details)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseCollection {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    state: o.req("state")?,
+                    total_amount: o.opt("total_amount")?,
+                    paying_amount: o.opt("paying_amount")?,
+                    paid_amount: o.opt("paid_amount")?,
+                    bank_type: o.opt("bank_type")?,
+                    details: o.opt("details")?,
+                })
+            }
+        }
         /// GetResponseCollectionDetails
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCollectionDetails {
             /// 收款序号
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub seq: Option<i64>,
             /// 单笔收款金额
             ///
             /// Example: `10000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<i64>,
             /// 收款成功渠道
             ///
             /// Example: `NEWTON`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub paid_type: Option<GetResponseCollectionDetailsPaidType>,
             /// 收款成功时间
             ///
             /// Example: `2019-11-11T16:24:05+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub paid_time: Option<String>,
             /// 微信支付交易单号
             ///
             /// Example: `15646546545165651651`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transaction_id: Option<String>,
             /// 优惠功能
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub promotion_detail: Option<
                 Vec<GetResponseCollectionDetailsPromotionDetail>,
             >,
+        }
+        impl ::serde::Serialize for GetResponseCollectionDetails {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("seq", &self.seq)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("paid_type", &self.paid_type)?;
+                m.opt("paid_time", &self.paid_time)?;
+                m.opt("transaction_id", &self.transaction_id)?;
+                m.opt("promotion_detail", &self.promotion_detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseCollectionDetails {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    seq: o.opt("seq")?,
+                    amount: o.opt("amount")?,
+                    paid_type: o.opt("paid_type")?,
+                    paid_time: o.opt("paid_time")?,
+                    transaction_id: o.opt("transaction_id")?,
+                    promotion_detail: o.opt("promotion_detail")?,
+                })
+            }
         }
         /// 收款成功渠道
         ///
@@ -324,14 +431,7 @@ pub mod partner {
             }
         }
         /// GetResponseCollectionDetailsPromotionDetail
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCollectionDetailsPromotionDetail {
             /// 券ID
             ///
@@ -340,20 +440,14 @@ pub mod partner {
             /// 优惠名称
             ///
             /// Example: `单品优惠-6`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 优惠范围
             ///
             /// Example: `GLOBAL`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub scope: Option<GetResponseCollectionDetailsPromotionDetailScope>,
             /// 优惠类型
             ///
             /// Example: `CASH`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<GetResponseCollectionDetailsPromotionDetailType>,
             /// 优惠券面额
             ///
@@ -362,43 +456,71 @@ pub mod partner {
             /// 活动ID
             ///
             /// Example: `activity_id`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub stock_id: Option<String>,
             /// 微信出资
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub wechatpay_contribute: Option<i64>,
             /// 商户出资
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub merchant_contribute: Option<i64>,
             /// 其他出资
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub other_contribute: Option<i64>,
             /// 优惠币种
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
             /// 单品列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_detail: Option<
                 Vec<GetResponseCollectionDetailsPromotionDetailGoodsDetail>,
             >,
         }
+        impl ::serde::Serialize for GetResponseCollectionDetailsPromotionDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("coupon_id", &self.coupon_id)?;
+                m.opt("name", &self.name)?;
+                m.opt("scope", &self.scope)?;
+                m.opt("type", &self.type_)?;
+                m.req("amount", &self.amount)?;
+                m.opt("stock_id", &self.stock_id)?;
+                m.opt("wechatpay_contribute", &self.wechatpay_contribute)?;
+                m.opt("merchant_contribute", &self.merchant_contribute)?;
+                m.opt("other_contribute", &self.other_contribute)?;
+                m.opt("currency", &self.currency)?;
+                m.opt("goods_detail", &self.goods_detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseCollectionDetailsPromotionDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    coupon_id: o.req("coupon_id")?,
+                    name: o.opt("name")?,
+                    scope: o.opt("scope")?,
+                    type_: o.opt("type")?,
+                    amount: o.req("amount")?,
+                    stock_id: o.opt("stock_id")?,
+                    wechatpay_contribute: o.opt("wechatpay_contribute")?,
+                    merchant_contribute: o.opt("merchant_contribute")?,
+                    other_contribute: o.opt("other_contribute")?,
+                    currency: o.opt("currency")?,
+                    goods_detail: o.opt("goods_detail")?,
+                })
+            }
+        }
         /// GetResponseCollectionDetailsPromotionDetailGoodsDetail
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCollectionDetailsPromotionDetailGoodsDetail {
             /// 商品编码
             ///
@@ -407,23 +529,49 @@ pub mod partner {
             /// 商品数量
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub quantity: Option<i64>,
             /// 商品价格
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub unit_price: Option<i64>,
             /// 商品优惠金额
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub discount_amount: Option<i64>,
             /// 商品备注
             ///
             /// Example: `商品备注信息`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_remark: Option<String>,
+        }
+        impl ::serde::Serialize
+        for GetResponseCollectionDetailsPromotionDetailGoodsDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("goods_id", &self.goods_id)?;
+                m.opt("quantity", &self.quantity)?;
+                m.opt("unit_price", &self.unit_price)?;
+                m.opt("discount_amount", &self.discount_amount)?;
+                m.opt("goods_remark", &self.goods_remark)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for GetResponseCollectionDetailsPromotionDetailGoodsDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    goods_id: o.req("goods_id")?,
+                    quantity: o.opt("quantity")?,
+                    unit_price: o.opt("unit_price")?,
+                    discount_amount: o.opt("discount_amount")?,
+                    goods_remark: o.opt("goods_remark")?,
+                })
+            }
         }
         /// 优惠范围
         ///
@@ -592,35 +740,41 @@ pub mod partner {
             }
         }
         /// 服务位置
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseLocation {
             /// 服务开始地点
             ///
             /// Example: `嗨客时尚主题展餐厅`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_location: Option<String>,
             /// 服务结束地点
             ///
             /// Example: `嗨客时尚主题展餐厅`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_location: Option<String>,
         }
+        impl ::serde::Serialize for GetResponseLocation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("start_location", &self.start_location)?;
+                m.opt("end_location", &self.end_location)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseLocation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    start_location: o.opt("start_location")?,
+                    end_location: o.opt("end_location")?,
+                })
+            }
+        }
         /// GetResponsePostDiscounts
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePostDiscounts {
             /// 优惠名称
             ///
@@ -633,23 +787,40 @@ pub mod partner {
             /// 优惠金额
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<i64>,
             /// 优惠数量
             ///
             /// Example: `2`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub count: Option<i64>,
         }
+        impl ::serde::Serialize for GetResponsePostDiscounts {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("name", &self.name)?;
+                m.req("description", &self.description)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("count", &self.count)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponsePostDiscounts {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.req("name")?,
+                    description: o.req("description")?,
+                    amount: o.opt("amount")?,
+                    count: o.opt("count")?,
+                })
+            }
+        }
         /// GetResponsePostPayments
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePostPayments {
             /// 付费名称
             ///
@@ -658,28 +829,44 @@ pub mod partner {
             /// 付费金额
             ///
             /// Example: `40000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<i64>,
             /// 付费说明
             ///
             /// Example: `就餐人均100元`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: Option<String>,
             /// 付费数量
             ///
             /// Example: `4`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub count: Option<i64>,
         }
+        impl ::serde::Serialize for GetResponsePostPayments {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("name", &self.name)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("description", &self.description)?;
+                m.opt("count", &self.count)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponsePostPayments {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.req("name")?,
+                    amount: o.opt("amount")?,
+                    description: o.opt("description")?,
+                    count: o.opt("count")?,
+                })
+            }
+        }
         /// 订单风险金
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseRiskFund {
             /// 风险金名称
             ///
@@ -692,8 +879,31 @@ pub mod partner {
             /// 风险说明
             ///
             /// Example: `就餐的预估费用`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponseRiskFund {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("name", &self.name)?;
+                m.req("amount", &self.amount)?;
+                m.opt("description", &self.description)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseRiskFund {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.req("name")?,
+                    amount: o.req("amount")?,
+                    description: o.opt("description")?,
+                })
+            }
         }
         /// 服务订单状态
         ///
@@ -816,45 +1026,53 @@ pub mod partner {
             }
         }
         /// 服务时间段
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseTimeRange {
             /// 服务开始时间
             ///
             /// Example: `20091225091010`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_time: Option<String>,
             /// 服务开始时间备注
             ///
             /// Example: `开始租借时间`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_time_remark: Option<String>,
             /// 服务结束时间
             ///
             /// Example: `20091225121010`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_time: Option<String>,
             /// 服务结束时间备注
             ///
             /// Example: `租借结束时间`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_time_remark: Option<String>,
         }
+        impl ::serde::Serialize for GetResponseTimeRange {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("start_time", &self.start_time)?;
+                m.opt("start_time_remark", &self.start_time_remark)?;
+                m.opt("end_time", &self.end_time)?;
+                m.opt("end_time_remark", &self.end_time_remark)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseTimeRange {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    start_time: o.opt("start_time")?,
+                    start_time_remark: o.opt("start_time_remark")?,
+                    end_time: o.opt("end_time")?,
+                    end_time_remark: o.opt("end_time_remark")?,
+                })
+            }
+        }
         /// The request of `POST /v3/payscore/oversea/partner/serviceorder` (创建支付分订单).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 服务ID
             ///
@@ -871,7 +1089,6 @@ pub mod partner {
             /// 子商户公众号ID
             ///
             /// Example: `wxd678efh567hg6999`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 商户订单号
             ///
@@ -886,30 +1103,24 @@ pub mod partner {
             /// Example: `XX充电宝`
             pub service_introduction: String,
             /// 后付费项目
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub post_payments: Option<Vec<PostRequestPostPayments>>,
             /// 商户优惠
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
             /// 服务风险金
             pub risk_fund: PostRequestRiskFund,
             /// 服务时间
             pub time_range: PostRequestTimeRange,
             /// 服务位置
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub location: Option<PostRequestLocation>,
             /// 服务商公众号下的用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 子商户公众号下的用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_openid: Option<String>,
             /// 是否需要用户确认
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub need_user_confirm: Option<bool>,
             /// 商户回调地址
             ///
@@ -918,39 +1129,96 @@ pub mod partner {
             /// 商户数据包
             ///
             /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("appid", &self.appid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("out_order_no", &self.out_order_no)?;
+                m.req("currency", &self.currency)?;
+                m.req("service_introduction", &self.service_introduction)?;
+                m.opt("post_payments", &self.post_payments)?;
+                m.opt("post_discounts", &self.post_discounts)?;
+                m.req("risk_fund", &self.risk_fund)?;
+                m.req("time_range", &self.time_range)?;
+                m.opt("location", &self.location)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("sub_openid", &self.sub_openid)?;
+                m.opt("need_user_confirm", &self.need_user_confirm)?;
+                m.req("notify_url", &self.notify_url)?;
+                m.opt("attach", &self.attach)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    service_id: o.req("service_id")?,
+                    appid: o.req("appid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    out_order_no: o.req("out_order_no")?,
+                    currency: o.req("currency")?,
+                    service_introduction: o.req("service_introduction")?,
+                    post_payments: o.opt("post_payments")?,
+                    post_discounts: o.opt("post_discounts")?,
+                    risk_fund: o.req("risk_fund")?,
+                    time_range: o.req("time_range")?,
+                    location: o.opt("location")?,
+                    openid: o.opt("openid")?,
+                    sub_openid: o.opt("sub_openid")?,
+                    need_user_confirm: o.opt("need_user_confirm")?,
+                    notify_url: o.req("notify_url")?,
+                    attach: o.opt("attach")?,
+                })
+            }
+        }
         /// 服务位置
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestLocation {
             /// 服务开始地点
             ///
             /// Example: `嗨客时尚主题展餐厅`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_location: Option<String>,
             /// 预计服务结束地点
             ///
             /// Example: `嗨客时尚主题展餐厅`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_location: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestLocation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("start_location", &self.start_location)?;
+                m.opt("end_location", &self.end_location)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestLocation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    start_location: o.opt("start_location")?,
+                    end_location: o.opt("end_location")?,
+                })
+            }
+        }
         /// PostRequestPostDiscounts
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPostDiscounts {
             /// 优惠名称
             ///
@@ -963,23 +1231,40 @@ pub mod partner {
             /// 优惠金额
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<i64>,
             /// 优惠数量
             ///
             /// Example: `2`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub count: Option<i64>,
         }
+        impl ::serde::Serialize for PostRequestPostDiscounts {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("name", &self.name)?;
+                m.req("description", &self.description)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("count", &self.count)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.req("name")?,
+                    description: o.req("description")?,
+                    amount: o.opt("amount")?,
+                    count: o.opt("count")?,
+                })
+            }
+        }
         /// PostRequestPostPayments
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPostPayments {
             /// 付费名称
             ///
@@ -988,28 +1273,44 @@ pub mod partner {
             /// 付费金额
             ///
             /// Example: `40000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<i64>,
             /// 付费说明
             ///
             /// Example: `就餐人均100元`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: Option<String>,
             /// 付费数量
             ///
             /// Example: `4`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub count: Option<i64>,
         }
+        impl ::serde::Serialize for PostRequestPostPayments {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("name", &self.name)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("description", &self.description)?;
+                m.opt("count", &self.count)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.req("name")?,
+                    amount: o.opt("amount")?,
+                    description: o.opt("description")?,
+                    count: o.opt("count")?,
+                })
+            }
+        }
         /// 服务风险金
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestRiskFund {
             /// 风险名称
             ///
@@ -1022,18 +1323,34 @@ pub mod partner {
             /// 风险说明
             ///
             /// Example: `就餐的预估费用`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestRiskFund {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("name", &self.name)?;
+                m.req("amount", &self.amount)?;
+                m.opt("description", &self.description)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestRiskFund {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.req("name")?,
+                    amount: o.req("amount")?,
+                    description: o.opt("description")?,
+                })
+            }
+        }
         /// 服务时间
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestTimeRange {
             /// 服务开始时间
             ///
@@ -1042,21 +1359,44 @@ pub mod partner {
             /// 服务结束时间
             ///
             /// Example: `2019-11-11T16:24:05+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_time: Option<String>,
             /// 服务开始时间备注
             ///
             /// Example: `备注1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_time_remark: Option<String>,
             /// 服务结束时间备注
             ///
             /// Example: `备注2`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_time_remark: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestTimeRange {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("start_time", &self.start_time)?;
+                m.opt("end_time", &self.end_time)?;
+                m.opt("start_time_remark", &self.start_time_remark)?;
+                m.opt("end_time_remark", &self.end_time_remark)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestTimeRange {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    start_time: o.req("start_time")?,
+                    end_time: o.opt("end_time")?,
+                    start_time_remark: o.opt("start_time_remark")?,
+                    end_time_remark: o.opt("end_time_remark")?,
+                })
+            }
+        }
         /// The response of `POST /v3/payscore/oversea/partner/serviceorder` (创建支付分订单).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 商户服务订单号
             ///
@@ -1077,7 +1417,6 @@ pub mod partner {
             /// 子商户应用ID
             ///
             /// Example: `wxd678efh567hg6999`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 子商户号
             ///
@@ -1086,7 +1425,6 @@ pub mod partner {
             /// 货币类型
             ///
             /// Example: `HKD`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
             /// 服务信息
             ///
@@ -1099,32 +1437,24 @@ pub mod partner {
             /// 订单状态说明
             ///
             /// Example: `MCH_COMPLETE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub state_description: Option<PostResponseStateDescription>,
             /// 后付费项目
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub post_payments: Option<Vec<PostResponsePostPayments>>,
             /// 后付费商户优惠
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
             /// 订单风险金
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub risk_fund: Option<PostResponseRiskFund>,
             /// 服务时间段
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub time_range: Option<PostResponseTimeRange>,
             /// 服务位置
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub location: Option<PostResponseLocation>,
             /// 商户数据包
             ///
             /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 商户回调地址
             ///
             /// Example: `https://api.test.com`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub notify_url: Option<String>,
             /// 微信支付服务订单号
             ///
@@ -1133,38 +1463,100 @@ pub mod partner {
             /// 跳转微信侧数据包
             ///
             /// Example: `DJIOSQPYWDxsjdldeuwhdodwxasd_dDiodnwjh9we`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub package: Option<String>,
         }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_order_no", &self.out_order_no)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("appid", &self.appid)?;
+                m.req("mchid", &self.mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.opt("currency", &self.currency)?;
+                m.req("service_introduction", &self.service_introduction)?;
+                m.req("state", &self.state)?;
+                m.opt("state_description", &self.state_description)?;
+                m.opt("post_payments", &self.post_payments)?;
+                m.opt("post_discounts", &self.post_discounts)?;
+                m.opt("risk_fund", &self.risk_fund)?;
+                m.opt("time_range", &self.time_range)?;
+                m.opt("location", &self.location)?;
+                m.opt("attach", &self.attach)?;
+                m.opt("notify_url", &self.notify_url)?;
+                m.req("order_id", &self.order_id)?;
+                m.opt("package", &self.package)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_order_no: o.req("out_order_no")?,
+                    service_id: o.req("service_id")?,
+                    appid: o.req("appid")?,
+                    mchid: o.req("mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    currency: o.opt("currency")?,
+                    service_introduction: o.req("service_introduction")?,
+                    state: o.req("state")?,
+                    state_description: o.opt("state_description")?,
+                    post_payments: o.opt("post_payments")?,
+                    post_discounts: o.opt("post_discounts")?,
+                    risk_fund: o.opt("risk_fund")?,
+                    time_range: o.opt("time_range")?,
+                    location: o.opt("location")?,
+                    attach: o.opt("attach")?,
+                    notify_url: o.opt("notify_url")?,
+                    order_id: o.req("order_id")?,
+                    package: o.opt("package")?,
+                })
+            }
+        }
         /// 服务位置
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseLocation {
             /// 服务开始地点
             ///
             /// Example: `嗨客时尚主题展餐厅`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_location: Option<String>,
             /// 预计服务结束地点
             ///
             /// Example: `嗨客时尚主题展餐厅`
             pub end_location: String,
         }
+        impl ::serde::Serialize for PostResponseLocation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("start_location", &self.start_location)?;
+                m.req("end_location", &self.end_location)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseLocation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    start_location: o.opt("start_location")?,
+                    end_location: o.req("end_location")?,
+                })
+            }
+        }
         /// PostResponsePostDiscounts
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePostDiscounts {
             /// 优惠名称
             ///
@@ -1177,18 +1569,34 @@ pub mod partner {
             /// 优惠数量
             ///
             /// Example: `2`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub count: Option<i64>,
         }
+        impl ::serde::Serialize for PostResponsePostDiscounts {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("name", &self.name)?;
+                m.req("description", &self.description)?;
+                m.opt("count", &self.count)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponsePostDiscounts {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.req("name")?,
+                    description: o.req("description")?,
+                    count: o.opt("count")?,
+                })
+            }
+        }
         /// PostResponsePostPayments
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePostPayments {
             /// 付费名称
             ///
@@ -1197,28 +1605,44 @@ pub mod partner {
             /// 付费金额
             ///
             /// Example: `40000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<i64>,
             /// 付费说明
             ///
             /// Example: `就餐人均100元`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: Option<String>,
             /// 付费数量
             ///
             /// Example: `4`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub count: Option<i64>,
         }
+        impl ::serde::Serialize for PostResponsePostPayments {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("name", &self.name)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("description", &self.description)?;
+                m.opt("count", &self.count)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponsePostPayments {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.req("name")?,
+                    amount: o.opt("amount")?,
+                    description: o.opt("description")?,
+                    count: o.opt("count")?,
+                })
+            }
+        }
         /// 订单风险金
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseRiskFund {
             /// 风险金名称
             ///
@@ -1231,8 +1655,31 @@ pub mod partner {
             /// 风险说明
             ///
             /// Example: `就餐的预估费用`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponseRiskFund {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("name", &self.name)?;
+                m.req("amount", &self.amount)?;
+                m.opt("description", &self.description)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseRiskFund {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.req("name")?,
+                    amount: o.req("amount")?,
+                    description: o.opt("description")?,
+                })
+            }
         }
         /// 服务订单状态
         ///
@@ -1355,14 +1802,7 @@ pub mod partner {
             }
         }
         /// 服务时间段
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseTimeRange {
             /// 服务开始时间
             ///
@@ -1371,18 +1811,41 @@ pub mod partner {
             /// 服务结束时间
             ///
             /// Example: `2019-11-11T16:24:05+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_time: Option<String>,
             /// 服务开始时间备注
             ///
             /// Example: `备注1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_time_remark: Option<String>,
             /// 服务结束时间备注
             ///
             /// Example: `备注2`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_time_remark: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponseTimeRange {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("start_time", &self.start_time)?;
+                m.opt("end_time", &self.end_time)?;
+                m.opt("start_time_remark", &self.start_time_remark)?;
+                m.opt("end_time_remark", &self.end_time_remark)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseTimeRange {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    start_time: o.req("start_time")?,
+                    end_time: o.opt("end_time")?,
+                    start_time_remark: o.opt("start_time_remark")?,
+                    end_time_remark: o.opt("end_time_remark")?,
+                })
+            }
         }
         /// `/v3/payscore/oversea/partner/serviceorder/{out_order_no}`
         pub mod by_out_order_no {
@@ -1423,14 +1886,7 @@ pub mod partner {
                     }
                 }
                 /// The request of `POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/cancel` (取消支付分订单).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 服务ID
                     ///
@@ -1444,6 +1900,30 @@ pub mod partner {
                     ///
                     /// Example: `用户投诉`
                     pub reason: String,
+                }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("service_id", &self.service_id)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.req("reason", &self.reason)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            service_id: o.req("service_id")?,
+                            sub_mchid: o.req("sub_mchid")?,
+                            reason: o.req("reason")?,
+                        })
+                    }
                 }
             }
             /// `/v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete`
@@ -1467,14 +1947,7 @@ pub mod partner {
                     }
                 }
                 /// The request of `POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete` (完结支付分订单).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 服务ID
                     ///
@@ -1487,7 +1960,6 @@ pub mod partner {
                     /// 后付费项目
                     pub post_payments: Vec<PostRequestPostPayments>,
                     /// 商户优惠
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
                     /// 总金额
                     ///
@@ -1496,58 +1968,98 @@ pub mod partner {
                     /// 货币类型
                     ///
                     /// Example: `HKD`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub currency: Option<String>,
                     /// 实际服务时间
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub time_range: Option<PostRequestTimeRange>,
                     /// 实际服务位置
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub location: Option<PostRequestLocation>,
                     /// 微信支付服务分账标记
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub profit_sharing: Option<bool>,
                     /// 完结服务时间
                     ///
                     /// Example: `2019-11-11T16:24:05+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub complete_time: Option<String>,
                     /// 订单优惠标记
                     ///
                     /// Example: `goods_tag`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub goods_tag: Option<String>,
                 }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("service_id", &self.service_id)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.req("post_payments", &self.post_payments)?;
+                        m.opt("post_discounts", &self.post_discounts)?;
+                        m.req("total_amount", &self.total_amount)?;
+                        m.opt("currency", &self.currency)?;
+                        m.opt("time_range", &self.time_range)?;
+                        m.opt("location", &self.location)?;
+                        m.opt("profit_sharing", &self.profit_sharing)?;
+                        m.opt("complete_time", &self.complete_time)?;
+                        m.opt("goods_tag", &self.goods_tag)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            service_id: o.req("service_id")?,
+                            sub_mchid: o.req("sub_mchid")?,
+                            post_payments: o.req("post_payments")?,
+                            post_discounts: o.opt("post_discounts")?,
+                            total_amount: o.req("total_amount")?,
+                            currency: o.opt("currency")?,
+                            time_range: o.opt("time_range")?,
+                            location: o.opt("location")?,
+                            profit_sharing: o.opt("profit_sharing")?,
+                            complete_time: o.opt("complete_time")?,
+                            goods_tag: o.opt("goods_tag")?,
+                        })
+                    }
+                }
                 /// 实际服务位置
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestLocation {
                     /// 服务开始地点
                     ///
                     /// Example: `嗨客时尚主题展餐厅`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub start_location: Option<String>,
                     /// 服务结束地点
                     ///
                     /// Example: `嗨客时尚主题展餐厅`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub end_location: Option<String>,
                 }
+                impl ::serde::Serialize for PostRequestLocation {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("start_location", &self.start_location)?;
+                        m.opt("end_location", &self.end_location)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequestLocation {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            start_location: o.opt("start_location")?,
+                            end_location: o.opt("end_location")?,
+                        })
+                    }
+                }
                 /// PostRequestPostDiscounts
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestPostDiscounts {
                     /// 优惠名称
                     ///
@@ -1564,18 +2076,36 @@ pub mod partner {
                     /// 优惠数量
                     ///
                     /// Example: `2`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub count: Option<i64>,
                 }
+                impl ::serde::Serialize for PostRequestPostDiscounts {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("name", &self.name)?;
+                        m.req("description", &self.description)?;
+                        m.req("amount", &self.amount)?;
+                        m.opt("count", &self.count)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            name: o.req("name")?,
+                            description: o.req("description")?,
+                            amount: o.req("amount")?,
+                            count: o.opt("count")?,
+                        })
+                    }
+                }
                 /// PostRequestPostPayments
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestPostPayments {
                     /// 付费名称
                     ///
@@ -1584,49 +2114,87 @@ pub mod partner {
                     /// 付费说明
                     ///
                     /// Example: `就餐人均100元`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub description: Option<String>,
                     /// 付费金额
                     ///
                     /// Example: `40000`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub amount: Option<i64>,
                     /// 付费数量
                     ///
                     /// Example: `4`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub count: Option<i64>,
                 }
+                impl ::serde::Serialize for PostRequestPostPayments {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("name", &self.name)?;
+                        m.opt("description", &self.description)?;
+                        m.opt("amount", &self.amount)?;
+                        m.opt("count", &self.count)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            name: o.req("name")?,
+                            description: o.opt("description")?,
+                            amount: o.opt("amount")?,
+                            count: o.opt("count")?,
+                        })
+                    }
+                }
                 /// 实际服务时间
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestTimeRange {
                     /// 服务开始时间
                     ///
                     /// Example: `2019-11-11T16:24:05+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub start_time: Option<String>,
                     /// 服务结束时间
                     ///
                     /// Example: `2019-11-11T16:24:05+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub end_time: Option<String>,
                     /// 服务开始时间备注
                     ///
                     /// Example: `备注1`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub start_time_remark: Option<String>,
                     /// 服务结束时间备注
                     ///
                     /// Example: `备注2`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub end_time_remark: Option<String>,
+                }
+                impl ::serde::Serialize for PostRequestTimeRange {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("start_time", &self.start_time)?;
+                        m.opt("end_time", &self.end_time)?;
+                        m.opt("start_time_remark", &self.start_time_remark)?;
+                        m.opt("end_time_remark", &self.end_time_remark)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequestTimeRange {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            start_time: o.opt("start_time")?,
+                            end_time: o.opt("end_time")?,
+                            start_time_remark: o.opt("start_time_remark")?,
+                            end_time_remark: o.opt("end_time_remark")?,
+                        })
+                    }
                 }
             }
             /// `/v3/payscore/oversea/partner/serviceorder/{out_order_no}/sync`
@@ -1650,13 +2218,7 @@ pub mod partner {
                     }
                 }
                 /// The request of `POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/sync` (同步支付分订单信息).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 服务ID
                     ///
@@ -1669,25 +2231,42 @@ pub mod partner {
                     /// 场景类型
                     ///
                     /// Example: `Order_Paid`
-                    #[serde(rename = "type")]
                     pub type_: PostRequestType,
                     /// 内容信息详情
                     pub detail: PostRequestDetail,
                 }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("service_id", &self.service_id)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.req("type", &self.type_)?;
+                        m.req("detail", &self.detail)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            service_id: o.req("service_id")?,
+                            sub_mchid: o.req("sub_mchid")?,
+                            type_: o.req("type")?,
+                            detail: o.req("detail")?,
+                        })
+                    }
+                }
                 /// 内容信息详情
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestDetail {
                     /// 收款序号
                     ///
                     /// Example: `1`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub seq: Option<i64>,
                     /// 收款成功时间
                     ///
@@ -1696,8 +2275,31 @@ pub mod partner {
                     /// 收款金额
                     ///
                     /// Example: `1`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub paid_amount: Option<i64>,
+                }
+                impl ::serde::Serialize for PostRequestDetail {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("seq", &self.seq)?;
+                        m.req("paid_time", &self.paid_time)?;
+                        m.opt("paid_amount", &self.paid_amount)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequestDetail {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            seq: o.opt("seq")?,
+                            paid_time: o.req("paid_time")?,
+                            paid_amount: o.opt("paid_amount")?,
+                        })
+                    }
                 }
                 /// 场景类型
                 ///

@@ -74,7 +74,7 @@ pub mod permissions {
         }
     }
     /// The request of `POST /v3/payscore/partner/permissions` (商户预授权API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 服务ID
         ///
@@ -87,7 +87,6 @@ pub mod permissions {
         /// 子商户应用ID
         ///
         /// Example: `wxd678efh567hg6787`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 子商户号
         ///
@@ -100,16 +99,65 @@ pub mod permissions {
         /// 商户回调地址
         ///
         /// Example: `http://www.qq.com`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub notify_url: Option<String>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("service_id", &self.service_id)?;
+            m.req("appid", &self.appid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("authorization_code", &self.authorization_code)?;
+            m.opt("notify_url", &self.notify_url)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                service_id: o.req("service_id")?,
+                appid: o.req("appid")?,
+                sub_appid: o.opt("sub_appid")?,
+                sub_mchid: o.req("sub_mchid")?,
+                authorization_code: o.req("authorization_code")?,
+                notify_url: o.opt("notify_url")?,
+            })
+        }
+    }
     /// The response of `POST /v3/payscore/partner/permissions` (商户预授权API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 预授权token
         ///
         /// Example: `apply_permissions_token`
         pub apply_permissions_token: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("apply_permissions_token", &self.apply_permissions_token)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                apply_permissions_token: o.req("apply_permissions_token")?,
+            })
+        }
     }
     /// `/v3/payscore/partner/permissions/apply-for-scene`
     pub mod apply_for_scene {
@@ -132,14 +180,7 @@ pub mod permissions {
             }
         }
         /// The request of `POST /v3/payscore/partner/permissions/apply-for-scene` (服务商场景中预授权).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 服务ID
             ///
@@ -152,7 +193,6 @@ pub mod permissions {
             /// 子商户的公众号ID
             ///
             /// Example: `wxd678efh567hg6787`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 子商户的商户号
             ///
@@ -165,25 +205,50 @@ pub mod permissions {
             /// 通知地址
             ///
             /// Example: `http://www.qq.com`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub notify_url: Option<String>,
             /// 授权场景
             ///
             /// Example: `TRANSACTION`
             pub scene: String,
             /// 微信支付交易中授权附带的参数
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transaction_scene_info: Option<PostRequestTransactionSceneInfo>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("appid", &self.appid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("authorization_code", &self.authorization_code)?;
+                m.opt("notify_url", &self.notify_url)?;
+                m.req("scene", &self.scene)?;
+                m.opt("transaction_scene_info", &self.transaction_scene_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    service_id: o.req("service_id")?,
+                    appid: o.req("appid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    authorization_code: o.req("authorization_code")?,
+                    notify_url: o.opt("notify_url")?,
+                    scene: o.req("scene")?,
+                    transaction_scene_info: o.opt("transaction_scene_info")?,
+                })
+            }
+        }
         /// 微信支付交易中授权附带的参数
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestTransactionSceneInfo {
             /// 支付下单的商户号
             ///
@@ -194,15 +259,30 @@ pub mod permissions {
             /// Example: `1230000109`
             pub sub_mchid: String,
         }
+        impl ::serde::Serialize for PostRequestTransactionSceneInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestTransactionSceneInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mchid: o.req("mchid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                })
+            }
+        }
         /// The response of `POST /v3/payscore/partner/permissions/apply-for-scene` (服务商场景中预授权).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 授权场景, 与输入中一致
             ///
@@ -211,8 +291,33 @@ pub mod permissions {
             /// 微信支付交易中授权token
             ///
             /// Example: `transaction_permissions_token`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transaction_permissions_token: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("scene", &self.scene)?;
+                m.opt(
+                    "transaction_permissions_token",
+                    &self.transaction_permissions_token,
+                )?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    scene: o.req("scene")?,
+                    transaction_permissions_token: o
+                        .opt("transaction_permissions_token")?,
+                })
+            }
         }
     }
     /// `/v3/payscore/partner/permissions/assess-user-risk-level`
@@ -237,19 +342,11 @@ pub mod permissions {
             }
         }
         /// The request of `POST /v3/payscore/partner/permissions/assess-user-risk-level` (服务商评估用户分层).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 子商户商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1230000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: String,
             /// 服务ID
             ///
@@ -262,49 +359,81 @@ pub mod permissions {
             /// 子商户的公众号ID
             ///
             /// Example: `wxd678efh567hg6787`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 授权协议号
             ///
             /// Example: `1234323JKHDFE1243252`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub authorization_code: Option<String>,
             /// 服务商的用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 子商户的用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_openid: Option<String>,
             /// 先用后付商品信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub shopping_info: Option<PostRequestShoppingInfo>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("appid", &self.appid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.opt("authorization_code", &self.authorization_code)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("sub_openid", &self.sub_openid)?;
+                m.opt("shopping_info", &self.shopping_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.req("sub_mchid")?,
+                    service_id: o.req("service_id")?,
+                    appid: o.req("appid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    authorization_code: o.opt("authorization_code")?,
+                    openid: o.opt("openid")?,
+                    sub_openid: o.opt("sub_openid")?,
+                    shopping_info: o.opt("shopping_info")?,
+                })
+            }
+        }
         /// 先用后付商品信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestShoppingInfo {
             /// 商品列表
             pub goods: Vec<PostRequestShoppingInfoGoods>,
         }
+        impl ::serde::Serialize for PostRequestShoppingInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("goods", &self.goods)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self { goods: o.req("goods")? })
+            }
+        }
         /// PostRequestShoppingInfoGoods
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestShoppingInfoGoods {
             /// 商品名称
             ///
@@ -321,18 +450,38 @@ pub mod permissions {
             /// Example: `1`
             pub count: f64,
             /// 商品品类ID
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub category_id: Option<Vec<String>>,
         }
+        impl ::serde::Serialize for PostRequestShoppingInfoGoods {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("name", &self.name)?;
+                m.req("picture", &self.picture)?;
+                m.req("amount", &self.amount)?;
+                m.req("count", &self.count)?;
+                m.opt("category_id", &self.category_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfoGoods {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.req("name")?,
+                    picture: o.req("picture")?,
+                    amount: o.req("amount")?,
+                    count: o.req("count")?,
+                    category_id: o.opt("category_id")?,
+                })
+            }
+        }
         /// The response of `POST /v3/payscore/partner/permissions/assess-user-risk-level` (服务商评估用户分层).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 服务ID
             ///
@@ -349,12 +498,10 @@ pub mod permissions {
             /// 用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 授权协议号
             ///
             /// Example: `1275342195190894594`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub authorization_code: Option<String>,
             /// 授权状态
             ///
@@ -363,53 +510,93 @@ pub mod permissions {
             /// 授权通知地址
             ///
             /// Example: `https://www.weixin.com`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub notify_url: Option<String>,
             /// 最近一次解除授权时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub cancel_authorization_time: Option<String>,
             /// 最近一次授权成功时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub authorization_success_time: Option<String>,
             /// 子商户商户号
             ///
             /// Example: `1230000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 子商户的公众号ID
             ///
             /// Example: `wxd678efh567hg6787`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 子商户的用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_openid: Option<String>,
             /// 用户标签
             ///
             /// Example: `A`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_label: Option<String>,
             /// 渠道商商户号
             ///
             /// Example: `1230000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub channel_id: Option<String>,
             /// 用户分层
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_risk_level: Option<f64>,
             /// 分层版本
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub risk_level_version: Option<f64>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("appid", &self.appid)?;
+                m.req("mchid", &self.mchid)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("authorization_code", &self.authorization_code)?;
+                m.req("authorization_state", &self.authorization_state)?;
+                m.opt("notify_url", &self.notify_url)?;
+                m.opt("cancel_authorization_time", &self.cancel_authorization_time)?;
+                m.opt("authorization_success_time", &self.authorization_success_time)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.opt("sub_openid", &self.sub_openid)?;
+                m.opt("user_label", &self.user_label)?;
+                m.opt("channel_id", &self.channel_id)?;
+                m.opt("user_risk_level", &self.user_risk_level)?;
+                m.opt("risk_level_version", &self.risk_level_version)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    service_id: o.req("service_id")?,
+                    appid: o.req("appid")?,
+                    mchid: o.req("mchid")?,
+                    openid: o.opt("openid")?,
+                    authorization_code: o.opt("authorization_code")?,
+                    authorization_state: o.req("authorization_state")?,
+                    notify_url: o.opt("notify_url")?,
+                    cancel_authorization_time: o.opt("cancel_authorization_time")?,
+                    authorization_success_time: o.opt("authorization_success_time")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    sub_openid: o.opt("sub_openid")?,
+                    user_label: o.opt("user_label")?,
+                    channel_id: o.opt("channel_id")?,
+                    user_risk_level: o.opt("user_risk_level")?,
+                    risk_level_version: o.opt("risk_level_version")?,
+                })
+            }
         }
     }
     /// `/v3/payscore/partner/permissions/authorization-code`
@@ -455,35 +642,39 @@ pub mod permissions {
                 }
             }
             /// The request of `GET /v3/payscore/partner/permissions/authorization-code/{authorization_code}` (查询与用户授权记录（授权协议号）API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 服务ID
                 ///
                 /// Query parameter `service_id`. Example: `500001`
-                #[serde(skip_serializing)]
                 pub service_id: String,
                 /// 子商户号
                 ///
                 /// Query parameter `sub_mchid`. Example: `1230000109`
-                #[serde(skip_serializing)]
                 pub sub_mchid: String,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        service_id: o.req("service_id")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/payscore/partner/permissions/authorization-code/{authorization_code}` (查询与用户授权记录（授权协议号）API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 服务ID
                 ///
@@ -500,7 +691,6 @@ pub mod permissions {
                 /// 服务商公众号下的用户标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub openid: Option<String>,
                 /// 授权协议号
                 ///
@@ -513,17 +703,14 @@ pub mod permissions {
                 /// 授权通知地址
                 ///
                 /// Example: `https://www.weixin.com`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub notify_url: Option<String>,
                 /// 最近一次解除授权时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub cancel_authorization_time: Option<String>,
                 /// 最近一次授权成功时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub authorization_success_time: Option<String>,
                 /// 子商户号
                 ///
@@ -532,23 +719,68 @@ pub mod permissions {
                 /// 子商户应用ID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 子商户公众号下的用户标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_openid: Option<String>,
                 /// 用户分层
                 ///
                 /// Example: `1`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_risk_level: Option<f64>,
                 /// 分层版本
                 ///
                 /// Example: `1`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub risk_level_version: Option<f64>,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.req("appid", &self.appid)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.opt("openid", &self.openid)?;
+                    m.req("authorization_code", &self.authorization_code)?;
+                    m.req("authorization_state", &self.authorization_state)?;
+                    m.opt("notify_url", &self.notify_url)?;
+                    m.opt("cancel_authorization_time", &self.cancel_authorization_time)?;
+                    m.opt(
+                        "authorization_success_time",
+                        &self.authorization_success_time,
+                    )?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.opt("sub_appid", &self.sub_appid)?;
+                    m.opt("sub_openid", &self.sub_openid)?;
+                    m.opt("user_risk_level", &self.user_risk_level)?;
+                    m.opt("risk_level_version", &self.risk_level_version)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        service_id: o.req("service_id")?,
+                        appid: o.req("appid")?,
+                        mchid: o.req("mchid")?,
+                        openid: o.opt("openid")?,
+                        authorization_code: o.req("authorization_code")?,
+                        authorization_state: o.req("authorization_state")?,
+                        notify_url: o.opt("notify_url")?,
+                        cancel_authorization_time: o.opt("cancel_authorization_time")?,
+                        authorization_success_time: o.opt("authorization_success_time")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        sub_appid: o.opt("sub_appid")?,
+                        sub_openid: o.opt("sub_openid")?,
+                        user_risk_level: o.opt("user_risk_level")?,
+                        risk_level_version: o.opt("risk_level_version")?,
+                    })
+                }
             }
             /// `/v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate`
             pub mod terminate {
@@ -571,14 +803,7 @@ pub mod permissions {
                     }
                 }
                 /// The request of `POST /v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate` (解除用户授权关系（授权协议号）API).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 服务ID
                     ///
@@ -592,6 +817,30 @@ pub mod permissions {
                     ///
                     /// Example: `撤销原因`
                     pub reason: String,
+                }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("service_id", &self.service_id)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.req("reason", &self.reason)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            service_id: o.req("service_id")?,
+                            sub_mchid: o.req("sub_mchid")?,
+                            reason: o.req("reason")?,
+                        })
+                    }
                 }
             }
         }
@@ -622,55 +871,59 @@ pub mod permissions {
             }
         }
         /// The request of `GET /v3/payscore/partner/permissions/search` (查询与用户授权记录（openid）API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 服务ID
             ///
             /// Query parameter `service_id`. Example: `500001`
-            #[serde(skip_serializing)]
             pub service_id: String,
             /// 服务商应用ID
             ///
             /// Query parameter `appid`. Example: `wxd678efh567hg6787`
-            #[serde(skip_serializing)]
             pub appid: String,
             /// 子商户商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1230000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: String,
             /// 子商户应用ID
             ///
             /// Query parameter `sub_appid`. Example: `wxd678efh567hg6787`
-            #[serde(skip_serializing)]
             pub sub_appid: Option<String>,
             /// 用户标识
             ///
             /// Query parameter `openid`. Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing)]
             pub openid: Option<String>,
             /// 子商户公众号下openid
             ///
             /// Query parameter `sub_openid`. Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing)]
             pub sub_openid: Option<String>,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    service_id: o.req("service_id")?,
+                    appid: o.req("appid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    openid: o.opt("openid")?,
+                    sub_openid: o.opt("sub_openid")?,
+                })
+            }
+        }
         /// The response of `GET /v3/payscore/partner/permissions/search` (查询与用户授权记录（openid）API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 服务ID
             ///
@@ -687,12 +940,10 @@ pub mod permissions {
             /// 服务商公众号下的用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 授权协议号
             ///
             /// Example: `1275342195190894594`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub authorization_code: Option<String>,
             /// 授权状态
             ///
@@ -701,12 +952,10 @@ pub mod permissions {
             /// 授权通知地址
             ///
             /// Example: `https://www.weixin.com`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub notify_url: Option<String>,
             /// 最近一次解除授权时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub cancel_authorization_time: Option<String>,
             /// 最近一次授权成功时间
             ///
@@ -719,23 +968,65 @@ pub mod permissions {
             /// 子商户应用ID
             ///
             /// Example: `wxd678efh567hg6787`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 子商户公众号下的用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_openid: Option<String>,
             /// 用户分层
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_risk_level: Option<f64>,
             /// 分层版本
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub risk_level_version: Option<f64>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("appid", &self.appid)?;
+                m.req("mchid", &self.mchid)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("authorization_code", &self.authorization_code)?;
+                m.req("authorization_state", &self.authorization_state)?;
+                m.opt("notify_url", &self.notify_url)?;
+                m.opt("cancel_authorization_time", &self.cancel_authorization_time)?;
+                m.req("authorization_success_time", &self.authorization_success_time)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.opt("sub_openid", &self.sub_openid)?;
+                m.opt("user_risk_level", &self.user_risk_level)?;
+                m.opt("risk_level_version", &self.risk_level_version)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    service_id: o.req("service_id")?,
+                    appid: o.req("appid")?,
+                    mchid: o.req("mchid")?,
+                    openid: o.opt("openid")?,
+                    authorization_code: o.opt("authorization_code")?,
+                    authorization_state: o.req("authorization_state")?,
+                    notify_url: o.opt("notify_url")?,
+                    cancel_authorization_time: o.opt("cancel_authorization_time")?,
+                    authorization_success_time: o.req("authorization_success_time")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    sub_openid: o.opt("sub_openid")?,
+                    user_risk_level: o.opt("user_risk_level")?,
+                    risk_level_version: o.opt("risk_level_version")?,
+                })
+            }
         }
     }
     /// `/v3/payscore/partner/permissions/terminate`
@@ -759,22 +1050,13 @@ pub mod permissions {
             }
         }
         /// The request of `POST /v3/payscore/partner/permissions/terminate` (解除用户授权关系（openid）API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 服务商公众号下的用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 子商户公众号下openid
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_openid: Option<String>,
             /// 服务ID
             ///
@@ -787,7 +1069,6 @@ pub mod permissions {
             /// 子商户应用ID
             ///
             /// Example: `wxd678efh567hg6787`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 子商户号
             ///
@@ -797,6 +1078,38 @@ pub mod permissions {
             ///
             /// Example: `reason`
             pub reason: String,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("sub_openid", &self.sub_openid)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("appid", &self.appid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("reason", &self.reason)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    openid: o.opt("openid")?,
+                    sub_openid: o.opt("sub_openid")?,
+                    service_id: o.req("service_id")?,
+                    appid: o.req("appid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    reason: o.req("reason")?,
+                })
+            }
         }
     }
 }
@@ -827,7 +1140,7 @@ pub mod service_account_applications {
         }
     }
     /// The request of `POST /v3/payscore/partner/service-account-applications` (收付通子商户申请绑定支付分服务).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 服务ID
         ///
@@ -844,7 +1157,6 @@ pub mod service_account_applications {
         /// 子商户应用ID
         ///
         /// Example: `wxd678efh567hg6787`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 商户申请绑定单号
         ///
@@ -853,11 +1165,40 @@ pub mod service_account_applications {
         /// 绑定结果回调通知地址
         ///
         /// Example: `https://api.test.com`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub result_notify_url: Option<String>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("service_id", &self.service_id)?;
+            m.req("appid", &self.appid)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.req("out_apply_no", &self.out_apply_no)?;
+            m.opt("result_notify_url", &self.result_notify_url)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                service_id: o.req("service_id")?,
+                appid: o.req("appid")?,
+                sub_mchid: o.req("sub_mchid")?,
+                sub_appid: o.opt("sub_appid")?,
+                out_apply_no: o.req("out_apply_no")?,
+                result_notify_url: o.opt("result_notify_url")?,
+            })
+        }
+    }
     /// The response of `POST /v3/payscore/partner/service-account-applications` (收付通子商户申请绑定支付分服务).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 服务ID
         ///
@@ -878,7 +1219,6 @@ pub mod service_account_applications {
         /// 子商户应用ID
         ///
         /// Example: `wxd678efh567hg6787`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 申请单号
         ///
@@ -887,7 +1227,6 @@ pub mod service_account_applications {
         /// 绑定结果回调通知地址
         ///
         /// Example: `https://api.test.com`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub result_notify_url: Option<String>,
         /// 受理状态
         ///
@@ -896,8 +1235,43 @@ pub mod service_account_applications {
         /// 拒绝原因
         ///
         /// Example: `账户异常，绑定失败`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reject_reason: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("service_id", &self.service_id)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("appid", &self.appid)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.req("out_apply_no", &self.out_apply_no)?;
+            m.opt("result_notify_url", &self.result_notify_url)?;
+            m.req("apply_state", &self.apply_state)?;
+            m.opt("reject_reason", &self.reject_reason)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                service_id: o.req("service_id")?,
+                mchid: o.req("mchid")?,
+                appid: o.req("appid")?,
+                sub_mchid: o.req("sub_mchid")?,
+                sub_appid: o.opt("sub_appid")?,
+                out_apply_no: o.req("out_apply_no")?,
+                result_notify_url: o.opt("result_notify_url")?,
+                apply_state: o.req("apply_state")?,
+                reject_reason: o.opt("reject_reason")?,
+            })
+        }
     }
     /// `/v3/payscore/partner/service-account-applications/{out_apply_no}`
     pub mod by_out_apply_no {
@@ -914,14 +1288,7 @@ pub mod service_account_applications {
             }
         }
         /// The response of `GET /v3/payscore/partner/service-account-applications/{out_apply_no}` (查询收付通子商户服务绑定结果).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 服务ID
             ///
@@ -942,7 +1309,6 @@ pub mod service_account_applications {
             /// 子商户应用ID
             ///
             /// Example: `wxd678efh567hg6787`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 申请单号
             ///
@@ -951,7 +1317,6 @@ pub mod service_account_applications {
             /// 绑定结果回调通知地址
             ///
             /// Example: `https://api.test.com`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub result_notify_url: Option<String>,
             /// 受理状态
             ///
@@ -960,8 +1325,43 @@ pub mod service_account_applications {
             /// 拒绝原因
             ///
             /// Example: `账户异常，绑定失败`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub reject_reason: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("appid", &self.appid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("out_apply_no", &self.out_apply_no)?;
+                m.opt("result_notify_url", &self.result_notify_url)?;
+                m.req("apply_state", &self.apply_state)?;
+                m.opt("reject_reason", &self.reject_reason)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    service_id: o.req("service_id")?,
+                    mchid: o.req("mchid")?,
+                    appid: o.req("appid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    out_apply_no: o.req("out_apply_no")?,
+                    result_notify_url: o.opt("result_notify_url")?,
+                    apply_state: o.req("apply_state")?,
+                    reject_reason: o.opt("reject_reason")?,
+                })
+            }
         }
     }
 }
@@ -1011,31 +1411,49 @@ pub mod serviceorder {
         }
     }
     /// The request of `GET /v3/payscore/partner/serviceorder` (查询支付分订单).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 服务ID
         ///
         /// Query parameter `service_id`. Example: `2002000000000558128851361561536`
-        #[serde(skip_serializing)]
         pub service_id: String,
         /// 子商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1900000109`
-        #[serde(skip_serializing)]
         pub sub_mchid: String,
         /// 商户服务订单号
         ///
         /// Query parameter `out_order_no`. Example: `1234323JKHDFE1243252`
-        #[serde(skip_serializing)]
         pub out_order_no: Option<String>,
         /// 回跳查询ID
         ///
         /// Query parameter `query_id`.
-        #[serde(skip_serializing)]
         pub query_id: Option<String>,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                service_id: o.req("service_id")?,
+                sub_mchid: o.req("sub_mchid")?,
+                out_order_no: o.opt("out_order_no")?,
+                query_id: o.opt("query_id")?,
+            })
+        }
+    }
     /// The response of `GET /v3/payscore/partner/serviceorder` (查询支付分订单).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 商户服务订单号
         ///
@@ -1056,12 +1474,10 @@ pub mod serviceorder {
         /// 子商户应用ID
         ///
         /// Example: `wxd678efh567hg6999`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 服务信息
         ///
@@ -1074,62 +1490,110 @@ pub mod serviceorder {
         /// 订单状态说明
         ///
         /// Example: `MCH_COMPLETE`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub state_description: Option<GetResponseStateDescription>,
         /// 后付费项目
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub post_payments: Option<Vec<GetResponsePostPayments>>,
         /// 后付费商户优惠
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub post_discounts: Option<Vec<GetResponsePostDiscounts>>,
         /// 订单风险金
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub risk_fund: Option<GetResponseRiskFund>,
         /// 总金额
         ///
         /// Example: `40000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_amount: Option<i64>,
         /// 是否需要收款
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub need_collection: Option<bool>,
         /// 收款信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub collection: Option<GetResponseCollection>,
         /// 服务时间
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub time_range: Option<GetResponseTimeRange>,
         /// 服务位置
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub location: Option<GetResponseLocation>,
         /// 商户数据包
         ///
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub attach: Option<String>,
         /// 商户回调地址
         ///
         /// Example: `https://api.test.com`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub notify_url: Option<String>,
         /// 服务商公众号下的用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub openid: Option<String>,
         /// 子商户公众号下的用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_openid: Option<String>,
         /// 微信支付服务订单号
         ///
         /// Example: `0000300001201908301055157220022`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub order_id: Option<String>,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("service_id", &self.service_id)?;
+            m.req("appid", &self.appid)?;
+            m.req("mchid", &self.mchid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.req("service_introduction", &self.service_introduction)?;
+            m.req("state", &self.state)?;
+            m.opt("state_description", &self.state_description)?;
+            m.opt("post_payments", &self.post_payments)?;
+            m.opt("post_discounts", &self.post_discounts)?;
+            m.opt("risk_fund", &self.risk_fund)?;
+            m.opt("total_amount", &self.total_amount)?;
+            m.opt("need_collection", &self.need_collection)?;
+            m.opt("collection", &self.collection)?;
+            m.opt("time_range", &self.time_range)?;
+            m.opt("location", &self.location)?;
+            m.opt("attach", &self.attach)?;
+            m.opt("notify_url", &self.notify_url)?;
+            m.opt("openid", &self.openid)?;
+            m.opt("sub_openid", &self.sub_openid)?;
+            m.opt("order_id", &self.order_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_order_no: o.req("out_order_no")?,
+                service_id: o.req("service_id")?,
+                appid: o.req("appid")?,
+                mchid: o.req("mchid")?,
+                sub_appid: o.opt("sub_appid")?,
+                sub_mchid: o.opt("sub_mchid")?,
+                service_introduction: o.req("service_introduction")?,
+                state: o.req("state")?,
+                state_description: o.opt("state_description")?,
+                post_payments: o.opt("post_payments")?,
+                post_discounts: o.opt("post_discounts")?,
+                risk_fund: o.opt("risk_fund")?,
+                total_amount: o.opt("total_amount")?,
+                need_collection: o.opt("need_collection")?,
+                collection: o.opt("collection")?,
+                time_range: o.opt("time_range")?,
+                location: o.opt("location")?,
+                attach: o.opt("attach")?,
+                notify_url: o.opt("notify_url")?,
+                openid: o.opt("openid")?,
+                sub_openid: o.opt("sub_openid")?,
+                order_id: o.opt("order_id")?,
+            })
+        }
+    }
     /// 收款信息
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseCollection {
         /// 收款状态
         ///
@@ -1138,58 +1602,107 @@ pub mod serviceorder {
         /// 总收款金额
         ///
         /// Example: `50000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_amount: Option<i64>,
         /// 待收金额
         ///
         /// Example: `40000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub paying_amount: Option<i64>,
         /// 已收金额
         ///
         /// Example: `10000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub paid_amount: Option<i64>,
         /// 收款明细列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub details: Option<Vec<GetResponseCollectionDetails>>,
         /// 收款银行
         ///
         /// Example: `example_bank_type`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_type: Option<String>,
     }
+    impl ::serde::Serialize for GetResponseCollection {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("state", &self.state)?;
+            m.opt("total_amount", &self.total_amount)?;
+            m.opt("paying_amount", &self.paying_amount)?;
+            m.opt("paid_amount", &self.paid_amount)?;
+            m.opt("details", &self.details)?;
+            m.opt("bank_type", &self.bank_type)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseCollection {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                state: o.req("state")?,
+                total_amount: o.opt("total_amount")?,
+                paying_amount: o.opt("paying_amount")?,
+                paid_amount: o.opt("paid_amount")?,
+                details: o.opt("details")?,
+                bank_type: o.opt("bank_type")?,
+            })
+        }
+    }
     /// GetResponseCollectionDetails
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseCollectionDetails {
         /// 收款序号
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub seq: Option<i64>,
         /// 单笔收款金额
         ///
         /// Example: `10000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<i64>,
         /// 收款成功渠道
         ///
         /// Example: `NEWTON`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub paid_type: Option<GetResponseCollectionDetailsPaidType>,
         /// 收款成功时间
         ///
         /// Example: `20091225091210`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub paid_time: Option<String>,
         /// 微信支付交易单号
         ///
         /// Example: `15646546545165651651`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transaction_id: Option<String>,
         /// 优惠功能
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub promotion_detail: Option<Vec<GetResponseCollectionDetailsPromotionDetail>>,
+    }
+    impl ::serde::Serialize for GetResponseCollectionDetails {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("seq", &self.seq)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("paid_type", &self.paid_type)?;
+            m.opt("paid_time", &self.paid_time)?;
+            m.opt("transaction_id", &self.transaction_id)?;
+            m.opt("promotion_detail", &self.promotion_detail)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseCollectionDetails {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                seq: o.opt("seq")?,
+                amount: o.opt("amount")?,
+                paid_type: o.opt("paid_type")?,
+                paid_time: o.opt("paid_time")?,
+                transaction_id: o.opt("transaction_id")?,
+                promotion_detail: o.opt("promotion_detail")?,
+            })
+        }
     }
     /// 收款成功渠道
     ///
@@ -1244,7 +1757,7 @@ pub mod serviceorder {
         }
     }
     /// GetResponseCollectionDetailsPromotionDetail
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseCollectionDetailsPromotionDetail {
         /// 券ID
         ///
@@ -1253,17 +1766,14 @@ pub mod serviceorder {
         /// 优惠名称
         ///
         /// Example: `单品优惠-6`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: Option<String>,
         /// 优惠范围
         ///
         /// Example: `GLOBAL`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub scope: Option<GetResponseCollectionDetailsPromotionDetailScope>,
         /// 优惠类型
         ///
         /// Example: `CASH`
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: Option<GetResponseCollectionDetailsPromotionDetailType>,
         /// 优惠券面额
         ///
@@ -1272,36 +1782,70 @@ pub mod serviceorder {
         /// 活动ID
         ///
         /// Example: `activity_id`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stock_id: Option<String>,
         /// 微信出资
         ///
         /// Example: `100`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub wechatpay_contribute: Option<i64>,
         /// 商户出资
         ///
         /// Example: `100`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub merchant_contribute: Option<i64>,
         /// 其他出资
         ///
         /// Example: `100`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub other_contribute: Option<i64>,
         /// 优惠币种
         ///
         /// Example: `CNY`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub currency: Option<String>,
         /// 单品列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_detail: Option<
             Vec<GetResponseCollectionDetailsPromotionDetailGoodsDetail>,
         >,
     }
+    impl ::serde::Serialize for GetResponseCollectionDetailsPromotionDetail {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("coupon_id", &self.coupon_id)?;
+            m.opt("name", &self.name)?;
+            m.opt("scope", &self.scope)?;
+            m.opt("type", &self.type_)?;
+            m.req("amount", &self.amount)?;
+            m.opt("stock_id", &self.stock_id)?;
+            m.opt("wechatpay_contribute", &self.wechatpay_contribute)?;
+            m.opt("merchant_contribute", &self.merchant_contribute)?;
+            m.opt("other_contribute", &self.other_contribute)?;
+            m.opt("currency", &self.currency)?;
+            m.opt("goods_detail", &self.goods_detail)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseCollectionDetailsPromotionDetail {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                coupon_id: o.req("coupon_id")?,
+                name: o.opt("name")?,
+                scope: o.opt("scope")?,
+                type_: o.opt("type")?,
+                amount: o.req("amount")?,
+                stock_id: o.opt("stock_id")?,
+                wechatpay_contribute: o.opt("wechatpay_contribute")?,
+                merchant_contribute: o.opt("merchant_contribute")?,
+                other_contribute: o.opt("other_contribute")?,
+                currency: o.opt("currency")?,
+                goods_detail: o.opt("goods_detail")?,
+            })
+        }
+    }
     /// GetResponseCollectionDetailsPromotionDetailGoodsDetail
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseCollectionDetailsPromotionDetailGoodsDetail {
         /// 商品编码
         ///
@@ -1310,23 +1854,48 @@ pub mod serviceorder {
         /// 商品数量
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub quantity: Option<i64>,
         /// 商品价格
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unit_price: Option<i64>,
         /// 商品优惠金额
         ///
         /// Example: `100`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub discount_amount: Option<i64>,
         /// 商品备注
         ///
         /// Example: `商品备注信息`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_remark: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponseCollectionDetailsPromotionDetailGoodsDetail {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("goods_id", &self.goods_id)?;
+            m.opt("quantity", &self.quantity)?;
+            m.opt("unit_price", &self.unit_price)?;
+            m.opt("discount_amount", &self.discount_amount)?;
+            m.opt("goods_remark", &self.goods_remark)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for GetResponseCollectionDetailsPromotionDetailGoodsDetail {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                goods_id: o.req("goods_id")?,
+                quantity: o.opt("quantity")?,
+                unit_price: o.opt("unit_price")?,
+                discount_amount: o.opt("discount_amount")?,
+                goods_remark: o.opt("goods_remark")?,
+            })
+        }
     }
     /// 优惠范围
     ///
@@ -1489,21 +2058,41 @@ pub mod serviceorder {
         }
     }
     /// 服务位置
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseLocation {
         /// 服务开始地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_location: Option<String>,
         /// 服务结束地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_location: Option<String>,
     }
+    impl ::serde::Serialize for GetResponseLocation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("start_location", &self.start_location)?;
+            m.opt("end_location", &self.end_location)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseLocation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                start_location: o.opt("start_location")?,
+                end_location: o.opt("end_location")?,
+            })
+        }
+    }
     /// GetResponsePostDiscounts
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponsePostDiscounts {
         /// 优惠名称
         ///
@@ -1516,16 +2105,40 @@ pub mod serviceorder {
         /// 优惠金额
         ///
         /// Example: `100`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<i64>,
         /// 优惠数量
         ///
         /// Example: `2`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub count: Option<i64>,
     }
+    impl ::serde::Serialize for GetResponsePostDiscounts {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("name", &self.name)?;
+            m.req("description", &self.description)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("count", &self.count)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponsePostDiscounts {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.req("name")?,
+                description: o.req("description")?,
+                amount: o.opt("amount")?,
+                count: o.opt("count")?,
+            })
+        }
+    }
     /// GetResponsePostPayments
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponsePostPayments {
         /// 付费名称
         ///
@@ -1534,21 +2147,44 @@ pub mod serviceorder {
         /// 付费说明
         ///
         /// Example: `就餐人均100元`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: Option<String>,
         /// 付费金额
         ///
         /// Example: `40000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<i64>,
         /// 付费数量
         ///
         /// Example: `4`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub count: Option<i64>,
     }
+    impl ::serde::Serialize for GetResponsePostPayments {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("name", &self.name)?;
+            m.opt("description", &self.description)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("count", &self.count)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponsePostPayments {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.req("name")?,
+                description: o.opt("description")?,
+                amount: o.opt("amount")?,
+                count: o.opt("count")?,
+            })
+        }
+    }
     /// 订单风险金
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseRiskFund {
         /// 风险金名称
         ///
@@ -1561,8 +2197,31 @@ pub mod serviceorder {
         /// 风险说明
         ///
         /// Example: `就餐的预估费用`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponseRiskFund {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("name", &self.name)?;
+            m.req("amount", &self.amount)?;
+            m.opt("description", &self.description)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseRiskFund {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.req("name")?,
+                amount: o.req("amount")?,
+                description: o.opt("description")?,
+            })
+        }
     }
     /// 服务订单状态
     ///
@@ -1681,31 +2340,53 @@ pub mod serviceorder {
         }
     }
     /// 服务时间
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseTimeRange {
         /// 服务开始时间
         ///
         /// Example: `20091225091010`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_time: Option<String>,
         /// 服务开始时间备注
         ///
         /// Example: `开始租借时间`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_time_remark: Option<String>,
         /// 服务结束时间
         ///
         /// Example: `20091225121010`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time: Option<String>,
         /// 服务结束时间备注
         ///
         /// Example: `租借结束时间`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time_remark: Option<String>,
     }
+    impl ::serde::Serialize for GetResponseTimeRange {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("start_time", &self.start_time)?;
+            m.opt("start_time_remark", &self.start_time_remark)?;
+            m.opt("end_time", &self.end_time)?;
+            m.opt("end_time_remark", &self.end_time_remark)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseTimeRange {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                start_time: o.opt("start_time")?,
+                start_time_remark: o.opt("start_time_remark")?,
+                end_time: o.opt("end_time")?,
+                end_time_remark: o.opt("end_time_remark")?,
+            })
+        }
+    }
     /// The request of `POST /v3/payscore/partner/serviceorder` (创建支付分订单).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 服务ID
         ///
@@ -1722,7 +2403,6 @@ pub mod serviceorder {
         /// 子商户应用ID
         ///
         /// Example: `wxd678efh567hg6999`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 商户服务订单号
         ///
@@ -1733,30 +2413,24 @@ pub mod serviceorder {
         /// Example: `XX充电宝`
         pub service_introduction: String,
         /// 后付费项目
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub post_payments: Option<Vec<PostRequestPostPayments>>,
         /// 后付费商户优惠
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
         /// 订单风险金
         pub risk_fund: PostRequestRiskFund,
         /// 服务时间
         pub time_range: PostRequestTimeRange,
         /// 服务位置
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub location: Option<PostRequestLocation>,
         /// 服务商公众号下的用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub openid: Option<String>,
         /// 子商户公众号下的用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_openid: Option<String>,
         /// 是否需要用户确认
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub need_user_confirm: Option<bool>,
         /// 商户回调地址
         ///
@@ -1765,47 +2439,138 @@ pub mod serviceorder {
         /// 商户数据包
         ///
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub attach: Option<String>,
         /// 设备信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub device: Option<PostRequestDevice>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("service_id", &self.service_id)?;
+            m.req("appid", &self.appid)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("service_introduction", &self.service_introduction)?;
+            m.opt("post_payments", &self.post_payments)?;
+            m.opt("post_discounts", &self.post_discounts)?;
+            m.req("risk_fund", &self.risk_fund)?;
+            m.req("time_range", &self.time_range)?;
+            m.opt("location", &self.location)?;
+            m.opt("openid", &self.openid)?;
+            m.opt("sub_openid", &self.sub_openid)?;
+            m.opt("need_user_confirm", &self.need_user_confirm)?;
+            m.req("notify_url", &self.notify_url)?;
+            m.opt("attach", &self.attach)?;
+            m.opt("device", &self.device)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                service_id: o.req("service_id")?,
+                appid: o.req("appid")?,
+                sub_mchid: o.req("sub_mchid")?,
+                sub_appid: o.opt("sub_appid")?,
+                out_order_no: o.req("out_order_no")?,
+                service_introduction: o.req("service_introduction")?,
+                post_payments: o.opt("post_payments")?,
+                post_discounts: o.opt("post_discounts")?,
+                risk_fund: o.req("risk_fund")?,
+                time_range: o.req("time_range")?,
+                location: o.opt("location")?,
+                openid: o.opt("openid")?,
+                sub_openid: o.opt("sub_openid")?,
+                need_user_confirm: o.opt("need_user_confirm")?,
+                notify_url: o.req("notify_url")?,
+                attach: o.opt("attach")?,
+                device: o.opt("device")?,
+            })
+        }
+    }
     /// 设备信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDevice {
         /// 服务开始的设备ID
         ///
         /// Example: `HG123456`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_device_id: Option<String>,
         /// 服务结束的设备ID
         ///
         /// Example: `HG123456`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_device_id: Option<String>,
         /// 物料URL
         ///
         /// Example: `example_materiel_no`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub materiel_no: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestDevice {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("start_device_id", &self.start_device_id)?;
+            m.opt("end_device_id", &self.end_device_id)?;
+            m.opt("materiel_no", &self.materiel_no)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestDevice {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                start_device_id: o.opt("start_device_id")?,
+                end_device_id: o.opt("end_device_id")?,
+                materiel_no: o.opt("materiel_no")?,
+            })
+        }
+    }
     /// 服务位置
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestLocation {
         /// 服务开始地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_location: Option<String>,
         /// 预计服务结束地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_location: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestLocation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("start_location", &self.start_location)?;
+            m.opt("end_location", &self.end_location)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestLocation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                start_location: o.opt("start_location")?,
+                end_location: o.opt("end_location")?,
+            })
+        }
+    }
     /// PostRequestPostDiscounts
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPostDiscounts {
         /// 优惠名称
         ///
@@ -1818,16 +2583,40 @@ pub mod serviceorder {
         /// 优惠金额
         ///
         /// Example: `100`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<i64>,
         /// 优惠数量
         ///
         /// Example: `2`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub count: Option<i64>,
     }
+    impl ::serde::Serialize for PostRequestPostDiscounts {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("name", &self.name)?;
+            m.req("description", &self.description)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("count", &self.count)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.req("name")?,
+                description: o.req("description")?,
+                amount: o.opt("amount")?,
+                count: o.opt("count")?,
+            })
+        }
+    }
     /// PostRequestPostPayments
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPostPayments {
         /// 付费项目名称
         ///
@@ -1836,21 +2625,44 @@ pub mod serviceorder {
         /// 付费说明
         ///
         /// Example: `就餐人均100元`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: Option<String>,
         /// 金额
         ///
         /// Example: `40000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<i64>,
         /// 付费数量
         ///
         /// Example: `4`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub count: Option<i64>,
     }
+    impl ::serde::Serialize for PostRequestPostPayments {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("name", &self.name)?;
+            m.opt("description", &self.description)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("count", &self.count)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.req("name")?,
+                description: o.opt("description")?,
+                amount: o.opt("amount")?,
+                count: o.opt("count")?,
+            })
+        }
+    }
     /// 订单风险金
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestRiskFund {
         /// 风险金名称
         ///
@@ -1863,8 +2675,31 @@ pub mod serviceorder {
         /// 风险说明
         ///
         /// Example: `就餐的预估费用`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequestRiskFund {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("name", &self.name)?;
+            m.req("amount", &self.amount)?;
+            m.opt("description", &self.description)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestRiskFund {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.req("name")?,
+                amount: o.req("amount")?,
+                description: o.opt("description")?,
+            })
+        }
     }
     /// 风险金名称
     ///
@@ -1927,31 +2762,53 @@ pub mod serviceorder {
         }
     }
     /// 服务时间
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestTimeRange {
         /// 服务开始时间
         ///
         /// Example: `20091225091010`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_time: Option<String>,
         /// 服务开始时间备注
         ///
         /// Example: `开始租借时间`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_time_remark: Option<String>,
         /// 预计服务结束时间
         ///
         /// Example: `20091225121010`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time: Option<String>,
         /// 预计服务结束时间备注
         ///
         /// Example: `租借结束时间`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time_remark: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestTimeRange {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("start_time", &self.start_time)?;
+            m.opt("start_time_remark", &self.start_time_remark)?;
+            m.opt("end_time", &self.end_time)?;
+            m.opt("end_time_remark", &self.end_time_remark)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestTimeRange {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                start_time: o.opt("start_time")?,
+                start_time_remark: o.opt("start_time_remark")?,
+                end_time: o.opt("end_time")?,
+                end_time_remark: o.opt("end_time_remark")?,
+            })
+        }
+    }
     /// The response of `POST /v3/payscore/partner/serviceorder` (创建支付分订单).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 商户服务订单号
         ///
@@ -1972,7 +2829,6 @@ pub mod serviceorder {
         /// 子商户应用ID
         ///
         /// Example: `wxd678efh567hg6999`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 子商户号
         ///
@@ -1989,32 +2845,24 @@ pub mod serviceorder {
         /// 订单状态说明
         ///
         /// Example: `MCH_COMPLETE`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub state_description: Option<PostResponseStateDescription>,
         /// 后付费项目
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub post_payments: Option<Vec<PostResponsePostPayments>>,
         /// 商户优惠
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
         /// 订单风险金
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub risk_fund: Option<PostResponseRiskFund>,
         /// 服务时间段
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub time_range: Option<PostResponseTimeRange>,
         /// 服务位置
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub location: Option<PostResponseLocation>,
         /// 商户数据包
         ///
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub attach: Option<String>,
         /// 商户回调地址
         ///
         /// Example: `https://api.test.com`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub notify_url: Option<String>,
         /// 微信支付服务订单号
         ///
@@ -2023,24 +2871,98 @@ pub mod serviceorder {
         /// 跳转微信侧数据包
         ///
         /// Example: `DJIOSQPYWDxsjdldeuwhdodwxasd_dDiodnwjh9we`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub package: Option<String>,
     }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("service_id", &self.service_id)?;
+            m.req("appid", &self.appid)?;
+            m.req("mchid", &self.mchid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("service_introduction", &self.service_introduction)?;
+            m.req("state", &self.state)?;
+            m.opt("state_description", &self.state_description)?;
+            m.opt("post_payments", &self.post_payments)?;
+            m.opt("post_discounts", &self.post_discounts)?;
+            m.opt("risk_fund", &self.risk_fund)?;
+            m.opt("time_range", &self.time_range)?;
+            m.opt("location", &self.location)?;
+            m.opt("attach", &self.attach)?;
+            m.opt("notify_url", &self.notify_url)?;
+            m.req("order_id", &self.order_id)?;
+            m.opt("package", &self.package)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_order_no: o.req("out_order_no")?,
+                service_id: o.req("service_id")?,
+                appid: o.req("appid")?,
+                mchid: o.req("mchid")?,
+                sub_appid: o.opt("sub_appid")?,
+                sub_mchid: o.req("sub_mchid")?,
+                service_introduction: o.req("service_introduction")?,
+                state: o.req("state")?,
+                state_description: o.opt("state_description")?,
+                post_payments: o.opt("post_payments")?,
+                post_discounts: o.opt("post_discounts")?,
+                risk_fund: o.opt("risk_fund")?,
+                time_range: o.opt("time_range")?,
+                location: o.opt("location")?,
+                attach: o.opt("attach")?,
+                notify_url: o.opt("notify_url")?,
+                order_id: o.req("order_id")?,
+                package: o.opt("package")?,
+            })
+        }
+    }
     /// 服务位置
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseLocation {
         /// 服务开始地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_location: Option<String>,
         /// 预计服务结束地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
         pub end_location: String,
     }
+    impl ::serde::Serialize for PostResponseLocation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("start_location", &self.start_location)?;
+            m.req("end_location", &self.end_location)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseLocation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                start_location: o.opt("start_location")?,
+                end_location: o.req("end_location")?,
+            })
+        }
+    }
     /// PostResponsePostDiscounts
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePostDiscounts {
         /// 优惠名称
         ///
@@ -2053,16 +2975,40 @@ pub mod serviceorder {
         /// 优惠金额
         ///
         /// Example: `100`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<i64>,
         /// 优惠数量
         ///
         /// Example: `2`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub count: Option<i64>,
     }
+    impl ::serde::Serialize for PostResponsePostDiscounts {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("name", &self.name)?;
+            m.req("description", &self.description)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("count", &self.count)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponsePostDiscounts {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.req("name")?,
+                description: o.req("description")?,
+                amount: o.opt("amount")?,
+                count: o.opt("count")?,
+            })
+        }
+    }
     /// PostResponsePostPayments
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePostPayments {
         /// 付费项目名称
         ///
@@ -2071,21 +3017,44 @@ pub mod serviceorder {
         /// 付费说明
         ///
         /// Example: `就餐人均100元`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: Option<String>,
         /// 金额
         ///
         /// Example: `40000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<i64>,
         /// 付费数量
         ///
         /// Example: `4`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub count: Option<i64>,
     }
+    impl ::serde::Serialize for PostResponsePostPayments {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("name", &self.name)?;
+            m.opt("description", &self.description)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("count", &self.count)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponsePostPayments {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.req("name")?,
+                description: o.opt("description")?,
+                amount: o.opt("amount")?,
+                count: o.opt("count")?,
+            })
+        }
+    }
     /// 订单风险金
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponseRiskFund {
         /// 风险金名称
         ///
@@ -2098,8 +3067,31 @@ pub mod serviceorder {
         /// 风险说明
         ///
         /// Example: `就餐的预估费用`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponseRiskFund {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("name", &self.name)?;
+            m.req("amount", &self.amount)?;
+            m.opt("description", &self.description)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseRiskFund {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.req("name")?,
+                amount: o.req("amount")?,
+                description: o.opt("description")?,
+            })
+        }
     }
     /// 风险金名称
     ///
@@ -2278,7 +3270,7 @@ pub mod serviceorder {
         }
     }
     /// 服务时间段
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseTimeRange {
         /// 服务开始时间
         ///
@@ -2287,18 +3279,41 @@ pub mod serviceorder {
         /// 服务开始时间备注
         ///
         /// Example: `开始租借时间`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_time_remark: Option<String>,
         /// 预计服务结束时间
         ///
         /// Example: `20091225121010`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time: Option<String>,
         /// 预计服务结束时间备注
         ///
         /// Example: `租借结束时间`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time_remark: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponseTimeRange {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("start_time", &self.start_time)?;
+            m.opt("start_time_remark", &self.start_time_remark)?;
+            m.opt("end_time", &self.end_time)?;
+            m.opt("end_time_remark", &self.end_time_remark)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseTimeRange {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                start_time: o.req("start_time")?,
+                start_time_remark: o.opt("start_time_remark")?,
+                end_time: o.opt("end_time")?,
+                end_time_remark: o.opt("end_time_remark")?,
+            })
+        }
     }
     /// `/v3/payscore/partner/serviceorder/{out_order_no}`
     pub mod by_out_order_no {
@@ -2363,14 +3378,7 @@ pub mod serviceorder {
                 }
             }
             /// The request of `POST /v3/payscore/partner/serviceorder/{out_order_no}/cancel` (取消支付分订单API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 服务ID
                 ///
@@ -2384,6 +3392,30 @@ pub mod serviceorder {
                 ///
                 /// Example: `用户投诉`
                 pub reason: String,
+            }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("reason", &self.reason)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        service_id: o.req("service_id")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        reason: o.req("reason")?,
+                    })
+                }
             }
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/complete`
@@ -2407,14 +3439,7 @@ pub mod serviceorder {
                 }
             }
             /// The request of `POST /v3/payscore/partner/serviceorder/{out_order_no}/complete` (完结支付分订单API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 服务ID
                 ///
@@ -2427,91 +3452,144 @@ pub mod serviceorder {
                 /// 后付费项目
                 pub post_payments: Vec<PostRequestPostPayments>,
                 /// 后付费商户优惠
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
                 /// 总金额
                 ///
                 /// Example: `50000`
                 pub total_amount: i64,
                 /// 实际服务时间
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub time_range: Option<PostRequestTimeRange>,
                 /// 实际服务位置
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub location: Option<PostRequestLocation>,
                 /// 微信支付服务分账标记
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub profit_sharing: Option<bool>,
                 /// 完结服务时间
                 ///
                 /// Example: `2019-11-11T16:24:05+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub complete_time: Option<String>,
                 /// 订单优惠标记
                 ///
                 /// Example: `goods_tag`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub goods_tag: Option<String>,
                 /// 设备信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub device: Option<PostRequestDevice>,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("post_payments", &self.post_payments)?;
+                    m.opt("post_discounts", &self.post_discounts)?;
+                    m.req("total_amount", &self.total_amount)?;
+                    m.opt("time_range", &self.time_range)?;
+                    m.opt("location", &self.location)?;
+                    m.opt("profit_sharing", &self.profit_sharing)?;
+                    m.opt("complete_time", &self.complete_time)?;
+                    m.opt("goods_tag", &self.goods_tag)?;
+                    m.opt("device", &self.device)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        service_id: o.req("service_id")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        post_payments: o.req("post_payments")?,
+                        post_discounts: o.opt("post_discounts")?,
+                        total_amount: o.req("total_amount")?,
+                        time_range: o.opt("time_range")?,
+                        location: o.opt("location")?,
+                        profit_sharing: o.opt("profit_sharing")?,
+                        complete_time: o.opt("complete_time")?,
+                        goods_tag: o.opt("goods_tag")?,
+                        device: o.opt("device")?,
+                    })
+                }
+            }
             /// 设备信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestDevice {
                 /// 服务开始的设备ID
                 ///
                 /// Example: `HG123456`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub start_device_id: Option<String>,
                 /// 服务结束的设备ID
                 ///
                 /// Example: `HG123456`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub end_device_id: Option<String>,
                 /// 物料URL
                 ///
                 /// Example: `example_materiel_no`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub materiel_no: Option<String>,
             }
+            impl ::serde::Serialize for PostRequestDevice {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("start_device_id", &self.start_device_id)?;
+                    m.opt("end_device_id", &self.end_device_id)?;
+                    m.opt("materiel_no", &self.materiel_no)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestDevice {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        start_device_id: o.opt("start_device_id")?,
+                        end_device_id: o.opt("end_device_id")?,
+                        materiel_no: o.opt("materiel_no")?,
+                    })
+                }
+            }
             /// 实际服务位置
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestLocation {
                 /// 服务开始地点
                 ///
                 /// Example: `嗨客时尚主题展餐厅`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub start_location: Option<String>,
                 /// 服务结束地点
                 ///
                 /// Example: `嗨客时尚主题展餐厅`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub end_location: Option<String>,
             }
+            impl ::serde::Serialize for PostRequestLocation {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("start_location", &self.start_location)?;
+                    m.opt("end_location", &self.end_location)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestLocation {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        start_location: o.opt("start_location")?,
+                        end_location: o.opt("end_location")?,
+                    })
+                }
+            }
             /// PostRequestPostDiscounts
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPostDiscounts {
                 /// 优惠名称
                 ///
@@ -2528,18 +3606,36 @@ pub mod serviceorder {
                 /// 优惠数量
                 ///
                 /// Example: `2`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub count: Option<i64>,
             }
+            impl ::serde::Serialize for PostRequestPostDiscounts {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("name", &self.name)?;
+                    m.req("description", &self.description)?;
+                    m.req("amount", &self.amount)?;
+                    m.opt("count", &self.count)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        name: o.req("name")?,
+                        description: o.req("description")?,
+                        amount: o.req("amount")?,
+                        count: o.opt("count")?,
+                    })
+                }
+            }
             /// PostRequestPostPayments
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPostPayments {
                 /// 付费名称
                 ///
@@ -2548,49 +3644,87 @@ pub mod serviceorder {
                 /// 付费说明
                 ///
                 /// Example: `就餐人均100元`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub description: Option<String>,
                 /// 付费金额
                 ///
                 /// Example: `40000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub amount: Option<i64>,
                 /// 付费数量
                 ///
                 /// Example: `4`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub count: Option<i64>,
             }
+            impl ::serde::Serialize for PostRequestPostPayments {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("name", &self.name)?;
+                    m.opt("description", &self.description)?;
+                    m.opt("amount", &self.amount)?;
+                    m.opt("count", &self.count)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        name: o.req("name")?,
+                        description: o.opt("description")?,
+                        amount: o.opt("amount")?,
+                        count: o.opt("count")?,
+                    })
+                }
+            }
             /// 实际服务时间
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestTimeRange {
                 /// 服务开始时间
                 ///
                 /// Example: `20091225091010`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub start_time: Option<String>,
                 /// 服务开始时间备注
                 ///
                 /// Example: `开始租借时间`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub start_time_remark: Option<String>,
                 /// 服务结束时间
                 ///
                 /// Example: `20091225121010`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub end_time: Option<String>,
                 /// 服务结束时间备注
                 ///
                 /// Example: `租借结束时间`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub end_time_remark: Option<String>,
+            }
+            impl ::serde::Serialize for PostRequestTimeRange {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("start_time", &self.start_time)?;
+                    m.opt("start_time_remark", &self.start_time_remark)?;
+                    m.opt("end_time", &self.end_time)?;
+                    m.opt("end_time_remark", &self.end_time_remark)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestTimeRange {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        start_time: o.opt("start_time")?,
+                        start_time_remark: o.opt("start_time_remark")?,
+                        end_time: o.opt("end_time")?,
+                        end_time_remark: o.opt("end_time_remark")?,
+                    })
+                }
             }
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/modify`
@@ -2614,19 +3748,11 @@ pub mod serviceorder {
                 }
             }
             /// The request of `POST /v3/payscore/partner/serviceorder/{out_order_no}/modify` (修改订单金额API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 服务ID
                 ///
                 /// Example: `2002000000000558128851361561536`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub service_id: Option<String>,
                 /// 子商户号
                 ///
@@ -2635,7 +3761,6 @@ pub mod serviceorder {
                 /// 后付费项目
                 pub post_payments: Vec<PostRequestPostPayments>,
                 /// 后付费商户优惠
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
                 /// 总金额
                 ///
@@ -2646,44 +3771,82 @@ pub mod serviceorder {
                 /// Example: `用户投诉`
                 pub reason: String,
                 /// 设备信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub device: Option<PostRequestDevice>,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("service_id", &self.service_id)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("post_payments", &self.post_payments)?;
+                    m.opt("post_discounts", &self.post_discounts)?;
+                    m.req("total_amount", &self.total_amount)?;
+                    m.req("reason", &self.reason)?;
+                    m.opt("device", &self.device)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        service_id: o.opt("service_id")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        post_payments: o.req("post_payments")?,
+                        post_discounts: o.opt("post_discounts")?,
+                        total_amount: o.req("total_amount")?,
+                        reason: o.req("reason")?,
+                        device: o.opt("device")?,
+                    })
+                }
+            }
             /// 设备信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestDevice {
                 /// 服务开始的设备ID
                 ///
                 /// Example: `HG123456`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub start_device_id: Option<String>,
                 /// 服务结束的设备ID
                 ///
                 /// Example: `HG123456`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub end_device_id: Option<String>,
                 /// 物料URL
                 ///
                 /// Example: `example_materiel_no`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub materiel_no: Option<String>,
             }
+            impl ::serde::Serialize for PostRequestDevice {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("start_device_id", &self.start_device_id)?;
+                    m.opt("end_device_id", &self.end_device_id)?;
+                    m.opt("materiel_no", &self.materiel_no)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestDevice {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        start_device_id: o.opt("start_device_id")?,
+                        end_device_id: o.opt("end_device_id")?,
+                        materiel_no: o.opt("materiel_no")?,
+                    })
+                }
+            }
             /// PostRequestPostDiscounts
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPostDiscounts {
                 /// 优惠名称
                 ///
@@ -2692,7 +3855,6 @@ pub mod serviceorder {
                 /// 优惠说明
                 ///
                 /// Example: `不与其他优惠叠加`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub description: Option<String>,
                 /// 优惠金额
                 ///
@@ -2701,18 +3863,36 @@ pub mod serviceorder {
                 /// 优惠数量
                 ///
                 /// Example: `2`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub count: Option<i64>,
             }
+            impl ::serde::Serialize for PostRequestPostDiscounts {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("name", &self.name)?;
+                    m.opt("description", &self.description)?;
+                    m.req("amount", &self.amount)?;
+                    m.opt("count", &self.count)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        name: o.req("name")?,
+                        description: o.opt("description")?,
+                        amount: o.req("amount")?,
+                        count: o.opt("count")?,
+                    })
+                }
+            }
             /// PostRequestPostPayments
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPostPayments {
                 /// 付费名称
                 ///
@@ -2721,18 +3901,41 @@ pub mod serviceorder {
                 /// 付费说明
                 ///
                 /// Example: `就餐人均100元`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub description: Option<String>,
                 /// 付费金额
                 ///
                 /// Example: `40000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub amount: Option<i64>,
                 /// 付费数量
                 ///
                 /// Example: `4`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub count: Option<i64>,
+            }
+            impl ::serde::Serialize for PostRequestPostPayments {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("name", &self.name)?;
+                    m.opt("description", &self.description)?;
+                    m.opt("amount", &self.amount)?;
+                    m.opt("count", &self.count)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        name: o.req("name")?,
+                        description: o.opt("description")?,
+                        amount: o.opt("amount")?,
+                        count: o.opt("count")?,
+                    })
+                }
             }
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/pay`
@@ -2756,24 +3959,38 @@ pub mod serviceorder {
                 }
             }
             /// The request of `POST /v3/payscore/partner/serviceorder/{out_order_no}/pay` (商户发起催收扣款API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 服务ID
                 ///
                 /// Example: `2002000000000558128851361561536`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub service_id: Option<String>,
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
                 pub sub_mchid: String,
+            }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("service_id", &self.service_id)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        service_id: o.opt("service_id")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                    })
+                }
             }
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage`
@@ -2799,14 +4016,7 @@ pub mod serviceorder {
                 }
             }
             /// The request of `POST /v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage` (下发服务费用待处理消息).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 服务ID
                 ///
@@ -2819,7 +4029,6 @@ pub mod serviceorder {
                 /// 后付费项目
                 pub post_payments: Vec<PostRequestPostPayments>,
                 /// 商户优惠
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
                 /// 总金额
                 ///
@@ -2830,67 +4039,127 @@ pub mod serviceorder {
                 /// Example: `20231218`
                 pub prepaid_time: String,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("post_payments", &self.post_payments)?;
+                    m.opt("post_discounts", &self.post_discounts)?;
+                    m.req("total_amount", &self.total_amount)?;
+                    m.req("prepaid_time", &self.prepaid_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        service_id: o.req("service_id")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        post_payments: o.req("post_payments")?,
+                        post_discounts: o.opt("post_discounts")?,
+                        total_amount: o.req("total_amount")?,
+                        prepaid_time: o.req("prepaid_time")?,
+                    })
+                }
+            }
             /// PostRequestPostDiscounts
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPostDiscounts {
                 /// 优惠名称
                 ///
                 /// Example: `满20减1元`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub name: Option<String>,
                 /// 优惠说明
                 ///
                 /// Example: `不与其他优惠叠加`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub description: Option<String>,
                 /// 优惠金额
                 ///
                 /// Example: `100`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub amount: Option<f64>,
                 /// 优惠数量
                 ///
                 /// Example: `2`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub count: Option<f64>,
             }
+            impl ::serde::Serialize for PostRequestPostDiscounts {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("name", &self.name)?;
+                    m.opt("description", &self.description)?;
+                    m.opt("amount", &self.amount)?;
+                    m.opt("count", &self.count)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        name: o.opt("name")?,
+                        description: o.opt("description")?,
+                        amount: o.opt("amount")?,
+                        count: o.opt("count")?,
+                    })
+                }
+            }
             /// PostRequestPostPayments
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPostPayments {
                 /// 付费名称
                 ///
                 /// Example: `就餐费用`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub name: Option<String>,
                 /// 付费金额
                 ///
                 /// Example: `40000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub amount: Option<f64>,
                 /// 付费说明
                 ///
                 /// Example: `就餐人均100元`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub description: Option<String>,
                 /// 付费数量
                 ///
                 /// Example: `4`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub count: Option<f64>,
+            }
+            impl ::serde::Serialize for PostRequestPostPayments {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("name", &self.name)?;
+                    m.opt("amount", &self.amount)?;
+                    m.opt("description", &self.description)?;
+                    m.opt("count", &self.count)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        name: o.opt("name")?,
+                        amount: o.opt("amount")?,
+                        description: o.opt("description")?,
+                        count: o.opt("count")?,
+                    })
+                }
             }
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage`
@@ -2916,14 +4185,7 @@ pub mod serviceorder {
                 }
             }
             /// The request of `POST /v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage` (下发服务预扣费消息).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 服务ID
                 ///
@@ -2936,7 +4198,6 @@ pub mod serviceorder {
                 /// 后付费项目
                 pub post_payments: Vec<PostRequestPostPayments>,
                 /// 商户优惠
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
                 /// 总金额
                 ///
@@ -2947,67 +4208,127 @@ pub mod serviceorder {
                 /// Example: `20231218`
                 pub prepaid_time: String,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("post_payments", &self.post_payments)?;
+                    m.opt("post_discounts", &self.post_discounts)?;
+                    m.req("total_amount", &self.total_amount)?;
+                    m.req("prepaid_time", &self.prepaid_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        service_id: o.req("service_id")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        post_payments: o.req("post_payments")?,
+                        post_discounts: o.opt("post_discounts")?,
+                        total_amount: o.req("total_amount")?,
+                        prepaid_time: o.req("prepaid_time")?,
+                    })
+                }
+            }
             /// PostRequestPostDiscounts
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPostDiscounts {
                 /// 优惠名称
                 ///
                 /// Example: `满20减1元`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub name: Option<String>,
                 /// 优惠说明
                 ///
                 /// Example: `不与其他优惠叠加`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub description: Option<String>,
                 /// 优惠金额
                 ///
                 /// Example: `100`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub amount: Option<f64>,
                 /// 优惠数量
                 ///
                 /// Example: `2`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub count: Option<f64>,
             }
+            impl ::serde::Serialize for PostRequestPostDiscounts {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("name", &self.name)?;
+                    m.opt("description", &self.description)?;
+                    m.opt("amount", &self.amount)?;
+                    m.opt("count", &self.count)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        name: o.opt("name")?,
+                        description: o.opt("description")?,
+                        amount: o.opt("amount")?,
+                        count: o.opt("count")?,
+                    })
+                }
+            }
             /// PostRequestPostPayments
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPostPayments {
                 /// 付费名称
                 ///
                 /// Example: `就餐费用`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub name: Option<String>,
                 /// 付费金额
                 ///
                 /// Example: `40000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub amount: Option<f64>,
                 /// 付费说明
                 ///
                 /// Example: `就餐人均100元`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub description: Option<String>,
                 /// 付费数量
                 ///
                 /// Example: `4`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub count: Option<f64>,
+            }
+            impl ::serde::Serialize for PostRequestPostPayments {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("name", &self.name)?;
+                    m.opt("amount", &self.amount)?;
+                    m.opt("description", &self.description)?;
+                    m.opt("count", &self.count)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        name: o.opt("name")?,
+                        amount: o.opt("amount")?,
+                        description: o.opt("description")?,
+                        count: o.opt("count")?,
+                    })
+                }
             }
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/sync`
@@ -3031,14 +4352,7 @@ pub mod serviceorder {
                 }
             }
             /// The request of `POST /v3/payscore/partner/serviceorder/{out_order_no}/sync` (同步订单信息API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 服务ID
                 ///
@@ -3051,25 +4365,42 @@ pub mod serviceorder {
                 /// 场景类型
                 ///
                 /// Example: `Order_Paid`
-                #[serde(rename = "type")]
                 pub type_: String,
                 /// 内容信息详情
                 pub detail: PostRequestDetail,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("type", &self.type_)?;
+                    m.req("detail", &self.detail)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        service_id: o.req("service_id")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        type_: o.req("type")?,
+                        detail: o.req("detail")?,
+                    })
+                }
+            }
             /// 内容信息详情
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestDetail {
                 /// 收款序号
                 ///
                 /// Example: `1`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub seq: Option<i64>,
                 /// 收款成功时间
                 ///
@@ -3078,8 +4409,31 @@ pub mod serviceorder {
                 /// 收款金额
                 ///
                 /// Example: `1`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub paid_amount: Option<i64>,
+            }
+            impl ::serde::Serialize for PostRequestDetail {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("seq", &self.seq)?;
+                    m.req("paid_time", &self.paid_time)?;
+                    m.opt("paid_amount", &self.paid_amount)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestDetail {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        seq: o.opt("seq")?,
+                        paid_time: o.req("paid_time")?,
+                        paid_amount: o.opt("paid_amount")?,
+                    })
+                }
             }
         }
     }
@@ -3104,14 +4458,7 @@ pub mod serviceorder {
             }
         }
         /// The request of `POST /v3/payscore/partner/serviceorder/direct-complete` (创单结单合并API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 服务ID
             ///
@@ -3128,7 +4475,6 @@ pub mod serviceorder {
             /// 子商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 商户服务订单号
             ///
@@ -3139,10 +4485,8 @@ pub mod serviceorder {
             /// Example: `XX充电宝`
             pub service_introduction: String,
             /// 后付费项目
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub post_payments: Option<Vec<PostRequestPostPayments>>,
             /// 后付费商户优惠
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
             /// 总金额
             ///
@@ -3151,20 +4495,16 @@ pub mod serviceorder {
             /// 服务时间段
             pub time_range: PostRequestTimeRange,
             /// 服务位置
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub location: Option<PostRequestLocation>,
             /// 微信支付服务分账标记
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub profit_sharing: Option<bool>,
             /// 订单优惠标记
             ///
             /// Example: `goods_tag`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_tag: Option<String>,
             /// 商户数据包
             ///
             /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 商户回调地址
             ///
@@ -3173,39 +4513,94 @@ pub mod serviceorder {
             /// 服务商公众号下的用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("appid", &self.appid)?;
+                m.req("sub_appid", &self.sub_appid)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.req("out_order_no", &self.out_order_no)?;
+                m.req("service_introduction", &self.service_introduction)?;
+                m.opt("post_payments", &self.post_payments)?;
+                m.opt("post_discounts", &self.post_discounts)?;
+                m.req("total_amount", &self.total_amount)?;
+                m.req("time_range", &self.time_range)?;
+                m.opt("location", &self.location)?;
+                m.opt("profit_sharing", &self.profit_sharing)?;
+                m.opt("goods_tag", &self.goods_tag)?;
+                m.opt("attach", &self.attach)?;
+                m.req("notify_url", &self.notify_url)?;
+                m.opt("openid", &self.openid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    service_id: o.req("service_id")?,
+                    appid: o.req("appid")?,
+                    sub_appid: o.req("sub_appid")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    out_order_no: o.req("out_order_no")?,
+                    service_introduction: o.req("service_introduction")?,
+                    post_payments: o.opt("post_payments")?,
+                    post_discounts: o.opt("post_discounts")?,
+                    total_amount: o.req("total_amount")?,
+                    time_range: o.req("time_range")?,
+                    location: o.opt("location")?,
+                    profit_sharing: o.opt("profit_sharing")?,
+                    goods_tag: o.opt("goods_tag")?,
+                    attach: o.opt("attach")?,
+                    notify_url: o.req("notify_url")?,
+                    openid: o.opt("openid")?,
+                })
+            }
+        }
         /// 服务位置
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestLocation {
             /// 服务开始地点
             ///
             /// Example: `嗨客时尚主题展餐厅`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_location: Option<String>,
             /// 服务结束地点
             ///
             /// Example: `嗨客时尚主题展餐厅`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_location: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestLocation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("start_location", &self.start_location)?;
+                m.opt("end_location", &self.end_location)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestLocation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    start_location: o.opt("start_location")?,
+                    end_location: o.opt("end_location")?,
+                })
+            }
+        }
         /// PostRequestPostDiscounts
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPostDiscounts {
             /// 优惠名称
             ///
@@ -3218,23 +4613,40 @@ pub mod serviceorder {
             /// 优惠金额
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<i64>,
             /// 优惠数量
             ///
             /// Example: `2`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub count: Option<i64>,
         }
+        impl ::serde::Serialize for PostRequestPostDiscounts {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("name", &self.name)?;
+                m.req("description", &self.description)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("count", &self.count)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.req("name")?,
+                    description: o.req("description")?,
+                    amount: o.opt("amount")?,
+                    count: o.opt("count")?,
+                })
+            }
+        }
         /// PostRequestPostPayments
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPostPayments {
             /// 付费名称
             ///
@@ -3243,28 +4655,44 @@ pub mod serviceorder {
             /// 付费说明
             ///
             /// Example: `就餐人均100元`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: Option<String>,
             /// 付费金额
             ///
             /// Example: `40000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<i64>,
             /// 付费数量
             ///
             /// Example: `4`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub count: Option<i64>,
         }
+        impl ::serde::Serialize for PostRequestPostPayments {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("name", &self.name)?;
+                m.opt("description", &self.description)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("count", &self.count)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.req("name")?,
+                    description: o.opt("description")?,
+                    amount: o.opt("amount")?,
+                    count: o.opt("count")?,
+                })
+            }
+        }
         /// 服务时间段
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestTimeRange {
             /// 服务开始时间
             ///
@@ -3273,18 +4701,41 @@ pub mod serviceorder {
             /// 服务开始时间备注
             ///
             /// Example: `开始租借时间`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_time_remark: Option<String>,
             /// 服务结束时间
             ///
             /// Example: `20091225121010`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_time: Option<String>,
             /// 服务结束时间备注
             ///
             /// Example: `租借结束时间`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_time_remark: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequestTimeRange {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("start_time", &self.start_time)?;
+                m.opt("start_time_remark", &self.start_time_remark)?;
+                m.opt("end_time", &self.end_time)?;
+                m.opt("end_time_remark", &self.end_time_remark)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestTimeRange {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    start_time: o.req("start_time")?,
+                    start_time_remark: o.opt("start_time_remark")?,
+                    end_time: o.opt("end_time")?,
+                    end_time_remark: o.opt("end_time_remark")?,
+                })
+            }
         }
     }
 }
@@ -3306,7 +4757,7 @@ pub mod servicepayondeliveryorder {
         }
     }
     /// The request of `POST /v3/payscore/partner/servicepayondeliveryorder` (创建先用后付订单).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 商户服务订单号
         ///
@@ -3323,7 +4774,6 @@ pub mod servicepayondeliveryorder {
         /// 子商户应用ID
         ///
         /// Example: `wxd678efh567hg6999`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 服务ID
         ///
@@ -3334,22 +4784,18 @@ pub mod servicepayondeliveryorder {
         /// Example: `某某酒店`
         pub service_introduction: String,
         /// `post_payments`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub post_payments: Option<Vec<PostRequestPostPayments>>,
         /// `post_discounts`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
         /// 服务时间
         pub time_range: PostRequestTimeRange,
         /// 服务位置
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub location: Option<PostRequestLocation>,
         /// 订单风险金
         pub risk_fund: PostRequestRiskFund,
         /// 商户数据包
         ///
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub attach: Option<String>,
         /// 商户回调地址
         ///
@@ -3358,88 +4804,202 @@ pub mod servicepayondeliveryorder {
         /// 用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub openid: Option<String>,
         /// 子商户公众号下的用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_openid: Option<String>,
         /// 是否需要用户确认
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub need_user_confirm: Option<bool>,
         /// 商户号
         ///
         /// Example: `1230000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mchid: Option<String>,
         /// 先用后付购物详情
         pub shopping_info: PostRequestShoppingInfo,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("appid", &self.appid)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.req("service_id", &self.service_id)?;
+            m.req("service_introduction", &self.service_introduction)?;
+            m.opt("post_payments", &self.post_payments)?;
+            m.opt("post_discounts", &self.post_discounts)?;
+            m.req("time_range", &self.time_range)?;
+            m.opt("location", &self.location)?;
+            m.req("risk_fund", &self.risk_fund)?;
+            m.opt("attach", &self.attach)?;
+            m.req("notify_url", &self.notify_url)?;
+            m.opt("openid", &self.openid)?;
+            m.opt("sub_openid", &self.sub_openid)?;
+            m.opt("need_user_confirm", &self.need_user_confirm)?;
+            m.opt("mchid", &self.mchid)?;
+            m.req("shopping_info", &self.shopping_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_order_no: o.req("out_order_no")?,
+                appid: o.req("appid")?,
+                sub_mchid: o.req("sub_mchid")?,
+                sub_appid: o.opt("sub_appid")?,
+                service_id: o.req("service_id")?,
+                service_introduction: o.req("service_introduction")?,
+                post_payments: o.opt("post_payments")?,
+                post_discounts: o.opt("post_discounts")?,
+                time_range: o.req("time_range")?,
+                location: o.opt("location")?,
+                risk_fund: o.req("risk_fund")?,
+                attach: o.opt("attach")?,
+                notify_url: o.req("notify_url")?,
+                openid: o.opt("openid")?,
+                sub_openid: o.opt("sub_openid")?,
+                need_user_confirm: o.opt("need_user_confirm")?,
+                mchid: o.opt("mchid")?,
+                shopping_info: o.req("shopping_info")?,
+            })
+        }
+    }
     /// 服务位置
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestLocation {
         /// 服务开始地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_location: Option<String>,
         /// 服务结束地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_location: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestLocation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("start_location", &self.start_location)?;
+            m.opt("end_location", &self.end_location)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestLocation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                start_location: o.opt("start_location")?,
+                end_location: o.opt("end_location")?,
+            })
+        }
+    }
     /// 商户优惠
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPostDiscounts {
         /// 优惠名称
         ///
         /// Example: `满20减1元`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: Option<String>,
         /// 优惠说明
         ///
         /// Example: `不与其他优惠叠加`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: Option<String>,
         /// 优惠金额
         ///
         /// Example: `100`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<i64>,
         /// 优惠数量
         ///
         /// Example: `2`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub count: Option<i64>,
     }
+    impl ::serde::Serialize for PostRequestPostDiscounts {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("name", &self.name)?;
+            m.opt("description", &self.description)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("count", &self.count)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.opt("name")?,
+                description: o.opt("description")?,
+                amount: o.opt("amount")?,
+                count: o.opt("count")?,
+            })
+        }
+    }
     /// 后付费项目
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPostPayments {
         /// 付费项目名称
         ///
         /// Example: `就餐费用, 服务费`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: Option<String>,
         /// 金额
         ///
         /// Example: `40000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<i64>,
         /// 计费说明
         ///
         /// Example: `就餐人均100元，服务费：100/小时`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: Option<String>,
         /// 付费数量
         ///
         /// Example: `4`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub count: Option<i64>,
     }
+    impl ::serde::Serialize for PostRequestPostPayments {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("name", &self.name)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("description", &self.description)?;
+            m.opt("count", &self.count)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.opt("name")?,
+                amount: o.opt("amount")?,
+                description: o.opt("description")?,
+                count: o.opt("count")?,
+            })
+        }
+    }
     /// 订单风险金
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestRiskFund {
         /// 风险金名称
         pub name: PostRequestRiskFundName,
@@ -3450,8 +5010,31 @@ pub mod servicepayondeliveryorder {
         /// 风险说明
         ///
         /// Example: `就餐的预估费用`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequestRiskFund {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("name", &self.name)?;
+            m.req("amount", &self.amount)?;
+            m.opt("description", &self.description)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestRiskFund {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.req("name")?,
+                amount: o.req("amount")?,
+                description: o.opt("description")?,
+            })
+        }
     }
     /// 风险金名称
     ///
@@ -3514,57 +5097,122 @@ pub mod servicepayondeliveryorder {
         }
     }
     /// 先用后付购物详情
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestShoppingInfo {
         /// 实际购物商家公众号ID
         ///
         /// Example: `wxd678efh567hg6787`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub real_merchant_appid: Option<String>,
         /// 单详跳转链接
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub jump_link: Option<PostRequestShoppingInfoJumpLink>,
         /// 商品列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods: Option<Vec<PostRequestShoppingInfoGoods>>,
     }
+    impl ::serde::Serialize for PostRequestShoppingInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("real_merchant_appid", &self.real_merchant_appid)?;
+            m.opt("jump_link", &self.jump_link)?;
+            m.opt("goods", &self.goods)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                real_merchant_appid: o.opt("real_merchant_appid")?,
+                jump_link: o.opt("jump_link")?,
+                goods: o.opt("goods")?,
+            })
+        }
+    }
     /// PostRequestShoppingInfoGoods
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestShoppingInfoGoods {
         /// 商品名称
         ///
         /// Example: `森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: Option<String>,
         /// 商品图片链接
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub picture: Option<String>,
         /// 商品单价金额
         ///
         /// Example: `40000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<i64>,
         /// 商品数量
         ///
         /// Example: `4`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub count: Option<i64>,
         /// 商品品类ID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub category_id: Option<Vec<String>>,
     }
+    impl ::serde::Serialize for PostRequestShoppingInfoGoods {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("name", &self.name)?;
+            m.opt("picture", &self.picture)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("count", &self.count)?;
+            m.opt("category_id", &self.category_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfoGoods {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.opt("name")?,
+                picture: o.opt("picture")?,
+                amount: o.opt("amount")?,
+                count: o.opt("count")?,
+                category_id: o.opt("category_id")?,
+            })
+        }
+    }
     /// 单详跳转链接
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestShoppingInfoJumpLink {
         /// 跳转链接类型
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub jump_link_type: Option<PostRequestShoppingInfoJumpLinkJumpLinkType>,
         /// 小程序跳转AppID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub appid: Option<String>,
         /// 小程序跳转path
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub path: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequestShoppingInfoJumpLink {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("jump_link_type", &self.jump_link_type)?;
+            m.opt("appid", &self.appid)?;
+            m.opt("path", &self.path)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfoJumpLink {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                jump_link_type: o.opt("jump_link_type")?,
+                appid: o.opt("appid")?,
+                path: o.opt("path")?,
+            })
+        }
     }
     /// 跳转链接类型
     ///
@@ -3615,31 +5263,53 @@ pub mod servicepayondeliveryorder {
         }
     }
     /// 服务时间
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestTimeRange {
         /// 服务开始时间
         ///
         /// Example: `20091225091010`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_time: Option<String>,
         /// 服务开始时间备注
         ///
         /// Example: `备注1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_time_remark: Option<String>,
         /// 服务结束时间
         ///
         /// Example: `20091225121010`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time: Option<String>,
         /// 服务结束时间备注
         ///
         /// Example: `备注2`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time_remark: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestTimeRange {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("start_time", &self.start_time)?;
+            m.opt("start_time_remark", &self.start_time_remark)?;
+            m.opt("end_time", &self.end_time)?;
+            m.opt("end_time_remark", &self.end_time_remark)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestTimeRange {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                start_time: o.opt("start_time")?,
+                start_time_remark: o.opt("start_time_remark")?,
+                end_time: o.opt("end_time")?,
+                end_time_remark: o.opt("end_time_remark")?,
+            })
+        }
+    }
     /// The response of `POST /v3/payscore/partner/servicepayondeliveryorder` (创建先用后付订单).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 商户订单号
         ///
@@ -3660,7 +5330,6 @@ pub mod servicepayondeliveryorder {
         /// 子商户公众号ID
         ///
         /// Example: `wxd678efh567hg6999`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 子商户商户号
         ///
@@ -3677,111 +5346,220 @@ pub mod servicepayondeliveryorder {
         /// 订单状态说明
         ///
         /// Example: `MCH_COMPLETE`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub state_description: Option<String>,
         /// 后付费项目
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub post_payments: Option<Vec<PostResponsePostPayments>>,
         /// 商户优惠
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
         /// 服务风险金
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub risk_fund: Option<PostResponseRiskFund>,
         /// 服务时间
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub time_range: Option<PostResponseTimeRange>,
         /// 服务位置
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub location: Option<PostResponseLocation>,
         /// 附加数据
         ///
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub attach: Option<String>,
         /// 商户回调地址
         ///
         /// Example: `https://api.test.com`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub notify_url: Option<String>,
         /// 微信支付服务订单号
         ///
         /// Example: `0000300001201908301055157220022`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub order_id: Option<String>,
         /// 跳转微信侧数据包
         ///
         /// Example: `DJIOSQPYWDxsjdldeuwhdodwxasd_dDiodnwjh9we`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub package: Option<String>,
         /// 先用后付购物详情
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub shopping_info: Option<PostResponseShoppingInfo>,
     }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("service_id", &self.service_id)?;
+            m.req("appid", &self.appid)?;
+            m.req("mchid", &self.mchid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("service_introduction", &self.service_introduction)?;
+            m.req("state", &self.state)?;
+            m.opt("state_description", &self.state_description)?;
+            m.opt("post_payments", &self.post_payments)?;
+            m.opt("post_discounts", &self.post_discounts)?;
+            m.opt("risk_fund", &self.risk_fund)?;
+            m.opt("time_range", &self.time_range)?;
+            m.opt("location", &self.location)?;
+            m.opt("attach", &self.attach)?;
+            m.opt("notify_url", &self.notify_url)?;
+            m.opt("order_id", &self.order_id)?;
+            m.opt("package", &self.package)?;
+            m.opt("shopping_info", &self.shopping_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_order_no: o.req("out_order_no")?,
+                service_id: o.req("service_id")?,
+                appid: o.req("appid")?,
+                mchid: o.req("mchid")?,
+                sub_appid: o.opt("sub_appid")?,
+                sub_mchid: o.req("sub_mchid")?,
+                service_introduction: o.req("service_introduction")?,
+                state: o.req("state")?,
+                state_description: o.opt("state_description")?,
+                post_payments: o.opt("post_payments")?,
+                post_discounts: o.opt("post_discounts")?,
+                risk_fund: o.opt("risk_fund")?,
+                time_range: o.opt("time_range")?,
+                location: o.opt("location")?,
+                attach: o.opt("attach")?,
+                notify_url: o.opt("notify_url")?,
+                order_id: o.opt("order_id")?,
+                package: o.opt("package")?,
+                shopping_info: o.opt("shopping_info")?,
+            })
+        }
+    }
     /// 服务位置
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseLocation {
         /// 服务开始地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_location: Option<String>,
         /// 服务结束地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_location: Option<String>,
     }
+    impl ::serde::Serialize for PostResponseLocation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("start_location", &self.start_location)?;
+            m.opt("end_location", &self.end_location)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseLocation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                start_location: o.opt("start_location")?,
+                end_location: o.opt("end_location")?,
+            })
+        }
+    }
     /// PostResponsePostDiscounts
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePostDiscounts {
         /// 优惠名称
         ///
         /// Example: `满20减1元`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: Option<String>,
         /// 优惠说明
         ///
         /// Example: `不与其他优惠叠加`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: Option<String>,
         /// 优惠金额
         ///
         /// Example: `100`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<f64>,
         /// 优惠数量
         ///
         /// Example: `2`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub count: Option<f64>,
     }
+    impl ::serde::Serialize for PostResponsePostDiscounts {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("name", &self.name)?;
+            m.opt("description", &self.description)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("count", &self.count)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponsePostDiscounts {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.opt("name")?,
+                description: o.opt("description")?,
+                amount: o.opt("amount")?,
+                count: o.opt("count")?,
+            })
+        }
+    }
     /// PostResponsePostPayments
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePostPayments {
         /// 付费名称
         ///
         /// Example: `就餐费用`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: Option<String>,
         /// 付费金额
         ///
         /// Example: `40000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<f64>,
         /// 付费说明
         ///
         /// Example: `就餐人均100元`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: Option<String>,
         /// 付费数量
         ///
         /// Example: `4`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub count: Option<f64>,
     }
+    impl ::serde::Serialize for PostResponsePostPayments {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("name", &self.name)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("description", &self.description)?;
+            m.opt("count", &self.count)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponsePostPayments {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.opt("name")?,
+                amount: o.opt("amount")?,
+                description: o.opt("description")?,
+                count: o.opt("count")?,
+            })
+        }
+    }
     /// 服务风险金
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseRiskFund {
         /// 风险名称
         ///
@@ -3794,24 +5572,70 @@ pub mod servicepayondeliveryorder {
         /// 风险说明
         ///
         /// Example: `就餐的预估费用`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: Option<String>,
     }
+    impl ::serde::Serialize for PostResponseRiskFund {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("name", &self.name)?;
+            m.req("amount", &self.amount)?;
+            m.opt("description", &self.description)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseRiskFund {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.req("name")?,
+                amount: o.req("amount")?,
+                description: o.opt("description")?,
+            })
+        }
+    }
     /// 先用后付购物详情
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseShoppingInfo {
         /// 实际购物商家公众号ID
         ///
         /// Example: `wxd678efh567hg6787`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub real_merchant_appid: Option<String>,
         /// 单详跳转链接
         pub jump_link: PostResponseShoppingInfoJumpLink,
         /// 商品列表
         pub goods: Vec<PostResponseShoppingInfoGoods>,
     }
+    impl ::serde::Serialize for PostResponseShoppingInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("real_merchant_appid", &self.real_merchant_appid)?;
+            m.req("jump_link", &self.jump_link)?;
+            m.req("goods", &self.goods)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseShoppingInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                real_merchant_appid: o.opt("real_merchant_appid")?,
+                jump_link: o.req("jump_link")?,
+                goods: o.req("goods")?,
+            })
+        }
+    }
     /// PostResponseShoppingInfoGoods
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseShoppingInfoGoods {
         /// 商品名称
         ///
@@ -3828,11 +5652,38 @@ pub mod servicepayondeliveryorder {
         /// Example: `1`
         pub count: f64,
         /// 商品品类ID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub category_id: Option<Vec<String>>,
     }
+    impl ::serde::Serialize for PostResponseShoppingInfoGoods {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("name", &self.name)?;
+            m.req("picture", &self.picture)?;
+            m.req("amount", &self.amount)?;
+            m.req("count", &self.count)?;
+            m.opt("category_id", &self.category_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseShoppingInfoGoods {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.req("name")?,
+                picture: o.req("picture")?,
+                amount: o.req("amount")?,
+                count: o.req("count")?,
+                category_id: o.opt("category_id")?,
+            })
+        }
+    }
     /// 单详跳转链接
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseShoppingInfoJumpLink {
         /// 跳转链接类型
         ///
@@ -3841,37 +5692,81 @@ pub mod servicepayondeliveryorder {
         /// 小程序跳转AppID
         ///
         /// Example: `wxd678efh567hg6787`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub appid: Option<String>,
         /// 小程序跳转path
         ///
         /// Example: `/page/order/orderid=PO213412451223`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub path: Option<String>,
     }
+    impl ::serde::Serialize for PostResponseShoppingInfoJumpLink {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("jump_link_type", &self.jump_link_type)?;
+            m.opt("appid", &self.appid)?;
+            m.opt("path", &self.path)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseShoppingInfoJumpLink {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                jump_link_type: o.req("jump_link_type")?,
+                appid: o.opt("appid")?,
+                path: o.opt("path")?,
+            })
+        }
+    }
     /// 服务时间
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseTimeRange {
         /// 服务开始时间
         ///
         /// Example: `20091225091010`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_time: Option<String>,
         /// 服务结束时间
         ///
         /// Example: `20091225121010`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time: Option<String>,
         /// 服务开始时间备注
         ///
         /// Example: `备注1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_time_remark: Option<String>,
         /// 服务结束时间备注
         ///
         /// Example: `备注2`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time_remark: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponseTimeRange {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("start_time", &self.start_time)?;
+            m.opt("end_time", &self.end_time)?;
+            m.opt("start_time_remark", &self.start_time_remark)?;
+            m.opt("end_time_remark", &self.end_time_remark)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseTimeRange {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                start_time: o.opt("start_time")?,
+                end_time: o.opt("end_time")?,
+                start_time_remark: o.opt("start_time_remark")?,
+                end_time_remark: o.opt("end_time_remark")?,
+            })
+        }
     }
 }
 /// `/v3/payscore/partner/servicequotas`
@@ -3918,45 +5813,49 @@ pub mod servicequotas {
                 }
             }
             /// The request of `GET /v3/payscore/partner/servicequotas/service-id/{service_id}` (查询用户分层对应建议先享金额).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 子商户商户号
                 ///
                 /// Query parameter `sub_mchid`. Example: `1230000109`
-                #[serde(skip_serializing)]
                 pub sub_mchid: String,
                 /// 服务商的公众号ID
                 ///
                 /// Query parameter `appid`. Example: `wxd678efh567hg6787`
-                #[serde(skip_serializing)]
                 pub appid: String,
                 /// 子商户的公众号ID
                 ///
                 /// Query parameter `sub_appid`. Example: `wxd678efh567hg6787`
-                #[serde(skip_serializing)]
                 pub sub_appid: Option<String>,
                 /// 分层版本
                 ///
                 /// Query parameter `risk_level_version`. Example: `1`
-                #[serde(skip_serializing)]
                 pub risk_level_version: f64,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.req("sub_mchid")?,
+                        appid: o.req("appid")?,
+                        sub_appid: o.opt("sub_appid")?,
+                        risk_level_version: o.req("risk_level_version")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/payscore/partner/servicequotas/service-id/{service_id}` (查询用户分层对应建议先享金额).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 服务ID
                 ///
@@ -3977,7 +5876,6 @@ pub mod servicequotas {
                 /// 子商户的公众号ID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 分层版本
                 ///
@@ -3986,15 +5884,40 @@ pub mod servicequotas {
                 /// 先享金额列表
                 pub quotas: Vec<GetResponseQuotas>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("appid", &self.appid)?;
+                    m.opt("sub_appid", &self.sub_appid)?;
+                    m.req("risk_level_version", &self.risk_level_version)?;
+                    m.req("quotas", &self.quotas)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        service_id: o.req("service_id")?,
+                        mchid: o.req("mchid")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        appid: o.req("appid")?,
+                        sub_appid: o.opt("sub_appid")?,
+                        risk_level_version: o.req("risk_level_version")?,
+                        quotas: o.req("quotas")?,
+                    })
+                }
+            }
             /// GetResponseQuotas
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseQuotas {
                 /// 用户分层
                 ///
@@ -4004,6 +5927,28 @@ pub mod servicequotas {
                 ///
                 /// Example: `1000`
                 pub suggested_quota: f64,
+            }
+            impl ::serde::Serialize for GetResponseQuotas {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("risk_level", &self.risk_level)?;
+                    m.req("suggested_quota", &self.suggested_quota)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseQuotas {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        risk_level: o.req("risk_level")?,
+                        suggested_quota: o.req("suggested_quota")?,
+                    })
+                }
             }
         }
     }

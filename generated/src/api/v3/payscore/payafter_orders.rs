@@ -41,147 +41,250 @@ impl<'a> PayafterOrders<'a> {
     }
 }
 /// The request of `GET /v3/payscore/payafter-orders` (查询先享后付订单).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetRequest {
     /// 服务ID
     ///
     /// Query parameter `service_id`.
-    #[serde(skip_serializing)]
     pub service_id: Option<String>,
     /// 商户服务订单号
     ///
     /// Query parameter `out_order_no`.
-    #[serde(skip_serializing)]
     pub out_order_no: Option<String>,
     /// 回跳查询ID
     ///
     /// Query parameter `query_id`.
-    #[serde(skip_serializing)]
     pub query_id: Option<String>,
     /// 公众账号ID
     ///
     /// Query parameter `appid`.
-    #[serde(skip_serializing)]
     pub appid: Option<String>,
 }
+impl ::serde::Serialize for GetRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            service_id: o.opt("service_id")?,
+            out_order_no: o.opt("out_order_no")?,
+            query_id: o.opt("query_id")?,
+            appid: o.opt("appid")?,
+        })
+    }
+}
 /// The response of `GET /v3/payscore/payafter-orders` (查询先享后付订单).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// 公众账号ID
     ///
     /// Example: `wxd678efh567hg6787`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub appid: Option<String>,
     /// 商户号
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub mchid: Option<String>,
     /// 商户服务订单号
     ///
     /// Example: `1234323JKHDFE1243252`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_order_no: Option<String>,
     /// 服务ID
     ///
     /// Example: `500001`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub service_id: Option<String>,
     /// `state`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub state: Option<GetResponseState>,
     /// 标识用户订单使用情况
     ///
     /// - `1`
     ///
     /// - `2`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub finish_type: Option<i64>,
     /// 服务开始时间
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub service_start_time: Option<String>,
     /// 服务结束时间
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub service_end_time: Option<String>,
     /// 实际服务开始时间
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub real_service_start_time: Option<String>,
     /// 实际服务结束时间
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub real_service_end_time: Option<String>,
     /// 支付完成时间
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pay_succ_time: Option<String>,
     /// 开始使用服务的地点
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub service_start_location: Option<String>,
     /// 预计服务结束的地点
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub service_end_location: Option<String>,
     /// 开始使用服务的地点
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub real_service_start_location: Option<String>,
     /// 预计服务结束的地点
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub real_service_end_location: Option<String>,
     /// 服务信息，用于介绍本订单所提供的服务
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub service_introduction: Option<String>,
     /// 后付费，描述付费项目列表
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub fees: Option<Vec<GetResponseFees>>,
     /// 商户优惠，最多包含5条商户优惠
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub discounts: Option<Vec<GetResponseDiscounts>>,
     /// 订单风险金额
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub risk_amount: Option<i64>,
     /// 总金额(大于等于0的数字，单位为分)
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub total_amount: Option<i64>,
     /// 商户自定义说明,可存放本订单所需信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub attach: Option<String>,
     /// 用于完结订单时传入,确保订单完结时数据完整
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub finish_ticket: Option<String>,
     /// 结单交易单号
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub finish_transaction_id: Option<String>,
     /// 支付方式
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pay_type: Option<GetResponsePayType>,
 }
+impl ::serde::Serialize for GetResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("appid", &self.appid)?;
+        m.opt("mchid", &self.mchid)?;
+        m.opt("out_order_no", &self.out_order_no)?;
+        m.opt("service_id", &self.service_id)?;
+        m.opt("state", &self.state)?;
+        m.opt("finish_type", &self.finish_type)?;
+        m.opt("service_start_time", &self.service_start_time)?;
+        m.opt("service_end_time", &self.service_end_time)?;
+        m.opt("real_service_start_time", &self.real_service_start_time)?;
+        m.opt("real_service_end_time", &self.real_service_end_time)?;
+        m.opt("pay_succ_time", &self.pay_succ_time)?;
+        m.opt("service_start_location", &self.service_start_location)?;
+        m.opt("service_end_location", &self.service_end_location)?;
+        m.opt("real_service_start_location", &self.real_service_start_location)?;
+        m.opt("real_service_end_location", &self.real_service_end_location)?;
+        m.opt("service_introduction", &self.service_introduction)?;
+        m.opt("fees", &self.fees)?;
+        m.opt("discounts", &self.discounts)?;
+        m.opt("risk_amount", &self.risk_amount)?;
+        m.opt("total_amount", &self.total_amount)?;
+        m.opt("attach", &self.attach)?;
+        m.opt("finish_ticket", &self.finish_ticket)?;
+        m.opt("finish_transaction_id", &self.finish_transaction_id)?;
+        m.opt("pay_type", &self.pay_type)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            appid: o.opt("appid")?,
+            mchid: o.opt("mchid")?,
+            out_order_no: o.opt("out_order_no")?,
+            service_id: o.opt("service_id")?,
+            state: o.opt("state")?,
+            finish_type: o.opt("finish_type")?,
+            service_start_time: o.opt("service_start_time")?,
+            service_end_time: o.opt("service_end_time")?,
+            real_service_start_time: o.opt("real_service_start_time")?,
+            real_service_end_time: o.opt("real_service_end_time")?,
+            pay_succ_time: o.opt("pay_succ_time")?,
+            service_start_location: o.opt("service_start_location")?,
+            service_end_location: o.opt("service_end_location")?,
+            real_service_start_location: o.opt("real_service_start_location")?,
+            real_service_end_location: o.opt("real_service_end_location")?,
+            service_introduction: o.opt("service_introduction")?,
+            fees: o.opt("fees")?,
+            discounts: o.opt("discounts")?,
+            risk_amount: o.opt("risk_amount")?,
+            total_amount: o.opt("total_amount")?,
+            attach: o.opt("attach")?,
+            finish_ticket: o.opt("finish_ticket")?,
+            finish_transaction_id: o.opt("finish_transaction_id")?,
+            pay_type: o.opt("pay_type")?,
+        })
+    }
+}
 /// GetResponseDiscounts
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseDiscounts {
     /// 优惠名称
     ///
     /// Example: `满20减1元`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub discount_name: Option<String>,
     /// 商品优惠金额
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub discount_amount: Option<i64>,
     /// 优惠说明
     ///
     /// Example: `不与其他优惠叠加`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub discount_desc: Option<String>,
 }
+impl ::serde::Serialize for GetResponseDiscounts {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("discount_name", &self.discount_name)?;
+        m.opt("discount_amount", &self.discount_amount)?;
+        m.opt("discount_desc", &self.discount_desc)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseDiscounts {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            discount_name: o.opt("discount_name")?,
+            discount_amount: o.opt("discount_amount")?,
+            discount_desc: o.opt("discount_desc")?,
+        })
+    }
+}
 /// GetResponseFees
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseFees {
     /// 付费项目名称
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub fee_name: Option<String>,
     /// 付费项目数量
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub fee_count: Option<i64>,
     /// 付费项目总金额
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub fee_amount: Option<i64>,
     /// 描述计费规则
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub fee_desc: Option<String>,
+}
+impl ::serde::Serialize for GetResponseFees {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("fee_name", &self.fee_name)?;
+        m.opt("fee_count", &self.fee_count)?;
+        m.opt("fee_amount", &self.fee_amount)?;
+        m.opt("fee_desc", &self.fee_desc)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseFees {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            fee_name: o.opt("fee_name")?,
+            fee_count: o.opt("fee_count")?,
+            fee_amount: o.opt("fee_amount")?,
+            fee_desc: o.opt("fee_desc")?,
+        })
+    }
 }
 /// 支付方式
 ///
@@ -300,12 +403,11 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseState {
     }
 }
 /// The request of `POST /v3/payscore/payafter-orders` (创建先享后付订单).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
     /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    #[serde(rename = "Wechatpay-Serial", skip_serializing)]
     pub wechatpay_serial: String,
     /// 公众账号ID
     ///
@@ -320,122 +422,232 @@ pub struct PostRequest {
     /// Example: `500001`
     pub service_id: String,
     /// 用户下单时确认的服务开始时间
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub service_start_time: Option<String>,
     /// 用户下单时确定的预计服务结束时间
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub service_end_time: Option<String>,
     /// 开始使用服务的地点
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub service_start_location: Option<String>,
     /// 预计服务结束的地点
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub service_end_location: Option<String>,
     /// 服务信息，用于介绍本订单所提供的服务
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub service_introduction: Option<String>,
     /// 后付费，描述付费项目列表
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub fees: Option<Vec<PostRequestFees>>,
     /// 商户优惠，最多包含5条商户优惠
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub discounts: Option<Vec<PostRequestDiscounts>>,
     /// 订单风险金额
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub risk_amount: Option<i64>,
     /// 商户自定义说明,可存放本订单所需信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub attach: Option<String>,
     /// 使用需用户确认订单类型
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub need_user_confirm: Option<bool>,
     /// 微信用户在商户对应appid下的唯一标识
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub openid: Option<String>,
     /// 用户姓名
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: Option<String>,
     /// 用户手机号
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub phone: Option<String>,
     /// 用户身份证ID
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub userid: Option<String>,
     /// 用户收货地址
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub address: Option<String>,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("appid", &self.appid)?;
+        m.req("out_order_no", &self.out_order_no)?;
+        m.req("service_id", &self.service_id)?;
+        m.opt("service_start_time", &self.service_start_time)?;
+        m.opt("service_end_time", &self.service_end_time)?;
+        m.opt("service_start_location", &self.service_start_location)?;
+        m.opt("service_end_location", &self.service_end_location)?;
+        m.opt("service_introduction", &self.service_introduction)?;
+        m.opt("fees", &self.fees)?;
+        m.opt("discounts", &self.discounts)?;
+        m.opt("risk_amount", &self.risk_amount)?;
+        m.opt("attach", &self.attach)?;
+        m.opt("need_user_confirm", &self.need_user_confirm)?;
+        m.opt("openid", &self.openid)?;
+        m.opt("name", &self.name)?;
+        m.opt("phone", &self.phone)?;
+        m.opt("userid", &self.userid)?;
+        m.opt("address", &self.address)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            wechatpay_serial: o.req("Wechatpay-Serial")?,
+            appid: o.req("appid")?,
+            out_order_no: o.req("out_order_no")?,
+            service_id: o.req("service_id")?,
+            service_start_time: o.opt("service_start_time")?,
+            service_end_time: o.opt("service_end_time")?,
+            service_start_location: o.opt("service_start_location")?,
+            service_end_location: o.opt("service_end_location")?,
+            service_introduction: o.opt("service_introduction")?,
+            fees: o.opt("fees")?,
+            discounts: o.opt("discounts")?,
+            risk_amount: o.opt("risk_amount")?,
+            attach: o.opt("attach")?,
+            need_user_confirm: o.opt("need_user_confirm")?,
+            openid: o.opt("openid")?,
+            name: o.opt("name")?,
+            phone: o.opt("phone")?,
+            userid: o.opt("userid")?,
+            address: o.opt("address")?,
+        })
+    }
+}
 /// PostRequestDiscounts
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestDiscounts {
     /// 优惠名称
     ///
     /// Example: `满20减1元`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub discount_name: Option<String>,
     /// 优惠说明
     ///
     /// Example: `不与其他优惠叠加`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub discount_desc: Option<String>,
 }
+impl ::serde::Serialize for PostRequestDiscounts {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("discount_name", &self.discount_name)?;
+        m.opt("discount_desc", &self.discount_desc)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestDiscounts {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            discount_name: o.opt("discount_name")?,
+            discount_desc: o.opt("discount_desc")?,
+        })
+    }
+}
 /// PostRequestFees
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestFees {
     /// 付费项目名称
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub fee_name: Option<String>,
     /// 付费项目数量
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub fee_count: Option<i64>,
     /// 付费项目总金额
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub fee_amount: Option<i64>,
     /// 描述计费规则
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub fee_desc: Option<String>,
 }
+impl ::serde::Serialize for PostRequestFees {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("fee_name", &self.fee_name)?;
+        m.opt("fee_count", &self.fee_count)?;
+        m.opt("fee_amount", &self.fee_amount)?;
+        m.opt("fee_desc", &self.fee_desc)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestFees {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            fee_name: o.opt("fee_name")?,
+            fee_count: o.opt("fee_count")?,
+            fee_amount: o.opt("fee_amount")?,
+            fee_desc: o.opt("fee_desc")?,
+        })
+    }
+}
 /// The response of `POST /v3/payscore/payafter-orders` (创建先享后付订单).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 公众账号ID
     ///
     /// Example: `wxd678efh567hg6787`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub appid: Option<String>,
     /// 商户号
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub mchid: Option<String>,
     /// 商户服务订单号
     ///
     /// Example: `1234323JKHDFE1243252`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_order_no: Option<String>,
     /// 服务ID
     ///
     /// Example: `500001`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub service_id: Option<String>,
     /// 微信支付服务订单号
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order_id: Option<String>,
     /// 小程序跳转businessType
     ///
     /// Example: `wxpayScoreUse`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub miniprogram_businesstype: Option<String>,
     /// 小程序跳转appid，在商户小程序跳转到微信侧小程序流程需要用到
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub miniprogram_appid: Option<String>,
     /// 小程序跳转路径
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub miniprogram_path: Option<String>,
     /// 小程序跳转username，在商户APP跳转微信侧小程序流程需要用到
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub miniprogram_username: Option<String>,
     /// 用于跳转到微信侧小程序订单数据,跳转到微信侧小程序传入
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub package: Option<String>,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("appid", &self.appid)?;
+        m.opt("mchid", &self.mchid)?;
+        m.opt("out_order_no", &self.out_order_no)?;
+        m.opt("service_id", &self.service_id)?;
+        m.opt("order_id", &self.order_id)?;
+        m.opt("miniprogram_businesstype", &self.miniprogram_businesstype)?;
+        m.opt("miniprogram_appid", &self.miniprogram_appid)?;
+        m.opt("miniprogram_path", &self.miniprogram_path)?;
+        m.opt("miniprogram_username", &self.miniprogram_username)?;
+        m.opt("package", &self.package)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            appid: o.opt("appid")?,
+            mchid: o.opt("mchid")?,
+            out_order_no: o.opt("out_order_no")?,
+            service_id: o.opt("service_id")?,
+            order_id: o.opt("order_id")?,
+            miniprogram_businesstype: o.opt("miniprogram_businesstype")?,
+            miniprogram_appid: o.opt("miniprogram_appid")?,
+            miniprogram_path: o.opt("miniprogram_path")?,
+            miniprogram_username: o.opt("miniprogram_username")?,
+            package: o.opt("package")?,
+        })
+    }
 }
 /// `/v3/payscore/payafter-orders/{out_order_no}`
 pub mod by_out_order_no {
@@ -476,14 +688,7 @@ pub mod by_out_order_no {
             }
         }
         /// The request of `POST /v3/payscore/payafter-orders/{out_order_no}/cancel` (撤销先享后付订单).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 公众账号ID
             ///
@@ -498,15 +703,32 @@ pub mod by_out_order_no {
             /// Example: `用户投诉`
             pub reason: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("reason", &self.reason)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    service_id: o.req("service_id")?,
+                    reason: o.req("reason")?,
+                })
+            }
+        }
         /// The response of `POST /v3/payscore/payafter-orders/{out_order_no}/cancel` (撤销先享后付订单).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 公众账号ID
             ///
@@ -528,6 +750,34 @@ pub mod by_out_order_no {
             ///
             /// Example: `15646546545165651651`
             pub order_id: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("out_order_no", &self.out_order_no)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("order_id", &self.order_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    mchid: o.req("mchid")?,
+                    out_order_no: o.req("out_order_no")?,
+                    service_id: o.req("service_id")?,
+                    order_id: o.req("order_id")?,
+                })
+            }
         }
     }
     /// `/v3/payscore/payafter-orders/{out_order_no}/complete`
@@ -551,14 +801,7 @@ pub mod by_out_order_no {
             }
         }
         /// The request of `POST /v3/payscore/payafter-orders/{out_order_no}/complete` (完结先享后付订单).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 公众账号ID
             ///
@@ -573,92 +816,146 @@ pub mod by_out_order_no {
             /// - `1`
             ///
             /// - `2`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub finish_type: Option<i64>,
             /// 取消订单的原因
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub cancel_reason: Option<String>,
             /// 实际服务开始时间
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub real_service_start_time: Option<String>,
             /// 服务结束时间
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub real_service_end_time: Option<String>,
             /// 实际结束使用服务的地点
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub real_service_end_location: Option<String>,
             /// 后付费，描述付费项目列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fees: Option<Vec<PostRequestFees>>,
             /// 商户优惠，最多包含5条商户优惠
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub discounts: Option<Vec<PostRequestDiscounts>>,
             /// 总金额(大于等于0的数字，单位为分)
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub total_amount: Option<i64>,
             /// 完结凭证
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub finish_ticket: Option<String>,
             /// 是否指定商户分账
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub profit_sharing: Option<bool>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("service_id", &self.service_id)?;
+                m.opt("finish_type", &self.finish_type)?;
+                m.opt("cancel_reason", &self.cancel_reason)?;
+                m.opt("real_service_start_time", &self.real_service_start_time)?;
+                m.opt("real_service_end_time", &self.real_service_end_time)?;
+                m.opt("real_service_end_location", &self.real_service_end_location)?;
+                m.opt("fees", &self.fees)?;
+                m.opt("discounts", &self.discounts)?;
+                m.opt("total_amount", &self.total_amount)?;
+                m.opt("finish_ticket", &self.finish_ticket)?;
+                m.opt("profit_sharing", &self.profit_sharing)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    service_id: o.req("service_id")?,
+                    finish_type: o.opt("finish_type")?,
+                    cancel_reason: o.opt("cancel_reason")?,
+                    real_service_start_time: o.opt("real_service_start_time")?,
+                    real_service_end_time: o.opt("real_service_end_time")?,
+                    real_service_end_location: o.opt("real_service_end_location")?,
+                    fees: o.opt("fees")?,
+                    discounts: o.opt("discounts")?,
+                    total_amount: o.opt("total_amount")?,
+                    finish_ticket: o.opt("finish_ticket")?,
+                    profit_sharing: o.opt("profit_sharing")?,
+                })
+            }
+        }
         /// PostRequestDiscounts
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDiscounts {
             /// 优惠名称
             ///
             /// Example: `满20减1元`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub discount_name: Option<String>,
             /// 商品优惠金额
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub discount_amount: Option<i64>,
             /// 优惠说明
             ///
             /// Example: `不与其他优惠叠加`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub discount_desc: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestDiscounts {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("discount_name", &self.discount_name)?;
+                m.opt("discount_amount", &self.discount_amount)?;
+                m.opt("discount_desc", &self.discount_desc)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestDiscounts {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    discount_name: o.opt("discount_name")?,
+                    discount_amount: o.opt("discount_amount")?,
+                    discount_desc: o.opt("discount_desc")?,
+                })
+            }
+        }
         /// PostRequestFees
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestFees {
             /// 付费项目名称
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fee_name: Option<String>,
             /// 付费项目数量
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fee_count: Option<i64>,
             /// 付费项目总金额
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fee_amount: Option<i64>,
             /// 描述计费规则
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fee_desc: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestFees {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("fee_name", &self.fee_name)?;
+                m.opt("fee_count", &self.fee_count)?;
+                m.opt("fee_amount", &self.fee_amount)?;
+                m.opt("fee_desc", &self.fee_desc)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestFees {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    fee_name: o.opt("fee_name")?,
+                    fee_count: o.opt("fee_count")?,
+                    fee_amount: o.opt("fee_amount")?,
+                    fee_desc: o.opt("fee_desc")?,
+                })
+            }
+        }
         /// The response of `POST /v3/payscore/payafter-orders/{out_order_no}/complete` (完结先享后付订单).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 公众账号ID
             ///
@@ -680,6 +977,34 @@ pub mod by_out_order_no {
             ///
             /// Example: `15646546545165651651`
             pub order_id: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("out_order_no", &self.out_order_no)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("order_id", &self.order_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    mchid: o.req("mchid")?,
+                    out_order_no: o.req("out_order_no")?,
+                    service_id: o.req("service_id")?,
+                    order_id: o.req("order_id")?,
+                })
+            }
         }
     }
     /// `/v3/payscore/payafter-orders/{out_order_no}/sync`
@@ -703,50 +1028,74 @@ pub mod by_out_order_no {
             }
         }
         /// The request of `POST /v3/payscore/payafter-orders/{out_order_no}/sync` (支付分订单同步).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 公众账号ID
             ///
             /// Example: `wxd678efh567hg6787`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub appid: Option<String>,
             /// 服务ID
             ///
             /// Example: `500001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub service_id: Option<String>,
             /// 场景类型
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<PostRequestType>,
             /// 内容信息详情
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub detail: Option<PostRequestDetail>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("appid", &self.appid)?;
+                m.opt("service_id", &self.service_id)?;
+                m.opt("type", &self.type_)?;
+                m.opt("detail", &self.detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.opt("appid")?,
+                    service_id: o.opt("service_id")?,
+                    type_: o.opt("type")?,
+                    detail: o.opt("detail")?,
+                })
+            }
+        }
         /// 内容信息详情
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDetail {
             /// 用户通过其他方式付款成功的实际时间
             ///
             /// Example: `20091225091010`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub paid_time: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequestDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("paid_time", &self.paid_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    paid_time: o.opt("paid_time")?,
+                })
+            }
         }
         /// 场景类型
         ///
@@ -799,14 +1148,7 @@ pub mod by_out_order_no {
             }
         }
         /// The response of `POST /v3/payscore/payafter-orders/{out_order_no}/sync` (支付分订单同步).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 公众账号ID
             ///
@@ -824,6 +1166,32 @@ pub mod by_out_order_no {
             ///
             /// Example: `15646546545165651651`
             pub order_id: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("out_order_no", &self.out_order_no)?;
+                m.req("order_id", &self.order_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    mchid: o.req("mchid")?,
+                    out_order_no: o.req("out_order_no")?,
+                    order_id: o.req("order_id")?,
+                })
+            }
         }
     }
 }

@@ -32,7 +32,7 @@ impl<'a> Permissions<'a> {
     }
 }
 /// The request of `POST /v3/payscore/permissions` (商户预授权API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 服务id
     ///
@@ -49,16 +49,61 @@ pub struct PostRequest {
     /// 通知地址
     ///
     /// Example: `http://www.qq.com`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notify_url: Option<String>,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("service_id", &self.service_id)?;
+        m.req("appid", &self.appid)?;
+        m.req("authorization_code", &self.authorization_code)?;
+        m.opt("notify_url", &self.notify_url)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            service_id: o.req("service_id")?,
+            appid: o.req("appid")?,
+            authorization_code: o.req("authorization_code")?,
+            notify_url: o.opt("notify_url")?,
+        })
+    }
+}
 /// The response of `POST /v3/payscore/permissions` (商户预授权API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 预授权token
     ///
     /// Example: `apply_permissions_token`
     pub apply_permissions_token: String,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("apply_permissions_token", &self.apply_permissions_token)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            apply_permissions_token: o.req("apply_permissions_token")?,
+        })
+    }
 }
 /// `/v3/payscore/permissions/assess-user-risk-level`
 pub mod assess_user_risk_level {
@@ -78,7 +123,7 @@ pub mod assess_user_risk_level {
         }
     }
     /// The request of `POST /v3/payscore/permissions/assess-user-risk-level` (商户评估用户分层).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 服务ID
         ///
@@ -91,25 +136,68 @@ pub mod assess_user_risk_level {
         /// 授权协议号
         ///
         /// Example: `1234323JKHDFE1243252`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub authorization_code: Option<String>,
         /// 用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub openid: Option<String>,
         /// 先用后付商品信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub shopping_info: Option<PostRequestShoppingInfo>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("service_id", &self.service_id)?;
+            m.req("appid", &self.appid)?;
+            m.opt("authorization_code", &self.authorization_code)?;
+            m.opt("openid", &self.openid)?;
+            m.opt("shopping_info", &self.shopping_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                service_id: o.req("service_id")?,
+                appid: o.req("appid")?,
+                authorization_code: o.opt("authorization_code")?,
+                openid: o.opt("openid")?,
+                shopping_info: o.opt("shopping_info")?,
+            })
+        }
+    }
     /// 先用后付商品信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestShoppingInfo {
         /// 商品列表
         pub goods: Vec<PostRequestShoppingInfoGoods>,
     }
+    impl ::serde::Serialize for PostRequestShoppingInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("goods", &self.goods)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self { goods: o.req("goods")? })
+        }
+    }
     /// PostRequestShoppingInfoGoods
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestShoppingInfoGoods {
         /// 商品名称
         ///
@@ -126,11 +214,38 @@ pub mod assess_user_risk_level {
         /// Example: `1`
         pub count: f64,
         /// 商品品类ID
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub category_id: Option<Vec<String>>,
     }
+    impl ::serde::Serialize for PostRequestShoppingInfoGoods {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("name", &self.name)?;
+            m.req("picture", &self.picture)?;
+            m.req("amount", &self.amount)?;
+            m.req("count", &self.count)?;
+            m.opt("category_id", &self.category_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfoGoods {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.req("name")?,
+                picture: o.req("picture")?,
+                amount: o.req("amount")?,
+                count: o.req("count")?,
+                category_id: o.opt("category_id")?,
+            })
+        }
+    }
     /// The response of `POST /v3/payscore/permissions/assess-user-risk-level` (商户评估用户分层).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 服务ID
         ///
@@ -147,12 +262,10 @@ pub mod assess_user_risk_level {
         /// 用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub openid: Option<String>,
         /// 授权协议号
         ///
         /// Example: `1275342195190894594`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub authorization_code: Option<String>,
         /// 授权状态
         ///
@@ -161,53 +274,93 @@ pub mod assess_user_risk_level {
         /// 授权通知地址
         ///
         /// Example: `https://www.weixin.com`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub notify_url: Option<String>,
         /// 最近一次解除授权时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub cancel_authorization_time: Option<String>,
         /// 最近一次授权成功时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub authorization_success_time: Option<String>,
         /// 子商户商户号
         ///
         /// Example: `1230000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 子商户的公众号ID
         ///
         /// Example: `wxd678efh567hg6787`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 子商户的用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_openid: Option<String>,
         /// 用户标签
         ///
         /// Example: `A`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_label: Option<String>,
         /// 渠道商商户号
         ///
         /// Example: `1230000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub channel_id: Option<String>,
         /// 用户分层
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_risk_level: Option<f64>,
         /// 分层版本
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub risk_level_version: Option<f64>,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("service_id", &self.service_id)?;
+            m.req("appid", &self.appid)?;
+            m.req("mchid", &self.mchid)?;
+            m.opt("openid", &self.openid)?;
+            m.opt("authorization_code", &self.authorization_code)?;
+            m.req("authorization_state", &self.authorization_state)?;
+            m.opt("notify_url", &self.notify_url)?;
+            m.opt("cancel_authorization_time", &self.cancel_authorization_time)?;
+            m.opt("authorization_success_time", &self.authorization_success_time)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.opt("sub_openid", &self.sub_openid)?;
+            m.opt("user_label", &self.user_label)?;
+            m.opt("channel_id", &self.channel_id)?;
+            m.opt("user_risk_level", &self.user_risk_level)?;
+            m.opt("risk_level_version", &self.risk_level_version)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                service_id: o.req("service_id")?,
+                appid: o.req("appid")?,
+                mchid: o.req("mchid")?,
+                openid: o.opt("openid")?,
+                authorization_code: o.opt("authorization_code")?,
+                authorization_state: o.req("authorization_state")?,
+                notify_url: o.opt("notify_url")?,
+                cancel_authorization_time: o.opt("cancel_authorization_time")?,
+                authorization_success_time: o.opt("authorization_success_time")?,
+                sub_mchid: o.opt("sub_mchid")?,
+                sub_appid: o.opt("sub_appid")?,
+                sub_openid: o.opt("sub_openid")?,
+                user_label: o.opt("user_label")?,
+                channel_id: o.opt("channel_id")?,
+                user_risk_level: o.opt("user_risk_level")?,
+                risk_level_version: o.opt("risk_level_version")?,
+            })
+        }
     }
 }
 /// `/v3/payscore/permissions/authorization-code`
@@ -250,23 +403,34 @@ pub mod authorization_code {
             }
         }
         /// The request of `GET /v3/payscore/permissions/authorization-code/{authorization_code}` (查询与用户授权记录（授权协议号）API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 服务ID
             ///
             /// Query parameter `service_id`. Example: `500001`
-            #[serde(skip_serializing)]
             pub service_id: String,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    service_id: o.req("service_id")?,
+                })
+            }
+        }
         /// The response of `GET /v3/payscore/permissions/authorization-code/{authorization_code}` (查询与用户授权记录（授权协议号）API).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 服务id
             ///
@@ -283,7 +447,6 @@ pub mod authorization_code {
             /// 用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 授权协议号
             ///
@@ -294,28 +457,63 @@ pub mod authorization_code {
             /// 授权通知地址
             ///
             /// Example: `https://www.weixin.com`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub notify_url: Option<String>,
             /// 最近一次解除授权时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub cancel_authorization_time: Option<String>,
             /// 最近一次授权成功时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub authorization_success_time: Option<String>,
             /// 用户分层
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_risk_level: Option<f64>,
             /// 分层版本
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub risk_level_version: Option<f64>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("appid", &self.appid)?;
+                m.req("mchid", &self.mchid)?;
+                m.opt("openid", &self.openid)?;
+                m.req("authorization_code", &self.authorization_code)?;
+                m.req("authorization_state", &self.authorization_state)?;
+                m.opt("notify_url", &self.notify_url)?;
+                m.opt("cancel_authorization_time", &self.cancel_authorization_time)?;
+                m.opt("authorization_success_time", &self.authorization_success_time)?;
+                m.opt("user_risk_level", &self.user_risk_level)?;
+                m.opt("risk_level_version", &self.risk_level_version)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    service_id: o.req("service_id")?,
+                    appid: o.req("appid")?,
+                    mchid: o.req("mchid")?,
+                    openid: o.opt("openid")?,
+                    authorization_code: o.req("authorization_code")?,
+                    authorization_state: o.req("authorization_state")?,
+                    notify_url: o.opt("notify_url")?,
+                    cancel_authorization_time: o.opt("cancel_authorization_time")?,
+                    authorization_success_time: o.opt("authorization_success_time")?,
+                    user_risk_level: o.opt("user_risk_level")?,
+                    risk_level_version: o.opt("risk_level_version")?,
+                })
+            }
         }
         /// `/v3/payscore/permissions/authorization-code/{authorization_code}/terminate`
         pub mod terminate {
@@ -338,14 +536,7 @@ pub mod authorization_code {
                 }
             }
             /// The request of `POST /v3/payscore/permissions/authorization-code/{authorization_code}/terminate` (解除用户授权关系（授权协议号）API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 服务id
                 ///
@@ -355,6 +546,28 @@ pub mod authorization_code {
                 ///
                 /// Example: `撤销原因`
                 pub reason: String,
+            }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.req("reason", &self.reason)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        service_id: o.req("service_id")?,
+                        reason: o.req("reason")?,
+                    })
+                }
             }
         }
     }
@@ -395,28 +608,39 @@ pub mod openid {
             }
         }
         /// The request of `GET /v3/payscore/permissions/openid/{openid}` (查询与用户授权记录（openid）API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 服务ID
             ///
             /// Query parameter `service_id`. Example: `2002000000000558128851361561536`
-            #[serde(skip_serializing)]
             pub service_id: String,
             /// 公众号id
             ///
             /// Query parameter `appid`. Example: `wxd678efh567hg6787`
-            #[serde(skip_serializing)]
             pub appid: String,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    service_id: o.req("service_id")?,
+                    appid: o.req("appid")?,
+                })
+            }
+        }
         /// The response of `GET /v3/payscore/permissions/openid/{openid}` (查询与用户授权记录（openid）API).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 服务id
             ///
@@ -433,35 +657,67 @@ pub mod openid {
             /// 用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 授权协议号
             ///
             /// Example: `1275342195190894594`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub authorization_code: Option<String>,
             /// `authorization_state`
             pub authorization_state: crate::types::PayScorePermissionAuthorizationState,
             /// 最近一次解除授权时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub cancel_authorization_time: Option<String>,
             /// 最近一次授权成功时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub authorization_success_time: Option<String>,
             /// 用户分层
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_risk_level: Option<f64>,
             /// 分层版本
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub risk_level_version: Option<f64>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("appid", &self.appid)?;
+                m.req("mchid", &self.mchid)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("authorization_code", &self.authorization_code)?;
+                m.req("authorization_state", &self.authorization_state)?;
+                m.opt("cancel_authorization_time", &self.cancel_authorization_time)?;
+                m.opt("authorization_success_time", &self.authorization_success_time)?;
+                m.opt("user_risk_level", &self.user_risk_level)?;
+                m.opt("risk_level_version", &self.risk_level_version)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    service_id: o.req("service_id")?,
+                    appid: o.req("appid")?,
+                    mchid: o.req("mchid")?,
+                    openid: o.opt("openid")?,
+                    authorization_code: o.opt("authorization_code")?,
+                    authorization_state: o.req("authorization_state")?,
+                    cancel_authorization_time: o.opt("cancel_authorization_time")?,
+                    authorization_success_time: o.opt("authorization_success_time")?,
+                    user_risk_level: o.opt("user_risk_level")?,
+                    risk_level_version: o.opt("risk_level_version")?,
+                })
+            }
         }
         /// `/v3/payscore/permissions/openid/{openid}/terminate`
         pub mod terminate {
@@ -484,14 +740,7 @@ pub mod openid {
                 }
             }
             /// The request of `POST /v3/payscore/permissions/openid/{openid}/terminate` (解除用户授权关系（openid）API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 服务ID
                 ///
@@ -505,6 +754,30 @@ pub mod openid {
                 ///
                 /// Example: `reason`
                 pub reason: String,
+            }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.req("appid", &self.appid)?;
+                    m.req("reason", &self.reason)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        service_id: o.req("service_id")?,
+                        appid: o.req("appid")?,
+                        reason: o.req("reason")?,
+                    })
+                }
             }
         }
     }

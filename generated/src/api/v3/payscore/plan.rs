@@ -47,14 +47,7 @@ pub mod partner {
             }
         }
         /// The request of `POST /v3/payscore/plan/partner/payscore-plans` (创建支付分计划).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 计划所属服务
             ///
@@ -71,7 +64,6 @@ pub mod partner {
             /// 子商户的AppID
             ///
             /// Example: `wxd678efh567hg6787`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 支付分计划名称
             ///
@@ -94,22 +86,54 @@ pub mod partner {
             /// Example: `15000`
             pub total_actual_price: f64,
             /// 支付分计划明细列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub plan_detail_list: Option<Vec<PostRequestPlanDetailList>>,
             /// 商户侧计划号
             ///
             /// Example: `1234323JKHDFE1243252`
             pub merchant_plan_no: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("appid", &self.appid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("plan_name", &self.plan_name)?;
+                m.req("plan_duration", &self.plan_duration)?;
+                m.req("deduction_quantity", &self.deduction_quantity)?;
+                m.req("total_original_price", &self.total_original_price)?;
+                m.req("total_actual_price", &self.total_actual_price)?;
+                m.opt("plan_detail_list", &self.plan_detail_list)?;
+                m.req("merchant_plan_no", &self.merchant_plan_no)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    service_id: o.req("service_id")?,
+                    appid: o.req("appid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    plan_name: o.req("plan_name")?,
+                    plan_duration: o.req("plan_duration")?,
+                    deduction_quantity: o.req("deduction_quantity")?,
+                    total_original_price: o.req("total_original_price")?,
+                    total_actual_price: o.req("total_actual_price")?,
+                    plan_detail_list: o.opt("plan_detail_list")?,
+                    merchant_plan_no: o.req("merchant_plan_no")?,
+                })
+            }
+        }
         /// PostRequestPlanDetailList
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPlanDetailList {
             /// 计划明细原支付金额(单位分)
             ///
@@ -118,7 +142,6 @@ pub mod partner {
             /// 计划明细优惠说明
             ///
             /// Example: `享受九折`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub plan_discount_description: Option<String>,
             /// 计划明细实际支付金额(单位分)
             ///
@@ -129,15 +152,34 @@ pub mod partner {
             /// Example: `第八节课`
             pub plan_detail_name: String,
         }
+        impl ::serde::Serialize for PostRequestPlanDetailList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("original_price", &self.original_price)?;
+                m.opt("plan_discount_description", &self.plan_discount_description)?;
+                m.req("actual_price", &self.actual_price)?;
+                m.req("plan_detail_name", &self.plan_detail_name)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestPlanDetailList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    original_price: o.req("original_price")?,
+                    plan_discount_description: o.opt("plan_discount_description")?,
+                    actual_price: o.req("actual_price")?,
+                    plan_detail_name: o.req("plan_detail_name")?,
+                })
+            }
+        }
         /// The response of `POST /v3/payscore/plan/partner/payscore-plans` (创建支付分计划).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 支付分计划ID
             ///
@@ -162,7 +204,6 @@ pub mod partner {
             /// 子商户AppID
             ///
             /// Example: `wxd678efh567hg6787`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 商户侧计划号
             ///
@@ -193,28 +234,68 @@ pub mod partner {
             /// Example: `140000`
             pub total_actual_price: f64,
             /// 支付分计划明细列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub plan_detail_list: Option<Vec<PostResponsePlanDetailList>>,
             /// 终止方商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub stop_mchid: Option<String>,
             /// 终止时间
             ///
             /// Example: `2021-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub stop_time: Option<String>,
         }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("plan_id", &self.plan_id)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("appid", &self.appid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("merchant_plan_no", &self.merchant_plan_no)?;
+                m.req("plan_name", &self.plan_name)?;
+                m.req("plan_duration", &self.plan_duration)?;
+                m.req("plan_state", &self.plan_state)?;
+                m.req("total_original_price", &self.total_original_price)?;
+                m.req("deduction_quantity", &self.deduction_quantity)?;
+                m.req("total_actual_price", &self.total_actual_price)?;
+                m.opt("plan_detail_list", &self.plan_detail_list)?;
+                m.opt("stop_mchid", &self.stop_mchid)?;
+                m.opt("stop_time", &self.stop_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    plan_id: o.req("plan_id")?,
+                    service_id: o.req("service_id")?,
+                    mchid: o.req("mchid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    appid: o.req("appid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    merchant_plan_no: o.req("merchant_plan_no")?,
+                    plan_name: o.req("plan_name")?,
+                    plan_duration: o.req("plan_duration")?,
+                    plan_state: o.req("plan_state")?,
+                    total_original_price: o.req("total_original_price")?,
+                    deduction_quantity: o.req("deduction_quantity")?,
+                    total_actual_price: o.req("total_actual_price")?,
+                    plan_detail_list: o.opt("plan_detail_list")?,
+                    stop_mchid: o.opt("stop_mchid")?,
+                    stop_time: o.opt("stop_time")?,
+                })
+            }
+        }
         /// PostResponsePlanDetailList
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePlanDetailList {
             /// 计划明细序号
             ///
@@ -231,12 +312,39 @@ pub mod partner {
             /// 计划明细优惠说明
             ///
             /// Example: `享受九折优惠`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub plan_discount_description: Option<String>,
             /// 计划明细实际支付金额(单位分)
             ///
             /// Example: `14000`
             pub actual_price: f64,
+        }
+        impl ::serde::Serialize for PostResponsePlanDetailList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("plan_detail_no", &self.plan_detail_no)?;
+                m.req("plan_detail_name", &self.plan_detail_name)?;
+                m.req("original_price", &self.original_price)?;
+                m.opt("plan_discount_description", &self.plan_discount_description)?;
+                m.req("actual_price", &self.actual_price)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponsePlanDetailList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    plan_detail_no: o.req("plan_detail_no")?,
+                    plan_detail_name: o.req("plan_detail_name")?,
+                    original_price: o.req("original_price")?,
+                    plan_discount_description: o.opt("plan_discount_description")?,
+                    actual_price: o.req("actual_price")?,
+                })
+            }
         }
         /// `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no`
         pub mod merchant_plan_no {
@@ -280,30 +388,34 @@ pub mod partner {
                     }
                 }
                 /// The request of `GET /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}` (查询支付分计划).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetRequest {
                     /// 子商户号
                     ///
                     /// Query parameter `sub_mchid`. Example: `1900000109`
-                    #[serde(skip_serializing)]
                     pub sub_mchid: String,
                 }
+                impl ::serde::Serialize for GetRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sub_mchid: o.req("sub_mchid")?,
+                        })
+                    }
+                }
                 /// The response of `GET /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}` (查询支付分计划).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
                     /// 支付分计划ID
                     ///
@@ -328,7 +440,6 @@ pub mod partner {
                     /// 子商户AppID
                     ///
                     /// Example: `wxd678efh567hg6787`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_appid: Option<String>,
                     /// 商户侧计划号
                     ///
@@ -359,28 +470,68 @@ pub mod partner {
                     /// Example: `140000`
                     pub total_actual_price: f64,
                     /// 支付分计划明细列表
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub plan_detail_list: Option<Vec<GetResponsePlanDetailList>>,
                     /// 终止方商户号
                     ///
                     /// Example: `1900000109`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub stop_mchid: Option<String>,
                     /// 终止时间
                     ///
                     /// Example: `2021-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub stop_time: Option<String>,
                 }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("plan_id", &self.plan_id)?;
+                        m.req("service_id", &self.service_id)?;
+                        m.req("mchid", &self.mchid)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.req("appid", &self.appid)?;
+                        m.opt("sub_appid", &self.sub_appid)?;
+                        m.req("merchant_plan_no", &self.merchant_plan_no)?;
+                        m.req("plan_name", &self.plan_name)?;
+                        m.req("plan_duration", &self.plan_duration)?;
+                        m.req("plan_state", &self.plan_state)?;
+                        m.req("total_original_price", &self.total_original_price)?;
+                        m.req("deduction_quantity", &self.deduction_quantity)?;
+                        m.req("total_actual_price", &self.total_actual_price)?;
+                        m.opt("plan_detail_list", &self.plan_detail_list)?;
+                        m.opt("stop_mchid", &self.stop_mchid)?;
+                        m.opt("stop_time", &self.stop_time)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            plan_id: o.req("plan_id")?,
+                            service_id: o.req("service_id")?,
+                            mchid: o.req("mchid")?,
+                            sub_mchid: o.req("sub_mchid")?,
+                            appid: o.req("appid")?,
+                            sub_appid: o.opt("sub_appid")?,
+                            merchant_plan_no: o.req("merchant_plan_no")?,
+                            plan_name: o.req("plan_name")?,
+                            plan_duration: o.req("plan_duration")?,
+                            plan_state: o.req("plan_state")?,
+                            total_original_price: o.req("total_original_price")?,
+                            deduction_quantity: o.req("deduction_quantity")?,
+                            total_actual_price: o.req("total_actual_price")?,
+                            plan_detail_list: o.opt("plan_detail_list")?,
+                            stop_mchid: o.opt("stop_mchid")?,
+                            stop_time: o.opt("stop_time")?,
+                        })
+                    }
+                }
                 /// GetResponsePlanDetailList
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponsePlanDetailList {
                     /// 计划明细序号
                     ///
@@ -397,12 +548,43 @@ pub mod partner {
                     /// 计划明细优惠说明
                     ///
                     /// Example: `享受九折优惠`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub plan_discount_description: Option<String>,
                     /// 计划明细实际支付金额(单位分)
                     ///
                     /// Example: `14000`
                     pub actual_price: f64,
+                }
+                impl ::serde::Serialize for GetResponsePlanDetailList {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("plan_detail_no", &self.plan_detail_no)?;
+                        m.req("plan_detail_name", &self.plan_detail_name)?;
+                        m.req("original_price", &self.original_price)?;
+                        m.opt(
+                            "plan_discount_description",
+                            &self.plan_discount_description,
+                        )?;
+                        m.req("actual_price", &self.actual_price)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponsePlanDetailList {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            plan_detail_no: o.req("plan_detail_no")?,
+                            plan_detail_name: o.req("plan_detail_name")?,
+                            original_price: o.req("original_price")?,
+                            plan_discount_description: o
+                                .opt("plan_discount_description")?,
+                            actual_price: o.req("actual_price")?,
+                        })
+                    }
                 }
                 /// `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`
                 pub mod stop {
@@ -425,29 +607,35 @@ pub mod partner {
                         }
                     }
                     /// The request of `POST /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop` (停止支付分计划).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostRequest {
                         /// 子商户号
                         ///
                         /// Example: `1900000109`
                         pub sub_mchid: String,
                     }
+                    impl ::serde::Serialize for PostRequest {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("sub_mchid", &self.sub_mchid)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                sub_mchid: o.req("sub_mchid")?,
+                            })
+                        }
+                    }
                     /// The response of `POST /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop` (停止支付分计划).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostResponse {
                         /// 支付分计划ID
                         ///
@@ -472,7 +660,6 @@ pub mod partner {
                         /// 子商户AppID
                         ///
                         /// Example: `wxd678efh567hg6787`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub sub_appid: Option<String>,
                         /// 商户侧计划号
                         ///
@@ -503,28 +690,68 @@ pub mod partner {
                         /// Example: `140000`
                         pub total_actual_price: f64,
                         /// 支付分计划明细列表
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub plan_detail_list: Option<Vec<PostResponsePlanDetailList>>,
                         /// 终止方商户号
                         ///
                         /// Example: `1900000109`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub stop_mchid: Option<String>,
                         /// 终止时间
                         ///
                         /// Example: `2021-05-20T13:29:35.120+08:00`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub stop_time: Option<String>,
                     }
+                    impl ::serde::Serialize for PostResponse {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("plan_id", &self.plan_id)?;
+                            m.req("service_id", &self.service_id)?;
+                            m.req("mchid", &self.mchid)?;
+                            m.req("sub_mchid", &self.sub_mchid)?;
+                            m.req("appid", &self.appid)?;
+                            m.opt("sub_appid", &self.sub_appid)?;
+                            m.req("merchant_plan_no", &self.merchant_plan_no)?;
+                            m.req("plan_name", &self.plan_name)?;
+                            m.req("plan_duration", &self.plan_duration)?;
+                            m.req("plan_state", &self.plan_state)?;
+                            m.req("total_original_price", &self.total_original_price)?;
+                            m.req("deduction_quantity", &self.deduction_quantity)?;
+                            m.req("total_actual_price", &self.total_actual_price)?;
+                            m.opt("plan_detail_list", &self.plan_detail_list)?;
+                            m.opt("stop_mchid", &self.stop_mchid)?;
+                            m.opt("stop_time", &self.stop_time)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                plan_id: o.req("plan_id")?,
+                                service_id: o.req("service_id")?,
+                                mchid: o.req("mchid")?,
+                                sub_mchid: o.req("sub_mchid")?,
+                                appid: o.req("appid")?,
+                                sub_appid: o.opt("sub_appid")?,
+                                merchant_plan_no: o.req("merchant_plan_no")?,
+                                plan_name: o.req("plan_name")?,
+                                plan_duration: o.req("plan_duration")?,
+                                plan_state: o.req("plan_state")?,
+                                total_original_price: o.req("total_original_price")?,
+                                deduction_quantity: o.req("deduction_quantity")?,
+                                total_actual_price: o.req("total_actual_price")?,
+                                plan_detail_list: o.opt("plan_detail_list")?,
+                                stop_mchid: o.opt("stop_mchid")?,
+                                stop_time: o.opt("stop_time")?,
+                            })
+                        }
+                    }
                     /// PostResponsePlanDetailList
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostResponsePlanDetailList {
                         /// 计划明细序号
                         ///
@@ -541,12 +768,43 @@ pub mod partner {
                         /// 计划明细优惠说明
                         ///
                         /// Example: `享受九折优惠`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub plan_discount_description: Option<String>,
                         /// 计划明细实际支付金额(单位分)
                         ///
                         /// Example: `14000`
                         pub actual_price: f64,
+                    }
+                    impl ::serde::Serialize for PostResponsePlanDetailList {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("plan_detail_no", &self.plan_detail_no)?;
+                            m.req("plan_detail_name", &self.plan_detail_name)?;
+                            m.req("original_price", &self.original_price)?;
+                            m.opt(
+                                "plan_discount_description",
+                                &self.plan_discount_description,
+                            )?;
+                            m.req("actual_price", &self.actual_price)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for PostResponsePlanDetailList {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                plan_detail_no: o.req("plan_detail_no")?,
+                                plan_detail_name: o.req("plan_detail_name")?,
+                                original_price: o.req("original_price")?,
+                                plan_discount_description: o
+                                    .opt("plan_discount_description")?,
+                                actual_price: o.req("actual_price")?,
+                            })
+                        }
                     }
                 }
             }
@@ -575,7 +833,7 @@ pub mod payscore_plans {
         }
     }
     /// The request of `POST /v3/payscore/plan/payscore-plans` (创建支付分计划).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 计划所属服务
         ///
@@ -606,15 +864,50 @@ pub mod payscore_plans {
         /// Example: `15000`
         pub total_actual_price: f64,
         /// 支付分计划明细列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plan_detail_list: Option<Vec<PostRequestPlanDetailList>>,
         /// 商户侧计划号
         ///
         /// Example: `1234323JKHDFE1243252`
         pub merchant_plan_no: String,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("service_id", &self.service_id)?;
+            m.req("appid", &self.appid)?;
+            m.req("plan_name", &self.plan_name)?;
+            m.req("plan_duration", &self.plan_duration)?;
+            m.req("deduction_quantity", &self.deduction_quantity)?;
+            m.req("total_original_price", &self.total_original_price)?;
+            m.req("total_actual_price", &self.total_actual_price)?;
+            m.opt("plan_detail_list", &self.plan_detail_list)?;
+            m.req("merchant_plan_no", &self.merchant_plan_no)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                service_id: o.req("service_id")?,
+                appid: o.req("appid")?,
+                plan_name: o.req("plan_name")?,
+                plan_duration: o.req("plan_duration")?,
+                deduction_quantity: o.req("deduction_quantity")?,
+                total_original_price: o.req("total_original_price")?,
+                total_actual_price: o.req("total_actual_price")?,
+                plan_detail_list: o.opt("plan_detail_list")?,
+                merchant_plan_no: o.req("merchant_plan_no")?,
+            })
+        }
+    }
     /// PostRequestPlanDetailList
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPlanDetailList {
         /// 计划明细原支付金额(单位分)
         ///
@@ -623,7 +916,6 @@ pub mod payscore_plans {
         /// 计划明细优惠说明
         ///
         /// Example: `享受九折`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plan_discount_description: Option<String>,
         /// 计划明细实际支付金额(单位分)
         ///
@@ -634,8 +926,34 @@ pub mod payscore_plans {
         /// Example: `第八节课`
         pub plan_detail_name: String,
     }
+    impl ::serde::Serialize for PostRequestPlanDetailList {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("original_price", &self.original_price)?;
+            m.opt("plan_discount_description", &self.plan_discount_description)?;
+            m.req("actual_price", &self.actual_price)?;
+            m.req("plan_detail_name", &self.plan_detail_name)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestPlanDetailList {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                original_price: o.req("original_price")?,
+                plan_discount_description: o.opt("plan_discount_description")?,
+                actual_price: o.req("actual_price")?,
+                plan_detail_name: o.req("plan_detail_name")?,
+            })
+        }
+    }
     /// The response of `POST /v3/payscore/plan/payscore-plans` (创建支付分计划).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 支付分计划ID
         ///
@@ -682,21 +1000,64 @@ pub mod payscore_plans {
         /// Example: `140000`
         pub total_actual_price: f64,
         /// 支付分计划明细列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plan_detail_list: Option<Vec<PostResponsePlanDetailList>>,
         /// 终止方商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stop_mchid: Option<String>,
         /// 终止时间
         ///
         /// Example: `2021-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stop_time: Option<String>,
     }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("plan_id", &self.plan_id)?;
+            m.req("service_id", &self.service_id)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("appid", &self.appid)?;
+            m.req("merchant_plan_no", &self.merchant_plan_no)?;
+            m.req("plan_name", &self.plan_name)?;
+            m.req("plan_duration", &self.plan_duration)?;
+            m.req("plan_state", &self.plan_state)?;
+            m.req("total_original_price", &self.total_original_price)?;
+            m.req("deduction_quantity", &self.deduction_quantity)?;
+            m.req("total_actual_price", &self.total_actual_price)?;
+            m.opt("plan_detail_list", &self.plan_detail_list)?;
+            m.opt("stop_mchid", &self.stop_mchid)?;
+            m.opt("stop_time", &self.stop_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                plan_id: o.req("plan_id")?,
+                service_id: o.req("service_id")?,
+                mchid: o.req("mchid")?,
+                appid: o.req("appid")?,
+                merchant_plan_no: o.req("merchant_plan_no")?,
+                plan_name: o.req("plan_name")?,
+                plan_duration: o.req("plan_duration")?,
+                plan_state: o.req("plan_state")?,
+                total_original_price: o.req("total_original_price")?,
+                deduction_quantity: o.req("deduction_quantity")?,
+                total_actual_price: o.req("total_actual_price")?,
+                plan_detail_list: o.opt("plan_detail_list")?,
+                stop_mchid: o.opt("stop_mchid")?,
+                stop_time: o.opt("stop_time")?,
+            })
+        }
+    }
     /// PostResponsePlanDetailList
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePlanDetailList {
         /// 计划明细序号
         ///
@@ -713,12 +1074,39 @@ pub mod payscore_plans {
         /// 计划明细优惠说明
         ///
         /// Example: `享受九折优惠`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plan_discount_description: Option<String>,
         /// 计划明细实际支付金额(单位分)
         ///
         /// Example: `14000`
         pub actual_price: f64,
+    }
+    impl ::serde::Serialize for PostResponsePlanDetailList {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("plan_detail_no", &self.plan_detail_no)?;
+            m.req("plan_detail_name", &self.plan_detail_name)?;
+            m.req("original_price", &self.original_price)?;
+            m.opt("plan_discount_description", &self.plan_discount_description)?;
+            m.req("actual_price", &self.actual_price)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponsePlanDetailList {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                plan_detail_no: o.req("plan_detail_no")?,
+                plan_detail_name: o.req("plan_detail_name")?,
+                original_price: o.req("original_price")?,
+                plan_discount_description: o.opt("plan_discount_description")?,
+                actual_price: o.req("actual_price")?,
+            })
+        }
     }
     /// `/v3/payscore/plan/payscore-plans/merchant-plan-no`
     pub mod merchant_plan_no {
@@ -754,14 +1142,7 @@ pub mod payscore_plans {
                 }
             }
             /// The response of `GET /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}` (查询支付分计划).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 支付分计划ID
                 ///
@@ -808,28 +1189,64 @@ pub mod payscore_plans {
                 /// Example: `140000`
                 pub total_actual_price: f64,
                 /// 支付分计划明细列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub plan_detail_list: Option<Vec<GetResponsePlanDetailList>>,
                 /// 终止方商户号
                 ///
                 /// Example: `1900000109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub stop_mchid: Option<String>,
                 /// 终止时间
                 ///
                 /// Example: `2021-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub stop_time: Option<String>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("plan_id", &self.plan_id)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.req("appid", &self.appid)?;
+                    m.req("merchant_plan_no", &self.merchant_plan_no)?;
+                    m.req("plan_name", &self.plan_name)?;
+                    m.req("plan_duration", &self.plan_duration)?;
+                    m.req("plan_state", &self.plan_state)?;
+                    m.req("total_original_price", &self.total_original_price)?;
+                    m.req("deduction_quantity", &self.deduction_quantity)?;
+                    m.req("total_actual_price", &self.total_actual_price)?;
+                    m.opt("plan_detail_list", &self.plan_detail_list)?;
+                    m.opt("stop_mchid", &self.stop_mchid)?;
+                    m.opt("stop_time", &self.stop_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        plan_id: o.req("plan_id")?,
+                        service_id: o.req("service_id")?,
+                        mchid: o.req("mchid")?,
+                        appid: o.req("appid")?,
+                        merchant_plan_no: o.req("merchant_plan_no")?,
+                        plan_name: o.req("plan_name")?,
+                        plan_duration: o.req("plan_duration")?,
+                        plan_state: o.req("plan_state")?,
+                        total_original_price: o.req("total_original_price")?,
+                        deduction_quantity: o.req("deduction_quantity")?,
+                        total_actual_price: o.req("total_actual_price")?,
+                        plan_detail_list: o.opt("plan_detail_list")?,
+                        stop_mchid: o.opt("stop_mchid")?,
+                        stop_time: o.opt("stop_time")?,
+                    })
+                }
+            }
             /// GetResponsePlanDetailList
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponsePlanDetailList {
                 /// 计划明细序号
                 ///
@@ -846,12 +1263,39 @@ pub mod payscore_plans {
                 /// 计划明细优惠说明
                 ///
                 /// Example: `享受九折优惠`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub plan_discount_description: Option<String>,
                 /// 计划明细实际支付金额(单位分)
                 ///
                 /// Example: `14000`
                 pub actual_price: f64,
+            }
+            impl ::serde::Serialize for GetResponsePlanDetailList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("plan_detail_no", &self.plan_detail_no)?;
+                    m.req("plan_detail_name", &self.plan_detail_name)?;
+                    m.req("original_price", &self.original_price)?;
+                    m.opt("plan_discount_description", &self.plan_discount_description)?;
+                    m.req("actual_price", &self.actual_price)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponsePlanDetailList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        plan_detail_no: o.req("plan_detail_no")?,
+                        plan_detail_name: o.req("plan_detail_name")?,
+                        original_price: o.req("original_price")?,
+                        plan_discount_description: o.opt("plan_discount_description")?,
+                        actual_price: o.req("actual_price")?,
+                    })
+                }
             }
             /// `/v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`
             pub mod stop {
@@ -868,14 +1312,7 @@ pub mod payscore_plans {
                     }
                 }
                 /// The response of `POST /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop` (停止支付分计划).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
                     /// 支付分计划ID
                     ///
@@ -922,28 +1359,64 @@ pub mod payscore_plans {
                     /// Example: `140000`
                     pub total_actual_price: f64,
                     /// 支付分计划明细列表
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub plan_detail_list: Option<Vec<PostResponsePlanDetailList>>,
                     /// 终止方商户号
                     ///
                     /// Example: `1900000109`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub stop_mchid: Option<String>,
                     /// 终止时间
                     ///
                     /// Example: `2021-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub stop_time: Option<String>,
                 }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("plan_id", &self.plan_id)?;
+                        m.req("service_id", &self.service_id)?;
+                        m.req("mchid", &self.mchid)?;
+                        m.req("appid", &self.appid)?;
+                        m.req("merchant_plan_no", &self.merchant_plan_no)?;
+                        m.req("plan_name", &self.plan_name)?;
+                        m.req("plan_duration", &self.plan_duration)?;
+                        m.req("plan_state", &self.plan_state)?;
+                        m.req("total_original_price", &self.total_original_price)?;
+                        m.req("deduction_quantity", &self.deduction_quantity)?;
+                        m.req("total_actual_price", &self.total_actual_price)?;
+                        m.opt("plan_detail_list", &self.plan_detail_list)?;
+                        m.opt("stop_mchid", &self.stop_mchid)?;
+                        m.opt("stop_time", &self.stop_time)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            plan_id: o.req("plan_id")?,
+                            service_id: o.req("service_id")?,
+                            mchid: o.req("mchid")?,
+                            appid: o.req("appid")?,
+                            merchant_plan_no: o.req("merchant_plan_no")?,
+                            plan_name: o.req("plan_name")?,
+                            plan_duration: o.req("plan_duration")?,
+                            plan_state: o.req("plan_state")?,
+                            total_original_price: o.req("total_original_price")?,
+                            deduction_quantity: o.req("deduction_quantity")?,
+                            total_actual_price: o.req("total_actual_price")?,
+                            plan_detail_list: o.opt("plan_detail_list")?,
+                            stop_mchid: o.opt("stop_mchid")?,
+                            stop_time: o.opt("stop_time")?,
+                        })
+                    }
+                }
                 /// PostResponsePlanDetailList
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponsePlanDetailList {
                     /// 计划明细序号
                     ///
@@ -960,12 +1433,43 @@ pub mod payscore_plans {
                     /// 计划明细优惠说明
                     ///
                     /// Example: `享受九折优惠`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub plan_discount_description: Option<String>,
                     /// 计划明细实际支付金额(单位分)
                     ///
                     /// Example: `14000`
                     pub actual_price: f64,
+                }
+                impl ::serde::Serialize for PostResponsePlanDetailList {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("plan_detail_no", &self.plan_detail_no)?;
+                        m.req("plan_detail_name", &self.plan_detail_name)?;
+                        m.req("original_price", &self.original_price)?;
+                        m.opt(
+                            "plan_discount_description",
+                            &self.plan_discount_description,
+                        )?;
+                        m.req("actual_price", &self.actual_price)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponsePlanDetailList {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            plan_detail_no: o.req("plan_detail_no")?,
+                            plan_detail_name: o.req("plan_detail_name")?,
+                            original_price: o.req("original_price")?,
+                            plan_discount_description: o
+                                .opt("plan_discount_description")?,
+                            actual_price: o.req("actual_price")?,
+                        })
+                    }
                 }
             }
         }

@@ -41,31 +41,49 @@ impl<'a> Serviceorder<'a> {
     }
 }
 /// The request of `GET /v3/payscore/serviceorder` (查询支付分订单API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetRequest {
     /// 商户服务订单号
     ///
     /// Query parameter `out_order_no`. Example: `1234323JKHDFE1243252`
-    #[serde(skip_serializing)]
     pub out_order_no: Option<String>,
     /// 回跳查询ID
     ///
     /// Query parameter `query_id`.
-    #[serde(skip_serializing)]
     pub query_id: Option<String>,
     /// 服务ID
     ///
     /// Query parameter `service_id`. Example: `2002000000000558128851361561536`
-    #[serde(skip_serializing)]
     pub service_id: String,
     /// 公众账号ID
     ///
     /// Query parameter `appid`. Example: `wxd678efh567hg6787`
-    #[serde(skip_serializing)]
     pub appid: String,
 }
+impl ::serde::Serialize for GetRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            out_order_no: o.opt("out_order_no")?,
+            query_id: o.opt("query_id")?,
+            service_id: o.req("service_id")?,
+            appid: o.req("appid")?,
+        })
+    }
+}
 /// The response of `GET /v3/payscore/serviceorder` (查询支付分订单API).
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetResponse {
     /// 商户服务订单号
     ///
@@ -94,40 +112,30 @@ pub struct GetResponse {
     /// 订单状态说明
     ///
     /// Example: `MCH_COMPLETE`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub state_description: Option<GetResponseStateDescription>,
     /// 后付费项目
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub post_payments: Option<Vec<GetResponsePostPayments>>,
     /// 商户优惠
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub post_discounts: Option<Vec<GetResponsePostDiscounts>>,
     /// 服务风险金
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub risk_fund: Option<GetResponseRiskFund>,
     /// 总金额
     ///
     /// Example: `40000`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub total_amount: Option<f64>,
     /// 是否需要收款
     ///
     /// Example: `true`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub need_collection: Option<bool>,
     /// 收款信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub collection: Option<GetResponseCollection>,
     /// 服务时间
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub time_range: Option<GetResponseTimeRange>,
     /// 服务位置
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub location: Option<GetResponseLocation>,
     /// 附加数据
     ///
     /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub attach: Option<String>,
     /// 商户回调地址
     ///
@@ -136,16 +144,70 @@ pub struct GetResponse {
     /// 服务商公众号下的用户标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub openid: Option<String>,
     /// 微信支付服务订单号
     ///
     /// Example: `0000300001201908301055157220022`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order_id: Option<String>,
 }
+impl ::serde::Serialize for GetResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("out_order_no", &self.out_order_no)?;
+        m.req("service_id", &self.service_id)?;
+        m.req("appid", &self.appid)?;
+        m.req("mchid", &self.mchid)?;
+        m.req("service_introduction", &self.service_introduction)?;
+        m.req("state", &self.state)?;
+        m.opt("state_description", &self.state_description)?;
+        m.opt("post_payments", &self.post_payments)?;
+        m.opt("post_discounts", &self.post_discounts)?;
+        m.opt("risk_fund", &self.risk_fund)?;
+        m.opt("total_amount", &self.total_amount)?;
+        m.opt("need_collection", &self.need_collection)?;
+        m.opt("collection", &self.collection)?;
+        m.opt("time_range", &self.time_range)?;
+        m.opt("location", &self.location)?;
+        m.opt("attach", &self.attach)?;
+        m.req("notify_url", &self.notify_url)?;
+        m.opt("openid", &self.openid)?;
+        m.opt("order_id", &self.order_id)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            out_order_no: o.req("out_order_no")?,
+            service_id: o.req("service_id")?,
+            appid: o.req("appid")?,
+            mchid: o.req("mchid")?,
+            service_introduction: o.req("service_introduction")?,
+            state: o.req("state")?,
+            state_description: o.opt("state_description")?,
+            post_payments: o.opt("post_payments")?,
+            post_discounts: o.opt("post_discounts")?,
+            risk_fund: o.opt("risk_fund")?,
+            total_amount: o.opt("total_amount")?,
+            need_collection: o.opt("need_collection")?,
+            collection: o.opt("collection")?,
+            time_range: o.opt("time_range")?,
+            location: o.opt("location")?,
+            attach: o.opt("attach")?,
+            notify_url: o.req("notify_url")?,
+            openid: o.opt("openid")?,
+            order_id: o.opt("order_id")?,
+        })
+    }
+}
 /// 收款信息
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetResponseCollection {
     /// 收款状态
     ///
@@ -154,58 +216,107 @@ pub struct GetResponseCollection {
     /// 总收款金额
     ///
     /// Example: `50000`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub total_amount: Option<f64>,
     /// 待收金额
     ///
     /// Example: `40000`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub paying_amount: Option<f64>,
     /// 已收金额
     ///
     /// Example: `10000`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub paid_amount: Option<f64>,
     /// 收款明细列表
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub details: Option<Vec<GetResponseCollectionDetails>>,
     /// 收款银行
     ///
     /// Example: `example_bank_type`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub bank_type: Option<String>,
 }
+impl ::serde::Serialize for GetResponseCollection {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("state", &self.state)?;
+        m.opt("total_amount", &self.total_amount)?;
+        m.opt("paying_amount", &self.paying_amount)?;
+        m.opt("paid_amount", &self.paid_amount)?;
+        m.opt("details", &self.details)?;
+        m.opt("bank_type", &self.bank_type)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseCollection {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            state: o.req("state")?,
+            total_amount: o.opt("total_amount")?,
+            paying_amount: o.opt("paying_amount")?,
+            paid_amount: o.opt("paid_amount")?,
+            details: o.opt("details")?,
+            bank_type: o.opt("bank_type")?,
+        })
+    }
+}
 /// GetResponseCollectionDetails
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseCollectionDetails {
     /// 收款序号
     ///
     /// Example: `1`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub seq: Option<f64>,
     /// 单笔收款金额
     ///
     /// Example: `10000`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: Option<f64>,
     /// 收款成功渠道
     ///
     /// Example: `NEWTON`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub paid_type: Option<GetResponseCollectionDetailsPaidType>,
     /// 收款成功时间
     ///
     /// Example: `20091225091210`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub paid_time: Option<String>,
     /// 微信支付交易单号
     ///
     /// Example: `15646546545165651651`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub transaction_id: Option<String>,
     /// 优惠功能
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub promotion_detail: Option<Vec<GetResponseCollectionDetailsPromotionDetail>>,
+}
+impl ::serde::Serialize for GetResponseCollectionDetails {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("seq", &self.seq)?;
+        m.opt("amount", &self.amount)?;
+        m.opt("paid_type", &self.paid_type)?;
+        m.opt("paid_time", &self.paid_time)?;
+        m.opt("transaction_id", &self.transaction_id)?;
+        m.opt("promotion_detail", &self.promotion_detail)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseCollectionDetails {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            seq: o.opt("seq")?,
+            amount: o.opt("amount")?,
+            paid_type: o.opt("paid_type")?,
+            paid_time: o.opt("paid_time")?,
+            transaction_id: o.opt("transaction_id")?,
+            promotion_detail: o.opt("promotion_detail")?,
+        })
+    }
 }
 /// 收款成功渠道
 ///
@@ -260,7 +371,7 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseCollectionDetailsPaidType {
     }
 }
 /// GetResponseCollectionDetailsPromotionDetail
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseCollectionDetailsPromotionDetail {
     /// 券ID
     ///
@@ -269,17 +380,14 @@ pub struct GetResponseCollectionDetailsPromotionDetail {
     /// 优惠名称
     ///
     /// Example: `单品优惠-6`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: Option<String>,
     /// 优惠范围
     ///
     /// Example: `GLOBAL`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub scope: Option<GetResponseCollectionDetailsPromotionDetailScope>,
     /// 优惠类型
     ///
     /// Example: `CASH`
-    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: Option<GetResponseCollectionDetailsPromotionDetailType>,
     /// 优惠券面额
     ///
@@ -288,36 +396,70 @@ pub struct GetResponseCollectionDetailsPromotionDetail {
     /// 活动ID
     ///
     /// Example: `activity_id`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub stock_id: Option<String>,
     /// 微信出资
     ///
     /// Example: `100`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub wechatpay_contribute: Option<f64>,
     /// 商户出资
     ///
     /// Example: `100`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub merchant_contribute: Option<f64>,
     /// 其他出资
     ///
     /// Example: `100`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub other_contribute: Option<f64>,
     /// 优惠币种
     ///
     /// Example: `CNY`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub currency: Option<String>,
     /// 单品列表
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub goods_detail: Option<
         Vec<GetResponseCollectionDetailsPromotionDetailGoodsDetail>,
     >,
 }
+impl ::serde::Serialize for GetResponseCollectionDetailsPromotionDetail {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("coupon_id", &self.coupon_id)?;
+        m.opt("name", &self.name)?;
+        m.opt("scope", &self.scope)?;
+        m.opt("type", &self.type_)?;
+        m.req("amount", &self.amount)?;
+        m.opt("stock_id", &self.stock_id)?;
+        m.opt("wechatpay_contribute", &self.wechatpay_contribute)?;
+        m.opt("merchant_contribute", &self.merchant_contribute)?;
+        m.opt("other_contribute", &self.other_contribute)?;
+        m.opt("currency", &self.currency)?;
+        m.opt("goods_detail", &self.goods_detail)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseCollectionDetailsPromotionDetail {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            coupon_id: o.req("coupon_id")?,
+            name: o.opt("name")?,
+            scope: o.opt("scope")?,
+            type_: o.opt("type")?,
+            amount: o.req("amount")?,
+            stock_id: o.opt("stock_id")?,
+            wechatpay_contribute: o.opt("wechatpay_contribute")?,
+            merchant_contribute: o.opt("merchant_contribute")?,
+            other_contribute: o.opt("other_contribute")?,
+            currency: o.opt("currency")?,
+            goods_detail: o.opt("goods_detail")?,
+        })
+    }
+}
 /// GetResponseCollectionDetailsPromotionDetailGoodsDetail
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseCollectionDetailsPromotionDetailGoodsDetail {
     /// 商品编码
     ///
@@ -326,23 +468,48 @@ pub struct GetResponseCollectionDetailsPromotionDetailGoodsDetail {
     /// 商品数量
     ///
     /// Example: `1`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub quantity: Option<f64>,
     /// 商品价格
     ///
     /// Example: `1`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub unit_price: Option<f64>,
     /// 商品优惠金额
     ///
     /// Example: `100`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub discount_amount: Option<f64>,
     /// 商品备注
     ///
     /// Example: `商品备注信息`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub goods_remark: Option<String>,
+}
+impl ::serde::Serialize for GetResponseCollectionDetailsPromotionDetailGoodsDetail {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("goods_id", &self.goods_id)?;
+        m.opt("quantity", &self.quantity)?;
+        m.opt("unit_price", &self.unit_price)?;
+        m.opt("discount_amount", &self.discount_amount)?;
+        m.opt("goods_remark", &self.goods_remark)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de>
+for GetResponseCollectionDetailsPromotionDetailGoodsDetail {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            goods_id: o.req("goods_id")?,
+            quantity: o.opt("quantity")?,
+            unit_price: o.opt("unit_price")?,
+            discount_amount: o.opt("discount_amount")?,
+            goods_remark: o.opt("goods_remark")?,
+        })
+    }
 }
 /// 优惠范围
 ///
@@ -502,69 +669,133 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseCollectionState {
     }
 }
 /// 服务位置
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseLocation {
     /// 服务开始地点
     ///
     /// Example: `嗨客时尚主题展餐厅`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub start_location: Option<String>,
     /// 服务结束地点
     ///
     /// Example: `嗨客时尚主题展餐厅`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_location: Option<String>,
 }
+impl ::serde::Serialize for GetResponseLocation {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("start_location", &self.start_location)?;
+        m.opt("end_location", &self.end_location)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseLocation {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            start_location: o.opt("start_location")?,
+            end_location: o.opt("end_location")?,
+        })
+    }
+}
 /// GetResponsePostDiscounts
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponsePostDiscounts {
     /// 优惠名称
     ///
     /// Example: `满20减1元`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: Option<String>,
     /// 优惠说明
     ///
     /// Example: `不与其他优惠叠加`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: Option<String>,
     /// 优惠金额
     ///
     /// Example: `100`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: Option<f64>,
     /// 优惠数量
     ///
     /// Example: `2`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: Option<f64>,
 }
+impl ::serde::Serialize for GetResponsePostDiscounts {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("name", &self.name)?;
+        m.opt("description", &self.description)?;
+        m.opt("amount", &self.amount)?;
+        m.opt("count", &self.count)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponsePostDiscounts {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            name: o.opt("name")?,
+            description: o.opt("description")?,
+            amount: o.opt("amount")?,
+            count: o.opt("count")?,
+        })
+    }
+}
 /// GetResponsePostPayments
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponsePostPayments {
     /// 付费名称
     ///
     /// Example: `就餐费用`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: Option<String>,
     /// 付费金额
     ///
     /// Example: `40000`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: Option<f64>,
     /// 付费说明
     ///
     /// Example: `就餐人均100元`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: Option<String>,
     /// 付费数量
     ///
     /// Example: `4`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: Option<f64>,
 }
+impl ::serde::Serialize for GetResponsePostPayments {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("name", &self.name)?;
+        m.opt("amount", &self.amount)?;
+        m.opt("description", &self.description)?;
+        m.opt("count", &self.count)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponsePostPayments {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            name: o.opt("name")?,
+            amount: o.opt("amount")?,
+            description: o.opt("description")?,
+            count: o.opt("count")?,
+        })
+    }
+}
 /// 服务风险金
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetResponseRiskFund {
     /// 风险名称
     ///
@@ -577,8 +808,31 @@ pub struct GetResponseRiskFund {
     /// 风险说明
     ///
     /// Example: `就餐的预估费用`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: Option<String>,
+}
+impl ::serde::Serialize for GetResponseRiskFund {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("name", &self.name)?;
+        m.req("amount", &self.amount)?;
+        m.opt("description", &self.description)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseRiskFund {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            name: o.req("name")?,
+            amount: o.req("amount")?,
+            description: o.opt("description")?,
+        })
+    }
 }
 /// 风险名称
 ///
@@ -757,31 +1011,53 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseStateDescription {
     }
 }
 /// 服务时间
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseTimeRange {
     /// 服务开始时间
     ///
     /// Example: `20091225091010`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub start_time: Option<String>,
     /// 服务结束时间
     ///
     /// Example: `20091225121010`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_time: Option<String>,
     /// 服务开始时间备注
     ///
     /// Example: `备注1`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub start_time_remark: Option<String>,
     /// 服务结束时间备注
     ///
     /// Example: `备注2`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_time_remark: Option<String>,
 }
+impl ::serde::Serialize for GetResponseTimeRange {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("start_time", &self.start_time)?;
+        m.opt("end_time", &self.end_time)?;
+        m.opt("start_time_remark", &self.start_time_remark)?;
+        m.opt("end_time_remark", &self.end_time_remark)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseTimeRange {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            start_time: o.opt("start_time")?,
+            end_time: o.opt("end_time")?,
+            start_time_remark: o.opt("start_time_remark")?,
+            end_time_remark: o.opt("end_time_remark")?,
+        })
+    }
+}
 /// The request of `POST /v3/payscore/serviceorder` (创建支付分订单API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 商户服务订单号
     ///
@@ -800,22 +1076,18 @@ pub struct PostRequest {
     /// Example: `某某酒店`
     pub service_introduction: String,
     /// 后付费项目
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub post_payments: Option<Vec<PostRequestPostPayments>>,
     /// 商户优惠
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
     /// 服务时间段
     pub time_range: PostRequestTimeRange,
     /// 服务位置
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub location: Option<PostRequestLocation>,
     /// 服务风险金
     pub risk_fund: PostRequestRiskFund,
     /// 商户数据包
     ///
     /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub attach: Option<String>,
     /// 商户回调地址
     ///
@@ -824,52 +1096,136 @@ pub struct PostRequest {
     /// 用户标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub openid: Option<String>,
     /// 是否需要用户确认
     ///
     /// Example: `false`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub need_user_confirm: Option<bool>,
     /// 设备信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub device: Option<PostRequestDevice>,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("out_order_no", &self.out_order_no)?;
+        m.req("appid", &self.appid)?;
+        m.req("service_id", &self.service_id)?;
+        m.req("service_introduction", &self.service_introduction)?;
+        m.opt("post_payments", &self.post_payments)?;
+        m.opt("post_discounts", &self.post_discounts)?;
+        m.req("time_range", &self.time_range)?;
+        m.opt("location", &self.location)?;
+        m.req("risk_fund", &self.risk_fund)?;
+        m.opt("attach", &self.attach)?;
+        m.req("notify_url", &self.notify_url)?;
+        m.opt("openid", &self.openid)?;
+        m.opt("need_user_confirm", &self.need_user_confirm)?;
+        m.opt("device", &self.device)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            out_order_no: o.req("out_order_no")?,
+            appid: o.req("appid")?,
+            service_id: o.req("service_id")?,
+            service_introduction: o.req("service_introduction")?,
+            post_payments: o.opt("post_payments")?,
+            post_discounts: o.opt("post_discounts")?,
+            time_range: o.req("time_range")?,
+            location: o.opt("location")?,
+            risk_fund: o.req("risk_fund")?,
+            attach: o.opt("attach")?,
+            notify_url: o.req("notify_url")?,
+            openid: o.opt("openid")?,
+            need_user_confirm: o.opt("need_user_confirm")?,
+            device: o.opt("device")?,
+        })
+    }
+}
 /// 设备信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestDevice {
     /// 服务开始的设备ID
     ///
     /// Example: `HG123456`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub start_device_id: Option<String>,
     /// 服务结束的设备ID
     ///
     /// Example: `HG123456`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_device_id: Option<String>,
     /// 物料URL
     ///
     /// Example: `example_materiel_no`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub materiel_no: Option<String>,
 }
+impl ::serde::Serialize for PostRequestDevice {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("start_device_id", &self.start_device_id)?;
+        m.opt("end_device_id", &self.end_device_id)?;
+        m.opt("materiel_no", &self.materiel_no)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestDevice {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            start_device_id: o.opt("start_device_id")?,
+            end_device_id: o.opt("end_device_id")?,
+            materiel_no: o.opt("materiel_no")?,
+        })
+    }
+}
 /// 服务位置
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestLocation {
     /// 服务开始地点
     ///
     /// Example: `嗨客时尚主题展餐厅`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub start_location: Option<String>,
     /// 服务结束地点
     ///
     /// Example: `嗨客时尚主题展餐厅`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_location: Option<String>,
 }
+impl ::serde::Serialize for PostRequestLocation {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("start_location", &self.start_location)?;
+        m.opt("end_location", &self.end_location)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestLocation {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            start_location: o.opt("start_location")?,
+            end_location: o.opt("end_location")?,
+        })
+    }
+}
 /// PostRequestPostDiscounts
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestPostDiscounts {
     /// 优惠名称
     ///
@@ -882,11 +1238,34 @@ pub struct PostRequestPostDiscounts {
     /// 优惠数量
     ///
     /// Example: `2`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: Option<f64>,
 }
+impl ::serde::Serialize for PostRequestPostDiscounts {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("name", &self.name)?;
+        m.req("description", &self.description)?;
+        m.opt("count", &self.count)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            name: o.req("name")?,
+            description: o.req("description")?,
+            count: o.opt("count")?,
+        })
+    }
+}
 /// PostRequestPostPayments
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestPostPayments {
     /// 付费名称
     ///
@@ -895,21 +1274,44 @@ pub struct PostRequestPostPayments {
     /// 付费金额
     ///
     /// Example: `40000`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: Option<f64>,
     /// 付费说明
     ///
     /// Example: `就餐人均100元`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: Option<String>,
     /// 付费数量
     ///
     /// Example: `4`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: Option<f64>,
 }
+impl ::serde::Serialize for PostRequestPostPayments {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("name", &self.name)?;
+        m.opt("amount", &self.amount)?;
+        m.opt("description", &self.description)?;
+        m.opt("count", &self.count)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            name: o.req("name")?,
+            amount: o.opt("amount")?,
+            description: o.opt("description")?,
+            count: o.opt("count")?,
+        })
+    }
+}
 /// 服务风险金
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestRiskFund {
     /// 风险名称
     ///
@@ -922,11 +1324,34 @@ pub struct PostRequestRiskFund {
     /// 风险说明
     ///
     /// Example: `就餐的预估费用`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: Option<String>,
 }
+impl ::serde::Serialize for PostRequestRiskFund {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("name", &self.name)?;
+        m.req("amount", &self.amount)?;
+        m.opt("description", &self.description)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestRiskFund {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            name: o.req("name")?,
+            amount: o.req("amount")?,
+            description: o.opt("description")?,
+        })
+    }
+}
 /// 服务时间段
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestTimeRange {
     /// 服务开始时间
     ///
@@ -935,21 +1360,44 @@ pub struct PostRequestTimeRange {
     /// 服务结束时间
     ///
     /// Example: `20091225121010`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_time: Option<String>,
     /// 服务开始时间备注
     ///
     /// Example: `备注1`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub start_time_remark: Option<String>,
     /// 服务结束时间备注
     ///
     /// Example: `备注2`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_time_remark: Option<String>,
 }
+impl ::serde::Serialize for PostRequestTimeRange {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("start_time", &self.start_time)?;
+        m.opt("end_time", &self.end_time)?;
+        m.opt("start_time_remark", &self.start_time_remark)?;
+        m.opt("end_time_remark", &self.end_time_remark)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestTimeRange {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            start_time: o.req("start_time")?,
+            end_time: o.opt("end_time")?,
+            start_time_remark: o.opt("start_time_remark")?,
+            end_time_remark: o.opt("end_time_remark")?,
+        })
+    }
+}
 /// The response of `POST /v3/payscore/serviceorder` (创建支付分订单API).
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
     /// 公众账号ID
     ///
@@ -978,32 +1426,24 @@ pub struct PostResponse {
     /// 订单状态说明
     ///
     /// Example: `MCH_COMPLETE`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub state_description: Option<PostResponseStateDescription>,
     /// 后付费项目
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub post_payments: Option<Vec<PostResponsePostPayments>>,
     /// 后付费商户优惠
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
     /// 服务风险金
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub risk_fund: Option<PostResponseRiskFund>,
     /// 服务时间段
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub time_range: Option<PostResponseTimeRange>,
     /// 服务位置
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub location: Option<PostResponseLocation>,
     /// 商户数据包
     ///
     /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub attach: Option<String>,
     /// 商户回调地址
     ///
     /// Example: `https://api.test.com`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notify_url: Option<String>,
     /// 微信支付服务订单号
     ///
@@ -1014,70 +1454,184 @@ pub struct PostResponse {
     /// Example: `DJIOSQPYWDxsjdldeuwhdodwxasd_dDiodnwjh9we`
     pub package: String,
 }
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("appid", &self.appid)?;
+        m.req("mchid", &self.mchid)?;
+        m.req("out_order_no", &self.out_order_no)?;
+        m.req("service_id", &self.service_id)?;
+        m.req("service_introduction", &self.service_introduction)?;
+        m.req("state", &self.state)?;
+        m.opt("state_description", &self.state_description)?;
+        m.opt("post_payments", &self.post_payments)?;
+        m.opt("post_discounts", &self.post_discounts)?;
+        m.opt("risk_fund", &self.risk_fund)?;
+        m.opt("time_range", &self.time_range)?;
+        m.opt("location", &self.location)?;
+        m.opt("attach", &self.attach)?;
+        m.opt("notify_url", &self.notify_url)?;
+        m.req("order_id", &self.order_id)?;
+        m.req("package", &self.package)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            appid: o.req("appid")?,
+            mchid: o.req("mchid")?,
+            out_order_no: o.req("out_order_no")?,
+            service_id: o.req("service_id")?,
+            service_introduction: o.req("service_introduction")?,
+            state: o.req("state")?,
+            state_description: o.opt("state_description")?,
+            post_payments: o.opt("post_payments")?,
+            post_discounts: o.opt("post_discounts")?,
+            risk_fund: o.opt("risk_fund")?,
+            time_range: o.opt("time_range")?,
+            location: o.opt("location")?,
+            attach: o.opt("attach")?,
+            notify_url: o.opt("notify_url")?,
+            order_id: o.req("order_id")?,
+            package: o.req("package")?,
+        })
+    }
+}
 /// 服务位置
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseLocation {
     /// 服务开始地点
     ///
     /// Example: `嗨客时尚主题展餐厅`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub start_location: Option<String>,
     /// 服务结束地点
     ///
     /// Example: `嗨客时尚主题展餐厅`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_location: Option<String>,
 }
+impl ::serde::Serialize for PostResponseLocation {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("start_location", &self.start_location)?;
+        m.opt("end_location", &self.end_location)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponseLocation {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            start_location: o.opt("start_location")?,
+            end_location: o.opt("end_location")?,
+        })
+    }
+}
 /// PostResponsePostDiscounts
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponsePostDiscounts {
     /// 优惠名称
     ///
     /// Example: `满20减1元`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: Option<String>,
     /// 优惠说明
     ///
     /// Example: `不与其他优惠叠加`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: Option<String>,
     /// 优惠金额
     ///
     /// Example: `100`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: Option<f64>,
     /// 优惠数量
     ///
     /// Example: `2`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: Option<f64>,
 }
+impl ::serde::Serialize for PostResponsePostDiscounts {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("name", &self.name)?;
+        m.opt("description", &self.description)?;
+        m.opt("amount", &self.amount)?;
+        m.opt("count", &self.count)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponsePostDiscounts {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            name: o.opt("name")?,
+            description: o.opt("description")?,
+            amount: o.opt("amount")?,
+            count: o.opt("count")?,
+        })
+    }
+}
 /// PostResponsePostPayments
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponsePostPayments {
     /// 付费名称
     ///
     /// Example: `就餐费用`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: Option<String>,
     /// 付费金额
     ///
     /// Example: `40000`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: Option<f64>,
     /// 付费说明
     ///
     /// Example: `就餐人均100元`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: Option<String>,
     /// 付费数量
     ///
     /// Example: `4`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: Option<f64>,
 }
+impl ::serde::Serialize for PostResponsePostPayments {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("name", &self.name)?;
+        m.opt("amount", &self.amount)?;
+        m.opt("description", &self.description)?;
+        m.opt("count", &self.count)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponsePostPayments {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            name: o.opt("name")?,
+            amount: o.opt("amount")?,
+            description: o.opt("description")?,
+            count: o.opt("count")?,
+        })
+    }
+}
 /// 服务风险金
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostResponseRiskFund {
     /// 风险名称
     ///
@@ -1090,8 +1644,31 @@ pub struct PostResponseRiskFund {
     /// 风险说明
     ///
     /// Example: `就餐的预估费用`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: Option<String>,
+}
+impl ::serde::Serialize for PostResponseRiskFund {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("name", &self.name)?;
+        m.req("amount", &self.amount)?;
+        m.opt("description", &self.description)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponseRiskFund {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            name: o.req("name")?,
+            amount: o.req("amount")?,
+            description: o.opt("description")?,
+        })
+    }
 }
 /// 风险名称
 ///
@@ -1270,28 +1847,50 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseStateDescription {
     }
 }
 /// 服务时间段
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseTimeRange {
     /// 服务开始时间
     ///
     /// Example: `20091225091010`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub start_time: Option<String>,
     /// 服务结束时间
     ///
     /// Example: `20091225121010`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_time: Option<String>,
     /// 服务开始时间备注
     ///
     /// Example: `备注1`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub start_time_remark: Option<String>,
     /// 服务结束时间备注
     ///
     /// Example: `备注2`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_time_remark: Option<String>,
+}
+impl ::serde::Serialize for PostResponseTimeRange {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("start_time", &self.start_time)?;
+        m.opt("end_time", &self.end_time)?;
+        m.opt("start_time_remark", &self.start_time_remark)?;
+        m.opt("end_time_remark", &self.end_time_remark)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponseTimeRange {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            start_time: o.opt("start_time")?,
+            end_time: o.opt("end_time")?,
+            start_time_remark: o.opt("start_time_remark")?,
+            end_time_remark: o.opt("end_time_remark")?,
+        })
+    }
 }
 /// `/v3/payscore/serviceorder/{out_order_no}`
 pub mod by_out_order_no {
@@ -1348,14 +1947,7 @@ pub mod by_out_order_no {
             }
         }
         /// The request of `POST /v3/payscore/serviceorder/{out_order_no}/cancel` (取消支付分订单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 公众账号ID
             ///
@@ -1370,15 +1962,32 @@ pub mod by_out_order_no {
             /// Example: `用户投诉`
             pub reason: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("reason", &self.reason)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    service_id: o.req("service_id")?,
+                    reason: o.req("reason")?,
+                })
+            }
+        }
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/cancel` (取消支付分订单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 公众账号ID
             ///
@@ -1400,6 +2009,34 @@ pub mod by_out_order_no {
             ///
             /// Example: `15646546545165651651`
             pub order_id: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("out_order_no", &self.out_order_no)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("order_id", &self.order_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    mchid: o.req("mchid")?,
+                    out_order_no: o.req("out_order_no")?,
+                    service_id: o.req("service_id")?,
+                    order_id: o.req("order_id")?,
+                })
+            }
         }
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/complete`
@@ -1423,14 +2060,7 @@ pub mod by_out_order_no {
             }
         }
         /// The request of `POST /v3/payscore/serviceorder/{out_order_no}/complete` (完结支付分订单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 公众账号ID
             ///
@@ -1443,83 +2073,134 @@ pub mod by_out_order_no {
             /// 后付费项目
             pub post_payments: Vec<PostRequestPostPayments>,
             /// 商户优惠
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
             /// 总金额
             ///
             /// Example: `50000`
             pub total_amount: f64,
             /// 实际服务时间段
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub time_range: Option<PostRequestTimeRange>,
             /// 实际服务位置
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub location: Option<PostRequestLocation>,
             /// 微信支付服务分账标记
             ///
             /// Example: `false`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub profit_sharing: Option<bool>,
             /// 订单优惠标记
             ///
             /// Example: `goods_tag`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_tag: Option<String>,
             /// 设备信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub device: Option<PostRequestDevice>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("post_payments", &self.post_payments)?;
+                m.opt("post_discounts", &self.post_discounts)?;
+                m.req("total_amount", &self.total_amount)?;
+                m.opt("time_range", &self.time_range)?;
+                m.opt("location", &self.location)?;
+                m.opt("profit_sharing", &self.profit_sharing)?;
+                m.opt("goods_tag", &self.goods_tag)?;
+                m.opt("device", &self.device)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    service_id: o.req("service_id")?,
+                    post_payments: o.req("post_payments")?,
+                    post_discounts: o.opt("post_discounts")?,
+                    total_amount: o.req("total_amount")?,
+                    time_range: o.opt("time_range")?,
+                    location: o.opt("location")?,
+                    profit_sharing: o.opt("profit_sharing")?,
+                    goods_tag: o.opt("goods_tag")?,
+                    device: o.opt("device")?,
+                })
+            }
+        }
         /// 设备信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDevice {
             /// 服务开始的设备ID
             ///
             /// Example: `HG123456`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_device_id: Option<String>,
             /// 服务结束的设备ID
             ///
             /// Example: `HG123456`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_device_id: Option<String>,
             /// 物料URL
             ///
             /// Example: `example_materiel_no`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub materiel_no: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestDevice {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("start_device_id", &self.start_device_id)?;
+                m.opt("end_device_id", &self.end_device_id)?;
+                m.opt("materiel_no", &self.materiel_no)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestDevice {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    start_device_id: o.opt("start_device_id")?,
+                    end_device_id: o.opt("end_device_id")?,
+                    materiel_no: o.opt("materiel_no")?,
+                })
+            }
+        }
         /// 实际服务位置
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestLocation {
             /// 服务结束地点
             ///
             /// Example: `嗨客时尚主题展餐厅`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_location: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestLocation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("end_location", &self.end_location)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestLocation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    end_location: o.opt("end_location")?,
+                })
+            }
+        }
         /// PostRequestPostDiscounts
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPostDiscounts {
             /// 优惠名称
             ///
@@ -1528,7 +2209,6 @@ pub mod by_out_order_no {
             /// 优惠说明
             ///
             /// Example: `不与其他优惠叠加`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: Option<String>,
             /// 优惠金额
             ///
@@ -1537,18 +2217,36 @@ pub mod by_out_order_no {
             /// 优惠数量
             ///
             /// Example: `2`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub count: Option<f64>,
         }
+        impl ::serde::Serialize for PostRequestPostDiscounts {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("name", &self.name)?;
+                m.opt("description", &self.description)?;
+                m.req("amount", &self.amount)?;
+                m.opt("count", &self.count)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.req("name")?,
+                    description: o.opt("description")?,
+                    amount: o.req("amount")?,
+                    count: o.opt("count")?,
+                })
+            }
+        }
         /// PostRequestPostPayments
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPostPayments {
             /// 付费名称
             ///
@@ -1557,52 +2255,90 @@ pub mod by_out_order_no {
             /// 付费金额
             ///
             /// Example: `40000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<f64>,
             /// 付费说明
             ///
             /// Example: `就餐人均100元`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: Option<String>,
             /// 付费数量
             ///
             /// Example: `4`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub count: Option<f64>,
         }
+        impl ::serde::Serialize for PostRequestPostPayments {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("name", &self.name)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("description", &self.description)?;
+                m.opt("count", &self.count)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.req("name")?,
+                    amount: o.opt("amount")?,
+                    description: o.opt("description")?,
+                    count: o.opt("count")?,
+                })
+            }
+        }
         /// 实际服务时间段
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestTimeRange {
             /// 服务开始时间
             ///
             /// Example: `20091225091010`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_time: Option<String>,
             /// 服务结束时间
             ///
             /// Example: `20091225121010`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_time: Option<String>,
             /// 服务开始时间备注
             ///
             /// Example: `备注1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_time_remark: Option<String>,
             /// 服务结束时间备注
             ///
             /// Example: `备注2`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_time_remark: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestTimeRange {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("start_time", &self.start_time)?;
+                m.opt("end_time", &self.end_time)?;
+                m.opt("start_time_remark", &self.start_time_remark)?;
+                m.opt("end_time_remark", &self.end_time_remark)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestTimeRange {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    start_time: o.opt("start_time")?,
+                    end_time: o.opt("end_time")?,
+                    start_time_remark: o.opt("start_time_remark")?,
+                    end_time_remark: o.opt("end_time_remark")?,
+                })
+            }
+        }
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/complete` (完结支付分订单API).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 公众账号ID
             ///
@@ -1631,62 +2367,108 @@ pub mod by_out_order_no {
             /// 订单状态说明
             ///
             /// Example: `MCH_COMPLETE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub state_description: Option<PostResponseStateDescription>,
             /// 商户收款总金额
             ///
             /// Example: `40000`
             pub total_amount: f64,
             /// 后付费项目
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub post_payments: Option<Vec<PostResponsePostPayments>>,
             /// 后付费商户优惠
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
             /// 服务风险金
             pub risk_fund: PostResponseRiskFund,
             /// 服务时间段
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub time_range: Option<PostResponseTimeRange>,
             /// 服务位置
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub location: Option<PostResponseLocation>,
             /// 微信支付服务订单号
             ///
             /// Example: `15646546545165651651`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub order_id: Option<String>,
             /// 是否需要收款
             ///
             /// Example: `true`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub need_collection: Option<bool>,
         }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("out_order_no", &self.out_order_no)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("service_introduction", &self.service_introduction)?;
+                m.req("state", &self.state)?;
+                m.opt("state_description", &self.state_description)?;
+                m.req("total_amount", &self.total_amount)?;
+                m.opt("post_payments", &self.post_payments)?;
+                m.opt("post_discounts", &self.post_discounts)?;
+                m.req("risk_fund", &self.risk_fund)?;
+                m.opt("time_range", &self.time_range)?;
+                m.opt("location", &self.location)?;
+                m.opt("order_id", &self.order_id)?;
+                m.opt("need_collection", &self.need_collection)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    mchid: o.req("mchid")?,
+                    out_order_no: o.req("out_order_no")?,
+                    service_id: o.req("service_id")?,
+                    service_introduction: o.req("service_introduction")?,
+                    state: o.req("state")?,
+                    state_description: o.opt("state_description")?,
+                    total_amount: o.req("total_amount")?,
+                    post_payments: o.opt("post_payments")?,
+                    post_discounts: o.opt("post_discounts")?,
+                    risk_fund: o.req("risk_fund")?,
+                    time_range: o.opt("time_range")?,
+                    location: o.opt("location")?,
+                    order_id: o.opt("order_id")?,
+                    need_collection: o.opt("need_collection")?,
+                })
+            }
+        }
         /// 服务位置
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseLocation {
             /// 服务结束地点
             ///
             /// Example: `嗨客时尚主题展餐厅`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_location: Option<String>,
         }
+        impl ::serde::Serialize for PostResponseLocation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("end_location", &self.end_location)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseLocation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    end_location: o.opt("end_location")?,
+                })
+            }
+        }
         /// PostResponsePostDiscounts
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePostDiscounts {
             /// 优惠名称
             ///
@@ -1695,7 +2477,6 @@ pub mod by_out_order_no {
             /// 优惠说明
             ///
             /// Example: `不与其他优惠叠加`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: Option<String>,
             /// 优惠金额
             ///
@@ -1704,18 +2485,36 @@ pub mod by_out_order_no {
             /// 优惠数量
             ///
             /// Example: `2`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub count: Option<f64>,
         }
+        impl ::serde::Serialize for PostResponsePostDiscounts {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("name", &self.name)?;
+                m.opt("description", &self.description)?;
+                m.req("amount", &self.amount)?;
+                m.opt("count", &self.count)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponsePostDiscounts {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.req("name")?,
+                    description: o.opt("description")?,
+                    amount: o.req("amount")?,
+                    count: o.opt("count")?,
+                })
+            }
+        }
         /// PostResponsePostPayments
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePostPayments {
             /// 付费名称
             ///
@@ -1724,21 +2523,44 @@ pub mod by_out_order_no {
             /// 付费金额
             ///
             /// Example: `40000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<f64>,
             /// 付费说明
             ///
             /// Example: `就餐人均100元`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: Option<String>,
             /// 付费数量
             ///
             /// Example: `4`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub count: Option<f64>,
         }
+        impl ::serde::Serialize for PostResponsePostPayments {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("name", &self.name)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("description", &self.description)?;
+                m.opt("count", &self.count)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponsePostPayments {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.req("name")?,
+                    amount: o.opt("amount")?,
+                    description: o.opt("description")?,
+                    count: o.opt("count")?,
+                })
+            }
+        }
         /// 服务风险金
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponseRiskFund {
             /// 风险名称
             ///
@@ -1751,8 +2573,31 @@ pub mod by_out_order_no {
             /// 风险说明
             ///
             /// Example: `就餐的预估费用`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponseRiskFund {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("name", &self.name)?;
+                m.req("amount", &self.amount)?;
+                m.opt("description", &self.description)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseRiskFund {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.req("name")?,
+                    amount: o.req("amount")?,
+                    description: o.opt("description")?,
+                })
+            }
         }
         /// 风险名称
         ///
@@ -1937,35 +2782,50 @@ pub mod by_out_order_no {
             }
         }
         /// 服务时间段
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseTimeRange {
             /// 服务开始时间
             ///
             /// Example: `20091225091010`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_time: Option<String>,
             /// 服务结束时间
             ///
             /// Example: `20091225121010`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_time: Option<String>,
             /// 服务开始时间备注
             ///
             /// Example: `备注1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_time_remark: Option<String>,
             /// 服务结束时间备注
             ///
             /// Example: `备注2`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_time_remark: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponseTimeRange {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("start_time", &self.start_time)?;
+                m.opt("end_time", &self.end_time)?;
+                m.opt("start_time_remark", &self.start_time_remark)?;
+                m.opt("end_time_remark", &self.end_time_remark)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseTimeRange {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    start_time: o.opt("start_time")?,
+                    end_time: o.opt("end_time")?,
+                    start_time_remark: o.opt("start_time_remark")?,
+                    end_time_remark: o.opt("end_time_remark")?,
+                })
+            }
         }
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/modify`
@@ -1989,14 +2849,7 @@ pub mod by_out_order_no {
             }
         }
         /// The request of `POST /v3/payscore/serviceorder/{out_order_no}/modify` (修改订单金额API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 公众账号ID
             ///
@@ -2009,7 +2862,6 @@ pub mod by_out_order_no {
             /// 后付费项目
             pub post_payments: Vec<PostRequestPostPayments>,
             /// 后付费商户优惠
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
             /// 总金额
             ///
@@ -2020,75 +2872,128 @@ pub mod by_out_order_no {
             /// Example: `用户投诉`
             pub reason: String,
             /// 设备信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub device: Option<PostRequestDevice>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("post_payments", &self.post_payments)?;
+                m.opt("post_discounts", &self.post_discounts)?;
+                m.req("total_amount", &self.total_amount)?;
+                m.req("reason", &self.reason)?;
+                m.opt("device", &self.device)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    service_id: o.req("service_id")?,
+                    post_payments: o.req("post_payments")?,
+                    post_discounts: o.opt("post_discounts")?,
+                    total_amount: o.req("total_amount")?,
+                    reason: o.req("reason")?,
+                    device: o.opt("device")?,
+                })
+            }
+        }
         /// 设备信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDevice {
             /// 服务开始的设备ID
             ///
             /// Example: `HG123456`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_device_id: Option<String>,
             /// 服务结束的设备ID
             ///
             /// Example: `HG123456`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_device_id: Option<String>,
             /// 物料URL
             ///
             /// Example: `example_materiel_no`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub materiel_no: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestDevice {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("start_device_id", &self.start_device_id)?;
+                m.opt("end_device_id", &self.end_device_id)?;
+                m.opt("materiel_no", &self.materiel_no)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestDevice {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    start_device_id: o.opt("start_device_id")?,
+                    end_device_id: o.opt("end_device_id")?,
+                    materiel_no: o.opt("materiel_no")?,
+                })
+            }
+        }
         /// PostRequestPostDiscounts
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPostDiscounts {
             /// 优惠名称
             ///
             /// Example: `满20减1元`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 优惠说明
             ///
             /// Example: `不与其他优惠叠加`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: Option<String>,
             /// 优惠金额
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<f64>,
             /// 优惠数量
             ///
             /// Example: `2`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub count: Option<f64>,
         }
+        impl ::serde::Serialize for PostRequestPostDiscounts {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("name", &self.name)?;
+                m.opt("description", &self.description)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("count", &self.count)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.opt("name")?,
+                    description: o.opt("description")?,
+                    amount: o.opt("amount")?,
+                    count: o.opt("count")?,
+                })
+            }
+        }
         /// PostRequestPostPayments
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPostPayments {
             /// 付费名称
             ///
@@ -2097,21 +3002,44 @@ pub mod by_out_order_no {
             /// 付费金额
             ///
             /// Example: `40000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<f64>,
             /// 付费说明
             ///
             /// Example: `就餐人均100元`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: Option<String>,
             /// 付费数量
             ///
             /// Example: `4`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub count: Option<f64>,
         }
+        impl ::serde::Serialize for PostRequestPostPayments {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("name", &self.name)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("description", &self.description)?;
+                m.opt("count", &self.count)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.req("name")?,
+                    amount: o.opt("amount")?,
+                    description: o.opt("description")?,
+                    count: o.opt("count")?,
+                })
+            }
+        }
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/modify` (修改订单金额API).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 商户服务订单号
             ///
@@ -2140,53 +3068,96 @@ pub mod by_out_order_no {
             /// 订单状态说明
             ///
             /// Example: `MCH_COMPLETE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub state_description: Option<PostResponseStateDescription>,
             /// 后付费项目
             pub post_payments: Vec<PostResponsePostPayments>,
             /// 商户优惠
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
             /// 服务风险金
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub risk_fund: Option<PostResponseRiskFund>,
             /// 总金额
             ///
             /// Example: `40000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub total_amount: Option<f64>,
             /// 是否需要收款
             ///
             /// Example: `true`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub need_collection: Option<bool>,
             /// 收款信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub collection: Option<PostResponseCollection>,
             /// 服务时间
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub time_range: Option<PostResponseTimeRange>,
             /// 服务位置
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub location: Option<PostResponseLocation>,
             /// 附加数据
             ///
             /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 商户回调地址
             ///
             /// Example: `https://api.test.com`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub notify_url: Option<String>,
             /// 微信支付服务订单号
             ///
             /// Example: `0000300001201908301055157220022`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub order_id: Option<String>,
         }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_order_no", &self.out_order_no)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("appid", &self.appid)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("service_introduction", &self.service_introduction)?;
+                m.req("state", &self.state)?;
+                m.opt("state_description", &self.state_description)?;
+                m.req("post_payments", &self.post_payments)?;
+                m.opt("post_discounts", &self.post_discounts)?;
+                m.opt("risk_fund", &self.risk_fund)?;
+                m.opt("total_amount", &self.total_amount)?;
+                m.opt("need_collection", &self.need_collection)?;
+                m.opt("collection", &self.collection)?;
+                m.opt("time_range", &self.time_range)?;
+                m.opt("location", &self.location)?;
+                m.opt("attach", &self.attach)?;
+                m.opt("notify_url", &self.notify_url)?;
+                m.opt("order_id", &self.order_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_order_no: o.req("out_order_no")?,
+                    service_id: o.req("service_id")?,
+                    appid: o.req("appid")?,
+                    mchid: o.req("mchid")?,
+                    service_introduction: o.req("service_introduction")?,
+                    state: o.req("state")?,
+                    state_description: o.opt("state_description")?,
+                    post_payments: o.req("post_payments")?,
+                    post_discounts: o.opt("post_discounts")?,
+                    risk_fund: o.opt("risk_fund")?,
+                    total_amount: o.opt("total_amount")?,
+                    need_collection: o.opt("need_collection")?,
+                    collection: o.opt("collection")?,
+                    time_range: o.opt("time_range")?,
+                    location: o.opt("location")?,
+                    attach: o.opt("attach")?,
+                    notify_url: o.opt("notify_url")?,
+                    order_id: o.opt("order_id")?,
+                })
+            }
+        }
         /// 收款信息
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponseCollection {
             /// 收款状态
             ///
@@ -2195,62 +3166,103 @@ pub mod by_out_order_no {
             /// 总收款金额
             ///
             /// Example: `50000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub total_amount: Option<f64>,
             /// 待收金额
             ///
             /// Example: `40000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub paying_amount: Option<f64>,
             /// 已收金额
             ///
             /// Example: `10000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub paid_amount: Option<f64>,
             /// 收款明细列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub details: Option<Vec<PostResponseCollectionDetails>>,
             /// 收款银行
             ///
             /// Example: `example_bank_type`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_type: Option<String>,
         }
+        impl ::serde::Serialize for PostResponseCollection {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("state", &self.state)?;
+                m.opt("total_amount", &self.total_amount)?;
+                m.opt("paying_amount", &self.paying_amount)?;
+                m.opt("paid_amount", &self.paid_amount)?;
+                m.opt("details", &self.details)?;
+                m.opt("bank_type", &self.bank_type)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseCollection {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    state: o.req("state")?,
+                    total_amount: o.opt("total_amount")?,
+                    paying_amount: o.opt("paying_amount")?,
+                    paid_amount: o.opt("paid_amount")?,
+                    details: o.opt("details")?,
+                    bank_type: o.opt("bank_type")?,
+                })
+            }
+        }
         /// PostResponseCollectionDetails
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseCollectionDetails {
             /// 收款序号
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub seq: Option<f64>,
             /// 单笔收款金额
             ///
             /// Example: `10000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<f64>,
             /// 收款成功渠道
             ///
             /// Example: `NEWTON`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub paid_type: Option<PostResponseCollectionDetailsPaidType>,
             /// 收款成功时间
             ///
             /// Example: `20091225091210`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub paid_time: Option<String>,
             /// 微信支付交易单号
             ///
             /// Example: `15646546545165651651`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transaction_id: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponseCollectionDetails {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("seq", &self.seq)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("paid_type", &self.paid_type)?;
+                m.opt("paid_time", &self.paid_time)?;
+                m.opt("transaction_id", &self.transaction_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseCollectionDetails {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    seq: o.opt("seq")?,
+                    amount: o.opt("amount")?,
+                    paid_type: o.opt("paid_type")?,
+                    paid_time: o.opt("paid_time")?,
+                    transaction_id: o.opt("transaction_id")?,
+                })
+            }
         }
         /// 收款成功渠道
         ///
@@ -2361,66 +3373,87 @@ pub mod by_out_order_no {
             }
         }
         /// 服务位置
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseLocation {
             /// 服务开始地点
             ///
             /// Example: `嗨客时尚主题展餐厅`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_location: Option<String>,
             /// 服务结束地点
             ///
             /// Example: `嗨客时尚主题展餐厅`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_location: Option<String>,
         }
+        impl ::serde::Serialize for PostResponseLocation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("start_location", &self.start_location)?;
+                m.opt("end_location", &self.end_location)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseLocation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    start_location: o.opt("start_location")?,
+                    end_location: o.opt("end_location")?,
+                })
+            }
+        }
         /// PostResponsePostDiscounts
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePostDiscounts {
             /// 优惠名称
             ///
             /// Example: `满20减1元`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 优惠说明
             ///
             /// Example: `不与其他优惠叠加`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: Option<String>,
             /// 优惠金额
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<f64>,
             /// 优惠数量
             ///
             /// Example: `2`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub count: Option<f64>,
         }
+        impl ::serde::Serialize for PostResponsePostDiscounts {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("name", &self.name)?;
+                m.opt("description", &self.description)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("count", &self.count)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponsePostDiscounts {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.opt("name")?,
+                    description: o.opt("description")?,
+                    amount: o.opt("amount")?,
+                    count: o.opt("count")?,
+                })
+            }
+        }
         /// PostResponsePostPayments
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePostPayments {
             /// 付费名称
             ///
@@ -2429,21 +3462,44 @@ pub mod by_out_order_no {
             /// 付费金额
             ///
             /// Example: `40000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<f64>,
             /// 付费说明
             ///
             /// Example: `就餐人均100元`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: Option<String>,
             /// 付费数量
             ///
             /// Example: `4`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub count: Option<f64>,
         }
+        impl ::serde::Serialize for PostResponsePostPayments {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("name", &self.name)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("description", &self.description)?;
+                m.opt("count", &self.count)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponsePostPayments {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.req("name")?,
+                    amount: o.opt("amount")?,
+                    description: o.opt("description")?,
+                    count: o.opt("count")?,
+                })
+            }
+        }
         /// 服务风险金
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponseRiskFund {
             /// 风险名称
             ///
@@ -2456,8 +3512,31 @@ pub mod by_out_order_no {
             /// 风险说明
             ///
             /// Example: `就餐的预估费用`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponseRiskFund {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("name", &self.name)?;
+                m.req("amount", &self.amount)?;
+                m.opt("description", &self.description)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseRiskFund {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.req("name")?,
+                    amount: o.req("amount")?,
+                    description: o.opt("description")?,
+                })
+            }
         }
         /// 风险名称
         ///
@@ -2642,35 +3721,50 @@ pub mod by_out_order_no {
             }
         }
         /// 服务时间
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseTimeRange {
             /// 服务开始时间
             ///
             /// Example: `20091225091010`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_time: Option<String>,
             /// 服务结束时间
             ///
             /// Example: `20091225121010`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_time: Option<String>,
             /// 服务开始时间备注
             ///
             /// Example: `备注1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_time_remark: Option<String>,
             /// 服务结束时间备注
             ///
             /// Example: `备注2`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_time_remark: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponseTimeRange {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("start_time", &self.start_time)?;
+                m.opt("end_time", &self.end_time)?;
+                m.opt("start_time_remark", &self.start_time_remark)?;
+                m.opt("end_time_remark", &self.end_time_remark)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseTimeRange {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    start_time: o.opt("start_time")?,
+                    end_time: o.opt("end_time")?,
+                    start_time_remark: o.opt("start_time_remark")?,
+                    end_time_remark: o.opt("end_time_remark")?,
+                })
+            }
         }
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/pay`
@@ -2694,35 +3788,41 @@ pub mod by_out_order_no {
             }
         }
         /// The request of `POST /v3/payscore/serviceorder/{out_order_no}/pay` (商户发起催收扣款API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 公众账号ID
             ///
             /// Example: `wxd678efh567hg6787`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub appid: Option<String>,
             /// 服务ID
             ///
             /// Example: `500001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub service_id: Option<String>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("appid", &self.appid)?;
+                m.opt("service_id", &self.service_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.opt("appid")?,
+                    service_id: o.opt("service_id")?,
+                })
+            }
+        }
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/pay` (商户发起催收扣款API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 公众账号ID
             ///
@@ -2731,7 +3831,6 @@ pub mod by_out_order_no {
             /// 商户号
             ///
             /// Example: `1230000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mchid: Option<String>,
             /// 商户服务订单号
             ///
@@ -2745,6 +3844,34 @@ pub mod by_out_order_no {
             ///
             /// Example: `15646546545165651651`
             pub order_id: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.opt("mchid", &self.mchid)?;
+                m.req("out_order_no", &self.out_order_no)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("order_id", &self.order_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    mchid: o.opt("mchid")?,
+                    out_order_no: o.req("out_order_no")?,
+                    service_id: o.req("service_id")?,
+                    order_id: o.req("order_id")?,
+                })
+            }
         }
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/send-pendingmessage`
@@ -2768,14 +3895,7 @@ pub mod by_out_order_no {
             }
         }
         /// The request of `POST /v3/payscore/serviceorder/{out_order_no}/send-pendingmessage` (下发服务费用待处理消息).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 服务ID
             ///
@@ -2784,7 +3904,6 @@ pub mod by_out_order_no {
             /// 后付费项目
             pub post_payments: Vec<PostRequestPostPayments>,
             /// 商户优惠
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
             /// 总金额
             ///
@@ -2795,67 +3914,125 @@ pub mod by_out_order_no {
             /// Example: `20231218`
             pub prepaid_time: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("post_payments", &self.post_payments)?;
+                m.opt("post_discounts", &self.post_discounts)?;
+                m.req("total_amount", &self.total_amount)?;
+                m.req("prepaid_time", &self.prepaid_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    service_id: o.req("service_id")?,
+                    post_payments: o.req("post_payments")?,
+                    post_discounts: o.opt("post_discounts")?,
+                    total_amount: o.req("total_amount")?,
+                    prepaid_time: o.req("prepaid_time")?,
+                })
+            }
+        }
         /// PostRequestPostDiscounts
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPostDiscounts {
             /// 优惠名称
             ///
             /// Example: `满20减1元`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 优惠说明
             ///
             /// Example: `不与其他优惠叠加`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: Option<String>,
             /// 优惠金额
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<f64>,
             /// 优惠数量
             ///
             /// Example: `2`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub count: Option<f64>,
         }
+        impl ::serde::Serialize for PostRequestPostDiscounts {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("name", &self.name)?;
+                m.opt("description", &self.description)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("count", &self.count)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.opt("name")?,
+                    description: o.opt("description")?,
+                    amount: o.opt("amount")?,
+                    count: o.opt("count")?,
+                })
+            }
+        }
         /// PostRequestPostPayments
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPostPayments {
             /// 付费名称
             ///
             /// Example: `就餐费用`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 付费金额
             ///
             /// Example: `40000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<f64>,
             /// 付费说明
             ///
             /// Example: `就餐人均100元`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: Option<String>,
             /// 付费数量
             ///
             /// Example: `4`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub count: Option<f64>,
+        }
+        impl ::serde::Serialize for PostRequestPostPayments {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("name", &self.name)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("description", &self.description)?;
+                m.opt("count", &self.count)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.opt("name")?,
+                    amount: o.opt("amount")?,
+                    description: o.opt("description")?,
+                    count: o.opt("count")?,
+                })
+            }
         }
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage`
@@ -2879,14 +4056,7 @@ pub mod by_out_order_no {
             }
         }
         /// The request of `POST /v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage` (下发服务预扣费消息).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 服务ID
             ///
@@ -2895,7 +4065,6 @@ pub mod by_out_order_no {
             /// 后付费项目
             pub post_payments: Vec<PostRequestPostPayments>,
             /// 商户优惠
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
             /// 总金额
             ///
@@ -2906,67 +4075,125 @@ pub mod by_out_order_no {
             /// Example: `20231218`
             pub prepaid_time: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("post_payments", &self.post_payments)?;
+                m.opt("post_discounts", &self.post_discounts)?;
+                m.req("total_amount", &self.total_amount)?;
+                m.req("prepaid_time", &self.prepaid_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    service_id: o.req("service_id")?,
+                    post_payments: o.req("post_payments")?,
+                    post_discounts: o.opt("post_discounts")?,
+                    total_amount: o.req("total_amount")?,
+                    prepaid_time: o.req("prepaid_time")?,
+                })
+            }
+        }
         /// PostRequestPostDiscounts
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPostDiscounts {
             /// 优惠名称
             ///
             /// Example: `满20减1元`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 优惠说明
             ///
             /// Example: `不与其他优惠叠加`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: Option<String>,
             /// 优惠金额
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<f64>,
             /// 优惠数量
             ///
             /// Example: `2`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub count: Option<f64>,
         }
+        impl ::serde::Serialize for PostRequestPostDiscounts {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("name", &self.name)?;
+                m.opt("description", &self.description)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("count", &self.count)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.opt("name")?,
+                    description: o.opt("description")?,
+                    amount: o.opt("amount")?,
+                    count: o.opt("count")?,
+                })
+            }
+        }
         /// PostRequestPostPayments
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPostPayments {
             /// 付费名称
             ///
             /// Example: `就餐费用`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 付费金额
             ///
             /// Example: `40000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<f64>,
             /// 付费说明
             ///
             /// Example: `就餐人均100元`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: Option<String>,
             /// 付费数量
             ///
             /// Example: `4`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub count: Option<f64>,
+        }
+        impl ::serde::Serialize for PostRequestPostPayments {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("name", &self.name)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("description", &self.description)?;
+                m.opt("count", &self.count)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.opt("name")?,
+                    amount: o.opt("amount")?,
+                    description: o.opt("description")?,
+                    count: o.opt("count")?,
+                })
+            }
         }
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/sync`
@@ -2990,14 +4217,7 @@ pub mod by_out_order_no {
             }
         }
         /// The request of `POST /v3/payscore/serviceorder/{out_order_no}/sync` (同步服务订单信息API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 公众账号ID
             ///
@@ -3010,35 +4230,66 @@ pub mod by_out_order_no {
             /// 场景类型
             ///
             /// Example: `Order_Paid`
-            #[serde(rename = "type")]
             pub type_: String,
             /// 内容信息详情
             pub detail: PostRequestDetail,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("type", &self.type_)?;
+                m.req("detail", &self.detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    service_id: o.req("service_id")?,
+                    type_: o.req("type")?,
+                    detail: o.req("detail")?,
+                })
+            }
+        }
         /// 内容信息详情
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDetail {
             /// 收款成功时间
             ///
             /// Example: `20091225091210`
             pub paid_time: String,
         }
+        impl ::serde::Serialize for PostRequestDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("paid_time", &self.paid_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    paid_time: o.req("paid_time")?,
+                })
+            }
+        }
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/sync` (同步服务订单信息API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 商户服务订单号
             ///
@@ -3067,45 +4318,34 @@ pub mod by_out_order_no {
             /// 订单状态说明
             ///
             /// Example: `MCH_COMPLETE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub state_description: Option<String>,
             /// 后付费项目
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub post_payments: Option<Vec<PostResponsePostPayments>>,
             /// 商户优惠
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
             /// 服务风险金
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub risk_fund: Option<PostResponseRiskFund>,
             /// 总金额
             ///
             /// Example: `40000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub total_amount: Option<f64>,
             /// 是否需要收款
             ///
             /// Example: `true`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub need_collection: Option<bool>,
             /// 收款信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub collection: Option<PostResponseCollection>,
             /// 服务时间
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub time_range: Option<PostResponseTimeRange>,
             /// 服务位置
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub location: Option<PostResponseLocation>,
             /// 附加数据
             ///
             /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 商户回调地址
             ///
             /// Example: `https://api.test.com`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub notify_url: Option<String>,
             /// 服务商公众号下的用户标识
             ///
@@ -3116,15 +4356,64 @@ pub mod by_out_order_no {
             /// Example: `0000300001201908301055157220022`
             pub order_id: String,
         }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_order_no", &self.out_order_no)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("appid", &self.appid)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("service_introduction", &self.service_introduction)?;
+                m.req("state", &self.state)?;
+                m.opt("state_description", &self.state_description)?;
+                m.opt("post_payments", &self.post_payments)?;
+                m.opt("post_discounts", &self.post_discounts)?;
+                m.opt("risk_fund", &self.risk_fund)?;
+                m.opt("total_amount", &self.total_amount)?;
+                m.opt("need_collection", &self.need_collection)?;
+                m.opt("collection", &self.collection)?;
+                m.opt("time_range", &self.time_range)?;
+                m.opt("location", &self.location)?;
+                m.opt("attach", &self.attach)?;
+                m.opt("notify_url", &self.notify_url)?;
+                m.req("openid", &self.openid)?;
+                m.req("order_id", &self.order_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_order_no: o.req("out_order_no")?,
+                    service_id: o.req("service_id")?,
+                    appid: o.req("appid")?,
+                    mchid: o.req("mchid")?,
+                    service_introduction: o.req("service_introduction")?,
+                    state: o.req("state")?,
+                    state_description: o.opt("state_description")?,
+                    post_payments: o.opt("post_payments")?,
+                    post_discounts: o.opt("post_discounts")?,
+                    risk_fund: o.opt("risk_fund")?,
+                    total_amount: o.opt("total_amount")?,
+                    need_collection: o.opt("need_collection")?,
+                    collection: o.opt("collection")?,
+                    time_range: o.opt("time_range")?,
+                    location: o.opt("location")?,
+                    attach: o.opt("attach")?,
+                    notify_url: o.opt("notify_url")?,
+                    openid: o.req("openid")?,
+                    order_id: o.req("order_id")?,
+                })
+            }
+        }
         /// 收款信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseCollection {
             /// 收款状态
             ///
@@ -3133,145 +4422,220 @@ pub mod by_out_order_no {
             /// 总收款金额
             ///
             /// Example: `50000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub total_amount: Option<f64>,
             /// 待收金额
             ///
             /// Example: `40000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub paying_amount: Option<f64>,
             /// 已收金额
             ///
             /// Example: `10000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub paid_amount: Option<f64>,
             /// 收款明细列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub details: Option<Vec<PostResponseCollectionDetails>>,
             /// 收款银行
             ///
             /// Example: `example_bank_type`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_type: Option<String>,
         }
+        impl ::serde::Serialize for PostResponseCollection {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("state", &self.state)?;
+                m.opt("total_amount", &self.total_amount)?;
+                m.opt("paying_amount", &self.paying_amount)?;
+                m.opt("paid_amount", &self.paid_amount)?;
+                m.opt("details", &self.details)?;
+                m.opt("bank_type", &self.bank_type)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseCollection {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    state: o.req("state")?,
+                    total_amount: o.opt("total_amount")?,
+                    paying_amount: o.opt("paying_amount")?,
+                    paid_amount: o.opt("paid_amount")?,
+                    details: o.opt("details")?,
+                    bank_type: o.opt("bank_type")?,
+                })
+            }
+        }
         /// PostResponseCollectionDetails
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseCollectionDetails {
             /// 单笔收款金额
             ///
             /// Example: `10000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<f64>,
             /// 收款成功渠道
             ///
             /// Example: `NEWTON`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub paid_type: Option<String>,
             /// 收款成功时间
             ///
             /// Example: `20091225091210`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub paid_time: Option<String>,
             /// 微信支付交易单号
             ///
             /// Example: `15646546545165651651`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transaction_id: Option<String>,
         }
+        impl ::serde::Serialize for PostResponseCollectionDetails {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("paid_type", &self.paid_type)?;
+                m.opt("paid_time", &self.paid_time)?;
+                m.opt("transaction_id", &self.transaction_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseCollectionDetails {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    amount: o.opt("amount")?,
+                    paid_type: o.opt("paid_type")?,
+                    paid_time: o.opt("paid_time")?,
+                    transaction_id: o.opt("transaction_id")?,
+                })
+            }
+        }
         /// 服务位置
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseLocation {
             /// 服务开始地点
             ///
             /// Example: `嗨客时尚主题展餐厅`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_location: Option<String>,
             /// 服务结束地点
             ///
             /// Example: `嗨客时尚主题展餐厅`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_location: Option<String>,
         }
+        impl ::serde::Serialize for PostResponseLocation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("start_location", &self.start_location)?;
+                m.opt("end_location", &self.end_location)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseLocation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    start_location: o.opt("start_location")?,
+                    end_location: o.opt("end_location")?,
+                })
+            }
+        }
         /// PostResponsePostDiscounts
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePostDiscounts {
             /// 优惠名称
             ///
             /// Example: `满20减1元`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 优惠说明
             ///
             /// Example: `不与其他优惠叠加`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: Option<String>,
             /// 优惠金额
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<f64>,
         }
+        impl ::serde::Serialize for PostResponsePostDiscounts {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("name", &self.name)?;
+                m.opt("description", &self.description)?;
+                m.opt("amount", &self.amount)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponsePostDiscounts {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.opt("name")?,
+                    description: o.opt("description")?,
+                    amount: o.opt("amount")?,
+                })
+            }
+        }
         /// PostResponsePostPayments
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePostPayments {
             /// 付费名称
             ///
             /// Example: `就餐费用`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 付费金额
             ///
             /// Example: `40000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<f64>,
             /// 付费说明
             ///
             /// Example: `就餐人均100元`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: Option<String>,
             /// 付费数量
             ///
             /// Example: `4`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub count: Option<f64>,
         }
+        impl ::serde::Serialize for PostResponsePostPayments {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("name", &self.name)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("description", &self.description)?;
+                m.opt("count", &self.count)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponsePostPayments {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.opt("name")?,
+                    amount: o.opt("amount")?,
+                    description: o.opt("description")?,
+                    count: o.opt("count")?,
+                })
+            }
+        }
         /// 服务风险金
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseRiskFund {
             /// 风险名称
             ///
@@ -3284,39 +4648,77 @@ pub mod by_out_order_no {
             /// 风险说明
             ///
             /// Example: `就餐的预估费用`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: Option<String>,
         }
+        impl ::serde::Serialize for PostResponseRiskFund {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("name", &self.name)?;
+                m.req("amount", &self.amount)?;
+                m.opt("description", &self.description)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseRiskFund {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.req("name")?,
+                    amount: o.req("amount")?,
+                    description: o.opt("description")?,
+                })
+            }
+        }
         /// 服务时间
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseTimeRange {
             /// 服务开始时间
             ///
             /// Example: `20091225091010`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_time: Option<String>,
             /// 服务结束时间
             ///
             /// Example: `20091225121010`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_time: Option<String>,
             /// 服务开始时间备注
             ///
             /// Example: `备注1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_time_remark: Option<String>,
             /// 服务结束时间备注
             ///
             /// Example: `备注2`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_time_remark: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponseTimeRange {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("start_time", &self.start_time)?;
+                m.opt("end_time", &self.end_time)?;
+                m.opt("start_time_remark", &self.start_time_remark)?;
+                m.opt("end_time_remark", &self.end_time_remark)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseTimeRange {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    start_time: o.opt("start_time")?,
+                    end_time: o.opt("end_time")?,
+                    start_time_remark: o.opt("start_time_remark")?,
+                    end_time_remark: o.opt("end_time_remark")?,
+                })
+            }
         }
     }
 }
@@ -3338,7 +4740,7 @@ pub mod direct_complete {
         }
     }
     /// The request of `POST /v3/payscore/serviceorder/direct-complete` (创单结单合并API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 商户服务订单号
         ///
@@ -3353,88 +4755,166 @@ pub mod direct_complete {
         /// Example: `500001`
         pub service_id: String,
         /// 后付费项目
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub post_payments: Option<Vec<crate::types::PostPayment>>,
         /// 后付费商户优惠
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub post_discounts: Option<Vec<crate::types::PostDiscount>>,
         /// 服务时间段
         pub time_range: PostRequestTimeRange,
         /// 服务位置
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub location: Option<PostRequestLocation>,
         /// 服务信息
         ///
         /// Example: `某某酒店`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub service_introduction: Option<String>,
         /// 商户数据包
         ///
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub attach: Option<String>,
         /// 商户回调地址
         ///
         /// Example: `https://api.test.com`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub notify_url: Option<String>,
         /// 用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub openid: Option<String>,
         /// 总金额
         ///
         /// Example: `50000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_amount: Option<i64>,
         /// 微信支付服务分账标记
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub profit_sharing: Option<bool>,
         /// 订单优惠标记
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_tag: Option<String>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("appid", &self.appid)?;
+            m.req("service_id", &self.service_id)?;
+            m.opt("post_payments", &self.post_payments)?;
+            m.opt("post_discounts", &self.post_discounts)?;
+            m.req("time_range", &self.time_range)?;
+            m.opt("location", &self.location)?;
+            m.opt("service_introduction", &self.service_introduction)?;
+            m.opt("attach", &self.attach)?;
+            m.opt("notify_url", &self.notify_url)?;
+            m.opt("openid", &self.openid)?;
+            m.opt("total_amount", &self.total_amount)?;
+            m.opt("profit_sharing", &self.profit_sharing)?;
+            m.opt("goods_tag", &self.goods_tag)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_order_no: o.req("out_order_no")?,
+                appid: o.req("appid")?,
+                service_id: o.req("service_id")?,
+                post_payments: o.opt("post_payments")?,
+                post_discounts: o.opt("post_discounts")?,
+                time_range: o.req("time_range")?,
+                location: o.opt("location")?,
+                service_introduction: o.opt("service_introduction")?,
+                attach: o.opt("attach")?,
+                notify_url: o.opt("notify_url")?,
+                openid: o.opt("openid")?,
+                total_amount: o.opt("total_amount")?,
+                profit_sharing: o.opt("profit_sharing")?,
+                goods_tag: o.opt("goods_tag")?,
+            })
+        }
+    }
     /// 服务位置
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestLocation {
         /// 服务开始地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_location: Option<String>,
         /// 服务结束地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_location: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestLocation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("start_location", &self.start_location)?;
+            m.opt("end_location", &self.end_location)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestLocation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                start_location: o.opt("start_location")?,
+                end_location: o.opt("end_location")?,
+            })
+        }
+    }
     /// 服务时间段
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestTimeRange {
         /// 服务开始时间
         ///
         /// Example: `20091225091010`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_time: Option<String>,
         /// 服务开始时间备注
         ///
         /// Example: `开始租借时间`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_time_remark: Option<String>,
         /// 服务结束时间
         ///
         /// Example: `20091225121010`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time: Option<String>,
         /// 服务结束时间备注
         ///
         /// Example: `租借结束时间`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time_remark: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestTimeRange {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("start_time", &self.start_time)?;
+            m.opt("start_time_remark", &self.start_time_remark)?;
+            m.opt("end_time", &self.end_time)?;
+            m.opt("end_time_remark", &self.end_time_remark)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestTimeRange {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                start_time: o.opt("start_time")?,
+                start_time_remark: o.opt("start_time_remark")?,
+                end_time: o.opt("end_time")?,
+                end_time_remark: o.opt("end_time_remark")?,
+            })
+        }
+    }
     /// The response of `POST /v3/payscore/serviceorder/direct-complete` (创单结单合并API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 商户服务订单号
         ///
@@ -3449,15 +4929,12 @@ pub mod direct_complete {
         /// Example: `500001`
         pub service_id: String,
         /// 后付费项目
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub post_payments: Option<Vec<crate::types::PostPayment>>,
         /// 后付费商户优惠
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub post_discounts: Option<Vec<crate::types::PostDiscount>>,
         /// 服务时间段
         pub time_range: PostResponseTimeRange,
         /// 服务位置
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub location: Option<PostResponseLocation>,
         /// 服务信息
         ///
@@ -3478,32 +4955,97 @@ pub mod direct_complete {
         /// 商户数据包
         ///
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub attach: Option<String>,
         /// 商户回调地址
         ///
         /// Example: `https://api.test.com`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub notify_url: Option<String>,
         /// 总金额
         ///
         /// Example: `50000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_amount: Option<i64>,
     }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("appid", &self.appid)?;
+            m.req("service_id", &self.service_id)?;
+            m.opt("post_payments", &self.post_payments)?;
+            m.opt("post_discounts", &self.post_discounts)?;
+            m.req("time_range", &self.time_range)?;
+            m.opt("location", &self.location)?;
+            m.req("service_introduction", &self.service_introduction)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("order_id", &self.order_id)?;
+            m.req("state", &self.state)?;
+            m.req("state_description", &self.state_description)?;
+            m.opt("attach", &self.attach)?;
+            m.opt("notify_url", &self.notify_url)?;
+            m.opt("total_amount", &self.total_amount)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_order_no: o.req("out_order_no")?,
+                appid: o.req("appid")?,
+                service_id: o.req("service_id")?,
+                post_payments: o.opt("post_payments")?,
+                post_discounts: o.opt("post_discounts")?,
+                time_range: o.req("time_range")?,
+                location: o.opt("location")?,
+                service_introduction: o.req("service_introduction")?,
+                mchid: o.req("mchid")?,
+                order_id: o.req("order_id")?,
+                state: o.req("state")?,
+                state_description: o.req("state_description")?,
+                attach: o.opt("attach")?,
+                notify_url: o.opt("notify_url")?,
+                total_amount: o.opt("total_amount")?,
+            })
+        }
+    }
     /// 服务位置
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseLocation {
         /// 服务开始地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_location: Option<String>,
         /// 服务结束地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_location: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponseLocation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("start_location", &self.start_location)?;
+            m.opt("end_location", &self.end_location)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseLocation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                start_location: o.opt("start_location")?,
+                end_location: o.opt("end_location")?,
+            })
+        }
     }
     /// 服务订单状态
     ///
@@ -3622,27 +5164,49 @@ pub mod direct_complete {
         }
     }
     /// 服务时间段
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseTimeRange {
         /// 服务开始时间
         ///
         /// Example: `20091225091010`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_time: Option<String>,
         /// 服务开始时间备注
         ///
         /// Example: `开始租借时间`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_time_remark: Option<String>,
         /// 服务结束时间
         ///
         /// Example: `20091225121010`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time: Option<String>,
         /// 服务结束时间备注
         ///
         /// Example: `租借结束时间`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time_remark: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponseTimeRange {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("start_time", &self.start_time)?;
+            m.opt("start_time_remark", &self.start_time_remark)?;
+            m.opt("end_time", &self.end_time)?;
+            m.opt("end_time_remark", &self.end_time_remark)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseTimeRange {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                start_time: o.opt("start_time")?,
+                start_time_remark: o.opt("start_time_remark")?,
+                end_time: o.opt("end_time")?,
+                end_time_remark: o.opt("end_time_remark")?,
+            })
+        }
     }
 }

@@ -16,7 +16,7 @@ impl<'a> Servicepayondeliveryorder<'a> {
     }
 }
 /// The request of `POST /v3/payscore/servicepayondeliveryorder` (创建先用后付订单).
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 商户服务订单号
     ///
@@ -35,22 +35,18 @@ pub struct PostRequest {
     /// Example: `某某酒店`
     pub service_introduction: String,
     /// `post_payments`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub post_payments: Option<Vec<PostRequestPostPayments>>,
     /// `post_discounts`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
     /// 服务时间段
     pub time_range: PostRequestTimeRange,
     /// 服务位置
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub location: Option<PostRequestLocation>,
     /// 订单风险金
     pub risk_fund: PostRequestRiskFund,
     /// 商户数据包
     ///
     /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub attach: Option<String>,
     /// 商户回调地址
     ///
@@ -59,35 +55,100 @@ pub struct PostRequest {
     /// 用户标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub openid: Option<String>,
     /// 是否需要用户确认
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub need_user_confirm: Option<bool>,
     /// 商户号
     ///
     /// Example: `1230000109`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub mchid: Option<String>,
     /// 先用后付购物详情
     pub shopping_info: PostRequestShoppingInfo,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("out_order_no", &self.out_order_no)?;
+        m.req("appid", &self.appid)?;
+        m.req("service_id", &self.service_id)?;
+        m.req("service_introduction", &self.service_introduction)?;
+        m.opt("post_payments", &self.post_payments)?;
+        m.opt("post_discounts", &self.post_discounts)?;
+        m.req("time_range", &self.time_range)?;
+        m.opt("location", &self.location)?;
+        m.req("risk_fund", &self.risk_fund)?;
+        m.opt("attach", &self.attach)?;
+        m.req("notify_url", &self.notify_url)?;
+        m.opt("openid", &self.openid)?;
+        m.opt("need_user_confirm", &self.need_user_confirm)?;
+        m.opt("mchid", &self.mchid)?;
+        m.req("shopping_info", &self.shopping_info)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            out_order_no: o.req("out_order_no")?,
+            appid: o.req("appid")?,
+            service_id: o.req("service_id")?,
+            service_introduction: o.req("service_introduction")?,
+            post_payments: o.opt("post_payments")?,
+            post_discounts: o.opt("post_discounts")?,
+            time_range: o.req("time_range")?,
+            location: o.opt("location")?,
+            risk_fund: o.req("risk_fund")?,
+            attach: o.opt("attach")?,
+            notify_url: o.req("notify_url")?,
+            openid: o.opt("openid")?,
+            need_user_confirm: o.opt("need_user_confirm")?,
+            mchid: o.opt("mchid")?,
+            shopping_info: o.req("shopping_info")?,
+        })
+    }
+}
 /// 服务位置
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestLocation {
     /// 服务开始地点
     ///
     /// Example: `嗨客时尚主题展餐厅`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub start_location: Option<String>,
     /// 服务结束地点
     ///
     /// Example: `嗨客时尚主题展餐厅`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_location: Option<String>,
 }
+impl ::serde::Serialize for PostRequestLocation {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("start_location", &self.start_location)?;
+        m.opt("end_location", &self.end_location)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestLocation {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            start_location: o.opt("start_location")?,
+            end_location: o.opt("end_location")?,
+        })
+    }
+}
 /// 后付费商户优惠
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestPostDiscounts {
     /// 优惠名称
     ///
@@ -100,16 +161,40 @@ pub struct PostRequestPostDiscounts {
     /// 优惠金额
     ///
     /// Example: `100`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: Option<i64>,
     /// 优惠数量
     ///
     /// Example: `2`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: Option<i64>,
 }
+impl ::serde::Serialize for PostRequestPostDiscounts {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("name", &self.name)?;
+        m.req("description", &self.description)?;
+        m.opt("amount", &self.amount)?;
+        m.opt("count", &self.count)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            name: o.req("name")?,
+            description: o.req("description")?,
+            amount: o.opt("amount")?,
+            count: o.opt("count")?,
+        })
+    }
+}
 /// 后付费项目
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestPostPayments {
     /// 付费项目名称
     ///
@@ -118,21 +203,44 @@ pub struct PostRequestPostPayments {
     /// 金额
     ///
     /// Example: `40000`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: Option<i64>,
     /// 计费说明
     ///
     /// Example: `就餐人均100元，服务费：100/小时`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: Option<String>,
     /// 付费数量
     ///
     /// Example: `4`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: Option<i64>,
 }
+impl ::serde::Serialize for PostRequestPostPayments {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("name", &self.name)?;
+        m.opt("amount", &self.amount)?;
+        m.opt("description", &self.description)?;
+        m.opt("count", &self.count)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            name: o.req("name")?,
+            amount: o.opt("amount")?,
+            description: o.opt("description")?,
+            count: o.opt("count")?,
+        })
+    }
+}
 /// 订单风险金
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestRiskFund {
     /// 风险金名称
     pub name: PostRequestRiskFundName,
@@ -143,8 +251,31 @@ pub struct PostRequestRiskFund {
     /// 风险说明
     ///
     /// Example: `就餐的预估费用`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: Option<String>,
+}
+impl ::serde::Serialize for PostRequestRiskFund {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("name", &self.name)?;
+        m.req("amount", &self.amount)?;
+        m.opt("description", &self.description)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestRiskFund {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            name: o.req("name")?,
+            amount: o.req("amount")?,
+            description: o.opt("description")?,
+        })
+    }
 }
 /// 风险金名称
 ///
@@ -207,20 +338,43 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestRiskFundName {
     }
 }
 /// 先用后付购物详情
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestShoppingInfo {
     /// 实际购物商家公众号ID
     ///
     /// Example: `wxd678efh567hg6787`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub real_merchant_appid: Option<String>,
     /// 单详跳转链接
     pub jump_link: PostRequestShoppingInfoJumpLink,
     /// 商品列表
     pub goods: Vec<PostRequestShoppingInfoGoods>,
 }
+impl ::serde::Serialize for PostRequestShoppingInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("real_merchant_appid", &self.real_merchant_appid)?;
+        m.req("jump_link", &self.jump_link)?;
+        m.req("goods", &self.goods)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            real_merchant_appid: o.opt("real_merchant_appid")?,
+            jump_link: o.req("jump_link")?,
+            goods: o.req("goods")?,
+        })
+    }
+}
 /// PostRequestShoppingInfoGoods
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestShoppingInfoGoods {
     /// 商品名称
     ///
@@ -237,21 +391,69 @@ pub struct PostRequestShoppingInfoGoods {
     /// Example: `4`
     pub count: i64,
     /// 商品品类ID
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub category_id: Option<Vec<String>>,
 }
+impl ::serde::Serialize for PostRequestShoppingInfoGoods {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("name", &self.name)?;
+        m.req("picture", &self.picture)?;
+        m.req("amount", &self.amount)?;
+        m.req("count", &self.count)?;
+        m.opt("category_id", &self.category_id)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfoGoods {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            name: o.req("name")?,
+            picture: o.req("picture")?,
+            amount: o.req("amount")?,
+            count: o.req("count")?,
+            category_id: o.opt("category_id")?,
+        })
+    }
+}
 /// 单详跳转链接
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestShoppingInfoJumpLink {
     /// 跳转链接类型
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub jump_link_type: Option<PostRequestShoppingInfoJumpLinkJumpLinkType>,
     /// 小程序跳转AppID
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub appid: Option<String>,
     /// 小程序跳转path
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub path: Option<String>,
+}
+impl ::serde::Serialize for PostRequestShoppingInfoJumpLink {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("jump_link_type", &self.jump_link_type)?;
+        m.opt("appid", &self.appid)?;
+        m.opt("path", &self.path)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfoJumpLink {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            jump_link_type: o.opt("jump_link_type")?,
+            appid: o.opt("appid")?,
+            path: o.opt("path")?,
+        })
+    }
 }
 /// 跳转链接类型
 ///
@@ -302,7 +504,7 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfoJumpLinkJumpLinkT
     }
 }
 /// 服务时间段
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestTimeRange {
     /// 服务开始时间
     ///
@@ -311,21 +513,44 @@ pub struct PostRequestTimeRange {
     /// 服务开始时间备注
     ///
     /// Example: `备注1`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub start_time_remark: Option<String>,
     /// 服务结束时间
     ///
     /// Example: `20091225121010`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_time: Option<String>,
     /// 服务结束时间备注
     ///
     /// Example: `备注2`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_time_remark: Option<String>,
 }
+impl ::serde::Serialize for PostRequestTimeRange {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("start_time", &self.start_time)?;
+        m.opt("start_time_remark", &self.start_time_remark)?;
+        m.opt("end_time", &self.end_time)?;
+        m.opt("end_time_remark", &self.end_time_remark)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestTimeRange {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            start_time: o.req("start_time")?,
+            start_time_remark: o.opt("start_time_remark")?,
+            end_time: o.opt("end_time")?,
+            end_time_remark: o.opt("end_time_remark")?,
+        })
+    }
+}
 /// The response of `POST /v3/payscore/servicepayondeliveryorder` (创建先用后付订单).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 公众账号ID
     ///
@@ -354,32 +579,24 @@ pub struct PostResponse {
     /// 订单状态说明
     ///
     /// Example: `MCH_COMPLETE`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub state_description: Option<String>,
     /// 后付费项目
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub post_payments: Option<Vec<PostResponsePostPayments>>,
     /// 后付费商户优惠
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
     /// 服务风险金
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub risk_fund: Option<PostResponseRiskFund>,
     /// 服务时间段
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub time_range: Option<PostResponseTimeRange>,
     /// 服务位置
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub location: Option<PostResponseLocation>,
     /// 商户数据包
     ///
     /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub attach: Option<String>,
     /// 商户回调地址
     ///
     /// Example: `https://api.test.com`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notify_url: Option<String>,
     /// 微信支付服务订单号
     ///
@@ -390,73 +607,188 @@ pub struct PostResponse {
     /// Example: `DJIOSQPYWDxsjdldeuwhdodwxasd_dDiodnwjh9we`
     pub package: String,
     /// 先用后付购物详情
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub shopping_info: Option<PostResponseShoppingInfo>,
 }
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("appid", &self.appid)?;
+        m.req("mchid", &self.mchid)?;
+        m.req("out_order_no", &self.out_order_no)?;
+        m.req("service_id", &self.service_id)?;
+        m.req("service_introduction", &self.service_introduction)?;
+        m.req("state", &self.state)?;
+        m.opt("state_description", &self.state_description)?;
+        m.opt("post_payments", &self.post_payments)?;
+        m.opt("post_discounts", &self.post_discounts)?;
+        m.opt("risk_fund", &self.risk_fund)?;
+        m.opt("time_range", &self.time_range)?;
+        m.opt("location", &self.location)?;
+        m.opt("attach", &self.attach)?;
+        m.opt("notify_url", &self.notify_url)?;
+        m.req("order_id", &self.order_id)?;
+        m.req("package", &self.package)?;
+        m.opt("shopping_info", &self.shopping_info)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            appid: o.req("appid")?,
+            mchid: o.req("mchid")?,
+            out_order_no: o.req("out_order_no")?,
+            service_id: o.req("service_id")?,
+            service_introduction: o.req("service_introduction")?,
+            state: o.req("state")?,
+            state_description: o.opt("state_description")?,
+            post_payments: o.opt("post_payments")?,
+            post_discounts: o.opt("post_discounts")?,
+            risk_fund: o.opt("risk_fund")?,
+            time_range: o.opt("time_range")?,
+            location: o.opt("location")?,
+            attach: o.opt("attach")?,
+            notify_url: o.opt("notify_url")?,
+            order_id: o.req("order_id")?,
+            package: o.req("package")?,
+            shopping_info: o.opt("shopping_info")?,
+        })
+    }
+}
 /// 服务位置
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseLocation {
     /// 服务开始地点
     ///
     /// Example: `嗨客时尚主题展餐厅`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub start_location: Option<String>,
     /// 服务结束地点
     ///
     /// Example: `嗨客时尚主题展餐厅`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_location: Option<String>,
 }
+impl ::serde::Serialize for PostResponseLocation {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("start_location", &self.start_location)?;
+        m.opt("end_location", &self.end_location)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponseLocation {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            start_location: o.opt("start_location")?,
+            end_location: o.opt("end_location")?,
+        })
+    }
+}
 /// PostResponsePostDiscounts
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponsePostDiscounts {
     /// 优惠名称
     ///
     /// Example: `满20减1元`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: Option<String>,
     /// 优惠说明
     ///
     /// Example: `不与其他优惠叠加`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: Option<String>,
     /// 优惠金额
     ///
     /// Example: `100`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: Option<f64>,
     /// 优惠数量
     ///
     /// Example: `2`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: Option<f64>,
 }
+impl ::serde::Serialize for PostResponsePostDiscounts {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("name", &self.name)?;
+        m.opt("description", &self.description)?;
+        m.opt("amount", &self.amount)?;
+        m.opt("count", &self.count)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponsePostDiscounts {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            name: o.opt("name")?,
+            description: o.opt("description")?,
+            amount: o.opt("amount")?,
+            count: o.opt("count")?,
+        })
+    }
+}
 /// PostResponsePostPayments
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponsePostPayments {
     /// 付费名称
     ///
     /// Example: `就餐费用`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: Option<String>,
     /// 付费金额
     ///
     /// Example: `40000`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: Option<f64>,
     /// 付费说明
     ///
     /// Example: `就餐人均100元`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: Option<String>,
     /// 付费数量
     ///
     /// Example: `4`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: Option<f64>,
 }
+impl ::serde::Serialize for PostResponsePostPayments {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("name", &self.name)?;
+        m.opt("amount", &self.amount)?;
+        m.opt("description", &self.description)?;
+        m.opt("count", &self.count)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponsePostPayments {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            name: o.opt("name")?,
+            amount: o.opt("amount")?,
+            description: o.opt("description")?,
+            count: o.opt("count")?,
+        })
+    }
+}
 /// 服务风险金
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseRiskFund {
     /// 风险名称
     ///
@@ -469,24 +801,70 @@ pub struct PostResponseRiskFund {
     /// 风险说明
     ///
     /// Example: `就餐的预估费用`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: Option<String>,
 }
+impl ::serde::Serialize for PostResponseRiskFund {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("name", &self.name)?;
+        m.req("amount", &self.amount)?;
+        m.opt("description", &self.description)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponseRiskFund {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            name: o.req("name")?,
+            amount: o.req("amount")?,
+            description: o.opt("description")?,
+        })
+    }
+}
 /// 先用后付购物详情
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseShoppingInfo {
     /// 实际购物商家公众号ID
     ///
     /// Example: `wxd678efh567hg6787`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub real_merchant_appid: Option<String>,
     /// 单详跳转链接
     pub jump_link: PostResponseShoppingInfoJumpLink,
     /// 商品列表
     pub goods: Vec<PostResponseShoppingInfoGoods>,
 }
+impl ::serde::Serialize for PostResponseShoppingInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("real_merchant_appid", &self.real_merchant_appid)?;
+        m.req("jump_link", &self.jump_link)?;
+        m.req("goods", &self.goods)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponseShoppingInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            real_merchant_appid: o.opt("real_merchant_appid")?,
+            jump_link: o.req("jump_link")?,
+            goods: o.req("goods")?,
+        })
+    }
+}
 /// PostResponseShoppingInfoGoods
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseShoppingInfoGoods {
     /// 商品名称
     ///
@@ -503,11 +881,38 @@ pub struct PostResponseShoppingInfoGoods {
     /// Example: `1`
     pub count: f64,
     /// 商品品类ID
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub category_id: Option<Vec<String>>,
 }
+impl ::serde::Serialize for PostResponseShoppingInfoGoods {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("name", &self.name)?;
+        m.req("picture", &self.picture)?;
+        m.req("amount", &self.amount)?;
+        m.req("count", &self.count)?;
+        m.opt("category_id", &self.category_id)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponseShoppingInfoGoods {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            name: o.req("name")?,
+            picture: o.req("picture")?,
+            amount: o.req("amount")?,
+            count: o.req("count")?,
+            category_id: o.opt("category_id")?,
+        })
+    }
+}
 /// 单详跳转链接
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseShoppingInfoJumpLink {
     /// 跳转链接类型
     ///
@@ -516,35 +921,79 @@ pub struct PostResponseShoppingInfoJumpLink {
     /// 小程序跳转AppID
     ///
     /// Example: `wxd678efh567hg6787`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub appid: Option<String>,
     /// 小程序跳转path
     ///
     /// Example: `/page/order/orderid=PO213412451223`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub path: Option<String>,
 }
+impl ::serde::Serialize for PostResponseShoppingInfoJumpLink {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("jump_link_type", &self.jump_link_type)?;
+        m.opt("appid", &self.appid)?;
+        m.opt("path", &self.path)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponseShoppingInfoJumpLink {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            jump_link_type: o.req("jump_link_type")?,
+            appid: o.opt("appid")?,
+            path: o.opt("path")?,
+        })
+    }
+}
 /// 服务时间段
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseTimeRange {
     /// 服务开始时间
     ///
     /// Example: `20091225091010`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub start_time: Option<String>,
     /// 服务结束时间
     ///
     /// Example: `20091225121010`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_time: Option<String>,
     /// 服务开始时间备注
     ///
     /// Example: `备注1`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub start_time_remark: Option<String>,
     /// 服务结束时间备注
     ///
     /// Example: `备注2`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_time_remark: Option<String>,
+}
+impl ::serde::Serialize for PostResponseTimeRange {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("start_time", &self.start_time)?;
+        m.opt("end_time", &self.end_time)?;
+        m.opt("start_time_remark", &self.start_time_remark)?;
+        m.opt("end_time_remark", &self.end_time_remark)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponseTimeRange {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            start_time: o.opt("start_time")?,
+            end_time: o.opt("end_time")?,
+            start_time_remark: o.opt("start_time_remark")?,
+            end_time_remark: o.opt("end_time_remark")?,
+        })
+    }
 }

@@ -51,14 +51,7 @@ pub mod partner {
             }
         }
         /// The request of `POST /v3/payscore/sign-plan/partner/serviceorder` (创建用户的签约计划详情对应的服务订单).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 支付分服务ID
             ///
@@ -83,17 +76,14 @@ pub mod partner {
             /// 子商户的AppID
             ///
             /// Example: `wxd678efh567hg6999`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 服务商公众号下的用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 子商户公众号下的用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_openid: Option<String>,
             /// 商户扣款成功回调通知的地址
             ///
@@ -106,48 +96,98 @@ pub mod partner {
             /// 服务时间
             pub time_range: PostRequestTimeRange,
             /// 服务位置
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub location: Option<PostRequestLocation>,
             /// 附加数据
             ///
             /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 商户侧订单号
             ///
             /// Example: `1514323JSVDFE1243252`
             pub out_trade_no: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("sign_plan_id", &self.sign_plan_id)?;
+                m.req("plan_detail_no", &self.plan_detail_no)?;
+                m.req("appid", &self.appid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("sub_openid", &self.sub_openid)?;
+                m.req("notify_url", &self.notify_url)?;
+                m.req("service_introduction", &self.service_introduction)?;
+                m.req("time_range", &self.time_range)?;
+                m.opt("location", &self.location)?;
+                m.opt("attach", &self.attach)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    service_id: o.req("service_id")?,
+                    sign_plan_id: o.req("sign_plan_id")?,
+                    plan_detail_no: o.req("plan_detail_no")?,
+                    appid: o.req("appid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    openid: o.opt("openid")?,
+                    sub_openid: o.opt("sub_openid")?,
+                    notify_url: o.req("notify_url")?,
+                    service_introduction: o.req("service_introduction")?,
+                    time_range: o.req("time_range")?,
+                    location: o.opt("location")?,
+                    attach: o.opt("attach")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                })
+            }
+        }
         /// 服务位置
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestLocation {
             /// 服务开始地点
             ///
             /// Example: `嗨客时尚主题展餐厅`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_location: Option<String>,
             /// 服务结束地点
             ///
             /// Example: `嗨客时尚主题展餐厅`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_location: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestLocation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("start_location", &self.start_location)?;
+                m.opt("end_location", &self.end_location)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestLocation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    start_location: o.opt("start_location")?,
+                    end_location: o.opt("end_location")?,
+                })
+            }
+        }
         /// 服务时间
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestTimeRange {
             /// 服务开始时间
             ///
@@ -156,28 +196,44 @@ pub mod partner {
             /// 服务结束时间
             ///
             /// Example: `20091225121010`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_time: Option<String>,
             /// 服务开始时间备注
             ///
             /// Example: `备注1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_time_remark: Option<String>,
             /// 服务结束时间备注
             ///
             /// Example: `备注2`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_time_remark: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestTimeRange {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("start_time", &self.start_time)?;
+                m.opt("end_time", &self.end_time)?;
+                m.opt("start_time_remark", &self.start_time_remark)?;
+                m.opt("end_time_remark", &self.end_time_remark)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestTimeRange {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    start_time: o.req("start_time")?,
+                    end_time: o.opt("end_time")?,
+                    start_time_remark: o.opt("start_time_remark")?,
+                    end_time_remark: o.opt("end_time_remark")?,
+                })
+            }
+        }
         /// The response of `POST /v3/payscore/sign-plan/partner/serviceorder` (创建用户的签约计划详情对应的服务订单).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 商户订单号
             ///
@@ -198,7 +254,6 @@ pub mod partner {
             /// 子商户公众号ID
             ///
             /// Example: `wxd678efh567hg6999`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 子商户商户号
             ///
@@ -215,131 +270,218 @@ pub mod partner {
             /// 订单状态说明
             ///
             /// Example: `USER_CONFIRM`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub state_description: Option<String>,
             /// 后付费项目
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub post_payments: Option<Vec<PostResponsePostPayments>>,
             /// 商户优惠
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
             /// 服务风险金
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub risk_fund: Option<PostResponseRiskFund>,
             /// 服务时间
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub time_range: Option<PostResponseTimeRange>,
             /// 服务位置
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub location: Option<PostResponseLocation>,
             /// 附加数据
             ///
             /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 商户回调地址
             ///
             /// Example: `https://api.test.com`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub notify_url: Option<String>,
             /// 微信支付服务订单号
             ///
             /// Example: `0000300001201908301055157220022`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub order_id: Option<String>,
         }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_order_no", &self.out_order_no)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("appid", &self.appid)?;
+                m.req("mchid", &self.mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("service_introduction", &self.service_introduction)?;
+                m.req("state", &self.state)?;
+                m.opt("state_description", &self.state_description)?;
+                m.opt("post_payments", &self.post_payments)?;
+                m.opt("post_discounts", &self.post_discounts)?;
+                m.opt("risk_fund", &self.risk_fund)?;
+                m.opt("time_range", &self.time_range)?;
+                m.opt("location", &self.location)?;
+                m.opt("attach", &self.attach)?;
+                m.opt("notify_url", &self.notify_url)?;
+                m.opt("order_id", &self.order_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_order_no: o.req("out_order_no")?,
+                    service_id: o.req("service_id")?,
+                    appid: o.req("appid")?,
+                    mchid: o.req("mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    service_introduction: o.req("service_introduction")?,
+                    state: o.req("state")?,
+                    state_description: o.opt("state_description")?,
+                    post_payments: o.opt("post_payments")?,
+                    post_discounts: o.opt("post_discounts")?,
+                    risk_fund: o.opt("risk_fund")?,
+                    time_range: o.opt("time_range")?,
+                    location: o.opt("location")?,
+                    attach: o.opt("attach")?,
+                    notify_url: o.opt("notify_url")?,
+                    order_id: o.opt("order_id")?,
+                })
+            }
+        }
         /// 服务位置
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseLocation {
             /// 服务开始地点
             ///
             /// Example: `嗨客时尚主题展餐厅`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_location: Option<String>,
             /// 服务结束地点
             ///
             /// Example: `嗨客时尚主题展餐厅`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_location: Option<String>,
         }
+        impl ::serde::Serialize for PostResponseLocation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("start_location", &self.start_location)?;
+                m.opt("end_location", &self.end_location)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseLocation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    start_location: o.opt("start_location")?,
+                    end_location: o.opt("end_location")?,
+                })
+            }
+        }
         /// PostResponsePostDiscounts
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePostDiscounts {
             /// 优惠名称
             ///
             /// Example: `享9折优惠`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 优惠金额
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<f64>,
         }
+        impl ::serde::Serialize for PostResponsePostDiscounts {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("name", &self.name)?;
+                m.opt("amount", &self.amount)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponsePostDiscounts {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.opt("name")?,
+                    amount: o.opt("amount")?,
+                })
+            }
+        }
         /// PostResponsePostPayments
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePostPayments {
             /// 付费名称
             ///
             /// Example: `瑜伽课程20节`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 付费金额
             ///
             /// Example: `40000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<f64>,
             /// 付费说明
             ///
             /// Example: `第6节课`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: Option<String>,
         }
+        impl ::serde::Serialize for PostResponsePostPayments {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("name", &self.name)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("description", &self.description)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponsePostPayments {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    name: o.opt("name")?,
+                    amount: o.opt("amount")?,
+                    description: o.opt("description")?,
+                })
+            }
+        }
         /// 服务风险金
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseRiskFund {
             /// 风险金额
             ///
             /// Example: `10000`
             pub amount: f64,
         }
+        impl ::serde::Serialize for PostResponseRiskFund {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("amount", &self.amount)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseRiskFund {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self { amount: o.req("amount")? })
+            }
+        }
         /// 服务时间
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseTimeRange {
             /// 服务开始时间
             ///
@@ -348,18 +490,41 @@ pub mod partner {
             /// 服务结束时间
             ///
             /// Example: `20091225121010`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_time: Option<String>,
             /// 服务开始时间备注
             ///
             /// Example: `备注1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_time_remark: Option<String>,
             /// 服务结束时间备注
             ///
             /// Example: `备注2`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_time_remark: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponseTimeRange {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("start_time", &self.start_time)?;
+                m.opt("end_time", &self.end_time)?;
+                m.opt("start_time_remark", &self.start_time_remark)?;
+                m.opt("end_time_remark", &self.end_time_remark)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseTimeRange {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    start_time: o.req("start_time")?,
+                    end_time: o.opt("end_time")?,
+                    start_time_remark: o.opt("start_time_remark")?,
+                    end_time_remark: o.opt("end_time_remark")?,
+                })
+            }
         }
     }
     /// `/v3/payscore/sign-plan/partner/user-sign-plans`
@@ -391,14 +556,7 @@ pub mod partner {
             }
         }
         /// The request of `POST /v3/payscore/sign-plan/partner/user-sign-plans` (创建用户的签约计划).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 支付分服务ID
             ///
@@ -419,17 +577,14 @@ pub mod partner {
             /// 子商户的AppID
             ///
             /// Example: `wxd678efh567hg6999`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 待签约用户在服务商应用下的OpenID
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 待签约用户在子商户应用下的OpenID
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_openid: Option<String>,
             /// 商户签约计划单号
             ///
@@ -442,15 +597,46 @@ pub mod partner {
             /// 签约计划对应的计划详情列表的商户侧单号信息
             pub sign_plan_detail: Vec<PostRequestSignPlanDetail>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("plan_id", &self.plan_id)?;
+                m.req("appid", &self.appid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("sub_openid", &self.sub_openid)?;
+                m.req("merchant_sign_plan_no", &self.merchant_sign_plan_no)?;
+                m.req("notify_url", &self.notify_url)?;
+                m.req("sign_plan_detail", &self.sign_plan_detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    service_id: o.req("service_id")?,
+                    plan_id: o.req("plan_id")?,
+                    appid: o.req("appid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    openid: o.opt("openid")?,
+                    sub_openid: o.opt("sub_openid")?,
+                    merchant_sign_plan_no: o.req("merchant_sign_plan_no")?,
+                    notify_url: o.req("notify_url")?,
+                    sign_plan_detail: o.req("sign_plan_detail")?,
+                })
+            }
+        }
         /// PostRequestSignPlanDetail
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSignPlanDetail {
             /// 计划明细序号
             ///
@@ -461,15 +647,30 @@ pub mod partner {
             /// Example: `1234323JKHDFE1243252`
             pub merchant_plan_detail_no: String,
         }
+        impl ::serde::Serialize for PostRequestSignPlanDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("plan_detail_no", &self.plan_detail_no)?;
+                m.req("merchant_plan_detail_no", &self.merchant_plan_detail_no)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestSignPlanDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    plan_detail_no: o.req("plan_detail_no")?,
+                    merchant_plan_detail_no: o.req("merchant_plan_detail_no")?,
+                })
+            }
+        }
         /// The response of `POST /v3/payscore/sign-plan/partner/user-sign-plans` (创建用户的签约计划).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 用户的签约计划
             pub sign_plan: PostResponseSignPlan,
@@ -478,15 +679,30 @@ pub mod partner {
             /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
             pub package: String,
         }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sign_plan", &self.sign_plan)?;
+                m.req("package", &self.package)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sign_plan: o.req("sign_plan")?,
+                    package: o.req("package")?,
+                })
+            }
+        }
         /// 用户的签约计划
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseSignPlan {
             /// 计划签约ID
             ///
@@ -495,12 +711,10 @@ pub mod partner {
             /// 签约计划用户服务商应用下的OpenID
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 签约计划用户子商户应用下的OpenID
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_openid: Option<String>,
             /// 计划所属服务
             ///
@@ -521,7 +735,6 @@ pub mod partner {
             /// 子商户AppID
             ///
             /// Example: `wxd678efh567hg6787`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 商户侧签约计划号
             ///
@@ -546,17 +759,14 @@ pub mod partner {
             /// 签约计划取消时间
             ///
             /// Example: `2021-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub cancel_sign_time: Option<String>,
             /// 签约计划取消类型
             ///
             /// Example: `NOT_CANCEL`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub cancel_sign_type: Option<String>,
             /// 签约计划取消原因
             ///
             /// Example: `用户放弃课程`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub cancel_reason: Option<String>,
             /// 签约计划的名称
             ///
@@ -579,23 +789,78 @@ pub mod partner {
             /// Example: `120000`
             pub total_actual_price: f64,
             /// 签约计划明细列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub signed_detail_list: Option<Vec<PostResponseSignPlanSignedDetailList>>,
             /// 签约时间
             ///
             /// Example: `2021-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sign_time: Option<String>,
         }
+        impl ::serde::Serialize for PostResponseSignPlan {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sign_plan_id", &self.sign_plan_id)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("sub_openid", &self.sub_openid)?;
+                m.req("service_id", &self.service_id)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("appid", &self.appid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("merchant_sign_plan_no", &self.merchant_sign_plan_no)?;
+                m.req("merchant_callback_url", &self.merchant_callback_url)?;
+                m.req("plan_id", &self.plan_id)?;
+                m.req("going_detail_no", &self.going_detail_no)?;
+                m.req("sign_state", &self.sign_state)?;
+                m.opt("cancel_sign_time", &self.cancel_sign_time)?;
+                m.opt("cancel_sign_type", &self.cancel_sign_type)?;
+                m.opt("cancel_reason", &self.cancel_reason)?;
+                m.req("plan_name", &self.plan_name)?;
+                m.req("plan_over_time", &self.plan_over_time)?;
+                m.req("total_origin_price", &self.total_origin_price)?;
+                m.req("deduction_quantity", &self.deduction_quantity)?;
+                m.req("total_actual_price", &self.total_actual_price)?;
+                m.opt("signed_detail_list", &self.signed_detail_list)?;
+                m.opt("sign_time", &self.sign_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseSignPlan {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sign_plan_id: o.req("sign_plan_id")?,
+                    openid: o.opt("openid")?,
+                    sub_openid: o.opt("sub_openid")?,
+                    service_id: o.req("service_id")?,
+                    mchid: o.req("mchid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    appid: o.req("appid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    merchant_sign_plan_no: o.req("merchant_sign_plan_no")?,
+                    merchant_callback_url: o.req("merchant_callback_url")?,
+                    plan_id: o.req("plan_id")?,
+                    going_detail_no: o.req("going_detail_no")?,
+                    sign_state: o.req("sign_state")?,
+                    cancel_sign_time: o.opt("cancel_sign_time")?,
+                    cancel_sign_type: o.opt("cancel_sign_type")?,
+                    cancel_reason: o.opt("cancel_reason")?,
+                    plan_name: o.req("plan_name")?,
+                    plan_over_time: o.req("plan_over_time")?,
+                    total_origin_price: o.req("total_origin_price")?,
+                    deduction_quantity: o.req("deduction_quantity")?,
+                    total_actual_price: o.req("total_actual_price")?,
+                    signed_detail_list: o.opt("signed_detail_list")?,
+                    sign_time: o.opt("sign_time")?,
+                })
+            }
+        }
         /// PostResponseSignPlanSignedDetailList
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseSignPlanSignedDetailList {
             /// 计划明细序号
             ///
@@ -608,7 +873,6 @@ pub mod partner {
             /// 计划明细优惠说明
             ///
             /// Example: `享9折优惠`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub plan_discount_description: Option<String>,
             /// 计划明细实际支付金额（单位分）
             ///
@@ -621,7 +885,6 @@ pub mod partner {
             /// 计划明细对应的支付分服务单号
             ///
             /// Example: `0000300001201908301055157220022`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub order_id: Option<String>,
             /// 商户侧计划明细使用订单号
             ///
@@ -634,23 +897,61 @@ pub mod partner {
             /// 计划明细对应订单实际支付金额（单位分）
             ///
             /// Example: `50000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub actual_pay_price: Option<f64>,
             /// 详情使用时间
             ///
             /// Example: `2021-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub use_time: Option<String>,
             /// 详情完成时间
             ///
             /// Example: `2021-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub complete_time: Option<String>,
             /// 详情取消时间
             ///
             /// Example: `2021-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub cancel_time: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponseSignPlanSignedDetailList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("plan_detail_no", &self.plan_detail_no)?;
+                m.req("original_price", &self.original_price)?;
+                m.opt("plan_discount_description", &self.plan_discount_description)?;
+                m.req("actual_price", &self.actual_price)?;
+                m.req("plan_detail_state", &self.plan_detail_state)?;
+                m.opt("order_id", &self.order_id)?;
+                m.req("merchant_plan_detail_no", &self.merchant_plan_detail_no)?;
+                m.req("plan_detail_name", &self.plan_detail_name)?;
+                m.opt("actual_pay_price", &self.actual_pay_price)?;
+                m.opt("use_time", &self.use_time)?;
+                m.opt("complete_time", &self.complete_time)?;
+                m.opt("cancel_time", &self.cancel_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseSignPlanSignedDetailList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    plan_detail_no: o.req("plan_detail_no")?,
+                    original_price: o.req("original_price")?,
+                    plan_discount_description: o.opt("plan_discount_description")?,
+                    actual_price: o.req("actual_price")?,
+                    plan_detail_state: o.req("plan_detail_state")?,
+                    order_id: o.opt("order_id")?,
+                    merchant_plan_detail_no: o.req("merchant_plan_detail_no")?,
+                    plan_detail_name: o.req("plan_detail_name")?,
+                    actual_pay_price: o.opt("actual_pay_price")?,
+                    use_time: o.opt("use_time")?,
+                    complete_time: o.opt("complete_time")?,
+                    cancel_time: o.opt("cancel_time")?,
+                })
+            }
         }
         /// `/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no`
         pub mod merchant_sign_plan_no {
@@ -696,30 +997,34 @@ pub mod partner {
                     }
                 }
                 /// The request of `GET /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}` (查询用户的签约计划).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetRequest {
                     /// 子商户号
                     ///
                     /// Query parameter `sub_mchid`. Example: `1900000109`
-                    #[serde(skip_serializing)]
                     pub sub_mchid: String,
                 }
+                impl ::serde::Serialize for GetRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sub_mchid: o.req("sub_mchid")?,
+                        })
+                    }
+                }
                 /// The response of `GET /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}` (查询用户的签约计划).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
                     /// 计划签约ID
                     ///
@@ -728,12 +1033,10 @@ pub mod partner {
                     /// 签约计划用户服务商应用下的OpenID
                     ///
                     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub openid: Option<String>,
                     /// 签约计划用户子商户应用下的OpenID
                     ///
                     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_openid: Option<String>,
                     /// 计划所属服务
                     ///
@@ -754,7 +1057,6 @@ pub mod partner {
                     /// 子商户AppID
                     ///
                     /// Example: `wxd678efh567hg6787`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_appid: Option<String>,
                     /// 商户侧签约计划号
                     ///
@@ -779,17 +1081,14 @@ pub mod partner {
                     /// 签约计划取消时间
                     ///
                     /// Example: `2021-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub cancel_sign_time: Option<String>,
                     /// 签约计划取消类型
                     ///
                     /// Example: `NOT_CANCEL`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub cancel_sign_type: Option<String>,
                     /// 签约计划取消原因
                     ///
                     /// Example: `用户放弃课程`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub cancel_reason: Option<String>,
                     /// 签约计划的名称
                     ///
@@ -812,23 +1111,78 @@ pub mod partner {
                     /// Example: `120000`
                     pub total_actual_price: f64,
                     /// 签约计划明细列表
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub signed_detail_list: Option<Vec<GetResponseSignedDetailList>>,
                     /// 签约时间
                     ///
                     /// Example: `2021-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sign_time: Option<String>,
                 }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sign_plan_id", &self.sign_plan_id)?;
+                        m.opt("openid", &self.openid)?;
+                        m.opt("sub_openid", &self.sub_openid)?;
+                        m.req("service_id", &self.service_id)?;
+                        m.req("mchid", &self.mchid)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.req("appid", &self.appid)?;
+                        m.opt("sub_appid", &self.sub_appid)?;
+                        m.req("merchant_sign_plan_no", &self.merchant_sign_plan_no)?;
+                        m.req("merchant_callback_url", &self.merchant_callback_url)?;
+                        m.req("plan_id", &self.plan_id)?;
+                        m.req("going_detail_no", &self.going_detail_no)?;
+                        m.req("sign_state", &self.sign_state)?;
+                        m.opt("cancel_sign_time", &self.cancel_sign_time)?;
+                        m.opt("cancel_sign_type", &self.cancel_sign_type)?;
+                        m.opt("cancel_reason", &self.cancel_reason)?;
+                        m.req("plan_name", &self.plan_name)?;
+                        m.req("plan_over_time", &self.plan_over_time)?;
+                        m.req("total_origin_price", &self.total_origin_price)?;
+                        m.req("deduction_quantity", &self.deduction_quantity)?;
+                        m.req("total_actual_price", &self.total_actual_price)?;
+                        m.opt("signed_detail_list", &self.signed_detail_list)?;
+                        m.opt("sign_time", &self.sign_time)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sign_plan_id: o.req("sign_plan_id")?,
+                            openid: o.opt("openid")?,
+                            sub_openid: o.opt("sub_openid")?,
+                            service_id: o.req("service_id")?,
+                            mchid: o.req("mchid")?,
+                            sub_mchid: o.req("sub_mchid")?,
+                            appid: o.req("appid")?,
+                            sub_appid: o.opt("sub_appid")?,
+                            merchant_sign_plan_no: o.req("merchant_sign_plan_no")?,
+                            merchant_callback_url: o.req("merchant_callback_url")?,
+                            plan_id: o.req("plan_id")?,
+                            going_detail_no: o.req("going_detail_no")?,
+                            sign_state: o.req("sign_state")?,
+                            cancel_sign_time: o.opt("cancel_sign_time")?,
+                            cancel_sign_type: o.opt("cancel_sign_type")?,
+                            cancel_reason: o.opt("cancel_reason")?,
+                            plan_name: o.req("plan_name")?,
+                            plan_over_time: o.req("plan_over_time")?,
+                            total_origin_price: o.req("total_origin_price")?,
+                            deduction_quantity: o.req("deduction_quantity")?,
+                            total_actual_price: o.req("total_actual_price")?,
+                            signed_detail_list: o.opt("signed_detail_list")?,
+                            sign_time: o.opt("sign_time")?,
+                        })
+                    }
+                }
                 /// GetResponseSignedDetailList
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseSignedDetailList {
                     /// 计划明细序号
                     ///
@@ -841,7 +1195,6 @@ pub mod partner {
                     /// 计划明细优惠说明
                     ///
                     /// Example: `享9折优惠`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub plan_discount_description: Option<String>,
                     /// 计划明细实际支付金额（单位分）
                     ///
@@ -854,7 +1207,6 @@ pub mod partner {
                     /// 计划明细对应的支付分服务单号
                     ///
                     /// Example: `0000300001201908301055157220022`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub order_id: Option<String>,
                     /// 商户侧计划明细使用订单号
                     ///
@@ -867,23 +1219,65 @@ pub mod partner {
                     /// 计划明细对应订单实际支付金额（单位分）
                     ///
                     /// Example: `50000`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub actual_pay_price: Option<f64>,
                     /// 详情使用时间
                     ///
                     /// Example: `2021-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub use_time: Option<String>,
                     /// 详情完成时间
                     ///
                     /// Example: `2021-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub complete_time: Option<String>,
                     /// 详情取消时间
                     ///
                     /// Example: `2021-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub cancel_time: Option<String>,
+                }
+                impl ::serde::Serialize for GetResponseSignedDetailList {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("plan_detail_no", &self.plan_detail_no)?;
+                        m.req("original_price", &self.original_price)?;
+                        m.opt(
+                            "plan_discount_description",
+                            &self.plan_discount_description,
+                        )?;
+                        m.req("actual_price", &self.actual_price)?;
+                        m.req("plan_detail_state", &self.plan_detail_state)?;
+                        m.opt("order_id", &self.order_id)?;
+                        m.req("merchant_plan_detail_no", &self.merchant_plan_detail_no)?;
+                        m.req("plan_detail_name", &self.plan_detail_name)?;
+                        m.opt("actual_pay_price", &self.actual_pay_price)?;
+                        m.opt("use_time", &self.use_time)?;
+                        m.opt("complete_time", &self.complete_time)?;
+                        m.opt("cancel_time", &self.cancel_time)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseSignedDetailList {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            plan_detail_no: o.req("plan_detail_no")?,
+                            original_price: o.req("original_price")?,
+                            plan_discount_description: o
+                                .opt("plan_discount_description")?,
+                            actual_price: o.req("actual_price")?,
+                            plan_detail_state: o.req("plan_detail_state")?,
+                            order_id: o.opt("order_id")?,
+                            merchant_plan_detail_no: o.req("merchant_plan_detail_no")?,
+                            plan_detail_name: o.req("plan_detail_name")?,
+                            actual_pay_price: o.opt("actual_pay_price")?,
+                            use_time: o.opt("use_time")?,
+                            complete_time: o.opt("complete_time")?,
+                            cancel_time: o.opt("cancel_time")?,
+                        })
+                    }
                 }
                 /// `/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`
                 pub mod stop {
@@ -906,14 +1300,7 @@ pub mod partner {
                         }
                     }
                     /// The request of `POST /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop` (取消用户的签约计划).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostRequest {
                         /// 子商户号
                         ///
@@ -924,15 +1311,30 @@ pub mod partner {
                         /// Example: `用户协商后停止`
                         pub stop_reason: String,
                     }
+                    impl ::serde::Serialize for PostRequest {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("sub_mchid", &self.sub_mchid)?;
+                            m.req("stop_reason", &self.stop_reason)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                sub_mchid: o.req("sub_mchid")?,
+                                stop_reason: o.req("stop_reason")?,
+                            })
+                        }
+                    }
                     /// The response of `POST /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop` (取消用户的签约计划).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostResponse {
                         /// 计划签约ID
                         ///
@@ -941,12 +1343,10 @@ pub mod partner {
                         /// 签约计划用户服务商应用下的OpenID
                         ///
                         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub openid: Option<String>,
                         /// 签约计划用户子商户应用下的OpenID
                         ///
                         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub sub_openid: Option<String>,
                         /// 计划所属服务
                         ///
@@ -967,7 +1367,6 @@ pub mod partner {
                         /// 子商户AppID
                         ///
                         /// Example: `wxd678efh567hg6787`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub sub_appid: Option<String>,
                         /// 商户侧签约计划号
                         ///
@@ -992,17 +1391,14 @@ pub mod partner {
                         /// 签约计划取消时间
                         ///
                         /// Example: `2021-05-20T13:29:35.120+08:00`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub cancel_sign_time: Option<String>,
                         /// 签约计划取消类型
                         ///
                         /// Example: `NOT_CANCEL`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub cancel_sign_type: Option<String>,
                         /// 签约计划取消原因
                         ///
                         /// Example: `用户放弃课程`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub cancel_reason: Option<String>,
                         /// 签约计划的名称
                         ///
@@ -1025,25 +1421,80 @@ pub mod partner {
                         /// Example: `120000`
                         pub total_actual_price: f64,
                         /// 签约计划明细列表
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub signed_detail_list: Option<
                             Vec<PostResponseSignedDetailList>,
                         >,
                         /// 签约时间
                         ///
                         /// Example: `2021-05-20T13:29:35.120+08:00`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub sign_time: Option<String>,
                     }
+                    impl ::serde::Serialize for PostResponse {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("sign_plan_id", &self.sign_plan_id)?;
+                            m.opt("openid", &self.openid)?;
+                            m.opt("sub_openid", &self.sub_openid)?;
+                            m.req("service_id", &self.service_id)?;
+                            m.req("mchid", &self.mchid)?;
+                            m.req("sub_mchid", &self.sub_mchid)?;
+                            m.req("appid", &self.appid)?;
+                            m.opt("sub_appid", &self.sub_appid)?;
+                            m.req("merchant_sign_plan_no", &self.merchant_sign_plan_no)?;
+                            m.req("merchant_callback_url", &self.merchant_callback_url)?;
+                            m.req("plan_id", &self.plan_id)?;
+                            m.req("going_detail_no", &self.going_detail_no)?;
+                            m.req("sign_state", &self.sign_state)?;
+                            m.opt("cancel_sign_time", &self.cancel_sign_time)?;
+                            m.opt("cancel_sign_type", &self.cancel_sign_type)?;
+                            m.opt("cancel_reason", &self.cancel_reason)?;
+                            m.req("plan_name", &self.plan_name)?;
+                            m.req("plan_over_time", &self.plan_over_time)?;
+                            m.req("total_origin_price", &self.total_origin_price)?;
+                            m.req("deduction_quantity", &self.deduction_quantity)?;
+                            m.req("total_actual_price", &self.total_actual_price)?;
+                            m.opt("signed_detail_list", &self.signed_detail_list)?;
+                            m.opt("sign_time", &self.sign_time)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                sign_plan_id: o.req("sign_plan_id")?,
+                                openid: o.opt("openid")?,
+                                sub_openid: o.opt("sub_openid")?,
+                                service_id: o.req("service_id")?,
+                                mchid: o.req("mchid")?,
+                                sub_mchid: o.req("sub_mchid")?,
+                                appid: o.req("appid")?,
+                                sub_appid: o.opt("sub_appid")?,
+                                merchant_sign_plan_no: o.req("merchant_sign_plan_no")?,
+                                merchant_callback_url: o.req("merchant_callback_url")?,
+                                plan_id: o.req("plan_id")?,
+                                going_detail_no: o.req("going_detail_no")?,
+                                sign_state: o.req("sign_state")?,
+                                cancel_sign_time: o.opt("cancel_sign_time")?,
+                                cancel_sign_type: o.opt("cancel_sign_type")?,
+                                cancel_reason: o.opt("cancel_reason")?,
+                                plan_name: o.req("plan_name")?,
+                                plan_over_time: o.req("plan_over_time")?,
+                                total_origin_price: o.req("total_origin_price")?,
+                                deduction_quantity: o.req("deduction_quantity")?,
+                                total_actual_price: o.req("total_actual_price")?,
+                                signed_detail_list: o.opt("signed_detail_list")?,
+                                sign_time: o.opt("sign_time")?,
+                            })
+                        }
+                    }
                     /// PostResponseSignedDetailList
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostResponseSignedDetailList {
                         /// 计划明细序号
                         ///
@@ -1056,7 +1507,6 @@ pub mod partner {
                         /// 计划明细优惠说明
                         ///
                         /// Example: `享9折优惠`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub plan_discount_description: Option<String>,
                         /// 计划明细实际支付金额（单位分）
                         ///
@@ -1069,7 +1519,6 @@ pub mod partner {
                         /// 计划明细对应的支付分服务单号
                         ///
                         /// Example: `0000300001201908301055157220022`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub order_id: Option<String>,
                         /// 商户侧计划明细使用订单号
                         ///
@@ -1082,23 +1531,69 @@ pub mod partner {
                         /// 计划明细对应订单实际支付金额（单位分）
                         ///
                         /// Example: `50000`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub actual_pay_price: Option<f64>,
                         /// 详情使用时间
                         ///
                         /// Example: `2021-05-20T13:29:35.120+08:00`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub use_time: Option<String>,
                         /// 详情完成时间
                         ///
                         /// Example: `2021-05-20T13:29:35.120+08:00`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub complete_time: Option<String>,
                         /// 详情取消时间
                         ///
                         /// Example: `2021-05-20T13:29:35.120+08:00`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub cancel_time: Option<String>,
+                    }
+                    impl ::serde::Serialize for PostResponseSignedDetailList {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("plan_detail_no", &self.plan_detail_no)?;
+                            m.req("original_price", &self.original_price)?;
+                            m.opt(
+                                "plan_discount_description",
+                                &self.plan_discount_description,
+                            )?;
+                            m.req("actual_price", &self.actual_price)?;
+                            m.req("plan_detail_state", &self.plan_detail_state)?;
+                            m.opt("order_id", &self.order_id)?;
+                            m.req(
+                                "merchant_plan_detail_no",
+                                &self.merchant_plan_detail_no,
+                            )?;
+                            m.req("plan_detail_name", &self.plan_detail_name)?;
+                            m.opt("actual_pay_price", &self.actual_pay_price)?;
+                            m.opt("use_time", &self.use_time)?;
+                            m.opt("complete_time", &self.complete_time)?;
+                            m.opt("cancel_time", &self.cancel_time)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de>
+                    for PostResponseSignedDetailList {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                plan_detail_no: o.req("plan_detail_no")?,
+                                original_price: o.req("original_price")?,
+                                plan_discount_description: o
+                                    .opt("plan_discount_description")?,
+                                actual_price: o.req("actual_price")?,
+                                plan_detail_state: o.req("plan_detail_state")?,
+                                order_id: o.opt("order_id")?,
+                                merchant_plan_detail_no: o.req("merchant_plan_detail_no")?,
+                                plan_detail_name: o.req("plan_detail_name")?,
+                                actual_pay_price: o.opt("actual_pay_price")?,
+                                use_time: o.opt("use_time")?,
+                                complete_time: o.opt("complete_time")?,
+                                cancel_time: o.opt("cancel_time")?,
+                            })
+                        }
                     }
                 }
             }
@@ -1123,7 +1618,7 @@ pub mod serviceorder {
         }
     }
     /// The request of `POST /v3/payscore/sign-plan/serviceorder` (创建用户的签约计划详情对应的服务订单).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 支付分服务ID
         ///
@@ -1156,34 +1651,92 @@ pub mod serviceorder {
         /// 服务时间
         pub time_range: PostRequestTimeRange,
         /// 服务位置
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub location: Option<PostRequestLocation>,
         /// 附加数据
         ///
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub attach: Option<String>,
         /// 商户侧订单号
         ///
         /// Example: `1514323JSVDFE1243252`
         pub out_trade_no: String,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("service_id", &self.service_id)?;
+            m.req("sign_plan_id", &self.sign_plan_id)?;
+            m.req("plan_detail_no", &self.plan_detail_no)?;
+            m.req("appid", &self.appid)?;
+            m.req("openid", &self.openid)?;
+            m.req("notify_url", &self.notify_url)?;
+            m.req("service_introduction", &self.service_introduction)?;
+            m.req("time_range", &self.time_range)?;
+            m.opt("location", &self.location)?;
+            m.opt("attach", &self.attach)?;
+            m.req("out_trade_no", &self.out_trade_no)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                service_id: o.req("service_id")?,
+                sign_plan_id: o.req("sign_plan_id")?,
+                plan_detail_no: o.req("plan_detail_no")?,
+                appid: o.req("appid")?,
+                openid: o.req("openid")?,
+                notify_url: o.req("notify_url")?,
+                service_introduction: o.req("service_introduction")?,
+                time_range: o.req("time_range")?,
+                location: o.opt("location")?,
+                attach: o.opt("attach")?,
+                out_trade_no: o.req("out_trade_no")?,
+            })
+        }
+    }
     /// 服务位置
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestLocation {
         /// 服务开始地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_location: Option<String>,
         /// 服务结束地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_location: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestLocation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("start_location", &self.start_location)?;
+            m.opt("end_location", &self.end_location)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestLocation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                start_location: o.opt("start_location")?,
+                end_location: o.opt("end_location")?,
+            })
+        }
+    }
     /// 服务时间
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestTimeRange {
         /// 服务开始时间
         ///
@@ -1192,21 +1745,44 @@ pub mod serviceorder {
         /// 服务结束时间
         ///
         /// Example: `20091225121010`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time: Option<String>,
         /// 服务开始时间备注
         ///
         /// Example: `备注1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_time_remark: Option<String>,
         /// 服务结束时间备注
         ///
         /// Example: `备注2`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time_remark: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestTimeRange {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("start_time", &self.start_time)?;
+            m.opt("end_time", &self.end_time)?;
+            m.opt("start_time_remark", &self.start_time_remark)?;
+            m.opt("end_time_remark", &self.end_time_remark)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestTimeRange {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                start_time: o.req("start_time")?,
+                end_time: o.opt("end_time")?,
+                start_time_remark: o.opt("start_time_remark")?,
+                end_time_remark: o.opt("end_time_remark")?,
+            })
+        }
+    }
     /// The response of `POST /v3/payscore/sign-plan/serviceorder` (创建用户的签约计划详情对应的服务订单).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 商户订单号
         ///
@@ -1235,96 +1811,214 @@ pub mod serviceorder {
         /// 订单状态说明
         ///
         /// Example: `USER_CONFIRM`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub state_description: Option<String>,
         /// 后付费项目
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub post_payments: Option<Vec<PostResponsePostPayments>>,
         /// 商户优惠
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
         /// 服务风险金
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub risk_fund: Option<PostResponseRiskFund>,
         /// 服务时间
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub time_range: Option<PostResponseTimeRange>,
         /// 服务位置
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub location: Option<PostResponseLocation>,
         /// 附加数据
         ///
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub attach: Option<String>,
         /// 商户回调地址
         ///
         /// Example: `https://api.test.com`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub notify_url: Option<String>,
         /// 微信支付服务订单号
         ///
         /// Example: `0000300001201908301055157220022`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub order_id: Option<String>,
     }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("service_id", &self.service_id)?;
+            m.req("appid", &self.appid)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("service_introduction", &self.service_introduction)?;
+            m.req("state", &self.state)?;
+            m.opt("state_description", &self.state_description)?;
+            m.opt("post_payments", &self.post_payments)?;
+            m.opt("post_discounts", &self.post_discounts)?;
+            m.opt("risk_fund", &self.risk_fund)?;
+            m.opt("time_range", &self.time_range)?;
+            m.opt("location", &self.location)?;
+            m.opt("attach", &self.attach)?;
+            m.opt("notify_url", &self.notify_url)?;
+            m.opt("order_id", &self.order_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_order_no: o.req("out_order_no")?,
+                service_id: o.req("service_id")?,
+                appid: o.req("appid")?,
+                mchid: o.req("mchid")?,
+                service_introduction: o.req("service_introduction")?,
+                state: o.req("state")?,
+                state_description: o.opt("state_description")?,
+                post_payments: o.opt("post_payments")?,
+                post_discounts: o.opt("post_discounts")?,
+                risk_fund: o.opt("risk_fund")?,
+                time_range: o.opt("time_range")?,
+                location: o.opt("location")?,
+                attach: o.opt("attach")?,
+                notify_url: o.opt("notify_url")?,
+                order_id: o.opt("order_id")?,
+            })
+        }
+    }
     /// 服务位置
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseLocation {
         /// 服务开始地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_location: Option<String>,
         /// 服务结束地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_location: Option<String>,
     }
+    impl ::serde::Serialize for PostResponseLocation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("start_location", &self.start_location)?;
+            m.opt("end_location", &self.end_location)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseLocation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                start_location: o.opt("start_location")?,
+                end_location: o.opt("end_location")?,
+            })
+        }
+    }
     /// PostResponsePostDiscounts
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePostDiscounts {
         /// 优惠名称
         ///
         /// Example: `享9折优惠`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: Option<String>,
         /// 优惠金额
         ///
         /// Example: `100`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<f64>,
     }
+    impl ::serde::Serialize for PostResponsePostDiscounts {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("name", &self.name)?;
+            m.opt("amount", &self.amount)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponsePostDiscounts {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.opt("name")?,
+                amount: o.opt("amount")?,
+            })
+        }
+    }
     /// PostResponsePostPayments
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePostPayments {
         /// 付费名称
         ///
         /// Example: `瑜伽课程20节`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: Option<String>,
         /// 付费金额
         ///
         /// Example: `40000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<f64>,
         /// 付费说明
         ///
         /// Example: `第6节课`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: Option<String>,
     }
+    impl ::serde::Serialize for PostResponsePostPayments {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("name", &self.name)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("description", &self.description)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponsePostPayments {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                name: o.opt("name")?,
+                amount: o.opt("amount")?,
+                description: o.opt("description")?,
+            })
+        }
+    }
     /// 服务风险金
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseRiskFund {
         /// 风险金额
         ///
         /// Example: `10000`
         pub amount: f64,
     }
+    impl ::serde::Serialize for PostResponseRiskFund {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("amount", &self.amount)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseRiskFund {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self { amount: o.req("amount")? })
+        }
+    }
     /// 服务时间
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseTimeRange {
         /// 服务开始时间
         ///
@@ -1333,18 +2027,41 @@ pub mod serviceorder {
         /// 服务结束时间
         ///
         /// Example: `20091225121010`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time: Option<String>,
         /// 服务开始时间备注
         ///
         /// Example: `备注1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_time_remark: Option<String>,
         /// 服务结束时间备注
         ///
         /// Example: `备注2`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_time_remark: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponseTimeRange {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("start_time", &self.start_time)?;
+            m.opt("end_time", &self.end_time)?;
+            m.opt("start_time_remark", &self.start_time_remark)?;
+            m.opt("end_time_remark", &self.end_time_remark)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseTimeRange {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                start_time: o.req("start_time")?,
+                end_time: o.opt("end_time")?,
+                start_time_remark: o.opt("start_time_remark")?,
+                end_time_remark: o.opt("end_time_remark")?,
+            })
+        }
     }
 }
 /// `/v3/payscore/sign-plan/user-sign-plans`
@@ -1373,7 +2090,7 @@ pub mod user_sign_plans {
         }
     }
     /// The request of `POST /v3/payscore/sign-plan/user-sign-plans` (创建用户的签约计划).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 支付分服务ID
         ///
@@ -1402,8 +2119,40 @@ pub mod user_sign_plans {
         /// 签约计划对应的计划详情列表的商户侧单号信息
         pub sign_plan_detail: Vec<PostRequestSignPlanDetail>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("service_id", &self.service_id)?;
+            m.req("plan_id", &self.plan_id)?;
+            m.req("appid", &self.appid)?;
+            m.req("openid", &self.openid)?;
+            m.req("merchant_sign_plan_no", &self.merchant_sign_plan_no)?;
+            m.req("notify_url", &self.notify_url)?;
+            m.req("sign_plan_detail", &self.sign_plan_detail)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                service_id: o.req("service_id")?,
+                plan_id: o.req("plan_id")?,
+                appid: o.req("appid")?,
+                openid: o.req("openid")?,
+                merchant_sign_plan_no: o.req("merchant_sign_plan_no")?,
+                notify_url: o.req("notify_url")?,
+                sign_plan_detail: o.req("sign_plan_detail")?,
+            })
+        }
+    }
     /// PostRequestSignPlanDetail
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSignPlanDetail {
         /// 计划明细序号
         ///
@@ -1414,8 +2163,30 @@ pub mod user_sign_plans {
         /// Example: `1234323JKHDFE1243252`
         pub merchant_plan_detail_no: String,
     }
+    impl ::serde::Serialize for PostRequestSignPlanDetail {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("plan_detail_no", &self.plan_detail_no)?;
+            m.req("merchant_plan_detail_no", &self.merchant_plan_detail_no)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestSignPlanDetail {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                plan_detail_no: o.req("plan_detail_no")?,
+                merchant_plan_detail_no: o.req("merchant_plan_detail_no")?,
+            })
+        }
+    }
     /// The response of `POST /v3/payscore/sign-plan/user-sign-plans` (创建用户的签约计划).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 用户的签约计划
         pub sign_plan: PostResponseSignPlan,
@@ -1424,8 +2195,30 @@ pub mod user_sign_plans {
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
         pub package: String,
     }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sign_plan", &self.sign_plan)?;
+            m.req("package", &self.package)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sign_plan: o.req("sign_plan")?,
+                package: o.req("package")?,
+            })
+        }
+    }
     /// 用户的签约计划
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseSignPlan {
         /// 计划签约ID
         ///
@@ -1434,7 +2227,6 @@ pub mod user_sign_plans {
         /// 签约计划用户应用下的OpenID
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub openid: Option<String>,
         /// 计划所属服务
         ///
@@ -1471,17 +2263,14 @@ pub mod user_sign_plans {
         /// 签约计划取消时间
         ///
         /// Example: `2021-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub cancel_sign_time: Option<String>,
         /// 签约计划取消类型
         ///
         /// Example: `NOT_CANCEL`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub cancel_sign_type: Option<String>,
         /// 签约计划取消原因
         ///
         /// Example: `用户放弃课程`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub cancel_reason: Option<String>,
         /// 签约计划的名称
         ///
@@ -1504,16 +2293,72 @@ pub mod user_sign_plans {
         /// Example: `120000`
         pub total_actual_price: f64,
         /// 签约计划明细列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub signed_detail_list: Option<Vec<PostResponseSignPlanSignedDetailList>>,
         /// 签约时间
         ///
         /// Example: `2021-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sign_time: Option<String>,
     }
+    impl ::serde::Serialize for PostResponseSignPlan {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sign_plan_id", &self.sign_plan_id)?;
+            m.opt("openid", &self.openid)?;
+            m.req("service_id", &self.service_id)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("appid", &self.appid)?;
+            m.req("merchant_sign_plan_no", &self.merchant_sign_plan_no)?;
+            m.req("merchant_callback_url", &self.merchant_callback_url)?;
+            m.req("plan_id", &self.plan_id)?;
+            m.req("going_detail_no", &self.going_detail_no)?;
+            m.req("sign_state", &self.sign_state)?;
+            m.opt("cancel_sign_time", &self.cancel_sign_time)?;
+            m.opt("cancel_sign_type", &self.cancel_sign_type)?;
+            m.opt("cancel_reason", &self.cancel_reason)?;
+            m.req("plan_name", &self.plan_name)?;
+            m.req("plan_over_time", &self.plan_over_time)?;
+            m.req("total_origin_price", &self.total_origin_price)?;
+            m.req("deduction_quantity", &self.deduction_quantity)?;
+            m.req("total_actual_price", &self.total_actual_price)?;
+            m.opt("signed_detail_list", &self.signed_detail_list)?;
+            m.opt("sign_time", &self.sign_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseSignPlan {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sign_plan_id: o.req("sign_plan_id")?,
+                openid: o.opt("openid")?,
+                service_id: o.req("service_id")?,
+                mchid: o.req("mchid")?,
+                appid: o.req("appid")?,
+                merchant_sign_plan_no: o.req("merchant_sign_plan_no")?,
+                merchant_callback_url: o.req("merchant_callback_url")?,
+                plan_id: o.req("plan_id")?,
+                going_detail_no: o.req("going_detail_no")?,
+                sign_state: o.req("sign_state")?,
+                cancel_sign_time: o.opt("cancel_sign_time")?,
+                cancel_sign_type: o.opt("cancel_sign_type")?,
+                cancel_reason: o.opt("cancel_reason")?,
+                plan_name: o.req("plan_name")?,
+                plan_over_time: o.req("plan_over_time")?,
+                total_origin_price: o.req("total_origin_price")?,
+                deduction_quantity: o.req("deduction_quantity")?,
+                total_actual_price: o.req("total_actual_price")?,
+                signed_detail_list: o.opt("signed_detail_list")?,
+                sign_time: o.opt("sign_time")?,
+            })
+        }
+    }
     /// PostResponseSignPlanSignedDetailList
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseSignPlanSignedDetailList {
         /// 计划明细序号
         ///
@@ -1526,7 +2371,6 @@ pub mod user_sign_plans {
         /// 计划明细优惠说明
         ///
         /// Example: `享9折优惠`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plan_discount_description: Option<String>,
         /// 计划明细实际支付金额（单位分）
         ///
@@ -1539,7 +2383,6 @@ pub mod user_sign_plans {
         /// 计划明细对应的支付分服务单号
         ///
         /// Example: `0000300001201908301055157220022`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub order_id: Option<String>,
         /// 商户侧计划明细使用订单号
         ///
@@ -1552,23 +2395,61 @@ pub mod user_sign_plans {
         /// 计划明细对应订单实际支付金额（单位分）
         ///
         /// Example: `50000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub actual_pay_price: Option<f64>,
         /// 详情使用时间
         ///
         /// Example: `2021-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub use_time: Option<String>,
         /// 详情完成时间
         ///
         /// Example: `2021-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub complete_time: Option<String>,
         /// 详情取消时间
         ///
         /// Example: `2021-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub cancel_time: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponseSignPlanSignedDetailList {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("plan_detail_no", &self.plan_detail_no)?;
+            m.req("original_price", &self.original_price)?;
+            m.opt("plan_discount_description", &self.plan_discount_description)?;
+            m.req("actual_price", &self.actual_price)?;
+            m.req("plan_detail_state", &self.plan_detail_state)?;
+            m.opt("order_id", &self.order_id)?;
+            m.req("merchant_plan_detail_no", &self.merchant_plan_detail_no)?;
+            m.req("plan_detail_name", &self.plan_detail_name)?;
+            m.opt("actual_pay_price", &self.actual_pay_price)?;
+            m.opt("use_time", &self.use_time)?;
+            m.opt("complete_time", &self.complete_time)?;
+            m.opt("cancel_time", &self.cancel_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseSignPlanSignedDetailList {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                plan_detail_no: o.req("plan_detail_no")?,
+                original_price: o.req("original_price")?,
+                plan_discount_description: o.opt("plan_discount_description")?,
+                actual_price: o.req("actual_price")?,
+                plan_detail_state: o.req("plan_detail_state")?,
+                order_id: o.opt("order_id")?,
+                merchant_plan_detail_no: o.req("merchant_plan_detail_no")?,
+                plan_detail_name: o.req("plan_detail_name")?,
+                actual_pay_price: o.opt("actual_pay_price")?,
+                use_time: o.opt("use_time")?,
+                complete_time: o.opt("complete_time")?,
+                cancel_time: o.opt("cancel_time")?,
+            })
+        }
     }
     /// `/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no`
     pub mod merchant_sign_plan_no {
@@ -1606,14 +2487,7 @@ pub mod user_sign_plans {
                 }
             }
             /// The response of `GET /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}` (查询用户的签约计划).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 计划签约ID
                 ///
@@ -1622,7 +2496,6 @@ pub mod user_sign_plans {
                 /// 签约计划用户应用下的OpenID
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub openid: Option<String>,
                 /// 计划所属服务
                 ///
@@ -1659,17 +2532,14 @@ pub mod user_sign_plans {
                 /// 签约计划取消时间
                 ///
                 /// Example: `2021-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub cancel_sign_time: Option<String>,
                 /// 签约计划取消类型
                 ///
                 /// Example: `NOT_CANCEL`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub cancel_sign_type: Option<String>,
                 /// 签约计划取消原因
                 ///
                 /// Example: `用户放弃课程`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub cancel_reason: Option<String>,
                 /// 签约计划的名称
                 ///
@@ -1692,23 +2562,72 @@ pub mod user_sign_plans {
                 /// Example: `120000`
                 pub total_actual_price: f64,
                 /// 签约计划明细列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub signed_detail_list: Option<Vec<GetResponseSignedDetailList>>,
                 /// 签约时间
                 ///
                 /// Example: `2021-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sign_time: Option<String>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sign_plan_id", &self.sign_plan_id)?;
+                    m.opt("openid", &self.openid)?;
+                    m.req("service_id", &self.service_id)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.req("appid", &self.appid)?;
+                    m.req("merchant_sign_plan_no", &self.merchant_sign_plan_no)?;
+                    m.req("merchant_callback_url", &self.merchant_callback_url)?;
+                    m.req("plan_id", &self.plan_id)?;
+                    m.req("going_detail_no", &self.going_detail_no)?;
+                    m.req("sign_state", &self.sign_state)?;
+                    m.opt("cancel_sign_time", &self.cancel_sign_time)?;
+                    m.opt("cancel_sign_type", &self.cancel_sign_type)?;
+                    m.opt("cancel_reason", &self.cancel_reason)?;
+                    m.req("plan_name", &self.plan_name)?;
+                    m.req("plan_over_time", &self.plan_over_time)?;
+                    m.req("total_origin_price", &self.total_origin_price)?;
+                    m.req("deduction_quantity", &self.deduction_quantity)?;
+                    m.req("total_actual_price", &self.total_actual_price)?;
+                    m.opt("signed_detail_list", &self.signed_detail_list)?;
+                    m.opt("sign_time", &self.sign_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sign_plan_id: o.req("sign_plan_id")?,
+                        openid: o.opt("openid")?,
+                        service_id: o.req("service_id")?,
+                        mchid: o.req("mchid")?,
+                        appid: o.req("appid")?,
+                        merchant_sign_plan_no: o.req("merchant_sign_plan_no")?,
+                        merchant_callback_url: o.req("merchant_callback_url")?,
+                        plan_id: o.req("plan_id")?,
+                        going_detail_no: o.req("going_detail_no")?,
+                        sign_state: o.req("sign_state")?,
+                        cancel_sign_time: o.opt("cancel_sign_time")?,
+                        cancel_sign_type: o.opt("cancel_sign_type")?,
+                        cancel_reason: o.opt("cancel_reason")?,
+                        plan_name: o.req("plan_name")?,
+                        plan_over_time: o.req("plan_over_time")?,
+                        total_origin_price: o.req("total_origin_price")?,
+                        deduction_quantity: o.req("deduction_quantity")?,
+                        total_actual_price: o.req("total_actual_price")?,
+                        signed_detail_list: o.opt("signed_detail_list")?,
+                        sign_time: o.opt("sign_time")?,
+                    })
+                }
+            }
             /// GetResponseSignedDetailList
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseSignedDetailList {
                 /// 计划明细序号
                 ///
@@ -1721,7 +2640,6 @@ pub mod user_sign_plans {
                 /// 计划明细优惠说明
                 ///
                 /// Example: `享9折优惠`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub plan_discount_description: Option<String>,
                 /// 计划明细实际支付金额（单位分）
                 ///
@@ -1734,7 +2652,6 @@ pub mod user_sign_plans {
                 /// 计划明细对应的支付分服务单号
                 ///
                 /// Example: `0000300001201908301055157220022`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub order_id: Option<String>,
                 /// 商户侧计划明细使用订单号
                 ///
@@ -1747,23 +2664,61 @@ pub mod user_sign_plans {
                 /// 计划明细对应订单实际支付金额（单位分）
                 ///
                 /// Example: `50000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub actual_pay_price: Option<f64>,
                 /// 详情使用时间
                 ///
                 /// Example: `2021-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub use_time: Option<String>,
                 /// 详情完成时间
                 ///
                 /// Example: `2021-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub complete_time: Option<String>,
                 /// 详情取消时间
                 ///
                 /// Example: `2021-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub cancel_time: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponseSignedDetailList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("plan_detail_no", &self.plan_detail_no)?;
+                    m.req("original_price", &self.original_price)?;
+                    m.opt("plan_discount_description", &self.plan_discount_description)?;
+                    m.req("actual_price", &self.actual_price)?;
+                    m.req("plan_detail_state", &self.plan_detail_state)?;
+                    m.opt("order_id", &self.order_id)?;
+                    m.req("merchant_plan_detail_no", &self.merchant_plan_detail_no)?;
+                    m.req("plan_detail_name", &self.plan_detail_name)?;
+                    m.opt("actual_pay_price", &self.actual_pay_price)?;
+                    m.opt("use_time", &self.use_time)?;
+                    m.opt("complete_time", &self.complete_time)?;
+                    m.opt("cancel_time", &self.cancel_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseSignedDetailList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        plan_detail_no: o.req("plan_detail_no")?,
+                        original_price: o.req("original_price")?,
+                        plan_discount_description: o.opt("plan_discount_description")?,
+                        actual_price: o.req("actual_price")?,
+                        plan_detail_state: o.req("plan_detail_state")?,
+                        order_id: o.opt("order_id")?,
+                        merchant_plan_detail_no: o.req("merchant_plan_detail_no")?,
+                        plan_detail_name: o.req("plan_detail_name")?,
+                        actual_pay_price: o.opt("actual_pay_price")?,
+                        use_time: o.opt("use_time")?,
+                        complete_time: o.opt("complete_time")?,
+                        cancel_time: o.opt("cancel_time")?,
+                    })
+                }
             }
             /// `/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`
             pub mod stop {
@@ -1786,29 +2741,35 @@ pub mod user_sign_plans {
                     }
                 }
                 /// The request of `POST /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop` (直连商户取消用户的签约计划).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 停止签约计划原因
                     ///
                     /// Example: `用户协商后停止`
                     pub stop_reason: String,
                 }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("stop_reason", &self.stop_reason)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            stop_reason: o.req("stop_reason")?,
+                        })
+                    }
+                }
                 /// The response of `POST /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop` (直连商户取消用户的签约计划).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
                     /// 计划签约ID
                     ///
@@ -1817,7 +2778,6 @@ pub mod user_sign_plans {
                     /// 签约计划用户应用下的OpenID
                     ///
                     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub openid: Option<String>,
                     /// 计划所属服务
                     ///
@@ -1854,17 +2814,14 @@ pub mod user_sign_plans {
                     /// 签约计划取消时间
                     ///
                     /// Example: `2021-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub cancel_sign_time: Option<String>,
                     /// 签约计划取消类型
                     ///
                     /// Example: `NOT_CANCEL`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub cancel_sign_type: Option<String>,
                     /// 签约计划取消原因
                     ///
                     /// Example: `用户放弃课程`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub cancel_reason: Option<String>,
                     /// 签约计划的名称
                     ///
@@ -1887,23 +2844,72 @@ pub mod user_sign_plans {
                     /// Example: `120000`
                     pub total_actual_price: f64,
                     /// 签约计划明细列表
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub signed_detail_list: Option<Vec<PostResponseSignedDetailList>>,
                     /// 签约时间
                     ///
                     /// Example: `2021-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sign_time: Option<String>,
                 }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sign_plan_id", &self.sign_plan_id)?;
+                        m.opt("openid", &self.openid)?;
+                        m.req("service_id", &self.service_id)?;
+                        m.req("mchid", &self.mchid)?;
+                        m.req("appid", &self.appid)?;
+                        m.req("merchant_sign_plan_no", &self.merchant_sign_plan_no)?;
+                        m.req("merchant_callback_url", &self.merchant_callback_url)?;
+                        m.req("plan_id", &self.plan_id)?;
+                        m.req("going_detail_no", &self.going_detail_no)?;
+                        m.req("sign_state", &self.sign_state)?;
+                        m.opt("cancel_sign_time", &self.cancel_sign_time)?;
+                        m.opt("cancel_sign_type", &self.cancel_sign_type)?;
+                        m.opt("cancel_reason", &self.cancel_reason)?;
+                        m.req("plan_name", &self.plan_name)?;
+                        m.req("plan_over_time", &self.plan_over_time)?;
+                        m.req("total_origin_price", &self.total_origin_price)?;
+                        m.req("deduction_quantity", &self.deduction_quantity)?;
+                        m.req("total_actual_price", &self.total_actual_price)?;
+                        m.opt("signed_detail_list", &self.signed_detail_list)?;
+                        m.opt("sign_time", &self.sign_time)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sign_plan_id: o.req("sign_plan_id")?,
+                            openid: o.opt("openid")?,
+                            service_id: o.req("service_id")?,
+                            mchid: o.req("mchid")?,
+                            appid: o.req("appid")?,
+                            merchant_sign_plan_no: o.req("merchant_sign_plan_no")?,
+                            merchant_callback_url: o.req("merchant_callback_url")?,
+                            plan_id: o.req("plan_id")?,
+                            going_detail_no: o.req("going_detail_no")?,
+                            sign_state: o.req("sign_state")?,
+                            cancel_sign_time: o.opt("cancel_sign_time")?,
+                            cancel_sign_type: o.opt("cancel_sign_type")?,
+                            cancel_reason: o.opt("cancel_reason")?,
+                            plan_name: o.req("plan_name")?,
+                            plan_over_time: o.req("plan_over_time")?,
+                            total_origin_price: o.req("total_origin_price")?,
+                            deduction_quantity: o.req("deduction_quantity")?,
+                            total_actual_price: o.req("total_actual_price")?,
+                            signed_detail_list: o.opt("signed_detail_list")?,
+                            sign_time: o.opt("sign_time")?,
+                        })
+                    }
+                }
                 /// PostResponseSignedDetailList
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseSignedDetailList {
                     /// 计划明细序号
                     ///
@@ -1916,7 +2922,6 @@ pub mod user_sign_plans {
                     /// 计划明细优惠说明
                     ///
                     /// Example: `享9折优惠`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub plan_discount_description: Option<String>,
                     /// 计划明细实际支付金额（单位分）
                     ///
@@ -1929,7 +2934,6 @@ pub mod user_sign_plans {
                     /// 计划明细对应的支付分服务单号
                     ///
                     /// Example: `0000300001201908301055157220022`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub order_id: Option<String>,
                     /// 商户侧计划明细使用订单号
                     ///
@@ -1942,23 +2946,65 @@ pub mod user_sign_plans {
                     /// 计划明细对应订单实际支付金额（单位分）
                     ///
                     /// Example: `50000`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub actual_pay_price: Option<f64>,
                     /// 详情使用时间
                     ///
                     /// Example: `2021-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub use_time: Option<String>,
                     /// 详情完成时间
                     ///
                     /// Example: `2021-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub complete_time: Option<String>,
                     /// 详情取消时间
                     ///
                     /// Example: `2021-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub cancel_time: Option<String>,
+                }
+                impl ::serde::Serialize for PostResponseSignedDetailList {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("plan_detail_no", &self.plan_detail_no)?;
+                        m.req("original_price", &self.original_price)?;
+                        m.opt(
+                            "plan_discount_description",
+                            &self.plan_discount_description,
+                        )?;
+                        m.req("actual_price", &self.actual_price)?;
+                        m.req("plan_detail_state", &self.plan_detail_state)?;
+                        m.opt("order_id", &self.order_id)?;
+                        m.req("merchant_plan_detail_no", &self.merchant_plan_detail_no)?;
+                        m.req("plan_detail_name", &self.plan_detail_name)?;
+                        m.opt("actual_pay_price", &self.actual_pay_price)?;
+                        m.opt("use_time", &self.use_time)?;
+                        m.opt("complete_time", &self.complete_time)?;
+                        m.opt("cancel_time", &self.cancel_time)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponseSignedDetailList {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            plan_detail_no: o.req("plan_detail_no")?,
+                            original_price: o.req("original_price")?,
+                            plan_discount_description: o
+                                .opt("plan_discount_description")?,
+                            actual_price: o.req("actual_price")?,
+                            plan_detail_state: o.req("plan_detail_state")?,
+                            order_id: o.opt("order_id")?,
+                            merchant_plan_detail_no: o.req("merchant_plan_detail_no")?,
+                            plan_detail_name: o.req("plan_detail_name")?,
+                            actual_pay_price: o.opt("actual_pay_price")?,
+                            use_time: o.opt("use_time")?,
+                            complete_time: o.opt("complete_time")?,
+                            cancel_time: o.opt("cancel_time")?,
+                        })
+                    }
                 }
             }
         }

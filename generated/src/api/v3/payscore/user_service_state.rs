@@ -21,26 +21,44 @@ impl<'a> UserServiceState<'a> {
     }
 }
 /// The request of `GET /v3/payscore/user-service-state` (查询用户授权状态API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetRequest {
     /// 公众账号ID
     ///
     /// Query parameter `appid`.
-    #[serde(skip_serializing)]
     pub appid: String,
     /// 服务ID
     ///
     /// Query parameter `service_id`.
-    #[serde(skip_serializing)]
     pub service_id: String,
     /// 用户标识
     ///
     /// Query parameter `openid`.
-    #[serde(skip_serializing)]
     pub openid: String,
 }
+impl ::serde::Serialize for GetRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            appid: o.req("appid")?,
+            service_id: o.req("service_id")?,
+            openid: o.req("openid")?,
+        })
+    }
+}
 /// The response of `GET /v3/payscore/user-service-state` (查询用户授权状态API).
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetResponse {
     /// 公众账号ID
     ///
@@ -53,10 +71,35 @@ pub struct GetResponse {
     /// 用户标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub openid: Option<String>,
     /// 用户授权服务情况
     pub use_service_state: GetResponseUseServiceState,
+}
+impl ::serde::Serialize for GetResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("appid", &self.appid)?;
+        m.req("service_id", &self.service_id)?;
+        m.opt("openid", &self.openid)?;
+        m.req("use_service_state", &self.use_service_state)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            appid: o.req("appid")?,
+            service_id: o.req("service_id")?,
+            openid: o.opt("openid")?,
+            use_service_state: o.req("use_service_state")?,
+        })
+    }
 }
 /// 用户授权服务情况
 ///

@@ -61,29 +61,44 @@ pub mod by_openid {
                     }
                 }
                 /// The request of `POST /v3/payscore/users/{openid}/permissions/{service_id}/terminate` (商户解除用户授权关系API).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 用户标识
                     ///
                     /// Query parameter `openid`.
-                    #[serde(skip_serializing)]
                     pub openid: String,
                     /// 公众账号ID
                     ///
                     /// Query parameter `service_id`.
-                    #[serde(skip_serializing)]
                     pub service_id: String,
                     /// 公众账号ID
                     pub appid: String,
                     /// 撤销原因
                     pub reason: String,
+                }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("appid", &self.appid)?;
+                        m.req("reason", &self.reason)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            openid: o.req("openid")?,
+                            service_id: o.req("service_id")?,
+                            appid: o.req("appid")?,
+                            reason: o.req("reason")?,
+                        })
+                    }
                 }
             }
         }

@@ -75,7 +75,7 @@ pub mod bank_transfer_recharges {
             }
         }
         /// The request of `POST /v3/platsolution/ecommerce/bank-transfer-recharges/apply` (申请银行转账充值).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 商户充值单号
             ///
@@ -91,6 +91,32 @@ pub mod bank_transfer_recharges {
             pub account_type: PostRequestAccountType,
             /// 充值金额
             pub recharge_amount: PostRequestRechargeAmount,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_recharge_no", &self.out_recharge_no)?;
+                m.req("recharge_scene", &self.recharge_scene)?;
+                m.req("account_type", &self.account_type)?;
+                m.req("recharge_amount", &self.recharge_amount)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_recharge_no: o.req("out_recharge_no")?,
+                    recharge_scene: o.req("recharge_scene")?,
+                    account_type: o.req("account_type")?,
+                    recharge_amount: o.req("recharge_amount")?,
+                })
+            }
         }
         /// 充值入账账户
         ///
@@ -151,35 +177,41 @@ pub mod bank_transfer_recharges {
             }
         }
         /// 充值金额
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestRechargeAmount {
             /// 总金额
             ///
             /// Example: `500000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<f64>,
             /// 货币类型
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestRechargeAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("currency", &self.currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestRechargeAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    amount: o.opt("amount")?,
+                    currency: o.opt("currency")?,
+                })
+            }
+        }
         /// The response of `POST /v3/platsolution/ecommerce/bank-transfer-recharges/apply` (申请银行转账充值).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 微信支付充值单号
             ///
@@ -192,41 +224,81 @@ pub mod bank_transfer_recharges {
             /// 银行账户
             pub transfer_in_account: PostResponseTransferInAccount,
         }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("recharge_id", &self.recharge_id)?;
+                m.req("out_recharge_no", &self.out_recharge_no)?;
+                m.req("transfer_in_account", &self.transfer_in_account)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    recharge_id: o.req("recharge_id")?,
+                    out_recharge_no: o.req("out_recharge_no")?,
+                    transfer_in_account: o.req("transfer_in_account")?,
+                })
+            }
+        }
         /// 银行账户
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseTransferInAccount {
             /// 开户银行名称
             ///
             /// Example: `财付通-备付金账户`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_name: Option<String>,
             /// 开户银行省市编码
             ///
             /// Example: `440300`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_address_code: Option<String>,
             /// 开户银行行号
             ///
             /// Example: `991584000049`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_code: Option<String>,
             /// 银行账户名称
             ///
             /// Example: `某某某有限公司`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_account_name: Option<String>,
             /// 银行账号
             ///
             /// Example: `686000172489957748585801`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_account_no: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponseTransferInAccount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("bank_name", &self.bank_name)?;
+                m.opt("bank_address_code", &self.bank_address_code)?;
+                m.opt("bank_code", &self.bank_code)?;
+                m.opt("bank_account_name", &self.bank_account_name)?;
+                m.opt("bank_account_no", &self.bank_account_no)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseTransferInAccount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    bank_name: o.opt("bank_name")?,
+                    bank_address_code: o.opt("bank_address_code")?,
+                    bank_code: o.opt("bank_code")?,
+                    bank_account_name: o.opt("bank_account_name")?,
+                    bank_account_no: o.opt("bank_account_no")?,
+                })
+            }
         }
     }
     /// `/v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no`
@@ -257,7 +329,7 @@ pub mod bank_transfer_recharges {
                 }
             }
             /// The response of `GET /v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no/{out_recharge_no}` (查询银行转账充值结果).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 充值商户号
                 ///
@@ -286,28 +358,65 @@ pub mod bank_transfer_recharges {
                 /// 充值状态描述
                 ///
                 /// Example: `超过时间限制，系统自动关闭充值单`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub recharge_state_desc: Option<String>,
                 /// 充值金额
                 pub recharge_amount: GetResponseRechargeAmount,
                 /// 转账充值的付款信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_transfer_info: Option<GetResponseBankTransferInfo>,
                 /// 受理充值时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub accept_time: Option<String>,
                 /// 充值成功时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub success_time: Option<String>,
                 /// 关闭充值时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub close_time: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.req("recharge_id", &self.recharge_id)?;
+                    m.req("out_recharge_no", &self.out_recharge_no)?;
+                    m.req("account_type", &self.account_type)?;
+                    m.req("recharge_state", &self.recharge_state)?;
+                    m.req("recharge_scene", &self.recharge_scene)?;
+                    m.opt("recharge_state_desc", &self.recharge_state_desc)?;
+                    m.req("recharge_amount", &self.recharge_amount)?;
+                    m.opt("bank_transfer_info", &self.bank_transfer_info)?;
+                    m.opt("accept_time", &self.accept_time)?;
+                    m.opt("success_time", &self.success_time)?;
+                    m.opt("close_time", &self.close_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mchid: o.req("mchid")?,
+                        recharge_id: o.req("recharge_id")?,
+                        out_recharge_no: o.req("out_recharge_no")?,
+                        account_type: o.req("account_type")?,
+                        recharge_state: o.req("recharge_state")?,
+                        recharge_scene: o.req("recharge_scene")?,
+                        recharge_state_desc: o.opt("recharge_state_desc")?,
+                        recharge_amount: o.req("recharge_amount")?,
+                        bank_transfer_info: o.opt("bank_transfer_info")?,
+                        accept_time: o.opt("accept_time")?,
+                        success_time: o.opt("success_time")?,
+                        close_time: o.opt("close_time")?,
+                    })
+                }
             }
             /// 充值入账账户
             ///
@@ -371,61 +480,90 @@ pub mod bank_transfer_recharges {
                 }
             }
             /// 转账充值的付款信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseBankTransferInfo {
                 /// 转账充值附言
                 ///
                 /// Example: `转账充值附言`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub memo: Option<String>,
                 /// 银行转账退回时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub return_time: Option<String>,
                 /// 银行转账退回原因
                 ///
                 /// Example: `银行转账充值金额与申请充值金额不一致`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub return_reason: Option<String>,
                 /// 开户银行名称
                 ///
                 /// Example: `中国银行`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_name: Option<String>,
                 /// 银行卡号后四位
                 ///
                 /// Example: `0722`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_card_tail: Option<String>,
             }
+            impl ::serde::Serialize for GetResponseBankTransferInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("memo", &self.memo)?;
+                    m.opt("return_time", &self.return_time)?;
+                    m.opt("return_reason", &self.return_reason)?;
+                    m.opt("bank_name", &self.bank_name)?;
+                    m.opt("bank_card_tail", &self.bank_card_tail)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseBankTransferInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        memo: o.opt("memo")?,
+                        return_time: o.opt("return_time")?,
+                        return_reason: o.opt("return_reason")?,
+                        bank_name: o.opt("bank_name")?,
+                        bank_card_tail: o.opt("bank_card_tail")?,
+                    })
+                }
+            }
             /// 充值金额
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseRechargeAmount {
                 /// 总金额
                 ///
                 /// Example: `500000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub amount: Option<f64>,
                 /// 货币类型
                 ///
                 /// Example: `CNY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub currency: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponseRechargeAmount {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("amount", &self.amount)?;
+                    m.opt("currency", &self.currency)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseRechargeAmount {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        amount: o.opt("amount")?,
+                        currency: o.opt("currency")?,
+                    })
+                }
             }
             /// 充值场景
             ///
@@ -568,7 +706,7 @@ pub mod insurance_compensation_contracts {
         }
     }
     /// The request of `POST /v3/platsolution/ecommerce/insurance-compensation-contracts` (开通保险理赔功能).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 商户申请单号
         ///
@@ -581,8 +719,32 @@ pub mod insurance_compensation_contracts {
         /// 签约协议列表
         pub agreement_list: Vec<PostRequestAgreementList>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_apply_no", &self.out_apply_no)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("agreement_list", &self.agreement_list)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_apply_no: o.req("out_apply_no")?,
+                sub_mchid: o.req("sub_mchid")?,
+                agreement_list: o.req("agreement_list")?,
+            })
+        }
+    }
     /// PostRequestAgreementList
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAgreementList {
         /// 协议编号
         ///
@@ -601,8 +763,34 @@ pub mod insurance_compensation_contracts {
         /// Example: `2024-08-08T10:34:56+08:00`
         pub sign_time: String,
     }
+    impl ::serde::Serialize for PostRequestAgreementList {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("agreement_code", &self.agreement_code)?;
+            m.req("agreement_version", &self.agreement_version)?;
+            m.req("sign_organization", &self.sign_organization)?;
+            m.req("sign_time", &self.sign_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestAgreementList {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                agreement_code: o.req("agreement_code")?,
+                agreement_version: o.req("agreement_version")?,
+                sign_organization: o.req("sign_organization")?,
+                sign_time: o.req("sign_time")?,
+            })
+        }
+    }
     /// The response of `POST /v3/platsolution/ecommerce/insurance-compensation-contracts` (开通保险理赔功能).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -615,8 +803,31 @@ pub mod insurance_compensation_contracts {
         /// 成功时间
         ///
         /// Example: `2024-08-09T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub success_time: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("opened", &self.opened)?;
+            m.opt("success_time", &self.success_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                opened: o.req("opened")?,
+                success_time: o.opt("success_time")?,
+            })
+        }
     }
     /// `/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid`
     pub mod sub_mchid {
@@ -653,14 +864,7 @@ pub mod insurance_compensation_contracts {
                     }
                 }
                 /// The response of `POST /v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/{sub_mchid}/check-opened` (查询保险理赔功能开通状态).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
                     /// 二级商户号
                     ///
@@ -673,8 +877,31 @@ pub mod insurance_compensation_contracts {
                     /// 成功时间
                     ///
                     /// Example: `2024-08-09T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub success_time: Option<String>,
+                }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.req("opened", &self.opened)?;
+                        m.opt("success_time", &self.success_time)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sub_mchid: o.req("sub_mchid")?,
+                            opened: o.req("opened")?,
+                            success_time: o.opt("success_time")?,
+                        })
+                    }
                 }
             }
         }
@@ -773,14 +1000,7 @@ pub mod mch_transfer {
             }
         }
         /// The request of `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills` (请求赔付).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 收款方信息
             pub receiver: PostRequestReceiver,
@@ -791,7 +1011,6 @@ pub mod mch_transfer {
             /// 赔付金额
             ///
             /// Example: `10000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<f64>,
             /// 赔付原因
             ///
@@ -800,50 +1019,82 @@ pub mod mch_transfer {
             /// 出资商户号
             ///
             /// Example: `1900001109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sponsor_mchid: Option<String>,
             /// 转账场景ID
             ///
             /// Example: `1001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transfer_scene_id: Option<String>,
             /// 用户收款感知
             ///
             /// Example: `退货运费补偿`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_recv_perception: Option<String>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("receiver", &self.receiver)?;
+                m.req("out_bill_no", &self.out_bill_no)?;
+                m.opt("amount", &self.amount)?;
+                m.req("transfer_remark", &self.transfer_remark)?;
+                m.opt("sponsor_mchid", &self.sponsor_mchid)?;
+                m.opt("transfer_scene_id", &self.transfer_scene_id)?;
+                m.opt("user_recv_perception", &self.user_recv_perception)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    receiver: o.req("receiver")?,
+                    out_bill_no: o.req("out_bill_no")?,
+                    amount: o.opt("amount")?,
+                    transfer_remark: o.req("transfer_remark")?,
+                    sponsor_mchid: o.opt("sponsor_mchid")?,
+                    transfer_scene_id: o.opt("transfer_scene_id")?,
+                    user_recv_perception: o.opt("user_recv_perception")?,
+                })
+            }
+        }
         /// 收款方信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiver {
             /// 转账接收方类型
             ///
             /// Example: `TRANSACTION_USER`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<PostRequestReceiverType>,
             /// 转账接收方订单信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transaction_info: Option<PostRequestReceiverTransactionInfo>,
         }
+        impl ::serde::Serialize for PostRequestReceiver {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("type", &self.type_)?;
+                m.opt("transaction_info", &self.transaction_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiver {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.opt("type")?,
+                    transaction_info: o.opt("transaction_info")?,
+                })
+            }
+        }
         /// 转账接收方订单信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiverTransactionInfo {
             /// 交易订单号
             ///
@@ -852,11 +1103,29 @@ pub mod mch_transfer {
             /// 转账接收方订单类型
             ///
             /// Example: `WXPAY`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<PostRequestReceiverTransactionInfoType>,
+        }
+        impl ::serde::Serialize for PostRequestReceiverTransactionInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.opt("type", &self.type_)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverTransactionInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    transaction_id: o.req("transaction_id")?,
+                    type_: o.opt("type")?,
+                })
+            }
         }
         /// 转账接收方订单类型
         ///
@@ -963,7 +1232,7 @@ pub mod mch_transfer {
             }
         }
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills` (请求赔付).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -978,7 +1247,6 @@ pub mod mch_transfer {
             /// 赔付金额
             ///
             /// Example: `10000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<f64>,
             /// 赔付原因
             ///
@@ -999,61 +1267,112 @@ pub mod mch_transfer {
             /// 成功时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_time: Option<String>,
             /// 出资商户号
             ///
             /// Example: `1900001109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sponsor_mchid: Option<String>,
         }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.req("receiver_detail", &self.receiver_detail)?;
+                m.req("out_bill_no", &self.out_bill_no)?;
+                m.opt("amount", &self.amount)?;
+                m.req("transfer_remark", &self.transfer_remark)?;
+                m.req("bill_id", &self.bill_id)?;
+                m.req("state", &self.state)?;
+                m.req("accept_time", &self.accept_time)?;
+                m.opt("success_time", &self.success_time)?;
+                m.opt("sponsor_mchid", &self.sponsor_mchid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_mchid: o.req("sp_mchid")?,
+                    receiver_detail: o.req("receiver_detail")?,
+                    out_bill_no: o.req("out_bill_no")?,
+                    amount: o.opt("amount")?,
+                    transfer_remark: o.req("transfer_remark")?,
+                    bill_id: o.req("bill_id")?,
+                    state: o.req("state")?,
+                    accept_time: o.req("accept_time")?,
+                    success_time: o.opt("success_time")?,
+                    sponsor_mchid: o.opt("sponsor_mchid")?,
+                })
+            }
+        }
         /// 转账接收方信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetail {
             /// 转账接收者信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub receiver: Option<PostResponseReceiverDetailReceiver>,
         }
+        impl ::serde::Serialize for PostResponseReceiverDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("receiver", &self.receiver)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    receiver: o.opt("receiver")?,
+                })
+            }
+        }
         /// 转账接收者信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiver {
             /// 转账接收方类型
             ///
             /// Example: `TRANSACTION_USER`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<PostResponseReceiverDetailReceiverType>,
             /// 转账接收方订单信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transaction_info: Option<
                 PostResponseReceiverDetailReceiverTransactionInfo,
             >,
         }
+        impl ::serde::Serialize for PostResponseReceiverDetailReceiver {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("type", &self.type_)?;
+                m.opt("transaction_info", &self.transaction_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetailReceiver {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.opt("type")?,
+                    transaction_info: o.opt("transaction_info")?,
+                })
+            }
+        }
         /// 转账接收方订单信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiverTransactionInfo {
             /// 交易订单号
             ///
@@ -1062,11 +1381,30 @@ pub mod mch_transfer {
             /// 转账接收方订单类型
             ///
             /// Example: `WXPAY`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<PostResponseReceiverDetailReceiverTransactionInfoType>,
+        }
+        impl ::serde::Serialize for PostResponseReceiverDetailReceiverTransactionInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.opt("type", &self.type_)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PostResponseReceiverDetailReceiverTransactionInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    transaction_id: o.req("transaction_id")?,
+                    type_: o.opt("type")?,
+                })
+            }
         }
         /// 转账接收方订单类型
         ///
@@ -1271,13 +1609,7 @@ pub mod mch_transfer {
                     }
                 }
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id}` (查询赔付结果（按微信支付赔付单号）).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -1292,12 +1624,10 @@ pub mod mch_transfer {
                     /// 赔付金额
                     ///
                     /// Example: `10000`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub amount: Option<f64>,
                     /// 赔付原因
                     ///
                     /// Example: `直播违规扣罚`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub transfer_remark: Option<String>,
                     /// 微信支付转账单号
                     ///
@@ -1314,85 +1644,151 @@ pub mod mch_transfer {
                     /// 成功时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub success_time: Option<String>,
                     /// 关单信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_info: Option<GetResponseCloseInfo>,
                     /// 出资商户号
                     ///
                     /// Example: `1900001109`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sponsor_mchid: Option<String>,
                 }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sp_mchid", &self.sp_mchid)?;
+                        m.req("receiver_detail", &self.receiver_detail)?;
+                        m.req("out_bill_no", &self.out_bill_no)?;
+                        m.opt("amount", &self.amount)?;
+                        m.opt("transfer_remark", &self.transfer_remark)?;
+                        m.req("bill_id", &self.bill_id)?;
+                        m.req("state", &self.state)?;
+                        m.req("accept_time", &self.accept_time)?;
+                        m.opt("success_time", &self.success_time)?;
+                        m.opt("close_info", &self.close_info)?;
+                        m.opt("sponsor_mchid", &self.sponsor_mchid)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sp_mchid: o.req("sp_mchid")?,
+                            receiver_detail: o.req("receiver_detail")?,
+                            out_bill_no: o.req("out_bill_no")?,
+                            amount: o.opt("amount")?,
+                            transfer_remark: o.opt("transfer_remark")?,
+                            bill_id: o.req("bill_id")?,
+                            state: o.req("state")?,
+                            accept_time: o.req("accept_time")?,
+                            success_time: o.opt("success_time")?,
+                            close_info: o.opt("close_info")?,
+                            sponsor_mchid: o.opt("sponsor_mchid")?,
+                        })
+                    }
+                }
                 /// 关单信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCloseInfo {
                     /// 关单时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_time: Option<String>,
                     /// 关单原因
                     ///
                     /// Example: `NOT_ENOUGH`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_reason: Option<String>,
                 }
+                impl ::serde::Serialize for GetResponseCloseInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("close_time", &self.close_time)?;
+                        m.opt("close_reason", &self.close_reason)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            close_time: o.opt("close_time")?,
+                            close_reason: o.opt("close_reason")?,
+                        })
+                    }
+                }
                 /// 转账接收方信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetail {
                     /// 转账接收者信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub receiver: Option<GetResponseReceiverDetailReceiver>,
                 }
+                impl ::serde::Serialize for GetResponseReceiverDetail {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("receiver", &self.receiver)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseReceiverDetail {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            receiver: o.opt("receiver")?,
+                        })
+                    }
+                }
                 /// 转账接收者信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiver {
                     /// 转账接收方类型
                     ///
                     /// Example: `TRANSACTION_USER`
-                    #[serde(
-                        rename = "type",
-                        skip_serializing_if = "::std::option::Option::is_none"
-                    )]
                     pub type_: Option<GetResponseReceiverDetailReceiverType>,
                     /// 转账接收方订单信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub transaction_info: Option<
                         GetResponseReceiverDetailReceiverTransactionInfo,
                     >,
                 }
+                impl ::serde::Serialize for GetResponseReceiverDetailReceiver {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("type", &self.type_)?;
+                        m.opt("transaction_info", &self.transaction_info)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseReceiverDetailReceiver {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            type_: o.opt("type")?,
+                            transaction_info: o.opt("transaction_info")?,
+                        })
+                    }
+                }
                 /// 转账接收方订单信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiverTransactionInfo {
                     /// 交易订单号
                     ///
@@ -1401,13 +1797,33 @@ pub mod mch_transfer {
                     /// 转账接收方订单类型
                     ///
                     /// Example: `WXPAY`
-                    #[serde(
-                        rename = "type",
-                        skip_serializing_if = "::std::option::Option::is_none"
-                    )]
                     pub type_: Option<
                         GetResponseReceiverDetailReceiverTransactionInfoType,
                     >,
+                }
+                impl ::serde::Serialize
+                for GetResponseReceiverDetailReceiverTransactionInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("transaction_id", &self.transaction_id)?;
+                        m.opt("type", &self.type_)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseReceiverDetailReceiverTransactionInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            transaction_id: o.req("transaction_id")?,
+                            type_: o.opt("type")?,
+                        })
+                    }
                 }
                 /// 转账接收方订单类型
                 ///
@@ -1638,13 +2054,7 @@ pub mod mch_transfer {
                     }
                 }
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}` (查询赔付结果（按商户赔付单号）).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -1659,12 +2069,10 @@ pub mod mch_transfer {
                     /// 赔付金额
                     ///
                     /// Example: `10000`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub amount: Option<f64>,
                     /// 赔付原因
                     ///
                     /// Example: `直播违规扣罚`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub transfer_remark: Option<String>,
                     /// 微信支付转账单号
                     ///
@@ -1681,85 +2089,151 @@ pub mod mch_transfer {
                     /// 成功时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub success_time: Option<String>,
                     /// 关单信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_info: Option<GetResponseCloseInfo>,
                     /// 出资商户号
                     ///
                     /// Example: `1900001109`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sponsor_mchid: Option<String>,
                 }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sp_mchid", &self.sp_mchid)?;
+                        m.req("receiver_detail", &self.receiver_detail)?;
+                        m.req("out_bill_no", &self.out_bill_no)?;
+                        m.opt("amount", &self.amount)?;
+                        m.opt("transfer_remark", &self.transfer_remark)?;
+                        m.req("bill_id", &self.bill_id)?;
+                        m.req("state", &self.state)?;
+                        m.req("accept_time", &self.accept_time)?;
+                        m.opt("success_time", &self.success_time)?;
+                        m.opt("close_info", &self.close_info)?;
+                        m.opt("sponsor_mchid", &self.sponsor_mchid)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sp_mchid: o.req("sp_mchid")?,
+                            receiver_detail: o.req("receiver_detail")?,
+                            out_bill_no: o.req("out_bill_no")?,
+                            amount: o.opt("amount")?,
+                            transfer_remark: o.opt("transfer_remark")?,
+                            bill_id: o.req("bill_id")?,
+                            state: o.req("state")?,
+                            accept_time: o.req("accept_time")?,
+                            success_time: o.opt("success_time")?,
+                            close_info: o.opt("close_info")?,
+                            sponsor_mchid: o.opt("sponsor_mchid")?,
+                        })
+                    }
+                }
                 /// 关单信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCloseInfo {
                     /// 关单时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_time: Option<String>,
                     /// 关单原因
                     ///
                     /// Example: `NOT_ENOUGH`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_reason: Option<String>,
                 }
+                impl ::serde::Serialize for GetResponseCloseInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("close_time", &self.close_time)?;
+                        m.opt("close_reason", &self.close_reason)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            close_time: o.opt("close_time")?,
+                            close_reason: o.opt("close_reason")?,
+                        })
+                    }
+                }
                 /// 转账接收方信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetail {
                     /// 转账接收者信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub receiver: Option<GetResponseReceiverDetailReceiver>,
                 }
+                impl ::serde::Serialize for GetResponseReceiverDetail {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("receiver", &self.receiver)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseReceiverDetail {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            receiver: o.opt("receiver")?,
+                        })
+                    }
+                }
                 /// 转账接收者信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiver {
                     /// 转账接收方类型
                     ///
                     /// Example: `TRANSACTION_USER`
-                    #[serde(
-                        rename = "type",
-                        skip_serializing_if = "::std::option::Option::is_none"
-                    )]
                     pub type_: Option<GetResponseReceiverDetailReceiverType>,
                     /// 转账接收方订单信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub transaction_info: Option<
                         GetResponseReceiverDetailReceiverTransactionInfo,
                     >,
                 }
+                impl ::serde::Serialize for GetResponseReceiverDetailReceiver {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("type", &self.type_)?;
+                        m.opt("transaction_info", &self.transaction_info)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseReceiverDetailReceiver {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            type_: o.opt("type")?,
+                            transaction_info: o.opt("transaction_info")?,
+                        })
+                    }
+                }
                 /// 转账接收方订单信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiverTransactionInfo {
                     /// 交易订单号
                     ///
@@ -1768,13 +2242,33 @@ pub mod mch_transfer {
                     /// 转账接收方订单类型
                     ///
                     /// Example: `WXPAY`
-                    #[serde(
-                        rename = "type",
-                        skip_serializing_if = "::std::option::Option::is_none"
-                    )]
                     pub type_: Option<
                         GetResponseReceiverDetailReceiverTransactionInfoType,
                     >,
+                }
+                impl ::serde::Serialize
+                for GetResponseReceiverDetailReceiverTransactionInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("transaction_id", &self.transaction_id)?;
+                        m.opt("type", &self.type_)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseReceiverDetailReceiverTransactionInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            transaction_id: o.req("transaction_id")?,
+                            type_: o.opt("type")?,
+                        })
+                    }
                 }
                 /// 转账接收方订单类型
                 ///
@@ -1990,13 +2484,7 @@ pub mod mch_transfer {
                         }
                     }
                     /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}/cancel` (请求撤销赔付).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct PostResponse {
                         /// 商户单号
                         ///
@@ -2014,6 +2502,32 @@ pub mod mch_transfer {
                         ///
                         /// Example: `2015-05-20T13:29:35+08:00`
                         pub cancel_accept_time: String,
+                    }
+                    impl ::serde::Serialize for PostResponse {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("out_bill_no", &self.out_bill_no)?;
+                            m.req("bill_id", &self.bill_id)?;
+                            m.req("state", &self.state)?;
+                            m.req("cancel_accept_time", &self.cancel_accept_time)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                out_bill_no: o.req("out_bill_no")?,
+                                bill_id: o.req("bill_id")?,
+                                state: o.req("state")?,
+                                cancel_accept_time: o.req("cancel_accept_time")?,
+                            })
+                        }
                     }
                     /// 赔付状态
                     ///
@@ -2114,19 +2628,11 @@ pub mod mch_transfer {
                 }
             }
             /// The request of `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer` (请求赔付预下单).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 公众账号ID
                 ///
                 /// Example: `wx8888888888888888`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sp_appid: Option<String>,
                 /// 收款方信息
                 pub receiver: PostRequestReceiver,
@@ -2137,7 +2643,6 @@ pub mod mch_transfer {
                 /// 赔付金额
                 ///
                 /// Example: `10000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub amount: Option<f64>,
                 /// 赔付原因
                 ///
@@ -2146,55 +2651,90 @@ pub mod mch_transfer {
                 /// 出资商户号
                 ///
                 /// Example: `1900001109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sponsor_mchid: Option<String>,
                 /// 转账场景ID
                 ///
                 /// Example: `1001`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub transfer_scene_id: Option<String>,
                 /// 用户收款感知
                 ///
                 /// Example: `退货运费补偿`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_recv_perception: Option<String>,
                 /// 商户回调地址
                 ///
                 /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub notify_url: Option<String>,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("sp_appid", &self.sp_appid)?;
+                    m.req("receiver", &self.receiver)?;
+                    m.req("out_bill_no", &self.out_bill_no)?;
+                    m.opt("amount", &self.amount)?;
+                    m.req("transfer_remark", &self.transfer_remark)?;
+                    m.opt("sponsor_mchid", &self.sponsor_mchid)?;
+                    m.opt("transfer_scene_id", &self.transfer_scene_id)?;
+                    m.opt("user_recv_perception", &self.user_recv_perception)?;
+                    m.opt("notify_url", &self.notify_url)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sp_appid: o.opt("sp_appid")?,
+                        receiver: o.req("receiver")?,
+                        out_bill_no: o.req("out_bill_no")?,
+                        amount: o.opt("amount")?,
+                        transfer_remark: o.req("transfer_remark")?,
+                        sponsor_mchid: o.opt("sponsor_mchid")?,
+                        transfer_scene_id: o.opt("transfer_scene_id")?,
+                        user_recv_perception: o.opt("user_recv_perception")?,
+                        notify_url: o.opt("notify_url")?,
+                    })
+                }
+            }
             /// 收款方信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestReceiver {
                 /// 转账接收方类型
                 ///
                 /// Example: `TRANSACTION_USER`
-                #[serde(
-                    rename = "type",
-                    skip_serializing_if = "::std::option::Option::is_none"
-                )]
                 pub type_: Option<PostRequestReceiverType>,
                 /// 转账接收方订单信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub transaction_info: Option<PostRequestReceiverTransactionInfo>,
             }
+            impl ::serde::Serialize for PostRequestReceiver {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("type", &self.type_)?;
+                    m.opt("transaction_info", &self.transaction_info)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestReceiver {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        type_: o.opt("type")?,
+                        transaction_info: o.opt("transaction_info")?,
+                    })
+                }
+            }
             /// 转账接收方订单信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestReceiverTransactionInfo {
                 /// 交易订单号
                 ///
@@ -2203,11 +2743,29 @@ pub mod mch_transfer {
                 /// 转账接收方订单类型
                 ///
                 /// Example: `WXPAY`
-                #[serde(
-                    rename = "type",
-                    skip_serializing_if = "::std::option::Option::is_none"
-                )]
                 pub type_: Option<PostRequestReceiverTransactionInfoType>,
+            }
+            impl ::serde::Serialize for PostRequestReceiverTransactionInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("transaction_id", &self.transaction_id)?;
+                    m.opt("type", &self.type_)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverTransactionInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        transaction_id: o.req("transaction_id")?,
+                        type_: o.opt("type")?,
+                    })
+                }
             }
             /// 转账接收方订单类型
             ///
@@ -2321,14 +2879,7 @@ pub mod mch_transfer {
                 }
             }
             /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer` (请求赔付预下单).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 商户单号
                 ///
@@ -2346,6 +2897,32 @@ pub mod mch_transfer {
                 ///
                 /// Example: `affffddafdfafddffda==`
                 pub package_info: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("out_bill_no", &self.out_bill_no)?;
+                    m.req("bill_id", &self.bill_id)?;
+                    m.req("accept_time", &self.accept_time)?;
+                    m.req("package_info", &self.package_info)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        out_bill_no: o.req("out_bill_no")?,
+                        bill_id: o.req("bill_id")?,
+                        accept_time: o.req("accept_time")?,
+                        package_info: o.req("package_info")?,
+                    })
+                }
             }
         }
     }
@@ -2380,24 +2957,15 @@ pub mod mch_transfer {
             }
         }
         /// The request of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills` (请求保证金售后赔付).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 二级商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 公众账号ID
             ///
             /// Example: `wx8888888888888888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_appid: Option<String>,
             /// 收款方信息
             pub receiver: PostRequestReceiver,
@@ -2408,7 +2976,6 @@ pub mod mch_transfer {
             /// 赔付金额
             ///
             /// Example: `10000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<f64>,
             /// 赔付原因
             ///
@@ -2417,53 +2984,90 @@ pub mod mch_transfer {
             /// 转账场景ID
             ///
             /// Example: `1001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transfer_scene_id: Option<String>,
             /// 用户收款感知
             ///
             /// Example: `退货运费补偿`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_recv_perception: Option<String>,
             /// 二级商户AppID
             ///
             /// Example: `wx8888888888888888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("sp_appid", &self.sp_appid)?;
+                m.req("receiver", &self.receiver)?;
+                m.req("out_bill_no", &self.out_bill_no)?;
+                m.opt("amount", &self.amount)?;
+                m.req("transfer_remark", &self.transfer_remark)?;
+                m.opt("transfer_scene_id", &self.transfer_scene_id)?;
+                m.opt("user_recv_perception", &self.user_recv_perception)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.opt("sub_mchid")?,
+                    sp_appid: o.opt("sp_appid")?,
+                    receiver: o.req("receiver")?,
+                    out_bill_no: o.req("out_bill_no")?,
+                    amount: o.opt("amount")?,
+                    transfer_remark: o.req("transfer_remark")?,
+                    transfer_scene_id: o.opt("transfer_scene_id")?,
+                    user_recv_perception: o.opt("user_recv_perception")?,
+                    sub_appid: o.opt("sub_appid")?,
+                })
+            }
+        }
         /// 收款方信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiver {
             /// 转账接收方类型
             ///
             /// Example: `MERCHANT`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<PostRequestReceiverType>,
             /// 转账接收方订单信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transaction_info: Option<PostRequestReceiverTransactionInfo>,
             /// 转账接收方用户
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_info: Option<PostRequestReceiverUserInfo>,
         }
+        impl ::serde::Serialize for PostRequestReceiver {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("type", &self.type_)?;
+                m.opt("transaction_info", &self.transaction_info)?;
+                m.opt("user_info", &self.user_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiver {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.opt("type")?,
+                    transaction_info: o.opt("transaction_info")?,
+                    user_info: o.opt("user_info")?,
+                })
+            }
+        }
         /// 转账接收方订单信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiverTransactionInfo {
             /// 交易订单号
             ///
@@ -2472,11 +3076,29 @@ pub mod mch_transfer {
             /// 转账接收方订单类型
             ///
             /// Example: `WXPAY`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<PostRequestReceiverTransactionInfoType>,
+        }
+        impl ::serde::Serialize for PostRequestReceiverTransactionInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.opt("type", &self.type_)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverTransactionInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    transaction_id: o.req("transaction_id")?,
+                    type_: o.opt("type")?,
+                })
+            }
         }
         /// 转账接收方订单类型
         ///
@@ -2587,23 +3209,35 @@ pub mod mch_transfer {
             }
         }
         /// 转账接收方用户
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiverUserInfo {
             /// 转账接收方用户 openid
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_openid: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestReceiverUserInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("sp_openid", &self.sp_openid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverUserInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_openid: o.opt("sp_openid")?,
+                })
+            }
+        }
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills` (请求保证金售后赔付).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -2612,7 +3246,6 @@ pub mod mch_transfer {
             /// 二级商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 转账接收方信息
             pub receiver_detail: PostResponseReceiverDetail,
@@ -2623,7 +3256,6 @@ pub mod mch_transfer {
             /// 赔付金额
             ///
             /// Example: `10000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<f64>,
             /// 赔付原因
             ///
@@ -2644,66 +3276,120 @@ pub mod mch_transfer {
             /// 成功时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_time: Option<String>,
             /// 出资商户号
             ///
             /// Example: `1900001109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sponsor_mchid: Option<String>,
             /// 二级商户AppID
             ///
             /// Example: `wx8888888888888888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
         }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.req("receiver_detail", &self.receiver_detail)?;
+                m.req("out_bill_no", &self.out_bill_no)?;
+                m.opt("amount", &self.amount)?;
+                m.req("transfer_remark", &self.transfer_remark)?;
+                m.req("bill_id", &self.bill_id)?;
+                m.req("state", &self.state)?;
+                m.req("accept_time", &self.accept_time)?;
+                m.opt("success_time", &self.success_time)?;
+                m.opt("sponsor_mchid", &self.sponsor_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    receiver_detail: o.req("receiver_detail")?,
+                    out_bill_no: o.req("out_bill_no")?,
+                    amount: o.opt("amount")?,
+                    transfer_remark: o.req("transfer_remark")?,
+                    bill_id: o.req("bill_id")?,
+                    state: o.req("state")?,
+                    accept_time: o.req("accept_time")?,
+                    success_time: o.opt("success_time")?,
+                    sponsor_mchid: o.opt("sponsor_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                })
+            }
+        }
         /// 转账接收方信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetail {
             /// 转账接收者信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub receiver: Option<PostResponseReceiverDetailReceiver>,
         }
+        impl ::serde::Serialize for PostResponseReceiverDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("receiver", &self.receiver)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    receiver: o.opt("receiver")?,
+                })
+            }
+        }
         /// 转账接收者信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiver {
             /// 转账接收方类型
             ///
             /// Example: `MERCHANT`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<PostResponseReceiverDetailReceiverType>,
             /// 转账接收方订单信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transaction_info: Option<
                 PostResponseReceiverDetailReceiverTransactionInfo,
             >,
         }
+        impl ::serde::Serialize for PostResponseReceiverDetailReceiver {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("type", &self.type_)?;
+                m.opt("transaction_info", &self.transaction_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetailReceiver {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.opt("type")?,
+                    transaction_info: o.opt("transaction_info")?,
+                })
+            }
+        }
         /// 转账接收方订单信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiverTransactionInfo {
             /// 交易订单号
             ///
@@ -2712,11 +3398,30 @@ pub mod mch_transfer {
             /// 转账接收方订单类型
             ///
             /// Example: `WXPAY`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<PostResponseReceiverDetailReceiverTransactionInfoType>,
+        }
+        impl ::serde::Serialize for PostResponseReceiverDetailReceiverTransactionInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.opt("type", &self.type_)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PostResponseReceiverDetailReceiverTransactionInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    transaction_id: o.req("transaction_id")?,
+                    type_: o.opt("type")?,
+                })
+            }
         }
         /// 转账接收方订单类型
         ///
@@ -2931,29 +3636,34 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}` (查询保证金售后赔付结果（按微信支付赔付单号）).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetRequest {
                     /// 二级商户号
                     ///
                     /// Query parameter `sub_mchid`. Example: `1900001109`
-                    #[serde(skip_serializing)]
                     pub sub_mchid: Option<String>,
                 }
+                impl ::serde::Serialize for GetRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sub_mchid: o.opt("sub_mchid")?,
+                        })
+                    }
+                }
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}` (查询保证金售后赔付结果（按微信支付赔付单号）).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -2962,7 +3672,6 @@ pub mod mch_transfer {
                     /// 二级商户号
                     ///
                     /// Example: `1900000109`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_mchid: Option<String>,
                     /// 转账接收方信息
                     pub receiver_detail: GetResponseReceiverDetail,
@@ -2973,12 +3682,10 @@ pub mod mch_transfer {
                     /// 赔付金额
                     ///
                     /// Example: `10000`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub amount: Option<f64>,
                     /// 赔付原因
                     ///
                     /// Example: `直播违规扣罚`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub transfer_remark: Option<String>,
                     /// 微信支付转账单号
                     ///
@@ -2995,90 +3702,159 @@ pub mod mch_transfer {
                     /// 成功时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub success_time: Option<String>,
                     /// 关单信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_info: Option<GetResponseCloseInfo>,
                     /// 出资商户号
                     ///
                     /// Example: `1900001109`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sponsor_mchid: Option<String>,
                     /// 二级商户AppID
                     ///
                     /// Example: `wx8888888888888888`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_appid: Option<String>,
                 }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sp_mchid", &self.sp_mchid)?;
+                        m.opt("sub_mchid", &self.sub_mchid)?;
+                        m.req("receiver_detail", &self.receiver_detail)?;
+                        m.req("out_bill_no", &self.out_bill_no)?;
+                        m.opt("amount", &self.amount)?;
+                        m.opt("transfer_remark", &self.transfer_remark)?;
+                        m.req("bill_id", &self.bill_id)?;
+                        m.req("state", &self.state)?;
+                        m.req("accept_time", &self.accept_time)?;
+                        m.opt("success_time", &self.success_time)?;
+                        m.opt("close_info", &self.close_info)?;
+                        m.opt("sponsor_mchid", &self.sponsor_mchid)?;
+                        m.opt("sub_appid", &self.sub_appid)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sp_mchid: o.req("sp_mchid")?,
+                            sub_mchid: o.opt("sub_mchid")?,
+                            receiver_detail: o.req("receiver_detail")?,
+                            out_bill_no: o.req("out_bill_no")?,
+                            amount: o.opt("amount")?,
+                            transfer_remark: o.opt("transfer_remark")?,
+                            bill_id: o.req("bill_id")?,
+                            state: o.req("state")?,
+                            accept_time: o.req("accept_time")?,
+                            success_time: o.opt("success_time")?,
+                            close_info: o.opt("close_info")?,
+                            sponsor_mchid: o.opt("sponsor_mchid")?,
+                            sub_appid: o.opt("sub_appid")?,
+                        })
+                    }
+                }
                 /// 关单信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCloseInfo {
                     /// 关单时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_time: Option<String>,
                     /// 关单原因
                     ///
                     /// Example: `NOT_ENOUGH`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_reason: Option<String>,
                 }
+                impl ::serde::Serialize for GetResponseCloseInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("close_time", &self.close_time)?;
+                        m.opt("close_reason", &self.close_reason)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            close_time: o.opt("close_time")?,
+                            close_reason: o.opt("close_reason")?,
+                        })
+                    }
+                }
                 /// 转账接收方信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetail {
                     /// 转账接收者信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub receiver: Option<GetResponseReceiverDetailReceiver>,
                 }
+                impl ::serde::Serialize for GetResponseReceiverDetail {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("receiver", &self.receiver)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseReceiverDetail {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            receiver: o.opt("receiver")?,
+                        })
+                    }
+                }
                 /// 转账接收者信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiver {
                     /// 转账接收方类型
                     ///
                     /// Example: `MERCHANT`
-                    #[serde(
-                        rename = "type",
-                        skip_serializing_if = "::std::option::Option::is_none"
-                    )]
                     pub type_: Option<GetResponseReceiverDetailReceiverType>,
                     /// 转账接收方订单信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub transaction_info: Option<
                         GetResponseReceiverDetailReceiverTransactionInfo,
                     >,
                 }
+                impl ::serde::Serialize for GetResponseReceiverDetailReceiver {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("type", &self.type_)?;
+                        m.opt("transaction_info", &self.transaction_info)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseReceiverDetailReceiver {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            type_: o.opt("type")?,
+                            transaction_info: o.opt("transaction_info")?,
+                        })
+                    }
+                }
                 /// 转账接收方订单信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiverTransactionInfo {
                     /// 交易订单号
                     ///
@@ -3087,13 +3863,33 @@ pub mod mch_transfer {
                     /// 转账接收方订单类型
                     ///
                     /// Example: `WXPAY`
-                    #[serde(
-                        rename = "type",
-                        skip_serializing_if = "::std::option::Option::is_none"
-                    )]
                     pub type_: Option<
                         GetResponseReceiverDetailReceiverTransactionInfoType,
                     >,
+                }
+                impl ::serde::Serialize
+                for GetResponseReceiverDetailReceiverTransactionInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("transaction_id", &self.transaction_id)?;
+                        m.opt("type", &self.type_)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseReceiverDetailReceiverTransactionInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            transaction_id: o.req("transaction_id")?,
+                            type_: o.opt("type")?,
+                        })
+                    }
                 }
                 /// 转账接收方订单类型
                 ///
@@ -3330,29 +4126,34 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}` (查询保证金售后赔付结果（按商户赔付单号）).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetRequest {
                     /// 二级商户号
                     ///
                     /// Query parameter `sub_mchid`. Example: `1900001109`
-                    #[serde(skip_serializing)]
                     pub sub_mchid: Option<String>,
                 }
+                impl ::serde::Serialize for GetRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sub_mchid: o.opt("sub_mchid")?,
+                        })
+                    }
+                }
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}` (查询保证金售后赔付结果（按商户赔付单号）).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -3361,7 +4162,6 @@ pub mod mch_transfer {
                     /// 二级商户号
                     ///
                     /// Example: `1900000109`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_mchid: Option<String>,
                     /// 转账接收方信息
                     pub receiver_detail: GetResponseReceiverDetail,
@@ -3372,12 +4172,10 @@ pub mod mch_transfer {
                     /// 赔付金额
                     ///
                     /// Example: `10000`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub amount: Option<f64>,
                     /// 赔付原因
                     ///
                     /// Example: `直播违规扣罚`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub transfer_remark: Option<String>,
                     /// 微信支付转账单号
                     ///
@@ -3394,90 +4192,159 @@ pub mod mch_transfer {
                     /// 成功时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub success_time: Option<String>,
                     /// 关单信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_info: Option<GetResponseCloseInfo>,
                     /// 出资商户号
                     ///
                     /// Example: `1900001109`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sponsor_mchid: Option<String>,
                     /// 二级商户AppID
                     ///
                     /// Example: `wx8888888888888888`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_appid: Option<String>,
                 }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sp_mchid", &self.sp_mchid)?;
+                        m.opt("sub_mchid", &self.sub_mchid)?;
+                        m.req("receiver_detail", &self.receiver_detail)?;
+                        m.req("out_bill_no", &self.out_bill_no)?;
+                        m.opt("amount", &self.amount)?;
+                        m.opt("transfer_remark", &self.transfer_remark)?;
+                        m.req("bill_id", &self.bill_id)?;
+                        m.req("state", &self.state)?;
+                        m.req("accept_time", &self.accept_time)?;
+                        m.opt("success_time", &self.success_time)?;
+                        m.opt("close_info", &self.close_info)?;
+                        m.opt("sponsor_mchid", &self.sponsor_mchid)?;
+                        m.opt("sub_appid", &self.sub_appid)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sp_mchid: o.req("sp_mchid")?,
+                            sub_mchid: o.opt("sub_mchid")?,
+                            receiver_detail: o.req("receiver_detail")?,
+                            out_bill_no: o.req("out_bill_no")?,
+                            amount: o.opt("amount")?,
+                            transfer_remark: o.opt("transfer_remark")?,
+                            bill_id: o.req("bill_id")?,
+                            state: o.req("state")?,
+                            accept_time: o.req("accept_time")?,
+                            success_time: o.opt("success_time")?,
+                            close_info: o.opt("close_info")?,
+                            sponsor_mchid: o.opt("sponsor_mchid")?,
+                            sub_appid: o.opt("sub_appid")?,
+                        })
+                    }
+                }
                 /// 关单信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCloseInfo {
                     /// 关单时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_time: Option<String>,
                     /// 关单原因
                     ///
                     /// Example: `NOT_ENOUGH`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_reason: Option<String>,
                 }
+                impl ::serde::Serialize for GetResponseCloseInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("close_time", &self.close_time)?;
+                        m.opt("close_reason", &self.close_reason)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            close_time: o.opt("close_time")?,
+                            close_reason: o.opt("close_reason")?,
+                        })
+                    }
+                }
                 /// 转账接收方信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetail {
                     /// 转账接收者信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub receiver: Option<GetResponseReceiverDetailReceiver>,
                 }
+                impl ::serde::Serialize for GetResponseReceiverDetail {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("receiver", &self.receiver)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseReceiverDetail {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            receiver: o.opt("receiver")?,
+                        })
+                    }
+                }
                 /// 转账接收者信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiver {
                     /// 转账接收方类型
                     ///
                     /// Example: `MERCHANT`
-                    #[serde(
-                        rename = "type",
-                        skip_serializing_if = "::std::option::Option::is_none"
-                    )]
                     pub type_: Option<GetResponseReceiverDetailReceiverType>,
                     /// 转账接收方订单信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub transaction_info: Option<
                         GetResponseReceiverDetailReceiverTransactionInfo,
                     >,
                 }
+                impl ::serde::Serialize for GetResponseReceiverDetailReceiver {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("type", &self.type_)?;
+                        m.opt("transaction_info", &self.transaction_info)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseReceiverDetailReceiver {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            type_: o.opt("type")?,
+                            transaction_info: o.opt("transaction_info")?,
+                        })
+                    }
+                }
                 /// 转账接收方订单信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiverTransactionInfo {
                     /// 交易订单号
                     ///
@@ -3486,13 +4353,33 @@ pub mod mch_transfer {
                     /// 转账接收方订单类型
                     ///
                     /// Example: `WXPAY`
-                    #[serde(
-                        rename = "type",
-                        skip_serializing_if = "::std::option::Option::is_none"
-                    )]
                     pub type_: Option<
                         GetResponseReceiverDetailReceiverTransactionInfoType,
                     >,
+                }
+                impl ::serde::Serialize
+                for GetResponseReceiverDetailReceiverTransactionInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("transaction_id", &self.transaction_id)?;
+                        m.opt("type", &self.type_)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseReceiverDetailReceiverTransactionInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            transaction_id: o.req("transaction_id")?,
+                            type_: o.opt("type")?,
+                        })
+                    }
                 }
                 /// 转账接收方订单类型
                 ///
@@ -3726,24 +4613,15 @@ pub mod mch_transfer {
             }
         }
         /// The request of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills` (发起保证金赔付保司保费).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 二级商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 公众账号ID
             ///
             /// Example: `wx8888888888888888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_appid: Option<String>,
             /// 赔付用户信息
             pub receiver: PostRequestReceiver,
@@ -3754,64 +4632,135 @@ pub mod mch_transfer {
             /// 赔付金额
             ///
             /// Example: `10000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<f64>,
             /// 赔付原因
             ///
             /// Example: `直播违规扣罚`
             pub transfer_remark: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("sp_appid", &self.sp_appid)?;
+                m.req("receiver", &self.receiver)?;
+                m.req("out_bill_no", &self.out_bill_no)?;
+                m.opt("amount", &self.amount)?;
+                m.req("transfer_remark", &self.transfer_remark)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.opt("sub_mchid")?,
+                    sp_appid: o.opt("sp_appid")?,
+                    receiver: o.req("receiver")?,
+                    out_bill_no: o.req("out_bill_no")?,
+                    amount: o.opt("amount")?,
+                    transfer_remark: o.req("transfer_remark")?,
+                })
+            }
+        }
         /// 赔付用户信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiver {
             /// 转账接收方类型
             ///
             /// Example: `MERCHANT`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<PostRequestReceiverType>,
             /// 转账接收方商户信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mch_info: Option<PostRequestReceiverMchInfo>,
             /// 赔付单信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transaction_info: Option<PostRequestReceiverTransactionInfo>,
         }
+        impl ::serde::Serialize for PostRequestReceiver {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("type", &self.type_)?;
+                m.opt("mch_info", &self.mch_info)?;
+                m.opt("transaction_info", &self.transaction_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiver {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.opt("type")?,
+                    mch_info: o.opt("mch_info")?,
+                    transaction_info: o.opt("transaction_info")?,
+                })
+            }
+        }
         /// 转账接收方商户信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiverMchInfo {
             /// 商户号
             ///
             /// Example: `1900001108`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mchid: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestReceiverMchInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("mchid", &self.mchid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverMchInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self { mchid: o.opt("mchid")? })
+            }
+        }
         /// 赔付单信息
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestReceiverTransactionInfo {
             /// 交易订单号
             ///
             /// Example: `1217752501201407033233368018`
             pub transaction_id: String,
             /// 赔付单类型
-            #[serde(rename = "type")]
             pub type_: PostRequestReceiverTransactionInfoType,
+        }
+        impl ::serde::Serialize for PostRequestReceiverTransactionInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.req("type", &self.type_)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverTransactionInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    transaction_id: o.req("transaction_id")?,
+                    type_: o.req("type")?,
+                })
+            }
         }
         /// 赔付单类型
         ///
@@ -3918,7 +4867,7 @@ pub mod mch_transfer {
             }
         }
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills` (发起保证金赔付保司保费).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -3927,12 +4876,10 @@ pub mod mch_transfer {
             /// 二级商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 二级商户AppID
             ///
             /// Example: `wx8888888888888888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 转账接收方信息
             pub receiver_detail: PostResponseReceiverDetail,
@@ -3943,7 +4890,6 @@ pub mod mch_transfer {
             /// 赔付金额
             ///
             /// Example: `10000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<f64>,
             /// 赔付原因
             ///
@@ -3964,85 +4910,173 @@ pub mod mch_transfer {
             /// 成功时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_time: Option<String>,
             /// 出资商户号
             ///
             /// Example: `1900001109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sponsor_mchid: Option<String>,
         }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("receiver_detail", &self.receiver_detail)?;
+                m.req("out_bill_no", &self.out_bill_no)?;
+                m.opt("amount", &self.amount)?;
+                m.req("transfer_remark", &self.transfer_remark)?;
+                m.req("bill_id", &self.bill_id)?;
+                m.req("state", &self.state)?;
+                m.req("accept_time", &self.accept_time)?;
+                m.opt("success_time", &self.success_time)?;
+                m.opt("sponsor_mchid", &self.sponsor_mchid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    receiver_detail: o.req("receiver_detail")?,
+                    out_bill_no: o.req("out_bill_no")?,
+                    amount: o.opt("amount")?,
+                    transfer_remark: o.req("transfer_remark")?,
+                    bill_id: o.req("bill_id")?,
+                    state: o.req("state")?,
+                    accept_time: o.req("accept_time")?,
+                    success_time: o.opt("success_time")?,
+                    sponsor_mchid: o.opt("sponsor_mchid")?,
+                })
+            }
+        }
         /// 转账接收方信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetail {
             /// 转账接收者信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub receiver: Option<PostResponseReceiverDetailReceiver>,
         }
+        impl ::serde::Serialize for PostResponseReceiverDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("receiver", &self.receiver)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    receiver: o.opt("receiver")?,
+                })
+            }
+        }
         /// 转账接收者信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiver {
             /// 转账接收方类型
             ///
             /// Example: `MERCHANT`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<PostResponseReceiverDetailReceiverType>,
             /// 转账接收方商户信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mch_info: Option<PostResponseReceiverDetailReceiverMchInfo>,
             /// 赔付单信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transaction_info: Option<
                 PostResponseReceiverDetailReceiverTransactionInfo,
             >,
         }
+        impl ::serde::Serialize for PostResponseReceiverDetailReceiver {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("type", &self.type_)?;
+                m.opt("mch_info", &self.mch_info)?;
+                m.opt("transaction_info", &self.transaction_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetailReceiver {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.opt("type")?,
+                    mch_info: o.opt("mch_info")?,
+                    transaction_info: o.opt("transaction_info")?,
+                })
+            }
+        }
         /// 转账接收方商户信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiverMchInfo {
             /// 商户号
             ///
             /// Example: `1900001108`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mchid: Option<String>,
         }
+        impl ::serde::Serialize for PostResponseReceiverDetailReceiverMchInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("mchid", &self.mchid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PostResponseReceiverDetailReceiverMchInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self { mchid: o.opt("mchid")? })
+            }
+        }
         /// 赔付单信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiverTransactionInfo {
             /// 交易订单号
             ///
             /// Example: `1217752501201407033233368018`
             pub transaction_id: String,
+        }
+        impl ::serde::Serialize for PostResponseReceiverDetailReceiverTransactionInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PostResponseReceiverDetailReceiverTransactionInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    transaction_id: o.req("transaction_id")?,
+                })
+            }
         }
         /// 转账接收方类型
         ///
@@ -4179,7 +5213,7 @@ pub mod mch_transfer {
                 }
             }
             /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}` (查询保证金赔付保司保费结果（按商户赔付单号）).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 服务商商户号
                 ///
@@ -4188,12 +5222,10 @@ pub mod mch_transfer {
                 /// 二级商户号
                 ///
                 /// Example: `1900000109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_mchid: Option<String>,
                 /// 二级商户AppID
                 ///
                 /// Example: `wx8888888888888888`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 转账接收方信息
                 pub receiver_detail: GetResponseReceiverDetail,
@@ -4204,7 +5236,6 @@ pub mod mch_transfer {
                 /// 赔付金额
                 ///
                 /// Example: `10000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub amount: Option<f64>,
                 /// 赔付原因
                 ///
@@ -4225,109 +5256,212 @@ pub mod mch_transfer {
                 /// 成功时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub success_time: Option<String>,
                 /// 关单信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub close_info: Option<GetResponseCloseInfo>,
                 /// 出资商户号
                 ///
                 /// Example: `1900001109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sponsor_mchid: Option<String>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sp_mchid", &self.sp_mchid)?;
+                    m.opt("sub_mchid", &self.sub_mchid)?;
+                    m.opt("sub_appid", &self.sub_appid)?;
+                    m.req("receiver_detail", &self.receiver_detail)?;
+                    m.req("out_bill_no", &self.out_bill_no)?;
+                    m.opt("amount", &self.amount)?;
+                    m.req("transfer_remark", &self.transfer_remark)?;
+                    m.req("bill_id", &self.bill_id)?;
+                    m.req("state", &self.state)?;
+                    m.req("accept_time", &self.accept_time)?;
+                    m.opt("success_time", &self.success_time)?;
+                    m.opt("close_info", &self.close_info)?;
+                    m.opt("sponsor_mchid", &self.sponsor_mchid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sp_mchid: o.req("sp_mchid")?,
+                        sub_mchid: o.opt("sub_mchid")?,
+                        sub_appid: o.opt("sub_appid")?,
+                        receiver_detail: o.req("receiver_detail")?,
+                        out_bill_no: o.req("out_bill_no")?,
+                        amount: o.opt("amount")?,
+                        transfer_remark: o.req("transfer_remark")?,
+                        bill_id: o.req("bill_id")?,
+                        state: o.req("state")?,
+                        accept_time: o.req("accept_time")?,
+                        success_time: o.opt("success_time")?,
+                        close_info: o.opt("close_info")?,
+                        sponsor_mchid: o.opt("sponsor_mchid")?,
+                    })
+                }
+            }
             /// 关单信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseCloseInfo {
                 /// 关单时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub close_time: Option<String>,
                 /// 关单原因
                 ///
                 /// Example: `NOT_ENOUGH`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub close_reason: Option<String>,
             }
+            impl ::serde::Serialize for GetResponseCloseInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("close_time", &self.close_time)?;
+                    m.opt("close_reason", &self.close_reason)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        close_time: o.opt("close_time")?,
+                        close_reason: o.opt("close_reason")?,
+                    })
+                }
+            }
             /// 转账接收方信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseReceiverDetail {
                 /// 转账接收者信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub receiver: Option<GetResponseReceiverDetailReceiver>,
             }
+            impl ::serde::Serialize for GetResponseReceiverDetail {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("receiver", &self.receiver)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseReceiverDetail {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        receiver: o.opt("receiver")?,
+                    })
+                }
+            }
             /// 转账接收者信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseReceiverDetailReceiver {
                 /// 转账接收方类型
                 ///
                 /// Example: `MERCHANT`
-                #[serde(
-                    rename = "type",
-                    skip_serializing_if = "::std::option::Option::is_none"
-                )]
                 pub type_: Option<GetResponseReceiverDetailReceiverType>,
                 /// 转账接收方商户信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub mch_info: Option<GetResponseReceiverDetailReceiverMchInfo>,
                 /// 赔付单信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub transaction_info: Option<
                     GetResponseReceiverDetailReceiverTransactionInfo,
                 >,
             }
+            impl ::serde::Serialize for GetResponseReceiverDetailReceiver {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("type", &self.type_)?;
+                    m.opt("mch_info", &self.mch_info)?;
+                    m.opt("transaction_info", &self.transaction_info)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseReceiverDetailReceiver {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        type_: o.opt("type")?,
+                        mch_info: o.opt("mch_info")?,
+                        transaction_info: o.opt("transaction_info")?,
+                    })
+                }
+            }
             /// 转账接收方商户信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseReceiverDetailReceiverMchInfo {
                 /// 商户号
                 ///
                 /// Example: `1900001108`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub mchid: Option<String>,
             }
+            impl ::serde::Serialize for GetResponseReceiverDetailReceiverMchInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("mchid", &self.mchid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for GetResponseReceiverDetailReceiverMchInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self { mchid: o.opt("mchid")? })
+                }
+            }
             /// 赔付单信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseReceiverDetailReceiverTransactionInfo {
                 /// 交易订单号
                 ///
                 /// Example: `1217752501201407033233368018`
                 pub transaction_id: String,
+            }
+            impl ::serde::Serialize
+            for GetResponseReceiverDetailReceiverTransactionInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("transaction_id", &self.transaction_id)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for GetResponseReceiverDetailReceiverTransactionInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        transaction_id: o.req("transaction_id")?,
+                    })
+                }
             }
             /// 转账接收方类型
             ///
@@ -4485,24 +5619,15 @@ pub mod mch_transfer {
             }
         }
         /// The request of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills` (发起保证金赔付用户运费).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 二级商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 公众账号ID
             ///
             /// Example: `wx8888888888888888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_appid: Option<String>,
             /// 赔付用户信息
             pub receiver: PostRequestReceiver,
@@ -4513,7 +5638,6 @@ pub mod mch_transfer {
             /// 赔付金额
             ///
             /// Example: `10000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<f64>,
             /// 赔付原因
             ///
@@ -4522,40 +5646,78 @@ pub mod mch_transfer {
             /// 转账场景ID
             ///
             /// Example: `1001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transfer_scene_id: Option<String>,
             /// 用户收款感知
             ///
             /// Example: `退货运费补偿`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_recv_perception: Option<String>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("sp_appid", &self.sp_appid)?;
+                m.req("receiver", &self.receiver)?;
+                m.req("out_bill_no", &self.out_bill_no)?;
+                m.opt("amount", &self.amount)?;
+                m.req("transfer_remark", &self.transfer_remark)?;
+                m.opt("transfer_scene_id", &self.transfer_scene_id)?;
+                m.opt("user_recv_perception", &self.user_recv_perception)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.opt("sub_mchid")?,
+                    sp_appid: o.opt("sp_appid")?,
+                    receiver: o.req("receiver")?,
+                    out_bill_no: o.req("out_bill_no")?,
+                    amount: o.opt("amount")?,
+                    transfer_remark: o.req("transfer_remark")?,
+                    transfer_scene_id: o.opt("transfer_scene_id")?,
+                    user_recv_perception: o.opt("user_recv_perception")?,
+                })
+            }
+        }
         /// 赔付用户信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiver {
             /// 转账接收方订单信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transaction_info: Option<PostRequestReceiverTransactionInfo>,
             /// 转账接收方用户
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_info: Option<PostRequestReceiverUserInfo>,
         }
+        impl ::serde::Serialize for PostRequestReceiver {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("transaction_info", &self.transaction_info)?;
+                m.opt("user_info", &self.user_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiver {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    transaction_info: o.opt("transaction_info")?,
+                    user_info: o.opt("user_info")?,
+                })
+            }
+        }
         /// 转账接收方订单信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiverTransactionInfo {
             /// 交易订单号
             ///
@@ -4564,11 +5726,29 @@ pub mod mch_transfer {
             /// 转账接收方订单类型
             ///
             /// Example: `WXPAY`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<PostRequestReceiverTransactionInfoType>,
+        }
+        impl ::serde::Serialize for PostRequestReceiverTransactionInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.opt("type", &self.type_)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverTransactionInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    transaction_id: o.req("transaction_id")?,
+                    type_: o.opt("type")?,
+                })
+            }
         }
         /// 转账接收方订单类型
         ///
@@ -4625,23 +5805,35 @@ pub mod mch_transfer {
             }
         }
         /// 转账接收方用户
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiverUserInfo {
             /// 转账接收方用户 openid
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_openid: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestReceiverUserInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("sp_openid", &self.sp_openid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverUserInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_openid: o.opt("sp_openid")?,
+                })
+            }
+        }
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills` (发起保证金赔付用户运费).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -4650,12 +5842,10 @@ pub mod mch_transfer {
             /// 二级商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 二级商户AppID
             ///
             /// Example: `wx8888888888888888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 转账接收方信息
             pub receiver_detail: PostResponseReceiverDetail,
@@ -4666,7 +5856,6 @@ pub mod mch_transfer {
             /// 赔付金额
             ///
             /// Example: `10000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<f64>,
             /// 赔付原因
             ///
@@ -4687,56 +5876,114 @@ pub mod mch_transfer {
             /// 成功时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_time: Option<String>,
             /// 出资商户号
             ///
             /// Example: `1900001109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sponsor_mchid: Option<String>,
         }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("receiver_detail", &self.receiver_detail)?;
+                m.req("out_bill_no", &self.out_bill_no)?;
+                m.opt("amount", &self.amount)?;
+                m.req("transfer_remark", &self.transfer_remark)?;
+                m.req("bill_id", &self.bill_id)?;
+                m.req("state", &self.state)?;
+                m.req("accept_time", &self.accept_time)?;
+                m.opt("success_time", &self.success_time)?;
+                m.opt("sponsor_mchid", &self.sponsor_mchid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    receiver_detail: o.req("receiver_detail")?,
+                    out_bill_no: o.req("out_bill_no")?,
+                    amount: o.opt("amount")?,
+                    transfer_remark: o.req("transfer_remark")?,
+                    bill_id: o.req("bill_id")?,
+                    state: o.req("state")?,
+                    accept_time: o.req("accept_time")?,
+                    success_time: o.opt("success_time")?,
+                    sponsor_mchid: o.opt("sponsor_mchid")?,
+                })
+            }
+        }
         /// 转账接收方信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetail {
             /// 转账接收者信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub receiver: Option<PostResponseReceiverDetailReceiver>,
         }
+        impl ::serde::Serialize for PostResponseReceiverDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("receiver", &self.receiver)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    receiver: o.opt("receiver")?,
+                })
+            }
+        }
         /// 转账接收者信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiver {
             /// 转账接收方订单信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transaction_info: Option<
                 PostResponseReceiverDetailReceiverTransactionInfo,
             >,
             /// 转账接收方用户
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_info: Option<PostResponseReceiverDetailReceiverUserInfo>,
         }
+        impl ::serde::Serialize for PostResponseReceiverDetailReceiver {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("transaction_info", &self.transaction_info)?;
+                m.opt("user_info", &self.user_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetailReceiver {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    transaction_info: o.opt("transaction_info")?,
+                    user_info: o.opt("user_info")?,
+                })
+            }
+        }
         /// 转账接收方订单信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiverTransactionInfo {
             /// 交易订单号
             ///
@@ -4745,11 +5992,30 @@ pub mod mch_transfer {
             /// 转账接收方订单类型
             ///
             /// Example: `WXPAY`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<PostResponseReceiverDetailReceiverTransactionInfoType>,
+        }
+        impl ::serde::Serialize for PostResponseReceiverDetailReceiverTransactionInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.opt("type", &self.type_)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PostResponseReceiverDetailReceiverTransactionInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    transaction_id: o.req("transaction_id")?,
+                    type_: o.opt("type")?,
+                })
+            }
         }
         /// 转账接收方订单类型
         ///
@@ -4810,20 +6076,33 @@ pub mod mch_transfer {
             }
         }
         /// 转账接收方用户
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiverUserInfo {
             /// 转账接收方用户 openid
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_openid: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponseReceiverDetailReceiverUserInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("sp_openid", &self.sp_openid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PostResponseReceiverDetailReceiverUserInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_openid: o.opt("sp_openid")?,
+                })
+            }
         }
         /// 赔付状态
         ///
@@ -4929,29 +6208,34 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}` (查询保证金售后赔付运费结果（按商户赔付单号）).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetRequest {
                     /// 二级商户号
                     ///
                     /// Query parameter `sub_mchid`. Example: `1900001109`
-                    #[serde(skip_serializing)]
                     pub sub_mchid: Option<String>,
                 }
+                impl ::serde::Serialize for GetRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sub_mchid: o.opt("sub_mchid")?,
+                        })
+                    }
+                }
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}` (查询保证金售后赔付运费结果（按商户赔付单号）).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -4960,7 +6244,6 @@ pub mod mch_transfer {
                     /// 二级商户号
                     ///
                     /// Example: `1900000109`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_mchid: Option<String>,
                     /// 转账接收方信息
                     pub receiver_detail: GetResponseReceiverDetail,
@@ -4971,12 +6254,10 @@ pub mod mch_transfer {
                     /// 赔付金额
                     ///
                     /// Example: `10000`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub amount: Option<f64>,
                     /// 赔付原因
                     ///
                     /// Example: `直播违规扣罚`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub transfer_remark: Option<String>,
                     /// 微信支付转账单号
                     ///
@@ -4993,80 +6274,151 @@ pub mod mch_transfer {
                     /// 成功时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub success_time: Option<String>,
                     /// 关单信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_info: Option<GetResponseCloseInfo>,
                     /// 出资商户号
                     ///
                     /// Example: `1900001109`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sponsor_mchid: Option<String>,
                 }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sp_mchid", &self.sp_mchid)?;
+                        m.opt("sub_mchid", &self.sub_mchid)?;
+                        m.req("receiver_detail", &self.receiver_detail)?;
+                        m.req("out_bill_no", &self.out_bill_no)?;
+                        m.opt("amount", &self.amount)?;
+                        m.opt("transfer_remark", &self.transfer_remark)?;
+                        m.req("bill_id", &self.bill_id)?;
+                        m.req("state", &self.state)?;
+                        m.req("accept_time", &self.accept_time)?;
+                        m.opt("success_time", &self.success_time)?;
+                        m.opt("close_info", &self.close_info)?;
+                        m.opt("sponsor_mchid", &self.sponsor_mchid)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sp_mchid: o.req("sp_mchid")?,
+                            sub_mchid: o.opt("sub_mchid")?,
+                            receiver_detail: o.req("receiver_detail")?,
+                            out_bill_no: o.req("out_bill_no")?,
+                            amount: o.opt("amount")?,
+                            transfer_remark: o.opt("transfer_remark")?,
+                            bill_id: o.req("bill_id")?,
+                            state: o.req("state")?,
+                            accept_time: o.req("accept_time")?,
+                            success_time: o.opt("success_time")?,
+                            close_info: o.opt("close_info")?,
+                            sponsor_mchid: o.opt("sponsor_mchid")?,
+                        })
+                    }
+                }
                 /// 关单信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCloseInfo {
                     /// 关单时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_time: Option<String>,
                     /// 关单原因
                     ///
                     /// Example: `NOT_ENOUGH`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_reason: Option<String>,
                 }
+                impl ::serde::Serialize for GetResponseCloseInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("close_time", &self.close_time)?;
+                        m.opt("close_reason", &self.close_reason)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            close_time: o.opt("close_time")?,
+                            close_reason: o.opt("close_reason")?,
+                        })
+                    }
+                }
                 /// 转账接收方信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetail {
                     /// 转账接收者信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub receiver: Option<GetResponseReceiverDetailReceiver>,
                 }
+                impl ::serde::Serialize for GetResponseReceiverDetail {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("receiver", &self.receiver)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseReceiverDetail {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            receiver: o.opt("receiver")?,
+                        })
+                    }
+                }
                 /// 转账接收者信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiver {
                     /// 转账接收方订单信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub transaction_info: Option<
                         GetResponseReceiverDetailReceiverTransactionInfo,
                     >,
                     /// 转账接收方用户
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub user_info: Option<GetResponseReceiverDetailReceiverUserInfo>,
                 }
+                impl ::serde::Serialize for GetResponseReceiverDetailReceiver {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("transaction_info", &self.transaction_info)?;
+                        m.opt("user_info", &self.user_info)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseReceiverDetailReceiver {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            transaction_info: o.opt("transaction_info")?,
+                            user_info: o.opt("user_info")?,
+                        })
+                    }
+                }
                 /// 转账接收方订单信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiverTransactionInfo {
                     /// 交易订单号
                     ///
@@ -5075,13 +6427,33 @@ pub mod mch_transfer {
                     /// 转账接收方订单类型
                     ///
                     /// Example: `WXPAY`
-                    #[serde(
-                        rename = "type",
-                        skip_serializing_if = "::std::option::Option::is_none"
-                    )]
                     pub type_: Option<
                         GetResponseReceiverDetailReceiverTransactionInfoType,
                     >,
+                }
+                impl ::serde::Serialize
+                for GetResponseReceiverDetailReceiverTransactionInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("transaction_id", &self.transaction_id)?;
+                        m.opt("type", &self.type_)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseReceiverDetailReceiverTransactionInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            transaction_id: o.req("transaction_id")?,
+                            type_: o.opt("type")?,
+                        })
+                    }
                 }
                 /// 转账接收方订单类型
                 ///
@@ -5147,20 +6519,33 @@ pub mod mch_transfer {
                     }
                 }
                 /// 转账接收方用户
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiverUserInfo {
                     /// 转账接收方用户 openid
                     ///
                     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sp_openid: Option<String>,
+                }
+                impl ::serde::Serialize for GetResponseReceiverDetailReceiverUserInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("sp_openid", &self.sp_openid)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseReceiverDetailReceiverUserInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sp_openid: o.opt("sp_openid")?,
+                        })
+                    }
                 }
                 /// 赔付状态
                 ///
@@ -5273,19 +6658,11 @@ pub mod mch_transfer {
             }
         }
         /// The request of `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills` (请求保险理赔).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 二级商户号
             ///
             /// Example: `1900001109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 赔付用户信息
             pub receiver: PostRequestReceiver,
@@ -5296,44 +6673,74 @@ pub mod mch_transfer {
             /// 赔付金额
             ///
             /// Example: `10000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<f64>,
             /// 赔付原因
             ///
             /// Example: `直播违规扣罚`
             pub transfer_remark: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.req("receiver", &self.receiver)?;
+                m.req("out_bill_no", &self.out_bill_no)?;
+                m.opt("amount", &self.amount)?;
+                m.req("transfer_remark", &self.transfer_remark)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.opt("sub_mchid")?,
+                    receiver: o.req("receiver")?,
+                    out_bill_no: o.req("out_bill_no")?,
+                    amount: o.opt("amount")?,
+                    transfer_remark: o.req("transfer_remark")?,
+                })
+            }
+        }
         /// 赔付用户信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiver {
             /// 转账接收方类型
             ///
             /// Example: `MERCHANT`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<PostRequestReceiverType>,
             /// 转账接收方订单信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transaction_info: Option<PostRequestReceiverTransactionInfo>,
         }
+        impl ::serde::Serialize for PostRequestReceiver {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("type", &self.type_)?;
+                m.opt("transaction_info", &self.transaction_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiver {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.opt("type")?,
+                    transaction_info: o.opt("transaction_info")?,
+                })
+            }
+        }
         /// 转账接收方订单信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiverTransactionInfo {
             /// 交易订单号
             ///
@@ -5342,11 +6749,29 @@ pub mod mch_transfer {
             /// 转账接收方订单类型
             ///
             /// Example: `WXPAY`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<PostRequestReceiverTransactionInfoType>,
+        }
+        impl ::serde::Serialize for PostRequestReceiverTransactionInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.opt("type", &self.type_)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverTransactionInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    transaction_id: o.req("transaction_id")?,
+                    type_: o.opt("type")?,
+                })
+            }
         }
         /// 转账接收方订单类型
         ///
@@ -5457,7 +6882,7 @@ pub mod mch_transfer {
             }
         }
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills` (请求保险理赔).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -5466,7 +6891,6 @@ pub mod mch_transfer {
             /// 二级商户号
             ///
             /// Example: `1900001109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 转账接收方信息
             pub receiver_detail: PostResponseReceiverDetail,
@@ -5481,7 +6905,6 @@ pub mod mch_transfer {
             /// 赔付原因
             ///
             /// Example: `直播违规扣罚`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transfer_remark: Option<String>,
             /// 微信支付转账单号
             ///
@@ -5498,61 +6921,114 @@ pub mod mch_transfer {
             /// 成功时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_time: Option<String>,
             /// 出资商户号
             ///
             /// Example: `1900001109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sponsor_mchid: Option<String>,
         }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.req("receiver_detail", &self.receiver_detail)?;
+                m.req("out_bill_no", &self.out_bill_no)?;
+                m.req("amount", &self.amount)?;
+                m.opt("transfer_remark", &self.transfer_remark)?;
+                m.req("bill_id", &self.bill_id)?;
+                m.req("state", &self.state)?;
+                m.req("accept_time", &self.accept_time)?;
+                m.opt("success_time", &self.success_time)?;
+                m.opt("sponsor_mchid", &self.sponsor_mchid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    receiver_detail: o.req("receiver_detail")?,
+                    out_bill_no: o.req("out_bill_no")?,
+                    amount: o.req("amount")?,
+                    transfer_remark: o.opt("transfer_remark")?,
+                    bill_id: o.req("bill_id")?,
+                    state: o.req("state")?,
+                    accept_time: o.req("accept_time")?,
+                    success_time: o.opt("success_time")?,
+                    sponsor_mchid: o.opt("sponsor_mchid")?,
+                })
+            }
+        }
         /// 转账接收方信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetail {
             /// 转账接收者信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub receiver: Option<PostResponseReceiverDetailReceiver>,
         }
+        impl ::serde::Serialize for PostResponseReceiverDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("receiver", &self.receiver)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    receiver: o.opt("receiver")?,
+                })
+            }
+        }
         /// 转账接收者信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiver {
             /// 转账接收方类型
             ///
             /// Example: `MERCHANT`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<PostResponseReceiverDetailReceiverType>,
             /// 转账接收方订单信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transaction_info: Option<
                 PostResponseReceiverDetailReceiverTransactionInfo,
             >,
         }
+        impl ::serde::Serialize for PostResponseReceiverDetailReceiver {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("type", &self.type_)?;
+                m.opt("transaction_info", &self.transaction_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetailReceiver {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.opt("type")?,
+                    transaction_info: o.opt("transaction_info")?,
+                })
+            }
+        }
         /// 转账接收方订单信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiverTransactionInfo {
             /// 交易订单号
             ///
@@ -5561,11 +7037,30 @@ pub mod mch_transfer {
             /// 转账接收方订单类型
             ///
             /// Example: `WXPAY`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<PostResponseReceiverDetailReceiverTransactionInfoType>,
+        }
+        impl ::serde::Serialize for PostResponseReceiverDetailReceiverTransactionInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.opt("type", &self.type_)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PostResponseReceiverDetailReceiverTransactionInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    transaction_id: o.req("transaction_id")?,
+                    type_: o.opt("type")?,
+                })
+            }
         }
         /// 转账接收方订单类型
         ///
@@ -5780,29 +7275,34 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}` (查询保险理赔结果（按微信支付赔付单号）).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetRequest {
                     /// 二级商户号
                     ///
                     /// Query parameter `sub_mchid`. Example: `1900001109`
-                    #[serde(skip_serializing)]
                     pub sub_mchid: Option<String>,
                 }
+                impl ::serde::Serialize for GetRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sub_mchid: o.opt("sub_mchid")?,
+                        })
+                    }
+                }
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}` (查询保险理赔结果（按微信支付赔付单号）).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -5811,7 +7311,6 @@ pub mod mch_transfer {
                     /// 二级商户号
                     ///
                     /// Example: `1900001109`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_mchid: Option<String>,
                     /// 转账接收方信息
                     pub receiver_detail: GetResponseReceiverDetail,
@@ -5822,12 +7321,10 @@ pub mod mch_transfer {
                     /// 赔付金额
                     ///
                     /// Example: `10000`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub amount: Option<f64>,
                     /// 赔付原因
                     ///
                     /// Example: `直播违规扣罚`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub transfer_remark: Option<String>,
                     /// 微信支付转账单号
                     ///
@@ -5844,85 +7341,153 @@ pub mod mch_transfer {
                     /// 成功时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub success_time: Option<String>,
                     /// 关单信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_info: Option<GetResponseCloseInfo>,
                     /// 出资商户号
                     ///
                     /// Example: `1900001109`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sponsor_mchid: Option<String>,
                 }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sp_mchid", &self.sp_mchid)?;
+                        m.opt("sub_mchid", &self.sub_mchid)?;
+                        m.req("receiver_detail", &self.receiver_detail)?;
+                        m.req("out_bill_no", &self.out_bill_no)?;
+                        m.opt("amount", &self.amount)?;
+                        m.opt("transfer_remark", &self.transfer_remark)?;
+                        m.req("bill_id", &self.bill_id)?;
+                        m.req("state", &self.state)?;
+                        m.req("accept_time", &self.accept_time)?;
+                        m.opt("success_time", &self.success_time)?;
+                        m.opt("close_info", &self.close_info)?;
+                        m.opt("sponsor_mchid", &self.sponsor_mchid)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sp_mchid: o.req("sp_mchid")?,
+                            sub_mchid: o.opt("sub_mchid")?,
+                            receiver_detail: o.req("receiver_detail")?,
+                            out_bill_no: o.req("out_bill_no")?,
+                            amount: o.opt("amount")?,
+                            transfer_remark: o.opt("transfer_remark")?,
+                            bill_id: o.req("bill_id")?,
+                            state: o.req("state")?,
+                            accept_time: o.req("accept_time")?,
+                            success_time: o.opt("success_time")?,
+                            close_info: o.opt("close_info")?,
+                            sponsor_mchid: o.opt("sponsor_mchid")?,
+                        })
+                    }
+                }
                 /// 关单信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCloseInfo {
                     /// 关单时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub accept_time: Option<String>,
                     /// 关单原因
                     ///
                     /// Example: `NOT_ENOUGH`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_reason: Option<String>,
                 }
+                impl ::serde::Serialize for GetResponseCloseInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("accept_time", &self.accept_time)?;
+                        m.opt("close_reason", &self.close_reason)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            accept_time: o.opt("accept_time")?,
+                            close_reason: o.opt("close_reason")?,
+                        })
+                    }
+                }
                 /// 转账接收方信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetail {
                     /// 转账接收者信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub receiver: Option<GetResponseReceiverDetailReceiver>,
                 }
+                impl ::serde::Serialize for GetResponseReceiverDetail {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("receiver", &self.receiver)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseReceiverDetail {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            receiver: o.opt("receiver")?,
+                        })
+                    }
+                }
                 /// 转账接收者信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiver {
                     /// 转账接收方类型
                     ///
                     /// Example: `MERCHANT`
-                    #[serde(
-                        rename = "type",
-                        skip_serializing_if = "::std::option::Option::is_none"
-                    )]
                     pub type_: Option<GetResponseReceiverDetailReceiverType>,
                     /// 转账接收方订单信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub transaction_info: Option<
                         GetResponseReceiverDetailReceiverTransactionInfo,
                     >,
                 }
+                impl ::serde::Serialize for GetResponseReceiverDetailReceiver {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("type", &self.type_)?;
+                        m.opt("transaction_info", &self.transaction_info)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseReceiverDetailReceiver {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            type_: o.opt("type")?,
+                            transaction_info: o.opt("transaction_info")?,
+                        })
+                    }
+                }
                 /// 转账接收方订单信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiverTransactionInfo {
                     /// 交易订单号
                     ///
@@ -5931,13 +7496,33 @@ pub mod mch_transfer {
                     /// 转账接收方订单类型
                     ///
                     /// Example: `WXPAY`
-                    #[serde(
-                        rename = "type",
-                        skip_serializing_if = "::std::option::Option::is_none"
-                    )]
                     pub type_: Option<
                         GetResponseReceiverDetailReceiverTransactionInfoType,
                     >,
+                }
+                impl ::serde::Serialize
+                for GetResponseReceiverDetailReceiverTransactionInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("transaction_id", &self.transaction_id)?;
+                        m.opt("type", &self.type_)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseReceiverDetailReceiverTransactionInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            transaction_id: o.req("transaction_id")?,
+                            type_: o.opt("type")?,
+                        })
+                    }
                 }
                 /// 转账接收方订单类型
                 ///
@@ -6178,29 +7763,34 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}` (查询保险理赔结果（按商户赔付单号）).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetRequest {
                     /// 二级商户号
                     ///
                     /// Query parameter `sub_mchid`. Example: `1900001109`
-                    #[serde(skip_serializing)]
                     pub sub_mchid: Option<String>,
                 }
+                impl ::serde::Serialize for GetRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sub_mchid: o.opt("sub_mchid")?,
+                        })
+                    }
+                }
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}` (查询保险理赔结果（按商户赔付单号）).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -6209,7 +7799,6 @@ pub mod mch_transfer {
                     /// 二级商户号
                     ///
                     /// Example: `1900001109`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_mchid: Option<String>,
                     /// 转账接收方信息
                     pub receiver_detail: GetResponseReceiverDetail,
@@ -6220,12 +7809,10 @@ pub mod mch_transfer {
                     /// 赔付金额
                     ///
                     /// Example: `10000`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub amount: Option<f64>,
                     /// 赔付原因
                     ///
                     /// Example: `直播违规扣罚`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub transfer_remark: Option<String>,
                     /// 微信支付转账单号
                     ///
@@ -6242,85 +7829,153 @@ pub mod mch_transfer {
                     /// 成功时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub success_time: Option<String>,
                     /// 关单信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_info: Option<GetResponseCloseInfo>,
                     /// 出资商户号
                     ///
                     /// Example: `1900001109`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sponsor_mchid: Option<String>,
                 }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sp_mchid", &self.sp_mchid)?;
+                        m.opt("sub_mchid", &self.sub_mchid)?;
+                        m.req("receiver_detail", &self.receiver_detail)?;
+                        m.req("out_bill_no", &self.out_bill_no)?;
+                        m.opt("amount", &self.amount)?;
+                        m.opt("transfer_remark", &self.transfer_remark)?;
+                        m.req("bill_id", &self.bill_id)?;
+                        m.req("state", &self.state)?;
+                        m.req("accept_time", &self.accept_time)?;
+                        m.opt("success_time", &self.success_time)?;
+                        m.opt("close_info", &self.close_info)?;
+                        m.opt("sponsor_mchid", &self.sponsor_mchid)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sp_mchid: o.req("sp_mchid")?,
+                            sub_mchid: o.opt("sub_mchid")?,
+                            receiver_detail: o.req("receiver_detail")?,
+                            out_bill_no: o.req("out_bill_no")?,
+                            amount: o.opt("amount")?,
+                            transfer_remark: o.opt("transfer_remark")?,
+                            bill_id: o.req("bill_id")?,
+                            state: o.req("state")?,
+                            accept_time: o.req("accept_time")?,
+                            success_time: o.opt("success_time")?,
+                            close_info: o.opt("close_info")?,
+                            sponsor_mchid: o.opt("sponsor_mchid")?,
+                        })
+                    }
+                }
                 /// 关单信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCloseInfo {
                     /// 关单时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub accept_time: Option<String>,
                     /// 关单原因
                     ///
                     /// Example: `NOT_ENOUGH`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_reason: Option<String>,
                 }
+                impl ::serde::Serialize for GetResponseCloseInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("accept_time", &self.accept_time)?;
+                        m.opt("close_reason", &self.close_reason)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            accept_time: o.opt("accept_time")?,
+                            close_reason: o.opt("close_reason")?,
+                        })
+                    }
+                }
                 /// 转账接收方信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetail {
                     /// 转账接收者信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub receiver: Option<GetResponseReceiverDetailReceiver>,
                 }
+                impl ::serde::Serialize for GetResponseReceiverDetail {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("receiver", &self.receiver)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseReceiverDetail {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            receiver: o.opt("receiver")?,
+                        })
+                    }
+                }
                 /// 转账接收者信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiver {
                     /// 转账接收方类型
                     ///
                     /// Example: `MERCHANT`
-                    #[serde(
-                        rename = "type",
-                        skip_serializing_if = "::std::option::Option::is_none"
-                    )]
                     pub type_: Option<GetResponseReceiverDetailReceiverType>,
                     /// 转账接收方订单信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub transaction_info: Option<
                         GetResponseReceiverDetailReceiverTransactionInfo,
                     >,
                 }
+                impl ::serde::Serialize for GetResponseReceiverDetailReceiver {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("type", &self.type_)?;
+                        m.opt("transaction_info", &self.transaction_info)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseReceiverDetailReceiver {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            type_: o.opt("type")?,
+                            transaction_info: o.opt("transaction_info")?,
+                        })
+                    }
+                }
                 /// 转账接收方订单信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiverTransactionInfo {
                     /// 交易订单号
                     ///
@@ -6329,13 +7984,33 @@ pub mod mch_transfer {
                     /// 转账接收方订单类型
                     ///
                     /// Example: `WXPAY`
-                    #[serde(
-                        rename = "type",
-                        skip_serializing_if = "::std::option::Option::is_none"
-                    )]
                     pub type_: Option<
                         GetResponseReceiverDetailReceiverTransactionInfoType,
                     >,
+                }
+                impl ::serde::Serialize
+                for GetResponseReceiverDetailReceiverTransactionInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("transaction_id", &self.transaction_id)?;
+                        m.opt("type", &self.type_)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseReceiverDetailReceiverTransactionInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            transaction_id: o.req("transaction_id")?,
+                            type_: o.opt("type")?,
+                        })
+                    }
                 }
                 /// 转账接收方订单类型
                 ///
@@ -6557,34 +8232,39 @@ pub mod mch_transfer {
                         }
                     }
                     /// The request of `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel` (请求撤销保险理赔).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostRequest {
                         /// 二级商户号
                         ///
                         /// Example: `1900001109`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub sub_mchid: Option<String>,
                     }
+                    impl ::serde::Serialize for PostRequest {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.opt("sub_mchid", &self.sub_mchid)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                sub_mchid: o.opt("sub_mchid")?,
+                            })
+                        }
+                    }
                     /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel` (请求撤销保险理赔).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct PostResponse {
                         /// 二级商户号
                         ///
                         /// Example: `1900001109`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub sub_mchid: Option<String>,
                         /// 商户单号
                         ///
@@ -6602,6 +8282,34 @@ pub mod mch_transfer {
                         ///
                         /// Example: `2015-05-20T13:29:35+08:00`
                         pub cancel_accept_time: String,
+                    }
+                    impl ::serde::Serialize for PostResponse {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.opt("sub_mchid", &self.sub_mchid)?;
+                            m.req("out_bill_no", &self.out_bill_no)?;
+                            m.req("bill_id", &self.bill_id)?;
+                            m.req("state", &self.state)?;
+                            m.req("cancel_accept_time", &self.cancel_accept_time)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                sub_mchid: o.opt("sub_mchid")?,
+                                out_bill_no: o.req("out_bill_no")?,
+                                bill_id: o.req("bill_id")?,
+                                state: o.req("state")?,
+                                cancel_accept_time: o.req("cancel_accept_time")?,
+                            })
+                        }
                     }
                     /// 赔付状态
                     ///
@@ -6702,19 +8410,11 @@ pub mod mch_transfer {
                 }
             }
             /// The request of `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/pre-transfer` (请求保险理赔预下单).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 二级商户号
                 ///
                 /// Example: `1900001109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_mchid: Option<String>,
                 /// 收款方信息
                 pub receiver: PostRequestReceiver,
@@ -6725,7 +8425,6 @@ pub mod mch_transfer {
                 /// 赔付金额
                 ///
                 /// Example: `10000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub amount: Option<f64>,
                 /// 赔付原因
                 ///
@@ -6734,40 +8433,72 @@ pub mod mch_transfer {
                 /// 商户回调地址
                 ///
                 /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub notify_url: Option<String>,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("sub_mchid", &self.sub_mchid)?;
+                    m.req("receiver", &self.receiver)?;
+                    m.req("out_bill_no", &self.out_bill_no)?;
+                    m.opt("amount", &self.amount)?;
+                    m.req("transfer_remark", &self.transfer_remark)?;
+                    m.opt("notify_url", &self.notify_url)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.opt("sub_mchid")?,
+                        receiver: o.req("receiver")?,
+                        out_bill_no: o.req("out_bill_no")?,
+                        amount: o.opt("amount")?,
+                        transfer_remark: o.req("transfer_remark")?,
+                        notify_url: o.opt("notify_url")?,
+                    })
+                }
+            }
             /// 收款方信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestReceiver {
                 /// 转账接收方类型
                 ///
                 /// Example: `MERCHANT`
-                #[serde(
-                    rename = "type",
-                    skip_serializing_if = "::std::option::Option::is_none"
-                )]
                 pub type_: Option<PostRequestReceiverType>,
                 /// 转账接收方订单信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub transaction_info: Option<PostRequestReceiverTransactionInfo>,
             }
+            impl ::serde::Serialize for PostRequestReceiver {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("type", &self.type_)?;
+                    m.opt("transaction_info", &self.transaction_info)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestReceiver {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        type_: o.opt("type")?,
+                        transaction_info: o.opt("transaction_info")?,
+                    })
+                }
+            }
             /// 转账接收方订单信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestReceiverTransactionInfo {
                 /// 交易订单号
                 ///
@@ -6776,11 +8507,29 @@ pub mod mch_transfer {
                 /// 转账接收方订单类型
                 ///
                 /// Example: `WXPAY`
-                #[serde(
-                    rename = "type",
-                    skip_serializing_if = "::std::option::Option::is_none"
-                )]
                 pub type_: Option<PostRequestReceiverTransactionInfoType>,
+            }
+            impl ::serde::Serialize for PostRequestReceiverTransactionInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("transaction_id", &self.transaction_id)?;
+                    m.opt("type", &self.type_)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverTransactionInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        transaction_id: o.req("transaction_id")?,
+                        type_: o.opt("type")?,
+                    })
+                }
             }
             /// 转账接收方订单类型
             ///
@@ -6898,19 +8647,11 @@ pub mod mch_transfer {
                 }
             }
             /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/pre-transfer` (请求保险理赔预下单).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 二级商户号
                 ///
                 /// Example: `1900001109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_mchid: Option<String>,
                 /// 商户单号
                 ///
@@ -6928,6 +8669,34 @@ pub mod mch_transfer {
                 ///
                 /// Example: `affffddafdfafddffda==`
                 pub package_info: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("sub_mchid", &self.sub_mchid)?;
+                    m.req("out_bill_no", &self.out_bill_no)?;
+                    m.req("bill_id", &self.bill_id)?;
+                    m.req("accept_time", &self.accept_time)?;
+                    m.req("package_info", &self.package_info)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.opt("sub_mchid")?,
+                        out_bill_no: o.req("out_bill_no")?,
+                        bill_id: o.req("bill_id")?,
+                        accept_time: o.req("accept_time")?,
+                        package_info: o.req("package_info")?,
+                    })
+                }
             }
         }
     }
@@ -6961,7 +8730,7 @@ pub mod mch_transfer {
             }
         }
         /// The request of `POST /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills` (请求赔付).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 赔付商户信息
             pub receiver: PostRequestReceiver,
@@ -6980,34 +8749,93 @@ pub mod mch_transfer {
             /// 出资商户号
             ///
             /// Example: `1900001109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sponsor_mchid: Option<String>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("receiver", &self.receiver)?;
+                m.req("out_bill_no", &self.out_bill_no)?;
+                m.req("amount", &self.amount)?;
+                m.req("transfer_remark", &self.transfer_remark)?;
+                m.opt("sponsor_mchid", &self.sponsor_mchid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    receiver: o.req("receiver")?,
+                    out_bill_no: o.req("out_bill_no")?,
+                    amount: o.req("amount")?,
+                    transfer_remark: o.req("transfer_remark")?,
+                    sponsor_mchid: o.opt("sponsor_mchid")?,
+                })
+            }
+        }
         /// 赔付商户信息
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestReceiver {
             /// 赔付接收方类型
             ///
             /// Example: `MERCHANT`
-            #[serde(rename = "type")]
             pub type_: PostRequestReceiverType,
             /// 赔付接收方商户信息
             pub mch_info: PostRequestReceiverMchInfo,
         }
+        impl ::serde::Serialize for PostRequestReceiver {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("type", &self.type_)?;
+                m.req("mch_info", &self.mch_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiver {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.req("type")?,
+                    mch_info: o.req("mch_info")?,
+                })
+            }
+        }
         /// 赔付接收方商户信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiverMchInfo {
             /// 商户号
             ///
             /// Example: `1900001108`
             pub mchid: String,
+        }
+        impl ::serde::Serialize for PostRequestReceiverMchInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("mchid", &self.mchid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverMchInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self { mchid: o.req("mchid")? })
+            }
         }
         /// 赔付接收方类型
         ///
@@ -7060,7 +8888,7 @@ pub mod mch_transfer {
             }
         }
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills` (请求赔付).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -7095,64 +8923,134 @@ pub mod mch_transfer {
             /// 成功时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_time: Option<String>,
             /// 出资商户号
             ///
             /// Example: `1900001109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sponsor_mchid: Option<String>,
         }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.req("receiver_detail", &self.receiver_detail)?;
+                m.req("out_bill_no", &self.out_bill_no)?;
+                m.req("amount", &self.amount)?;
+                m.req("transfer_remark", &self.transfer_remark)?;
+                m.req("bill_id", &self.bill_id)?;
+                m.req("state", &self.state)?;
+                m.req("accept_time", &self.accept_time)?;
+                m.opt("success_time", &self.success_time)?;
+                m.opt("sponsor_mchid", &self.sponsor_mchid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_mchid: o.req("sp_mchid")?,
+                    receiver_detail: o.req("receiver_detail")?,
+                    out_bill_no: o.req("out_bill_no")?,
+                    amount: o.req("amount")?,
+                    transfer_remark: o.req("transfer_remark")?,
+                    bill_id: o.req("bill_id")?,
+                    state: o.req("state")?,
+                    accept_time: o.req("accept_time")?,
+                    success_time: o.opt("success_time")?,
+                    sponsor_mchid: o.opt("sponsor_mchid")?,
+                })
+            }
+        }
         /// 赔付接收方信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetail {
             /// 赔付接收者信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub receiver: Option<PostResponseReceiverDetailReceiver>,
         }
+        impl ::serde::Serialize for PostResponseReceiverDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("receiver", &self.receiver)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    receiver: o.opt("receiver")?,
+                })
+            }
+        }
         /// 赔付接收者信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiver {
             /// 赔付接收方类型
             ///
             /// Example: `MERCHANT`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<PostResponseReceiverDetailReceiverType>,
             /// 赔付接收方商户信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mch_info: Option<PostResponseReceiverDetailReceiverMchInfo>,
         }
+        impl ::serde::Serialize for PostResponseReceiverDetailReceiver {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("type", &self.type_)?;
+                m.opt("mch_info", &self.mch_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetailReceiver {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.opt("type")?,
+                    mch_info: o.opt("mch_info")?,
+                })
+            }
+        }
         /// 赔付接收方商户信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiverMchInfo {
             /// 商户号
             ///
             /// Example: `1900001108`
             pub mchid: String,
+        }
+        impl ::serde::Serialize for PostResponseReceiverDetailReceiverMchInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("mchid", &self.mchid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PostResponseReceiverDetailReceiverMchInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self { mchid: o.req("mchid")? })
+            }
         }
         /// 赔付接收方类型
         ///
@@ -7283,23 +9181,34 @@ pub mod mch_transfer {
                 }
             }
             /// The request of `GET /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}` (查询赔付结果（按商户赔付单号）).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 出资商户号
                 ///
                 /// Query parameter `sponsor_mchid`. Example: `1900001109`
-                #[serde(skip_serializing)]
                 pub sponsor_mchid: Option<String>,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sponsor_mchid: o.opt("sponsor_mchid")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}` (查询赔付结果（按商户赔付单号）).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 服务商商户号
                 ///
@@ -7334,88 +9243,172 @@ pub mod mch_transfer {
                 /// 成功时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub success_time: Option<String>,
                 /// 关单信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub close_info: Option<GetResponseCloseInfo>,
                 /// 出资商户号
                 ///
                 /// Example: `1900001109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sponsor_mchid: Option<String>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sp_mchid", &self.sp_mchid)?;
+                    m.req("receiver_detail", &self.receiver_detail)?;
+                    m.req("out_bill_no", &self.out_bill_no)?;
+                    m.req("amount", &self.amount)?;
+                    m.req("transfer_remark", &self.transfer_remark)?;
+                    m.req("bill_id", &self.bill_id)?;
+                    m.req("state", &self.state)?;
+                    m.req("accept_time", &self.accept_time)?;
+                    m.opt("success_time", &self.success_time)?;
+                    m.opt("close_info", &self.close_info)?;
+                    m.opt("sponsor_mchid", &self.sponsor_mchid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sp_mchid: o.req("sp_mchid")?,
+                        receiver_detail: o.req("receiver_detail")?,
+                        out_bill_no: o.req("out_bill_no")?,
+                        amount: o.req("amount")?,
+                        transfer_remark: o.req("transfer_remark")?,
+                        bill_id: o.req("bill_id")?,
+                        state: o.req("state")?,
+                        accept_time: o.req("accept_time")?,
+                        success_time: o.opt("success_time")?,
+                        close_info: o.opt("close_info")?,
+                        sponsor_mchid: o.opt("sponsor_mchid")?,
+                    })
+                }
+            }
             /// 关单信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseCloseInfo {
                 /// 关单时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub close_time: Option<String>,
                 /// 关单原因
                 ///
                 /// Example: `NOT_ENOUGH`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub close_reason: Option<String>,
             }
+            impl ::serde::Serialize for GetResponseCloseInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("close_time", &self.close_time)?;
+                    m.opt("close_reason", &self.close_reason)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        close_time: o.opt("close_time")?,
+                        close_reason: o.opt("close_reason")?,
+                    })
+                }
+            }
             /// 赔付接收方信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseReceiverDetail {
                 /// 赔付接收者信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub receiver: Option<GetResponseReceiverDetailReceiver>,
             }
+            impl ::serde::Serialize for GetResponseReceiverDetail {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("receiver", &self.receiver)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseReceiverDetail {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        receiver: o.opt("receiver")?,
+                    })
+                }
+            }
             /// 赔付接收者信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseReceiverDetailReceiver {
                 /// 赔付接收方类型
                 ///
                 /// Example: `MERCHANT`
-                #[serde(
-                    rename = "type",
-                    skip_serializing_if = "::std::option::Option::is_none"
-                )]
                 pub type_: Option<GetResponseReceiverDetailReceiverType>,
                 /// 赔付接收方商户信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub mch_info: Option<GetResponseReceiverDetailReceiverMchInfo>,
             }
+            impl ::serde::Serialize for GetResponseReceiverDetailReceiver {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("type", &self.type_)?;
+                    m.opt("mch_info", &self.mch_info)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseReceiverDetailReceiver {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        type_: o.opt("type")?,
+                        mch_info: o.opt("mch_info")?,
+                    })
+                }
+            }
             /// 赔付接收方商户信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseReceiverDetailReceiverMchInfo {
                 /// 商户号
                 ///
                 /// Example: `1900001108`
                 pub mchid: String,
+            }
+            impl ::serde::Serialize for GetResponseReceiverDetailReceiverMchInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for GetResponseReceiverDetailReceiverMchInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self { mchid: o.req("mchid")? })
+                }
             }
             /// 赔付接收方类型
             ///
@@ -7563,17 +9556,15 @@ pub mod mch_transfer {
             }
         }
         /// The request of `POST /v3/platsolution/ecommerce/mch-transfer/transfer-bills` (保证金赔付).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 二级商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 公众账号ID
             ///
             /// Example: `wx8888888888888888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_appid: Option<String>,
             /// 业务类型
             ///
@@ -7588,7 +9579,6 @@ pub mod mch_transfer {
             /// 赔付金额
             ///
             /// Example: `10000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<f64>,
             /// 赔付原因
             ///
@@ -7597,8 +9587,41 @@ pub mod mch_transfer {
             /// 收款方备注
             ///
             /// Example: `小店XXXX直播违规扣罚`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub receiver_remark: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("sp_appid", &self.sp_appid)?;
+                m.req("business_type", &self.business_type)?;
+                m.req("receiver", &self.receiver)?;
+                m.req("out_bill_no", &self.out_bill_no)?;
+                m.opt("amount", &self.amount)?;
+                m.req("transfer_remark", &self.transfer_remark)?;
+                m.opt("receiver_remark", &self.receiver_remark)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.opt("sub_mchid")?,
+                    sp_appid: o.opt("sp_appid")?,
+                    business_type: o.req("business_type")?,
+                    receiver: o.req("receiver")?,
+                    out_bill_no: o.req("out_bill_no")?,
+                    amount: o.opt("amount")?,
+                    transfer_remark: o.req("transfer_remark")?,
+                    receiver_remark: o.opt("receiver_remark")?,
+                })
+            }
         }
         /// 业务类型
         ///
@@ -7671,47 +9694,70 @@ pub mod mch_transfer {
             }
         }
         /// 收款方信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiver {
             /// 转账接收方类型
             ///
             /// Example: `MERCHANT`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<PostRequestReceiverType>,
             /// 转账接收方商户信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mch_info: Option<PostRequestReceiverMchInfo>,
         }
+        impl ::serde::Serialize for PostRequestReceiver {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("type", &self.type_)?;
+                m.opt("mch_info", &self.mch_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiver {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.opt("type")?,
+                    mch_info: o.opt("mch_info")?,
+                })
+            }
+        }
         /// 转账接收方商户信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiverMchInfo {
             /// 商户号
             ///
             /// Example: `1900001108`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mch_id: Option<String>,
             /// 商户号
             ///
             /// Example: `1900001108`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mchid: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequestReceiverMchInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("mch_id", &self.mch_id)?;
+                m.opt("mchid", &self.mchid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestReceiverMchInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mch_id: o.opt("mch_id")?,
+                    mchid: o.opt("mchid")?,
+                })
+            }
         }
         /// 转账接收方类型
         ///
@@ -7768,7 +9814,7 @@ pub mod mch_transfer {
             }
         }
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/transfer-bills` (保证金赔付).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -7777,17 +9823,14 @@ pub mod mch_transfer {
             /// 二级商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 二级商户AppID
             ///
             /// Example: `wx8888888888888888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 业务类型
             ///
             /// Example: `DEPOSIT_COMPENSATION`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub business_type: Option<PostResponseBusinessType>,
             /// 转账接收方信息
             pub receiver_detail: PostResponseReceiverDetail,
@@ -7798,7 +9841,6 @@ pub mod mch_transfer {
             /// 赔付金额
             ///
             /// Example: `10000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<f64>,
             /// 赔付原因
             ///
@@ -7807,7 +9849,6 @@ pub mod mch_transfer {
             /// 收款方备注
             ///
             /// Example: `小店XXXX直播违规扣罚`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub receiver_remark: Option<String>,
             /// 微信支付转账单号
             ///
@@ -7824,13 +9865,57 @@ pub mod mch_transfer {
             /// 成功时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_time: Option<String>,
             /// 出资商户号
             ///
             /// Example: `1900001109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sponsor_mchid: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.opt("business_type", &self.business_type)?;
+                m.req("receiver_detail", &self.receiver_detail)?;
+                m.req("out_bill_no", &self.out_bill_no)?;
+                m.opt("amount", &self.amount)?;
+                m.req("transfer_remark", &self.transfer_remark)?;
+                m.opt("receiver_remark", &self.receiver_remark)?;
+                m.req("bill_id", &self.bill_id)?;
+                m.req("state", &self.state)?;
+                m.req("accept_time", &self.accept_time)?;
+                m.opt("success_time", &self.success_time)?;
+                m.opt("sponsor_mchid", &self.sponsor_mchid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    business_type: o.opt("business_type")?,
+                    receiver_detail: o.req("receiver_detail")?,
+                    out_bill_no: o.req("out_bill_no")?,
+                    amount: o.opt("amount")?,
+                    transfer_remark: o.req("transfer_remark")?,
+                    receiver_remark: o.opt("receiver_remark")?,
+                    bill_id: o.req("bill_id")?,
+                    state: o.req("state")?,
+                    accept_time: o.req("accept_time")?,
+                    success_time: o.opt("success_time")?,
+                    sponsor_mchid: o.opt("sponsor_mchid")?,
+                })
+            }
         }
         /// 业务类型
         ///
@@ -7903,56 +9988,89 @@ pub mod mch_transfer {
             }
         }
         /// 转账接收方信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetail {
             /// 转账接收者信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub receiver: Option<PostResponseReceiverDetailReceiver>,
         }
+        impl ::serde::Serialize for PostResponseReceiverDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("receiver", &self.receiver)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    receiver: o.opt("receiver")?,
+                })
+            }
+        }
         /// 转账接收者信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiver {
             /// 转账接收方类型
             ///
             /// Example: `MERCHANT`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<PostResponseReceiverDetailReceiverType>,
             /// 转账接收方商户信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mch_info: Option<PostResponseReceiverDetailReceiverMchInfo>,
         }
+        impl ::serde::Serialize for PostResponseReceiverDetailReceiver {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("type", &self.type_)?;
+                m.opt("mch_info", &self.mch_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseReceiverDetailReceiver {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.opt("type")?,
+                    mch_info: o.opt("mch_info")?,
+                })
+            }
+        }
         /// 转账接收方商户信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiverMchInfo {
             /// 商户号
             ///
             /// Example: `1900001108`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mch_id: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponseReceiverDetailReceiverMchInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("mch_id", &self.mch_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PostResponseReceiverDetailReceiverMchInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self { mch_id: o.opt("mch_id")? })
+            }
         }
         /// 转账接收方类型
         ///
@@ -8109,20 +10227,31 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}` (查询保证金赔付结果（按微信支付赔付单号）).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetRequest {
                     /// 业务类型
                     ///
                     /// Query parameter `business_type`. Example: `DEPOSIT_COMPENSATION`
-                    #[serde(skip_serializing)]
                     pub business_type: Option<GetRequestBusinessType>,
+                }
+                impl ::serde::Serialize for GetRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            business_type: o.opt("business_type")?,
+                        })
+                    }
                 }
                 /// 业务类型
                 ///
@@ -8200,13 +10329,7 @@ pub mod mch_transfer {
                     }
                 }
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}` (查询保证金赔付结果（按微信支付赔付单号）).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -8215,7 +10338,6 @@ pub mod mch_transfer {
                     /// 业务类型
                     ///
                     /// Example: `DEPOSIT_COMPENSATION`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub business_type: Option<GetResponseBusinessType>,
                     /// 转账接收方信息
                     pub receiver_detail: GetResponseReceiverDetail,
@@ -8226,17 +10348,14 @@ pub mod mch_transfer {
                     /// 赔付金额
                     ///
                     /// Example: `10000`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub amount: Option<f64>,
                     /// 赔付原因
                     ///
                     /// Example: `直播违规扣罚`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub transfer_remark: Option<String>,
                     /// 收款方备注
                     ///
                     /// Example: `小店XXXX直播违规扣罚`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub receiver_remark: Option<String>,
                     /// 微信支付转账单号
                     ///
@@ -8253,16 +10372,57 @@ pub mod mch_transfer {
                     /// 成功时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub success_time: Option<String>,
                     /// 关单信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_info: Option<GetResponseCloseInfo>,
                     /// 出资商户号
                     ///
                     /// Example: `1900001109`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sponsor_mchid: Option<String>,
+                }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sp_mchid", &self.sp_mchid)?;
+                        m.opt("business_type", &self.business_type)?;
+                        m.req("receiver_detail", &self.receiver_detail)?;
+                        m.req("out_bill_no", &self.out_bill_no)?;
+                        m.opt("amount", &self.amount)?;
+                        m.opt("transfer_remark", &self.transfer_remark)?;
+                        m.opt("receiver_remark", &self.receiver_remark)?;
+                        m.req("bill_id", &self.bill_id)?;
+                        m.req("state", &self.state)?;
+                        m.req("accept_time", &self.accept_time)?;
+                        m.opt("success_time", &self.success_time)?;
+                        m.opt("close_info", &self.close_info)?;
+                        m.opt("sponsor_mchid", &self.sponsor_mchid)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sp_mchid: o.req("sp_mchid")?,
+                            business_type: o.opt("business_type")?,
+                            receiver_detail: o.req("receiver_detail")?,
+                            out_bill_no: o.req("out_bill_no")?,
+                            amount: o.opt("amount")?,
+                            transfer_remark: o.opt("transfer_remark")?,
+                            receiver_remark: o.opt("receiver_remark")?,
+                            bill_id: o.req("bill_id")?,
+                            state: o.req("state")?,
+                            accept_time: o.req("accept_time")?,
+                            success_time: o.opt("success_time")?,
+                            close_info: o.opt("close_info")?,
+                            sponsor_mchid: o.opt("sponsor_mchid")?,
+                        })
+                    }
                 }
                 /// 业务类型
                 ///
@@ -8340,77 +10500,124 @@ pub mod mch_transfer {
                     }
                 }
                 /// 关单信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCloseInfo {
                     /// 关单时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_time: Option<String>,
                     /// 关单原因
                     ///
                     /// Example: `NOT_ENOUGH`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_reason: Option<String>,
                 }
+                impl ::serde::Serialize for GetResponseCloseInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("close_time", &self.close_time)?;
+                        m.opt("close_reason", &self.close_reason)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            close_time: o.opt("close_time")?,
+                            close_reason: o.opt("close_reason")?,
+                        })
+                    }
+                }
                 /// 转账接收方信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetail {
                     /// 转账接收者信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub receiver: Option<GetResponseReceiverDetailReceiver>,
                 }
+                impl ::serde::Serialize for GetResponseReceiverDetail {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("receiver", &self.receiver)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseReceiverDetail {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            receiver: o.opt("receiver")?,
+                        })
+                    }
+                }
                 /// 转账接收者信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiver {
                     /// 转账接收方类型
                     ///
                     /// Example: `MERCHANT`
-                    #[serde(
-                        rename = "type",
-                        skip_serializing_if = "::std::option::Option::is_none"
-                    )]
                     pub type_: Option<GetResponseReceiverDetailReceiverType>,
                     /// 转账接收方商户信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub mch_info: Option<GetResponseReceiverDetailReceiverMchInfo>,
                 }
+                impl ::serde::Serialize for GetResponseReceiverDetailReceiver {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("type", &self.type_)?;
+                        m.opt("mch_info", &self.mch_info)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseReceiverDetailReceiver {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            type_: o.opt("type")?,
+                            mch_info: o.opt("mch_info")?,
+                        })
+                    }
+                }
                 /// 转账接收方商户信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiverMchInfo {
                     /// 商户号
                     ///
                     /// Example: `1900001108`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub mch_id: Option<String>,
+                }
+                impl ::serde::Serialize for GetResponseReceiverDetailReceiverMchInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("mch_id", &self.mch_id)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseReceiverDetailReceiverMchInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self { mch_id: o.opt("mch_id")? })
+                    }
                 }
                 /// 转账接收方类型
                 ///
@@ -8584,20 +10791,31 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` (查询保证金赔付结果（按商户赔付单号）).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetRequest {
                     /// 业务类型
                     ///
                     /// Query parameter `business_type`. Example: `DEPOSIT_COMPENSATION`
-                    #[serde(skip_serializing)]
                     pub business_type: Option<GetRequestBusinessType>,
+                }
+                impl ::serde::Serialize for GetRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            business_type: o.opt("business_type")?,
+                        })
+                    }
                 }
                 /// 业务类型
                 ///
@@ -8675,13 +10893,7 @@ pub mod mch_transfer {
                     }
                 }
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` (查询保证金赔付结果（按商户赔付单号）).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -8690,7 +10902,6 @@ pub mod mch_transfer {
                     /// 业务类型
                     ///
                     /// Example: `DEPOSIT_COMPENSATION`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub business_type: Option<GetResponseBusinessType>,
                     /// 转账接收方信息
                     pub receiver_detail: GetResponseReceiverDetail,
@@ -8701,17 +10912,14 @@ pub mod mch_transfer {
                     /// 赔付金额
                     ///
                     /// Example: `10000`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub amount: Option<f64>,
                     /// 赔付原因
                     ///
                     /// Example: `直播违规扣罚`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub transfer_remark: Option<String>,
                     /// 收款方备注
                     ///
                     /// Example: `小店XXXX直播违规扣罚`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub receiver_remark: Option<String>,
                     /// 微信支付转账单号
                     ///
@@ -8728,16 +10936,57 @@ pub mod mch_transfer {
                     /// 成功时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub success_time: Option<String>,
                     /// 关单信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_info: Option<GetResponseCloseInfo>,
                     /// 出资商户号
                     ///
                     /// Example: `1900001109`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sponsor_mchid: Option<String>,
+                }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sp_mchid", &self.sp_mchid)?;
+                        m.opt("business_type", &self.business_type)?;
+                        m.req("receiver_detail", &self.receiver_detail)?;
+                        m.req("out_bill_no", &self.out_bill_no)?;
+                        m.opt("amount", &self.amount)?;
+                        m.opt("transfer_remark", &self.transfer_remark)?;
+                        m.opt("receiver_remark", &self.receiver_remark)?;
+                        m.req("bill_id", &self.bill_id)?;
+                        m.req("state", &self.state)?;
+                        m.req("accept_time", &self.accept_time)?;
+                        m.opt("success_time", &self.success_time)?;
+                        m.opt("close_info", &self.close_info)?;
+                        m.opt("sponsor_mchid", &self.sponsor_mchid)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sp_mchid: o.req("sp_mchid")?,
+                            business_type: o.opt("business_type")?,
+                            receiver_detail: o.req("receiver_detail")?,
+                            out_bill_no: o.req("out_bill_no")?,
+                            amount: o.opt("amount")?,
+                            transfer_remark: o.opt("transfer_remark")?,
+                            receiver_remark: o.opt("receiver_remark")?,
+                            bill_id: o.req("bill_id")?,
+                            state: o.req("state")?,
+                            accept_time: o.req("accept_time")?,
+                            success_time: o.opt("success_time")?,
+                            close_info: o.opt("close_info")?,
+                            sponsor_mchid: o.opt("sponsor_mchid")?,
+                        })
+                    }
                 }
                 /// 业务类型
                 ///
@@ -8815,77 +11064,124 @@ pub mod mch_transfer {
                     }
                 }
                 /// 关单信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCloseInfo {
                     /// 关单时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_time: Option<String>,
                     /// 关单原因
                     ///
                     /// Example: `NOT_ENOUGH`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_reason: Option<String>,
                 }
+                impl ::serde::Serialize for GetResponseCloseInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("close_time", &self.close_time)?;
+                        m.opt("close_reason", &self.close_reason)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            close_time: o.opt("close_time")?,
+                            close_reason: o.opt("close_reason")?,
+                        })
+                    }
+                }
                 /// 转账接收方信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetail {
                     /// 转账接收者信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub receiver: Option<GetResponseReceiverDetailReceiver>,
                 }
+                impl ::serde::Serialize for GetResponseReceiverDetail {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("receiver", &self.receiver)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseReceiverDetail {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            receiver: o.opt("receiver")?,
+                        })
+                    }
+                }
                 /// 转账接收者信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiver {
                     /// 转账接收方类型
                     ///
                     /// Example: `MERCHANT`
-                    #[serde(
-                        rename = "type",
-                        skip_serializing_if = "::std::option::Option::is_none"
-                    )]
                     pub type_: Option<GetResponseReceiverDetailReceiverType>,
                     /// 转账接收方商户信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub mch_info: Option<GetResponseReceiverDetailReceiverMchInfo>,
                 }
+                impl ::serde::Serialize for GetResponseReceiverDetailReceiver {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("type", &self.type_)?;
+                        m.opt("mch_info", &self.mch_info)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseReceiverDetailReceiver {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            type_: o.opt("type")?,
+                            mch_info: o.opt("mch_info")?,
+                        })
+                    }
+                }
                 /// 转账接收方商户信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseReceiverDetailReceiverMchInfo {
                     /// 商户号
                     ///
                     /// Example: `1900001108`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub mch_id: Option<String>,
+                }
+                impl ::serde::Serialize for GetResponseReceiverDetailReceiverMchInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("mch_id", &self.mch_id)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for GetResponseReceiverDetailReceiverMchInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self { mch_id: o.opt("mch_id")? })
+                    }
                 }
                 /// 转账接收方类型
                 ///
@@ -9049,7 +11345,7 @@ pub mod recharge_employees {
         }
     }
     /// The request of `POST /v3/platsolution/ecommerce/recharge-employees` (添加二级商户可扫码充值员工).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 二级商户号
         ///
@@ -9060,8 +11356,30 @@ pub mod recharge_employees {
         /// Example: `oLTPCuCsfN3ABBz50VUZBNlHDbUU`
         pub sp_openid: String,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("sp_openid", &self.sp_openid)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                sp_openid: o.req("sp_openid")?,
+            })
+        }
+    }
     /// The response of `POST /v3/platsolution/ecommerce/recharge-employees` (添加二级商户可扫码充值员工).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -9070,21 +11388,45 @@ pub mod recharge_employees {
         /// 员工OpenID
         ///
         /// Example: `oLTPCuCsfN3ABBz50VUZBNlHDbUU`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sp_openid: Option<String>,
         /// 员工状态
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub state: Option<PostResponseState>,
         /// 添加员工时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub create_time: Option<String>,
         /// 最后更新时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub update_time: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.opt("sp_openid", &self.sp_openid)?;
+            m.opt("state", &self.state)?;
+            m.opt("create_time", &self.create_time)?;
+            m.opt("update_time", &self.update_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                sp_openid: o.opt("sp_openid")?,
+                state: o.opt("state")?,
+                create_time: o.opt("create_time")?,
+                update_time: o.opt("update_time")?,
+            })
+        }
     }
     /// 员工状态
     ///
@@ -9167,28 +11509,33 @@ pub mod recharge_employees {
                 }
             }
             /// The response of `GET /v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}` (查询二级商户可扫码充值员工列表).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 员工列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub employees: Option<Vec<GetResponseEmployees>>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("employees", &self.employees)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        employees: o.opt("employees")?,
+                    })
+                }
+            }
             /// GetResponseEmployees
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseEmployees {
                 /// 二级商户号
                 ///
@@ -9197,21 +11544,45 @@ pub mod recharge_employees {
                 /// 员工OpenID
                 ///
                 /// Example: `oLTPCuCsfN3ABBz50VUZBNlHDbUU`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sp_openid: Option<String>,
                 /// 员工状态
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub state: Option<GetResponseEmployeesState>,
                 /// 添加员工时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub create_time: Option<String>,
                 /// 最后更新时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub update_time: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponseEmployees {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.opt("sp_openid", &self.sp_openid)?;
+                    m.opt("state", &self.state)?;
+                    m.opt("create_time", &self.create_time)?;
+                    m.opt("update_time", &self.update_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseEmployees {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.req("sub_mchid")?,
+                        sp_openid: o.opt("sp_openid")?,
+                        state: o.opt("state")?,
+                        create_time: o.opt("create_time")?,
+                        update_time: o.opt("update_time")?,
+                    })
+                }
             }
             /// 员工状态
             ///
@@ -9316,14 +11687,7 @@ pub mod recharge_employees {
                             }
                         }
                         /// The response of `POST /v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid/{sp_openid}/delete` (删除二级商户可扫码充值员工).
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponse {
                             /// 二级商户号
                             ///
@@ -9332,29 +11696,47 @@ pub mod recharge_employees {
                             /// 员工OpenID
                             ///
                             /// Example: `oLTPCuCsfN3ABBz50VUZBNlHDbUU`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub sp_openid: Option<String>,
                             /// 员工状态
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub state: Option<PostResponseState>,
                             /// 添加员工时间
                             ///
                             /// Example: `2015-05-20T13:29:35.120+08:00`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub create_time: Option<String>,
                             /// 最后更新时间
                             ///
                             /// Example: `2015-05-20T13:29:35.120+08:00`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub update_time: Option<String>,
+                        }
+                        impl ::serde::Serialize for PostResponse {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("sub_mchid", &self.sub_mchid)?;
+                                m.opt("sp_openid", &self.sp_openid)?;
+                                m.opt("state", &self.state)?;
+                                m.opt("create_time", &self.create_time)?;
+                                m.opt("update_time", &self.update_time)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    sub_mchid: o.req("sub_mchid")?,
+                                    sp_openid: o.opt("sp_openid")?,
+                                    state: o.opt("state")?,
+                                    create_time: o.opt("create_time")?,
+                                    update_time: o.opt("update_time")?,
+                                })
+                            }
                         }
                         /// 员工状态
                         ///
@@ -9456,7 +11838,7 @@ pub mod recharges {
             }
         }
         /// The request of `POST /v3/platsolution/ecommerce/recharges/apply` (申请二级商户充值).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 二级商户号
             ///
@@ -9479,18 +11861,49 @@ pub mod recharges {
             /// 商户回调地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub notify_url: Option<String>,
             /// 可用充值渠道列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub available_recharge_channels: Option<
                 Vec<PostRequestAvailableRechargeChannels>,
             >,
             /// 充值备注
             ///
             /// Example: `example_remark`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub remark: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("out_recharge_no", &self.out_recharge_no)?;
+                m.req("recharge_scene", &self.recharge_scene)?;
+                m.req("account_type", &self.account_type)?;
+                m.req("recharge_amount", &self.recharge_amount)?;
+                m.opt("notify_url", &self.notify_url)?;
+                m.opt("available_recharge_channels", &self.available_recharge_channels)?;
+                m.opt("remark", &self.remark)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.req("sub_mchid")?,
+                    out_recharge_no: o.req("out_recharge_no")?,
+                    recharge_scene: o.req("recharge_scene")?,
+                    account_type: o.req("account_type")?,
+                    recharge_amount: o.req("recharge_amount")?,
+                    notify_url: o.opt("notify_url")?,
+                    available_recharge_channels: o.opt("available_recharge_channels")?,
+                    remark: o.opt("remark")?,
+                })
+            }
         }
         /// 充值入账账户
         ///
@@ -9605,25 +12018,38 @@ pub mod recharges {
             }
         }
         /// 充值金额
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestRechargeAmount {
             /// 总金额
             ///
             /// Example: `500000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<f64>,
             /// 货币类型
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequestRechargeAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("currency", &self.currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestRechargeAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    amount: o.opt("amount")?,
+                    currency: o.opt("currency")?,
+                })
+            }
         }
         /// 充值场景
         ///
@@ -9680,14 +12106,7 @@ pub mod recharges {
             }
         }
         /// The response of `POST /v3/platsolution/ecommerce/recharges/apply` (申请二级商户充值).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 微信支付充值单号
             ///
@@ -9701,6 +12120,30 @@ pub mod recharges {
             ///
             /// Example: `https://www.payapp.qq.com/plat/recharge.html`
             pub recharge_url: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("recharge_id", &self.recharge_id)?;
+                m.req("out_recharge_no", &self.out_recharge_no)?;
+                m.req("recharge_url", &self.recharge_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    recharge_id: o.req("recharge_id")?,
+                    out_recharge_no: o.req("out_recharge_no")?,
+                    recharge_url: o.req("recharge_url")?,
+                })
+            }
         }
     }
     /// `/v3/platsolution/ecommerce/recharges/out-recharge-no`
@@ -9741,23 +12184,34 @@ pub mod recharges {
                 }
             }
             /// The request of `GET /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}` (查询二级商户充值结果).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 二级商户号
                 ///
                 /// Query parameter `sub_mchid`. Example: `1900001121`
-                #[serde(skip_serializing)]
                 pub sub_mchid: String,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.req("sub_mchid")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}` (查询二级商户充值结果).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 平台商户号
                 ///
@@ -9778,7 +12232,6 @@ pub mod recharges {
                 /// 充值渠道
                 ///
                 /// Example: `BANK_TRANSFER`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub recharge_channel: Option<GetResponseRechargeChannel>,
                 /// 充值入账账户
                 ///
@@ -9795,39 +12248,87 @@ pub mod recharges {
                 /// 充值状态描述
                 ///
                 /// Example: `超过时间限制，系统自动关闭充值单`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub recharge_state_desc: Option<String>,
                 /// 充值金额
                 pub recharge_amount: GetResponseRechargeAmount,
                 /// 转账充值的付款信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_transfer_info: Option<GetResponseBankTransferInfo>,
                 /// 扫码充值的付款信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub qr_recharge_info: Option<GetResponseQrRechargeInfo>,
                 /// 网银充值的付款信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub online_bank_recharge_info: Option<GetResponseOnlineBankRechargeInfo>,
                 /// 受理充值时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub accept_time: Option<String>,
                 /// 充值成功时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub success_time: Option<String>,
                 /// 关闭充值时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub close_time: Option<String>,
                 /// 可用充值渠道列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub available_recharge_channels: Option<
                     Vec<GetResponseAvailableRechargeChannels>,
                 >,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sp_mchid", &self.sp_mchid)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("recharge_id", &self.recharge_id)?;
+                    m.req("out_recharge_no", &self.out_recharge_no)?;
+                    m.opt("recharge_channel", &self.recharge_channel)?;
+                    m.req("account_type", &self.account_type)?;
+                    m.req("recharge_state", &self.recharge_state)?;
+                    m.req("recharge_scene", &self.recharge_scene)?;
+                    m.opt("recharge_state_desc", &self.recharge_state_desc)?;
+                    m.req("recharge_amount", &self.recharge_amount)?;
+                    m.opt("bank_transfer_info", &self.bank_transfer_info)?;
+                    m.opt("qr_recharge_info", &self.qr_recharge_info)?;
+                    m.opt("online_bank_recharge_info", &self.online_bank_recharge_info)?;
+                    m.opt("accept_time", &self.accept_time)?;
+                    m.opt("success_time", &self.success_time)?;
+                    m.opt("close_time", &self.close_time)?;
+                    m.opt(
+                        "available_recharge_channels",
+                        &self.available_recharge_channels,
+                    )?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sp_mchid: o.req("sp_mchid")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        recharge_id: o.req("recharge_id")?,
+                        out_recharge_no: o.req("out_recharge_no")?,
+                        recharge_channel: o.opt("recharge_channel")?,
+                        account_type: o.req("account_type")?,
+                        recharge_state: o.req("recharge_state")?,
+                        recharge_scene: o.req("recharge_scene")?,
+                        recharge_state_desc: o.opt("recharge_state_desc")?,
+                        recharge_amount: o.req("recharge_amount")?,
+                        bank_transfer_info: o.opt("bank_transfer_info")?,
+                        qr_recharge_info: o.opt("qr_recharge_info")?,
+                        online_bank_recharge_info: o.opt("online_bank_recharge_info")?,
+                        accept_time: o.opt("accept_time")?,
+                        success_time: o.opt("success_time")?,
+                        close_time: o.opt("close_time")?,
+                        available_recharge_channels: o
+                            .opt("available_recharge_channels")?,
+                    })
+                }
             }
             /// 充值入账账户
             ///
@@ -9949,98 +12450,134 @@ pub mod recharges {
                 }
             }
             /// 转账充值的付款信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseBankTransferInfo {
                 /// 转入的银行流水单号
                 ///
                 /// Example: `110240620400046628001252733345`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bill_no: Option<String>,
                 /// 转账充值附言
                 ///
                 /// Example: `转账充值附言`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub memo: Option<String>,
                 /// 银行转账退回时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub return_time: Option<String>,
                 /// 银行转账退回原因
                 ///
                 /// Example: `银行转账充值金额与申请充值金额不一致`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub return_reason: Option<String>,
                 /// 开户银行名称
                 ///
                 /// Example: `中国银行`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_name: Option<String>,
                 /// 银行卡号后四位
                 ///
                 /// Example: `0722`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_card_tail: Option<String>,
                 /// 银行账户名称
                 ///
                 /// Example: `某某某有限公司`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_account_name: Option<String>,
             }
+            impl ::serde::Serialize for GetResponseBankTransferInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("bill_no", &self.bill_no)?;
+                    m.opt("memo", &self.memo)?;
+                    m.opt("return_time", &self.return_time)?;
+                    m.opt("return_reason", &self.return_reason)?;
+                    m.opt("bank_name", &self.bank_name)?;
+                    m.opt("bank_card_tail", &self.bank_card_tail)?;
+                    m.opt("bank_account_name", &self.bank_account_name)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseBankTransferInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        bill_no: o.opt("bill_no")?,
+                        memo: o.opt("memo")?,
+                        return_time: o.opt("return_time")?,
+                        return_reason: o.opt("return_reason")?,
+                        bank_name: o.opt("bank_name")?,
+                        bank_card_tail: o.opt("bank_card_tail")?,
+                        bank_account_name: o.opt("bank_account_name")?,
+                    })
+                }
+            }
             /// 网银充值的付款信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseOnlineBankRechargeInfo {
                 /// 银行交易订单号
                 ///
                 /// Example: `110240620400046628001252733345`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bill_no: Option<String>,
                 /// 网银充值退回时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub return_time: Option<String>,
                 /// 网银充值退回原因
                 ///
                 /// Example: `银行转账充值金额与申请充值金额不一致`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub return_reason: Option<String>,
                 /// 开户银行名称
                 ///
                 /// Example: `中国银行`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_name: Option<String>,
                 /// 网银类型
                 ///
                 /// Example: `ONLINE_BANK_TYPE_CORPORATE`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub online_bank_type: Option<
                     GetResponseOnlineBankRechargeInfoOnlineBankType,
                 >,
                 /// 银行卡号后四位
                 ///
                 /// Example: `0722`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_card_tail: Option<String>,
                 /// 银行账户名称
                 ///
                 /// Example: `某某某有限公司`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_account_name: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponseOnlineBankRechargeInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("bill_no", &self.bill_no)?;
+                    m.opt("return_time", &self.return_time)?;
+                    m.opt("return_reason", &self.return_reason)?;
+                    m.opt("bank_name", &self.bank_name)?;
+                    m.opt("online_bank_type", &self.online_bank_type)?;
+                    m.opt("bank_card_tail", &self.bank_card_tail)?;
+                    m.opt("bank_account_name", &self.bank_account_name)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseOnlineBankRechargeInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        bill_no: o.opt("bill_no")?,
+                        return_time: o.opt("return_time")?,
+                        return_reason: o.opt("return_reason")?,
+                        bank_name: o.opt("bank_name")?,
+                        online_bank_type: o.opt("online_bank_type")?,
+                        bank_card_tail: o.opt("bank_card_tail")?,
+                        bank_account_name: o.opt("bank_account_name")?,
+                    })
+                }
             }
             /// 网银类型
             ///
@@ -10103,25 +12640,38 @@ pub mod recharges {
                 }
             }
             /// 扫码充值的付款信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseQrRechargeInfo {
                 /// 用户OpenID
                 ///
                 /// Example: `owYiu0WOJdGCYxoHrPabGhI39uT4`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub openid: Option<String>,
                 /// 员工类型
                 ///
                 /// Example: `ADMIN`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub employee_type: Option<GetResponseQrRechargeInfoEmployeeType>,
+            }
+            impl ::serde::Serialize for GetResponseQrRechargeInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("openid", &self.openid)?;
+                    m.opt("employee_type", &self.employee_type)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseQrRechargeInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        openid: o.opt("openid")?,
+                        employee_type: o.opt("employee_type")?,
+                    })
+                }
             }
             /// 员工类型
             ///
@@ -10182,25 +12732,38 @@ pub mod recharges {
                 }
             }
             /// 充值金额
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseRechargeAmount {
                 /// 总金额
                 ///
                 /// Example: `500000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub amount: Option<f64>,
                 /// 货币类型
                 ///
                 /// Example: `CNY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub currency: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponseRechargeAmount {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("amount", &self.amount)?;
+                    m.opt("currency", &self.currency)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseRechargeAmount {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        amount: o.opt("amount")?,
+                        currency: o.opt("currency")?,
+                    })
+                }
             }
             /// 充值渠道
             ///
@@ -10402,29 +12965,34 @@ pub mod recharges {
                     }
                 }
                 /// The request of `POST /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close` (关闭二级商户充值).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 二级商户号
                     ///
                     /// Query parameter `sub_mchid`. Example: `1900001121`
-                    #[serde(skip_serializing)]
                     pub sub_mchid: String,
                 }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sub_mchid: o.req("sub_mchid")?,
+                        })
+                    }
+                }
                 /// The response of `POST /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close` (关闭二级商户充值).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
                     /// 平台商户号
                     ///
@@ -10445,7 +13013,6 @@ pub mod recharges {
                     /// 充值渠道
                     ///
                     /// Example: `BANK_TRANSFER`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub recharge_channel: Option<PostResponseRechargeChannel>,
                     /// 充值入账账户
                     ///
@@ -10462,41 +13029,93 @@ pub mod recharges {
                     /// 充值状态描述
                     ///
                     /// Example: `超过时间限制，系统自动关闭充值单`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub recharge_state_desc: Option<String>,
                     /// 充值金额
                     pub recharge_amount: PostResponseRechargeAmount,
                     /// 转账充值的付款信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub bank_transfer_info: Option<PostResponseBankTransferInfo>,
                     /// 扫码充值的付款信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub qr_recharge_info: Option<PostResponseQrRechargeInfo>,
                     /// 网银充值的付款信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub online_bank_recharge_info: Option<
                         PostResponseOnlineBankRechargeInfo,
                     >,
                     /// 受理充值时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub accept_time: Option<String>,
                     /// 充值成功时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub success_time: Option<String>,
                     /// 关闭充值时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_time: Option<String>,
                     /// 可用充值渠道列表
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub available_recharge_channels: Option<
                         Vec<PostResponseAvailableRechargeChannels>,
                     >,
+                }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sp_mchid", &self.sp_mchid)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.req("recharge_id", &self.recharge_id)?;
+                        m.req("out_recharge_no", &self.out_recharge_no)?;
+                        m.opt("recharge_channel", &self.recharge_channel)?;
+                        m.req("account_type", &self.account_type)?;
+                        m.req("recharge_state", &self.recharge_state)?;
+                        m.req("recharge_scene", &self.recharge_scene)?;
+                        m.opt("recharge_state_desc", &self.recharge_state_desc)?;
+                        m.req("recharge_amount", &self.recharge_amount)?;
+                        m.opt("bank_transfer_info", &self.bank_transfer_info)?;
+                        m.opt("qr_recharge_info", &self.qr_recharge_info)?;
+                        m.opt(
+                            "online_bank_recharge_info",
+                            &self.online_bank_recharge_info,
+                        )?;
+                        m.opt("accept_time", &self.accept_time)?;
+                        m.opt("success_time", &self.success_time)?;
+                        m.opt("close_time", &self.close_time)?;
+                        m.opt(
+                            "available_recharge_channels",
+                            &self.available_recharge_channels,
+                        )?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sp_mchid: o.req("sp_mchid")?,
+                            sub_mchid: o.req("sub_mchid")?,
+                            recharge_id: o.req("recharge_id")?,
+                            out_recharge_no: o.req("out_recharge_no")?,
+                            recharge_channel: o.opt("recharge_channel")?,
+                            account_type: o.req("account_type")?,
+                            recharge_state: o.req("recharge_state")?,
+                            recharge_scene: o.req("recharge_scene")?,
+                            recharge_state_desc: o.opt("recharge_state_desc")?,
+                            recharge_amount: o.req("recharge_amount")?,
+                            bank_transfer_info: o.opt("bank_transfer_info")?,
+                            qr_recharge_info: o.opt("qr_recharge_info")?,
+                            online_bank_recharge_info: o
+                                .opt("online_bank_recharge_info")?,
+                            accept_time: o.opt("accept_time")?,
+                            success_time: o.opt("success_time")?,
+                            close_time: o.opt("close_time")?,
+                            available_recharge_channels: o
+                                .opt("available_recharge_channels")?,
+                        })
+                    }
                 }
                 /// 充值入账账户
                 ///
@@ -10623,98 +13242,135 @@ pub mod recharges {
                     }
                 }
                 /// 转账充值的付款信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseBankTransferInfo {
                     /// 转入的银行流水单号
                     ///
                     /// Example: `110240620400046628001252733345`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub bill_no: Option<String>,
                     /// 转账充值附言
                     ///
                     /// Example: `转账充值附言`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub memo: Option<String>,
                     /// 银行转账退回时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub return_time: Option<String>,
                     /// 银行转账退回原因
                     ///
                     /// Example: `银行转账充值金额与申请充值金额不一致`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub return_reason: Option<String>,
                     /// 开户银行名称
                     ///
                     /// Example: `中国银行`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub bank_name: Option<String>,
                     /// 银行卡号后四位
                     ///
                     /// Example: `0722`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub bank_card_tail: Option<String>,
                     /// 银行账户名称
                     ///
                     /// Example: `某某某有限公司`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub bank_account_name: Option<String>,
                 }
+                impl ::serde::Serialize for PostResponseBankTransferInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("bill_no", &self.bill_no)?;
+                        m.opt("memo", &self.memo)?;
+                        m.opt("return_time", &self.return_time)?;
+                        m.opt("return_reason", &self.return_reason)?;
+                        m.opt("bank_name", &self.bank_name)?;
+                        m.opt("bank_card_tail", &self.bank_card_tail)?;
+                        m.opt("bank_account_name", &self.bank_account_name)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponseBankTransferInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            bill_no: o.opt("bill_no")?,
+                            memo: o.opt("memo")?,
+                            return_time: o.opt("return_time")?,
+                            return_reason: o.opt("return_reason")?,
+                            bank_name: o.opt("bank_name")?,
+                            bank_card_tail: o.opt("bank_card_tail")?,
+                            bank_account_name: o.opt("bank_account_name")?,
+                        })
+                    }
+                }
                 /// 网银充值的付款信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseOnlineBankRechargeInfo {
                     /// 银行交易订单号
                     ///
                     /// Example: `110240620400046628001252733345`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub bill_no: Option<String>,
                     /// 网银充值退回时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub return_time: Option<String>,
                     /// 网银充值退回原因
                     ///
                     /// Example: `银行转账充值金额与申请充值金额不一致`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub return_reason: Option<String>,
                     /// 开户银行名称
                     ///
                     /// Example: `中国银行`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub bank_name: Option<String>,
                     /// 网银类型
                     ///
                     /// Example: `ONLINE_BANK_TYPE_CORPORATE`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub online_bank_type: Option<
                         PostResponseOnlineBankRechargeInfoOnlineBankType,
                     >,
                     /// 银行卡号后四位
                     ///
                     /// Example: `0722`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub bank_card_tail: Option<String>,
                     /// 银行账户名称
                     ///
                     /// Example: `某某某有限公司`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub bank_account_name: Option<String>,
+                }
+                impl ::serde::Serialize for PostResponseOnlineBankRechargeInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("bill_no", &self.bill_no)?;
+                        m.opt("return_time", &self.return_time)?;
+                        m.opt("return_reason", &self.return_reason)?;
+                        m.opt("bank_name", &self.bank_name)?;
+                        m.opt("online_bank_type", &self.online_bank_type)?;
+                        m.opt("bank_card_tail", &self.bank_card_tail)?;
+                        m.opt("bank_account_name", &self.bank_account_name)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for PostResponseOnlineBankRechargeInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            bill_no: o.opt("bill_no")?,
+                            return_time: o.opt("return_time")?,
+                            return_reason: o.opt("return_reason")?,
+                            bank_name: o.opt("bank_name")?,
+                            online_bank_type: o.opt("online_bank_type")?,
+                            bank_card_tail: o.opt("bank_card_tail")?,
+                            bank_account_name: o.opt("bank_account_name")?,
+                        })
+                    }
                 }
                 /// 网银类型
                 ///
@@ -10780,25 +13436,38 @@ pub mod recharges {
                     }
                 }
                 /// 扫码充值的付款信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseQrRechargeInfo {
                     /// 用户OpenID
                     ///
                     /// Example: `owYiu0WOJdGCYxoHrPabGhI39uT4`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub openid: Option<String>,
                     /// 员工类型
                     ///
                     /// Example: `ADMIN`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub employee_type: Option<PostResponseQrRechargeInfoEmployeeType>,
+                }
+                impl ::serde::Serialize for PostResponseQrRechargeInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("openid", &self.openid)?;
+                        m.opt("employee_type", &self.employee_type)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponseQrRechargeInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            openid: o.opt("openid")?,
+                            employee_type: o.opt("employee_type")?,
+                        })
+                    }
                 }
                 /// 员工类型
                 ///
@@ -10862,25 +13531,38 @@ pub mod recharges {
                     }
                 }
                 /// 充值金额
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseRechargeAmount {
                     /// 总金额
                     ///
                     /// Example: `500000`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub amount: Option<f64>,
                     /// 货币类型
                     ///
                     /// Example: `CNY`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub currency: Option<String>,
+                }
+                impl ::serde::Serialize for PostResponseRechargeAmount {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.opt("amount", &self.amount)?;
+                        m.opt("currency", &self.currency)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponseRechargeAmount {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            amount: o.opt("amount")?,
+                            currency: o.opt("currency")?,
+                        })
+                    }
                 }
                 /// 充值渠道
                 ///
@@ -11111,7 +13793,7 @@ pub mod settle {
             }
         }
         /// The request of `POST /v3/platsolution/ecommerce/settle/prepay-settle-orders` (个人收款-申请批量结算).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 发起方AppID
             ///
@@ -11144,18 +13826,44 @@ pub mod settle {
             /// - `1`
             ///
             /// - `2`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub receive_type_template_id: Option<i64>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("out_settle_batch_no", &self.out_settle_batch_no)?;
+                m.req("individual_auth_id", &self.individual_auth_id)?;
+                m.req("notify_url", &self.notify_url)?;
+                m.req("description", &self.description)?;
+                m.req("trade_scenario", &self.trade_scenario)?;
+                m.req("settle_info_list", &self.settle_info_list)?;
+                m.opt("receive_type_template_id", &self.receive_type_template_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    out_settle_batch_no: o.req("out_settle_batch_no")?,
+                    individual_auth_id: o.req("individual_auth_id")?,
+                    notify_url: o.req("notify_url")?,
+                    description: o.req("description")?,
+                    trade_scenario: o.req("trade_scenario")?,
+                    settle_info_list: o.req("settle_info_list")?,
+                    receive_type_template_id: o.opt("receive_type_template_id")?,
+                })
+            }
+        }
         /// PostRequestSettleInfoList
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSettleInfoList {
             /// 商户结算单号
             ///
@@ -11170,15 +13878,32 @@ pub mod settle {
                 PostRequestSettleInfoListSettleDetailInfoList,
             >,
         }
+        impl ::serde::Serialize for PostRequestSettleInfoList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_settle_no", &self.out_settle_no)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.req("settle_detail_info_list", &self.settle_detail_info_list)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestSettleInfoList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_settle_no: o.req("out_settle_no")?,
+                    transaction_id: o.req("transaction_id")?,
+                    settle_detail_info_list: o.req("settle_detail_info_list")?,
+                })
+            }
+        }
         /// PostRequestSettleInfoListSettleDetailInfoList
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSettleInfoListSettleDetailInfoList {
             /// 商户结算明细单号
             ///
@@ -11199,15 +13924,37 @@ pub mod settle {
             /// 金额
             pub amount: PostRequestSettleInfoListSettleDetailInfoListAmount,
         }
+        impl ::serde::Serialize for PostRequestSettleInfoListSettleDetailInfoList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_settle_detail_no", &self.out_settle_detail_no)?;
+                m.req("settle_type", &self.settle_type)?;
+                m.req("receiver_type", &self.receiver_type)?;
+                m.req("receiver_account", &self.receiver_account)?;
+                m.req("amount", &self.amount)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PostRequestSettleInfoListSettleDetailInfoList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_settle_detail_no: o.req("out_settle_detail_no")?,
+                    settle_type: o.req("settle_type")?,
+                    receiver_type: o.req("receiver_type")?,
+                    receiver_account: o.req("receiver_account")?,
+                    amount: o.req("amount")?,
+                })
+            }
+        }
         /// 金额
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSettleInfoListSettleDetailInfoListAmount {
             /// 金额
             ///
@@ -11216,8 +13963,30 @@ pub mod settle {
             /// 币种
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequestSettleInfoListSettleDetailInfoListAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("amount", &self.amount)?;
+                m.opt("currency", &self.currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PostRequestSettleInfoListSettleDetailInfoListAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    amount: o.req("amount")?,
+                    currency: o.opt("currency")?,
+                })
+            }
         }
         /// 交易场景
         ///
@@ -11270,14 +14039,7 @@ pub mod settle {
             }
         }
         /// The response of `POST /v3/platsolution/ecommerce/settle/prepay-settle-orders` (个人收款-申请批量结算).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 商户结算批次单号
             pub out_settle_batch_no: String,
@@ -11294,8 +14056,41 @@ pub mod settle {
             /// 批次创建时间
             pub create_time: String,
             /// 批次完成时间
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub finish_time: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_settle_batch_no", &self.out_settle_batch_no)?;
+                m.req("settle_batch_no", &self.settle_batch_no)?;
+                m.req("individual_auth_id", &self.individual_auth_id)?;
+                m.req("description", &self.description)?;
+                m.req("state", &self.state)?;
+                m.req("trade_scenario", &self.trade_scenario)?;
+                m.req("create_time", &self.create_time)?;
+                m.opt("finish_time", &self.finish_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_settle_batch_no: o.req("out_settle_batch_no")?,
+                    settle_batch_no: o.req("settle_batch_no")?,
+                    individual_auth_id: o.req("individual_auth_id")?,
+                    description: o.req("description")?,
+                    state: o.req("state")?,
+                    trade_scenario: o.req("trade_scenario")?,
+                    create_time: o.req("create_time")?,
+                    finish_time: o.opt("finish_time")?,
+                })
+            }
         }
         /// `/v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}`
         pub mod by_settle_batch_no {
@@ -11320,7 +14115,7 @@ pub mod settle {
                 }
             }
             /// The response of `GET /v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}` (个人收款-查询批量结算信息).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 商户结算批次单号
                 pub out_settle_batch_no: String,
@@ -11337,8 +14132,41 @@ pub mod settle {
                 /// 批次创建时间
                 pub create_time: String,
                 /// 批次完成时间
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub finish_time: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("out_settle_batch_no", &self.out_settle_batch_no)?;
+                    m.req("settle_batch_no", &self.settle_batch_no)?;
+                    m.req("individual_auth_id", &self.individual_auth_id)?;
+                    m.req("description", &self.description)?;
+                    m.req("state", &self.state)?;
+                    m.req("trade_scenario", &self.trade_scenario)?;
+                    m.req("create_time", &self.create_time)?;
+                    m.opt("finish_time", &self.finish_time)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        out_settle_batch_no: o.req("out_settle_batch_no")?,
+                        settle_batch_no: o.req("settle_batch_no")?,
+                        individual_auth_id: o.req("individual_auth_id")?,
+                        description: o.req("description")?,
+                        state: o.req("state")?,
+                        trade_scenario: o.req("trade_scenario")?,
+                        create_time: o.req("create_time")?,
+                        finish_time: o.opt("finish_time")?,
+                    })
+                }
             }
             /// 交易场景
             ///
@@ -11416,13 +14244,7 @@ pub mod settle {
                     }
                 }
                 /// The request of `POST /v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}/apply-abnormal-settle` (个人收款-申请异常结算批次单处理).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 商品单个人收款方受理授权ID
                     ///
@@ -11439,8 +14261,37 @@ pub mod settle {
                     /// 异常处理说明
                     ///
                     /// Example: `xx结算失败，转付至原用户`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub description: Option<String>,
+                }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("individual_auth_id", &self.individual_auth_id)?;
+                        m.req(
+                            "out_abnormal_settle_batch_no",
+                            &self.out_abnormal_settle_batch_no,
+                        )?;
+                        m.req("abnormal_settle_type", &self.abnormal_settle_type)?;
+                        m.opt("description", &self.description)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            individual_auth_id: o.req("individual_auth_id")?,
+                            out_abnormal_settle_batch_no: o
+                                .req("out_abnormal_settle_batch_no")?,
+                            abnormal_settle_type: o.req("abnormal_settle_type")?,
+                            description: o.opt("description")?,
+                        })
+                    }
                 }
                 /// 异常结算批次单处理方式
                 ///
@@ -11502,13 +14353,7 @@ pub mod settle {
                     }
                 }
                 /// The response of `POST /v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}/apply-abnormal-settle` (个人收款-申请异常结算批次单处理).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
                     /// 商户结算批次单号
                     pub out_settle_batch_no: String,
@@ -11525,23 +14370,52 @@ pub mod settle {
                     /// 批次创建时间
                     pub create_time: String,
                     /// 批次完成时间
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub finish_time: Option<String>,
                     /// 异常原因类型
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub abnormal_type: Option<PostResponseAbnormalType>,
                     /// 异常结算处理结果
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub abnormal_settle_result: Option<PostResponseAbnormalSettleResult>,
                 }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("out_settle_batch_no", &self.out_settle_batch_no)?;
+                        m.req("settle_batch_no", &self.settle_batch_no)?;
+                        m.req("individual_auth_id", &self.individual_auth_id)?;
+                        m.req("description", &self.description)?;
+                        m.req("state", &self.state)?;
+                        m.req("trade_scenario", &self.trade_scenario)?;
+                        m.req("create_time", &self.create_time)?;
+                        m.opt("finish_time", &self.finish_time)?;
+                        m.opt("abnormal_type", &self.abnormal_type)?;
+                        m.opt("abnormal_settle_result", &self.abnormal_settle_result)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            out_settle_batch_no: o.req("out_settle_batch_no")?,
+                            settle_batch_no: o.req("settle_batch_no")?,
+                            individual_auth_id: o.req("individual_auth_id")?,
+                            description: o.req("description")?,
+                            state: o.req("state")?,
+                            trade_scenario: o.req("trade_scenario")?,
+                            create_time: o.req("create_time")?,
+                            finish_time: o.opt("finish_time")?,
+                            abnormal_type: o.opt("abnormal_type")?,
+                            abnormal_settle_result: o.opt("abnormal_settle_result")?,
+                        })
+                    }
+                }
                 /// 异常结算处理结果
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponseAbnormalSettleResult {
                     /// 异常结算批次单处理方式
                     pub abnormal_settle_type: PostResponseAbnormalSettleResultAbnormalSettleType,
@@ -11555,6 +14429,40 @@ pub mod settle {
                     ///
                     /// Example: `1236698745558870`
                     pub out_abnormal_settle_batch_no: String,
+                }
+                impl ::serde::Serialize for PostResponseAbnormalSettleResult {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("abnormal_settle_type", &self.abnormal_settle_type)?;
+                        m.req("apply_success_time", &self.apply_success_time)?;
+                        m.req(
+                            "abnormal_fund_receipt_id",
+                            &self.abnormal_fund_receipt_id,
+                        )?;
+                        m.req(
+                            "out_abnormal_settle_batch_no",
+                            &self.out_abnormal_settle_batch_no,
+                        )?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de>
+                for PostResponseAbnormalSettleResult {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            abnormal_settle_type: o.req("abnormal_settle_type")?,
+                            apply_success_time: o.req("apply_success_time")?,
+                            abnormal_fund_receipt_id: o.req("abnormal_fund_receipt_id")?,
+                            out_abnormal_settle_batch_no: o
+                                .req("out_abnormal_settle_batch_no")?,
+                        })
+                    }
                 }
                 /// 异常结算批次单处理方式
                 ///
@@ -11855,7 +14763,7 @@ pub mod withdraw {
             }
         }
         /// The request of `POST /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw` (二级商户按日终余额预约提现).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 特约商户号
             ///
@@ -11872,23 +14780,51 @@ pub mod withdraw {
             /// 提现备注
             ///
             /// Example: `交易提现`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub remark: Option<String>,
             /// 银行附言
             ///
             /// Example: `微信支付提现`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_memo: Option<String>,
             /// 提现结果通知地址
             ///
             /// Example: `https://yourapp.com/notify`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub notify_url: Option<String>,
             /// 留存额
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub reserve_amount: Option<i64>,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("out_request_no", &self.out_request_no)?;
+                m.req("calculate_amount_type", &self.calculate_amount_type)?;
+                m.opt("remark", &self.remark)?;
+                m.opt("bank_memo", &self.bank_memo)?;
+                m.opt("notify_url", &self.notify_url)?;
+                m.opt("reserve_amount", &self.reserve_amount)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.req("sub_mchid")?,
+                    out_request_no: o.req("out_request_no")?,
+                    calculate_amount_type: o.req("calculate_amount_type")?,
+                    remark: o.opt("remark")?,
+                    bank_memo: o.opt("bank_memo")?,
+                    notify_url: o.opt("notify_url")?,
+                    reserve_amount: o.opt("reserve_amount")?,
+                })
+            }
         }
         /// 计算提现金额方式
         ///
@@ -11945,7 +14881,7 @@ pub mod withdraw {
             }
         }
         /// The response of `POST /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw` (二级商户按日终余额预约提现).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 收付通平台商户号
             ///
@@ -11974,17 +14910,14 @@ pub mod withdraw {
             /// 提现成功金额
             ///
             /// Example: `0`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_amount: Option<i64>,
             /// 提现失败金额
             ///
             /// Example: `0`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fail_amount: Option<i64>,
             /// 提现退票金额
             ///
             /// Example: `0`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub refund_amount: Option<i64>,
             /// 发起提现时间
             pub create_time: String,
@@ -11993,17 +14926,14 @@ pub mod withdraw {
             /// 失败原因
             ///
             /// Example: `卡号错误`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub reason: Option<String>,
             /// 提现备注
             ///
             /// Example: `交易提现`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub remark: Option<String>,
             /// 银行附言
             ///
             /// Example: `微信支付提现`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_memo: Option<String>,
             /// 出款账户类型
             ///
@@ -12020,8 +14950,61 @@ pub mod withdraw {
             /// 入账银行全称（含支行）
             ///
             /// Example: `中国工商银行股份有限公司深圳软件园支行`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_name: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("status", &self.status)?;
+                m.req("withdraw_id", &self.withdraw_id)?;
+                m.req("out_request_no", &self.out_request_no)?;
+                m.req("total_amount", &self.total_amount)?;
+                m.opt("success_amount", &self.success_amount)?;
+                m.opt("fail_amount", &self.fail_amount)?;
+                m.opt("refund_amount", &self.refund_amount)?;
+                m.req("create_time", &self.create_time)?;
+                m.req("update_time", &self.update_time)?;
+                m.opt("reason", &self.reason)?;
+                m.opt("remark", &self.remark)?;
+                m.opt("bank_memo", &self.bank_memo)?;
+                m.req("account_type", &self.account_type)?;
+                m.req("account_number", &self.account_number)?;
+                m.req("account_bank", &self.account_bank)?;
+                m.opt("bank_name", &self.bank_name)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    status: o.req("status")?,
+                    withdraw_id: o.req("withdraw_id")?,
+                    out_request_no: o.req("out_request_no")?,
+                    total_amount: o.req("total_amount")?,
+                    success_amount: o.opt("success_amount")?,
+                    fail_amount: o.opt("fail_amount")?,
+                    refund_amount: o.opt("refund_amount")?,
+                    create_time: o.req("create_time")?,
+                    update_time: o.req("update_time")?,
+                    reason: o.opt("reason")?,
+                    remark: o.opt("remark")?,
+                    bank_memo: o.opt("bank_memo")?,
+                    account_type: o.req("account_type")?,
+                    account_number: o.req("account_number")?,
+                    account_bank: o.req("account_bank")?,
+                    bank_name: o.opt("bank_name")?,
+                })
+            }
         }
         /// 出款账户类型
         ///
@@ -12179,29 +15162,34 @@ pub mod withdraw {
                     }
                 }
                 /// The request of `GET /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}` (查询二级商户按日终余额预约提现状态).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetRequest {
                     /// 二级商户号
                     ///
                     /// Query parameter `sub_mchid`. Example: `1900000109`
-                    #[serde(skip_serializing)]
                     pub sub_mchid: String,
                 }
+                impl ::serde::Serialize for GetRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sub_mchid: o.req("sub_mchid")?,
+                        })
+                    }
+                }
                 /// The response of `GET /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}` (查询二级商户按日终余额预约提现状态).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 收付通平台商户号
                     ///
@@ -12230,17 +15218,14 @@ pub mod withdraw {
                     /// 提现成功金额
                     ///
                     /// Example: `0`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub success_amount: Option<i64>,
                     /// 提现失败金额
                     ///
                     /// Example: `0`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub fail_amount: Option<i64>,
                     /// 提现退票金额
                     ///
                     /// Example: `0`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub refund_amount: Option<i64>,
                     /// 发起提现时间
                     pub create_time: String,
@@ -12249,17 +15234,14 @@ pub mod withdraw {
                     /// 失败原因
                     ///
                     /// Example: `卡号错误`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub reason: Option<String>,
                     /// 提现备注
                     ///
                     /// Example: `交易提现`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub remark: Option<String>,
                     /// 银行附言
                     ///
                     /// Example: `微信支付提现`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub bank_memo: Option<String>,
                     /// 出款账户类型
                     ///
@@ -12276,8 +15258,61 @@ pub mod withdraw {
                     /// 入账银行全称（含支行）
                     ///
                     /// Example: `中国工商银行股份有限公司深圳软件园支行`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub bank_name: Option<String>,
+                }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sp_mchid", &self.sp_mchid)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.req("status", &self.status)?;
+                        m.req("withdraw_id", &self.withdraw_id)?;
+                        m.req("out_request_no", &self.out_request_no)?;
+                        m.req("total_amount", &self.total_amount)?;
+                        m.opt("success_amount", &self.success_amount)?;
+                        m.opt("fail_amount", &self.fail_amount)?;
+                        m.opt("refund_amount", &self.refund_amount)?;
+                        m.req("create_time", &self.create_time)?;
+                        m.req("update_time", &self.update_time)?;
+                        m.opt("reason", &self.reason)?;
+                        m.opt("remark", &self.remark)?;
+                        m.opt("bank_memo", &self.bank_memo)?;
+                        m.req("account_type", &self.account_type)?;
+                        m.req("account_number", &self.account_number)?;
+                        m.req("account_bank", &self.account_bank)?;
+                        m.opt("bank_name", &self.bank_name)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sp_mchid: o.req("sp_mchid")?,
+                            sub_mchid: o.req("sub_mchid")?,
+                            status: o.req("status")?,
+                            withdraw_id: o.req("withdraw_id")?,
+                            out_request_no: o.req("out_request_no")?,
+                            total_amount: o.req("total_amount")?,
+                            success_amount: o.opt("success_amount")?,
+                            fail_amount: o.opt("fail_amount")?,
+                            refund_amount: o.opt("refund_amount")?,
+                            create_time: o.req("create_time")?,
+                            update_time: o.req("update_time")?,
+                            reason: o.opt("reason")?,
+                            remark: o.opt("remark")?,
+                            bank_memo: o.opt("bank_memo")?,
+                            account_type: o.req("account_type")?,
+                            account_number: o.req("account_number")?,
+                            account_bank: o.req("account_bank")?,
+                            bank_name: o.opt("bank_name")?,
+                        })
+                    }
                 }
                 /// 出款账户类型
                 ///

@@ -69,14 +69,7 @@ pub mod mch_transfer {
                 }
             }
             /// The request of `POST /v3/platsolution/insurance/mch-transfer/batches/apply` (受理商家转账).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 二级商户号
                 ///
@@ -89,7 +82,6 @@ pub mod mch_transfer {
                 /// 二级商户AppID
                 ///
                 /// Example: `wxf636efh567hg4356`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 商家批次单号
                 ///
@@ -122,15 +114,48 @@ pub mod mch_transfer {
                 /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
                 pub notify_url: String,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("sp_appid", &self.sp_appid)?;
+                    m.opt("sub_appid", &self.sub_appid)?;
+                    m.req("out_batch_no", &self.out_batch_no)?;
+                    m.req("batch_name", &self.batch_name)?;
+                    m.req("batch_remark", &self.batch_remark)?;
+                    m.req("total_amount", &self.total_amount)?;
+                    m.req("total_num", &self.total_num)?;
+                    m.req("transfer_scene_id", &self.transfer_scene_id)?;
+                    m.req("transfer_detail_list", &self.transfer_detail_list)?;
+                    m.req("notify_url", &self.notify_url)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.req("sub_mchid")?,
+                        sp_appid: o.req("sp_appid")?,
+                        sub_appid: o.opt("sub_appid")?,
+                        out_batch_no: o.req("out_batch_no")?,
+                        batch_name: o.req("batch_name")?,
+                        batch_remark: o.req("batch_remark")?,
+                        total_amount: o.req("total_amount")?,
+                        total_num: o.req("total_num")?,
+                        transfer_scene_id: o.req("transfer_scene_id")?,
+                        transfer_detail_list: o.req("transfer_detail_list")?,
+                        notify_url: o.req("notify_url")?,
+                    })
+                }
+            }
             /// PostRequestTransferDetailList
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestTransferDetailList {
                 /// 商家明细单号
                 ///
@@ -153,15 +178,36 @@ pub mod mch_transfer {
                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
                 pub openid: String,
             }
+            impl ::serde::Serialize for PostRequestTransferDetailList {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("out_detail_no", &self.out_detail_no)?;
+                    m.req("transfer_amount", &self.transfer_amount)?;
+                    m.req("transfer_remark", &self.transfer_remark)?;
+                    m.req("reservation_id", &self.reservation_id)?;
+                    m.req("openid", &self.openid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestTransferDetailList {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        out_detail_no: o.req("out_detail_no")?,
+                        transfer_amount: o.req("transfer_amount")?,
+                        transfer_remark: o.req("transfer_remark")?,
+                        reservation_id: o.req("reservation_id")?,
+                        openid: o.req("openid")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/platsolution/insurance/mch-transfer/batches/apply` (受理商家转账).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 商家批次单号
                 ///
@@ -178,8 +224,33 @@ pub mod mch_transfer {
                 /// 批次状态
                 ///
                 /// Example: `ACCEPTED`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub batch_state: Option<PostResponseBatchState>,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("out_batch_no", &self.out_batch_no)?;
+                    m.req("batch_id", &self.batch_id)?;
+                    m.req("create_time", &self.create_time)?;
+                    m.opt("batch_state", &self.batch_state)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        out_batch_no: o.req("out_batch_no")?,
+                        batch_id: o.req("batch_id")?,
+                        create_time: o.req("create_time")?,
+                        batch_state: o.opt("batch_state")?,
+                    })
+                }
             }
             /// 批次状态
             ///
@@ -286,40 +357,51 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}` (微信支付转账批次单号查询批次单).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetRequest {
                     /// 二级商户号
                     ///
                     /// Query parameter `sub_mchid`. Example: `1900102208`
-                    #[serde(skip_serializing)]
                     pub sub_mchid: String,
                     /// 是否查询转账明细单
                     ///
                     /// Query parameter `need_query_detail`.
-                    #[serde(skip_serializing)]
                     pub need_query_detail: bool,
                     /// 明细状态
                     ///
                     /// Query parameter `detail_state`. Example: `FAIL`
-                    #[serde(skip_serializing)]
                     pub detail_state: Option<GetRequestDetailState>,
                     /// 请求资源起始位置
                     ///
                     /// Query parameter `offset`.
-                    #[serde(skip_serializing)]
                     pub offset: Option<f64>,
                     /// 最大资源条数
                     ///
                     /// Query parameter `limit`.
-                    #[serde(skip_serializing)]
                     pub limit: Option<f64>,
+                }
+                impl ::serde::Serialize for GetRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sub_mchid: o.req("sub_mchid")?,
+                            need_query_detail: o.req("need_query_detail")?,
+                            detail_state: o.opt("detail_state")?,
+                            offset: o.opt("offset")?,
+                            limit: o.opt("limit")?,
+                        })
+                    }
                 }
                 /// 明细状态
                 ///
@@ -393,38 +475,49 @@ pub mod mch_transfer {
                     }
                 }
                 /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}` (微信支付转账批次单号查询批次单).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 转账批次单
                     pub transfer_batch: GetResponseTransferBatch,
                     /// 转账明细单列表
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub data: Option<Vec<GetResponseData>>,
                     /// 请求资源起始位置
                     ///
                     /// Example: `0`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub offset: Option<f64>,
                     /// 最大资源条数
                     ///
                     /// Example: `20`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub limit: Option<f64>,
                 }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("transfer_batch", &self.transfer_batch)?;
+                        m.opt("data", &self.data)?;
+                        m.opt("offset", &self.offset)?;
+                        m.opt("limit", &self.limit)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            transfer_batch: o.req("transfer_batch")?,
+                            data: o.opt("data")?,
+                            offset: o.opt("offset")?,
+                            limit: o.opt("limit")?,
+                        })
+                    }
+                }
                 /// GetResponseData
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponseData {
                     /// 商家转账明细单号
                     ///
@@ -438,6 +531,30 @@ pub mod mch_transfer {
                     ///
                     /// Example: `INIT`
                     pub detail_state: GetResponseDataDetailState,
+                }
+                impl ::serde::Serialize for GetResponseData {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("detail_id", &self.detail_id)?;
+                        m.req("out_detail_no", &self.out_detail_no)?;
+                        m.req("detail_state", &self.detail_state)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            detail_id: o.req("detail_id")?,
+                            out_detail_no: o.req("out_detail_no")?,
+                            detail_state: o.req("detail_state")?,
+                        })
+                    }
                 }
                 /// 明细状态
                 ///
@@ -515,13 +632,7 @@ pub mod mch_transfer {
                     }
                 }
                 /// 转账批次单
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponseTransferBatch {
                     /// 商家批次单号
                     ///
@@ -542,7 +653,6 @@ pub mod mch_transfer {
                     /// 二级商户应用ID
                     ///
                     /// Example: `wxf636efh567hg4356`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_appid: Option<String>,
                     /// 批次状态
                     ///
@@ -559,7 +669,6 @@ pub mod mch_transfer {
                     /// 批次关闭原因
                     ///
                     /// Example: `MERCHANT_REVOCATION`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_reason: Option<GetResponseTransferBatchCloseReason>,
                     /// 转账总金额
                     ///
@@ -593,6 +702,58 @@ pub mod mch_transfer {
                     ///
                     /// Example: `1000`
                     pub transfer_scene_id: String,
+                }
+                impl ::serde::Serialize for GetResponseTransferBatch {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("out_batch_no", &self.out_batch_no)?;
+                        m.req("batch_id", &self.batch_id)?;
+                        m.req("sp_appid", &self.sp_appid)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.opt("sub_appid", &self.sub_appid)?;
+                        m.req("batch_state", &self.batch_state)?;
+                        m.req("batch_name", &self.batch_name)?;
+                        m.req("batch_remark", &self.batch_remark)?;
+                        m.opt("close_reason", &self.close_reason)?;
+                        m.req("total_amount", &self.total_amount)?;
+                        m.req("total_num", &self.total_num)?;
+                        m.req("create_time", &self.create_time)?;
+                        m.req("success_amount", &self.success_amount)?;
+                        m.req("success_num", &self.success_num)?;
+                        m.req("failed_amount", &self.failed_amount)?;
+                        m.req("failed_num", &self.failed_num)?;
+                        m.req("transfer_scene_id", &self.transfer_scene_id)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseTransferBatch {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            out_batch_no: o.req("out_batch_no")?,
+                            batch_id: o.req("batch_id")?,
+                            sp_appid: o.req("sp_appid")?,
+                            sub_mchid: o.req("sub_mchid")?,
+                            sub_appid: o.opt("sub_appid")?,
+                            batch_state: o.req("batch_state")?,
+                            batch_name: o.req("batch_name")?,
+                            batch_remark: o.req("batch_remark")?,
+                            close_reason: o.opt("close_reason")?,
+                            total_amount: o.req("total_amount")?,
+                            total_num: o.req("total_num")?,
+                            create_time: o.req("create_time")?,
+                            success_amount: o.req("success_amount")?,
+                            success_num: o.req("success_num")?,
+                            failed_amount: o.req("failed_amount")?,
+                            failed_num: o.req("failed_num")?,
+                            transfer_scene_id: o.req("transfer_scene_id")?,
+                        })
+                    }
                 }
                 /// 批次状态
                 ///
@@ -771,29 +932,36 @@ pub mod mch_transfer {
                                 }
                             }
                             /// The request of `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付转账明细单号查询明细单).
-                            #[derive(
-                                Clone,
-                                Debug,
-                                PartialEq,
-                                Default,
-                                ::serde::Serialize,
-                                ::serde::Deserialize
-                            )]
+                            #[derive(Clone, Debug, PartialEq, Default)]
                             pub struct GetRequest {
                                 /// 二级商户号
                                 ///
                                 /// Query parameter `sub_mchid`. Example: `1900000109`
-                                #[serde(skip_serializing)]
                                 pub sub_mchid: String,
                             }
+                            impl ::serde::Serialize for GetRequest {
+                                fn serialize<S: ::serde::Serializer>(
+                                    &self,
+                                    serializer: S,
+                                ) -> ::core::result::Result<S::Ok, S::Error> {
+                                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                    m.end()
+                                }
+                            }
+                            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                                fn deserialize<D: ::serde::Deserializer<'de>>(
+                                    deserializer: D,
+                                ) -> ::core::result::Result<Self, D::Error> {
+                                    let mut o = ::wechatpay::runtime::Object::new(
+                                        deserializer,
+                                    )?;
+                                    ::core::result::Result::Ok(Self {
+                                        sub_mchid: o.req("sub_mchid")?,
+                                    })
+                                }
+                            }
                             /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付转账明细单号查询明细单).
-                            #[derive(
-                                Clone,
-                                Debug,
-                                PartialEq,
-                                ::serde::Serialize,
-                                ::serde::Deserialize
-                            )]
+                            #[derive(Clone, Debug, PartialEq)]
                             pub struct GetResponse {
                                 /// 商家批次单号
                                 ///
@@ -822,9 +990,6 @@ pub mod mch_transfer {
                                 /// 二级商户应用ID
                                 ///
                                 /// Example: `wxf636efh567hg4356`
-                                #[serde(
-                                    skip_serializing_if = "::std::option::Option::is_none"
-                                )]
                                 pub sub_appid: Option<String>,
                                 /// 转账发起时间
                                 ///
@@ -845,45 +1010,81 @@ pub mod mch_transfer {
                                 /// 明细失败原因
                                 ///
                                 /// Example: `ACCOUNT_FROZEN`
-                                #[serde(
-                                    skip_serializing_if = "::std::option::Option::is_none"
-                                )]
                                 pub fail_reason: Option<GetResponseFailReason>,
                                 /// 收款用户OpenID
                                 ///
                                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                                #[serde(
-                                    skip_serializing_if = "::std::option::Option::is_none"
-                                )]
                                 pub openid: Option<String>,
                                 /// 收款银行类型
                                 ///
                                 /// Example: `ICBC_DEBIT`
-                                #[serde(
-                                    skip_serializing_if = "::std::option::Option::is_none"
-                                )]
                                 pub bank_type: Option<String>,
                                 /// 收款用户姓名
                                 ///
                                 /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-                                #[serde(
-                                    skip_serializing_if = "::std::option::Option::is_none"
-                                )]
                                 pub user_name: Option<String>,
                                 /// 转账完成时间
                                 ///
                                 /// Example: `2023-02-23T13:29:35+08:00`
-                                #[serde(
-                                    skip_serializing_if = "::std::option::Option::is_none"
-                                )]
                                 pub transfer_finish_time: Option<String>,
                                 /// 银行退票时间
                                 ///
                                 /// Example: `2023-02-23T13:29:35+08:00`
-                                #[serde(
-                                    skip_serializing_if = "::std::option::Option::is_none"
-                                )]
                                 pub bank_refund_time: Option<String>,
+                            }
+                            impl ::serde::Serialize for GetResponse {
+                                fn serialize<S: ::serde::Serializer>(
+                                    &self,
+                                    serializer: S,
+                                ) -> ::core::result::Result<S::Ok, S::Error> {
+                                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                    m.req("out_batch_no", &self.out_batch_no)?;
+                                    m.req("batch_id", &self.batch_id)?;
+                                    m.req("out_detail_no", &self.out_detail_no)?;
+                                    m.req("detail_id", &self.detail_id)?;
+                                    m.req("sp_appid", &self.sp_appid)?;
+                                    m.req("sub_mchid", &self.sub_mchid)?;
+                                    m.opt("sub_appid", &self.sub_appid)?;
+                                    m.req("create_time", &self.create_time)?;
+                                    m.req("detail_state", &self.detail_state)?;
+                                    m.req("transfer_amount", &self.transfer_amount)?;
+                                    m.req("transfer_remark", &self.transfer_remark)?;
+                                    m.opt("fail_reason", &self.fail_reason)?;
+                                    m.opt("openid", &self.openid)?;
+                                    m.opt("bank_type", &self.bank_type)?;
+                                    m.opt("user_name", &self.user_name)?;
+                                    m.opt("transfer_finish_time", &self.transfer_finish_time)?;
+                                    m.opt("bank_refund_time", &self.bank_refund_time)?;
+                                    m.end()
+                                }
+                            }
+                            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                                fn deserialize<D: ::serde::Deserializer<'de>>(
+                                    deserializer: D,
+                                ) -> ::core::result::Result<Self, D::Error> {
+                                    let mut o = ::wechatpay::runtime::Object::new(
+                                        deserializer,
+                                    )?;
+                                    ::core::result::Result::Ok(Self {
+                                        out_batch_no: o.req("out_batch_no")?,
+                                        batch_id: o.req("batch_id")?,
+                                        out_detail_no: o.req("out_detail_no")?,
+                                        detail_id: o.req("detail_id")?,
+                                        sp_appid: o.req("sp_appid")?,
+                                        sub_mchid: o.req("sub_mchid")?,
+                                        sub_appid: o.opt("sub_appid")?,
+                                        create_time: o.req("create_time")?,
+                                        detail_state: o.req("detail_state")?,
+                                        transfer_amount: o.req("transfer_amount")?,
+                                        transfer_remark: o.req("transfer_remark")?,
+                                        fail_reason: o.opt("fail_reason")?,
+                                        openid: o.opt("openid")?,
+                                        bank_type: o.opt("bank_type")?,
+                                        user_name: o.opt("user_name")?,
+                                        transfer_finish_time: o.opt("transfer_finish_time")?,
+                                        bank_refund_time: o.opt("bank_refund_time")?,
+                                    })
+                                }
                             }
                             /// 明细状态
                             ///
@@ -1341,29 +1542,36 @@ pub mod mch_transfer {
                                 }
                             }
                             /// The request of `GET /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` (查询商家转账明细电子回单).
-                            #[derive(
-                                Clone,
-                                Debug,
-                                PartialEq,
-                                Default,
-                                ::serde::Serialize,
-                                ::serde::Deserialize
-                            )]
+                            #[derive(Clone, Debug, PartialEq, Default)]
                             pub struct GetRequest {
                                 /// 二级商户号
                                 ///
                                 /// Query parameter `sub_mchid`. Example: `1900000109`
-                                #[serde(skip_serializing)]
                                 pub sub_mchid: String,
                             }
+                            impl ::serde::Serialize for GetRequest {
+                                fn serialize<S: ::serde::Serializer>(
+                                    &self,
+                                    serializer: S,
+                                ) -> ::core::result::Result<S::Ok, S::Error> {
+                                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                    m.end()
+                                }
+                            }
+                            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                                fn deserialize<D: ::serde::Deserializer<'de>>(
+                                    deserializer: D,
+                                ) -> ::core::result::Result<Self, D::Error> {
+                                    let mut o = ::wechatpay::runtime::Object::new(
+                                        deserializer,
+                                    )?;
+                                    ::core::result::Result::Ok(Self {
+                                        sub_mchid: o.req("sub_mchid")?,
+                                    })
+                                }
+                            }
                             /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` (查询商家转账明细电子回单).
-                            #[derive(
-                                Clone,
-                                Debug,
-                                PartialEq,
-                                ::serde::Serialize,
-                                ::serde::Deserialize
-                            )]
+                            #[derive(Clone, Debug, PartialEq)]
                             pub struct GetResponse {
                                 /// 商家转账批次单号
                                 ///
@@ -1392,24 +1600,53 @@ pub mod mch_transfer {
                                 /// 电子回单文件的hash方法
                                 ///
                                 /// Example: `SHA256`
-                                #[serde(
-                                    skip_serializing_if = "::std::option::Option::is_none"
-                                )]
                                 pub hash_type: Option<String>,
                                 /// 电子回单文件的hash值
                                 ///
                                 /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
-                                #[serde(
-                                    skip_serializing_if = "::std::option::Option::is_none"
-                                )]
                                 pub hash_value: Option<String>,
                                 /// 电子回单文件的下载地址
                                 ///
                                 /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=toekn`
-                                #[serde(
-                                    skip_serializing_if = "::std::option::Option::is_none"
-                                )]
                                 pub download_url: Option<String>,
+                            }
+                            impl ::serde::Serialize for GetResponse {
+                                fn serialize<S: ::serde::Serializer>(
+                                    &self,
+                                    serializer: S,
+                                ) -> ::core::result::Result<S::Ok, S::Error> {
+                                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                    m.req("batch_id", &self.batch_id)?;
+                                    m.req("out_batch_no", &self.out_batch_no)?;
+                                    m.req("detail_id", &self.detail_id)?;
+                                    m.req("out_detail_no", &self.out_detail_no)?;
+                                    m.req("sub_mchid", &self.sub_mchid)?;
+                                    m.req("receipt_state", &self.receipt_state)?;
+                                    m.opt("hash_type", &self.hash_type)?;
+                                    m.opt("hash_value", &self.hash_value)?;
+                                    m.opt("download_url", &self.download_url)?;
+                                    m.end()
+                                }
+                            }
+                            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                                fn deserialize<D: ::serde::Deserializer<'de>>(
+                                    deserializer: D,
+                                ) -> ::core::result::Result<Self, D::Error> {
+                                    let mut o = ::wechatpay::runtime::Object::new(
+                                        deserializer,
+                                    )?;
+                                    ::core::result::Result::Ok(Self {
+                                        batch_id: o.req("batch_id")?,
+                                        out_batch_no: o.req("out_batch_no")?,
+                                        detail_id: o.req("detail_id")?,
+                                        out_detail_no: o.req("out_detail_no")?,
+                                        sub_mchid: o.req("sub_mchid")?,
+                                        receipt_state: o.req("receipt_state")?,
+                                        hash_type: o.opt("hash_type")?,
+                                        hash_value: o.opt("hash_value")?,
+                                        download_url: o.opt("download_url")?,
+                                    })
+                                }
                             }
                             /// 电子回单状态
                             ///
@@ -1495,28 +1732,37 @@ pub mod mch_transfer {
                                     }
                                 }
                                 /// The request of `POST /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply` (申请商家转账明细电子回单).
-                                #[derive(
-                                    Clone,
-                                    Debug,
-                                    PartialEq,
-                                    Default,
-                                    ::serde::Serialize,
-                                    ::serde::Deserialize
-                                )]
+                                #[derive(Clone, Debug, PartialEq, Default)]
                                 pub struct PostRequest {
                                     /// 二级商户号
                                     ///
                                     /// Example: `1900102208`
                                     pub sub_mchid: String,
                                 }
+                                impl ::serde::Serialize for PostRequest {
+                                    fn serialize<S: ::serde::Serializer>(
+                                        &self,
+                                        serializer: S,
+                                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                        m.req("sub_mchid", &self.sub_mchid)?;
+                                        m.end()
+                                    }
+                                }
+                                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                                        deserializer: D,
+                                    ) -> ::core::result::Result<Self, D::Error> {
+                                        let mut o = ::wechatpay::runtime::Object::new(
+                                            deserializer,
+                                        )?;
+                                        ::core::result::Result::Ok(Self {
+                                            sub_mchid: o.req("sub_mchid")?,
+                                        })
+                                    }
+                                }
                                 /// The response of `POST /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply` (申请商家转账明细电子回单).
-                                #[derive(
-                                    Clone,
-                                    Debug,
-                                    PartialEq,
-                                    ::serde::Serialize,
-                                    ::serde::Deserialize
-                                )]
+                                #[derive(Clone, Debug, PartialEq)]
                                 pub struct PostResponse {
                                     /// 二级商户号
                                     ///
@@ -1534,6 +1780,34 @@ pub mod mch_transfer {
                                     ///
                                     /// Example: `ACCEPTED`
                                     pub receipt_state: PostResponseReceiptState,
+                                }
+                                impl ::serde::Serialize for PostResponse {
+                                    fn serialize<S: ::serde::Serializer>(
+                                        &self,
+                                        serializer: S,
+                                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                        m.req("sub_mchid", &self.sub_mchid)?;
+                                        m.req("out_batch_no", &self.out_batch_no)?;
+                                        m.req("out_detail_no", &self.out_detail_no)?;
+                                        m.req("receipt_state", &self.receipt_state)?;
+                                        m.end()
+                                    }
+                                }
+                                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                                        deserializer: D,
+                                    ) -> ::core::result::Result<Self, D::Error> {
+                                        let mut o = ::wechatpay::runtime::Object::new(
+                                            deserializer,
+                                        )?;
+                                        ::core::result::Result::Ok(Self {
+                                            sub_mchid: o.req("sub_mchid")?,
+                                            out_batch_no: o.req("out_batch_no")?,
+                                            out_detail_no: o.req("out_detail_no")?,
+                                            receipt_state: o.req("receipt_state")?,
+                                        })
+                                    }
                                 }
                                 /// 电子回单状态
                                 ///
@@ -1644,40 +1918,51 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}` (商户转账批次单号查询批次单).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetRequest {
                     /// 二级商户号
                     ///
                     /// Query parameter `sub_mchid`. Example: `1900102208`
-                    #[serde(skip_serializing)]
                     pub sub_mchid: String,
                     /// 是否查询转账明细单
                     ///
                     /// Query parameter `need_query_detail`.
-                    #[serde(skip_serializing)]
                     pub need_query_detail: bool,
                     /// 请求资源起始位置
                     ///
                     /// Query parameter `offset`.
-                    #[serde(skip_serializing)]
                     pub offset: Option<f64>,
                     /// 最大资源条数
                     ///
                     /// Query parameter `limit`.
-                    #[serde(skip_serializing)]
                     pub limit: Option<f64>,
                     /// 明细状态
                     ///
                     /// Query parameter `detail_state`. Example: `ALL`
-                    #[serde(skip_serializing)]
                     pub detail_state: Option<GetRequestDetailState>,
+                }
+                impl ::serde::Serialize for GetRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sub_mchid: o.req("sub_mchid")?,
+                            need_query_detail: o.req("need_query_detail")?,
+                            offset: o.opt("offset")?,
+                            limit: o.opt("limit")?,
+                            detail_state: o.opt("detail_state")?,
+                        })
+                    }
                 }
                 /// 明细状态
                 ///
@@ -1751,38 +2036,49 @@ pub mod mch_transfer {
                     }
                 }
                 /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}` (商户转账批次单号查询批次单).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 转账批次单
                     pub transfer_batch: GetResponseTransferBatch,
                     /// 转账明细单列表
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub data: Option<Vec<GetResponseData>>,
                     /// 请求资源起始位置
                     ///
                     /// Example: `0`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub offset: Option<f64>,
                     /// 最大资源条数
                     ///
                     /// Example: `20`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub limit: Option<f64>,
                 }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("transfer_batch", &self.transfer_batch)?;
+                        m.opt("data", &self.data)?;
+                        m.opt("offset", &self.offset)?;
+                        m.opt("limit", &self.limit)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            transfer_batch: o.req("transfer_batch")?,
+                            data: o.opt("data")?,
+                            offset: o.opt("offset")?,
+                            limit: o.opt("limit")?,
+                        })
+                    }
+                }
                 /// GetResponseData
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponseData {
                     /// 商家转账明细单号
                     ///
@@ -1796,6 +2092,30 @@ pub mod mch_transfer {
                     ///
                     /// Example: `INIT`
                     pub detail_state: GetResponseDataDetailState,
+                }
+                impl ::serde::Serialize for GetResponseData {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("detail_id", &self.detail_id)?;
+                        m.req("out_detail_no", &self.out_detail_no)?;
+                        m.req("detail_state", &self.detail_state)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            detail_id: o.req("detail_id")?,
+                            out_detail_no: o.req("out_detail_no")?,
+                            detail_state: o.req("detail_state")?,
+                        })
+                    }
                 }
                 /// 明细状态
                 ///
@@ -1873,13 +2193,7 @@ pub mod mch_transfer {
                     }
                 }
                 /// 转账批次单
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponseTransferBatch {
                     /// 商家批次单号
                     ///
@@ -1900,7 +2214,6 @@ pub mod mch_transfer {
                     /// 二级商户应用ID
                     ///
                     /// Example: `wxf636efh567hg4356`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_appid: Option<String>,
                     /// 批次状态
                     ///
@@ -1917,7 +2230,6 @@ pub mod mch_transfer {
                     /// 批次关闭原因
                     ///
                     /// Example: `MERCHANT_REVOCATION`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_reason: Option<GetResponseTransferBatchCloseReason>,
                     /// 转账总金额
                     ///
@@ -1951,6 +2263,58 @@ pub mod mch_transfer {
                     ///
                     /// Example: `1000`
                     pub transfer_scene_id: String,
+                }
+                impl ::serde::Serialize for GetResponseTransferBatch {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("out_batch_no", &self.out_batch_no)?;
+                        m.req("batch_id", &self.batch_id)?;
+                        m.req("sp_appid", &self.sp_appid)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.opt("sub_appid", &self.sub_appid)?;
+                        m.req("batch_state", &self.batch_state)?;
+                        m.req("batch_name", &self.batch_name)?;
+                        m.req("batch_remark", &self.batch_remark)?;
+                        m.opt("close_reason", &self.close_reason)?;
+                        m.req("total_amount", &self.total_amount)?;
+                        m.req("total_num", &self.total_num)?;
+                        m.req("create_time", &self.create_time)?;
+                        m.req("success_amount", &self.success_amount)?;
+                        m.req("success_num", &self.success_num)?;
+                        m.req("failed_amount", &self.failed_amount)?;
+                        m.req("failed_num", &self.failed_num)?;
+                        m.req("transfer_scene_id", &self.transfer_scene_id)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseTransferBatch {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            out_batch_no: o.req("out_batch_no")?,
+                            batch_id: o.req("batch_id")?,
+                            sp_appid: o.req("sp_appid")?,
+                            sub_mchid: o.req("sub_mchid")?,
+                            sub_appid: o.opt("sub_appid")?,
+                            batch_state: o.req("batch_state")?,
+                            batch_name: o.req("batch_name")?,
+                            batch_remark: o.req("batch_remark")?,
+                            close_reason: o.opt("close_reason")?,
+                            total_amount: o.req("total_amount")?,
+                            total_num: o.req("total_num")?,
+                            create_time: o.req("create_time")?,
+                            success_amount: o.req("success_amount")?,
+                            success_num: o.req("success_num")?,
+                            failed_amount: o.req("failed_amount")?,
+                            failed_num: o.req("failed_num")?,
+                            transfer_scene_id: o.req("transfer_scene_id")?,
+                        })
+                    }
                 }
                 /// 批次状态
                 ///
@@ -2131,29 +2495,36 @@ pub mod mch_transfer {
                                 }
                             }
                             /// The request of `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商户明细单号查询明细单).
-                            #[derive(
-                                Clone,
-                                Debug,
-                                PartialEq,
-                                Default,
-                                ::serde::Serialize,
-                                ::serde::Deserialize
-                            )]
+                            #[derive(Clone, Debug, PartialEq, Default)]
                             pub struct GetRequest {
                                 /// 二级商户号
                                 ///
                                 /// Query parameter `sub_mchid`. Example: `1900000109`
-                                #[serde(skip_serializing)]
                                 pub sub_mchid: String,
                             }
+                            impl ::serde::Serialize for GetRequest {
+                                fn serialize<S: ::serde::Serializer>(
+                                    &self,
+                                    serializer: S,
+                                ) -> ::core::result::Result<S::Ok, S::Error> {
+                                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                    m.end()
+                                }
+                            }
+                            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                                fn deserialize<D: ::serde::Deserializer<'de>>(
+                                    deserializer: D,
+                                ) -> ::core::result::Result<Self, D::Error> {
+                                    let mut o = ::wechatpay::runtime::Object::new(
+                                        deserializer,
+                                    )?;
+                                    ::core::result::Result::Ok(Self {
+                                        sub_mchid: o.req("sub_mchid")?,
+                                    })
+                                }
+                            }
                             /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商户明细单号查询明细单).
-                            #[derive(
-                                Clone,
-                                Debug,
-                                PartialEq,
-                                ::serde::Serialize,
-                                ::serde::Deserialize
-                            )]
+                            #[derive(Clone, Debug, PartialEq)]
                             pub struct GetResponse {
                                 /// 商家批次单号
                                 ///
@@ -2182,9 +2553,6 @@ pub mod mch_transfer {
                                 /// 二级商户应用ID
                                 ///
                                 /// Example: `wxf636efh567hg4356`
-                                #[serde(
-                                    skip_serializing_if = "::std::option::Option::is_none"
-                                )]
                                 pub sub_appid: Option<String>,
                                 /// 转账发起时间
                                 ///
@@ -2205,45 +2573,81 @@ pub mod mch_transfer {
                                 /// 明细失败原因
                                 ///
                                 /// Example: `ACCOUNT_FROZEN`
-                                #[serde(
-                                    skip_serializing_if = "::std::option::Option::is_none"
-                                )]
                                 pub fail_reason: Option<GetResponseFailReason>,
                                 /// 收款用户OpenID
                                 ///
                                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                                #[serde(
-                                    skip_serializing_if = "::std::option::Option::is_none"
-                                )]
                                 pub openid: Option<String>,
                                 /// 收款银行类型
                                 ///
                                 /// Example: `ICBC_DEBIT`
-                                #[serde(
-                                    skip_serializing_if = "::std::option::Option::is_none"
-                                )]
                                 pub bank_type: Option<String>,
                                 /// 收款用户姓名
                                 ///
                                 /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-                                #[serde(
-                                    skip_serializing_if = "::std::option::Option::is_none"
-                                )]
                                 pub user_name: Option<String>,
                                 /// 转账完成时间
                                 ///
                                 /// Example: `2023-02-23T13:29:35+08:00`
-                                #[serde(
-                                    skip_serializing_if = "::std::option::Option::is_none"
-                                )]
                                 pub transfer_finish_time: Option<String>,
                                 /// 银行退票时间
                                 ///
                                 /// Example: `2023-02-23T13:29:35+08:00`
-                                #[serde(
-                                    skip_serializing_if = "::std::option::Option::is_none"
-                                )]
                                 pub bank_refund_time: Option<String>,
+                            }
+                            impl ::serde::Serialize for GetResponse {
+                                fn serialize<S: ::serde::Serializer>(
+                                    &self,
+                                    serializer: S,
+                                ) -> ::core::result::Result<S::Ok, S::Error> {
+                                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                    m.req("out_batch_no", &self.out_batch_no)?;
+                                    m.req("batch_id", &self.batch_id)?;
+                                    m.req("out_detail_no", &self.out_detail_no)?;
+                                    m.req("detail_id", &self.detail_id)?;
+                                    m.req("sp_appid", &self.sp_appid)?;
+                                    m.req("sub_mchid", &self.sub_mchid)?;
+                                    m.opt("sub_appid", &self.sub_appid)?;
+                                    m.req("create_time", &self.create_time)?;
+                                    m.req("detail_state", &self.detail_state)?;
+                                    m.req("transfer_amount", &self.transfer_amount)?;
+                                    m.req("transfer_remark", &self.transfer_remark)?;
+                                    m.opt("fail_reason", &self.fail_reason)?;
+                                    m.opt("openid", &self.openid)?;
+                                    m.opt("bank_type", &self.bank_type)?;
+                                    m.opt("user_name", &self.user_name)?;
+                                    m.opt("transfer_finish_time", &self.transfer_finish_time)?;
+                                    m.opt("bank_refund_time", &self.bank_refund_time)?;
+                                    m.end()
+                                }
+                            }
+                            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                                fn deserialize<D: ::serde::Deserializer<'de>>(
+                                    deserializer: D,
+                                ) -> ::core::result::Result<Self, D::Error> {
+                                    let mut o = ::wechatpay::runtime::Object::new(
+                                        deserializer,
+                                    )?;
+                                    ::core::result::Result::Ok(Self {
+                                        out_batch_no: o.req("out_batch_no")?,
+                                        batch_id: o.req("batch_id")?,
+                                        out_detail_no: o.req("out_detail_no")?,
+                                        detail_id: o.req("detail_id")?,
+                                        sp_appid: o.req("sp_appid")?,
+                                        sub_mchid: o.req("sub_mchid")?,
+                                        sub_appid: o.opt("sub_appid")?,
+                                        create_time: o.req("create_time")?,
+                                        detail_state: o.req("detail_state")?,
+                                        transfer_amount: o.req("transfer_amount")?,
+                                        transfer_remark: o.req("transfer_remark")?,
+                                        fail_reason: o.opt("fail_reason")?,
+                                        openid: o.opt("openid")?,
+                                        bank_type: o.opt("bank_type")?,
+                                        user_name: o.opt("user_name")?,
+                                        transfer_finish_time: o.opt("transfer_finish_time")?,
+                                        bank_refund_time: o.opt("bank_refund_time")?,
+                                    })
+                                }
                             }
                             /// 明细状态
                             ///
@@ -2672,29 +3076,34 @@ pub mod mch_transfer {
                         }
                     }
                     /// The request of `GET /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` (查询商家转账批次电子回单).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetRequest {
                         /// 二级商户号
                         ///
                         /// Query parameter `sub_mchid`. Example: `1900000109`
-                        #[serde(skip_serializing)]
                         pub sub_mchid: String,
                     }
+                    impl ::serde::Serialize for GetRequest {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                sub_mchid: o.req("sub_mchid")?,
+                            })
+                        }
+                    }
                     /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` (查询商家转账批次电子回单).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct GetResponse {
                         /// 商家转账批次单号
                         ///
@@ -2715,18 +3124,47 @@ pub mod mch_transfer {
                         /// 电子回单文件的hash方法
                         ///
                         /// Example: `SHA256`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub hash_type: Option<String>,
                         /// 电子回单文件的hash值
                         ///
                         /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub hash_value: Option<String>,
                         /// 电子回单文件的下载地址
                         ///
                         /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=toekn`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub download_url: Option<String>,
+                    }
+                    impl ::serde::Serialize for GetResponse {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("batch_id", &self.batch_id)?;
+                            m.req("out_batch_no", &self.out_batch_no)?;
+                            m.req("sub_mchid", &self.sub_mchid)?;
+                            m.req("receipt_state", &self.receipt_state)?;
+                            m.opt("hash_type", &self.hash_type)?;
+                            m.opt("hash_value", &self.hash_value)?;
+                            m.opt("download_url", &self.download_url)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                batch_id: o.req("batch_id")?,
+                                out_batch_no: o.req("out_batch_no")?,
+                                sub_mchid: o.req("sub_mchid")?,
+                                receipt_state: o.req("receipt_state")?,
+                                hash_type: o.opt("hash_type")?,
+                                hash_value: o.opt("hash_value")?,
+                                download_url: o.opt("download_url")?,
+                            })
+                        }
                     }
                     /// 电子回单状态
                     ///
@@ -2808,28 +3246,37 @@ pub mod mch_transfer {
                             }
                         }
                         /// The request of `POST /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` (申请商家转账批次电子回单).
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostRequest {
                             /// 二级商户号
                             ///
                             /// Example: `1900102208`
                             pub sub_mchid: String,
                         }
+                        impl ::serde::Serialize for PostRequest {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("sub_mchid", &self.sub_mchid)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    sub_mchid: o.req("sub_mchid")?,
+                                })
+                            }
+                        }
                         /// The response of `POST /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` (申请商家转账批次电子回单).
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq)]
                         pub struct PostResponse {
                             /// 二级商户号
                             ///
@@ -2843,6 +3290,32 @@ pub mod mch_transfer {
                             ///
                             /// Example: `ACCEPTED`
                             pub receipt_state: PostResponseReceiptState,
+                        }
+                        impl ::serde::Serialize for PostResponse {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("sub_mchid", &self.sub_mchid)?;
+                                m.req("out_batch_no", &self.out_batch_no)?;
+                                m.req("receipt_state", &self.receipt_state)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    sub_mchid: o.req("sub_mchid")?,
+                                    out_batch_no: o.req("out_batch_no")?,
+                                    receipt_state: o.req("receipt_state")?,
+                                })
+                            }
                         }
                         /// 电子回单状态
                         ///
@@ -2949,19 +3422,11 @@ pub mod mch_transfer {
                 }
             }
             /// The request of `POST /v3/platsolution/insurance/mch-transfer/reservation/apply` (受理单次预约商家转账).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
                 /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                #[serde(rename = "Wechatpay-Serial", skip_serializing)]
                 pub wechatpay_serial: String,
                 /// 二级商户号
                 ///
@@ -2974,7 +3439,6 @@ pub mod mch_transfer {
                 /// 二级商户AppID
                 ///
                 /// Example: `wxf636efh567hg4356`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 商户预约单号
                 ///
@@ -2991,22 +3455,18 @@ pub mod mch_transfer {
                 /// 预计最大转账金额
                 ///
                 /// Example: `400000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub estimated_max_amount: Option<f64>,
                 /// 准确转账金额
                 ///
                 /// Example: `100000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub exact_amount: Option<f64>,
                 /// 收款用户OpenID
                 ///
                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub openid: Option<String>,
                 /// 收款用户姓名
                 ///
                 /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub user_real_name: Option<String>,
                 /// 预约备注
                 ///
@@ -3017,32 +3477,81 @@ pub mod mch_transfer {
                 /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
                 pub notify_url: String,
                 /// 场景报备信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub scene_report_data: Option<PostRequestSceneReportData>,
             }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("sp_appid", &self.sp_appid)?;
+                    m.opt("sub_appid", &self.sub_appid)?;
+                    m.req("out_reservation_no", &self.out_reservation_no)?;
+                    m.req("transfer_scene_id", &self.transfer_scene_id)?;
+                    m.req("estimated_date", &self.estimated_date)?;
+                    m.opt("estimated_max_amount", &self.estimated_max_amount)?;
+                    m.opt("exact_amount", &self.exact_amount)?;
+                    m.opt("openid", &self.openid)?;
+                    m.opt("user_real_name", &self.user_real_name)?;
+                    m.req("reserve_remark", &self.reserve_remark)?;
+                    m.req("notify_url", &self.notify_url)?;
+                    m.opt("scene_report_data", &self.scene_report_data)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        wechatpay_serial: o.req("Wechatpay-Serial")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        sp_appid: o.req("sp_appid")?,
+                        sub_appid: o.opt("sub_appid")?,
+                        out_reservation_no: o.req("out_reservation_no")?,
+                        transfer_scene_id: o.req("transfer_scene_id")?,
+                        estimated_date: o.req("estimated_date")?,
+                        estimated_max_amount: o.opt("estimated_max_amount")?,
+                        exact_amount: o.opt("exact_amount")?,
+                        openid: o.opt("openid")?,
+                        user_real_name: o.opt("user_real_name")?,
+                        reserve_remark: o.req("reserve_remark")?,
+                        notify_url: o.req("notify_url")?,
+                        scene_report_data: o.opt("scene_report_data")?,
+                    })
+                }
+            }
             /// 场景报备信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestSceneReportData {
                 /// 保险保单报备信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub insurance_policy: Option<PostRequestSceneReportDataInsurancePolicy>,
             }
+            impl ::serde::Serialize for PostRequestSceneReportData {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("insurance_policy", &self.insurance_policy)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestSceneReportData {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        insurance_policy: o.opt("insurance_policy")?,
+                    })
+                }
+            }
             /// 保险保单报备信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestSceneReportDataInsurancePolicy {
                 /// 保险产品备案编号
                 ///
@@ -3059,16 +3568,43 @@ pub mod mch_transfer {
                 /// 取现单号
                 ///
                 /// Example: `202310410941`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub withdrawal_no: Option<String>,
                 /// 理赔单号
                 ///
                 /// Example: `202310410941`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub claim_no: Option<String>,
             }
+            impl ::serde::Serialize for PostRequestSceneReportDataInsurancePolicy {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("product_registration_no", &self.product_registration_no)?;
+                    m.req("policy_no", &self.policy_no)?;
+                    m.req("name", &self.name)?;
+                    m.opt("withdrawal_no", &self.withdrawal_no)?;
+                    m.opt("claim_no", &self.claim_no)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PostRequestSceneReportDataInsurancePolicy {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        product_registration_no: o.req("product_registration_no")?,
+                        policy_no: o.req("policy_no")?,
+                        name: o.req("name")?,
+                        withdrawal_no: o.opt("withdrawal_no")?,
+                        claim_no: o.opt("claim_no")?,
+                    })
+                }
+            }
             /// The response of `POST /v3/platsolution/insurance/mch-transfer/reservation/apply` (受理单次预约商家转账).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 二级商户号
                 ///
@@ -3094,6 +3630,36 @@ pub mod mch_transfer {
                 ///
                 /// Example: `affffddafdfafddffda==`
                 pub package_info: String,
+            }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("out_reservation_no", &self.out_reservation_no)?;
+                    m.req("reservation_id", &self.reservation_id)?;
+                    m.req("accept_time", &self.accept_time)?;
+                    m.req("state", &self.state)?;
+                    m.req("package_info", &self.package_info)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.req("sub_mchid")?,
+                        out_reservation_no: o.req("out_reservation_no")?,
+                        reservation_id: o.req("reservation_id")?,
+                        accept_time: o.req("accept_time")?,
+                        state: o.req("state")?,
+                        package_info: o.req("package_info")?,
+                    })
+                }
             }
             /// 预约记录状态
             ///
@@ -3199,29 +3765,34 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` (商户预约单号查询预约商家转账记录).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetRequest {
                     /// 二级商户号
                     ///
                     /// Query parameter `sub_mchid`. Example: `1900001109`
-                    #[serde(skip_serializing)]
                     pub sub_mchid: String,
                 }
+                impl ::serde::Serialize for GetRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sub_mchid: o.req("sub_mchid")?,
+                        })
+                    }
+                }
                 /// The response of `GET /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` (商户预约单号查询预约商家转账记录).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -3238,7 +3809,6 @@ pub mod mch_transfer {
                     /// 二级商户AppID
                     ///
                     /// Example: `wxf636efh567hg4356`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_appid: Option<String>,
                     /// 微信转账预约单号
                     ///
@@ -3255,17 +3825,14 @@ pub mod mch_transfer {
                     /// 预计最晚转账日期
                     ///
                     /// Example: `2019-11-22`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub estimated_date: Option<String>,
                     /// 预计最大转账金额
                     ///
                     /// Example: `400000`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub estimated_max_amount: Option<f64>,
                     /// 准确转账金额
                     ///
                     /// Example: `100000`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub exact_amount: Option<f64>,
                     /// 收款用户OpenID
                     ///
@@ -3274,7 +3841,6 @@ pub mod mch_transfer {
                     /// 收款银行类型
                     ///
                     /// Example: `ICBC_DEBIT`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub bank_type: Option<String>,
                     /// 预约记录状态
                     ///
@@ -3287,20 +3853,62 @@ pub mod mch_transfer {
                     /// 预约记录用户确认预约的时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub reserve_time: Option<String>,
                     /// 预约记录的关闭信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_info: Option<GetResponseCloseInfo>,
                 }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sp_mchid", &self.sp_mchid)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.req("sp_appid", &self.sp_appid)?;
+                        m.opt("sub_appid", &self.sub_appid)?;
+                        m.req("reservation_id", &self.reservation_id)?;
+                        m.req("out_reservation_no", &self.out_reservation_no)?;
+                        m.req("transfer_scene_id", &self.transfer_scene_id)?;
+                        m.opt("estimated_date", &self.estimated_date)?;
+                        m.opt("estimated_max_amount", &self.estimated_max_amount)?;
+                        m.opt("exact_amount", &self.exact_amount)?;
+                        m.req("openid", &self.openid)?;
+                        m.opt("bank_type", &self.bank_type)?;
+                        m.req("state", &self.state)?;
+                        m.req("accept_time", &self.accept_time)?;
+                        m.opt("reserve_time", &self.reserve_time)?;
+                        m.opt("close_info", &self.close_info)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sp_mchid: o.req("sp_mchid")?,
+                            sub_mchid: o.req("sub_mchid")?,
+                            sp_appid: o.req("sp_appid")?,
+                            sub_appid: o.opt("sub_appid")?,
+                            reservation_id: o.req("reservation_id")?,
+                            out_reservation_no: o.req("out_reservation_no")?,
+                            transfer_scene_id: o.req("transfer_scene_id")?,
+                            estimated_date: o.opt("estimated_date")?,
+                            estimated_max_amount: o.opt("estimated_max_amount")?,
+                            exact_amount: o.opt("exact_amount")?,
+                            openid: o.req("openid")?,
+                            bank_type: o.opt("bank_type")?,
+                            state: o.req("state")?,
+                            accept_time: o.req("accept_time")?,
+                            reserve_time: o.opt("reserve_time")?,
+                            close_info: o.opt("close_info")?,
+                        })
+                    }
+                }
                 /// 预约记录的关闭信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponseCloseInfo {
                     /// 预约记录关闭的时间
                     ///
@@ -3310,6 +3918,28 @@ pub mod mch_transfer {
                     ///
                     /// Example: `USER_OVERDUE_UNCONFIRMED`
                     pub close_reason: GetResponseCloseInfoCloseReason,
+                }
+                impl ::serde::Serialize for GetResponseCloseInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("close_time", &self.close_time)?;
+                        m.req("close_reason", &self.close_reason)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            close_time: o.req("close_time")?,
+                            close_reason: o.req("close_reason")?,
+                        })
+                    }
                 }
                 /// 预约记录关闭的原因
                 ///
@@ -3478,29 +4108,34 @@ pub mod mch_transfer {
                         }
                     }
                     /// The request of `POST /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close` (关闭预约商家转账记录).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostRequest {
                         /// 二级商户号
                         ///
                         /// Query parameter `sub_mchid`. Example: `1900001109`
-                        #[serde(skip_serializing)]
                         pub sub_mchid: String,
                     }
+                    impl ::serde::Serialize for PostRequest {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                sub_mchid: o.req("sub_mchid")?,
+                            })
+                        }
+                    }
                     /// The response of `POST /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close` (关闭预约商家转账记录).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct PostResponse {
                         /// 服务商商户号
                         ///
@@ -3517,7 +4152,6 @@ pub mod mch_transfer {
                         /// 二级商户AppID
                         ///
                         /// Example: `wxf636efh567hg4356`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub sub_appid: Option<String>,
                         /// 微信转账预约单号
                         ///
@@ -3534,17 +4168,14 @@ pub mod mch_transfer {
                         /// 预计最晚转账日期
                         ///
                         /// Example: `2019-11-22`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub estimated_date: Option<String>,
                         /// 预计最大转账金额
                         ///
                         /// Example: `400000`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub estimated_max_amount: Option<f64>,
                         /// 准确转账金额
                         ///
                         /// Example: `100000`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub exact_amount: Option<f64>,
                         /// 收款用户OpenID
                         ///
@@ -3553,7 +4184,6 @@ pub mod mch_transfer {
                         /// 收款银行类型
                         ///
                         /// Example: `ICBC_DEBIT`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub bank_type: Option<String>,
                         /// 预约记录状态
                         ///
@@ -3566,20 +4196,62 @@ pub mod mch_transfer {
                         /// 预约记录用户确认预约的时间
                         ///
                         /// Example: `2015-05-20T13:29:35.120+08:00`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub reserve_time: Option<String>,
                         /// 预约记录的关闭信息
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub close_info: Option<PostResponseCloseInfo>,
                     }
+                    impl ::serde::Serialize for PostResponse {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("sp_mchid", &self.sp_mchid)?;
+                            m.req("sub_mchid", &self.sub_mchid)?;
+                            m.req("sp_appid", &self.sp_appid)?;
+                            m.opt("sub_appid", &self.sub_appid)?;
+                            m.req("reservation_id", &self.reservation_id)?;
+                            m.req("out_reservation_no", &self.out_reservation_no)?;
+                            m.req("transfer_scene_id", &self.transfer_scene_id)?;
+                            m.opt("estimated_date", &self.estimated_date)?;
+                            m.opt("estimated_max_amount", &self.estimated_max_amount)?;
+                            m.opt("exact_amount", &self.exact_amount)?;
+                            m.req("openid", &self.openid)?;
+                            m.opt("bank_type", &self.bank_type)?;
+                            m.req("state", &self.state)?;
+                            m.req("accept_time", &self.accept_time)?;
+                            m.opt("reserve_time", &self.reserve_time)?;
+                            m.opt("close_info", &self.close_info)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                sp_mchid: o.req("sp_mchid")?,
+                                sub_mchid: o.req("sub_mchid")?,
+                                sp_appid: o.req("sp_appid")?,
+                                sub_appid: o.opt("sub_appid")?,
+                                reservation_id: o.req("reservation_id")?,
+                                out_reservation_no: o.req("out_reservation_no")?,
+                                transfer_scene_id: o.req("transfer_scene_id")?,
+                                estimated_date: o.opt("estimated_date")?,
+                                estimated_max_amount: o.opt("estimated_max_amount")?,
+                                exact_amount: o.opt("exact_amount")?,
+                                openid: o.req("openid")?,
+                                bank_type: o.opt("bank_type")?,
+                                state: o.req("state")?,
+                                accept_time: o.req("accept_time")?,
+                                reserve_time: o.opt("reserve_time")?,
+                                close_info: o.opt("close_info")?,
+                            })
+                        }
+                    }
                     /// 预约记录的关闭信息
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct PostResponseCloseInfo {
                         /// 预约记录关闭的时间
                         ///
@@ -3589,6 +4261,28 @@ pub mod mch_transfer {
                         ///
                         /// Example: `USER_OVERDUE_UNCONFIRMED`
                         pub close_reason: PostResponseCloseInfoCloseReason,
+                    }
+                    impl ::serde::Serialize for PostResponseCloseInfo {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("close_time", &self.close_time)?;
+                            m.req("close_reason", &self.close_reason)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for PostResponseCloseInfo {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                close_time: o.req("close_time")?,
+                                close_reason: o.req("close_reason")?,
+                            })
+                        }
                     }
                     /// 预约记录关闭的原因
                     ///
@@ -3779,29 +4473,34 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}` (微信支付预约单号查询预约商家转账记录).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetRequest {
                     /// 二级商户号
                     ///
                     /// Query parameter `sub_mchid`. Example: `1900001109`
-                    #[serde(skip_serializing)]
                     pub sub_mchid: String,
                 }
+                impl ::serde::Serialize for GetRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sub_mchid: o.req("sub_mchid")?,
+                        })
+                    }
+                }
                 /// The response of `GET /v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}` (微信支付预约单号查询预约商家转账记录).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -3818,7 +4517,6 @@ pub mod mch_transfer {
                     /// 二级商户AppID
                     ///
                     /// Example: `wxf636efh567hg4356`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_appid: Option<String>,
                     /// 微信转账预约单号
                     ///
@@ -3835,17 +4533,14 @@ pub mod mch_transfer {
                     /// 预计最晚转账日期
                     ///
                     /// Example: `2019-11-22`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub estimated_date: Option<String>,
                     /// 预计最大转账金额
                     ///
                     /// Example: `400000`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub estimated_max_amount: Option<f64>,
                     /// 准确转账金额
                     ///
                     /// Example: `100000`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub exact_amount: Option<f64>,
                     /// 收款用户OpenID
                     ///
@@ -3854,7 +4549,6 @@ pub mod mch_transfer {
                     /// 收款银行类型
                     ///
                     /// Example: `ICBC_DEBIT`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub bank_type: Option<String>,
                     /// 预约记录状态
                     ///
@@ -3867,20 +4561,62 @@ pub mod mch_transfer {
                     /// 预约记录用户确认预约的时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub reserve_time: Option<String>,
                     /// 预约记录的关闭信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_info: Option<GetResponseCloseInfo>,
                 }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sp_mchid", &self.sp_mchid)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.req("sp_appid", &self.sp_appid)?;
+                        m.opt("sub_appid", &self.sub_appid)?;
+                        m.req("reservation_id", &self.reservation_id)?;
+                        m.req("out_reservation_no", &self.out_reservation_no)?;
+                        m.req("transfer_scene_id", &self.transfer_scene_id)?;
+                        m.opt("estimated_date", &self.estimated_date)?;
+                        m.opt("estimated_max_amount", &self.estimated_max_amount)?;
+                        m.opt("exact_amount", &self.exact_amount)?;
+                        m.req("openid", &self.openid)?;
+                        m.opt("bank_type", &self.bank_type)?;
+                        m.req("state", &self.state)?;
+                        m.req("accept_time", &self.accept_time)?;
+                        m.opt("reserve_time", &self.reserve_time)?;
+                        m.opt("close_info", &self.close_info)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sp_mchid: o.req("sp_mchid")?,
+                            sub_mchid: o.req("sub_mchid")?,
+                            sp_appid: o.req("sp_appid")?,
+                            sub_appid: o.opt("sub_appid")?,
+                            reservation_id: o.req("reservation_id")?,
+                            out_reservation_no: o.req("out_reservation_no")?,
+                            transfer_scene_id: o.req("transfer_scene_id")?,
+                            estimated_date: o.opt("estimated_date")?,
+                            estimated_max_amount: o.opt("estimated_max_amount")?,
+                            exact_amount: o.opt("exact_amount")?,
+                            openid: o.req("openid")?,
+                            bank_type: o.opt("bank_type")?,
+                            state: o.req("state")?,
+                            accept_time: o.req("accept_time")?,
+                            reserve_time: o.opt("reserve_time")?,
+                            close_info: o.opt("close_info")?,
+                        })
+                    }
+                }
                 /// 预约记录的关闭信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponseCloseInfo {
                     /// 预约记录关闭的时间
                     ///
@@ -3890,6 +4626,28 @@ pub mod mch_transfer {
                     ///
                     /// Example: `USER_OVERDUE_UNCONFIRMED`
                     pub close_reason: GetResponseCloseInfoCloseReason,
+                }
+                impl ::serde::Serialize for GetResponseCloseInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("close_time", &self.close_time)?;
+                        m.req("close_reason", &self.close_reason)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            close_time: o.req("close_time")?,
+                            close_reason: o.req("close_reason")?,
+                        })
+                    }
                 }
                 /// 预约记录关闭的原因
                 ///

@@ -59,14 +59,7 @@ pub mod batches {
             }
         }
         /// The request of `POST /v3/platsolution/mch-transfer/batches/apply` (受理商家转账).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 二级商户号
             ///
@@ -79,7 +72,6 @@ pub mod batches {
             /// 二级商户AppID
             ///
             /// Example: `wxf636efh567hg4356`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 商家批次单号
             ///
@@ -112,15 +104,48 @@ pub mod batches {
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
             pub notify_url: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("sp_appid", &self.sp_appid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("out_batch_no", &self.out_batch_no)?;
+                m.req("batch_name", &self.batch_name)?;
+                m.req("batch_remark", &self.batch_remark)?;
+                m.req("total_amount", &self.total_amount)?;
+                m.req("total_num", &self.total_num)?;
+                m.req("transfer_scene_id", &self.transfer_scene_id)?;
+                m.req("transfer_detail_list", &self.transfer_detail_list)?;
+                m.req("notify_url", &self.notify_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.req("sub_mchid")?,
+                    sp_appid: o.req("sp_appid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    out_batch_no: o.req("out_batch_no")?,
+                    batch_name: o.req("batch_name")?,
+                    batch_remark: o.req("batch_remark")?,
+                    total_amount: o.req("total_amount")?,
+                    total_num: o.req("total_num")?,
+                    transfer_scene_id: o.req("transfer_scene_id")?,
+                    transfer_detail_list: o.req("transfer_detail_list")?,
+                    notify_url: o.req("notify_url")?,
+                })
+            }
+        }
         /// PostRequestTransferDetailList
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestTransferDetailList {
             /// 商家明细单号
             ///
@@ -143,15 +168,36 @@ pub mod batches {
             /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
             pub openid: String,
         }
+        impl ::serde::Serialize for PostRequestTransferDetailList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_detail_no", &self.out_detail_no)?;
+                m.req("transfer_amount", &self.transfer_amount)?;
+                m.req("transfer_remark", &self.transfer_remark)?;
+                m.req("reservation_id", &self.reservation_id)?;
+                m.req("openid", &self.openid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestTransferDetailList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_detail_no: o.req("out_detail_no")?,
+                    transfer_amount: o.req("transfer_amount")?,
+                    transfer_remark: o.req("transfer_remark")?,
+                    reservation_id: o.req("reservation_id")?,
+                    openid: o.req("openid")?,
+                })
+            }
+        }
         /// The response of `POST /v3/platsolution/mch-transfer/batches/apply` (受理商家转账).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 商家批次单号
             ///
@@ -168,8 +214,33 @@ pub mod batches {
             /// 批次状态
             ///
             /// Example: `ACCEPTED`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub batch_state: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_batch_no", &self.out_batch_no)?;
+                m.req("batch_id", &self.batch_id)?;
+                m.req("create_time", &self.create_time)?;
+                m.opt("batch_state", &self.batch_state)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_batch_no: o.req("out_batch_no")?,
+                    batch_id: o.req("batch_id")?,
+                    create_time: o.req("create_time")?,
+                    batch_state: o.opt("batch_state")?,
+                })
+            }
         }
     }
     /// `/v3/platsolution/mch-transfer/batches/batch-id`
@@ -211,40 +282,51 @@ pub mod batches {
                 }
             }
             /// The request of `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id}` (微信支付转账批次单号查询批次单).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 二级商户号
                 ///
                 /// Query parameter `sub_mchid`. Example: `1900102208`
-                #[serde(skip_serializing)]
                 pub sub_mchid: String,
                 /// 是否查询转账明细单
                 ///
                 /// Query parameter `need_query_detail`.
-                #[serde(skip_serializing)]
                 pub need_query_detail: bool,
                 /// 明细状态
                 ///
                 /// Query parameter `detail_state`. Example: `FAIL`
-                #[serde(skip_serializing)]
                 pub detail_state: Option<GetRequestDetailState>,
                 /// 请求资源起始位置
                 ///
                 /// Query parameter `offset`.
-                #[serde(skip_serializing)]
                 pub offset: Option<f64>,
                 /// 最大资源条数
                 ///
                 /// Query parameter `limit`.
-                #[serde(skip_serializing)]
                 pub limit: Option<f64>,
+            }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.req("sub_mchid")?,
+                        need_query_detail: o.req("need_query_detail")?,
+                        detail_state: o.opt("detail_state")?,
+                        offset: o.opt("offset")?,
+                        limit: o.opt("limit")?,
+                    })
+                }
             }
             /// 明细状态
             ///
@@ -312,40 +394,49 @@ pub mod batches {
                 }
             }
             /// The response of `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id}` (微信支付转账批次单号查询批次单).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 转账批次单
                 pub transfer_batch: GetResponseTransferBatch,
                 /// 转账明细单列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub data: Option<Vec<GetResponseData>>,
                 /// 请求资源起始位置
                 ///
                 /// Example: `0`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub offset: Option<f64>,
                 /// 最大资源条数
                 ///
                 /// Example: `20`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub limit: Option<f64>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("transfer_batch", &self.transfer_batch)?;
+                    m.opt("data", &self.data)?;
+                    m.opt("offset", &self.offset)?;
+                    m.opt("limit", &self.limit)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        transfer_batch: o.req("transfer_batch")?,
+                        data: o.opt("data")?,
+                        offset: o.opt("offset")?,
+                        limit: o.opt("limit")?,
+                    })
+                }
+            }
             /// GetResponseData
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseData {
                 /// 商家转账明细单号
                 ///
@@ -360,15 +451,32 @@ pub mod batches {
                 /// Example: `INIT`
                 pub detail_state: String,
             }
+            impl ::serde::Serialize for GetResponseData {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("detail_id", &self.detail_id)?;
+                    m.req("out_detail_no", &self.out_detail_no)?;
+                    m.req("detail_state", &self.detail_state)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        detail_id: o.req("detail_id")?,
+                        out_detail_no: o.req("out_detail_no")?,
+                        detail_state: o.req("detail_state")?,
+                    })
+                }
+            }
             /// 转账批次单
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseTransferBatch {
                 /// 商家批次单号
                 ///
@@ -389,7 +497,6 @@ pub mod batches {
                 /// 二级商户应用ID
                 ///
                 /// Example: `wxf636efh567hg4356`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 批次状态
                 ///
@@ -406,7 +513,6 @@ pub mod batches {
                 /// 批次关闭原因
                 ///
                 /// Example: `MERCHANT_REVOCATION`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub close_reason: Option<String>,
                 /// 转账总金额
                 ///
@@ -440,6 +546,58 @@ pub mod batches {
                 ///
                 /// Example: `1000`
                 pub transfer_scene_id: String,
+            }
+            impl ::serde::Serialize for GetResponseTransferBatch {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("out_batch_no", &self.out_batch_no)?;
+                    m.req("batch_id", &self.batch_id)?;
+                    m.req("sp_appid", &self.sp_appid)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.opt("sub_appid", &self.sub_appid)?;
+                    m.req("batch_state", &self.batch_state)?;
+                    m.req("batch_name", &self.batch_name)?;
+                    m.req("batch_remark", &self.batch_remark)?;
+                    m.opt("close_reason", &self.close_reason)?;
+                    m.req("total_amount", &self.total_amount)?;
+                    m.req("total_num", &self.total_num)?;
+                    m.req("create_time", &self.create_time)?;
+                    m.req("success_amount", &self.success_amount)?;
+                    m.req("success_num", &self.success_num)?;
+                    m.req("failed_amount", &self.failed_amount)?;
+                    m.req("failed_num", &self.failed_num)?;
+                    m.req("transfer_scene_id", &self.transfer_scene_id)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseTransferBatch {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        out_batch_no: o.req("out_batch_no")?,
+                        batch_id: o.req("batch_id")?,
+                        sp_appid: o.req("sp_appid")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        sub_appid: o.opt("sub_appid")?,
+                        batch_state: o.req("batch_state")?,
+                        batch_name: o.req("batch_name")?,
+                        batch_remark: o.req("batch_remark")?,
+                        close_reason: o.opt("close_reason")?,
+                        total_amount: o.req("total_amount")?,
+                        total_num: o.req("total_num")?,
+                        create_time: o.req("create_time")?,
+                        success_amount: o.req("success_amount")?,
+                        success_num: o.req("success_num")?,
+                        failed_amount: o.req("failed_amount")?,
+                        failed_num: o.req("failed_num")?,
+                        transfer_scene_id: o.req("transfer_scene_id")?,
+                    })
+                }
             }
             /// `/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details`
             pub mod details {
@@ -487,30 +645,36 @@ pub mod batches {
                             }
                         }
                         /// The request of `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付转账明细单号查询明细单).
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetRequest {
                             /// 二级商户号
                             ///
                             /// Query parameter `sub_mchid`. Example: `1900000109`
-                            #[serde(skip_serializing)]
                             pub sub_mchid: String,
                         }
+                        impl ::serde::Serialize for GetRequest {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    sub_mchid: o.req("sub_mchid")?,
+                                })
+                            }
+                        }
                         /// The response of `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付转账明细单号查询明细单).
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponse {
                             /// 商家批次单号
                             ///
@@ -539,9 +703,6 @@ pub mod batches {
                             /// 二级商户应用ID
                             ///
                             /// Example: `wxf636efh567hg4356`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub sub_appid: Option<String>,
                             /// 转账发起时间
                             ///
@@ -562,45 +723,81 @@ pub mod batches {
                             /// 明细失败原因
                             ///
                             /// Example: `ACCOUNT_FROZEN`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub fail_reason: Option<String>,
                             /// 收款用户OpenID
                             ///
                             /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub openid: Option<String>,
                             /// 收款银行类型
                             ///
                             /// Example: `ICBC_DEBIT`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub bank_type: Option<String>,
                             /// 收款用户姓名
                             ///
                             /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub user_name: Option<String>,
                             /// 转账完成时间
                             ///
                             /// Example: `2023-02-23T13:29:35+08:00`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub transfer_finish_time: Option<String>,
                             /// 银行退票时间
                             ///
                             /// Example: `2023-02-23T13:29:35+08:00`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub bank_refund_time: Option<String>,
+                        }
+                        impl ::serde::Serialize for GetResponse {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("out_batch_no", &self.out_batch_no)?;
+                                m.req("batch_id", &self.batch_id)?;
+                                m.req("out_detail_no", &self.out_detail_no)?;
+                                m.req("detail_id", &self.detail_id)?;
+                                m.req("sp_appid", &self.sp_appid)?;
+                                m.req("sub_mchid", &self.sub_mchid)?;
+                                m.opt("sub_appid", &self.sub_appid)?;
+                                m.req("create_time", &self.create_time)?;
+                                m.req("detail_state", &self.detail_state)?;
+                                m.req("transfer_amount", &self.transfer_amount)?;
+                                m.req("transfer_remark", &self.transfer_remark)?;
+                                m.opt("fail_reason", &self.fail_reason)?;
+                                m.opt("openid", &self.openid)?;
+                                m.opt("bank_type", &self.bank_type)?;
+                                m.opt("user_name", &self.user_name)?;
+                                m.opt("transfer_finish_time", &self.transfer_finish_time)?;
+                                m.opt("bank_refund_time", &self.bank_refund_time)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    out_batch_no: o.req("out_batch_no")?,
+                                    batch_id: o.req("batch_id")?,
+                                    out_detail_no: o.req("out_detail_no")?,
+                                    detail_id: o.req("detail_id")?,
+                                    sp_appid: o.req("sp_appid")?,
+                                    sub_mchid: o.req("sub_mchid")?,
+                                    sub_appid: o.opt("sub_appid")?,
+                                    create_time: o.req("create_time")?,
+                                    detail_state: o.req("detail_state")?,
+                                    transfer_amount: o.req("transfer_amount")?,
+                                    transfer_remark: o.req("transfer_remark")?,
+                                    fail_reason: o.opt("fail_reason")?,
+                                    openid: o.opt("openid")?,
+                                    bank_type: o.opt("bank_type")?,
+                                    user_name: o.opt("user_name")?,
+                                    transfer_finish_time: o.opt("transfer_finish_time")?,
+                                    bank_refund_time: o.opt("bank_refund_time")?,
+                                })
+                            }
                         }
                     }
                 }
@@ -684,30 +881,36 @@ pub mod batches {
                             }
                         }
                         /// The request of `GET /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` (查询商家转账明细电子回单).
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetRequest {
                             /// 二级商户号
                             ///
                             /// Query parameter `sub_mchid`. Example: `1900000109`
-                            #[serde(skip_serializing)]
                             pub sub_mchid: String,
                         }
+                        impl ::serde::Serialize for GetRequest {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    sub_mchid: o.req("sub_mchid")?,
+                                })
+                            }
+                        }
                         /// The response of `GET /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` (查询商家转账明细电子回单).
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponse {
                             /// 商家转账批次单号
                             ///
@@ -736,24 +939,53 @@ pub mod batches {
                             /// 电子回单文件的hash方法
                             ///
                             /// Example: `SHA256`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub hash_type: Option<String>,
                             /// 电子回单文件的hash值
                             ///
                             /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub hash_value: Option<String>,
                             /// 电子回单文件的下载地址
                             ///
                             /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=toekn`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub download_url: Option<String>,
+                        }
+                        impl ::serde::Serialize for GetResponse {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("batch_id", &self.batch_id)?;
+                                m.req("out_batch_no", &self.out_batch_no)?;
+                                m.req("detail_id", &self.detail_id)?;
+                                m.req("out_detail_no", &self.out_detail_no)?;
+                                m.req("sub_mchid", &self.sub_mchid)?;
+                                m.req("receipt_state", &self.receipt_state)?;
+                                m.opt("hash_type", &self.hash_type)?;
+                                m.opt("hash_value", &self.hash_value)?;
+                                m.opt("download_url", &self.download_url)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    batch_id: o.req("batch_id")?,
+                                    out_batch_no: o.req("out_batch_no")?,
+                                    detail_id: o.req("detail_id")?,
+                                    out_detail_no: o.req("out_detail_no")?,
+                                    sub_mchid: o.req("sub_mchid")?,
+                                    receipt_state: o.req("receipt_state")?,
+                                    hash_type: o.opt("hash_type")?,
+                                    hash_value: o.opt("hash_value")?,
+                                    download_url: o.opt("download_url")?,
+                                })
+                            }
                         }
                         /// `/v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply`
                         pub mod apply {
@@ -778,29 +1010,37 @@ pub mod batches {
                                 }
                             }
                             /// The request of `POST /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply` (申请商家转账明细电子回单).
-                            #[derive(
-                                Clone,
-                                Debug,
-                                PartialEq,
-                                Default,
-                                ::serde::Serialize,
-                                ::serde::Deserialize
-                            )]
+                            #[derive(Clone, Debug, PartialEq, Default)]
                             pub struct PostRequest {
                                 /// 二级商户号
                                 ///
                                 /// Example: `1900102208`
                                 pub sub_mchid: String,
                             }
+                            impl ::serde::Serialize for PostRequest {
+                                fn serialize<S: ::serde::Serializer>(
+                                    &self,
+                                    serializer: S,
+                                ) -> ::core::result::Result<S::Ok, S::Error> {
+                                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                    m.req("sub_mchid", &self.sub_mchid)?;
+                                    m.end()
+                                }
+                            }
+                            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                                fn deserialize<D: ::serde::Deserializer<'de>>(
+                                    deserializer: D,
+                                ) -> ::core::result::Result<Self, D::Error> {
+                                    let mut o = ::wechatpay::runtime::Object::new(
+                                        deserializer,
+                                    )?;
+                                    ::core::result::Result::Ok(Self {
+                                        sub_mchid: o.req("sub_mchid")?,
+                                    })
+                                }
+                            }
                             /// The response of `POST /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply` (申请商家转账明细电子回单).
-                            #[derive(
-                                Clone,
-                                Debug,
-                                PartialEq,
-                                Default,
-                                ::serde::Serialize,
-                                ::serde::Deserialize
-                            )]
+                            #[derive(Clone, Debug, PartialEq, Default)]
                             pub struct PostResponse {
                                 /// 二级商户号
                                 ///
@@ -818,6 +1058,34 @@ pub mod batches {
                                 ///
                                 /// Example: `ACCEPTED`
                                 pub receipt_state: String,
+                            }
+                            impl ::serde::Serialize for PostResponse {
+                                fn serialize<S: ::serde::Serializer>(
+                                    &self,
+                                    serializer: S,
+                                ) -> ::core::result::Result<S::Ok, S::Error> {
+                                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                    m.req("sub_mchid", &self.sub_mchid)?;
+                                    m.req("out_batch_no", &self.out_batch_no)?;
+                                    m.req("out_detail_no", &self.out_detail_no)?;
+                                    m.req("receipt_state", &self.receipt_state)?;
+                                    m.end()
+                                }
+                            }
+                            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                                fn deserialize<D: ::serde::Deserializer<'de>>(
+                                    deserializer: D,
+                                ) -> ::core::result::Result<Self, D::Error> {
+                                    let mut o = ::wechatpay::runtime::Object::new(
+                                        deserializer,
+                                    )?;
+                                    ::core::result::Result::Ok(Self {
+                                        sub_mchid: o.req("sub_mchid")?,
+                                        out_batch_no: o.req("out_batch_no")?,
+                                        out_detail_no: o.req("out_detail_no")?,
+                                        receipt_state: o.req("receipt_state")?,
+                                    })
+                                }
                             }
                         }
                     }
@@ -867,40 +1135,51 @@ pub mod batches {
                 }
             }
             /// The request of `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}` (商户转账批次单号查询批次单).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 二级商户号
                 ///
                 /// Query parameter `sub_mchid`. Example: `1900102208`
-                #[serde(skip_serializing)]
                 pub sub_mchid: String,
                 /// 是否查询转账明细单
                 ///
                 /// Query parameter `need_query_detail`.
-                #[serde(skip_serializing)]
                 pub need_query_detail: bool,
                 /// 请求资源起始位置
                 ///
                 /// Query parameter `offset`.
-                #[serde(skip_serializing)]
                 pub offset: Option<f64>,
                 /// 最大资源条数
                 ///
                 /// Query parameter `limit`.
-                #[serde(skip_serializing)]
                 pub limit: Option<f64>,
                 /// 明细状态
                 ///
                 /// Query parameter `detail_state`. Example: `ALL`
-                #[serde(skip_serializing)]
                 pub detail_state: Option<GetRequestDetailState>,
+            }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.req("sub_mchid")?,
+                        need_query_detail: o.req("need_query_detail")?,
+                        offset: o.opt("offset")?,
+                        limit: o.opt("limit")?,
+                        detail_state: o.opt("detail_state")?,
+                    })
+                }
             }
             /// 明细状态
             ///
@@ -972,40 +1251,49 @@ pub mod batches {
                 }
             }
             /// The response of `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}` (商户转账批次单号查询批次单).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 转账批次单
                 pub transfer_batch: GetResponseTransferBatch,
                 /// 转账明细单列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub data: Option<Vec<GetResponseData>>,
                 /// 请求资源起始位置
                 ///
                 /// Example: `0`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub offset: Option<f64>,
                 /// 最大资源条数
                 ///
                 /// Example: `20`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub limit: Option<f64>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("transfer_batch", &self.transfer_batch)?;
+                    m.opt("data", &self.data)?;
+                    m.opt("offset", &self.offset)?;
+                    m.opt("limit", &self.limit)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        transfer_batch: o.req("transfer_batch")?,
+                        data: o.opt("data")?,
+                        offset: o.opt("offset")?,
+                        limit: o.opt("limit")?,
+                    })
+                }
+            }
             /// GetResponseData
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseData {
                 /// 商家转账明细单号
                 ///
@@ -1020,15 +1308,32 @@ pub mod batches {
                 /// Example: `INIT`
                 pub detail_state: String,
             }
+            impl ::serde::Serialize for GetResponseData {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("detail_id", &self.detail_id)?;
+                    m.req("out_detail_no", &self.out_detail_no)?;
+                    m.req("detail_state", &self.detail_state)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        detail_id: o.req("detail_id")?,
+                        out_detail_no: o.req("out_detail_no")?,
+                        detail_state: o.req("detail_state")?,
+                    })
+                }
+            }
             /// 转账批次单
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseTransferBatch {
                 /// 商家批次单号
                 ///
@@ -1049,7 +1354,6 @@ pub mod batches {
                 /// 二级商户应用ID
                 ///
                 /// Example: `wxf636efh567hg4356`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 批次状态
                 ///
@@ -1066,7 +1370,6 @@ pub mod batches {
                 /// 批次关闭原因
                 ///
                 /// Example: `MERCHANT_REVOCATION`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub close_reason: Option<String>,
                 /// 转账总金额
                 ///
@@ -1100,6 +1403,58 @@ pub mod batches {
                 ///
                 /// Example: `1000`
                 pub transfer_scene_id: String,
+            }
+            impl ::serde::Serialize for GetResponseTransferBatch {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("out_batch_no", &self.out_batch_no)?;
+                    m.req("batch_id", &self.batch_id)?;
+                    m.req("sp_appid", &self.sp_appid)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.opt("sub_appid", &self.sub_appid)?;
+                    m.req("batch_state", &self.batch_state)?;
+                    m.req("batch_name", &self.batch_name)?;
+                    m.req("batch_remark", &self.batch_remark)?;
+                    m.opt("close_reason", &self.close_reason)?;
+                    m.req("total_amount", &self.total_amount)?;
+                    m.req("total_num", &self.total_num)?;
+                    m.req("create_time", &self.create_time)?;
+                    m.req("success_amount", &self.success_amount)?;
+                    m.req("success_num", &self.success_num)?;
+                    m.req("failed_amount", &self.failed_amount)?;
+                    m.req("failed_num", &self.failed_num)?;
+                    m.req("transfer_scene_id", &self.transfer_scene_id)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseTransferBatch {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        out_batch_no: o.req("out_batch_no")?,
+                        batch_id: o.req("batch_id")?,
+                        sp_appid: o.req("sp_appid")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        sub_appid: o.opt("sub_appid")?,
+                        batch_state: o.req("batch_state")?,
+                        batch_name: o.req("batch_name")?,
+                        batch_remark: o.req("batch_remark")?,
+                        close_reason: o.opt("close_reason")?,
+                        total_amount: o.req("total_amount")?,
+                        total_num: o.req("total_num")?,
+                        create_time: o.req("create_time")?,
+                        success_amount: o.req("success_amount")?,
+                        success_num: o.req("success_num")?,
+                        failed_amount: o.req("failed_amount")?,
+                        failed_num: o.req("failed_num")?,
+                        transfer_scene_id: o.req("transfer_scene_id")?,
+                    })
+                }
             }
             /// `/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details`
             pub mod details {
@@ -1151,30 +1506,36 @@ pub mod batches {
                             }
                         }
                         /// The request of `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商户明细单号查询明细单).
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetRequest {
                             /// 二级商户号
                             ///
                             /// Query parameter `sub_mchid`. Example: `1900000109`
-                            #[serde(skip_serializing)]
                             pub sub_mchid: String,
                         }
+                        impl ::serde::Serialize for GetRequest {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    sub_mchid: o.req("sub_mchid")?,
+                                })
+                            }
+                        }
                         /// The response of `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商户明细单号查询明细单).
-                        #[derive(
-                            Clone,
-                            Debug,
-                            PartialEq,
-                            Default,
-                            ::serde::Serialize,
-                            ::serde::Deserialize
-                        )]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponse {
                             /// 商家批次单号
                             ///
@@ -1203,9 +1564,6 @@ pub mod batches {
                             /// 二级商户应用ID
                             ///
                             /// Example: `wxf636efh567hg4356`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub sub_appid: Option<String>,
                             /// 转账发起时间
                             ///
@@ -1226,45 +1584,81 @@ pub mod batches {
                             /// 明细失败原因
                             ///
                             /// Example: `ACCOUNT_FROZEN`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub fail_reason: Option<String>,
                             /// 收款用户OpenID
                             ///
                             /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub openid: Option<String>,
                             /// 收款银行类型
                             ///
                             /// Example: `ICBC_DEBIT`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub bank_type: Option<String>,
                             /// 收款用户姓名
                             ///
                             /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub user_name: Option<String>,
                             /// 转账完成时间
                             ///
                             /// Example: `2023-02-23T13:29:35+08:00`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub transfer_finish_time: Option<String>,
                             /// 银行退票时间
                             ///
                             /// Example: `2023-02-23T13:29:35+08:00`
-                            #[serde(
-                                skip_serializing_if = "::std::option::Option::is_none"
-                            )]
                             pub bank_refund_time: Option<String>,
+                        }
+                        impl ::serde::Serialize for GetResponse {
+                            fn serialize<S: ::serde::Serializer>(
+                                &self,
+                                serializer: S,
+                            ) -> ::core::result::Result<S::Ok, S::Error> {
+                                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                                m.req("out_batch_no", &self.out_batch_no)?;
+                                m.req("batch_id", &self.batch_id)?;
+                                m.req("out_detail_no", &self.out_detail_no)?;
+                                m.req("detail_id", &self.detail_id)?;
+                                m.req("sp_appid", &self.sp_appid)?;
+                                m.req("sub_mchid", &self.sub_mchid)?;
+                                m.opt("sub_appid", &self.sub_appid)?;
+                                m.req("create_time", &self.create_time)?;
+                                m.req("detail_state", &self.detail_state)?;
+                                m.req("transfer_amount", &self.transfer_amount)?;
+                                m.req("transfer_remark", &self.transfer_remark)?;
+                                m.opt("fail_reason", &self.fail_reason)?;
+                                m.opt("openid", &self.openid)?;
+                                m.opt("bank_type", &self.bank_type)?;
+                                m.opt("user_name", &self.user_name)?;
+                                m.opt("transfer_finish_time", &self.transfer_finish_time)?;
+                                m.opt("bank_refund_time", &self.bank_refund_time)?;
+                                m.end()
+                            }
+                        }
+                        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                            fn deserialize<D: ::serde::Deserializer<'de>>(
+                                deserializer: D,
+                            ) -> ::core::result::Result<Self, D::Error> {
+                                let mut o = ::wechatpay::runtime::Object::new(
+                                    deserializer,
+                                )?;
+                                ::core::result::Result::Ok(Self {
+                                    out_batch_no: o.req("out_batch_no")?,
+                                    batch_id: o.req("batch_id")?,
+                                    out_detail_no: o.req("out_detail_no")?,
+                                    detail_id: o.req("detail_id")?,
+                                    sp_appid: o.req("sp_appid")?,
+                                    sub_mchid: o.req("sub_mchid")?,
+                                    sub_appid: o.opt("sub_appid")?,
+                                    create_time: o.req("create_time")?,
+                                    detail_state: o.req("detail_state")?,
+                                    transfer_amount: o.req("transfer_amount")?,
+                                    transfer_remark: o.req("transfer_remark")?,
+                                    fail_reason: o.opt("fail_reason")?,
+                                    openid: o.opt("openid")?,
+                                    bank_type: o.opt("bank_type")?,
+                                    user_name: o.opt("user_name")?,
+                                    transfer_finish_time: o.opt("transfer_finish_time")?,
+                                    bank_refund_time: o.opt("bank_refund_time")?,
+                                })
+                            }
                         }
                     }
                 }
@@ -1319,30 +1713,34 @@ pub mod batches {
                     }
                 }
                 /// The request of `GET /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` (查询商家转账批次电子回单).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetRequest {
                     /// 二级商户号
                     ///
                     /// Query parameter `sub_mchid`. Example: `1900000109`
-                    #[serde(skip_serializing)]
                     pub sub_mchid: String,
                 }
+                impl ::serde::Serialize for GetRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sub_mchid: o.req("sub_mchid")?,
+                        })
+                    }
+                }
                 /// The response of `GET /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` (查询商家转账批次电子回单).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
                     /// 商家转账批次单号
                     ///
@@ -1363,18 +1761,47 @@ pub mod batches {
                     /// 电子回单文件的hash方法
                     ///
                     /// Example: `SHA256`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub hash_type: Option<String>,
                     /// 电子回单文件的hash值
                     ///
                     /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub hash_value: Option<String>,
                     /// 电子回单文件的下载地址
                     ///
                     /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=toekn`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub download_url: Option<String>,
+                }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("batch_id", &self.batch_id)?;
+                        m.req("out_batch_no", &self.out_batch_no)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.req("receipt_state", &self.receipt_state)?;
+                        m.opt("hash_type", &self.hash_type)?;
+                        m.opt("hash_value", &self.hash_value)?;
+                        m.opt("download_url", &self.download_url)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            batch_id: o.req("batch_id")?,
+                            out_batch_no: o.req("out_batch_no")?,
+                            sub_mchid: o.req("sub_mchid")?,
+                            receipt_state: o.req("receipt_state")?,
+                            hash_type: o.opt("hash_type")?,
+                            hash_value: o.opt("hash_value")?,
+                            download_url: o.opt("download_url")?,
+                        })
+                    }
                 }
                 /// `/v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply`
                 pub mod apply {
@@ -1397,29 +1824,35 @@ pub mod batches {
                         }
                     }
                     /// The request of `POST /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` (申请商家转账批次电子回单).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostRequest {
                         /// 二级商户号
                         ///
                         /// Example: `1900102208`
                         pub sub_mchid: String,
                     }
+                    impl ::serde::Serialize for PostRequest {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("sub_mchid", &self.sub_mchid)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                sub_mchid: o.req("sub_mchid")?,
+                            })
+                        }
+                    }
                     /// The response of `POST /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` (申请商家转账批次电子回单).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostResponse {
                         /// 二级商户号
                         ///
@@ -1433,6 +1866,30 @@ pub mod batches {
                         ///
                         /// Example: `ACCEPTED`
                         pub receipt_state: String,
+                    }
+                    impl ::serde::Serialize for PostResponse {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("sub_mchid", &self.sub_mchid)?;
+                            m.req("out_batch_no", &self.out_batch_no)?;
+                            m.req("receipt_state", &self.receipt_state)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                sub_mchid: o.req("sub_mchid")?,
+                                out_batch_no: o.req("out_batch_no")?,
+                                receipt_state: o.req("receipt_state")?,
+                            })
+                        }
                     }
                 }
             }
@@ -1479,19 +1936,11 @@ pub mod reservation {
             }
         }
         /// The request of `POST /v3/platsolution/mch-transfer/reservation/apply` (受理单次预约商家转账).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
             /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            #[serde(rename = "Wechatpay-Serial", skip_serializing)]
             pub wechatpay_serial: String,
             /// 二级商户号
             ///
@@ -1504,7 +1953,6 @@ pub mod reservation {
             /// 二级商户AppID
             ///
             /// Example: `wxf636efh567hg4356`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 商户预约单号
             ///
@@ -1521,22 +1969,18 @@ pub mod reservation {
             /// 预计最大转账金额
             ///
             /// Example: `400000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub estimated_max_amount: Option<f64>,
             /// 准确转账金额
             ///
             /// Example: `100000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub exact_amount: Option<f64>,
             /// 收款用户OpenID
             ///
             /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 收款用户姓名
             ///
             /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_real_name: Option<String>,
             /// 预约备注
             ///
@@ -1547,32 +1991,81 @@ pub mod reservation {
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
             pub notify_url: String,
             /// 场景报备信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub scene_report_data: Option<PostRequestSceneReportData>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("sp_appid", &self.sp_appid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("out_reservation_no", &self.out_reservation_no)?;
+                m.req("transfer_scene_id", &self.transfer_scene_id)?;
+                m.req("estimated_date", &self.estimated_date)?;
+                m.opt("estimated_max_amount", &self.estimated_max_amount)?;
+                m.opt("exact_amount", &self.exact_amount)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("user_real_name", &self.user_real_name)?;
+                m.req("reserve_remark", &self.reserve_remark)?;
+                m.req("notify_url", &self.notify_url)?;
+                m.opt("scene_report_data", &self.scene_report_data)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    wechatpay_serial: o.req("Wechatpay-Serial")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    sp_appid: o.req("sp_appid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    out_reservation_no: o.req("out_reservation_no")?,
+                    transfer_scene_id: o.req("transfer_scene_id")?,
+                    estimated_date: o.req("estimated_date")?,
+                    estimated_max_amount: o.opt("estimated_max_amount")?,
+                    exact_amount: o.opt("exact_amount")?,
+                    openid: o.opt("openid")?,
+                    user_real_name: o.opt("user_real_name")?,
+                    reserve_remark: o.req("reserve_remark")?,
+                    notify_url: o.req("notify_url")?,
+                    scene_report_data: o.opt("scene_report_data")?,
+                })
+            }
+        }
         /// 场景报备信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSceneReportData {
             /// 保险保单报备信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub insurance_policy: Option<PostRequestSceneReportDataInsurancePolicy>,
         }
+        impl ::serde::Serialize for PostRequestSceneReportData {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("insurance_policy", &self.insurance_policy)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestSceneReportData {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    insurance_policy: o.opt("insurance_policy")?,
+                })
+            }
+        }
         /// 保险保单报备信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSceneReportDataInsurancePolicy {
             /// 保险产品备案编号
             ///
@@ -1589,16 +2082,43 @@ pub mod reservation {
             /// 取现单号
             ///
             /// Example: `202310410941`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub withdrawal_no: Option<String>,
             /// 理赔单号
             ///
             /// Example: `202310410941`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub claim_no: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestSceneReportDataInsurancePolicy {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("product_registration_no", &self.product_registration_no)?;
+                m.req("policy_no", &self.policy_no)?;
+                m.req("name", &self.name)?;
+                m.opt("withdrawal_no", &self.withdrawal_no)?;
+                m.opt("claim_no", &self.claim_no)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PostRequestSceneReportDataInsurancePolicy {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    product_registration_no: o.req("product_registration_no")?,
+                    policy_no: o.req("policy_no")?,
+                    name: o.req("name")?,
+                    withdrawal_no: o.opt("withdrawal_no")?,
+                    claim_no: o.opt("claim_no")?,
+                })
+            }
+        }
         /// The response of `POST /v3/platsolution/mch-transfer/reservation/apply` (受理单次预约商家转账).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 二级商户号
             ///
@@ -1624,6 +2144,36 @@ pub mod reservation {
             ///
             /// Example: `affffddafdfafddffda==`
             pub package_info: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("out_reservation_no", &self.out_reservation_no)?;
+                m.req("reservation_id", &self.reservation_id)?;
+                m.req("accept_time", &self.accept_time)?;
+                m.req("state", &self.state)?;
+                m.req("package_info", &self.package_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.req("sub_mchid")?,
+                    out_reservation_no: o.req("out_reservation_no")?,
+                    reservation_id: o.req("reservation_id")?,
+                    accept_time: o.req("accept_time")?,
+                    state: o.req("state")?,
+                    package_info: o.req("package_info")?,
+                })
+            }
         }
         /// 预约记录状态
         ///
@@ -1726,30 +2276,34 @@ pub mod reservation {
                 }
             }
             /// The request of `GET /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` (商户预约单号查询预约商家转账记录).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 二级商户号
                 ///
                 /// Query parameter `sub_mchid`. Example: `1900001109`
-                #[serde(skip_serializing)]
                 pub sub_mchid: String,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.req("sub_mchid")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` (商户预约单号查询预约商家转账记录).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 服务商商户号
                 ///
@@ -1766,7 +2320,6 @@ pub mod reservation {
                 /// 二级商户AppID
                 ///
                 /// Example: `wxf636efh567hg4356`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 微信转账预约单号
                 ///
@@ -1783,17 +2336,14 @@ pub mod reservation {
                 /// 预计最晚转账日期
                 ///
                 /// Example: `2019-11-22`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub estimated_date: Option<String>,
                 /// 预计最大转账金额
                 ///
                 /// Example: `400000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub estimated_max_amount: Option<f64>,
                 /// 准确转账金额
                 ///
                 /// Example: `100000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub exact_amount: Option<f64>,
                 /// 收款用户OpenID
                 ///
@@ -1802,7 +2352,6 @@ pub mod reservation {
                 /// 收款银行类型
                 ///
                 /// Example: `ICBC_DEBIT`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_type: Option<String>,
                 /// 预约记录状态
                 ///
@@ -1815,21 +2364,62 @@ pub mod reservation {
                 /// 预约记录用户确认预约的时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub reserve_time: Option<String>,
                 /// 预约记录的关闭信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub close_info: Option<GetResponseCloseInfo>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sp_mchid", &self.sp_mchid)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("sp_appid", &self.sp_appid)?;
+                    m.opt("sub_appid", &self.sub_appid)?;
+                    m.req("reservation_id", &self.reservation_id)?;
+                    m.req("out_reservation_no", &self.out_reservation_no)?;
+                    m.req("transfer_scene_id", &self.transfer_scene_id)?;
+                    m.opt("estimated_date", &self.estimated_date)?;
+                    m.opt("estimated_max_amount", &self.estimated_max_amount)?;
+                    m.opt("exact_amount", &self.exact_amount)?;
+                    m.req("openid", &self.openid)?;
+                    m.opt("bank_type", &self.bank_type)?;
+                    m.req("state", &self.state)?;
+                    m.req("accept_time", &self.accept_time)?;
+                    m.opt("reserve_time", &self.reserve_time)?;
+                    m.opt("close_info", &self.close_info)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sp_mchid: o.req("sp_mchid")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        sp_appid: o.req("sp_appid")?,
+                        sub_appid: o.opt("sub_appid")?,
+                        reservation_id: o.req("reservation_id")?,
+                        out_reservation_no: o.req("out_reservation_no")?,
+                        transfer_scene_id: o.req("transfer_scene_id")?,
+                        estimated_date: o.opt("estimated_date")?,
+                        estimated_max_amount: o.opt("estimated_max_amount")?,
+                        exact_amount: o.opt("exact_amount")?,
+                        openid: o.req("openid")?,
+                        bank_type: o.opt("bank_type")?,
+                        state: o.req("state")?,
+                        accept_time: o.req("accept_time")?,
+                        reserve_time: o.opt("reserve_time")?,
+                        close_info: o.opt("close_info")?,
+                    })
+                }
+            }
             /// 预约记录的关闭信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseCloseInfo {
                 /// 预约记录关闭的时间
                 ///
@@ -1839,6 +2429,28 @@ pub mod reservation {
                 ///
                 /// Example: `USER_OVERDUE_UNCONFIRMED`
                 pub close_reason: String,
+            }
+            impl ::serde::Serialize for GetResponseCloseInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("close_time", &self.close_time)?;
+                    m.req("close_reason", &self.close_reason)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        close_time: o.req("close_time")?,
+                        close_reason: o.req("close_reason")?,
+                    })
+                }
             }
             /// `/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`
             pub mod close {
@@ -1861,30 +2473,34 @@ pub mod reservation {
                     }
                 }
                 /// The request of `POST /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close` (关闭预约商家转账记录).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 二级商户号
                     ///
                     /// Query parameter `sub_mchid`. Example: `1900001109`
-                    #[serde(skip_serializing)]
                     pub sub_mchid: String,
                 }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sub_mchid: o.req("sub_mchid")?,
+                        })
+                    }
+                }
                 /// The response of `POST /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close` (关闭预约商家转账记录).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
                     /// 服务商商户号
                     ///
@@ -1901,7 +2517,6 @@ pub mod reservation {
                     /// 二级商户AppID
                     ///
                     /// Example: `wxf636efh567hg4356`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_appid: Option<String>,
                     /// 微信转账预约单号
                     ///
@@ -1918,17 +2533,14 @@ pub mod reservation {
                     /// 预计最晚转账日期
                     ///
                     /// Example: `2019-11-22`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub estimated_date: Option<String>,
                     /// 预计最大转账金额
                     ///
                     /// Example: `400000`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub estimated_max_amount: Option<f64>,
                     /// 准确转账金额
                     ///
                     /// Example: `100000`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub exact_amount: Option<f64>,
                     /// 收款用户OpenID
                     ///
@@ -1937,7 +2549,6 @@ pub mod reservation {
                     /// 收款银行类型
                     ///
                     /// Example: `ICBC_DEBIT`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub bank_type: Option<String>,
                     /// 预约记录状态
                     ///
@@ -1950,21 +2561,62 @@ pub mod reservation {
                     /// 预约记录用户确认预约的时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub reserve_time: Option<String>,
                     /// 预约记录的关闭信息
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub close_info: Option<PostResponseCloseInfo>,
                 }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sp_mchid", &self.sp_mchid)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.req("sp_appid", &self.sp_appid)?;
+                        m.opt("sub_appid", &self.sub_appid)?;
+                        m.req("reservation_id", &self.reservation_id)?;
+                        m.req("out_reservation_no", &self.out_reservation_no)?;
+                        m.req("transfer_scene_id", &self.transfer_scene_id)?;
+                        m.opt("estimated_date", &self.estimated_date)?;
+                        m.opt("estimated_max_amount", &self.estimated_max_amount)?;
+                        m.opt("exact_amount", &self.exact_amount)?;
+                        m.req("openid", &self.openid)?;
+                        m.opt("bank_type", &self.bank_type)?;
+                        m.req("state", &self.state)?;
+                        m.req("accept_time", &self.accept_time)?;
+                        m.opt("reserve_time", &self.reserve_time)?;
+                        m.opt("close_info", &self.close_info)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sp_mchid: o.req("sp_mchid")?,
+                            sub_mchid: o.req("sub_mchid")?,
+                            sp_appid: o.req("sp_appid")?,
+                            sub_appid: o.opt("sub_appid")?,
+                            reservation_id: o.req("reservation_id")?,
+                            out_reservation_no: o.req("out_reservation_no")?,
+                            transfer_scene_id: o.req("transfer_scene_id")?,
+                            estimated_date: o.opt("estimated_date")?,
+                            estimated_max_amount: o.opt("estimated_max_amount")?,
+                            exact_amount: o.opt("exact_amount")?,
+                            openid: o.req("openid")?,
+                            bank_type: o.opt("bank_type")?,
+                            state: o.req("state")?,
+                            accept_time: o.req("accept_time")?,
+                            reserve_time: o.opt("reserve_time")?,
+                            close_info: o.opt("close_info")?,
+                        })
+                    }
+                }
                 /// 预约记录的关闭信息
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseCloseInfo {
                     /// 预约记录关闭的时间
                     ///
@@ -1974,6 +2626,28 @@ pub mod reservation {
                     ///
                     /// Example: `USER_OVERDUE_UNCONFIRMED`
                     pub close_reason: String,
+                }
+                impl ::serde::Serialize for PostResponseCloseInfo {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("close_time", &self.close_time)?;
+                        m.req("close_reason", &self.close_reason)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponseCloseInfo {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            close_time: o.req("close_time")?,
+                            close_reason: o.req("close_reason")?,
+                        })
+                    }
                 }
             }
         }
@@ -2012,30 +2686,34 @@ pub mod reservation {
                 }
             }
             /// The request of `GET /v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}` (微信支付预约单号查询预约商家转账记录).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 二级商户号
                 ///
                 /// Query parameter `sub_mchid`. Example: `1900001109`
-                #[serde(skip_serializing)]
                 pub sub_mchid: String,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.req("sub_mchid")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}` (微信支付预约单号查询预约商家转账记录).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 服务商商户号
                 ///
@@ -2052,7 +2730,6 @@ pub mod reservation {
                 /// 二级商户AppID
                 ///
                 /// Example: `wxf636efh567hg4356`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 微信转账预约单号
                 ///
@@ -2069,17 +2746,14 @@ pub mod reservation {
                 /// 预计最晚转账日期
                 ///
                 /// Example: `2019-11-22`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub estimated_date: Option<String>,
                 /// 预计最大转账金额
                 ///
                 /// Example: `400000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub estimated_max_amount: Option<f64>,
                 /// 准确转账金额
                 ///
                 /// Example: `100000`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub exact_amount: Option<f64>,
                 /// 收款用户OpenID
                 ///
@@ -2088,7 +2762,6 @@ pub mod reservation {
                 /// 收款银行类型
                 ///
                 /// Example: `ICBC_DEBIT`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_type: Option<String>,
                 /// 预约记录状态
                 ///
@@ -2101,21 +2774,62 @@ pub mod reservation {
                 /// 预约记录用户确认预约的时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub reserve_time: Option<String>,
                 /// 预约记录的关闭信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub close_info: Option<GetResponseCloseInfo>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sp_mchid", &self.sp_mchid)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("sp_appid", &self.sp_appid)?;
+                    m.opt("sub_appid", &self.sub_appid)?;
+                    m.req("reservation_id", &self.reservation_id)?;
+                    m.req("out_reservation_no", &self.out_reservation_no)?;
+                    m.req("transfer_scene_id", &self.transfer_scene_id)?;
+                    m.opt("estimated_date", &self.estimated_date)?;
+                    m.opt("estimated_max_amount", &self.estimated_max_amount)?;
+                    m.opt("exact_amount", &self.exact_amount)?;
+                    m.req("openid", &self.openid)?;
+                    m.opt("bank_type", &self.bank_type)?;
+                    m.req("state", &self.state)?;
+                    m.req("accept_time", &self.accept_time)?;
+                    m.opt("reserve_time", &self.reserve_time)?;
+                    m.opt("close_info", &self.close_info)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sp_mchid: o.req("sp_mchid")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        sp_appid: o.req("sp_appid")?,
+                        sub_appid: o.opt("sub_appid")?,
+                        reservation_id: o.req("reservation_id")?,
+                        out_reservation_no: o.req("out_reservation_no")?,
+                        transfer_scene_id: o.req("transfer_scene_id")?,
+                        estimated_date: o.opt("estimated_date")?,
+                        estimated_max_amount: o.opt("estimated_max_amount")?,
+                        exact_amount: o.opt("exact_amount")?,
+                        openid: o.req("openid")?,
+                        bank_type: o.opt("bank_type")?,
+                        state: o.req("state")?,
+                        accept_time: o.req("accept_time")?,
+                        reserve_time: o.opt("reserve_time")?,
+                        close_info: o.opt("close_info")?,
+                    })
+                }
+            }
             /// 预约记录的关闭信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseCloseInfo {
                 /// 预约记录关闭的时间
                 ///
@@ -2125,6 +2839,28 @@ pub mod reservation {
                 ///
                 /// Example: `USER_OVERDUE_UNCONFIRMED`
                 pub close_reason: String,
+            }
+            impl ::serde::Serialize for GetResponseCloseInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("close_time", &self.close_time)?;
+                    m.req("close_reason", &self.close_reason)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseCloseInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        close_time: o.req("close_time")?,
+                        close_reason: o.req("close_reason")?,
+                    })
+                }
             }
         }
     }

@@ -21,23 +21,41 @@ impl<'a> Bills<'a> {
     }
 }
 /// The request of `GET /v3/profitsharing/bills` (申请分账账单).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetRequest {
     /// 二级商户号
     ///
     /// Query parameter `sub_mchid`.
-    #[serde(skip_serializing)]
     pub sub_mchid: Option<String>,
     /// 账单日期
     ///
     /// Query parameter `bill_date`. Example: `2019-06-11`
-    #[serde(skip_serializing)]
     pub bill_date: String,
     /// 压缩类型
     ///
     /// Query parameter `tar_type`. Example: `GZIP`
-    #[serde(skip_serializing)]
     pub tar_type: Option<GetRequestTarType>,
+}
+impl ::serde::Serialize for GetRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            sub_mchid: o.opt("sub_mchid")?,
+            bill_date: o.req("bill_date")?,
+            tar_type: o.opt("tar_type")?,
+        })
+    }
 }
 /// 压缩类型
 ///
@@ -88,7 +106,7 @@ impl<'de> ::serde::Deserialize<'de> for GetRequestTarType {
     }
 }
 /// The response of `GET /v3/profitsharing/bills` (申请分账账单).
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetResponse {
     /// 下载地址
     ///
@@ -102,6 +120,30 @@ pub struct GetResponse {
     ///
     /// Example: `79bb0f45fc4c42234a918000b2668d689e2bde04`
     pub hash_value: String,
+}
+impl ::serde::Serialize for GetResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("download_url", &self.download_url)?;
+        m.req("hash_type", &self.hash_type)?;
+        m.req("hash_value", &self.hash_value)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            download_url: o.req("download_url")?,
+            hash_type: o.req("hash_type")?,
+            hash_value: o.req("hash_value")?,
+        })
+    }
 }
 /// 哈希类型
 ///

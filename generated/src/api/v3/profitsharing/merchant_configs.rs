@@ -23,7 +23,7 @@ pub mod by_sub_mchid {
         }
     }
     /// The response of `GET /v3/profitsharing/merchant-configs/{sub_mchid}` (查询最大分账比例).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 子商户号
         ///
@@ -33,5 +33,27 @@ pub mod by_sub_mchid {
         ///
         /// Example: `2000`
         pub max_ratio: i64,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("max_ratio", &self.max_ratio)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                max_ratio: o.req("max_ratio")?,
+            })
+        }
     }
 }

@@ -28,27 +28,23 @@ impl<'a> Orders<'a> {
     }
 }
 /// The request of `POST /v3/profitsharing/orders` (请求分账).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
     /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    #[serde(rename = "Wechatpay-Serial", skip_serializing)]
     pub wechatpay_serial: String,
     /// 子商户号
     ///
     /// Example: `1900000109`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_mchid: Option<String>,
     /// 应用ID
     ///
     /// Example: `wx8888888888888888`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub appid: Option<String>,
     /// 子商户应用ID
     ///
     /// Example: `wx8888888888888889`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_appid: Option<String>,
     /// 微信订单号
     ///
@@ -59,18 +55,49 @@ pub struct PostRequest {
     /// Example: `P20150806125346`
     pub out_order_no: String,
     /// 分账接收方列表
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub receivers: Option<Vec<PostRequestReceivers>>,
     /// 是否解冻剩余未分资金
     pub unfreeze_unsplit: bool,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("sub_mchid", &self.sub_mchid)?;
+        m.opt("appid", &self.appid)?;
+        m.opt("sub_appid", &self.sub_appid)?;
+        m.req("transaction_id", &self.transaction_id)?;
+        m.req("out_order_no", &self.out_order_no)?;
+        m.opt("receivers", &self.receivers)?;
+        m.req("unfreeze_unsplit", &self.unfreeze_unsplit)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            wechatpay_serial: o.req("Wechatpay-Serial")?,
+            sub_mchid: o.opt("sub_mchid")?,
+            appid: o.opt("appid")?,
+            sub_appid: o.opt("sub_appid")?,
+            transaction_id: o.req("transaction_id")?,
+            out_order_no: o.req("out_order_no")?,
+            receivers: o.opt("receivers")?,
+            unfreeze_unsplit: o.req("unfreeze_unsplit")?,
+        })
+    }
+}
 /// PostRequestReceivers
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestReceivers {
     /// 分账接收方类型
     ///
     /// Example: `MERCHANT_ID`
-    #[serde(rename = "type")]
     pub type_: PostRequestReceiversType,
     /// 分账接收方帐号
     ///
@@ -79,7 +106,6 @@ pub struct PostRequestReceivers {
     /// 分账个人接收方姓名
     ///
     /// Example: `hu89ohu89ohu89o`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: Option<String>,
     /// 分账金额
     ///
@@ -89,6 +115,34 @@ pub struct PostRequestReceivers {
     ///
     /// Example: `分给商户A`
     pub description: String,
+}
+impl ::serde::Serialize for PostRequestReceivers {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("type", &self.type_)?;
+        m.req("account", &self.account)?;
+        m.opt("name", &self.name)?;
+        m.req("amount", &self.amount)?;
+        m.req("description", &self.description)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestReceivers {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            type_: o.req("type")?,
+            account: o.req("account")?,
+            name: o.opt("name")?,
+            amount: o.req("amount")?,
+            description: o.req("description")?,
+        })
+    }
 }
 /// 分账接收方类型
 ///
@@ -147,12 +201,11 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestReceiversType {
     }
 }
 /// The response of `POST /v3/profitsharing/orders` (请求分账).
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
     /// 子商户号
     ///
     /// Example: `1900000109`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_mchid: Option<String>,
     /// 微信订单号
     ///
@@ -171,11 +224,40 @@ pub struct PostResponse {
     /// Example: `FINISHED`
     pub state: PostResponseState,
     /// 分账接收方列表
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub receivers: Option<Vec<PostResponseReceivers>>,
 }
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("sub_mchid", &self.sub_mchid)?;
+        m.req("transaction_id", &self.transaction_id)?;
+        m.req("out_order_no", &self.out_order_no)?;
+        m.req("order_id", &self.order_id)?;
+        m.req("state", &self.state)?;
+        m.opt("receivers", &self.receivers)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            sub_mchid: o.opt("sub_mchid")?,
+            transaction_id: o.req("transaction_id")?,
+            out_order_no: o.req("out_order_no")?,
+            order_id: o.req("order_id")?,
+            state: o.req("state")?,
+            receivers: o.opt("receivers")?,
+        })
+    }
+}
 /// PostResponseReceivers
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostResponseReceivers {
     /// 分账金额
     ///
@@ -188,7 +270,6 @@ pub struct PostResponseReceivers {
     /// 分账接收方类型
     ///
     /// Example: `MERCHANT_ID`
-    #[serde(rename = "type")]
     pub type_: PostResponseReceiversType,
     /// 分账接收方帐号
     ///
@@ -201,12 +282,10 @@ pub struct PostResponseReceivers {
     /// 分账失败原因
     ///
     /// Example: `ACCOUNT_ABNORMAL`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub fail_reason: Option<PostResponseReceiversFailReason>,
     /// 分账明细单号
     ///
     /// Example: `36011111111111111111111`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub detail_id: Option<String>,
     /// 分账创建时间
     ///
@@ -216,6 +295,42 @@ pub struct PostResponseReceivers {
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
     pub finish_time: String,
+}
+impl ::serde::Serialize for PostResponseReceivers {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("amount", &self.amount)?;
+        m.req("description", &self.description)?;
+        m.req("type", &self.type_)?;
+        m.req("account", &self.account)?;
+        m.req("result", &self.result)?;
+        m.opt("fail_reason", &self.fail_reason)?;
+        m.opt("detail_id", &self.detail_id)?;
+        m.req("create_time", &self.create_time)?;
+        m.req("finish_time", &self.finish_time)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponseReceivers {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            amount: o.req("amount")?,
+            description: o.req("description")?,
+            type_: o.req("type")?,
+            account: o.req("account")?,
+            result: o.req("result")?,
+            fail_reason: o.opt("fail_reason")?,
+            detail_id: o.opt("detail_id")?,
+            create_time: o.req("create_time")?,
+            finish_time: o.req("finish_time")?,
+        })
+    }
 }
 /// 分账失败原因
 ///
@@ -479,26 +594,43 @@ pub mod by_out_order_no {
         }
     }
     /// The request of `GET /v3/profitsharing/orders/{out_order_no}` (查询分账结果).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 子商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1900000109`
-        #[serde(skip_serializing)]
         pub sub_mchid: Option<String>,
         /// 微信订单号
         ///
         /// Query parameter `transaction_id`. Example: `4208450740201411110007820472`
-        #[serde(skip_serializing)]
         pub transaction_id: String,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.opt("sub_mchid")?,
+                transaction_id: o.req("transaction_id")?,
+            })
+        }
+    }
     /// The response of `GET /v3/profitsharing/orders/{out_order_no}` (查询分账结果).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 子商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 微信订单号
         ///
@@ -517,11 +649,40 @@ pub mod by_out_order_no {
         /// Example: `FINISHED`
         pub state: GetResponseState,
         /// 分账接收方列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub receivers: Option<Vec<GetResponseReceivers>>,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("order_id", &self.order_id)?;
+            m.req("state", &self.state)?;
+            m.opt("receivers", &self.receivers)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.opt("sub_mchid")?,
+                transaction_id: o.req("transaction_id")?,
+                out_order_no: o.req("out_order_no")?,
+                order_id: o.req("order_id")?,
+                state: o.req("state")?,
+                receivers: o.opt("receivers")?,
+            })
+        }
+    }
     /// GetResponseReceivers
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponseReceivers {
         /// 分账金额
         ///
@@ -534,7 +695,6 @@ pub mod by_out_order_no {
         /// 分账接收方类型
         ///
         /// Example: `MERCHANT_ID`
-        #[serde(rename = "type")]
         pub type_: GetResponseReceiversType,
         /// 分账接收方帐号
         ///
@@ -547,12 +707,10 @@ pub mod by_out_order_no {
         /// 分账失败原因
         ///
         /// Example: `ACCOUNT_ABNORMAL`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fail_reason: Option<String>,
         /// 分账明细单号
         ///
         /// Example: `36011111111111111111111`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub detail_id: Option<String>,
         /// 分账创建时间
         ///
@@ -562,6 +720,42 @@ pub mod by_out_order_no {
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub finish_time: String,
+    }
+    impl ::serde::Serialize for GetResponseReceivers {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("amount", &self.amount)?;
+            m.req("description", &self.description)?;
+            m.req("type", &self.type_)?;
+            m.req("account", &self.account)?;
+            m.req("result", &self.result)?;
+            m.opt("fail_reason", &self.fail_reason)?;
+            m.opt("detail_id", &self.detail_id)?;
+            m.req("create_time", &self.create_time)?;
+            m.req("finish_time", &self.finish_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseReceivers {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                amount: o.req("amount")?,
+                description: o.req("description")?,
+                type_: o.req("type")?,
+                account: o.req("account")?,
+                result: o.req("result")?,
+                fail_reason: o.opt("fail_reason")?,
+                detail_id: o.opt("detail_id")?,
+                create_time: o.req("create_time")?,
+                finish_time: o.req("finish_time")?,
+            })
+        }
     }
     /// 分账结果
     ///
@@ -770,12 +964,11 @@ pub mod unfreeze {
         }
     }
     /// The request of `POST /v3/profitsharing/orders/unfreeze` (解冻剩余资金).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 子商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 微信订单号
         ///
@@ -790,13 +983,38 @@ pub mod unfreeze {
         /// Example: `解冻全部剩余资金`
         pub description: String,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("description", &self.description)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.opt("sub_mchid")?,
+                transaction_id: o.req("transaction_id")?,
+                out_order_no: o.req("out_order_no")?,
+                description: o.req("description")?,
+            })
+        }
+    }
     /// The response of `POST /v3/profitsharing/orders/unfreeze` (解冻剩余资金).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 子商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 微信订单号
         ///
@@ -815,11 +1033,40 @@ pub mod unfreeze {
         /// Example: `FINISHED`
         pub state: PostResponseState,
         /// 分账接收方列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub receivers: Option<Vec<PostResponseReceivers>>,
     }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("order_id", &self.order_id)?;
+            m.req("state", &self.state)?;
+            m.opt("receivers", &self.receivers)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.opt("sub_mchid")?,
+                transaction_id: o.req("transaction_id")?,
+                out_order_no: o.req("out_order_no")?,
+                order_id: o.req("order_id")?,
+                state: o.req("state")?,
+                receivers: o.opt("receivers")?,
+            })
+        }
+    }
     /// PostResponseReceivers
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponseReceivers {
         /// 分账金额
         ///
@@ -832,7 +1079,6 @@ pub mod unfreeze {
         /// 分账接收方类型
         ///
         /// Example: `MERCHANT_ID`
-        #[serde(rename = "type")]
         pub type_: PostResponseReceiversType,
         /// 分账接收方帐号
         ///
@@ -849,7 +1095,6 @@ pub mod unfreeze {
         /// 分账明细单号
         ///
         /// Example: `36011111111111111111111`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub detail_id: Option<String>,
         /// 分账创建时间
         ///
@@ -859,6 +1104,42 @@ pub mod unfreeze {
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub finish_time: String,
+    }
+    impl ::serde::Serialize for PostResponseReceivers {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("amount", &self.amount)?;
+            m.req("description", &self.description)?;
+            m.req("type", &self.type_)?;
+            m.req("account", &self.account)?;
+            m.req("result", &self.result)?;
+            m.req("fail_reason", &self.fail_reason)?;
+            m.opt("detail_id", &self.detail_id)?;
+            m.req("create_time", &self.create_time)?;
+            m.req("finish_time", &self.finish_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseReceivers {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                amount: o.req("amount")?,
+                description: o.req("description")?,
+                type_: o.req("type")?,
+                account: o.req("account")?,
+                result: o.req("result")?,
+                fail_reason: o.req("fail_reason")?,
+                detail_id: o.opt("detail_id")?,
+                create_time: o.req("create_time")?,
+                finish_time: o.req("finish_time")?,
+            })
+        }
     }
     /// 分账失败原因
     ///

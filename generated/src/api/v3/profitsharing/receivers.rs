@@ -34,17 +34,15 @@ pub mod add {
         }
     }
     /// The request of `POST /v3/profitsharing/receivers/add` (添加分账接收方).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
         /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        #[serde(rename = "Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 应用ID
         ///
@@ -53,12 +51,10 @@ pub mod add {
         /// 子商户应用ID
         ///
         /// Example: `wx8888888888888889`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 分账接收方类型
         ///
         /// Example: `MERCHANT_ID`
-        #[serde(rename = "type")]
         pub type_: PostRequestType,
         /// 分账接收方帐号
         ///
@@ -67,7 +63,6 @@ pub mod add {
         /// 分账个人接收方姓名
         ///
         /// Example: `hu89ohu89ohu89o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: Option<String>,
         /// 与分账方的关系类型
         ///
@@ -76,8 +71,42 @@ pub mod add {
         /// 自定义的分账关系
         ///
         /// Example: `代理商`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub custom_relation: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.req("appid", &self.appid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.req("type", &self.type_)?;
+            m.req("account", &self.account)?;
+            m.opt("name", &self.name)?;
+            m.req("relation_type", &self.relation_type)?;
+            m.opt("custom_relation", &self.custom_relation)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                wechatpay_serial: o.req("Wechatpay-Serial")?,
+                sub_mchid: o.opt("sub_mchid")?,
+                appid: o.req("appid")?,
+                sub_appid: o.opt("sub_appid")?,
+                type_: o.req("type")?,
+                account: o.req("account")?,
+                name: o.opt("name")?,
+                relation_type: o.req("relation_type")?,
+                custom_relation: o.opt("custom_relation")?,
+            })
+        }
     }
     /// 与分账方的关系类型
     ///
@@ -224,17 +253,15 @@ pub mod add {
         }
     }
     /// The response of `POST /v3/profitsharing/receivers/add` (添加分账接收方).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 子商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 分账接收方类型
         ///
         /// Example: `MERCHANT_ID`
-        #[serde(rename = "type")]
         pub type_: PostResponseType,
         /// 分账接收方账号
         ///
@@ -243,7 +270,6 @@ pub mod add {
         /// 分账接收方全称
         ///
         /// Example: `hu89ohu89ohu89o`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: Option<String>,
         /// 与分账方的关系类型
         ///
@@ -252,8 +278,37 @@ pub mod add {
         /// 自定义的分账关系
         ///
         /// Example: `代理商`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub custom_relation: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.req("type", &self.type_)?;
+            m.req("account", &self.account)?;
+            m.opt("name", &self.name)?;
+            m.req("relation_type", &self.relation_type)?;
+            m.opt("custom_relation", &self.custom_relation)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.opt("sub_mchid")?,
+                type_: o.req("type")?,
+                account: o.req("account")?,
+                name: o.opt("name")?,
+                relation_type: o.req("relation_type")?,
+                custom_relation: o.opt("custom_relation")?,
+            })
+        }
     }
     /// 与分账方的关系类型
     ///
@@ -418,12 +473,11 @@ pub mod delete_ {
         }
     }
     /// The request of `POST /v3/profitsharing/receivers/delete` (删除分账接收方).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 子商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 应用ID
         ///
@@ -432,17 +486,43 @@ pub mod delete_ {
         /// 子商户应用ID
         ///
         /// Example: `wx8888888888888889`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 分账接收方类型
         ///
         /// Example: `MERCHANT_ID`
-        #[serde(rename = "type")]
         pub type_: PostRequestType,
         /// 分账接收方账号
         ///
         /// Example: `86693852`
         pub account: String,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.req("appid", &self.appid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.req("type", &self.type_)?;
+            m.req("account", &self.account)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.opt("sub_mchid")?,
+                appid: o.req("appid")?,
+                sub_appid: o.opt("sub_appid")?,
+                type_: o.req("type")?,
+                account: o.req("account")?,
+            })
+        }
     }
     /// 分账接收方类型
     ///
@@ -501,22 +581,44 @@ pub mod delete_ {
         }
     }
     /// The response of `POST /v3/profitsharing/receivers/delete` (删除分账接收方).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 子商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 分账接收方类型
         ///
         /// Example: `MERCHANT_ID`
-        #[serde(rename = "type")]
         pub type_: PostResponseType,
         /// 分账接收方账号
         ///
         /// Example: `1900000109`
         pub account: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.req("type", &self.type_)?;
+            m.req("account", &self.account)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.opt("sub_mchid")?,
+                type_: o.req("type")?,
+                account: o.req("account")?,
+            })
+        }
     }
     /// 分账接收方类型
     ///

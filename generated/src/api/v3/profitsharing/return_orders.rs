@@ -23,20 +23,17 @@ impl<'a> ReturnOrders<'a> {
     }
 }
 /// The request of `POST /v3/profitsharing/return-orders` (请求分账回退).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 子商户号
     ///
     /// Example: `1900000109`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_mchid: Option<String>,
     /// 微信分账单号
     ///
     /// Example: `3008450740201411110007820472`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order_id: Option<String>,
     /// 商户分账单号
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_order_no: Option<String>,
     /// 商户回退单号
     ///
@@ -55,13 +52,44 @@ pub struct PostRequest {
     /// Example: `用户退款`
     pub description: String,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("sub_mchid", &self.sub_mchid)?;
+        m.opt("order_id", &self.order_id)?;
+        m.opt("out_order_no", &self.out_order_no)?;
+        m.req("out_return_no", &self.out_return_no)?;
+        m.req("return_mchid", &self.return_mchid)?;
+        m.req("amount", &self.amount)?;
+        m.req("description", &self.description)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            sub_mchid: o.opt("sub_mchid")?,
+            order_id: o.opt("order_id")?,
+            out_order_no: o.opt("out_order_no")?,
+            out_return_no: o.req("out_return_no")?,
+            return_mchid: o.req("return_mchid")?,
+            amount: o.req("amount")?,
+            description: o.req("description")?,
+        })
+    }
+}
 /// The response of `POST /v3/profitsharing/return-orders` (请求分账回退).
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
     /// 子商户号
     ///
     /// Example: `1900000109`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_mchid: Option<String>,
     /// 微信分账单号
     ///
@@ -98,7 +126,6 @@ pub struct PostResponse {
     /// 失败原因
     ///
     /// Example: `TIME_OUT_CLOSED`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub fail_reason: Option<PostResponseFailReason>,
     /// 创建时间
     ///
@@ -108,6 +135,48 @@ pub struct PostResponse {
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
     pub finish_time: String,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("sub_mchid", &self.sub_mchid)?;
+        m.req("order_id", &self.order_id)?;
+        m.req("out_order_no", &self.out_order_no)?;
+        m.req("out_return_no", &self.out_return_no)?;
+        m.req("return_id", &self.return_id)?;
+        m.req("return_mchid", &self.return_mchid)?;
+        m.req("amount", &self.amount)?;
+        m.req("description", &self.description)?;
+        m.req("result", &self.result)?;
+        m.opt("fail_reason", &self.fail_reason)?;
+        m.req("create_time", &self.create_time)?;
+        m.req("finish_time", &self.finish_time)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            sub_mchid: o.opt("sub_mchid")?,
+            order_id: o.req("order_id")?,
+            out_order_no: o.req("out_order_no")?,
+            out_return_no: o.req("out_return_no")?,
+            return_id: o.req("return_id")?,
+            return_mchid: o.req("return_mchid")?,
+            amount: o.req("amount")?,
+            description: o.req("description")?,
+            result: o.req("result")?,
+            fail_reason: o.opt("fail_reason")?,
+            create_time: o.req("create_time")?,
+            finish_time: o.req("finish_time")?,
+        })
+    }
 }
 /// 失败原因
 ///
@@ -251,26 +320,43 @@ pub mod by_out_return_no {
         }
     }
     /// The request of `GET /v3/profitsharing/return-orders/{out_return_no}` (查询分账回退结果).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 子商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1900000109`
-        #[serde(skip_serializing)]
         pub sub_mchid: Option<String>,
         /// 商户分账单号
         ///
         /// Query parameter `out_order_no`. Example: `P20190806125346`
-        #[serde(skip_serializing)]
         pub out_order_no: String,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.opt("sub_mchid")?,
+                out_order_no: o.req("out_order_no")?,
+            })
+        }
+    }
     /// The response of `GET /v3/profitsharing/return-orders/{out_return_no}` (查询分账回退结果).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 子商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 微信分账单号
         ///
@@ -307,7 +393,6 @@ pub mod by_out_return_no {
         /// 失败原因
         ///
         /// Example: `TIME_OUT_CLOSED`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fail_reason: Option<GetResponseFailReason>,
         /// 创建时间
         ///
@@ -317,6 +402,48 @@ pub mod by_out_return_no {
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub finish_time: String,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.req("order_id", &self.order_id)?;
+            m.req("out_order_no", &self.out_order_no)?;
+            m.req("out_return_no", &self.out_return_no)?;
+            m.req("return_id", &self.return_id)?;
+            m.req("return_mchid", &self.return_mchid)?;
+            m.req("amount", &self.amount)?;
+            m.req("description", &self.description)?;
+            m.req("result", &self.result)?;
+            m.opt("fail_reason", &self.fail_reason)?;
+            m.req("create_time", &self.create_time)?;
+            m.req("finish_time", &self.finish_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.opt("sub_mchid")?,
+                order_id: o.req("order_id")?,
+                out_order_no: o.req("out_order_no")?,
+                out_return_no: o.req("out_return_no")?,
+                return_id: o.req("return_id")?,
+                return_mchid: o.req("return_mchid")?,
+                amount: o.req("amount")?,
+                description: o.req("description")?,
+                result: o.req("result")?,
+                fail_reason: o.opt("fail_reason")?,
+                create_time: o.req("create_time")?,
+                finish_time: o.req("finish_time")?,
+            })
+        }
     }
     /// 失败原因
     ///

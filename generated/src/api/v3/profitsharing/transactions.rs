@@ -36,14 +36,7 @@ pub mod by_transaction_id {
             }
         }
         /// The response of `GET /v3/profitsharing/transactions/{transaction_id}/amounts` (查询剩余待分金额).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 微信订单号
             ///
@@ -53,6 +46,28 @@ pub mod by_transaction_id {
             ///
             /// Example: `1000`
             pub unsplit_amount: i64,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.req("unsplit_amount", &self.unsplit_amount)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    transaction_id: o.req("transaction_id")?,
+                    unsplit_amount: o.req("unsplit_amount")?,
+                })
+            }
         }
     }
 }

@@ -20,7 +20,7 @@ impl<'a> Transactions<'a> {
     }
 }
 /// The request of `POST /v3/qrcode/transactions` (扣费受理).
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 商户在微信申请公众号或移动应用成功后分配的账号ID
     ///
@@ -29,22 +29,18 @@ pub struct PostRequest {
     /// 子公众账号ID，服务商模式下选传，用于扣费信息的商户信息展示。
     ///
     /// Example: `wxcbda96de0b165486`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_appid: Option<String>,
     /// 微信支付分配的子商户号
     ///
     /// Example: `1900000109`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_mchid: Option<String>,
     /// 商户自定义字段，用于交易账单中对扣费服务的描述。
     ///
     /// Example: `地铁扣费`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: Option<String>,
     /// 附加数据，在查询API和支付通知中原样返回
     ///
     /// Example: `深圳分店`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub attach: Option<String>,
     /// 商户系统内部订单号
     ///
@@ -55,7 +51,6 @@ pub struct PostRequest {
     /// 代金券或立减优惠功能的参数
     ///
     /// Example: `WXG`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub goods_tag: Option<String>,
     /// 签约成功后，微信返回代扣签约ID
     ///
@@ -64,74 +59,177 @@ pub struct PostRequest {
     /// 接受扣款结果异步回调通知的URL
     ///
     /// Example: `https://pay.weixin.qq.com/wxpay.html`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notify_url: Option<String>,
     /// 订单金额信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: Option<PostRequestAmount>,
     /// 公交场景信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub bus_info: Option<PostRequestBusInfo>,
     /// 地铁场景信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub metro_info: Option<PostRequestMetroInfo>,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("appid", &self.appid)?;
+        m.opt("sub_appid", &self.sub_appid)?;
+        m.opt("sub_mchid", &self.sub_mchid)?;
+        m.opt("description", &self.description)?;
+        m.opt("attach", &self.attach)?;
+        m.req("out_trade_no", &self.out_trade_no)?;
+        m.req("trade_scene", &self.trade_scene)?;
+        m.opt("goods_tag", &self.goods_tag)?;
+        m.req("contract_id", &self.contract_id)?;
+        m.opt("notify_url", &self.notify_url)?;
+        m.opt("amount", &self.amount)?;
+        m.opt("bus_info", &self.bus_info)?;
+        m.opt("metro_info", &self.metro_info)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            appid: o.req("appid")?,
+            sub_appid: o.opt("sub_appid")?,
+            sub_mchid: o.opt("sub_mchid")?,
+            description: o.opt("description")?,
+            attach: o.opt("attach")?,
+            out_trade_no: o.req("out_trade_no")?,
+            trade_scene: o.req("trade_scene")?,
+            goods_tag: o.opt("goods_tag")?,
+            contract_id: o.req("contract_id")?,
+            notify_url: o.opt("notify_url")?,
+            amount: o.opt("amount")?,
+            bus_info: o.opt("bus_info")?,
+            metro_info: o.opt("metro_info")?,
+        })
+    }
+}
 /// 订单金额信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestAmount {
     /// 订单总金额，单位为分
     ///
     /// Example: `600`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub total: Option<i64>,
     /// 符合ISO 4217标准的三位字母代码，目前只支持人民币：CNY
     ///
     /// Example: `CNY`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub currency: Option<String>,
 }
+impl ::serde::Serialize for PostRequestAmount {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("total", &self.total)?;
+        m.opt("currency", &self.currency)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            total: o.opt("total")?,
+            currency: o.opt("currency")?,
+        })
+    }
+}
 /// 公交场景信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestBusInfo {
     /// 用户乘车时间（上车）
     ///
     /// Example: `2017-08-26T10:43:39+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub start_time: Option<String>,
     /// 乘车路线
     ///
     /// Example: `1路公车`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub line_name: Option<String>,
     /// 车牌号。
     ///
     /// Example: `粤B888888`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub plate_number: Option<String>,
 }
+impl ::serde::Serialize for PostRequestBusInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("start_time", &self.start_time)?;
+        m.opt("line_name", &self.line_name)?;
+        m.opt("plate_number", &self.plate_number)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestBusInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            start_time: o.opt("start_time")?,
+            line_name: o.opt("line_name")?,
+            plate_number: o.opt("plate_number")?,
+        })
+    }
+}
 /// 地铁场景信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestMetroInfo {
     /// 用户乘车时间（上车）
     ///
     /// Example: `2017-08-26T10:43:39+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub start_time: Option<String>,
     /// 用户下车时间
     ///
     /// Example: `2017-08-26T10:43:39+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_time: Option<String>,
     /// 乘车起始站
     ///
     /// Example: `西单`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub start_station: Option<String>,
     /// 乘车终点站
     ///
     /// Example: `天安门西`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_station: Option<String>,
+}
+impl ::serde::Serialize for PostRequestMetroInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("start_time", &self.start_time)?;
+        m.opt("end_time", &self.end_time)?;
+        m.opt("start_station", &self.start_station)?;
+        m.opt("end_station", &self.end_station)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestMetroInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            start_time: o.opt("start_time")?,
+            end_time: o.opt("end_time")?,
+            start_station: o.opt("start_station")?,
+            end_station: o.opt("end_station")?,
+        })
+    }
 }
 /// 交易场景值，现在支持公交和地铁的场景值
 ///
@@ -186,150 +284,282 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestTradeScene {
     }
 }
 /// The response of `POST /v3/qrcode/transactions` (扣费受理).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 公众账号ID
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub appid: Option<String>,
     /// 子商户公众账号ID
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_appid: Option<String>,
     /// 商户号
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sp_mchid: Option<String>,
     /// 子商户号
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_mchid: Option<String>,
     /// 服务描述
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: Option<String>,
     /// 订单创建时间
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub create_time: Option<String>,
     /// 商户订单号
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_trade_no: Option<String>,
     /// 微信支付订单号
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub transaction_id: Option<String>,
     /// 交易状态
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trade_state: Option<PostResponseTradeState>,
     /// 交易状态描述
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trade_state_description: Option<String>,
     /// 支付完成时间
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub success_time: Option<String>,
     /// 付款银行
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub bank_type: Option<String>,
     /// 用户还款状态
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub user_repay_state: Option<PostResponseUserRepayState>,
     /// 还款微信支付订单号
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repay_transaction_id: Option<String>,
     /// 垫资还款时间
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repay_time: Option<String>,
     /// 附加数据
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub attach: Option<String>,
     /// 代扣签约ID
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub contract_id: Option<String>,
     /// 交易场景
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trade_scene: Option<PostResponseTradeScene>,
     /// 公交场景信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub bus_info: Option<PostResponseBusInfo>,
     /// 地铁场景信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub metro_info: Option<PostResponseMetroInfo>,
     /// 订单金额信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: Option<PostResponseAmount>,
     /// `promotion_detail`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
 }
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("appid", &self.appid)?;
+        m.opt("sub_appid", &self.sub_appid)?;
+        m.opt("sp_mchid", &self.sp_mchid)?;
+        m.opt("sub_mchid", &self.sub_mchid)?;
+        m.opt("description", &self.description)?;
+        m.opt("create_time", &self.create_time)?;
+        m.opt("out_trade_no", &self.out_trade_no)?;
+        m.opt("transaction_id", &self.transaction_id)?;
+        m.opt("trade_state", &self.trade_state)?;
+        m.opt("trade_state_description", &self.trade_state_description)?;
+        m.opt("success_time", &self.success_time)?;
+        m.opt("bank_type", &self.bank_type)?;
+        m.opt("user_repay_state", &self.user_repay_state)?;
+        m.opt("repay_transaction_id", &self.repay_transaction_id)?;
+        m.opt("repay_time", &self.repay_time)?;
+        m.opt("attach", &self.attach)?;
+        m.opt("contract_id", &self.contract_id)?;
+        m.opt("trade_scene", &self.trade_scene)?;
+        m.opt("bus_info", &self.bus_info)?;
+        m.opt("metro_info", &self.metro_info)?;
+        m.opt("amount", &self.amount)?;
+        m.opt("promotion_detail", &self.promotion_detail)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            appid: o.opt("appid")?,
+            sub_appid: o.opt("sub_appid")?,
+            sp_mchid: o.opt("sp_mchid")?,
+            sub_mchid: o.opt("sub_mchid")?,
+            description: o.opt("description")?,
+            create_time: o.opt("create_time")?,
+            out_trade_no: o.opt("out_trade_no")?,
+            transaction_id: o.opt("transaction_id")?,
+            trade_state: o.opt("trade_state")?,
+            trade_state_description: o.opt("trade_state_description")?,
+            success_time: o.opt("success_time")?,
+            bank_type: o.opt("bank_type")?,
+            user_repay_state: o.opt("user_repay_state")?,
+            repay_transaction_id: o.opt("repay_transaction_id")?,
+            repay_time: o.opt("repay_time")?,
+            attach: o.opt("attach")?,
+            contract_id: o.opt("contract_id")?,
+            trade_scene: o.opt("trade_scene")?,
+            bus_info: o.opt("bus_info")?,
+            metro_info: o.opt("metro_info")?,
+            amount: o.opt("amount")?,
+            promotion_detail: o.opt("promotion_detail")?,
+        })
+    }
+}
 /// 订单金额信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseAmount {
     /// 订单金额
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub total: Option<i64>,
     /// 用户实际支付金额
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub payer_total: Option<i64>,
     /// 货币类型
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub currency: Option<String>,
+}
+impl ::serde::Serialize for PostResponseAmount {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("total", &self.total)?;
+        m.opt("payer_total", &self.payer_total)?;
+        m.opt("currency", &self.currency)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            total: o.opt("total")?,
+            payer_total: o.opt("payer_total")?,
+            currency: o.opt("currency")?,
+        })
+    }
 }
 /// 公交场景信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseBusInfo {
     /// 用户乘车时间（上车）
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub start_time: Option<String>,
     /// 乘车路线
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub line_name: Option<String>,
     /// 车牌号。
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub plate_number: Option<String>,
 }
+impl ::serde::Serialize for PostResponseBusInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("start_time", &self.start_time)?;
+        m.opt("line_name", &self.line_name)?;
+        m.opt("plate_number", &self.plate_number)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponseBusInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            start_time: o.opt("start_time")?,
+            line_name: o.opt("line_name")?,
+            plate_number: o.opt("plate_number")?,
+        })
+    }
+}
 /// 地铁场景信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseMetroInfo {
     /// 用户乘车时间（上车）
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub start_time: Option<String>,
     /// 用户下车时间
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_time: Option<String>,
     /// 乘车起始站
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub start_station: Option<String>,
     /// 乘车终点站
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_station: Option<String>,
 }
+impl ::serde::Serialize for PostResponseMetroInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("start_time", &self.start_time)?;
+        m.opt("end_time", &self.end_time)?;
+        m.opt("start_station", &self.start_station)?;
+        m.opt("end_station", &self.end_station)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponseMetroInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            start_time: o.opt("start_time")?,
+            end_time: o.opt("end_time")?,
+            start_station: o.opt("start_station")?,
+            end_station: o.opt("end_station")?,
+        })
+    }
+}
 /// 优惠信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponsePromotionDetail {
     /// 券ID
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub coupon_id: Option<String>,
     /// 优惠名称
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: Option<String>,
     /// 优惠范围
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub scope: Option<PostResponsePromotionDetailScope>,
     /// 优惠类型
-    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: Option<PostResponsePromotionDetailType>,
     /// 活动ID
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub stock_id: Option<String>,
     /// 优惠券面额
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: Option<i64>,
     /// 微信出资
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub wechatpay_contribute: Option<i64>,
     /// 商户出资
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub merchant_contribute: Option<i64>,
     /// 其他出资
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub other_contribute: Option<i64>,
     /// 优惠币种
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub currency: Option<String>,
+}
+impl ::serde::Serialize for PostResponsePromotionDetail {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("coupon_id", &self.coupon_id)?;
+        m.opt("name", &self.name)?;
+        m.opt("scope", &self.scope)?;
+        m.opt("type", &self.type_)?;
+        m.opt("stock_id", &self.stock_id)?;
+        m.opt("amount", &self.amount)?;
+        m.opt("wechatpay_contribute", &self.wechatpay_contribute)?;
+        m.opt("merchant_contribute", &self.merchant_contribute)?;
+        m.opt("other_contribute", &self.other_contribute)?;
+        m.opt("currency", &self.currency)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetail {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            coupon_id: o.opt("coupon_id")?,
+            name: o.opt("name")?,
+            scope: o.opt("scope")?,
+            type_: o.opt("type")?,
+            stock_id: o.opt("stock_id")?,
+            amount: o.opt("amount")?,
+            wechatpay_contribute: o.opt("wechatpay_contribute")?,
+            merchant_contribute: o.opt("merchant_contribute")?,
+            other_contribute: o.opt("other_contribute")?,
+            currency: o.opt("currency")?,
+        })
+    }
 }
 /// 优惠范围
 ///
@@ -637,204 +867,309 @@ pub mod out_trade_no {
             }
         }
         /// The request of `GET /v3/qrcode/transactions/out-trade-no/{out_trade_no}` (查询订单).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 微信支付分配的子商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: Option<String>,
+        }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.opt("sub_mchid")?,
+                })
+            }
         }
         /// The response of `GET /v3/qrcode/transactions/out-trade-no/{out_trade_no}` (查询订单).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 公众账号ID
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub appid: Option<String>,
             /// 子商户公众账号ID
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 商户号
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_mchid: Option<String>,
             /// 子商户号
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 服务描述
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: Option<String>,
             /// 订单创建时间
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub create_time: Option<String>,
             /// 商户订单号
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub out_trade_no: Option<String>,
             /// 微信支付订单号
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transaction_id: Option<String>,
             /// 交易状态
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub trade_state: Option<GetResponseTradeState>,
             /// 交易状态描述
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub trade_state_description: Option<String>,
             /// 支付完成时间
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_time: Option<String>,
             /// 付款银行
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_type: Option<String>,
             /// 用户还款状态
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_repay_state: Option<GetResponseUserRepayState>,
             /// 还款微信支付订单号
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub repay_transaction_id: Option<String>,
             /// 垫资还款时间
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub repay_time: Option<String>,
             /// 附加数据
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 代扣签约ID
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub contract_id: Option<String>,
             /// 交易场景
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub trade_scene: Option<GetResponseTradeScene>,
             /// 公交场景信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bus_info: Option<GetResponseBusInfo>,
             /// 地铁场景信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub metro_info: Option<GetResponseMetroInfo>,
             /// 订单金额信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<GetResponseAmount>,
             /// `promotion_detail`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("appid", &self.appid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.opt("sp_mchid", &self.sp_mchid)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.opt("description", &self.description)?;
+                m.opt("create_time", &self.create_time)?;
+                m.opt("out_trade_no", &self.out_trade_no)?;
+                m.opt("transaction_id", &self.transaction_id)?;
+                m.opt("trade_state", &self.trade_state)?;
+                m.opt("trade_state_description", &self.trade_state_description)?;
+                m.opt("success_time", &self.success_time)?;
+                m.opt("bank_type", &self.bank_type)?;
+                m.opt("user_repay_state", &self.user_repay_state)?;
+                m.opt("repay_transaction_id", &self.repay_transaction_id)?;
+                m.opt("repay_time", &self.repay_time)?;
+                m.opt("attach", &self.attach)?;
+                m.opt("contract_id", &self.contract_id)?;
+                m.opt("trade_scene", &self.trade_scene)?;
+                m.opt("bus_info", &self.bus_info)?;
+                m.opt("metro_info", &self.metro_info)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("promotion_detail", &self.promotion_detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.opt("appid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    sp_mchid: o.opt("sp_mchid")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    description: o.opt("description")?,
+                    create_time: o.opt("create_time")?,
+                    out_trade_no: o.opt("out_trade_no")?,
+                    transaction_id: o.opt("transaction_id")?,
+                    trade_state: o.opt("trade_state")?,
+                    trade_state_description: o.opt("trade_state_description")?,
+                    success_time: o.opt("success_time")?,
+                    bank_type: o.opt("bank_type")?,
+                    user_repay_state: o.opt("user_repay_state")?,
+                    repay_transaction_id: o.opt("repay_transaction_id")?,
+                    repay_time: o.opt("repay_time")?,
+                    attach: o.opt("attach")?,
+                    contract_id: o.opt("contract_id")?,
+                    trade_scene: o.opt("trade_scene")?,
+                    bus_info: o.opt("bus_info")?,
+                    metro_info: o.opt("metro_info")?,
+                    amount: o.opt("amount")?,
+                    promotion_detail: o.opt("promotion_detail")?,
+                })
+            }
+        }
         /// 订单金额信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
             /// 订单金额
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub total: Option<i64>,
             /// 用户实际支付金额
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payer_total: Option<i64>,
             /// 货币类型
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponseAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("total", &self.total)?;
+                m.opt("payer_total", &self.payer_total)?;
+                m.opt("currency", &self.currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total: o.opt("total")?,
+                    payer_total: o.opt("payer_total")?,
+                    currency: o.opt("currency")?,
+                })
+            }
         }
         /// 公交场景信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseBusInfo {
             /// 用户乘车时间（上车）
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_time: Option<String>,
             /// 乘车路线
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub line_name: Option<String>,
             /// 车牌号。
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub plate_number: Option<String>,
         }
+        impl ::serde::Serialize for GetResponseBusInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("start_time", &self.start_time)?;
+                m.opt("line_name", &self.line_name)?;
+                m.opt("plate_number", &self.plate_number)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseBusInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    start_time: o.opt("start_time")?,
+                    line_name: o.opt("line_name")?,
+                    plate_number: o.opt("plate_number")?,
+                })
+            }
+        }
         /// 地铁场景信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseMetroInfo {
             /// 用户乘车时间（上车）
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_time: Option<String>,
             /// 用户下车时间
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_time: Option<String>,
             /// 乘车起始站
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub start_station: Option<String>,
             /// 乘车终点站
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub end_station: Option<String>,
         }
+        impl ::serde::Serialize for GetResponseMetroInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("start_time", &self.start_time)?;
+                m.opt("end_time", &self.end_time)?;
+                m.opt("start_station", &self.start_station)?;
+                m.opt("end_station", &self.end_station)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseMetroInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    start_time: o.opt("start_time")?,
+                    end_time: o.opt("end_time")?,
+                    start_station: o.opt("start_station")?,
+                    end_station: o.opt("end_station")?,
+                })
+            }
+        }
         /// 优惠信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePromotionDetail {
             /// 券ID
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub coupon_id: Option<String>,
             /// 优惠名称
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 优惠范围
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub scope: Option<GetResponsePromotionDetailScope>,
             /// 优惠类型
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<GetResponsePromotionDetailType>,
             /// 活动ID
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub stock_id: Option<String>,
             /// 优惠券面额
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<i64>,
             /// 微信出资
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub wechatpay_contribute: Option<i64>,
             /// 商户出资
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub merchant_contribute: Option<i64>,
             /// 其他出资
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub other_contribute: Option<i64>,
             /// 优惠币种
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponsePromotionDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("coupon_id", &self.coupon_id)?;
+                m.opt("name", &self.name)?;
+                m.opt("scope", &self.scope)?;
+                m.opt("type", &self.type_)?;
+                m.opt("stock_id", &self.stock_id)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("wechatpay_contribute", &self.wechatpay_contribute)?;
+                m.opt("merchant_contribute", &self.merchant_contribute)?;
+                m.opt("other_contribute", &self.other_contribute)?;
+                m.opt("currency", &self.currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    coupon_id: o.opt("coupon_id")?,
+                    name: o.opt("name")?,
+                    scope: o.opt("scope")?,
+                    type_: o.opt("type")?,
+                    stock_id: o.opt("stock_id")?,
+                    amount: o.opt("amount")?,
+                    wechatpay_contribute: o.opt("wechatpay_contribute")?,
+                    merchant_contribute: o.opt("merchant_contribute")?,
+                    other_contribute: o.opt("other_contribute")?,
+                    currency: o.opt("currency")?,
+                })
+            }
         }
         /// 优惠范围
         ///

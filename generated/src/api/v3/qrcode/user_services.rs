@@ -41,52 +41,77 @@ pub mod contract_id {
             }
         }
         /// The request of `GET /v3/qrcode/user-services/contract-id/{contract_id}` (查询用户服务可用信息).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 商户在微信申请公众号或移动应用成功后分配的账号ID
             ///
             /// Query parameter `appid`. Example: `wxcbda96de0b165486`
-            #[serde(skip_serializing)]
             pub appid: Option<String>,
             /// 子公众账号ID
             ///
             /// Query parameter `sub_appid`. Example: `wxcbda96de0b165486`
-            #[serde(skip_serializing)]
             pub sub_appid: Option<String>,
             /// 微信支付分配的子商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: Option<String>,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.opt("appid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                })
+            }
+        }
         /// The response of `GET /v3/qrcode/user-services/contract-id/{contract_id}` (查询用户服务可用信息).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 签约成功后，微信返回代扣签约ID
             ///
             /// Example: `Wx15463511252015071056489715`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub contract_id: Option<String>,
             /// `user_service_state`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_service_state: Option<GetResponseUserServiceState>,
             /// 原因
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub block_reason: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("contract_id", &self.contract_id)?;
+                m.opt("user_service_state", &self.user_service_state)?;
+                m.opt("block_reason", &self.block_reason)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    contract_id: o.opt("contract_id")?,
+                    user_service_state: o.opt("user_service_state")?,
+                    block_reason: o.opt("block_reason")?,
+                })
+            }
         }
         /// GetResponseUserServiceState
         ///

@@ -20,7 +20,7 @@ impl<'a> Applications<'a> {
     }
 }
 /// The request of `POST /v3/rate-activity/applications` (报名费率优惠活动API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 从业机构号
     ///
@@ -37,11 +37,38 @@ pub struct PostRequest {
     /// 活动报名信息
     pub activity_detail: PostRequestActivityDetail,
     /// 补充信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub additional_information: Option<PostRequestAdditionalInformation>,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("acquiring_bank_id", &self.acquiring_bank_id)?;
+        m.req("channel_id", &self.channel_id)?;
+        m.req("sub_mchid", &self.sub_mchid)?;
+        m.req("activity_detail", &self.activity_detail)?;
+        m.opt("additional_information", &self.additional_information)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            acquiring_bank_id: o.req("acquiring_bank_id")?,
+            channel_id: o.req("channel_id")?,
+            sub_mchid: o.req("sub_mchid")?,
+            activity_detail: o.req("activity_detail")?,
+            additional_information: o.opt("additional_information")?,
+        })
+    }
+}
 /// 活动报名信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestActivityDetail {
     /// 活动ID
     ///
@@ -50,45 +77,128 @@ pub struct PostRequestActivityDetail {
     /// 活动费率
     ///
     /// Example: `0.6`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub activity_rate: Option<String>,
     /// 活动报名材料
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub activity_apply_information: Option<
         Vec<PostRequestActivityDetailActivityApplyInformation>,
     >,
 }
+impl ::serde::Serialize for PostRequestActivityDetail {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("activity_id", &self.activity_id)?;
+        m.opt("activity_rate", &self.activity_rate)?;
+        m.opt("activity_apply_information", &self.activity_apply_information)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestActivityDetail {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            activity_id: o.req("activity_id")?,
+            activity_rate: o.opt("activity_rate")?,
+            activity_apply_information: o.opt("activity_apply_information")?,
+        })
+    }
+}
 /// PostRequestActivityDetailActivityApplyInformation
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestActivityDetailActivityApplyInformation {
     /// 材料ID
     ///
     /// Example: `SCHOOL_QUALIFICATION_PROVEMENT`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub apply_material_id: Option<String>,
     /// `apply_material_information`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub apply_material_information: Option<Vec<String>>,
 }
+impl ::serde::Serialize for PostRequestActivityDetailActivityApplyInformation {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("apply_material_id", &self.apply_material_id)?;
+        m.opt("apply_material_information", &self.apply_material_information)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de>
+for PostRequestActivityDetailActivityApplyInformation {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            apply_material_id: o.opt("apply_material_id")?,
+            apply_material_information: o.opt("apply_material_information")?,
+        })
+    }
+}
 /// 补充信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestAdditionalInformation {
     /// 补充说明
     ///
     /// Example: `特殊情况，说明原因`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub additional_message: Option<String>,
     /// `additional_material`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub additional_material: Option<Vec<String>>,
 }
+impl ::serde::Serialize for PostRequestAdditionalInformation {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("additional_message", &self.additional_message)?;
+        m.opt("additional_material", &self.additional_material)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestAdditionalInformation {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            additional_message: o.opt("additional_message")?,
+            additional_material: o.opt("additional_material")?,
+        })
+    }
+}
 /// The response of `POST /v3/rate-activity/applications` (报名费率优惠活动API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 申请单编号
     ///
     /// Example: `20000000011111`
     pub application_id: String,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("application_id", &self.application_id)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            application_id: o.req("application_id")?,
+        })
+    }
 }
 /// `/v3/rate-activity/applications/id`
 pub mod id {
@@ -132,14 +242,7 @@ pub mod id {
             }
         }
         /// The response of `GET /v3/rate-activity/applications/id/{application_id}` (根据申请单ID查询申请单结果API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 申请单状态
             ///
@@ -152,111 +255,206 @@ pub mod id {
             /// 驳回参数
             ///
             /// Example: `merchant_name`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub reject_parameter: Option<String>,
             /// 驳回原因
             ///
             /// Example: `公司名称与工商局登记不一致`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub reject_reason: Option<String>,
             /// 活动审核通过时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub pass_time: Option<String>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("application_state", &self.application_state)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.opt("reject_parameter", &self.reject_parameter)?;
+                m.opt("reject_reason", &self.reject_reason)?;
+                m.opt("pass_time", &self.pass_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    application_state: o.req("application_state")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    reject_parameter: o.opt("reject_parameter")?,
+                    reject_reason: o.opt("reject_reason")?,
+                    pass_time: o.opt("pass_time")?,
+                })
+            }
+        }
         /// The request of `PATCH /v3/rate-activity/applications/id/{application_id}` (修改单据信息API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequest {
             /// 活动报名修改信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub activity_detail_modification: Option<
                 PatchRequestActivityDetailModification,
             >,
             /// 补充信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub additional_information: Option<PatchRequestAdditionalInformation>,
         }
+        impl ::serde::Serialize for PatchRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt(
+                    "activity_detail_modification",
+                    &self.activity_detail_modification,
+                )?;
+                m.opt("additional_information", &self.additional_information)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PatchRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    activity_detail_modification: o.opt("activity_detail_modification")?,
+                    additional_information: o.opt("additional_information")?,
+                })
+            }
+        }
         /// 活动报名修改信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestActivityDetailModification {
             /// 活动费率
             ///
             /// Example: `0.6`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub activity_rate: Option<String>,
             /// 活动报名材料
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub activity_apply_information: Option<
                 Vec<PatchRequestActivityDetailModificationActivityApplyInformation>,
             >,
         }
+        impl ::serde::Serialize for PatchRequestActivityDetailModification {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("activity_rate", &self.activity_rate)?;
+                m.opt("activity_apply_information", &self.activity_apply_information)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PatchRequestActivityDetailModification {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    activity_rate: o.opt("activity_rate")?,
+                    activity_apply_information: o.opt("activity_apply_information")?,
+                })
+            }
+        }
         /// PatchRequestActivityDetailModificationActivityApplyInformation
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestActivityDetailModificationActivityApplyInformation {
             /// 材料ID
             ///
             /// Example: `SCHOOL_QUALIFICATION_PROOF`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub apply_material_id: Option<String>,
             /// `apply_material_information`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub apply_material_information: Option<Vec<String>>,
         }
+        impl ::serde::Serialize
+        for PatchRequestActivityDetailModificationActivityApplyInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("apply_material_id", &self.apply_material_id)?;
+                m.opt("apply_material_information", &self.apply_material_information)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de>
+        for PatchRequestActivityDetailModificationActivityApplyInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    apply_material_id: o.opt("apply_material_id")?,
+                    apply_material_information: o.opt("apply_material_information")?,
+                })
+            }
+        }
         /// 补充信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestAdditionalInformation {
             /// 补充说明
             ///
             /// Example: `特殊情况，说明原因`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub additional_message: Option<String>,
             /// `additional_material`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub additional_material: Option<Vec<String>>,
         }
+        impl ::serde::Serialize for PatchRequestAdditionalInformation {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("additional_message", &self.additional_message)?;
+                m.opt("additional_material", &self.additional_material)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PatchRequestAdditionalInformation {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    additional_message: o.opt("additional_message")?,
+                    additional_material: o.opt("additional_material")?,
+                })
+            }
+        }
         /// The response of `PATCH /v3/rate-activity/applications/id/{application_id}` (修改单据信息API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchResponse {
             /// 申请单编号
             ///
             /// Example: `20000000011111`
             pub application_id: String,
+        }
+        impl ::serde::Serialize for PatchResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("application_id", &self.application_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PatchResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    application_id: o.req("application_id")?,
+                })
+            }
         }
     }
 }

@@ -23,7 +23,7 @@ impl<'a> Verify<'a> {
     }
 }
 /// The request of `GET /v3/realname/verify` (实名信息校验).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetRequest {
     /// 下单用户账户的证件类型
     ///
@@ -42,31 +42,49 @@ pub struct GetRequest {
     /// - `17`
     ///
     /// - `19`
-    #[serde(skip_serializing)]
     pub credential_type: i64,
     /// 加密后的下单用户证件号
     ///
     /// Query parameter `encrypted_credential_id`. Example: `InhziTSUwVqxfKp9M5nGCSjF395VL`
-    #[serde(skip_serializing)]
     pub encrypted_credential_id: String,
     /// 加密后的下单用户姓名
     ///
     /// Query parameter `encrypted_name`. Example: `InhziTSUwVqxfKp9M5nGCSjF395VL`
-    #[serde(skip_serializing)]
     pub encrypted_name: String,
     /// 微信支付交易单号
     ///
     /// Query parameter `wxp_trade_no`. Example: `442100010320250122523549415021`
-    #[serde(skip_serializing)]
     pub wxp_trade_no: String,
     /// 微信支付公钥ID/平台证书序列号
     ///
     /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    #[serde(rename = "Wechatpay-Serial", skip_serializing)]
     pub wechatpay_serial: String,
 }
+impl ::serde::Serialize for GetRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            credential_type: o.req("credential_type")?,
+            encrypted_credential_id: o.req("encrypted_credential_id")?,
+            encrypted_name: o.req("encrypted_name")?,
+            wxp_trade_no: o.req("wxp_trade_no")?,
+            wechatpay_serial: o.req("Wechatpay-Serial")?,
+        })
+    }
+}
 /// The response of `GET /v3/realname/verify` (实名信息校验).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// 实名比对结果
     ///
@@ -79,6 +97,27 @@ pub struct GetResponse {
     /// 错误信息
     ///
     /// Example: `realname verify succ`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub err_message: Option<String>,
+}
+impl ::serde::Serialize for GetResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("verify_result", &self.verify_result)?;
+        m.opt("err_message", &self.err_message)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            verify_result: o.req("verify_result")?,
+            err_message: o.opt("err_message")?,
+        })
+    }
 }

@@ -30,7 +30,7 @@ pub mod apply {
         }
     }
     /// The request of `POST /v3/recharge/bank-transfer-recharges/apply` (申请银行转账充值).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 商户充值单号
         ///
@@ -46,6 +46,32 @@ pub mod apply {
         pub account_type: PostRequestAccountType,
         /// 充值金额
         pub recharge_amount: PostRequestRechargeAmount,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_recharge_no", &self.out_recharge_no)?;
+            m.req("recharge_scene", &self.recharge_scene)?;
+            m.req("account_type", &self.account_type)?;
+            m.req("recharge_amount", &self.recharge_amount)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_recharge_no: o.req("out_recharge_no")?,
+                recharge_scene: o.req("recharge_scene")?,
+                account_type: o.req("account_type")?,
+                recharge_amount: o.req("recharge_amount")?,
+            })
+        }
     }
     /// 充值入账账户
     ///
@@ -104,18 +130,38 @@ pub mod apply {
         }
     }
     /// 充值金额
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestRechargeAmount {
         /// 总金额
         ///
         /// Example: `500000`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: Option<f64>,
         /// 货币类型
         ///
         /// Example: `CNY`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub currency: Option<String>,
+    }
+    impl ::serde::Serialize for PostRequestRechargeAmount {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("amount", &self.amount)?;
+            m.opt("currency", &self.currency)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestRechargeAmount {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                amount: o.opt("amount")?,
+                currency: o.opt("currency")?,
+            })
+        }
     }
     /// 充值场景
     ///
@@ -166,7 +212,7 @@ pub mod apply {
         }
     }
     /// The response of `POST /v3/recharge/bank-transfer-recharges/apply` (申请银行转账充值).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 微信支付充值单号
         ///
@@ -179,34 +225,81 @@ pub mod apply {
         /// 银行账户
         pub transfer_in_account: PostResponseTransferInAccount,
     }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("recharge_id", &self.recharge_id)?;
+            m.req("out_recharge_no", &self.out_recharge_no)?;
+            m.req("transfer_in_account", &self.transfer_in_account)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                recharge_id: o.req("recharge_id")?,
+                out_recharge_no: o.req("out_recharge_no")?,
+                transfer_in_account: o.req("transfer_in_account")?,
+            })
+        }
+    }
     /// 银行账户
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseTransferInAccount {
         /// 开户银行名称
         ///
         /// Example: `财付通-备付金账户`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_name: Option<String>,
         /// 开户银行省市编码
         ///
         /// Example: `440300`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_address_code: Option<String>,
         /// 开户银行行号
         ///
         /// Example: `991584000049`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_code: Option<String>,
         /// 银行账户名称
         ///
         /// Example: `某某某有限公司`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_account_name: Option<String>,
         /// 银行账号
         ///
         /// Example: `686000172489957748585801`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_account_no: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponseTransferInAccount {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("bank_name", &self.bank_name)?;
+            m.opt("bank_address_code", &self.bank_address_code)?;
+            m.opt("bank_code", &self.bank_code)?;
+            m.opt("bank_account_name", &self.bank_account_name)?;
+            m.opt("bank_account_no", &self.bank_account_no)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseTransferInAccount {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                bank_name: o.opt("bank_name")?,
+                bank_address_code: o.opt("bank_address_code")?,
+                bank_code: o.opt("bank_code")?,
+                bank_account_name: o.opt("bank_account_name")?,
+                bank_account_no: o.opt("bank_account_no")?,
+            })
+        }
     }
 }
 /// `/v3/recharge/bank-transfer-recharges/out-recharge-no`
@@ -237,7 +330,7 @@ pub mod out_recharge_no {
             }
         }
         /// The response of `GET /v3/recharge/bank-transfer-recharges/out-recharge-no/{out_recharge_no}` (查询银行转账充值结果).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 充值商户号
             ///
@@ -266,28 +359,65 @@ pub mod out_recharge_no {
             /// 充值状态描述
             ///
             /// Example: `超过时间限制，系统自动关闭充值单`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub recharge_state_desc: Option<String>,
             /// 充值金额
             pub recharge_amount: GetResponseRechargeAmount,
             /// 转账充值的付款信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_transfer_info: Option<GetResponseBankTransferInfo>,
             /// 受理充值时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub accept_time: Option<String>,
             /// 充值成功时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_time: Option<String>,
             /// 关闭充值时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub close_time: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("recharge_id", &self.recharge_id)?;
+                m.req("out_recharge_no", &self.out_recharge_no)?;
+                m.req("account_type", &self.account_type)?;
+                m.req("recharge_state", &self.recharge_state)?;
+                m.req("recharge_scene", &self.recharge_scene)?;
+                m.opt("recharge_state_desc", &self.recharge_state_desc)?;
+                m.req("recharge_amount", &self.recharge_amount)?;
+                m.opt("bank_transfer_info", &self.bank_transfer_info)?;
+                m.opt("accept_time", &self.accept_time)?;
+                m.opt("success_time", &self.success_time)?;
+                m.opt("close_time", &self.close_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mchid: o.req("mchid")?,
+                    recharge_id: o.req("recharge_id")?,
+                    out_recharge_no: o.req("out_recharge_no")?,
+                    account_type: o.req("account_type")?,
+                    recharge_state: o.req("recharge_state")?,
+                    recharge_scene: o.req("recharge_scene")?,
+                    recharge_state_desc: o.opt("recharge_state_desc")?,
+                    recharge_amount: o.req("recharge_amount")?,
+                    bank_transfer_info: o.opt("bank_transfer_info")?,
+                    accept_time: o.opt("accept_time")?,
+                    success_time: o.opt("success_time")?,
+                    close_time: o.opt("close_time")?,
+                })
+            }
         }
         /// 充值入账账户
         ///
@@ -348,61 +478,90 @@ pub mod out_recharge_no {
             }
         }
         /// 转账充值的付款信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseBankTransferInfo {
             /// 转账充值附言
             ///
             /// Example: `转账充值附言`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub memo: Option<String>,
             /// 银行转账退回时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub return_time: Option<String>,
             /// 银行转账退回原因
             ///
             /// Example: `银行转账充值金额与申请充值金额不一致`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub return_reason: Option<String>,
             /// 开户银行名称
             ///
             /// Example: `中国银行`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_name: Option<String>,
             /// 银行卡号后四位
             ///
             /// Example: `0722`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_card_tail: Option<String>,
         }
+        impl ::serde::Serialize for GetResponseBankTransferInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("memo", &self.memo)?;
+                m.opt("return_time", &self.return_time)?;
+                m.opt("return_reason", &self.return_reason)?;
+                m.opt("bank_name", &self.bank_name)?;
+                m.opt("bank_card_tail", &self.bank_card_tail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseBankTransferInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    memo: o.opt("memo")?,
+                    return_time: o.opt("return_time")?,
+                    return_reason: o.opt("return_reason")?,
+                    bank_name: o.opt("bank_name")?,
+                    bank_card_tail: o.opt("bank_card_tail")?,
+                })
+            }
+        }
         /// 充值金额
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseRechargeAmount {
             /// 总金额
             ///
             /// Example: `500000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: Option<f64>,
             /// 货币类型
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponseRechargeAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("amount", &self.amount)?;
+                m.opt("currency", &self.currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseRechargeAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    amount: o.opt("amount")?,
+                    currency: o.opt("currency")?,
+                })
+            }
         }
         /// 充值场景
         ///

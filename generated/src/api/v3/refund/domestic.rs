@@ -37,22 +37,19 @@ pub mod refunds {
         }
     }
     /// The request of `POST /v3/refund/domestic/refunds` (申请退款API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 子商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 微信支付订单号
         ///
         /// Example: `1217752501201407033233368018`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transaction_id: Option<String>,
         /// 商户订单号
         ///
         /// Example: `1217752501201407033233368018`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub out_trade_no: Option<String>,
         /// 商户退款单号
         ///
@@ -61,33 +58,64 @@ pub mod refunds {
         /// 退款原因
         ///
         /// Example: `商品已售完`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reason: Option<String>,
         /// 退款结果回调url
         ///
         /// Example: `https://weixin.qq.com`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub notify_url: Option<String>,
         /// 退款资金来源
         ///
         /// Example: `AVAILABLE`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub funds_account: Option<String>,
         /// 金额信息
         pub amount: PostRequestAmount,
         /// 退款商品
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_detail: Option<Vec<PostRequestGoodsDetail>>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.opt("transaction_id", &self.transaction_id)?;
+            m.opt("out_trade_no", &self.out_trade_no)?;
+            m.req("out_refund_no", &self.out_refund_no)?;
+            m.opt("reason", &self.reason)?;
+            m.opt("notify_url", &self.notify_url)?;
+            m.opt("funds_account", &self.funds_account)?;
+            m.req("amount", &self.amount)?;
+            m.opt("goods_detail", &self.goods_detail)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.opt("sub_mchid")?,
+                transaction_id: o.opt("transaction_id")?,
+                out_trade_no: o.opt("out_trade_no")?,
+                out_refund_no: o.req("out_refund_no")?,
+                reason: o.opt("reason")?,
+                notify_url: o.opt("notify_url")?,
+                funds_account: o.opt("funds_account")?,
+                amount: o.req("amount")?,
+                goods_detail: o.opt("goods_detail")?,
+            })
+        }
+    }
     /// 金额信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAmount {
         /// 退款金额
         ///
         /// Example: `888`
         pub refund: i64,
         /// 退款出资账户及金额
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub from: Option<Vec<PostRequestAmountFrom>>,
         /// 原订单金额
         ///
@@ -98,8 +126,34 @@ pub mod refunds {
         /// Example: `CNY`
         pub currency: String,
     }
+    impl ::serde::Serialize for PostRequestAmount {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("refund", &self.refund)?;
+            m.opt("from", &self.from)?;
+            m.req("total", &self.total)?;
+            m.req("currency", &self.currency)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                refund: o.req("refund")?,
+                from: o.opt("from")?,
+                total: o.req("total")?,
+                currency: o.req("currency")?,
+            })
+        }
+    }
     /// PostRequestAmountFrom
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAmountFrom {
         /// 出资账户类型
         ///
@@ -110,8 +164,30 @@ pub mod refunds {
         /// Example: `444`
         pub amount: i64,
     }
+    impl ::serde::Serialize for PostRequestAmountFrom {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("account", &self.account)?;
+            m.req("amount", &self.amount)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestAmountFrom {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                account: o.req("account")?,
+                amount: o.req("amount")?,
+            })
+        }
+    }
     /// PostRequestGoodsDetail
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestGoodsDetail {
         /// 商户侧商品编码
         ///
@@ -120,12 +196,10 @@ pub mod refunds {
         /// 微信侧商品编码
         ///
         /// Example: `1001`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub wechatpay_goods_id: Option<String>,
         /// 商品名称
         ///
         /// Example: `iPhone6s 16G`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_name: Option<String>,
         /// 商品单价
         ///
@@ -140,8 +214,38 @@ pub mod refunds {
         /// Example: `1`
         pub refund_quantity: i64,
     }
+    impl ::serde::Serialize for PostRequestGoodsDetail {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("merchant_goods_id", &self.merchant_goods_id)?;
+            m.opt("wechatpay_goods_id", &self.wechatpay_goods_id)?;
+            m.opt("goods_name", &self.goods_name)?;
+            m.req("unit_price", &self.unit_price)?;
+            m.req("refund_amount", &self.refund_amount)?;
+            m.req("refund_quantity", &self.refund_quantity)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestGoodsDetail {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                merchant_goods_id: o.req("merchant_goods_id")?,
+                wechatpay_goods_id: o.opt("wechatpay_goods_id")?,
+                goods_name: o.opt("goods_name")?,
+                unit_price: o.req("unit_price")?,
+                refund_amount: o.req("refund_amount")?,
+                refund_quantity: o.req("refund_quantity")?,
+            })
+        }
+    }
     /// The response of `POST /v3/refund/domestic/refunds` (申请退款API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 微信支付退款号
         ///
@@ -170,7 +274,6 @@ pub mod refunds {
         /// 退款成功时间
         ///
         /// Example: `2020-12-01T16:18:12+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub success_time: Option<String>,
         /// 退款创建时间
         ///
@@ -183,16 +286,56 @@ pub mod refunds {
         /// 资金账户
         ///
         /// Example: `UNSETTLED`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub funds_account: Option<String>,
         /// 金额信息
         pub amount: PostResponseAmount,
         /// 优惠退款信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
     }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("refund_id", &self.refund_id)?;
+            m.req("out_refund_no", &self.out_refund_no)?;
+            m.req("transaction_id", &self.transaction_id)?;
+            m.req("out_trade_no", &self.out_trade_no)?;
+            m.req("channel", &self.channel)?;
+            m.req("user_received_account", &self.user_received_account)?;
+            m.opt("success_time", &self.success_time)?;
+            m.req("create_time", &self.create_time)?;
+            m.req("status", &self.status)?;
+            m.opt("funds_account", &self.funds_account)?;
+            m.req("amount", &self.amount)?;
+            m.opt("promotion_detail", &self.promotion_detail)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                refund_id: o.req("refund_id")?,
+                out_refund_no: o.req("out_refund_no")?,
+                transaction_id: o.req("transaction_id")?,
+                out_trade_no: o.req("out_trade_no")?,
+                channel: o.req("channel")?,
+                user_received_account: o.req("user_received_account")?,
+                success_time: o.opt("success_time")?,
+                create_time: o.req("create_time")?,
+                status: o.req("status")?,
+                funds_account: o.opt("funds_account")?,
+                amount: o.req("amount")?,
+                promotion_detail: o.opt("promotion_detail")?,
+            })
+        }
+    }
     /// 金额信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseAmount {
         /// 订单金额
         ///
@@ -203,7 +346,6 @@ pub mod refunds {
         /// Example: `100`
         pub refund: i64,
         /// 退款出资账户及金额
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub from: Option<Vec<PostResponseAmountFrom>>,
         /// 用户支付金额
         ///
@@ -232,11 +374,48 @@ pub mod refunds {
         /// 手续费退款金额
         ///
         /// Example: `100`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub refund_fee: Option<f64>,
     }
+    impl ::serde::Serialize for PostResponseAmount {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("total", &self.total)?;
+            m.req("refund", &self.refund)?;
+            m.opt("from", &self.from)?;
+            m.req("payer_total", &self.payer_total)?;
+            m.req("payer_refund", &self.payer_refund)?;
+            m.req("settlement_refund", &self.settlement_refund)?;
+            m.req("settlement_total", &self.settlement_total)?;
+            m.req("discount_refund", &self.discount_refund)?;
+            m.req("currency", &self.currency)?;
+            m.opt("refund_fee", &self.refund_fee)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                total: o.req("total")?,
+                refund: o.req("refund")?,
+                from: o.opt("from")?,
+                payer_total: o.req("payer_total")?,
+                payer_refund: o.req("payer_refund")?,
+                settlement_refund: o.req("settlement_refund")?,
+                settlement_total: o.req("settlement_total")?,
+                discount_refund: o.req("discount_refund")?,
+                currency: o.req("currency")?,
+                refund_fee: o.opt("refund_fee")?,
+            })
+        }
+    }
     /// PostResponseAmountFrom
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseAmountFrom {
         /// 出资账户类型
         ///
@@ -247,8 +426,30 @@ pub mod refunds {
         /// Example: `444`
         pub amount: i64,
     }
+    impl ::serde::Serialize for PostResponseAmountFrom {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("account", &self.account)?;
+            m.req("amount", &self.amount)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseAmountFrom {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                account: o.req("account")?,
+                amount: o.req("amount")?,
+            })
+        }
+    }
     /// PostResponsePromotionDetail
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePromotionDetail {
         /// 券ID
         ///
@@ -261,7 +462,6 @@ pub mod refunds {
         /// 优惠类型
         ///
         /// Example: `DISCOUNT`
-        #[serde(rename = "type")]
         pub type_: String,
         /// 优惠券面额
         ///
@@ -272,11 +472,40 @@ pub mod refunds {
         /// Example: `100`
         pub refund_amount: i64,
         /// 商品列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
     }
+    impl ::serde::Serialize for PostResponsePromotionDetail {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("promotion_id", &self.promotion_id)?;
+            m.req("scope", &self.scope)?;
+            m.req("type", &self.type_)?;
+            m.req("amount", &self.amount)?;
+            m.req("refund_amount", &self.refund_amount)?;
+            m.opt("goods_detail", &self.goods_detail)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetail {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                promotion_id: o.req("promotion_id")?,
+                scope: o.req("scope")?,
+                type_: o.req("type")?,
+                amount: o.req("amount")?,
+                refund_amount: o.req("refund_amount")?,
+                goods_detail: o.opt("goods_detail")?,
+            })
+        }
+    }
     /// PostResponsePromotionDetailGoodsDetail
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePromotionDetailGoodsDetail {
         /// 商户侧商品编码
         ///
@@ -285,12 +514,10 @@ pub mod refunds {
         /// 微信侧商品编码
         ///
         /// Example: `1001`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub wechatpay_goods_id: Option<String>,
         /// 商品名称
         ///
         /// Example: `iPhone6s 16G`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_name: Option<String>,
         /// 商品单价
         ///
@@ -304,6 +531,36 @@ pub mod refunds {
         ///
         /// Example: `1`
         pub refund_quantity: i64,
+    }
+    impl ::serde::Serialize for PostResponsePromotionDetailGoodsDetail {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("merchant_goods_id", &self.merchant_goods_id)?;
+            m.opt("wechatpay_goods_id", &self.wechatpay_goods_id)?;
+            m.opt("goods_name", &self.goods_name)?;
+            m.req("unit_price", &self.unit_price)?;
+            m.req("refund_amount", &self.refund_amount)?;
+            m.req("refund_quantity", &self.refund_quantity)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetailGoodsDetail {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                merchant_goods_id: o.req("merchant_goods_id")?,
+                wechatpay_goods_id: o.opt("wechatpay_goods_id")?,
+                goods_name: o.opt("goods_name")?,
+                unit_price: o.req("unit_price")?,
+                refund_amount: o.req("refund_amount")?,
+                refund_quantity: o.req("refund_quantity")?,
+            })
+        }
     }
     /// `/v3/refund/domestic/refunds/{out_refund_no}`
     pub mod by_out_refund_no {
@@ -326,30 +583,34 @@ pub mod refunds {
             }
         }
         /// The request of `GET /v3/refund/domestic/refunds/{out_refund_no}` (查询单笔退款API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 子商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: Option<String>,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.opt("sub_mchid")?,
+                })
+            }
+        }
         /// The response of `GET /v3/refund/domestic/refunds/{out_refund_no}` (查询单笔退款API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 微信支付退款号
             ///
@@ -378,7 +639,6 @@ pub mod refunds {
             /// 退款成功时间
             ///
             /// Example: `2020-12-01T16:18:12+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_time: Option<String>,
             /// 退款创建时间
             ///
@@ -391,23 +651,56 @@ pub mod refunds {
             /// 资金账户
             ///
             /// Example: `UNSETTLED`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub funds_account: Option<String>,
             /// 金额信息
             pub amount: GetResponseAmount,
             /// 优惠退款信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("refund_id", &self.refund_id)?;
+                m.req("out_refund_no", &self.out_refund_no)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.req("channel", &self.channel)?;
+                m.req("user_received_account", &self.user_received_account)?;
+                m.opt("success_time", &self.success_time)?;
+                m.req("create_time", &self.create_time)?;
+                m.req("status", &self.status)?;
+                m.opt("funds_account", &self.funds_account)?;
+                m.req("amount", &self.amount)?;
+                m.opt("promotion_detail", &self.promotion_detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    refund_id: o.req("refund_id")?,
+                    out_refund_no: o.req("out_refund_no")?,
+                    transaction_id: o.req("transaction_id")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    channel: o.req("channel")?,
+                    user_received_account: o.req("user_received_account")?,
+                    success_time: o.opt("success_time")?,
+                    create_time: o.req("create_time")?,
+                    status: o.req("status")?,
+                    funds_account: o.opt("funds_account")?,
+                    amount: o.req("amount")?,
+                    promotion_detail: o.opt("promotion_detail")?,
+                })
+            }
+        }
         /// 金额信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
             /// 订单金额
             ///
@@ -418,7 +711,6 @@ pub mod refunds {
             /// Example: `100`
             pub refund: i64,
             /// 退款出资账户及金额
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub from: Option<Vec<GetResponseAmountFrom>>,
             /// 用户支付金额
             ///
@@ -447,18 +739,48 @@ pub mod refunds {
             /// 手续费退款金额
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub refund_fee: Option<f64>,
         }
+        impl ::serde::Serialize for GetResponseAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("total", &self.total)?;
+                m.req("refund", &self.refund)?;
+                m.opt("from", &self.from)?;
+                m.req("payer_total", &self.payer_total)?;
+                m.req("payer_refund", &self.payer_refund)?;
+                m.req("settlement_refund", &self.settlement_refund)?;
+                m.req("settlement_total", &self.settlement_total)?;
+                m.req("discount_refund", &self.discount_refund)?;
+                m.req("currency", &self.currency)?;
+                m.opt("refund_fee", &self.refund_fee)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total: o.req("total")?,
+                    refund: o.req("refund")?,
+                    from: o.opt("from")?,
+                    payer_total: o.req("payer_total")?,
+                    payer_refund: o.req("payer_refund")?,
+                    settlement_refund: o.req("settlement_refund")?,
+                    settlement_total: o.req("settlement_total")?,
+                    discount_refund: o.req("discount_refund")?,
+                    currency: o.req("currency")?,
+                    refund_fee: o.opt("refund_fee")?,
+                })
+            }
+        }
         /// GetResponseAmountFrom
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmountFrom {
             /// 出资账户类型
             ///
@@ -469,15 +791,30 @@ pub mod refunds {
             /// Example: `444`
             pub amount: i64,
         }
+        impl ::serde::Serialize for GetResponseAmountFrom {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("account", &self.account)?;
+                m.req("amount", &self.amount)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseAmountFrom {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    account: o.req("account")?,
+                    amount: o.req("amount")?,
+                })
+            }
+        }
         /// GetResponsePromotionDetail
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePromotionDetail {
             /// 券ID
             ///
@@ -490,7 +827,6 @@ pub mod refunds {
             /// 优惠类型
             ///
             /// Example: `DISCOUNT`
-            #[serde(rename = "type")]
             pub type_: String,
             /// 优惠券面额
             ///
@@ -501,18 +837,40 @@ pub mod refunds {
             /// Example: `100`
             pub refund_amount: i64,
             /// 商品列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
         }
+        impl ::serde::Serialize for GetResponsePromotionDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("promotion_id", &self.promotion_id)?;
+                m.req("scope", &self.scope)?;
+                m.req("type", &self.type_)?;
+                m.req("amount", &self.amount)?;
+                m.req("refund_amount", &self.refund_amount)?;
+                m.opt("goods_detail", &self.goods_detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    promotion_id: o.req("promotion_id")?,
+                    scope: o.req("scope")?,
+                    type_: o.req("type")?,
+                    amount: o.req("amount")?,
+                    refund_amount: o.req("refund_amount")?,
+                    goods_detail: o.opt("goods_detail")?,
+                })
+            }
+        }
         /// GetResponsePromotionDetailGoodsDetail
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePromotionDetailGoodsDetail {
             /// 商户侧商品编码
             ///
@@ -521,12 +879,10 @@ pub mod refunds {
             /// 微信侧商品编码
             ///
             /// Example: `1001`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub wechatpay_goods_id: Option<String>,
             /// 商品名称
             ///
             /// Example: `iPhone6s 16G`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_name: Option<String>,
             /// 商品单价
             ///
@@ -540,6 +896,36 @@ pub mod refunds {
             ///
             /// Example: `1`
             pub refund_quantity: i64,
+        }
+        impl ::serde::Serialize for GetResponsePromotionDetailGoodsDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("merchant_goods_id", &self.merchant_goods_id)?;
+                m.opt("wechatpay_goods_id", &self.wechatpay_goods_id)?;
+                m.opt("goods_name", &self.goods_name)?;
+                m.req("unit_price", &self.unit_price)?;
+                m.req("refund_amount", &self.refund_amount)?;
+                m.req("refund_quantity", &self.refund_quantity)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetailGoodsDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    merchant_goods_id: o.req("merchant_goods_id")?,
+                    wechatpay_goods_id: o.opt("wechatpay_goods_id")?,
+                    goods_name: o.opt("goods_name")?,
+                    unit_price: o.req("unit_price")?,
+                    refund_amount: o.req("refund_amount")?,
+                    refund_quantity: o.req("refund_quantity")?,
+                })
+            }
         }
     }
     /// `/v3/refund/domestic/refunds/{refund_id}`
@@ -580,38 +966,63 @@ pub mod refunds {
                 }
             }
             /// The request of `POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund` (发起异常退款).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
                 /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                #[serde(rename = "Wechatpay-Serial", skip_serializing)]
                 pub wechatpay_serial: String,
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_mchid: Option<String>,
                 /// 商户退款单号
                 ///
                 /// Example: `1217752501201407033233368018`
                 pub out_refund_no: String,
                 /// 异常退款处理方式
-                #[serde(rename = "type")]
                 pub type_: PostRequestType,
                 /// 开户银行
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_type: Option<PostRequestBankType>,
                 /// 收款银行卡号
                 ///
                 /// Example: `d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_account: Option<String>,
                 /// 收款用户姓名
                 ///
                 /// Example: `UPgQcZSdq3zOayJwZ5XLrHY2dZU1W2Cd`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub real_name: Option<String>,
+            }
+            impl ::serde::Serialize for PostRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("sub_mchid", &self.sub_mchid)?;
+                    m.req("out_refund_no", &self.out_refund_no)?;
+                    m.req("type", &self.type_)?;
+                    m.opt("bank_type", &self.bank_type)?;
+                    m.opt("bank_account", &self.bank_account)?;
+                    m.opt("real_name", &self.real_name)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        wechatpay_serial: o.req("Wechatpay-Serial")?,
+                        sub_mchid: o.opt("sub_mchid")?,
+                        out_refund_no: o.req("out_refund_no")?,
+                        type_: o.req("type")?,
+                        bank_type: o.opt("bank_type")?,
+                        bank_account: o.opt("bank_account")?,
+                        real_name: o.opt("real_name")?,
+                    })
+                }
             }
             /// 开户银行
             ///
@@ -780,14 +1191,7 @@ pub mod refunds {
                 }
             }
             /// The response of `POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund` (发起异常退款).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 微信支付退款号
                 ///
@@ -816,7 +1220,6 @@ pub mod refunds {
                 /// 退款成功时间
                 ///
                 /// Example: `2020-12-01T16:18:12+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub success_time: Option<String>,
                 /// 退款创建时间
                 ///
@@ -829,23 +1232,56 @@ pub mod refunds {
                 /// 资金账户
                 ///
                 /// Example: `UNSETTLED`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub funds_account: Option<String>,
                 /// 金额信息
                 pub amount: PostResponseAmount,
                 /// 优惠退款信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
             }
+            impl ::serde::Serialize for PostResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("refund_id", &self.refund_id)?;
+                    m.req("out_refund_no", &self.out_refund_no)?;
+                    m.req("transaction_id", &self.transaction_id)?;
+                    m.req("out_trade_no", &self.out_trade_no)?;
+                    m.req("channel", &self.channel)?;
+                    m.req("user_received_account", &self.user_received_account)?;
+                    m.opt("success_time", &self.success_time)?;
+                    m.req("create_time", &self.create_time)?;
+                    m.req("status", &self.status)?;
+                    m.opt("funds_account", &self.funds_account)?;
+                    m.req("amount", &self.amount)?;
+                    m.opt("promotion_detail", &self.promotion_detail)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        refund_id: o.req("refund_id")?,
+                        out_refund_no: o.req("out_refund_no")?,
+                        transaction_id: o.req("transaction_id")?,
+                        out_trade_no: o.req("out_trade_no")?,
+                        channel: o.req("channel")?,
+                        user_received_account: o.req("user_received_account")?,
+                        success_time: o.opt("success_time")?,
+                        create_time: o.req("create_time")?,
+                        status: o.req("status")?,
+                        funds_account: o.opt("funds_account")?,
+                        amount: o.req("amount")?,
+                        promotion_detail: o.opt("promotion_detail")?,
+                    })
+                }
+            }
             /// 金额信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseAmount {
                 /// 订单金额
                 ///
@@ -856,7 +1292,6 @@ pub mod refunds {
                 /// Example: `100`
                 pub refund: f64,
                 /// 退款出资账户及金额
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub from: Option<Vec<PostResponseAmountFrom>>,
                 /// 用户支付金额
                 ///
@@ -885,18 +1320,48 @@ pub mod refunds {
                 /// 手续费退款金额
                 ///
                 /// Example: `100`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub refund_fee: Option<f64>,
             }
+            impl ::serde::Serialize for PostResponseAmount {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("total", &self.total)?;
+                    m.req("refund", &self.refund)?;
+                    m.opt("from", &self.from)?;
+                    m.req("payer_total", &self.payer_total)?;
+                    m.req("payer_refund", &self.payer_refund)?;
+                    m.req("settlement_refund", &self.settlement_refund)?;
+                    m.req("settlement_total", &self.settlement_total)?;
+                    m.req("discount_refund", &self.discount_refund)?;
+                    m.req("currency", &self.currency)?;
+                    m.opt("refund_fee", &self.refund_fee)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total: o.req("total")?,
+                        refund: o.req("refund")?,
+                        from: o.opt("from")?,
+                        payer_total: o.req("payer_total")?,
+                        payer_refund: o.req("payer_refund")?,
+                        settlement_refund: o.req("settlement_refund")?,
+                        settlement_total: o.req("settlement_total")?,
+                        discount_refund: o.req("discount_refund")?,
+                        currency: o.req("currency")?,
+                        refund_fee: o.opt("refund_fee")?,
+                    })
+                }
+            }
             /// PostResponseAmountFrom
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseAmountFrom {
                 /// 出资账户类型
                 ///
@@ -907,15 +1372,30 @@ pub mod refunds {
                 /// Example: `444`
                 pub amount: f64,
             }
+            impl ::serde::Serialize for PostResponseAmountFrom {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("account", &self.account)?;
+                    m.req("amount", &self.amount)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponseAmountFrom {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        account: o.req("account")?,
+                        amount: o.req("amount")?,
+                    })
+                }
+            }
             /// PostResponsePromotionDetail
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponsePromotionDetail {
                 /// 券ID
                 ///
@@ -928,7 +1408,6 @@ pub mod refunds {
                 /// 优惠类型
                 ///
                 /// Example: `COUPON`
-                #[serde(rename = "type")]
                 pub type_: String,
                 /// 优惠券面额
                 ///
@@ -939,18 +1418,40 @@ pub mod refunds {
                 /// Example: `100`
                 pub refund_amount: f64,
                 /// 商品列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
             }
+            impl ::serde::Serialize for PostResponsePromotionDetail {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("promotion_id", &self.promotion_id)?;
+                    m.req("scope", &self.scope)?;
+                    m.req("type", &self.type_)?;
+                    m.req("amount", &self.amount)?;
+                    m.req("refund_amount", &self.refund_amount)?;
+                    m.opt("goods_detail", &self.goods_detail)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetail {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        promotion_id: o.req("promotion_id")?,
+                        scope: o.req("scope")?,
+                        type_: o.req("type")?,
+                        amount: o.req("amount")?,
+                        refund_amount: o.req("refund_amount")?,
+                        goods_detail: o.opt("goods_detail")?,
+                    })
+                }
+            }
             /// PostResponsePromotionDetailGoodsDetail
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponsePromotionDetailGoodsDetail {
                 /// 商户侧商品编码
                 ///
@@ -959,12 +1460,10 @@ pub mod refunds {
                 /// 微信侧商品编码
                 ///
                 /// Example: `1001`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub wechatpay_goods_id: Option<String>,
                 /// 商品名称
                 ///
                 /// Example: `iPhone6s 16G`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub goods_name: Option<String>,
                 /// 商品单价
                 ///
@@ -978,6 +1477,37 @@ pub mod refunds {
                 ///
                 /// Example: `1`
                 pub refund_quantity: f64,
+            }
+            impl ::serde::Serialize for PostResponsePromotionDetailGoodsDetail {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("merchant_goods_id", &self.merchant_goods_id)?;
+                    m.opt("wechatpay_goods_id", &self.wechatpay_goods_id)?;
+                    m.opt("goods_name", &self.goods_name)?;
+                    m.req("unit_price", &self.unit_price)?;
+                    m.req("refund_amount", &self.refund_amount)?;
+                    m.req("refund_quantity", &self.refund_quantity)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de>
+            for PostResponsePromotionDetailGoodsDetail {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        merchant_goods_id: o.req("merchant_goods_id")?,
+                        wechatpay_goods_id: o.opt("wechatpay_goods_id")?,
+                        goods_name: o.opt("goods_name")?,
+                        unit_price: o.req("unit_price")?,
+                        refund_amount: o.req("refund_amount")?,
+                        refund_quantity: o.req("refund_quantity")?,
+                    })
+                }
             }
         }
     }

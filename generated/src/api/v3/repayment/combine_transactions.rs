@@ -58,14 +58,7 @@ pub mod partner {
                 }
             }
             /// The response of `GET /v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no}` (还款单查询).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 还款服务商APPID
                 ///
@@ -84,36 +77,68 @@ pub mod partner {
                 /// Example: `1217752501201407033233368018`
                 pub combine_transaction_id: String,
                 /// 还款支付者信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub combine_payer_info: Option<GetResponseCombinePayerInfo>,
                 /// 还款明细单信息列表
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_orders: Option<Vec<GetResponseSubOrders>>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("combine_appid", &self.combine_appid)?;
+                    m.req("combine_mchid", &self.combine_mchid)?;
+                    m.req("combine_out_trade_no", &self.combine_out_trade_no)?;
+                    m.req("combine_transaction_id", &self.combine_transaction_id)?;
+                    m.opt("combine_payer_info", &self.combine_payer_info)?;
+                    m.opt("sub_orders", &self.sub_orders)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        combine_appid: o.req("combine_appid")?,
+                        combine_mchid: o.req("combine_mchid")?,
+                        combine_out_trade_no: o.req("combine_out_trade_no")?,
+                        combine_transaction_id: o.req("combine_transaction_id")?,
+                        combine_payer_info: o.opt("combine_payer_info")?,
+                        sub_orders: o.opt("sub_orders")?,
+                    })
+                }
+            }
             /// 还款支付者信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseCombinePayerInfo {
                 /// 用户服务商标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 pub openid: String,
             }
+            impl ::serde::Serialize for GetResponseCombinePayerInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("openid", &self.openid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseCombinePayerInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self { openid: o.req("openid")? })
+                }
+            }
             /// GetResponseSubOrders
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseSubOrders {
                 /// 还款单发起商户号
                 ///
@@ -122,7 +147,6 @@ pub mod partner {
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_mchid: Option<String>,
                 /// 还款明细单订单号
                 ///
@@ -131,46 +155,70 @@ pub mod partner {
                 /// 还款明细单微信支付订单号
                 ///
                 /// Example: `1009660380201506130728806387`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub transaction_id: Option<String>,
                 /// 交易类型
                 ///
                 /// Example: `REPAYMENT`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub trade_type: Option<GetResponseSubOrdersTradeType>,
                 /// 交易状态
                 ///
                 /// Example: `SUCCESS`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub trade_state: Option<GetResponseSubOrdersTradeState>,
                 /// 付款银行
                 ///
                 /// Example: `CMC`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_type: Option<String>,
                 /// 附加数据
                 ///
                 /// Example: `深圳分店`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub attach: Option<String>,
                 /// 支付完成时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub success_time: Option<String>,
                 /// 子单金额信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub amount: Option<GetResponseSubOrdersAmount>,
             }
+            impl ::serde::Serialize for GetResponseSubOrders {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.opt("sub_mchid", &self.sub_mchid)?;
+                    m.req("out_trade_no", &self.out_trade_no)?;
+                    m.opt("transaction_id", &self.transaction_id)?;
+                    m.opt("trade_type", &self.trade_type)?;
+                    m.opt("trade_state", &self.trade_state)?;
+                    m.opt("bank_type", &self.bank_type)?;
+                    m.opt("attach", &self.attach)?;
+                    m.opt("success_time", &self.success_time)?;
+                    m.opt("amount", &self.amount)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseSubOrders {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mchid: o.req("mchid")?,
+                        sub_mchid: o.opt("sub_mchid")?,
+                        out_trade_no: o.req("out_trade_no")?,
+                        transaction_id: o.opt("transaction_id")?,
+                        trade_type: o.opt("trade_type")?,
+                        trade_state: o.opt("trade_state")?,
+                        bank_type: o.opt("bank_type")?,
+                        attach: o.opt("attach")?,
+                        success_time: o.opt("success_time")?,
+                        amount: o.opt("amount")?,
+                    })
+                }
+            }
             /// 子单金额信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseSubOrdersAmount {
                 /// 标价金额
                 ///
@@ -179,7 +227,6 @@ pub mod partner {
                 /// 标价币种
                 ///
                 /// Example: `CNY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub currency: Option<String>,
                 /// 现金支付金额
                 ///
@@ -188,8 +235,33 @@ pub mod partner {
                 /// 现金支付币种
                 ///
                 /// Example: `CNY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub payer_currency: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponseSubOrdersAmount {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("total_amount", &self.total_amount)?;
+                    m.opt("currency", &self.currency)?;
+                    m.req("payer_amount", &self.payer_amount)?;
+                    m.opt("payer_currency", &self.payer_currency)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseSubOrdersAmount {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total_amount: o.req("total_amount")?,
+                        currency: o.opt("currency")?,
+                        payer_amount: o.req("payer_amount")?,
+                        payer_currency: o.opt("payer_currency")?,
+                    })
+                }
             }
             /// 交易状态
             ///
@@ -326,27 +398,33 @@ pub mod partner {
                     }
                 }
                 /// The request of `POST /v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no}/close` (商户关单).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 还款明细单信息列表
                     pub sub_orders: Vec<PostRequestSubOrders>,
                 }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sub_orders", &self.sub_orders)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sub_orders: o.req("sub_orders")?,
+                        })
+                    }
+                }
                 /// PostRequestSubOrders
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestSubOrders {
                     /// 还款单发起商户号
                     ///
@@ -359,8 +437,31 @@ pub mod partner {
                     /// 二级商户号
                     ///
                     /// Example: `1900000109`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub sub_mchid: Option<String>,
+                }
+                impl ::serde::Serialize for PostRequestSubOrders {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("mchid", &self.mchid)?;
+                        m.req("out_trade_no", &self.out_trade_no)?;
+                        m.opt("sub_mchid", &self.sub_mchid)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrders {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            mchid: o.req("mchid")?,
+                            out_trade_no: o.req("out_trade_no")?,
+                            sub_mchid: o.opt("sub_mchid")?,
+                        })
+                    }
                 }
             }
         }
@@ -386,14 +487,7 @@ pub mod partner {
             }
         }
         /// The request of `POST /v3/repayment/combine-transactions/partner/prepay` (还款下单).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 还款单订单号
             ///
@@ -408,68 +502,147 @@ pub mod partner {
             /// 交易结束时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub time_expire: Option<String>,
             /// 通知地址
             ///
             /// Example: `https://yourapp.com/notify`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub notify_url: Option<String>,
             /// H5调起支付场景信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub h5_info: Option<PostRequestH5Info>,
             /// APP调起支付场景信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub app_info: Option<PostRequestAppInfo>,
             /// 小程序调起支付场景信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub miniprogram_info: Option<PostRequestMiniprogramInfo>,
             /// 支付者信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub combine_payer_info: Option<PostRequestCombinePayerInfo>,
             /// 微信内网页调起支付场景信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub wechat_web_info: Option<PostRequestWechatWebInfo>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("combine_out_trade_no", &self.combine_out_trade_no)?;
+                m.req("combine_mchid", &self.combine_mchid)?;
+                m.req("sub_orders", &self.sub_orders)?;
+                m.opt("time_expire", &self.time_expire)?;
+                m.opt("notify_url", &self.notify_url)?;
+                m.opt("h5_info", &self.h5_info)?;
+                m.opt("app_info", &self.app_info)?;
+                m.opt("miniprogram_info", &self.miniprogram_info)?;
+                m.opt("combine_payer_info", &self.combine_payer_info)?;
+                m.opt("wechat_web_info", &self.wechat_web_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    combine_out_trade_no: o.req("combine_out_trade_no")?,
+                    combine_mchid: o.req("combine_mchid")?,
+                    sub_orders: o.req("sub_orders")?,
+                    time_expire: o.opt("time_expire")?,
+                    notify_url: o.opt("notify_url")?,
+                    h5_info: o.opt("h5_info")?,
+                    app_info: o.opt("app_info")?,
+                    miniprogram_info: o.opt("miniprogram_info")?,
+                    combine_payer_info: o.opt("combine_payer_info")?,
+                    wechat_web_info: o.opt("wechat_web_info")?,
+                })
+            }
+        }
         /// APP调起支付场景信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestAppInfo {
             /// 还款服务商APPID
             ///
             /// Example: `wxd678efh567hg6787`
             pub combine_appid: String,
         }
+        impl ::serde::Serialize for PostRequestAppInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("combine_appid", &self.combine_appid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestAppInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    combine_appid: o.req("combine_appid")?,
+                })
+            }
+        }
         /// 支付者信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestCombinePayerInfo {
             /// 实名支付
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub identity: Option<PostRequestCombinePayerInfoIdentity>,
         }
+        impl ::serde::Serialize for PostRequestCombinePayerInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("identity", &self.identity)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestCombinePayerInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    identity: o.opt("identity")?,
+                })
+            }
+        }
         /// 实名支付
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestCombinePayerInfoIdentity {
             /// 类型
-            #[serde(rename = "type")]
             pub type_: PostRequestCombinePayerInfoIdentityType,
             /// 加密后的证件号
             pub number: String,
             /// 加密后的姓名
             pub name: String,
+        }
+        impl ::serde::Serialize for PostRequestCombinePayerInfoIdentity {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("type", &self.type_)?;
+                m.req("number", &self.number)?;
+                m.req("name", &self.name)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestCombinePayerInfoIdentity {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    type_: o.req("type")?,
+                    number: o.req("number")?,
+                    name: o.req("name")?,
+                })
+            }
         }
         /// 类型
         ///
@@ -546,7 +719,7 @@ pub mod partner {
             }
         }
         /// H5调起支付场景信息
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestH5Info {
             /// 还款服务商APPID
             ///
@@ -559,12 +732,10 @@ pub mod partner {
             /// 场景类型
             ///
             /// Example: `iOS`
-            #[serde(rename = "type")]
             pub type_: PostRequestH5InfoType,
             /// 应用名称
             ///
             /// Example: `王者荣耀`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub app_name: Option<String>,
             /// 网站URL
             ///
@@ -573,13 +744,43 @@ pub mod partner {
             /// iOS平台BundleID
             ///
             /// Example: `com.tencent.wzryiOS`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bundle_id: Option<String>,
             /// Android平台PackageName
             ///
             /// Example: `com.tencent.tmgp.sgame`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub package_name: Option<String>,
+        }
+        impl ::serde::Serialize for PostRequestH5Info {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("combine_appid", &self.combine_appid)?;
+                m.req("payer_client_ip", &self.payer_client_ip)?;
+                m.req("type", &self.type_)?;
+                m.opt("app_name", &self.app_name)?;
+                m.req("app_url", &self.app_url)?;
+                m.opt("bundle_id", &self.bundle_id)?;
+                m.opt("package_name", &self.package_name)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestH5Info {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    combine_appid: o.req("combine_appid")?,
+                    payer_client_ip: o.req("payer_client_ip")?,
+                    type_: o.req("type")?,
+                    app_name: o.opt("app_name")?,
+                    app_url: o.req("app_url")?,
+                    bundle_id: o.opt("bundle_id")?,
+                    package_name: o.opt("package_name")?,
+                })
+            }
         }
         /// 场景类型
         ///
@@ -640,14 +841,7 @@ pub mod partner {
             }
         }
         /// 小程序调起支付场景信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMiniprogramInfo {
             /// 还款服务商APPID
             ///
@@ -658,15 +852,30 @@ pub mod partner {
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             pub openid: String,
         }
+        impl ::serde::Serialize for PostRequestMiniprogramInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("combine_appid", &self.combine_appid)?;
+                m.req("openid", &self.openid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestMiniprogramInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    combine_appid: o.req("combine_appid")?,
+                    openid: o.req("openid")?,
+                })
+            }
+        }
         /// PostRequestSubOrders
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSubOrders {
             /// 还款单发起商户号
             ///
@@ -675,7 +884,6 @@ pub mod partner {
             /// 子商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 还款明细单订单号
             ///
@@ -692,18 +900,42 @@ pub mod partner {
             /// Example: `某某放心借`
             pub description: String,
             /// 结算信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub settle_info: Option<PostRequestSubOrdersSettleInfo>,
         }
+        impl ::serde::Serialize for PostRequestSubOrders {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("mchid", &self.mchid)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.req("amount", &self.amount)?;
+                m.req("attach", &self.attach)?;
+                m.req("description", &self.description)?;
+                m.opt("settle_info", &self.settle_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrders {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mchid: o.req("mchid")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    amount: o.req("amount")?,
+                    attach: o.req("attach")?,
+                    description: o.req("description")?,
+                    settle_info: o.opt("settle_info")?,
+                })
+            }
+        }
         /// 订单金额
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSubOrdersAmount {
             /// 标价金额
             ///
@@ -714,65 +946,127 @@ pub mod partner {
             /// Example: `CNY`
             pub currency: String,
         }
+        impl ::serde::Serialize for PostRequestSubOrdersAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("total_amount", &self.total_amount)?;
+                m.req("currency", &self.currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrdersAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total_amount: o.req("total_amount")?,
+                    currency: o.req("currency")?,
+                })
+            }
+        }
         /// 结算信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSubOrdersSettleInfo {
             /// 是否指定分账
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub profit_sharing: Option<bool>,
             /// 补差金额
             ///
             /// Example: `10`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub subsidy_amount: Option<i64>,
         }
+        impl ::serde::Serialize for PostRequestSubOrdersSettleInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("profit_sharing", &self.profit_sharing)?;
+                m.opt("subsidy_amount", &self.subsidy_amount)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrdersSettleInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    profit_sharing: o.opt("profit_sharing")?,
+                    subsidy_amount: o.opt("subsidy_amount")?,
+                })
+            }
+        }
         /// 微信内网页调起支付场景信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestWechatWebInfo {
             /// 还款服务商APPID
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub combine_appid: Option<String>,
             /// 用户标识
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub openid: Option<String>,
             /// 网页经营场景URL
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub webview_url: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestWechatWebInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("combine_appid", &self.combine_appid)?;
+                m.opt("openid", &self.openid)?;
+                m.opt("webview_url", &self.webview_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestWechatWebInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    combine_appid: o.opt("combine_appid")?,
+                    openid: o.opt("openid")?,
+                    webview_url: o.opt("webview_url")?,
+                })
+            }
+        }
         /// The response of `POST /v3/repayment/combine-transactions/partner/prepay` (还款下单).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 预支付交易会话标识
             ///
             /// Example: `wx201410272009395522657a690389285100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub prepay_id: Option<String>,
             /// 支付跳转链接
             ///
             /// Example: `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016121516420242444321ca0631331346&package=1405458241`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub h5_url: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("prepay_id", &self.prepay_id)?;
+                m.opt("h5_url", &self.h5_url)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    prepay_id: o.opt("prepay_id")?,
+                    h5_url: o.opt("h5_url")?,
+                })
+            }
         }
     }
 }

@@ -20,17 +20,15 @@ impl<'a> Echo<'a> {
     }
 }
 /// The request of `POST /v3/security/echo` (商户签名验签／加解密测试).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
     /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    #[serde(rename = "Wechatpay-Serial", skip_serializing)]
     pub wechatpay_serial: String,
     /// 商户回调地址
     ///
     /// Example: `https://www.weixin.qq.com/v3/test`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notify_url: Option<String>,
     /// 回显信息
     ///
@@ -39,15 +37,60 @@ pub struct PostRequest {
     /// 平台证书或微信支付公钥加密测试字段
     ///
     /// Example: `Fx9mh7K5sjqHxxQcgDVhnJ9QdS4nKfcUbuAOj`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub encrypted_echo_message: Option<String>,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("notify_url", &self.notify_url)?;
+        m.req("echo_message", &self.echo_message)?;
+        m.opt("encrypted_echo_message", &self.encrypted_echo_message)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            wechatpay_serial: o.req("Wechatpay-Serial")?,
+            notify_url: o.opt("notify_url")?,
+            echo_message: o.req("echo_message")?,
+            encrypted_echo_message: o.opt("encrypted_echo_message")?,
+        })
+    }
+}
 /// The response of `POST /v3/security/echo` (商户签名验签／加解密测试).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 回显信息
     pub echo_message: String,
     /// 平台证书或微信支付公钥加密测试字段
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub encrypted_echo_message: Option<String>,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("echo_message", &self.echo_message)?;
+        m.opt("encrypted_echo_message", &self.encrypted_echo_message)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            echo_message: o.req("echo_message")?,
+            encrypted_echo_message: o.opt("encrypted_echo_message")?,
+        })
+    }
 }

@@ -45,109 +45,171 @@ impl<'a> Guides<'a> {
     }
 }
 /// The request of `GET /v3/smartguide/guides` (服务人员查询API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetRequest {
     /// 子商户ID
     ///
     /// Query parameter `sub_mchid`.
-    #[serde(skip_serializing)]
     pub sub_mchid: Option<String>,
     /// 门店ID
     ///
     /// Query parameter `store_id`.
-    #[serde(skip_serializing)]
     pub store_id: i64,
     /// 企业微信的员工ID
     ///
     /// Query parameter `userid`.
-    #[serde(skip_serializing)]
     pub userid: Option<String>,
     /// 手机号码
     ///
     /// Query parameter `mobile`.
-    #[serde(skip_serializing)]
     pub mobile: Option<String>,
     /// 工号
     ///
     /// Query parameter `work_id`.
-    #[serde(skip_serializing)]
     pub work_id: Option<String>,
     /// 最大资源条数
     ///
     /// Query parameter `limit`.
-    #[serde(skip_serializing)]
     pub limit: Option<i64>,
     /// 请求资源起始位置
     ///
     /// Query parameter `offset`.
-    #[serde(skip_serializing)]
     pub offset: Option<i64>,
     /// 微信支付公钥ID/平台证书序列号
     ///
     /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    #[serde(rename = "Wechatpay-Serial", skip_serializing)]
     pub wechatpay_serial: String,
 }
+impl ::serde::Serialize for GetRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            sub_mchid: o.opt("sub_mchid")?,
+            store_id: o.req("store_id")?,
+            userid: o.opt("userid")?,
+            mobile: o.opt("mobile")?,
+            work_id: o.opt("work_id")?,
+            limit: o.opt("limit")?,
+            offset: o.opt("offset")?,
+            wechatpay_serial: o.req("Wechatpay-Serial")?,
+        })
+    }
+}
 /// The response of `GET /v3/smartguide/guides` (服务人员查询API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// 服务人员数量
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub total_count: Option<i64>,
     /// 最大资源条数
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub limit: Option<i64>,
     /// 请求资源起始位置
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub offset: Option<i64>,
     /// 服务人员信息列表
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub data: Option<Vec<GetResponseData>>,
 }
+impl ::serde::Serialize for GetResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("total_count", &self.total_count)?;
+        m.opt("limit", &self.limit)?;
+        m.opt("offset", &self.offset)?;
+        m.opt("data", &self.data)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            total_count: o.opt("total_count")?,
+            limit: o.opt("limit")?,
+            offset: o.opt("offset")?,
+            data: o.opt("data")?,
+        })
+    }
+}
 /// 服务人员信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseData {
     /// 服务人员ID
     ///
     /// Example: `LLA3WJ6DSZUfiaZDS79FH5Wm5m4X69TBic`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub guide_id: Option<String>,
     /// 门店ID
     ///
     /// Example: `12345678`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub store_id: Option<i64>,
     /// 企业微信的员工姓名
     ///
     /// Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: Option<String>,
     /// 手机号码
     ///
     /// Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub mobile: Option<String>,
     /// 企业微信的员工ID
     ///
     /// Example: `robert`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub userid: Option<String>,
     /// 工号
     ///
     /// Example: `robert`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub work_id: Option<String>,
 }
+impl ::serde::Serialize for GetResponseData {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("guide_id", &self.guide_id)?;
+        m.opt("store_id", &self.store_id)?;
+        m.opt("name", &self.name)?;
+        m.opt("mobile", &self.mobile)?;
+        m.opt("userid", &self.userid)?;
+        m.opt("work_id", &self.work_id)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            guide_id: o.opt("guide_id")?,
+            store_id: o.opt("store_id")?,
+            name: o.opt("name")?,
+            mobile: o.opt("mobile")?,
+            userid: o.opt("userid")?,
+            work_id: o.opt("work_id")?,
+        })
+    }
+}
 /// The request of `POST /v3/smartguide/guides` (服务人员注册API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
     /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    #[serde(rename = "Wechatpay-Serial", skip_serializing)]
     pub wechatpay_serial: String,
     /// 子商户ID
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_mchid: Option<String>,
     /// 企业ID
     pub corpid: String,
@@ -166,16 +228,72 @@ pub struct PostRequest {
     /// 群二维码URL
     ///
     /// Example: `https://work.weixin.qq.com/xxxxxxx`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub group_qrcode: Option<String>,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("sub_mchid", &self.sub_mchid)?;
+        m.req("corpid", &self.corpid)?;
+        m.req("store_id", &self.store_id)?;
+        m.req("userid", &self.userid)?;
+        m.req("name", &self.name)?;
+        m.req("mobile", &self.mobile)?;
+        m.req("qr_code", &self.qr_code)?;
+        m.req("avatar", &self.avatar)?;
+        m.opt("group_qrcode", &self.group_qrcode)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            wechatpay_serial: o.req("Wechatpay-Serial")?,
+            sub_mchid: o.opt("sub_mchid")?,
+            corpid: o.req("corpid")?,
+            store_id: o.req("store_id")?,
+            userid: o.req("userid")?,
+            name: o.req("name")?,
+            mobile: o.req("mobile")?,
+            qr_code: o.req("qr_code")?,
+            avatar: o.req("avatar")?,
+            group_qrcode: o.opt("group_qrcode")?,
+        })
+    }
+}
 /// The response of `POST /v3/smartguide/guides` (服务人员注册API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 服务人员ID
     ///
     /// Example: `LLA3WJ6DSZUfiaZDS79FH5Wm5m4X69TBic`
     pub guide_id: String,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("guide_id", &self.guide_id)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            guide_id: o.req("guide_id")?,
+        })
+    }
 }
 /// `/v3/smartguide/guides/{guide_id}`
 pub mod by_guide_id {
@@ -203,35 +321,59 @@ pub mod by_guide_id {
         }
     }
     /// The request of `PATCH /v3/smartguide/guides/{guide_id}` (服务人员信息更新API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
         /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        #[serde(rename = "Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: String,
         /// 子商户ID
         ///
         /// Example: `1234567890`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 企业微信的员工姓名
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: Option<String>,
         /// 手机号码
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mobile: Option<String>,
         /// 员工个人二维码
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub qr_code: Option<String>,
         /// 头像URL
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub avatar: Option<String>,
         /// 群二维码URL
         ///
         /// Example: `https://work.weixin.qq.com/xxxxxxx`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub group_qrcode: Option<String>,
+    }
+    impl ::serde::Serialize for PatchRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.opt("name", &self.name)?;
+            m.opt("mobile", &self.mobile)?;
+            m.opt("qr_code", &self.qr_code)?;
+            m.opt("avatar", &self.avatar)?;
+            m.opt("group_qrcode", &self.group_qrcode)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PatchRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                wechatpay_serial: o.req("Wechatpay-Serial")?,
+                sub_mchid: o.opt("sub_mchid")?,
+                name: o.opt("name")?,
+                mobile: o.opt("mobile")?,
+                qr_code: o.opt("qr_code")?,
+                avatar: o.opt("avatar")?,
+                group_qrcode: o.opt("group_qrcode")?,
+            })
+        }
     }
     /// `/v3/smartguide/guides/{guide_id}/assign`
     pub mod assign {
@@ -254,24 +396,38 @@ pub mod by_guide_id {
             }
         }
         /// The request of `POST /v3/smartguide/guides/{guide_id}/assign` (服务人员分配API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 子商户ID
             ///
             /// Example: `1234567890`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 商户订单号
             ///
             /// Example: `20150806125346`
             pub out_trade_no: String,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.opt("sub_mchid")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                })
+            }
         }
     }
 }

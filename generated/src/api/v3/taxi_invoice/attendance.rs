@@ -23,7 +23,7 @@ pub mod punch {
         }
     }
     /// The request of `POST /v3/taxi-invoice/attendance/punch` (签到签退API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 车牌号
         ///
@@ -45,5 +45,33 @@ pub mod punch {
         ///
         /// Example: `510100`
         pub region_id: i64,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("plate_number", &self.plate_number)?;
+            m.req("driver_license", &self.driver_license)?;
+            m.req("event_time", &self.event_time)?;
+            m.req("event_type", &self.event_type)?;
+            m.req("region_id", &self.region_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                plate_number: o.req("plate_number")?,
+                driver_license: o.req("driver_license")?,
+                event_time: o.req("event_time")?,
+                event_type: o.req("event_type")?,
+                region_id: o.req("region_id")?,
+            })
+        }
     }
 }

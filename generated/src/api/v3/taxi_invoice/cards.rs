@@ -20,7 +20,7 @@ impl<'a> Cards<'a> {
     }
 }
 /// The request of `POST /v3/taxi-invoice/cards` (将出租车电子发票插入微信用户卡包API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 出租车经营主体商户号
     ///
@@ -33,7 +33,6 @@ pub struct PostRequest {
     /// 应用ID
     ///
     /// Example: `wxb1170446a4c0a5a2`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub appid: Option<String>,
     /// 用户标识
     ///
@@ -56,11 +55,46 @@ pub struct PostRequest {
     /// 获取乘客行程单详情的凭证
     ///
     /// Example: `ESvqG19gjw0qiiy1eeRA4VusLrOmIYQOMJ8rXX2V`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub token: Option<String>,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("company_mchid", &self.company_mchid)?;
+        m.req("trade_number", &self.trade_number)?;
+        m.opt("appid", &self.appid)?;
+        m.req("openid", &self.openid)?;
+        m.req("region_id", &self.region_id)?;
+        m.req("driver_license", &self.driver_license)?;
+        m.req("plate_number", &self.plate_number)?;
+        m.req("fapiao_card_information", &self.fapiao_card_information)?;
+        m.opt("token", &self.token)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            company_mchid: o.req("company_mchid")?,
+            trade_number: o.req("trade_number")?,
+            appid: o.opt("appid")?,
+            openid: o.req("openid")?,
+            region_id: o.req("region_id")?,
+            driver_license: o.req("driver_license")?,
+            plate_number: o.req("plate_number")?,
+            fapiao_card_information: o.req("fapiao_card_information")?,
+            token: o.opt("token")?,
+        })
+    }
+}
 /// 发票卡券信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestFapiaoCardInformation {
     /// 电子发票文件ID
     ///
@@ -105,21 +139,64 @@ pub struct PostRequestFapiaoCardInformation {
     /// 附加信息
     pub extra_information: PostRequestFapiaoCardInformationExtraInformation,
     /// 发票行信息
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub items: Option<Vec<PostRequestFapiaoCardInformationItems>>,
     /// 备注信息
     ///
     /// Example: `备注`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub remark: Option<String>,
 }
+impl ::serde::Serialize for PostRequestFapiaoCardInformation {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("fapiao_media_id", &self.fapiao_media_id)?;
+        m.req("fapiao_number", &self.fapiao_number)?;
+        m.req("fapiao_code", &self.fapiao_code)?;
+        m.req("fapiao_time", &self.fapiao_time)?;
+        m.req("check_code", &self.check_code)?;
+        m.req("password", &self.password)?;
+        m.req("total_amount", &self.total_amount)?;
+        m.req("tax_amount", &self.tax_amount)?;
+        m.req("amount", &self.amount)?;
+        m.req("buyer_information", &self.buyer_information)?;
+        m.req("seller_information", &self.seller_information)?;
+        m.req("extra_information", &self.extra_information)?;
+        m.opt("items", &self.items)?;
+        m.opt("remark", &self.remark)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoCardInformation {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            fapiao_media_id: o.req("fapiao_media_id")?,
+            fapiao_number: o.req("fapiao_number")?,
+            fapiao_code: o.req("fapiao_code")?,
+            fapiao_time: o.req("fapiao_time")?,
+            check_code: o.req("check_code")?,
+            password: o.req("password")?,
+            total_amount: o.req("total_amount")?,
+            tax_amount: o.req("tax_amount")?,
+            amount: o.req("amount")?,
+            buyer_information: o.req("buyer_information")?,
+            seller_information: o.req("seller_information")?,
+            extra_information: o.req("extra_information")?,
+            items: o.opt("items")?,
+            remark: o.opt("remark")?,
+        })
+    }
+}
 /// 购买方信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestFapiaoCardInformationBuyerInformation {
     /// 购买方类型
     ///
     /// Example: `CORPORATION`
-    #[serde(rename = "type")]
     pub type_: String,
     /// 名称
     ///
@@ -128,49 +205,100 @@ pub struct PostRequestFapiaoCardInformationBuyerInformation {
     /// 纳税人识别号
     ///
     /// Example: `202003261233701778`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub taxpayer_id: Option<String>,
     /// 地址
     ///
     /// Example: `深圳市南山区深南大道10000号`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub address: Option<String>,
     /// 电话
     ///
     /// Example: `075512345678`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub telephone: Option<String>,
     /// 开户银行
     ///
     /// Example: `测试银行`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub bank_name: Option<String>,
     /// 银行账号
     ///
     /// Example: `62001234567890`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub bank_account: Option<String>,
 }
+impl ::serde::Serialize for PostRequestFapiaoCardInformationBuyerInformation {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("type", &self.type_)?;
+        m.req("name", &self.name)?;
+        m.opt("taxpayer_id", &self.taxpayer_id)?;
+        m.opt("address", &self.address)?;
+        m.opt("telephone", &self.telephone)?;
+        m.opt("bank_name", &self.bank_name)?;
+        m.opt("bank_account", &self.bank_account)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de>
+for PostRequestFapiaoCardInformationBuyerInformation {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            type_: o.req("type")?,
+            name: o.req("name")?,
+            taxpayer_id: o.opt("taxpayer_id")?,
+            address: o.opt("address")?,
+            telephone: o.opt("telephone")?,
+            bank_name: o.opt("bank_name")?,
+            bank_account: o.opt("bank_account")?,
+        })
+    }
+}
 /// 附加信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestFapiaoCardInformationExtraInformation {
     /// 收款人
     ///
     /// Example: `张三`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub payee: Option<String>,
     /// 复核人
     ///
     /// Example: `李四`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reviewer: Option<String>,
     /// 开票人
     ///
     /// Example: `王五`
     pub drawer: String,
 }
+impl ::serde::Serialize for PostRequestFapiaoCardInformationExtraInformation {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("payee", &self.payee)?;
+        m.opt("reviewer", &self.reviewer)?;
+        m.req("drawer", &self.drawer)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de>
+for PostRequestFapiaoCardInformationExtraInformation {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            payee: o.opt("payee")?,
+            reviewer: o.opt("reviewer")?,
+            drawer: o.req("drawer")?,
+        })
+    }
+}
 /// PostRequestFapiaoCardInformationItems
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestFapiaoCardInformationItems {
     /// 货物或应税劳务、服务编码
     ///
@@ -183,12 +311,10 @@ pub struct PostRequestFapiaoCardInformationItems {
     /// 规格型号
     ///
     /// Example: `A4`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub specification: Option<String>,
     /// 单位
     ///
     /// Example: `次`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub unit: Option<String>,
     /// 数量
     ///
@@ -221,8 +347,50 @@ pub struct PostRequestFapiaoCardInformationItems {
     /// 是否折扣行
     pub discount: bool,
 }
+impl ::serde::Serialize for PostRequestFapiaoCardInformationItems {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("tax_code", &self.tax_code)?;
+        m.req("goods_name", &self.goods_name)?;
+        m.opt("specification", &self.specification)?;
+        m.opt("unit", &self.unit)?;
+        m.req("quantity", &self.quantity)?;
+        m.req("unit_price", &self.unit_price)?;
+        m.req("amount", &self.amount)?;
+        m.req("tax_amount", &self.tax_amount)?;
+        m.req("total_amount", &self.total_amount)?;
+        m.req("tax_rate", &self.tax_rate)?;
+        m.req("tax_prefer_mark", &self.tax_prefer_mark)?;
+        m.req("discount", &self.discount)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoCardInformationItems {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            tax_code: o.req("tax_code")?,
+            goods_name: o.req("goods_name")?,
+            specification: o.opt("specification")?,
+            unit: o.opt("unit")?,
+            quantity: o.req("quantity")?,
+            unit_price: o.req("unit_price")?,
+            amount: o.req("amount")?,
+            tax_amount: o.req("tax_amount")?,
+            total_amount: o.req("total_amount")?,
+            tax_rate: o.req("tax_rate")?,
+            tax_prefer_mark: o.req("tax_prefer_mark")?,
+            discount: o.req("discount")?,
+        })
+    }
+}
 /// 销售方信息
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestFapiaoCardInformationSellerInformation {
     /// 名称
     ///
@@ -239,21 +407,49 @@ pub struct PostRequestFapiaoCardInformationSellerInformation {
     /// 电话
     ///
     /// Example: `075512345678`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub telephone: Option<String>,
     /// 开户银行
     ///
     /// Example: `测试银行`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub bank_name: Option<String>,
     /// 银行账号
     ///
     /// Example: `62001234567890`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub bank_account: Option<String>,
 }
+impl ::serde::Serialize for PostRequestFapiaoCardInformationSellerInformation {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("name", &self.name)?;
+        m.req("taxpayer_id", &self.taxpayer_id)?;
+        m.req("address", &self.address)?;
+        m.opt("telephone", &self.telephone)?;
+        m.opt("bank_name", &self.bank_name)?;
+        m.opt("bank_account", &self.bank_account)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de>
+for PostRequestFapiaoCardInformationSellerInformation {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            name: o.req("name")?,
+            taxpayer_id: o.req("taxpayer_id")?,
+            address: o.req("address")?,
+            telephone: o.opt("telephone")?,
+            bank_name: o.opt("bank_name")?,
+            bank_account: o.opt("bank_account")?,
+        })
+    }
+}
 /// The response of `POST /v3/taxi-invoice/cards` (将出租车电子发票插入微信用户卡包API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 插入用户卡包的公众号AppID
     ///
@@ -271,6 +467,32 @@ pub struct PostResponse {
     ///
     /// Example: `379550244162`
     pub card_code: String,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("card_appid", &self.card_appid)?;
+        m.req("card_openid", &self.card_openid)?;
+        m.req("card_id", &self.card_id)?;
+        m.req("card_code", &self.card_code)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            card_appid: o.req("card_appid")?,
+            card_openid: o.req("card_openid")?,
+            card_id: o.req("card_id")?,
+            card_code: o.req("card_code")?,
+        })
+    }
 }
 /// `/v3/taxi-invoice/cards/upload-file`
 pub mod upload_file {
@@ -294,13 +516,31 @@ pub mod upload_file {
         }
     }
     /// The request of `POST /v3/taxi-invoice/cards/upload-file` (上传出租车电子发票文件).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 出租车电子发票文件元信息`JSON`格式字符串
         pub meta: PostRequestMeta,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("meta", &self.meta)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self { meta: o.req("meta")? })
+        }
+    }
     /// 出租车电子发票文件元信息`JSON`格式字符串
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestMeta {
         /// 出租车经营主体商户号
         ///
@@ -319,12 +559,58 @@ pub mod upload_file {
         /// Example: `310100`
         pub region_id: i64,
     }
+    impl ::serde::Serialize for PostRequestMeta {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("company_mchid", &self.company_mchid)?;
+            m.req("digest", &self.digest)?;
+            m.req("digest_algorithm", &self.digest_algorithm)?;
+            m.req("region_id", &self.region_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestMeta {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                company_mchid: o.req("company_mchid")?,
+                digest: o.req("digest")?,
+                digest_algorithm: o.req("digest_algorithm")?,
+                region_id: o.req("region_id")?,
+            })
+        }
+    }
     /// The response of `POST /v3/taxi-invoice/cards/upload-file` (上传出租车电子发票文件).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 出租车电子发票文件ID
         ///
         /// Example: `ASNFZ4mrze/+3LqYdlQyEA==`
         pub fapiao_media_id: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("fapiao_media_id", &self.fapiao_media_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                fapiao_media_id: o.req("fapiao_media_id")?,
+            })
+        }
     }
 }

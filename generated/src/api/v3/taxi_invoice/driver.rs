@@ -30,12 +30,11 @@ pub mod update_driver {
         }
     }
     /// The request of `POST /v3/taxi-invoice/driver/update-driver` (更新司机信息API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
         /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        #[serde(rename = "Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: String,
         /// 司机姓名
         ///
@@ -66,49 +65,127 @@ pub mod update_driver {
         /// Example: `ON_DUTY`
         pub driver_status: String,
         /// 司机头像
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub driver_photo: Option<PostRequestDriverPhoto>,
         /// 行政区划ID
         ///
         /// Example: `510100`
         pub region_id: i64,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("driver_name", &self.driver_name)?;
+            m.req("id_card_number", &self.id_card_number)?;
+            m.req("company_name", &self.company_name)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("driver_license", &self.driver_license)?;
+            m.req("driver_category", &self.driver_category)?;
+            m.req("driver_status", &self.driver_status)?;
+            m.opt("driver_photo", &self.driver_photo)?;
+            m.req("region_id", &self.region_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                wechatpay_serial: o.req("Wechatpay-Serial")?,
+                driver_name: o.req("driver_name")?,
+                id_card_number: o.req("id_card_number")?,
+                company_name: o.req("company_name")?,
+                mchid: o.req("mchid")?,
+                driver_license: o.req("driver_license")?,
+                driver_category: o.req("driver_category")?,
+                driver_status: o.req("driver_status")?,
+                driver_photo: o.opt("driver_photo")?,
+                region_id: o.req("region_id")?,
+            })
+        }
+    }
     /// 司机头像
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDriverPhoto {
         /// 照片类型
         ///
         /// Example: `PHOTO_URL`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub photo_type: Option<String>,
         /// 司机头像摘要
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub photo_digest: Option<PostRequestDriverPhotoPhotoDigest>,
         /// 头像url
         ///
         /// Example: `http://www.abc.com/driver.icon`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub photo_url: Option<String>,
         /// 头像icon
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub photo_icon: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestDriverPhoto {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("photo_type", &self.photo_type)?;
+            m.opt("photo_digest", &self.photo_digest)?;
+            m.opt("photo_url", &self.photo_url)?;
+            m.opt("photo_icon", &self.photo_icon)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestDriverPhoto {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                photo_type: o.opt("photo_type")?,
+                photo_digest: o.opt("photo_digest")?,
+                photo_url: o.opt("photo_url")?,
+                photo_icon: o.opt("photo_icon")?,
+            })
+        }
+    }
     /// 司机头像摘要
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDriverPhotoPhotoDigest {
         /// 哈希类型
         ///
         /// Example: `MD5`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub hash_type: Option<String>,
         /// 哈希值
         ///
         /// Example: `e10adc3949ba59abbe56e057f20f883e`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub hash_value: Option<String>,
     }
+    impl ::serde::Serialize for PostRequestDriverPhotoPhotoDigest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("hash_type", &self.hash_type)?;
+            m.opt("hash_value", &self.hash_value)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestDriverPhotoPhotoDigest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                hash_type: o.opt("hash_type")?,
+                hash_value: o.opt("hash_value")?,
+            })
+        }
+    }
     /// The response of `POST /v3/taxi-invoice/driver/update-driver` (更新司机信息API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 司机姓名
         ///
@@ -139,47 +216,124 @@ pub mod update_driver {
         /// Example: `ON_DUTY`
         pub driver_status: String,
         /// 司机头像
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub driver_photo: Option<PostResponseDriverPhoto>,
         /// 行政区划ID
         ///
         /// Example: `510100`
         pub region_id: i64,
     }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("driver_name", &self.driver_name)?;
+            m.req("id_card_number", &self.id_card_number)?;
+            m.req("company_name", &self.company_name)?;
+            m.req("mchid", &self.mchid)?;
+            m.req("driver_license", &self.driver_license)?;
+            m.req("driver_category", &self.driver_category)?;
+            m.req("driver_status", &self.driver_status)?;
+            m.opt("driver_photo", &self.driver_photo)?;
+            m.req("region_id", &self.region_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                driver_name: o.req("driver_name")?,
+                id_card_number: o.req("id_card_number")?,
+                company_name: o.req("company_name")?,
+                mchid: o.req("mchid")?,
+                driver_license: o.req("driver_license")?,
+                driver_category: o.req("driver_category")?,
+                driver_status: o.req("driver_status")?,
+                driver_photo: o.opt("driver_photo")?,
+                region_id: o.req("region_id")?,
+            })
+        }
+    }
     /// 司机头像
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseDriverPhoto {
         /// 照片类型
         ///
         /// Example: `PHOTO_URL`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub photo_type: Option<String>,
         /// 司机头像摘要
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub photo_digest: Option<PostResponseDriverPhotoPhotoDigest>,
         /// 头像url
         ///
         /// Example: `http://www.abc.com/driver.icon`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub photo_url: Option<String>,
         /// 头像icon
         ///
         /// Example: `/9j/4AAQSkZJRgABAgAAAQABAAD/2wBDAAMOCZXP4+STRRXMzqiZPmv8A3jRRRUFH/9k=`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub photo_icon: Option<String>,
     }
+    impl ::serde::Serialize for PostResponseDriverPhoto {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("photo_type", &self.photo_type)?;
+            m.opt("photo_digest", &self.photo_digest)?;
+            m.opt("photo_url", &self.photo_url)?;
+            m.opt("photo_icon", &self.photo_icon)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseDriverPhoto {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                photo_type: o.opt("photo_type")?,
+                photo_digest: o.opt("photo_digest")?,
+                photo_url: o.opt("photo_url")?,
+                photo_icon: o.opt("photo_icon")?,
+            })
+        }
+    }
     /// 司机头像摘要
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseDriverPhotoPhotoDigest {
         /// 哈希类型
         ///
         /// Example: `MD5`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub hash_type: Option<String>,
         /// 哈希值
         ///
         /// Example: `e10adc3949ba59abbe56e057f20f883e`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub hash_value: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponseDriverPhotoPhotoDigest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("hash_type", &self.hash_type)?;
+            m.opt("hash_value", &self.hash_value)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseDriverPhotoPhotoDigest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                hash_type: o.opt("hash_type")?,
+                hash_value: o.opt("hash_value")?,
+            })
+        }
     }
 }

@@ -32,16 +32,34 @@ pub mod by_driver_license {
         }
     }
     /// The request of `GET /v3/taxi-invoice/drivers/{driver_license}` (获取司机信息API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 行政区划代码
         ///
         /// Query parameter `region_id`. Example: `510100`
-        #[serde(skip_serializing)]
         pub region_id: i64,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                region_id: o.req("region_id")?,
+            })
+        }
+    }
     /// The response of `GET /v3/taxi-invoice/drivers/{driver_license}` (获取司机信息API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 司机姓名
         pub driver_name: String,
@@ -62,7 +80,6 @@ pub mod by_driver_license {
         /// Example: `MAIN`
         pub driver_category: String,
         /// 司机照片
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub driver_photo: Option<GetResponseDriverPhoto>,
         /// 行政区划代码
         ///
@@ -73,38 +90,114 @@ pub mod by_driver_license {
         /// Example: `ACTIVE`
         pub driver_state: String,
     }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("driver_name", &self.driver_name)?;
+            m.req("company_name", &self.company_name)?;
+            m.req("company_mchid", &self.company_mchid)?;
+            m.req("driver_license", &self.driver_license)?;
+            m.req("driver_category", &self.driver_category)?;
+            m.opt("driver_photo", &self.driver_photo)?;
+            m.req("region_id", &self.region_id)?;
+            m.req("driver_state", &self.driver_state)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                driver_name: o.req("driver_name")?,
+                company_name: o.req("company_name")?,
+                company_mchid: o.req("company_mchid")?,
+                driver_license: o.req("driver_license")?,
+                driver_category: o.req("driver_category")?,
+                driver_photo: o.opt("driver_photo")?,
+                region_id: o.req("region_id")?,
+                driver_state: o.req("driver_state")?,
+            })
+        }
+    }
     /// 司机照片
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDriverPhoto {
         /// 照片类型
         ///
         /// Example: `PHOTO_URL`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub photo_type: Option<String>,
         /// 司机照片摘要
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub photo_digest: Option<GetResponseDriverPhotoPhotoDigest>,
         /// 头像url
         ///
         /// Example: `http://www.abc.com/driver.icon`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub photo_url: Option<String>,
         /// 头像icon
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub photo_data: Option<String>,
     }
+    impl ::serde::Serialize for GetResponseDriverPhoto {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("photo_type", &self.photo_type)?;
+            m.opt("photo_digest", &self.photo_digest)?;
+            m.opt("photo_url", &self.photo_url)?;
+            m.opt("photo_data", &self.photo_data)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseDriverPhoto {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                photo_type: o.opt("photo_type")?,
+                photo_digest: o.opt("photo_digest")?,
+                photo_url: o.opt("photo_url")?,
+                photo_data: o.opt("photo_data")?,
+            })
+        }
+    }
     /// 司机照片摘要
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDriverPhotoPhotoDigest {
         /// 哈希类型
         ///
         /// Example: `MD5`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub hash_type: Option<String>,
         /// 哈希值
         ///
         /// Example: `e10adc3949ba59abbe56e057f20f883e`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub hash_value: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponseDriverPhotoPhotoDigest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("hash_type", &self.hash_type)?;
+            m.opt("hash_value", &self.hash_value)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponseDriverPhotoPhotoDigest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                hash_type: o.opt("hash_type")?,
+                hash_value: o.opt("hash_value")?,
+            })
+        }
     }
 }

@@ -26,7 +26,7 @@ pub mod update_taxi {
         }
     }
     /// The request of `POST /v3/taxi-invoice/taxi/update-taxi` (更新出租车信息API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 车牌号
         ///
@@ -39,7 +39,6 @@ pub mod update_taxi {
         /// 商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mchid: Option<String>,
         /// 主班司机资格证号
         ///
@@ -48,7 +47,6 @@ pub mod update_taxi {
         /// 副班司机资格证号
         ///
         /// Example: `6298416`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub deputy_license: Option<String>,
         /// 行政区划ID
         ///
@@ -57,11 +55,43 @@ pub mod update_taxi {
         /// 开票标记
         ///
         /// Example: `INVOICE`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub invoice_flag: Option<String>,
         /// 出租车状态
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub taxi_state: Option<PostRequestTaxiState>,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("plate_number", &self.plate_number)?;
+            m.req("company_name", &self.company_name)?;
+            m.opt("mchid", &self.mchid)?;
+            m.req("main_license", &self.main_license)?;
+            m.opt("deputy_license", &self.deputy_license)?;
+            m.req("region_id", &self.region_id)?;
+            m.opt("invoice_flag", &self.invoice_flag)?;
+            m.opt("taxi_state", &self.taxi_state)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                plate_number: o.req("plate_number")?,
+                company_name: o.req("company_name")?,
+                mchid: o.opt("mchid")?,
+                main_license: o.req("main_license")?,
+                deputy_license: o.opt("deputy_license")?,
+                region_id: o.req("region_id")?,
+                invoice_flag: o.opt("invoice_flag")?,
+                taxi_state: o.opt("taxi_state")?,
+            })
+        }
     }
     /// 出租车状态
     ///
@@ -116,7 +146,7 @@ pub mod update_taxi {
         }
     }
     /// The response of `POST /v3/taxi-invoice/taxi/update-taxi` (更新出租车信息API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 车牌号
         ///
@@ -129,7 +159,6 @@ pub mod update_taxi {
         /// 商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mchid: Option<String>,
         /// 主班司机资格证号
         ///
@@ -138,11 +167,40 @@ pub mod update_taxi {
         /// 副班司机资格证号
         ///
         /// Example: `6298416`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub deputy_license: Option<String>,
         /// 行政区划ID
         ///
         /// Example: `510100`
         pub region_id: i64,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("plate_number", &self.plate_number)?;
+            m.req("company_name", &self.company_name)?;
+            m.opt("mchid", &self.mchid)?;
+            m.req("main_license", &self.main_license)?;
+            m.opt("deputy_license", &self.deputy_license)?;
+            m.req("region_id", &self.region_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                plate_number: o.req("plate_number")?,
+                company_name: o.req("company_name")?,
+                mchid: o.opt("mchid")?,
+                main_license: o.req("main_license")?,
+                deputy_license: o.opt("deputy_license")?,
+                region_id: o.req("region_id")?,
+            })
+        }
     }
 }

@@ -32,16 +32,34 @@ pub mod by_company_mchid {
         }
     }
     /// The request of `GET /v3/taxi-invoice/taxi-companies/{company_mchid}` (获取出租车公司商户信息API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 行政区划ID
         ///
         /// Query parameter `region_id`. Example: `510100`
-        #[serde(skip_serializing)]
         pub region_id: i64,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                region_id: o.req("region_id")?,
+            })
+        }
+    }
     /// The response of `GET /v3/taxi-invoice/taxi-companies/{company_mchid}` (获取出租车公司商户信息API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 商户号
         ///
@@ -70,17 +88,14 @@ pub mod by_company_mchid {
         /// 公司电话
         ///
         /// Example: `0755-86013388`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub phone: Option<String>,
         /// 开户行
         ///
         /// Example: `中国工商银行南山支行`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_name: Option<String>,
         /// 银行账号
         ///
         /// Example: `12345678901234`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_account: Option<String>,
         /// 企业法人姓名
         ///
@@ -94,5 +109,47 @@ pub mod by_company_mchid {
         ///
         /// Example: `510100`
         pub region_id: i64,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("company_mchid", &self.company_mchid)?;
+            m.req("enterprise_type", &self.enterprise_type)?;
+            m.req("company_name", &self.company_name)?;
+            m.req("short_name", &self.short_name)?;
+            m.req("tax_id", &self.tax_id)?;
+            m.req("address", &self.address)?;
+            m.opt("phone", &self.phone)?;
+            m.opt("bank_name", &self.bank_name)?;
+            m.opt("bank_account", &self.bank_account)?;
+            m.req("legal_person", &self.legal_person)?;
+            m.req("invoice_mode", &self.invoice_mode)?;
+            m.req("region_id", &self.region_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                company_mchid: o.req("company_mchid")?,
+                enterprise_type: o.req("enterprise_type")?,
+                company_name: o.req("company_name")?,
+                short_name: o.req("short_name")?,
+                tax_id: o.req("tax_id")?,
+                address: o.req("address")?,
+                phone: o.opt("phone")?,
+                bank_name: o.opt("bank_name")?,
+                bank_account: o.opt("bank_account")?,
+                legal_person: o.req("legal_person")?,
+                invoice_mode: o.req("invoice_mode")?,
+                region_id: o.req("region_id")?,
+            })
+        }
     }
 }

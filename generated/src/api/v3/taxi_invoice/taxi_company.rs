@@ -26,12 +26,11 @@ pub mod create_taxi_company {
         }
     }
     /// The request of `POST /v3/taxi-invoice/taxi-company/create-taxi-company` (新增出租车公司API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 公司名称
         ///
         /// Example: `深圳市未来有限公司`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub company_name: Option<String>,
         /// 税号
         ///
@@ -44,17 +43,14 @@ pub mod create_taxi_company {
         /// 公司电话
         ///
         /// Example: `075586013388`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub phone: Option<String>,
         /// 开户行
         ///
         /// Example: `中国工商银行南山支行`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_name: Option<String>,
         /// 银行账号
         ///
         /// Example: `12345678901234`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_account: Option<String>,
         /// 开票渠道
         ///
@@ -67,7 +63,6 @@ pub mod create_taxi_company {
         /// 公司简称
         ///
         /// Example: `深圳未来`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub short_name: Option<String>,
         /// 行政区划ID
         ///
@@ -78,8 +73,48 @@ pub mod create_taxi_company {
         /// Example: `ENTERPRISE`
         pub enterprise_type: String,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("company_name", &self.company_name)?;
+            m.req("tax_id", &self.tax_id)?;
+            m.req("address", &self.address)?;
+            m.opt("phone", &self.phone)?;
+            m.opt("bank_name", &self.bank_name)?;
+            m.opt("bank_account", &self.bank_account)?;
+            m.req("invoice_mode", &self.invoice_mode)?;
+            m.req("legal_person", &self.legal_person)?;
+            m.opt("short_name", &self.short_name)?;
+            m.req("region_id", &self.region_id)?;
+            m.req("enterprise_type", &self.enterprise_type)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                company_name: o.opt("company_name")?,
+                tax_id: o.req("tax_id")?,
+                address: o.req("address")?,
+                phone: o.opt("phone")?,
+                bank_name: o.opt("bank_name")?,
+                bank_account: o.opt("bank_account")?,
+                invoice_mode: o.req("invoice_mode")?,
+                legal_person: o.req("legal_person")?,
+                short_name: o.opt("short_name")?,
+                region_id: o.req("region_id")?,
+                enterprise_type: o.req("enterprise_type")?,
+            })
+        }
+    }
     /// The response of `POST /v3/taxi-invoice/taxi-company/create-taxi-company` (新增出租车公司API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 商户号
         ///
@@ -88,7 +123,28 @@ pub mod create_taxi_company {
         /// 公司名称
         ///
         /// Example: `深圳市未来有限公司`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub company_name: Option<String>,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("mchid", &self.mchid)?;
+            m.opt("company_name", &self.company_name)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                mchid: o.req("mchid")?,
+                company_name: o.opt("company_name")?,
+            })
+        }
     }
 }

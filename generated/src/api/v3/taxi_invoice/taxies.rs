@@ -29,16 +29,34 @@ pub mod by_plate_number {
         }
     }
     /// The request of `GET /v3/taxi-invoice/taxies/{plate_number}` (获取出租车信息API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 行政区划代码
         ///
         /// Query parameter `region_id`. Example: `510100`
-        #[serde(skip_serializing)]
         pub region_id: i64,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                region_id: o.req("region_id")?,
+            })
+        }
+    }
     /// The response of `GET /v3/taxi-invoice/taxies/{plate_number}` (获取出租车信息API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 车牌号
         ///
@@ -70,5 +88,39 @@ pub mod by_plate_number {
         ///
         /// Example: `IN_OPERATION`
         pub taxi_state: String,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("plate_number", &self.plate_number)?;
+            m.req("company_name", &self.company_name)?;
+            m.req("company_mchid", &self.company_mchid)?;
+            m.req("main_license", &self.main_license)?;
+            m.req("deputy_license", &self.deputy_license)?;
+            m.req("region_id", &self.region_id)?;
+            m.req("support_invoice", &self.support_invoice)?;
+            m.req("taxi_state", &self.taxi_state)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                plate_number: o.req("plate_number")?,
+                company_name: o.req("company_name")?,
+                company_mchid: o.req("company_mchid")?,
+                main_license: o.req("main_license")?,
+                deputy_license: o.req("deputy_license")?,
+                region_id: o.req("region_id")?,
+                support_invoice: o.req("support_invoice")?,
+                taxi_state: o.req("taxi_state")?,
+            })
+        }
     }
 }

@@ -33,36 +33,54 @@ pub mod find_by_token {
         }
     }
     /// The request of `GET /v3/taxi-invoice/user-taxi-order/find-by-token` (根据凭证查询乘客行程单API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 获取乘客行程单详情的凭证
         ///
         /// Query parameter `token`. Example: `ESvqG19gjw0qiiy1eeRA4VusLrOmIYQOMJ8rXX2V-ztUUuQvu_YBEZg9FAht0Y15r71mft9rcaMIjn7y6x0KSg`
-        #[serde(skip_serializing)]
         pub token: String,
         /// 用户标识
         ///
         /// Query parameter `openid`. Example: `oUypO5fUvaUkyuc6ueOwgwDMjCiM`
-        #[serde(skip_serializing)]
         pub openid: String,
         /// 应用ID
         ///
         /// Query parameter `appid`. Example: `wxb1170446a4c0a5a2`
-        #[serde(skip_serializing)]
         pub appid: String,
         /// 行政区划代码
         ///
         /// Query parameter `region_id`. Example: `310100`
-        #[serde(skip_serializing)]
         pub region_id: Option<i64>,
         /// 授权模式
         ///
         /// Query parameter `auth_mode`. Example: `ORDER_AUTH`
-        #[serde(skip_serializing)]
         pub auth_mode: Option<String>,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                token: o.req("token")?,
+                openid: o.req("openid")?,
+                appid: o.req("appid")?,
+                region_id: o.opt("region_id")?,
+                auth_mode: o.opt("auth_mode")?,
+            })
+        }
+    }
     /// The response of `GET /v3/taxi-invoice/user-taxi-order/find-by-token` (根据凭证查询乘客行程单API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 车牌号
         ///
@@ -87,12 +105,42 @@ pub mod find_by_token {
         /// 面对面付款时间
         ///
         /// Example: `2020-04-07T19:47:32+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pay_time: Option<String>,
         /// 面对面付款金额
         ///
         /// Example: `5450`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pay_amount: Option<i64>,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("plate_number", &self.plate_number)?;
+            m.req("driver_license", &self.driver_license)?;
+            m.req("up_time", &self.up_time)?;
+            m.req("region_id", &self.region_id)?;
+            m.req("source", &self.source)?;
+            m.opt("pay_time", &self.pay_time)?;
+            m.opt("pay_amount", &self.pay_amount)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                plate_number: o.req("plate_number")?,
+                driver_license: o.req("driver_license")?,
+                up_time: o.req("up_time")?,
+                region_id: o.req("region_id")?,
+                source: o.req("source")?,
+                pay_time: o.opt("pay_time")?,
+                pay_amount: o.opt("pay_amount")?,
+            })
+        }
     }
 }

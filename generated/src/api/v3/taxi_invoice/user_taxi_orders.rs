@@ -25,46 +25,64 @@ impl<'a> UserTaxiOrders<'a> {
     }
 }
 /// The request of `GET /v3/taxi-invoice/user-taxi-orders` (获取乘客行程单列表API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetRequest {
     /// 最大资源条数
     ///
     /// Query parameter `limit`. Example: `5`
-    #[serde(skip_serializing)]
     pub limit: Option<i64>,
     /// 请求资源起始位置
     ///
     /// Query parameter `offset`. Example: `10`
-    #[serde(skip_serializing)]
     pub offset: Option<i64>,
     /// 小程序用户的微信openid
     ///
     /// Query parameter `openid`. Example: `oUypO5fUvaUkyuc6ueOwgwDMjCiM`
-    #[serde(skip_serializing)]
     pub openid: String,
     /// 小程序appid
     ///
     /// Query parameter `appid`. Example: `wxb1170446a4c0a5a2`
-    #[serde(skip_serializing)]
     pub appid: String,
     /// 起始日期
     ///
     /// Query parameter `begin_date`. Example: `20200307`
-    #[serde(skip_serializing)]
     pub begin_date: String,
     /// 结束日期
     ///
     /// Query parameter `end_date`. Example: `20200407`
-    #[serde(skip_serializing)]
     pub end_date: String,
     /// 行政区划id
     ///
     /// Query parameter `region_id`. Example: `510100`
-    #[serde(skip_serializing)]
     pub region_id: i64,
 }
+impl ::serde::Serialize for GetRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            limit: o.opt("limit")?,
+            offset: o.opt("offset")?,
+            openid: o.req("openid")?,
+            appid: o.req("appid")?,
+            begin_date: o.req("begin_date")?,
+            end_date: o.req("end_date")?,
+            region_id: o.req("region_id")?,
+        })
+    }
+}
 /// The response of `GET /v3/taxi-invoice/user-taxi-orders` (获取乘客行程单列表API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// 乘客行程单详情
     pub data: Vec<GetResponseData>,
@@ -81,11 +99,38 @@ pub struct GetResponse {
     /// Example: `1234`
     pub total_count: i64,
     /// 相关链接
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub links: Option<GetResponseLinks>,
 }
+impl ::serde::Serialize for GetResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("data", &self.data)?;
+        m.req("offset", &self.offset)?;
+        m.req("limit", &self.limit)?;
+        m.req("total_count", &self.total_count)?;
+        m.opt("links", &self.links)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            data: o.req("data")?,
+            offset: o.req("offset")?,
+            limit: o.req("limit")?,
+            total_count: o.req("total_count")?,
+            links: o.opt("links")?,
+        })
+    }
+}
 /// GetResponseData
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseData {
     /// 车牌号
     ///
@@ -100,22 +145,67 @@ pub struct GetResponseData {
     /// Example: `2020-04-07T19:47:32+08:00`
     pub up_time: String,
 }
+impl ::serde::Serialize for GetResponseData {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("plate_number", &self.plate_number)?;
+        m.req("driver_license", &self.driver_license)?;
+        m.req("up_time", &self.up_time)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            plate_number: o.req("plate_number")?,
+            driver_license: o.req("driver_license")?,
+            up_time: o.req("up_time")?,
+        })
+    }
+}
 /// 相关链接
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseLinks {
     /// 下一页链接
     ///
     /// Example: `/v3/bankpoint/exchangerecords?offset=10&limit=5`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: Option<String>,
     /// 上一页链接
     ///
     /// Example: `/v3/bankpoint/exchangerecords?offset=20&limit=5`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub prev: Option<String>,
     /// 当前链接
     ///
     /// Example: `/v3/bankpoint/exchangerecords?offset=15&limit=5`
-    #[serde(rename = "self", skip_serializing_if = "::std::option::Option::is_none")]
     pub self_: Option<String>,
+}
+impl ::serde::Serialize for GetResponseLinks {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("next", &self.next)?;
+        m.opt("prev", &self.prev)?;
+        m.opt("self", &self.self_)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseLinks {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            next: o.opt("next")?,
+            prev: o.opt("prev")?,
+            self_: o.opt("self")?,
+        })
+    }
 }

@@ -36,47 +36,89 @@ pub mod by_block_record_id {
         }
     }
     /// The request of `GET /v3/transaction-block/transaction-block-records/{block_record_id}` (查询子商户交易拦截记录详情).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 子商户号
         ///
         /// Query parameter `sub_mchid`. Example: `123000110`
-        #[serde(skip_serializing)]
         pub sub_mchid: String,
     }
+    impl ::serde::Serialize for GetRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+            })
+        }
+    }
     /// The response of `GET /v3/transaction-block/transaction-block-records/{block_record_id}` (查询子商户交易拦截记录详情).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 交易拦截记录ID
         ///
         /// Example: `123400`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub block_record_id: Option<String>,
         /// 拦截时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub block_time: Option<String>,
         /// 拦截原因
         ///
         /// Example: `涉嫌信用卡套现`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub block_reason: Option<String>,
         /// 拦截笔数
         ///
         /// Example: `LESS_THAN_TWENTY`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub number_of_block: Option<GetResponseNumberOfBlock>,
         /// 解除管控方式
         ///
         /// Example: `SUBMIT_INFORMATION`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub recover_way: Option<GetResponseRecoverWay>,
         /// 商户提交资料内容
         ///
         /// Example: `{"record_fields":[]}`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub requested_item_info: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("block_record_id", &self.block_record_id)?;
+            m.opt("block_time", &self.block_time)?;
+            m.opt("block_reason", &self.block_reason)?;
+            m.opt("number_of_block", &self.number_of_block)?;
+            m.opt("recover_way", &self.recover_way)?;
+            m.opt("requested_item_info", &self.requested_item_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                block_record_id: o.opt("block_record_id")?,
+                block_time: o.opt("block_time")?,
+                block_reason: o.opt("block_reason")?,
+                number_of_block: o.opt("number_of_block")?,
+                recover_way: o.opt("recover_way")?,
+                requested_item_info: o.opt("requested_item_info")?,
+            })
+        }
     }
     /// 拦截笔数
     ///
@@ -219,95 +261,138 @@ pub mod sub_mchid {
             }
         }
         /// The request of `GET /v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}` (分页查询子商户名下的交易拦截记录).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 最大资源条数
             ///
             /// Query parameter `limit`. Example: `5`
-            #[serde(skip_serializing)]
             pub limit: f64,
             /// 请求资源起始位置
             ///
             /// Query parameter `offset`. Example: `10`
-            #[serde(skip_serializing)]
             pub offset: Option<f64>,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    limit: o.req("limit")?,
+                    offset: o.opt("offset")?,
+                })
+            }
+        }
         /// The response of `GET /v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}` (分页查询子商户名下的交易拦截记录).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 请求资源起始位置
             ///
             /// Example: `10`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub offset: Option<f64>,
             /// 最大资源条数
             ///
             /// Example: `5`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub limit: Option<f64>,
             /// 资源总条数
             ///
             /// Example: `1234`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub total_count: Option<f64>,
             /// 交易拦截记录详情列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: Option<Vec<GetResponseData>>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("offset", &self.offset)?;
+                m.opt("limit", &self.limit)?;
+                m.opt("total_count", &self.total_count)?;
+                m.opt("data", &self.data)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    offset: o.opt("offset")?,
+                    limit: o.opt("limit")?,
+                    total_count: o.opt("total_count")?,
+                    data: o.opt("data")?,
+                })
+            }
+        }
         /// GetResponseData
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {
             /// 交易拦截记录ID
             ///
             /// Example: `123400`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub block_record_id: Option<String>,
             /// 拦截时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub block_time: Option<String>,
             /// 拦截原因
             ///
             /// Example: `涉嫌信用卡套现`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub block_reason: Option<String>,
             /// 拦截笔数
             ///
             /// Example: `LESS_THAN_TWENTY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub number_of_block: Option<GetResponseDataNumberOfBlock>,
             /// 解除管控方式
             ///
             /// Example: `SUBMIT_INFORMATION`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub recover_way: Option<GetResponseDataRecoverWay>,
             /// 商户提交资料内容
             ///
             /// Example: `{"record_fields":[]}`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub requested_item_info: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponseData {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("block_record_id", &self.block_record_id)?;
+                m.opt("block_time", &self.block_time)?;
+                m.opt("block_reason", &self.block_reason)?;
+                m.opt("number_of_block", &self.number_of_block)?;
+                m.opt("recover_way", &self.recover_way)?;
+                m.opt("requested_item_info", &self.requested_item_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseData {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    block_record_id: o.opt("block_record_id")?,
+                    block_time: o.opt("block_time")?,
+                    block_reason: o.opt("block_reason")?,
+                    number_of_block: o.opt("number_of_block")?,
+                    recover_way: o.opt("recover_way")?,
+                    requested_item_info: o.opt("requested_item_info")?,
+                })
+            }
         }
         /// 拦截笔数
         ///

@@ -32,33 +32,56 @@ pub mod by_block_submission_id {
         }
     }
     /// The response of `GET /v3/transaction-block/transaction-block-submissions/{block_submission_id}` (查询交易拦截申诉详情).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 交易拦截申诉ID
         ///
         /// Example: `B021234566799876aacsecd`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub block_submission_id: Option<String>,
         /// 提交时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub submit_time: Option<String>,
         /// 审核结果
         ///
         /// Example: `EMPTY`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub review_result: Option<GetResponseReviewResult>,
         /// 审核时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub review_time: Option<String>,
         /// 审核驳回原因
         ///
         /// Example: `身份证图片有遮挡，请上传清晰的身份证图片`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub review_reject_reason: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.opt("block_submission_id", &self.block_submission_id)?;
+            m.opt("submit_time", &self.submit_time)?;
+            m.opt("review_result", &self.review_result)?;
+            m.opt("review_time", &self.review_time)?;
+            m.opt("review_reject_reason", &self.review_reject_reason)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                block_submission_id: o.opt("block_submission_id")?,
+                submit_time: o.opt("submit_time")?,
+                review_result: o.opt("review_result")?,
+                review_time: o.opt("review_time")?,
+                review_reject_reason: o.opt("review_reject_reason")?,
+            })
+        }
     }
     /// 审核结果
     ///
@@ -148,14 +171,7 @@ pub mod sub_mchid {
             }
         }
         /// The request of `POST /v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}` (发起交易拦截申诉).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 商户侧申诉单号
             ///
@@ -166,41 +182,79 @@ pub mod sub_mchid {
             /// Example: `{"record_fields":[]}`
             pub submit_data: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("merchant_submit_id", &self.merchant_submit_id)?;
+                m.req("submit_data", &self.submit_data)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    merchant_submit_id: o.req("merchant_submit_id")?,
+                    submit_data: o.req("submit_data")?,
+                })
+            }
+        }
         /// The response of `POST /v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}` (发起交易拦截申诉).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 交易拦截申诉ID
             ///
             /// Example: `B021234566799876aacsecd`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub block_submission_id: Option<String>,
             /// 提交时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub submit_time: Option<String>,
             /// 审核结果
             ///
             /// Example: `EMPTY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub review_result: Option<PostResponseReviewResult>,
             /// 审核时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub review_time: Option<String>,
             /// 审核驳回原因
             ///
             /// Example: `身份证图片有遮挡，请上传清晰的身份证图片`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub review_reject_reason: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("block_submission_id", &self.block_submission_id)?;
+                m.opt("submit_time", &self.submit_time)?;
+                m.opt("review_result", &self.review_result)?;
+                m.opt("review_time", &self.review_time)?;
+                m.opt("review_reject_reason", &self.review_reject_reason)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    block_submission_id: o.opt("block_submission_id")?,
+                    submit_time: o.opt("submit_time")?,
+                    review_result: o.opt("review_result")?,
+                    review_time: o.opt("review_time")?,
+                    review_reject_reason: o.opt("review_reject_reason")?,
+                })
+            }
         }
         /// 审核结果
         ///

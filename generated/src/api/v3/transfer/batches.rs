@@ -28,12 +28,11 @@ impl<'a> Batches<'a> {
     }
 }
 /// The request of `POST /v3/transfer/batches` (发起批量转账API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
     /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    #[serde(rename = "Wechatpay-Serial", skip_serializing)]
     pub wechatpay_serial: String,
     /// 直连商户的appid
     ///
@@ -68,11 +67,47 @@ pub struct PostRequest {
     /// 通知地址
     ///
     /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notify_url: Option<String>,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("appid", &self.appid)?;
+        m.req("out_batch_no", &self.out_batch_no)?;
+        m.req("batch_name", &self.batch_name)?;
+        m.req("batch_remark", &self.batch_remark)?;
+        m.req("total_amount", &self.total_amount)?;
+        m.req("total_num", &self.total_num)?;
+        m.req("transfer_detail_list", &self.transfer_detail_list)?;
+        m.req("transfer_scene_id", &self.transfer_scene_id)?;
+        m.opt("notify_url", &self.notify_url)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            wechatpay_serial: o.req("Wechatpay-Serial")?,
+            appid: o.req("appid")?,
+            out_batch_no: o.req("out_batch_no")?,
+            batch_name: o.req("batch_name")?,
+            batch_remark: o.req("batch_remark")?,
+            total_amount: o.req("total_amount")?,
+            total_num: o.req("total_num")?,
+            transfer_detail_list: o.req("transfer_detail_list")?,
+            transfer_scene_id: o.req("transfer_scene_id")?,
+            notify_url: o.opt("notify_url")?,
+        })
+    }
+}
 /// PostRequestTransferDetailList
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestTransferDetailList {
     /// 商家明细单号
     ///
@@ -97,11 +132,40 @@ pub struct PostRequestTransferDetailList {
     /// 收款用户身份证
     ///
     /// Example: `8609cb22e1774a50a930e414cc71eca06121bcd266335cda230d24a7886a8d9f`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id_card: Option<String>,
 }
+impl ::serde::Serialize for PostRequestTransferDetailList {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("out_detail_no", &self.out_detail_no)?;
+        m.req("transfer_amount", &self.transfer_amount)?;
+        m.req("transfer_remark", &self.transfer_remark)?;
+        m.req("openid", &self.openid)?;
+        m.req("user_name", &self.user_name)?;
+        m.opt("user_id_card", &self.user_id_card)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequestTransferDetailList {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            out_detail_no: o.req("out_detail_no")?,
+            transfer_amount: o.req("transfer_amount")?,
+            transfer_remark: o.req("transfer_remark")?,
+            openid: o.req("openid")?,
+            user_name: o.req("user_name")?,
+            user_id_card: o.opt("user_id_card")?,
+        })
+    }
+}
 /// The response of `POST /v3/transfer/batches` (发起批量转账API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 商家批次单号
     ///
@@ -118,8 +182,33 @@ pub struct PostResponse {
     /// 批次状态
     ///
     /// Example: `ACCEPTED`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub batch_status: Option<PostResponseBatchStatus>,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("out_batch_no", &self.out_batch_no)?;
+        m.req("batch_id", &self.batch_id)?;
+        m.req("create_time", &self.create_time)?;
+        m.opt("batch_status", &self.batch_status)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            out_batch_no: o.req("out_batch_no")?,
+            batch_id: o.req("batch_id")?,
+            create_time: o.req("create_time")?,
+            batch_status: o.opt("batch_status")?,
+        })
+    }
 }
 /// 批次状态
 ///
@@ -219,61 +308,79 @@ pub mod batch_id {
             }
         }
         /// The request of `GET /v3/transfer/batches/batch-id/{batch_id}` (微信批次单号查询批次单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 是否查询转账明细单
             ///
             /// Query parameter `need_query_detail`.
-            #[serde(skip_serializing)]
             pub need_query_detail: bool,
             /// 请求资源起始位置
             ///
             /// Query parameter `offset`.
-            #[serde(skip_serializing)]
             pub offset: Option<i64>,
             /// 最大资源条数
             ///
             /// Query parameter `limit`. Example: `20`
-            #[serde(skip_serializing)]
             pub limit: Option<i64>,
             /// 明细状态
             ///
             /// Query parameter `detail_status`. Example: `FAIL`
-            #[serde(skip_serializing)]
             pub detail_status: Option<String>,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    need_query_detail: o.req("need_query_detail")?,
+                    offset: o.opt("offset")?,
+                    limit: o.opt("limit")?,
+                    detail_status: o.opt("detail_status")?,
+                })
+            }
+        }
         /// The response of `GET /v3/transfer/batches/batch-id/{batch_id}` (微信批次单号查询批次单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 转账批次单
             pub transfer_batch: GetResponseTransferBatch,
             /// 转账明细单列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transfer_detail_list: Option<Vec<GetResponseTransferDetailList>>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("transfer_batch", &self.transfer_batch)?;
+                m.opt("transfer_detail_list", &self.transfer_detail_list)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    transfer_batch: o.req("transfer_batch")?,
+                    transfer_detail_list: o.opt("transfer_detail_list")?,
+                })
+            }
+        }
         /// 转账批次单
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseTransferBatch {
             /// 商户号
             ///
@@ -310,7 +417,6 @@ pub mod batch_id {
             /// 批次关闭原因
             ///
             /// Example: `OVERDUE_CLOSE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub close_reason: Option<String>,
             /// 转账总金额
             ///
@@ -323,48 +429,88 @@ pub mod batch_id {
             /// 批次创建时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub create_time: Option<String>,
             /// 批次更新时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub update_time: Option<String>,
             /// 转账成功金额
             ///
             /// Example: `3900000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_amount: Option<i64>,
             /// 转账成功笔数
             ///
             /// Example: `199`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_num: Option<i64>,
             /// 转账失败金额
             ///
             /// Example: `100000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fail_amount: Option<i64>,
             /// 转账失败笔数
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fail_num: Option<i64>,
             /// 转账场景ID
             ///
             /// Example: `1000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transfer_scene_id: Option<String>,
         }
+        impl ::serde::Serialize for GetResponseTransferBatch {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("out_batch_no", &self.out_batch_no)?;
+                m.req("batch_id", &self.batch_id)?;
+                m.req("appid", &self.appid)?;
+                m.req("batch_status", &self.batch_status)?;
+                m.req("batch_type", &self.batch_type)?;
+                m.req("batch_name", &self.batch_name)?;
+                m.req("batch_remark", &self.batch_remark)?;
+                m.opt("close_reason", &self.close_reason)?;
+                m.req("total_amount", &self.total_amount)?;
+                m.req("total_num", &self.total_num)?;
+                m.opt("create_time", &self.create_time)?;
+                m.opt("update_time", &self.update_time)?;
+                m.opt("success_amount", &self.success_amount)?;
+                m.opt("success_num", &self.success_num)?;
+                m.opt("fail_amount", &self.fail_amount)?;
+                m.opt("fail_num", &self.fail_num)?;
+                m.opt("transfer_scene_id", &self.transfer_scene_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseTransferBatch {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mchid: o.req("mchid")?,
+                    out_batch_no: o.req("out_batch_no")?,
+                    batch_id: o.req("batch_id")?,
+                    appid: o.req("appid")?,
+                    batch_status: o.req("batch_status")?,
+                    batch_type: o.req("batch_type")?,
+                    batch_name: o.req("batch_name")?,
+                    batch_remark: o.req("batch_remark")?,
+                    close_reason: o.opt("close_reason")?,
+                    total_amount: o.req("total_amount")?,
+                    total_num: o.req("total_num")?,
+                    create_time: o.opt("create_time")?,
+                    update_time: o.opt("update_time")?,
+                    success_amount: o.opt("success_amount")?,
+                    success_num: o.opt("success_num")?,
+                    fail_amount: o.opt("fail_amount")?,
+                    fail_num: o.opt("fail_num")?,
+                    transfer_scene_id: o.opt("transfer_scene_id")?,
+                })
+            }
+        }
         /// GetResponseTransferDetailList
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseTransferDetailList {
             /// 微信明细单号
             ///
@@ -378,6 +524,30 @@ pub mod batch_id {
             ///
             /// Example: `SUCCESS`
             pub detail_status: String,
+        }
+        impl ::serde::Serialize for GetResponseTransferDetailList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("detail_id", &self.detail_id)?;
+                m.req("out_detail_no", &self.out_detail_no)?;
+                m.req("detail_status", &self.detail_status)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseTransferDetailList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    detail_id: o.req("detail_id")?,
+                    out_detail_no: o.req("out_detail_no")?,
+                    detail_status: o.req("detail_status")?,
+                })
+            }
         }
         /// `/v3/transfer/batches/batch-id/{batch_id}/details`
         pub mod details {
@@ -419,14 +589,7 @@ pub mod batch_id {
                         }
                     }
                     /// The response of `GET /v3/transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信明细单号查询明细单API).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponse {
                         /// 商户号
                         ///
@@ -467,7 +630,6 @@ pub mod batch_id {
                         /// 明细失败原因
                         ///
                         /// Example: `ACCOUNT_FROZEN`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub fail_reason: Option<String>,
                         /// 用户在直连商户应用下的用户标示
                         ///
@@ -485,6 +647,52 @@ pub mod batch_id {
                         ///
                         /// Example: `2015-05-20T13:29:35.120+08:00`
                         pub update_time: String,
+                    }
+                    impl ::serde::Serialize for GetResponse {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("mchid", &self.mchid)?;
+                            m.req("out_batch_no", &self.out_batch_no)?;
+                            m.req("batch_id", &self.batch_id)?;
+                            m.req("appid", &self.appid)?;
+                            m.req("out_detail_no", &self.out_detail_no)?;
+                            m.req("detail_id", &self.detail_id)?;
+                            m.req("detail_status", &self.detail_status)?;
+                            m.req("transfer_amount", &self.transfer_amount)?;
+                            m.req("transfer_remark", &self.transfer_remark)?;
+                            m.opt("fail_reason", &self.fail_reason)?;
+                            m.req("openid", &self.openid)?;
+                            m.req("user_name", &self.user_name)?;
+                            m.req("initiate_time", &self.initiate_time)?;
+                            m.req("update_time", &self.update_time)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                mchid: o.req("mchid")?,
+                                out_batch_no: o.req("out_batch_no")?,
+                                batch_id: o.req("batch_id")?,
+                                appid: o.req("appid")?,
+                                out_detail_no: o.req("out_detail_no")?,
+                                detail_id: o.req("detail_id")?,
+                                detail_status: o.req("detail_status")?,
+                                transfer_amount: o.req("transfer_amount")?,
+                                transfer_remark: o.req("transfer_remark")?,
+                                fail_reason: o.opt("fail_reason")?,
+                                openid: o.req("openid")?,
+                                user_name: o.req("user_name")?,
+                                initiate_time: o.req("initiate_time")?,
+                                update_time: o.req("update_time")?,
+                            })
+                        }
                     }
                 }
             }
@@ -532,69 +740,89 @@ pub mod out_batch_no {
             }
         }
         /// The request of `GET /v3/transfer/batches/out-batch-no/{out_batch_no}` (商家批次单号查询批次单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 是否查询转账明细单
             ///
             /// Query parameter `need_query_detail`.
-            #[serde(skip_serializing)]
             pub need_query_detail: bool,
             /// 请求资源起始位置
             ///
             /// Query parameter `offset`. Example: `0`
-            #[serde(skip_serializing)]
             pub offset: Option<i64>,
             /// 最大资源条数
             ///
             /// Query parameter `limit`. Example: `20`
-            #[serde(skip_serializing)]
             pub limit: Option<i64>,
             /// 明细状态
             ///
             /// Query parameter `detail_status`. Example: `FAIL`
-            #[serde(skip_serializing)]
             pub detail_status: Option<String>,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    need_query_detail: o.req("need_query_detail")?,
+                    offset: o.opt("offset")?,
+                    limit: o.opt("limit")?,
+                    detail_status: o.opt("detail_status")?,
+                })
+            }
+        }
         /// The response of `GET /v3/transfer/batches/out-batch-no/{out_batch_no}` (商家批次单号查询批次单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 转账批次单
             pub transfer_batch: GetResponseTransferBatch,
             /// 转账明细单列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transfer_detail_list: Option<Vec<GetResponseTransferDetailList>>,
             /// 请求资源起始位置
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub offset: Option<i64>,
             /// 最大资源条数
             ///
             /// Example: `20`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub limit: Option<i64>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("transfer_batch", &self.transfer_batch)?;
+                m.opt("transfer_detail_list", &self.transfer_detail_list)?;
+                m.opt("offset", &self.offset)?;
+                m.opt("limit", &self.limit)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    transfer_batch: o.req("transfer_batch")?,
+                    transfer_detail_list: o.opt("transfer_detail_list")?,
+                    offset: o.opt("offset")?,
+                    limit: o.opt("limit")?,
+                })
+            }
+        }
         /// 转账批次单
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseTransferBatch {
             /// 商户号
             ///
@@ -631,7 +859,6 @@ pub mod out_batch_no {
             /// 批次关闭原因
             ///
             /// Example: `OVERDUE_CLOSE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub close_reason: Option<String>,
             /// 转账总金额
             ///
@@ -644,48 +871,88 @@ pub mod out_batch_no {
             /// 批次创建时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub create_time: Option<String>,
             /// 批次更新时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub update_time: Option<String>,
             /// 转账成功金额
             ///
             /// Example: `3900000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_amount: Option<i64>,
             /// 转账成功笔数
             ///
             /// Example: `199`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_num: Option<i64>,
             /// 转账失败金额
             ///
             /// Example: `100000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fail_amount: Option<i64>,
             /// 转账失败笔数
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub fail_num: Option<i64>,
             /// 转账场景ID
             ///
             /// Example: `1000`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transfer_scene_id: Option<String>,
         }
+        impl ::serde::Serialize for GetResponseTransferBatch {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("mchid", &self.mchid)?;
+                m.req("out_batch_no", &self.out_batch_no)?;
+                m.req("batch_id", &self.batch_id)?;
+                m.req("appid", &self.appid)?;
+                m.req("batch_status", &self.batch_status)?;
+                m.req("batch_type", &self.batch_type)?;
+                m.req("batch_name", &self.batch_name)?;
+                m.req("batch_remark", &self.batch_remark)?;
+                m.opt("close_reason", &self.close_reason)?;
+                m.req("total_amount", &self.total_amount)?;
+                m.req("total_num", &self.total_num)?;
+                m.opt("create_time", &self.create_time)?;
+                m.opt("update_time", &self.update_time)?;
+                m.opt("success_amount", &self.success_amount)?;
+                m.opt("success_num", &self.success_num)?;
+                m.opt("fail_amount", &self.fail_amount)?;
+                m.opt("fail_num", &self.fail_num)?;
+                m.opt("transfer_scene_id", &self.transfer_scene_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseTransferBatch {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mchid: o.req("mchid")?,
+                    out_batch_no: o.req("out_batch_no")?,
+                    batch_id: o.req("batch_id")?,
+                    appid: o.req("appid")?,
+                    batch_status: o.req("batch_status")?,
+                    batch_type: o.req("batch_type")?,
+                    batch_name: o.req("batch_name")?,
+                    batch_remark: o.req("batch_remark")?,
+                    close_reason: o.opt("close_reason")?,
+                    total_amount: o.req("total_amount")?,
+                    total_num: o.req("total_num")?,
+                    create_time: o.opt("create_time")?,
+                    update_time: o.opt("update_time")?,
+                    success_amount: o.opt("success_amount")?,
+                    success_num: o.opt("success_num")?,
+                    fail_amount: o.opt("fail_amount")?,
+                    fail_num: o.opt("fail_num")?,
+                    transfer_scene_id: o.opt("transfer_scene_id")?,
+                })
+            }
+        }
         /// GetResponseTransferDetailList
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseTransferDetailList {
             /// 微信明细单号
             ///
@@ -699,6 +966,30 @@ pub mod out_batch_no {
             ///
             /// Example: `SUCCESS`
             pub detail_status: String,
+        }
+        impl ::serde::Serialize for GetResponseTransferDetailList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("detail_id", &self.detail_id)?;
+                m.req("out_detail_no", &self.out_detail_no)?;
+                m.req("detail_status", &self.detail_status)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseTransferDetailList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    detail_id: o.req("detail_id")?,
+                    out_detail_no: o.req("out_detail_no")?,
+                    detail_status: o.req("detail_status")?,
+                })
+            }
         }
         /// `/v3/transfer/batches/out-batch-no/{out_batch_no}/details`
         pub mod details {
@@ -742,14 +1033,7 @@ pub mod out_batch_no {
                         }
                     }
                     /// The response of `GET /v3/transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商家明细单号查询明细单API).
-                    #[derive(
-                        Clone,
-                        Debug,
-                        PartialEq,
-                        Default,
-                        ::serde::Serialize,
-                        ::serde::Deserialize
-                    )]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponse {
                         /// 商户号
                         ///
@@ -790,7 +1074,6 @@ pub mod out_batch_no {
                         /// 明细失败原因
                         ///
                         /// Example: `ACCOUNT_FROZEN`
-                        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                         pub fail_reason: Option<String>,
                         /// 用户在直连商户应用下的用户标示
                         ///
@@ -808,6 +1091,52 @@ pub mod out_batch_no {
                         ///
                         /// Example: `2015-05-20T13:29:35.120+08:00`
                         pub update_time: String,
+                    }
+                    impl ::serde::Serialize for GetResponse {
+                        fn serialize<S: ::serde::Serializer>(
+                            &self,
+                            serializer: S,
+                        ) -> ::core::result::Result<S::Ok, S::Error> {
+                            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                            m.req("mchid", &self.mchid)?;
+                            m.req("out_batch_no", &self.out_batch_no)?;
+                            m.req("batch_id", &self.batch_id)?;
+                            m.req("appid", &self.appid)?;
+                            m.req("out_detail_no", &self.out_detail_no)?;
+                            m.req("detail_id", &self.detail_id)?;
+                            m.req("detail_status", &self.detail_status)?;
+                            m.req("transfer_amount", &self.transfer_amount)?;
+                            m.req("transfer_remark", &self.transfer_remark)?;
+                            m.opt("fail_reason", &self.fail_reason)?;
+                            m.req("openid", &self.openid)?;
+                            m.req("user_name", &self.user_name)?;
+                            m.req("initiate_time", &self.initiate_time)?;
+                            m.req("update_time", &self.update_time)?;
+                            m.end()
+                        }
+                    }
+                    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(
+                            deserializer: D,
+                        ) -> ::core::result::Result<Self, D::Error> {
+                            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                            ::core::result::Result::Ok(Self {
+                                mchid: o.req("mchid")?,
+                                out_batch_no: o.req("out_batch_no")?,
+                                batch_id: o.req("batch_id")?,
+                                appid: o.req("appid")?,
+                                out_detail_no: o.req("out_detail_no")?,
+                                detail_id: o.req("detail_id")?,
+                                detail_status: o.req("detail_status")?,
+                                transfer_amount: o.req("transfer_amount")?,
+                                transfer_remark: o.req("transfer_remark")?,
+                                fail_reason: o.opt("fail_reason")?,
+                                openid: o.req("openid")?,
+                                user_name: o.req("user_name")?,
+                                initiate_time: o.req("initiate_time")?,
+                                update_time: o.req("update_time")?,
+                            })
+                        }
                     }
                 }
             }

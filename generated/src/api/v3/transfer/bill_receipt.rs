@@ -20,15 +20,35 @@ impl<'a> BillReceipt<'a> {
     }
 }
 /// The request of `POST /v3/transfer/bill-receipt` (转账电子回单申请受理API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
     /// 商家批次单号
     ///
     /// Example: `plfk2020042013`
     pub out_batch_no: String,
 }
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("out_batch_no", &self.out_batch_no)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            out_batch_no: o.req("out_batch_no")?,
+        })
+    }
+}
 /// The response of `POST /v3/transfer/bill-receipt` (转账电子回单申请受理API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 商家批次单号
     ///
@@ -41,33 +61,61 @@ pub struct PostResponse {
     /// 电子回单状态
     ///
     /// Example: `ACCEPTED`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub signature_status: Option<String>,
     /// 电子回单文件的hash方法
     ///
     /// Example: `SHA256`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub hash_type: Option<String>,
     /// 电子回单文件的hash值
     ///
     /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub hash_value: Option<String>,
     /// 电子回单文件的下载地址
     ///
     /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub download_url: Option<String>,
     /// 创建时间
     ///
     /// Example: `2020-05-20T13:29:35.120+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub create_time: Option<String>,
     /// 更新时间
     ///
     /// Example: `2020-05-21T13:29:35.120+08:00`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub update_time: Option<String>,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("out_batch_no", &self.out_batch_no)?;
+        m.req("signature_no", &self.signature_no)?;
+        m.opt("signature_status", &self.signature_status)?;
+        m.opt("hash_type", &self.hash_type)?;
+        m.opt("hash_value", &self.hash_value)?;
+        m.opt("download_url", &self.download_url)?;
+        m.opt("create_time", &self.create_time)?;
+        m.opt("update_time", &self.update_time)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            out_batch_no: o.req("out_batch_no")?,
+            signature_no: o.req("signature_no")?,
+            signature_status: o.opt("signature_status")?,
+            hash_type: o.opt("hash_type")?,
+            hash_value: o.opt("hash_value")?,
+            download_url: o.opt("download_url")?,
+            create_time: o.opt("create_time")?,
+            update_time: o.opt("update_time")?,
+        })
+    }
 }
 /// `/v3/transfer/bill-receipt/{out_batch_no}`
 pub mod by_out_batch_no {
@@ -84,7 +132,7 @@ pub mod by_out_batch_no {
         }
     }
     /// The response of `GET /v3/transfer/bill-receipt/{out_batch_no}` (查询转账电子回单API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 商家批次单号
         ///
@@ -97,32 +145,60 @@ pub mod by_out_batch_no {
         /// 电子回单状态
         ///
         /// Example: `ACCEPTED`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub signature_status: Option<String>,
         /// 电子回单文件的hash方法
         ///
         /// Example: `SHA256`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub hash_type: Option<String>,
         /// 电子回单文件的hash值
         ///
         /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub hash_value: Option<String>,
         /// 电子回单文件的下载地址
         ///
         /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub download_url: Option<String>,
         /// 创建时间
         ///
         /// Example: `2020-05-20T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub create_time: Option<String>,
         /// 更新时间
         ///
         /// Example: `2020-05-21T13:29:35.120+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub update_time: Option<String>,
+    }
+    impl ::serde::Serialize for GetResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("out_batch_no", &self.out_batch_no)?;
+            m.req("signature_no", &self.signature_no)?;
+            m.opt("signature_status", &self.signature_status)?;
+            m.opt("hash_type", &self.hash_type)?;
+            m.opt("hash_value", &self.hash_value)?;
+            m.opt("download_url", &self.download_url)?;
+            m.opt("create_time", &self.create_time)?;
+            m.opt("update_time", &self.update_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                out_batch_no: o.req("out_batch_no")?,
+                signature_no: o.req("signature_no")?,
+                signature_status: o.opt("signature_status")?,
+                hash_type: o.opt("hash_type")?,
+                hash_value: o.opt("hash_value")?,
+                download_url: o.opt("download_url")?,
+                create_time: o.opt("create_time")?,
+                update_time: o.opt("update_time")?,
+            })
+        }
     }
 }

@@ -32,23 +32,41 @@ impl<'a> ElectronicReceipts<'a> {
     }
 }
 /// The request of `GET /v3/transfer-detail/electronic-receipts` (查询转账明细电子回单受理结果API).
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetRequest {
     /// 受理类型
     ///
     /// Query parameter `accept_type`. Example: `BATCH_TRANSFER`
-    #[serde(skip_serializing)]
     pub accept_type: GetRequestAcceptType,
     /// 商家转账批次单号
     ///
     /// Query parameter `out_batch_no`. Example: `GD2021011610162610BBdkkIwcu3`
-    #[serde(skip_serializing)]
     pub out_batch_no: Option<String>,
     /// 商家转账明细单号
     ///
     /// Query parameter `out_detail_no`. Example: `mx0911231610162610v4CNkO4HAf`
-    #[serde(skip_serializing)]
     pub out_detail_no: String,
+}
+impl ::serde::Serialize for GetRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            accept_type: o.req("accept_type")?,
+            out_batch_no: o.opt("out_batch_no")?,
+            out_detail_no: o.req("out_detail_no")?,
+        })
+    }
 }
 /// 受理类型
 ///
@@ -107,7 +125,7 @@ impl<'de> ::serde::Deserialize<'de> for GetRequestAcceptType {
     }
 }
 /// The response of `GET /v3/transfer-detail/electronic-receipts` (查询转账明细电子回单受理结果API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// 受理类型
     ///
@@ -116,7 +134,6 @@ pub struct GetResponse {
     /// 商家转账批次单号
     ///
     /// Example: `GD2021011610162610BBdkkIwcu3`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_batch_no: Option<String>,
     /// 商家转账明细单号
     ///
@@ -129,26 +146,56 @@ pub struct GetResponse {
     /// 电子回单状态
     ///
     /// Example: `ACCEPTED`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub signature_status: Option<String>,
     /// 电子回单文件的hash方法
     ///
     /// Example: `SHA256`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub hash_type: Option<String>,
     /// 电子回单文件的hash值
     ///
     /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub hash_value: Option<String>,
     /// 电子回单文件的下载地址
     ///
     /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub download_url: Option<String>,
 }
+impl ::serde::Serialize for GetResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("accept_type", &self.accept_type)?;
+        m.opt("out_batch_no", &self.out_batch_no)?;
+        m.req("out_detail_no", &self.out_detail_no)?;
+        m.req("signature_no", &self.signature_no)?;
+        m.opt("signature_status", &self.signature_status)?;
+        m.opt("hash_type", &self.hash_type)?;
+        m.opt("hash_value", &self.hash_value)?;
+        m.opt("download_url", &self.download_url)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            accept_type: o.req("accept_type")?,
+            out_batch_no: o.opt("out_batch_no")?,
+            out_detail_no: o.req("out_detail_no")?,
+            signature_no: o.req("signature_no")?,
+            signature_status: o.opt("signature_status")?,
+            hash_type: o.opt("hash_type")?,
+            hash_value: o.opt("hash_value")?,
+            download_url: o.opt("download_url")?,
+        })
+    }
+}
 /// The request of `POST /v3/transfer-detail/electronic-receipts` (转账明细电子回单受理API).
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 受理类型
     ///
@@ -157,12 +204,35 @@ pub struct PostRequest {
     /// 商家转账批次单号
     ///
     /// Example: `GD2021011610162610BBdkkIwcu3`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_batch_no: Option<String>,
     /// 商家转账明细单号
     ///
     /// Example: `mx0911231610162610v4CNkO4HAf`
     pub out_detail_no: String,
+}
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("accept_type", &self.accept_type)?;
+        m.opt("out_batch_no", &self.out_batch_no)?;
+        m.req("out_detail_no", &self.out_detail_no)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            accept_type: o.req("accept_type")?,
+            out_batch_no: o.opt("out_batch_no")?,
+            out_detail_no: o.req("out_detail_no")?,
+        })
+    }
 }
 /// 受理类型
 ///
@@ -221,7 +291,7 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestAcceptType {
     }
 }
 /// The response of `POST /v3/transfer-detail/electronic-receipts` (转账明细电子回单受理API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 受理类型
     ///
@@ -230,7 +300,6 @@ pub struct PostResponse {
     /// 商家转账批次单号
     ///
     /// Example: `GD2021011610162610BBdkkIwcu3`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_batch_no: Option<String>,
     /// 商家转账明细单号
     ///
@@ -243,21 +312,51 @@ pub struct PostResponse {
     /// 电子回单状态
     ///
     /// Example: `ACCEPTED`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub signature_status: Option<String>,
     /// 电子回单文件的hash方法
     ///
     /// Example: `SHA256`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub hash_type: Option<String>,
     /// 电子回单文件的hash值
     ///
     /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub hash_value: Option<String>,
     /// 电子回单文件的下载地址
     ///
     /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub download_url: Option<String>,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("accept_type", &self.accept_type)?;
+        m.opt("out_batch_no", &self.out_batch_no)?;
+        m.req("out_detail_no", &self.out_detail_no)?;
+        m.req("signature_no", &self.signature_no)?;
+        m.opt("signature_status", &self.signature_status)?;
+        m.opt("hash_type", &self.hash_type)?;
+        m.opt("hash_value", &self.hash_value)?;
+        m.opt("download_url", &self.download_url)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            accept_type: o.req("accept_type")?,
+            out_batch_no: o.opt("out_batch_no")?,
+            out_detail_no: o.req("out_detail_no")?,
+            signature_no: o.req("signature_no")?,
+            signature_status: o.opt("signature_status")?,
+            hash_type: o.opt("hash_type")?,
+            hash_value: o.opt("hash_value")?,
+            download_url: o.opt("download_url")?,
+        })
+    }
 }

@@ -21,16 +21,34 @@ impl<'a> Elecvoucherfile<'a> {
     }
 }
 /// The request of `GET /v3/transferdownload/elecvoucherfile` (下载电子回单API).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetRequest {
     /// 前序download_url的查询参数
     ///
     /// Query parameter `token`. Example: `X8Uk3sD4a4eZVPTBvqNDoUqcYMlZ9uuD`
-    #[serde(skip_serializing)]
     pub token: String,
     /// 前序download_url的查询参数
     ///
     /// Query parameter `source`. Example: `elecsign`
-    #[serde(skip_serializing)]
     pub source: String,
+}
+impl ::serde::Serialize for GetRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            token: o.req("token")?,
+            source: o.req("source")?,
+        })
+    }
 }

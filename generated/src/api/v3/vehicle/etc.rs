@@ -51,30 +51,34 @@ pub mod contracts {
             }
         }
         /// The request of `GET /v3/vehicle/etc/contracts/{contract_id}` (通过商户ETC绑定号查询签约状态).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 特约商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: Option<String>,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.opt("sub_mchid")?,
+                })
+            }
+        }
         /// The response of `GET /v3/vehicle/etc/contracts/{contract_id}` (通过商户ETC绑定号查询签约状态).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 发起签约的appid
             ///
@@ -91,12 +95,10 @@ pub mod contracts {
             /// 子商户appid
             ///
             /// Example: `wxcbda96de0b165489`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 特约商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// ETC扣费授权协议号
             ///
@@ -113,8 +115,43 @@ pub mod contracts {
             /// 用户在发起签约子APP的标识
             ///
             /// Example: `onqOjjmM1tbd-3Rxise1-yUfa6ua`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_openid: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.req("sp_openid", &self.sp_openid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.req("contract_id", &self.contract_id)?;
+                m.req("bind_state", &self.bind_state)?;
+                m.req("plate_number", &self.plate_number)?;
+                m.opt("sub_openid", &self.sub_openid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    sp_mchid: o.req("sp_mchid")?,
+                    sp_openid: o.req("sp_openid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    contract_id: o.req("contract_id")?,
+                    bind_state: o.req("bind_state")?,
+                    plate_number: o.req("plate_number")?,
+                    sub_openid: o.opt("sub_openid")?,
+                })
+            }
         }
     }
 }
@@ -140,12 +177,11 @@ pub mod preopen {
         }
     }
     /// The request of `POST /v3/vehicle/etc/preopen` (预开通用户ETC指定卡扣费API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
         /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        #[serde(rename = "Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: String,
         /// 服务商appid
         ///
@@ -154,12 +190,10 @@ pub mod preopen {
         /// 子商户appid
         ///
         /// Example: `wxcbda96de0b165489`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 特约商户号
         ///
         /// Example: `1510770601`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 用户标识
         ///
@@ -172,7 +206,6 @@ pub mod preopen {
         /// ETC设备号
         ///
         /// Example: `xxxxxxx`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub etc_device_id: Option<String>,
         /// 车牌号
         ///
@@ -183,11 +216,47 @@ pub mod preopen {
         /// 用户开通ETC时绑定的银行卡
         ///
         /// Example: `K/TErW6DqEM8JFHX4iL3Rlj2vqaEqktvw1KVjgmQ==`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_card_no: Option<String>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sp_appid", &self.sp_appid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.req("openid", &self.openid)?;
+            m.req("plan_id", &self.plan_id)?;
+            m.opt("etc_device_id", &self.etc_device_id)?;
+            m.req("plate_number", &self.plate_number)?;
+            m.req("identify", &self.identify)?;
+            m.opt("bank_card_no", &self.bank_card_no)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                wechatpay_serial: o.req("Wechatpay-Serial")?,
+                sp_appid: o.req("sp_appid")?,
+                sub_appid: o.opt("sub_appid")?,
+                sub_mchid: o.opt("sub_mchid")?,
+                openid: o.req("openid")?,
+                plan_id: o.req("plan_id")?,
+                etc_device_id: o.opt("etc_device_id")?,
+                plate_number: o.req("plate_number")?,
+                identify: o.req("identify")?,
+                bank_card_no: o.opt("bank_card_no")?,
+            })
+        }
+    }
     /// 实名信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestIdentify {
         /// 姓名
         ///
@@ -202,13 +271,57 @@ pub mod preopen {
         /// Example: `ID_CARD`
         pub credential_type: String,
     }
+    impl ::serde::Serialize for PostRequestIdentify {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("encrypted_real_name", &self.encrypted_real_name)?;
+            m.req("encrypted_credential_id", &self.encrypted_credential_id)?;
+            m.req("credential_type", &self.credential_type)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestIdentify {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                encrypted_real_name: o.req("encrypted_real_name")?,
+                encrypted_credential_id: o.req("encrypted_credential_id")?,
+                credential_type: o.req("credential_type")?,
+            })
+        }
+    }
     /// The response of `POST /v3/vehicle/etc/preopen` (预开通用户ETC指定卡扣费API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 预开通ID
         ///
         /// Example: `sdjf23kdsHJfdksj8djsK98HJio5hdI0`
         pub preopen_id: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("preopen_id", &self.preopen_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                preopen_id: o.req("preopen_id")?,
+            })
+        }
     }
 }
 /// `/v3/vehicle/etc/transactions`
@@ -250,14 +363,7 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/vehicle/etc/transactions/highway` (高速场景商户扣款API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 商户订单号
             ///
@@ -266,7 +372,6 @@ pub mod transactions {
             /// 特约商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 商户appid
             ///
@@ -275,7 +380,6 @@ pub mod transactions {
             /// 特约商户appid
             ///
             /// Example: `wxd678efh567hg6999`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// ETC扣费授权协议号
             ///
@@ -288,71 +392,128 @@ pub mod transactions {
             /// 附加信息
             ///
             /// Example: `自定义数据`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 营销信息
             ///
             /// Example: `test`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub goods_tag: Option<String>,
             /// 高速场景信息
             pub highway_info: PostRequestHighwayInfo,
             /// 订单金额
             pub amount: PostRequestAmount,
             /// 设备信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub device_info: Option<PostRequestDeviceInfo>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.req("appid", &self.appid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("contract_id", &self.contract_id)?;
+                m.req("description", &self.description)?;
+                m.opt("attach", &self.attach)?;
+                m.opt("goods_tag", &self.goods_tag)?;
+                m.req("highway_info", &self.highway_info)?;
+                m.req("amount", &self.amount)?;
+                m.opt("device_info", &self.device_info)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    out_trade_no: o.req("out_trade_no")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    appid: o.req("appid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    contract_id: o.req("contract_id")?,
+                    description: o.req("description")?,
+                    attach: o.opt("attach")?,
+                    goods_tag: o.opt("goods_tag")?,
+                    highway_info: o.req("highway_info")?,
+                    amount: o.req("amount")?,
+                    device_info: o.opt("device_info")?,
+                })
+            }
+        }
         /// 订单金额
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestAmount {
             /// 订单金额
             ///
             /// Example: `888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub total: Option<i64>,
             /// 货币类型
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("total", &self.total)?;
+                m.opt("currency", &self.currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total: o.opt("total")?,
+                    currency: o.opt("currency")?,
+                })
+            }
+        }
         /// 设备信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDeviceInfo {
             /// 商户端设备号
             ///
             /// Example: `POS1:1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub device_id: Option<String>,
             /// 商户端设备IP
             ///
             /// Example: `123.12.12.123`
             pub device_ip: String,
         }
+        impl ::serde::Serialize for PostRequestDeviceInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("device_id", &self.device_id)?;
+                m.req("device_ip", &self.device_ip)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestDeviceInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    device_id: o.opt("device_id")?,
+                    device_ip: o.req("device_ip")?,
+                })
+            }
+        }
         /// 高速场景信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestHighwayInfo {
             /// 车牌号
             ///
@@ -373,7 +534,6 @@ pub mod transactions {
             /// 车辆类型
             ///
             /// Example: `CAR`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub car_type: Option<String>,
             /// 入口名称
             ///
@@ -382,28 +542,54 @@ pub mod transactions {
             /// 出口名称
             ///
             /// Example: `广珠东线-珠海站`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub exit: Option<String>,
             /// 承载人数
             ///
             /// Example: `3`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub carrying_capacity: Option<i64>,
             /// 荷载范围
             ///
             /// Example: `6-12`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub carrying_range: Option<String>,
         }
+        impl ::serde::Serialize for PostRequestHighwayInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("plate_number", &self.plate_number)?;
+                m.req("start_time", &self.start_time)?;
+                m.req("end_time", &self.end_time)?;
+                m.req("channel_type", &self.channel_type)?;
+                m.opt("car_type", &self.car_type)?;
+                m.req("entrance", &self.entrance)?;
+                m.opt("exit", &self.exit)?;
+                m.opt("carrying_capacity", &self.carrying_capacity)?;
+                m.opt("carrying_range", &self.carrying_range)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequestHighwayInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    plate_number: o.req("plate_number")?,
+                    start_time: o.req("start_time")?,
+                    end_time: o.req("end_time")?,
+                    channel_type: o.req("channel_type")?,
+                    car_type: o.opt("car_type")?,
+                    entrance: o.req("entrance")?,
+                    exit: o.opt("exit")?,
+                    carrying_capacity: o.opt("carrying_capacity")?,
+                    carrying_range: o.opt("carrying_range")?,
+                })
+            }
+        }
         /// The response of `POST /v3/vehicle/etc/transactions/highway` (高速场景商户扣款API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 商户号
             ///
@@ -412,7 +598,6 @@ pub mod transactions {
             /// 特约商户号
             ///
             /// Example: `1900000109`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 商户appid
             ///
@@ -421,7 +606,6 @@ pub mod transactions {
             /// 特约商户appid
             ///
             /// Example: `wxd678efh567hg6999`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_appid: Option<String>,
             /// 商户订单号
             ///
@@ -434,7 +618,6 @@ pub mod transactions {
             /// 商户数据
             ///
             /// Example: `自定义数据`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 交易类型
             ///
@@ -443,12 +626,10 @@ pub mod transactions {
             /// 付款银行
             ///
             /// Example: `CMC`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_type: Option<String>,
             /// 支付完成时间
             ///
             /// Example: `2017-08-26T10:43:39+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_time: Option<String>,
             /// 交易状态
             ///
@@ -457,29 +638,68 @@ pub mod transactions {
             /// 交易状态描述
             ///
             /// Example: `请重新下单支付`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub trade_state_desc: Option<String>,
             /// 支付者
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payer: Option<PostResponsePayer>,
             /// 订单金额
             pub amount: PostResponseAmount,
             /// 设备信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub device_info: Option<PostResponseDeviceInfo>,
             /// 优惠详情
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
         }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("mchid", &self.mchid)?;
+                m.opt("sub_mchid", &self.sub_mchid)?;
+                m.req("appid", &self.appid)?;
+                m.opt("sub_appid", &self.sub_appid)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.req("transaction_id", &self.transaction_id)?;
+                m.opt("attach", &self.attach)?;
+                m.req("trade_type", &self.trade_type)?;
+                m.opt("bank_type", &self.bank_type)?;
+                m.opt("success_time", &self.success_time)?;
+                m.req("trade_state", &self.trade_state)?;
+                m.opt("trade_state_desc", &self.trade_state_desc)?;
+                m.opt("payer", &self.payer)?;
+                m.req("amount", &self.amount)?;
+                m.opt("device_info", &self.device_info)?;
+                m.opt("promotion_detail", &self.promotion_detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    mchid: o.req("mchid")?,
+                    sub_mchid: o.opt("sub_mchid")?,
+                    appid: o.req("appid")?,
+                    sub_appid: o.opt("sub_appid")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    transaction_id: o.req("transaction_id")?,
+                    attach: o.opt("attach")?,
+                    trade_type: o.req("trade_type")?,
+                    bank_type: o.opt("bank_type")?,
+                    success_time: o.opt("success_time")?,
+                    trade_state: o.req("trade_state")?,
+                    trade_state_desc: o.opt("trade_state_desc")?,
+                    payer: o.opt("payer")?,
+                    amount: o.req("amount")?,
+                    device_info: o.opt("device_info")?,
+                    promotion_detail: o.opt("promotion_detail")?,
+                })
+            }
+        }
         /// 订单金额
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseAmount {
             /// 订单金额
             ///
@@ -488,70 +708,112 @@ pub mod transactions {
             /// 货币类型
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
             /// 用户实际支付金额
             ///
             /// Example: `888`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payer_total: Option<i64>,
             /// 折扣
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub discount_total: Option<i64>,
         }
+        impl ::serde::Serialize for PostResponseAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("total", &self.total)?;
+                m.opt("currency", &self.currency)?;
+                m.opt("payer_total", &self.payer_total)?;
+                m.opt("discount_total", &self.discount_total)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total: o.req("total")?,
+                    currency: o.opt("currency")?,
+                    payer_total: o.opt("payer_total")?,
+                    discount_total: o.opt("discount_total")?,
+                })
+            }
+        }
         /// 设备信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseDeviceInfo {
             /// 商户端设备号
             ///
             /// Example: `POS1:1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub device_id: Option<String>,
             /// 商户端设备IP
             ///
             /// Example: `123.12.12.123`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub device_ip: Option<String>,
         }
+        impl ::serde::Serialize for PostResponseDeviceInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("device_id", &self.device_id)?;
+                m.opt("device_ip", &self.device_ip)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponseDeviceInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    device_id: o.opt("device_id")?,
+                    device_ip: o.opt("device_ip")?,
+                })
+            }
+        }
         /// 支付者
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePayer {
             /// 用户在服务商APP的标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sp_openid: Option<String>,
             /// 用户在特约商户APP的标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_openid: Option<String>,
         }
+        impl ::serde::Serialize for PostResponsePayer {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.opt("sp_openid", &self.sp_openid)?;
+                m.opt("sub_openid", &self.sub_openid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponsePayer {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_openid: o.opt("sp_openid")?,
+                    sub_openid: o.opt("sub_openid")?,
+                })
+            }
+        }
         /// PostResponsePromotionDetail
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePromotionDetail {
             /// 券ID
             ///
@@ -560,25 +822,18 @@ pub mod transactions {
             /// 优惠名称
             ///
             /// Example: `单品惠-6`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 优惠范围
             ///
             /// Example: `SINGLE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub scope: Option<String>,
             /// 优惠类型
             ///
             /// Example: `DISCOUNT`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<String>,
             /// 活动ID
             ///
             /// Example: `931386`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub activity_id: Option<String>,
             /// 优惠券面额
             ///
@@ -587,18 +842,51 @@ pub mod transactions {
             /// 微信出资
             ///
             /// Example: `5`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub wxpay_contribute: Option<i64>,
             /// 商户出资
             ///
             /// Example: `5`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub merchant_contribute: Option<i64>,
             /// 其他出资
             ///
             /// Example: `5`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub other_contribute: Option<i64>,
+        }
+        impl ::serde::Serialize for PostResponsePromotionDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("promotion_id", &self.promotion_id)?;
+                m.opt("name", &self.name)?;
+                m.opt("scope", &self.scope)?;
+                m.opt("type", &self.type_)?;
+                m.opt("activity_id", &self.activity_id)?;
+                m.req("amount", &self.amount)?;
+                m.opt("wxpay_contribute", &self.wxpay_contribute)?;
+                m.opt("merchant_contribute", &self.merchant_contribute)?;
+                m.opt("other_contribute", &self.other_contribute)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    promotion_id: o.req("promotion_id")?,
+                    name: o.opt("name")?,
+                    scope: o.opt("scope")?,
+                    type_: o.opt("type")?,
+                    activity_id: o.opt("activity_id")?,
+                    amount: o.req("amount")?,
+                    wxpay_contribute: o.opt("wxpay_contribute")?,
+                    merchant_contribute: o.opt("merchant_contribute")?,
+                    other_contribute: o.opt("other_contribute")?,
+                })
+            }
         }
     }
     /// `/v3/vehicle/etc/transactions/id`
@@ -635,30 +923,34 @@ pub mod transactions {
                 }
             }
             /// The request of `GET /v3/vehicle/etc/transactions/id/{transaction_id}` (查询订单API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 特约商户号
                 ///
                 /// Query parameter `sub_mchid`. Example: `1900000109`
-                #[serde(skip_serializing)]
                 pub sub_mchid: Option<String>,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.opt("sub_mchid")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/vehicle/etc/transactions/id/{transaction_id}` (查询订单API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 商户号
                 ///
@@ -667,7 +959,6 @@ pub mod transactions {
                 /// 特约商户号
                 ///
                 /// Example: `1900000109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_mchid: Option<String>,
                 /// 商户appid
                 ///
@@ -676,7 +967,6 @@ pub mod transactions {
                 /// 特约商户appid
                 ///
                 /// Example: `wxd678efh567hg6999`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 商户订单号
                 ///
@@ -689,7 +979,6 @@ pub mod transactions {
                 /// 商户数据
                 ///
                 /// Example: `自定义数据`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub attach: Option<String>,
                 /// 交易类型
                 ///
@@ -698,12 +987,10 @@ pub mod transactions {
                 /// 付款银行
                 ///
                 /// Example: `CMC`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_type: Option<String>,
                 /// 支付完成时间
                 ///
                 /// Example: `2017-08-26T10:43:39+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub success_time: Option<String>,
                 /// 交易状态
                 ///
@@ -712,29 +999,68 @@ pub mod transactions {
                 /// 交易状态描述
                 ///
                 /// Example: `请重新下单支付`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub trade_state_desc: Option<String>,
                 /// 支付者
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub payer: Option<GetResponsePayer>,
                 /// 订单金额
                 pub amount: GetResponseAmount,
                 /// 设备信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub device_info: Option<GetResponseDeviceInfo>,
                 /// 优惠详情
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.opt("sub_mchid", &self.sub_mchid)?;
+                    m.req("appid", &self.appid)?;
+                    m.opt("sub_appid", &self.sub_appid)?;
+                    m.req("out_trade_no", &self.out_trade_no)?;
+                    m.req("transaction_id", &self.transaction_id)?;
+                    m.opt("attach", &self.attach)?;
+                    m.req("trade_type", &self.trade_type)?;
+                    m.opt("bank_type", &self.bank_type)?;
+                    m.opt("success_time", &self.success_time)?;
+                    m.req("trade_state", &self.trade_state)?;
+                    m.opt("trade_state_desc", &self.trade_state_desc)?;
+                    m.opt("payer", &self.payer)?;
+                    m.req("amount", &self.amount)?;
+                    m.opt("device_info", &self.device_info)?;
+                    m.opt("promotion_detail", &self.promotion_detail)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mchid: o.req("mchid")?,
+                        sub_mchid: o.opt("sub_mchid")?,
+                        appid: o.req("appid")?,
+                        sub_appid: o.opt("sub_appid")?,
+                        out_trade_no: o.req("out_trade_no")?,
+                        transaction_id: o.req("transaction_id")?,
+                        attach: o.opt("attach")?,
+                        trade_type: o.req("trade_type")?,
+                        bank_type: o.opt("bank_type")?,
+                        success_time: o.opt("success_time")?,
+                        trade_state: o.req("trade_state")?,
+                        trade_state_desc: o.opt("trade_state_desc")?,
+                        payer: o.opt("payer")?,
+                        amount: o.req("amount")?,
+                        device_info: o.opt("device_info")?,
+                        promotion_detail: o.opt("promotion_detail")?,
+                    })
+                }
+            }
             /// 订单金额
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseAmount {
                 /// 订单金额
                 ///
@@ -743,70 +1069,112 @@ pub mod transactions {
                 /// 货币类型
                 ///
                 /// Example: `CNY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub currency: Option<String>,
                 /// 用户实际支付金额
                 ///
                 /// Example: `888`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub payer_total: Option<i64>,
                 /// 折扣
                 ///
                 /// Example: `100`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub discount_total: Option<i64>,
             }
+            impl ::serde::Serialize for GetResponseAmount {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("total", &self.total)?;
+                    m.opt("currency", &self.currency)?;
+                    m.opt("payer_total", &self.payer_total)?;
+                    m.opt("discount_total", &self.discount_total)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total: o.req("total")?,
+                        currency: o.opt("currency")?,
+                        payer_total: o.opt("payer_total")?,
+                        discount_total: o.opt("discount_total")?,
+                    })
+                }
+            }
             /// 设备信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDeviceInfo {
                 /// 商户端设备号
                 ///
                 /// Example: `POS1:1`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub device_id: Option<String>,
                 /// 商户端设备IP
                 ///
                 /// Example: `123.12.12.123`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub device_ip: Option<String>,
             }
+            impl ::serde::Serialize for GetResponseDeviceInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("device_id", &self.device_id)?;
+                    m.opt("device_ip", &self.device_ip)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseDeviceInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        device_id: o.opt("device_id")?,
+                        device_ip: o.opt("device_ip")?,
+                    })
+                }
+            }
             /// 支付者
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponsePayer {
                 /// 用户在服务商APP的标识
                 ///
                 /// Example: `oUpF8uMuAJOM2pxb1Q`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sp_openid: Option<String>,
                 /// 用户在特约商户APP的标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_openid: Option<String>,
             }
+            impl ::serde::Serialize for GetResponsePayer {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("sp_openid", &self.sp_openid)?;
+                    m.opt("sub_openid", &self.sub_openid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponsePayer {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sp_openid: o.opt("sp_openid")?,
+                        sub_openid: o.opt("sub_openid")?,
+                    })
+                }
+            }
             /// GetResponsePromotionDetail
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponsePromotionDetail {
                 /// 券ID
                 ///
@@ -815,25 +1183,18 @@ pub mod transactions {
                 /// 优惠名称
                 ///
                 /// Example: `单品惠-6`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub name: Option<String>,
                 /// 优惠范围
                 ///
                 /// Example: `SINGLE`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub scope: Option<String>,
                 /// 优惠类型
                 ///
                 /// Example: `DISCOUNT`
-                #[serde(
-                    rename = "type",
-                    skip_serializing_if = "::std::option::Option::is_none"
-                )]
                 pub type_: Option<String>,
                 /// 活动ID
                 ///
                 /// Example: `931386`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub activity_id: Option<String>,
                 /// 优惠券面额
                 ///
@@ -842,18 +1203,51 @@ pub mod transactions {
                 /// 微信出资
                 ///
                 /// Example: `5`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub wxpay_contribute: Option<i64>,
                 /// 商户出资
                 ///
                 /// Example: `5`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub merchant_contribute: Option<i64>,
                 /// 其他出资
                 ///
                 /// Example: `5`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub other_contribute: Option<i64>,
+            }
+            impl ::serde::Serialize for GetResponsePromotionDetail {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("promotion_id", &self.promotion_id)?;
+                    m.opt("name", &self.name)?;
+                    m.opt("scope", &self.scope)?;
+                    m.opt("type", &self.type_)?;
+                    m.opt("activity_id", &self.activity_id)?;
+                    m.req("amount", &self.amount)?;
+                    m.opt("wxpay_contribute", &self.wxpay_contribute)?;
+                    m.opt("merchant_contribute", &self.merchant_contribute)?;
+                    m.opt("other_contribute", &self.other_contribute)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        promotion_id: o.req("promotion_id")?,
+                        name: o.opt("name")?,
+                        scope: o.opt("scope")?,
+                        type_: o.opt("type")?,
+                        activity_id: o.opt("activity_id")?,
+                        amount: o.req("amount")?,
+                        wxpay_contribute: o.opt("wxpay_contribute")?,
+                        merchant_contribute: o.opt("merchant_contribute")?,
+                        other_contribute: o.opt("other_contribute")?,
+                    })
+                }
             }
         }
     }
@@ -891,30 +1285,34 @@ pub mod transactions {
                 }
             }
             /// The request of `GET /v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}` (查询订单API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 特约商户号
                 ///
                 /// Query parameter `sub_mchid`. Example: `1900000109`
-                #[serde(skip_serializing)]
                 pub sub_mchid: Option<String>,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.opt("sub_mchid")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}` (查询订单API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 商户号
                 ///
@@ -923,7 +1321,6 @@ pub mod transactions {
                 /// 特约商户号
                 ///
                 /// Example: `1900000109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_mchid: Option<String>,
                 /// 商户appid
                 ///
@@ -932,7 +1329,6 @@ pub mod transactions {
                 /// 特约商户appid
                 ///
                 /// Example: `wxd678efh567hg6999`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 商户订单号
                 ///
@@ -945,7 +1341,6 @@ pub mod transactions {
                 /// 商户数据
                 ///
                 /// Example: `自定义数据`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub attach: Option<String>,
                 /// 交易类型
                 ///
@@ -954,12 +1349,10 @@ pub mod transactions {
                 /// 付款银行
                 ///
                 /// Example: `CMC`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub bank_type: Option<String>,
                 /// 支付完成时间
                 ///
                 /// Example: `2017-08-26T10:43:39+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub success_time: Option<String>,
                 /// 交易状态
                 ///
@@ -968,29 +1361,68 @@ pub mod transactions {
                 /// 交易状态描述
                 ///
                 /// Example: `请重新下单支付`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub trade_state_desc: Option<String>,
                 /// 支付者
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub payer: Option<GetResponsePayer>,
                 /// 订单金额
                 pub amount: GetResponseAmount,
                 /// 设备信息
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub device_info: Option<GetResponseDeviceInfo>,
                 /// 优惠详情
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("mchid", &self.mchid)?;
+                    m.opt("sub_mchid", &self.sub_mchid)?;
+                    m.req("appid", &self.appid)?;
+                    m.opt("sub_appid", &self.sub_appid)?;
+                    m.req("out_trade_no", &self.out_trade_no)?;
+                    m.req("transaction_id", &self.transaction_id)?;
+                    m.opt("attach", &self.attach)?;
+                    m.req("trade_type", &self.trade_type)?;
+                    m.opt("bank_type", &self.bank_type)?;
+                    m.opt("success_time", &self.success_time)?;
+                    m.req("trade_state", &self.trade_state)?;
+                    m.opt("trade_state_desc", &self.trade_state_desc)?;
+                    m.opt("payer", &self.payer)?;
+                    m.req("amount", &self.amount)?;
+                    m.opt("device_info", &self.device_info)?;
+                    m.opt("promotion_detail", &self.promotion_detail)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        mchid: o.req("mchid")?,
+                        sub_mchid: o.opt("sub_mchid")?,
+                        appid: o.req("appid")?,
+                        sub_appid: o.opt("sub_appid")?,
+                        out_trade_no: o.req("out_trade_no")?,
+                        transaction_id: o.req("transaction_id")?,
+                        attach: o.opt("attach")?,
+                        trade_type: o.req("trade_type")?,
+                        bank_type: o.opt("bank_type")?,
+                        success_time: o.opt("success_time")?,
+                        trade_state: o.req("trade_state")?,
+                        trade_state_desc: o.opt("trade_state_desc")?,
+                        payer: o.opt("payer")?,
+                        amount: o.req("amount")?,
+                        device_info: o.opt("device_info")?,
+                        promotion_detail: o.opt("promotion_detail")?,
+                    })
+                }
+            }
             /// 订单金额
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseAmount {
                 /// 订单金额
                 ///
@@ -999,70 +1431,112 @@ pub mod transactions {
                 /// 货币类型
                 ///
                 /// Example: `CNY`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub currency: Option<String>,
                 /// 用户实际支付金额
                 ///
                 /// Example: `888`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub payer_total: Option<i64>,
                 /// 折扣
                 ///
                 /// Example: `100`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub discount_total: Option<i64>,
             }
+            impl ::serde::Serialize for GetResponseAmount {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("total", &self.total)?;
+                    m.opt("currency", &self.currency)?;
+                    m.opt("payer_total", &self.payer_total)?;
+                    m.opt("discount_total", &self.discount_total)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        total: o.req("total")?,
+                        currency: o.opt("currency")?,
+                        payer_total: o.opt("payer_total")?,
+                        discount_total: o.opt("discount_total")?,
+                    })
+                }
+            }
             /// 设备信息
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDeviceInfo {
                 /// 商户端设备号
                 ///
                 /// Example: `POS1:1`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub device_id: Option<String>,
                 /// 商户端设备IP
                 ///
                 /// Example: `123.12.12.123`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub device_ip: Option<String>,
             }
+            impl ::serde::Serialize for GetResponseDeviceInfo {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("device_id", &self.device_id)?;
+                    m.opt("device_ip", &self.device_ip)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponseDeviceInfo {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        device_id: o.opt("device_id")?,
+                        device_ip: o.opt("device_ip")?,
+                    })
+                }
+            }
             /// 支付者
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponsePayer {
                 /// 用户在服务商APP的标识
                 ///
                 /// Example: `oUpF8uMuAJOM2pxb1Q`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sp_openid: Option<String>,
                 /// 用户在特约商户APP的标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_openid: Option<String>,
             }
+            impl ::serde::Serialize for GetResponsePayer {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.opt("sp_openid", &self.sp_openid)?;
+                    m.opt("sub_openid", &self.sub_openid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponsePayer {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sp_openid: o.opt("sp_openid")?,
+                        sub_openid: o.opt("sub_openid")?,
+                    })
+                }
+            }
             /// GetResponsePromotionDetail
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponsePromotionDetail {
                 /// 券ID
                 ///
@@ -1071,25 +1545,18 @@ pub mod transactions {
                 /// 优惠名称
                 ///
                 /// Example: `单品惠-6`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub name: Option<String>,
                 /// 优惠范围
                 ///
                 /// Example: `SINGLE`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub scope: Option<String>,
                 /// 优惠类型
                 ///
                 /// Example: `DISCOUNT`
-                #[serde(
-                    rename = "type",
-                    skip_serializing_if = "::std::option::Option::is_none"
-                )]
                 pub type_: Option<String>,
                 /// 活动ID
                 ///
                 /// Example: `931386`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub activity_id: Option<String>,
                 /// 优惠券面额
                 ///
@@ -1098,18 +1565,51 @@ pub mod transactions {
                 /// 微信出资
                 ///
                 /// Example: `5`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub wxpay_contribute: Option<i64>,
                 /// 商户出资
                 ///
                 /// Example: `5`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub merchant_contribute: Option<i64>,
                 /// 其他出资
                 ///
                 /// Example: `5`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub other_contribute: Option<i64>,
+            }
+            impl ::serde::Serialize for GetResponsePromotionDetail {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("promotion_id", &self.promotion_id)?;
+                    m.opt("name", &self.name)?;
+                    m.opt("scope", &self.scope)?;
+                    m.opt("type", &self.type_)?;
+                    m.opt("activity_id", &self.activity_id)?;
+                    m.req("amount", &self.amount)?;
+                    m.opt("wxpay_contribute", &self.wxpay_contribute)?;
+                    m.opt("merchant_contribute", &self.merchant_contribute)?;
+                    m.opt("other_contribute", &self.other_contribute)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        promotion_id: o.req("promotion_id")?,
+                        name: o.opt("name")?,
+                        scope: o.opt("scope")?,
+                        type_: o.opt("type")?,
+                        activity_id: o.opt("activity_id")?,
+                        amount: o.req("amount")?,
+                        wxpay_contribute: o.opt("wxpay_contribute")?,
+                        merchant_contribute: o.opt("merchant_contribute")?,
+                        other_contribute: o.opt("other_contribute")?,
+                    })
+                }
             }
         }
     }
@@ -1157,40 +1657,44 @@ pub mod users {
                 }
             }
             /// The request of `GET /v3/vehicle/etc/users/{openid}/contracts` (查询ETC签约状态API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 特约商户号
                 ///
                 /// Query parameter `sub_mchid`. Example: `1900000109`
-                #[serde(skip_serializing)]
                 pub sub_mchid: Option<String>,
                 /// ETC授权扣费模板ID
                 ///
                 /// Query parameter `plan_id`. Example: `123`
-                #[serde(skip_serializing)]
                 pub plan_id: String,
                 /// 车牌号
                 ///
                 /// Query parameter `plate_number`. Example: `浙ASB945`
-                #[serde(skip_serializing)]
                 pub plate_number: String,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sub_mchid: o.opt("sub_mchid")?,
+                        plan_id: o.req("plan_id")?,
+                        plate_number: o.req("plate_number")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/vehicle/etc/users/{openid}/contracts` (查询ETC签约状态API).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 发起签约的appid
                 ///
@@ -1207,12 +1711,10 @@ pub mod users {
                 /// 子商户appid
                 ///
                 /// Example: `wxcbda96de0b165489`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 特约商户号
                 ///
                 /// Example: `1900000109`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_mchid: Option<String>,
                 /// ETC扣费授权协议号
                 ///
@@ -1229,8 +1731,43 @@ pub mod users {
                 /// 用户在发起签约子APP的标识
                 ///
                 /// Example: `onqOjjmM1tbd-3Rxise1-yUfa6ua`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub sub_openid: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("appid", &self.appid)?;
+                    m.req("sp_mchid", &self.sp_mchid)?;
+                    m.req("sp_openid", &self.sp_openid)?;
+                    m.opt("sub_appid", &self.sub_appid)?;
+                    m.opt("sub_mchid", &self.sub_mchid)?;
+                    m.req("contract_id", &self.contract_id)?;
+                    m.req("bind_state", &self.bind_state)?;
+                    m.req("plate_number", &self.plate_number)?;
+                    m.opt("sub_openid", &self.sub_openid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        appid: o.req("appid")?,
+                        sp_mchid: o.req("sp_mchid")?,
+                        sp_openid: o.req("sp_openid")?,
+                        sub_appid: o.opt("sub_appid")?,
+                        sub_mchid: o.opt("sub_mchid")?,
+                        contract_id: o.req("contract_id")?,
+                        bind_state: o.req("bind_state")?,
+                        plate_number: o.req("plate_number")?,
+                        sub_openid: o.opt("sub_openid")?,
+                    })
+                }
             }
         }
     }

@@ -30,7 +30,7 @@ pub mod parkings {
         }
     }
     /// The request of `POST /v3/vehicle/parking/parkings` (创建停车入场API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 子商户号
         ///
@@ -63,8 +63,42 @@ pub mod parkings {
         /// Example: `3600`
         pub free_duration: i64,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("out_parking_no", &self.out_parking_no)?;
+            m.req("plate_number", &self.plate_number)?;
+            m.req("plate_color", &self.plate_color)?;
+            m.req("notify_url", &self.notify_url)?;
+            m.req("start_time", &self.start_time)?;
+            m.req("parking_name", &self.parking_name)?;
+            m.req("free_duration", &self.free_duration)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sub_mchid: o.req("sub_mchid")?,
+                out_parking_no: o.req("out_parking_no")?,
+                plate_number: o.req("plate_number")?,
+                plate_color: o.req("plate_color")?,
+                notify_url: o.req("notify_url")?,
+                start_time: o.req("start_time")?,
+                parking_name: o.req("parking_name")?,
+                free_duration: o.req("free_duration")?,
+            })
+        }
+    }
     /// The response of `POST /v3/vehicle/parking/parkings` (创建停车入场API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 停车入场id
         ///
@@ -99,8 +133,43 @@ pub mod parkings {
         /// 不可用状态描述
         ///
         /// Example: `PAUSE`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub block_reason: Option<PostResponseBlockReason>,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("id", &self.id)?;
+            m.req("out_parking_no", &self.out_parking_no)?;
+            m.req("plate_number", &self.plate_number)?;
+            m.req("plate_color", &self.plate_color)?;
+            m.req("start_time", &self.start_time)?;
+            m.req("parking_name", &self.parking_name)?;
+            m.req("free_duration", &self.free_duration)?;
+            m.req("state", &self.state)?;
+            m.opt("block_reason", &self.block_reason)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                id: o.req("id")?,
+                out_parking_no: o.req("out_parking_no")?,
+                plate_number: o.req("plate_number")?,
+                plate_color: o.req("plate_color")?,
+                start_time: o.req("start_time")?,
+                parking_name: o.req("parking_name")?,
+                free_duration: o.req("free_duration")?,
+                state: o.req("state")?,
+                block_reason: o.opt("block_reason")?,
+            })
+        }
     }
     /// 不可用状态描述
     ///
@@ -250,33 +319,51 @@ pub mod services {
             }
         }
         /// The request of `GET /v3/vehicle/parking/services/find` (查询车牌服务开通信息API).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 应用ID
             ///
             /// Query parameter `appid`. Example: `wxcbda96de0b165486`
-            #[serde(skip_serializing)]
             pub appid: String,
             /// 子商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: String,
             /// 车牌号
             ///
             /// Query parameter `plate_number`. Example: `粤B888888`
-            #[serde(skip_serializing)]
             pub plate_number: String,
             /// 车牌颜色
             ///
             /// Query parameter `plate_color`. Example: `BLUE`
-            #[serde(skip_serializing)]
             pub plate_color: GetRequestPlateColor,
             /// 用户标识
             ///
             /// Query parameter `openid`. Example: `oUpF8uMuAJOM2pxb1Q`
-            #[serde(skip_serializing)]
             pub openid: String,
+        }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    plate_number: o.req("plate_number")?,
+                    plate_color: o.req("plate_color")?,
+                    openid: o.req("openid")?,
+                })
+            }
         }
         /// 车牌颜色
         ///
@@ -349,7 +436,7 @@ pub mod services {
             }
         }
         /// The response of `GET /v3/vehicle/parking/services/find` (查询车牌服务开通信息API).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 车牌号
             ///
@@ -360,7 +447,6 @@ pub mod services {
             /// 车牌服务开通时间
             ///
             /// Example: `2017-08-26T10:43:39+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub service_open_time: Option<String>,
             /// 用户标识
             ///
@@ -370,6 +456,34 @@ pub mod services {
             ///
             /// Example: `PAUSE`
             pub service_state: GetResponseServiceState,
+        }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("plate_number", &self.plate_number)?;
+                m.req("plate_color", &self.plate_color)?;
+                m.opt("service_open_time", &self.service_open_time)?;
+                m.req("openid", &self.openid)?;
+                m.req("service_state", &self.service_state)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    plate_number: o.req("plate_number")?,
+                    plate_color: o.req("plate_color")?,
+                    service_open_time: o.opt("service_open_time")?,
+                    openid: o.req("openid")?,
+                    service_state: o.req("service_state")?,
+                })
+            }
         }
         /// 车牌服务开通状态
         ///

@@ -46,30 +46,34 @@ pub mod out_trade_no {
             }
         }
         /// The request of `GET /v3/vehicle/transactions/out-trade-no/{out_trade_no}` (查询订单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 子商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1900000109`
-            #[serde(skip_serializing)]
             pub sub_mchid: Option<String>,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sub_mchid: o.opt("sub_mchid")?,
+                })
+            }
+        }
         /// The response of `GET /v3/vehicle/transactions/out-trade-no/{out_trade_no}` (查询订单API).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 应用ID
             ///
@@ -102,7 +106,6 @@ pub mod out_trade_no {
             /// 微信支付订单号
             ///
             /// Example: `1009660380201506130728806387`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub transaction_id: Option<String>,
             /// 交易状态
             ///
@@ -111,52 +114,94 @@ pub mod out_trade_no {
             /// 交易状态描述
             ///
             /// Example: `支付失败，请重新下单支付`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub trade_state_description: Option<String>,
             /// 支付完成时间
             ///
             /// Example: `2017-08-26T10:43:39+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub success_time: Option<String>,
             /// 付款银行
             ///
             /// Example: `CMC`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub bank_type: Option<String>,
             /// 用户是否已还款
             ///
             /// Example: `Y`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub user_repaid: Option<String>,
             /// 附加数据
             ///
             /// Example: `深圳分店`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub attach: Option<String>,
             /// 交易场景
             ///
             /// Example: `PARKING`
             pub trade_scene: String,
             /// 停车场景信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub parking_info: Option<GetResponseParkingInfo>,
             /// 支付者信息
             pub payer: GetResponsePayer,
             /// 订单金额信息
             pub amount: GetResponseAmount,
             /// 优惠信息
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("appid", &self.appid)?;
+                m.req("sub_appid", &self.sub_appid)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("description", &self.description)?;
+                m.req("create_time", &self.create_time)?;
+                m.req("out_trade_no", &self.out_trade_no)?;
+                m.opt("transaction_id", &self.transaction_id)?;
+                m.req("trade_state", &self.trade_state)?;
+                m.opt("trade_state_description", &self.trade_state_description)?;
+                m.opt("success_time", &self.success_time)?;
+                m.opt("bank_type", &self.bank_type)?;
+                m.opt("user_repaid", &self.user_repaid)?;
+                m.opt("attach", &self.attach)?;
+                m.req("trade_scene", &self.trade_scene)?;
+                m.opt("parking_info", &self.parking_info)?;
+                m.req("payer", &self.payer)?;
+                m.req("amount", &self.amount)?;
+                m.opt("promotion_detail", &self.promotion_detail)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    appid: o.req("appid")?,
+                    sub_appid: o.req("sub_appid")?,
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    description: o.req("description")?,
+                    create_time: o.req("create_time")?,
+                    out_trade_no: o.req("out_trade_no")?,
+                    transaction_id: o.opt("transaction_id")?,
+                    trade_state: o.req("trade_state")?,
+                    trade_state_description: o.opt("trade_state_description")?,
+                    success_time: o.opt("success_time")?,
+                    bank_type: o.opt("bank_type")?,
+                    user_repaid: o.opt("user_repaid")?,
+                    attach: o.opt("attach")?,
+                    trade_scene: o.req("trade_scene")?,
+                    parking_info: o.opt("parking_info")?,
+                    payer: o.req("payer")?,
+                    amount: o.req("amount")?,
+                    promotion_detail: o.opt("promotion_detail")?,
+                })
+            }
+        }
         /// 订单金额信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
             /// 订单金额
             ///
@@ -169,16 +214,40 @@ pub mod out_trade_no {
             /// 用户实际支付金额
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub payer_total: Option<i64>,
             /// 折扣
             ///
             /// Example: `100`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub discount_total: Option<i64>,
         }
+        impl ::serde::Serialize for GetResponseAmount {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("total", &self.total)?;
+                m.req("currency", &self.currency)?;
+                m.opt("payer_total", &self.payer_total)?;
+                m.opt("discount_total", &self.discount_total)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    total: o.req("total")?,
+                    currency: o.req("currency")?,
+                    payer_total: o.opt("payer_total")?,
+                    discount_total: o.opt("discount_total")?,
+                })
+            }
+        }
         /// 停车场景信息
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseParkingInfo {
             /// 停车入场id
             ///
@@ -211,15 +280,42 @@ pub mod out_trade_no {
             /// Example: `12313`
             pub device_id: String,
         }
+        impl ::serde::Serialize for GetResponseParkingInfo {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("parking_id", &self.parking_id)?;
+                m.req("plate_number", &self.plate_number)?;
+                m.req("plate_color", &self.plate_color)?;
+                m.req("start_time", &self.start_time)?;
+                m.req("end_time", &self.end_time)?;
+                m.req("parking_name", &self.parking_name)?;
+                m.req("charging_duration", &self.charging_duration)?;
+                m.req("device_id", &self.device_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseParkingInfo {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    parking_id: o.req("parking_id")?,
+                    plate_number: o.req("plate_number")?,
+                    plate_color: o.req("plate_color")?,
+                    start_time: o.req("start_time")?,
+                    end_time: o.req("end_time")?,
+                    parking_name: o.req("parking_name")?,
+                    charging_duration: o.req("charging_duration")?,
+                    device_id: o.req("device_id")?,
+                })
+            }
+        }
         /// 支付者信息
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayer {
             /// 用户在appid下的标识
             ///
@@ -228,18 +324,32 @@ pub mod out_trade_no {
             /// 用户在sub_appid下的标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub sub_openid: Option<String>,
         }
+        impl ::serde::Serialize for GetResponsePayer {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("openid", &self.openid)?;
+                m.opt("sub_openid", &self.sub_openid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponsePayer {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    openid: o.req("openid")?,
+                    sub_openid: o.opt("sub_openid")?,
+                })
+            }
+        }
         /// GetResponsePromotionDetail
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePromotionDetail {
             /// 券ID
             ///
@@ -248,25 +358,18 @@ pub mod out_trade_no {
             /// 优惠名称
             ///
             /// Example: `单品惠-6`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub name: Option<String>,
             /// 优惠范围
             ///
             /// Example: `SINGLE`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub scope: Option<String>,
             /// 优惠类型
             ///
             /// Example: `CASH`
-            #[serde(
-                rename = "type",
-                skip_serializing_if = "::std::option::Option::is_none"
-            )]
             pub type_: Option<String>,
             /// 活动ID
             ///
             /// Example: `931386`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub stock_id: Option<String>,
             /// 优惠券面额
             ///
@@ -275,23 +378,57 @@ pub mod out_trade_no {
             /// 微信出资
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub wechatpay_contribute: Option<i64>,
             /// 商户出资
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub merchant_contribute: Option<i64>,
             /// 其他出资
             ///
             /// Example: `1`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub other_contribute: Option<i64>,
             /// 优惠币种
             ///
             /// Example: `CNY`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: Option<String>,
+        }
+        impl ::serde::Serialize for GetResponsePromotionDetail {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("coupon_id", &self.coupon_id)?;
+                m.opt("name", &self.name)?;
+                m.opt("scope", &self.scope)?;
+                m.opt("type", &self.type_)?;
+                m.opt("stock_id", &self.stock_id)?;
+                m.req("amount", &self.amount)?;
+                m.opt("wechatpay_contribute", &self.wechatpay_contribute)?;
+                m.opt("merchant_contribute", &self.merchant_contribute)?;
+                m.opt("other_contribute", &self.other_contribute)?;
+                m.opt("currency", &self.currency)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponsePromotionDetail {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    coupon_id: o.req("coupon_id")?,
+                    name: o.opt("name")?,
+                    scope: o.opt("scope")?,
+                    type_: o.opt("type")?,
+                    stock_id: o.opt("stock_id")?,
+                    amount: o.req("amount")?,
+                    wechatpay_contribute: o.opt("wechatpay_contribute")?,
+                    merchant_contribute: o.opt("merchant_contribute")?,
+                    other_contribute: o.opt("other_contribute")?,
+                    currency: o.opt("currency")?,
+                })
+            }
         }
     }
 }
@@ -313,7 +450,7 @@ pub mod parking {
         }
     }
     /// The request of `POST /v3/vehicle/transactions/parking` (扣费受理API).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 应用ID
         ///
@@ -334,7 +471,6 @@ pub mod parking {
         /// 附加数据
         ///
         /// Example: `深圳分店`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub attach: Option<String>,
         /// 商户订单号
         ///
@@ -347,7 +483,6 @@ pub mod parking {
         /// 订单优惠标记
         ///
         /// Example: `WXG`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub goods_tag: Option<String>,
         /// 回调通知url
         ///
@@ -356,16 +491,56 @@ pub mod parking {
         /// 分账标识
         ///
         /// Example: `Y`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub profit_sharing: Option<PostRequestProfitSharing>,
         /// 订单金额
         pub amount: PostRequestAmount,
         /// 停车场景信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub parking_info: Option<PostRequestParkingInfo>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("appid", &self.appid)?;
+            m.req("sub_appid", &self.sub_appid)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("description", &self.description)?;
+            m.opt("attach", &self.attach)?;
+            m.req("out_trade_no", &self.out_trade_no)?;
+            m.req("trade_scene", &self.trade_scene)?;
+            m.opt("goods_tag", &self.goods_tag)?;
+            m.req("notify_url", &self.notify_url)?;
+            m.opt("profit_sharing", &self.profit_sharing)?;
+            m.req("amount", &self.amount)?;
+            m.opt("parking_info", &self.parking_info)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                appid: o.req("appid")?,
+                sub_appid: o.req("sub_appid")?,
+                sub_mchid: o.req("sub_mchid")?,
+                description: o.req("description")?,
+                attach: o.opt("attach")?,
+                out_trade_no: o.req("out_trade_no")?,
+                trade_scene: o.req("trade_scene")?,
+                goods_tag: o.opt("goods_tag")?,
+                notify_url: o.req("notify_url")?,
+                profit_sharing: o.opt("profit_sharing")?,
+                amount: o.req("amount")?,
+                parking_info: o.opt("parking_info")?,
+            })
+        }
+    }
     /// 订单金额
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAmount {
         /// 订单金额
         ///
@@ -374,8 +549,29 @@ pub mod parking {
         /// 货币类型
         ///
         /// Example: `CNY`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub currency: Option<PostRequestAmountCurrency>,
+    }
+    impl ::serde::Serialize for PostRequestAmount {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("total", &self.total)?;
+            m.opt("currency", &self.currency)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                total: o.req("total")?,
+                currency: o.opt("currency")?,
+            })
+        }
     }
     /// 货币类型
     ///
@@ -426,7 +622,7 @@ pub mod parking {
         }
     }
     /// 停车场景信息
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestParkingInfo {
         /// 停车入场id
         ///
@@ -458,6 +654,40 @@ pub mod parking {
         ///
         /// Example: `12313`
         pub device_id: String,
+    }
+    impl ::serde::Serialize for PostRequestParkingInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("parking_id", &self.parking_id)?;
+            m.req("plate_number", &self.plate_number)?;
+            m.req("plate_color", &self.plate_color)?;
+            m.req("start_time", &self.start_time)?;
+            m.req("end_time", &self.end_time)?;
+            m.req("parking_name", &self.parking_name)?;
+            m.req("charging_duration", &self.charging_duration)?;
+            m.req("device_id", &self.device_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestParkingInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                parking_id: o.req("parking_id")?,
+                plate_number: o.req("plate_number")?,
+                plate_color: o.req("plate_color")?,
+                start_time: o.req("start_time")?,
+                end_time: o.req("end_time")?,
+                parking_name: o.req("parking_name")?,
+                charging_duration: o.req("charging_duration")?,
+                device_id: o.req("device_id")?,
+            })
+        }
     }
     /// 分账标识
     ///
@@ -512,7 +742,7 @@ pub mod parking {
         }
     }
     /// The response of `POST /v3/vehicle/transactions/parking` (扣费受理API).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 应用ID
         ///
@@ -521,7 +751,6 @@ pub mod parking {
         /// 子商户应用ID
         ///
         /// Example: `wxcbda96de0b165489`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_appid: Option<String>,
         /// 商户号
         ///
@@ -530,7 +759,6 @@ pub mod parking {
         /// 子商户号
         ///
         /// Example: `1900000109`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 服务描述
         ///
@@ -547,7 +775,6 @@ pub mod parking {
         /// 微信支付订单号
         ///
         /// Example: `1009660380201506130728806387`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transaction_id: Option<String>,
         /// 交易状态
         ///
@@ -556,45 +783,94 @@ pub mod parking {
         /// 交易状态描述
         ///
         /// Example: `支付失败，请重新下单支付`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub trade_state_description: Option<String>,
         /// 支付完成时间
         ///
         /// Example: `2017-08-26T10:43:39+08:00`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub success_time: Option<String>,
         /// 付款银行
         ///
         /// Example: `CMC`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_type: Option<String>,
         /// 用户是否已还款
         ///
         /// Example: `Y`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_repaid: Option<PostResponseUserRepaid>,
         /// 附加数据
         ///
         /// Example: `深圳分店`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub attach: Option<String>,
         /// 交易场景
         ///
         /// Example: `PARKING`
         pub trade_scene: PostResponseTradeScene,
         /// 停车场景信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub parking_info: Option<PostResponseParkingInfo>,
         /// 支付者信息
         pub payer: PostResponsePayer,
         /// 订单金额信息
         pub amount: PostResponseAmount,
         /// 优惠信息
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
     }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("appid", &self.appid)?;
+            m.opt("sub_appid", &self.sub_appid)?;
+            m.req("sp_mchid", &self.sp_mchid)?;
+            m.opt("sub_mchid", &self.sub_mchid)?;
+            m.req("description", &self.description)?;
+            m.req("create_time", &self.create_time)?;
+            m.req("out_trade_no", &self.out_trade_no)?;
+            m.opt("transaction_id", &self.transaction_id)?;
+            m.req("trade_state", &self.trade_state)?;
+            m.opt("trade_state_description", &self.trade_state_description)?;
+            m.opt("success_time", &self.success_time)?;
+            m.opt("bank_type", &self.bank_type)?;
+            m.opt("user_repaid", &self.user_repaid)?;
+            m.opt("attach", &self.attach)?;
+            m.req("trade_scene", &self.trade_scene)?;
+            m.opt("parking_info", &self.parking_info)?;
+            m.req("payer", &self.payer)?;
+            m.req("amount", &self.amount)?;
+            m.opt("promotion_detail", &self.promotion_detail)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                appid: o.req("appid")?,
+                sub_appid: o.opt("sub_appid")?,
+                sp_mchid: o.req("sp_mchid")?,
+                sub_mchid: o.opt("sub_mchid")?,
+                description: o.req("description")?,
+                create_time: o.req("create_time")?,
+                out_trade_no: o.req("out_trade_no")?,
+                transaction_id: o.opt("transaction_id")?,
+                trade_state: o.req("trade_state")?,
+                trade_state_description: o.opt("trade_state_description")?,
+                success_time: o.opt("success_time")?,
+                bank_type: o.opt("bank_type")?,
+                user_repaid: o.opt("user_repaid")?,
+                attach: o.opt("attach")?,
+                trade_scene: o.req("trade_scene")?,
+                parking_info: o.opt("parking_info")?,
+                payer: o.req("payer")?,
+                amount: o.req("amount")?,
+                promotion_detail: o.opt("promotion_detail")?,
+            })
+        }
+    }
     /// 订单金额信息
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponseAmount {
         /// 订单金额
         ///
@@ -607,13 +883,37 @@ pub mod parking {
         /// 用户实际支付金额
         ///
         /// Example: `100`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payer_total: Option<i64>,
         /// 折扣
         ///
         /// Example: `100`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub discount_total: Option<i64>,
+    }
+    impl ::serde::Serialize for PostResponseAmount {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("total", &self.total)?;
+            m.req("currency", &self.currency)?;
+            m.opt("payer_total", &self.payer_total)?;
+            m.opt("discount_total", &self.discount_total)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                total: o.req("total")?,
+                currency: o.req("currency")?,
+                payer_total: o.opt("payer_total")?,
+                discount_total: o.opt("discount_total")?,
+            })
+        }
     }
     /// 货币类型
     ///
@@ -664,7 +964,7 @@ pub mod parking {
         }
     }
     /// 停车场景信息
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponseParkingInfo {
         /// 停车入场id
         ///
@@ -697,8 +997,42 @@ pub mod parking {
         /// Example: `12313`
         pub device_id: String,
     }
+    impl ::serde::Serialize for PostResponseParkingInfo {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("parking_id", &self.parking_id)?;
+            m.req("plate_number", &self.plate_number)?;
+            m.req("plate_color", &self.plate_color)?;
+            m.req("start_time", &self.start_time)?;
+            m.req("end_time", &self.end_time)?;
+            m.req("parking_name", &self.parking_name)?;
+            m.req("charging_duration", &self.charging_duration)?;
+            m.req("device_id", &self.device_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponseParkingInfo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                parking_id: o.req("parking_id")?,
+                plate_number: o.req("plate_number")?,
+                plate_color: o.req("plate_color")?,
+                start_time: o.req("start_time")?,
+                end_time: o.req("end_time")?,
+                parking_name: o.req("parking_name")?,
+                charging_duration: o.req("charging_duration")?,
+                device_id: o.req("device_id")?,
+            })
+        }
+    }
     /// 支付者信息
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePayer {
         /// 用户在appid下的标识
         ///
@@ -707,11 +1041,32 @@ pub mod parking {
         /// 用户在sub_appid下的标识
         ///
         /// Example: `oUpF8uMuAJOM2pxb1Q`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_openid: Option<String>,
     }
+    impl ::serde::Serialize for PostResponsePayer {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("openid", &self.openid)?;
+            m.opt("sub_openid", &self.sub_openid)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponsePayer {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                openid: o.req("openid")?,
+                sub_openid: o.opt("sub_openid")?,
+            })
+        }
+    }
     /// PostResponsePromotionDetail
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePromotionDetail {
         /// 券ID
         ///
@@ -720,22 +1075,18 @@ pub mod parking {
         /// 优惠名称
         ///
         /// Example: `单品惠-6`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: Option<String>,
         /// 优惠范围
         ///
         /// Example: `SINGLE`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub scope: Option<PostResponsePromotionDetailScope>,
         /// 优惠类型
         ///
         /// Example: `CASH`
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: Option<PostResponsePromotionDetailType>,
         /// 活动ID
         ///
         /// Example: `931386`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stock_id: Option<String>,
         /// 优惠券面额
         ///
@@ -744,23 +1095,57 @@ pub mod parking {
         /// 微信出资
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub wechatpay_contribute: Option<i64>,
         /// 商户出资
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub merchant_contribute: Option<i64>,
         /// 其他出资
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub other_contribute: Option<i64>,
         /// 优惠币种
         ///
         /// Example: `CNY`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub currency: Option<PostResponsePromotionDetailCurrency>,
+    }
+    impl ::serde::Serialize for PostResponsePromotionDetail {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("coupon_id", &self.coupon_id)?;
+            m.opt("name", &self.name)?;
+            m.opt("scope", &self.scope)?;
+            m.opt("type", &self.type_)?;
+            m.opt("stock_id", &self.stock_id)?;
+            m.req("amount", &self.amount)?;
+            m.opt("wechatpay_contribute", &self.wechatpay_contribute)?;
+            m.opt("merchant_contribute", &self.merchant_contribute)?;
+            m.opt("other_contribute", &self.other_contribute)?;
+            m.opt("currency", &self.currency)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetail {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                coupon_id: o.req("coupon_id")?,
+                name: o.opt("name")?,
+                scope: o.opt("scope")?,
+                type_: o.opt("type")?,
+                stock_id: o.opt("stock_id")?,
+                amount: o.req("amount")?,
+                wechatpay_contribute: o.opt("wechatpay_contribute")?,
+                merchant_contribute: o.opt("merchant_contribute")?,
+                other_contribute: o.opt("other_contribute")?,
+                currency: o.opt("currency")?,
+            })
+        }
     }
     /// 优惠币种
     ///

@@ -34,16 +34,34 @@ impl<'a> AvailMchRanges<'a> {
     }
 }
 /// The request of `GET /v3/webizpay/avail-mch-ranges` (查询可用商户范围列表).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetRequest {
     /// 服务商商户号
     ///
     /// Query parameter `sp_mchid`. Example: `12341234`
-    #[serde(skip_serializing)]
     pub sp_mchid: String,
 }
+impl ::serde::Serialize for GetRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            sp_mchid: o.req("sp_mchid")?,
+        })
+    }
+}
 /// The response of `GET /v3/webizpay/avail-mch-ranges` (查询可用商户范围列表).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// 服务商商户号
     ///
@@ -52,19 +70,61 @@ pub struct GetResponse {
     /// 可用商户范围列表
     pub range_list: Vec<GetResponseRangeList>,
 }
+impl ::serde::Serialize for GetResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("sp_mchid", &self.sp_mchid)?;
+        m.req("range_list", &self.range_list)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            sp_mchid: o.req("sp_mchid")?,
+            range_list: o.req("range_list")?,
+        })
+    }
+}
 /// GetResponseRangeList
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseRangeList {
     /// 可用商户范围id
     ///
     /// Example: `89f5123e-5ad4-4e0e-89b1-63ced0c798c5`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub range_id: Option<String>,
     /// 商户标识类型
     ///
     /// Example: `ORGANIZATION_CODE`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub identifier_type: Option<GetResponseRangeListIdentifierType>,
+}
+impl ::serde::Serialize for GetResponseRangeList {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.opt("range_id", &self.range_id)?;
+        m.opt("identifier_type", &self.identifier_type)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetResponseRangeList {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            range_id: o.opt("range_id")?,
+            identifier_type: o.opt("identifier_type")?,
+        })
+    }
 }
 /// 商户标识类型
 ///
@@ -119,7 +179,7 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseRangeListIdentifierType {
     }
 }
 /// The request of `POST /v3/webizpay/avail-mch-ranges` (创建可用商户范围).
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 服务商商户号
     ///
@@ -129,6 +189,28 @@ pub struct PostRequest {
     ///
     /// Example: `ORGANIZATION_CODE`
     pub identifier_type: PostRequestIdentifierType,
+}
+impl ::serde::Serialize for PostRequest {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("sp_mchid", &self.sp_mchid)?;
+        m.req("identifier_type", &self.identifier_type)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            sp_mchid: o.req("sp_mchid")?,
+            identifier_type: o.req("identifier_type")?,
+        })
+    }
 }
 /// 商户标识类型
 ///
@@ -183,12 +265,32 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestIdentifierType {
     }
 }
 /// The response of `POST /v3/webizpay/avail-mch-ranges` (创建可用商户范围).
-#[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 可用商户范围id
     ///
     /// Example: `89f5123e-5ad4-4e0e-89b1-63ced0c798c5`
     pub range_id: String,
+}
+impl ::serde::Serialize for PostResponse {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+        m.req("range_id", &self.range_id)?;
+        m.end()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PostResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+        ::core::result::Result::Ok(Self {
+            range_id: o.req("range_id")?,
+        })
+    }
 }
 /// `/v3/webizpay/avail-mch-ranges/{range_id}`
 pub mod by_range_id {
@@ -250,40 +352,44 @@ pub mod by_range_id {
             }
         }
         /// The request of `GET /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` (查询商户标识列表).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 服务商商户号
             ///
             /// Query parameter `sp_mchid`. Example: `12341234`
-            #[serde(skip_serializing)]
             pub sp_mchid: String,
             /// 分页开始位置
             ///
             /// Query parameter `offset`. Example: `0`
-            #[serde(skip_serializing)]
             pub offset: i64,
             /// 分页大小
             ///
             /// Query parameter `limit`. Example: `100`
-            #[serde(skip_serializing)]
             pub limit: i64,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_mchid: o.req("sp_mchid")?,
+                    offset: o.req("offset")?,
+                    limit: o.req("limit")?,
+                })
+            }
+        }
         /// The response of `GET /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` (查询商户标识列表).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 分页开始位置
             ///
@@ -304,15 +410,36 @@ pub mod by_range_id {
             /// 商户标识列表
             pub data: Vec<String>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("offset", &self.offset)?;
+                m.req("limit", &self.limit)?;
+                m.req("count", &self.count)?;
+                m.req("total_count", &self.total_count)?;
+                m.req("data", &self.data)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    offset: o.req("offset")?,
+                    limit: o.req("limit")?,
+                    count: o.req("count")?,
+                    total_count: o.req("total_count")?,
+                    data: o.req("data")?,
+                })
+            }
+        }
         /// The request of `POST /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` (添加商户标识).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 服务商商户号
             ///
@@ -323,20 +450,55 @@ pub mod by_range_id {
             /// Example: `91110000710926094P`
             pub merchant_identifier: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.req("merchant_identifier", &self.merchant_identifier)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_mchid: o.req("sp_mchid")?,
+                    merchant_identifier: o.req("merchant_identifier")?,
+                })
+            }
+        }
         /// The response of `POST /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` (添加商户标识).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 可用商户范围id
             ///
             /// Example: `89f5123e-5ad4-4e0e-89b1-63ced0c798c5`
             pub range_id: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("range_id", &self.range_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    range_id: o.req("range_id")?,
+                })
+            }
         }
         /// `/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}`
         pub mod by_merchant_identifier {
@@ -361,34 +523,60 @@ pub mod by_range_id {
                 }
             }
             /// The request of `DELETE /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}` (删除商户标识).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteRequest {
                 /// 服务商商户号
                 ///
                 /// Example: `12341234`
                 pub sp_mchid: String,
             }
+            impl ::serde::Serialize for DeleteRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sp_mchid", &self.sp_mchid)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for DeleteRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sp_mchid: o.req("sp_mchid")?,
+                    })
+                }
+            }
             /// The response of `DELETE /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}` (删除商户标识).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteResponse {
                 /// 可用商户范围id
                 ///
                 /// Example: `89f5123e-5ad4-4e0e-89b1-63ced0c798c5`
                 pub range_id: String,
+            }
+            impl ::serde::Serialize for DeleteResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("range_id", &self.range_id)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for DeleteResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        range_id: o.req("range_id")?,
+                    })
+                }
             }
         }
     }

@@ -30,7 +30,7 @@ pub mod proof {
         }
     }
     /// The request of `POST /v3/webizpay/bill/proof` (申请企业商户企业支付出资凭证).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 服务商商户号
         ///
@@ -51,15 +51,44 @@ pub mod proof {
         /// 商户主体名称
         ///
         /// Example: `某某科技有限公司`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub entity_name: Option<String>,
         /// 商户操作流水号
         ///
         /// Example: `operation12345678`
         pub out_operation_id: String,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sp_mchid", &self.sp_mchid)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("start_date", &self.start_date)?;
+            m.req("end_date", &self.end_date)?;
+            m.opt("entity_name", &self.entity_name)?;
+            m.req("out_operation_id", &self.out_operation_id)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sp_mchid: o.req("sp_mchid")?,
+                sub_mchid: o.req("sub_mchid")?,
+                start_date: o.req("start_date")?,
+                end_date: o.req("end_date")?,
+                entity_name: o.opt("entity_name")?,
+                out_operation_id: o.req("out_operation_id")?,
+            })
+        }
+    }
     /// The response of `POST /v3/webizpay/bill/proof` (申请企业商户企业支付出资凭证).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 服务商商户号
         ///
@@ -106,6 +135,46 @@ pub mod proof {
         /// Example: `2023-06-08T10:34:56+08:00`
         pub updated_time: String,
     }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sp_mchid", &self.sp_mchid)?;
+            m.req("out_operation_id", &self.out_operation_id)?;
+            m.req("operation_id", &self.operation_id)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("start_date", &self.start_date)?;
+            m.req("end_date", &self.end_date)?;
+            m.req("entity_name", &self.entity_name)?;
+            m.req("proof_id", &self.proof_id)?;
+            m.req("download_url", &self.download_url)?;
+            m.req("create_time", &self.create_time)?;
+            m.req("updated_time", &self.updated_time)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sp_mchid: o.req("sp_mchid")?,
+                out_operation_id: o.req("out_operation_id")?,
+                operation_id: o.req("operation_id")?,
+                sub_mchid: o.req("sub_mchid")?,
+                start_date: o.req("start_date")?,
+                end_date: o.req("end_date")?,
+                entity_name: o.req("entity_name")?,
+                proof_id: o.req("proof_id")?,
+                download_url: o.req("download_url")?,
+                create_time: o.req("create_time")?,
+                updated_time: o.req("updated_time")?,
+            })
+        }
+    }
 }
 /// `/v3/webizpay/bill/trade-bill`
 pub mod trade_bill {
@@ -125,7 +194,7 @@ pub mod trade_bill {
         }
     }
     /// The request of `POST /v3/webizpay/bill/trade-bill` (申请企业商户企业支付业务账单).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 服务商商户号
         ///
@@ -142,8 +211,33 @@ pub mod trade_bill {
         /// 账单类型
         ///
         /// Example: `QYZFALL`
-        #[serde(rename = "type")]
         pub type_: PostRequestType,
+    }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sp_mchid", &self.sp_mchid)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("date", &self.date)?;
+            m.req("type", &self.type_)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sp_mchid: o.req("sp_mchid")?,
+                sub_mchid: o.req("sub_mchid")?,
+                date: o.req("date")?,
+                type_: o.req("type")?,
+            })
+        }
     }
     /// 账单类型
     ///
@@ -194,7 +288,7 @@ pub mod trade_bill {
         }
     }
     /// The response of `POST /v3/webizpay/bill/trade-bill` (申请企业商户企业支付业务账单).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 服务商商户号
         ///
@@ -211,12 +305,39 @@ pub mod trade_bill {
         /// 账单类型
         ///
         /// Example: `QYZFALL`
-        #[serde(rename = "type")]
         pub type_: PostResponseType,
         /// 账单下载地址
         ///
         /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
         pub download_url: String,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sp_mchid", &self.sp_mchid)?;
+            m.req("sub_mchid", &self.sub_mchid)?;
+            m.req("date", &self.date)?;
+            m.req("type", &self.type_)?;
+            m.req("download_url", &self.download_url)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sp_mchid: o.req("sp_mchid")?,
+                sub_mchid: o.req("sub_mchid")?,
+                date: o.req("date")?,
+                type_: o.req("type")?,
+                download_url: o.req("download_url")?,
+            })
+        }
     }
     /// 账单类型
     ///

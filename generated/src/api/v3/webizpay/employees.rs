@@ -61,28 +61,39 @@ pub mod by_employee_id {
                 }
             }
             /// The request of `GET /v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}` (使用商户卡号查询企业支付额度卡).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 服务商商户号
                 ///
                 /// Query parameter `sp_mchid`. Example: `12341234`
-                #[serde(skip_serializing)]
                 pub sp_mchid: String,
                 /// 出资子商户号
                 ///
                 /// Query parameter `sub_mchid`. Example: `43214321`
-                #[serde(skip_serializing)]
                 pub sub_mchid: String,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sp_mchid: o.req("sp_mchid")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}` (使用商户卡号查询企业支付额度卡).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 服务商商户号
                 ///
@@ -143,28 +154,79 @@ pub mod by_employee_id {
                 /// 失效原因
                 ///
                 /// Example: `有效期结束`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub reason: Option<String>,
                 /// 卡片使用时间
                 ///
                 /// Example: `2023-12-31T23:59:59+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub card_usage_time: Option<String>,
                 /// 卡片关联微信支付订单号
                 ///
                 /// Example: `4200000123202306081234567890`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub transaction_id: Option<String>,
                 /// 卡片失效时间
                 ///
                 /// Example: `2023-12-31T23:59:59+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub card_disabled_time: Option<String>,
                 /// 卡片备注
                 ///
                 /// Example: `2023年1月差旅报销`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub card_remark: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sp_mchid", &self.sp_mchid)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("card_no", &self.card_no)?;
+                    m.req("out_card_no", &self.out_card_no)?;
+                    m.req("employee_id", &self.employee_id)?;
+                    m.req("card_template_id", &self.card_template_id)?;
+                    m.req("card_rule", &self.card_rule)?;
+                    m.req("refund_rule", &self.refund_rule)?;
+                    m.req("amount", &self.amount)?;
+                    m.req("remain_amount", &self.remain_amount)?;
+                    m.req("effective_end_time", &self.effective_end_time)?;
+                    m.req("effective_begin_time", &self.effective_begin_time)?;
+                    m.req("card_state", &self.card_state)?;
+                    m.req("card_name", &self.card_name)?;
+                    m.opt("reason", &self.reason)?;
+                    m.opt("card_usage_time", &self.card_usage_time)?;
+                    m.opt("transaction_id", &self.transaction_id)?;
+                    m.opt("card_disabled_time", &self.card_disabled_time)?;
+                    m.opt("card_remark", &self.card_remark)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sp_mchid: o.req("sp_mchid")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        card_no: o.req("card_no")?,
+                        out_card_no: o.req("out_card_no")?,
+                        employee_id: o.req("employee_id")?,
+                        card_template_id: o.req("card_template_id")?,
+                        card_rule: o.req("card_rule")?,
+                        refund_rule: o.req("refund_rule")?,
+                        amount: o.req("amount")?,
+                        remain_amount: o.req("remain_amount")?,
+                        effective_end_time: o.req("effective_end_time")?,
+                        effective_begin_time: o.req("effective_begin_time")?,
+                        card_state: o.req("card_state")?,
+                        card_name: o.req("card_name")?,
+                        reason: o.opt("reason")?,
+                        card_usage_time: o.opt("card_usage_time")?,
+                        transaction_id: o.opt("transaction_id")?,
+                        card_disabled_time: o.opt("card_disabled_time")?,
+                        card_remark: o.opt("card_remark")?,
+                    })
+                }
             }
             /// 使用规则
             ///
@@ -364,14 +426,7 @@ pub mod by_employee_id {
             }
         }
         /// The request of `POST /v3/webizpay/employees/{employee_id}/quota-cards` (企业商户为员工下发企业支付额度卡).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 服务商商户号
             ///
@@ -404,23 +459,50 @@ pub mod by_employee_id {
             /// 卡片备注
             ///
             /// Example: `2023年1月差旅报销`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub card_remark: Option<String>,
             /// 可用商户范围ID
             ///
             /// Example: `range_12345678`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub avail_mch_range_id: Option<String>,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("card_template_id", &self.card_template_id)?;
+                m.req("amount", &self.amount)?;
+                m.req("card_name", &self.card_name)?;
+                m.req("out_card_no", &self.out_card_no)?;
+                m.req("effective_end_time", &self.effective_end_time)?;
+                m.opt("card_remark", &self.card_remark)?;
+                m.opt("avail_mch_range_id", &self.avail_mch_range_id)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    card_template_id: o.req("card_template_id")?,
+                    amount: o.req("amount")?,
+                    card_name: o.req("card_name")?,
+                    out_card_no: o.req("out_card_no")?,
+                    effective_end_time: o.req("effective_end_time")?,
+                    card_remark: o.opt("card_remark")?,
+                    avail_mch_range_id: o.opt("avail_mch_range_id")?,
+                })
+            }
+        }
         /// The response of `POST /v3/webizpay/employees/{employee_id}/quota-cards` (企业商户为员工下发企业支付额度卡).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -450,6 +532,38 @@ pub mod by_employee_id {
             ///
             /// Example: `2023-12-31T23:59:59+08:00`
             pub effective_end_time: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("out_card_no", &self.out_card_no)?;
+                m.req("employee_id", &self.employee_id)?;
+                m.req("card_no", &self.card_no)?;
+                m.req("effective_begin_time", &self.effective_begin_time)?;
+                m.req("effective_end_time", &self.effective_end_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    out_card_no: o.req("out_card_no")?,
+                    employee_id: o.req("employee_id")?,
+                    card_no: o.req("card_no")?,
+                    effective_begin_time: o.req("effective_begin_time")?,
+                    effective_end_time: o.req("effective_end_time")?,
+                })
+            }
         }
         /// `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}`
         pub mod by_card_no {
@@ -481,28 +595,39 @@ pub mod by_employee_id {
                 }
             }
             /// The request of `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}` (企业商户查询企业支付额度卡).
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                Default,
-                ::serde::Serialize,
-                ::serde::Deserialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
                 /// 服务商商户号
                 ///
                 /// Query parameter `sp_mchid`. Example: `12341234`
-                #[serde(skip_serializing)]
                 pub sp_mchid: String,
                 /// 出资子商户号
                 ///
                 /// Query parameter `sub_mchid`. Example: `43214321`
-                #[serde(skip_serializing)]
                 pub sub_mchid: String,
             }
+            impl ::serde::Serialize for GetRequest {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sp_mchid: o.req("sp_mchid")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                    })
+                }
+            }
             /// The response of `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}` (企业商户查询企业支付额度卡).
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 服务商商户号
                 ///
@@ -563,28 +688,79 @@ pub mod by_employee_id {
                 /// 失效原因
                 ///
                 /// Example: `有效期结束`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub reason: Option<String>,
                 /// 卡片使用时间
                 ///
                 /// Example: `2023-12-31T23:59:59+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub card_usage_time: Option<String>,
                 /// 卡片关联微信支付订单号
                 ///
                 /// Example: `4200000123202306081234567890`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub transaction_id: Option<String>,
                 /// 卡片失效时间
                 ///
                 /// Example: `2023-12-31T23:59:59+08:00`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub card_disabled_time: Option<String>,
                 /// 卡片备注
                 ///
                 /// Example: `2023年1月差旅报销`
-                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                 pub card_remark: Option<String>,
+            }
+            impl ::serde::Serialize for GetResponse {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                    m.req("sp_mchid", &self.sp_mchid)?;
+                    m.req("sub_mchid", &self.sub_mchid)?;
+                    m.req("card_no", &self.card_no)?;
+                    m.req("out_card_no", &self.out_card_no)?;
+                    m.req("employee_id", &self.employee_id)?;
+                    m.req("card_template_id", &self.card_template_id)?;
+                    m.req("card_rule", &self.card_rule)?;
+                    m.req("refund_rule", &self.refund_rule)?;
+                    m.req("amount", &self.amount)?;
+                    m.req("remain_amount", &self.remain_amount)?;
+                    m.req("effective_end_time", &self.effective_end_time)?;
+                    m.req("effective_begin_time", &self.effective_begin_time)?;
+                    m.req("card_state", &self.card_state)?;
+                    m.req("card_name", &self.card_name)?;
+                    m.opt("reason", &self.reason)?;
+                    m.opt("card_usage_time", &self.card_usage_time)?;
+                    m.opt("transaction_id", &self.transaction_id)?;
+                    m.opt("card_disabled_time", &self.card_disabled_time)?;
+                    m.opt("card_remark", &self.card_remark)?;
+                    m.end()
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                    ::core::result::Result::Ok(Self {
+                        sp_mchid: o.req("sp_mchid")?,
+                        sub_mchid: o.req("sub_mchid")?,
+                        card_no: o.req("card_no")?,
+                        out_card_no: o.req("out_card_no")?,
+                        employee_id: o.req("employee_id")?,
+                        card_template_id: o.req("card_template_id")?,
+                        card_rule: o.req("card_rule")?,
+                        refund_rule: o.req("refund_rule")?,
+                        amount: o.req("amount")?,
+                        remain_amount: o.req("remain_amount")?,
+                        effective_end_time: o.req("effective_end_time")?,
+                        effective_begin_time: o.req("effective_begin_time")?,
+                        card_state: o.req("card_state")?,
+                        card_name: o.req("card_name")?,
+                        reason: o.opt("reason")?,
+                        card_usage_time: o.opt("card_usage_time")?,
+                        transaction_id: o.opt("transaction_id")?,
+                        card_disabled_time: o.opt("card_disabled_time")?,
+                        card_remark: o.opt("card_remark")?,
+                    })
+                }
             }
             /// 使用规则
             ///
@@ -778,14 +954,7 @@ pub mod by_employee_id {
                     }
                 }
                 /// The request of `POST /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/cancel` (企业商户作废员工企业支付额度卡).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
                     /// 服务商商户号
                     ///
@@ -800,14 +969,32 @@ pub mod by_employee_id {
                     /// Example: `商户主动作废`
                     pub reason: String,
                 }
+                impl ::serde::Serialize for PostRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sp_mchid", &self.sp_mchid)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.req("reason", &self.reason)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sp_mchid: o.req("sp_mchid")?,
+                            sub_mchid: o.req("sub_mchid")?,
+                            reason: o.req("reason")?,
+                        })
+                    }
+                }
                 /// The response of `POST /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/cancel` (企业商户作废员工企业支付额度卡).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
                     /// 服务商商户号
                     ///
@@ -832,8 +1019,37 @@ pub mod by_employee_id {
                     /// 卡片失效时间
                     ///
                     /// Example: `2023-06-08T10:34:56+08:00`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub card_disabled_time: Option<String>,
+                }
+                impl ::serde::Serialize for PostResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sp_mchid", &self.sp_mchid)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.req("employee_id", &self.employee_id)?;
+                        m.req("card_no", &self.card_no)?;
+                        m.req("card_state", &self.card_state)?;
+                        m.opt("card_disabled_time", &self.card_disabled_time)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for PostResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sp_mchid: o.req("sp_mchid")?,
+                            sub_mchid: o.req("sub_mchid")?,
+                            employee_id: o.req("employee_id")?,
+                            card_no: o.req("card_no")?,
+                            card_state: o.req("card_state")?,
+                            card_disabled_time: o.opt("card_disabled_time")?,
+                        })
+                    }
                 }
                 /// 卡片状态
                 ///
@@ -918,29 +1134,41 @@ pub mod by_employee_id {
                     }
                 }
                 /// The request of `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/payment-url` (企业商户获取指定额度卡支付链接).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetRequest {
                     /// 服务商商户号
                     ///
                     /// Query parameter `sp_mchid`. Example: `12341234`
-                    #[serde(skip_serializing)]
                     pub sp_mchid: String,
                     /// 出资子商户号
                     ///
                     /// Query parameter `sub_mchid`. Example: `43214321`
-                    #[serde(skip_serializing)]
                     pub sub_mchid: String,
                     /// 拉起付款码页面的企业应用类型
                     ///
                     /// Query parameter `application_type`. Example: `H5`
-                    #[serde(skip_serializing)]
                     pub application_type: GetRequestApplicationType,
+                }
+                impl ::serde::Serialize for GetRequest {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetRequest {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sp_mchid: o.req("sp_mchid")?,
+                            sub_mchid: o.req("sub_mchid")?,
+                            application_type: o.req("application_type")?,
+                        })
+                    }
                 }
                 /// 拉起付款码页面的企业应用类型
                 ///
@@ -1002,14 +1230,7 @@ pub mod by_employee_id {
                     }
                 }
                 /// The response of `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/payment-url` (企业商户获取指定额度卡支付链接).
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Default,
-                    ::serde::Serialize,
-                    ::serde::Deserialize
-                )]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -1038,18 +1259,51 @@ pub mod by_employee_id {
                     /// 拉起付款码页面的企业应用类型
                     ///
                     /// Example: `H5`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub application_type: Option<GetResponseApplicationType>,
                     /// 小程序查询参数
                     ///
                     /// Example: `token=123`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub mp_query: Option<String>,
                     /// 小程序业务类型
                     ///
                     /// Example: `liteAppWebizPayRegister`
-                    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
                     pub mp_business_type: Option<String>,
+                }
+                impl ::serde::Serialize for GetResponse {
+                    fn serialize<S: ::serde::Serializer>(
+                        &self,
+                        serializer: S,
+                    ) -> ::core::result::Result<S::Ok, S::Error> {
+                        let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                        m.req("sp_mchid", &self.sp_mchid)?;
+                        m.req("sub_mchid", &self.sub_mchid)?;
+                        m.req("employee_id", &self.employee_id)?;
+                        m.req("card_no", &self.card_no)?;
+                        m.req("expire_time", &self.expire_time)?;
+                        m.req("payment_url", &self.payment_url)?;
+                        m.opt("application_type", &self.application_type)?;
+                        m.opt("mp_query", &self.mp_query)?;
+                        m.opt("mp_business_type", &self.mp_business_type)?;
+                        m.end()
+                    }
+                }
+                impl<'de> ::serde::Deserialize<'de> for GetResponse {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                        ::core::result::Result::Ok(Self {
+                            sp_mchid: o.req("sp_mchid")?,
+                            sub_mchid: o.req("sub_mchid")?,
+                            employee_id: o.req("employee_id")?,
+                            card_no: o.req("card_no")?,
+                            expire_time: o.req("expire_time")?,
+                            payment_url: o.req("payment_url")?,
+                            application_type: o.opt("application_type")?,
+                            mp_query: o.opt("mp_query")?,
+                            mp_business_type: o.opt("mp_business_type")?,
+                        })
+                    }
                 }
                 /// 拉起付款码页面的企业应用类型
                 ///
@@ -1134,14 +1388,7 @@ pub mod by_employee_id {
             }
         }
         /// The request of `POST /v3/webizpay/employees/{employee_id}/revoke` (企业商户发起解除员工企业支付授权).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
             /// 服务商商户号
             ///
@@ -1152,8 +1399,30 @@ pub mod by_employee_id {
             /// Example: `43214321`
             pub sub_mchid: String,
         }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                })
+            }
+        }
         /// The response of `POST /v3/webizpay/employees/{employee_id}/revoke` (企业商户发起解除员工企业支付授权).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -1179,6 +1448,36 @@ pub mod by_employee_id {
             ///
             /// Example: `用户主动撤销`
             pub reason: String,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("user_id", &self.user_id)?;
+                m.req("authorization_state", &self.authorization_state)?;
+                m.req("authorization_revoked_time", &self.authorization_revoked_time)?;
+                m.req("reason", &self.reason)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    user_id: o.req("user_id")?,
+                    authorization_state: o.req("authorization_state")?,
+                    authorization_revoked_time: o.req("authorization_revoked_time")?,
+                    reason: o.req("reason")?,
+                })
+            }
         }
         /// 员工企业支付权限状态
         ///

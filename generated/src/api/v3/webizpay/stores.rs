@@ -30,7 +30,7 @@ pub mod entity_matches {
         }
     }
     /// The request of `POST /v3/webizpay/stores/entity-matches` (发起门店主体匹配).
-    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
         /// 服务商商户号
         ///
@@ -41,11 +41,34 @@ pub mod entity_matches {
         /// Example: `batch12345678`
         pub out_batch_id: String,
         /// 主体匹配明细列表
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub match_details: Option<Vec<PostRequestMatchDetails>>,
     }
+    impl ::serde::Serialize for PostRequest {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sp_mchid", &self.sp_mchid)?;
+            m.req("out_batch_id", &self.out_batch_id)?;
+            m.opt("match_details", &self.match_details)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sp_mchid: o.req("sp_mchid")?,
+                out_batch_id: o.req("out_batch_id")?,
+                match_details: o.opt("match_details")?,
+            })
+        }
+    }
     /// PostRequestMatchDetails
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestMatchDetails {
         /// 门店统一社会信用代码
         ///
@@ -59,6 +82,30 @@ pub mod entity_matches {
         ///
         /// Example: `CODE_PAY`
         pub product_type: PostRequestMatchDetailsProductType,
+    }
+    impl ::serde::Serialize for PostRequestMatchDetails {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("organization_code", &self.organization_code)?;
+            m.req("store_name", &self.store_name)?;
+            m.req("product_type", &self.product_type)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostRequestMatchDetails {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                organization_code: o.req("organization_code")?,
+                store_name: o.req("store_name")?,
+                product_type: o.req("product_type")?,
+            })
+        }
     }
     /// 需要查询的支付产品
     ///
@@ -113,7 +160,7 @@ pub mod entity_matches {
         }
     }
     /// The response of `POST /v3/webizpay/stores/entity-matches` (发起门店主体匹配).
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 服务商商户号
         ///
@@ -135,6 +182,34 @@ pub mod entity_matches {
         ///
         /// Example: `ACCEPTED`
         pub state: PostResponseState,
+    }
+    impl ::serde::Serialize for PostResponse {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+            m.req("sp_mchid", &self.sp_mchid)?;
+            m.req("out_batch_id", &self.out_batch_id)?;
+            m.req("batch_id", &self.batch_id)?;
+            m.req("time", &self.time)?;
+            m.req("state", &self.state)?;
+            m.end()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+            ::core::result::Result::Ok(Self {
+                sp_mchid: o.req("sp_mchid")?,
+                out_batch_id: o.req("out_batch_id")?,
+                batch_id: o.req("batch_id")?,
+                time: o.req("time")?,
+                state: o.req("state")?,
+            })
+        }
     }
     /// 批次状态
     ///
@@ -217,23 +292,34 @@ pub mod entity_matches {
             }
         }
         /// The request of `GET /v3/webizpay/stores/entity-matches/{batch_id}` (查询门店主体匹配结果).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 服务商商户号
             ///
             /// Query parameter `sp_mchid`. Example: `12341234`
-            #[serde(skip_serializing)]
             pub sp_mchid: String,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_mchid: o.req("sp_mchid")?,
+                })
+            }
+        }
         /// The response of `GET /v3/webizpay/stores/entity-matches/{batch_id}` (查询门店主体匹配结果).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 服务商商户号
             ///
@@ -252,18 +338,38 @@ pub mod entity_matches {
             /// Example: `ACCEPTED`
             pub state: GetResponseState,
             /// 主体匹配明细列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub match_results: Option<Vec<GetResponseMatchResults>>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.req("out_batch_id", &self.out_batch_id)?;
+                m.req("batch_id", &self.batch_id)?;
+                m.req("state", &self.state)?;
+                m.opt("match_results", &self.match_results)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_mchid: o.req("sp_mchid")?,
+                    out_batch_id: o.req("out_batch_id")?,
+                    batch_id: o.req("batch_id")?,
+                    state: o.req("state")?,
+                    match_results: o.opt("match_results")?,
+                })
+            }
+        }
         /// GetResponseMatchResults
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseMatchResults {
             /// 门店统一社会信用代码
             ///
@@ -277,6 +383,30 @@ pub mod entity_matches {
             ///
             /// Example: `true`
             pub has_valid_mchid: bool,
+        }
+        impl ::serde::Serialize for GetResponseMatchResults {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("organization_code", &self.organization_code)?;
+                m.req("store_name", &self.store_name)?;
+                m.req("has_valid_mchid", &self.has_valid_mchid)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseMatchResults {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    organization_code: o.req("organization_code")?,
+                    store_name: o.req("store_name")?,
+                    has_valid_mchid: o.req("has_valid_mchid")?,
+                })
+            }
         }
         /// 批次状态
         ///

@@ -44,35 +44,39 @@ pub mod by_user_id {
             }
         }
         /// The request of `GET /v3/webizpay/users/{user_id}/authorization-state` (企业商户查询企业员工开通授权状态).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetRequest {
             /// 服务商商户号
             ///
             /// Query parameter `sp_mchid`. Example: `12341234`
-            #[serde(skip_serializing)]
             pub sp_mchid: String,
             /// 出资子商户号
             ///
             /// Query parameter `sub_mchid`. Example: `43214321`
-            #[serde(skip_serializing)]
             pub sub_mchid: String,
         }
+        impl ::serde::Serialize for GetRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                })
+            }
+        }
         /// The response of `GET /v3/webizpay/users/{user_id}/authorization-state` (企业商户查询企业员工开通授权状态).
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            Default,
-            ::serde::Serialize,
-            ::serde::Deserialize
-        )]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 服务商商户号
             ///
@@ -87,11 +91,36 @@ pub mod by_user_id {
             /// Example: `123456`
             pub user_id: String,
             /// 微信授权关系列表
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub employee_list: Option<Vec<GetResponseEmployeeList>>,
         }
+        impl ::serde::Serialize for GetResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("user_id", &self.user_id)?;
+                m.opt("employee_list", &self.employee_list)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    user_id: o.req("user_id")?,
+                    employee_list: o.opt("employee_list")?,
+                })
+            }
+        }
         /// GetResponseEmployeeList
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseEmployeeList {
             /// 微信授权关系ID
             ///
@@ -109,6 +138,32 @@ pub mod by_user_id {
             ///
             /// Example: `2023-06-08T10:34:56+08:00`
             pub authorization_revoked_time: String,
+        }
+        impl ::serde::Serialize for GetResponseEmployeeList {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("employee_id", &self.employee_id)?;
+                m.req("authorization_state", &self.authorization_state)?;
+                m.req("authorization_time", &self.authorization_time)?;
+                m.req("authorization_revoked_time", &self.authorization_revoked_time)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for GetResponseEmployeeList {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    employee_id: o.req("employee_id")?,
+                    authorization_state: o.req("authorization_state")?,
+                    authorization_time: o.req("authorization_time")?,
+                    authorization_revoked_time: o.req("authorization_revoked_time")?,
+                })
+            }
         }
         /// 授权状态
         ///
@@ -187,7 +242,7 @@ pub mod by_user_id {
             }
         }
         /// The request of `POST /v3/webizpay/users/{user_id}/authorization-url` (企业商户发起员工开通企业支付授权).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 服务商商户号
             ///
@@ -201,6 +256,30 @@ pub mod by_user_id {
             ///
             /// Example: `H5`
             pub application_type: PostRequestApplicationType,
+        }
+        impl ::serde::Serialize for PostRequest {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("application_type", &self.application_type)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostRequest {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    application_type: o.req("application_type")?,
+                })
+            }
         }
         /// 发起授权应用类型
         ///
@@ -257,7 +336,7 @@ pub mod by_user_id {
             }
         }
         /// The response of `POST /v3/webizpay/users/{user_id}/authorization-url` (企业商户发起员工开通企业支付授权).
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -274,12 +353,10 @@ pub mod by_user_id {
             /// 跳转链接
             ///
             /// Example: `weixin://dl/liteapp?url=https%3A%2F%2Fliteapp.wxpapp.weixin.qq.com%2Fq%2FgjoM7g%3Ftoken%3D123%23wechat_pay`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub authorization_url: Option<String>,
             /// 链接失效时间
             ///
             /// Example: `2023-06-08T10:34:56+08:00`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub expire_time: Option<String>,
             /// 发起授权应用类型
             ///
@@ -288,13 +365,45 @@ pub mod by_user_id {
             /// 小程序查询参数
             ///
             /// Example: `token=123`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mp_query: Option<String>,
             /// 小程序业务类型
             ///
             /// Example: `liteAppWebizPayRegister`
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub mp_business_type: Option<String>,
+        }
+        impl ::serde::Serialize for PostResponse {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                let mut m = ::wechatpay::runtime::Fields::new(serializer)?;
+                m.req("sp_mchid", &self.sp_mchid)?;
+                m.req("sub_mchid", &self.sub_mchid)?;
+                m.req("user_id", &self.user_id)?;
+                m.opt("authorization_url", &self.authorization_url)?;
+                m.opt("expire_time", &self.expire_time)?;
+                m.req("application_type", &self.application_type)?;
+                m.opt("mp_query", &self.mp_query)?;
+                m.opt("mp_business_type", &self.mp_business_type)?;
+                m.end()
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for PostResponse {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
+                ::core::result::Result::Ok(Self {
+                    sp_mchid: o.req("sp_mchid")?,
+                    sub_mchid: o.req("sub_mchid")?,
+                    user_id: o.req("user_id")?,
+                    authorization_url: o.opt("authorization_url")?,
+                    expire_time: o.opt("expire_time")?,
+                    application_type: o.req("application_type")?,
+                    mp_query: o.opt("mp_query")?,
+                    mp_business_type: o.opt("mp_business_type")?,
+                })
+            }
         }
         /// 发起授权应用类型
         ///
