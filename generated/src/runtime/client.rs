@@ -128,6 +128,7 @@ impl Client {
     /// | `WECHATPAY_PRIVATE_KEY` | path of the merchant private key PEM (`apiclient_key.pem`) |
     /// | `WECHATPAY_PUBLIC_KEY` | path of the WeChat Pay public key PEM |
     /// | `WECHATPAY_PUBLIC_KEY_ID` | its id, `PUB_KEY_ID_…` |
+    /// | `WECHATPAY_APIV3_KEY` | optional: the APIv3 key (notifications, platform certificates) |
     ///
     /// A missing or unusable variable is an [`Error::Config`] naming it (and the file).
     pub fn from_env() -> Result<Client, Error> {
@@ -178,6 +179,15 @@ impl Client {
         let key = crypto::load_public_key(&text)
             .map_err(|e| Error::Config(format!("WECHATPAY_PUBLIC_KEY: {path}: {e}")))?;
         builder.verifier.add_public_key(id, key);
+        match lookup("WECHATPAY_APIV3_KEY") {
+            Ok(key) if !key.trim().is_empty() => builder = builder.apiv3_key(key.trim()),
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err(Error::Config(
+                    "environment variable WECHATPAY_APIV3_KEY is not valid UTF-8".into(),
+                ))
+            }
+            _ => {}
+        }
         builder.build()
     }
 

@@ -654,6 +654,13 @@ fn from_env_names_the_missing_or_bad_variable() {
     let msg = config_error(full(&[("WECHATPAY_PUBLIC_KEY", Some(priv_path.as_str()))]));
     assert!(msg.contains("WECHATPAY_PUBLIC_KEY") && msg.contains(&priv_path), "{msg}");
     assert!(!msg.contains("MII"), "key material in {msg}");
+    // The APIv3 key is optional, and never shown.
+    assert!(format!("{c:?}").contains("apiv3_key: None"), "{c:?}");
+    let key = "0123456789abcdef0123456789abcdef";
+    let with_key = full(&[("WECHATPAY_APIV3_KEY", Some(key))]).unwrap();
+    let shown = format!("{with_key:?}");
+    assert!(shown.contains("apiv3_key: Some(\"<configured>\")") && !shown.contains(key), "{shown}");
+    assert!(full(&[("WECHATPAY_APIV3_KEY", Some("short"))]).is_err());
 }
 
 // ---------------------------------------------------------------- enums
