@@ -675,17 +675,16 @@ impl Builder {
         types: &mut Vec<TypeDef>,
     ) -> Field {
         let f = self.field(name, schema, loc, parent, kind, types);
-        let scalar = match &f.ty {
-            Ty::Vec(inner) if kind == FieldKind::Query => match &**inner {
-                Ty::Vec(_) | Ty::Json => false,
-                Ty::Local(n) => types.iter().any(|t| t.name == *n && matches!(t.kind, TypeKind::Enum(_))),
-                Ty::Shared(n) => !self.shared_is_struct(n),
-                _ => true,
-            },
+        let is_scalar = |t: &Ty| match t {
             Ty::Vec(_) | Ty::Json => false,
             Ty::Local(n) => types.iter().any(|t| t.name == *n && matches!(t.kind, TypeKind::Enum(_))),
-            Ty::Shared(_) => schema.ref_.is_some() && !self.shared_is_struct(schema.ref_.as_deref().unwrap_or("")),
+            Ty::Shared(n) => !self.shared_is_struct(n),
             _ => true,
+        };
+        // A query parameter may also be an array of scalars (sent comma-joined).
+        let scalar = match &f.ty {
+            Ty::Vec(inner) if kind == FieldKind::Query => is_scalar(inner),
+            other => is_scalar(other),
         };
         if !scalar {
             self.errors
