@@ -988,44 +988,10 @@ fn example_text(v: &serde_yaml::Value) -> Option<String> {
 
 /// Marks every struct whose required fields all have defaults as `Default` (a greatest fixpoint).
 fn compute_defaults(root: &mut Node, shared: &mut [TypeDef]) {
-    // Local types are only referenced within their node, shared ones from anywhere.
-    let mut shared_ok: BTreeMap<String, bool> = shared
-        .iter()
-        .map(|d| (d.name.clone(), matches!(d.kind, TypeKind::Struct(_))))
-        .collect();
-    loop {
-        let mut changed = false;
-        for d in shared.iter() {
-            if shared_ok[&d.name] && !fields_default(d, &BTreeMap::new(), &shared_ok) {
-                shared_ok.insert(d.name.clone(), false);
-                changed = true;
-            }
-        }
-        if !changed {
-            break;
-        }
-    }
-    for d in shared.iter_mut() {
-        d.default = shared_ok[&d.name];
-    }
+    // Shared types refer only to shared types; local types to their own node's and shared ones.
+    let shared_ok = defaults(shared, None);
     fn per_node(node: &mut Node, shared_ok: &BTreeMap<String, bool>) {
-        let mut ok: BTreeMap<String, bool> = node
-            .types
-            .iter()
-            .map(|d| (d.name.clone(), matches!(d.kind, TypeKind::Struct(_))))
-            .collect();
-        loop {
-            let mut changed = false;
-            for d in &node.types {
-                if ok[&d.name] && !fields_default(d, &ok, shared_ok) {
-                    ok.insert(d.name.clone(), false);
-                    changed = true;
-                }
-            }
-            if !changed {
-                break;
-            }
-        }
+        let ok = defaults(&node.types, Some(shared_ok));
         for d in &mut node.types {
             d.default = ok[&d.name];
         }
@@ -1034,6 +1000,32 @@ fn compute_defaults(root: &mut Node, shared: &mut [TypeDef]) {
         }
     }
     per_node(root, &shared_ok);
+    for d in shared.iter_mut() {
+        d.default = shared_ok[&d.name];
+    }
+}
+
+/// Which of `defs` can derive `Default`: start from every struct and drop those with a required
+/// field of a type that cannot, until nothing changes. `shared`: the answer for shared types,
+/// or `None` when `defs` are the shared types themselves.
+fn defaults(defs: &[TypeDef], shared: Option<&BTreeMap<String, bool>>) -> BTreeMap<String, bool> {
+    let mut ok: BTreeMap<String, bool> = defs
+        .iter()
+        .map(|d| (d.name.clone(), matches!(d.kind, TypeKind::Struct(_))))
+        .collect();
+    loop {
+        let mut changed = false;
+        for d in defs {
+            let can = fields_default(d, &ok, shared.unwrap_or(&ok));
+            if ok[&d.name] && !can {
+                ok.insert(d.name.clone(), false);
+                changed = true;
+            }
+        }
+        if !changed {
+            return ok;
+        }
+    }
 }
 
 fn fields_default(d: &TypeDef, local: &BTreeMap<String, bool>, shared: &BTreeMap<String, bool>) -> bool {

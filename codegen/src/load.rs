@@ -36,9 +36,7 @@ pub const TYPES_DIR: &str = "types";
 
 /// Reads every `.yaml` file below `dir`. All parse errors are collected, not just the first.
 pub fn load_dir(dir: &Path) -> Result<Loaded, Error> {
-    let mut files = Vec::new();
-    walk(dir, &mut files)?;
-    files.sort();
+    let files = files_with_extension(dir, "yaml")?;
     // Parsing is most of the cost: spread the files over all cores, keep their order.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len().max(1));
     let chunk = files.len().div_ceil(threads).max(1);
@@ -116,20 +114,27 @@ fn url_of(rel: &Path) -> String {
 /// The file name (without `.yaml`) that stands for a trailing slash.
 pub const EMPTY_SEGMENT: &str = "{empty}";
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
-    let io = |source| Error::Io {
-        path: dir.to_path_buf(),
-        source,
-    };
-    for entry in std::fs::read_dir(dir).map_err(io)? {
-        let path = entry.map_err(io)?.path();
-        if path.is_dir() {
-            walk(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "yaml") {
-            out.push(path);
+/// Every file below `dir` whose name ends in `.{extension}`, sorted.
+pub fn files_with_extension(dir: &Path, extension: &str) -> Result<Vec<PathBuf>, Error> {
+    fn walk(dir: &Path, extension: &str, out: &mut Vec<PathBuf>) -> Result<(), Error> {
+        let io = |source| Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        };
+        for entry in std::fs::read_dir(dir).map_err(io)? {
+            let path = entry.map_err(io)?.path();
+            if path.is_dir() {
+                walk(&path, extension, out)?;
+            } else if path.extension().is_some_and(|e| e == extension) {
+                out.push(path);
+            }
         }
+        Ok(())
     }
-    Ok(())
+    let mut out = Vec::new();
+    walk(dir, extension, &mut out)?;
+    out.sort();
+    Ok(out)
 }
 
 /// Parses one file; an error names the file, the line and the dotted path of the field.

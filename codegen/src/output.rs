@@ -32,11 +32,11 @@ pub fn diff(dir: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Stale, Erro
             _ => stale.changed.push(path),
         }
     }
-    let mut existing = Vec::new();
-    if dir.exists() {
-        walk(dir, &mut existing)?;
-    }
-    existing.sort();
+    let existing = if dir.exists() {
+        crate::load::files_with_extension(dir, "rs")?
+    } else {
+        Vec::new()
+    };
     for path in existing {
         let rel = path.strip_prefix(dir).expect("below dir").to_path_buf();
         if files.contains_key(&rel) {
@@ -81,20 +81,4 @@ pub fn write(dir: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Stale, Err
         }
     }
     Ok(stale)
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
-    let io = |source| Error::Io {
-        path: dir.to_path_buf(),
-        source,
-    };
-    for entry in std::fs::read_dir(dir).map_err(io)? {
-        let path = entry.map_err(io)?.path();
-        if path.is_dir() {
-            walk(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-    Ok(())
 }

@@ -43,25 +43,13 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
 }
 
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            yaml_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "yaml") {
-            out.push(p);
-        }
-    }
-}
-
 fn median(mut xs: Vec<Duration>) -> Duration {
     xs.sort();
     xs[xs.len() / 2]
 }
 
 fn bench_generate(spec: &Path) -> Result<(), String> {
-    let mut files = Vec::new();
-    yaml_files(spec, &mut files);
+    let files = wechatpay_codegen::load::files_with_extension(spec, "yaml").map_err(|e| e.to_string())?;
     let runs = 7;
     // Bare parse: read every file and parse it into serde_yaml::Value.
     let mut parse = Vec::new();
